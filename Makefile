@@ -1,0 +1,131 @@
+# recon - rules-driven batch reconciliation engine.
+#
+#   make demo     install what is missing, build, make demo data, run the job
+#   make check    install, build, run every test (unit, ASan+UBSan, valgrind,
+#                 end to end on SQLite and PostgreSQL)
+#   make bench    throughput and memory against the raw ODBC fetch floor
+#
+# Everything generated goes under out/ (git-ignored).
+
+SHELL := /bin/bash
+OUT    ?= out
+BUILD   = $(OUT)/build
+PKGS    = lua5.4 libxml-2.0 odbc libcrypto
+CHECKPKG = check
+
+CC     ?= gcc
+# The developer build: warnings are errors (git's config.mak.dev).
+WARN    = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wformat=2 -Wvla -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -I. \
+          $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_LIBS = $(shell pkg-config --libs $(CHECKPKG) 2>/dev/null)
+
+SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+
+LIB_SRC  = $(sort $(filter-out engine/main.c,$(wildcard engine/*.c)) \
+             $(wildcard connectors/*.c) $(wildcard reports/*.c))
+TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
+SUITES   = $(patsubst tests/unit/test_%.c,%,$(TEST_SRC))
+
+# Object trees: dev (the product) and san (ASan+UBSan).
+DEV_OBJ  = $(patsubst %.c,$(BUILD)/dev/%.o,$(LIB_SRC))
+SAN_OBJ  = $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRC))
+
+RECON    = $(OUT)/bin/recon
+UNIT     = $(BUILD)/dev/unit
+UNIT_SAN = $(BUILD)/san/unit
+
+.PHONY: all deps build demo check unit unit-san unit-valgrind e2e e2e-sqlite \
+        e2e-pg bench clean odbcini
+
+all: build
+build: $(RECON) $(OUT)/odbc.ini
+
+deps:
+	@tools/deps.sh etc/debian-packages.txt
+
+$(BUILD)/dev/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+# The job schema is compiled into the binary so that `recon` works from
+# any directory.
+$(BUILD)/gen/job_xsd.c: etc/job.xsd tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh recon_job_xsd $< > $@
+$(BUILD)/dev/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+$(BUILD)/san/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+
+$(RECON): $(DEV_OBJ) $(BUILD)/dev/engine/main.o $(BUILD)/dev/gen/job_xsd.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests: one Check suite per module, registered by file name.
+$(BUILD)/gen/suites.inc: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	@for s in $(SUITES); do echo "SUITE($$s)"; done > $@.tmp && mv $@.tmp $@
+
+TEST_OBJ_DEV = $(patsubst %.c,$(BUILD)/dev/%.o,$(TEST_SRC) tests/unit/runner.c)
+TEST_OBJ_SAN = $(patsubst %.c,$(BUILD)/san/%.o,$(TEST_SRC) tests/unit/runner.c)
+$(BUILD)/dev/tests/unit/runner.o $(BUILD)/san/tests/unit/runner.o: $(BUILD)/gen/suites.inc
+$(BUILD)/dev/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/san/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
+
+$(UNIT): $(TEST_OBJ_DEV) $(DEV_OBJ) $(BUILD)/dev/gen/job_xsd.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+$(UNIT_SAN): $(TEST_OBJ_SAN) $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+# A project-local odbc.ini: DSNs for the demo and the tests, pointing at
+# databases under out/. unixODBC finds it through ODBCINI/ODBCSYSINI, which
+# tools/env.sh exports; nothing system-wide is edited.
+$(OUT)/odbc.ini: etc/odbc.ini.in tools/odbcini.sh
+	@mkdir -p $(OUT)
+	tools/odbcini.sh etc/odbc.ini.in $(abspath $(OUT)) > $@.tmp && mv $@.tmp $@
+	@touch $(OUT)/odbcinst.ini
+
+unit: deps $(UNIT) $(OUT)/odbc.ini
+	tools/env.sh $(OUT) $(UNIT)
+
+unit-san: deps $(UNIT_SAN) $(OUT)/odbc.ini
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tools/env.sh $(OUT) $(UNIT_SAN)
+
+unit-valgrind: deps $(UNIT) $(OUT)/odbc.ini
+	CK_FORK=no RECON_UNDER_VALGRIND=1 tools/env.sh $(OUT) valgrind -q \
+	  --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	  --error-exitcode=99 --suppressions=tests/valgrind.supp $(UNIT)
+
+e2e-sqlite: deps build
+	tests/e2e/run.sh sqlite
+
+e2e-pg: deps build
+	tests/e2e/run.sh pg
+
+e2e: e2e-sqlite e2e-pg
+
+check: deps build unit unit-san unit-valgrind e2e
+	@echo "make check: all passed"
+
+demo: deps build
+	tools/demo.sh
+
+bench: deps build
+	tools/bench.sh
+
+clean:
+	rm -rf $(OUT)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,121 @@
+/*
+ * connector.h - what the engine sees of a data source or store.
+ *
+ * One connector today: ODBC (odbc.c), any driver. A source is read through
+ * a cursor that block-fetches (SQL_ATTR_ROW_ARRAY_SIZE rows per SQLFetch)
+ * and hands rows out one at a time as typed values. A store is written
+ * through a writer that batches rows into multi-row INSERT ... VALUES
+ * statements (see ../shared/MEASURED.md: parameter arrays are no faster on
+ * either driver, multi-row VALUES is).
+ *
+ * Every value is bound as a parameter; SQL text comes only from the job
+ * file (queries) and the engine (store DDL/INSERT with validated
+ * identifiers), never from data.
+ *
+ * Errors: every failure fills struct error with ERR_SOURCE (or ERR_STORE
+ * for writers, ERR_DATA for a value that cannot be taken exactly), the
+ * SQLSTATE and native code, the driver's message, and context naming the
+ * DSN. The caller adds job and source names.
+ */
+#ifndef RECON_CONNECTOR_H
+#define RECON_CONNECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/err.h"
+
+/* How a column arrives. Chosen from SQLDescribeCol's SQL type:
+ * integer types -> VAL_INT; DECIMAL/NUMERIC/FLOAT/REAL/DOUBLE -> VAL_DEC
+ * (read as text, parsed exactly by money_parse); DATE/TIME/TIMESTAMP ->
+ * VAL_TIME (read as text, parsed by tstamp_parse); everything else ->
+ * VAL_TEXT (UTF-8, validated). A NULL of any column is VAL_NULL. */
+enum val_type { VAL_NULL = 0, VAL_INT, VAL_DEC, VAL_TEXT, VAL_TIME };
+
+struct value {
+	enum val_type type;
+	int64_t i;	/* VAL_INT: the integer; VAL_DEC: money (scale 4);
+			 * VAL_TIME: epoch seconds */
+	const char *s;	/* VAL_TEXT: bytes (NUL-terminated), and for
+			 * VAL_DEC/VAL_TIME the source text; borrowed until
+			 * the next cursor_next() */
+	size_t len;
+};
+
+/* One row, borrowed until the next cursor_next() or cursor_close(). */
+struct row {
+	size_t ncols;
+	const char *const *names;	/* column labels, lower-cased as given */
+	const struct value *vals;
+	uint64_t rowno;			/* 1-based */
+};
+
+/* A bound query parameter: always text (SQL_C_CHAR), or NULL if s is
+ * NULL. The drivers convert text to the column's type. */
+struct param {
+	const char *s;
+	size_t len;
+};
+
+struct conn;
+struct cursor;
+struct writer;
+
+/* Connect to a DSN defined in odbc.ini (ODBCINI); credentials come from
+ * odbc.ini or, if set, the environment variables RECON_<DSN>_UID and
+ * RECON_<DSN>_PWD (DSN upper-cased, non-alphanumerics as '_'); they are
+ * never logged. *out is owned by the caller (conn_close). */
+int conn_open(const char *dsn, struct conn **out, struct error *err);
+/* Close and free; NULL is fine. */
+void conn_close(struct conn *c);
+const char *conn_dsn(const struct conn *c);
+/* "SQLite", "PostgreSQL", ... from SQLGetInfo(SQL_DBMS_NAME); borrowed. */
+const char *conn_dbms(const struct conn *c);
+
+/* Transactions (autocommit off between begin and commit/rollback). */
+int conn_begin(struct conn *c, struct error *err);
+int conn_commit(struct conn *c, struct error *err);
+int conn_rollback(struct conn *c, struct error *err);
+
+/* Run one statement with bound text parameters, no result expected
+ * (DDL, small inserts). */
+int conn_exec(struct conn *c, const char *sql, const struct param *params,
+	      size_t nparams, struct error *err);
+
+/*
+ * Run a query and open a cursor on its result. array_size rows are
+ * fetched per SQLFetch (0: the default, 1000). Text columns are bound to
+ * buffers of at most text_cap bytes (0: default 256); longer values are
+ * completed with SQLGetData (SQLSTATE 01004), up to max_value bytes
+ * (0: default 1 MiB), beyond which the row is an ERR_DATA error.
+ * The cursor borrows c.
+ */
+int cursor_open(struct conn *c, const char *sql, const struct param *params,
+		size_t nparams, size_t array_size, struct cursor **out,
+		struct error *err);
+/* Next row: 1 and *row set, 0 at the end, -1 on error (ERR_SOURCE, or
+ * ERR_DATA naming the row number and column for bad UTF-8, an amount that
+ * does not fit, an unreadable date). */
+int cursor_next(struct cursor *cur, const struct row **row, struct error *err);
+void cursor_close(struct cursor *cur);
+
+/*
+ * Insert rows into `table` (an identifier the caller has validated) with
+ * the named columns, batching `batch` rows per multi-row INSERT (0: the
+ * default, 100). Values are given row by row with writer_add(); the
+ * writer owns copies until they are flushed. Everything happens in the
+ * caller's transaction.
+ */
+int writer_open(struct conn *c, const char *table, const char *const *cols,
+		size_t ncols, size_t batch, struct writer **out,
+		struct error *err);
+/* Add one row of ncols parameters (text or NULL). */
+int writer_add(struct writer *w, const struct param *vals, struct error *err);
+/* Send what is buffered. */
+int writer_flush(struct writer *w, struct error *err);
+/* Free; does not flush. */
+void writer_close(struct writer *w);
+/* Rows sent so far. */
+uint64_t writer_count(const struct writer *w);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * canon.h - the canonical order model: what translation rules produce and
+ * what the matcher, the order rules and the store consume.
+ *
+ * This is the engine's own vocabulary and the only schema the C code
+ * knows. Source tables, columns, status codes and id formats live in the
+ * job file's queries and the Lua translation rules, which map them onto
+ * these fields.
+ *
+ * A struct canon keeps its strings back to back in `data` (owned), each
+ * field addressed by offset and length, so a record serialises as one
+ * blob for the matcher's partition files.
+ */
+#ifndef RECON_CANON_H
+#define RECON_CANON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Which side of the three-way match a source feeds. */
+enum canon_kind { CANON_DEAL = 0, CANON_ORDER = 1, CANON_ERP = 2, CANON__KINDS };
+
+/* String fields. Keep canon_field_names in canon.c in step. */
+enum canon_str {
+	CS_KEY = 0,	/* the record's own key (deal id, order id, ERP doc id) */
+	CS_DEAL_REF,	/* order: the deal it belongs to */
+	CS_ORDER_REF,	/* ERP document: the order it belongs to */
+	CS_CUSTOMER,	/* canonical customer code */
+	CS_CURRENCY,	/* ISO 4217 code */
+	CS_NAME,	/* free text for people (deal name, description) */
+	CS__COUNT
+};
+
+/* Canonical status: the translation rules map vendor codes onto these. */
+enum canon_status {
+	CST_NONE = 0,
+	CST_OPEN,	/* "open" */
+	CST_WON,	/* "won" (deals) */
+	CST_FULFILLED,	/* "fulfilled" (orders) */
+	CST_CANCELLED,	/* "cancelled" */
+	CST_DRAFT,	/* "draft" (ERP documents) */
+	CST_POSTED,	/* "posted" (ERP documents) */
+	CST__COUNT
+};
+
+/* Canonical ERP document types. */
+enum canon_doctype {
+	CDT_NONE = 0,
+	CDT_SALES_ORDER,	/* "sales_order": counted only if nothing is invoiced */
+	CDT_INVOICE,		/* "invoice": adds */
+	CDT_CREDIT_NOTE,	/* "credit_note": subtracts */
+	CDT__COUNT
+};
+
+/* Bits of struct canon.present beyond the string fields (1u << CS_x). */
+#define CANON_HAS_AMOUNT (1u << 16)
+#define CANON_HAS_TIME	 (1u << 17)
+
+struct canon {
+	uint8_t kind;		/* enum canon_kind */
+	uint8_t status;		/* enum canon_status */
+	uint8_t doctype;	/* enum canon_doctype */
+	uint16_t source;	/* index into job->sources */
+	uint32_t present;	/* 1u << CS_x for set strings, CANON_HAS_* */
+	int64_t amount;		/* money (money.h), valid if CANON_HAS_AMOUNT */
+	int64_t time;		/* event time, epoch seconds (tstamp.h) */
+	uint64_t rowno;		/* 1-based row number within its source */
+	uint32_t off[CS__COUNT];
+	uint32_t len[CS__COUNT];
+	struct sbuf data;	/* owned: the strings, back to back */
+};
+
+/*
+ * What the ERP side of one order adds up to. Drafts and cancelled
+ * documents are counted in ndrafts/ncancelled but in no amount.
+ */
+struct erp_agg {
+	uint32_t ndocs;		/* documents linked, any status */
+	uint32_t ninvoices;	/* posted invoices */
+	uint32_t ncredits;	/* posted credit notes */
+	uint32_t nsales;	/* posted sales-order documents */
+	uint32_t ndrafts;	/* draft documents (any type) */
+	uint32_t ncancelled;	/* cancelled documents (any type) */
+	int64_t invoiced;	/* posted invoices minus posted credit notes */
+	int64_t ordered;	/* posted sales-order documents */
+	const char *currency;	/* of the counted documents; NULL if none */
+	uint32_t currency_len;
+	int mixed_currency;	/* counted documents in more than one currency */
+	int amount_overflow;	/* a sum did not fit (reported, never wrapped) */
+};
+
+/*
+ * One reconciled order as the order rules see it: the key it is published
+ * under, the deal, the order (first of norders), the ERP aggregate. Any of
+ * deal, order and erp may be NULL. All borrowed for the duration of one
+ * rules_check() call.
+ */
+struct group {
+	const char *key;
+	size_t key_len;
+	const struct canon *deal;
+	const struct canon *order;
+	uint32_t norders;	/* orders linked to the deal (>1: duplicates) */
+	const struct erp_agg *erp;
+};
+
+/* Field names as rules and the store see them ("key", "deal_ref", ...). */
+extern const char *const canon_field_names[CS__COUNT];
+extern const char *const canon_status_names[CST__COUNT];   /* [0] = NULL */
+extern const char *const canon_doctype_names[CDT__COUNT];  /* [0] = NULL */
+extern const char *const canon_kind_names[CANON__KINDS];   /* "deal", ... */
+
+/* Largest string field we accept (a value over it is an error). */
+#define CANON_STR_CAP ((size_t)4096)
+
+/* Initialise; allocates nothing. */
+void canon_init(struct canon *c);
+/* Free the strings; c is left initialised. */
+void canon_release(struct canon *c);
+/* Forget every field (keep memory) for the next record. */
+void canon_reset(struct canon *c, enum canon_kind kind, uint16_t source,
+		 uint64_t rowno);
+/* Set string field f; a second set of the same field replaces it (the old
+ * bytes stay in data until reset). Returns 0, or -1 if over CANON_STR_CAP
+ * or out of memory. */
+int canon_set(struct canon *c, enum canon_str f, const char *s, size_t n);
+/* The field, or NULL (with *n = 0) if not set. Borrowed until the next
+ * canon_set/reset/release. */
+const char *canon_get(const struct canon *c, enum canon_str f, size_t *n);
+
+/* Look a name up in a NULL-padded name table; -1 if not there. */
+int canon_lookup(const char *const *names, int count, const char *s,
+		 size_t n);
+
+#endif

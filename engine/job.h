@@ -1,0 +1,107 @@
+/*
+ * job.h - a job definition, loaded from jobs/NAME.xml and validated
+ * against etc/job.xsd (compiled into the binary).
+ *
+ * Loading never touches a database. Relative paths in the job (rule
+ * files, report directory) are resolved against the job file's directory.
+ * Every error is ERR_JOB with file:line:col and what was expected.
+ * XML is read with network access and entity substitution off, and a
+ * document with a DOCTYPE is refused.
+ */
+#ifndef RECON_JOB_H
+#define RECON_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "canon.h"
+#include "err.h"
+
+/* A query parameter, bound as text in the order given. */
+enum job_param_kind {
+	JP_AS_OF,	  /* the run's as-of time, "YYYY-MM-DD HH:MM:SS" */
+	JP_WINDOW_START,  /* as-of minus the job's window, same format */
+	JP_LITERAL	  /* a fixed value from the job file */
+};
+
+struct job_param {
+	enum job_param_kind kind;
+	char *literal;	/* JP_LITERAL only; owned */
+};
+
+struct job_source {
+	char *name;		/* unique within the job */
+	enum canon_kind role;	/* deal, order or erp */
+	char *dsn;
+	char *query;
+	struct job_param *params;
+	size_t nparams;
+	char *translate;	/* Lua function name in the rule files */
+	char *id_column;	/* optional: column naming a row in messages */
+	int line;		/* where it was declared */
+};
+
+struct job_tolerance {
+	char *currency;		/* ISO code, or "*" for the default */
+	int64_t absolute;	/* money, scale 4 */
+	int64_t rel_ppm;	/* parts per million of the reference amount */
+};
+
+enum job_report_format { JOB_REPORT_CSV = 1u << 0, JOB_REPORT_HTML = 1u << 1 };
+
+struct job {
+	char *path;		/* the job file as given */
+	char *dir;		/* its directory */
+	char *name;
+
+	char **rule_files;	/* resolved paths, in load order */
+	size_t nrule_files;
+
+	struct job_source *sources;
+	size_t nsources;
+
+	/* Links: which canonical fields join deal to order and order to
+	 * ERP documents (defaults: deal.key = order.deal_ref, order.key =
+	 * erp.order_ref). */
+	enum canon_str deal_link;	  /* field of the deal */
+	enum canon_str order_deal_link;	  /* field of the order */
+	enum canon_str order_erp_link;	  /* field of the order */
+	enum canon_str erp_link;	  /* field of the ERP document */
+	int erp_many;		/* 1: one order to many ERP docs (summed) */
+
+	int64_t grace_deal;	/* seconds a deal may wait for its order */
+	int64_t grace_erp;	/* seconds an order may wait for the ERP */
+	int64_t window;		/* seconds before as-of for JP_WINDOW_START */
+
+	struct job_tolerance *tolerances;
+	size_t ntolerances;
+
+	char *store_dsn;
+	char *store_table;	/* validated identifier [A-Za-z_][A-Za-z0-9_]* */
+
+	char *report_dir;	/* resolved */
+	unsigned report_formats;	/* JOB_REPORT_* bits */
+
+	size_t rule_memory;	/* bytes for the Lua heap */
+	uint64_t rule_instructions;	/* VM instructions per record */
+	unsigned partitions;	/* matcher partitions (memory / partitions) */
+};
+
+/*
+ * Load and validate the job file at path. On success *out is a new job
+ * the caller frees with job_free(). On failure returns -1 with err set
+ * (ERR_JOB, "FILE:LINE:COL: ..."), or ERR_NOMEM.
+ */
+int job_load(const char *path, struct job **out, struct error *err);
+void job_free(struct job *job);
+
+/* The tolerance for a currency: its own entry, else the "*" entry, else
+ * NULL (meaning exact). */
+const struct job_tolerance *job_tolerance_for(const struct job *job,
+					      const char *currency, size_t n);
+
+/* Parse "90s", "15m", "24h", "3d", or a bare number of seconds.
+ * 0 or -1. Exposed for tests and fuzzing. */
+int job_parse_duration(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * mem.c - allocation wrapper with a fault-injection countdown.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+
+#include "mem.h"
+#include "banned.h"
+
+/* Countdown for fault injection: < 0 means off. Process-wide on purpose,
+ * see mem.h. */
+static long fault_countdown = -1;
+static long fault_hits;
+
+static int should_fail(void)
+{
+	if (fault_countdown < 0)
+		return 0;
+	if (fault_countdown == 0) {
+		fault_hits++;
+		return 1;
+	}
+	fault_countdown--;
+	return 0;
+}
+
+void mem_fault_after(long n)
+{
+	fault_countdown = n;
+	fault_hits = 0;
+}
+
+void mem_fault_off(void)
+{
+	fault_countdown = -1;
+}
+
+long mem_fault_hits(void)
+{
+	return fault_hits;
+}
+
+void *mem_alloc(size_t n)
+{
+	if (should_fail())
+		return NULL;
+	return malloc(n ? n : 1);
+}
+
+void *mem_calloc(size_t nmemb, size_t size)
+{
+	size_t total;
+
+	if (mem_mul(nmemb, size, &total) < 0 || should_fail())
+		return NULL;
+	return calloc(1, total ? total : 1);
+}
+
+void *mem_realloc(void *p, size_t n)
+{
+	if (n == 0) {
+		free(p);
+		return NULL;
+	}
+	if (should_fail())
+		return NULL;
+	return realloc(p, n);
+}
+
+void mem_free(void *p)
+{
+	free(p);
+}
+
+char *mem_strndup(const char *s, size_t n)
+{
+	char *d;
+	size_t sz;
+
+	if (mem_add(n, 1, &sz) < 0)
+		return NULL;
+	d = mem_alloc(sz);
+	if (!d)
+		return NULL;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+char *mem_strdup(const char *s)
+{
+	return mem_strndup(s, strlen(s));
+}
+
+int mem_mul(size_t a, size_t b, size_t *out)
+{
+	if (__builtin_mul_overflow(a, b, out))
+		return -1;
+	return 0;
+}
+
+int mem_add(size_t a, size_t b, size_t *out)
+{
+	if (__builtin_add_overflow(a, b, out))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,16 @@
+/*
+ * text.h - UTF-8 validation and the key normaliser.
+ */
+#ifndef RECON_TEXT_H
+#define RECON_TEXT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, nothing
+ * above U+10FFFF); else 0 with *bad set to the offset of the first bad
+ * byte (if bad is not NULL). */
+int utf8_valid(const char *s, size_t n, size_t *bad);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * tstamp.c - ISO 8601 subset parsing and formatting (civil-from-days after
+ * Howard Hinnant's public-domain algorithms).
+ */
+#include "tstamp.h"
+#include "banned.h"
+
+int64_t tstamp_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	*y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y += *m <= 2;
+}
+
+static int digits(const char **p, const char *end, int n, int *out)
+{
+	int v = 0;
+
+	while (n--) {
+		if (*p >= end || **p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return 0;
+}
+
+static int leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int tstamp_parse(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30,
+				       31, 31, 30, 31, 30, 31 };
+	const char *p = s, *end = s + n;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	int64_t off = 0;
+
+	while (p < end && *p == ' ')
+		p++;
+	while (end > p && end[-1] == ' ')
+		end--;
+	if (digits(&p, end, 4, &y) < 0 || p >= end || *p++ != '-' ||
+	    digits(&p, end, 2, &mo) < 0 || p >= end || *p++ != '-' ||
+	    digits(&p, end, 2, &d) < 0)
+		return -1;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1)
+		return -1;
+	if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return -1;
+	if (p < end && (*p == ' ' || *p == 'T')) {
+		p++;
+		if (digits(&p, end, 2, &h) < 0 || p >= end || *p++ != ':' ||
+		    digits(&p, end, 2, &mi) < 0)
+			return -1;
+		if (p < end && *p == ':') {
+			p++;
+			if (digits(&p, end, 2, &sec) < 0)
+				return -1;
+			if (p < end && *p == '.') {
+				p++;
+				if (p >= end || *p < '0' || *p > '9')
+					return -1;
+				while (p < end && *p >= '0' && *p <= '9')
+					p++;
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+		if (p < end && *p == 'Z') {
+			p++;
+		} else if (p < end && (*p == '+' || *p == '-')) {
+			int sign = *p == '-' ? -1 : 1, oh, om = 0;
+
+			p++;
+			if (digits(&p, end, 2, &oh) < 0)
+				return -1;
+			if (p < end && *p == ':')
+				p++;
+			if (p < end && digits(&p, end, 2, &om) < 0)
+				return -1;
+			if (oh > 23 || om > 59)
+				return -1;
+			off = sign * ((int64_t)oh * 3600 + om * 60);
+		}
+	}
+	if (p != end)
+		return -1;
+	*out = tstamp_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	       h * 3600 + mi * 60 + sec - off;
+	return 0;
+}
+
+int tstamp_format(int64_t t, struct sbuf *out)
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t rem = t - days * 86400, y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	return sbuf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+			 (long long)y, m, d, (int)(rem / 3600),
+			 (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+int tstamp_format_date(int64_t t, struct sbuf *out)
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	return sbuf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+}

@@ -1,0 +1,34 @@
+/*
+ * tstamp.h - dates and timestamps as int64 seconds since 1970-01-01 UTC.
+ *
+ * Sources give DATE and TIMESTAMP values as ISO text (both drivers do for
+ * SQL_C_CHAR). We parse them ourselves, proleptic Gregorian, no locale, no
+ * time zone database: a value without an offset is taken as UTC.
+ * Fractions of a second are accepted and dropped (documented: the engine
+ * compares times to the second).
+ */
+#ifndef RECON_TSTAMP_H
+#define RECON_TSTAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DDTHH:MM:SS",
+ * optional ".fraction", optional "Z" or "+HH:MM"/"-HH:MM"/"+HHMM".
+ * Years 0001..9999. Returns 0, or -1 if the text is not such a value or
+ * names an impossible date (2023-02-29, 24:00:01).
+ */
+int tstamp_parse(const char *s, size_t n, int64_t *out);
+
+/* Days since the epoch for a civil date (no validation). */
+int64_t tstamp_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* Append "YYYY-MM-DDTHH:MM:SSZ". Returns 0 or -1. */
+int tstamp_format(int64_t t, struct sbuf *out);
+/* Append "YYYY-MM-DD". Returns 0 or -1. */
+int tstamp_format_date(int64_t t, struct sbuf *out);
+
+#endif

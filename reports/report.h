@@ -1,0 +1,103 @@
+/*
+ * report.h - exception reports for finance (CSV for Excel, HTML for a
+ * browser), written from one in-memory description of a run.
+ *
+ * The engine fills struct report (all strings borrowed, amounts already
+ * formatted exactly by money_format) and calls report_write(), which
+ * writes every requested format to a temporary name in `dir` and renames
+ * them into place only when all were written: a failed write leaves
+ * nothing new behind (git's lockfile pattern).
+ *
+ * Escaping is the writers' job and is total: HTML escapes & < > " ' in
+ * every cell; CSV quotes every field per RFC 4180 and prefixes a cell
+ * that starts with = + - @ TAB or CR with a single quote so that Excel
+ * does not take it for a formula (OWASP CSV injection). Amount columns
+ * are exempt from the prefix only when they are a plain decimal number.
+ */
+#ifndef RECON_REPORT_H
+#define RECON_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/err.h"
+
+/* An amount total in one currency (formatted). */
+struct report_total {
+	const char *currency;
+	const char *amount;
+	uint64_t count;
+};
+
+/* Control totals of one source: what was read, for tying back. */
+struct report_source {
+	const char *name;
+	const char *role;	/* deal / order / erp */
+	const char *dsn;
+	uint64_t rows_read;	/* rows fetched */
+	uint64_t rows_kept;	/* turned into canonical records */
+	uint64_t rows_skipped;	/* translation returned false */
+	uint64_t rows_failed;	/* translation raised (RULE_ERROR) */
+	const struct report_total *totals;	/* of kept records' amounts */
+	size_t ntotals;
+};
+
+/* One outcome code and how often it occurred. */
+struct report_outcome {
+	const char *code;
+	const char *description;
+	int is_exception;
+	uint64_t count;
+};
+
+/* One exception line. NULL fields print as empty cells. */
+struct report_item {
+	const char *outcome;
+	const char *severity;	/* error / warning / info */
+	const char *key;	/* the reconciled order's key */
+	const char *deal_key;
+	const char *order_key;
+	const char *customer;
+	const char *currency;
+	const char *deal_amount;
+	const char *order_amount;
+	const char *erp_amount;
+	const char *name;	/* deal name or description */
+	const char *rule;	/* rule that gave the verdict */
+	const char *where;	/* rule file:line */
+	const char *message;
+};
+
+struct report {
+	const char *job;
+	const char *run_id;
+	const char *as_of;
+	const char *started;
+	const char *finished;
+	const char *rules_hash;
+	const char *version;
+	const struct report_source *sources;
+	size_t nsources;
+	const struct report_outcome *outcomes;
+	size_t noutcomes;
+	const struct report_item *items;	/* in the order to print */
+	size_t nitems;
+};
+
+/* Report formats, a registry: name, file suffix, writer. */
+enum { REPORT_CSV = 1u << 0, REPORT_HTML = 1u << 1 };
+
+/*
+ * Write the formats in `formats` (REPORT_* bits) as DIR/BASENAME.csv and
+ * DIR/BASENAME.html, atomically as a set. DIR is created if missing.
+ * Fills `paths` (if not NULL) with the final paths, '\n'-separated.
+ * Errors: ERR_REPORT naming the file and errno text; ERR_NOMEM.
+ */
+int report_write(const struct report *r, const char *dir, const char *basename,
+		 unsigned formats, struct sbuf *paths, struct error *err);
+
+/* Escapers, exposed for tests and fuzzing. Return 0 or -1 (sbuf). */
+int report_csv_field(struct sbuf *out, const char *s, int numeric);
+int report_html_escape(struct sbuf *out, const char *s);
+
+#endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# tools/odbcini.sh TEMPLATE OUTDIR: print TEMPLATE with @OUT@ and the
+# ODBC driver paths of this machine filled in.
+set -eu
+tmpl=$1 out=$2
+find_driver() {
+	for d in /usr/lib/*/odbc /usr/lib/odbc /usr/lib64 /usr/lib; do
+		if [ -e "$d/$1" ]; then echo "$d/$1"; return; fi
+	done
+	echo "odbcini: driver $1 not found (is its package installed?)" >&2
+	exit 1
+}
+sqlite=$(find_driver libsqlite3odbc.so)
+psql=$(find_driver psqlodbcw.so)
+sed -e "s|@OUT@|$out|g" -e "s|@SQLITE_DRIVER@|$sqlite|g" \
+    -e "s|@PSQL_DRIVER@|$psql|g" "$tmpl"
