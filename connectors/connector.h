@@ -50,11 +50,17 @@ struct row {
 	uint64_t rowno;			/* 1-based */
 };
 
-/* A bound query parameter: always text (SQL_C_CHAR), or NULL if s is
- * NULL. The drivers convert text to the column's type. */
+/* A bound query parameter: text (SQL_C_CHAR), or NULL if s is NULL.
+ * type PARAM_TEXT binds it as SQL_VARCHAR; PARAM_TIMESTAMP binds the text
+ * "YYYY-MM-DD HH:MM:SS" as SQL_TYPE_TIMESTAMP (column size 19) so that
+ * `ts_col <= ?` works on PostgreSQL as well as on SQLite's text
+ * timestamps. Zero-initialised params are text. */
+enum param_type { PARAM_TEXT = 0, PARAM_TIMESTAMP = 1 };
+
 struct param {
 	const char *s;
 	size_t len;
+	int type;	/* enum param_type */
 };
 
 struct conn;

@@ -27,6 +27,7 @@ static const struct {
 	[ERR_VERIFY]   = { "VERIFY",   9,  "verification found a record or chain that does not check" },
 	[ERR_NOMEM]    = { "NOMEM",    10, "out of memory or over a memory cap" },
 	[ERR_INTERNAL] = { "INTERNAL", 11, "internal error (a bug)" },
+	[ERR_IO]       = { "IO",       12, "a local work file could not be written (disk full?)" },
 };
 
 void error_init(struct error *e)

@@ -31,6 +31,7 @@ enum err_code {
 	ERR_VERIFY,	/* verification found tampering */
 	ERR_NOMEM,	/* out of memory or over a memory cap */
 	ERR_INTERNAL,	/* a bug: please report */
+	ERR_IO,		/* a local file (spill, temp) could not be written */
 	ERR__COUNT
 };
 

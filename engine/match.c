@@ -1,0 +1,808 @@
+/*
+ * match.c - partitioned three-way matcher (see match.h for the phases).
+ *
+ * Spill record format (native byte order: the files never leave this
+ * process): a struct spill_hdr, the record's string bytes, and for phase-2
+ * order records a struct spill_agg and the aggregate's currency bytes.
+ * Loaded partitions are read whole into one buffer; the struct canon
+ * views built over it borrow their strings from that buffer (their sbuf
+ * has alloc == 0, so releasing one frees nothing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "match.h"
+#include "mem.h"
+#include "money.h"
+#include "banned.h"
+
+/* Spill file sets. */
+enum { SP_DEAL, SP_ORDER, SP_ERP, SP_OE, SP__COUNT };
+static const char *const spill_names[SP__COUNT] = { "deal", "order", "erp",
+						     "oe" };
+
+/* Most partitions we open at once per set; each is a FILE*. */
+#define MATCH_MAX_PARTITIONS 256u
+
+struct spill_hdr {
+	uint32_t total;		/* bytes after this header */
+	uint8_t kind, status, doctype, has_agg;
+	uint16_t source;
+	uint16_t pad;
+	uint32_t present;
+	uint32_t data_len;
+	int64_t amount;
+	int64_t time;
+	uint64_t rowno;
+	uint32_t off[CS__COUNT];
+	uint32_t len[CS__COUNT];
+};
+
+struct spill_agg {
+	uint32_t ndocs, ninvoices, ncredits, nsales, ndrafts, ncancelled;
+	int64_t invoiced, ordered;
+	uint32_t currency_len;	/* bytes following; 0 and has_currency 0 */
+	int32_t has_currency;
+	int32_t mixed_currency, amount_overflow;
+};
+
+struct match {
+	const struct job *job;
+	unsigned nparts;
+	struct sbuf dir;		/* spill directory */
+	FILE **files[SP__COUNT];	/* [set][partition], NULL until used */
+	uint64_t spilled;
+	uint64_t peak;
+	struct sbuf scratch;		/* path building */
+	int ran;
+};
+
+/* A loaded partition: the file bytes and canon views over them. */
+struct part {
+	char *buf;
+	size_t size;
+	struct canon *recs;
+	struct erp_agg *aggs;	/* for SP_OE: one per record */
+	size_t n, alloc;
+};
+
+/* Open-addressing table from a key (borrowed bytes) to an index. */
+struct slot {
+	const char *key;
+	uint32_t len;
+	uint32_t idx;
+	uint64_t hash;
+};
+
+struct table {
+	struct slot *slots;
+	size_t mask;		/* capacity - 1, capacity a power of two */
+	size_t used;
+};
+
+uint64_t match_hash(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	/* final avalanche so that low bits (table index) and high bits
+	 * (partition) are both well mixed */
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
+}
+
+static int table_init(struct table *t, size_t n, struct error *err)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2)
+		cap *= 2;
+	t->slots = mem_calloc(cap, sizeof(*t->slots));
+	if (!t->slots)
+		return error_set(err, ERR_NOMEM, "out of memory (match table)");
+	t->mask = cap - 1;
+	t->used = 0;
+	return 0;
+}
+
+static void table_release(struct table *t)
+{
+	mem_free(t->slots);
+	t->slots = NULL;
+}
+
+/* Find key; if absent insert it with idx. Returns the stored index (equal
+ * to idx when it was inserted). The table never fills: callers size it
+ * for the number of inserts. */
+static uint32_t table_put(struct table *t, const char *key, size_t len,
+			  uint32_t idx)
+{
+	uint64_t h = match_hash(key, len);
+	size_t i = (size_t)h & t->mask;
+
+	for (;;) {
+		struct slot *s = &t->slots[i];
+
+		if (!s->key) {
+			s->key = key;
+			s->len = (uint32_t)len;
+			s->idx = idx;
+			s->hash = h;
+			t->used++;
+			return idx;
+		}
+		if (s->hash == h && s->len == len &&
+		    memcmp(s->key, key, len) == 0)
+			return s->idx;
+		i = (i + 1) & t->mask;
+	}
+}
+
+static int table_get(const struct table *t, const char *key, size_t len,
+		     uint32_t *idx)
+{
+	uint64_t h = match_hash(key, len);
+	size_t i = (size_t)h & t->mask;
+
+	for (;;) {
+		const struct slot *s = &t->slots[i];
+
+		if (!s->key)
+			return 0;
+		if (s->hash == h && s->len == len &&
+		    memcmp(s->key, key, len) == 0) {
+			*idx = s->idx;
+			return 1;
+		}
+		i = (i + 1) & t->mask;
+	}
+}
+
+int match_new(const struct job *job, const char *tmpdir, struct match **out,
+	      struct error *err)
+{
+	struct match *m;
+	char *made;
+
+	if (job->partitions < 1 || job->partitions > MATCH_MAX_PARTITIONS)
+		return error_set(err, ERR_JOB,
+				 "partitions must be 1..%u, not %u",
+				 MATCH_MAX_PARTITIONS, job->partitions);
+	m = mem_calloc(1, sizeof(*m));
+	if (!m)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	m->job = job;
+	m->nparts = job->partitions;
+	sbuf_init(&m->dir, 4096);
+	sbuf_init(&m->scratch, 4096);
+	if (!tmpdir)
+		tmpdir = getenv("TMPDIR");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	for (int s = 0; s < SP__COUNT; s++) {
+		m->files[s] = mem_calloc(m->nparts, sizeof(FILE *));
+		if (!m->files[s]) {
+			match_free(m);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	if (sbuf_addf(&m->dir, "%s/recon-match-XXXXXX", tmpdir) < 0) {
+		match_free(m);
+		return error_set(err, ERR_NOMEM, "spill directory name too long");
+	}
+	made = mkdtemp(m->dir.buf);
+	if (!made) {
+		int e = errno;
+
+		sbuf_reset(&m->dir);
+		match_free(m);
+		return error_set(err, ERR_IO, "cannot create a spill directory in %s: %s",
+				 tmpdir, strerror(e));
+	}
+	*out = m;
+	return 0;
+}
+
+static const char *spill_path(struct match *m, int set, unsigned p)
+{
+	sbuf_reset(&m->scratch);
+	if (sbuf_addf(&m->scratch, "%s/%s.%u", m->dir.buf, spill_names[set],
+		      p) < 0)
+		return NULL;
+	return m->scratch.buf;
+}
+
+static FILE *spill_file(struct match *m, int set, unsigned p,
+			struct error *err)
+{
+	const char *path;
+	FILE *f;
+
+	if (m->files[set][p])
+		return m->files[set][p];
+	path = spill_path(m, set, p);
+	if (!path) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	f = fopen(path, "w+b");
+	if (!f) {
+		error_set(err, ERR_IO, "cannot create spill file %s: %s", path,
+			  strerror(errno));
+		return NULL;
+	}
+	m->files[set][p] = f;
+	return f;
+}
+
+static int write_all(struct match *m, FILE *f, const void *p, size_t n,
+		     struct error *err)
+{
+	if (n && fwrite(p, 1, n, f) != n)
+		return error_set(err, ERR_IO, "cannot write spill file in %s: %s",
+				 m->dir.buf, strerror(errno));
+	m->spilled += n;
+	return 0;
+}
+
+/* Write one record (and optionally its ERP aggregate) to set/partition. */
+static int spill(struct match *m, int set, unsigned p, const struct canon *c,
+		 const struct erp_agg *agg, struct error *err)
+{
+	struct spill_hdr h;
+	struct spill_agg a;
+	FILE *f = spill_file(m, set, p, err);
+
+	if (!f)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.kind = c->kind;
+	h.status = c->status;
+	h.doctype = c->doctype;
+	h.has_agg = agg != NULL;
+	h.source = c->source;
+	h.present = c->present;
+	h.data_len = (uint32_t)c->data.len;
+	h.amount = c->amount;
+	h.time = c->time;
+	h.rowno = c->rowno;
+	memcpy(h.off, c->off, sizeof(h.off));
+	memcpy(h.len, c->len, sizeof(h.len));
+	h.total = h.data_len;
+	if (agg) {
+		memset(&a, 0, sizeof(a));
+		a.ndocs = agg->ndocs;
+		a.ninvoices = agg->ninvoices;
+		a.ncredits = agg->ncredits;
+		a.nsales = agg->nsales;
+		a.ndrafts = agg->ndrafts;
+		a.ncancelled = agg->ncancelled;
+		a.invoiced = agg->invoiced;
+		a.ordered = agg->ordered;
+		a.has_currency = agg->currency != NULL;
+		a.currency_len = agg->currency ? agg->currency_len : 0;
+		a.mixed_currency = agg->mixed_currency;
+		a.amount_overflow = agg->amount_overflow;
+		h.total += (uint32_t)sizeof(a) + a.currency_len;
+	}
+	if (write_all(m, f, &h, sizeof(h), err) < 0 ||
+	    write_all(m, f, c->data.buf, c->data.len, err) < 0)
+		return -1;
+	if (agg && (write_all(m, f, &a, sizeof(a), err) < 0 ||
+		    write_all(m, f, agg->currency, a.currency_len, err) < 0))
+		return -1;
+	return 0;
+}
+
+static unsigned part_of(const struct match *m, const char *s, size_t n)
+{
+	return (unsigned)((match_hash(s, n) >> 32) % m->nparts);
+}
+
+/* The join field a record is partitioned by in phase 1. */
+static enum canon_str first_link(const struct job *job, enum canon_kind k)
+{
+	switch (k) {
+	case CANON_DEAL:
+		return job->deal_link;
+	case CANON_ORDER:
+		return job->order_erp_link;
+	default:
+		return job->erp_link;
+	}
+}
+
+int match_add(struct match *m, const struct canon *rec, struct error *err)
+{
+	const char *k;
+	size_t n;
+	int set;
+
+	if (rec->kind >= CANON__KINDS)
+		return error_set(err, ERR_INTERNAL, "record of unknown kind %u",
+				 rec->kind);
+	set = rec->kind == CANON_DEAL ? SP_DEAL
+	      : rec->kind == CANON_ORDER ? SP_ORDER : SP_ERP;
+	k = canon_get(rec, first_link(m->job, (enum canon_kind)rec->kind), &n);
+	if (!k) {
+		/* An ERP document without an order reference, or a record
+		 * without its link field: it can only be an orphan. Put it
+		 * in partition 0; phase 1 turns it into its own group. */
+		return spill(m, set, 0, rec, NULL, err);
+	}
+	return spill(m, set, part_of(m, k, n), rec, NULL, err);
+}
+
+static void part_release(struct part *pt)
+{
+	mem_free(pt->buf);
+	mem_free(pt->recs);
+	mem_free(pt->aggs);
+	memset(pt, 0, sizeof(*pt));
+}
+
+/* Read set/partition whole and build the views. A partition never written
+ * is empty. */
+static int part_load(struct match *m, int set, unsigned p, struct part *pt,
+		     struct error *err)
+{
+	FILE *f = m->files[set][p];
+	long size;
+	size_t pos = 0;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!f)
+		return 0;
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_END) != 0 ||
+	    (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		return error_set(err, ERR_IO, "cannot read back spill file %s: %s",
+				 spill_path(m, set, p), strerror(errno));
+	pt->size = (size_t)size;
+	pt->buf = mem_alloc(pt->size);
+	if (!pt->buf)
+		return error_set(err, ERR_NOMEM,
+				 "out of memory loading a partition of %zu bytes "
+				 "(raise <limits partitions=...>)", pt->size);
+	if (pt->size && fread(pt->buf, 1, pt->size, f) != pt->size)
+		return error_set(err, ERR_IO, "cannot read back spill file %s: %s",
+				 spill_path(m, set, p), strerror(errno));
+	if (pt->size > m->peak)
+		m->peak = pt->size;
+	while (pos < pt->size) {
+		struct spill_hdr h;
+		struct canon *c;
+
+		if (pt->size - pos < sizeof(h))
+			return error_set(err, ERR_INTERNAL, "spill file truncated");
+		memcpy(&h, pt->buf + pos, sizeof(h));
+		pos += sizeof(h);
+		if (pt->size - pos < h.total)
+			return error_set(err, ERR_INTERNAL, "spill file truncated");
+		if (pt->n == pt->alloc) {
+			size_t na = pt->alloc ? pt->alloc * 2 : 1024, bytes;
+			void *nr;
+
+			if (mem_mul(na, sizeof(*pt->recs), &bytes) < 0 ||
+			    !(nr = mem_realloc(pt->recs, bytes)))
+				return error_set(err, ERR_NOMEM, "out of memory");
+			pt->recs = nr;
+			if (set == SP_OE) {
+				if (mem_mul(na, sizeof(*pt->aggs), &bytes) < 0 ||
+				    !(nr = mem_realloc(pt->aggs, bytes)))
+					return error_set(err, ERR_NOMEM,
+							 "out of memory");
+				pt->aggs = nr;
+			}
+			pt->alloc = na;
+		}
+		c = &pt->recs[pt->n];
+		memset(c, 0, sizeof(*c));
+		c->kind = h.kind;
+		c->status = h.status;
+		c->doctype = h.doctype;
+		c->source = h.source;
+		c->present = h.present;
+		c->amount = h.amount;
+		c->time = h.time;
+		c->rowno = h.rowno;
+		memcpy(c->off, h.off, sizeof(h.off));
+		memcpy(c->len, h.len, sizeof(h.len));
+		/* borrowed view: alloc 0 means nothing to free */
+		c->data.buf = pt->buf + pos;
+		c->data.len = h.data_len;
+		c->data.alloc = 0;
+		c->data.cap = h.data_len;
+		if (set == SP_OE) {
+			struct erp_agg *g = &pt->aggs[pt->n];
+			struct spill_agg a;
+			size_t apos = pos + h.data_len;
+
+			memset(g, 0, sizeof(*g));
+			if (h.has_agg) {
+				memcpy(&a, pt->buf + apos, sizeof(a));
+				g->ndocs = a.ndocs;
+				g->ninvoices = a.ninvoices;
+				g->ncredits = a.ncredits;
+				g->nsales = a.nsales;
+				g->ndrafts = a.ndrafts;
+				g->ncancelled = a.ncancelled;
+				g->invoiced = a.invoiced;
+				g->ordered = a.ordered;
+				g->currency = a.has_currency
+					      ? pt->buf + apos + sizeof(a) : NULL;
+				g->currency_len = a.currency_len;
+				g->mixed_currency = a.mixed_currency;
+				g->amount_overflow = a.amount_overflow;
+			}
+		}
+		pos += h.total;
+		pt->n++;
+	}
+	/* the file is no longer needed: free its disk space now */
+	fclose(f);
+	m->files[set][p] = NULL;
+	unlink(spill_path(m, set, p));
+	return 0;
+}
+
+/* Add one ERP document into an aggregate. */
+static void agg_add(struct erp_agg *g, const struct canon *d)
+{
+	const char *cur;
+	size_t cn;
+	int64_t amt;
+
+	g->ndocs++;
+	if (d->status == CST_DRAFT) {
+		g->ndrafts++;
+		return;
+	}
+	if (d->status == CST_CANCELLED) {
+		g->ncancelled++;
+		return;
+	}
+	if (d->status != CST_POSTED)
+		return;
+	cur = canon_get(d, CS_CURRENCY, &cn);
+	if (cur) {
+		if (!g->currency) {
+			g->currency = cur;
+			g->currency_len = (uint32_t)cn;
+		} else if (g->currency_len != cn ||
+			   memcmp(g->currency, cur, cn) != 0) {
+			g->mixed_currency = 1;
+		}
+	}
+	amt = (d->present & CANON_HAS_AMOUNT) ? d->amount : 0;
+	switch (d->doctype) {
+	case CDT_INVOICE:
+		g->ninvoices++;
+		if (money_add(g->invoiced, amt, &g->invoiced) != MONEY_OK)
+			g->amount_overflow = 1;
+		break;
+	case CDT_CREDIT_NOTE:
+		/* Credit notes net against invoices whatever sign the ERP
+		 * stores them with. */
+		g->ncredits++;
+		if (money_abs(amt, &amt) != MONEY_OK ||
+		    money_sub(g->invoiced, amt, &g->invoiced) != MONEY_OK)
+			g->amount_overflow = 1;
+		break;
+	case CDT_SALES_ORDER:
+		g->nsales++;
+		if (money_add(g->ordered, amt, &g->ordered) != MONEY_OK)
+			g->amount_overflow = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static int posted_docs(const struct erp_agg *g)
+{
+	return g && (g->ninvoices + g->ncredits + g->nsales) > 0;
+}
+
+/* ERP findings of an order. */
+static unsigned erp_flags(const struct match *m, const struct canon *order,
+			  const struct erp_agg *g, int64_t as_of)
+{
+	unsigned f = 0;
+
+	if (!posted_docs(g)) {
+		if (order->status == CST_CANCELLED)
+			return 0;	/* nothing to invoice */
+		if ((order->present & CANON_HAS_TIME) &&
+		    order->time > as_of - m->job->grace_erp)
+			f |= MF_ERP_PENDING;
+		else
+			f |= MF_NO_ERP;
+	} else if (!m->job->erp_many &&
+		   g->ninvoices + g->ncredits + g->nsales > 1) {
+		f |= MF_DUP_ERP;
+	}
+	return f;
+}
+
+static int emit(match_group_fn fn, void *ctx, const char *key, size_t klen,
+		const struct canon *deal, const struct canon *order,
+		uint32_t norders, const struct erp_agg *agg, unsigned flags,
+		struct error *err)
+{
+	struct group g;
+
+	g.key = key;
+	g.key_len = klen;
+	g.deal = deal;
+	g.order = order;
+	g.norders = norders;
+	g.erp = agg && agg->ndocs ? agg : NULL;
+	return fn(ctx, &g, flags, err);
+}
+
+/* Phase 1 for partition p: orders + ERP documents. */
+static int phase1(struct match *m, unsigned p, int64_t as_of,
+		  match_group_fn on_group, match_dup_fn on_dup, void *ctx,
+		  struct error *err)
+{
+	const struct job *job = m->job;
+	struct part orders, docs;
+	struct table otab = { 0 }, orphan = { 0 }, seen = { 0 };
+	struct erp_agg *aggs = NULL, *oaggs = NULL;
+	uint32_t *ofirst = NULL, norphan = 0;
+	unsigned char *dup = NULL;
+	int rc = -1;
+
+	memset(&docs, 0, sizeof(docs));
+	if (part_load(m, SP_ORDER, p, &orders, err) < 0 ||
+	    part_load(m, SP_ERP, p, &docs, err) < 0)
+		goto out;
+	if (table_init(&otab, orders.n, err) < 0 ||
+	    table_init(&orphan, docs.n, err) < 0 ||
+	    table_init(&seen, docs.n, err) < 0)
+		goto out;
+	aggs = mem_calloc(orders.n ? orders.n : 1, sizeof(*aggs));
+	dup = mem_calloc(orders.n ? orders.n : 1, 1);
+	oaggs = mem_calloc(docs.n ? docs.n : 1, sizeof(*oaggs));
+	ofirst = mem_calloc(docs.n ? docs.n : 1, sizeof(*ofirst));
+	if (!aggs || !dup || !oaggs || !ofirst) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < orders.n; i++) {
+		size_t n;
+		const char *k = canon_get(&orders.recs[i], job->order_erp_link, &n);
+
+		if (!k)
+			continue;	/* cannot be linked to ERP */
+		if (table_put(&otab, k, n, (uint32_t)i) != i) {
+			dup[i] = 1;
+			if (on_dup(ctx, &orders.recs[i], k, n, err) < 0)
+				goto out;
+		}
+	}
+	for (size_t i = 0; i < docs.n; i++) {
+		const struct canon *d = &docs.recs[i];
+		size_t n, kn;
+		const char *k = canon_get(d, job->erp_link, &n);
+		const char *dk = canon_get(d, CS_KEY, &kn);
+		uint32_t oi;
+
+		if (dk && table_put(&seen, dk, kn, (uint32_t)i) != i) {
+			if (on_dup(ctx, d, dk, kn, err) < 0)
+				goto out;
+			continue;	/* never count a document twice */
+		}
+		if (!k) {
+			k = dk;
+			n = kn;
+		}
+		if (k && table_get(&otab, k, n, &oi)) {
+			agg_add(&aggs[oi], d);
+		} else if (k) {
+			uint32_t slot = table_put(&orphan, k, n, norphan);
+
+			if (slot == norphan)
+				ofirst[norphan++] = (uint32_t)i;
+			agg_add(&oaggs[slot], d);
+		}
+	}
+	/* Orders: straight to a group if they cannot reach a deal, else on
+	 * to phase 2 keyed by their deal link. */
+	for (size_t i = 0; i < orders.n; i++) {
+		const struct canon *o = &orders.recs[i];
+		size_t n, kn;
+		const char *dl = canon_get(o, job->order_deal_link, &n);
+		const char *ok = canon_get(o, CS_KEY, &kn);
+
+		if (dup[i])
+			continue;
+		if (!dl) {
+			unsigned f = MF_NO_DEAL | erp_flags(m, o, &aggs[i], as_of);
+
+			if (emit(on_group, ctx, ok, kn, NULL, o, 1, &aggs[i], f,
+				 err) < 0)
+				goto out;
+			continue;
+		}
+		if (spill(m, SP_OE, part_of(m, dl, n), o, &aggs[i], err) < 0)
+			goto out;
+	}
+	for (uint32_t j = 0; j < norphan; j++) {
+		const struct canon *d = &docs.recs[ofirst[j]];
+		size_t n;
+		const char *k = canon_get(d, job->erp_link, &n);
+
+		if (!k)
+			k = canon_get(d, CS_KEY, &n);
+		if (emit(on_group, ctx, k, n, NULL, NULL, 0, &oaggs[j],
+			 MF_ERP_ORPHAN, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	table_release(&otab);
+	table_release(&orphan);
+	table_release(&seen);
+	mem_free(aggs);
+	mem_free(oaggs);
+	mem_free(ofirst);
+	mem_free(dup);
+	part_release(&orders);
+	part_release(&docs);
+	return rc;
+}
+
+/* Phase 2 for partition q: deals + orders (with their ERP aggregates). */
+static int phase2(struct match *m, unsigned q, int64_t as_of,
+		  match_group_fn on_group, match_dup_fn on_dup, void *ctx,
+		  struct error *err)
+{
+	const struct job *job = m->job;
+	struct part deals, oes;
+	struct table dtab = { 0 };
+	uint32_t *norders = NULL;
+	unsigned char *dup = NULL;
+	int rc = -1;
+
+	memset(&oes, 0, sizeof(oes));
+	if (part_load(m, SP_DEAL, q, &deals, err) < 0 ||
+	    part_load(m, SP_OE, q, &oes, err) < 0)
+		goto out;
+	if (table_init(&dtab, deals.n, err) < 0)
+		goto out;
+	norders = mem_calloc(deals.n ? deals.n : 1, sizeof(*norders));
+	dup = mem_calloc(deals.n ? deals.n : 1, 1);
+	if (!norders || !dup) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < deals.n; i++) {
+		size_t n;
+		const char *k = canon_get(&deals.recs[i], job->deal_link, &n);
+
+		if (!k) {
+			dup[i] = 2;	/* unlinkable deal: a group of its own */
+			continue;
+		}
+		if (table_put(&dtab, k, n, (uint32_t)i) != i) {
+			dup[i] = 1;
+			if (on_dup(ctx, &deals.recs[i], k, n, err) < 0)
+				goto out;
+		}
+	}
+	for (size_t i = 0; i < oes.n; i++) {
+		size_t n;
+		const char *k = canon_get(&oes.recs[i], job->order_deal_link, &n);
+		uint32_t di;
+
+		if (table_get(&dtab, k, n, &di))
+			norders[di]++;
+	}
+	for (size_t i = 0; i < oes.n; i++) {
+		const struct canon *o = &oes.recs[i];
+		const struct canon *d = NULL;
+		size_t n, kn;
+		const char *k = canon_get(o, job->order_deal_link, &n);
+		const char *ok = canon_get(o, CS_KEY, &kn);
+		uint32_t di, cnt = 1;
+		unsigned f = erp_flags(m, o, &oes.aggs[i], as_of);
+
+		if (table_get(&dtab, k, n, &di)) {
+			d = &deals.recs[di];
+			cnt = norders[di];
+			if (cnt > 1)
+				f |= MF_DUP_ORDERS;
+		} else {
+			f |= MF_NO_DEAL;
+		}
+		if (emit(on_group, ctx, ok, kn, d, o, cnt, &oes.aggs[i], f,
+			 err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < deals.n; i++) {
+		const struct canon *d = &deals.recs[i];
+		size_t kn;
+		const char *dk = canon_get(d, CS_KEY, &kn);
+		unsigned f;
+
+		if (dup[i] == 1 || norders[i])
+			continue;
+		if ((d->present & CANON_HAS_TIME) &&
+		    d->time > as_of - job->grace_deal)
+			f = MF_DEAL_PENDING;
+		else
+			f = MF_NO_ORDER;
+		if (emit(on_group, ctx, dk, kn, d, NULL, 0, NULL, f, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	table_release(&dtab);
+	mem_free(norders);
+	mem_free(dup);
+	part_release(&deals);
+	part_release(&oes);
+	return rc;
+}
+
+int match_run(struct match *m, int64_t as_of, match_group_fn on_group,
+	      match_dup_fn on_dup, void *ctx, struct error *err)
+{
+	if (m->ran)
+		return error_set(err, ERR_INTERNAL, "match_run called twice");
+	m->ran = 1;
+	for (unsigned p = 0; p < m->nparts; p++)
+		if (phase1(m, p, as_of, on_group, on_dup, ctx, err) < 0)
+			return -1;
+	for (unsigned q = 0; q < m->nparts; q++)
+		if (phase2(m, q, as_of, on_group, on_dup, ctx, err) < 0)
+			return -1;
+	return 0;
+}
+
+void match_free(struct match *m)
+{
+	if (!m)
+		return;
+	for (int s = 0; s < SP__COUNT; s++) {
+		if (!m->files[s])
+			continue;
+		for (unsigned p = 0; p < m->nparts; p++) {
+			if (!m->files[s][p])
+				continue;
+			fclose(m->files[s][p]);
+			if (m->dir.len) {
+				const char *path = spill_path(m, s, p);
+
+				if (path)
+					unlink(path);
+			}
+		}
+		mem_free(m->files[s]);
+	}
+	if (m->dir.len)
+		rmdir(m->dir.buf);
+	sbuf_release(&m->dir);
+	sbuf_release(&m->scratch);
+	mem_free(m);
+}
+
+uint64_t match_spilled(const struct match *m)
+{
+	return m->spilled;
+}
+
+uint64_t match_peak_partition(const struct match *m)
+{
+	return m->peak;
+}
