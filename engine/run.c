@@ -1,0 +1,997 @@
+/*
+ * run.c - the run driver (see run.h for the order of work).
+ *
+ * What belongs to one run lives in struct run: the Lua state, the store
+ * connection and transaction, the matcher's spill files, and an arena for
+ * the strings of report lines; run_release() tears all of it down in one
+ * call whatever state the run reached.
+ *
+ * Memory: records stream from the cursor through translation into the
+ * matcher's spill files; only exception lines (and per-source control
+ * totals) are kept for the report, so memory grows with the number of
+ * exceptions, not with the number of rows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "canon.h"
+#include "match.h"
+#include "mem.h"
+#include "money.h"
+#include "outcome.h"
+#include "rules.h"
+#include "store.h"
+#include "tstamp.h"
+#include "../connectors/connector.h"
+#include "../reports/report.h"
+#include "banned.h"
+
+#define RECON_VERSION "0.1.0"
+
+/* ---- a bump arena for report strings --------------------------------- */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	char data[];
+};
+
+struct arena {
+	struct arena_block *head;
+};
+
+static char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	struct arena_block *b = a->head;
+	size_t need;
+	char *p;
+
+	if (mem_add(n, 1, &need) < 0)
+		return NULL;
+	if (!b || b->size - b->used < need) {
+		size_t size = need > 65536 ? need : 65536, total;
+
+		if (mem_add(sizeof(*b), size, &total) < 0)
+			return NULL;
+		b = mem_alloc(total);
+		if (!b)
+			return NULL;
+		b->next = a->head;
+		b->used = 0;
+		b->size = size;
+		a->head = b;
+	}
+	p = b->data + b->used;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	b->used += need;
+	return p;
+}
+
+static void arena_release(struct arena *a)
+{
+	while (a->head) {
+		struct arena_block *b = a->head;
+
+		a->head = b->next;
+		mem_free(b);
+	}
+}
+
+/* ---- per-source control totals --------------------------------------- */
+
+struct total {
+	char *currency;		/* arena */
+	int64_t sum;
+	uint64_t count;
+};
+
+struct source_stats {
+	uint64_t read, kept, skipped, failed;
+	struct total *totals;
+	size_t ntotals;
+	struct report_total *rtotals;	/* built for the report */
+	double seconds;
+};
+
+/* ---- the run ------------------------------------------------------- */
+
+struct run {
+	const struct job *job;
+	const struct run_opts *opts;
+	struct rules *rules;
+	struct store *store;
+	struct match *match;
+	struct arena arena;
+
+	int64_t as_of;
+	struct sbuf as_of_text;		/* "YYYY-MM-DD HH:MM:SS" */
+	struct sbuf window_text;
+	struct sbuf run_id;
+	struct sbuf started;
+
+	struct source_stats *stats;
+	struct report_item *items;
+	size_t nitems, aitems;
+	uint64_t counts[OUT__COUNT];
+	uint64_t records;
+
+	struct verdict_list verdicts;
+	struct sbuf codes, vjson, amt[3], line;
+};
+
+static void logf_(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logf_(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->opts->log)
+		return;
+	sbuf_reset(&r->line);
+	va_start(ap, fmt);
+	sbuf_vaddf(&r->line, fmt, ap);
+	va_end(ap);
+	if (!r->line.failed)
+		r->opts->log(r->opts->log_ctx, r->line.buf);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int utc_text(int64_t t, struct sbuf *out)
+{
+	return tstamp_format(t, out);
+}
+
+/* "YYYY-MM-DD HH:MM:SS" for binding as a timestamp parameter. */
+static int sql_time(int64_t t, struct sbuf *out)
+{
+	struct sbuf tmp = SBUF_INIT(64);
+	int rc;
+
+	rc = tstamp_format(t, &tmp);
+	if (rc == 0 && tmp.len == 20) {	/* YYYY-MM-DDTHH:MM:SSZ */
+		tmp.buf[10] = ' ';
+		rc = sbuf_add(out, tmp.buf, 19);
+	} else {
+		rc = -1;
+	}
+	sbuf_release(&tmp);
+	return rc;
+}
+
+static int add_item(struct run *r, enum outcome oc, const char *severity,
+		    const char *key, size_t klen, const struct group *g,
+		    const char *rule, const char *where, const char *message,
+		    struct error *err);
+
+/* ---- translation: one source ----------------------------------------- */
+
+static int add_total(struct run *r, struct source_stats *st,
+		     const struct canon *c, struct error *err)
+{
+	size_t n;
+	const char *cur = canon_get(c, CS_CURRENCY, &n);
+	struct total *t = NULL;
+
+	if (!(c->present & CANON_HAS_AMOUNT))
+		return 0;
+	if (!cur) {
+		cur = "";
+		n = 0;
+	}
+	for (size_t i = 0; i < st->ntotals; i++)
+		if (strlen(st->totals[i].currency) == n &&
+		    memcmp(st->totals[i].currency, cur, n) == 0) {
+			t = &st->totals[i];
+			break;
+		}
+	if (!t) {
+		struct total *nt;
+
+		if (st->ntotals >= 10000)
+			return error_set(err, ERR_DATA,
+					 "more than 10000 distinct currencies");
+		nt = mem_realloc(st->totals, (st->ntotals + 1) * sizeof(*nt));
+		if (!nt)
+			return error_set(err, ERR_NOMEM, "out of memory");
+		st->totals = nt;
+		t = &st->totals[st->ntotals++];
+		t->currency = arena_strndup(&r->arena, cur, n);
+		t->sum = 0;
+		t->count = 0;
+		if (!t->currency)
+			return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	if (money_add(t->sum, c->amount, &t->sum) != MONEY_OK)
+		return error_set(err, ERR_DATA,
+				 "control total of currency '%s' overflows at row %llu",
+				 t->currency, (unsigned long long)c->rowno);
+	t->count++;
+	return 0;
+}
+
+/* The value of the source's id column in this row, for messages. */
+static void row_id(const struct job_source *src, const struct row *row,
+		   struct sbuf *out)
+{
+	sbuf_reset(out);
+	if (src->id_column) {
+		for (size_t i = 0; i < row->ncols; i++) {
+			const struct value *v = &row->vals[i];
+
+			if (strcmp(row->names[i], src->id_column) != 0)
+				continue;
+			if (v->type == VAL_INT)
+				sbuf_addf(out, "%lld", (long long)v->i);
+			else if (v->s)
+				sbuf_add(out, v->s, v->len);
+			if (out->len)
+				return;
+		}
+	}
+	sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
+}
+
+static int read_source(struct run *r, size_t si, struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	struct conn *conn = NULL;
+	struct cursor *cur = NULL;
+	struct param *params = NULL;
+	struct canon rec;
+	struct sbuf fail = SBUF_INIT(65536), id = SBUF_INIT(65536);
+	double t0 = now_seconds();
+	int rc = -1;
+
+	canon_init(&rec);
+	params = mem_calloc(src->nparams ? src->nparams : 1, sizeof(*params));
+	if (!params) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < src->nparams; i++) {
+		const struct job_param *jp = &src->params[i];
+
+		switch (jp->kind) {
+		case JP_AS_OF:
+			params[i].s = r->as_of_text.buf;
+			params[i].len = r->as_of_text.len;
+			params[i].type = PARAM_TIMESTAMP;
+			break;
+		case JP_WINDOW_START:
+			params[i].s = r->window_text.buf;
+			params[i].len = r->window_text.len;
+			params[i].type = PARAM_TIMESTAMP;
+			break;
+		default:
+			params[i].s = jp->literal;
+			params[i].len = strlen(jp->literal);
+			params[i].type = PARAM_TEXT;
+			break;
+		}
+	}
+	if (conn_open(src->dsn, &conn, err) < 0 ||
+	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
+		goto out;
+	for (;;) {
+		const struct row *row;
+		int n = cursor_next(cur, &row, err), t;
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		st->read++;
+		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
+		sbuf_reset(&fail);
+		t = rules_translate(r->rules, si, row, &rec, &fail, err);
+		if (t == -1) {
+			row_id(src, row, &id);
+			error_context(err, "row '%s'", id.buf);
+			goto out;
+		}
+		if (t == 0) {
+			st->skipped++;
+			continue;
+		}
+		if (t == -2) {
+			struct sbuf key = SBUF_INIT(65536);
+
+			st->failed++;
+			row_id(src, row, &id);
+			sbuf_addf(&key, "%s:%s", src->name, id.buf);
+			t = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
+				     NULL, src->translate, NULL, fail.buf, err);
+			sbuf_release(&key);
+			if (t < 0)
+				goto out;
+			continue;
+		}
+		st->kept++;
+		if (add_total(r, st, &rec, err) < 0 ||
+		    match_add(r->match, &rec, err) < 0) {
+			row_id(src, row, &id);
+			error_context(err, "row '%s'", id.buf);
+			goto out;
+		}
+	}
+	if (st->read == 0) {
+		error_set(err, ERR_GUARD,
+			  "the query returned no rows; refusing to publish a "
+			  "reconciliation that would call everything missing "
+			  "(check the source, or the as-of and window)");
+		goto out;
+	}
+	rc = 0;
+out:
+	st->seconds = now_seconds() - t0;
+	if (rc < 0)
+		error_context(err, "source '%s' (dsn '%s')", src->name, src->dsn);
+	else
+		logf_(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
+		      "%llu rule errors (%.2f s)", src->name,
+		      (unsigned long long)st->read,
+		      (unsigned long long)st->kept,
+		      (unsigned long long)st->skipped,
+		      (unsigned long long)st->failed, st->seconds);
+	cursor_close(cur);
+	conn_close(conn);
+	mem_free(params);
+	canon_release(&rec);
+	sbuf_release(&fail);
+	sbuf_release(&id);
+	return rc;
+}
+
+/* ---- classification -------------------------------------------------- */
+
+static char *dup_field(struct run *r, const struct canon *c, enum canon_str f)
+{
+	size_t n;
+	const char *s;
+
+	if (!c)
+		return NULL;
+	s = canon_get(c, f, &n);
+	return s ? arena_strndup(&r->arena, s, n) : NULL;
+}
+
+static char *dup_amount(struct run *r, int has, int64_t v)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char *p = NULL;
+
+	if (!has)
+		return NULL;
+	if (money_format(v, 2, &sb) == 0)
+		p = arena_strndup(&r->arena, sb.buf, sb.len);
+	sbuf_release(&sb);
+	return p;
+}
+
+static const struct canon *group_main(const struct group *g)
+{
+	return g->order ? g->order : g->deal;
+}
+
+static int add_item(struct run *r, enum outcome oc, const char *severity,
+		    const char *key, size_t klen, const struct group *g,
+		    const char *rule, const char *where, const char *message,
+		    struct error *err)
+{
+	struct report_item *it;
+
+	if (r->nitems == r->aitems) {
+		size_t na = r->aitems ? r->aitems * 2 : 256, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*r->items), &bytes) < 0 ||
+		    !(p = mem_realloc(r->items, bytes)))
+			return error_set(err, ERR_NOMEM,
+					 "out of memory (exception lines)");
+		r->items = p;
+		r->aitems = na;
+	}
+	it = &r->items[r->nitems];
+	memset(it, 0, sizeof(*it));
+	it->outcome = outcome_table[oc].code;
+	it->severity = severity;
+	it->key = arena_strndup(&r->arena, key, klen);
+	it->rule = rule ? arena_strndup(&r->arena, rule, strlen(rule)) : NULL;
+	it->where = where ? arena_strndup(&r->arena, where, strlen(where)) : NULL;
+	it->message = message ? arena_strndup(&r->arena, message,
+					      strlen(message))
+			      : outcome_table[oc].description;
+	if (!it->key)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (g) {
+		const struct canon *m = group_main(g);
+
+		it->deal_key = dup_field(r, g->deal, CS_KEY);
+		it->order_key = dup_field(r, g->order, CS_KEY);
+		it->customer = dup_field(r, m, CS_CUSTOMER);
+		it->currency = dup_field(r, m, CS_CURRENCY);
+		it->name = dup_field(r, g->deal, CS_NAME);
+		if (!it->name)
+			it->name = dup_field(r, m, CS_NAME);
+		if (g->deal)
+			it->deal_amount = dup_amount(r, g->deal->present &
+							CANON_HAS_AMOUNT,
+						     g->deal->amount);
+		if (g->order)
+			it->order_amount = dup_amount(r, g->order->present &
+							 CANON_HAS_AMOUNT,
+						      g->order->amount);
+		if (g->erp) {
+			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
+
+			it->erp_amount = dup_amount(r, 1, inv ? g->erp->invoiced
+							      : g->erp->ordered);
+			if (!it->currency && g->erp->currency)
+				it->currency = arena_strndup(&r->arena,
+							     g->erp->currency,
+							     g->erp->currency_len);
+		}
+	}
+	r->nitems++;
+	r->counts[oc]++;
+	return 0;
+}
+
+static int json_str(struct sbuf *sb, const char *s)
+{
+	sbuf_addch(sb, '"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			sbuf_addf(sb, "\\u%04x", c);
+		else
+			sbuf_addch(sb, c);
+	}
+	return sbuf_addch(sb, '"');
+}
+
+static const char *const severity_names[] = { "error", "warning", "info" };
+
+struct finding {
+	enum outcome oc;
+	const struct verdict *v;	/* NULL for structural findings */
+};
+
+static int on_group(void *ctx, const struct group *g, unsigned flags,
+		    struct error *err)
+{
+	static const struct { unsigned flag; enum outcome oc; } structural[] = {
+		{ MF_NO_DEAL, OUT_ORDER_WITHOUT_DEAL },
+		{ MF_NO_ORDER, OUT_DEAL_WITHOUT_ORDER },
+		{ MF_NO_ERP, OUT_ORDER_NOT_IN_ERP },
+		{ MF_ERP_ORPHAN, OUT_ERP_WITHOUT_ORDER },
+		{ MF_DUP_ORDERS, OUT_DUPLICATE_ORDERS },
+		{ MF_DUP_ERP, OUT_DUPLICATE_ERP_DOCS },
+	};
+	struct run *r = ctx;
+	struct finding found[16 + 64];
+	size_t nf = 0;
+	enum outcome primary = OUT_MATCHED;
+	struct store_rec rec;
+	const struct canon *m = group_main(g);
+	uint64_t exc = 0;
+
+	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]); i++)
+		if (flags & structural[i].flag)
+			found[nf++] = (struct finding){ structural[i].oc, NULL };
+	verdict_list_reset(&r->verdicts);
+	if (g->order && rules_check(r->rules, g, &r->verdicts, err) < 0)
+		return error_context(err, "order '%.*s'", (int)g->key_len, g->key);
+	for (size_t i = 0; i < r->verdicts.n; i++) {
+		const struct verdict *v = &r->verdicts.v[i];
+		int oc;
+
+		if (v->severity == VERDICT_INFO && !v->is_error)
+			continue;
+		if (nf == sizeof(found) / sizeof(found[0]))
+			break;	/* more verdicts than lines per record: the
+				 * store's JSON still lists them all */
+		oc = v->is_error ? OUT_RULE_ERROR
+				 : outcome_lookup(v->code, strlen(v->code));
+		if (oc < 0 || !outcome_table[oc].is_exception)
+			oc = OUT_RULE_FAILED;
+		found[nf++] = (struct finding){ (enum outcome)oc, v };
+	}
+	/* report lines and the primary outcome */
+	for (size_t i = 0; i < nf; i++) {
+		const struct verdict *v = found[i].v;
+		struct sbuf msg = SBUF_INIT(65536);
+		int rc;
+
+		if (found[i].oc < primary)
+			primary = found[i].oc;
+		if (v && found[i].oc == OUT_RULE_FAILED)
+			sbuf_addf(&msg, "%s: %s", v->code, v->message);
+		else if (v)
+			sbuf_addstr(&msg, v->message ? v->message : "");
+		rc = add_item(r, found[i].oc,
+			      v ? severity_names[v->severity < 3 ? v->severity : 0]
+				: "error",
+			      g->key, g->key_len, g, v ? v->rule : NULL,
+			      v ? v->where : NULL, v ? msg.buf : NULL, err);
+		sbuf_release(&msg);
+		if (rc < 0)
+			return -1;
+		exc++;
+	}
+	if (primary == OUT_MATCHED) {
+		if (flags & MF_DEAL_PENDING)
+			primary = OUT_PENDING_ORDER;
+		else if (flags & MF_ERP_PENDING)
+			primary = OUT_PENDING_ERP;
+		r->counts[primary]++;
+	}
+	/* the store record */
+	sbuf_reset(&r->codes);
+	sbuf_reset(&r->vjson);
+	if (nf == 0)
+		sbuf_addstr(&r->codes, outcome_table[primary].code);
+	for (size_t i = 0; i < nf; i++) {
+		if (i)
+			sbuf_addch(&r->codes, ' ');
+		sbuf_addstr(&r->codes, outcome_table[found[i].oc].code);
+	}
+	sbuf_addch(&r->vjson, '[');
+	for (size_t i = 0; i < r->verdicts.n; i++) {
+		const struct verdict *v = &r->verdicts.v[i];
+
+		if (i)
+			sbuf_addch(&r->vjson, ',');
+		sbuf_addstr(&r->vjson, "{\"rule\":");
+		json_str(&r->vjson, v->rule);
+		sbuf_addstr(&r->vjson, ",\"code\":");
+		json_str(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
+		sbuf_addstr(&r->vjson, ",\"severity\":");
+		json_str(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
+		sbuf_addstr(&r->vjson, ",\"where\":");
+		json_str(&r->vjson, v->where);
+		sbuf_addstr(&r->vjson, ",\"message\":");
+		json_str(&r->vjson, v->message);
+		sbuf_addch(&r->vjson, '}');
+	}
+	sbuf_addch(&r->vjson, ']');
+	for (int i = 0; i < 3; i++)
+		sbuf_reset(&r->amt[i]);
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = g->order ? "order" : g->deal ? "deal" : "erp";
+	rec.outcome = outcome_table[primary].code;
+	rec.codes = r->codes.buf;
+	rec.verdicts = r->vjson.buf;
+	if (r->codes.failed || r->vjson.failed)
+		return error_set(err, ERR_NOMEM, "out of memory (record)");
+	{
+		/* NUL-terminated copies of the borrowed fields */
+		struct sbuf f[5];
+		const struct canon *src[5] = { NULL, g->deal, g->order, m, m };
+		enum canon_str fld[5] = { CS_KEY, CS_KEY, CS_KEY, CS_CUSTOMER,
+					  CS_CURRENCY };
+		const char *vals[5];
+		int rc;
+
+		for (int i = 0; i < 5; i++) {
+			size_t n;
+			const char *s;
+
+			sbuf_init(&f[i], CANON_STR_CAP + 1);
+			if (i == 0) {
+				sbuf_add(&f[i], g->key, g->key_len);
+				vals[i] = f[i].buf;
+				continue;
+			}
+			s = src[i] ? canon_get(src[i], fld[i], &n) : NULL;
+			if (!s && i == 4 && g->erp && g->erp->currency) {
+				s = g->erp->currency;
+				n = g->erp->currency_len;
+			}
+			if (s)
+				sbuf_add(&f[i], s, n);
+			vals[i] = s ? f[i].buf : NULL;
+		}
+		rec.key = vals[0];
+		rec.deal_key = vals[1];
+		rec.order_key = vals[2];
+		rec.customer = vals[3];
+		rec.currency = vals[4];
+		if (g->deal && (g->deal->present & CANON_HAS_AMOUNT)) {
+			money_format(g->deal->amount, 2, &r->amt[0]);
+			rec.deal_amount = r->amt[0].buf;
+		}
+		if (g->order && (g->order->present & CANON_HAS_AMOUNT)) {
+			money_format(g->order->amount, 2, &r->amt[1]);
+			rec.order_amount = r->amt[1].buf;
+		}
+		if (g->erp) {
+			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
+
+			money_format(inv ? g->erp->invoiced : g->erp->ordered, 2,
+				     &r->amt[2]);
+			rec.erp_amount = r->amt[2].buf;
+			rec.erp_docs = g->erp->ndocs;
+		}
+		rc = store_add(r->store, &rec, r->run_id.buf, err);
+		for (int i = 0; i < 5; i++)
+			sbuf_release(&f[i]);
+		if (rc < 0)
+			return -1;
+	}
+	r->records++;
+	(void)exc;
+	return 0;
+}
+
+static int on_dup(void *ctx, const struct canon *rec, const char *key,
+		  size_t key_len, struct error *err)
+{
+	struct run *r = ctx;
+	const struct job_source *src = &r->job->sources[rec->source];
+	struct sbuf msg = SBUF_INIT(65536);
+	int rc;
+
+	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s', "
+		  "row %llu ignored for matching)",
+		  canon_kind_names[rec->kind], (int)key_len, key, src->name,
+		  (unsigned long long)rec->rowno);
+	rc = add_item(r, OUT_DUPLICATE_KEY, "error", key, key_len, NULL, NULL,
+		      NULL, msg.buf, err);
+	sbuf_release(&msg);
+	return rc;
+}
+
+/* ---- report ---------------------------------------------------------- */
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct report_item *x = a, *y = b;
+	int ox = outcome_lookup(x->outcome, strlen(x->outcome));
+	int oy = outcome_lookup(y->outcome, strlen(y->outcome));
+	int c;
+
+	if (ox != oy)
+		return ox < oy ? -1 : 1;
+	c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	c = strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
+	if (c)
+		return c;
+	return strcmp(x->message ? x->message : "", y->message ? y->message : "");
+}
+
+/* Sort the lines; one DUPLICATE_KEY line per key however often it
+ * repeats. */
+static void items_finish(struct run *r)
+{
+	size_t w = 0;
+
+	qsort(r->items, r->nitems, sizeof(*r->items), item_cmp);
+	for (size_t i = 0; i < r->nitems; i++) {
+		if (w && strcmp(r->items[i].outcome, "DUPLICATE_KEY") == 0 &&
+		    strcmp(r->items[w - 1].outcome, "DUPLICATE_KEY") == 0 &&
+		    strcmp(r->items[w - 1].key, r->items[i].key) == 0) {
+			r->counts[OUT_DUPLICATE_KEY]--;
+			continue;
+		}
+		r->items[w++] = r->items[i];
+	}
+	r->nitems = w;
+}
+
+static int totals_json(struct run *r, struct sbuf *out)
+{
+	sbuf_addch(out, '[');
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		const struct source_stats *st = &r->stats[i];
+
+		if (i)
+			sbuf_addch(out, ',');
+		sbuf_addstr(out, "{\"source\":");
+		json_str(out, r->job->sources[i].name);
+		sbuf_addf(out, ",\"read\":%llu,\"kept\":%llu,\"skipped\":%llu,"
+			  "\"failed\":%llu,\"amounts\":{",
+			  (unsigned long long)st->read,
+			  (unsigned long long)st->kept,
+			  (unsigned long long)st->skipped,
+			  (unsigned long long)st->failed);
+		for (size_t t = 0; t < st->ntotals; t++) {
+			if (t)
+				sbuf_addch(out, ',');
+			json_str(out, st->totals[t].currency);
+			sbuf_addch(out, ':');
+			sbuf_addch(out, '"');
+			money_format(st->totals[t].sum, 2, out);
+			sbuf_addch(out, '"');
+		}
+		sbuf_addstr(out, "}}");
+	}
+	return sbuf_addch(out, ']');
+}
+
+static int write_reports(struct run *r, const char *finished,
+			 struct sbuf *paths, struct error *err)
+{
+	struct report rep;
+	struct report_source *rs = NULL;
+	struct report_outcome ro[OUT__COUNT];
+	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
+	const char *dir = r->opts->report_dir ? r->opts->report_dir
+					      : r->job->report_dir;
+	unsigned formats = 0;
+	int rc = -1;
+
+	rs = mem_calloc(r->job->nsources, sizeof(*rs));
+	if (!rs)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		struct source_stats *st = &r->stats[i];
+
+		st->rtotals = mem_calloc(st->ntotals ? st->ntotals : 1,
+					 sizeof(*st->rtotals));
+		if (!st->rtotals) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t t = 0; t < st->ntotals; t++) {
+			st->rtotals[t].currency = st->totals[t].currency;
+			st->rtotals[t].amount = dup_amount(r, 1, st->totals[t].sum);
+			st->rtotals[t].count = st->totals[t].count;
+		}
+		rs[i].name = r->job->sources[i].name;
+		rs[i].role = canon_kind_names[r->job->sources[i].role];
+		rs[i].dsn = r->job->sources[i].dsn;
+		rs[i].rows_read = st->read;
+		rs[i].rows_kept = st->kept;
+		rs[i].rows_skipped = st->skipped;
+		rs[i].rows_failed = st->failed;
+		rs[i].totals = st->rtotals;
+		rs[i].ntotals = st->ntotals;
+	}
+	for (int i = 0; i < OUT__COUNT; i++) {
+		ro[i].code = outcome_table[i].code;
+		ro[i].description = outcome_table[i].description;
+		ro[i].is_exception = outcome_table[i].is_exception;
+		ro[i].count = r->counts[i];
+	}
+	utc_text(r->as_of, &asof_iso);
+	memset(&rep, 0, sizeof(rep));
+	rep.job = r->job->name;
+	rep.run_id = r->run_id.buf;
+	rep.as_of = asof_iso.buf;
+	rep.started = r->started.buf;
+	rep.finished = finished;
+	rep.rules_hash = rules_hash(r->rules);
+	rep.version = RECON_VERSION;
+	rep.sources = rs;
+	rep.nsources = r->job->nsources;
+	rep.outcomes = ro;
+	rep.noutcomes = OUT__COUNT;
+	rep.items = r->items;
+	rep.nitems = r->nitems;
+	/* one file name per job and as-of: a rerun replaces its own report */
+	sbuf_addf(&base, "%s-", r->job->name);
+	for (size_t i = 0; i < asof_iso.len; i++)
+		if (asof_iso.buf[i] != '-' && asof_iso.buf[i] != ':')
+			sbuf_addch(&base, asof_iso.buf[i]);
+	if (r->job->report_formats & JOB_REPORT_CSV)
+		formats |= REPORT_CSV;
+	if (r->job->report_formats & JOB_REPORT_HTML)
+		formats |= REPORT_HTML;
+	if (base.failed || asof_iso.failed) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = report_write(&rep, dir, base.buf, formats, paths, err);
+out:
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		mem_free(r->stats[i].rtotals);
+		r->stats[i].rtotals = NULL;
+	}
+	mem_free(rs);
+	sbuf_release(&base);
+	sbuf_release(&asof_iso);
+	return rc;
+}
+
+/* Remove report files listed in paths (after a failed commit). */
+static void unlink_paths(const struct sbuf *paths)
+{
+	const char *p = paths->buf;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *one = mem_strndup(p, n);
+
+		if (one) {
+			unlink(one);
+			mem_free(one);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* ---- driver ---------------------------------------------------------- */
+
+static int make_run_id(struct run *r, struct error *err)
+{
+	unsigned char rnd[6];
+	FILE *f = fopen("/dev/urandom", "rb");
+	size_t got = f ? fread(rnd, 1, sizeof(rnd), f) : 0;
+	struct sbuf t = SBUF_INIT(64);
+
+	if (f)
+		fclose(f);
+	if (got != sizeof(rnd))
+		return error_set(err, ERR_INTERNAL, "cannot read /dev/urandom");
+	/* started time (compact) + random: unique, and sorts by time */
+	for (size_t i = 0; i < r->started.len; i++)
+		if (r->started.buf[i] != '-' && r->started.buf[i] != ':')
+			sbuf_addch(&t, r->started.buf[i]);
+	sbuf_addf(&r->run_id, "%s-", t.buf);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		sbuf_addf(&r->run_id, "%02x", rnd[i]);
+	sbuf_release(&t);
+	return r->run_id.failed ? error_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+void run_result_init(struct run_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	sbuf_init(&res->run_id, 256);
+	sbuf_init(&res->report_paths, 1 << 16);
+}
+
+void run_result_release(struct run_result *res)
+{
+	sbuf_release(&res->run_id);
+	sbuf_release(&res->report_paths);
+}
+
+static void run_release(struct run *r)
+{
+	match_free(r->match);
+	store_free(r->store);	/* rolls back if not committed */
+	rules_free(r->rules);
+	if (r->stats)
+		for (size_t i = 0; i < r->job->nsources; i++)
+			mem_free(r->stats[i].totals);
+	mem_free(r->stats);
+	mem_free(r->items);
+	arena_release(&r->arena);
+	verdict_list_release(&r->verdicts);
+	sbuf_release(&r->as_of_text);
+	sbuf_release(&r->window_text);
+	sbuf_release(&r->run_id);
+	sbuf_release(&r->started);
+	sbuf_release(&r->codes);
+	sbuf_release(&r->vjson);
+	for (int i = 0; i < 3; i++)
+		sbuf_release(&r->amt[i]);
+	sbuf_release(&r->line);
+}
+
+int run_job(const struct job *job, const struct run_opts *opts,
+	    struct run_result *res, struct error *err)
+{
+	struct run r;
+	struct sbuf finished = SBUF_INIT(64), totals = SBUF_INIT(1 << 20);
+	struct store_run sr;
+	int64_t t_start = (int64_t)time(NULL);
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.job = job;
+	r.opts = opts;
+	sbuf_init(&r.as_of_text, 64);
+	sbuf_init(&r.window_text, 64);
+	sbuf_init(&r.run_id, 256);
+	sbuf_init(&r.started, 64);
+	sbuf_init(&r.codes, 1 << 16);
+	sbuf_init(&r.vjson, SBUF_CAP_DEFAULT);
+	for (int i = 0; i < 3; i++)
+		sbuf_init(&r.amt[i], 64);
+	sbuf_init(&r.line, 1 << 16);
+	verdict_list_init(&r.verdicts);
+
+	if (opts->as_of) {
+		if (tstamp_parse(opts->as_of, strlen(opts->as_of), &r.as_of) < 0) {
+			error_set(err, ERR_USAGE,
+				  "--as-of '%s' is not a date or timestamp "
+				  "(YYYY-MM-DD[ HH:MM:SS])", opts->as_of);
+			goto out;
+		}
+	} else {
+		r.as_of = t_start;
+	}
+	utc_text(t_start, &r.started);
+	if (sql_time(r.as_of, &r.as_of_text) < 0 ||
+	    sql_time(r.as_of - job->window, &r.window_text) < 0 ||
+	    make_run_id(&r, err) < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r.stats = mem_calloc(job->nsources, sizeof(*r.stats));
+	if (!r.stats) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	logf_(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
+	      r.as_of_text.buf);
+	/* Rules first: a syntax error stops the job before anything is
+	 * connected or written. */
+	if (rules_open(job, &r.rules, err) < 0 ||
+	    store_open(job, &r.store, err) < 0 ||
+	    match_new(job, opts->tmpdir, &r.match, err) < 0)
+		goto out;
+	for (size_t i = 0; i < job->nsources; i++) {
+		if (read_source(&r, i, err) < 0)
+			goto out;
+		res->rows_read += r.stats[i].read;
+	}
+	if (match_run(r.match, r.as_of, on_group, on_dup, &r, err) < 0)
+		goto out;
+	logf_(&r, "matched: %llu reconciled records, %llu exception lines "
+	      "(spilled %.1f MB, largest partition %.1f MB)",
+	      (unsigned long long)r.records, (unsigned long long)r.nitems,
+	      (double)match_spilled(r.match) / 1e6,
+	      (double)match_peak_partition(r.match) / 1e6);
+	items_finish(&r);
+	utc_text((int64_t)time(NULL), &finished);
+	if (write_reports(&r, finished.buf, &res->report_paths, err) < 0)
+		goto out;
+	memset(&sr, 0, sizeof(sr));
+	totals_json(&r, &totals);
+	sr.run_id = r.run_id.buf;
+	sr.job = job->name;
+	sr.as_of = r.as_of_text.buf;
+	sr.started = r.started.buf;
+	sr.finished = finished.buf;
+	sr.status = r.nitems ? "exceptions" : "clean";
+	sr.rules_hash = rules_hash(r.rules);
+	sr.records = r.records;
+	sr.exceptions = r.nitems;
+	sr.totals = totals.buf;
+	if (totals.failed) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		unlink_paths(&res->report_paths);
+		goto out;
+	}
+	if (store_commit(r.store, &sr, err) < 0) {
+		/* nothing was published: take the new reports back */
+		unlink_paths(&res->report_paths);
+		sbuf_reset(&res->report_paths);
+		goto out;
+	}
+	res->records = r.records;
+	res->exceptions = r.nitems;
+	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
+	rc = 0;
+out:
+	if (rc < 0)
+		error_context(err, "job '%s'", job->name);
+	run_release(&r);
+	sbuf_release(&finished);
+	sbuf_release(&totals);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * run.h - the run driver: one job, from sources to published records and
+ * reports.
+ *
+ * run_job() is the only place that decides to stop a run. Order of work:
+ * load the rules (a syntax error stops here, before any connection), open
+ * the store and begin its transaction, stream every source through its
+ * translation rule into the matcher, match, check every reconciled order
+ * with the order rules, insert one record per reconciled order, write the
+ * reports (atomically), then commit. Any failure before the commit rolls
+ * the store back and removes the new reports: a failed run publishes
+ * nothing, and a rerun for the same as-of produces the same records and
+ * the same report files.
+ */
+#ifndef RECON_RUN_H
+#define RECON_RUN_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "job.h"
+
+struct run_opts {
+	const char *as_of;	/* "YYYY-MM-DD HH:MM:SS" (UTC); NULL = now */
+	const char *report_dir;	/* overrides the job's; NULL = job's */
+	const char *tmpdir;	/* spill files; NULL = $TMPDIR or /tmp */
+	/* Progress lines for people (stderr in the CLI); NULL = silent. */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+struct run_result {
+	struct sbuf run_id;
+	struct sbuf report_paths;	/* '\n'-separated */
+	uint64_t records;		/* reconciled order records written */
+	uint64_t exceptions;		/* exception lines reported */
+	uint64_t rows_read;		/* over all sources */
+};
+
+void run_result_init(struct run_result *r);
+void run_result_release(struct run_result *r);
+
+/* Run the job. Returns 0 (check res->exceptions for the exit code), or -1
+ * with err set; nothing is published then. */
+int run_job(const struct job *job, const struct run_opts *opts,
+	    struct run_result *res, struct error *err);
+
+#endif
