@@ -97,13 +97,16 @@ $(OUT)/odbc.ini: etc/odbc.ini.in tools/odbcini.sh
 	@touch $(OUT)/odbcinst.ini
 
 unit: deps $(UNIT) $(OUT)/odbc.ini
+	@mkdir -p $(OUT)/test
 	tools/env.sh $(OUT) $(UNIT)
 
 unit-san: deps $(UNIT_SAN) $(OUT)/odbc.ini
+	@mkdir -p $(OUT)/test
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tools/env.sh $(OUT) $(UNIT_SAN)
 
 unit-valgrind: deps $(UNIT) $(OUT)/odbc.ini
+	@mkdir -p $(OUT)/test
 	CK_FORK=no RECON_UNDER_VALGRIND=1 tools/env.sh $(OUT) valgrind -q \
 	  --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=99 --suppressions=tests/valgrind.supp $(UNIT)

@@ -1,0 +1,206 @@
+/*
+ * test_base.c - the foundation: capped buffer, error struct, timestamps,
+ * UTF-8 validation, allocation wrapper.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/buf.h"
+#include "engine/err.h"
+#include "engine/mem.h"
+#include "engine/text.h"
+#include "engine/tstamp.h"
+#include "engine/canon.h"
+
+START_TEST(sbuf_cap_is_an_error)
+{
+	struct sbuf sb = SBUF_INIT(8);
+
+	ck_assert_int_eq(sbuf_addstr(&sb, "12345678"), 0);
+	ck_assert_int_eq(sbuf_addch(&sb, '9'), -1);
+	ck_assert_int_eq(sb.failed, SBUF_TOOLONG);
+	ck_assert_str_eq(sb.buf, "12345678");	/* nothing half-added */
+	ck_assert_int_eq(sbuf_addch(&sb, 'x'), -1);	/* sticky */
+	sbuf_reset(&sb);
+	ck_assert_int_eq(sbuf_addf(&sb, "%d-%s", 42, "ab"), 0);
+	ck_assert_str_eq(sb.buf, "42-ab");
+	ck_assert_int_eq(sbuf_addf(&sb, "%s", "toolong"), -1);
+	ck_assert_str_eq(sb.buf, "42-ab");
+	sbuf_release(&sb);
+	ck_assert_str_eq(sb.buf, "");
+}
+END_TEST
+
+START_TEST(sbuf_grows_and_detaches)
+{
+	struct sbuf sb = SBUF_INIT(1 << 20);
+	char *p;
+	size_t n;
+
+	for (int i = 0; i < 10000; i++)
+		ck_assert_int_eq(sbuf_addf(&sb, "%d,", i % 10), 0);
+	ck_assert_uint_eq(sb.len, 20000);
+	p = sbuf_detach(&sb, &n);
+	ck_assert_uint_eq(n, 20000);
+	ck_assert_int_eq(p[19999], ',');
+	ck_assert_uint_eq(sb.len, 0);
+	mem_free(p);
+}
+END_TEST
+
+START_TEST(sbuf_nomem)
+{
+	struct sbuf sb = SBUF_INIT(100);
+
+	mem_fault_after(0);
+	ck_assert_int_eq(sbuf_addstr(&sb, "x"), -1);
+	mem_fault_off();
+	ck_assert_int_eq(sb.failed, SBUF_NOMEM);
+	ck_assert_int_eq(mem_fault_hits(), 1);
+	sbuf_release(&sb);
+}
+END_TEST
+
+START_TEST(error_first_wins_and_context)
+{
+	struct error e;
+	struct sbuf out = SBUF_INIT(4096);
+
+	error_init(&e);
+	ck_assert_int_eq(error_set(&e, ERR_SOURCE, "cannot connect: %s", "boom"), -1);
+	error_set(&e, ERR_STORE, "later error");
+	error_sqlstate(&e, "08001", 7);
+	error_context(&e, "source '%s'", "crm");
+	error_context(&e, "job '%s'", "nightly");
+	error_format(&e, &out);
+	ck_assert_str_eq(out.buf, "error[SOURCE]: job 'nightly', source 'crm': "
+			 "cannot connect: boom (SQLSTATE 08001, native 7)");
+	ck_assert_int_eq(error_exit_code(e.code), 4);
+	error_release(&e);
+	sbuf_release(&out);
+}
+END_TEST
+
+START_TEST(error_table_complete)
+{
+	for (int c = 0; c < ERR__COUNT; c++) {
+		ck_assert_ptr_nonnull(error_name((enum err_code)c));
+		ck_assert_ptr_nonnull(error_describe((enum err_code)c));
+		/* exit codes are distinct except the two "bad input" ones */
+		for (int d = c + 1; d < ERR__COUNT; d++)
+			if (!((c == ERR_JOB && d == ERR_RULE)))
+				ck_assert_int_ne(error_exit_code((enum err_code)c),
+						 error_exit_code((enum err_code)d));
+	}
+	ck_assert_int_eq(error_exit_code(ERR_OK), 0);
+}
+END_TEST
+
+static int64_t ts(const char *s)
+{
+	int64_t t = 0;
+
+	ck_assert_msg(tstamp_parse(s, strlen(s), &t) == 0, "parse %s", s);
+	return t;
+}
+
+START_TEST(timestamps)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	int64_t t;
+
+	ck_assert(ts("1970-01-01") == 0);
+	ck_assert(ts("2026-11-26 00:00:00") == 1795651200);
+	ck_assert(ts("2026-11-26T01:00:00+01:00") == 1795651200);
+	ck_assert(ts("2026-11-26 00:00:00.123456") == 1795651200);
+	ck_assert(ts("2026-11-26T00:00Z") == 1795651200);
+	ck_assert(ts("2024-02-29") == ts("2024-03-01") - 86400);
+	ck_assert(ts("1969-12-31 23:59:59") == -1);
+	ck_assert_int_eq(tstamp_parse("2023-02-29", 10, &t), -1);
+	ck_assert_int_eq(tstamp_parse("2023-13-01", 10, &t), -1);
+	ck_assert_int_eq(tstamp_parse("2023-01-01 24:00", 16, &t), -1);
+	ck_assert_int_eq(tstamp_parse("2023-01-01x", 11, &t), -1);
+	ck_assert_int_eq(tstamp_parse("", 0, &t), -1);
+	tstamp_format(1795651200 + 3661, &sb);
+	ck_assert_str_eq(sb.buf, "2026-11-26T01:01:01Z");
+	sbuf_reset(&sb);
+	tstamp_format(-1, &sb);
+	ck_assert_str_eq(sb.buf, "1969-12-31T23:59:59Z");
+	sbuf_reset(&sb);
+	tstamp_format_date(1795651200, &sb);
+	ck_assert_str_eq(sb.buf, "2026-11-26");
+	sbuf_release(&sb);
+}
+END_TEST
+
+START_TEST(utf8)
+{
+	size_t bad = 99;
+
+	ck_assert(utf8_valid("plain", 5, NULL));
+	ck_assert(utf8_valid("M\xc3\xbcller", 7, NULL));
+	ck_assert(utf8_valid("\xe6\xa0\xaa", 3, NULL));
+	ck_assert(utf8_valid("\xf0\x9f\x98\x80", 4, NULL));
+	ck_assert(!utf8_valid("ab\xff", 3, &bad));
+	ck_assert_uint_eq(bad, 2);
+	ck_assert(!utf8_valid("\xc0\xaf", 2, NULL));	  /* overlong */
+	ck_assert(!utf8_valid("\xed\xa0\x80", 3, NULL));  /* surrogate */
+	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4, NULL)); /* > U+10FFFF */
+	ck_assert(!utf8_valid("\xe6\xa0", 2, &bad));	  /* truncated */
+	ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
+START_TEST(canon_fields)
+{
+	struct canon c;
+	size_t n;
+	char big[CANON_STR_CAP + 1];
+
+	canon_init(&c);
+	canon_reset(&c, CANON_ORDER, 2, 17);
+	ck_assert_ptr_null(canon_get(&c, CS_KEY, &n));
+	ck_assert_int_eq(canon_set(&c, CS_KEY, "SO-1", 4), 0);
+	ck_assert_int_eq(canon_set(&c, CS_KEY, "SO-2", 4), 0);
+	ck_assert(memcmp(canon_get(&c, CS_KEY, &n), "SO-2", 4) == 0);
+	ck_assert_uint_eq(n, 4);
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_eq(canon_set(&c, CS_NAME, big, sizeof(big)), -1);
+	ck_assert_int_eq(canon_lookup(canon_status_names, CST__COUNT, "posted", 6),
+			 CST_POSTED);
+	ck_assert_int_eq(canon_lookup(canon_status_names, CST__COUNT, "POSTED", 6), -1);
+	canon_release(&c);
+}
+END_TEST
+
+START_TEST(overflow_helpers)
+{
+	size_t r;
+
+	ck_assert_int_eq(mem_mul(SIZE_MAX / 2 + 1, 2, &r), -1);
+	ck_assert_int_eq(mem_add(SIZE_MAX, 1, &r), -1);
+	ck_assert_int_eq(mem_mul(1000, 1000, &r), 0);
+	ck_assert_uint_eq(r, 1000000);
+	ck_assert_ptr_null(mem_calloc(SIZE_MAX / 2, 4));
+}
+END_TEST
+
+Suite *suite_base(void);
+Suite *suite_base(void)
+{
+	Suite *s = suite_create("base");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, sbuf_cap_is_an_error);
+	tcase_add_test(tc, sbuf_grows_and_detaches);
+	tcase_add_test(tc, sbuf_nomem);
+	tcase_add_test(tc, error_first_wins_and_context);
+	tcase_add_test(tc, error_table_complete);
+	tcase_add_test(tc, timestamps);
+	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, canon_fields);
+	tcase_add_test(tc, overflow_helpers);
+	suite_add_tcase(s, tc);
+	return s;
+}

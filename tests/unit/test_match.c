@@ -1,0 +1,309 @@
+/*
+ * test_match.c - the partitioned three-way matcher: every structural
+ * outcome, ERP summing and netting, grace periods, duplicates, and the
+ * same answer whatever the number of partitions.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/match.h"
+#include "engine/mem.h"
+#include "engine/money.h"
+
+#define DAY 86400
+#define AS_OF ((int64_t)20000 * DAY)
+
+static struct job job;
+
+static void job_setup(unsigned parts)
+{
+	memset(&job, 0, sizeof(job));
+	job.deal_link = CS_KEY;
+	job.order_deal_link = CS_DEAL_REF;
+	job.order_erp_link = CS_KEY;
+	job.erp_link = CS_ORDER_REF;
+	job.erp_many = 1;
+	job.grace_deal = DAY;
+	job.grace_erp = 3 * DAY;
+	job.partitions = parts;
+}
+
+/* What the callbacks saw, one line per group: "KEY FLAGS deal? order?
+ * n=NORDERS erp=INVOICED/ORDERED docs=N cur=C mixed=M". */
+struct seen {
+	char lines[64][160];
+	int n;
+	char dups[16][64];
+	int ndups;
+};
+
+static int on_group(void *ctx, const struct group *g, unsigned flags,
+		    struct error *err)
+{
+	struct seen *s = ctx;
+	char inv[40] = "-", ord[40] = "-";
+
+	(void)err;
+	ck_assert_int_lt(s->n, 64);
+	if (g->erp) {
+		snprintf(inv, sizeof(inv), "%lld", (long long)g->erp->invoiced);
+		snprintf(ord, sizeof(ord), "%lld", (long long)g->erp->ordered);
+	}
+	snprintf(s->lines[s->n++], 160, "%.*s f=%02x d=%d o=%d n=%u erp=%s/%s docs=%u cur=%.*s mixed=%d",
+		 (int)g->key_len, g->key, flags, g->deal != NULL,
+		 g->order != NULL, g->norders, inv, ord,
+		 g->erp ? g->erp->ndocs : 0,
+		 g->erp && g->erp->currency ? (int)g->erp->currency_len : 1,
+		 g->erp && g->erp->currency ? g->erp->currency : "-",
+		 g->erp ? g->erp->mixed_currency : 0);
+	return 0;
+}
+
+static int on_dup(void *ctx, const struct canon *rec, const char *key,
+		  size_t n, struct error *err)
+{
+	struct seen *s = ctx;
+
+	(void)err;
+	(void)rec;
+	snprintf(s->dups[s->ndups++], 64, "%.*s", (int)n, key);
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void add(struct match *m, enum canon_kind kind, const char *key,
+		const char *ref, const char *amount, const char *cur,
+		int status, int doctype, int64_t time)
+{
+	struct canon c;
+	struct error err;
+
+	error_init(&err);
+	canon_init(&c);
+	canon_reset(&c, kind, 0, 1);
+	canon_set(&c, CS_KEY, key, strlen(key));
+	if (ref)
+		canon_set(&c, kind == CANON_ORDER ? CS_DEAL_REF : CS_ORDER_REF,
+			  ref, strlen(ref));
+	if (amount) {
+		ck_assert_int_eq(money_parse(amount, strlen(amount), &c.amount),
+				 MONEY_OK);
+		c.present |= CANON_HAS_AMOUNT;
+	}
+	if (cur)
+		canon_set(&c, CS_CURRENCY, cur, strlen(cur));
+	c.status = (uint8_t)status;
+	c.doctype = (uint8_t)doctype;
+	if (time) {
+		c.time = time;
+		c.present |= CANON_HAS_TIME;
+	}
+	ck_assert_int_eq(match_add(m, &c, &err), 0);
+	canon_release(&c);
+	error_release(&err);
+}
+
+/* The fixture: one of every structural case. */
+static void fill(struct match *m)
+{
+	int64_t old = AS_OF - 30 * DAY, recent = AS_OF - 3600;
+
+	/* D1 -> O1 -> two partial invoices and a credit note, a draft and a
+	 * cancelled invoice that must not count */
+	add(m, CANON_DEAL, "D1", NULL, "100", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O1", "D1", "100", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ERP, "I1", "O1", "60", "EUR", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "I2", "O1", "50", "EUR", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "C1", "O1", "-10", "EUR", CST_POSTED, CDT_CREDIT_NOTE, old);
+	add(m, CANON_ERP, "I3", "O1", "999", "EUR", CST_DRAFT, CDT_INVOICE, old);
+	add(m, CANON_ERP, "I4", "O1", "999", "EUR", CST_CANCELLED, CDT_INVOICE, old);
+	/* deal without order: old (missing) and recent (pending) */
+	add(m, CANON_DEAL, "D2", NULL, "5", "EUR", CST_WON, 0, old);
+	add(m, CANON_DEAL, "D3", NULL, "5", "EUR", CST_WON, 0, recent);
+	/* order without deal; order with unknown deal; not in ERP */
+	add(m, CANON_ORDER, "O4", NULL, "7", "USD", CST_OPEN, 0, old);
+	add(m, CANON_DEAL, "D5", NULL, "7", "USD", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O5", "D5", "7", "USD", CST_OPEN, 0, old);
+	add(m, CANON_ORDER, "O6", "D6", "7", "USD", CST_OPEN, 0, recent);
+	/* ERP without order */
+	add(m, CANON_ERP, "I9", "O9", "3", "GBP", CST_POSTED, CDT_INVOICE, old);
+	/* duplicate orders for one deal */
+	add(m, CANON_DEAL, "D7", NULL, "1", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O7a", "D7", "1", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ORDER, "O7b", "D7", "1", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ERP, "S7a", "O7a", "1", "EUR", CST_POSTED, CDT_SALES_ORDER, old);
+	add(m, CANON_ERP, "S7b", "O7b", "1", "EUR", CST_POSTED, CDT_SALES_ORDER, old);
+	/* duplicate key: order O8 twice, deal D8 twice, doc I1 twice */
+	add(m, CANON_DEAL, "D8", NULL, "2", "EUR", CST_WON, 0, old);
+	add(m, CANON_DEAL, "D8", NULL, "2", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O8", "D8", "2", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ORDER, "O8", "D8", "2", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ERP, "I8", "O8", "2", "CHF", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "I8b", "O8", "2", "EUR", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "I1", "O1", "60", "EUR", CST_POSTED, CDT_INVOICE, old);
+	/* cancelled order with nothing in ERP: not missing */
+	add(m, CANON_DEAL, "D10", NULL, "4", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O10", "D10", "4", "EUR", CST_CANCELLED, 0, old);
+}
+
+static const char *const expected[] = {
+	"D2 f=02 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
+	"D3 f=04 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
+	"O1 f=00 d=1 o=1 n=1 erp=1000000/0 docs=5 cur=EUR mixed=0",
+	"O10 f=00 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
+	"O4 f=09 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
+	"O5 f=08 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
+	"O6 f=11 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
+	"O7a f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
+	"O7b f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
+	"O8 f=00 d=1 o=1 n=1 erp=40000/0 docs=2 cur=CHF mixed=1",
+	"O9 f=20 d=0 o=0 n=0 erp=30000/0 docs=1 cur=GBP mixed=0",
+};
+
+static void run_with(unsigned parts)
+{
+	struct match *m = NULL;
+	struct error err;
+	struct seen *s = calloc(1, sizeof(*s));
+
+	error_init(&err);
+	job_setup(parts);
+	ck_assert_int_eq(match_new(&job, "out/test", &m, &err), 0);
+	fill(m);
+	ck_assert_int_eq(match_run(m, AS_OF, on_group, on_dup, s, &err), 0);
+	qsort(s->lines, (size_t)s->n, sizeof(s->lines[0]), line_cmp);
+	ck_assert_int_eq(s->n, (int)(sizeof(expected) / sizeof(expected[0])));
+	for (int i = 0; i < s->n; i++)
+		ck_assert_str_eq(s->lines[i], expected[i]);
+	qsort(s->dups, (size_t)s->ndups, sizeof(s->dups[0]), line_cmp);
+	ck_assert_int_eq(s->ndups, 3);
+	ck_assert_str_eq(s->dups[0], "D8");
+	ck_assert_str_eq(s->dups[1], "I1");
+	ck_assert_str_eq(s->dups[2], "O8");
+	/* running twice is a bug, reported as such */
+	ck_assert_int_eq(match_run(m, AS_OF, on_group, on_dup, s, &err), -1);
+	ck_assert_int_eq(err.code, ERR_INTERNAL);
+	match_free(m);
+	error_release(&err);
+	free(s);
+}
+
+START_TEST(one_partition)
+{
+	run_with(1);
+}
+END_TEST
+
+START_TEST(many_partitions)
+{
+	run_with(7);
+	run_with(64);
+}
+END_TEST
+
+START_TEST(one_to_one_erp)
+{
+	struct match *m = NULL;
+	struct error err;
+	struct seen *s = calloc(1, sizeof(*s));
+
+	error_init(&err);
+	job_setup(3);
+	job.erp_many = 0;
+	ck_assert_int_eq(match_new(&job, "out/test", &m, &err), 0);
+	add(m, CANON_DEAL, "D1", NULL, "100", "EUR", CST_WON, 0, 1);
+	add(m, CANON_ORDER, "O1", "D1", "100", "EUR", CST_OPEN, 0, 1);
+	add(m, CANON_ERP, "I1", "O1", "60", "EUR", CST_POSTED, CDT_INVOICE, 1);
+	add(m, CANON_ERP, "I2", "O1", "40", "EUR", CST_POSTED, CDT_INVOICE, 1);
+	ck_assert_int_eq(match_run(m, AS_OF, on_group, on_dup, s, &err), 0);
+	ck_assert_int_eq(s->n, 1);
+	ck_assert_ptr_nonnull(strstr(s->lines[0], "f=80"));
+	match_free(m);
+	error_release(&err);
+	free(s);
+}
+END_TEST
+
+START_TEST(bad_partitions_and_tmpdir)
+{
+	struct match *m = NULL;
+	struct error err;
+
+	error_init(&err);
+	job_setup(0);
+	ck_assert_int_eq(match_new(&job, NULL, &m, &err), -1);
+	ck_assert_int_eq(err.code, ERR_JOB);
+	error_clear(&err);
+	job_setup(4);
+	ck_assert_int_eq(match_new(&job, "/nonexistent/dir", &m, &err), -1);
+	ck_assert_int_eq(err.code, ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "/nonexistent/dir"));
+	error_release(&err);
+}
+END_TEST
+
+/* Allocation faults anywhere in a match: no crash, no leak, ERR_NOMEM. */
+START_TEST(alloc_fault_loop)
+{
+	int done = 0;
+
+	for (long n = 0; !done && n < 100000; n++) {
+		struct match *m = NULL;
+		struct error err;
+		struct seen *s = calloc(1, sizeof(*s));
+		int rc;
+
+		error_init(&err);
+		job_setup(2);
+		mem_fault_after(n);
+		rc = match_new(&job, "out/test", &m, &err);
+		if (rc == 0) {
+			struct canon c;
+
+			canon_init(&c);
+			canon_reset(&c, CANON_ORDER, 0, 1);
+			if (canon_set(&c, CS_KEY, "O1", 2) == 0 &&
+			    canon_set(&c, CS_DEAL_REF, "D1", 2) == 0)
+				rc = match_add(m, &c, &err);
+			else
+				rc = error_set(&err, ERR_NOMEM, "canon");
+			canon_release(&c);
+			if (rc == 0)
+				rc = match_run(m, AS_OF, on_group, on_dup, s, &err);
+		}
+		mem_fault_off();
+		if (rc == 0) {
+			done = 1;
+			ck_assert_int_eq(s->n, 1);
+		} else {
+			ck_assert_int_eq(err.code, ERR_NOMEM);
+		}
+		match_free(m);
+		error_release(&err);
+		free(s);
+	}
+	ck_assert(done);
+}
+END_TEST
+
+Suite *suite_match(void);
+Suite *suite_match(void)
+{
+	Suite *s = suite_create("match");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_unchecked_fixture(tc, NULL, NULL);
+	tcase_add_test(tc, one_partition);
+	tcase_add_test(tc, many_partitions);
+	tcase_add_test(tc, one_to_one_erp);
+	tcase_add_test(tc, bad_partitions_and_tmpdir);
+	tcase_add_test(tc, alloc_fault_loop);
+	suite_add_tcase(s, tc);
+	return s;
+}
