@@ -1,0 +1,198 @@
+/*
+ * csv.c - the CSV writers: exception lines (one row per report_item) and
+ * the summary (control totals by source, outcome counts).
+ *
+ * Format (docs/REPORTS.md): RFC 4180 with CRLF line ends, UTF-8 with a
+ * byte-order mark so that Excel does not read it as the local code page.
+ * Every field is quoted and embedded quotes are doubled, so a comma, a
+ * quote or a line break in a value never shifts a column. A text field
+ * that starts with = + - @ TAB or CR gets a leading single quote so that
+ * Excel and LibreOffice show it as text instead of evaluating it (OWASP
+ * "CSV injection"). Numeric columns (amounts, counts) are written bare,
+ * so that spreadsheets sum them, only when they are a plain decimal
+ * number; anything else in them is treated as text.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report_int.h"
+#include "engine/banned.h"
+
+#define CSV_BOM "\xEF\xBB\xBF"
+#define CSV_EOL "\r\n"
+
+int report_is_plain_decimal(const char *s)
+{
+	const char *p = s;
+
+	if (!p)
+		return 0;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+int report_csv_field(struct sbuf *out, const char *s, int numeric)
+{
+	const char *p, *q;
+
+	if (numeric && report_is_plain_decimal(s))
+		return sbuf_addstr(out, s);
+	sbuf_addch(out, '"');
+	if (s) {
+		if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+		    s[0] == '\t' || s[0] == '\r')
+			sbuf_addch(out, '\'');
+		/* Copy runs between quotes, doubling each quote. */
+		for (p = s; (q = strchr(p, '"')) != NULL; p = q + 1) {
+			sbuf_add(out, p, (size_t)(q - p + 1));
+			sbuf_addch(out, '"');
+		}
+		sbuf_addstr(out, p);
+	}
+	sbuf_addch(out, '"');
+	return out->failed ? -1 : 0;
+}
+
+/* Append "sep field" for a text (numeric=0) or number column. */
+static void cell(struct sbuf *b, int first, const char *s, int numeric)
+{
+	if (!first)
+		sbuf_addch(b, ',');
+	report_csv_field(b, s, numeric);
+}
+
+static void cell_u64(struct sbuf *b, uint64_t v)
+{
+	sbuf_addf(b, ",%" PRIu64, v);
+}
+
+static int row_end(struct report_sink *s)
+{
+	sbuf_addstr(&s->buf, CSV_EOL);
+	return report_sink_end_row(s);
+}
+
+/* The header row from a NULL-terminated list of names. */
+static int header(struct report_sink *s, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++)
+		cell(&s->buf, i == 0, names[i], 0);
+	return row_end(s);
+}
+
+static const char *const items_cols[] = {
+	"outcome", "severity", "key", "deal_key", "order_key", "customer",
+	"currency", "deal_amount", "order_amount", "erp_amount", "name",
+	"rule", "where", "message", NULL
+};
+
+int report_csv_items(const struct report *r, struct report_sink *s)
+{
+	sbuf_addstr(&s->buf, CSV_BOM);
+	if (header(s, items_cols) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct report_item *it = &r->items[i];
+		struct sbuf *b = &s->buf;
+
+		cell(b, 1, it->outcome, 0);
+		cell(b, 0, it->severity, 0);
+		cell(b, 0, it->key, 0);
+		cell(b, 0, it->deal_key, 0);
+		cell(b, 0, it->order_key, 0);
+		cell(b, 0, it->customer, 0);
+		cell(b, 0, it->currency, 0);
+		cell(b, 0, it->deal_amount, 1);
+		cell(b, 0, it->order_amount, 1);
+		cell(b, 0, it->erp_amount, 1);
+		cell(b, 0, it->name, 0);
+		cell(b, 0, it->rule, 0);
+		cell(b, 0, it->where, 0);
+		cell(b, 0, it->message, 0);
+		if (row_end(s) < 0)
+			return -1;
+	}
+	return report_sink_flush(s);
+}
+
+/*
+ * One table, the section column first so that an Excel filter picks a
+ * part: "source" rows carry the row counts of a source, "total" rows one
+ * currency's amount total of a source (counts left empty so that summing
+ * a column never counts a source twice), "outcome" rows the outcome
+ * counts.
+ */
+static const char *const summary_cols[] = {
+	"section", "source", "role", "dsn", "rows_read", "rows_kept",
+	"rows_skipped", "rows_failed", "currency", "amount", "records",
+	"outcome", "description", "exception", "count", NULL
+};
+
+int report_csv_summary(const struct report *r, struct report_sink *s)
+{
+	struct sbuf *b = &s->buf;
+
+	sbuf_addstr(b, CSV_BOM);
+	if (header(s, summary_cols) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nsources; i++) {
+		const struct report_source *src = &r->sources[i];
+
+		cell(b, 1, "source", 0);
+		cell(b, 0, src->name, 0);
+		cell(b, 0, src->role, 0);
+		cell(b, 0, src->dsn, 0);
+		cell_u64(b, src->rows_read);
+		cell_u64(b, src->rows_kept);
+		cell_u64(b, src->rows_skipped);
+		cell_u64(b, src->rows_failed);
+		for (int k = 0; k < 7; k++)
+			cell(b, 0, NULL, 0);
+		if (row_end(s) < 0)
+			return -1;
+		for (size_t j = 0; j < src->ntotals; j++) {
+			const struct report_total *t = &src->totals[j];
+
+			cell(b, 1, "total", 0);
+			cell(b, 0, src->name, 0);
+			cell(b, 0, src->role, 0);
+			cell(b, 0, src->dsn, 0);
+			for (int k = 0; k < 4; k++)
+				cell(b, 0, NULL, 0);
+			cell(b, 0, t->currency, 0);
+			cell(b, 0, t->amount, 1);
+			cell_u64(b, t->count);
+			for (int k = 0; k < 4; k++)
+				cell(b, 0, NULL, 0);
+			if (row_end(s) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < r->noutcomes; i++) {
+		const struct report_outcome *o = &r->outcomes[i];
+
+		cell(b, 1, "outcome", 0);
+		for (int k = 0; k < 10; k++)
+			cell(b, 0, NULL, 0);
+		cell(b, 0, o->code, 0);
+		cell(b, 0, o->description, 0);
+		cell(b, 0, o->is_exception ? "yes" : "no", 0);
+		cell_u64(b, o->count);
+		if (row_end(s) < 0)
+			return -1;
+	}
+	return report_sink_flush(s);
+}
