@@ -40,7 +40,7 @@ UNIT     = $(BUILD)/dev/unit
 UNIT_SAN = $(BUILD)/san/unit
 
 .PHONY: all deps build demo check unit unit-san unit-valgrind e2e e2e-sqlite \
-        e2e-pg bench clean odbcini
+        e2e-pg bench clean odbcini fuzz fuzz-replay
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -119,7 +119,31 @@ e2e-pg: deps build
 
 e2e: e2e-sqlite e2e-pg
 
-check: deps build unit unit-san unit-valgrind e2e
+# Fuzz targets: one per parser. `make check` replays every committed
+# corpus (and crash) under ASan+UBSan with gcc; `make fuzz` runs libFuzzer
+# (clang) for FUZZ_SECONDS per target and adds what it finds to the corpus.
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/fuzz/libfuzzer-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(BUILD)/gen/job_xsd.c
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L -I. \
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
+
+fuzz-replay: deps $(patsubst %,$(BUILD)/fuzz/replay-%,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz-replay: $$t"; \
+	  tools/env.sh $(OUT) $(BUILD)/fuzz/replay-$$t tests/fuzz/corpus/$$t/*; done
+
+fuzz: deps $(patsubst %,$(BUILD)/fuzz/libfuzzer-%,$(FUZZ_TARGETS))
+	@tools/deps.sh etc/debian-packages-fuzz.txt
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  tools/env.sh $(OUT) $(BUILD)/fuzz/libfuzzer-$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=tests/fuzz/corpus/$$t/crash- tests/fuzz/corpus/$$t; done
+
+check: deps build unit unit-san unit-valgrind fuzz-replay e2e
 	@echo "make check: all passed"
 
 demo: deps build

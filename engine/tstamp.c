@@ -114,6 +114,10 @@ int tstamp_parse(const char *s, size_t n, int64_t *out)
 		return -1;
 	*out = tstamp_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + sec - off;
+	/* an offset must not carry the instant out of years 1..9999, or the
+	 * value could not be formatted and read back */
+	if (*out < TSTAMP_MIN || *out > TSTAMP_MAX)
+		return -1;
 	return 0;
 }
 

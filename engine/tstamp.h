@@ -15,6 +15,10 @@
 
 #include "buf.h"
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define TSTAMP_MIN INT64_C(-62135596800)
+#define TSTAMP_MAX INT64_C(253402300799)
+
 /*
  * Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DDTHH:MM:SS",
  * optional ".fraction", optional "Z" or "+HH:MM"/"-HH:MM"/"+HHMM".
