@@ -1,0 +1,1287 @@
+/*
+ * job.c - load and validate a job file (see job.h and docs/JOBS.md).
+ *
+ * The file is read into memory (at most JOB_FILE_MAX bytes), parsed by
+ * libxml2 with network access, entity substitution and DTD loading off,
+ * refused if it has a DOCTYPE (the parse stops at the DOCTYPE, before
+ * any entity declaration is read), validated against the embedded
+ * etc/job.xsd, and then walked once in document order to build the
+ * struct job and run the checks XSD 1.0 cannot express.
+ *
+ * Invariants:
+ *  - every libxml2 message goes to on_xml_error() while a load runs (the
+ *    previous handlers are restored on return), so nothing is printed;
+ *  - the first error wins, and every message starts "FILE:LINE:" (with
+ *    ":COL" when libxml2 knows the column);
+ *  - everything the struct job owns comes from mem.h; libxml2's own
+ *    allocations are freed on every path before job_load returns.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libxml/globals.h>
+#include <libxml/SAX2.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "job.h"
+#include "mem.h"
+#include "money.h"
+#include "banned.h"
+
+/* etc/job.xsd, embedded by tools/embed.sh (NUL-terminated). */
+extern const char recon_job_xsd[];
+extern const unsigned long recon_job_xsd_len;
+
+#define JOB_NS "urn:recon:job:1"
+
+/* Largest job file we read. Real jobs are a few KiB; the cap keeps a
+ * wrong path (a dump, a log) from being slurped. */
+#define JOB_FILE_MAX ((size_t)1 << 20)
+
+/* Longest duration: 100 years, so that as-of minus a window stays a
+ * sane timestamp. */
+#define JOB_DURATION_MAX INT64_C(3153600000)
+
+/* How much of a libxml2 message or a job value goes into a message. */
+#define JOB_SHOW_MAX 80
+#define JOB_XMLMSG_MAX 400
+
+/* Limits: most sources (canon.source is 16 bits), partitions, and the
+ * smallest Lua heap worth starting. */
+#define JOB_SOURCES_MAX 1024
+#define JOB_PARTITIONS_MAX 4096u
+#define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
+
+/* Defaults for the optional parts. */
+#define JOB_DEFAULT_RULE_MEMORY ((size_t)64 << 20)
+#define JOB_DEFAULT_RULE_INSTRUCTIONS UINT64_C(1000000)
+#define JOB_DEFAULT_PARTITIONS 8u
+
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *job_xml_error;
+#else
+typedef xmlErrorPtr job_xml_error;
+#endif
+
+/* One load in progress. */
+struct loader {
+	const char *path;	/* the job file as given */
+	struct error *err;
+	struct job *job;	/* being built; freed on failure */
+	struct sbuf show[2];	/* scratch for quoting values in messages */
+	int nshow;
+	int has_window;		/* the job has a window= attribute */
+};
+
+/* ---- errors ---------------------------------------------------------- */
+
+static int fail_nomem(struct loader *ld)
+{
+	return error_set(ld->err, ERR_NOMEM, "%s: out of memory loading job",
+			 ld->path);
+}
+
+/* ERR_JOB "FILE:LINE: message" for a node (line 0 if node is NULL). */
+static int fail(struct loader *ld, xmlNodePtr node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct loader *ld, xmlNodePtr node, const char *fmt, ...)
+{
+	struct error *err = ld->err;
+	long line = node ? xmlGetLineNo(node) : 0;
+	va_list ap;
+
+	if (err->code != ERR_OK)
+		return -1;
+	if (line < 0 || line > INT_MAX)
+		line = 0;
+	error_set(err, ERR_JOB, "%s:%ld: ", ld->path, line);
+	va_start(ap, fmt);
+	sbuf_vaddf(&err->msg, fmt, ap);
+	va_end(ap);
+	err->line = (int)line;
+	return -1;
+}
+
+/*
+ * A value from the job quoted for a message: printable ASCII and UTF-8
+ * as is, control bytes escaped, long values cut with "...". The result
+ * is borrowed until the next-but-one call (two scratch buffers, for
+ * messages that show two values). Never NULL.
+ */
+static const char *show(struct loader *ld, const char *s)
+{
+	struct sbuf *sb = &ld->show[ld->nshow++ & 1];
+	size_t i;
+
+	sbuf_reset(sb);
+	sbuf_addch(sb, '"');
+	for (i = 0; s[i] && i < JOB_SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			sbuf_addf(sb, "\\x%02x", c);
+		else
+			sbuf_addch(sb, c);
+	}
+	if (s[i]) {
+		/* do not end inside a UTF-8 sequence */
+		while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80) {
+			i--;
+			sbuf_setlen(sb, sb->len - 1);
+		}
+		sbuf_addstr(sb, "...");
+	}
+	sbuf_addch(sb, '"');
+	return sb->failed ? "(value)" : sb->buf;
+}
+
+/*
+ * The structured error handler for parsing and validation: keep the
+ * first error as "FILE:LINE:COL: message". Warnings are dropped (and,
+ * because a handler is installed, not printed either).
+ */
+static void on_xml_error(void *ctx, job_xml_error e)
+{
+	struct loader *ld = ctx;
+	struct error *err = ld->err;
+	const char *msg = e->message ? e->message : "XML error";
+	size_t n = strlen(msg);
+	long line = e->line;
+	int col = e->int2;
+	int cut = 0;
+
+	if (e->level < XML_ERR_ERROR || err->code != ERR_OK)
+		return;
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	if (n > JOB_XMLMSG_MAX) {
+		n = JOB_XMLMSG_MAX;
+		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+			n--;
+		cut = 1;
+	}
+	if (line <= 0 && e->node)
+		line = xmlGetLineNo((xmlNodePtr)e->node);
+	if (line < 0 || line > INT_MAX)
+		line = 0;
+	if (e->domain != XML_FROM_PARSER || col < 0)
+		col = 0;
+	if (col > 0)
+		error_set(err, ERR_JOB, "%s:%ld:%d: ", ld->path, line, col);
+	else
+		error_set(err, ERR_JOB, "%s:%ld: ", ld->path, line);
+	/* one line: some libxml2 messages continue on a second line */
+	for (size_t i = 0; i < n; i++)
+		sbuf_addch(&err->msg, msg[i] == '\n' ? ' ' : msg[i]);
+	if (cut)
+		sbuf_addstr(&err->msg, "...");
+	err->line = (int)line;
+}
+
+/* Errors while compiling our own schema are bugs, not job errors. */
+static void on_schema_error(void *ctx, job_xml_error e)
+{
+	struct loader *ld = ctx;
+	const char *msg = e->message ? e->message : "?";
+	size_t n = strlen(msg);
+
+	if (e->level < XML_ERR_ERROR)
+		return;
+	while (n > 0 && msg[n - 1] == '\n')
+		n--;
+	error_set(ld->err, ERR_INTERNAL, "embedded job schema, line %d: %.*s",
+		  e->line, (int)(n > JOB_XMLMSG_MAX ? JOB_XMLMSG_MAX : n), msg);
+}
+
+/* Generic (unstructured) messages: none should arrive while a
+ * structured handler is installed; swallow any that do. */
+static void on_generic_error(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
+/* SAX internalSubset: a DOCTYPE. Stop before its declarations are read,
+ * so no entity is ever defined, let alone expanded. The DTD node itself
+ * is still made, so that parse() refuses the document even if this
+ * handler could not record the error. */
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *eid,
+		       const xmlChar *sid)
+{
+	xmlParserCtxtPtr pc = ctx;
+	struct loader *ld = pc->_private;
+
+	if (ld && ld->err->code == ERR_OK) {
+		long line = pc->input ? pc->input->line : 0;
+
+		error_set(ld->err, ERR_JOB,
+			  "%s:%ld: job files may not have a DOCTYPE", ld->path,
+			  line);
+		ld->err->line = (int)line;
+	}
+	xmlSAX2InternalSubset(ctx, name, eid, sid);
+	xmlStopParser(pc);
+}
+
+/* ---- small parsers (no double, no atoi) ------------------------------ */
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Digits only, overflow-checked; 0 or -1. */
+static int parse_u64(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+
+	if (!is_digit((unsigned char)*s))
+		return -1;
+	for (; is_digit((unsigned char)*s); s++)
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(*s - '0'), &v))
+			return -1;
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+int job_parse_duration(const char *s, int64_t *out)
+{
+	uint64_t v, mult = 1;
+
+	if (!s || parse_u64(&s, &v) < 0)
+		return -1;
+	switch (*s) {
+	case '\0': break;
+	case 's': mult = 1; s++; break;
+	case 'm': mult = 60; s++; break;
+	case 'h': mult = 3600; s++; break;
+	case 'd': mult = 86400; s++; break;
+	default: return -1;
+	}
+	if (*s != '\0' || __builtin_mul_overflow(v, mult, &v) ||
+	    v > (uint64_t)JOB_DURATION_MAX)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+enum { PPM_OK, PPM_SYNTAX, PPM_PRECISION, PPM_RANGE };
+
+/* A decimal fraction 0..1 with at most 6 significant decimals, into
+ * parts per million, exactly: "0.001" is 1000. */
+static int parse_ppm(const char *s, int64_t *out)
+{
+	int64_t ip = 0, frac = 0;
+	int ndig = 0, nfrac = 0;
+
+	for (; is_digit((unsigned char)*s); s++, ndig++)
+		if (ip < 2)	/* anything over 1 is out of range */
+			ip = ip * 10 + (*s - '0');
+	if (*s == '.') {
+		for (s++; is_digit((unsigned char)*s); s++, ndig++) {
+			if (nfrac < 6) {
+				frac = frac * 10 + (*s - '0');
+				nfrac++;
+			} else if (*s != '0') {
+				return PPM_PRECISION;
+			}
+		}
+	}
+	if (ndig == 0 || *s != '\0')
+		return PPM_SYNTAX;
+	while (nfrac < 6) {
+		frac *= 10;
+		nfrac++;
+	}
+	if (ip > 1 || (ip == 1 && frac > 0))
+		return PPM_RANGE;
+	*out = ip * 1000000 + frac;
+	return PPM_OK;
+}
+
+/* "64MB", "512KB", "1GB" (binary multiples) or bytes; 0 or -1. */
+static int parse_size(const char *s, size_t *out)
+{
+	uint64_t v, mult = 1;
+
+	if (parse_u64(&s, &v) < 0)
+		return -1;
+	if (strcmp(s, "KB") == 0)
+		mult = (uint64_t)1 << 10;
+	else if (strcmp(s, "MB") == 0)
+		mult = (uint64_t)1 << 20;
+	else if (strcmp(s, "GB") == 0)
+		mult = (uint64_t)1 << 30;
+	else if (*s != '\0')
+		return -1;
+	if (__builtin_mul_overflow(v, mult, &v) || v > SIZE_MAX / 2)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* [A-Za-z_][A-Za-z0-9_]{0,max-1} */
+static int is_identifier(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	      *s == '_'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) ||
+		      s[i] == '_'))
+			return 0;
+	return i <= max;
+}
+
+static int is_lua_keyword(const char *s)
+{
+	static const char *const kw[] = {
+		"and", "break", "do", "else", "elseif", "end", "false", "for",
+		"function", "goto", "if", "in", "local", "nil", "not", "or",
+		"repeat", "return", "then", "true", "until", "while",
+	};
+
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (strcmp(s, kw[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* [A-Za-z0-9_.-]+ */
+static int is_dsn(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      is_digit(*s) || *s == '_' || *s == '.' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int ascii_upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/* Does s contain the upper-case word w, in any case? */
+static int contains_nocase(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s; s++) {
+		size_t i;
+
+		for (i = 0; i < n && s[i] && ascii_upper((unsigned char)s[i]) ==
+		     w[i]; i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* The credential marker found in s, or NULL. */
+static const char *credential_in(const char *s)
+{
+	if (contains_nocase(s, "PWD="))
+		return "PWD=";
+	if (contains_nocase(s, "PASSWORD="))
+		return "PASSWORD=";
+	return NULL;
+}
+
+static int check_no_credentials(struct loader *ld, xmlNodePtr node,
+				const char *what, const char *s)
+{
+	const char *c = credential_in(s);
+
+	if (!c)
+		return 0;
+	return fail(ld, node, "%s contains \"%s\": credentials belong in "
+		    "odbc.ini or the environment, never in a job file", what, c);
+}
+
+/* ---- tree access ----------------------------------------------------- */
+
+static int is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int named(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr next_element(xmlNodePtr n)
+{
+	while (n && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+#define FOR_EACH_CHILD(c, parent) \
+	for (xmlNodePtr c = next_element((parent)->children); c; \
+	     c = next_element(c->next))
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+	FOR_EACH_CHILD(c, parent)
+		if (named(c, name))
+			return c;
+	return NULL;
+}
+
+static size_t count_children(xmlNodePtr parent, const char *name)
+{
+	size_t n = 0;
+
+	FOR_EACH_CHILD(c, parent)
+		if (named(c, name))
+			n++;
+	return n;
+}
+
+/*
+ * An attribute value, borrowed from the tree, or NULL if absent. Without
+ * a DOCTYPE there are no entity references, so a value is a single text
+ * node (or none, for "").
+ */
+static const char *attr(xmlNodePtr n, const char *name)
+{
+	for (xmlAttrPtr a = n->properties; a; a = a->next) {
+		if (a->ns || strcmp((const char *)a->name, name) != 0)
+			continue;
+		if (!a->children)
+			return "";
+		if (a->children->type == XML_TEXT_NODE && !a->children->next &&
+		    a->children->content)
+			return (const char *)a->children->content;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Copy of a string into job memory; NULL (and ERR_NOMEM) on failure. */
+static char *copy_str(struct loader *ld, const char *s, size_t n)
+{
+	char *d = mem_strndup(s, n);
+
+	if (!d)
+		fail_nomem(ld);
+	return d;
+}
+
+static char *copy_strz(struct loader *ld, const char *s)
+{
+	return copy_str(ld, s, strlen(s));
+}
+
+/* The trimmed text of an element, copied; NULL on error (empty text is
+ * an error naming `what`). */
+static char *text_of(struct loader *ld, xmlNodePtr n, const char *what)
+{
+	xmlChar *content = xmlNodeGetContent(n);
+	const char *s, *e;
+	char *r = NULL;
+
+	if (!content)	/* no text at all, or libxml2 out of memory */
+		s = e = "";
+	else {
+		s = (const char *)content;
+		e = s + strlen(s);
+	}
+	while (s < e && is_blank((unsigned char)*s))
+		s++;
+	while (e > s && is_blank((unsigned char)e[-1]))
+		e--;
+	if (s == e)
+		fail(ld, n, "%s is empty", what);
+	else
+		r = copy_str(ld, s, (size_t)(e - s));
+	xmlFree(content);
+	return r;
+}
+
+/* dir + "/" + p, or p if absolute. */
+static char *resolve(struct loader *ld, const char *p)
+{
+	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
+	char *r;
+
+	if (p[0] != '/') {
+		sbuf_addstr(&sb, ld->job->dir);
+		sbuf_addch(&sb, '/');
+	}
+	sbuf_addstr(&sb, p);
+	if (sb.failed) {
+		sbuf_release(&sb);
+		fail_nomem(ld);
+		return NULL;
+	}
+	r = sbuf_detach(&sb, NULL);
+	if (!r)
+		fail_nomem(ld);
+	return r;
+}
+
+/* ---- the parts of a job ---------------------------------------------- */
+
+static int load_rules(struct loader *ld, xmlNodePtr rules)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(rules, "file");
+
+	job->rule_files = mem_calloc(n ? n : 1, sizeof(*job->rule_files));
+	if (!job->rule_files)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(f, rules) {
+		char *rel, *full;
+		FILE *fp;
+		struct stat st;
+		int bad = 0;
+
+		if (!named(f, "file"))
+			continue;
+		rel = text_of(ld, f, "<file>");
+		if (!rel)
+			return -1;
+		full = resolve(ld, rel);
+		if (!full) {
+			mem_free(rel);
+			return -1;
+		}
+		job->rule_files[job->nrule_files++] = full;
+		for (size_t i = 0; i + 1 < job->nrule_files; i++)
+			if (strcmp(job->rule_files[i], full) == 0)
+				bad = fail(ld, f, "rule file %s is listed twice",
+					   show(ld, rel));
+		if (bad) {
+			mem_free(rel);
+			return -1;
+		}
+		fp = fopen(full, "r");
+		if (!fp) {
+			fail(ld, f, "rule file %s (%s): %s", show(ld, rel),
+			     show(ld, full), strerror(errno));
+		} else {
+			if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode))
+				fail(ld, f, "rule file %s (%s) is not a "
+				     "regular file", show(ld, rel),
+				     show(ld, full));
+			fclose(fp);
+		}
+		mem_free(rel);
+		if (ld->err->code != ERR_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp)
+{
+	const char *name = attr(p, "name"), *value = attr(p, "value");
+
+	if ((name != NULL) == (value != NULL))
+		return fail(ld, p, "a <param> has either name= (as_of or "
+			    "window_start) or value= (a literal), not %s",
+			    name ? "both" : "neither");
+	if (value) {
+		if (check_no_credentials(ld, p, "a <param> value", value) < 0)
+			return -1;
+		jp->kind = JP_LITERAL;
+		jp->literal = copy_strz(ld, value);
+		return jp->literal ? 0 : -1;
+	}
+	if (strcmp(name, "as_of") == 0) {
+		jp->kind = JP_AS_OF;
+	} else if (strcmp(name, "window_start") == 0) {
+		if (!ld->has_window)
+			return fail(ld, p, "<param name=\"window_start\"/> "
+				    "needs a window= attribute on <job> "
+				    "(for example window=\"400d\")");
+		jp->kind = JP_WINDOW_START;
+	} else {
+		return fail(ld, p, "unknown parameter %s: expected as_of or "
+			    "window_start", show(ld, name));
+	}
+	return 0;
+}
+
+static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
+{
+	const char *name = attr(s, "name"), *role = attr(s, "role");
+	const char *dsn = attr(s, "dsn"), *translate = attr(s, "translate");
+	const char *idcol = attr(s, "id-column");
+	xmlNodePtr q = child(s, "query");
+	int kind;
+	size_t np;
+
+	src->line = (int)xmlGetLineNo(s);
+	if (!name || !role || !dsn || !translate || !q)
+		return fail(ld, s, "a <source> needs name=, role=, dsn=, "
+			    "translate= and a <query>");
+	kind = canon_lookup(canon_kind_names, CANON__KINDS, role, strlen(role));
+	if (kind < 0)
+		return fail(ld, s, "source %s: unknown role %s: expected "
+			    "deal, order or erp", show(ld, name),
+			    show(ld, role));
+	src->role = (enum canon_kind)kind;
+	if (check_no_credentials(ld, s, "dsn", dsn) < 0)
+		return -1;
+	if (!is_dsn(dsn))
+		return fail(ld, s, "source %s: dsn %s is not a data source "
+			    "name ([A-Za-z0-9_.-]+ from odbc.ini)",
+			    show(ld, name), show(ld, dsn));
+	if (!is_identifier(translate, 128) || is_lua_keyword(translate))
+		return fail(ld, s, "source %s: translate %s is not a Lua "
+			    "function name", show(ld, name),
+			    show(ld, translate));
+	if (idcol && !is_identifier(idcol, 63))
+		return fail(ld, s, "source %s: id-column %s is not a column "
+			    "name", show(ld, name), show(ld, idcol));
+	if (!(src->name = copy_strz(ld, name)) || !(src->dsn = copy_strz(ld, dsn)) ||
+	    !(src->translate = copy_strz(ld, translate)) ||
+	    (idcol && !(src->id_column = copy_strz(ld, idcol))))
+		return -1;
+	src->query = text_of(ld, q, "<query>");
+	if (!src->query)
+		return -1;
+	if (check_no_credentials(ld, q, "the query", src->query) < 0)
+		return -1;
+	np = count_children(s, "param");
+	src->params = mem_calloc(np ? np : 1, sizeof(*src->params));
+	if (!src->params)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(p, s) {
+		if (!named(p, "param"))
+			continue;
+		if (load_param(ld, p, &src->params[src->nparams]) < 0)
+			return -1;
+		src->nparams++;
+	}
+	return 0;
+}
+
+static int load_sources(struct loader *ld, xmlNodePtr sources)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(sources, "source");
+	int have[CANON__KINDS] = { 0 };
+
+	if (n > JOB_SOURCES_MAX)
+		return fail(ld, sources, "%zu sources: at most %d", n,
+			    JOB_SOURCES_MAX);
+	job->sources = mem_calloc(n ? n : 1, sizeof(*job->sources));
+	if (!job->sources)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(s, sources) {
+		struct job_source *src;
+
+		if (!named(s, "source"))
+			continue;
+		src = &job->sources[job->nsources++];
+		if (load_source(ld, s, src) < 0)
+			return -1;
+		for (size_t i = 0; i + 1 < job->nsources; i++)
+			if (strcmp(job->sources[i].name, src->name) == 0)
+				return fail(ld, s, "duplicate source name %s "
+					    "(lines %d and %d)",
+					    show(ld, src->name),
+					    job->sources[i].line, src->line);
+		have[src->role] = 1;
+	}
+	for (int k = 0; k < CANON__KINDS; k++)
+		if (!have[k])
+			return fail(ld, sources, "no source with role=\"%s\": "
+				    "a job needs at least one deal, one order "
+				    "and one erp source", canon_kind_names[k]);
+	return 0;
+}
+
+/* A link attribute: a canonical field name. */
+static int link_field(struct loader *ld, xmlNodePtr l, const char *which,
+		      enum canon_str *out)
+{
+	const char *v = attr(l, which);
+	int f = v ? canon_lookup(canon_field_names, CS__COUNT, v, strlen(v))
+		  : -1;
+	struct sbuf *names;
+
+	if (f >= 0) {
+		*out = (enum canon_str)f;
+		return 0;
+	}
+	names = &ld->show[ld->nshow++ & 1];
+	sbuf_reset(names);
+	for (int i = 0; i < CS__COUNT; i++)
+		sbuf_addf(names, "%s%s", i ? ", " : "", canon_field_names[i]);
+	return fail(ld, l, "<link %s=%s>: not a canonical field (expected "
+		    "one of %s)", which, show(ld, v ? v : ""),
+		    names->failed ? "the fields in docs/JOBS.md" : names->buf);
+}
+
+static int load_duration(struct loader *ld, xmlNodePtr n, const char *name,
+			 int64_t *out)
+{
+	const char *v = attr(n, name);
+
+	if (!v)
+		return 0;
+	if (job_parse_duration(v, out) < 0)
+		return fail(ld, n, "%s=%s is not a duration: expected seconds "
+			    "or a number with s, m, h or d (90s, 15m, 24h, 3d), "
+			    "at most 36500d", name, show(ld, v));
+	return 0;
+}
+
+static int load_matching(struct loader *ld, xmlNodePtr m)
+{
+	struct job *job = ld->job;
+	const char *erp = attr(m, "erp");
+	long deal_line = 0, erp_line = 0;
+
+	if (erp) {
+		if (strcmp(erp, "one-to-one") == 0)
+			job->erp_many = 0;
+		else if (strcmp(erp, "one-to-many") == 0)
+			job->erp_many = 1;
+		else
+			return fail(ld, m, "erp=%s: expected one-to-one or "
+				    "one-to-many", show(ld, erp));
+	}
+	FOR_EACH_CHILD(c, m) {
+		int d = attr(c, "deal") != NULL, o = attr(c, "order") != NULL;
+		int e = attr(c, "erp") != NULL;
+
+		if (named(c, "grace")) {
+			if (load_duration(ld, c, "deal-without-order",
+					  &job->grace_deal) < 0 ||
+			    load_duration(ld, c, "order-not-in-erp",
+					  &job->grace_erp) < 0)
+				return -1;
+			continue;
+		}
+		if (!named(c, "link"))
+			continue;
+		if (d && o && !e) {
+			if (deal_line)
+				return fail(ld, c, "a second deal-order <link> "
+					    "(the first is at line %ld)",
+					    deal_line);
+			deal_line = xmlGetLineNo(c);
+			if (link_field(ld, c, "deal", &job->deal_link) < 0 ||
+			    link_field(ld, c, "order",
+				       &job->order_deal_link) < 0)
+				return -1;
+		} else if (o && e && !d) {
+			if (erp_line)
+				return fail(ld, c, "a second order-erp <link> "
+					    "(the first is at line %ld)",
+					    erp_line);
+			erp_line = xmlGetLineNo(c);
+			if (link_field(ld, c, "order", &job->order_erp_link) < 0
+			    || link_field(ld, c, "erp", &job->erp_link) < 0)
+				return -1;
+		} else {
+			return fail(ld, c, "a <link> joins deal to order "
+				    "(deal= and order=) or order to erp "
+				    "(order= and erp=)");
+		}
+	}
+	return 0;
+}
+
+static int load_tolerance(struct loader *ld, xmlNodePtr t,
+			  struct job_tolerance *tol)
+{
+	const char *cur = attr(t, "currency");
+	const char *absolute = attr(t, "absolute");
+	const char *rel = attr(t, "relative");
+	int rc;
+
+	if (!cur || !(strcmp(cur, "*") == 0 ||
+		      (strlen(cur) == 3 && cur[0] >= 'A' && cur[0] <= 'Z' &&
+		       cur[1] >= 'A' && cur[1] <= 'Z' && cur[2] >= 'A' &&
+		       cur[2] <= 'Z')))
+		return fail(ld, t, "tolerance currency=%s: expected \"*\" or "
+			    "an ISO 4217 code in capitals (EUR)",
+			    show(ld, cur ? cur : ""));
+	if (absolute) {
+		rc = money_parse(absolute, strlen(absolute), &tol->absolute);
+		if (rc != MONEY_OK)
+			return fail(ld, t, "tolerance absolute=%s: %s (an "
+				    "amount with at most %d decimals)",
+				    show(ld, absolute), money_strerror(rc),
+				    MONEY_SCALE);
+		if (tol->absolute < 0)
+			return fail(ld, t, "tolerance absolute=%s is negative",
+				    show(ld, absolute));
+	}
+	if (rel) {
+		rc = parse_ppm(rel, &tol->rel_ppm);
+		if (rc == PPM_SYNTAX)
+			return fail(ld, t, "tolerance relative=%s is not a "
+				    "decimal fraction (0.001 = 0.1%%)",
+				    show(ld, rel));
+		if (rc == PPM_PRECISION)
+			return fail(ld, t, "tolerance relative=%s has too many "
+				    "decimals: at most 6 (0.000001 = 1 ppm)",
+				    show(ld, rel));
+		if (rc == PPM_RANGE)
+			return fail(ld, t, "tolerance relative=%s must be "
+				    "between 0 and 1 (a fraction: 0.001 = "
+				    "0.1%%)", show(ld, rel));
+	}
+	tol->currency = copy_strz(ld, cur);
+	return tol->currency ? 0 : -1;
+}
+
+static int load_tolerances(struct loader *ld, xmlNodePtr ts)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(ts, "tolerance");
+	long *lines;
+	int rc = 0;
+
+	job->tolerances = mem_calloc(n ? n : 1, sizeof(*job->tolerances));
+	lines = mem_calloc(n ? n : 1, sizeof(*lines));
+	if (!job->tolerances || !lines) {
+		mem_free(lines);
+		return fail_nomem(ld);
+	}
+	FOR_EACH_CHILD(t, ts) {
+		struct job_tolerance *tol;
+
+		if (!named(t, "tolerance"))
+			continue;
+		tol = &job->tolerances[job->ntolerances];
+		if (load_tolerance(ld, t, tol) < 0) {
+			rc = -1;
+			break;
+		}
+		lines[job->ntolerances++] = xmlGetLineNo(t);
+		for (size_t i = 0; i + 1 < job->ntolerances; i++)
+			if (strcmp(job->tolerances[i].currency,
+				   tol->currency) == 0)
+				rc = fail(ld, t, "duplicate tolerance for "
+					  "currency %s (lines %ld and %ld)",
+					  show(ld, tol->currency), lines[i],
+					  lines[job->ntolerances - 1]);
+		if (rc < 0)
+			break;
+	}
+	mem_free(lines);
+	return rc;
+}
+
+static int load_store(struct loader *ld, xmlNodePtr s)
+{
+	struct job *job = ld->job;
+	const char *dsn = attr(s, "dsn"), *table = attr(s, "table");
+
+	if (!dsn || !table)
+		return fail(ld, s, "<store> needs dsn= and table=");
+	if (check_no_credentials(ld, s, "the store dsn", dsn) < 0)
+		return -1;
+	if (!is_dsn(dsn))
+		return fail(ld, s, "store dsn %s is not a data source name "
+			    "([A-Za-z0-9_.-]+ from odbc.ini)", show(ld, dsn));
+	/* pasted into SQL as an identifier: this check is what makes that
+	 * safe, whatever the schema says */
+	if (!is_identifier(table, 63))
+		return fail(ld, s, "store table %s is not an SQL identifier "
+			    "([A-Za-z_][A-Za-z0-9_]*, at most 63 characters)",
+			    show(ld, table));
+	job->store_dsn = copy_strz(ld, dsn);
+	job->store_table = job->store_dsn ? copy_strz(ld, table) : NULL;
+	return job->store_table ? 0 : -1;
+}
+
+static int load_reports(struct loader *ld, xmlNodePtr r)
+{
+	struct job *job = ld->job;
+	const char *dir = attr(r, "dir"), *formats = attr(r, "formats");
+	const char *s;
+
+	if (!dir || !formats)
+		return fail(ld, r, "<reports> needs dir= and formats=");
+	for (s = formats; *s;) {
+		const char *w;
+
+		while (is_blank((unsigned char)*s))
+			s++;
+		for (w = s; *s && !is_blank((unsigned char)*s); s++)
+			;
+		if (s == w)
+			break;
+		if (s - w == 3 && memcmp(w, "csv", 3) == 0)
+			job->report_formats |= JOB_REPORT_CSV;
+		else if (s - w == 4 && memcmp(w, "html", 4) == 0)
+			job->report_formats |= JOB_REPORT_HTML;
+		else
+			return fail(ld, r, "report format %s: expected csv "
+				    "or html", show(ld, w));
+	}
+	if (!job->report_formats)
+		return fail(ld, r, "formats= names no report format "
+			    "(csv, html)");
+	if (!*dir)
+		return fail(ld, r, "<reports dir=\"\">: the directory is "
+			    "empty");
+	job->report_dir = resolve(ld, dir);
+	return job->report_dir ? 0 : -1;
+}
+
+static int load_limits(struct loader *ld, xmlNodePtr l)
+{
+	struct job *job = ld->job;
+	const char *mem = attr(l, "rule-memory");
+	const char *ins = attr(l, "rule-instructions");
+	const char *parts = attr(l, "partitions");
+	uint64_t v;
+	const char *s;
+
+	if (mem && (parse_size(mem, &job->rule_memory) < 0 ||
+		    job->rule_memory < JOB_RULE_MEMORY_MIN))
+		return fail(ld, l, "rule-memory=%s: expected a size of at "
+			    "least 64KB (bytes, or with KB, MB or GB)",
+			    show(ld, mem));
+	s = ins;
+	if (ins && (parse_u64(&s, &v) < 0 || *s || v == 0))
+		return fail(ld, l, "rule-instructions=%s: expected a positive "
+			    "whole number", show(ld, ins));
+	if (ins)
+		job->rule_instructions = v;
+	s = parts;
+	if (parts && (parse_u64(&s, &v) < 0 || *s || v == 0 ||
+		      v > JOB_PARTITIONS_MAX))
+		return fail(ld, l, "partitions=%s: expected a whole number "
+			    "from 1 to %u", show(ld, parts),
+			    JOB_PARTITIONS_MAX);
+	if (parts)
+		job->partitions = (unsigned)v;
+	return 0;
+}
+
+/* The job's directory: everything before the last '/', "." if none. */
+static char *dir_of(struct loader *ld, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return copy_strz(ld, ".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return copy_strz(ld, "/");
+	return copy_str(ld, path, (size_t)(slash - path));
+}
+
+static int load_job(struct loader *ld, xmlNodePtr root)
+{
+	struct job *job = ld->job;
+	const char *name = attr(root, "name"), *window = attr(root, "window");
+	xmlNodePtr n;
+
+	if (!name)
+		return fail(ld, root, "<job> needs a name=");
+	job->name = copy_strz(ld, name);
+	if (!job->name)
+		return -1;
+	if (window) {
+		if (load_duration(ld, root, "window", &job->window) < 0)
+			return -1;
+		ld->has_window = 1;
+	}
+	/* document order is not fixed (xs:all); take the parts in a fixed
+	 * order so that sources can refer to the job's window */
+	if (!(n = child(root, "rules")) || load_rules(ld, n) < 0)
+		return n ? -1 : fail(ld, root, "<job> needs <rules>");
+	if (!(n = child(root, "sources")) || load_sources(ld, n) < 0)
+		return n ? -1 : fail(ld, root, "<job> needs <sources>");
+	if ((n = child(root, "matching")) && load_matching(ld, n) < 0)
+		return -1;
+	if ((n = child(root, "tolerances")) && load_tolerances(ld, n) < 0)
+		return -1;
+	if (!(n = child(root, "store")) || load_store(ld, n) < 0)
+		return n ? -1 : fail(ld, root, "<job> needs <store>");
+	if (!(n = child(root, "reports")) || load_reports(ld, n) < 0)
+		return n ? -1 : fail(ld, root, "<job> needs <reports>");
+	if ((n = child(root, "limits")) && load_limits(ld, n) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- reading, parsing, validating ------------------------------------ */
+
+static int read_job_file(struct loader *ld, struct sbuf *sb)
+{
+	FILE *f = fopen(ld->path, "rb");
+	int rc = 0;
+
+	if (!f)
+		return error_set(ld->err, ERR_JOB, "%s: cannot open job file: %s",
+				 ld->path, strerror(errno));
+	for (;;) {
+		size_t want = sb->cap - sb->len, got;
+
+		if (want == 0) {
+			rc = error_set(ld->err, ERR_JOB, "%s: job file is "
+				       "larger than %zu bytes", ld->path,
+				       JOB_FILE_MAX);
+			break;
+		}
+		if (want > 65536)
+			want = 65536;
+		if (sbuf_grow(sb, want) < 0) {
+			rc = fail_nomem(ld);
+			break;
+		}
+		got = fread(sb->buf + sb->len, 1, want, f);
+		sb->len += got;
+		sb->buf[sb->len] = '\0';
+		if (got < want) {
+			if (ferror(f))
+				rc = error_set(ld->err, ERR_JOB, "%s: cannot "
+					       "read job file: %s", ld->path,
+					       strerror(errno));
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static xmlDocPtr parse(struct loader *ld, const struct sbuf *text)
+{
+	xmlParserCtxtPtr pc;
+	xmlDocPtr doc;
+
+	if (text->len == 0) {
+		error_set(ld->err, ERR_JOB, "%s: the job file is empty",
+			  ld->path);
+		return NULL;
+	}
+	pc = xmlNewParserCtxt();
+	if (!pc) {
+		fail_nomem(ld);
+		return NULL;
+	}
+	pc->sax->internalSubset = on_doctype;
+	pc->_private = ld;
+	/* NONET: no network; no NOENT, DTDLOAD, DTDATTR or XINCLUDE: no
+	 * entity substitution, no external subset, no inclusion. */
+	doc = xmlCtxtReadMemory(pc, text->buf, (int)text->len, ld->path, NULL,
+				XML_PARSE_NONET);
+	xmlFreeParserCtxt(pc);
+	if (ld->err->code != ERR_OK) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	if (!doc) {
+		error_set(ld->err, ERR_JOB, "%s: not a well-formed XML "
+			  "document", ld->path);
+		return NULL;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		fail(ld, (xmlNodePtr)(doc->intSubset ? doc->intSubset
+				      : doc->extSubset),
+		     "job files may not have a DOCTYPE");
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static int validate(struct loader *ld, xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlSchemaParserCtxtPtr sp;
+	xmlSchemaPtr schema;
+	xmlSchemaValidCtxtPtr vc;
+	int rc;
+
+	if (!root)
+		return error_set(ld->err, ERR_JOB, "%s: no root element",
+				 ld->path);
+	if (strcmp((const char *)root->name, "job") != 0)
+		return fail(ld, root, "the root element must be <job xmlns=\""
+			    JOB_NS "\">, not <%s>",
+			    show(ld, (const char *)root->name));
+	if (!root->ns || strcmp((const char *)root->ns->href, JOB_NS) != 0)
+		return fail(ld, root, "the root element must be <job xmlns=\""
+			    JOB_NS "\">, not in namespace %s",
+			    show(ld, root->ns ? (const char *)root->ns->href
+					      : ""));
+	if (recon_job_xsd_len > INT_MAX)
+		return error_set(ld->err, ERR_INTERNAL, "job schema too big");
+	sp = xmlSchemaNewMemParserCtxt(recon_job_xsd, (int)recon_job_xsd_len);
+	if (!sp)
+		return fail_nomem(ld);
+	xmlSchemaSetParserStructuredErrors(sp, on_schema_error, ld);
+	schema = xmlSchemaParse(sp);
+	xmlSchemaFreeParserCtxt(sp);
+	if (!schema)
+		return error_set(ld->err, ERR_INTERNAL, "the embedded job "
+				 "schema does not compile");
+	vc = xmlSchemaNewValidCtxt(schema);
+	if (!vc) {
+		xmlSchemaFree(schema);
+		return fail_nomem(ld);
+	}
+	xmlSchemaSetValidStructuredErrors(vc, on_xml_error, ld);
+	rc = xmlSchemaValidateDoc(vc, doc);
+	xmlSchemaFreeValidCtxt(vc);
+	xmlSchemaFree(schema);
+	if (rc > 0)
+		return fail(ld, root, "the job does not match the schema");
+	if (rc < 0)
+		return error_set(ld->err, ERR_INTERNAL, "%s: schema "
+				 "validation failed to run", ld->path);
+	return ld->err->code == ERR_OK ? 0 : -1;
+}
+
+static int load(struct loader *ld)
+{
+	struct sbuf text = SBUF_INIT(JOB_FILE_MAX + 1);
+	struct job *job;
+	xmlDocPtr doc = NULL;
+	int rc = -1;
+
+	if (read_job_file(ld, &text) < 0)
+		goto out;
+	doc = parse(ld, &text);
+	if (!doc || validate(ld, doc) < 0)
+		goto out;
+	job = mem_calloc(1, sizeof(*job));
+	if (!job) {
+		fail_nomem(ld);
+		goto out;
+	}
+	ld->job = job;
+	job->erp_many = 1;
+	job->deal_link = CS_KEY;
+	job->order_deal_link = CS_DEAL_REF;
+	job->order_erp_link = CS_KEY;
+	job->erp_link = CS_ORDER_REF;
+	job->rule_memory = JOB_DEFAULT_RULE_MEMORY;
+	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
+	job->partitions = JOB_DEFAULT_PARTITIONS;
+	if (!(job->path = copy_strz(ld, ld->path)) ||
+	    !(job->dir = dir_of(ld, ld->path)))
+		goto out;
+	rc = load_job(ld, xmlDocGetRootElement(doc));
+out:
+	xmlFreeDoc(doc);
+	sbuf_release(&text);
+	return rc;
+}
+
+int job_load(const char *path, struct job **out, struct error *err)
+{
+	struct loader ld;
+	xmlStructuredErrorFunc old_serror;
+	void *old_sctx;
+	xmlGenericErrorFunc old_generic;
+	void *old_gctx;
+	int rc;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
+	ld.err = err;
+	sbuf_init(&ld.show[0], 4 * JOB_SHOW_MAX + 512);
+	sbuf_init(&ld.show[1], 4 * JOB_SHOW_MAX + 512);
+
+	xmlInitParser();
+	old_serror = xmlStructuredError;
+	old_sctx = xmlStructuredErrorContext;
+	old_generic = xmlGenericError;
+	old_gctx = xmlGenericErrorContext;
+	xmlSetStructuredErrorFunc(&ld, on_xml_error);
+	xmlSetGenericErrorFunc(NULL, on_generic_error);
+
+	rc = load(&ld);
+
+	xmlSetGenericErrorFunc(old_gctx, old_generic);
+	xmlSetStructuredErrorFunc(old_sctx, old_serror);
+	sbuf_release(&ld.show[0]);
+	sbuf_release(&ld.show[1]);
+	if (rc < 0) {
+		if (err->code == ERR_OK)	/* never return -1 silently */
+			error_set(err, ERR_INTERNAL, "%s: job load failed",
+				  path);
+		job_free(ld.job);
+		return -1;
+	}
+	*out = ld.job;
+	return 0;
+}
+
+void job_free(struct job *job)
+{
+	if (!job)
+		return;
+	mem_free(job->path);
+	mem_free(job->dir);
+	mem_free(job->name);
+	for (size_t i = 0; i < job->nrule_files; i++)
+		mem_free(job->rule_files[i]);
+	mem_free(job->rule_files);
+	for (size_t i = 0; i < job->nsources; i++) {
+		struct job_source *s = &job->sources[i];
+
+		mem_free(s->name);
+		mem_free(s->dsn);
+		mem_free(s->query);
+		for (size_t p = 0; p < s->nparams; p++)
+			mem_free(s->params[p].literal);
+		mem_free(s->params);
+		mem_free(s->translate);
+		mem_free(s->id_column);
+	}
+	mem_free(job->sources);
+	for (size_t i = 0; i < job->ntolerances; i++)
+		mem_free(job->tolerances[i].currency);
+	mem_free(job->tolerances);
+	mem_free(job->store_dsn);
+	mem_free(job->store_table);
+	mem_free(job->report_dir);
+	mem_free(job);
+}
+
+const struct job_tolerance *job_tolerance_for(const struct job *job,
+					      const char *currency, size_t n)
+{
+	const struct job_tolerance *any = NULL;
+
+	for (size_t i = 0; i < job->ntolerances; i++) {
+		const struct job_tolerance *t = &job->tolerances[i];
+
+		if (strcmp(t->currency, "*") == 0)
+			any = t;
+		else if (currency && strlen(t->currency) == n &&
+			 memcmp(t->currency, currency, n) == 0)
+			return t;
+	}
+	return any;
+}

@@ -1,0 +1,1 @@
+-- fixture for tests/unit/test_job.c (see translate.lua).

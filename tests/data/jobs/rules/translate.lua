@@ -1,0 +1,2 @@
+-- fixture for tests/unit/test_job.c: the job loader only checks that
+-- rule files exist and are readable.

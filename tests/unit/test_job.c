@@ -1,0 +1,507 @@
+/*
+ * test_job.c - loading and validating job files (engine/job.c).
+ *
+ * Fixtures live in tests/data/jobs/ (the tests run from the repo root):
+ * good.xml and minimal.xml load; every file in bad/ fails with ERR_JOB
+ * and a message naming the file, the line and what is wrong; every file
+ * in fuzz/ loads or fails cleanly.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/globals.h>
+#include <libxml/xmlerror.h>
+
+#include "engine/job.h"
+#include "engine/mem.h"
+#include "engine/money.h"
+
+#define DATA "tests/data/jobs/"
+
+/* Load path, expecting failure with code; the error is left in *e (the
+ * caller releases it). */
+static void load_fails(const char *path, enum err_code code, struct error *e)
+{
+	struct job *job = (struct job *)1;
+
+	error_init(e);
+	ck_assert_int_eq(job_load(path, &job, e), -1);
+	ck_assert_ptr_null(job);
+	ck_assert_msg(e->code == code, "%s: code %s, want %s: %s", path,
+		      error_name(e->code), error_name(code), e->msg.buf);
+}
+
+static struct job *load_ok(const char *path)
+{
+	struct error e;
+	struct job *job = NULL;
+	int rc;
+
+	error_init(&e);
+	rc = job_load(path, &job, &e);
+	ck_assert_msg(rc == 0, "%s: %s", path, e.msg.buf);
+	ck_assert_ptr_nonnull(job);
+	ck_assert_int_eq(e.code, ERR_OK);
+	error_release(&e);
+	return job;
+}
+
+START_TEST(good_job_loads)
+{
+	struct job *job = load_ok(DATA "good.xml");
+	const struct job_source *s;
+
+	ck_assert_str_eq(job->path, DATA "good.xml");
+	ck_assert_str_eq(job->dir, "tests/data/jobs");
+	ck_assert_str_eq(job->name, "orders-nightly");
+	ck_assert(job->window == 400 * 86400);
+
+	ck_assert_uint_eq(job->nrule_files, 2);
+	ck_assert_str_eq(job->rule_files[0], DATA "rules/translate.lua");
+	ck_assert_str_eq(job->rule_files[1], DATA "rules/orders.lua");
+
+	ck_assert_uint_eq(job->nsources, 4);
+	s = &job->sources[0];
+	ck_assert_str_eq(s->name, "crm");
+	ck_assert_int_eq(s->role, CANON_DEAL);
+	ck_assert_str_eq(s->dsn, "recon_demo_crm");
+	ck_assert_str_eq(s->translate, "deal_from_crm");
+	ck_assert_str_eq(s->id_column, "deal_id");
+	ck_assert_int_eq(s->line, 11);
+	/* trimmed, entities decoded, inner layout kept */
+	ck_assert_str_eq(s->query,
+			 "SELECT deal_id, amount FROM crm_deal\n"
+			 "        WHERE closed_at <= ? AND closed_at >= ? "
+			 "AND stage = ?");
+	ck_assert_uint_eq(s->nparams, 3);
+	ck_assert_int_eq(s->params[0].kind, JP_AS_OF);
+	ck_assert_ptr_null(s->params[0].literal);
+	ck_assert_int_eq(s->params[1].kind, JP_WINDOW_START);
+	ck_assert_int_eq(s->params[2].kind, JP_LITERAL);
+	ck_assert_str_eq(s->params[2].literal, "WON");
+
+	s = &job->sources[1];
+	ck_assert_str_eq(s->name, "orders");
+	ck_assert_int_eq(s->role, CANON_ORDER);
+	ck_assert_ptr_null(s->id_column);
+	ck_assert_str_eq(s->query,
+			 "SELECT * FROM orders WHERE created_at <= ?");
+	ck_assert_uint_eq(s->nparams, 3);
+	ck_assert_int_eq(s->params[1].kind, JP_LITERAL);
+	ck_assert_str_eq(s->params[1].literal, "a&b&c<\xe2\x82\xac\"");
+	ck_assert_str_eq(s->params[2].literal, "");
+	ck_assert_int_eq(job->sources[2].role, CANON_ERP);
+	ck_assert_int_eq(job->sources[3].role, CANON_ERP);
+	ck_assert_str_eq(job->sources[3].name, "erp-invoices");
+	ck_assert_uint_eq(job->sources[3].nparams, 0);
+
+	ck_assert_int_eq(job->erp_many, 0);
+	ck_assert_int_eq(job->deal_link, CS_NAME);
+	ck_assert_int_eq(job->order_deal_link, CS_CUSTOMER);
+	ck_assert_int_eq(job->order_erp_link, CS_DEAL_REF);
+	ck_assert_int_eq(job->erp_link, CS_KEY);
+	ck_assert(job->grace_deal == 24 * 3600);
+	ck_assert(job->grace_erp == 3 * 86400);
+
+	ck_assert_uint_eq(job->ntolerances, 3);
+	ck_assert_str_eq(job->tolerances[0].currency, "*");
+	ck_assert(job->tolerances[0].absolute == 100);	/* 0.01 at scale 4 */
+	ck_assert(job->tolerances[0].rel_ppm == 0);
+	ck_assert_str_eq(job->tolerances[1].currency, "JPY");
+	ck_assert(job->tolerances[1].absolute == MONEY_ONE);
+	ck_assert_str_eq(job->tolerances[2].currency, "EUR");
+	ck_assert(job->tolerances[2].absolute == 0);
+	ck_assert(job->tolerances[2].rel_ppm == 1000);
+
+	ck_assert_str_eq(job->store_dsn, "recon_demo_store");
+	ck_assert_str_eq(job->store_table, "reconciled_orders");
+	ck_assert_str_eq(job->report_dir, DATA "../out/reports");
+	ck_assert_uint_eq(job->report_formats, JOB_REPORT_HTML);
+	ck_assert_uint_eq(job->rule_memory, 512 * 1024);
+	ck_assert(job->rule_instructions == 5000);
+	ck_assert_uint_eq(job->partitions, 16);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(minimal_job_takes_defaults)
+{
+	struct job *job = load_ok(DATA "minimal.xml");
+
+	ck_assert_str_eq(job->name, "minimal");
+	ck_assert(job->window == 0);
+	ck_assert_uint_eq(job->nsources, 3);
+	ck_assert_uint_eq(job->sources[0].nparams, 0);
+	ck_assert_int_eq(job->erp_many, 1);
+	ck_assert_int_eq(job->deal_link, CS_KEY);
+	ck_assert_int_eq(job->order_deal_link, CS_DEAL_REF);
+	ck_assert_int_eq(job->order_erp_link, CS_KEY);
+	ck_assert_int_eq(job->erp_link, CS_ORDER_REF);
+	ck_assert(job->grace_deal == 0);
+	ck_assert(job->grace_erp == 0);
+	ck_assert_uint_eq(job->ntolerances, 0);
+	ck_assert_ptr_null(job_tolerance_for(job, "EUR", 3));
+	ck_assert_str_eq(job->report_dir, DATA "reports");
+	ck_assert_uint_eq(job->report_formats,
+			  JOB_REPORT_CSV | JOB_REPORT_HTML);
+	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
+	ck_assert(job->rule_instructions == 1000000);
+	ck_assert_uint_eq(job->partitions, 8);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(tolerance_lookup)
+{
+	struct job *job = load_ok(DATA "good.xml");
+	const struct job_tolerance *t;
+
+	t = job_tolerance_for(job, "JPY", 3);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t->currency, "JPY");
+	t = job_tolerance_for(job, "EURO", 3);	/* length counts */
+	ck_assert_str_eq(t->currency, "EUR");
+	t = job_tolerance_for(job, "USD", 3);
+	ck_assert_str_eq(t->currency, "*");
+	t = job_tolerance_for(job, "JP", 2);
+	ck_assert_str_eq(t->currency, "*");
+	t = job_tolerance_for(job, NULL, 0);
+	ck_assert_str_eq(t->currency, "*");
+	job_free(job);
+}
+END_TEST
+
+START_TEST(durations)
+{
+	int64_t v = -7;
+
+	ck_assert_int_eq(job_parse_duration("90s", &v), 0);
+	ck_assert(v == 90);
+	ck_assert_int_eq(job_parse_duration("15m", &v), 0);
+	ck_assert(v == 900);
+	ck_assert_int_eq(job_parse_duration("24h", &v), 0);
+	ck_assert(v == 86400);
+	ck_assert_int_eq(job_parse_duration("3d", &v), 0);
+	ck_assert(v == 259200);
+	ck_assert_int_eq(job_parse_duration("3600", &v), 0);
+	ck_assert(v == 3600);
+	ck_assert_int_eq(job_parse_duration("0", &v), 0);
+	ck_assert(v == 0);
+	ck_assert_int_eq(job_parse_duration("0007s", &v), 0);
+	ck_assert(v == 7);
+	ck_assert_int_eq(job_parse_duration("36500d", &v), 0);
+	ck_assert(v == INT64_C(3153600000));
+
+	v = -7;
+	ck_assert_int_eq(job_parse_duration("36501d", &v), -1);
+	ck_assert_int_eq(job_parse_duration("", &v), -1);
+	ck_assert_int_eq(job_parse_duration("s", &v), -1);
+	ck_assert_int_eq(job_parse_duration("-1s", &v), -1);
+	ck_assert_int_eq(job_parse_duration("+1s", &v), -1);
+	ck_assert_int_eq(job_parse_duration(" 1s", &v), -1);
+	ck_assert_int_eq(job_parse_duration("1s ", &v), -1);
+	ck_assert_int_eq(job_parse_duration("1.5h", &v), -1);
+	ck_assert_int_eq(job_parse_duration("1H", &v), -1);
+	ck_assert_int_eq(job_parse_duration("1w", &v), -1);
+	ck_assert_int_eq(job_parse_duration("1dd", &v), -1);
+	ck_assert_int_eq(job_parse_duration("18446744073709551616", &v), -1);
+	ck_assert_int_eq(job_parse_duration("9223372036854775807", &v), -1);
+	ck_assert_int_eq(job_parse_duration("106751991167301d", &v), -1);
+	ck_assert_int_eq(job_parse_duration(NULL, &v), -1);
+	ck_assert(v == -7);	/* untouched on failure */
+}
+END_TEST
+
+/* Each bad fixture: its line and a phrase of the message. */
+static const struct {
+	const char *file;
+	int line;
+	const char *phrase;
+} bad_jobs[] = {
+	{ "malformed.xml", 11, "tag mismatch" },
+	{ "wrong-root.xml", 2, "root element must be <job" },
+	{ "wrong-namespace.xml", 2, "not in namespace \"urn:recon:job:2\"" },
+	{ "unknown-element.xml", 11, "schedule': This element is not expected" },
+	{ "missing-attribute.xml", 6, "'dsn' is required" },
+	{ "bad-role.xml", 7, "'invoice' is not an element of the set" },
+	{ "duplicate-source.xml", 8, "duplicate source name \"o\" (lines 6 and 8)" },
+	{ "missing-role.xml", 4, "no source with role=\"erp\"" },
+	{ "bad-duration.xml", 2, "window=\"3x\" is not a duration" },
+	{ "duration-overflow.xml", 2, "is not a duration" },
+	{ "tolerance-decimals.xml", 12, "absolute=\"0.00001\": more than 4 decimal" },
+	{ "relative-decimals.xml", 12, "too many decimals" },
+	{ "relative-over-one.xml", 12, "must be between 0 and 1" },
+	{ "duplicate-currency.xml", 14, "duplicate tolerance for currency \"EUR\" (lines 12 and 14)" },
+	{ "bad-currency.xml", 12, "ISO 4217" },
+	{ "bad-table.xml", 9, "'orders; DROP TABLE x' is not accepted by the pattern" },
+	{ "billion-laughs.xml", 2, "job files may not have a DOCTYPE" },
+	{ "external-entity.xml", 2, "job files may not have a DOCTYPE" },
+	{ "password-in-query.xml", 6, "credentials belong in odbc.ini or the environment" },
+	{ "password-attribute.xml", 9, "attribute 'password' is not allowed" },
+	{ "missing-rule-file.xml", 5, "\"../rules/missing.lua\" (\"tests/data/jobs/bad/../rules/missing.lua\"): No such file" },
+	{ "bad-link.xml", 12, "<link deal=\"id\">: not a canonical field" },
+	{ "bad-link-pair.xml", 12, "a <link> joins deal to order" },
+	{ "window-start-without-window.xml", 5, "needs a window= attribute" },
+	{ "bad-param.xml", 7, "not both" },
+	{ "bad-partitions.xml", 11, "partitions=\"5000\"" },
+	{ "bad-rule-memory.xml", 11, "rule-memory=\"64 MB\"" },
+	{ "bad-format.xml", 10, "'pdf' is not an element of the set" },
+	{ "bad-translate.xml", 6, "translate \"end\" is not a Lua function name" },
+	{ "empty-query.xml", 6, "<query> is empty" },
+};
+
+START_TEST(bad_job_fails)
+{
+	struct error e;
+	char path[256], where[300];
+
+	snprintf(path, sizeof(path), DATA "bad/%s", bad_jobs[_i].file);
+	snprintf(where, sizeof(where), "%s:%d:", path, bad_jobs[_i].line);
+	load_fails(path, ERR_JOB, &e);
+	ck_assert_msg(strncmp(e.msg.buf, where, strlen(where)) == 0,
+		      "want %s..., got %s", where, e.msg.buf);
+	ck_assert_msg(strstr(e.msg.buf, bad_jobs[_i].phrase) != NULL,
+		      "want \"%s\" in %s", bad_jobs[_i].phrase, e.msg.buf);
+	ck_assert_int_eq(e.line, bad_jobs[_i].line);
+	ck_assert_ptr_null(strchr(e.msg.buf, '\n'));
+	error_release(&e);
+}
+END_TEST
+
+/* Every fixture in bad/ must be in the table above, so none goes
+ * untested. */
+START_TEST(bad_fixtures_all_listed)
+{
+	DIR *d = opendir(DATA "bad");
+	struct dirent *de;
+	size_t seen = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		int found = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < sizeof(bad_jobs) / sizeof(bad_jobs[0]);
+		     i++)
+			if (strcmp(de->d_name, bad_jobs[i].file) == 0)
+				found = 1;
+		ck_assert_msg(found, "bad/%s is not in bad_jobs[]", de->d_name);
+		seen++;
+	}
+	closedir(d);
+	ck_assert_uint_eq(seen, sizeof(bad_jobs) / sizeof(bad_jobs[0]));
+}
+END_TEST
+
+START_TEST(missing_job_file)
+{
+	struct error e;
+
+	load_fails(DATA "no-such-job.xml", ERR_JOB, &e);
+	ck_assert_ptr_nonnull(strstr(e.msg.buf, DATA "no-such-job.xml: "));
+	ck_assert_ptr_nonnull(strstr(e.msg.buf, "No such file"));
+	error_release(&e);
+
+	load_fails(DATA "rules", ERR_JOB, &e);	/* a directory */
+	ck_assert_ptr_nonnull(strstr(e.msg.buf, DATA "rules: "));
+	error_release(&e);
+}
+END_TEST
+
+/* A file over the size cap is refused before parsing. */
+START_TEST(oversized_job_file)
+{
+	char path[] = "/tmp/recon-test-job-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	struct error e;
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("<job xmlns=\"urn:recon:job:1\" name=\"", f);
+	for (int i = 0; i < (1 << 20); i++)
+		fputc('a', f);
+	fputs("\"/>\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	load_fails(path, ERR_JOB, &e);
+	ck_assert_ptr_nonnull(strstr(e.msg.buf, "larger than"));
+	error_release(&e);
+	unlink(path);
+}
+END_TEST
+
+/* The first error wins: a struct error already set is left alone. */
+START_TEST(first_error_wins)
+{
+	struct error e;
+	struct job *job;
+
+	error_init(&e);
+	error_set(&e, ERR_SOURCE, "earlier");
+	ck_assert_int_eq(job_load(DATA "bad/malformed.xml", &job, &e), -1);
+	ck_assert_int_eq(e.code, ERR_SOURCE);
+	ck_assert_str_eq(e.msg.buf, "earlier");
+	error_release(&e);
+}
+END_TEST
+
+/* libxml2 prints nothing, and its handlers are restored afterwards. */
+START_TEST(quiet_and_restores_handlers)
+{
+	static const char *const files[] = {
+		"bad/malformed.xml", "bad/bad-role.xml",
+		"bad/billion-laughs.xml", "fuzz/bad-utf8.xml",
+		"fuzz/binary-junk.bin", "fuzz/doctype-external.xml",
+	};
+	char tmpl[] = "/tmp/recon-test-stderr-XXXXXX";
+	int fd = mkstemp(tmpl), saved;
+	xmlStructuredErrorFunc before = xmlStructuredError;
+	void *before_ctx = xmlStructuredErrorContext;
+	xmlGenericErrorFunc gbefore = xmlGenericError;
+	off_t size;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	saved = dup(2);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256];
+		struct error e;
+		struct job *job;
+
+		snprintf(path, sizeof(path), DATA "%s", files[i]);
+		error_init(&e);
+		job_load(path, &job, &e);
+		error_release(&e);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	unlink(tmpl);
+	ck_assert_msg(size == 0, "%ld bytes written to stderr", (long)size);
+	ck_assert(xmlStructuredError == before);
+	ck_assert(xmlStructuredErrorContext == before_ctx);
+	ck_assert(xmlGenericError == gbefore);
+}
+END_TEST
+
+/*
+ * Fail each allocation in turn: every failure is -1 with ERR_NOMEM (or
+ * ERR_JOB, when the failure hit while composing a message), nothing is
+ * returned, and nothing leaks (ASan and valgrind runs check that).
+ */
+START_TEST(allocation_faults)
+{
+	const char *files[] = { DATA "good.xml", DATA "bad/duplicate-source.xml" };
+
+	for (size_t f = 0; f < 2; f++) {
+		long n;
+
+		for (n = 0; n < 10000; n++) {
+			struct error e;
+			struct job *job = (struct job *)1;
+			int rc;
+
+			error_init(&e);
+			mem_fault_after(n);
+			rc = job_load(files[f], &job, &e);
+			mem_fault_off();
+			if (rc == 0) {
+				ck_assert_ptr_nonnull(job);
+				ck_assert_int_eq(f, 0);
+				job_free(job);
+				error_release(&e);
+				break;
+			}
+			ck_assert_int_eq(rc, -1);
+			ck_assert_ptr_null(job);
+			ck_assert_msg(e.code == ERR_NOMEM || e.code == ERR_JOB,
+				      "n=%ld: %s %s", n, error_name(e.code),
+				      e.msg.buf);
+			if (mem_fault_hits() == 0) {
+				/* ran to its own end: the genuine error */
+				ck_assert_int_eq(f, 1);
+				ck_assert_int_eq(e.code, ERR_JOB);
+				error_release(&e);
+				break;
+			}
+			error_release(&e);
+		}
+		ck_assert_int_lt(n, 10000);
+		ck_assert_int_gt(n, 5);
+	}
+}
+END_TEST
+
+/* Replay the fuzz corpus: each file loads, or fails with ERR_JOB and a
+ * message that starts with its name. */
+START_TEST(fuzz_corpus_replay)
+{
+	DIR *d = opendir(DATA "fuzz");
+	struct dirent *de;
+	int files = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[512];
+		struct error e;
+		struct job *job = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), DATA "fuzz/%s", de->d_name);
+		error_init(&e);
+		if (job_load(path, &job, &e) == 0) {
+			ck_assert_ptr_nonnull(job);
+			ck_assert_uint_ge(job->nsources, 3);
+			job_free(job);
+		} else {
+			ck_assert_ptr_null(job);
+			ck_assert_msg(e.code == ERR_JOB, "%s: %s %s", path,
+				      error_name(e.code), e.msg.buf);
+			ck_assert_msg(strncmp(e.msg.buf, path,
+					      strlen(path)) == 0,
+				      "%s: message %s", path, e.msg.buf);
+			ck_assert_ptr_null(strchr(e.msg.buf, '\n'));
+		}
+		error_release(&e);
+		files++;
+	}
+	closedir(d);
+	ck_assert_int_ge(files, 5);
+}
+END_TEST
+
+Suite *suite_job(void);
+Suite *suite_job(void)
+{
+	Suite *s = suite_create("job");
+	TCase *tc = tcase_create("load");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, good_job_loads);
+	tcase_add_test(tc, minimal_job_takes_defaults);
+	tcase_add_test(tc, tolerance_lookup);
+	tcase_add_test(tc, durations);
+	tcase_add_loop_test(tc, bad_job_fails, 0,
+			    (int)(sizeof(bad_jobs) / sizeof(bad_jobs[0])));
+	tcase_add_test(tc, bad_fixtures_all_listed);
+	tcase_add_test(tc, missing_job_file);
+	tcase_add_test(tc, oversized_job_file);
+	tcase_add_test(tc, first_error_wins);
+	tcase_add_test(tc, quiet_and_restores_handlers);
+	tcase_add_test(tc, allocation_faults);
+	tcase_add_test(tc, fuzz_corpus_replay);
+	suite_add_tcase(s, tc);
+	return s;
+}
