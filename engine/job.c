@@ -631,6 +631,7 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	const char *name = attr(s, "name"), *role = attr(s, "role");
 	const char *dsn = attr(s, "dsn"), *translate = attr(s, "translate");
 	const char *idcol = attr(s, "id-column");
+	const char *empty = attr(s, "allow-empty");
 	xmlNodePtr q = child(s, "query");
 	int kind;
 	size_t np;
@@ -658,6 +659,8 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	if (idcol && !is_identifier(idcol, 63))
 		return fail(ld, s, "source %s: id-column %s is not a column "
 			    "name", show(ld, name), show(ld, idcol));
+	src->allow_empty = empty && (strcmp(empty, "true") == 0 ||
+				     strcmp(empty, "1") == 0);
 	if (!(src->name = copy_strz(ld, name)) || !(src->dsn = copy_strz(ld, dsn)) ||
 	    !(src->translate = copy_strz(ld, translate)) ||
 	    (idcol && !(src->id_column = copy_strz(ld, idcol))))

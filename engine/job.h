@@ -38,6 +38,7 @@ struct job_source {
 	size_t nparams;
 	char *translate;	/* Lua function name in the rule files */
 	char *id_column;	/* optional: column naming a row in messages */
+	int allow_empty;	/* 1: zero rows is normal (else ERR_GUARD) */
 	int line;		/* where it was declared */
 };
 

@@ -328,11 +328,12 @@ static int read_source(struct run *r, size_t si, struct error *err)
 			goto out;
 		}
 	}
-	if (st->read == 0) {
+	if (st->read == 0 && !src->allow_empty) {
 		error_set(err, ERR_GUARD,
 			  "the query returned no rows; refusing to publish a "
 			  "reconciliation that would call everything missing "
-			  "(check the source, or the as-of and window)");
+			  "(check the source, or the as-of and window; "
+			  "allow-empty=\"true\" on the source if this is normal)");
 		goto out;
 	}
 	rc = 0;

@@ -98,6 +98,8 @@ START_TEST(good_job_loads)
 	ck_assert_int_eq(job->sources[2].role, CANON_ERP);
 	ck_assert_int_eq(job->sources[3].role, CANON_ERP);
 	ck_assert_str_eq(job->sources[3].name, "erp-invoices");
+	ck_assert_int_eq(job->sources[0].allow_empty, 0);
+	ck_assert_int_eq(job->sources[3].allow_empty, 1);
 	ck_assert_uint_eq(job->sources[3].nparams, 0);
 
 	ck_assert_int_eq(job->erp_many, 0);
