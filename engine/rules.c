@@ -1,0 +1,2024 @@
+/*
+ * rules.c - the analysts' Lua rules in one sandboxed Lua 5.4 state.
+ *
+ * What rules see is documented for analysts in docs/RULES.md; this file
+ * keeps that surface and the engine's guarantees:
+ *
+ * - The heap is capped: the state's allocator (rules_alloc) routes every
+ *   byte through mem.h, so fault injection covers Lua too, and refuses to
+ *   grow past job->rule_memory. A cap hit inside a record is a per-record
+ *   failure; a full GC runs before the next call.
+ * - Each call has an instruction budget. A count hook adds up steps; once
+ *   the budget is spent it switches to firing on every instruction and
+ *   raises every time, until budget_reset() before the next call, so a
+ *   rule's own pcall cannot swallow the stop.
+ * - Every entry is a lua_pcall with msgh() as handler. Nothing that can
+ *   allocate on the Lua side runs outside a protected call (an unprotected
+ *   memory error would reach the panic function).
+ * - C functions called from Lua hold nothing a Lua error would leak: any
+ *   C allocation is owned by struct rules before the next call that may
+ *   raise.
+ *
+ * Hot path (one translate call per source row, one check call per rule
+ * and group): the row, out and group views are userdata created once and
+ * repointed at the borrowed C structs for the duration of one call (the
+ * pointers are NULL between calls, so a view kept in a global cannot read
+ * freed memory). Field names map to small integers through Lua tables
+ * held as upvalues; column names through one table per source, built the
+ * first time that source's column array is seen. Functions are registry
+ * refs. Per record, the C side allocates nothing.
+ *
+ * Known limit: nothing stops a single long C call inside Lua (a
+ * backtracking string pattern); see docs/RULES.md and MEASURED.md.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <openssl/evp.h>
+
+#include "rules.h"
+#include "keynorm.h"
+#include "mem.h"
+#include "money.h"
+#include "tstamp.h"
+#include "banned.h"
+
+#define RULES_MEMORY_DEFAULT ((size_t)64 << 20)
+#define RULES_INSTRUCTIONS_DEFAULT UINT64_C(10000000)
+#define LOAD_BUDGET_FACTOR 100	/* a file's top level may do setup work */
+#define HOOK_EVERY 1000		/* instructions between budget checks */
+#define REP_CAP ((size_t)1 << 20)	/* string.rep result and count limit */
+#define MOVE_CAP ((lua_Integer)1 << 20)	/* table.move element limit */
+#define RULE_FILE_CAP ((size_t)16 << 20)
+#define CODE_CAP 64		/* longest fail() code */
+
+/* Fixed stack slots of the main thread between calls. */
+enum { SLOT_ROW = 1, SLOT_OUT, SLOT_GROUP, SLOT_TOP = SLOT_GROUP };
+
+/* Field ids of a canonical record view (0..CS__COUNT-1 are the strings). */
+enum { F_AMOUNT = CS__COUNT, F_TIME, F_STATUS, F_DOCTYPE, F__COUNT };
+static const char *const extra_field_names[] = {
+	"amount", "time", "status", "doc_type",
+};
+#define CANON_FIELD_LIST "key, deal_ref, order_ref, customer, currency, " \
+	"name, amount, time, status, doc_type"
+
+enum { G_KEY, G_DEAL, G_ORDER, G_NORDERS, G_ERP, G__COUNT };
+static const char *const group_field_names[G__COUNT] = {
+	"key", "deal", "order", "norders", "erp",
+};
+#define GROUP_FIELD_LIST "key, deal, order, norders, erp"
+
+enum {
+	E_DOCS, E_INVOICES, E_CREDITS, E_SALES, E_DRAFTS, E_CANCELLED,
+	E_INVOICED, E_ORDERED, E_AMOUNT, E_CURRENCY, E_MIXED, E__COUNT
+};
+static const char *const erp_field_names[E__COUNT] = {
+	"docs", "invoices", "credits", "sales", "drafts", "cancelled",
+	"invoiced", "ordered", "amount", "currency", "mixed_currency",
+};
+#define ERP_FIELD_LIST "docs, invoices, credits, sales, drafts, " \
+	"cancelled, invoiced, ordered, amount, currency, mixed_currency"
+
+/* The base functions rules keep; everything else in _G goes. */
+static const char *const base_allowed[] = {
+	"assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+	"tonumber", "tostring", "type", "xpcall", "rawequal", "rawget",
+	"rawlen", "rawset", "setmetatable", "getmetatable", "_G", "_VERSION",
+	"string", "table", "math", "utf8", NULL
+};
+
+struct rsource {
+	int fn_ref;		/* the translate function */
+	char *where;		/* owned: "file:line" where it is defined */
+	int colmap_ref;		/* column name -> 0-based index */
+	const char *const *names;	/* the column array colmap is for */
+	size_t ncols;
+};
+
+struct rrule {
+	char *name;		/* owned */
+	char *where;		/* owned: "file:line" of its function */
+	int ref;
+};
+
+/* A canonical record view: out (writable) or o.deal / o.order. */
+struct cview {
+	struct canon *c;	/* borrowed for one call; NULL between calls */
+};
+
+struct rules {
+	lua_State *L;
+	const struct job *job;	/* borrowed: must outlive r */
+
+	size_t mem_used, mem_cap;
+	int mem_capped;		/* the cap refused an allocation */
+	int mem_failed;		/* mem_realloc refused: really out of memory */
+	int fatal;		/* a C-side allocation failed during a call */
+
+	uint64_t call_budget, budget, steps;
+	int hook_every;
+	int exhausted;
+	int loading;		/* rule() allowed */
+
+	struct rsource *src;
+	size_t nsrc;
+	struct rrule *rule;
+	size_t nrules, alloc_rules;
+
+	/* The views; the userdata live in the stack slots. */
+	struct cview *outv, *dealv, *orderv;
+	const struct row *cur_row;
+	size_t cur_src;
+	size_t row_src;		/* source whose colmap the row view holds */
+	const struct group *cur_group;
+
+	const void *money_mt, *verdict_mt;	/* identity of the metatables */
+	int money_mt_ref, verdict_mt_ref;
+
+	struct sbuf tmp;	/* scratch for key(), tostring(money) */
+	const char **pfx;	/* scratch for key()'s prefix list */
+	size_t *pfx_len;
+	size_t pfx_alloc;
+
+	char hash[EVP_MAX_MD_SIZE * 2 + 1];
+};
+
+static struct rules *R(lua_State *L)
+{
+	return *(struct rules **)lua_getextraspace(L);
+}
+
+/* ---- verdict lists -------------------------------------------------- */
+
+void verdict_list_init(struct verdict_list *l)
+{
+	l->v = NULL;
+	l->n = l->alloc = 0;
+}
+
+static void verdict_free(struct verdict *v)
+{
+	mem_free(v->rule);
+	mem_free(v->code);
+	mem_free(v->message);
+	mem_free(v->where);
+}
+
+void verdict_list_reset(struct verdict_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		verdict_free(&l->v[i]);
+	l->n = 0;
+}
+
+void verdict_list_release(struct verdict_list *l)
+{
+	verdict_list_reset(l);
+	mem_free(l->v);
+	verdict_list_init(l);
+}
+
+static int verdict_push(struct verdict_list *l, const char *rule,
+			const char *code, size_t code_len, const char *msg,
+			size_t msg_len, const char *where, size_t where_len,
+			int severity, int is_error)
+{
+	struct verdict *v;
+
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 8, bytes;
+		struct verdict *nv;
+
+		if (mem_mul(na, sizeof(*nv), &bytes) < 0)
+			return -1;
+		nv = mem_realloc(l->v, bytes);
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->alloc = na;
+	}
+	v = &l->v[l->n];
+	v->rule = mem_strdup(rule);
+	v->code = mem_strndup(code, code_len);
+	v->message = mem_strndup(msg, msg_len);
+	v->where = mem_strndup(where, where_len);
+	v->severity = severity;
+	v->is_error = is_error;
+	if (!v->rule || !v->code || !v->message || !v->where) {
+		verdict_free(v);
+		return -1;
+	}
+	l->n++;
+	return 0;
+}
+
+/* ---- allocator, budget, message handler ----------------------------- */
+
+/* Lua's allocator: mem.h underneath, with the job's cap on top. */
+static void *rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct rules *r = ud;
+	size_t old = ptr ? osize : 0;	/* without ptr, osize is a type tag */
+	void *p;
+
+	if (nsize == 0) {
+		mem_free(ptr);
+		r->mem_used -= old;
+		return NULL;
+	}
+	if (nsize > old && nsize - old > r->mem_cap - r->mem_used) {
+		r->mem_capped = 1;
+		return NULL;
+	}
+	p = mem_realloc(ptr, nsize);
+	if (!p) {
+		if (ptr && nsize <= old) {
+			/* A shrink that failed: the old block still serves. */
+			r->mem_used = r->mem_used - old + nsize;
+			return ptr;
+		}
+		r->mem_failed = 1;
+		return NULL;
+	}
+	r->mem_used = r->mem_used - old + nsize;
+	return p;
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+	struct rules *r = R(L);
+
+	if (!r->exhausted) {
+		r->steps += (uint64_t)r->hook_every;
+		if (r->steps < r->budget)
+			return;
+		/* From now on every instruction raises: a pcall inside the
+		 * rule catches one error, the next instruction raises again. */
+		r->exhausted = 1;
+		r->hook_every = 1;
+		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+	}
+	if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+		lua_pushfstring(L, "%s:%d: instruction budget of %I exhausted",
+				ar->short_src, ar->currentline,
+				(lua_Integer)r->budget);
+	else
+		lua_pushfstring(L, "instruction budget of %I exhausted",
+				(lua_Integer)r->budget);
+	lua_error(L);
+}
+
+static void budget_reset(struct rules *r, uint64_t budget)
+{
+	int every = budget < HOOK_EVERY ? (int)budget : HOOK_EVERY;
+
+	if (every < 1)
+		every = 1;
+	r->steps = 0;
+	r->budget = budget;
+	r->mem_capped = r->mem_failed = r->fatal = 0;
+	if (r->exhausted || r->hook_every != every) {
+		r->exhausted = 0;
+		r->hook_every = every;
+		lua_sethook(r->L, hook, LUA_MASKCOUNT, every);
+	}
+}
+
+/*
+ * Find "PLACE:LINE: " at the start of m's first line. Returns the length
+ * of "PLACE:LINE" (0 if there is none) and sets *line and *rest (the text
+ * after ": ").
+ */
+static size_t parse_location(const char *m, int *line, const char **rest)
+{
+	for (const char *p = m; *p && *p != '\n'; p++) {
+		const char *q = p + 1;
+		long n = 0;
+
+		if (*p != ':' || p == m || *q < '0' || *q > '9')
+			continue;
+		while (*q >= '0' && *q <= '9' && n < 100000000)
+			n = n * 10 + (*q++ - '0');
+		if (*q == ':') {
+			*line = (int)n;
+			*rest = q[1] == ' ' ? q + 2 : q + 1;
+			return (size_t)(q - m);
+		}
+	}
+	*line = 0;
+	*rest = m;
+	return 0;
+}
+
+/* The message handler of every entry: keep "file:line: message" (adding
+ * the innermost Lua position if the error has none), no traceback. */
+static int msgh(lua_State *L)
+{
+	const char *m = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1)
+						      : NULL;
+	const char *rest;
+	lua_Debug ar;
+	int line;
+
+	if (m && parse_location(m, &line, &rest) > 0)
+		return 1;
+	for (int lv = 1; lua_getstack(L, lv, &ar); lv++) {
+		if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+			continue;
+		if (m)
+			lua_pushfstring(L, "%s:%d: %s", ar.short_src,
+					ar.currentline, m);
+		else
+			lua_pushfstring(L, "%s:%d: error object is a %s value",
+					ar.short_src, ar.currentline,
+					luaL_typename(L, 1));
+		return 1;
+	}
+	if (!m)
+		lua_pushfstring(L, "error object is a %s value",
+				luaL_typename(L, 1));
+	return 1;
+}
+
+/* "file:line" of the function on top of the stack (popped); owned by the
+ * caller, NULL when out of memory. */
+static char *function_where(lua_State *L)
+{
+	struct sbuf sb = SBUF_INIT(4096);
+	lua_Debug ar;
+
+	lua_getinfo(L, ">S", &ar);
+	if (sbuf_addf(&sb, "%s:%d", ar.short_src, ar.linedefined) < 0) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* A C-side allocation failed inside a call: remember it (the engine turns
+ * it into ERR_NOMEM) and unwind. */
+static int raise_nomem(lua_State *L)
+{
+	R(L)->fatal = 1;
+	return luaL_error(L, "out of memory");
+}
+
+/* ---- money ---------------------------------------------------------- */
+
+static int64_t *money_test(lua_State *L, int i)
+{
+	void *p = lua_touserdata(L, i);
+
+	if (p && lua_getmetatable(L, i)) {
+		const void *mt = lua_topointer(L, -1);
+
+		lua_pop(L, 1);
+		if (mt == R(L)->money_mt)
+			return p;
+	}
+	return NULL;
+}
+
+static void money_push(lua_State *L, int64_t v)
+{
+	int64_t *p = lua_newuserdatauv(L, sizeof(*p), 0);
+
+	*p = v;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, R(L)->money_mt_ref);
+	lua_setmetatable(L, -2);
+}
+
+/* Money operand i of `op`, or a Lua error saying why it is not. */
+static int64_t money_operand(lua_State *L, int i, const char *op)
+{
+	int64_t *m = money_test(L, i);
+
+	if (m)
+		return *m;
+	if (lua_isinteger(L, i))
+		luaL_error(L, "money %s %I: a number is not money; write "
+			   "money(%I) for whole units", op,
+			   lua_tointeger(L, i), lua_tointeger(L, i));
+	else if (lua_type(L, i) == LUA_TNUMBER)
+		luaL_error(L, "money %s %f is not exact: floats are never "
+			   "money; write money(\"...\") with the decimal text",
+			   op, lua_tonumber(L, i));
+	else
+		luaL_error(L, "money %s %s: both sides must be money", op,
+			   luaL_typename(L, i));
+	return 0;
+}
+
+/* Push the result of an arithmetic helper (status first: it wrote *v). */
+static int money_result(lua_State *L, int status, const int64_t *v,
+			const char *op)
+{
+	if (status != MONEY_OK)
+		return luaL_error(L, "money %s: result out of range "
+				  "(overflow)", op);
+	money_push(L, *v);
+	return 1;
+}
+
+static int l_money(lua_State *L)
+{
+	int64_t v, *m;
+	int st;
+
+	switch (lua_type(L, 1)) {
+	case LUA_TSTRING: {
+		size_t n;
+		const char *s = lua_tolstring(L, 1, &n);
+
+		st = money_parse(s, n, &v);
+		if (st != MONEY_OK)
+			return luaL_error(L, "money(\"%s\"): %s", s,
+					  money_strerror(st));
+		break;
+	}
+	case LUA_TNUMBER:
+		if (!lua_isinteger(L, 1))
+			return luaL_error(L, "money(%f): a float is not exact; "
+					  "write money(\"...\") with the "
+					  "decimal text", lua_tonumber(L, 1));
+		if (money_mul_int(MONEY_ONE, lua_tointeger(L, 1), &v) != MONEY_OK)
+			return luaL_error(L, "money(%I): out of range",
+					  lua_tointeger(L, 1));
+		break;
+	case LUA_TUSERDATA:
+		if ((m = money_test(L, 1)) != NULL) {
+			v = *m;
+			break;
+		}
+		/* fall through */
+	default:
+		return luaL_error(L, "money() wants a decimal string, an "
+				  "integer or money, not a %s",
+				  luaL_typename(L, 1));
+	}
+	money_push(L, v);
+	return 1;
+}
+
+static int money_add_mm(lua_State *L)
+{
+	int64_t a = money_operand(L, 1, "+"), b = money_operand(L, 2, "+"), v;
+
+	return money_result(L, money_add(a, b, &v), &v, "+");
+}
+
+static int money_sub_mm(lua_State *L)
+{
+	int64_t a = money_operand(L, 1, "-"), b = money_operand(L, 2, "-"), v;
+
+	return money_result(L, money_sub(a, b, &v), &v, "-");
+}
+
+static int money_unm_mm(lua_State *L)
+{
+	int64_t a = money_operand(L, 1, "-"), v;
+
+	return money_result(L, money_sub(0, a, &v), &v, "unary -");
+}
+
+static int money_mul_mm(lua_State *L)
+{
+	int64_t *a = money_test(L, 1), *b = money_test(L, 2), v;
+	int k = a ? 2 : 1;	/* the factor's position */
+
+	if (a && b)
+		return luaL_error(L, "money * money has no meaning; multiply "
+				  "money by an integer");
+	if (lua_type(L, k) == LUA_TNUMBER && !lua_isinteger(L, k))
+		return luaL_error(L, "money * %f is not exact; multiply by an "
+				  "integer, or compare with within() and a "
+				  "tolerance", lua_tonumber(L, k));
+	if (!lua_isinteger(L, k))
+		return luaL_error(L, "money * %s: the factor must be an "
+				  "integer", luaL_typename(L, k));
+	return money_result(L, money_mul_int(a ? *a : *b, lua_tointeger(L, k),
+					     &v), &v, "*");
+}
+
+static int money_div_mm(lua_State *L)
+{
+	return luaL_error(L, "money cannot be divided exactly; use "
+			  "m:minor(decimals) for an integer of minor units, or "
+			  "within() to compare with a tolerance");
+}
+
+static int money_eq_mm(lua_State *L)
+{
+	int64_t *a = money_test(L, 1), *b = money_test(L, 2);
+
+	lua_pushboolean(L, a && b && *a == *b);
+	return 1;
+}
+
+static int money_compare(lua_State *L, const char *op)
+{
+	int64_t *a = money_test(L, 1), *b = money_test(L, 2);
+
+	if (!a || !b) {
+		int other = a ? 2 : 1;
+
+		if (lua_type(L, other) == LUA_TNUMBER)
+			return luaL_error(L, "cannot compare money with a "
+					  "number (%s): a number has no scale; "
+					  "write money(...) on both sides", op);
+		return luaL_error(L, "cannot compare money with a %s (%s)",
+				  luaL_typename(L, other), op);
+	}
+	return *a < *b ? -1 : *a > *b;
+}
+
+static int money_lt_mm(lua_State *L)
+{
+	lua_pushboolean(L, money_compare(L, "<") < 0);
+	return 1;
+}
+
+static int money_le_mm(lua_State *L)
+{
+	lua_pushboolean(L, money_compare(L, "<=") <= 0);
+	return 1;
+}
+
+/* Push the text of money v (money_format, 2 decimals at least). */
+static void money_pushtext(lua_State *L, int64_t v)
+{
+	struct rules *r = R(L);
+
+	sbuf_reset(&r->tmp);
+	if (money_format(v, 2, &r->tmp) < 0)
+		raise_nomem(L);
+	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+}
+
+static int money_tostring_mm(lua_State *L)
+{
+	int64_t *m = money_test(L, 1);
+
+	if (!m)
+		return luaL_error(L, "not money");
+	money_pushtext(L, *m);
+	return 1;
+}
+
+static int money_concat_mm(lua_State *L)
+{
+	for (int i = 1; i <= 2; i++) {
+		int64_t *m = money_test(L, i);
+
+		if (m)
+			money_pushtext(L, *m);
+		else if (lua_type(L, i) == LUA_TSTRING ||
+			 lua_type(L, i) == LUA_TNUMBER)
+			luaL_tolstring(L, i, NULL);
+		else
+			return luaL_error(L, "attempt to concatenate a %s "
+					  "value", luaL_typename(L, i));
+	}
+	lua_concat(L, 2);
+	return 1;
+}
+
+static int money_m_abs(lua_State *L)
+{
+	int64_t a = money_operand(L, 1, "abs"), v;
+
+	return money_result(L, money_abs(a, &v), &v, "abs");
+}
+
+static int money_m_is_zero(lua_State *L)
+{
+	lua_pushboolean(L, money_operand(L, 1, "is_zero") == 0);
+	return 1;
+}
+
+static int money_m_minor(lua_State *L)
+{
+	int64_t v = money_operand(L, 1, "minor"), div = 1;
+	lua_Integer d = luaL_checkinteger(L, 2);
+
+	if (d < 0 || d > MONEY_SCALE)
+		return luaL_error(L, "m:minor(%I): decimals must be 0..%d", d,
+				  MONEY_SCALE);
+	for (lua_Integer i = d; i < MONEY_SCALE; i++)
+		div *= 10;
+	if (v % div != 0) {
+		money_pushtext(L, v);
+		return luaL_error(L, "m:minor(%I): %s has more than %I "
+				  "decimals", d, lua_tostring(L, -1), d);
+	}
+	lua_pushinteger(L, (lua_Integer)(v / div));
+	return 1;
+}
+
+static int money_index_mm(lua_State *L)
+{
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
+		return luaL_error(L, "money has no method '%s' (methods: abs, "
+				  "is_zero, minor)", lua_type(L, 2) == LUA_TSTRING
+				  ? lua_tostring(L, 2) : luaL_typename(L, 2));
+	return 1;
+}
+
+/* ---- helpers for rules: within, key, date, fail, rule --------------- */
+
+/* The tolerance for a currency: its own entry, else "*", else NULL
+ * (exact). The contract of job_tolerance_for() in job.h, kept here so
+ * the rules module does not need the job loader linked in. */
+static const struct job_tolerance *tolerance_for(const struct job *job,
+						 const char *cur, size_t n)
+{
+	const struct job_tolerance *star = NULL;
+
+	for (size_t i = 0; i < job->ntolerances; i++) {
+		const struct job_tolerance *t = &job->tolerances[i];
+
+		if (!t->currency)
+			continue;
+		if (cur && strlen(t->currency) == n &&
+		    memcmp(t->currency, cur, n) == 0)
+			return t;
+		if (strcmp(t->currency, "*") == 0)
+			star = t;
+	}
+	return star;
+}
+
+static int l_within(lua_State *L)
+{
+	int64_t a = money_operand(L, 1, "within"), b = money_operand(L, 2,
+								      "within");
+	const struct job_tolerance *t;
+	const char *cur = NULL;
+	size_t n = 0;
+
+	if (!lua_isnoneornil(L, 3)) {
+		if (lua_type(L, 3) != LUA_TSTRING)
+			return luaL_error(L, "within(a, b, currency): currency "
+					  "must be a string, not a %s",
+					  luaL_typename(L, 3));
+		cur = lua_tolstring(L, 3, &n);
+	}
+	t = tolerance_for(R(L)->job, cur, n);
+	if (!t)
+		lua_pushboolean(L, a == b);
+	else
+		lua_pushboolean(L, money_within(a, b, t->absolute, t->rel_ppm));
+	return 1;
+}
+
+/* Read key()'s option table at index i into o (strings stay owned by the
+ * table, which is on the stack for the whole call). */
+static void key_opts(lua_State *L, int i, struct keynorm_opts *o)
+{
+	struct rules *r = R(L);
+	int t;
+
+	lua_pushnil(L);
+	while (lua_next(L, i)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING
+			? lua_tostring(L, -2) : NULL;
+
+		if (!k || (strcmp(k, "strip") && strcmp(k, "prefix") &&
+			   strcmp(k, "zeros") && strcmp(k, "lower")))
+			luaL_error(L, "key(): unknown option '%s' (options: "
+				   "strip, prefix, zeros, lower)",
+				   k ? k : luaL_typename(L, -2));
+		lua_pop(L, 1);
+	}
+	t = lua_getfield(L, i, "strip");
+	if (t == LUA_TSTRING) {
+		o->strip = lua_tolstring(L, -1, &o->strip_len);
+		for (size_t j = 0; j < o->strip_len; j++)
+			if ((unsigned char)o->strip[j] >= 128)
+				luaL_error(L, "key(): strip takes ASCII "
+					   "characters only");
+	} else if (t != LUA_TNIL) {
+		luaL_error(L, "key(): strip must be a string of characters");
+	}
+	lua_pop(L, 1);
+
+	t = lua_getfield(L, i, "prefix");
+	if (t == LUA_TSTRING || t == LUA_TTABLE) {
+		size_t n = t == LUA_TSTRING ? 1 : (size_t)lua_rawlen(L, -1);
+
+		if (n > r->pfx_alloc) {
+			size_t bytes, lbytes;
+			const char **np;
+			size_t *nl;
+
+			if (mem_mul(n, sizeof(*r->pfx), &bytes) < 0 ||
+			    mem_mul(n, sizeof(*r->pfx_len), &lbytes) < 0)
+				luaL_error(L, "key(): too many prefixes");
+			np = mem_realloc(r->pfx, bytes);
+			if (!np)
+				raise_nomem(L);
+			r->pfx = np;
+			nl = mem_realloc(r->pfx_len, lbytes);
+			if (!nl)
+				raise_nomem(L);
+			r->pfx_len = nl;
+			r->pfx_alloc = n;
+		}
+		if (t == LUA_TSTRING) {
+			r->pfx[0] = lua_tolstring(L, -1, &r->pfx_len[0]);
+		} else {
+			for (size_t j = 0; j < n; j++) {
+				if (lua_rawgeti(L, -1, (lua_Integer)j + 1) !=
+				    LUA_TSTRING)
+					luaL_error(L, "key(): prefix list "
+						   "item %I is not a string",
+						   (lua_Integer)j + 1);
+				/* Anchored by the prefix table. */
+				r->pfx[j] = lua_tolstring(L, -1,
+							  &r->pfx_len[j]);
+				lua_pop(L, 1);
+			}
+		}
+		o->prefix = r->pfx;
+		o->prefix_len = r->pfx_len;
+		o->nprefix = n;
+	} else if (t != LUA_TNIL) {
+		luaL_error(L, "key(): prefix must be a string or a list of "
+			   "strings");
+	}
+	/* The prefix value stays on the stack: it anchors the strings. */
+
+	t = lua_getfield(L, i, "zeros");
+	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+		luaL_error(L, "key(): zeros must be true or false");
+	o->zeros = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	t = lua_getfield(L, i, "lower");
+	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+		luaL_error(L, "key(): lower must be true or false");
+	o->lower = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+}
+
+static int l_key(lua_State *L)
+{
+	struct rules *r = R(L);
+	struct keynorm_opts o = KEYNORM_OPTS_INIT;
+	const char *s;
+	size_t n;
+
+	switch (lua_type(L, 1)) {
+	case LUA_TNIL:
+	case LUA_TNONE:
+		lua_pushnil(L);
+		return 1;
+	case LUA_TNUMBER:
+		if (!lua_isinteger(L, 1))
+			return luaL_error(L, "key(%f): a float is not a key",
+					  lua_tonumber(L, 1));
+		break;
+	case LUA_TSTRING:
+		break;
+	default:
+		return luaL_error(L, "key() wants a string, not a %s",
+				  luaL_typename(L, 1));
+	}
+	s = lua_tolstring(L, 1, &n);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		key_opts(L, 2, &o);
+	}
+	sbuf_reset(&r->tmp);
+	if (keynorm_apply(s, n, &o, &r->tmp) < 0) {
+		if (r->tmp.failed == SBUF_TOOLONG)
+			return luaL_error(L, "key(): value too long");
+		return raise_nomem(L);
+	}
+	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+	return 1;
+}
+
+static int l_date(lua_State *L)
+{
+	const char *s;
+	size_t n;
+	int64_t t;
+
+	if (lua_isinteger(L, 1)) {	/* already epoch seconds */
+		lua_settop(L, 1);
+		return 1;
+	}
+	if (lua_type(L, 1) != LUA_TSTRING)
+		return luaL_error(L, "date() wants a date string, not a %s",
+				  luaL_typename(L, 1));
+	s = lua_tolstring(L, 1, &n);
+	if (tstamp_parse(s, n, &t) < 0)
+		return luaL_error(L, "date(\"%s\"): not a date (expected "
+				  "YYYY-MM-DD, optionally with HH:MM[:SS] "
+				  "and Z or +HH:MM)", s);
+	lua_pushinteger(L, (lua_Integer)t);
+	return 1;
+}
+
+static int severity_of(const char *s)
+{
+	if (strcmp(s, "error") == 0)
+		return VERDICT_ERROR;
+	if (strcmp(s, "warning") == 0)
+		return VERDICT_WARNING;
+	if (strcmp(s, "info") == 0)
+		return VERDICT_INFO;
+	return -1;
+}
+
+/* fail(code, message [, severity]) -> a verdict userdata holding the
+ * severity, with code and message as user values 1 and 2. */
+static int l_fail(lua_State *L)
+{
+	size_t n;
+	const char *code = luaL_checklstring(L, 1, &n);
+	int sev = VERDICT_ERROR, *p;
+
+	if (n == 0 || n > CODE_CAP || code[0] < 'A' || code[0] > 'Z')
+		goto bad_code;
+	for (size_t i = 1; i < n; i++) {
+		char c = code[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			goto bad_code;
+	}
+	if (lua_type(L, 2) != LUA_TSTRING && lua_type(L, 2) != LUA_TNUMBER)
+		return luaL_error(L, "fail(\"%s\", message): message must be a "
+				  "string, not a %s", code,
+				  luaL_typename(L, 2));
+	if (!lua_isnoneornil(L, 3)) {
+		const char *s = lua_type(L, 3) == LUA_TSTRING
+			? lua_tostring(L, 3) : "";
+
+		sev = severity_of(s);
+		if (sev < 0)
+			return luaL_error(L, "fail(): severity must be "
+					  "\"error\", \"warning\" or \"info\"");
+	}
+	luaL_tolstring(L, 2, NULL);
+	p = lua_newuserdatauv(L, sizeof(*p), 2);
+	*p = sev;
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, -2);
+	lua_setiuservalue(L, -2, 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, R(L)->verdict_mt_ref);
+	lua_setmetatable(L, -2);
+	return 1;
+bad_code:
+	return luaL_error(L, "fail(): code \"%s\" must be 1-%d characters of "
+			  "A-Z, 0-9 and _, starting with a letter "
+			  "(e.g. \"AMOUNT_MISMATCH\")", code, CODE_CAP);
+}
+
+static int l_rule(lua_State *L)
+{
+	struct rules *r = R(L);
+	size_t n;
+	const char *name = luaL_checklstring(L, 1, &n);
+	struct rrule *nr;
+	char *dname, *where;
+	int ref;
+
+	if (!r->loading)
+		return luaL_error(L, "rule(\"%s\"): rules can only be "
+				  "registered while the rule files load", name);
+	if (n == 0)
+		return luaL_error(L, "rule(): the name must not be empty");
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	for (size_t i = 0; i < r->nrules; i++)
+		if (strcmp(r->rule[i].name, name) == 0)
+			return luaL_error(L, "rule(\"%s\"): a rule of that name "
+					  "is already registered at %s", name,
+					  r->rule[i].where);
+	if (r->nrules == r->alloc_rules) {
+		size_t na = r->alloc_rules ? r->alloc_rules * 2 : 16, bytes;
+
+		if (mem_mul(na, sizeof(*nr), &bytes) < 0)
+			return raise_nomem(L);
+		nr = mem_realloc(r->rule, bytes);
+		if (!nr)
+			return raise_nomem(L);
+		r->rule = nr;
+		r->alloc_rules = na;
+	}
+	lua_pushvalue(L, 2);
+	ref = luaL_ref(L, LUA_REGISTRYINDEX);	/* may raise: nothing held */
+	lua_pushvalue(L, 2);
+	where = function_where(L);
+	dname = mem_strndup(name, n);
+	if (!where || !dname) {
+		mem_free(where);
+		mem_free(dname);
+		luaL_unref(L, LUA_REGISTRYINDEX, ref);
+		return raise_nomem(L);
+	}
+	r->rule[r->nrules].name = dname;
+	r->rule[r->nrules].where = where;
+	r->rule[r->nrules].ref = ref;
+	r->nrules++;
+	return 0;
+}
+
+/* string.rep with a cap on the result. */
+static int l_rep(lua_State *L)
+{
+	size_t l, lsep, total;
+	lua_Integer n;
+
+	luaL_checklstring(L, 1, &l);
+	n = luaL_checkinteger(L, 2);
+	luaL_optlstring(L, 3, "", &lsep);
+	if (n > 0) {
+		size_t seps;
+
+		/* The count too: rep("", 1 << 62) is an empty result after
+		 * 2^62 iterations of a C loop no hook can stop. */
+		if ((size_t)n > REP_CAP || mem_mul(l, (size_t)n, &total) < 0 ||
+		    mem_mul(lsep, (size_t)(n - 1), &seps) < 0 ||
+		    mem_add(total, seps, &total) < 0 || total > REP_CAP)
+			return luaL_error(L, "string.rep: result over the "
+					  "limit of %I bytes",
+					  (lua_Integer)REP_CAP);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+/* table.move with a cap on the count: moving nils between empty tables
+ * is a C loop that allocates nothing and that no hook can stop. */
+static int l_move(lua_State *L)
+{
+	lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+
+	if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >=
+		      (lua_Unsigned)MOVE_CAP)
+		return luaL_error(L, "table.move: more than %I elements",
+				  MOVE_CAP);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+/* setmetatable that refuses __gc: a finaliser would run rule code at an
+ * arbitrary later point, outside the call that owns the budget. */
+static int l_setmetatable(lua_State *L)
+{
+	int t = lua_type(L, 2);
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+	if (t == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "setmetatable(): __gc is not "
+					  "available to rules");
+		lua_pop(L, 1);
+	}
+	if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+		return luaL_error(L, "cannot change a protected metatable");
+	lua_settop(L, 2);
+	lua_setmetatable(L, 1);
+	return 1;
+}
+
+/* ---- views ---------------------------------------------------------- */
+
+/* The small integer a field name maps to in the table at upvalue 1, or
+ * -1. The key is at index 2 (as in __index and __newindex). */
+static int field_id(lua_State *L)
+{
+	lua_Integer id;
+	int ok;
+
+	lua_pushvalue(L, 2);
+	lua_rawget(L, lua_upvalueindex(1));
+	id = lua_tointegerx(L, -1, &ok);
+	lua_pop(L, 1);
+	return ok ? (int)id : -1;
+}
+
+static const char *key_text(lua_State *L)
+{
+	return lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
+					      : luaL_typename(L, 2);
+}
+
+static int row_index(lua_State *L)
+{
+	struct rules *r = R(L);
+	const struct row *row = r->cur_row;
+	const struct value *v;
+	lua_Integer i;
+	luaL_Buffer b;
+	int ok;
+
+	if (!row)
+		return luaL_error(L, "row is only valid during its translate "
+				  "call");
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	lua_rawget(L, -2);
+	i = lua_tointegerx(L, -1, &ok);
+	if (ok && i >= 0 && (size_t)i < row->ncols) {
+		v = &row->vals[i];
+		switch (v->type) {
+		case VAL_NULL:
+			lua_pushnil(L);
+			break;
+		case VAL_INT:
+		case VAL_TIME:
+			lua_pushinteger(L, (lua_Integer)v->i);
+			break;
+		case VAL_DEC:
+			money_push(L, v->i);
+			break;
+		case VAL_TEXT:
+			lua_pushlstring(L, v->s, v->len);
+			break;
+		}
+		return 1;
+	}
+	luaL_buffinit(L, &b);
+	for (size_t c = 0; c < row->ncols; c++) {
+		if (c)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, row->names[c]);
+	}
+	luaL_pushresult(&b);
+	return luaL_error(L, "no column '%s' in source '%s' (columns: %s)",
+			  key_text(L), r->job->sources[r->cur_src].name,
+			  lua_tostring(L, -1));
+}
+
+static int row_newindex(lua_State *L)
+{
+	return luaL_error(L, "row is read-only (tried to set '%s'); set "
+			  "fields on out instead", key_text(L));
+}
+
+static int push_canon_field(lua_State *L, const struct canon *c, int id)
+{
+	size_t n;
+	const char *s;
+
+	if (id < CS__COUNT) {
+		s = canon_get(c, (enum canon_str)id, &n);
+		if (s)
+			lua_pushlstring(L, s, n);
+		else
+			lua_pushnil(L);
+		return 1;
+	}
+	switch (id) {
+	case F_AMOUNT:
+		if (c->present & CANON_HAS_AMOUNT)
+			money_push(L, c->amount);
+		else
+			lua_pushnil(L);
+		break;
+	case F_TIME:
+		if (c->present & CANON_HAS_TIME)
+			lua_pushinteger(L, (lua_Integer)c->time);
+		else
+			lua_pushnil(L);
+		break;
+	case F_STATUS:
+		if (c->status > CST_NONE && c->status < CST__COUNT)
+			lua_pushstring(L, canon_status_names[c->status]);
+		else
+			lua_pushnil(L);
+		break;
+	default:
+		if (c->doctype > CDT_NONE && c->doctype < CDT__COUNT)
+			lua_pushstring(L, canon_doctype_names[c->doctype]);
+		else
+			lua_pushnil(L);
+		break;
+	}
+	return 1;
+}
+
+/* __index of out and of the read-only record views o.deal / o.order. */
+static int canon_index(lua_State *L)
+{
+	struct cview *v = lua_touserdata(L, 1);
+	int id = field_id(L);
+
+	if (!v->c)
+		return luaL_error(L, "this record is only valid during its "
+				  "call");
+	if (id < 0)
+		return luaL_error(L, "a record has no field '%s' (fields: "
+				  CANON_FIELD_LIST ")", key_text(L));
+	return push_canon_field(L, v->c, id);
+}
+
+static int record_newindex(lua_State *L)
+{
+	return luaL_error(L, "o.deal and o.order are read-only (tried to set "
+			  "'%s')", key_text(L));
+}
+
+static void push_names(lua_State *L, const char *const *names, int count)
+{
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i < count; i++) {
+		if (i > 1)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, names[i]);
+	}
+	luaL_pushresult(&b);
+}
+
+static int out_newindex(lua_State *L)
+{
+	struct cview *v = lua_touserdata(L, 1);
+	struct canon *c = v->c;
+	int id = field_id(L), t = lua_type(L, 3), k;
+	const char *s;
+	size_t n;
+	int64_t x;
+
+	if (!c)
+		return luaL_error(L, "out is only valid during its translate "
+				  "call");
+	if (id < 0)
+		return luaL_error(L, "out has no field '%s' (fields: "
+				  CANON_FIELD_LIST ")", key_text(L));
+	if (id < CS__COUNT) {
+		const char *f = canon_field_names[id];
+
+		if (t == LUA_TNIL) {
+			c->present &= ~(1u << id);
+			return 0;
+		}
+		if (t == LUA_TNUMBER && !lua_isinteger(L, 3))
+			return luaL_error(L, "out.%s: a float is not text; "
+					  "use a string", f);
+		if (t != LUA_TSTRING && t != LUA_TNUMBER)
+			return luaL_error(L, "out.%s must be a string (or nil), "
+					  "not a %s", f, luaL_typename(L, 3));
+		s = lua_tolstring(L, 3, &n);
+		if (n > CANON_STR_CAP)
+			return luaL_error(L, "out.%s: %I bytes is over the limit "
+					  "of %I", f, (lua_Integer)n,
+					  (lua_Integer)CANON_STR_CAP);
+		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
+			if (c->data.failed == SBUF_TOOLONG)
+				return luaL_error(L, "out.%s: too much text set "
+						  "on one record", f);
+			return raise_nomem(L);
+		}
+		return 0;
+	}
+	switch (id) {
+	case F_AMOUNT:
+		if (t == LUA_TNIL) {
+			c->present &= ~CANON_HAS_AMOUNT;
+			return 0;
+		}
+		if (t == LUA_TSTRING) {
+			int st;
+
+			s = lua_tolstring(L, 3, &n);
+			st = money_parse(s, n, &x);
+			if (st != MONEY_OK)
+				return luaL_error(L, "out.amount = \"%s\": %s",
+						  s, money_strerror(st));
+		} else if (money_test(L, 3)) {
+			x = *money_test(L, 3);
+		} else if (t == LUA_TNUMBER) {
+			return luaL_error(L, "out.amount: a number is not money "
+					  "(whole units or minor units?); "
+					  "write money(...) or a decimal "
+					  "string");
+		} else {
+			return luaL_error(L, "out.amount must be money, a "
+					  "decimal string or nil, not a %s",
+					  luaL_typename(L, 3));
+		}
+		c->amount = x;
+		c->present |= CANON_HAS_AMOUNT;
+		return 0;
+	case F_TIME:
+		if (t == LUA_TNIL) {
+			c->present &= ~CANON_HAS_TIME;
+			return 0;
+		}
+		if (lua_isinteger(L, 3)) {
+			x = (int64_t)lua_tointeger(L, 3);
+		} else if (t == LUA_TSTRING) {
+			s = lua_tolstring(L, 3, &n);
+			if (tstamp_parse(s, n, &x) < 0)
+				return luaL_error(L, "out.time = \"%s\": not a "
+						  "date (expected YYYY-MM-DD, "
+						  "optionally with HH:MM[:SS])",
+						  s);
+		} else {
+			return luaL_error(L, "out.time must be epoch seconds "
+					  "(an integer), a date string or "
+					  "nil, not a %s", luaL_typename(L, 3));
+		}
+		c->time = x;
+		c->present |= CANON_HAS_TIME;
+		return 0;
+	case F_STATUS:
+	case F_DOCTYPE: {
+		const char *const *names = id == F_STATUS ? canon_status_names
+							   : canon_doctype_names;
+		int count = id == F_STATUS ? CST__COUNT : CDT__COUNT;
+		const char *f = id == F_STATUS ? "status" : "doc_type";
+
+		if (t == LUA_TNIL) {
+			k = 0;
+		} else {
+			k = -1;
+			if (t == LUA_TSTRING) {
+				s = lua_tolstring(L, 3, &n);
+				k = canon_lookup(names, count, s, n);
+			}
+			if (k <= 0) {
+				push_names(L, names, count);
+				return luaL_error(L, "out.%s = %s%s%s: not one "
+						  "of %s", f,
+						  t == LUA_TSTRING ? "\"" : "",
+						  t == LUA_TSTRING
+						  ? lua_tostring(L, 3)
+						  : luaL_typename(L, 3),
+						  t == LUA_TSTRING ? "\"" : "",
+						  lua_tostring(L, -1));
+			}
+		}
+		if (id == F_STATUS)
+			c->status = (uint8_t)k;
+		else
+			c->doctype = (uint8_t)k;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static int group_index(lua_State *L)
+{
+	const struct group *g = R(L)->cur_group;
+	int id = field_id(L);
+
+	if (!g)
+		return luaL_error(L, "o is only valid during its rule call");
+	switch (id) {
+	case G_KEY:
+		lua_pushlstring(L, g->key, g->key_len);
+		return 1;
+	case G_DEAL:
+		if (!g->deal)
+			break;
+		lua_getiuservalue(L, 1, 1);
+		return 1;
+	case G_ORDER:
+		if (!g->order)
+			break;
+		lua_getiuservalue(L, 1, 2);
+		return 1;
+	case G_NORDERS:
+		lua_pushinteger(L, (lua_Integer)g->norders);
+		return 1;
+	case G_ERP:
+		if (!g->erp)
+			break;
+		lua_getiuservalue(L, 1, 3);
+		return 1;
+	default:
+		return luaL_error(L, "o has no field '%s' (fields: "
+				  GROUP_FIELD_LIST ")", key_text(L));
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int group_newindex(lua_State *L)
+{
+	return luaL_error(L, "o is read-only (tried to set '%s')",
+			  key_text(L));
+}
+
+static int erp_index(lua_State *L)
+{
+	const struct group *g = R(L)->cur_group;
+	const struct erp_agg *e = g ? g->erp : NULL;
+	int id = field_id(L);
+
+	if (!e)
+		return luaL_error(L, "o.erp is only valid during its rule "
+				  "call");
+	if (id < 0)
+		return luaL_error(L, "o.erp has no field '%s' (fields: "
+				  ERP_FIELD_LIST ")", key_text(L));
+	if ((id == E_INVOICED || id == E_ORDERED || id == E_AMOUNT) &&
+	    e->amount_overflow)
+		return luaL_error(L, "o.erp.%s: the ERP amounts of this order "
+				  "do not fit (overflow)", erp_field_names[id]);
+	switch (id) {
+	case E_DOCS: lua_pushinteger(L, e->ndocs); break;
+	case E_INVOICES: lua_pushinteger(L, e->ninvoices); break;
+	case E_CREDITS: lua_pushinteger(L, e->ncredits); break;
+	case E_SALES: lua_pushinteger(L, e->nsales); break;
+	case E_DRAFTS: lua_pushinteger(L, e->ndrafts); break;
+	case E_CANCELLED: lua_pushinteger(L, e->ncancelled); break;
+	case E_INVOICED: money_push(L, e->invoiced); break;
+	case E_ORDERED: money_push(L, e->ordered); break;
+	case E_AMOUNT:
+		money_push(L, e->ninvoices + e->ncredits > 0 ? e->invoiced
+							     : e->ordered);
+		break;
+	case E_CURRENCY:
+		if (e->currency)
+			lua_pushlstring(L, e->currency, e->currency_len);
+		else
+			lua_pushnil(L);
+		break;
+	default:
+		lua_pushboolean(L, e->mixed_currency);
+		break;
+	}
+	return 1;
+}
+
+static int erp_newindex(lua_State *L)
+{
+	return luaL_error(L, "o.erp is read-only (tried to set '%s')",
+			  key_text(L));
+}
+
+/* ---- state set-up (protected) --------------------------------------- */
+
+/* Push a table mapping names[i] -> first + i. */
+static void push_field_table(lua_State *L, const char *const *names,
+			     int count, int first)
+{
+	lua_createtable(L, 0, count);
+	for (int i = 0; i < count; i++) {
+		lua_pushinteger(L, first + i);
+		lua_setfield(L, -2, names[i]);
+	}
+}
+
+static void push_canon_fields(lua_State *L)
+{
+	push_field_table(L, canon_field_names, CS__COUNT, 0);
+	for (int i = 0; i < F__COUNT - CS__COUNT; i++) {
+		lua_pushinteger(L, CS__COUNT + i);
+		lua_setfield(L, -2, extra_field_names[i]);
+	}
+}
+
+/* Push a metatable for a view: __index and __newindex closures over the
+ * field table on top of the stack (popped), locked against getmetatable. */
+static void push_view_mt(lua_State *L, const char *name, lua_CFunction idx,
+			 lua_CFunction newidx)
+{
+	lua_createtable(L, 0, 4);
+	lua_pushvalue(L, -2);
+	lua_pushcclosure(L, idx, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushvalue(L, -2);
+	lua_pushcclosure(L, newidx, 1);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__name");
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__metatable");
+	lua_remove(L, -2);
+}
+
+/* Remove from the table at the top every string key not in keep. */
+static void prune(lua_State *L, const char *const *keep)
+{
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int ok = 0;
+
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			const char *k = lua_tostring(L, -1);
+
+			for (size_t i = 0; keep[i] && !ok; i++)
+				ok = strcmp(keep[i], k) == 0;
+		}
+		if (!ok) {	/* clearing a field during next() is allowed */
+			lua_pushvalue(L, -1);
+			lua_pushnil(L);
+			lua_rawset(L, -4);
+		}
+	}
+}
+
+static struct cview *new_cview(lua_State *L)
+{
+	struct cview *v = lua_newuserdatauv(L, sizeof(*v), 0);
+
+	v->c = NULL;
+	return v;
+}
+
+/* Build the sandbox and the views. Returns the row, out and group views,
+ * which stay in the stack slots for the life of the state. */
+static int setup(lua_State *L)
+{
+	struct rules *r = R(L);
+	static const luaL_Reg globals[] = {
+		{ "rule", l_rule }, { "fail", l_fail }, { "money", l_money },
+		{ "within", l_within }, { "key", l_key }, { "date", l_date },
+		{ "setmetatable", l_setmetatable }, { NULL, NULL }
+	};
+	static const luaL_Reg money_meta[] = {
+		{ "__add", money_add_mm }, { "__sub", money_sub_mm },
+		{ "__unm", money_unm_mm }, { "__mul", money_mul_mm },
+		{ "__div", money_div_mm }, { "__idiv", money_div_mm },
+		{ "__mod", money_div_mm }, { "__pow", money_div_mm },
+		{ "__eq", money_eq_mm }, { "__lt", money_lt_mm },
+		{ "__le", money_le_mm }, { "__tostring", money_tostring_mm },
+		{ "__concat", money_concat_mm }, { NULL, NULL }
+	};
+	static const luaL_Reg money_methods[] = {
+		{ "abs", money_m_abs }, { "is_zero", money_m_is_zero },
+		{ "minor", money_m_minor }, { NULL, NULL }
+	};
+	static const luaL_Reg libs[] = {
+		{ LUA_GNAME, luaopen_base }, { LUA_STRLIBNAME, luaopen_string },
+		{ LUA_TABLIBNAME, luaopen_table }, { LUA_MATHLIBNAME, luaopen_math },
+		{ LUA_UTF8LIBNAME, luaopen_utf8 }, { NULL, NULL }
+	};
+	struct cview *v;
+
+	for (const luaL_Reg *l = libs; l->name; l++) {
+		luaL_requiref(L, l->name, l->func, 1);
+		lua_pop(L, 1);
+	}
+	lua_pushglobaltable(L);
+	prune(L, base_allowed);
+	luaL_setfuncs(L, globals, 0);
+
+	lua_getfield(L, -1, LUA_STRLIBNAME);
+	lua_getfield(L, -1, "rep");
+	lua_pushcclosure(L, l_rep, 1);
+	lua_setfield(L, -2, "rep");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "dump");
+	lua_pop(L, 1);
+	lua_getfield(L, -1, LUA_TABLIBNAME);
+	lua_getfield(L, -1, "move");
+	lua_pushcclosure(L, l_move, 1);
+	lua_setfield(L, -2, "move");
+	lua_pop(L, 1);
+	lua_getfield(L, -1, LUA_MATHLIBNAME);
+	lua_pushnil(L);
+	lua_setfield(L, -2, "random");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "randomseed");
+	lua_pop(L, 2);
+
+	/* The string metatable: hidden from getmetatable(""). */
+	lua_pushliteral(L, "");
+	if (lua_getmetatable(L, -1)) {
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+
+	/* Money. */
+	lua_createtable(L, 0, 16);
+	luaL_setfuncs(L, money_meta, 0);
+	lua_createtable(L, 0, 3);
+	luaL_setfuncs(L, money_methods, 0);
+	lua_pushcclosure(L, money_index_mm, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "money");
+	lua_setfield(L, -2, "__name");
+	lua_pushliteral(L, "money");
+	lua_setfield(L, -2, "__metatable");
+	r->money_mt = lua_topointer(L, -1);
+	r->money_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+	/* Verdicts (what fail() returns). */
+	lua_createtable(L, 0, 2);
+	lua_pushliteral(L, "verdict");
+	lua_setfield(L, -2, "__name");
+	lua_pushliteral(L, "verdict");
+	lua_setfield(L, -2, "__metatable");
+	r->verdict_mt = lua_topointer(L, -1);
+	r->verdict_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+	/* The row view: user value 1 is the current source's column map. */
+	lua_newuserdatauv(L, 1, 1);
+	lua_createtable(L, 0, 0);
+	push_view_mt(L, "row", row_index, row_newindex);
+	lua_setmetatable(L, -2);
+
+	/* out. */
+	v = new_cview(L);
+	r->outv = v;
+	push_canon_fields(L);
+	push_view_mt(L, "out", canon_index, out_newindex);
+	lua_setmetatable(L, -2);
+
+	/* The group view o, holding o.deal, o.order and o.erp. */
+	lua_newuserdatauv(L, 1, 3);
+	push_field_table(L, group_field_names, G__COUNT, 0);
+	push_view_mt(L, "order group", group_index, group_newindex);
+	lua_setmetatable(L, -2);
+	push_canon_fields(L);
+	push_view_mt(L, "record", canon_index, record_newindex);
+	for (int i = 1; i <= 2; i++) {
+		v = new_cview(L);
+		if (i == 1)
+			r->dealv = v;
+		else
+			r->orderv = v;
+		lua_pushvalue(L, -2);
+		lua_setmetatable(L, -2);
+		lua_setiuservalue(L, -3, i);
+	}
+	lua_pop(L, 1);
+	lua_newuserdatauv(L, 1, 0);
+	push_field_table(L, erp_field_names, E__COUNT, 0);
+	push_view_mt(L, "erp", erp_index, erp_newindex);
+	lua_setmetatable(L, -2);
+	lua_setiuservalue(L, -2, 3);
+	return 3;
+}
+
+/* After loading: find every source's translate function. Raises with a
+ * message naming the source and function. */
+static int find_translates(lua_State *L)
+{
+	struct rules *r = R(L);
+
+	for (size_t i = 0; i < r->nsrc; i++) {
+		const struct job_source *s = &r->job->sources[i];
+		int t;
+
+		if (!s->translate || !s->translate[0])
+			return luaL_error(L, "job source '%s' names no "
+					  "translate function", s->name);
+		t = lua_getglobal(L, s->translate);
+		if (t != LUA_TFUNCTION)
+			return luaL_error(L, "job source '%s': translate "
+					  "function '%s' is %s in the rule "
+					  "files", s->name, s->translate,
+					  t == LUA_TNIL ? "not defined"
+					  : lua_pushfstring(L, "a %s, not a "
+							    "function",
+							    luaL_typename(L,
+									  -1)));
+		lua_pushvalue(L, -1);
+		r->src[i].where = function_where(L);
+		if (!r->src[i].where)
+			return raise_nomem(L);
+		r->src[i].fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	return 0;
+}
+
+/* Build the column map of source r->cur_src from r->cur_row. */
+static int build_colmap(lua_State *L)
+{
+	struct rules *r = R(L);
+	const struct row *row = r->cur_row;
+	struct rsource *s = &r->src[r->cur_src];
+	int ref;
+
+	lua_createtable(L, 0, (int)row->ncols);
+	for (size_t i = row->ncols; i-- > 0;) {	/* the first name wins */
+		lua_pushinteger(L, (lua_Integer)i);
+		lua_setfield(L, -2, row->names[i]);
+	}
+	ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	luaL_unref(L, LUA_REGISTRYINDEX, s->colmap_ref);
+	s->colmap_ref = ref;
+	s->names = row->names;
+	s->ncols = row->ncols;
+	return 0;
+}
+
+/* ---- open / free ---------------------------------------------------- */
+
+/* Turn a failed protected call (or load) into err. ERR_NOMEM for memory,
+ * else `code` with the message and its line. */
+static int call_failed(struct rules *r, int st, const char *what,
+		       enum err_code code, struct error *err)
+{
+	const char *m, *rest;
+	int line = 0;
+
+	if (r->fatal || st == LUA_ERRMEM) {
+		if (r->mem_capped && !r->mem_failed && !r->fatal)
+			return error_set(err, ERR_NOMEM, "%s: rule memory limit "
+					 "of %zu bytes exceeded", what,
+					 r->mem_cap);
+		return error_set(err, ERR_NOMEM, "%s: out of memory", what);
+	}
+	m = lua_type(r->L, -1) == LUA_TSTRING ? lua_tostring(r->L, -1)
+					       : "(no message)";
+	parse_location(m, &line, &rest);
+	if (err && err->code == ERR_OK)
+		err->line = line;
+	return error_set(err, code, "%s", m);
+}
+
+static int read_file(const char *path, struct sbuf *sb, struct error *err)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return error_set(err, ERR_RULE, "cannot open rule file %s: %s",
+				 path, strerror(errno));
+	do {
+		if (sbuf_grow(sb, 16384) < 0) {
+			fclose(f);
+			if (sb->failed == SBUF_TOOLONG)
+				return error_set(err, ERR_RULE, "rule file %s "
+						 "is over %zu bytes", path,
+						 sb->cap);
+			return error_set(err, ERR_NOMEM, "reading %s: out of "
+					 "memory", path);
+		}
+		n = fread(sb->buf + sb->len, 1, sb->alloc - sb->len - 1, f);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+	} while (n > 0);
+	if (ferror(f)) {
+		fclose(f);
+		return error_set(err, ERR_RULE, "cannot read rule file %s",
+				 path);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int load_files(struct rules *r, struct error *err)
+{
+	lua_State *L = r->L;
+	struct sbuf text = SBUF_INIT(RULE_FILE_CAP);
+	struct sbuf name = SBUF_INIT(SBUF_CAP_DEFAULT);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	int rc = -1, st;
+
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		error_set(err, ERR_NOMEM, "cannot set up SHA-256");
+		goto out;
+	}
+	r->loading = 1;
+	for (size_t i = 0; i < r->job->nrule_files; i++) {
+		const char *path = r->job->rule_files[i];
+
+		sbuf_reset(&text);
+		sbuf_reset(&name);
+		if (read_file(path, &text, err) < 0)
+			goto out;
+		if (!EVP_DigestUpdate(md, text.buf, text.len)) {
+			error_set(err, ERR_NOMEM, "SHA-256 of %s failed", path);
+			goto out;
+		}
+		if (sbuf_addf(&name, "@%s", path) < 0) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		budget_reset(r, r->call_budget > UINT64_MAX / LOAD_BUDGET_FACTOR
+			     ? UINT64_MAX : r->call_budget * LOAD_BUDGET_FACTOR);
+		lua_pushcfunction(L, msgh);
+		/* "t": text only; binary chunks could crash the VM. */
+		st = luaL_loadbufferx(L, text.buf, text.len, name.buf, "t");
+		if (st == LUA_OK)
+			st = lua_pcall(L, 0, 0, SLOT_TOP + 1);
+		if (st != LUA_OK) {
+			call_failed(r, st, path, ERR_RULE, err);
+			goto out;
+		}
+		lua_settop(L, SLOT_TOP);
+	}
+	r->loading = 0;
+	budget_reset(r, r->call_budget);
+	lua_pushcfunction(L, msgh);
+	lua_pushcfunction(L, find_translates);
+	st = lua_pcall(L, 0, 0, SLOT_TOP + 1);
+	if (st != LUA_OK) {
+		call_failed(r, st, "rules", ERR_RULE, err);
+		goto out;
+	}
+	if (!EVP_DigestFinal_ex(md, dig, &dlen)) {
+		error_set(err, ERR_NOMEM, "SHA-256 failed");
+		goto out;
+	}
+	for (unsigned i = 0; i < dlen; i++) {
+		static const char hex[] = "0123456789abcdef";
+
+		r->hash[2 * i] = hex[dig[i] >> 4];
+		r->hash[2 * i + 1] = hex[dig[i] & 15];
+	}
+	r->hash[2 * dlen] = '\0';
+	rc = 0;
+out:
+	r->loading = 0;
+	lua_settop(L, SLOT_TOP);
+	EVP_MD_CTX_free(md);
+	sbuf_release(&text);
+	sbuf_release(&name);
+	return rc;
+}
+
+int rules_open(const struct job *job, struct rules **out, struct error *err)
+{
+	struct rules *r;
+	int st;
+
+	*out = NULL;
+	r = mem_calloc(1, sizeof(*r));
+	if (!r)
+		return error_set(err, ERR_NOMEM, "rules: out of memory");
+	r->job = job;
+	r->mem_cap = job->rule_memory ? job->rule_memory
+				       : RULES_MEMORY_DEFAULT;
+	r->call_budget = job->rule_instructions ? job->rule_instructions
+						: RULES_INSTRUCTIONS_DEFAULT;
+	r->row_src = SIZE_MAX;
+	sbuf_init(&r->tmp, SBUF_CAP_DEFAULT);
+	r->money_mt_ref = r->verdict_mt_ref = LUA_NOREF;
+	if (job->nsources) {
+		r->src = mem_calloc(job->nsources, sizeof(*r->src));
+		if (!r->src) {
+			rules_free(r);
+			return error_set(err, ERR_NOMEM, "rules: out of memory");
+		}
+		for (size_t i = 0; i < job->nsources; i++)
+			r->src[i].fn_ref = r->src[i].colmap_ref = LUA_NOREF;
+	}
+	r->nsrc = job->nsources;
+
+	r->L = lua_newstate(rules_alloc, r);
+	if (!r->L) {
+		int capped = r->mem_capped;
+
+		rules_free(r);
+		if (capped)
+			return error_set(err, ERR_NOMEM, "rules: rule memory "
+					 "limit too small for a Lua state");
+		return error_set(err, ERR_NOMEM, "rules: out of memory "
+				 "creating the Lua state");
+	}
+	*(struct rules **)lua_getextraspace(r->L) = r;
+	lua_pushcfunction(r->L, setup);
+	st = lua_pcall(r->L, 0, 3, 0);
+	if (st != LUA_OK) {
+		call_failed(r, st, "rules: setting up Lua", ERR_INTERNAL, err);
+		rules_free(r);
+		return -1;
+	}
+	if (load_files(r, err) < 0) {
+		rules_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void rules_free(struct rules *r)
+{
+	if (!r)
+		return;
+	if (r->L)
+		lua_close(r->L);
+	for (size_t i = 0; i < r->nsrc; i++)
+		mem_free(r->src[i].where);
+	mem_free(r->src);
+	for (size_t i = 0; i < r->nrules; i++) {
+		mem_free(r->rule[i].name);
+		mem_free(r->rule[i].where);
+	}
+	mem_free(r->rule);
+	mem_free(r->pfx);
+	mem_free(r->pfx_len);
+	sbuf_release(&r->tmp);
+	mem_free(r);
+}
+
+size_t rules_count(const struct rules *r)
+{
+	return r->nrules;
+}
+
+const char *rules_hash(const struct rules *r)
+{
+	return r->hash;
+}
+
+/* ---- calls ---------------------------------------------------------- */
+
+/*
+ * After a failed call: is it a per-record failure (0, message in *msg,
+ * borrowed from the Lua stack or static) or fatal (-1, err set)? `where`
+ * locates memory-cap failures, which carry no position of their own.
+ */
+static int record_failure(struct rules *r, int st, const char *where,
+			  struct sbuf *msg, struct error *err)
+{
+	lua_State *L = r->L;
+
+	if (r->fatal || (st == LUA_ERRMEM && r->mem_failed) ||
+	    (st == LUA_ERRMEM && !r->mem_capped))
+		return error_set(err, ERR_NOMEM, "rules: out of memory");
+	if (st == LUA_ERRMEM) {
+		if (sbuf_addf(msg, "%s: rule memory limit of %zu bytes "
+			      "exceeded", where, r->mem_cap) < 0)
+			return error_set(err, ERR_NOMEM, "rules: out of memory");
+	} else {
+		const char *m = lua_type(L, -1) == LUA_TSTRING
+			? lua_tostring(L, -1) : "(no message)";
+
+		if (sbuf_addstr(msg, m) < 0)
+			return error_set(err, ERR_NOMEM, "rules: out of memory");
+	}
+	return 0;
+}
+
+/* Give back what a record's garbage holds after it hit the memory cap. */
+static void after_call(struct rules *r)
+{
+	if (r->mem_capped)
+		lua_gc(r->L, LUA_GCCOLLECT);
+	lua_settop(r->L, SLOT_TOP);
+}
+
+int rules_translate(struct rules *r, size_t si, const struct row *row,
+		    struct canon *rec, struct sbuf *fail, struct error *err)
+{
+	lua_State *L = r->L;
+	struct rsource *s;
+	int st, rc;
+
+	if (si >= r->nsrc)
+		return error_set(err, ERR_INTERNAL, "rules: no source %zu", si);
+	s = &r->src[si];
+	r->cur_src = si;
+	r->cur_row = row;
+	if (s->names != row->names || s->ncols != row->ncols) {
+		budget_reset(r, r->call_budget);
+		lua_pushcfunction(L, build_colmap);
+		st = lua_pcall(L, 0, 0, 0);
+		if (st != LUA_OK) {
+			r->cur_row = NULL;
+			call_failed(r, st, "rules: column map", ERR_NOMEM, err);
+			after_call(r);
+			return -1;
+		}
+		r->row_src = SIZE_MAX;
+	}
+	if (r->row_src != si) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->colmap_ref);
+		lua_setiuservalue(L, SLOT_ROW, 1);
+		r->row_src = si;
+	}
+	r->outv->c = rec;
+	budget_reset(r, r->call_budget);
+	lua_pushcfunction(L, msgh);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+	lua_pushvalue(L, SLOT_ROW);
+	lua_pushvalue(L, SLOT_OUT);
+	st = lua_pcall(L, 2, 1, SLOT_TOP + 1);
+	r->cur_row = NULL;
+	r->outv->c = NULL;
+	if (st != LUA_OK) {
+		rc = record_failure(r, st, s->where, fail, err) < 0 ? -1 : -2;
+	} else if (r->fatal) {
+		rc = error_set(err, ERR_NOMEM, "rules: out of memory");
+	} else if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TBOOLEAN &&
+					lua_toboolean(L, -1))) {
+		rc = 1;
+		if (!(rec->present & (1u << CS_KEY))) {
+			rc = -2;
+			if (sbuf_addf(fail, "%s: translate function '%s' kept a "
+				      "record without out.key", s->where,
+				      r->job->sources[si].translate) < 0)
+				rc = error_set(err, ERR_NOMEM, "rules: out of "
+					       "memory");
+		}
+	} else if (lua_type(L, -1) == LUA_TBOOLEAN) {
+		rc = 0;
+	} else {
+		rc = -2;
+		if (sbuf_addf(fail, "%s: translate function '%s' returned a "
+			      "%s; return nothing, true (keep) or false (skip)",
+			      s->where, r->job->sources[si].translate,
+			      luaL_typename(L, -1)) < 0)
+			rc = error_set(err, ERR_NOMEM, "rules: out of memory");
+	}
+	after_call(r);
+	return rc;
+}
+
+/* Append an is_error verdict for rule ru from the message m. */
+static int error_verdict(const struct rrule *ru, const char *m, size_t mlen,
+			 struct verdict_list *out)
+{
+	const char *rest;
+	int line;
+	size_t wl = parse_location(m, &line, &rest);
+
+	if (wl == 0)
+		return verdict_push(out, ru->name, "RULE_ERROR", 10, m, mlen,
+				    ru->where, strlen(ru->where),
+				    VERDICT_ERROR, 1);
+	return verdict_push(out, ru->name, "RULE_ERROR", 10, rest,
+			    mlen - (size_t)(rest - m), m, wl, VERDICT_ERROR, 1);
+}
+
+static int verdict_test(struct rules *r, int i)
+{
+	if (lua_type(r->L, i) != LUA_TUSERDATA || !lua_getmetatable(r->L, i))
+		return 0;
+	i = lua_topointer(r->L, -1) == r->verdict_mt;
+	lua_pop(r->L, 1);
+	return i;
+}
+
+int rules_check(struct rules *r, const struct group *g,
+		struct verdict_list *out, struct error *err)
+{
+	lua_State *L = r->L;
+	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
+	int rc = 0, st;
+
+	r->cur_group = g;
+	r->dealv->c = (struct canon *)g->deal;	/* read-only metatable */
+	r->orderv->c = (struct canon *)g->order;
+	for (size_t i = 0; i < r->nrules && rc == 0; i++) {
+		const struct rrule *ru = &r->rule[i];
+
+		budget_reset(r, r->call_budget);
+		lua_pushcfunction(L, msgh);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, ru->ref);
+		lua_pushvalue(L, SLOT_GROUP);
+		st = lua_pcall(L, 1, 1, SLOT_TOP + 1);
+		if (st != LUA_OK) {
+			sbuf_reset(&msg);
+			if (record_failure(r, st, ru->where, &msg, err) < 0)
+				rc = -1;
+			else if (error_verdict(ru, msg.buf, msg.len, out) < 0)
+				rc = error_set(err, ERR_NOMEM, "rules: out of "
+					       "memory");
+		} else if (r->fatal) {
+			rc = error_set(err, ERR_NOMEM, "rules: out of memory");
+		} else if (verdict_test(r, -1)) {
+			const char *code, *m;
+			size_t cl, ml;
+			int sev = *(int *)lua_touserdata(L, -1);
+
+			lua_getiuservalue(L, -1, 1);
+			lua_getiuservalue(L, -2, 2);
+			code = lua_tolstring(L, -2, &cl);
+			m = lua_tolstring(L, -1, &ml);
+			if (verdict_push(out, ru->name, code, cl, m, ml,
+					 ru->where, strlen(ru->where), sev,
+					 0) < 0)
+				rc = error_set(err, ERR_NOMEM, "rules: out of "
+					       "memory");
+		} else if (!lua_isnil(L, -1)) {
+			sbuf_reset(&msg);
+			if (sbuf_addf(&msg, "%s: rule '%s' returned a %s; an "
+				      "order rule returns nil (pass) or "
+				      "fail(...)", ru->where, ru->name,
+				      luaL_typename(L, -1)) < 0 ||
+			    error_verdict(ru, msg.buf, msg.len, out) < 0)
+				rc = error_set(err, ERR_NOMEM, "rules: out of "
+					       "memory");
+		}
+		after_call(r);
+	}
+	r->cur_group = NULL;
+	r->dealv->c = r->orderv->c = NULL;
+	sbuf_release(&msg);
+	return rc;
+}

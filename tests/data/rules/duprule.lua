@@ -1,0 +1,2 @@
+rule("same", function(o) end)
+rule("same", function(o) end)

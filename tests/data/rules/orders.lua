@@ -1,0 +1,65 @@
+-- Order rules for test_rules.c.
+rule("amount", function(o)
+  local d, r = o.deal, o.order
+  if d and r and d.amount and r.amount and d.amount ~= r.amount then
+    return fail("AMOUNT_MISMATCH_DEAL_ORDER",
+                "deal " .. d.amount .. " vs order " .. r.amount)
+  end
+end)
+
+rule("erp", function(o)
+  if o.erp and o.order and
+     not within(o.order.amount, o.erp.amount, o.order.currency) then
+    return fail("AMOUNT_MISMATCH_ORDER_ERP",
+                "order " .. o.order.amount .. " vs ERP " .. o.erp.amount,
+                "warning")
+  end
+end)
+
+rule("raises", function(o)
+  if o.key == "RAISE" then
+    return o.nope
+  end
+end)
+
+rule("duplicates", function(o)
+  if o.norders > 1 then
+    return fail("DUPLICATE_ORDERS", o.key .. " has " .. o.norders ..
+                " orders", "info")
+  end
+end)
+
+rule("bad_code", function(o)
+  if o.key == "BADCODE" then
+    return fail("bad code", "lower case is not a code")
+  end
+end)
+
+rule("bad_return", function(o)
+  if o.key == "BADRET" then
+    return 42
+  end
+end)
+
+rule("read_only", function(o)
+  if o.key == "RO" then
+    o.deal.amount = money(1)
+  end
+end)
+
+rule("stale", function(o)
+  if o.key == "STALE" then
+    return saved_row.id
+  end
+end)
+
+rule("erp_fields", function(o)
+  if o.key == "ERP" then
+    local e = o.erp
+    return fail("INFO", table.concat({e.docs, e.invoices, e.credits, e.sales,
+      e.drafts, e.cancelled, tostring(e.invoiced), tostring(e.ordered),
+      tostring(e.amount), e.currency or "-", tostring(e.mixed_currency),
+      o.deal.status or "-", o.order.doc_type or "-",
+      tostring(o.order.time)}, " "), "info")
+  end
+end)

@@ -1,0 +1,857 @@
+/*
+ * test_rules.c - the Lua rules engine: loading, the sandbox, resource
+ * limits, money and helpers, translation into struct canon, order rules.
+ *
+ * Jobs, rows and groups are built by hand (no job file, no database).
+ * Rule files live in tests/data/rules/; paths are relative to the
+ * repository root, where the unit tests run.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "engine/rules.h"
+#include "engine/mem.h"
+#include "engine/money.h"
+
+#define DIR "tests/data/rules/"
+
+Suite *suite_rules(void);
+
+/* A job with up to 16 sources named after their translate functions. */
+struct tjob {
+	struct job job;
+	struct job_source src[16];
+	char *files[8];
+	struct job_tolerance tol[2];
+};
+
+static void tjob_init(struct tjob *t, const char *const *files,
+		      const char *const *translates)
+{
+	memset(t, 0, sizeof(*t));
+	t->job.name = (char *)"test";
+	for (size_t i = 0; files[i]; i++)
+		t->files[t->job.nrule_files++] = (char *)files[i];
+	t->job.rule_files = t->files;
+	for (size_t i = 0; translates && translates[i]; i++) {
+		t->src[i].name = (char *)translates[i];
+		t->src[i].translate = (char *)translates[i];
+		t->src[i].role = CANON_DEAL;
+		t->job.nsources++;
+	}
+	t->job.sources = t->src;
+	t->tol[0].currency = (char *)"EUR";
+	t->tol[0].absolute = 100;		/* 0.01 */
+	t->tol[1].currency = (char *)"*";
+	t->tol[1].absolute = -1;		/* none */
+	t->tol[1].rel_ppm = 1000;		/* 0.1 % */
+	t->job.tolerances = t->tol;
+	t->job.ntolerances = 2;
+	t->job.rule_memory = (size_t)4 << 20;
+	t->job.rule_instructions = 1000000;
+}
+
+static struct rules *open_ok(struct tjob *t)
+{
+	struct error err;
+	struct rules *r = NULL;
+
+	error_init(&err);
+	if (rules_open(&t->job, &r, &err) < 0)
+		ck_abort_msg("rules_open: %s", err.msg.buf);
+	error_release(&err);
+	return r;
+}
+
+/* Open expecting failure; returns the error (caller releases). */
+static void open_fail(struct tjob *t, struct error *err)
+{
+	struct rules *r = (struct rules *)1;
+
+	error_init(err);
+	ck_assert_int_eq(rules_open(&t->job, &r, err), -1);
+	ck_assert_ptr_null(r);
+}
+
+/* ---- loading ---- */
+
+START_TEST(load_good)
+{
+	static const char *const files[] = { DIR "translate.lua",
+					     DIR "orders.lua", NULL };
+	static const char *const tr[] = { "crm", "strings", NULL };
+	struct tjob t;
+	struct rules *r;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dlen;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	ck_assert_uint_eq(rules_count(r), 9);
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (int i = 0; files[i]; i++) {
+		char buf[4096];
+		size_t n;
+		FILE *f = fopen(files[i], "rb");
+
+		ck_assert_ptr_nonnull(f);
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			EVP_DigestUpdate(md, buf, n);
+		fclose(f);
+	}
+	EVP_DigestFinal_ex(md, dig, &dlen);
+	EVP_MD_CTX_free(md);
+	for (unsigned i = 0; i < dlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	ck_assert_uint_eq(strlen(rules_hash(r)), 64);
+	ck_assert_str_eq(rules_hash(r), hex);
+	rules_free(r);
+}
+END_TEST
+
+START_TEST(load_syntax_error)
+{
+	static const char *const files[] = { DIR "orders.lua",
+					     DIR "syntax.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_msg(strncmp(err.msg.buf, DIR "syntax.lua:3: ",
+			      strlen(DIR "syntax.lua:3: ")) == 0,
+		      "message: %s", err.msg.buf);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_runtime_error)
+{
+	static const char *const files[] = { DIR "loaderr.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, DIR "loaderr.lua:2: "
+				     "attempt to perform arithmetic"));
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_endless)
+{
+	static const char *const files[] = { DIR "loadloop.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "instruction budget"));
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_duplicate_rule)
+{
+	static const char *const files[] = { DIR "duprule.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "already registered at "
+				     DIR "duprule.lua:1"));
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_missing_file)
+{
+	static const char *const files[] = { DIR "no-such-file.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "no-such-file.lua"));
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_missing_translate)
+{
+	static const char *const files[] = { DIR "translate.lua", NULL };
+	static const char *const tr[] = { "crm", "no_such_fn", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	t.src[1].name = (char *)"erp";
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_msg(strstr(err.msg.buf, "job source 'erp'") &&
+		      strstr(err.msg.buf, "'no_such_fn' is not defined"),
+		      "message: %s", err.msg.buf);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_translate_not_function)
+{
+	static const char *const files[] = { DIR "notfunc.lua", NULL };
+	static const char *const tr[] = { "crm", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_msg(strstr(err.msg.buf, "is a number, not a function"),
+		      "message: %s", err.msg.buf);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(load_tiny_memory)
+{
+	static const char *const files[] = { DIR "orders.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	t.job.rule_memory = 2000;
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_NOMEM);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "limit"));
+	error_release(&err);
+}
+END_TEST
+
+/* Fail the n-th allocation, for every n, until rules_open succeeds: no
+ * crash, no leak (ASan, valgrind), and the right error. */
+START_TEST(open_fault_loop)
+{
+	static const char *const files[] = { DIR "translate.lua",
+					     DIR "orders.lua", NULL };
+	static const char *const tr[] = { "crm", "stash", NULL };
+	struct tjob t;
+	long n;
+
+	tjob_init(&t, files, tr);
+	for (n = 0; n < 100000; n++) {
+		struct error err;
+		struct rules *r = NULL;
+		int rc;
+
+		error_init(&err);
+		mem_fault_after(n);
+		rc = rules_open(&t.job, &r, &err);
+		mem_fault_off();
+		if (rc == 0) {
+			ck_assert_uint_eq(rules_count(r), 9);
+			rules_free(r);
+			error_release(&err);
+			break;
+		}
+		ck_assert_int_eq(rc, -1);
+		ck_assert_ptr_null(r);
+		ck_assert_msg(err.code == ERR_NOMEM || err.code == ERR_RULE,
+			      "n=%ld code %d: %s", n, err.code, err.msg.buf);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);
+	ck_assert_int_lt(n, 100000);
+}
+END_TEST
+
+/* ---- order rules ---- */
+
+static const struct verdict *vfind(const struct verdict_list *l,
+				   const char *rule)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].rule, rule) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Run every rule of r on a group with only a key. */
+static void check_key(struct rules *r, const char *key,
+		      struct verdict_list *out)
+{
+	struct group g = { key, strlen(key), NULL, NULL, 1, NULL };
+	struct error err;
+
+	error_init(&err);
+	verdict_list_reset(out);
+	ck_assert_int_eq(rules_check(r, &g, out, &err), 0);
+	error_release(&err);
+}
+
+START_TEST(sandbox)
+{
+	static const char *const files[] = { DIR "sandbox.lua", NULL };
+	static const char *const expect[][2] = {
+		{ "io", "global 'io'" },
+		{ "os", "global 'os'" },
+		{ "require", "global 'require'" },
+		{ "load", "global 'load'" },
+		{ "loadstring", "global 'loadstring'" },
+		{ "loadfile", "global 'loadfile'" },
+		{ "dofile", "global 'dofile'" },
+		{ "debug", "global 'debug'" },
+		{ "dump", "field 'dump'" },
+		{ "collectgarbage", "global 'collectgarbage'" },
+		{ "package", "global 'package'" },
+		{ "print", "global 'print'" },
+		{ "coroutine", "global 'coroutine'" },
+		{ "random", "field 'random'" },
+		{ "meta_rep", "index a boolean value" },
+		{ "rep_bomb", "string.rep: result over the limit" },
+		{ "rep_sep_bomb", "string.rep: result over the limit" },
+		{ "rep_empty_bomb", "string.rep: result over the limit" },
+		{ "move_bomb", "table.move: more than 1048576 elements" },
+		{ "gc_finaliser", "__gc is not available" },
+		{ "late_rule", "only be registered while the rule files load" },
+		{ "money_meta", "index a string value" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+
+	tjob_init(&t, files, NULL);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	check_key(r, "K1", &l);
+	ck_assert_uint_eq(l.n, rules_count(r));
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		v = vfind(&l, expect[i][0]);
+		ck_assert_msg(v != NULL, "no verdict for %s", expect[i][0]);
+		ck_assert_msg(v->is_error, "%s did not raise", expect[i][0]);
+		ck_assert_str_eq(v->code, "RULE_ERROR");
+		ck_assert_msg(strstr(v->message, expect[i][1]) != NULL,
+			      "%s: %s", expect[i][0], v->message);
+		ck_assert_msg(strncmp(v->where, DIR "sandbox.lua:", 
+				      strlen(DIR "sandbox.lua:")) == 0,
+			      "%s: where %s", expect[i][0], v->where);
+	}
+	v = vfind(&l, "control");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(v->is_error, 0);
+	ck_assert_str_eq(v->message, "ABC1000money4");
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
+START_TEST(exprs)
+{
+	static const char *const files[] = { DIR "exprs.lua", NULL };
+	/* rule, expected value (OK) or NULL and a piece of the error */
+	static const char *const expect[][3] = {
+		{ "add_exact", "true", NULL },
+		{ "tostring", "1234.50", NULL },
+		{ "tostring4", "-0.0001", NULL },
+		{ "sub", "9.99", NULL },
+		{ "mul_int", "59.97", NULL },
+		{ "mul_int_left", "2.50", NULL },
+		{ "unm", "-2.50", NULL },
+		{ "lt", "true", NULL },
+		{ "le", "true", NULL },
+		{ "eq_number", "false", NULL },
+		{ "abs", "3.00", NULL },
+		{ "is_zero", "true", NULL },
+		{ "minor", "1234", NULL },
+		{ "money_int", "12.00", NULL },
+		{ "money_copy", "7.50", NULL },
+		{ "concat", "total 5.00", NULL },
+		{ "mul_float", NULL, "money * 1.5 is not exact" },
+		{ "mul_money", NULL, "money * money" },
+		{ "div", NULL, "cannot be divided" },
+		{ "overflow", NULL, "overflow" },
+		{ "overflow_mul", NULL, "overflow" },
+		{ "overflow_int", NULL, "out of range" },
+		{ "cmp_number", NULL, "cannot compare money with a number" },
+		{ "add_number", NULL, "a number is not money" },
+		{ "minor_inexact", NULL, "12.345 has more than 2 decimals" },
+		{ "money_float", NULL, "a float is not exact" },
+		{ "money_bad", NULL, "money(\"12,50\"): not a decimal number" },
+		{ "money_precision", NULL, "more than 4 decimal places" },
+		{ "no_method", NULL, "money has no method 'round'" },
+		{ "within_eur", "true", NULL },
+		{ "within_eur_out", "false", NULL },
+		{ "within_default", "true", NULL },
+		{ "within_default_out", "false", NULL },
+		{ "within_float", NULL, "is not exact" },
+		{ "key_default", "SO-001 23", NULL },
+		{ "key_opts", "123", NULL },
+		{ "key_lower", "abc", NULL },
+		{ "key_utf8", "M\xc3\xbcLLER GMBH", NULL },
+		{ "key_nil", "nil", NULL },
+		{ "key_int", "123", NULL },
+		{ "key_badopt", NULL, "unknown option 'zero'" },
+		{ "date", "1709164800", NULL },
+		{ "date_time", "1704067201", NULL },
+		{ "date_bad", NULL, "not a date" },
+		{ "fail_severity", NULL, "severity must be" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+
+	tjob_init(&t, files, NULL);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	check_key(r, "K", &l);
+	ck_assert_uint_eq(l.n, rules_count(r));
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		const struct verdict *v = vfind(&l, expect[i][0]);
+
+		ck_assert_msg(v != NULL, "no verdict for %s", expect[i][0]);
+		if (expect[i][1]) {
+			ck_assert_msg(!v->is_error, "%s raised: %s",
+				      expect[i][0], v->message);
+			ck_assert_str_eq(v->code, "OK");
+			ck_assert_msg(strcmp(v->message, expect[i][1]) == 0,
+				      "%s: got '%s', want '%s'", expect[i][0],
+				      v->message, expect[i][1]);
+		} else {
+			ck_assert_msg(v->is_error, "%s did not raise: %s",
+				      expect[i][0], v->message);
+			ck_assert_msg(strstr(v->message, expect[i][2]) != NULL,
+				      "%s: %s", expect[i][0], v->message);
+		}
+	}
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
+START_TEST(within_exact_without_tolerance)
+{
+	static const char *const files[] = { DIR "exprs.lua", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+
+	tjob_init(&t, files, NULL);
+	t.job.ntolerances = 0;
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	check_key(r, "K", &l);
+	v = vfind(&l, "within_eur");
+	ck_assert_str_eq(v->message, "false");
+	v = vfind(&l, "within_default");
+	ck_assert_str_eq(v->message, "false");
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
+static void canon_with(struct canon *c, enum canon_kind kind, const char *key,
+		       const char *amount, const char *currency)
+{
+	int64_t a;
+
+	canon_init(c);
+	canon_reset(c, kind, 0, 1);
+	canon_set(c, CS_KEY, key, strlen(key));
+	if (amount) {
+		ck_assert_int_eq(money_parse(amount, strlen(amount), &a), 0);
+		c->amount = a;
+		c->present |= CANON_HAS_AMOUNT;
+	}
+	if (currency)
+		canon_set(c, CS_CURRENCY, currency, strlen(currency));
+}
+
+START_TEST(order_rules)
+{
+	static const char *const files[] = { DIR "translate.lua",
+					     DIR "orders.lua", NULL };
+	static const char *const tr[] = { "crm", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+	struct canon deal, order;
+	struct erp_agg erp;
+	struct group g;
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	error_init(&err);
+	canon_with(&deal, CANON_DEAL, "D1", "100.00", "EUR");
+	canon_with(&order, CANON_ORDER, "O1", "100.50", "EUR");
+	memset(&erp, 0, sizeof(erp));
+	erp.ndocs = 2;
+	erp.ninvoices = 1;
+	erp.invoiced = 1000000;	/* 100.00 */
+	erp.currency = "EUR";
+	erp.currency_len = 3;
+
+	/* Two verdicts from two rules, the rest pass. */
+	g = (struct group){ "D1", 2, &deal, &order, 2, &erp };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 3);
+	v = vfind(&l, "amount");
+	ck_assert_str_eq(v->code, "AMOUNT_MISMATCH_DEAL_ORDER");
+	ck_assert_str_eq(v->message, "deal 100.00 vs order 100.50");
+	ck_assert_int_eq(v->severity, VERDICT_ERROR);
+	ck_assert_int_eq(v->is_error, 0);
+	ck_assert_str_eq(v->where, DIR "orders.lua:2");
+	v = vfind(&l, "erp");
+	ck_assert_str_eq(v->code, "AMOUNT_MISMATCH_ORDER_ERP");
+	ck_assert_int_eq(v->severity, VERDICT_WARNING);
+	v = vfind(&l, "duplicates");
+	ck_assert_str_eq(v->message, "D1 has 2 orders");
+	ck_assert_int_eq(v->severity, VERDICT_INFO);
+
+	/* Nothing but a key: everything passes. */
+	check_key(r, "K", &l);
+	ck_assert_uint_eq(l.n, 0);
+
+	/* A rule that raises: is_error with file:line, others still run. */
+	verdict_list_reset(&l);
+	g = (struct group){ "RAISE", 5, &deal, &order, 2, NULL };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 3);
+	v = vfind(&l, "raises");
+	ck_assert_int_eq(v->is_error, 1);
+	ck_assert_str_eq(v->code, "RULE_ERROR");
+	ck_assert_str_eq(v->where, DIR "orders.lua:21");
+	ck_assert_msg(strstr(v->message, "o has no field 'nope'") != NULL,
+		      "%s", v->message);
+	ck_assert_ptr_nonnull(vfind(&l, "amount"));
+	ck_assert_ptr_nonnull(vfind(&l, "duplicates"));
+
+	check_key(r, "BADCODE", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message, "code \"bad code\""));
+
+	check_key(r, "BADRET", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message,
+				     "rule 'bad_return' returned a number"));
+
+	verdict_list_reset(&l);
+	g = (struct group){ "RO", 2, &deal, NULL, 1, NULL };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message, "read-only"));
+
+	/* All the ERP and record fields. */
+	verdict_list_reset(&l);
+	order.doctype = CDT_SALES_ORDER;
+	order.time = 86400;
+	order.present |= CANON_HAS_TIME;
+	deal.status = CST_WON;
+	erp.ncredits = 1;
+	erp.nsales = 3;
+	erp.ndrafts = 4;
+	erp.ncancelled = 5;
+	erp.ordered = 20000;
+	erp.mixed_currency = 1;
+	g = (struct group){ "ERP", 3, &deal, &order, 1, &erp };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	v = vfind(&l, "erp_fields");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v->message, "2 1 1 3 4 5 100.00 2.00 100.00 EUR "
+			 "true won sales_order 86400");
+
+	verdict_list_release(&l);
+	error_release(&err);
+	canon_release(&deal);
+	canon_release(&order);
+	rules_free(r);
+}
+END_TEST
+
+/* ---- translation ---- */
+
+static const char *const deal_cols[] = {
+	"id", "customer", "currency", "amount", "closed", "stage", "name",
+	"deleted",
+};
+
+struct trow {
+	struct value v[8];
+	struct row row;
+};
+
+static void trow_init(struct trow *t, const char *id, const char *amount,
+		      int deleted)
+{
+	memset(t, 0, sizeof(*t));
+	t->v[0] = (struct value){ VAL_TEXT, 0, id, strlen(id) };
+	t->v[1] = (struct value){ VAL_TEXT, 0, " acme  corp ", 12 };
+	t->v[2] = (struct value){ VAL_TEXT, 0, "EUR", 3 };
+	t->v[3] = (struct value){ VAL_DEC, 0, amount, strlen(amount) };
+	ck_assert_int_eq(money_parse(amount, strlen(amount), &t->v[3].i), 0);
+	t->v[4] = (struct value){ VAL_TIME, 1704067200, "2024-01-01", 10 };
+	t->v[5] = (struct value){ VAL_TEXT, 0, "W", 1 };
+	t->v[6] = (struct value){ VAL_NULL, 0, NULL, 0 };
+	t->v[7] = (struct value){ VAL_INT, deleted, NULL, 0 };
+	t->row.ncols = 8;
+	t->row.names = deal_cols;
+	t->row.vals = t->v;
+	t->row.rowno = 1;
+}
+
+static const char *const translate_fns[] = {
+	"crm", "bad_status", "bad_field", "bad_column", "no_key", "write_row",
+	"bad_return", "strings", "float_amount", "stash", NULL
+};
+
+static size_t src_of(const char *fn)
+{
+	for (size_t i = 0; translate_fns[i]; i++)
+		if (strcmp(translate_fns[i], fn) == 0)
+			return i;
+	ck_abort_msg("no source %s", fn);
+	return 0;
+}
+
+/* Translate one row with fn; returns the rc, message in fail. */
+static int translate(struct rules *r, const char *fn, const struct row *row,
+		     struct canon *c, struct sbuf *fail)
+{
+	struct error err;
+	int rc;
+
+	error_init(&err);
+	sbuf_reset(fail);
+	canon_reset(c, CANON_DEAL, (uint16_t)src_of(fn), row->rowno);
+	rc = rules_translate(r, src_of(fn), row, c, fail, &err);
+	ck_assert_msg(rc != -1, "fatal: %s", err.msg.buf);
+	error_release(&err);
+	return rc;
+}
+
+static const char *field(const struct canon *c, enum canon_str f)
+{
+	static char buf[256];
+	size_t n;
+	const char *s = canon_get(c, f, &n);
+
+	if (!s)
+		return "(unset)";
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
+	return buf;
+}
+
+START_TEST(translate_rows)
+{
+	static const char *const files[] = { DIR "translate.lua",
+					     DIR "orders.lua", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct verdict_list l;
+
+	tjob_init(&t, files, translate_fns);
+	r = open_ok(&t);
+	canon_init(&c);
+	verdict_list_init(&l);
+
+	trow_init(&row, " d-000123 ", "1999.90", 0);
+	ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "123");
+	ck_assert_str_eq(field(&c, CS_CUSTOMER), "ACME CORP");
+	ck_assert_str_eq(field(&c, CS_CURRENCY), "EUR");
+	ck_assert_str_eq(field(&c, CS_NAME), "(unset)");
+	ck_assert(c.present & CANON_HAS_AMOUNT);
+	ck_assert(c.amount == 19999000);
+	ck_assert(c.present & CANON_HAS_TIME);
+	ck_assert(c.time == 1704067200);
+	ck_assert_int_eq(c.status, CST_WON);
+
+	/* Skip a soft-deleted row. */
+	trow_init(&row, "D-7", "1", 1);
+	ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), 0);
+
+	/* Many rows through the same views. */
+	for (int i = 0; i < 1000; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "DEAL-%05d", i);
+		trow_init(&row, id, "0.01", 0);
+		ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), 1);
+		snprintf(id, sizeof(id), "%d", i);
+		ck_assert_str_eq(field(&c, CS_KEY), id);
+	}
+
+	ck_assert_int_eq(translate(r, "bad_status", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, DIR "translate.lua:22: out.status = "
+			     "\"shipped\": not one of open, won, fulfilled, "
+			     "cancelled, draft, posted") != NULL, "%s",
+		      fail.buf);
+
+	ck_assert_int_eq(translate(r, "bad_field", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, DIR "translate.lua:27: out has no "
+			     "field 'colour' (fields: key,") != NULL, "%s",
+		      fail.buf);
+
+	ck_assert_int_eq(translate(r, "bad_column", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, DIR "translate.lua:31: no column "
+			     "'nope' in source 'bad_column' (columns: id, "
+			     "customer, currency, amount, closed, stage, "
+			     "name, deleted)") != NULL, "%s", fail.buf);
+
+	ck_assert_int_eq(translate(r, "no_key", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, DIR "translate.lua:34: translate "
+			     "function 'no_key' kept a record without "
+			     "out.key") != NULL, "%s", fail.buf);
+
+	ck_assert_int_eq(translate(r, "write_row", &row.row, &c, &fail), -2);
+	ck_assert_ptr_nonnull(strstr(fail.buf, "row is read-only"));
+
+	ck_assert_int_eq(translate(r, "bad_return", &row.row, &c, &fail), -2);
+	ck_assert_ptr_nonnull(strstr(fail.buf, "returned a string"));
+
+	ck_assert_int_eq(translate(r, "float_amount", &row.row, &c, &fail),
+			 -2);
+	ck_assert_ptr_nonnull(strstr(fail.buf, "out.amount: a number is not "
+				     "money"));
+
+	ck_assert_int_eq(translate(r, "strings", &row.row, &c, &fail), 1);
+	ck_assert(c.amount == 125000);
+	ck_assert(c.time == 1704153600);
+	ck_assert_int_eq(c.doctype, CDT_INVOICE);
+	ck_assert_int_eq(c.status, CST_POSTED);
+	ck_assert_str_eq(field(&c, CS_DEAL_REF), "42");
+	ck_assert_str_eq(field(&c, CS_NAME), "(unset)");
+
+	/* A view kept past its call cannot be read. */
+	ck_assert_int_eq(translate(r, "stash", &row.row, &c, &fail), 1);
+	check_key(r, "STALE", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message, "row is only valid "
+				     "during its translate call"));
+
+	/* And the state still works. */
+	trow_init(&row, "D-5", "5", 0);
+	ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "5");
+
+	verdict_list_release(&l);
+	sbuf_release(&fail);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
+/* ---- resource limits ---- */
+
+static const char *const bomb_fns[] = {
+	"ok", "membomb", "strbomb", "loop", "pcall_loop", "pcall_nested",
+	"recurse", "error_table", "error_level0", NULL
+};
+
+START_TEST(bombs)
+{
+	static const char *const files[] = { DIR "bombs.lua", NULL };
+	static const char *const expect[][2] = {
+		{ "membomb", "rule memory limit of 4194304 bytes exceeded" },
+		{ "strbomb", "rule memory limit of 4194304 bytes exceeded" },
+		{ "loop", "instruction budget of 1000000 exhausted" },
+		{ "pcall_loop", "instruction budget of 1000000 exhausted" },
+		{ "pcall_nested", "instruction budget of 1000000 exhausted" },
+		{ "recurse", "" },
+		{ "error_table", "bombs.lua:36: error object is a table value" },
+		{ "error_level0", "bombs.lua:40: no position" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct error err;
+
+	tjob_init(&t, files, bomb_fns);
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		size_t src = 0;
+
+		while (strcmp(bomb_fns[src], expect[i][0]))
+			src++;
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, (uint16_t)src, 1);
+		ck_assert_int_eq(rules_translate(r, src, &row.row, &c, &fail,
+						 &err), -2);
+		ck_assert_msg(strstr(fail.buf, expect[i][1]) != NULL,
+			      "%s: %s", expect[i][0], fail.buf);
+		ck_assert_msg(strncmp(fail.buf, DIR "bombs.lua:",
+				      strlen(DIR "bombs.lua:")) == 0,
+			      "%s: %s", expect[i][0], fail.buf);
+		/* The next record works. */
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 0, 2);
+		ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail,
+						 &err), 1);
+		ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	}
+	error_release(&err);
+	sbuf_release(&fail);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
+Suite *suite_rules(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_test(tc, load_good);
+	tcase_add_test(tc, load_syntax_error);
+	tcase_add_test(tc, load_runtime_error);
+	tcase_add_test(tc, load_endless);
+	tcase_add_test(tc, load_duplicate_rule);
+	tcase_add_test(tc, load_missing_file);
+	tcase_add_test(tc, load_missing_translate);
+	tcase_add_test(tc, load_translate_not_function);
+	tcase_add_test(tc, load_tiny_memory);
+	tcase_add_test(tc, open_fault_loop);
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lua");
+	tcase_add_test(tc, sandbox);
+	tcase_add_test(tc, exprs);
+	tcase_add_test(tc, within_exact_without_tolerance);
+	tcase_add_test(tc, order_rules);
+	tcase_add_test(tc, translate_rows);
+	tcase_add_test(tc, bombs);
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+	return s;
+}
