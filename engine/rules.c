@@ -633,28 +633,6 @@ static int money_index_mm(lua_State *L)
 
 /* ---- helpers for rules: within, key, date, fail, rule --------------- */
 
-/* The tolerance for a currency: its own entry, else "*", else NULL
- * (exact). The contract of job_tolerance_for() in job.h, kept here so
- * the rules module does not need the job loader linked in. */
-static const struct job_tolerance *tolerance_for(const struct job *job,
-						 const char *cur, size_t n)
-{
-	const struct job_tolerance *star = NULL;
-
-	for (size_t i = 0; i < job->ntolerances; i++) {
-		const struct job_tolerance *t = &job->tolerances[i];
-
-		if (!t->currency)
-			continue;
-		if (cur && strlen(t->currency) == n &&
-		    memcmp(t->currency, cur, n) == 0)
-			return t;
-		if (strcmp(t->currency, "*") == 0)
-			star = t;
-	}
-	return star;
-}
-
 static int l_within(lua_State *L)
 {
 	int64_t a = money_operand(L, 1, "within"), b = money_operand(L, 2,
@@ -670,7 +648,7 @@ static int l_within(lua_State *L)
 					  luaL_typename(L, 3));
 		cur = lua_tolstring(L, 3, &n);
 	}
-	t = tolerance_for(R(L)->job, cur, n);
+	t = job_tolerance_for(R(L)->job, cur, n);
 	if (!t)
 		lua_pushboolean(L, a == b);
 	else

@@ -93,7 +93,7 @@ START_TEST(load_good)
 
 	tjob_init(&t, files, tr);
 	r = open_ok(&t);
-	ck_assert_uint_eq(rules_count(r), 9);
+	ck_assert_uint_eq(rules_count(r), 10);
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	for (int i = 0; files[i]; i++) {
@@ -265,7 +265,7 @@ START_TEST(open_fault_loop)
 		rc = rules_open(&t.job, &r, &err);
 		mem_fault_off();
 		if (rc == 0) {
-			ck_assert_uint_eq(rules_count(r), 9);
+			ck_assert_uint_eq(rules_count(r), 10);
 			rules_free(r);
 			error_release(&err);
 			break;
@@ -556,6 +556,21 @@ START_TEST(order_rules)
 	ck_assert_int_eq(l.v[0].is_error, 1);
 	ck_assert_ptr_nonnull(strstr(l.v[0].message,
 				     "rule 'bad_return' returned a number"));
+
+	/* Memory cap and budget inside an order rule; then all is well. */
+	check_key(r, "MEM", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_str_eq(l.v[0].rule, "resources");
+	ck_assert_msg(strstr(l.v[0].message, "rule memory limit of 4194304 "
+			     "bytes exceeded") != NULL, "%s", l.v[0].message);
+	check_key(r, "LOOP", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message, "instruction budget"));
+	ck_assert_str_eq(l.v[0].where, DIR "orders.lua:72");
+	check_key(r, "K", &l);
+	ck_assert_uint_eq(l.n, 0);
 
 	verdict_list_reset(&l);
 	g = (struct group){ "RO", 2, &deal, NULL, 1, NULL };

@@ -63,3 +63,12 @@ rule("erp_fields", function(o)
       tostring(o.order.time)}, " "), "info")
   end
 end)
+
+rule("resources", function(o)
+  if o.key == "MEM" then
+    local t = {}
+    for i = 1, 1e9 do t[i] = {i} end
+  elseif o.key == "LOOP" then
+    while true do pcall(function() while true do end end) end
+  end
+end)
