@@ -1,0 +1,1838 @@
+/*
+ * odbc.c - the ODBC connector (connector.h), any unixODBC driver.
+ *
+ * Reading: a cursor block-fetches SQL_ATTR_ROW_ARRAY_SIZE rows per
+ * SQLFetch into column-wise arrays, every column bound as SQL_C_CHAR text
+ * and converted here (integers by strtoll, amounts by money_parse, times
+ * by tstamp_parse: nothing goes through double). Bind buffers are capped
+ * (text_cap bytes per text cell), never sized from SQLDescribeCol, which
+ * says 65536 (sqliteodbc) or 8190 (psqlODBC) for TEXT.
+ *
+ * A value longer than its buffer is completed in one of two ways, chosen
+ * per cursor from what the driver advertises (docs/CONNECTORS.md):
+ *
+ *  - positioned (SQL_GETDATA_EXTENSIONS has SQL_GD_BLOCK; psqlODBC):
+ *    SQLSetPos(row, SQL_POSITION) then SQLGetData for the cell.
+ *  - re-execute (no SQL_GD_BLOCK; sqliteodbc, whose SQLSetPos fails with
+ *    "incompatible statement" and whose unpositioned SQLGetData reads the
+ *    wrong row): grow that column's buffer to the longest length the
+ *    indicators reported, run the query again, skip the rows already
+ *    handed out and go on. A 64-bit hash of every delivered row is kept;
+ *    the skipped rows must hash the same, or the cursor fails with
+ *    ERR_SOURCE instead of delivering a different result. Buffers only
+ *    grow, to at most max_value + 1, so this terminates.
+ *
+ * A value over max_value is ERR_DATA naming the row and column.
+ *
+ * Writing: multi-row INSERT ... VALUES (?,..),(?,..) of `batch` rows,
+ * prepared once for the full batch and re-executed; the final partial
+ * batch gets its own statement. Values are copied into the writer and
+ * bound as SQL_C_CHAR.
+ *
+ * Every ODBC call goes through odbc_api (odbc_int.h) so tests can fail
+ * any of them with a chosen SQLSTATE. Credentials never reach a message:
+ * driver diagnostics are scrubbed of the UID and PWD we passed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/odbc_int.h"
+#include "engine/buf.h"
+#include "engine/err.h"
+#include "engine/mem.h"
+#include "engine/money.h"
+#include "engine/text.h"
+#include "engine/tstamp.h"
+#include "engine/banned.h"
+
+#define DIAG_RECORDS_MAX 8
+#define DIAG_TEXT_MAX 1024
+#define NAME_CAP ((size_t)4096)
+#define DBMS_CAP ((size_t)1024)
+#define CONNSTR_CAP ((size_t)65536)
+#define SQL_CAP ((size_t)16 << 20)
+/* SQLite's default SQLITE_MAX_VARIABLE_NUMBER (3.32+); PostgreSQL allows
+ * 65535. A batch never binds more parameters than this. */
+#define PARAMS_MAX 32766
+
+/* ---- the replaceable table ------------------------------------------ */
+
+const struct odbc_api odbc_api_real = {
+	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
+	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
+	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
+	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+};
+
+struct odbc_api odbc_api = {
+	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
+	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
+	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
+	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+};
+
+/* Fault helper state: test-only, like mem.c's countdown. */
+static struct odbc_api fault_inner;
+static long fault_countdown = -1;
+static long fault_hits, fault_calls;
+static int fault_pending;
+static char fault_state[6];
+static long fault_native;
+
+void odbc_api_reset(void)
+{
+	odbc_api = odbc_api_real;
+	fault_countdown = -1;
+	fault_pending = 0;
+}
+
+long odbc_fault_hits(void)
+{
+	return fault_hits;
+}
+
+long odbc_fault_calls(void)
+{
+	return fault_calls;
+}
+
+/* 1 if this counted call is to fail. */
+static int fault_tick(void)
+{
+	fault_pending = 0;
+	fault_calls++;
+	if (fault_countdown < 0)
+		return 0;
+	if (fault_countdown == 0) {
+		fault_countdown = -1;
+		fault_hits++;
+		fault_pending = 1;
+		return 1;
+	}
+	fault_countdown--;
+	return 0;
+}
+
+static SQLRETURN f_alloc_handle(SQLSMALLINT t, SQLHANDLE in, SQLHANDLE *out)
+{
+	if (fault_tick()) {
+		*out = SQL_NULL_HANDLE;
+		return SQL_ERROR;
+	}
+	return fault_inner.alloc_handle(t, in, out);
+}
+
+static SQLRETURN f_set_env_attr(SQLHENV e, SQLINTEGER a, SQLPOINTER v,
+				SQLINTEGER l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.set_env_attr(e, a, v, l);
+}
+
+static SQLRETURN f_driver_connect(SQLHDBC d, SQLHWND w, SQLCHAR *in,
+				  SQLSMALLINT il, SQLCHAR *out,
+				  SQLSMALLINT om, SQLSMALLINT *ol,
+				  SQLUSMALLINT c)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.driver_connect(d, w, in, il, out, om, ol, c);
+}
+
+static SQLRETURN f_set_connect_attr(SQLHDBC d, SQLINTEGER a, SQLPOINTER v,
+				    SQLINTEGER l)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.set_connect_attr(d, a, v, l);
+}
+
+static SQLRETURN f_get_info(SQLHDBC d, SQLUSMALLINT w, SQLPOINTER v,
+			    SQLSMALLINT m, SQLSMALLINT *l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.get_info(d, w, v, m, l);
+}
+
+static SQLRETURN f_exec_direct(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.exec_direct(s, q, l);
+}
+
+static SQLRETURN f_prepare(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.prepare(s, q, l);
+}
+
+static SQLRETURN f_bind_parameter(SQLHSTMT s, SQLUSMALLINT n, SQLSMALLINT io,
+				  SQLSMALLINT ct, SQLSMALLINT st, SQLULEN sz,
+				  SQLSMALLINT dg, SQLPOINTER b, SQLLEN bl,
+				  SQLLEN *ind)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.bind_parameter(s, n, io, ct, st, sz, dg, b, bl, ind);
+}
+
+static SQLRETURN f_execute(SQLHSTMT s)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.execute(s);
+}
+
+static SQLRETURN f_num_result_cols(SQLHSTMT s, SQLSMALLINT *n)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.num_result_cols(s, n);
+}
+
+static SQLRETURN f_describe_col(SQLHSTMT s, SQLUSMALLINT c, SQLCHAR *nm,
+				SQLSMALLINT mx, SQLSMALLINT *nl,
+				SQLSMALLINT *t, SQLULEN *sz, SQLSMALLINT *dg,
+				SQLSMALLINT *nu)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.describe_col(s, c, nm, mx, nl, t, sz, dg, nu);
+}
+
+static SQLRETURN f_set_stmt_attr(SQLHSTMT s, SQLINTEGER a, SQLPOINTER v,
+				 SQLINTEGER l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.set_stmt_attr(s, a, v, l);
+}
+
+static SQLRETURN f_bind_col(SQLHSTMT s, SQLUSMALLINT c, SQLSMALLINT t,
+			    SQLPOINTER b, SQLLEN bl, SQLLEN *ind)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.bind_col(s, c, t, b, bl, ind);
+}
+
+static SQLRETURN f_fetch(SQLHSTMT s)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.fetch(s);
+}
+
+static SQLRETURN f_get_data(SQLHSTMT s, SQLUSMALLINT c, SQLSMALLINT t,
+			    SQLPOINTER b, SQLLEN bl, SQLLEN *ind)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.get_data(s, c, t, b, bl, ind);
+}
+
+static SQLRETURN f_set_pos(SQLHSTMT s, SQLSETPOSIROW r, SQLUSMALLINT o,
+			   SQLUSMALLINT l)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.set_pos(s, r, o, l);
+}
+
+static SQLRETURN f_end_tran(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT c)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.end_tran(t, h, c);
+}
+
+static SQLRETURN f_more_results(SQLHSTMT s)
+{
+	return fault_tick() ? SQL_ERROR : fault_inner.more_results(s);
+}
+
+static SQLRETURN f_get_diag_rec(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT rec,
+				SQLCHAR *state, SQLINTEGER *native,
+				SQLCHAR *msg, SQLSMALLINT max, SQLSMALLINT *len)
+{
+	static const char text[] = "injected fault";
+
+	if (!fault_pending)
+		return fault_inner.get_diag_rec(t, h, rec, state, native, msg,
+						max, len);
+	if (rec != 1)
+		return SQL_NO_DATA;
+	memcpy(state, fault_state, 6);
+	*native = (SQLINTEGER)fault_native;
+	if (max > 0) {
+		size_t n = sizeof(text) - 1;
+
+		if (n > (size_t)max - 1)
+			n = (size_t)max - 1;
+		memcpy(msg, text, n);
+		msg[n] = '\0';
+	}
+	if (len)
+		*len = (SQLSMALLINT)(sizeof(text) - 1);
+	return SQL_SUCCESS;
+}
+
+void odbc_fault_after(long n, const char *sqlstate, long native)
+{
+	size_t k = strlen(sqlstate);
+
+	if (odbc_api.fetch != f_fetch)	/* not wrapped yet */
+		fault_inner = odbc_api;
+	if (k > 5)
+		k = 5;
+	memcpy(fault_state, sqlstate, k);
+	fault_state[k] = '\0';
+	fault_native = native;
+	fault_countdown = n;
+	fault_hits = 0;
+	fault_calls = 0;
+	fault_pending = 0;
+	odbc_api.alloc_handle = f_alloc_handle;
+	odbc_api.set_env_attr = f_set_env_attr;
+	odbc_api.driver_connect = f_driver_connect;
+	odbc_api.set_connect_attr = f_set_connect_attr;
+	odbc_api.get_info = f_get_info;
+	odbc_api.exec_direct = f_exec_direct;
+	odbc_api.prepare = f_prepare;
+	odbc_api.bind_parameter = f_bind_parameter;
+	odbc_api.execute = f_execute;
+	odbc_api.num_result_cols = f_num_result_cols;
+	odbc_api.describe_col = f_describe_col;
+	odbc_api.set_stmt_attr = f_set_stmt_attr;
+	odbc_api.bind_col = f_bind_col;
+	odbc_api.fetch = f_fetch;
+	odbc_api.get_data = f_get_data;
+	odbc_api.set_pos = f_set_pos;
+	odbc_api.end_tran = f_end_tran;
+	odbc_api.more_results = f_more_results;
+	odbc_api.get_diag_rec = f_get_diag_rec;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+struct conn {
+	SQLHENV env;
+	SQLHDBC dbc;
+	int connected;
+	int in_tx;
+	int gd_block;		/* SQLGetData works on block cursors */
+	char *dsn;		/* owned */
+	char *dbms;		/* owned */
+	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
+};
+
+static int is_alnum(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		volatile char *p = s;
+
+		while (*p)
+			*p++ = '\0';
+		mem_free(s);
+	}
+}
+
+static void wipe_sbuf(struct sbuf *sb)
+{
+	if (sb->alloc) {
+		volatile char *p = sb->buf;
+		size_t i;
+
+		for (i = 0; i < sb->alloc; i++)
+			p[i] = '\0';
+	}
+	sbuf_release(sb);
+}
+
+/* Replace every occurrence of secret in msg by "***". */
+static void scrub(struct sbuf *msg, const char *secret)
+{
+	struct sbuf out = SBUF_INIT(SBUF_CAP_DEFAULT);
+	size_t n, i = 0;
+	const char *hit;
+
+	if (!secret || !*secret || !msg->len)
+		return;
+	n = strlen(secret);
+	if (!strstr(msg->buf, secret))
+		return;
+	while ((hit = strstr(msg->buf + i, secret)) != NULL) {
+		sbuf_add(&out, msg->buf + i, (size_t)(hit - (msg->buf + i)));
+		sbuf_addstr(&out, "***");
+		i = (size_t)(hit - msg->buf) + n;
+	}
+	sbuf_addstr(&out, msg->buf + i);
+	if (out.failed) {
+		/* cannot rebuild: drop the driver's text rather than leak */
+		sbuf_reset(msg);
+		sbuf_addstr(msg, "(driver message withheld: out of memory)");
+	} else {
+		sbuf_reset(msg);
+		sbuf_add(msg, out.buf, out.len);
+	}
+	wipe_sbuf(&out);
+}
+
+/*
+ * Record an ODBC failure: `code`, "<what>: <driver messages>", the first
+ * record's SQLSTATE and native code, and context "dsn 'X'". Reads the
+ * diagnostics of (htype, h); h may be SQL_NULL_HANDLE. Returns -1.
+ */
+static int odbc_fail(struct error *err, enum err_code code,
+		     const struct conn *c, SQLSMALLINT htype, SQLHANDLE h,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static int odbc_fail(struct error *err, enum err_code code,
+		     const struct conn *c, SQLSMALLINT htype, SQLHANDLE h,
+		     const char *fmt, ...)
+{
+	struct sbuf msg = SBUF_INIT((size_t)64 << 10);
+	char state[6] = "";
+	long native = 0;
+	SQLSMALLINT i;
+	va_list ap;
+
+	if (!err || err->code != ERR_OK)
+		return -1;
+	va_start(ap, fmt);
+	sbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	for (i = 1; i <= DIAG_RECORDS_MAX; i++) {
+		SQLCHAR st[6], text[DIAG_TEXT_MAX];
+		SQLINTEGER nat = 0;
+		SQLSMALLINT len = 0;
+		SQLRETURN rc;
+		size_t n;
+
+		memset(st, 0, sizeof(st));
+		text[0] = '\0';
+		rc = odbc_api.get_diag_rec(htype, h, i, st, &nat, text,
+					   (SQLSMALLINT)sizeof(text), &len);
+		if (rc != SQL_SUCCESS && rc != SQL_SUCCESS_WITH_INFO)
+			break;
+		st[5] = '\0';
+		/* a message longer than the buffer was cut by the driver
+		 * (SQL_SUCCESS_WITH_INFO); the bounded prefix is enough */
+		n = strnlen((const char *)text, sizeof(text));
+		while (n && (text[n - 1] == '\n' || text[n - 1] == ' ' ||
+			     text[n - 1] == '\r'))
+			n--;
+		sbuf_addstr(&msg, i == 1 ? ": " : "; ");
+		for (size_t k = 0; k < n; k++)
+			sbuf_addch(&msg, text[k] == '\n' || text[k] == '\r' ?
+				   ' ' : text[k]);
+		if (i == 1) {
+			memcpy(state, st, 6);
+			native = (long)nat;
+		} else {
+			sbuf_addf(&msg, " (SQLSTATE %s)", (const char *)st);
+		}
+	}
+	if (i == 1)
+		sbuf_addstr(&msg, ": no diagnostics from the driver");
+	if (c) {
+		scrub(&msg, c->pwd);
+		scrub(&msg, c->uid);
+	}
+	if (msg.failed && !msg.len)
+		error_set(err, ERR_NOMEM, "out of memory");
+	else
+		error_set(err, code, "%s", msg.buf);
+	if (state[0])
+		error_sqlstate(err, state, native);
+	if (c && c->dsn)
+		error_context(err, "dsn '%s'", c->dsn);
+	sbuf_release(&msg);
+	return -1;
+}
+
+static int nomem(struct error *err, const struct conn *c)
+{
+	if (!err || err->code != ERR_OK)
+		return -1;
+	error_set(err, ERR_NOMEM, "out of memory");
+	if (c && c->dsn)
+		error_context(err, "dsn '%s'", c->dsn);
+	return -1;
+}
+
+int odbc_env_name(const char *dsn, const char *what, struct sbuf *out)
+{
+	const char *p;
+
+	sbuf_addstr(out, "RECON_");
+	for (p = dsn; *p; p++) {
+		int ch = (unsigned char)*p;
+
+		if (ch >= 'a' && ch <= 'z')
+			ch -= 'a' - 'A';
+		else if (!is_alnum(ch))
+			ch = '_';
+		sbuf_addch(out, ch);
+	}
+	sbuf_addch(out, '_');
+	sbuf_addstr(out, what);
+	return out->failed ? -1 : 0;
+}
+
+/* Append key=value; quoting the value with {} (and doubling '}') only
+ * when it needs it: psqlODBC keeps the braces of a quoted UID. */
+static void connstr_add(struct sbuf *out, const char *key, const char *v)
+{
+	size_t n = strlen(v);
+	int quote = n && (v[0] == ' ' || v[n - 1] == ' ' || v[0] == '{');
+
+	if (strpbrk(v, ";{}=") != NULL)
+		quote = 1;
+	sbuf_addstr(out, key);
+	sbuf_addch(out, '=');
+	if (!quote) {
+		sbuf_add(out, v, n);
+	} else {
+		sbuf_addch(out, '{');
+		for (; *v; v++) {
+			sbuf_addch(out, *v);
+			if (*v == '}')
+				sbuf_addch(out, '}');
+		}
+		sbuf_addch(out, '}');
+	}
+	sbuf_addch(out, ';');
+}
+
+/* Look up RECON_<DSN>_<what>; *val is a copy (caller wipes) or NULL. */
+static int env_secret(const char *dsn, const char *what, char **val)
+{
+	struct sbuf name = SBUF_INIT(NAME_CAP);
+	const char *v;
+
+	*val = NULL;
+	if (odbc_env_name(dsn, what, &name) < 0) {
+		sbuf_release(&name);
+		return -1;
+	}
+	v = getenv(name.buf);
+	sbuf_release(&name);
+	if (v && *v) {
+		*val = mem_strdup(v);
+		if (!*val)
+			return -1;
+	}
+	return 0;
+}
+
+static int connstr_build(const char *dsn, const char *uid, const char *pwd,
+			 struct sbuf *out)
+{
+	connstr_add(out, "DSN", dsn);
+	if (uid)
+		connstr_add(out, "UID", uid);
+	if (pwd)
+		connstr_add(out, "PWD", pwd);
+	return out->failed ? -1 : 0;
+}
+
+int odbc_connstr(const char *dsn, struct sbuf *out)
+{
+	char *uid = NULL, *pwd = NULL;
+	int rc = -1;
+
+	if (env_secret(dsn, "UID", &uid) == 0 &&
+	    env_secret(dsn, "PWD", &pwd) == 0)
+		rc = connstr_build(dsn, uid, pwd, out);
+	wipe_free(uid);
+	wipe_free(pwd);
+	return rc;
+}
+
+/* SQLGetInfo for a string; grows the buffer if the driver needs more. */
+static int info_string(struct conn *c, SQLUSMALLINT what, char **out,
+		       struct error *err)
+{
+	SQLSMALLINT len = 0;
+	size_t size = 128;
+	char *buf = NULL;
+
+	for (;;) {
+		SQLRETURN rc;
+		char *p = mem_realloc(buf, size);
+
+		if (!p) {
+			mem_free(buf);
+			return nomem(err, c);
+		}
+		buf = p;
+		buf[0] = '\0';
+		rc = odbc_api.get_info(c->dbc, what, buf, (SQLSMALLINT)size, &len);
+		if (!SQL_SUCCEEDED(rc)) {
+			mem_free(buf);
+			return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC,
+					 c->dbc, "SQLGetInfo failed");
+		}
+		if (len >= 0 && (size_t)len < size)
+			break;
+		if ((size_t)len + 1 > DBMS_CAP) {
+			/* driver string over our cap: keep the prefix */
+			buf[size - 1] = '\0';
+			break;
+		}
+		size = (size_t)len + 1;
+	}
+	*out = buf;
+	return 0;
+}
+
+int conn_open(const char *dsn, struct conn **out, struct error *err)
+{
+	struct sbuf cs = SBUF_INIT(CONNSTR_CAP);
+	struct conn *c;
+	SQLUINTEGER gd = 0;
+	SQLRETURN rc;
+
+	*out = NULL;
+	if (!dsn || !*dsn)
+		return error_set(err, ERR_SOURCE, "empty DSN");
+	c = mem_calloc(1, sizeof(*c));
+	if (!c)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	c->dsn = mem_strdup(dsn);
+	if (!c->dsn) {
+		mem_free(c);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	if (env_secret(dsn, "UID", &c->uid) < 0 ||
+	    env_secret(dsn, "PWD", &c->pwd) < 0 ||
+	    connstr_build(dsn, c->uid, c->pwd, &cs) < 0) {
+		nomem(err, c);
+		goto fail;
+	}
+	rc = odbc_api.alloc_handle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c->env);
+	if (!SQL_SUCCEEDED(rc)) {
+		c->env = SQL_NULL_HANDLE;
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_ENV, SQL_NULL_HANDLE,
+			  "cannot allocate an ODBC environment");
+		goto fail;
+	}
+	rc = odbc_api.set_env_attr(c->env, SQL_ATTR_ODBC_VERSION,
+				   (SQLPOINTER)(uintptr_t)SQL_OV_ODBC3, 0);
+	if (!SQL_SUCCEEDED(rc)) {
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_ENV, c->env,
+			  "cannot select ODBC 3");
+		goto fail;
+	}
+	rc = odbc_api.alloc_handle(SQL_HANDLE_DBC, c->env, &c->dbc);
+	if (!SQL_SUCCEEDED(rc)) {
+		c->dbc = SQL_NULL_HANDLE;
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_ENV, c->env,
+			  "cannot allocate an ODBC connection");
+		goto fail;
+	}
+	rc = odbc_api.driver_connect(c->dbc, NULL, (SQLCHAR *)cs.buf,
+				     SQL_NTS, NULL, 0, NULL,
+				     SQL_DRIVER_NOPROMPT);
+	wipe_sbuf(&cs);
+	if (!SQL_SUCCEEDED(rc)) {
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
+			  "cannot connect");
+		goto fail;
+	}
+	c->connected = 1;
+	if (info_string(c, SQL_DBMS_NAME, &c->dbms, err) < 0)
+		goto fail;
+	rc = odbc_api.get_info(c->dbc, SQL_GETDATA_EXTENSIONS, &gd,
+			       (SQLSMALLINT)sizeof(gd), NULL);
+	if (!SQL_SUCCEEDED(rc)) {
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
+			  "SQLGetInfo(SQL_GETDATA_EXTENSIONS) failed");
+		goto fail;
+	}
+	c->gd_block = (gd & SQL_GD_BLOCK) != 0;
+	*out = c;
+	return 0;
+fail:
+	wipe_sbuf(&cs);
+	conn_close(c);
+	return -1;
+}
+
+void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	if (c->connected) {
+		/* unixODBC refuses to disconnect (25000) inside a manual
+		 * transaction: roll back first, best effort */
+		if (c->in_tx)
+			odbc_api.end_tran(SQL_HANDLE_DBC, c->dbc, SQL_ROLLBACK);
+		odbc_api.disconnect(c->dbc);
+	}
+	if (c->dbc)
+		odbc_api.free_handle(SQL_HANDLE_DBC, c->dbc);
+	if (c->env)
+		odbc_api.free_handle(SQL_HANDLE_ENV, c->env);
+	wipe_free(c->uid);
+	wipe_free(c->pwd);
+	mem_free(c->dbms);
+	mem_free(c->dsn);
+	mem_free(c);
+}
+
+const char *conn_dsn(const struct conn *c)
+{
+	return c->dsn;
+}
+
+const char *conn_dbms(const struct conn *c)
+{
+	return c->dbms ? c->dbms : "";
+}
+
+static int set_autocommit(struct conn *c, int on, struct error *err)
+{
+	SQLRETURN rc;
+
+	rc = odbc_api.set_connect_attr(c->dbc, SQL_ATTR_AUTOCOMMIT,
+				       (SQLPOINTER)(uintptr_t)(on ?
+					SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF),
+				       SQL_IS_UINTEGER);
+	if (!SQL_SUCCEEDED(rc))
+		return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
+				 "cannot turn autocommit %s", on ? "on" : "off");
+	return 0;
+}
+
+int conn_begin(struct conn *c, struct error *err)
+{
+	if (c->in_tx)
+		return error_set(err, ERR_INTERNAL,
+				 "conn_begin: a transaction is already open");
+	if (set_autocommit(c, 0, err) < 0)
+		return -1;
+	c->in_tx = 1;
+	return 0;
+}
+
+static int end_tran(struct conn *c, SQLSMALLINT how, struct error *err)
+{
+	SQLRETURN rc;
+
+	if (!c->in_tx)
+		return error_set(err, ERR_INTERNAL, "%s without conn_begin",
+				 how == SQL_COMMIT ? "commit" : "rollback");
+	rc = odbc_api.end_tran(SQL_HANDLE_DBC, c->dbc, how);
+	if (!SQL_SUCCEEDED(rc))
+		return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
+				 "%s failed",
+				 how == SQL_COMMIT ? "commit" : "rollback");
+	c->in_tx = 0;
+	return set_autocommit(c, 1, err);
+}
+
+int conn_commit(struct conn *c, struct error *err)
+{
+	return end_tran(c, SQL_COMMIT, err);
+}
+
+int conn_rollback(struct conn *c, struct error *err)
+{
+	return end_tran(c, SQL_ROLLBACK, err);
+}
+
+/* ---- statements and parameters --------------------------------------- */
+
+static int stmt_alloc(struct conn *c, SQLHSTMT *st, enum err_code code,
+		      struct error *err)
+{
+	SQLRETURN rc = odbc_api.alloc_handle(SQL_HANDLE_STMT, c->dbc, st);
+
+	if (!SQL_SUCCEEDED(rc)) {
+		*st = SQL_NULL_HANDLE;
+		return odbc_fail(err, code, c, SQL_HANDLE_DBC, c->dbc,
+				 "cannot allocate a statement");
+	}
+	return 0;
+}
+
+static void stmt_free(SQLHSTMT st)
+{
+	if (st != SQL_NULL_HANDLE)
+		odbc_api.free_handle(SQL_HANDLE_STMT, st);
+}
+
+/* Bind parameter n (1-based). buf and *ind must live until the statement
+ * has run; *ind is set here (length, or SQL_NULL_DATA). */
+static int bind_param(struct conn *c, SQLHSTMT st, size_t n, const char *s,
+		      size_t len, int type, SQLLEN *ind, enum err_code code,
+		      struct error *err)
+{
+	SQLSMALLINT sqltype = SQL_VARCHAR;
+	SQLULEN size = len ? len : 1;
+	SQLRETURN rc;
+
+	if (type == PARAM_TIMESTAMP) {
+		sqltype = SQL_TYPE_TIMESTAMP;
+		size = 19;
+	}
+	*ind = s ? (SQLLEN)len : SQL_NULL_DATA;
+	rc = odbc_api.bind_parameter(st, (SQLUSMALLINT)n, SQL_PARAM_INPUT,
+				     SQL_C_CHAR, sqltype, size, 0,
+				     (SQLPOINTER)(uintptr_t)(s ? s : ""),
+				     (SQLLEN)len, ind);
+	if (!SQL_SUCCEEDED(rc))
+		return odbc_fail(err, code, c, SQL_HANDLE_STMT, st,
+				 "cannot bind parameter %zu", n);
+	return 0;
+}
+
+static int check_nparams(size_t nparams, struct error *err)
+{
+	if (nparams > PARAMS_MAX)
+		return error_set(err, ERR_INTERNAL, "%zu parameters (at most %d)",
+				 nparams, PARAMS_MAX);
+	return 0;
+}
+
+int conn_exec(struct conn *c, const char *sql, const struct param *params,
+	      size_t nparams, struct error *err)
+{
+	SQLHSTMT st = SQL_NULL_HANDLE;
+	SQLLEN *ind = NULL;
+	SQLRETURN rc;
+	size_t i;
+	int ret = -1;
+
+	if (check_nparams(nparams, err) < 0)
+		return -1;
+	if (nparams) {
+		ind = mem_calloc(nparams, sizeof(*ind));
+		if (!ind)
+			return nomem(err, c);
+	}
+	if (stmt_alloc(c, &st, ERR_SOURCE, err) < 0)
+		goto out;
+	for (i = 0; i < nparams; i++)
+		if (bind_param(c, st, i + 1, params[i].s, params[i].len,
+			       params[i].type, &ind[i], ERR_SOURCE, err) < 0)
+			goto out;
+	rc = odbc_api.exec_direct(st, (SQLCHAR *)(uintptr_t)sql, SQL_NTS);
+	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_STMT, st,
+			  "statement failed");
+		goto out;
+	}
+	/* a later statement of a batch may be the one that failed */
+	while ((rc = odbc_api.more_results(st)) != SQL_NO_DATA) {
+		if (!SQL_SUCCEEDED(rc)) {
+			odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_STMT, st,
+				  "statement failed");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	stmt_free(st);
+	mem_free(ind);
+	return ret;
+}
+
+/* ---- cursors ---------------------------------------------------------- */
+
+struct col {
+	char *name;		/* lower-cased; owned */
+	SQLSMALLINT sqltype;
+	enum val_type kind;
+	SQLLEN width;		/* bytes per cell, NUL included */
+	SQLLEN want;		/* re-execute: the width the data needs */
+	char *data;		/* array_size * width, column-wise */
+	SQLLEN *ind;		/* array_size */
+	struct sbuf big;	/* positioned completion of a long value */
+};
+
+struct cparam {
+	char *s;		/* owned copy, NULL for SQL NULL */
+	size_t len;
+	int type;
+	SQLLEN ind;
+};
+
+struct cursor {
+	struct conn *c;		/* borrowed */
+	SQLHSTMT st;
+	char *sql;		/* owned: needed to re-execute */
+	struct cparam *params;
+	size_t nparams;
+
+	size_t ncols;
+	struct col *cols;
+	const char **names;
+	struct value *vals;
+	struct row row;
+
+	size_t array_size, text_cap, max_value;
+	enum odbc_complete complete;
+	SQLULEN nfetched;	/* rows in the current block */
+	SQLUSMALLINT *status;	/* array_size */
+	size_t pos;		/* next row of the block to deliver */
+	uint64_t base;		/* rows of the result before this block */
+	int done, failed;
+
+	uint64_t hash;		/* re-execute: hash of delivered rows */
+	unsigned reexecs;
+	unsigned long completed;
+	struct sbuf scratch;
+};
+
+static enum val_type kind_of(SQLSMALLINT t)
+{
+	switch (t) {
+	case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+		return VAL_INT;
+	case SQL_DECIMAL: case SQL_NUMERIC: case SQL_FLOAT: case SQL_REAL:
+	case SQL_DOUBLE:
+		return VAL_DEC;
+	case SQL_TYPE_DATE: case SQL_TYPE_TIME: case SQL_TYPE_TIMESTAMP:
+	case SQL_DATETIME /* ODBC 2 SQL_DATE */: case SQL_TIME:
+	case SQL_TIMESTAMP:
+		return VAL_TIME;
+	default:
+		return VAL_TEXT;
+	}
+}
+
+static int is_time_only(SQLSMALLINT t)
+{
+	return t == SQL_TYPE_TIME || t == SQL_TIME;
+}
+
+void cursor_close(struct cursor *cur)
+{
+	size_t i;
+
+	if (!cur)
+		return;
+	if (cur->st != SQL_NULL_HANDLE) {
+		odbc_api.free_stmt(cur->st, SQL_CLOSE);
+		odbc_api.free_handle(SQL_HANDLE_STMT, cur->st);
+	}
+	for (i = 0; cur->cols && i < cur->ncols; i++) {
+		mem_free(cur->cols[i].name);
+		mem_free(cur->cols[i].data);
+		mem_free(cur->cols[i].ind);
+		sbuf_release(&cur->cols[i].big);
+	}
+	for (i = 0; cur->params && i < cur->nparams; i++)
+		mem_free(cur->params[i].s);
+	mem_free(cur->params);
+	mem_free(cur->cols);
+	mem_free(cur->names);
+	mem_free(cur->vals);
+	mem_free(cur->status);
+	mem_free(cur->sql);
+	sbuf_release(&cur->scratch);
+	mem_free(cur);
+}
+
+unsigned odbc_cursor_reexecs(const struct cursor *cur)
+{
+	return cur->reexecs;
+}
+
+unsigned long odbc_cursor_completed(const struct cursor *cur)
+{
+	return cur->completed;
+}
+
+static int cur_fail(struct cursor *cur, struct error *err, const char *what)
+{
+	cur->failed = 1;
+	return odbc_fail(err, ERR_SOURCE, cur->c, SQL_HANDLE_STMT, cur->st,
+			 "%s", what);
+}
+
+/* ERR_DATA about row rowno, column j. */
+static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
+		     size_t j, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
+		     size_t j, const char *fmt, ...)
+{
+	struct sbuf msg = SBUF_INIT((size_t)64 << 10);
+	va_list ap;
+
+	cur->failed = 1;
+	if (!err || err->code != ERR_OK)
+		return -1;
+	va_start(ap, fmt);
+	sbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	error_set(err, ERR_DATA, "row %llu, column '%s': %s",
+		  (unsigned long long)rowno, cur->cols[j].name, msg.buf);
+	error_context(err, "dsn '%s'", cur->c->dsn);
+	sbuf_release(&msg);
+	return -1;
+}
+
+/* Bind column j's arrays (after (re)allocation). */
+static int bind_column(struct cursor *cur, size_t j, struct error *err)
+{
+	struct col *col = &cur->cols[j];
+	SQLRETURN rc;
+
+	rc = odbc_api.bind_col(cur->st, (SQLUSMALLINT)(j + 1), SQL_C_CHAR,
+			       col->data, col->width, col->ind);
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "cannot bind a result column");
+	return 0;
+}
+
+static int alloc_column(struct cursor *cur, size_t j, SQLLEN width,
+			struct error *err)
+{
+	struct col *col = &cur->cols[j];
+	size_t bytes;
+	char *p;
+
+	if (mem_mul(cur->array_size, (size_t)width, &bytes) < 0) {
+		cur->failed = 1;
+		return nomem(err, cur->c);
+	}
+	p = mem_realloc(col->data, bytes);
+	if (!p) {
+		cur->failed = 1;
+		return nomem(err, cur->c);
+	}
+	col->data = p;
+	col->width = width;
+	return 0;
+}
+
+static int describe(struct cursor *cur, struct error *err)
+{
+	SQLSMALLINT n = 0;
+	SQLRETURN rc;
+	size_t j;
+
+	rc = odbc_api.num_result_cols(cur->st, &n);
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "cannot count result columns");
+	if (n <= 0) {
+		cur->failed = 1;
+		error_set(err, ERR_SOURCE, "the statement returned no result "
+			  "set (is it a query?)");
+		return error_context(err, "dsn '%s'", cur->c->dsn);
+	}
+	cur->ncols = (size_t)n;
+	cur->cols = mem_calloc(cur->ncols, sizeof(*cur->cols));
+	cur->names = mem_calloc(cur->ncols, sizeof(*cur->names));
+	cur->vals = mem_calloc(cur->ncols, sizeof(*cur->vals));
+	if (!cur->cols || !cur->names || !cur->vals) {
+		cur->failed = 1;
+		return nomem(err, cur->c);
+	}
+	for (j = 0; j < cur->ncols; j++)
+		sbuf_init(&cur->cols[j].big, cur->max_value);
+	for (j = 0; j < cur->ncols; j++) {
+		struct col *col = &cur->cols[j];
+		SQLCHAR small[256];
+		SQLSMALLINT namelen = 0, type = 0, digits = 0, nullable = 0;
+		SQLULEN size = 0;
+		SQLLEN width;
+		char *name;
+
+		rc = odbc_api.describe_col(cur->st, (SQLUSMALLINT)(j + 1), small,
+					   (SQLSMALLINT)sizeof(small), &namelen,
+					   &type, &size, &digits, &nullable);
+		if (!SQL_SUCCEEDED(rc))
+			return cur_fail(cur, err, "cannot describe a result column");
+		if (namelen < 0)
+			namelen = 0;
+		if ((size_t)namelen >= sizeof(small)) {
+			/* a long label: ask again with room for it */
+			SQLCHAR *big = mem_alloc((size_t)namelen + 1);
+
+			if (!big) {
+				cur->failed = 1;
+				return nomem(err, cur->c);
+			}
+			rc = odbc_api.describe_col(cur->st, (SQLUSMALLINT)(j + 1),
+						   big, (SQLSMALLINT)(namelen + 1),
+						   &namelen, &type, &size,
+						   &digits, &nullable);
+			if (!SQL_SUCCEEDED(rc)) {
+				mem_free(big);
+				return cur_fail(cur, err,
+						"cannot describe a result column");
+			}
+			name = mem_strndup((const char *)big,
+					   strnlen((const char *)big,
+						   (size_t)namelen));
+			mem_free(big);
+		} else {
+			name = mem_strndup((const char *)small,
+					   strnlen((const char *)small,
+						   (size_t)namelen));
+		}
+		if (!name) {
+			cur->failed = 1;
+			return nomem(err, cur->c);
+		}
+		for (char *p = name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		col->name = name;
+		cur->names[j] = name;
+		col->sqltype = type;
+		col->kind = kind_of(type);
+		/* Not from `size`: TEXT is described as 65536 or 8190. */
+		width = (SQLLEN)cur->text_cap;
+		if (col->kind == VAL_INT && width > 32)
+			width = 32;
+		else if ((col->kind == VAL_DEC || col->kind == VAL_TIME) &&
+			 width > 64)
+			width = 64;
+		col->want = width;
+		col->ind = mem_calloc(cur->array_size, sizeof(*col->ind));
+		if (!col->ind) {
+			cur->failed = 1;
+			return nomem(err, cur->c);
+		}
+		if (alloc_column(cur, j, width, err) < 0 ||
+		    bind_column(cur, j, err) < 0)
+			return -1;
+	}
+	cur->row.ncols = cur->ncols;
+	cur->row.names = cur->names;
+	cur->row.vals = cur->vals;
+	return 0;
+}
+
+static int execute(struct cursor *cur, struct error *err)
+{
+	SQLRETURN rc = odbc_api.exec_direct(cur->st, (SQLCHAR *)cur->sql,
+					    SQL_NTS);
+
+	if (rc == SQL_NO_DATA) {
+		cur->failed = 1;
+		error_set(err, ERR_SOURCE, "the statement returned no result "
+			  "set (is it a query?)");
+		return error_context(err, "dsn '%s'", cur->c->dsn);
+	}
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "query failed");
+	return 0;
+}
+
+static int truncated(const struct col *col, size_t r)
+{
+	SQLLEN ind = col->ind[r];
+
+	if (ind == SQL_NULL_DATA)
+		return 0;
+	return ind == SQL_NO_TOTAL || ind < 0 || ind >= col->width;
+}
+
+/* FNV-1a over (indicator, bytes) of every cell of block row r. */
+static uint64_t hash_row(const struct cursor *cur, size_t r, uint64_t h)
+{
+	size_t j, k;
+
+	for (j = 0; j < cur->ncols; j++) {
+		const struct col *col = &cur->cols[j];
+		int64_t ind = (int64_t)col->ind[r];
+		const unsigned char *p;
+
+		for (k = 0; k < 8; k++) {
+			h ^= (uint64_t)((ind >> (8 * k)) & 0xff);
+			h *= UINT64_C(0x100000001b3);
+		}
+		if (ind <= 0)
+			continue;
+		p = (const unsigned char *)col->data + r * (size_t)col->width;
+		for (k = 0; k < (size_t)ind && k < (size_t)col->width; k++) {
+			h ^= p[k];
+			h *= UINT64_C(0x100000001b3);
+		}
+	}
+	return h;
+}
+
+#define HASH_INIT UINT64_C(0xcbf29ce484222325)
+
+/* SQLFetch the next block: 1 rows, 0 end, -1 error. */
+static int fetch_block(struct cursor *cur, struct error *err)
+{
+	SQLRETURN rc;
+
+	cur->base += cur->nfetched;
+	cur->nfetched = 0;
+	cur->pos = 0;
+	rc = odbc_api.fetch(cur->st);
+	if (rc == SQL_NO_DATA) {
+		cur->done = 1;
+		return 0;
+	}
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "fetch failed");
+	if (cur->nfetched == 0) {
+		cur->done = 1;
+		return 0;
+	}
+	if (cur->nfetched > cur->array_size) {
+		cur->failed = 1;
+		return error_set(err, ERR_INTERNAL, "driver fetched %lu rows "
+				 "into an array of %zu",
+				 (unsigned long)cur->nfetched, cur->array_size);
+	}
+	return 1;
+}
+
+/*
+ * Re-execute strategy: run the query again with the grown buffers, skip
+ * the `delivered` rows already handed out (checking they hash the same)
+ * and leave the cursor on the next undelivered row.
+ */
+static int reexecute(struct cursor *cur, struct error *err)
+{
+	uint64_t delivered = cur->base + cur->pos, skipped = 0;
+	uint64_t h = HASH_INIT;
+	size_t j;
+	int rc;
+
+	odbc_api.free_stmt(cur->st, SQL_CLOSE);
+	for (j = 0; j < cur->ncols; j++) {
+		struct col *col = &cur->cols[j];
+
+		if (col->want <= col->width)
+			continue;
+		if (alloc_column(cur, j, col->want, err) < 0 ||
+		    bind_column(cur, j, err) < 0)
+			return -1;
+	}
+	if (execute(cur, err) < 0)
+		return -1;
+	cur->reexecs++;
+	cur->base = 0;
+	cur->nfetched = 0;
+	cur->pos = 0;
+	cur->done = 0;
+	for (;;) {
+		size_t r;
+
+		rc = fetch_block(cur, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			goto changed;
+		for (r = 0; r < cur->nfetched && skipped < delivered; r++) {
+			for (j = 0; j < cur->ncols; j++)
+				if (truncated(&cur->cols[j], r))
+					goto changed;
+			h = hash_row(cur, r, h);
+			skipped++;
+		}
+		if (skipped == delivered && r < cur->nfetched) {
+			cur->pos = r;
+			break;
+		}
+	}
+	if (h != cur->hash)
+		goto changed;
+	return 0;
+changed:
+	cur->failed = 1;
+	error_set(err, ERR_SOURCE, "the query was run again to read a value "
+		  "longer than its buffer, and its first %llu rows came back "
+		  "different; make the query's order deterministic (ORDER BY "
+		  "a unique key)", (unsigned long long)delivered);
+	return error_context(err, "dsn '%s'", cur->c->dsn);
+}
+
+/*
+ * After a fetch (re-execute strategy): find truncated cells in the rows
+ * still to deliver, grow those columns to what the indicators say and
+ * re-execute. Cells that cannot grow (over max_value) are left for
+ * cursor_next to report when it reaches their row.
+ */
+static int complete_by_reexec(struct cursor *cur, struct error *err)
+{
+	SQLLEN limit = (SQLLEN)cur->max_value + 1;
+
+	for (;;) {
+		int grow = 0;
+		size_t r, j;
+
+		for (r = cur->pos; r < cur->nfetched; r++) {
+			int stop = 0;
+
+			if (cur->status[r] == SQL_ROW_ERROR)
+				break;
+			for (j = 0; j < cur->ncols; j++) {
+				struct col *col = &cur->cols[j];
+				SQLLEN ind = col->ind[r], need;
+
+				if (!truncated(col, r))
+					continue;
+				if (ind == SQL_NO_TOTAL || ind < 0)
+					need = col->width <= limit / 2 ?
+						col->width * 2 : limit;
+				else
+					need = ind + 1;
+				if (need > limit || need <= col->width) {
+					stop = 1;	/* too long: reported later */
+					break;
+				}
+				if (need > col->want)
+					col->want = need;
+				grow = 1;
+			}
+			if (stop)
+				break;
+		}
+		if (!grow)
+			return 0;
+		if (reexecute(cur, err) < 0)
+			return -1;
+	}
+}
+
+/* Positioned strategy: read the whole of cell (pos, j) into col->big. */
+static int complete_positioned(struct cursor *cur, size_t j, int *positioned,
+			       struct error *err)
+{
+	struct col *col = &cur->cols[j];
+	uint64_t rowno = cur->base + cur->pos + 1;
+	SQLLEN total = col->ind[cur->pos];
+	struct sbuf *sb = &col->big;
+	SQLRETURN rc;
+
+	if (total != SQL_NO_TOTAL && total >= 0 &&
+	    (size_t)total > cur->max_value)
+		return data_fail(cur, err, rowno, j, "value of %lld bytes is "
+				 "longer than the limit of %zu",
+				 (long long)total, cur->max_value);
+	if (!*positioned) {
+		rc = odbc_api.set_pos(cur->st, (SQLSETPOSIROW)(cur->pos + 1),
+				      SQL_POSITION, SQL_LOCK_NO_CHANGE);
+		if (!SQL_SUCCEEDED(rc))
+			return cur_fail(cur, err, "cannot position on a row to "
+					"read a long value");
+		*positioned = 1;
+	}
+	sbuf_reset(sb);
+	for (;;) {
+		size_t room, got;
+		SQLLEN ind = 0;
+
+		room = total != SQL_NO_TOTAL && total >= 0 &&
+		       (size_t)total > sb->len ? (size_t)total - sb->len : 65536;
+		if (room > cur->max_value - sb->len)
+			room = cur->max_value - sb->len;
+		if (room == 0 || sbuf_grow(sb, room) < 0) {
+			if (sb->failed == SBUF_NOMEM) {
+				cur->failed = 1;
+				return nomem(err, cur->c);
+			}
+			return data_fail(cur, err, rowno, j, "value is longer "
+					 "than the limit of %zu",
+					 cur->max_value);
+		}
+		room = sb->alloc - sb->len;	/* includes the NUL */
+		rc = odbc_api.get_data(cur->st, (SQLUSMALLINT)(j + 1),
+				       SQL_C_CHAR, sb->buf + sb->len,
+				       (SQLLEN)room, &ind);
+		if (rc == SQL_NO_DATA)
+			break;
+		if (!SQL_SUCCEEDED(rc))
+			return cur_fail(cur, err, "cannot read a long value");
+		if (ind == SQL_NULL_DATA) {
+			col->ind[cur->pos] = SQL_NULL_DATA;
+			return 0;
+		}
+		got = ind == SQL_NO_TOTAL || ind < 0 || (size_t)ind >= room ?
+			room - 1 : (size_t)ind;
+		sb->len += got;
+		sb->buf[sb->len] = '\0';
+		if (rc == SQL_SUCCESS)
+			break;
+		if (ind != SQL_NO_TOTAL && ind >= 0 && (size_t)ind < room)
+			break;
+	}
+	cur->completed++;
+	return 1;
+}
+
+static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
+		   uint64_t rowno, struct value *v, struct error *err)
+{
+	const struct col *col = &cur->cols[j];
+	size_t bad;
+
+	v->s = s;
+	v->len = n;
+	v->i = 0;
+	v->type = col->kind;
+	switch (col->kind) {
+	case VAL_INT: {
+		char *end;
+		long long x;
+
+		errno = 0;
+		x = n ? strtoll(s, &end, 10) : 0;
+		if (!n || end != s + n || errno)
+			return data_fail(cur, err, rowno, j, "%s",
+					 errno == ERANGE ?
+					 "integer out of 64-bit range" :
+					 "not an integer");
+		v->i = (int64_t)x;
+		return 0;
+	}
+	case VAL_DEC: {
+		int st = money_parse(s, n, &v->i);
+
+		if (st != MONEY_OK)
+			return data_fail(cur, err, rowno, j, "amount: %s",
+					 money_strerror(st));
+		return 0;
+	}
+	case VAL_TIME: {
+		int rc;
+
+		if (is_time_only(col->sqltype)) {
+			/* a time of day: seconds since midnight */
+			sbuf_reset(&cur->scratch);
+			sbuf_addstr(&cur->scratch, "1970-01-01 ");
+			sbuf_add(&cur->scratch, s, n);
+			if (cur->scratch.failed) {
+				cur->failed = 1;
+				return nomem(err, cur->c);
+			}
+			rc = tstamp_parse(cur->scratch.buf, cur->scratch.len,
+					  &v->i);
+		} else {
+			rc = tstamp_parse(s, n, &v->i);
+		}
+		if (rc < 0)
+			return data_fail(cur, err, rowno, j,
+					 "not a date or time");
+		return 0;
+	}
+	default:
+		if (!utf8_valid(s, n, &bad))
+			return data_fail(cur, err, rowno, j, "invalid UTF-8 at "
+					 "byte %zu", bad);
+		return 0;
+	}
+}
+
+int odbc_cursor_open(struct conn *c, const char *sql,
+		     const struct param *params, size_t nparams,
+		     const struct odbc_cursor_opts *opts, struct cursor **out,
+		     struct error *err)
+{
+	struct cursor *cur;
+	SQLRETURN rc;
+	size_t i;
+
+	*out = NULL;
+	if (check_nparams(nparams, err) < 0)
+		return -1;
+	cur = mem_calloc(1, sizeof(*cur));
+	if (!cur)
+		return nomem(err, c);
+	cur->c = c;
+	cur->st = SQL_NULL_HANDLE;
+	sbuf_init(&cur->scratch, 4096);
+	cur->array_size = opts && opts->array_size ? opts->array_size :
+		ODBC_ARRAY_DEFAULT;
+	cur->text_cap = opts && opts->text_cap ? opts->text_cap :
+		ODBC_TEXT_CAP_DEFAULT;
+	cur->max_value = opts && opts->max_value ? opts->max_value :
+		ODBC_MAX_VALUE_DEFAULT;
+	if (cur->text_cap < 2)
+		cur->text_cap = 2;
+	if (cur->max_value > ((size_t)1 << 30))
+		cur->max_value = (size_t)1 << 30;
+	if (cur->array_size > 100000)
+		cur->array_size = 100000;
+	cur->complete = opts ? opts->complete : ODBC_COMPLETE_AUTO;
+	if (cur->complete == ODBC_COMPLETE_AUTO)
+		cur->complete = c->gd_block ? ODBC_COMPLETE_POSITIONED :
+			ODBC_COMPLETE_REEXECUTE;
+	cur->hash = HASH_INIT;
+	cur->sql = mem_strdup(sql);
+	cur->status = mem_calloc(cur->array_size, sizeof(*cur->status));
+	if (!cur->sql || !cur->status)
+		goto nomem;
+	if (nparams) {
+		cur->params = mem_calloc(nparams, sizeof(*cur->params));
+		if (!cur->params)
+			goto nomem;
+		cur->nparams = nparams;
+		for (i = 0; i < nparams; i++) {
+			cur->params[i].len = params[i].len;
+			cur->params[i].type = params[i].type;
+			if (params[i].s) {
+				cur->params[i].s = mem_strndup(params[i].s,
+							       params[i].len);
+				if (!cur->params[i].s)
+					goto nomem;
+			}
+		}
+	}
+	if (stmt_alloc(c, &cur->st, ERR_SOURCE, err) < 0)
+		goto fail;
+	rc = odbc_api.set_stmt_attr(cur->st, SQL_ATTR_ROW_BIND_TYPE,
+				    (SQLPOINTER)(uintptr_t)SQL_BIND_BY_COLUMN, 0);
+	if (SQL_SUCCEEDED(rc))
+		rc = odbc_api.set_stmt_attr(cur->st, SQL_ATTR_ROW_ARRAY_SIZE,
+					    (SQLPOINTER)(uintptr_t)cur->array_size,
+					    0);
+	if (SQL_SUCCEEDED(rc))
+		rc = odbc_api.set_stmt_attr(cur->st, SQL_ATTR_ROWS_FETCHED_PTR,
+					    &cur->nfetched, 0);
+	if (SQL_SUCCEEDED(rc))
+		rc = odbc_api.set_stmt_attr(cur->st, SQL_ATTR_ROW_STATUS_PTR,
+					    cur->status, 0);
+	if (!SQL_SUCCEEDED(rc)) {
+		cur_fail(cur, err, "cannot set up a block cursor");
+		goto fail;
+	}
+	for (i = 0; i < nparams; i++)
+		if (bind_param(c, cur->st, i + 1, cur->params[i].s,
+			       cur->params[i].len, cur->params[i].type,
+			       &cur->params[i].ind, ERR_SOURCE, err) < 0)
+			goto fail;
+	if (execute(cur, err) < 0 || describe(cur, err) < 0)
+		goto fail;
+	*out = cur;
+	return 0;
+nomem:
+	nomem(err, c);
+fail:
+	cursor_close(cur);
+	return -1;
+}
+
+int cursor_open(struct conn *c, const char *sql, const struct param *params,
+		size_t nparams, size_t array_size, struct cursor **out,
+		struct error *err)
+{
+	struct odbc_cursor_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.array_size = array_size;
+	return odbc_cursor_open(c, sql, params, nparams, &o, out, err);
+}
+
+int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
+{
+	int positioned = 0;
+	uint64_t rowno;
+	size_t j, r;
+
+	*row = NULL;
+	if (cur->failed)
+		return error_set(err, ERR_INTERNAL,
+				 "cursor_next after a cursor error");
+	while (cur->pos >= cur->nfetched) {
+		int rc;
+
+		if (cur->done)
+			return 0;
+		rc = fetch_block(cur, err);
+		if (rc <= 0)
+			return rc;
+		if (cur->complete == ODBC_COMPLETE_REEXECUTE &&
+		    complete_by_reexec(cur, err) < 0)
+			return -1;
+	}
+	r = cur->pos;
+	rowno = cur->base + r + 1;
+	if (cur->status[r] == SQL_ROW_ERROR) {
+		cur->failed = 1;
+		odbc_fail(err, ERR_SOURCE, cur->c, SQL_HANDLE_STMT, cur->st,
+			  "row %llu could not be fetched",
+			  (unsigned long long)rowno);
+		return -1;
+	}
+	for (j = 0; j < cur->ncols; j++) {
+		struct col *col = &cur->cols[j];
+		struct value *v = &cur->vals[j];
+		const char *s = col->data + r * (size_t)col->width;
+		size_t n;
+
+		if (truncated(col, r)) {
+			int rc;
+
+			if (cur->complete != ODBC_COMPLETE_POSITIONED)
+				return data_fail(cur, err, rowno, j,
+						 "value is longer than the "
+						 "limit of %zu",
+						 cur->max_value);
+			rc = complete_positioned(cur, j, &positioned, err);
+			if (rc < 0)
+				return -1;
+			if (rc > 0) {
+				s = col->big.buf;
+				n = col->big.len;
+				if (convert(cur, j, s, n, rowno, v, err) < 0)
+					return -1;
+				continue;
+			}
+		}
+		if (col->ind[r] == SQL_NULL_DATA) {
+			v->type = VAL_NULL;
+			v->s = NULL;
+			v->len = 0;
+			v->i = 0;
+			continue;
+		}
+		n = (size_t)col->ind[r];
+		if (convert(cur, j, s, n, rowno, v, err) < 0)
+			return -1;
+	}
+	if (cur->complete == ODBC_COMPLETE_REEXECUTE)
+		cur->hash = hash_row(cur, r, cur->hash);
+	cur->row.rowno = rowno;
+	cur->pos++;
+	*row = &cur->row;
+	return 1;
+}
+
+/* ---- writers ---------------------------------------------------------- */
+
+struct writer {
+	struct conn *c;		/* borrowed */
+	char *table;
+	char **cols;
+	size_t ncols, batch;
+	SQLHSTMT full;		/* prepared for `batch` rows, lazily */
+	SQLHSTMT part;		/* prepared for part_rows rows */
+	size_t part_rows;
+	/* buffered rows: values back to back in data, located by off/len */
+	struct sbuf data;
+	size_t *off;		/* batch * ncols */
+	size_t *len;
+	int *type;
+	SQLLEN *ind;
+	size_t nrows;
+	uint64_t sent;
+};
+
+static int ident_ok(const char *s)
+{
+	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!is_alnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+void writer_close(struct writer *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	stmt_free(w->full);
+	stmt_free(w->part);
+	for (i = 0; w->cols && i < w->ncols; i++)
+		mem_free(w->cols[i]);
+	mem_free(w->cols);
+	mem_free(w->table);
+	sbuf_release(&w->data);
+	mem_free(w->off);
+	mem_free(w->len);
+	mem_free(w->type);
+	mem_free(w->ind);
+	mem_free(w);
+}
+
+uint64_t writer_count(const struct writer *w)
+{
+	return w->sent;
+}
+
+int writer_open(struct conn *c, const char *table, const char *const *cols,
+		size_t ncols, size_t batch, struct writer **out,
+		struct error *err)
+{
+	struct writer *w;
+	size_t i, cells;
+
+	*out = NULL;
+	if (!ident_ok(table))
+		return error_set(err, ERR_INTERNAL, "writer: table name is not "
+				 "an identifier");
+	if (ncols == 0 || ncols > PARAMS_MAX)
+		return error_set(err, ERR_INTERNAL, "writer: %zu columns",
+				 ncols);
+	for (i = 0; i < ncols; i++)
+		if (!ident_ok(cols[i]))
+			return error_set(err, ERR_INTERNAL, "writer: column %zu "
+					 "of '%s' is not an identifier",
+					 i + 1, table);
+	if (batch == 0)
+		batch = ODBC_BATCH_DEFAULT;
+	if (batch > PARAMS_MAX || batch * ncols > PARAMS_MAX)
+		batch = PARAMS_MAX / ncols;	/* the drivers' parameter limit */
+	cells = batch * ncols;
+	w = mem_calloc(1, sizeof(*w));
+	if (!w)
+		return nomem(err, c);
+	w->c = c;
+	w->ncols = ncols;
+	w->batch = batch;
+	w->full = SQL_NULL_HANDLE;
+	w->part = SQL_NULL_HANDLE;
+	sbuf_init(&w->data, SBUF_CAP_DEFAULT);
+	w->table = mem_strdup(table);
+	w->cols = mem_calloc(ncols, sizeof(*w->cols));
+	w->off = mem_calloc(cells, sizeof(*w->off));
+	w->len = mem_calloc(cells, sizeof(*w->len));
+	w->type = mem_calloc(cells, sizeof(*w->type));
+	w->ind = mem_calloc(cells, sizeof(*w->ind));
+	if (!w->table || !w->cols || !w->off || !w->len || !w->type || !w->ind)
+		goto nomem;
+	for (i = 0; i < ncols; i++) {
+		w->cols[i] = mem_strdup(cols[i]);
+		if (!w->cols[i])
+			goto nomem;
+	}
+	*out = w;
+	return 0;
+nomem:
+	writer_close(w);
+	return nomem(err, c);
+}
+
+/* Prepare INSERT INTO t (cols) VALUES (?,..) x rows on a new statement. */
+static int writer_prepare(struct writer *w, size_t rows, SQLHSTMT *out,
+			  struct error *err)
+{
+	struct sbuf sql = SBUF_INIT(SQL_CAP);
+	SQLHSTMT st = SQL_NULL_HANDLE;
+	SQLRETURN rc;
+	size_t i, k;
+
+	sbuf_addf(&sql, "INSERT INTO %s (", w->table);
+	for (i = 0; i < w->ncols; i++)
+		sbuf_addf(&sql, "%s%s", i ? ", " : "", w->cols[i]);
+	sbuf_addstr(&sql, ") VALUES ");
+	for (k = 0; k < rows; k++) {
+		sbuf_addstr(&sql, k ? ", (" : "(");
+		for (i = 0; i < w->ncols; i++)
+			sbuf_addstr(&sql, i ? ", ?" : "?");
+		sbuf_addch(&sql, ')');
+	}
+	if (sql.failed) {
+		sbuf_release(&sql);
+		return nomem(err, w->c);
+	}
+	if (stmt_alloc(w->c, &st, ERR_STORE, err) < 0) {
+		sbuf_release(&sql);
+		return -1;
+	}
+	rc = odbc_api.prepare(st, (SQLCHAR *)sql.buf, SQL_NTS);
+	sbuf_release(&sql);
+	if (!SQL_SUCCEEDED(rc)) {
+		odbc_fail(err, ERR_STORE, w->c, SQL_HANDLE_STMT, st,
+			  "cannot prepare the insert into '%s'", w->table);
+		stmt_free(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+int writer_flush(struct writer *w, struct error *err)
+{
+	size_t rows = w->nrows, cells, i;
+	SQLHSTMT st;
+	SQLRETURN rc;
+	int ret = -1;
+
+	if (rows == 0)
+		return 0;
+	if (w->data.failed) {
+		if (w->data.failed == SBUF_NOMEM)
+			nomem(err, w->c);
+		else
+			error_set(err, ERR_STORE, "a batch of %zu rows is over "
+				  "%zu bytes", rows, w->data.cap);
+		goto out;
+	}
+	if (rows == w->batch) {
+		if (w->full == SQL_NULL_HANDLE &&
+		    writer_prepare(w, rows, &w->full, err) < 0)
+			goto out;
+		st = w->full;
+	} else {
+		if (w->part != SQL_NULL_HANDLE && w->part_rows != rows) {
+			stmt_free(w->part);
+			w->part = SQL_NULL_HANDLE;
+		}
+		if (w->part == SQL_NULL_HANDLE) {
+			if (writer_prepare(w, rows, &w->part, err) < 0)
+				goto out;
+			w->part_rows = rows;
+		}
+		st = w->part;
+	}
+	/* the data buffer may have moved since the last batch: bind again */
+	cells = rows * w->ncols;
+	for (i = 0; i < cells; i++) {
+		const char *s = w->ind[i] == SQL_NULL_DATA ? NULL :
+			w->data.buf + w->off[i];
+
+		if (bind_param(w->c, st, i + 1, s, w->len[i], w->type[i],
+			       &w->ind[i], ERR_STORE, err) < 0)
+			goto out;
+	}
+	rc = odbc_api.execute(st);
+	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
+		odbc_fail(err, ERR_STORE, w->c, SQL_HANDLE_STMT, st,
+			  "insert into '%s' failed", w->table);
+		goto out;
+	}
+	w->sent += rows;
+	ret = 0;
+out:
+	/* sent or failed, the batch is done with (the caller's transaction
+	 * decides what happens to a failed one) */
+	w->nrows = 0;
+	sbuf_reset(&w->data);
+	if (ret < 0)
+		error_context(err, "table '%s'", w->table);
+	return ret;
+}
+
+int writer_add(struct writer *w, const struct param *vals, struct error *err)
+{
+	size_t i, base = w->nrows * w->ncols;
+
+	for (i = 0; i < w->ncols; i++) {
+		size_t k = base + i;
+
+		w->type[k] = vals[i].type;
+		w->off[k] = w->data.len;
+		w->len[k] = vals[i].s ? vals[i].len : 0;
+		w->ind[k] = vals[i].s ? (SQLLEN)vals[i].len : SQL_NULL_DATA;
+		/* the NUL keeps every value terminated for drivers that peek */
+		if (vals[i].s) {
+			sbuf_add(&w->data, vals[i].s, vals[i].len);
+			sbuf_addch(&w->data, '\0');
+		}
+	}
+	w->nrows++;
+	if (w->data.failed) {
+		int nm = w->data.failed == SBUF_NOMEM;
+
+		w->nrows = 0;
+		sbuf_reset(&w->data);
+		if (nm)
+			return nomem(err, w->c);
+		error_set(err, ERR_STORE, "a batch of rows is over %zu bytes",
+			  w->data.cap);
+		return error_context(err, "table '%s'", w->table);
+	}
+	if (w->nrows == w->batch)
+		return writer_flush(w, err);
+	return 0;
+}
