@@ -76,14 +76,17 @@ int keynorm_apply(const char *s, size_t n, const struct keynorm_opts *o,
 			pending = 1;
 			continue;
 		}
-		if (pending) {
-			pending = 0;
-			if (!(strip[0] & (UINT64_C(1) << ' ')))
-				*w++ = ' ';
-		}
 		c = fold(c, lower);
 		if (c < 128 && (strip[c >> 6] & (UINT64_C(1) << (c & 63))))
 			continue;
+		/* A space is written only between two kept characters, so
+		 * stripping cannot expose a leading or doubled space (found
+		 * by fuzz_keynorm: "\0\0 23" stripping NULs gave " 23"). */
+		if (pending) {
+			pending = 0;
+			if (w > d && !(strip[0] & (UINT64_C(1) << ' ')))
+				*w++ = ' ';
+		}
 		*w++ = c;
 	}
 	len = (size_t)(w - d);
@@ -91,7 +94,11 @@ int keynorm_apply(const char *s, size_t n, const struct keynorm_opts *o,
 	/* Step 4: the first matching prefix, then the blanks it exposed. */
 	cut = 0;
 	for (size_t i = 0; i < o->nprefix; i++) {
-		if (has_prefix(d, len, o->prefix[i], o->prefix_len[i], lower)) {
+		/* never cut inside a UTF-8 character (found by fuzz_keynorm:
+		 * a prefix ending in half of "\xc3\xbc" left invalid UTF-8) */
+		if (has_prefix(d, len, o->prefix[i], o->prefix_len[i], lower) &&
+		    (o->prefix_len[i] == len ||
+		     (d[o->prefix_len[i]] & 0xC0) != 0x80)) {
 			cut = o->prefix_len[i];
 			while (cut < len && d[cut] == ' ')
 				cut++;
@@ -102,7 +109,8 @@ int keynorm_apply(const char *s, size_t n, const struct keynorm_opts *o,
 	if (o->zeros) {
 		size_t z = cut;
 
-		while (cut < len && d[cut] == '0')
+		/* zeros, and a space they expose ("00 12" -> "12") */
+		while (cut < len && (d[cut] == '0' || d[cut] == ' '))
 			cut++;
 		if (cut == len && cut > z)	/* all zeros: keep one */
 			cut--;
