@@ -302,10 +302,13 @@ struct conn {
 	int connected;
 	int in_tx;
 	int gd_block;		/* SQLGetData works on block cursors */
+	int broken;		/* autocommit state unknown: refuse more work */
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
 };
+
+static int check_usable(struct conn *c, struct error *err);
 
 static int is_alnum(int ch)
 {
@@ -696,6 +699,8 @@ static int set_autocommit(struct conn *c, int on, struct error *err)
 
 int conn_begin(struct conn *c, struct error *err)
 {
+	if (check_usable(c, err) < 0)
+		return -1;
 	if (c->in_tx)
 		return error_set(err, ERR_INTERNAL,
 				 "conn_begin: a transaction is already open");
@@ -718,7 +723,29 @@ static int end_tran(struct conn *c, SQLSMALLINT how, struct error *err)
 				 "%s failed",
 				 how == SQL_COMMIT ? "commit" : "rollback");
 	c->in_tx = 0;
-	return set_autocommit(c, 1, err);
+	/* The transaction has ended as asked. If autocommit cannot be put
+	 * back, that must not turn a successful commit into a reported
+	 * failure (the caller would then claim nothing was published);
+	 * instead the connection refuses further work. */
+	{
+		struct error scratch;
+
+		error_init(&scratch);
+		if (set_autocommit(c, 1, &scratch) < 0)
+			c->broken = 1;
+		error_release(&scratch);
+	}
+	return 0;
+}
+
+/* Refuse work on a connection whose transaction state is unknown. */
+static int check_usable(struct conn *c, struct error *err)
+{
+	if (c->broken)
+		return error_set(err, ERR_SOURCE, "dsn '%s': autocommit could "
+				 "not be restored after a transaction; "
+				 "reconnect", c->dsn);
+	return 0;
 }
 
 int conn_commit(struct conn *c, struct error *err)
@@ -794,6 +821,8 @@ int conn_exec(struct conn *c, const char *sql, const struct param *params,
 	size_t i;
 	int ret = -1;
 
+	if (check_usable(c, err) < 0)
+		return -1;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
 	if (nparams) {
@@ -1427,6 +1456,8 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 	SQLRETURN rc;
 	size_t i;
 
+	if (check_usable(c, err) < 0)
+		return -1;
 	*out = NULL;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
@@ -1656,6 +1687,8 @@ int writer_open(struct conn *c, const char *table, const char *const *cols,
 	struct writer *w;
 	size_t i, cells;
 
+	if (check_usable(c, err) < 0)
+		return -1;
 	*out = NULL;
 	if (!ident_ok(table))
 		return error_set(err, ERR_INTERNAL, "writer: table name is not "

@@ -814,20 +814,20 @@ out:
 	return rc;
 }
 
-/* Remove report files listed in paths (after a failed commit). */
-static void unlink_paths(const struct sbuf *paths)
+/* Remove report files listed in paths (after a failed commit). Allocates
+ * nothing: it runs on error paths, out-of-memory ones included. */
+static void unlink_paths(struct sbuf *paths)
 {
-	const char *p = paths->buf;
+	char *p = paths->len ? paths->buf : NULL;
 
 	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char *one = mem_strndup(p, n);
+		char *nl = strchr(p, '\n');
 
-		if (one) {
-			unlink(one);
-			mem_free(one);
-		}
+		if (nl)
+			*nl = '\0';
+		unlink(p);
+		if (nl)
+			*nl = '\n';
 		p = nl ? nl + 1 : NULL;
 	}
 }

@@ -1,0 +1,3 @@
+function deal(row, out)
+  out.key = 
+end
