@@ -6,6 +6,7 @@
  * `unit NAME...` runs only the named suites.
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,14 @@ int main(int argc, char **argv)
 {
 	SRunner *sr = NULL;
 	int failed;
+
+	/* sqliteodbc reads odbc.ini through libodbcinst, which caches what
+	 * it parsed in static memory; the driver manager unloads that
+	 * library when the last environment is freed, so at exit the cache
+	 * looks like a definite leak (~1.7 KB per connection) in frames no
+	 * suppression can name. Pinning the library keeps it reachable for
+	 * every suite (see also test_odbc.c). Never closed on purpose. */
+	(void)dlopen("libodbcinst.so.2", RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
 
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
 		int want = argc < 2;
