@@ -1,0 +1,486 @@
+#!/bin/bash
+# tests/e2e/run.sh sqlite|pg - end-to-end tests of out/bin/recon.
+#
+# 1. The demo: generate the small demo (tools/gen-demo.sh, N=1000) into
+#    out/e2e/BACKEND/demo, load it into the backend, run
+#    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
+#    the exception lines against tests/e2e/demo/expected.txt, the report
+#    escaping, the control totals, the store and a deterministic rerun.
+# 2. The cases: every folder tests/e2e/cases/NAME (see
+#    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
+#    databases and an `expect` file.
+#
+# For pg a throwaway PostgreSQL cluster is started on 127.0.0.1 (data and
+# socket in a temporary directory, trust authentication for role recon)
+# and removed on exit. Only bash, sqlite3, awk, psql and the PostgreSQL
+# server binaries are used. Prints one line per check and finally
+# "e2e: N passed, M failed"; exits non-zero if anything failed.
+set -u
+
+backend=${1:-}
+case $backend in
+sqlite | pg) ;;
+*)
+	echo "usage: $0 sqlite|pg" >&2
+	exit 2
+	;;
+esac
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 2
+recon=$root/out/bin/recon
+work=$root/out/e2e/$backend
+asof='2026-11-26 00:00:00'
+report_base=orders-nightly-20261126T000000Z
+US=$(printf '\037')
+export LC_ALL=C
+
+if [ ! -x "$recon" ]; then
+	echo "e2e: $recon is not built (make build)" >&2
+	exit 2
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+
+passed=0
+failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "ok   $backend: $1"
+}
+# fail NAME [DETAIL...]: DETAIL lines are shown indented.
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $backend: $1"
+	shift
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@" | sed 's/^/       /'
+	fi
+}
+# check NAME COMMAND...: pass if the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# The CSV reader: records as 0x1F-separated fields, one per line.
+csv_records() {
+	awk -f "$root/tests/e2e/lib/csv.awk" "$1"
+}
+
+# Exception lines of a report CSV as sorted "OUTCOME<TAB>KEY".
+csv_exceptions() {
+	csv_records "$1" | awk -F "$US" 'NR > 1 { print $1 "\t" $3 }' | sort
+}
+
+# compare_exceptions NAME CSV EXPECTED
+compare_exceptions() {
+	local got=$work/got.txt
+	if [ ! -f "$2" ]; then
+		fail "$1" "no report $2"
+		return
+	fi
+	csv_exceptions "$2" >"$got"
+	if diff -u "$3" "$got" >"$work/diff.txt" 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "diff expected got:" "$(cat "$work/diff.txt")"
+	fi
+}
+
+# ---------------------------------------------------------------------
+# Backends: database setup, SQL and store queries.
+
+pgdir=
+pgbin=
+pgport=
+cleanup() {
+	if [ -n "$pgdir" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate -s stop >/dev/null 2>&1
+		rm -rf "$pgdir"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run a PostgreSQL server binary as the postgres OS user when we are root
+# (initdb and postgres refuse to run as root).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+psql_db() {
+	local db=$1
+	shift
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -h 127.0.0.1 -p "$pgport" -U recon -d "$db" -v ON_ERROR_STOP=1 "$@"
+}
+
+pg_start() {
+	local v
+	for v in 15 16 17 14 13; do
+		if [ -x "/usr/lib/postgresql/$v/bin/initdb" ]; then
+			pgbin=/usr/lib/postgresql/$v/bin
+			break
+		fi
+	done
+	if [ -z "$pgbin" ]; then
+		echo "e2e: no PostgreSQL server binaries under /usr/lib/postgresql (package postgresql)" >&2
+		exit 2
+	fi
+	# A free port from 54329 up: a connect that fails means free.
+	pgport=54329
+	while (exec 3<>"/dev/tcp/127.0.0.1/$pgport") 2>/dev/null; do
+		pgport=$((pgport + 1))
+		if [ "$pgport" -gt 54400 ]; then
+			echo "e2e: no free port in 54329..54400" >&2
+			exit 2
+		fi
+	done
+	pgdir=$(mktemp -d /tmp/recon-e2e-pg.XXXXXX)
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$pgdir"
+	fi
+	if ! as_pg "$pgbin/initdb" -D "$pgdir/data" -U recon -A trust -E UTF8 \
+		--locale=C >"$work/initdb.log" 2>&1; then
+		echo "e2e: initdb failed:" >&2
+		cat "$work/initdb.log" >&2
+		exit 2
+	fi
+	if ! as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -s \
+		-o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir/data -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+		start; then
+		echo "e2e: PostgreSQL did not start:" >&2
+		cat "$pgdir/server.log" >&2
+		exit 2
+	fi
+	echo "e2e: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pgport ($pgdir)"
+}
+
+# Recreate database $1 (pg) or file $2 (sqlite) and run SQL file $3 in it.
+# $4 (pg only): a PostgreSQL variant of $3 to prefer if it exists.
+db_reset() {
+	local pgdb=$1 file=$2 sql=${3:-}
+	if [ "$backend" = pg ]; then
+		psql_db postgres -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" -c "CREATE DATABASE $pgdb" || return 1
+		if [ -n "$sql" ]; then
+			psql_db "$pgdb" -f "$sql" >/dev/null || return 1
+		fi
+	else
+		rm -f "$file"
+		if [ -n "$sql" ]; then
+			sqlite3 -bail "$file" <"$sql" || return 1
+		fi
+	fi
+}
+
+# store_query PGDB SQLITEFILE SQL: print the result rows, one per line
+# (columns separated by |); nothing if the database does not exist.
+store_query() {
+	if [ "$backend" = pg ]; then
+		psql_db "$1" -A -t -c "$3"
+	elif [ -f "$2" ]; then
+		sqlite3 "$2" "$3"
+	fi
+}
+
+# store_rows PGDB SQLITEFILE TABLE: rows in TABLE, 0 if it does not exist.
+store_rows() {
+	local exists
+	if [ "$backend" = pg ]; then
+		exists=$(psql_db "$1" -A -t -c "SELECT count(*) FROM pg_tables WHERE tablename = '$3'" 2>/dev/null)
+	elif [ -f "$2" ]; then
+		exists=$(sqlite3 "$2" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '$3'")
+	else
+		exists=0
+	fi
+	if [ "${exists:-0}" = 0 ]; then
+		echo 0
+	else
+		store_query "$1" "$2" "SELECT count(*) FROM $3"
+	fi
+}
+
+# Write odbc.ini for the backend into $work (tools/env.sh reads it there).
+write_odbcini() {
+	if [ "$backend" = pg ]; then
+		tools/odbcini.sh etc/odbc.pg.ini.in "$work" |
+			sed -e "s|@PGHOST@|127.0.0.1|g" -e "s|@PGPORT@|$pgport|g" >"$work/odbc.ini"
+	else
+		tools/odbcini.sh etc/odbc.ini.in "$work" >"$work/odbc.ini"
+	fi || exit 2
+	: >"$work/odbcinst.ini"
+}
+
+recon_env() {
+	tools/env.sh "$work" "$recon" "$@"
+}
+
+# ---------------------------------------------------------------------
+# 1. The demo.
+
+demo=$work/demo
+if ! tools/gen-demo.sh "$demo" 1000 >"$work/gen.log" 2>&1; then
+	fail "generate demo data" "$(cat "$work/gen.log")"
+	echo "e2e: $passed passed, $failed failed"
+	exit 1
+fi
+pass "generate demo data ($(sed 's/.*: //' "$work/gen.log"))"
+
+if diff -u tests/e2e/demo/expected.txt "$demo/expected.txt" >"$work/diff.txt" 2>&1; then
+	pass "generated expected.txt equals tests/e2e/demo/expected.txt"
+else
+	fail "generated expected.txt equals tests/e2e/demo/expected.txt" "$(cat "$work/diff.txt")"
+fi
+
+# The SQL oracle restates the demo's reconciliation without the engine:
+# if it disagrees, the data or expected.txt is wrong, not (only) recon.
+{
+	echo "ATTACH '$demo/orders.db' AS ord; ATTACH '$demo/erp.db' AS erp;"
+	cat tests/e2e/demo/oracle.sql
+} | sqlite3 -bail "$demo/crm.db" 2>&1 | sort >"$work/oracle.txt"
+if diff -u tests/e2e/demo/expected.txt "$work/oracle.txt" >"$work/diff.txt" 2>&1; then
+	pass "SQL oracle agrees with expected.txt"
+else
+	fail "SQL oracle agrees with expected.txt" "$(cat "$work/diff.txt")"
+fi
+
+if [ "$backend" = pg ]; then
+	pg_start
+	for db in crm orders erp; do
+		db_reset "$db" "" "etc/demo/$db.pg.sql" || exit 2
+	done
+	db_reset store "" "" || exit 2
+	# Same rows: sqlite3 -csv writes NULL as an empty field and '' as
+	# "", which is exactly what COPY ... CSV reads back.
+	load_ok=1
+	for t in crm:crm_deal orders:orders erp:erp_doc; do
+		db=${t%%:*} table=${t#*:}
+		sqlite3 -csv "$demo/$db.db" "SELECT * FROM $table" >"$work/$table.csv" &&
+			psql_db "$db" -c "\\copy $table FROM '$work/$table.csv' WITH (FORMAT csv)" &&
+			[ "$(psql_db "$db" -A -t -c "SELECT count(*) FROM $table")" = \
+				"$(sqlite3 "$demo/$db.db" "SELECT count(*) FROM $table")" ] || load_ok=0
+	done
+	check "load the demo rows into PostgreSQL" [ "$load_ok" = 1 ]
+fi
+write_odbcini
+
+store_pg=store
+store_file=$demo/store.db
+reports=$work/reports
+recon_env run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$reports" \
+	>"$work/demo.out" 2>"$work/demo.err"
+rc=$?
+if [ "$rc" = 1 ]; then
+	pass "demo run exits 1 (exceptions found)"
+else
+	fail "demo run exits 1 (exceptions found), got $rc" "$(cat "$work/demo.err")"
+fi
+
+csv=$reports/$report_base.csv
+html=$reports/$report_base.html
+summary=$reports/$report_base-summary.csv
+compare_exceptions "demo exceptions equal expected.txt" "$csv" tests/e2e/demo/expected.txt
+
+if [ -f "$csv" ]; then
+	check "CSV starts with a UTF-8 BOM" [ "$(head -c 3 "$csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]
+	check "CSV records end with CRLF" [ "$(tail -c 2 "$csv" | od -An -tx1 | tr -d ' ')" = 0d0a ]
+	hdr=$(csv_records "$csv" | head -1 | tr "$US" ,)
+	want=outcome,severity,key,deal_key,order_key,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message
+	if [ "$hdr" = "$want" ]; then pass "CSV header"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
+	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 14 { print NR ": " NF " fields" }')
+	if [ -z "$bad" ]; then pass "every CSV record has 14 fields"; else fail "every CSV record has 14 fields" "$bad"; fi
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $11 }')
+	case $cell in
+	"'=HYPERLINK("*) pass "CSV defuses the =HYPERLINK name with a leading quote" ;;
+	*) fail "CSV defuses the =HYPERLINK name with a leading quote" "cell: $cell" ;;
+	esac
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000029" { print $11; exit }')
+	if [ "$cell" = 'Smith, Jones & "Partners"' ]; then
+		pass "CSV keeps commas and quotes inside a cell"
+	else
+		fail "CSV keeps commas and quotes inside a cell" "cell: $cell"
+	fi
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000025" { print $11 }')
+	if [ "$cell" = '大阪精密工業株式会社' ]; then
+		pass "CSV keeps UTF-8 names byte for byte"
+	else
+		fail "CSV keeps UTF-8 names byte for byte" "cell: $cell"
+	fi
+fi
+
+if [ -f "$html" ]; then
+	check "HTML escapes the <script> deal name" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$html"
+	check "HTML has no raw <script>alert" eval "! grep -qF '<script>alert' '$html'"
+else
+	fail "HTML report written" "no $html"
+fi
+
+# Control totals: rows read = a COUNT(*) of each source query, and
+# read = kept + skipped + failed.
+if [ -f "$summary" ]; then
+	win="'2025-10-22 00:00:00'"
+	declare -A count_sql=(
+		[crm]="SELECT count(*) FROM crm_deal WHERE closed_at <= '$asof' AND closed_at >= $win AND is_deleted = 0 AND stage LIKE 'Closed%'"
+		[orders]="SELECT count(*) FROM orders WHERE created_at <= '$asof' AND created_at >= $win"
+		[erp]="SELECT count(*) FROM erp_doc WHERE doc_date <= '$asof' AND doc_date >= $win AND doc_kind IN ('SO', 'INV', 'CN')"
+	)
+	for src in crm orders erp; do
+		line=$(csv_records "$summary" | awk -F "$US" -v s="$src" '$1 == "source" && $2 == s { print $5, $6, $7, $8 }')
+		read -r r k s f <<<"$line"
+		if [ "$backend" = pg ]; then
+			n=$(psql_db "$src" -A -t -c "${count_sql[$src]}")
+		else
+			n=$(sqlite3 "$demo/$src.db" "${count_sql[$src]}")
+		fi
+		if [ -n "$line" ] && [ "$r" = "$n" ] && [ "$r" = $((k + s + f)) ]; then
+			pass "control totals of source $src: read $r = COUNT(*) = kept $k + skipped $s + failed $f"
+		else
+			fail "control totals of source $src" "summary: read/kept/skipped/failed = ${line:-missing}" "COUNT(*) of the query: $n"
+		fi
+	done
+else
+	fail "summary CSV written" "no $summary"
+fi
+
+# The store: one row per reconciled key (generated orders + planted
+# groups), no duplicates.
+store_query "$store_pg" "$store_file" "SELECT rec_key FROM reconciled_orders" | sort >"$work/store-keys.txt"
+if diff -u "$demo/expected-groups.txt" "$work/store-keys.txt" >"$work/diff.txt" 2>&1; then
+	pass "store holds one row per reconciled key ($(wc -l <"$work/store-keys.txt") rows)"
+else
+	fail "store holds one row per reconciled key" "$(head -40 "$work/diff.txt")"
+fi
+
+# A rerun for the same as-of gives the same exception report, byte for byte.
+recon_env run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$work/reports2" -q \
+	>"$work/rerun.out" 2>"$work/rerun.err"
+rc=$?
+if [ "$rc" = 1 ] && cmp -s "$csv" "$work/reports2/$report_base.csv"; then
+	pass "rerun gives the same exception CSV"
+else
+	fail "rerun gives the same exception CSV (exit $rc)" "$(cat "$work/rerun.err")"
+fi
+
+# The same job on the same rows gives the same report on both backends
+# (make e2e runs sqlite first; skipped when there is no SQLite result).
+other=$root/out/e2e/sqlite/reports/$report_base.csv
+if [ "$backend" = pg ]; then
+	if [ ! -f "$other" ]; then
+		echo "skip pg: same exception CSV as the SQLite run (run tests/e2e/run.sh sqlite first)"
+	elif cmp -s "$csv" "$other"; then
+		pass "same exception CSV as the SQLite run, byte for byte"
+	else
+		fail "same exception CSV as the SQLite run, byte for byte" "$(diff "$other" "$csv" | head -20)"
+	fi
+fi
+
+# ---------------------------------------------------------------------
+# 2. The cases.
+
+case_store_file=$work/case/store.db
+for dir in tests/e2e/cases/*/; do
+	dir=${dir%/}
+	name=$(basename "$dir")
+	expect=$dir/expect
+	[ -f "$expect" ] || continue
+	only=$(awk '$1 == "backend" { print $2 }' "$expect")
+	if [ -n "$only" ] && [ "$only" != "$backend" ]; then
+		echo "skip $backend: case $name (only on $only)"
+		continue
+	fi
+
+	# Fresh case databases, set up by the case's SQL files.
+	mkdir -p "$work/case"
+	setup_ok=1
+	for db in crm orders erp store; do
+		# the case's own SQL, else the default data in lib/ (no store data)
+		sql=$dir/$db.sql
+		if [ "$backend" = pg ] && [ -f "$dir/$db.pg.sql" ]; then
+			sql=$dir/$db.pg.sql
+		fi
+		[ -f "$sql" ] || sql=tests/e2e/cases/lib/$db.sql
+		[ -f "$sql" ] || sql=
+		db_reset "case_$db" "$work/case/$db.db" "$sql" >"$work/setup.log" 2>&1 || setup_ok=0
+	done
+	if [ "$setup_ok" = 0 ]; then
+		fail "case $name: set up databases" "$(cat "$work/setup.log")"
+		continue
+	fi
+
+	creports=$work/cases/$name/reports
+	mkdir -p "$work/cases/$name"
+	args=$(awk '$1 == "args" { sub(/^args[ \t]+/, ""); print }' "$expect")
+	if [ -z "$args" ]; then
+		args="run @JOB@ --as-of '$asof' --report-dir @REPORTS@"
+	fi
+	args=${args//@JOB@/"$dir/job.xml"}
+	args=${args//@REPORTS@/"$creports"}
+	args=${args//@CASE@/"$dir"}
+	eval "set -- $args"
+	recon_env "$@" >"$work/cases/$name/stdout" 2>"$work/cases/$name/stderr"
+	rc=$?
+	out=$work/cases/$name/stdout
+	err=$work/cases/$name/stderr
+
+	ok=1
+	why=()
+	want_rc=$(awk '$1 == "exit" { print $2 }' "$expect")
+	if [ "$rc" != "${want_rc:-0}" ]; then
+		ok=0
+		why+=("exit $rc, want ${want_rc:-0}")
+	fi
+	while IFS= read -r line; do
+		kind=${line%% *}
+		arg=${line#* }
+		case $kind in
+		stderr)
+			grep -qF -- "$arg" "$err" || { ok=0; why+=("stderr lacks: $arg"); } ;;
+		stderr-re)
+			grep -qE -- "$arg" "$err" || { ok=0; why+=("stderr does not match: $arg"); } ;;
+		stdout)
+			grep -qF -- "$arg" "$out" || { ok=0; why+=("stdout lacks: $arg"); } ;;
+		store)
+			n=$(store_rows case_store "$case_store_file" reconciled)
+			case $arg in
+			empty) [ "$n" = 0 ] || { ok=0; why+=("store has $n rows, want none"); } ;;
+			"rows "*) [ "$n" = "${arg#rows }" ] || { ok=0; why+=("store has $n rows, want ${arg#rows }"); } ;;
+			esac
+			;;
+		reports)
+			# "reports none": no report file was published
+			if [ "$arg" = none ] && [ -d "$creports" ] &&
+				[ -n "$(find "$creports" -type f 2>/dev/null)" ]; then
+				ok=0
+				why+=("reports were written: $(find "$creports" -type f | tr '\n' ' ')")
+			fi
+			;;
+		esac
+	done <"$expect"
+	if [ -f "$dir/expected.txt" ]; then
+		rep=$(find "$creports" -name '*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+		if [ -z "$rep" ]; then
+			ok=0
+			why+=("no exception CSV in $creports")
+		else
+			csv_exceptions "$rep" >"$work/got.txt"
+			if ! diff -u "$dir/expected.txt" "$work/got.txt" >"$work/diff.txt" 2>&1; then
+				ok=0
+				why+=("exceptions differ:" "$(cat "$work/diff.txt")")
+			fi
+		fi
+	fi
+	if [ "$ok" = 1 ]; then
+		pass "case $name"
+	else
+		fail "case $name" "${why[@]}" "stderr:" "$(head -20 "$err")"
+	fi
+done
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" = 0 ]
