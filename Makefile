@@ -40,7 +40,7 @@ UNIT     = $(BUILD)/dev/unit
 UNIT_SAN = $(BUILD)/san/unit
 
 .PHONY: all deps build demo check unit unit-san unit-valgrind e2e e2e-sqlite \
-        e2e-pg bench clean odbcini fuzz fuzz-replay
+        e2e-pg bench clean odbcini fuzz fuzz-replay rules-test
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -119,6 +119,10 @@ e2e-pg: deps build
 
 e2e: e2e-sqlite e2e-pg
 
+# The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md).
+rules-test: deps build
+	tools/env.sh $(OUT) $(RECON) test jobs/orders-nightly.xml
+
 # Fuzz targets: one per parser. `make check` replays every committed
 # corpus (and crash) under ASan+UBSan with gcc; `make fuzz` runs libFuzzer
 # (clang) for FUZZ_SECONDS per target and adds what it finds to the corpus.
@@ -143,7 +147,7 @@ fuzz: deps $(patsubst %,$(BUILD)/fuzz/libfuzzer-%,$(FUZZ_TARGETS))
 	  tools/env.sh $(OUT) $(BUILD)/fuzz/libfuzzer-$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=tests/fuzz/corpus/$$t/crash- tests/fuzz/corpus/$$t; done
 
-check: deps build unit unit-san unit-valgrind fuzz-replay e2e
+check: deps build unit unit-san unit-valgrind fuzz-replay e2e rules-test
 	@echo "make check: all passed"
 
 demo: deps build

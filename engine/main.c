@@ -11,6 +11,7 @@
 #include "job.h"
 #include "mem.h"
 #include "rules.h"
+#include "ruletest.h"
 #include "run.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -27,6 +28,7 @@ struct cmd {
 static int cmd_run(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_exit_codes(int argc, char **argv);
+static int cmd_test(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -35,6 +37,9 @@ static const struct cmd commands[] = {
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
 	  "--connect also opens every DSN" },
+	{ "test", cmd_test, "test JOB [FILE.lua ...]",
+	  "run the rule tests (default: every rules folder's tests/*_test.lua); "
+	  "exit 3 if any fails" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
 	  "print the table of exit codes" },
 };
@@ -184,6 +189,43 @@ static int cmd_check(int argc, char **argv)
 	}
 out:
 	rules_free(rules);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+static int cmd_test(int argc, char **argv)
+{
+	struct ruletest_report rep;
+	struct error err;
+	struct job *job = NULL;
+	int code;
+
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("test: unknown option '%s'", argv[i]);
+	if (argc < 2)
+		return usage_error("test: which job?%s", "");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	if (job_load(argv[1], &job, &err) < 0 ||
+	    ruletest_run(job, (const char *const *)argv + 2, (size_t)argc - 2,
+			 &rep, &err) < 0) {
+		code = fail(&err);
+	} else {
+		for (size_t i = 0; i < rep.n; i++) {
+			const struct ruletest_result *t = &rep.r[i];
+
+			if (t->message)
+				printf("FAIL %s %s: %s\n", t->where, t->name,
+				       t->message);
+			else
+				printf("ok   %s %s\n", t->where, t->name);
+		}
+		printf("rules: %zu passed, %zu failed\n", rep.passed, rep.failed);
+		code = rep.failed ? error_exit_code(ERR_RULE) : 0;
+	}
+	ruletest_report_release(&rep);
 	job_free(job);
 	error_release(&err);
 	return code;

@@ -42,6 +42,7 @@
 #include <openssl/evp.h>
 
 #include "rules.h"
+#include "rules_int.h"
 #include "keynorm.h"
 #include "mem.h"
 #include "money.h"
@@ -59,6 +60,7 @@
 
 /* Fixed stack slots of the main thread between calls. */
 enum { SLOT_ROW = 1, SLOT_OUT, SLOT_GROUP, SLOT_TOP = SLOT_GROUP };
+_Static_assert(SLOT_TOP == RULES_SLOT_TOP, "rules_int.h: RULES_SLOT_TOP");
 
 /* Field ids of a canonical record view (0..CS__COUNT-1 are the strings). */
 enum { F_AMOUNT = CS__COUNT, F_TIME, F_STATUS, F_DOCTYPE, F__COUNT };
@@ -1624,20 +1626,21 @@ static int call_failed(struct rules *r, int st, const char *what,
 	return error_set(err, code, "%s", m);
 }
 
-static int read_file(const char *path, struct sbuf *sb, struct error *err)
+int rules_read_file(const char *path, const char *what, struct sbuf *sb,
+		    struct error *err)
 {
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
 	if (!f)
-		return error_set(err, ERR_RULE, "cannot open rule file %s: %s",
+		return error_set(err, ERR_RULE, "cannot open %s %s: %s", what,
 				 path, strerror(errno));
 	do {
 		if (sbuf_grow(sb, 16384) < 0) {
 			fclose(f);
 			if (sb->failed == SBUF_TOOLONG)
-				return error_set(err, ERR_RULE, "rule file %s "
-						 "is over %zu bytes", path,
+				return error_set(err, ERR_RULE, "%s %s is over "
+						 "%zu bytes", what, path,
 						 sb->cap);
 			return error_set(err, ERR_NOMEM, "reading %s: out of "
 					 "memory", path);
@@ -1648,7 +1651,7 @@ static int read_file(const char *path, struct sbuf *sb, struct error *err)
 	} while (n > 0);
 	if (ferror(f)) {
 		fclose(f);
-		return error_set(err, ERR_RULE, "cannot read rule file %s",
+		return error_set(err, ERR_RULE, "cannot read %s %s", what,
 				 path);
 	}
 	fclose(f);
@@ -1675,7 +1678,7 @@ static int load_files(struct rules *r, struct error *err)
 
 		sbuf_reset(&text);
 		sbuf_reset(&name);
-		if (read_file(path, &text, err) < 0)
+		if (rules_read_file(path, "rule file", &text, err) < 0)
 			goto out;
 		if (!EVP_DigestUpdate(md, text.buf, text.len)) {
 			error_set(err, ERR_NOMEM, "SHA-256 of %s failed", path);
@@ -1820,11 +1823,10 @@ const char *rules_hash(const struct rules *r)
  * borrowed from the Lua stack or static) or fatal (-1, err set)? `where`
  * locates memory-cap failures, which carry no position of their own.
  */
-static int record_failure(struct rules *r, int st, const char *where,
-			  struct sbuf *msg, struct error *err)
+int rules_record_failure(struct rules *r, lua_State *L, int st,
+			 const char *where, struct sbuf *msg,
+			 struct error *err)
 {
-	lua_State *L = r->L;
-
 	if (r->fatal || (st == LUA_ERRMEM && r->mem_failed) ||
 	    (st == LUA_ERRMEM && !r->mem_capped))
 		return error_set(err, ERR_NOMEM, "rules: out of memory");
@@ -1840,6 +1842,12 @@ static int record_failure(struct rules *r, int st, const char *where,
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	}
 	return 0;
+}
+
+static int record_failure(struct rules *r, int st, const char *where,
+			  struct sbuf *msg, struct error *err)
+{
+	return rules_record_failure(r, r->L, st, where, msg, err);
 }
 
 /* Give back what a record's garbage holds after it hit the memory cap. */
@@ -1999,4 +2007,92 @@ int rules_check(struct rules *r, const struct group *g,
 	r->dealv->c = r->orderv->c = NULL;
 	sbuf_release(&msg);
 	return rc;
+}
+
+/* ---- for the rule-test harness (rules_int.h) ------------------------ */
+
+lua_State *rules_lua(struct rules *r)
+{
+	return r->L;
+}
+
+uint64_t rules_call_budget(const struct rules *r)
+{
+	return r->call_budget;
+}
+
+uint64_t rules_load_budget(const struct rules *r)
+{
+	return r->call_budget > UINT64_MAX / LOAD_BUDGET_FACTOR
+		? UINT64_MAX : r->call_budget * LOAD_BUDGET_FACTOR;
+}
+
+void rules_budget_save(const struct rules *r, struct rules_budget *b)
+{
+	b->budget = r->budget;
+	b->steps = r->steps;
+	b->exhausted = r->exhausted;
+}
+
+void rules_budget_restore(struct rules *r, const struct rules_budget *b)
+{
+	int every = b->budget < HOOK_EVERY ? (int)b->budget : HOOK_EVERY;
+
+	if (every < 1 || b->exhausted)
+		every = 1;
+	r->budget = b->budget;
+	r->steps = b->steps;
+	r->exhausted = b->exhausted;
+	r->hook_every = every;
+}
+
+void rules_budget_apply(struct rules *r, lua_State *L,
+			const struct rules_budget *b)
+{
+	rules_budget_restore(r, b);
+	lua_sethook(L, hook, LUA_MASKCOUNT, r->hook_every);
+}
+
+void rules_mem_clear(struct rules *r)
+{
+	r->mem_capped = r->mem_failed = r->fatal = 0;
+}
+
+void rules_after_call(struct rules *r)
+{
+	after_call(r);
+}
+
+void rules_forget_columns(struct rules *r)
+{
+	for (size_t i = 0; i < r->nsrc; i++) {
+		r->src[i].names = NULL;
+		r->src[i].ncols = 0;
+	}
+	r->row_src = SIZE_MAX;
+}
+
+int rules_msgh(lua_State *L)
+{
+	return msgh(L);
+}
+
+size_t rules_parse_location(const char *m, int *line, const char **rest)
+{
+	return parse_location(m, line, rest);
+}
+
+int64_t *rules_money_test(lua_State *L, int i)
+{
+	return money_test(L, i);
+}
+
+void rules_money_push(lua_State *L, int64_t v)
+{
+	money_push(L, v);
+}
+
+int rules_raise_nomem(lua_State *L)
+{
+	return raise_nomem(L);
 }

@@ -1,0 +1,165 @@
+-- Tests of rules/demo/orders.lua: every order rule, passing and failing.
+-- check{...} runs all the rules on one reconciled order built here, so
+-- each test also shows that the other rules stay quiet. The demo job's
+-- tolerances apply: 0.01 in general, 1 for JPY.
+
+-- A deal, its order and one posted invoice that agree in everything.
+-- Override a field with a value, or with null to leave it unset.
+local function deal(over)
+  local d = {key = "D-123", customer = "C42", currency = "EUR",
+             amount = money("1200.00"), status = "won"}
+  for k, v in pairs(over or {}) do d[k] = v end
+  return d
+end
+
+local function order(over)
+  local r = {key = "SO-300123", deal_ref = "D-123", customer = "C42",
+             currency = "EUR", amount = money("1200.00"), status = "open"}
+  for k, v in pairs(over or {}) do r[k] = v end
+  return r
+end
+
+local function invoiced(amount, over)
+  local e = {invoices = 1, invoiced = amount, currency = "EUR"}
+  for k, v in pairs(over or {}) do e[k] = v end
+  return e
+end
+
+local function group(d, r, e)
+  return {deal = d, order = r, erp = e}
+end
+
+test("a clean order passes every rule", function()
+  expect_codes(check(group(deal(), order(), invoiced("1200.00"))), {})
+end)
+
+test("an order without deal or ERP documents passes every rule", function()
+  expect_codes(check(group(nil, order(), nil)), {})
+end)
+
+-- 1. order_has_amount
+
+test("order_has_amount: an order without amount is MISSING_AMOUNT", function()
+  local v = check(group(deal(), order{amount = null}, invoiced("1200.00")))
+  expect_codes(v, {"MISSING_AMOUNT"})
+  expect_eq(v[1].rule, "order_has_amount")
+  expect_eq(v[1].severity, "error")
+end)
+
+-- 2. deal_order_amount
+
+test("deal_order_amount: a difference beyond 0.01 fails", function()
+  local v = check(group(deal(), order{amount = "1150.00"}, invoiced("1150.00")))
+  expect_codes(v, {"AMOUNT_MISMATCH_DEAL_ORDER"})
+  expect_eq(v[1].message, "deal 1200.00 EUR, order 1150.00 EUR (difference -50.00)")
+end)
+
+test("deal_order_amount: within the tolerance passes", function()
+  expect_codes(check(group(deal(), order{amount = "1200.01"}, invoiced("1200.01"))), {})
+  expect_codes(check(group(deal{currency = "JPY", amount = "150000"},
+                           order{currency = "JPY", amount = "150001"},
+                           invoiced("150001", {currency = "JPY"}))), {})
+end)
+
+test("deal_order_amount: JPY tolerance is 1 yen, not more", function()
+  expect_codes(check(group(deal{currency = "JPY", amount = "150000"},
+                           order{currency = "JPY", amount = "150002"},
+                           invoiced("150002", {currency = "JPY"}))),
+               {"AMOUNT_MISMATCH_DEAL_ORDER"})
+end)
+
+test("deal_order_amount: amounts in different currencies are not compared", function()
+  expect_codes(check(group(deal{currency = "USD"}, order{amount = "999"},
+                           invoiced("999"))),
+               {"CURRENCY_MISMATCH"})
+end)
+
+-- 3. order_erp_amount
+
+test("order_erp_amount: invoiced less than ordered fails", function()
+  local v = check(group(deal(), order(), invoiced("1000.00")))
+  expect_codes(v, {"AMOUNT_MISMATCH_ORDER_ERP"})
+  expect(v[1].message:find("ERP 1000.00", 1, true), v[1].message)
+end)
+
+test("order_erp_amount: invoices minus credit notes are what counts", function()
+  -- 1500 invoiced, 300 credited: 1200 net.
+  expect_codes(check(group(deal(), order(),
+                           invoiced("1200.00", {invoices = 2, credits = 1}))), {})
+end)
+
+test("order_erp_amount: before invoicing, the posted sales order counts", function()
+  expect_codes(check(group(deal(), order(), {sales = 1, ordered = "1200.00",
+                                             currency = "EUR"})), {})
+  expect_codes(check(group(deal(), order(), {sales = 1, ordered = "1100.00",
+                                             currency = "EUR"})),
+               {"AMOUNT_MISMATCH_ORDER_ERP"})
+end)
+
+test("order_erp_amount: nothing posted (drafts only) is not a mismatch", function()
+  expect_codes(check(group(deal(), order(), {drafts = 2, cancelled = 1})), {})
+end)
+
+-- 4. one_currency
+
+test("one_currency: deal and order in different currencies", function()
+  local v = check(group(deal{currency = "USD"}, order(), invoiced("1200.00")))
+  expect_codes(v, {"CURRENCY_MISMATCH"})
+  expect_eq(v[1].message, "deal in USD, order in EUR")
+end)
+
+test("one_currency: ERP documents in more than one currency", function()
+  expect_codes(check(group(deal(), order(),
+                           invoiced("1200.00", {mixed_currency = true}))),
+               {"CURRENCY_MISMATCH"})
+end)
+
+test("one_currency: order and ERP in different currencies", function()
+  local v = check(group(deal(), order(), invoiced("1200.00", {currency = "GBP"})))
+  expect_codes(v, {"CURRENCY_MISMATCH"})
+  expect_eq(v[1].message, "order in EUR, ERP in GBP")
+end)
+
+-- 5. same_customer
+
+test("same_customer: deal and order for different customers", function()
+  local v = check(group(deal(), order{customer = "C43"}, invoiced("1200.00")))
+  expect_codes(v, {"CUSTOMER_MISMATCH"})
+  expect_eq(v[1].message, "deal customer C42, order customer C43")
+end)
+
+test("same_customer: a missing customer is not compared", function()
+  expect_codes(check(group(deal{customer = null}, order(), invoiced("1200.00"))), {})
+end)
+
+-- 6. cancelled_not_invoiced
+
+test("cancelled_not_invoiced: a cancelled order still invoiced fails", function()
+  local v = check(group(deal(), order{status = "cancelled"}, invoiced("1200.00")))
+  expect_codes(v, {"CANCELLED_INVOICED"})
+  expect_eq(v[1].rule, "cancelled_not_invoiced")
+end)
+
+test("cancelled_not_invoiced: fully credited is fine", function()
+  -- 1200 invoiced and 1200 credited: nothing stays invoiced. (Rule 3 still
+  -- compares the order's 1200 with the net 0; that is its own finding.)
+  local v = check(group(deal(), order{status = "cancelled"},
+                        invoiced("0", {credits = 1})))
+  for _, x in ipairs(v) do
+    expect(x.code ~= "CANCELLED_INVOICED", x.message)
+  end
+end)
+
+test("cancelled_not_invoiced: cancelled before invoicing is fine", function()
+  expect_codes(check(group(deal(), order{status = "cancelled"}, nil)), {})
+end)
+
+-- Several findings on one order are all reported.
+
+test("several rules can fail on one order", function()
+  expect_codes(check(group(deal{customer = "C9"},
+                           order{status = "cancelled", amount = "1000.00"},
+                           invoiced("900.00"))),
+               {"AMOUNT_MISMATCH_DEAL_ORDER", "AMOUNT_MISMATCH_ORDER_ERP",
+                "CUSTOMER_MISMATCH", "CANCELLED_INVOICED"})
+end)

@@ -1,0 +1,2 @@
+test("same", function() end)
+test("same", function() end)

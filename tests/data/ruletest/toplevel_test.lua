@@ -1,0 +1,3 @@
+test("fine", function() end)
+local x = nil
+x.y = 1

@@ -1,0 +1,293 @@
+/*
+ * test_ruletest.c - `recon test`, the analysts' rule tests (ruletest.c):
+ * discovery, passing and failing tests and their messages, rule errors,
+ * runaway tests, the memory cap, load errors, the test-only globals staying
+ * out of the rules, and an allocation fault loop.
+ *
+ * The job is built by hand (no job file); fixtures live in
+ * tests/data/ruletest/ and paths are relative to the repository root,
+ * where the unit tests run.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/ruletest.h"
+#include "engine/rules.h"
+#include "engine/mem.h"
+
+#define DIR "tests/data/ruletest/"
+
+Suite *suite_ruletest(void);
+
+struct tjob {
+	struct job job;
+	struct job_source src[2];
+	char *files[1];
+};
+
+static void tjob_init(struct tjob *t, const char *rule_file)
+{
+	memset(t, 0, sizeof(*t));
+	t->job.name = (char *)"ruletest";
+	t->files[0] = (char *)rule_file;
+	t->job.rule_files = t->files;
+	t->job.nrule_files = 1;
+	t->src[0].name = (char *)"src";
+	t->src[0].translate = (char *)"t_src";
+	t->src[0].role = CANON_ORDER;
+	t->src[1].name = (char *)"vis";
+	t->src[1].translate = (char *)"t_vis";
+	t->src[1].role = CANON_DEAL;
+	t->job.sources = t->src;
+	t->job.nsources = 2;
+	t->job.rule_memory = (size_t)4 << 20;
+	t->job.rule_instructions = 200000;
+}
+
+static const struct ruletest_result *find(const struct ruletest_report *rep,
+					  const char *name)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		if (strcmp(rep->r[i].name, name) == 0)
+			return &rep->r[i];
+	ck_abort_msg("no test '%s' in the report", name);
+	return NULL;
+}
+
+/* The test failed and its message contains each of the fragments. */
+static void failed_with(const struct ruletest_report *rep, const char *name,
+			const char *const *frags)
+{
+	const struct ruletest_result *t = find(rep, name);
+
+	ck_assert_msg(t->message != NULL, "test '%s' passed", name);
+	for (size_t i = 0; frags[i]; i++)
+		ck_assert_msg(strstr(t->message, frags[i]) != NULL,
+			      "test '%s': '%s' not in '%s'", name, frags[i],
+			      t->message);
+}
+
+static void passed(const struct ruletest_report *rep, const char *name)
+{
+	const struct ruletest_result *t = find(rep, name);
+
+	ck_assert_msg(t->message == NULL, "test '%s' failed: %s", name,
+		      t->message);
+}
+
+START_TEST(discover_and_run)
+{
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, NULL, 0, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	/* tests/fail_test.lua before tests/pass_test.lua; notes.lua never. */
+	ck_assert_uint_eq(rep.n, 12);
+	ck_assert_uint_eq(rep.failed, 8);
+	ck_assert_uint_eq(rep.passed, 4);
+	ck_assert_str_eq(rep.r[0].name, "wrong value");
+	ck_assert_str_eq(rep.r[0].where, DIR "tests/fail_test.lua:2");
+	ck_assert_str_eq(rep.r[8].name, "key normalised");
+	ck_assert_str_eq(rep.r[8].where, DIR "tests/pass_test.lua:2");
+
+	passed(&rep, "key normalised");
+	passed(&rep, "skips deleted");
+	passed(&rep, "verdicts");
+	passed(&rep, "rules stay blind to test globals");
+
+	failed_with(&rep, "wrong value", (const char *const[]){
+		DIR "tests/fail_test.lua:5: status: expected \"open\", "
+		"got \"fulfilled\"", NULL });
+	/* A rule's error names the rule file and line, as in a run. */
+	failed_with(&rep, "rule raises in translate", (const char *const[]){
+		DIR "rules.lua:11: unknown status Q", NULL });
+	failed_with(&rep, "unknown column", (const char *const[]){
+		DIR "rules.lua:7: no column 'st' in source 'src' "
+		"(columns: id)", NULL });
+	failed_with(&rep, "rule raises in check", (const char *const[]){
+		DIR "tests/fail_test.lua:17: expected codes {}, got "
+		"{RULE_ERROR (" DIR "rules.lua:35: ", "field 'nope'", NULL });
+	/* Runaway tests stop at the budget, whether they loop in Lua or
+	 * through translate() (the count carries on across yields). */
+	failed_with(&rep, "runaway", (const char *const[]){
+		DIR "tests/fail_test.lua:22: instruction budget of 200000 "
+		"exhausted", NULL });
+	failed_with(&rep, "runaway through translate", (const char *const[]){
+		DIR "tests/fail_test.lua:26: instruction budget", NULL });
+	failed_with(&rep, "memory", (const char *const[]){
+		DIR "tests/fail_test.lua:29: rule memory limit of 4194304 "
+		"bytes exceeded", NULL });
+	failed_with(&rep, "expect", (const char *const[]){
+		DIR "tests/fail_test.lua:35: expectation failed: one is not "
+		"two", NULL });
+
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(given_files)
+{
+	static const char *const files[] = { DIR "tests/pass_test.lua",
+					     DIR "late_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 2, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 5);
+	ck_assert_uint_eq(rep.passed, 4);
+	ck_assert_str_eq(rep.r[4].where, DIR "late_test.lua:2");
+	failed_with(&rep, "late", (const char *const[]){
+		DIR "late_test.lua:3: test(\"later\"): tests can only be "
+		"registered while the test files load", NULL });
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
+/* A test file that does not load stops everything: ERR_RULE, file:line. */
+static void load_fails(const char *file, const char *want, int line)
+{
+	const char *const files[] = { file };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_int_eq(ruletest_run(&t.job, files, 1, &rep, &err), -1);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_msg(strstr(err.msg.buf, want) != NULL, "'%s' not in '%s'",
+		      want, err.msg.buf);
+	ck_assert_int_eq(err.line, line);
+	ck_assert_uint_eq(rep.n, 0);
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+
+START_TEST(load_errors)
+{
+	load_fails(DIR "syntax_test.lua", DIR "syntax_test.lua:4: "
+		   "unexpected symbol near ','", 4);
+	load_fails(DIR "toplevel_test.lua", DIR "toplevel_test.lua:3: "
+		   "attempt to index a nil value", 3);
+	load_fails(DIR "dup_test.lua", DIR "dup_test.lua:2: test(\"same\"): "
+		   "a test of that name is already registered at "
+		   DIR "dup_test.lua:1", 2);
+	load_fails(DIR "missing_test.lua", "cannot open test file "
+		   DIR "missing_test.lua", 0);
+}
+END_TEST
+
+START_TEST(no_tests)
+{
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "empty/rules.lua");
+	t.job.nsources = 1;
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_int_eq(ruletest_run(&t.job, NULL, 0, &rep, &err), -1);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_str_eq(err.msg.buf, "no rule tests: no *_test.lua file in "
+			 DIR "empty/tests");
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
+/* In a run, translate/check/test/expect/at/null do not exist. */
+START_TEST(globals_not_in_production)
+{
+	static const char *const names[] = { "x" };
+	struct tjob t;
+	struct rules *r = NULL;
+	struct error err;
+	struct canon rec;
+	struct sbuf fail = SBUF_INIT(SBUF_CAP_DEFAULT);
+	struct value v = { VAL_TEXT, 0, "y", 1 };
+	struct row row = { 1, names, &v, 1 };
+	size_t n;
+	const char *s;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	canon_init(&rec);
+	ck_assert_int_eq(rules_open(&t.job, &r, &err), 0);
+	canon_reset(&rec, CANON_DEAL, 1, 1);
+	ck_assert_int_eq(rules_translate(r, 1, &row, &rec, &fail, &err), 1);
+	s = canon_get(&rec, CS_NAME, &n);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "nil,nil,nil,nil,nil,nil,nil");
+	rules_free(r);
+	canon_release(&rec);
+	sbuf_release(&fail);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(fault_loop)
+{
+	static const char *const files[] = { DIR "tests/pass_test.lua" };
+	long step = getenv("RECON_UNDER_VALGRIND") ? 97 : 1;
+	struct tjob t;
+	long n;
+
+	tjob_init(&t, DIR "rules.lua");
+	for (n = 0; n < 1000000; n += step) {
+		struct ruletest_report rep;
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		ruletest_report_init(&rep);
+		mem_fault_after(n);
+		rc = ruletest_run(&t.job, files, 1, &rep, &err);
+		mem_fault_off();
+		if (rc == 0) {
+			ck_assert_uint_eq(rep.passed, 4);
+			ck_assert_uint_eq(rep.failed, 0);
+			ruletest_report_release(&rep);
+			error_release(&err);
+			break;
+		}
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(err.code == ERR_NOMEM || err.code == ERR_RULE,
+			      "n=%ld code %d: %s", n, err.code, err.msg.buf);
+		ruletest_report_release(&rep);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);
+	ck_assert_int_lt(n, 1000000);
+}
+END_TEST
+
+Suite *suite_ruletest(void)
+{
+	Suite *s = suite_create("ruletest");
+	TCase *tc = tcase_create("ruletest");
+
+	tcase_add_test(tc, discover_and_run);
+	tcase_add_test(tc, given_files);
+	tcase_add_test(tc, load_errors);
+	tcase_add_test(tc, no_tests);
+	tcase_add_test(tc, globals_not_in_production);
+	tcase_add_test(tc, fault_loop);
+	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+	return s;
+}
