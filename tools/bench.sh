@@ -1,0 +1,166 @@
+#!/bin/bash
+# tools/bench.sh [OUT [N]] - throughput and memory of `recon run` against
+# the raw ODBC fetch floor (`make bench` calls it after the build).
+#
+# 1. Generates N (default 1,000,000; env BENCH_N) demo deals with their
+#    orders and ERP documents into OUT/bench (default out/bench), reused
+#    when the generator and N have not changed (BENCH_REGEN=1 forces).
+# 2. Writes OUT/bench/orders-nightly.xml: jobs/orders-nightly.xml with the
+#    DSNs recon_bench_* (etc/odbc.ini.in, sqliteodbc StepAPI=1) and
+#    absolute rule and report paths.
+# 3. The floor: OUT/bin/odbc-floor runs each source query of that job with
+#    the same parameters (bound the way the engine binds them) and only
+#    fetches: block arrays of 1000 rows, all columns as capped text.
+# 4. The engine: `recon run` on the bench job under /usr/bin/time -v, for
+#    wall time and peak RSS; its exceptions must be exactly the planted
+#    ones (a fast wrong answer is no benchmark).
+# Prints rows/s, peak RSS, floor time and the ratio engine/floor.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${1:-out}
+n=${2:-${BENCH_N:-1000000}}
+asof='2026-11-26 00:00:00'
+recon=$out/bin/recon
+floor=$out/bin/odbc-floor
+bench=$out/bench
+timebin=/usr/bin/time
+export LC_ALL=C
+
+for f in "$recon" "$floor" "$timebin"; do
+	if [ ! -x "$f" ]; then
+		echo "bench: $f is missing (make build $floor; package time)" >&2
+		exit 2
+	fi
+done
+if [ ! -f "$out/odbc.ini" ]; then
+	echo "bench: $out/odbc.ini is missing (make build)" >&2
+	exit 2
+fi
+
+# --- 1. data -------------------------------------------------------------
+stamp="n=$n $(cat tools/gen-demo.sh etc/demo/*.sql | cksum)"
+if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$bench/stamp" ] ||
+	[ "$(cat "$bench/stamp")" != "$stamp" ] || [ ! -f "$bench/erp.db" ]; then
+	rm -rf "$bench"
+	mkdir -p "$bench"
+	echo "bench: generating $n deals into $bench"
+	t0=$(date +%s)
+	tools/gen-demo.sh "$bench" "$n"
+	echo "bench: generated in $(($(date +%s) - t0)) s"
+	echo "$stamp" >"$bench/stamp"
+else
+	echo "bench: reusing the data in $bench (BENCH_REGEN=1 to regenerate)"
+fi
+rm -rf "$bench/store.db" "$bench/reports"
+
+# --- 2. the bench job ----------------------------------------------------
+job=$bench/orders-nightly.xml
+sed -e 's/dsn="recon_demo_/dsn="recon_bench_/g' \
+	-e "s|<file>\.\./rules/|<file>$root/rules/|g" \
+	-e "s|<reports dir=\"[^\"]*\"|<reports dir=\"$root/$bench/reports\"|" \
+	jobs/orders-nightly.xml >"$job"
+
+# --- 3. the floor --------------------------------------------------------
+# window_start = as-of minus the job's window ("400d", "24h", "90m", "30s").
+window=$(sed -n 's/.*<job [^>]*window="\([0-9]*[dhms]\?\)".*/\1/p' "$job")
+wnum=${window%[dhms]}
+case $window in
+*d) wsec=$((wnum * 86400)) ;;
+*h) wsec=$((wnum * 3600)) ;;
+*m) wsec=$((wnum * 60)) ;;
+*) wsec=$wnum ;;
+esac
+wstart=$(sqlite3 :memory: "SELECT datetime(strftime('%s', '$asof') - $wsec, 'unixepoch')")
+
+# Each source of the job as "name<US>dsn<US>query<US>param<US>param...",
+# the query on one line with the XML entities decoded. Enough XML for the
+# job files of this repository (no CDATA, one attribute set per line).
+US=$(printf '\037')
+sources=$(awk -v US="$US" -v asof="$asof" -v wstart="$wstart" '
+function attr(s, a,   r) {
+	r = s
+	if (!sub(".*[ \t]" a "=\"", "", r)) return ""
+	sub("\".*", "", r)
+	return r
+}
+function decode(s) {
+	gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
+	gsub(/&apos;/, "\047", s); gsub(/&amp;/, "\\&", s)
+	return s
+}
+/<source[ \t]/ { name = attr($0, "name"); dsn = attr($0, "dsn"); params = ""; q = "" }
+/<query>/ { inq = 1 }
+inq { line = $0; sub(/.*<query>/, "", line); sub(/<\/query>.*/, "", line)
+      gsub(/^[ \t]+|[ \t]+$/, "", line); if (line != "") q = q (q == "" ? "" : " ") line }
+/<\/query>/ { inq = 0 }
+/<param[ \t]/ {
+	v = attr($0, "name")
+	if (v == "as_of") p = "ts:" asof
+	else if (v == "window_start") p = "ts:" wstart
+	else p = decode(attr($0, "value"))
+	params = params US p
+}
+/<\/source>/ { print name US dsn US decode(q) params }
+' "$job")
+
+floor_total=0
+floor_rows=0
+echo
+echo "bench: floor (odbc-floor: fetch only, 1000-row arrays, text)"
+while IFS="$US" read -r -a f; do
+	name=${f[0]} dsn=${f[1]} query=${f[2]}
+	res=$("$timebin" -f '%M' -o "$bench/floor-$name.time" \
+		tools/env.sh "$out" "$floor" "$dsn" "$query" "${f[@]:3}")
+	rows=$(echo "$res" | awk '{ print $2 }')
+	secs=$(echo "$res" | awk '{ print $4 }')
+	rss=$(tail -1 "$bench/floor-$name.time")
+	printf '  %-8s %9d rows  %7.2f s  %9.0f rows/s  peak RSS %6.1f MB\n' \
+		"$name" "$rows" "$secs" "$(awk -v r="$rows" -v s="$secs" 'BEGIN { print (s > 0 ? r / s : 0) }')" \
+		"$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+	floor_total=$(awk -v a="$floor_total" -v b="$secs" 'BEGIN { print a + b }')
+	floor_rows=$((floor_rows + rows))
+done <<<"$sources"
+printf '  %-8s %9d rows  %7.2f s\n' total "$floor_rows" "$floor_total"
+
+# --- 4. the engine -------------------------------------------------------
+echo
+echo "bench: recon run $job --as-of '$asof'"
+set +e
+"$timebin" -v -o "$bench/recon.time" tools/env.sh "$out" "$recon" run "$job" \
+	--as-of "$asof" >"$bench/recon.out" 2>"$bench/recon.err"
+rc=$?
+set -e
+sed 's/^/  /' "$bench/recon.err"
+if [ "$rc" != 1 ]; then
+	echo "bench: recon exited $rc, expected 1 (exceptions found)" >&2
+	exit 1
+fi
+csv=$(find "$bench/reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
+awk -f tests/e2e/lib/csv.awk "$csv" | awk -F "$US" 'NR > 1 { print $1 "\t" $3 }' |
+	sort >"$bench/got.txt"
+if ! cmp -s "$bench/got.txt" "$bench/expected.txt"; then
+	echo "bench: the exceptions differ from the planted ones:" >&2
+	diff "$bench/expected.txt" "$bench/got.txt" | head -20 >&2
+	exit 1
+fi
+
+wall=$(awk -F ': ' '/Elapsed \(wall clock\)/ {
+	n = split($2, t, ":"); s = 0
+	for (i = 1; i <= n; i++) s = s * 60 + t[i]
+	print s }' "$bench/recon.time")
+rss=$(awk -F ': ' '/Maximum resident set size/ { print $2 }' "$bench/recon.time")
+rows=$(sed -n 's/.*(\([0-9]*\) rows read).*/\1/p' "$bench/recon.out")
+[ -n "$rows" ] || rows=$floor_rows
+
+echo
+echo "bench: results ($n generated deals; $(wc -l <"$bench/expected.txt") planted exceptions found, as expected)"
+awk -v rows="$rows" -v wall="$wall" -v rss="$rss" -v fl="$floor_total" 'BEGIN {
+	printf "  rows read          %d\n", rows
+	printf "  engine wall time   %.2f s\n", wall
+	printf "  engine throughput  %.0f rows/s\n", (wall > 0 ? rows / wall : 0)
+	printf "  engine peak RSS    %.1f MB\n", rss / 1024
+	printf "  floor fetch time   %.2f s (sum over the sources)\n", fl
+	printf "  engine / floor     %.2f x\n", (fl > 0 ? wall / fl : 0)
+}'
