@@ -9,6 +9,7 @@
  * has alloc == 0, so releasing one frees nothing).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct match {
 	uint64_t peak;
 	struct sbuf scratch;		/* path building */
 	int ran;
+	pthread_mutex_t lock;		/* match_add from parallel readers */
 };
 
 /* A loaded partition: the file bytes and canon views over them. */
@@ -182,6 +184,7 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 		return error_set(err, ERR_NOMEM, "out of memory");
 	m->job = job;
 	m->nparts = job->partitions;
+	pthread_mutex_init(&m->lock, NULL);
 	sbuf_init(&m->dir, 4096);
 	sbuf_init(&m->scratch, 4096);
 	if (!tmpdir)
@@ -325,7 +328,7 @@ int match_add(struct match *m, const struct canon *rec, struct error *err)
 {
 	const char *k;
 	size_t n;
-	int set;
+	int set, rc;
 
 	if (rec->kind >= CANON__KINDS)
 		return error_set(err, ERR_INTERNAL, "record of unknown kind %u",
@@ -333,13 +336,13 @@ int match_add(struct match *m, const struct canon *rec, struct error *err)
 	set = rec->kind == CANON_DEAL ? SP_DEAL
 	      : rec->kind == CANON_ORDER ? SP_ORDER : SP_ERP;
 	k = canon_get(rec, first_link(m->job, (enum canon_kind)rec->kind), &n);
-	if (!k) {
-		/* An ERP document without an order reference, or a record
-		 * without its link field: it can only be an orphan. Put it
-		 * in partition 0; phase 1 turns it into its own group. */
-		return spill(m, set, 0, rec, NULL, err);
-	}
-	return spill(m, set, part_of(m, k, n), rec, NULL, err);
+	pthread_mutex_lock(&m->lock);
+	/* A record without its link field (an ERP document without an order
+	 * reference) can only be an orphan: partition 0, where phase 1 turns
+	 * it into its own group. */
+	rc = spill(m, set, k ? part_of(m, k, n) : 0, rec, NULL, err);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 static void part_release(struct part *pt)
@@ -794,6 +797,7 @@ void match_free(struct match *m)
 		rmdir(m->dir.buf);
 	sbuf_release(&m->dir);
 	sbuf_release(&m->scratch);
+	pthread_mutex_destroy(&m->lock);
 	mem_free(m);
 }
 

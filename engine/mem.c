@@ -4,41 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <stdatomic.h>
 
 #include "mem.h"
 #include "banned.h"
 
 /* Countdown for fault injection: < 0 means off. Process-wide on purpose,
- * see mem.h. */
-static long fault_countdown = -1;
-static long fault_hits;
+ * see mem.h; atomic because source readers allocate in parallel. */
+static _Atomic long fault_countdown = -1;
+static _Atomic long fault_hits;
 
 static int should_fail(void)
 {
-	if (fault_countdown < 0)
-		return 0;
-	if (fault_countdown == 0) {
-		fault_hits++;
-		return 1;
+	long c = atomic_load_explicit(&fault_countdown, memory_order_relaxed);
+
+	while (c >= 0) {
+		if (c == 0) {
+			atomic_fetch_add(&fault_hits, 1);
+			return 1;
+		}
+		if (atomic_compare_exchange_weak(&fault_countdown, &c, c - 1))
+			return 0;
 	}
-	fault_countdown--;
 	return 0;
 }
 
 void mem_fault_after(long n)
 {
-	fault_countdown = n;
-	fault_hits = 0;
+	atomic_store(&fault_hits, 0);
+	atomic_store(&fault_countdown, n);
 }
 
 void mem_fault_off(void)
 {
-	fault_countdown = -1;
+	atomic_store(&fault_countdown, -1);
 }
 
 long mem_fault_hits(void)
 {
-	return fault_hits;
+	return atomic_load(&fault_hits);
 }
 
 void *mem_alloc(size_t n)

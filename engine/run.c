@@ -11,6 +11,7 @@
  * totals) are kept for the report, so memory grows with the number of
  * exceptions, not with the number of rows.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,9 +121,18 @@ struct run {
 	size_t nitems, aitems;
 	uint64_t counts[OUT__COUNT];
 	uint64_t records;
+	double t_rules, t_store;	/* seconds in order rules / store inserts */
 
 	struct verdict_list verdicts;
 	struct sbuf codes, vjson, amt[3], line;
+
+	/* Source readers run in parallel (one Lua state and connection
+	 * each). `lock` guards what they share: the arena, the exception
+	 * lines, the log line, next_source and stop. The matcher has its
+	 * own lock. */
+	pthread_mutex_t lock;
+	size_t next_source;
+	int stop;		/* a reader failed: the others give up */
 };
 
 static void logf_(struct run *r, const char *fmt, ...)
@@ -133,12 +143,14 @@ static void logf_(struct run *r, const char *fmt, ...)
 
 	if (!r->opts->log)
 		return;
+	pthread_mutex_lock(&r->lock);
 	sbuf_reset(&r->line);
 	va_start(ap, fmt);
 	sbuf_vaddf(&r->line, fmt, ap);
 	va_end(ap);
 	if (!r->line.failed)
 		r->opts->log(r->opts->log_ctx, r->line.buf);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static double now_seconds(void)
@@ -208,7 +220,9 @@ static int add_total(struct run *r, struct source_stats *st,
 			return error_set(err, ERR_NOMEM, "out of memory");
 		st->totals = nt;
 		t = &st->totals[st->ntotals++];
+		pthread_mutex_lock(&r->lock);
 		t->currency = arena_strndup(&r->arena, cur, n);
+		pthread_mutex_unlock(&r->lock);
 		t->sum = 0;
 		t->count = 0;
 		if (!t->currency)
@@ -244,7 +258,8 @@ static void row_id(const struct job_source *src, const struct row *row,
 	sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
 
-static int read_source(struct run *r, size_t si, struct error *err)
+static int read_source(struct run *r, struct rules *rules, size_t si,
+		       struct error *err)
 {
 	const struct job_source *src = &r->job->sources[si];
 	struct source_stats *st = &r->stats[si];
@@ -297,7 +312,19 @@ static int read_source(struct run *r, size_t si, struct error *err)
 		st->read++;
 		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
 		sbuf_reset(&fail);
-		t = rules_translate(r->rules, si, row, &rec, &fail, err);
+		if ((st->read & 4095) == 0) {
+			int stop;
+
+			pthread_mutex_lock(&r->lock);
+			stop = r->stop;
+			pthread_mutex_unlock(&r->lock);
+			if (stop) {
+				error_set(err, ERR_INTERNAL, "stopped: another "
+					  "source failed");
+				goto out;
+			}
+		}
+		t = rules_translate(rules, si, row, &rec, &fail, err);
 		if (t == -1) {
 			row_id(src, row, &id);
 			error_context(err, "row '%s'", id.buf);
@@ -313,8 +340,10 @@ static int read_source(struct run *r, size_t si, struct error *err)
 			st->failed++;
 			row_id(src, row, &id);
 			sbuf_addf(&key, "%s:%s", src->name, id.buf);
+			pthread_mutex_lock(&r->lock);
 			t = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 				     NULL, src->translate, NULL, fail.buf, err);
+			pthread_mutex_unlock(&r->lock);
 			sbuf_release(&key);
 			if (t < 0)
 				goto out;
@@ -354,6 +383,122 @@ out:
 	canon_release(&rec);
 	sbuf_release(&fail);
 	sbuf_release(&id);
+	return rc;
+}
+
+/* ---- parallel readers ------------------------------------------------- */
+
+/* How many sources are read at once: RECON_READERS, else 2 (this is a
+ * 2-core target; reading is the driver's CPU work plus Lua). */
+static unsigned reader_count(size_t nsources)
+{
+	const char *e = getenv("RECON_READERS");
+	unsigned long n = 2;
+
+	if (e && *e) {
+		char *end;
+
+		n = strtoul(e, &end, 10);
+		if (*end || n < 1 || n > 64)
+			n = 2;
+	}
+	return n > nsources ? (unsigned)nsources : (unsigned)n;
+}
+
+struct reader {
+	struct run *r;
+	pthread_t thread;
+	struct error err;
+	int rc;
+	int started;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct run *r = rd->r;
+	struct rules *rules = NULL;
+
+	rd->rc = 0;
+	if (rules_open(r->job, &rules, &rd->err) < 0) {
+		rd->rc = -1;
+	} else {
+		for (;;) {
+			size_t si;
+
+			pthread_mutex_lock(&r->lock);
+			si = r->stop ? r->job->nsources : r->next_source++;
+			pthread_mutex_unlock(&r->lock);
+			if (si >= r->job->nsources)
+				break;
+			if (read_source(r, rules, si, &rd->err) < 0) {
+				rd->rc = -1;
+				break;
+			}
+		}
+	}
+	if (rd->rc < 0) {
+		pthread_mutex_lock(&r->lock);
+		r->stop = 1;
+		pthread_mutex_unlock(&r->lock);
+	}
+	rules_free(rules);
+	return NULL;
+}
+
+/* Read every source, n at a time. The error reported is the first real
+ * one: a reader that only stopped because another failed yields. */
+static int read_sources(struct run *r, struct error *err)
+{
+	unsigned n = reader_count(r->job->nsources);
+	struct reader *rd = mem_calloc(n, sizeof(*rd));
+	int rc = 0;
+
+	if (!rd)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		rd[i].r = r;
+		error_init(&rd[i].err);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (n == 1) {
+			reader_main(&rd[i]);
+			continue;
+		}
+		if (pthread_create(&rd[i].thread, NULL, reader_main, &rd[i]) != 0) {
+			rd[i].rc = -1;
+			error_set(&rd[i].err, ERR_NOMEM, "cannot start a reader thread");
+			pthread_mutex_lock(&r->lock);
+			r->stop = 1;
+			pthread_mutex_unlock(&r->lock);
+			continue;
+		}
+		rd[i].started = 1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (rd[i].started)
+			pthread_join(rd[i].thread, NULL);
+	/* first a real error, else any */
+	for (int pass = 0; pass < 2 && rc == 0; pass++)
+		for (unsigned i = 0; i < n && rc == 0; i++) {
+			if (rd[i].rc == 0)
+				continue;
+			if (pass == 0 && rd[i].err.code == ERR_INTERNAL &&
+			    strstr(rd[i].err.msg.buf, "stopped: another source"))
+				continue;
+			error_set(err, rd[i].err.code, "%s", rd[i].err.msg.buf);
+			if (rd[i].err.sqlstate[0])
+				error_sqlstate(err, rd[i].err.sqlstate,
+					       rd[i].err.native);
+			err->line = rd[i].err.line;
+			if (rd[i].err.ctx.len)
+				sbuf_add(&err->ctx, rd[i].err.ctx.buf,
+					 rd[i].err.ctx.len);
+			rc = -1;
+		}
+	for (unsigned i = 0; i < n; i++)
+		error_release(&rd[i].err);
+	mem_free(rd);
 	return rc;
 }
 
@@ -498,8 +643,14 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 		if (flags & structural[i].flag)
 			found[nf++] = (struct finding){ structural[i].oc, NULL };
 	verdict_list_reset(&r->verdicts);
-	if (g->order && rules_check(r->rules, g, &r->verdicts, err) < 0)
-		return error_context(err, "order '%.*s'", (int)g->key_len, g->key);
+	if (g->order) {
+		double t0 = now_seconds();
+
+		if (rules_check(r->rules, g, &r->verdicts, err) < 0)
+			return error_context(err, "order '%.*s'", (int)g->key_len,
+					     g->key);
+		r->t_rules += now_seconds() - t0;
+	}
 	for (size_t i = 0; i < r->verdicts.n; i++) {
 		const struct verdict *v = &r->verdicts.v[i];
 		int oc;
@@ -631,7 +782,12 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 			rec.erp_amount = r->amt[2].buf;
 			rec.erp_docs = g->erp->ndocs;
 		}
-		rc = store_add(r->store, &rec, r->run_id.buf, err);
+		{
+			double t0 = now_seconds();
+
+			rc = store_add(r->store, &rec, r->run_id.buf, err);
+			r->t_store += now_seconds() - t0;
+		}
 		for (int i = 0; i < 5; i++)
 			sbuf_release(&f[i]);
 		if (rc < 0)
@@ -890,6 +1046,7 @@ static void run_release(struct run *r)
 	for (int i = 0; i < 3; i++)
 		sbuf_release(&r->amt[i]);
 	sbuf_release(&r->line);
+	pthread_mutex_destroy(&r->lock);
 }
 
 int run_job(const struct job *job, const struct run_opts *opts,
@@ -899,11 +1056,13 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	struct sbuf finished = SBUF_INIT(64), totals = SBUF_INIT(1 << 20);
 	struct store_run sr;
 	int64_t t_start = (int64_t)time(NULL);
+	double t0;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	r.opts = opts;
+	pthread_mutex_init(&r.lock, NULL);
 	sbuf_init(&r.as_of_text, 64);
 	sbuf_init(&r.window_text, 64);
 	sbuf_init(&r.run_id, 256);
@@ -945,16 +1104,18 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	    store_open(job, &r.store, err) < 0 ||
 	    match_new(job, opts->tmpdir, &r.match, err) < 0)
 		goto out;
-	for (size_t i = 0; i < job->nsources; i++) {
-		if (read_source(&r, i, err) < 0)
-			goto out;
+	if (read_sources(&r, err) < 0)
+		goto out;
+	for (size_t i = 0; i < job->nsources; i++)
 		res->rows_read += r.stats[i].read;
-	}
+	t0 = now_seconds();
 	if (match_run(r.match, r.as_of, on_group, on_dup, &r, err) < 0)
 		goto out;
 	logf_(&r, "matched: %llu reconciled records, %llu exception lines "
-	      "(spilled %.1f MB, largest partition %.1f MB)",
+	      "in %.2f s (order rules %.2f s, store inserts %.2f s; "
+	      "spilled %.1f MB, largest partition %.1f MB)",
 	      (unsigned long long)r.records, (unsigned long long)r.nitems,
+	      now_seconds() - t0, r.t_rules, r.t_store,
 	      (double)match_spilled(r.match) / 1e6,
 	      (double)match_peak_partition(r.match) / 1e6);
 	items_finish(&r);
@@ -978,12 +1139,14 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		unlink_paths(&res->report_paths);
 		goto out;
 	}
+	t0 = now_seconds();
 	if (store_commit(r.store, &sr, err) < 0) {
 		/* nothing was published: take the new reports back */
 		unlink_paths(&res->report_paths);
 		sbuf_reset(&res->report_paths);
 		goto out;
 	}
+	logf_(&r, "published: commit %.2f s", now_seconds() - t0);
 	res->records = r.records;
 	res->exceptions = r.nitems;
 	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);

@@ -40,6 +40,13 @@ static int ident_ok(const char *s)
 	return 1;
 }
 
+/*
+ * No PRIMARY KEY on the records table: (run_id, rec_kind, rec_key) is
+ * unique by construction (the matcher drops duplicate keys before
+ * grouping), and maintaining a three-column text index cost 6 of 13
+ * seconds when inserting 1,000,000 records through sqliteodbc. The
+ * versioned ledger adds the index its readers need.
+ */
 static int create_tables(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
@@ -56,8 +63,7 @@ static int create_tables(struct store *s, struct error *err)
 		  "verdicts TEXT NOT NULL, "
 		  "deal_key TEXT, order_key TEXT, customer TEXT, currency TEXT, "
 		  "deal_amount %s, order_amount %s, erp_amount %s, "
-		  "erp_docs BIGINT NOT NULL, "
-		  "PRIMARY KEY (run_id, rec_kind, rec_key))", t, amt, amt, amt);
+		  "erp_docs BIGINT NOT NULL)", t, amt, amt, amt);
 	if (s->sql.failed)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	if (conn_exec(s->conn, s->sql.buf, NULL, 0, err) < 0)

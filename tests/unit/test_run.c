@@ -309,6 +309,30 @@ START_TEST(report_failure_publishes_nothing)
 }
 END_TEST
 
+/* Sources are read by parallel readers: the failing source's own error
+ * is reported (not the "stopped" of the reader that gave up), and nothing
+ * is published. */
+START_TEST(parallel_reader_failure)
+{
+	struct run_result res;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_int_eq(run_once("tests/data/run/job-baddsn.xml", &res, &err), -1);
+	ck_assert_int_eq(err.code, ERR_SOURCE);
+	ck_assert_ptr_nonnull(strstr(err.ctx.buf, "source 'orders'"));
+	ck_assert_ptr_nonnull(strstr(err.ctx.buf, "recon_no_such_dsn"));
+	ck_assert_str_eq(err.sqlstate, "IM002");
+	ck_assert_int_eq(store_rows("run_store"), 0);
+	ck_assert_int_eq(dir_entries(REPORTS), 0);
+	ck_assert_int_eq(dir_entries(SPILL), 0);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
 /* Fail each ODBC call of a whole run in turn: every failure is a SOURCE
  * or STORE error carrying the injected SQLSTATE, and leaves no store
  * rows, no report and no spill file behind. */
@@ -318,6 +342,9 @@ START_TEST(odbc_fault_loop)
 	int ok = 0;
 
 	setup();
+	/* one reader: the fault helper counts calls across threads, and the
+	 * diagnostics it plants must be read by the call that failed */
+	setenv("RECON_READERS", "1", 1);
 	for (n = 0; !ok && n < 5000; n++) {
 		struct run_result res;
 		struct error err;
@@ -345,6 +372,7 @@ START_TEST(odbc_fault_loop)
 		run_result_release(&res);
 		error_release(&err);
 	}
+	unsetenv("RECON_READERS");
 	ck_assert_msg(ok, "never succeeded");
 	ck_assert_int_gt(n, 20);
 }
@@ -358,6 +386,7 @@ START_TEST(alloc_fault_loop)
 	int ok = 0;
 
 	setup();
+	setenv("RECON_READERS", "1", 1);
 	for (long n = 0; !ok && n < 200000; n += step) {
 		struct run_result res;
 		struct error err;
@@ -383,6 +412,7 @@ START_TEST(alloc_fault_loop)
 		run_result_release(&res);
 		error_release(&err);
 	}
+	unsetenv("RECON_READERS");
 	ck_assert(ok);
 }
 END_TEST
@@ -399,6 +429,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, syntax_error_publishes_nothing);
 	tcase_add_test(tc, empty_source_is_refused);
 	tcase_add_test(tc, report_failure_publishes_nothing);
+	tcase_add_test(tc, parallel_reader_failure);
 	tcase_add_test(tc, odbc_fault_loop);
 	tcase_add_test(tc, alloc_fault_loop);
 	suite_add_tcase(s, tc);
