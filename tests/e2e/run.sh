@@ -58,6 +58,12 @@ fail() {
 		printf '%s\n' "$@" | sed 's/^/       /'
 	fi
 }
+# abort NAME [DETAIL...]: a failure after which nothing else can run.
+abort() {
+	fail "$@"
+	echo "e2e: $passed passed, $failed failed"
+	exit 1
+}
 # check NAME COMMAND...: pass if the command succeeds.
 check() {
 	local name=$1
@@ -130,16 +136,14 @@ pg_start() {
 		fi
 	done
 	if [ -z "$pgbin" ]; then
-		echo "e2e: no PostgreSQL server binaries under /usr/lib/postgresql (package postgresql)" >&2
-		exit 2
+		abort "start PostgreSQL" "no server binaries under /usr/lib/postgresql (package postgresql)"
 	fi
 	# A free port from 54329 up: a connect that fails means free.
 	pgport=54329
 	while (exec 3<>"/dev/tcp/127.0.0.1/$pgport") 2>/dev/null; do
 		pgport=$((pgport + 1))
 		if [ "$pgport" -gt 54400 ]; then
-			echo "e2e: no free port in 54329..54400" >&2
-			exit 2
+			abort "start PostgreSQL" "no free port in 54329..54400"
 		fi
 	done
 	pgdir=$(mktemp -d /tmp/recon-e2e-pg.XXXXXX)
@@ -148,16 +152,12 @@ pg_start() {
 	fi
 	if ! as_pg "$pgbin/initdb" -D "$pgdir/data" -U recon -A trust -E UTF8 \
 		--locale=C >"$work/initdb.log" 2>&1; then
-		echo "e2e: initdb failed:" >&2
-		cat "$work/initdb.log" >&2
-		exit 2
+		abort "start PostgreSQL: initdb" "$(cat "$work/initdb.log")"
 	fi
 	if ! as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -s \
 		-o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir/data -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
 		start; then
-		echo "e2e: PostgreSQL did not start:" >&2
-		cat "$pgdir/server.log" >&2
-		exit 2
+		abort "start PostgreSQL" "$(cat "$pgdir/server.log")"
 	fi
 	echo "e2e: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pgport ($pgdir)"
 }
@@ -213,7 +213,7 @@ write_odbcini() {
 			sed -e "s|@PGHOST@|127.0.0.1|g" -e "s|@PGPORT@|$pgport|g" >"$work/odbc.ini"
 	else
 		tools/odbcini.sh etc/odbc.ini.in "$work" >"$work/odbc.ini"
-	fi || exit 2
+	fi || abort "write odbc.ini"
 	: >"$work/odbcinst.ini"
 }
 
@@ -226,9 +226,7 @@ recon_env() {
 
 demo=$work/demo
 if ! tools/gen-demo.sh "$demo" 1000 >"$work/gen.log" 2>&1; then
-	fail "generate demo data" "$(cat "$work/gen.log")"
-	echo "e2e: $passed passed, $failed failed"
-	exit 1
+	abort "generate demo data" "$(cat "$work/gen.log")"
 fi
 pass "generate demo data ($(sed 's/.*: //' "$work/gen.log"))"
 
@@ -253,9 +251,9 @@ fi
 if [ "$backend" = pg ]; then
 	pg_start
 	for db in crm orders erp; do
-		db_reset "$db" "" "etc/demo/$db.pg.sql" || exit 2
+		db_reset "$db" "" "etc/demo/$db.pg.sql" || abort "create database $db"
 	done
-	db_reset store "" "" || exit 2
+	db_reset store "" "" || abort "create database store"
 	# Same rows: sqlite3 -csv writes NULL as an empty field and '' as
 	# "", which is exactly what COPY ... CSV reads back.
 	load_ok=1
