@@ -521,7 +521,53 @@ static char *text_of(struct loader *ld, xmlNodePtr n, const char *what)
 	return r;
 }
 
-/* dir + "/" + p, or p if absolute. */
+/*
+ * Lexically tidy a path in place: drop "." and empty components, and let
+ * "name/.." cancel, so messages say "rules/demo/x.lua:12" rather than
+ * "jobs/../rules/demo/x.lua:12" (git's normalize_path_copy does the same;
+ * like it, this ignores symbolic links, which job trees are not expected
+ * to play tricks with). Leading ".." of a relative path are kept.
+ */
+static void tidy_path(struct sbuf *sb)
+{
+	char *b = sb->buf, *w = b, *p = b;
+	int abs = b[0] == '/';
+	size_t keep = 0;	/* bytes of leading "../" that cannot go */
+
+	if (abs)
+		*w++ = *p++;
+	while (*p) {
+		char *e = p;
+		size_t n;
+
+		while (*e && *e != '/')
+			e++;
+		n = (size_t)(e - p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.' &&
+			   w - b > (long)(abs + keep)) {
+			/* pop the last component */
+			w--;		/* the '/' after it */
+			while (w > b + abs + keep && w[-1] != '/')
+				w--;
+		} else {
+			memmove(w, p, n);
+			w += n;
+			*w++ = '/';
+			if (n == 2 && p[0] == '.' && p[1] == '.')
+				keep = (size_t)(w - b) - (size_t)abs;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (w > b + abs && w[-1] == '/')
+		w--;
+	if (w == b)
+		*w++ = '.';
+	sbuf_setlen(sb, (size_t)(w - b));
+}
+
+/* dir + "/" + p, or p if absolute, tidied. */
 static char *resolve(struct loader *ld, const char *p)
 {
 	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
@@ -532,6 +578,8 @@ static char *resolve(struct loader *ld, const char *p)
 		sbuf_addch(&sb, '/');
 	}
 	sbuf_addstr(&sb, p);
+	if (!sb.failed && sb.len)
+		tidy_path(&sb);
 	if (sb.failed) {
 		sbuf_release(&sb);
 		fail_nomem(ld);

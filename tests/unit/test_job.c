@@ -122,7 +122,8 @@ START_TEST(good_job_loads)
 
 	ck_assert_str_eq(job->store_dsn, "recon_demo_store");
 	ck_assert_str_eq(job->store_table, "reconciled_orders");
-	ck_assert_str_eq(job->report_dir, DATA "../out/reports");
+	/* "tests/data/jobs/../out/reports", tidied */
+	ck_assert_str_eq(job->report_dir, "tests/data/out/reports");
 	ck_assert_uint_eq(job->report_formats, JOB_REPORT_HTML);
 	ck_assert_uint_eq(job->rule_memory, 512 * 1024);
 	ck_assert(job->rule_instructions == 5000);
@@ -245,7 +246,7 @@ static const struct {
 	{ "external-entity.xml", 2, "job files may not have a DOCTYPE" },
 	{ "password-in-query.xml", 6, "credentials belong in odbc.ini or the environment" },
 	{ "password-attribute.xml", 9, "attribute 'password' is not allowed" },
-	{ "missing-rule-file.xml", 5, "\"../rules/missing.lua\" (\"tests/data/jobs/bad/../rules/missing.lua\"): No such file" },
+	{ "missing-rule-file.xml", 5, "\"../rules/missing.lua\" (\"tests/data/jobs/rules/missing.lua\"): No such file" },
 	{ "bad-link.xml", 12, "<link deal=\"id\">: not a canonical field" },
 	{ "bad-link-pair.xml", 12, "a <link> joins deal to order" },
 	{ "window-start-without-window.xml", 5, "needs a window= attribute" },
