@@ -355,6 +355,17 @@ else
 	fail "store holds one row per reconciled key" "$(head -40 "$work/diff.txt")"
 fi
 
+# Planted keys that are not exceptions carry exactly their outcome
+# (MATCHED, PENDING_ORDER, PENDING_ERP) in the store.
+store_query "$store_pg" "$store_file" "SELECT rec_key, codes FROM reconciled_orders" |
+	awk -F '|' -v OFS='\t' 'NR == FNR { split($0, w, "\t"); want[w[1]] = 1; next } ($1 in want) { print $1, $2 }' \
+		"$demo/expected-quiet.txt" - | sort >"$work/quiet.txt"
+if diff -u "$demo/expected-quiet.txt" "$work/quiet.txt" >"$work/diff.txt" 2>&1; then
+	pass "planted MATCHED and PENDING_* keys have exactly that outcome in the store"
+else
+	fail "planted MATCHED and PENDING_* keys have exactly that outcome in the store" "$(cat "$work/diff.txt")"
+fi
+
 # A rerun for the same as-of gives the same exception report, byte for byte.
 recon_env run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$work/reports2" -q \
 	>"$work/rerun.out" 2>"$work/rerun.err"
