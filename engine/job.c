@@ -530,35 +530,41 @@ static char *text_of(struct loader *ld, xmlNodePtr n, const char *what)
  */
 static void tidy_path(struct sbuf *sb)
 {
-	char *b = sb->buf, *w = b, *p = b;
+	char *b = sb->buf, *w = b, *p = b, *end = b + sb->len;
 	int abs = b[0] == '/';
 	size_t keep = 0;	/* bytes of leading "../" that cannot go */
 
-	if (abs)
-		*w++ = *p++;
-	while (*p) {
+	/* w never passes p, but writing a component's '/' can overwrite
+	 * the byte after it, so bounds come from `end`, not from NULs */
+	if (abs) {
+		w++;
+		p++;
+	}
+	while (p < end) {
 		char *e = p;
 		size_t n;
 
-		while (*e && *e != '/')
+		while (e < end && *e != '/')
 			e++;
 		n = (size_t)(e - p);
 		if (n == 0 || (n == 1 && p[0] == '.')) {
 			/* nothing */
 		} else if (n == 2 && p[0] == '.' && p[1] == '.' &&
-			   w - b > (long)(abs + keep)) {
+			   (size_t)(w - b) > (size_t)abs + keep) {
 			/* pop the last component */
 			w--;		/* the '/' after it */
 			while (w > b + abs + keep && w[-1] != '/')
 				w--;
 		} else {
+			int dotdot = n == 2 && p[0] == '.' && p[1] == '.';
+
 			memmove(w, p, n);
 			w += n;
 			*w++ = '/';
-			if (n == 2 && p[0] == '.' && p[1] == '.')
+			if (dotdot)
 				keep = (size_t)(w - b) - (size_t)abs;
 		}
-		p = *e ? e + 1 : e;
+		p = e + 1;
 	}
 	if (w > b + abs && w[-1] == '/')
 		w--;
