@@ -41,6 +41,7 @@ void canon_reset(struct canon *c, enum canon_kind kind, uint16_t source,
 	c->kind = (uint8_t)kind;
 	c->status = CST_NONE;
 	c->doctype = CDT_NONE;
+	c->flags = 0;
 	c->source = source;
 	c->present = 0;
 	c->amount = 0;

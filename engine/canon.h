@@ -54,6 +54,9 @@ enum canon_doctype {
 	CDT__COUNT
 };
 
+/* struct canon.flags */
+#define CANON_F_DUPLICATED 1u	/* its key appeared again later in its role */
+
 /* Bits of struct canon.present beyond the string fields (1u << CS_x). */
 #define CANON_HAS_AMOUNT (1u << 16)
 #define CANON_HAS_TIME	 (1u << 17)
@@ -62,6 +65,7 @@ struct canon {
 	uint8_t kind;		/* enum canon_kind */
 	uint8_t status;		/* enum canon_status */
 	uint8_t doctype;	/* enum canon_doctype */
+	uint8_t flags;		/* CANON_F_*: set by the matcher */
 	uint16_t source;	/* index into job->sources */
 	uint32_t present;	/* 1u << CS_x for set strings, CANON_HAS_* */
 	int64_t amount;		/* money (money.h), valid if CANON_HAS_AMOUNT */

@@ -33,7 +33,7 @@ struct spill_hdr {
 	uint32_t total;		/* bytes after this header */
 	uint8_t kind, status, doctype, has_agg;
 	uint16_t source;
-	uint16_t pad;
+	uint16_t flags;
 	uint32_t present;
 	uint32_t data_len;
 	int64_t amount;
@@ -273,6 +273,7 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 	h.doctype = c->doctype;
 	h.has_agg = agg != NULL;
 	h.source = c->source;
+	h.flags = c->flags;
 	h.present = c->present;
 	h.data_len = (uint32_t)c->data.len;
 	h.amount = c->amount;
@@ -413,6 +414,7 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 		c->status = h.status;
 		c->doctype = h.doctype;
 		c->source = h.source;
+		c->flags = (uint8_t)h.flags;
 		c->present = h.present;
 		c->amount = h.amount;
 		c->time = h.time;
@@ -584,11 +586,14 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 	for (size_t i = 0; i < orders.n; i++) {
 		size_t n;
 		const char *k = canon_get(&orders.recs[i], job->order_erp_link, &n);
+		uint32_t first;
 
 		if (!k)
 			continue;	/* cannot be linked to ERP */
-		if (table_put(&otab, k, n, (uint32_t)i) != i) {
+		first = table_put(&otab, k, n, (uint32_t)i);
+		if (first != i) {
 			dup[i] = 1;
+			orders.recs[first].flags |= CANON_F_DUPLICATED;
 			if (on_dup(ctx, &orders.recs[i], k, n, err) < 0)
 				goto out;
 		}
@@ -631,6 +636,9 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 			continue;
 		if (!dl) {
 			unsigned f = MF_NO_DEAL | erp_flags(m, o, &aggs[i], as_of);
+
+			if (o->flags & CANON_F_DUPLICATED)
+				f |= MF_DUP_KEY;
 
 			if (emit(on_group, ctx, ok, kn, NULL, o, 1, &aggs[i], f,
 				 err) < 0)
@@ -692,13 +700,16 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 	for (size_t i = 0; i < deals.n; i++) {
 		size_t n;
 		const char *k = canon_get(&deals.recs[i], job->deal_link, &n);
+		uint32_t first;
 
 		if (!k) {
 			dup[i] = 2;	/* unlinkable deal: a group of its own */
 			continue;
 		}
-		if (table_put(&dtab, k, n, (uint32_t)i) != i) {
+		first = table_put(&dtab, k, n, (uint32_t)i);
+		if (first != i) {
 			dup[i] = 1;
+			deals.recs[first].flags |= CANON_F_DUPLICATED;
 			if (on_dup(ctx, &deals.recs[i], k, n, err) < 0)
 				goto out;
 		}
@@ -720,6 +731,8 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 		uint32_t di, cnt = 1;
 		unsigned f = erp_flags(m, o, &oes.aggs[i], as_of);
 
+		if (o->flags & CANON_F_DUPLICATED)
+			f |= MF_DUP_KEY;
 		if (table_get(&dtab, k, n, &di)) {
 			d = &deals.recs[di];
 			cnt = norders[di];
@@ -745,6 +758,8 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 			f = MF_DEAL_PENDING;
 		else
 			f = MF_NO_ORDER;
+		if (d->flags & CANON_F_DUPLICATED)
+			f |= MF_DUP_KEY;
 		if (emit(on_group, ctx, dk, kn, d, NULL, 0, NULL, f, err) < 0)
 			goto out;
 	}

@@ -41,6 +41,7 @@ enum {
 	MF_ERP_ORPHAN	 = 1u << 5,	/* ERP documents without order */
 	MF_DUP_ORDERS	 = 1u << 6,	/* the deal has more than one order */
 	MF_DUP_ERP	 = 1u << 7,	/* >1 posted ERP doc, job says one-to-one */
+	MF_DUP_KEY	 = 1u << 8,	/* the group's own key was duplicated */
 };
 
 /* Called once per group; g and everything it points at are borrowed for

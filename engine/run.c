@@ -369,7 +369,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 out:
 	st->seconds = now_seconds() - t0;
 	if (rc < 0)
-		error_context(err, "source '%s' (dsn '%s')", src->name, src->dsn);
+		error_context(err, "source '%s'", src->name);
 	else
 		logf_(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
 		      "%llu rule errors (%.2f s)", src->name,
@@ -630,6 +630,7 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 		{ MF_ERP_ORPHAN, OUT_ERP_WITHOUT_ORDER },
 		{ MF_DUP_ORDERS, OUT_DUPLICATE_ORDERS },
 		{ MF_DUP_ERP, OUT_DUPLICATE_ERP_DOCS },
+		{ MF_DUP_KEY, OUT_DUPLICATE_KEY },
 	};
 	struct run *r = ctx;
 	struct finding found[16 + 64];

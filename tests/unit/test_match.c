@@ -147,12 +147,16 @@ static void fill(struct match *m)
 	add(m, CANON_ERP, "I8", "O8", "2", "CHF", CST_POSTED, CDT_INVOICE, old);
 	add(m, CANON_ERP, "I8b", "O8", "2", "EUR", CST_POSTED, CDT_INVOICE, old);
 	add(m, CANON_ERP, "I1", "O1", "60", "EUR", CST_POSTED, CDT_INVOICE, old);
+	/* a deal without order whose key repeats: the group says so */
+	add(m, CANON_DEAL, "D11", NULL, "3", "EUR", CST_WON, 0, old);
+	add(m, CANON_DEAL, "D11", NULL, "3", "EUR", CST_WON, 0, old);
 	/* cancelled order with nothing in ERP: not missing */
 	add(m, CANON_DEAL, "D10", NULL, "4", "EUR", CST_WON, 0, old);
 	add(m, CANON_ORDER, "O10", "D10", "4", "EUR", CST_CANCELLED, 0, old);
 }
 
 static const char *const expected[] = {
+	"D11 f=102 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
 	"D2 f=02 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
 	"D3 f=04 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
 	"O1 f=00 d=1 o=1 n=1 erp=1000000/0 docs=5 cur=EUR mixed=0",
@@ -162,7 +166,7 @@ static const char *const expected[] = {
 	"O6 f=11 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
 	"O7a f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
 	"O7b f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
-	"O8 f=00 d=1 o=1 n=1 erp=40000/0 docs=2 cur=CHF mixed=1",
+	"O8 f=100 d=1 o=1 n=1 erp=40000/0 docs=2 cur=CHF mixed=1",
 	"O9 f=20 d=0 o=0 n=0 erp=30000/0 docs=1 cur=GBP mixed=0",
 };
 
@@ -182,10 +186,11 @@ static void run_with(unsigned parts)
 	for (int i = 0; i < s->n; i++)
 		ck_assert_str_eq(s->lines[i], expected[i]);
 	qsort(s->dups, (size_t)s->ndups, sizeof(s->dups[0]), line_cmp);
-	ck_assert_int_eq(s->ndups, 3);
-	ck_assert_str_eq(s->dups[0], "D8");
-	ck_assert_str_eq(s->dups[1], "I1");
-	ck_assert_str_eq(s->dups[2], "O8");
+	ck_assert_int_eq(s->ndups, 4);
+	ck_assert_str_eq(s->dups[0], "D11");
+	ck_assert_str_eq(s->dups[1], "D8");
+	ck_assert_str_eq(s->dups[2], "I1");
+	ck_assert_str_eq(s->dups[3], "O8");
 	/* running twice is a bug, reported as such */
 	ck_assert_int_eq(match_run(m, AS_OF, on_group, on_dup, s, &err), -1);
 	ck_assert_int_eq(err.code, ERR_INTERNAL);
