@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "money.h"
 #include "outcome.h"
+#include "prefetch.h"
 #include "rules.h"
 #include "store.h"
 #include "tstamp.h"
@@ -126,13 +127,10 @@ struct run {
 	struct verdict_list verdicts;
 	struct sbuf codes, vjson, amt[3], line;
 
-	/* Source readers run in parallel (one Lua state and connection
-	 * each). `lock` guards what they share: the arena, the exception
-	 * lines, the log line, next_source and stop. The matcher has its
-	 * own lock. */
+	/* Guards the arena, the exception lines and the log line; kept
+	 * although the translating side is one thread today, so that
+	 * reading sources concurrently stays a local change. */
 	pthread_mutex_t lock;
-	size_t next_source;
-	int stop;		/* a reader failed: the others give up */
 };
 
 static void logf_(struct run *r, const char *fmt, ...)
@@ -265,6 +263,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	struct source_stats *st = &r->stats[si];
 	struct conn *conn = NULL;
 	struct cursor *cur = NULL;
+	struct prefetch *pf = NULL;
 	struct param *params = NULL;
 	struct canon rec;
 	struct sbuf fail = SBUF_INIT(65536), id = SBUF_INIT(65536);
@@ -299,11 +298,12 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		}
 	}
 	if (conn_open(src->dsn, &conn, err) < 0 ||
-	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
+	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0 ||
+	    prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
 		const struct row *row;
-		int n = cursor_next(cur, &row, err), t;
+		int n = prefetch_next(pf, &row, err), t;
 
 		if (n < 0)
 			goto out;
@@ -312,18 +312,6 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		st->read++;
 		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
 		sbuf_reset(&fail);
-		if ((st->read & 4095) == 0) {
-			int stop;
-
-			pthread_mutex_lock(&r->lock);
-			stop = r->stop;
-			pthread_mutex_unlock(&r->lock);
-			if (stop) {
-				error_set(err, ERR_INTERNAL, "stopped: another "
-					  "source failed");
-				goto out;
-			}
-		}
 		t = rules_translate(rules, si, row, &rec, &fail, err);
 		if (t == -1) {
 			row_id(src, row, &id);
@@ -377,6 +365,7 @@ out:
 		      (unsigned long long)st->kept,
 		      (unsigned long long)st->skipped,
 		      (unsigned long long)st->failed, st->seconds);
+	prefetch_free(pf);	/* before the cursor it reads */
 	cursor_close(cur);
 	conn_close(conn);
 	mem_free(params);
@@ -386,120 +375,16 @@ out:
 	return rc;
 }
 
-/* ---- parallel readers ------------------------------------------------- */
+/* ---- reading every source ------------------------------------------- */
 
-/* How many sources are read at once: RECON_READERS, else 2 (this is a
- * 2-core target; reading is the driver's CPU work plus Lua). */
-static unsigned reader_count(size_t nsources)
-{
-	const char *e = getenv("RECON_READERS");
-	unsigned long n = 2;
-
-	if (e && *e) {
-		char *end;
-
-		n = strtoul(e, &end, 10);
-		if (*end || n < 1 || n > 64)
-			n = 2;
-	}
-	return n > nsources ? (unsigned)nsources : (unsigned)n;
-}
-
-struct reader {
-	struct run *r;
-	pthread_t thread;
-	struct error err;
-	int rc;
-	int started;
-};
-
-static void *reader_main(void *arg)
-{
-	struct reader *rd = arg;
-	struct run *r = rd->r;
-	struct rules *rules = NULL;
-
-	rd->rc = 0;
-	if (rules_open(r->job, &rules, &rd->err) < 0) {
-		rd->rc = -1;
-	} else {
-		for (;;) {
-			size_t si;
-
-			pthread_mutex_lock(&r->lock);
-			si = r->stop ? r->job->nsources : r->next_source++;
-			pthread_mutex_unlock(&r->lock);
-			if (si >= r->job->nsources)
-				break;
-			if (read_source(r, rules, si, &rd->err) < 0) {
-				rd->rc = -1;
-				break;
-			}
-		}
-	}
-	if (rd->rc < 0) {
-		pthread_mutex_lock(&r->lock);
-		r->stop = 1;
-		pthread_mutex_unlock(&r->lock);
-	}
-	rules_free(rules);
-	return NULL;
-}
-
-/* Read every source, n at a time. The error reported is the first real
- * one: a reader that only stopped because another failed yields. */
+/* Sources are read one after another (each with its own fetch thread,
+ * see prefetch.h), so at most one driver result set is in memory. */
 static int read_sources(struct run *r, struct error *err)
 {
-	unsigned n = reader_count(r->job->nsources);
-	struct reader *rd = mem_calloc(n, sizeof(*rd));
-	int rc = 0;
-
-	if (!rd)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	for (unsigned i = 0; i < n; i++) {
-		rd[i].r = r;
-		error_init(&rd[i].err);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (n == 1) {
-			reader_main(&rd[i]);
-			continue;
-		}
-		if (pthread_create(&rd[i].thread, NULL, reader_main, &rd[i]) != 0) {
-			rd[i].rc = -1;
-			error_set(&rd[i].err, ERR_NOMEM, "cannot start a reader thread");
-			pthread_mutex_lock(&r->lock);
-			r->stop = 1;
-			pthread_mutex_unlock(&r->lock);
-			continue;
-		}
-		rd[i].started = 1;
-	}
-	for (unsigned i = 0; i < n; i++)
-		if (rd[i].started)
-			pthread_join(rd[i].thread, NULL);
-	/* first a real error, else any */
-	for (int pass = 0; pass < 2 && rc == 0; pass++)
-		for (unsigned i = 0; i < n && rc == 0; i++) {
-			if (rd[i].rc == 0)
-				continue;
-			if (pass == 0 && rd[i].err.code == ERR_INTERNAL &&
-			    strstr(rd[i].err.msg.buf, "stopped: another source"))
-				continue;
-			error_set(err, rd[i].err.code, "%s", rd[i].err.msg.buf);
-			if (rd[i].err.sqlstate[0])
-				error_sqlstate(err, rd[i].err.sqlstate,
-					       rd[i].err.native);
-			err->line = rd[i].err.line;
-			if (rd[i].err.ctx.len)
-				sbuf_add(&err->ctx, rd[i].err.ctx.buf,
-					 rd[i].err.ctx.len);
-			rc = -1;
-		}
-	for (unsigned i = 0; i < n; i++)
-		error_release(&rd[i].err);
-	mem_free(rd);
-	return rc;
+	for (size_t i = 0; i < r->job->nsources; i++)
+		if (read_source(r, r->rules, i, err) < 0)
+			return -1;
+	return 0;
 }
 
 /* ---- classification -------------------------------------------------- */

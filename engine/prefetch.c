@@ -1,0 +1,226 @@
+/*
+ * prefetch.c - a fetch thread feeding a ring of row batches.
+ *
+ * Batches cycle between two states under one mutex: empty (the fetcher
+ * may fill it) and full (the reader may drain it). The fetcher fills
+ * batches in ring order and the reader drains them in the same order, so
+ * rows come out exactly as the cursor gave them. A batch's text bytes
+ * live in its own sbuf; value pointers are fixed up once the batch is
+ * complete, because the sbuf may move while it grows.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "prefetch.h"
+#include "mem.h"
+#include "banned.h"
+
+struct batch {
+	size_t n;		/* rows in the batch */
+	int full;		/* 1: ready for the reader */
+	int last;		/* 1: no batch follows (end or error) */
+	struct value *vals;	/* rows x ncols; s is an offset until full */
+	uint64_t *rowno;
+	struct sbuf bytes;
+};
+
+struct prefetch {
+	struct cursor *cur;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;		/* reader asks the fetcher to give up */
+
+	size_t ncols;
+	const char *const *names;
+	struct batch b[PREFETCH_BATCHES];
+	struct error ferr;	/* the fetcher's error, if any */
+	int frc;		/* 0 or -1 */
+
+	size_t rb;		/* batch the reader is on */
+	size_t ri;		/* next row in it */
+	int have;		/* the reader holds batch rb */
+	struct row row;		/* what prefetch_next hands out */
+};
+
+/* Append one cursor row to batch b (fetcher side). */
+static int copy_row(struct prefetch *p, struct batch *b, const struct row *row,
+		    struct error *err)
+{
+	struct value *dst;
+
+	if (!b->vals) {
+		size_t cells;
+
+		if (mem_mul(PREFETCH_ROWS, p->ncols ? p->ncols : 1, &cells) < 0 ||
+		    !(b->vals = mem_calloc(cells, sizeof(*b->vals))) ||
+		    !(b->rowno = mem_calloc(PREFETCH_ROWS, sizeof(*b->rowno))))
+			return error_set(err, ERR_NOMEM, "out of memory (prefetch)");
+	}
+	dst = b->vals + b->n * p->ncols;
+	for (size_t c = 0; c < p->ncols; c++) {
+		const struct value *v = &row->vals[c];
+
+		dst[c] = *v;
+		if (v->s) {
+			/* keep offset + 1 (0 stays "no text"); pointers
+			 * are fixed when the batch is full */
+			dst[c].s = (const char *)(uintptr_t)(b->bytes.len + 1);
+			if (sbuf_add(&b->bytes, v->s, v->len) < 0 ||
+			    sbuf_addch(&b->bytes, '\0') < 0)
+				return error_set(err, ERR_NOMEM,
+						 "out of memory (prefetch)");
+		}
+	}
+	b->rowno[b->n++] = row->rowno;
+	return 0;
+}
+
+static void fix_pointers(struct prefetch *p, struct batch *b)
+{
+	for (size_t i = 0; i < b->n * p->ncols; i++)
+		if (b->vals[i].s)
+			b->vals[i].s = b->bytes.buf + (uintptr_t)b->vals[i].s - 1;
+}
+
+static void *fetch_main(void *arg)
+{
+	struct prefetch *p = arg;
+	size_t k = 0;
+
+	for (;;) {
+		struct batch *b = &p->b[k];
+		int rc = 1, stop;
+
+		pthread_mutex_lock(&p->lock);
+		while (b->full && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		stop = p->stop;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			return NULL;
+		b->n = 0;
+		sbuf_reset(&b->bytes);
+		while (b->n < PREFETCH_ROWS) {
+			const struct row *row;
+
+			rc = cursor_next(p->cur, &row, &p->ferr);
+			if (rc <= 0)
+				break;
+			if (!p->ncols && !p->names) {
+				/* first row: the cursor's shape */
+				p->ncols = row->ncols;
+				p->names = row->names;
+			}
+			if (copy_row(p, b, row, &p->ferr) < 0) {
+				rc = -1;
+				break;
+			}
+		}
+		fix_pointers(p, b);
+		pthread_mutex_lock(&p->lock);
+		b->last = rc <= 0;
+		if (rc < 0)
+			p->frc = -1;
+		b->full = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		if (rc <= 0)
+			return NULL;
+		k = (k + 1) % PREFETCH_BATCHES;
+	}
+}
+
+int prefetch_start(struct cursor *cur, struct prefetch **out,
+		   struct error *err)
+{
+	struct prefetch *p = mem_calloc(1, sizeof(*p));
+
+	if (!p)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	p->cur = cur;
+	error_init(&p->ferr);
+	for (int i = 0; i < PREFETCH_BATCHES; i++)
+		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&p->thread, NULL, fetch_main, p) != 0) {
+		prefetch_free(p);
+		return error_set(err, ERR_INTERNAL, "cannot start the fetch thread");
+	}
+	p->started = 1;
+	*out = p;
+	return 0;
+}
+
+int prefetch_next(struct prefetch *p, const struct row **row,
+		  struct error *err)
+{
+	for (;;) {
+		struct batch *b = &p->b[p->rb];
+
+		if (!p->have) {
+			/* the fetcher's writes to b happen before it sets
+			 * full under the lock; seeing full under the lock
+			 * makes them visible here */
+			pthread_mutex_lock(&p->lock);
+			while (!b->full)
+				pthread_cond_wait(&p->cond, &p->lock);
+			pthread_mutex_unlock(&p->lock);
+			p->have = 1;
+			p->ri = 0;
+		}
+		if (p->ri < b->n) {
+			p->row.ncols = p->ncols;
+			p->row.names = p->names;
+			p->row.vals = b->vals + p->ri * p->ncols;
+			p->row.rowno = b->rowno[p->ri];
+			p->ri++;
+			*row = &p->row;
+			return 1;
+		}
+		if (b->last) {
+			if (p->frc < 0) {
+				error_set(err, p->ferr.code, "%s", p->ferr.msg.buf);
+				if (p->ferr.sqlstate[0])
+					error_sqlstate(err, p->ferr.sqlstate,
+						       p->ferr.native);
+				if (p->ferr.ctx.len)
+					sbuf_add(&err->ctx, p->ferr.ctx.buf,
+						 p->ferr.ctx.len);
+				return -1;
+			}
+			return 0;
+		}
+		/* hand the drained batch back and move on */
+		pthread_mutex_lock(&p->lock);
+		b->full = 0;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		p->have = 0;
+		p->rb = (p->rb + 1) % PREFETCH_BATCHES;
+	}
+}
+
+void prefetch_free(struct prefetch *p)
+{
+	if (!p)
+		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	for (int i = 0; i < PREFETCH_BATCHES; i++) {
+		mem_free(p->b[i].vals);
+		mem_free(p->b[i].rowno);
+		sbuf_release(&p->b[i].bytes);
+	}
+	error_release(&p->ferr);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	mem_free(p);
+}

@@ -1,0 +1,40 @@
+/*
+ * prefetch.h - read a cursor ahead in a second thread.
+ *
+ * Fetching (the driver's work plus our exact conversions) and translating
+ * (Lua) each take about half of a source's time, so one thread fetches
+ * batches of rows while the caller translates the previous ones: a
+ * source is read in about the time of the slower half, with one driver
+ * result in memory at a time (reading two sources at once instead would
+ * double what drivers that buffer whole results hold; see
+ * docs/CONNECTORS.md).
+ *
+ * The fetch thread owns the cursor between prefetch_start() and
+ * prefetch_free(); the caller must not touch it meanwhile. Rows are
+ * copied into a few fixed batches (PREFETCH_BATCHES x PREFETCH_ROWS), so
+ * memory is bounded whatever the source's size.
+ */
+#ifndef RECON_PREFETCH_H
+#define RECON_PREFETCH_H
+
+#include "err.h"
+#include "../connectors/connector.h"
+
+#define PREFETCH_BATCHES 4
+#define PREFETCH_ROWS 1024
+
+struct prefetch;
+
+/* Start the fetch thread on cur (borrowed until prefetch_free). *out is
+ * owned by the caller. ERR_NOMEM, or ERR_INTERNAL if no thread starts. */
+int prefetch_start(struct cursor *cur, struct prefetch **out,
+		   struct error *err);
+/* Like cursor_next(): 1 and *row (valid until the next call), 0 at the
+ * end, -1 with the fetch thread's error copied into err. */
+int prefetch_next(struct prefetch *p, const struct row **row,
+		  struct error *err);
+/* Stop the fetch thread if it still runs, wait for it, free. NULL is
+ * fine. The cursor is the caller's again afterwards. */
+void prefetch_free(struct prefetch *p);
+
+#endif
