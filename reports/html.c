@@ -63,6 +63,7 @@ static const char page_style[] =
 	"td.num{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}\n"
 	"td.msg{white-space:pre-wrap}\n"
+	"td.id{white-space:nowrap}\n"
 	"tr.exc td.flag{color:#a00;font-weight:bold}\n"
 	"tr.sev-error td:first-child{border-left:4px solid #c00}\n"
 	"tr.sev-warning td:first-child{border-left:4px solid #d90}\n"
@@ -268,11 +269,12 @@ static int items(const struct report *r, struct report_sink *s)
 			sbuf_addf(b, "<tr class=\"%s\">", cls);
 		else
 			sbuf_addstr(b, "<tr>");
-		td(b, NULL, it->outcome);
+		/* codes and keys never wrap: "SO-\n99000014" misreads */
+		td(b, "id", it->outcome);
 		td(b, NULL, it->severity);
-		td(b, NULL, it->key);
-		td(b, NULL, it->deal_key);
-		td(b, NULL, it->order_key);
+		td(b, "id", it->key);
+		td(b, "id", it->deal_key);
+		td(b, "id", it->order_key);
 		td(b, NULL, it->customer);
 		td(b, NULL, it->currency);
 		td(b, "num", it->deal_amount);
@@ -280,7 +282,7 @@ static int items(const struct report *r, struct report_sink *s)
 		td(b, "num", it->erp_amount);
 		td(b, NULL, it->name);
 		td(b, NULL, it->rule);
-		td(b, NULL, it->where);
+		td(b, "id", it->where);
 		td(b, "msg", it->message);
 		sbuf_addstr(b, "</tr>\n");
 		if (report_sink_end_row(s) < 0)
