@@ -650,7 +650,8 @@ static int load_rules(struct loader *ld, xmlNodePtr rules)
 	return 0;
 }
 
-static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp)
+static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp,
+		      int incremental)
 {
 	const char *name = attr(p, "name"), *value = attr(p, "value");
 
@@ -667,6 +668,12 @@ static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp)
 	}
 	if (strcmp(name, "as_of") == 0) {
 		jp->kind = JP_AS_OF;
+	} else if (strcmp(name, "watermark") == 0) {
+		if (!incremental)
+			return fail(ld, p, "<param name=\"watermark\"/> "
+				    "belongs after an <incremental> query, not "
+				    "after the full <query>");
+		jp->kind = JP_WATERMARK;
 	} else if (strcmp(name, "window_start") == 0) {
 		if (!ld->has_window)
 			return fail(ld, p, "<param name=\"window_start\"/> "
@@ -680,14 +687,55 @@ static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp)
 	return 0;
 }
 
+/* watermark= and <incremental> come together, and need id-column=:
+ * rows are matched across runs by their id (docs/INCREMENTAL.md). */
+static int load_incremental(struct loader *ld, xmlNodePtr s, xmlNodePtr inc,
+			    const char *wm, struct job_source *src)
+{
+	const char *scope = inc ? attr(inc, "scope-column") : NULL;
+
+	if (!wm && !inc)
+		return 0;
+	if (!wm || !inc)
+		return fail(ld, s, "source %s: incremental reading needs both "
+			    "watermark=\"COLUMN\" and an <incremental> query",
+			    show(ld, src->name));
+	if (!src->id_column)
+		return fail(ld, s, "source %s: incremental reading needs "
+			    "id-column= (rows are matched across runs by it)",
+			    show(ld, src->name));
+	if (!is_identifier(wm, 63))
+		return fail(ld, s, "source %s: watermark %s is not a column "
+			    "name", show(ld, src->name), show(ld, wm));
+	if (scope && !is_identifier(scope, 63))
+		return fail(ld, inc, "source %s: scope-column %s is not a "
+			    "column name", show(ld, src->name), show(ld, scope));
+	if (!(src->watermark = copy_strz(ld, wm)) ||
+	    (scope && !(src->scope_column = copy_strz(ld, scope))))
+		return -1;
+	src->inc_query = text_of(ld, inc, "<incremental>");
+	if (!src->inc_query)
+		return -1;
+	if (check_no_credentials(ld, inc, "the incremental query",
+				 src->inc_query) < 0)
+		return -1;
+	for (size_t i = 0; i < src->ninc_params; i++)
+		if (src->inc_params[i].kind == JP_WATERMARK)
+			return 0;
+	return fail(ld, inc, "source %s: the <incremental> query needs a "
+		    "<param name=\"watermark\"/> after it (the last run's "
+		    "watermark)", show(ld, src->name));
+}
+
 static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 {
 	const char *name = attr(s, "name"), *role = attr(s, "role");
 	const char *dsn = attr(s, "dsn"), *translate = attr(s, "translate");
 	const char *idcol = attr(s, "id-column");
 	const char *empty = attr(s, "allow-empty");
-	xmlNodePtr q = child(s, "query");
-	int kind;
+	const char *wm = attr(s, "watermark");
+	xmlNodePtr q = child(s, "query"), inc = child(s, "incremental");
+	int kind, after_inc = 0;
 	size_t np;
 
 	src->line = (int)xmlGetLineNo(s);
@@ -726,16 +774,27 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 		return -1;
 	np = count_children(s, "param");
 	src->params = mem_calloc(np ? np : 1, sizeof(*src->params));
-	if (!src->params)
+	src->inc_params = mem_calloc(np ? np : 1, sizeof(*src->inc_params));
+	if (!src->params || !src->inc_params)
 		return fail_nomem(ld);
+	/* Parameters after <incremental> are the incremental query's. */
 	FOR_EACH_CHILD(p, s) {
+		if (named(p, "incremental"))
+			after_inc = 1;
 		if (!named(p, "param"))
 			continue;
-		if (load_param(ld, p, &src->params[src->nparams]) < 0)
-			return -1;
-		src->nparams++;
+		if (after_inc) {
+			if (load_param(ld, p, &src->inc_params[src->ninc_params],
+				       1) < 0)
+				return -1;
+			src->ninc_params++;
+		} else {
+			if (load_param(ld, p, &src->params[src->nparams], 0) < 0)
+				return -1;
+			src->nparams++;
+		}
 	}
-	return 0;
+	return load_incremental(ld, s, inc, wm, src);
 }
 
 static int load_sources(struct loader *ld, xmlNodePtr sources)
@@ -1315,6 +1374,12 @@ void job_free(struct job *job)
 		mem_free(s->params);
 		mem_free(s->translate);
 		mem_free(s->id_column);
+		for (size_t p = 0; p < s->ninc_params; p++)
+			mem_free(s->inc_params[p].literal);
+		mem_free(s->inc_params);
+		mem_free(s->watermark);
+		mem_free(s->inc_query);
+		mem_free(s->scope_column);
 	}
 	mem_free(job->sources);
 	for (size_t i = 0; i < job->ntolerances; i++)

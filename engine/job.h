@@ -21,7 +21,9 @@
 enum job_param_kind {
 	JP_AS_OF,	  /* the run's as-of time, "YYYY-MM-DD HH:MM:SS" */
 	JP_WINDOW_START,  /* as-of minus the job's window, same format */
-	JP_LITERAL	  /* a fixed value from the job file */
+	JP_LITERAL,	  /* a fixed value from the job file */
+	JP_WATERMARK	  /* <incremental> only: the source's watermark from
+			   * the last successful run (docs/INCREMENTAL.md) */
 };
 
 struct job_param {
@@ -40,6 +42,15 @@ struct job_source {
 	char *id_column;	/* optional: column naming a row in messages */
 	int allow_empty;	/* 1: zero rows is normal (else ERR_GUARD) */
 	int line;		/* where it was declared */
+
+	/* Incremental reading (docs/INCREMENTAL.md): all NULL/0 unless the
+	 * source has watermark= and an <incremental> query; then id_column
+	 * is set too (job_load requires it). */
+	char *watermark;	/* column whose largest value is the watermark */
+	char *inc_query;	/* the changed-rows query */
+	struct job_param *inc_params;	/* its parameters (JP_WATERMARK too) */
+	size_t ninc_params;
+	char *scope_column;	/* optional: 0/false/NULL means "row left" */
 };
 
 struct job_tolerance {
