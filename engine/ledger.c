@@ -159,7 +159,8 @@ void ledger_digest_finish(struct ledger_digest *d, char *out)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 
-	qsort(d->h, d->n, sizeof(*d->h), hex_cmp);
+	if (d->n)	/* a run that wrote nothing has no array */
+		qsort(d->h, d->n, sizeof(*d->h), hex_cmp);
 	out[0] = '\0';
 	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		int ok = EVP_DigestUpdate(ctx, "recon-run:", 10) &&
