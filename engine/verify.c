@@ -1,0 +1,1045 @@
+/*
+ * verify.c - `recon verify`, `recon digest` and `recon history` over a
+ * versioned store (see verify.h for what is checked and the memory it
+ * takes, docs/LEDGER.md "Verifying" for the user's view).
+ *
+ * Values are read with CAST(... AS TEXT) where the column is not text, so
+ * that a tampered value that is not a number (SQLite keeps what it is
+ * given) is a finding about that row, not a read error that stops the
+ * check, and so that amounts and integers arrive exactly as the database
+ * prints them (the ledger normalises amounts before hashing).
+ *
+ * Invariants: the stream of T is in (rec_kind, rec_key, version) order,
+ * so a key's versions are adjacent and only the previous row is kept;
+ * the runs array is in T_runs seq order and by_id indexes it by run_id.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify.h"
+#include "mem.h"
+#include "money.h"
+#include "../connectors/connector.h"
+#include "banned.h"
+
+#define HASH_BIN 32
+
+struct vrun {
+	char *run_id;
+	char *seq_text;
+	int64_t seq;		/* -1 if unreadable */
+	char *records_text;
+	char *digest;		/* as stored; "" for NULL */
+	char *prev_digest;	/* as stored; NULL for NULL */
+	uint64_t n;		/* versions seen */
+	unsigned char (*h)[HASH_BIN];	/* their recomputed content hashes */
+	size_t alloc;
+	char chain[LEDGER_HEX];	/* recomputed chain digest */
+};
+
+struct vctx {
+	const struct verify_opts *o;
+	struct verify_result *res;
+	struct conn *c;
+	struct vrun *runs;
+	size_t nruns, runs_alloc;
+	size_t *by_id;		/* indexes into runs, sorted by run_id */
+	size_t nby_id;		/* entries of by_id (distinct run ids) */
+	struct sbuf line, what, sql;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int ident_ok(const char *s)
+{
+	if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+			   *s == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* A positive decimal integer without sign or leading zeros; -1 if not. */
+static int64_t parse_pos(const char *s)
+{
+	int64_t v = 0;
+
+	if (!s || !*s || *s == '0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < LEDGER_HEX - 1; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+static void hex_to_bin(const char *hex, unsigned char *out)
+{
+	for (int i = 0; i < HASH_BIN; i++) {
+		int hi = hex[2 * i], lo = hex[2 * i + 1];
+
+		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+}
+
+static void bin_to_hex(const unsigned char *b, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (int i = 0; i < HASH_BIN; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * HASH_BIN] = '\0';
+}
+
+/* Append s quoted for a one-line message: control bytes and the quote
+ * itself escaped, so a tampered key cannot forge further output lines. */
+static void add_quoted(struct sbuf *sb, const char *s)
+{
+	sbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\'' || ch == '\\')
+			sbuf_addf(sb, "\\x%02x", ch);
+		else
+			sbuf_addch(sb, ch);
+	}
+	sbuf_addch(sb, '\'');
+}
+
+static const char *val_text(const struct value *v)
+{
+	return v->type == VAL_NULL ? NULL : v->s;
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = mem_strdup(s);
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+static int nomem(struct error *err)
+{
+	return error_set(err, ERR_NOMEM, "out of memory (verify)");
+}
+
+/* A read failure is the store's: ERR_STORE, naming DSN and table. */
+static int store_fail(const struct verify_opts *o, struct error *err)
+{
+	if (err->code == ERR_SOURCE || err->code == ERR_DATA)
+		err->code = ERR_STORE;
+	return error_context(err, "store '%s' table '%s'", o->dsn, o->table);
+}
+
+/* Report one finding. kind/key NULL: a run finding; seq < 0: none. */
+static void found(struct vctx *v, const char *kind, const char *key,
+		  int64_t version, const char *run_id, int64_t seq,
+		  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void found(struct vctx *v, const char *kind, const char *key,
+		  int64_t version, const char *run_id, int64_t seq,
+		  const char *fmt, ...)
+{
+	struct verify_finding f;
+	va_list ap;
+
+	sbuf_reset(&v->what);
+	va_start(ap, fmt);
+	sbuf_vaddf(&v->what, fmt, ap);
+	va_end(ap);
+	sbuf_reset(&v->line);
+	if (key) {
+		sbuf_addf(&v->line, "%s ", kind ? kind : "(null kind)");
+		add_quoted(&v->line, key);
+		if (version > 0)
+			sbuf_addf(&v->line, " version %lld", (long long)version);
+		if (run_id) {
+			sbuf_addstr(&v->line, " (run ");
+			sbuf_addstr(&v->line, run_id);
+			sbuf_addch(&v->line, ')');
+		}
+	} else if (run_id) {
+		sbuf_addstr(&v->line, "run ");
+		sbuf_addstr(&v->line, run_id);
+		if (seq > 0)
+			sbuf_addf(&v->line, " (seq %lld)", (long long)seq);
+	} else {
+		sbuf_addstr(&v->line, "store");
+	}
+	sbuf_addstr(&v->line, ": ");
+	sbuf_add(&v->line, v->what.buf, v->what.len);
+	memset(&f, 0, sizeof(f));
+	f.kind = key ? kind : NULL;
+	f.key = key;
+	f.version = version > 0 ? version : 0;
+	f.run_id = run_id;
+	f.what = v->what.buf;
+	f.line = v->line.buf;
+	v->res->findings++;
+	if (v->o->finding)
+		v->o->finding(v->o->ctx, &f);
+}
+
+/* ---- T_runs ------------------------------------------------------------ */
+
+static int by_id_cmp_r(const void *a, const void *b, void *ctx)
+{
+	const struct vrun *runs = ctx;
+
+	return strcmp(runs[*(const size_t *)a].run_id,
+		      runs[*(const size_t *)b].run_id);
+}
+
+/* Sort by_id by run id: a bottom-up merge sort, because qsort has no
+ * context argument (qsort_r is not in C11 or POSIX). */
+static int sort_by_id(struct vctx *v, struct error *err)
+{
+	size_t n = v->nruns, *tmp;
+
+	tmp = mem_calloc(n ? n : 1, sizeof(*tmp));
+	if (!tmp)
+		return nomem(err);
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = by_id_cmp_r(&v->by_id[i], &v->by_id[j],
+						       v->runs) <= 0 ?
+					   v->by_id[i++] : v->by_id[j++];
+			while (i < mid)
+				tmp[k++] = v->by_id[i++];
+			while (j < hi)
+				tmp[k++] = v->by_id[j++];
+		}
+		memcpy(v->by_id, tmp, n * sizeof(*tmp));
+	}
+	mem_free(tmp);
+	return 0;
+}
+
+static struct vrun *run_by_id(struct vctx *v, const char *id)
+{
+	size_t lo = 0, hi = v->nby_id;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v->runs[v->by_id[mid]].run_id, id);
+
+		if (c == 0)
+			return &v->runs[v->by_id[mid]];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int load_runs(struct vctx *v, struct error *err)
+{
+	const struct verify_opts *o = v->o;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	int rc, oom = 0;
+	int64_t want_seq = 1;
+	const char *prev_digest = "";
+
+	sbuf_reset(&v->sql);
+	sbuf_addf(&v->sql,
+		  "SELECT run_id, CAST(seq AS TEXT), CAST(records AS TEXT), "
+		  "digest, prev_digest FROM %s_runs ORDER BY seq", o->table);
+	if (v->sql.failed)
+		return nomem(err);
+	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0)
+		return store_fail(o, err);
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		struct vrun *r;
+
+		if (v->nruns == v->runs_alloc) {
+			size_t na = v->runs_alloc ? 2 * v->runs_alloc : 64, bytes;
+			void *p;
+
+			if (mem_mul(na, sizeof(*v->runs), &bytes) < 0 ||
+			    !(p = mem_realloc(v->runs, bytes))) {
+				oom = 1;
+				break;
+			}
+			v->runs = p;
+			v->runs_alloc = na;
+		}
+		r = &v->runs[v->nruns];
+		memset(r, 0, sizeof(*r));
+		v->nruns++;
+		r->run_id = mem_strdup(val_text(&row->vals[0]) ?
+				       val_text(&row->vals[0]) : "");
+		r->seq_text = dup_or_null(val_text(&row->vals[1]), &oom);
+		r->records_text = dup_or_null(val_text(&row->vals[2]), &oom);
+		r->digest = mem_strdup(val_text(&row->vals[3]) ?
+				       val_text(&row->vals[3]) : "");
+		r->prev_digest = dup_or_null(val_text(&row->vals[4]), &oom);
+		if (!r->run_id || !r->digest || oom) {
+			oom = 1;
+			break;
+		}
+		r->seq = parse_pos(r->seq_text);
+	}
+	cursor_close(cur);
+	if (oom)
+		return nomem(err);
+	if (rc < 0)
+		return store_fail(o, err);
+	v->res->runs = v->nruns;
+
+	/* by_id: sorted run ids; a duplicate id is a finding (and the
+	 * later row is left out of the index). */
+	v->by_id = mem_calloc(v->nruns ? v->nruns : 1, sizeof(*v->by_id));
+	if (!v->by_id)
+		return nomem(err);
+	for (size_t i = 0; i < v->nruns; i++)
+		v->by_id[i] = i;
+	if (sort_by_id(v, err) < 0)
+		return -1;
+	for (size_t i = 0; i < v->nruns; i++) {
+		if (v->nby_id &&
+		    strcmp(v->runs[v->by_id[v->nby_id - 1]].run_id,
+			   v->runs[v->by_id[i]].run_id) == 0) {
+			const struct vrun *r = &v->runs[v->by_id[i]];
+
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "the run appears more than once in %s_runs",
+			      o->table);
+			continue;
+		}
+		v->by_id[v->nby_id++] = v->by_id[i];
+	}
+
+	/* seq 1..n, and the digest chain as stored. */
+	for (size_t i = 0; i < v->nruns; i++) {
+		const struct vrun *r = &v->runs[i];
+
+		if (r->seq < 0) {
+			found(v, NULL, NULL, 0, r->run_id, -1,
+			      "seq '%s' is not a positive integer",
+			      r->seq_text ? r->seq_text : "NULL");
+		} else if (r->seq < want_seq) {
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "seq %lld appears more than once",
+			      (long long)r->seq);
+		} else if (r->seq > want_seq) {
+			if (r->seq == want_seq + 1)
+				found(v, NULL, NULL, 0, r->run_id, r->seq,
+				      "the run with seq %lld is missing from "
+				      "%s_runs", (long long)want_seq, o->table);
+			else
+				found(v, NULL, NULL, 0, r->run_id, r->seq,
+				      "the runs with seq %lld..%lld are missing "
+				      "from %s_runs", (long long)want_seq,
+				      (long long)r->seq - 1, o->table);
+		}
+		if (r->seq >= want_seq)
+			want_seq = r->seq + 1;
+		if (parse_pos(r->records_text) < 0 &&
+		    !(r->records_text && strcmp(r->records_text, "0") == 0))
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "records '%s' is not a count",
+			      r->records_text ? r->records_text : "NULL");
+		if (!is_hex64(r->digest))
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "digest '%s' is not a SHA-256 hex digest",
+			      r->digest);
+		/* prev_digest: '' (or NULL) for the first run. */
+		if (strcmp(r->prev_digest ? r->prev_digest : "", prev_digest) != 0)
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "prev_digest does not equal the digest of the "
+			      "previous run (%s)",
+			      i ? v->runs[i - 1].run_id : "none: first run");
+		prev_digest = r->digest;
+	}
+	return 0;
+}
+
+static int run_add_hash(struct vrun *r, const char *hex)
+{
+	if (r->n == r->alloc) {
+		size_t na = r->alloc ? r->alloc * 2 : 256, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*r->h), &bytes) < 0 ||
+		    !(p = mem_realloc(r->h, bytes)))
+			return -1;
+		r->h = p;
+		r->alloc = na;
+	}
+	hex_to_bin(hex, r->h[r->n]);
+	r->n++;
+	return 0;
+}
+
+/* ---- T: the versions --------------------------------------------------- */
+
+/* The previous row of the stream, owned copies. */
+struct prev {
+	int have;
+	struct sbuf kind, key, content_hash;
+	int64_t version;	/* -1 if unreadable */
+	int has_hash;		/* content_hash was not NULL */
+	const struct vrun *run;	/* NULL if not in T_runs */
+};
+
+#define NVCOLS (LF__COUNT + 2)	/* the fields, value_hash, content_hash */
+
+static int add_select(struct sbuf *sql, const char *prefix)
+{
+	for (int f = 0; f < LF__COUNT; f++) {
+		const char *n = ledger_field_names[f];
+		int cast = f == LF_VERSION || f == LF_DEAL_AMOUNT ||
+			   f == LF_ORDER_AMOUNT || f == LF_ERP_AMOUNT ||
+			   f == LF_ERP_DOCS;
+
+		if (f)
+			sbuf_addstr(sql, ", ");
+		if (cast)
+			sbuf_addf(sql, "CAST(%s%s AS TEXT)", prefix, n);
+		else
+			sbuf_addf(sql, "%s%s", prefix, n);
+	}
+	return sql->failed ? -1 : 0;
+}
+
+static void check_row(struct vctx *v, const struct row *row, struct prev *p,
+		      struct error *err)
+{
+	struct ledger_rec rec;
+	const char *kind, *key, *run_id, *stored_v, *stored_c, *prev_hash;
+	char vh[LEDGER_HEX], ch[LEDGER_HEX];
+	int64_t version;
+	int same, have_ch = 0;
+	struct vrun *run = NULL;
+	struct error e;
+
+	for (int f = 0; f < LF__COUNT; f++)
+		rec.f[f] = val_text(&row->vals[f]);
+	kind = rec.f[LF_REC_KIND];
+	key = rec.f[LF_REC_KEY];
+	run_id = rec.f[LF_RUN_ID];
+	prev_hash = rec.f[LF_PREV_HASH];
+	stored_v = val_text(&row->vals[LF__COUNT]);
+	stored_c = val_text(&row->vals[LF__COUNT + 1]);
+	version = parse_pos(rec.f[LF_VERSION]);
+	if (!kind)
+		kind = "(null kind)";
+	if (!key)
+		key = "";
+	v->res->versions++;
+
+	if (version < 0)
+		found(v, kind, key, 0, run_id, -1,
+		      "version '%s' is not a positive integer",
+		      rec.f[LF_VERSION] ? rec.f[LF_VERSION] : "NULL");
+
+	/* The hashes. */
+	error_init(&e);
+	if (ledger_value_hash(&rec, vh, &e) < 0) {
+		if (e.code == ERR_NOMEM)
+			nomem(err);
+		else
+			found(v, kind, key, version, run_id, -1, "%s",
+			      e.msg.buf);
+	} else if (!stored_v || strcmp(vh, stored_v) != 0) {
+		found(v, kind, key, version, run_id, -1,
+		      "value_hash does not match its fields");
+	}
+	error_clear(&e);
+	if (ledger_content_hash(&rec, ch, &e) == 0) {
+		have_ch = 1;
+		if (!stored_c || strcmp(ch, stored_c) != 0)
+			found(v, kind, key, version, run_id, -1,
+			      "content_hash does not match its fields");
+	} else if (e.code == ERR_NOMEM) {
+		nomem(err);
+	}
+	error_release(&e);
+
+	/* The run. */
+	if (!run_id) {
+		found(v, kind, key, version, NULL, -1, "run_id is NULL");
+	} else if (!(run = run_by_id(v, run_id))) {
+		found(v, kind, key, version, run_id, -1,
+		      "the run is not in %s_runs", v->o->table);
+	} else if (have_ch && run_add_hash(run, ch) < 0) {
+		nomem(err);
+	}
+
+	/* The key's chain. */
+	same = p->have && strcmp(p->kind.buf, kind) == 0 &&
+	       strcmp(p->key.buf, key) == 0;
+	if (!same) {
+		v->res->keys++;
+		if (version == 2)
+			found(v, kind, key, version, run_id, -1,
+			      "version 1 is missing");
+		else if (version > 2)
+			found(v, kind, key, version, run_id, -1,
+			      "versions 1..%lld are missing",
+			      (long long)version - 1);
+		if (version == 1 && prev_hash)
+			found(v, kind, key, version, run_id, -1,
+			      "version 1 has a prev_hash (it must be NULL)");
+	} else if (version > 0 && p->version > 0) {
+		if (version == p->version)
+			found(v, kind, key, version, run_id, -1,
+			      "duplicate version %lld", (long long)version);
+		else if (version > p->version + 1)
+			found(v, kind, key, version, run_id, -1,
+			      "version%s %lld..%lld missing before it",
+			      version == p->version + 2 ? "" : "s",
+			      (long long)p->version + 1, (long long)version - 1);
+		else if (!prev_hash || !p->has_hash ||
+			 strcmp(prev_hash, p->content_hash.buf) != 0)
+			found(v, kind, key, version, run_id, -1,
+			      "prev_hash is not the content_hash of version "
+			      "%lld", (long long)p->version);
+		if (run && p->run && run->seq > 0 && p->run->seq > 0 &&
+		    run->seq <= p->run->seq)
+			found(v, kind, key, version, run_id, -1,
+			      "out of order: written by run seq %lld, not after "
+			      "version %lld's run %s (seq %lld)",
+			      (long long)run->seq, (long long)p->version,
+			      p->run->run_id, (long long)p->run->seq);
+	}
+
+	/* Remember this row. */
+	if (!same) {
+		sbuf_reset(&p->kind);
+		sbuf_addstr(&p->kind, kind);
+		sbuf_reset(&p->key);
+		sbuf_addstr(&p->key, key);
+	}
+	sbuf_reset(&p->content_hash);
+	p->has_hash = stored_c != NULL;
+	if (stored_c)
+		sbuf_addstr(&p->content_hash, stored_c);
+	p->version = version;
+	p->run = run;
+	p->have = 1;
+	if (p->kind.failed || p->key.failed || p->content_hash.failed)
+		nomem(err);
+}
+
+static int scan_versions(struct vctx *v, struct error *err)
+{
+	const struct verify_opts *o = v->o;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct prev p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	sbuf_init(&p.kind, SBUF_CAP_DEFAULT);
+	sbuf_init(&p.key, SBUF_CAP_DEFAULT);
+	sbuf_init(&p.content_hash, 1024);
+	sbuf_reset(&v->sql);
+	sbuf_addstr(&v->sql, "SELECT ");
+	add_select(&v->sql, "");
+	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s "
+		  "ORDER BY rec_kind, rec_key, version", o->table);
+	if (v->sql.failed) {
+		rc = nomem(err);
+		goto out;
+	}
+	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0) {
+		rc = store_fail(o, err);
+		goto out;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		if (row->ncols != NVCOLS) {
+			rc = error_set(err, ERR_INTERNAL, "verify: %zu columns",
+				       row->ncols);
+			break;
+		}
+		check_row(v, row, &p, err);
+		if (err->code != ERR_OK) {
+			rc = -1;
+			break;
+		}
+	}
+	cursor_close(cur);
+	if (rc < 0)
+		rc = store_fail(o, err);
+out:
+	sbuf_release(&p.kind);
+	sbuf_release(&p.key);
+	sbuf_release(&p.content_hash);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- run digests --------------------------------------------------------- */
+
+static int run_digest(const struct vrun *r, const char *prev, char *out,
+		      struct error *err)
+{
+	struct ledger_digest *d = ledger_digest_new(prev, err);
+	char hex[LEDGER_HEX];
+
+	if (!d)
+		return -1;
+	for (uint64_t i = 0; i < r->n; i++) {
+		bin_to_hex(r->h[i], hex);
+		if (ledger_digest_add(d, hex) < 0) {
+			ledger_digest_free(d);
+			return nomem(err);
+		}
+	}
+	ledger_digest_finish(d, out);
+	return 0;
+}
+
+static int check_digests(struct vctx *v, struct error *err)
+{
+	const char *prev_stored = "", *prev_chain = "";
+	char d[LEDGER_HEX];
+
+	for (size_t i = 0; i < v->nruns; i++) {
+		struct vrun *r = &v->runs[i];
+		int64_t records = parse_pos(r->records_text);
+
+		if (r->records_text && strcmp(r->records_text, "0") == 0)
+			records = 0;
+		/* As stored: this run's digest from its versions, chained
+		 * to the previous run's stored digest (so one tampered run
+		 * is named once, not with every run after it). */
+		if (run_digest(r, prev_stored, d, err) < 0)
+			return -1;
+		if (strcmp(d, r->digest) != 0)
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "digest does not recompute from its %llu "
+			      "versions", (unsigned long long)r->n);
+		if (records >= 0 && (uint64_t)records != r->n)
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "records says %lld versions, the table holds %llu",
+			      (long long)records, (unsigned long long)r->n);
+		/* Recomputed from nothing but the versions: what a digest
+		 * file is compared with. */
+		if (run_digest(r, prev_chain, r->chain, err) < 0)
+			return -1;
+		prev_stored = r->digest;
+		prev_chain = r->chain;
+		mem_free(r->h);
+		r->h = NULL;
+	}
+	memcpy(v->res->head, prev_chain, strlen(prev_chain) + 1);
+	return 0;
+}
+
+/* ---- digest files ---------------------------------------------------------- */
+
+/*
+ *   recon-digest 1
+ *   job NAME
+ *   table TABLE
+ *   seq N
+ *   digest HEX
+ *   run RUN_ID
+ *   chain SEQ HEX RUN_ID        (one per run, seq 1..N)
+ *
+ * '#' lines are comments. The last chain line repeats seq/digest/run.
+ */
+static int check_digest_file(struct vctx *v, struct error *err)
+{
+	const struct verify_opts *o = v->o;
+	const char *p = o->digest, *end = o->digest + o->digest_len;
+	int lineno = 0, magic = 0, first_diff = 1;
+	int64_t want = 1, nlater = 0;
+	struct sbuf l = SBUF_INIT(1 << 16);
+	const struct vrun *first_bad = NULL;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *sp, *sp2;
+
+		lineno++;
+		sbuf_reset(&l);
+		sbuf_add(&l, p, n);
+		p += n + (nl ? 1 : 0);
+		if (l.failed) {
+			sbuf_release(&l);
+			return error_set(err, ERR_USAGE,
+					 "digest file line %d: too long", lineno);
+		}
+		if (l.len && l.buf[l.len - 1] == '\r')
+			sbuf_setlen(&l, l.len - 1);
+		if (!l.len || l.buf[0] == '#')
+			continue;
+		if (strcmp(l.buf, "recon-digest 1") == 0) {
+			magic = 1;
+			continue;
+		}
+		if (!magic)
+			break;
+		if (strncmp(l.buf, "table ", 6) == 0 &&
+		    strcmp(l.buf + 6, o->table) != 0) {
+			error_set(err, ERR_USAGE, "the digest file is for table "
+				  "'%s', the job's store table is '%s'",
+				  l.buf + 6, o->table);
+			goto bad;
+		}
+		if (strncmp(l.buf, "job ", 4) == 0 && o->job &&
+		    strcmp(l.buf + 4, o->job) != 0) {
+			error_set(err, ERR_USAGE, "the digest file is for job "
+				  "'%s', not '%s'", l.buf + 4, o->job);
+			goto bad;
+		}
+		if (strncmp(l.buf, "chain ", 6) != 0)
+			continue;
+		/* chain SEQ HEX RUN_ID */
+		sp = strchr(l.buf + 6, ' ');
+		sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+		if (!sp || !sp2) {
+			error_set(err, ERR_USAGE, "digest file line %d: want "
+				  "'chain SEQ DIGEST RUN_ID'", lineno);
+			goto bad;
+		}
+		*sp = *sp2 = '\0';
+		if (parse_pos(l.buf + 6) != want || !is_hex64(sp + 1)) {
+			error_set(err, ERR_USAGE, "digest file line %d: want "
+				  "seq %lld and a 64-digit hex digest", lineno,
+				  (long long)want);
+			goto bad;
+		}
+		{
+			const struct vrun *r = NULL;
+			const char *fid = sp2 + 1, *fdig = sp + 1;
+
+			for (size_t i = 0; i < v->nruns; i++)
+				if (v->runs[i].seq == want) {
+					r = &v->runs[i];
+					break;
+				}
+			v->res->digest_runs++;
+			if (!r) {
+				found(v, NULL, NULL, 0, fid, want,
+				      "in the digest file but not in %s_runs",
+				      o->table);
+			} else if (strcmp(r->run_id, fid) != 0) {
+				found(v, NULL, NULL, 0, fid, want,
+				      "in the digest file, but seq %lld is run "
+				      "%s in the store", (long long)want,
+				      r->run_id);
+			} else if (strcmp(r->chain, fdig) != 0) {
+				if (first_diff)
+					first_bad = r;
+				else
+					nlater++;
+				first_diff = 0;
+			}
+		}
+		want++;
+	}
+	sbuf_release(&l);
+	if (!magic)
+		return error_set(err, ERR_USAGE, "not a recon digest file "
+				 "(no 'recon-digest 1' line)");
+	if (want == 1)
+		return error_set(err, ERR_USAGE, "the digest file has no "
+				 "chain lines");
+	if (first_bad)
+		found(v, NULL, NULL, 0, first_bad->run_id, first_bad->seq,
+		      "digest differs from the exported digest file: the "
+		      "store's versions of this run are not the ones it "
+		      "published%s",
+		      nlater ? " (and every later run's digest differs "
+			       "with it)" : "");
+	return 0;
+bad:
+	sbuf_release(&l);
+	return -1;
+}
+
+static int export_digest(struct vctx *v, struct error *err)
+{
+	const struct verify_opts *o = v->o;
+	const struct vrun *r = run_by_id(v, o->export_run);
+	struct sbuf *out = o->export_out;
+
+	if (!r || r->seq < 1)
+		return error_set(err, ERR_USAGE, "no run '%s' in %s_runs",
+				 o->export_run, o->table);
+	sbuf_addf(out, "# recon digest: keep this file where the store's "
+		  "owners cannot change it;\n# check the store against it "
+		  "with: recon verify JOB --digest FILE\nrecon-digest 1\n");
+	sbuf_addf(out, "job %s\ntable %s\nseq %lld\ndigest %s\nrun %s\n",
+		  o->job ? o->job : "", o->table, (long long)r->seq, r->chain,
+		  r->run_id);
+	for (size_t i = 0; i < v->nruns && v->runs[i].seq <= r->seq; i++)
+		sbuf_addf(out, "chain %lld %s %s\n", (long long)v->runs[i].seq,
+			  v->runs[i].chain, v->runs[i].run_id);
+	return out->failed ? nomem(err) : 0;
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+static void vctx_release(struct vctx *v)
+{
+	for (size_t i = 0; i < v->nruns; i++) {
+		struct vrun *r = &v->runs[i];
+
+		mem_free(r->run_id);
+		mem_free(r->seq_text);
+		mem_free(r->records_text);
+		mem_free(r->digest);
+		mem_free(r->prev_digest);
+		mem_free(r->h);
+	}
+	mem_free(v->runs);
+	mem_free(v->by_id);
+	sbuf_release(&v->line);
+	sbuf_release(&v->what);
+	sbuf_release(&v->sql);
+}
+
+/* Open a read-only snapshot of the store. */
+static int open_snapshot(const char *dsn, struct conn **c, int *in_tx,
+			 struct error *err)
+{
+	const char *dbms;
+
+	if (conn_open(dsn, c, err) < 0)
+		return -1;
+	if (conn_begin(*c, err) < 0)
+		return -1;
+	*in_tx = 1;
+	dbms = conn_dbms(*c);
+	/* PostgreSQL's default READ COMMITTED gives each statement its own
+	 * snapshot; T_runs and T must come from the same one. SQLite's
+	 * transaction is already one snapshot. */
+	if (dbms && strstr(dbms, "PostgreSQL") &&
+	    conn_exec(*c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
+		      "READ ONLY", NULL, 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void close_snapshot(struct conn *c, int in_tx)
+{
+	if (c && in_tx) {
+		struct error e;
+
+		error_init(&e);
+		conn_rollback(c, &e);	/* read-only: nothing to keep */
+		error_release(&e);
+	}
+	conn_close(c);
+}
+
+int verify_store(const struct verify_opts *o, struct verify_result *res,
+		 struct error *err)
+{
+	struct vctx v;
+	int rc = -1, in_tx = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!ident_ok(o->table))
+		return error_set(err, ERR_JOB, "store table '%s' is not an "
+				 "identifier", o->table ? o->table : "");
+	memset(&v, 0, sizeof(v));
+	v.o = o;
+	v.res = res;
+	sbuf_init(&v.line, SBUF_CAP_DEFAULT);
+	sbuf_init(&v.what, SBUF_CAP_DEFAULT);
+	sbuf_init(&v.sql, 1 << 16);
+	if (open_snapshot(o->dsn, &v.c, &in_tx, err) < 0) {
+		store_fail(o, err);
+		goto out;
+	}
+	if (load_runs(&v, err) < 0 || scan_versions(&v, err) < 0 ||
+	    check_digests(&v, err) < 0)
+		goto out;
+	if (o->digest && check_digest_file(&v, err) < 0)
+		goto out;
+	if (res->findings) {
+		error_set(err, ERR_VERIFY, "store '%s' table '%s': %llu "
+			  "finding%s", o->dsn, o->table,
+			  (unsigned long long)res->findings,
+			  res->findings == 1 ? "" : "s");
+		goto out;
+	}
+	if (o->export_run && export_digest(&v, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	close_snapshot(v.c, in_tx);
+	vctx_release(&v);
+	return rc;
+}
+
+/* ---- history ----------------------------------------------------------------- */
+
+static int is_amount_field(int f)
+{
+	return f == LF_DEAL_AMOUNT || f == LF_ORDER_AMOUNT || f == LF_ERP_AMOUNT;
+}
+
+static int same_value(int f, const char *a, const char *b)
+{
+	int64_t x, y;
+
+	if (!a || !b)
+		return a == b;
+	if (is_amount_field(f) && money_parse(a, strlen(a), &x) == MONEY_OK &&
+	    money_parse(b, strlen(b), &y) == MONEY_OK)
+		return x == y;
+	return strcmp(a, b) == 0;
+}
+
+static int is_short(const char *s)
+{
+	return !s || (strlen(s) <= 40 && !strchr(s, '\n'));
+}
+
+static void add_val(struct sbuf *sb, const char *s)
+{
+	if (s)
+		add_quoted(sb, s);
+	else
+		sbuf_addstr(sb, "NULL");
+}
+
+int verify_history(const char *dsn, const char *table, const char *key,
+		   const char *kind, verify_version_fn *fn, void *ctx,
+		   uint64_t *n, struct error *err)
+{
+	struct verify_opts o;
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf sql = SBUF_INIT(1 << 16), changes = SBUF_INIT(SBUF_CAP_DEFAULT);
+	struct sbuf prev[LF__COUNT];
+	int prev_null[LF__COUNT], have_prev = 0, in_tx = 0, rc = -1;
+	struct param pr[2];
+
+	memset(&o, 0, sizeof(o));
+	o.dsn = dsn;
+	o.table = table;
+	*n = 0;
+	for (int f = 0; f < LF__COUNT; f++)
+		sbuf_init(&prev[f], SBUF_CAP_DEFAULT);
+	if (!ident_ok(table)) {
+		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
+			  table ? table : "");
+		goto out;
+	}
+	sbuf_addstr(&sql, "SELECT ");
+	add_select(&sql, "t.");
+	sbuf_addf(&sql, ", CAST(r.seq AS TEXT), CAST(r.as_of AS TEXT) FROM %s t "
+		  "LEFT JOIN %s_runs r ON r.run_id = t.run_id "
+		  "WHERE t.rec_key = ?%s ORDER BY t.rec_kind, t.version",
+		  table, table, kind ? " AND t.rec_kind = ?" : "");
+	if (sql.failed) {
+		nomem(err);
+		goto out;
+	}
+	memset(pr, 0, sizeof(pr));
+	pr[0].s = key;
+	pr[0].len = strlen(key);
+	if (kind) {
+		pr[1].s = kind;
+		pr[1].len = strlen(kind);
+	}
+	if (open_snapshot(dsn, &c, &in_tx, err) < 0 ||
+	    cursor_open(c, sql.buf, pr, kind ? 2 : 1, 0, &cur, err) < 0) {
+		store_fail(&o, err);
+		goto out;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		struct ledger_rec rec;
+		struct verify_version vv;
+
+		for (int f = 0; f < LF__COUNT; f++)
+			rec.f[f] = val_text(&row->vals[f]);
+		if (have_prev && !same_value(LF_REC_KIND, rec.f[LF_REC_KIND],
+					     prev_null[LF_REC_KIND] ? NULL :
+					     prev[LF_REC_KIND].buf))
+			have_prev = 0;	/* another kind of the same key */
+		sbuf_reset(&changes);
+		for (int f = LEDGER_FIRST_VALUE; have_prev && f < LF_PREV_HASH; f++) {
+			const char *old = prev_null[f] ? NULL : prev[f].buf;
+
+			if (same_value(f, old, rec.f[f]))
+				continue;
+			if (changes.len)
+				sbuf_addstr(&changes, "; ");
+			sbuf_addstr(&changes, ledger_field_names[f]);
+			if (is_short(old) && is_short(rec.f[f])) {
+				sbuf_addstr(&changes, ": ");
+				add_val(&changes, old);
+				sbuf_addstr(&changes, " -> ");
+				add_val(&changes, rec.f[f]);
+			} else {
+				sbuf_addstr(&changes, " changed");
+			}
+		}
+		if (have_prev && !changes.len)
+			sbuf_addstr(&changes, "no value changed");
+		memset(&vv, 0, sizeof(vv));
+		vv.rec = &rec;
+		vv.run_seq = val_text(&row->vals[LF__COUNT]);
+		vv.as_of = val_text(&row->vals[LF__COUNT + 1]);
+		vv.changes = changes.buf;
+		(*n)++;
+		if (changes.failed) {
+			rc = nomem(err);
+			break;
+		}
+		fn(ctx, &vv);
+		for (int f = 0; f < LF__COUNT; f++) {
+			sbuf_reset(&prev[f]);
+			prev_null[f] = rec.f[f] == NULL;
+			if (rec.f[f] && sbuf_addstr(&prev[f], rec.f[f]) < 0)
+				rc = nomem(err);
+		}
+		if (rc < 0)
+			break;
+		have_prev = 1;
+	}
+	if (rc < 0 && err->code != ERR_NOMEM)
+		store_fail(&o, err);
+out:
+	cursor_close(cur);
+	close_snapshot(c, in_tx);
+	for (int f = 0; f < LF__COUNT; f++)
+		sbuf_release(&prev[f]);
+	sbuf_release(&sql);
+	sbuf_release(&changes);
+	return rc < 0 ? -1 : 0;
+}

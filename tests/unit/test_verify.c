@@ -1,0 +1,677 @@
+/*
+ * test_verify.c - `recon verify`, `recon digest` and `recon history`
+ * against a small ledger built here with ledger.c (SQLite, DSN recon_test,
+ * tables vfy and vfy_runs), and every kind of tampering a database owner
+ * can do: the tables get BEFORE UPDATE/DELETE triggers like the engine's,
+ * and each tamper drops them first, as an owner would.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "connectors/connector.h"
+#include "engine/ledger.h"
+#include "engine/mem.h"
+#include "engine/verify.h"
+
+#define DSN "recon_test"
+#define T "vfy"
+
+/* The ledger: 3 keys, 2 runs; SO-1 and D-1 change in R2. */
+struct tv {
+	const char *kind, *key, *version, *run, *outcome, *amount;
+};
+
+static const struct tv clean[] = {
+	{ "deal", "D-1", "1", "R1", "DEAL_WITHOUT_ORDER", "50" },
+	{ "deal", "D-1", "2", "R2", "PENDING_ORDER", "50" },
+	{ "order", "SO-1", "1", "R1", "MATCHED", "100.00" },
+	{ "order", "SO-1", "2", "R2", "AMOUNT_MISMATCH_ORDER_ERP", "120.00" },
+	{ "order", "SO-2", "1", "R1", "MATCHED", "7.5" },
+};
+#define NCLEAN (sizeof(clean) / sizeof(clean[0]))
+static const char *const runs[] = { "R1", "R2" };
+#define NRUNS 2
+
+/* What the callbacks saw. */
+struct seen {
+	struct sbuf lines;	/* findings, '\n'-separated */
+	unsigned n;
+};
+
+static void on_finding(void *ctx, const struct verify_finding *f)
+{
+	struct seen *s = ctx;
+
+	sbuf_addstr(&s->lines, f->line);
+	sbuf_addch(&s->lines, '\n');
+	s->n++;
+}
+
+static struct conn *open_ok(void)
+{
+	struct error err;
+	struct conn *c = NULL;
+
+	error_init(&err);
+	mkdir("out", 0755);
+	mkdir("out/test", 0755);
+	ck_assert_msg(conn_open(DSN, &c, &err) == 0, "conn_open: %s", err.msg.buf);
+	error_release(&err);
+	return c;
+}
+
+static void exec_p(struct conn *c, const char *sql, const char *const *p,
+		   size_t n)
+{
+	struct error err;
+	struct param pr[24];
+
+	ck_assert(n <= 24);
+	memset(pr, 0, sizeof(pr));
+	for (size_t i = 0; i < n; i++) {
+		pr[i].s = p[i];
+		pr[i].len = p[i] ? strlen(p[i]) : 0;
+	}
+	error_init(&err);
+	ck_assert_msg(conn_exec(c, sql, pr, n, &err) == 0, "%s: %s", sql,
+		      err.msg.buf);
+	error_release(&err);
+}
+
+static void exec_ok(struct conn *c, const char *sql)
+{
+	exec_p(c, sql, NULL, 0);
+}
+
+static void fill(const struct tv *v, const char *prev, struct ledger_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->f[LF_REC_KIND] = v->kind;
+	r->f[LF_REC_KEY] = v->key;
+	r->f[LF_VERSION] = v->version;
+	r->f[LF_RUN_ID] = v->run;
+	r->f[LF_OUTCOME] = v->outcome;
+	r->f[LF_CODES] = v->outcome;
+	r->f[LF_VERDICTS] = "[]";
+	if (strcmp(v->kind, "deal") == 0) {
+		r->f[LF_DEAL_KEY] = v->key;
+		r->f[LF_DEAL_AMOUNT] = v->amount;
+	} else {
+		r->f[LF_ORDER_KEY] = v->key;
+		r->f[LF_ORDER_AMOUNT] = v->amount;
+	}
+	r->f[LF_CUSTOMER] = "C1";
+	r->f[LF_CURRENCY] = "EUR";
+	r->f[LF_ERP_DOCS] = "1";
+	r->f[LF_SOURCES] = "[]";
+	r->f[LF_RULES_HASH] = "rules-1";
+	r->f[LF_PREV_HASH] = prev;
+}
+
+/* The row hashes of spec, chained per key (versions of a key in order). */
+static void hash_spec(const struct tv *spec, size_t n, char (*vh)[LEDGER_HEX],
+		      char (*ch)[LEDGER_HEX])
+{
+	struct error err;
+
+	error_init(&err);
+	for (size_t i = 0; i < n; i++) {
+		const char *prev = NULL;
+		struct ledger_rec r;
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec[j].kind, spec[i].kind) == 0 &&
+			    strcmp(spec[j].key, spec[i].key) == 0)
+				prev = ch[j];
+		fill(&spec[i], prev, &r);
+		ck_assert_int_eq(ledger_value_hash(&r, vh[i], &err), 0);
+		ck_assert_int_eq(ledger_content_hash(&r, ch[i], &err), 0);
+	}
+	error_release(&err);
+}
+
+static const char *ins_sql =
+	"INSERT INTO " T " (rec_kind, rec_key, version, run_id, outcome, codes, "
+	"verdicts, deal_key, order_key, customer, currency, deal_amount, "
+	"order_amount, erp_amount, erp_docs, sources, rules_hash, prev_hash, "
+	"value_hash, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	"?, ?, ?, ?, ?, ?, ?, ?)";
+
+static void insert_version(struct conn *c, const struct tv *v,
+			   const char *prev, const char *vh, const char *ch)
+{
+	struct ledger_rec r;
+	const char *p[LF__COUNT + 2];
+
+	fill(v, prev, &r);
+	for (int f = 0; f < LF__COUNT; f++)
+		p[f] = r.f[f];
+	p[LF__COUNT] = vh;
+	p[LF__COUNT + 1] = ch;
+	exec_p(c, ins_sql, p, LF__COUNT + 2);
+}
+
+/* (Re)create the tables and write the ledger of spec, with its hashes
+ * and run digests all consistent: what the writer does, or what an
+ * attacker who recomputes everything does. */
+static void build(const struct tv *spec, size_t n)
+{
+	struct conn *c = open_ok();
+	char vh[16][LEDGER_HEX], ch[16][LEDGER_HEX], dig[NRUNS][LEDGER_HEX];
+	struct error err;
+
+	ck_assert(n <= 16);
+	exec_ok(c, "DROP TABLE IF EXISTS " T);
+	exec_ok(c, "DROP TABLE IF EXISTS " T "_runs");
+	exec_ok(c, "CREATE TABLE " T " (rec_kind TEXT, rec_key TEXT, "
+		"version BIGINT, run_id TEXT, outcome TEXT, codes TEXT, "
+		"verdicts TEXT, deal_key TEXT, order_key TEXT, customer TEXT, "
+		"currency TEXT, deal_amount TEXT, order_amount TEXT, "
+		"erp_amount TEXT, erp_docs BIGINT, sources TEXT, "
+		"rules_hash TEXT, prev_hash TEXT, value_hash TEXT, "
+		"content_hash TEXT)");
+	exec_ok(c, "CREATE TABLE " T "_runs (run_id TEXT, seq BIGINT, "
+		"job TEXT, as_of TEXT, records BIGINT, digest TEXT, "
+		"prev_digest TEXT)");
+	hash_spec(spec, n, vh, ch);
+	for (size_t i = 0; i < n; i++) {
+		const char *prev = NULL;
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec[j].kind, spec[i].kind) == 0 &&
+			    strcmp(spec[j].key, spec[i].key) == 0)
+				prev = ch[j];
+		insert_version(c, &spec[i], prev, vh[i], ch[i]);
+	}
+	error_init(&err);
+	for (int k = 0; k < NRUNS; k++) {
+		struct ledger_digest *d = ledger_digest_new(k ? dig[k - 1] : NULL,
+							    &err);
+		char seq[8], recs[8], asof[32];
+		const char *p[7];
+		unsigned nrec = 0;
+
+		ck_assert_ptr_nonnull(d);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(spec[i].run, runs[k]) == 0) {
+				ck_assert_int_eq(ledger_digest_add(d, ch[i]), 0);
+				nrec++;
+			}
+		ledger_digest_finish(d, dig[k]);
+		snprintf(seq, sizeof(seq), "%d", k + 1);
+		snprintf(recs, sizeof(recs), "%u", nrec);
+		snprintf(asof, sizeof(asof), "2026-11-2%d 00:00:00", 5 + k);
+		p[0] = runs[k];
+		p[1] = seq;
+		p[2] = "nightly";
+		p[3] = asof;
+		p[4] = recs;
+		p[5] = dig[k];
+		p[6] = k ? dig[k - 1] : "";
+		exec_p(c, "INSERT INTO " T "_runs (run_id, seq, job, as_of, "
+		       "records, digest, prev_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       p, 7);
+	}
+	/* The engine's refusal of UPDATE and DELETE. */
+	exec_ok(c, "CREATE TRIGGER vfy_no_update BEFORE UPDATE ON " T
+		" BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
+	exec_ok(c, "CREATE TRIGGER vfy_no_delete BEFORE DELETE ON " T
+		" BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
+	error_release(&err);
+	conn_close(c);
+}
+
+/* Tamper as the database owner: drop the triggers, run the SQL. */
+static void tamper(const char *sql)
+{
+	struct conn *c = open_ok();
+
+	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_no_update");
+	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_no_delete");
+	exec_ok(c, sql);
+	conn_close(c);
+}
+
+/* Verify; returns the error code (ERR_OK if clean). */
+static int verify(struct seen *s, struct verify_result *res,
+		  const char *digest, const char *export_run,
+		  struct sbuf *export_out)
+{
+	struct verify_opts o;
+	struct error err;
+	int code;
+
+	memset(&o, 0, sizeof(o));
+	o.dsn = DSN;
+	o.table = T;
+	o.job = "nightly";
+	o.digest = digest;
+	o.digest_len = digest ? strlen(digest) : 0;
+	o.export_run = export_run;
+	o.export_out = export_out;
+	o.finding = on_finding;
+	o.ctx = s;
+	sbuf_init(&s->lines, SBUF_CAP_DEFAULT);
+	s->n = 0;
+	error_init(&err);
+	if (verify_store(&o, res, &err) < 0) {
+		code = err.code;
+		ck_assert_int_ne(code, ERR_OK);
+		if (code != ERR_VERIFY)
+			sbuf_addf(&s->lines, "error: %s\n", err.msg.buf);
+	} else {
+		code = ERR_OK;
+	}
+	error_release(&err);
+	return code;
+}
+
+static void assert_has(const struct seen *s, const char *want)
+{
+	ck_assert_msg(strstr(s->lines.buf, want) != NULL,
+		      "no finding '%s' in:\n%s", want, s->lines.buf);
+}
+
+/* Verify must fail (ERR_VERIFY) with a finding containing want. */
+static void expect_finding(const char *want)
+{
+	struct seen s;
+	struct verify_result res;
+
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_VERIFY);
+	ck_assert_uint_eq(res.findings, s.n);
+	ck_assert_uint_gt(s.n, 0);
+	assert_has(&s, want);
+	sbuf_release(&s.lines);
+}
+
+START_TEST(clean_ledger)
+{
+	struct seen s;
+	struct verify_result res;
+
+	build(clean, NCLEAN);
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+	ck_assert_str_eq(s.lines.buf, "");
+	ck_assert_uint_eq(res.versions, 5);
+	ck_assert_uint_eq(res.keys, 3);
+	ck_assert_uint_eq(res.runs, 2);
+	ck_assert_uint_eq(res.findings, 0);
+	ck_assert_uint_eq(strlen(res.head), 64);
+	sbuf_release(&s.lines);
+}
+END_TEST
+
+/* The triggers are real: without dropping them the owner cannot. */
+START_TEST(triggers_refuse)
+{
+	struct conn *c;
+	struct error err;
+
+	build(clean, NCLEAN);
+	c = open_ok();
+	error_init(&err);
+	ck_assert_int_eq(conn_exec(c, "UPDATE " T " SET outcome = 'X'", NULL, 0,
+				   &err), -1);
+	error_release(&err);
+	conn_close(c);
+}
+END_TEST
+
+START_TEST(updated_row)
+{
+	build(clean, NCLEAN);
+	tamper("UPDATE " T " SET order_amount = '101.00' "
+	       "WHERE rec_key = 'SO-1' AND version = 1");
+	expect_finding("order 'SO-1' version 1 (run R1): value_hash does not "
+		       "match its fields");
+	expect_finding("order 'SO-1' version 1 (run R1): content_hash does not "
+		       "match its fields");
+	expect_finding("run R1 (seq 1): digest does not recompute from its 3 "
+		       "versions");
+}
+END_TEST
+
+/* Any column of a version, changed alone, shows. */
+START_TEST(updated_any_column)
+{
+	static const char *const extra[] = { "value_hash", "content_hash" };
+
+	for (int f = 0; f < LF__COUNT + 2; f++) {
+		const char *col = f < LF__COUNT ? ledger_field_names[f]
+						 : extra[f - LF__COUNT];
+		char sql[256];
+		struct seen s;
+		struct verify_result res;
+
+		build(clean, NCLEAN);
+		snprintf(sql, sizeof(sql), "UPDATE " T " SET %s = CASE WHEN %s "
+			 "IS NULL THEN '1' ELSE %s || '1' END WHERE "
+			 "rec_key = 'SO-1' AND version = 2", col, col, col);
+		tamper(sql);
+		ck_assert_msg(verify(&s, &res, NULL, NULL, NULL) == ERR_VERIFY,
+			      "column %s: not detected", col);
+		/* named by key (unless the key itself moved) */
+		if (f != LF_REC_KEY && f != LF_REC_KIND)
+			ck_assert_msg(strstr(s.lines.buf, "'SO-1' version 2") ||
+				      strstr(s.lines.buf, "'SO-1' version 21"),
+				      "column %s: %s", col, s.lines.buf);
+		sbuf_release(&s.lines);
+	}
+}
+END_TEST
+
+START_TEST(deleted_row)
+{
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T " WHERE rec_key = 'SO-1' AND version = 1");
+	expect_finding("order 'SO-1' version 2 (run R2): version 1 is missing");
+	expect_finding("run R1 (seq 1): records says 3 versions, the table "
+		       "holds 2");
+	/* the last version of a key: the run's digest and count show it */
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T " WHERE rec_key = 'SO-1' AND version = 2");
+	expect_finding("run R2 (seq 2): digest does not recompute from its 1 "
+		       "versions");
+	expect_finding("run R2 (seq 2): records says 2 versions");
+}
+END_TEST
+
+START_TEST(inserted_row)
+{
+	/* a duplicate of an existing version */
+	build(clean, NCLEAN);
+	tamper("INSERT INTO " T " SELECT * FROM " T
+	       " WHERE rec_key = 'SO-2' AND version = 1");
+	expect_finding("order 'SO-2' version 1 (run R1): duplicate version 1");
+	/* a forged version 2 whose own hashes and link are right: only the
+	 * run's digest and count can show it */
+	{
+		static const struct tv forged[] = {
+			{ "order", "SO-2", "1", "R1", "MATCHED", "7.5" },
+			{ "order", "SO-2", "2", "R2", "MATCHED", "8" },
+		};
+		char vh[2][LEDGER_HEX], ch[2][LEDGER_HEX];
+		struct conn *c;
+
+		build(clean, NCLEAN);
+		hash_spec(forged, 2, vh, ch);
+		c = open_ok();
+		insert_version(c, &forged[1], ch[0], vh[1], ch[1]);
+		conn_close(c);
+		expect_finding("run R2 (seq 2): digest does not recompute from "
+			       "its 3 versions");
+		expect_finding("run R2 (seq 2): records says 2 versions, the "
+			       "table holds 3");
+	}
+	/* a version of a run that does not exist */
+	build(clean, NCLEAN);
+	tamper("INSERT INTO " T " SELECT rec_kind, rec_key, 3, 'R9', outcome, "
+	       "codes, verdicts, deal_key, order_key, customer, currency, "
+	       "deal_amount, order_amount, erp_amount, erp_docs, sources, "
+	       "rules_hash, content_hash, value_hash, content_hash FROM " T
+	       " WHERE rec_key = 'SO-1' AND version = 2");
+	expect_finding("order 'SO-1' version 3 (run R9): the run is not in "
+		       "vfy_runs");
+}
+END_TEST
+
+START_TEST(reordered_history)
+{
+	/* versions swapped between runs, every hash recomputed */
+	static const struct tv swapped[] = {
+		{ "deal", "D-1", "1", "R1", "DEAL_WITHOUT_ORDER", "50" },
+		{ "deal", "D-1", "2", "R2", "PENDING_ORDER", "50" },
+		{ "order", "SO-1", "1", "R2", "MATCHED", "100.00" },
+		{ "order", "SO-1", "2", "R1", "AMOUNT_MISMATCH_ORDER_ERP", "120.00" },
+		{ "order", "SO-2", "1", "R1", "MATCHED", "7.5" },
+	};
+	struct seen s;
+	struct verify_result res;
+
+	build(swapped, NCLEAN);
+	expect_finding("order 'SO-1' version 2 (run R1): out of order: written "
+		       "by run seq 1, not after version 1's run R2 (seq 2)");
+	/* prev_hash rewired to another key's version */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T " SET prev_hash = (SELECT content_hash FROM " T
+	       " WHERE rec_key = 'SO-2') WHERE rec_key = 'SO-1' AND version = 2");
+	expect_finding("order 'SO-1' version 2 (run R2): prev_hash is not the "
+		       "content_hash of version 1");
+	/* a clean ledger has neither */
+	build(clean, NCLEAN);
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+	sbuf_release(&s.lines);
+}
+END_TEST
+
+START_TEST(runs_row)
+{
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T "_runs WHERE run_id = 'R1'");
+	expect_finding("order 'SO-2' version 1 (run R1): the run is not in "
+		       "vfy_runs");
+	expect_finding("run R2 (seq 2): the run with seq 1 is missing");
+	expect_finding("run R2 (seq 2): prev_digest does not equal the digest "
+		       "of the previous run");
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T "_runs WHERE run_id = 'R2'");
+	expect_finding("order 'SO-1' version 2 (run R2): the run is not in "
+		       "vfy_runs");
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET records = 4 WHERE run_id = 'R1'");
+	expect_finding("run R1 (seq 1): records says 4 versions, the table "
+		       "holds 3");
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET digest = prev_digest || 'x' WHERE "
+	       "run_id = 'R1'");
+	expect_finding("run R1 (seq 1): digest '");
+	expect_finding("run R2 (seq 2): prev_digest does not equal");
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET seq = 3 WHERE run_id = 'R2'");
+	expect_finding("run R2 (seq 3): the run with seq 2 is missing");
+	build(clean, NCLEAN);
+	tamper("INSERT INTO " T "_runs SELECT * FROM " T "_runs WHERE "
+	       "run_id = 'R2'");
+	expect_finding("run R2 (seq 2): the run appears more than once");
+}
+END_TEST
+
+/* The attacker recomputes every hash and digest: verify alone cannot
+ * tell, a digest exported before can. */
+START_TEST(digest_file)
+{
+	static const struct tv forged[] = {
+		{ "deal", "D-1", "1", "R1", "DEAL_WITHOUT_ORDER", "50" },
+		{ "deal", "D-1", "2", "R2", "PENDING_ORDER", "50" },
+		{ "order", "SO-1", "1", "R1", "MATCHED", "100.00" },
+		{ "order", "SO-1", "2", "R2", "AMOUNT_MISMATCH_ORDER_ERP", "120.00" },
+		{ "order", "SO-2", "1", "R1", "MATCHED", "9.5" },	/* was 7.5 */
+	};
+	struct sbuf file = SBUF_INIT(1 << 20), file1 = SBUF_INIT(1 << 20);
+	struct seen s;
+	struct verify_result res;
+
+	build(clean, NCLEAN);
+	ck_assert_int_eq(verify(&s, &res, NULL, "R2", &file), ERR_OK);
+	sbuf_release(&s.lines);
+	ck_assert_ptr_nonnull(strstr(file.buf, "recon-digest 1\n"));
+	ck_assert_ptr_nonnull(strstr(file.buf, "\nseq 2\n"));
+	ck_assert_ptr_nonnull(strstr(file.buf, "\nchain 1 "));
+	ck_assert_ptr_nonnull(strstr(file.buf, "\nchain 2 "));
+	ck_assert_ptr_nonnull(strstr(file.buf, res.head));
+	ck_assert_int_eq(verify(&s, &res, NULL, "R1", &file1), ERR_OK);
+	sbuf_release(&s.lines);
+	ck_assert_ptr_null(strstr(file1.buf, "\nchain 2 "));
+
+	/* against itself: clean */
+	ck_assert_int_eq(verify(&s, &res, file.buf, NULL, NULL), ERR_OK);
+	ck_assert_uint_eq(res.digest_runs, 2);
+	sbuf_release(&s.lines);
+
+	/* tampered and recomputed: verify alone passes ... */
+	build(forged, NCLEAN);
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+	sbuf_release(&s.lines);
+	/* ... the exported digest does not */
+	ck_assert_int_eq(verify(&s, &res, file.buf, NULL, NULL), ERR_VERIFY);
+	assert_has(&s, "run R1 (seq 1): digest differs from the exported "
+		   "digest file");
+	ck_assert_uint_eq(s.n, 1);
+	sbuf_release(&s.lines);
+	ck_assert_int_eq(verify(&s, &res, file1.buf, NULL, NULL), ERR_VERIFY);
+	assert_has(&s, "run R1 (seq 1): digest differs");
+	sbuf_release(&s.lines);
+	/* an export refuses a store that does not verify */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T " SET customer = 'C2' WHERE rec_key = 'SO-2'");
+	sbuf_reset(&file1);
+	ck_assert_int_eq(verify(&s, &res, NULL, "R2", &file1), ERR_VERIFY);
+	ck_assert_str_eq(file1.buf, "");
+	sbuf_release(&s.lines);
+	/* a deleted run the file knows of */
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T "_runs WHERE run_id = 'R2'");
+	tamper("DELETE FROM " T " WHERE run_id = 'R2'");
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+	sbuf_release(&s.lines);
+	ck_assert_int_eq(verify(&s, &res, file.buf, NULL, NULL), ERR_VERIFY);
+	assert_has(&s, "run R2 (seq 2): in the digest file but not in vfy_runs");
+	sbuf_release(&s.lines);
+	sbuf_release(&file);
+	sbuf_release(&file1);
+}
+END_TEST
+
+START_TEST(usage_and_store_errors)
+{
+	struct seen s;
+	struct verify_result res;
+	struct sbuf out = SBUF_INIT(1 << 20);
+
+	build(clean, NCLEAN);
+	ck_assert_int_eq(verify(&s, &res, "hello\n", NULL, NULL), ERR_USAGE);
+	sbuf_release(&s.lines);
+	ck_assert_int_eq(verify(&s, &res, "recon-digest 1\ntable other\n", NULL,
+				NULL), ERR_USAGE);
+	sbuf_release(&s.lines);
+	ck_assert_int_eq(verify(&s, &res, "recon-digest 1\nchain 2 ab R1\n",
+				NULL, NULL), ERR_USAGE);
+	sbuf_release(&s.lines);
+	ck_assert_int_eq(verify(&s, &res, NULL, "R7", &out), ERR_USAGE);
+	assert_has(&s, "no run 'R7'");
+	sbuf_release(&s.lines);
+	tamper("DROP TABLE " T "_runs");
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_STORE);
+	assert_has(&s, "error: ");
+	sbuf_release(&s.lines);
+	sbuf_release(&out);
+}
+END_TEST
+
+struct hist {
+	struct sbuf out;
+};
+
+static void on_version(void *ctx, const struct verify_version *v)
+{
+	struct hist *h = ctx;
+
+	sbuf_addf(&h->out, "%s %s v%s %s seq=%s as_of=%s %s [%s]\n",
+		  v->rec->f[LF_REC_KIND], v->rec->f[LF_REC_KEY],
+		  v->rec->f[LF_VERSION], v->rec->f[LF_RUN_ID],
+		  v->run_seq ? v->run_seq : "-", v->as_of ? v->as_of : "-",
+		  v->rec->f[LF_OUTCOME], v->changes);
+}
+
+START_TEST(history)
+{
+	struct hist h;
+	struct error err;
+	uint64_t n;
+
+	build(clean, NCLEAN);
+	sbuf_init(&h.out, 1 << 20);
+	error_init(&err);
+	ck_assert_int_eq(verify_history(DSN, T, "SO-1", NULL, on_version, &h,
+					&n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(h.out.buf,
+		"order SO-1 v1 R1 seq=1 as_of=2026-11-25 00:00:00 MATCHED []\n"
+		"order SO-1 v2 R2 seq=2 as_of=2026-11-26 00:00:00 "
+		"AMOUNT_MISMATCH_ORDER_ERP [outcome: 'MATCHED' -> "
+		"'AMOUNT_MISMATCH_ORDER_ERP'; codes: 'MATCHED' -> "
+		"'AMOUNT_MISMATCH_ORDER_ERP'; order_amount: '100.00' -> "
+		"'120.00']\n");
+	sbuf_reset(&h.out);
+	ck_assert_int_eq(verify_history(DSN, T, "D-1", "order", on_version, &h,
+					&n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(verify_history(DSN, T, "D-1", "deal", on_version, &h,
+					&n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(verify_history(DSN, T, "nope", NULL, on_version, &h,
+					&n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(verify_history(DSN, "no_such_table", "SO-1", NULL,
+					on_version, &h, &n, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	sbuf_release(&h.out);
+	error_release(&err);
+}
+END_TEST
+
+/* Every allocation of a verification fails in turn: no crash, no leak,
+ * ERR_NOMEM (or a store error from the driver layer), never a false
+ * "clean" or a false finding. */
+START_TEST(alloc_faults)
+{
+	long step = getenv("RECON_UNDER_VALGRIND") ? 37 : 1;
+	int done = 0;
+
+	build(clean, NCLEAN);
+	for (long n = 0; !done && n < 100000; n += step) {
+		struct seen s;
+		struct verify_result res;
+		int code;
+
+		mem_fault_after(n);
+		code = verify(&s, &res, NULL, NULL, NULL);
+		mem_fault_off();
+		if (code == ERR_OK && mem_fault_hits() == 0)
+			done = 1;
+		else
+			ck_assert_msg(code == ERR_NOMEM || code == ERR_STORE,
+				      "fault after %ld: code %d: %s", n, code,
+				      s.lines.buf);
+		sbuf_release(&s.lines);
+	}
+	ck_assert(done);
+}
+END_TEST
+
+Suite *suite_verify(void);
+Suite *suite_verify(void)
+{
+	Suite *s = suite_create("verify");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, clean_ledger);
+	tcase_add_test(tc, triggers_refuse);
+	tcase_add_test(tc, updated_row);
+	tcase_add_test(tc, updated_any_column);
+	tcase_add_test(tc, deleted_row);
+	tcase_add_test(tc, inserted_row);
+	tcase_add_test(tc, reordered_history);
+	tcase_add_test(tc, runs_row);
+	tcase_add_test(tc, digest_file);
+	tcase_add_test(tc, usage_and_store_errors);
+	tcase_add_test(tc, history);
+	tcase_add_test(tc, alloc_faults);
+	suite_add_tcase(s, tc);
+	return s;
+}
