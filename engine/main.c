@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
+#include "verify.h"
 #include "../connectors/connector.h"
 #include "banned.h"
 
@@ -29,6 +30,9 @@ static int cmd_run(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_exit_codes(int argc, char **argv);
 static int cmd_test(int argc, char **argv);
+static int cmd_verify(int argc, char **argv);
+static int cmd_digest(int argc, char **argv);
+static int cmd_history(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -40,6 +44,16 @@ static const struct cmd commands[] = {
 	{ "test", cmd_test, "test JOB [FILE.lua ...]",
 	  "run the rule tests (default: every rules folder's tests/*_test.lua); "
 	  "exit 3 if any fails" },
+	{ "verify", cmd_verify, "verify JOB [--digest FILE] [-q]",
+	  "recompute every hash, chain and run digest of the job's store; "
+	  "--digest also checks it against a digest exported earlier; "
+	  "exit 9 if anything is wrong" },
+	{ "digest", cmd_digest, "digest JOB RUN_ID > FILE",
+	  "verify the store, then print the digest chain up to RUN_ID, to keep "
+	  "where the store's owners cannot change it" },
+	{ "history", cmd_history, "history JOB KEY [--kind order|deal|erp]",
+	  "every version of a key: run, as-of, outcome and what changed; "
+	  "exit 2 if there is no such key" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
 	  "print the table of exit codes" },
 };
@@ -226,6 +240,222 @@ static int cmd_test(int argc, char **argv)
 		code = rep.failed ? error_exit_code(ERR_RULE) : 0;
 	}
 	ruletest_report_release(&rep);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* ---- verify, digest, history (engine/verify.h) ------------------------ */
+
+static void print_finding(void *ctx, const struct verify_finding *f)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "verify: %s\n", f->line);
+}
+
+/* Read a whole (small) file into sb; -1 with err set (ERR_USAGE: it was
+ * named on the command line). */
+static int read_file(const char *path, struct sbuf *sb, struct error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		return error_set(err, ERR_USAGE, "cannot open digest file '%s'",
+				 path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (sbuf_add(sb, chunk, n) < 0)
+			break;
+	if (ferror(f) || sb->failed) {
+		fclose(f);
+		return error_set(err, ERR_USAGE, "cannot read digest file '%s'%s",
+				 path, sb->failed ? " (too large)" : "");
+	}
+	fclose(f);
+	return 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct verify_opts o;
+	struct verify_result res;
+	struct error err;
+	struct job *job = NULL;
+	struct sbuf file = SBUF_INIT((size_t)16 << 20);
+	const char *path = NULL, *digest = NULL;
+	int quiet = 0, code = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--digest") == 0 && i + 1 < argc)
+			digest = argv[++i];
+		else if (strcmp(argv[i], "-q") == 0)
+			quiet = 1;
+		else if (argv[i][0] == '-')
+			return usage_error("verify: unknown option '%s'", argv[i]);
+		else if (!path)
+			path = argv[i];
+		else
+			return usage_error("verify: one job at a time ('%s')", argv[i]);
+	}
+	if (!path)
+		return usage_error("verify: which job?%s", "");
+	error_init(&err);
+	memset(&o, 0, sizeof(o));
+	if (job_load(path, &job, &err) < 0 ||
+	    (digest && read_file(digest, &file, &err) < 0)) {
+		code = fail(&err);
+		goto out;
+	}
+	o.dsn = job->store_dsn;
+	o.table = job->store_table;
+	o.job = job->name;
+	o.digest = digest ? file.buf : NULL;
+	o.digest_len = file.len;
+	o.finding = print_finding;
+	o.ctx = stdout;
+	if (verify_store(&o, &res, &err) < 0 && err.code != ERR_VERIFY) {
+		code = fail(&err);
+		goto out;
+	}
+	if (!quiet || res.findings) {
+		printf("verify: store '%s' table '%s': %llu runs, %llu versions "
+		       "of %llu keys", job->store_dsn, job->store_table,
+		       (unsigned long long)res.runs,
+		       (unsigned long long)res.versions,
+		       (unsigned long long)res.keys);
+		if (digest)
+			printf(", %llu runs checked against '%s'",
+			       (unsigned long long)res.digest_runs, digest);
+		if (res.findings)
+			printf(": %llu finding%s\n",
+			       (unsigned long long)res.findings,
+			       res.findings == 1 ? "" : "s");
+		else
+			printf(": ok\n");
+	}
+	code = res.findings ? error_exit_code(ERR_VERIFY) : 0;
+out:
+	sbuf_release(&file);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+static int cmd_digest(int argc, char **argv)
+{
+	struct verify_opts o;
+	struct verify_result res;
+	struct error err;
+	struct job *job = NULL;
+	struct sbuf out = SBUF_INIT((size_t)64 << 20);
+	int code = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("digest: unknown option '%s'", argv[i]);
+	if (argc != 3)
+		return usage_error("digest: want JOB RUN_ID%s", "");
+	error_init(&err);
+	memset(&o, 0, sizeof(o));
+	if (job_load(argv[1], &job, &err) < 0) {
+		code = fail(&err);
+		goto done;
+	}
+	o.dsn = job->store_dsn;
+	o.table = job->store_table;
+	o.job = job->name;
+	o.export_run = argv[2];
+	o.export_out = &out;
+	o.finding = print_finding;
+	o.ctx = stderr;
+	if (verify_store(&o, &res, &err) < 0) {
+		if (err.code == ERR_VERIFY)
+			fprintf(stderr, "recon: the store does not verify; no "
+				"digest exported\n");
+		code = fail(&err);
+		goto done;
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		error_set(&err, ERR_IO, "cannot write the digest to stdout");
+		code = fail(&err);
+	}
+done:
+	sbuf_release(&out);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+struct history_print {
+	struct sbuf kind;	/* the kind whose header was printed */
+};
+
+static void print_version(void *ctx, const struct verify_version *v)
+{
+	struct history_print *hp = ctx;
+	const char *kind = v->rec->f[LF_REC_KIND] ? v->rec->f[LF_REC_KIND] : "";
+
+	if (!hp->kind.len || strcmp(hp->kind.buf, kind) != 0) {
+		sbuf_reset(&hp->kind);
+		sbuf_addstr(&hp->kind, kind);
+		printf("%s '%s'\n", kind, v->rec->f[LF_REC_KEY]);
+	}
+	printf("  version %s  run %s", v->rec->f[LF_VERSION],
+	       v->rec->f[LF_RUN_ID] ? v->rec->f[LF_RUN_ID] : "NULL");
+	if (v->run_seq)
+		printf(" (seq %s, as of %s)", v->run_seq,
+		       v->as_of ? v->as_of : "?");
+	else
+		printf(" (not in the runs table)");
+	printf("  %s\n", v->rec->f[LF_OUTCOME] ? v->rec->f[LF_OUTCOME] : "NULL");
+	if (v->changes[0])
+		printf("    changed: %s\n", v->changes);
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	struct history_print hp;
+	struct error err;
+	struct job *job = NULL;
+	const char *path = NULL, *key = NULL, *kind = NULL;
+	uint64_t n = 0;
+	int code = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
+			kind = argv[++i];
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("history: unknown option '%s'", argv[i]);
+		else if (!path)
+			path = argv[i];
+		else if (!key)
+			key = argv[i];
+		else
+			return usage_error("history: one key at a time ('%s')",
+					   argv[i]);
+	}
+	if (!path || !key)
+		return usage_error("history: want JOB KEY%s", "");
+	if (kind && strcmp(kind, "order") != 0 && strcmp(kind, "deal") != 0 &&
+	    strcmp(kind, "erp") != 0)
+		return usage_error("history: --kind is order, deal or erp, not "
+				   "'%s'", kind);
+	error_init(&err);
+	sbuf_init(&hp.kind, 1 << 20);
+	if (job_load(path, &job, &err) < 0 ||
+	    verify_history(job->store_dsn, job->store_table, key, kind,
+			   print_version, &hp, &n, &err) < 0) {
+		code = fail(&err);
+	} else if (n == 0) {
+		fprintf(stderr, "recon: history: no such key '%s'%s%s in store "
+			"'%s' table '%s'\n", key, kind ? " of kind " : "",
+			kind ? kind : "", job->store_dsn, job->store_table);
+		code = error_exit_code(ERR_USAGE);
+	}
+	sbuf_release(&hp.kind);
 	job_free(job);
 	error_release(&err);
 	return code;
