@@ -46,8 +46,18 @@ rm -f "$out/crm.db" "$out/orders.db" "$out/erp.db" \
 
 # Tables first, each database on its own; their secondary indexes are
 # built after the load (faster than maintaining them row by row).
+# modified_at (the watermark column of incremental reading) is added
+# after the load, so that the inserts below and planted.sql keep their
+# positional column lists; it ends up the last column, as in the schema.
 for db in crm orders erp; do
-	grep -v '^CREATE INDEX' "$etc/$db.sql" | sqlite3 -bail "$out/$db.db"
+	grep -v -e '^CREATE INDEX' -e '^	modified_at ' "$etc/$db.sql" |
+		awk '{ lines[NR] = $0 } END {
+			# the column before the removed modified_at loses its comma
+			for (i = 1; i <= NR; i++) {
+				l = lines[i]
+				if (lines[i + 1] ~ /^\);/) sub(/,(\t|$)/, "\t", l)
+				print l
+			} }' | sqlite3 -bail "$out/$db.db"
 done
 
 # The as-of of the demo; generated dates lie 7 to 372 days before it.
@@ -238,6 +248,12 @@ SELECT printf('PO-%08d', g.i), 'PO', NULL, NULL, $(fmt "g.minor / 3"), NULL, g.i
 FROM g WHERE g.i % 20 = 0;
 
 .read '$etc/planted.sql'
+ALTER TABLE crm_deal ADD COLUMN modified_at TIMESTAMP;
+ALTER TABLE ord.orders ADD COLUMN modified_at TIMESTAMP;
+ALTER TABLE erp.erp_doc ADD COLUMN modified_at TIMESTAMP;
+UPDATE crm_deal SET modified_at = '2026-11-25 00:00:00';
+UPDATE ord.orders SET modified_at = '2026-11-25 00:00:00';
+UPDATE erp.erp_doc SET modified_at = '2026-11-25 00:00:00';
 COMMIT;
 $(grep -h '^CREATE INDEX' "$etc/crm.sql")
 $(grep -h '^CREATE INDEX' "$etc/orders.sql" | sed 's/^CREATE INDEX /CREATE INDEX ord./')

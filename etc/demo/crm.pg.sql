@@ -11,6 +11,8 @@ CREATE TABLE crm_deal (
 	currency_id  INTEGER NOT NULL,	-- vendor ids: 1 EUR, 2 USD, 3 GBP, 4 JPY, 5 CHF, 6 SEK
 	stage        TEXT NOT NULL,	-- 'Prospecting', 'Negotiation', 'Closed Won', 'Closed Lost'
 	closed_at    TIMESTAMP,		-- 'YYYY-MM-DD HH:MM:SS' (UTC); NULL while open
-	is_deleted   INTEGER NOT NULL DEFAULT 0
+	is_deleted   INTEGER NOT NULL DEFAULT 0,
+	modified_at   TIMESTAMP		-- last change (incremental reading: docs/INCREMENTAL.md)
 );
 CREATE INDEX crm_deal_closed ON crm_deal(closed_at);
+CREATE INDEX crm_deal_modified ON crm_deal(modified_at);

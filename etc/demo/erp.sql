@@ -14,6 +14,8 @@ CREATE TABLE erp_doc (
 	legacy_amount TEXT,		-- migrated documents only: '1234.50'
 	currency      TEXT,		-- 'EUR'
 	doc_status    TEXT NOT NULL,	-- 'D' draft, 'P' posted, 'X' cancelled
-	doc_date      TIMESTAMP NOT NULL
+	doc_date      TIMESTAMP NOT NULL,
+	modified_at   TIMESTAMP		-- last change (incremental reading: docs/INCREMENTAL.md)
 );
 CREATE INDEX erp_doc_date ON erp_doc(doc_date);
+CREATE INDEX erp_doc_modified ON erp_doc(modified_at);

@@ -9,6 +9,8 @@ CREATE TABLE orders (
 	total_amount  DECIMAL(18,2),	-- NULL when the order was never priced
 	currency      TEXT NOT NULL,	-- 'EUR', 'eur', ' usd'
 	status        TEXT NOT NULL,	-- 'NEW', 'SHIPPED', 'CANCELLED'
-	created_at    TIMESTAMP NOT NULL
+	created_at    TIMESTAMP NOT NULL,
+	modified_at   TIMESTAMP		-- last change (incremental reading: docs/INCREMENTAL.md)
 );
 CREATE INDEX orders_created ON orders(created_at);
+CREATE INDEX orders_modified ON orders(modified_at);
