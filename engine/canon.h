@@ -71,6 +71,9 @@ struct canon {
 	int64_t amount;		/* money (money.h), valid if CANON_HAS_AMOUNT */
 	int64_t time;		/* event time, epoch seconds (tstamp.h) */
 	uint64_t rowno;		/* 1-based row number within its source */
+	/* SHA-256 of the source row it was translated from (binary; see
+	 * docs/LEDGER.md "source fingerprints"), set by the run driver. */
+	uint8_t fp[32];
 	uint32_t off[CS__COUNT];
 	uint32_t len[CS__COUNT];
 	struct sbuf data;	/* owned: the strings, back to back */
@@ -93,6 +96,9 @@ struct erp_agg {
 	uint32_t currency_len;
 	int mixed_currency;	/* counted documents in more than one currency */
 	int amount_overflow;	/* a sum did not fit (reported, never wrapped) */
+	/* SHA-256 over the hex fingerprints of the ndocs documents, each
+	 * followed by "\n", in ascending order (binary). */
+	uint8_t docs_fp[32];
 };
 
 /*

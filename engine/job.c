@@ -727,12 +727,16 @@ static int load_incremental(struct loader *ld, xmlNodePtr s, xmlNodePtr inc,
 		    "watermark)", show(ld, src->name));
 }
 
+static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *v,
+		       int64_t *ppm);
+
 static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 {
 	const char *name = attr(s, "name"), *role = attr(s, "role");
 	const char *dsn = attr(s, "dsn"), *translate = attr(s, "translate");
 	const char *idcol = attr(s, "id-column");
 	const char *empty = attr(s, "allow-empty");
+	const char *ratio = attr(s, "min-rows-ratio");
 	const char *wm = attr(s, "watermark");
 	xmlNodePtr q = child(s, "query"), inc = child(s, "incremental");
 	int kind, after_inc = 0;
@@ -763,6 +767,9 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 			    "name", show(ld, name), show(ld, idcol));
 	src->allow_empty = empty && (strcmp(empty, "true") == 0 ||
 				     strcmp(empty, "1") == 0);
+	src->min_rows_ppm = -1;	/* the job's, once <limits> is read */
+	if (ratio && parse_ratio(ld, s, ratio, &src->min_rows_ppm) < 0)
+		return -1;
 	if (!(src->name = copy_strz(ld, name)) || !(src->dsn = copy_strz(ld, dsn)) ||
 	    !(src->translate = copy_strz(ld, translate)) ||
 	    (idcol && !(src->id_column = copy_strz(ld, idcol))))
@@ -1073,9 +1080,12 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	const char *mem = attr(l, "rule-memory");
 	const char *ins = attr(l, "rule-instructions");
 	const char *parts = attr(l, "partitions");
+	const char *ratio = attr(l, "min-rows-ratio");
 	uint64_t v;
 	const char *s;
 
+	if (ratio && parse_ratio(ld, l, ratio, &job->min_rows_ppm) < 0)
+		return -1;
 	if (mem && (parse_size(mem, &job->rule_memory) < 0 ||
 		    job->rule_memory < JOB_RULE_MEMORY_MIN))
 		return fail(ld, l, "rule-memory=%s: expected a size of at "
@@ -1144,6 +1154,25 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 		return n ? -1 : fail(ld, root, "<job> needs <reports>");
 	if ((n = child(root, "limits")) && load_limits(ld, n) < 0)
 		return -1;
+	/* sources without their own min-rows-ratio take the job's */
+	for (size_t i = 0; i < ld->job->nsources; i++)
+		if (ld->job->sources[i].min_rows_ppm < 0)
+			ld->job->sources[i].min_rows_ppm =
+				ld->job->min_rows_ppm;
+	return 0;
+}
+
+/* min-rows-ratio="0.5": a decimal from 0 to 1, in parts per million. */
+static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *v,
+		       int64_t *ppm)
+{
+	int64_t a;
+
+	if (money_parse(v, strlen(v), &a) != MONEY_OK || a < 0 ||
+	    a > 10000)
+		return fail(ld, node, "min-rows-ratio=%s: expected a decimal "
+			    "from 0 (no guard) to 1", show(ld, v));
+	*ppm = a * 100;	/* money has scale 4 */
 	return 0;
 }
 
@@ -1302,6 +1331,7 @@ static int load(struct loader *ld)
 	job->rule_memory = JOB_DEFAULT_RULE_MEMORY;
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
+	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
 	if (!(job->path = copy_strz(ld, ld->path)) ||
 	    !(job->dir = dir_of(ld, ld->path)))
 		goto out;

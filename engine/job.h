@@ -41,6 +41,9 @@ struct job_source {
 	char *translate;	/* Lua function name in the rule files */
 	char *id_column;	/* optional: column naming a row in messages */
 	int allow_empty;	/* 1: zero rows is normal (else ERR_GUARD) */
+	/* Completeness guard: fewer rows than this many millionths of the
+	 * rows read in the job's last full run is ERR_GUARD (0: off). */
+	int64_t min_rows_ppm;
 	int line;		/* where it was declared */
 
 	/* Incremental reading (docs/INCREMENTAL.md): all NULL/0 unless the
@@ -97,6 +100,7 @@ struct job {
 	size_t rule_memory;	/* bytes for the Lua heap */
 	uint64_t rule_instructions;	/* VM instructions per record */
 	unsigned partitions;	/* matcher partitions (memory / partitions) */
+	int64_t min_rows_ppm;	/* <limits min-rows-ratio>: sources' default */
 };
 
 /*
@@ -116,4 +120,6 @@ const struct job_tolerance *job_tolerance_for(const struct job *job,
  * 0 or -1. Exposed for tests and fuzzing. */
 int job_parse_duration(const char *s, int64_t *out);
 
+/* min-rows-ratio when neither the source nor <limits> sets one: 0.5. */
+#define JOB_DEFAULT_MIN_ROWS_PPM 500000
 #endif

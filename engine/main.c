@@ -36,7 +36,8 @@ static int cmd_history(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
-	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR] [-q]",
+	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
+	  "          [--accept-shrink SOURCE]... [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -102,9 +103,17 @@ static int cmd_run(int argc, char **argv)
 	struct error err;
 	struct job *job = NULL;
 	const char *path = NULL;
+	const char **shrink;
 	int quiet = 0, code;
 
 	memset(&opts, 0, sizeof(opts));
+	/* at most one per argument */
+	shrink = mem_calloc((size_t)argc, sizeof(*shrink));
+	if (!shrink) {
+		fprintf(stderr, "recon: out of memory\n");
+		return error_exit_code(ERR_NOMEM);
+	}
+	opts.accept_shrink = shrink;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
 			opts.as_of = argv[++i];
@@ -112,17 +121,23 @@ static int cmd_run(int argc, char **argv)
 			opts.report_dir = argv[++i];
 		else if (strcmp(argv[i], "--tmpdir") == 0 && i + 1 < argc)
 			opts.tmpdir = argv[++i];
+		else if (strcmp(argv[i], "--accept-shrink") == 0 && i + 1 < argc)
+			shrink[opts.naccept_shrink++] = argv[++i];
 		else if (strcmp(argv[i], "-q") == 0)
 			quiet = 1;
-		else if (argv[i][0] == '-')
-			return usage_error("run: unknown option '%s'", argv[i]);
-		else if (!path)
+		else if (argv[i][0] == '-' || path) {
+			mem_free(shrink);
+			return argv[i][0] == '-'
+			       ? usage_error("run: unknown option '%s'", argv[i])
+			       : usage_error("run: one job at a time ('%s')",
+					     argv[i]);
+		} else
 			path = argv[i];
-		else
-			return usage_error("run: one job at a time ('%s')", argv[i]);
 	}
-	if (!path)
+	if (!path) {
+		mem_free(shrink);
 		return usage_error("run: which job?%s", "");
+	}
 	if (!quiet)
 		opts.log = log_stderr;
 	error_init(&err);
@@ -130,14 +145,22 @@ static int cmd_run(int argc, char **argv)
 	if (job_load(path, &job, &err) < 0 ||
 	    run_job(job, &opts, &res, &err) < 0) {
 		code = fail(&err);
-		fprintf(stderr, "recon: nothing was published\n");
+		if (res.published)
+			fprintf(stderr, "recon: run %s was published\n",
+				res.run_id.buf);
+		else
+			fprintf(stderr, "recon: nothing was published\n");
 	} else {
 		const char *p = res.report_paths.buf;
 
 		printf("run %s: %llu records, %llu exceptions (%llu rows read)\n",
-		       res.run_id.buf, (unsigned long long)res.records,
+		       res.run_id.buf, (unsigned long long)res.reconciled,
 		       (unsigned long long)res.exceptions,
 		       (unsigned long long)res.rows_read);
+		printf("store: seq %llu, %llu versions written (%llu removed)\n",
+		       (unsigned long long)res.seq,
+		       (unsigned long long)res.records,
+		       (unsigned long long)res.removed);
 		while (p && *p) {
 			const char *nl = strchr(p, '\n');
 			int n = nl ? (int)(nl - p) : (int)strlen(p);
@@ -152,6 +175,7 @@ static int cmd_run(int argc, char **argv)
 	run_result_release(&res);
 	job_free(job);
 	error_release(&err);
+	mem_free(shrink);
 	return code;
 }
 

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "match.h"
 #include "mem.h"
 #include "money.h"
@@ -39,6 +41,7 @@ struct spill_hdr {
 	int64_t amount;
 	int64_t time;
 	uint64_t rowno;
+	uint8_t fp[32];
 	uint32_t off[CS__COUNT];
 	uint32_t len[CS__COUNT];
 };
@@ -49,6 +52,7 @@ struct spill_agg {
 	uint32_t currency_len;	/* bytes following; 0 and has_currency 0 */
 	int32_t has_currency;
 	int32_t mixed_currency, amount_overflow;
+	uint8_t docs_fp[32];
 };
 
 struct match {
@@ -279,6 +283,7 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 	h.amount = c->amount;
 	h.time = c->time;
 	h.rowno = c->rowno;
+	memcpy(h.fp, c->fp, sizeof(h.fp));
 	memcpy(h.off, c->off, sizeof(h.off));
 	memcpy(h.len, c->len, sizeof(h.len));
 	h.total = h.data_len;
@@ -296,6 +301,7 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 		a.currency_len = agg->currency ? agg->currency_len : 0;
 		a.mixed_currency = agg->mixed_currency;
 		a.amount_overflow = agg->amount_overflow;
+		memcpy(a.docs_fp, agg->docs_fp, sizeof(a.docs_fp));
 		h.total += (uint32_t)sizeof(a) + a.currency_len;
 	}
 	if (write_all(m, f, &h, sizeof(h), err) < 0 ||
@@ -419,6 +425,7 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 		c->amount = h.amount;
 		c->time = h.time;
 		c->rowno = h.rowno;
+		memcpy(c->fp, h.fp, sizeof(c->fp));
 		memcpy(c->off, h.off, sizeof(h.off));
 		memcpy(c->len, h.len, sizeof(h.len));
 		/* borrowed view: alloc 0 means nothing to free */
@@ -447,6 +454,8 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 				g->currency_len = a.currency_len;
 				g->mixed_currency = a.mixed_currency;
 				g->amount_overflow = a.amount_overflow;
+				memcpy(g->docs_fp, a.docs_fp,
+				       sizeof(g->docs_fp));
 			}
 		}
 		pos += h.total;
@@ -554,6 +563,69 @@ static int emit(match_group_fn fn, void *ctx, const char *key, size_t klen,
 	return fn(ctx, &g, flags, err);
 }
 
+/* A document counted into aggregate `owner` (orders first, then orphan
+ * groups), for the aggregates' document fingerprints. */
+struct owned_doc {
+	uint32_t owner;
+	uint8_t fp[32];
+};
+
+static int owned_cmp(const void *a, const void *b)
+{
+	const struct owned_doc *x = a, *y = b;
+
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	return memcmp(x->fp, y->fp, sizeof(x->fp));
+}
+
+/* docs_fp of every aggregate: SHA-256 over its documents' hex
+ * fingerprints, each followed by "\n", in ascending order (so that
+ * `sort | sha256sum` over the hex values reproduces it). Aggregates
+ * without documents keep zeros. */
+static int docs_fingerprints(struct owned_doc *od, size_t n,
+			     struct erp_agg *aggs, size_t norders,
+			     struct erp_agg *oaggs, struct error *err)
+{
+	static const char hx[] = "0123456789abcdef";
+	EVP_MD_CTX *ctx;
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	qsort(od, n, sizeof(*od), owned_cmp);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return error_set(err, ERR_NOMEM, "out of memory (SHA-256)");
+	for (size_t i = 0; i < n && rc == 0;) {
+		uint32_t owner = od[i].owner;
+		struct erp_agg *g = owner < norders ? &aggs[owner]
+						    : &oaggs[owner - norders];
+		unsigned len = 0;
+
+		if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+			rc = -1;
+		for (; rc == 0 && i < n && od[i].owner == owner; i++) {
+			const uint8_t *fp = od[i].fp;
+			char line[65];
+
+			for (int k = 0; k < 32; k++) {
+				line[2 * k] = hx[fp[k] >> 4];
+				line[2 * k + 1] = hx[fp[k] & 15];
+			}
+			line[64] = '\n';
+			if (!EVP_DigestUpdate(ctx, line, sizeof(line)))
+				rc = -1;
+		}
+		if (rc == 0 && !EVP_DigestFinal_ex(ctx, g->docs_fp, &len))
+			rc = -1;
+	}
+	EVP_MD_CTX_free(ctx);
+	if (rc < 0)
+		return error_set(err, ERR_INTERNAL, "SHA-256 failed");
+	return 0;
+}
+
 /* Phase 1 for partition p: orders + ERP documents. */
 static int phase1(struct match *m, unsigned p, int64_t as_of,
 		  match_group_fn on_group, match_dup_fn on_dup, void *ctx,
@@ -563,6 +635,8 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 	struct part orders, docs;
 	struct table otab = { 0 }, orphan = { 0 }, seen = { 0 };
 	struct erp_agg *aggs = NULL, *oaggs = NULL;
+	struct owned_doc *od = NULL;
+	size_t nod = 0;
 	uint32_t *ofirst = NULL, norphan = 0;
 	unsigned char *dup = NULL;
 	int rc = -1;
@@ -579,7 +653,8 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 	dup = mem_calloc(orders.n ? orders.n : 1, 1);
 	oaggs = mem_calloc(docs.n ? docs.n : 1, sizeof(*oaggs));
 	ofirst = mem_calloc(docs.n ? docs.n : 1, sizeof(*ofirst));
-	if (!aggs || !dup || !oaggs || !ofirst) {
+	od = mem_calloc(docs.n ? docs.n : 1, sizeof(*od));
+	if (!aggs || !dup || !oaggs || !ofirst || !od) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -616,14 +691,20 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 		}
 		if (k && table_get(&otab, k, n, &oi)) {
 			agg_add(&aggs[oi], d);
+			od[nod].owner = oi;
+			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));
 		} else if (k) {
 			uint32_t slot = table_put(&orphan, k, n, norphan);
 
 			if (slot == norphan)
 				ofirst[norphan++] = (uint32_t)i;
 			agg_add(&oaggs[slot], d);
+			od[nod].owner = (uint32_t)orders.n + slot;
+			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));
 		}
 	}
+	if (docs_fingerprints(od, nod, aggs, orders.n, oaggs, err) < 0)
+		goto out;
 	/* Orders: straight to a group if they cannot reach a deal, else on
 	 * to phase 2 keyed by their deal link. */
 	for (size_t i = 0; i < orders.n; i++) {
@@ -667,6 +748,7 @@ out:
 	mem_free(aggs);
 	mem_free(oaggs);
 	mem_free(ofirst);
+	mem_free(od);
 	mem_free(dup);
 	part_release(&orders);
 	part_release(&docs);

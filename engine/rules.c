@@ -149,6 +149,7 @@ struct rules {
 	size_t pfx_alloc;
 
 	char hash[EVP_MAX_MD_SIZE * 2 + 1];
+	char (*file_hash)[65];	/* per rule file, load order */
 };
 
 static struct rules *R(lua_State *L)
@@ -1672,18 +1673,35 @@ static int load_files(struct rules *r, struct error *err)
 		error_set(err, ERR_NOMEM, "cannot set up SHA-256");
 		goto out;
 	}
+	r->file_hash = mem_calloc(r->job->nrule_files ? r->job->nrule_files : 1,
+				  sizeof(*r->file_hash));
+	if (!r->file_hash) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	r->loading = 1;
 	for (size_t i = 0; i < r->job->nrule_files; i++) {
 		const char *path = r->job->rule_files[i];
+		unsigned char fdig[EVP_MAX_MD_SIZE];
+		unsigned int flen = 0;
 
 		sbuf_reset(&text);
 		sbuf_reset(&name);
 		if (rules_read_file(path, "rule file", &text, err) < 0)
 			goto out;
-		if (!EVP_DigestUpdate(md, text.buf, text.len)) {
+		if (!EVP_DigestUpdate(md, text.buf, text.len) ||
+		    !EVP_Digest(text.buf, text.len, fdig, &flen, EVP_sha256(),
+				NULL) || flen != 32) {
 			error_set(err, ERR_NOMEM, "SHA-256 of %s failed", path);
 			goto out;
 		}
+		for (unsigned k = 0; k < flen; k++) {
+			static const char hex[] = "0123456789abcdef";
+
+			r->file_hash[i][2 * k] = hex[fdig[k] >> 4];
+			r->file_hash[i][2 * k + 1] = hex[fdig[k] & 15];
+		}
+		r->file_hash[i][64] = '\0';
 		if (sbuf_addf(&name, "@%s", path) < 0) {
 			error_set(err, ERR_NOMEM, "out of memory");
 			goto out;
@@ -1802,6 +1820,7 @@ void rules_free(struct rules *r)
 	mem_free(r->rule);
 	mem_free(r->pfx);
 	mem_free(r->pfx_len);
+	mem_free(r->file_hash);
 	sbuf_release(&r->tmp);
 	mem_free(r);
 }
@@ -1814,6 +1833,11 @@ size_t rules_count(const struct rules *r)
 const char *rules_hash(const struct rules *r)
 {
 	return r->hash;
+}
+
+const char *rules_file_hash(const struct rules *r, size_t i)
+{
+	return r->file_hash && i < r->job->nrule_files ? r->file_hash[i] : "";
 }
 
 /* ---- calls ---------------------------------------------------------- */

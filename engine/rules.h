@@ -86,5 +86,7 @@ size_t rules_count(const struct rules *r);
 /* SHA-256 (hex) over the rule files' bytes, in load order: "the rules in
  * force". Owned by r. */
 const char *rules_hash(const struct rules *r);
+/* SHA-256 (hex) of rule file i (job->rule_files[i]); owned by r. */
+const char *rules_file_hash(const struct rules *r, size_t i);
 
 #endif

@@ -25,6 +25,7 @@
 #include "money.h"
 #include "outcome.h"
 #include "prefetch.h"
+#include "rowfp.h"
 #include "rules.h"
 #include "store.h"
 #include "tstamp.h"
@@ -95,6 +96,7 @@ struct total {
 
 struct source_stats {
 	uint64_t read, kept, skipped, failed;
+	uint8_t rows_sum[32];	/* rows_hash: sum of row fingerprints (rowfp.h) */
 	struct total *totals;
 	size_t ntotals;
 	struct report_total *rtotals;	/* built for the report */
@@ -121,11 +123,14 @@ struct run {
 	struct report_item *items;
 	size_t nitems, aitems;
 	uint64_t counts[OUT__COUNT];
-	uint64_t records;
+	/* per primary outcome of the reconciled records: amount totals per
+	 * currency (T_runs.outcomes) */
+	struct source_stats ostats[OUT__COUNT];
+	uint64_t records;		/* reconciled records (groups) */
 	double t_rules, t_store;	/* seconds in order rules / store inserts */
 
 	struct verdict_list verdicts;
-	struct sbuf codes, vjson, amt[3], line;
+	struct sbuf codes, vjson, amt[3], line, srcjson;
 
 	/* Guards the arena, the exception lines and the log line; kept
 	 * although the translating side is one thread today, so that
@@ -266,11 +271,14 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	struct prefetch *pf = NULL;
 	struct param *params = NULL;
 	struct canon rec;
+	struct rowfp fpr;
+	uint8_t fp[32];
 	struct sbuf fail = SBUF_INIT(65536), id = SBUF_INIT(65536);
 	double t0 = now_seconds();
 	int rc = -1;
 
 	canon_init(&rec);
+	rowfp_init(&fpr);
 	params = mem_calloc(src->nparams ? src->nparams : 1, sizeof(*params));
 	if (!params) {
 		error_set(err, ERR_NOMEM, "out of memory");
@@ -310,7 +318,11 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		if (n == 0)
 			break;
 		st->read++;
+		if (rowfp_row(&fpr, row, fp, err) < 0)
+			goto out;
+		rowfp_sum_add(st->rows_sum, fp);
 		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
+		memcpy(rec.fp, fp, sizeof(rec.fp));
 		sbuf_reset(&fail);
 		t = rules_translate(rules, si, row, &rec, &fail, err);
 		if (t == -1) {
@@ -370,6 +382,7 @@ out:
 	conn_close(conn);
 	mem_free(params);
 	canon_release(&rec);
+	rowfp_release(&fpr);
 	sbuf_release(&fail);
 	sbuf_release(&id);
 	return rc;
@@ -499,6 +512,79 @@ static int json_str(struct sbuf *sb, const char *s)
 }
 
 static const char *const severity_names[] = { "error", "warning", "info" };
+
+/* One part of a record's `sources` JSON: "role":{"source":..,"row":..,
+ * "sha256":..}. */
+static void source_part(struct run *r, const char *role, const struct canon *c,
+			struct sbuf *out)
+{
+	char hex[65];
+
+	rowfp_hex(c->fp, hex);
+	if (out->len > 1)
+		sbuf_addch(out, ',');
+	sbuf_addf(out, "\"%s\":{\"source\":", role);
+	json_str(out, r->job->sources[c->source].name);
+	sbuf_addf(out, ",\"row\":%llu,\"sha256\":\"%s\"}",
+		  (unsigned long long)c->rowno, hex);
+}
+
+/* The record's `sources` column: fingerprints of the deal and order rows
+ * and of the ERP documents (docs/LEDGER.md). */
+static int sources_json(struct run *r, const struct group *g, struct sbuf *out)
+{
+	sbuf_reset(out);
+	sbuf_addch(out, '{');
+	if (g->deal)
+		source_part(r, "deal", g->deal, out);
+	if (g->order)
+		source_part(r, "order", g->order, out);
+	if (g->erp) {
+		char hex[65];
+
+		rowfp_hex(g->erp->docs_fp, hex);
+		if (out->len > 1)
+			sbuf_addch(out, ',');
+		sbuf_addf(out, "\"erp\":{\"docs\":%u,\"sha256\":\"%s\"}",
+			  g->erp->ndocs, hex);
+	}
+	sbuf_addch(out, '}');
+	return out->failed ? -1 : 0;
+}
+
+/* Count a reconciled record under its primary outcome, with its amount
+ * (the order's, else the deal's, else the ERP documents') per currency. */
+static int outcome_total(struct run *r, enum outcome oc, const struct group *g,
+			 struct error *err)
+{
+	struct source_stats *st = &r->ostats[oc];
+	const struct canon *m = g->order ? g->order : g->deal;
+	struct canon c;
+
+	st->read++;
+	if (m && (m->present & CANON_HAS_AMOUNT))
+		return add_total(r, st, m, err);
+	if (!g->erp)
+		return 0;
+	/* an ERP-only record: its documents' amount and currency */
+	canon_init(&c);
+	c.present = CANON_HAS_AMOUNT;
+	c.amount = g->erp->ninvoices + g->erp->ncredits > 0 ? g->erp->invoiced
+							    : g->erp->ordered;
+	if (g->erp->currency &&
+	    canon_set(&c, CS_CURRENCY, g->erp->currency,
+		      g->erp->currency_len) < 0) {
+		canon_release(&c);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	{
+		int rc = add_total(r, st, &c, err);
+
+		canon_release(&c);
+		return rc;
+	}
+}
+
 
 struct finding {
 	enum outcome oc;
@@ -668,12 +754,22 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 			rec.erp_amount = r->amt[2].buf;
 			rec.erp_docs = g->erp->ndocs;
 		}
-		{
+		rc = sources_json(r, g, &r->srcjson);
+		rec.sources = r->srcjson.buf;
+		for (int i = 0; i < 3; i++)
+			if (r->amt[i].failed)
+				rc = -1;
+		if (rc == 0) {
 			double t0 = now_seconds();
 
-			rc = store_add(r->store, &rec, r->run_id.buf, err);
+			rc = store_put(r->store, &rec, r->run_id.buf,
+				       rules_hash(r->rules), err);
 			r->t_store += now_seconds() - t0;
+		} else {
+			error_set(err, ERR_NOMEM, "out of memory (record)");
 		}
+		if (rc >= 0)
+			rc = outcome_total(r, primary, g, err);
 		for (int i = 0; i < 5; i++)
 			sbuf_release(&f[i]);
 		if (rc < 0)
@@ -741,6 +837,20 @@ static void items_finish(struct run *r)
 	r->nitems = w;
 }
 
+/* "CUR":"amount",... of a stats' currency totals. */
+static void amounts_json(const struct source_stats *st, struct sbuf *out)
+{
+	for (size_t t = 0; t < st->ntotals; t++) {
+		if (t)
+			sbuf_addch(out, ',');
+		json_str(out, st->totals[t].currency);
+		sbuf_addch(out, ':');
+		sbuf_addch(out, '"');
+		money_format(st->totals[t].sum, 2, out);
+		sbuf_addch(out, '"');
+	}
+}
+
 static int totals_json(struct run *r, struct sbuf *out)
 {
 	sbuf_addch(out, '[');
@@ -757,22 +867,66 @@ static int totals_json(struct run *r, struct sbuf *out)
 			  (unsigned long long)st->kept,
 			  (unsigned long long)st->skipped,
 			  (unsigned long long)st->failed);
-		for (size_t t = 0; t < st->ntotals; t++) {
-			if (t)
-				sbuf_addch(out, ',');
-			json_str(out, st->totals[t].currency);
-			sbuf_addch(out, ':');
-			sbuf_addch(out, '"');
-			money_format(st->totals[t].sum, 2, out);
-			sbuf_addch(out, '"');
+		amounts_json(st, out);
+		{
+			char hex[65];
+
+			rowfp_hex(st->rows_sum, hex);
+			sbuf_addf(out, "},\"rows_hash\":\"%s\"}", hex);
 		}
-		sbuf_addstr(out, "}}");
 	}
 	return sbuf_addch(out, ']');
 }
 
+/* T_runs.outcomes: {"CODE":{"count":N,"amounts":{"EUR":"1.00"}},...} for
+ * every outcome of a reconciled record this run, and REMOVED for the
+ * tombstones it wrote. */
+static int outcomes_json(struct run *r, uint64_t removed, struct sbuf *out)
+{
+	int first = 1;
+
+	sbuf_addch(out, '{');
+	for (int i = 0; i < OUT__COUNT; i++) {
+		const struct source_stats *st = &r->ostats[i];
+
+		if (!st->read)
+			continue;
+		if (!first)
+			sbuf_addch(out, ',');
+		first = 0;
+		json_str(out, outcome_table[i].code);
+		sbuf_addf(out, ":{\"count\":%llu,\"amounts\":{",
+			  (unsigned long long)st->read);
+		amounts_json(st, out);
+		sbuf_addstr(out, "}}");
+	}
+	if (removed)
+		sbuf_addf(out, "%s\"%s\":{\"count\":%llu,\"amounts\":{}}",
+			  first ? "" : ",", STORE_REMOVED,
+			  (unsigned long long)removed);
+	return sbuf_addch(out, '}');
+}
+
+/* T_runs.rules: [{"file":..,"sha256":..}] in load order. */
+static int rules_json(struct run *r, struct sbuf *out)
+{
+	sbuf_addch(out, '[');
+	for (size_t i = 0; i < r->job->nrule_files; i++) {
+		if (i)
+			sbuf_addch(out, ',');
+		sbuf_addstr(out, "{\"file\":");
+		json_str(out, r->job->rule_files[i]);
+		sbuf_addf(out, ",\"sha256\":\"%s\"}",
+			  rules_file_hash(r->rules, i));
+	}
+	return sbuf_addch(out, ']');
+}
+
+/* Write the reports to temporary names (report_prepare); *pending is
+ * published after the store commit or aborted. */
 static int write_reports(struct run *r, const char *finished,
-			 struct sbuf *paths, struct error *err)
+			 struct sbuf *paths, struct report_pending **pending,
+			 struct error *err)
 {
 	struct report rep;
 	struct report_source *rs = NULL;
@@ -844,7 +998,7 @@ static int write_reports(struct run *r, const char *finished,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = report_write(&rep, dir, base.buf, formats, paths, err);
+	rc = report_prepare(&rep, dir, base.buf, formats, paths, pending, err);
 out:
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		mem_free(r->stats[i].rtotals);
@@ -854,24 +1008,6 @@ out:
 	sbuf_release(&base);
 	sbuf_release(&asof_iso);
 	return rc;
-}
-
-/* Remove report files listed in paths (after a failed commit). Allocates
- * nothing: it runs on error paths, out-of-memory ones included. */
-static void unlink_paths(struct sbuf *paths)
-{
-	char *p = paths->len ? paths->buf : NULL;
-
-	while (p && *p) {
-		char *nl = strchr(p, '\n');
-
-		if (nl)
-			*nl = '\0';
-		unlink(p);
-		if (nl)
-			*nl = '\n';
-		p = nl ? nl + 1 : NULL;
-	}
 }
 
 /* ---- driver ---------------------------------------------------------- */
@@ -932,7 +1068,98 @@ static void run_release(struct run *r)
 	for (int i = 0; i < 3; i++)
 		sbuf_release(&r->amt[i]);
 	sbuf_release(&r->line);
+	sbuf_release(&r->srcjson);
+	for (int i = 0; i < OUT__COUNT; i++)
+		mem_free(r->ostats[i].totals);
 	pthread_mutex_destroy(&r->lock);
+}
+
+/* The rows source `name` read in a run, from its T_runs.totals JSON (as
+ * totals_json writes it): 1 and *n, or 0 if it is not there. */
+static int totals_read(const char *totals, const char *name, uint64_t *n)
+{
+	struct sbuf needle = SBUF_INIT(1 << 16);
+	const char *p;
+	uint64_t v = 0;
+	int found = 0;
+
+	sbuf_addstr(&needle, "{\"source\":");
+	json_str(&needle, name);
+	sbuf_addstr(&needle, ",\"read\":");
+	p = needle.failed ? NULL : strstr(totals, needle.buf);
+	if (p) {
+		p += needle.len;
+		for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
+			v = v * 10 + (uint64_t)(*p - '0');
+		found = 1;
+	}
+	sbuf_release(&needle);
+	*n = v;
+	return found;
+}
+
+static int shrink_accepted(const struct run_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->naccept_shrink; i++)
+		if (strcmp(o->accept_shrink[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The completeness guard: a source that read fewer rows than its
+ * min-rows-ratio times what it read in the job's last published full run
+ * stops the run before anything is published (ERR_GUARD), unless the
+ * run was told to accept that source's shrink.
+ */
+static int check_guard(struct run *r, struct error *err)
+{
+	const char *last_id, *totals;
+
+	for (size_t i = 0; i < r->opts->naccept_shrink; i++) {
+		size_t k;
+
+		for (k = 0; k < r->job->nsources; k++)
+			if (strcmp(r->job->sources[k].name,
+				   r->opts->accept_shrink[i]) == 0)
+				break;
+		if (k == r->job->nsources)
+			return error_set(err, ERR_USAGE,
+					 "--accept-shrink '%s': the job has no "
+					 "such source", r->opts->accept_shrink[i]);
+	}
+	if (!store_last_full(r->store, &last_id, &totals))
+		return 0;
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		const struct job_source *src = &r->job->sources[i];
+		uint64_t last, now = r->stats[i].read;
+
+		if (!src->min_rows_ppm || !totals_read(totals, src->name, &last) ||
+		    !last)
+			continue;
+		/* now < ratio x last, in parts per million */
+		if ((double)now * 1e6 >= (double)src->min_rows_ppm * (double)last)
+			continue;
+		if (shrink_accepted(r->opts, src->name)) {
+			logf_(r, "source '%s': %llu rows, fewer than %.2f x the "
+			      "%llu of run %s; accepted (--accept-shrink)",
+			      src->name, (unsigned long long)now,
+			      src->min_rows_ppm / 1e6, (unsigned long long)last,
+			      last_id);
+			continue;
+		}
+		error_set(err, ERR_GUARD,
+			  "read %llu rows, fewer than min-rows-ratio %.2f x "
+			  "the %llu rows it read in the last full run %s; "
+			  "refusing to publish a reconciliation that would "
+			  "call the difference missing. If the source really "
+			  "shrank, rerun with --accept-shrink %s (or lower "
+			  "min-rows-ratio on the source)",
+			  (unsigned long long)now, src->min_rows_ppm / 1e6,
+			  (unsigned long long)last, last_id, src->name);
+		return error_context(err, "source '%s'", src->name);
+	}
+	return 0;
 }
 
 int run_job(const struct job *job, const struct run_opts *opts,
@@ -940,7 +1167,10 @@ int run_job(const struct job *job, const struct run_opts *opts,
 {
 	struct run r;
 	struct sbuf finished = SBUF_INIT(64), totals = SBUF_INIT(1 << 20);
+	struct sbuf outcomes = SBUF_INIT(1 << 20), rules = SBUF_INIT(1 << 20);
+	struct report_pending *pending = NULL;
 	struct store_run sr;
+	long long removed = 0;
 	int64_t t_start = (int64_t)time(NULL);
 	double t0;
 	int rc = -1;
@@ -958,6 +1188,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	for (int i = 0; i < 3; i++)
 		sbuf_init(&r.amt[i], 64);
 	sbuf_init(&r.line, 1 << 16);
+	sbuf_init(&r.srcjson, 1 << 16);
 	verdict_list_init(&r.verdicts);
 
 	if (opts->as_of) {
@@ -994,54 +1225,94 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	for (size_t i = 0; i < job->nsources; i++)
 		res->rows_read += r.stats[i].read;
+	if (check_guard(&r, err) < 0)
+		goto out;
 	t0 = now_seconds();
 	if (match_run(r.match, r.as_of, on_group, on_dup, &r, err) < 0)
 		goto out;
+	/* A full run saw every key there is: the others left the sources. */
+	removed = store_remove_unseen(r.store, r.run_id.buf,
+				      rules_hash(r.rules), err);
+	if (removed < 0)
+		goto out;
 	logf_(&r, "matched: %llu reconciled records, %llu exception lines "
-	      "in %.2f s (order rules %.2f s, store inserts %.2f s; "
+	      "in %.2f s (order rules %.2f s, store %.2f s; "
 	      "spilled %.1f MB, largest partition %.1f MB)",
 	      (unsigned long long)r.records, (unsigned long long)r.nitems,
 	      now_seconds() - t0, r.t_rules, r.t_store,
 	      (double)match_spilled(r.match) / 1e6,
 	      (double)match_peak_partition(r.match) / 1e6);
+	logf_(&r, "store: %llu keys before, %llu versions to write "
+	      "(%lld removed keys)",
+	      (unsigned long long)store_keys_loaded(r.store),
+	      (unsigned long long)store_count(r.store), removed);
 	items_finish(&r);
 	utc_text((int64_t)time(NULL), &finished);
-	if (write_reports(&r, finished.buf, &res->report_paths, err) < 0)
+	/* Reports to temporary names first: a report that cannot be
+	 * written stops the run before the commit. */
+	if (write_reports(&r, finished.buf, &res->report_paths, &pending,
+			  err) < 0)
 		goto out;
 	memset(&sr, 0, sizeof(sr));
 	totals_json(&r, &totals);
+	outcomes_json(&r, (uint64_t)removed, &outcomes);
+	rules_json(&r, &rules);
 	sr.run_id = r.run_id.buf;
 	sr.job = job->name;
+	sr.mode = "full";
 	sr.as_of = r.as_of_text.buf;
+	sr.window_start = r.window_text.buf;
 	sr.started = r.started.buf;
 	sr.finished = finished.buf;
 	sr.status = r.nitems ? "exceptions" : "clean";
 	sr.rules_hash = rules_hash(r.rules);
-	sr.records = r.records;
+	sr.rules = rules.buf;
 	sr.exceptions = r.nitems;
 	sr.totals = totals.buf;
-	if (totals.failed) {
+	sr.outcomes = outcomes.buf;
+	sr.watermarks = "{}";
+	if (totals.failed || outcomes.failed || rules.failed) {
 		error_set(err, ERR_NOMEM, "out of memory");
-		unlink_paths(&res->report_paths);
 		goto out;
 	}
 	t0 = now_seconds();
-	if (store_commit(r.store, &sr, err) < 0) {
-		/* nothing was published: take the new reports back */
-		unlink_paths(&res->report_paths);
+	if (store_commit(r.store, &sr, err) < 0)
+		goto out;
+	/* Published. The reports follow; from here nothing allocates. */
+	res->published = 1;
+	res->records = store_count(r.store);
+	res->reconciled = r.records;
+	res->removed = (uint64_t)removed;
+	res->exceptions = r.nitems;
+	res->seq = store_seq(r.store);
+	if (report_publish(pending, err) < 0) {
+		pending = NULL;
 		sbuf_reset(&res->report_paths);
+		error_context(err, "run %s was published (seq %llu) but its "
+			      "reports could not be put in place; rerunning "
+			      "the job for the same as-of recreates them",
+			      r.run_id.buf, (unsigned long long)res->seq);
+		sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 		goto out;
 	}
-	logf_(&r, "published: commit %.2f s", now_seconds() - t0);
-	res->records = r.records;
-	res->exceptions = r.nitems;
+	pending = NULL;
+	logf_(&r, "published: run seq %llu, %llu versions, commit %.2f s",
+	      (unsigned long long)res->seq,
+	      (unsigned long long)res->records, now_seconds() - t0);
 	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
+		/* nothing was published: no report of this run either */
+		report_abort(pending);
+		if (!res->published)
+			sbuf_reset(&res->report_paths);
 		error_context(err, "job '%s'", job->name);
+	}
 	run_release(&r);
 	sbuf_release(&finished);
 	sbuf_release(&totals);
+	sbuf_release(&outcomes);
+	sbuf_release(&rules);
 	return rc;
 }

@@ -25,6 +25,10 @@ struct run_opts {
 	const char *as_of;	/* "YYYY-MM-DD HH:MM:SS" (UTC); NULL = now */
 	const char *report_dir;	/* overrides the job's; NULL = job's */
 	const char *tmpdir;	/* spill files; NULL = $TMPDIR or /tmp */
+	/* Sources whose shrink below min-rows-ratio is accepted for this
+	 * run (--accept-shrink NAME); borrowed. */
+	const char *const *accept_shrink;
+	size_t naccept_shrink;
 	/* Progress lines for people (stderr in the CLI); NULL = silent. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
@@ -33,9 +37,15 @@ struct run_opts {
 struct run_result {
 	struct sbuf run_id;
 	struct sbuf report_paths;	/* '\n'-separated */
-	uint64_t records;		/* reconciled order records written */
+	uint64_t records;		/* record versions written (0: no change) */
+	uint64_t reconciled;		/* reconciled records (groups) */
+	uint64_t removed;		/* REMOVED tombstones among records */
 	uint64_t exceptions;		/* exception lines reported */
 	uint64_t rows_read;		/* over all sources */
+	uint64_t seq;			/* the run's T_runs.seq */
+	int published;			/* committed (even if run_job failed
+					 * afterwards putting the reports in
+					 * place) */
 };
 
 void run_result_init(struct run_result *r);

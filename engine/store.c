@@ -1,16 +1,45 @@
 /*
- * store.c - creating the store's tables and inserting into them.
+ * store.c - the versioned, insert-only store (see store.h).
  *
  * The table name comes from the job and was validated as an identifier
- * there (it cannot be bound as a parameter); everything else is bound.
+ * there (it cannot be bound as a parameter); every value is bound.
+ *
+ * The current-state map: one struct cur per key (rec_kind, rec_key) in an
+ * array, the key bytes in one growable arena, and an open-addressing
+ * index of uint32 slots (entry + 1, 0 = empty) at most half full. About
+ * 88 bytes per entry, 8-16 per index slot, plus the key: docs/STORE.md
+ * says ~120 bytes per key.
+ *
+ * Invariants: the map always describes the latest version of every key
+ * as this transaction sees it (store_put updates it after each write, so
+ * a key put twice in one run chains correctly); every version written is
+ * added to the run digest exactly once; nothing here issues UPDATE or
+ * DELETE.
  */
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store.h"
+#include "ledger.h"
+#include "match.h"
 #include "mem.h"
 #include "../connectors/connector.h"
 #include "banned.h"
+
+/* Record kinds, as stored in rec_kind. */
+static const char *const kind_names[] = { "order", "deal", "erp" };
+#define NKINDS 3
+
+struct cur {
+	uint64_t version;
+	uint64_t key_off;	/* into store.keys */
+	uint32_t key_len;
+	uint8_t kind;		/* index into kind_names */
+	uint8_t seen;		/* put by this run */
+	uint8_t removed;	/* the current version is a tombstone */
+	uint8_t vh[32];		/* value_hash */
+	uint8_t ch[32];		/* content_hash */
+};
 
 struct store {
 	const struct job *job;
@@ -18,15 +47,41 @@ struct store {
 	struct writer *w;
 	struct sbuf sql;
 	int in_tx;
-	int pg;		/* PostgreSQL: NUMERIC amounts */
+	int pg;			/* PostgreSQL: NUMERIC amounts, plpgsql */
+
+	/* current state */
+	struct cur *cur;
+	size_t ncur, acur;
+	char *keys;
+	size_t nkeys, akeys;
+	uint32_t *index;
+	size_t index_mask;	/* capacity - 1; 0 before the first insert */
+	uint64_t loaded;
+
+	/* the run */
+	uint64_t last_seq;
+	struct sbuf prev_digest;
+	struct sbuf last_full_id, last_full_totals;
+	int has_last_full;
+	struct ledger_digest *digest;
+	uint64_t written, removed;
+	uint64_t seq;
+	char digest_hex[LEDGER_HEX];
+
+	/* scratch for one version */
+	struct sbuf version_txt, docs_txt;
 };
 
-static const char *const rec_cols[] = {
-	"run_id", "rec_kind", "rec_key", "outcome", "codes", "verdicts", "deal_key",
-	"order_key", "customer", "currency", "deal_amount", "order_amount",
-	"erp_amount", "erp_docs",
+/* The columns of T, in order: ledger_field_names[] (store_open checks
+ * they agree), then the two hashes. */
+#define NCOLS (LF__COUNT + 2)
+static const char *const rec_cols[NCOLS] = {
+	"rec_kind", "rec_key", "version", "run_id",
+	"outcome", "codes", "verdicts", "deal_key", "order_key", "customer",
+	"currency", "deal_amount", "order_amount", "erp_amount", "erp_docs",
+	"sources", "rules_hash", "prev_hash",
+	"value_hash", "content_hash",
 };
-#define NREC_COLS (sizeof(rec_cols) / sizeof(rec_cols[0]))
 
 static int ident_ok(const char *s)
 {
@@ -40,84 +95,6 @@ static int ident_ok(const char *s)
 	return 1;
 }
 
-/*
- * No PRIMARY KEY on the records table: (run_id, rec_kind, rec_key) is
- * unique by construction (the matcher drops duplicate keys before
- * grouping), and maintaining a three-column text index cost 6 of 13
- * seconds when inserting 1,000,000 records through sqliteodbc. The
- * versioned ledger adds the index its readers need.
- */
-static int create_tables(struct store *s, struct error *err)
-{
-	const char *t = s->job->store_table;
-	const char *amt = s->pg ? "NUMERIC(24,4)" : "TEXT";
-
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "CREATE TABLE IF NOT EXISTS %s ("
-		  "run_id TEXT NOT NULL, "
-		  "rec_kind TEXT NOT NULL, "
-		  "rec_key TEXT NOT NULL, "
-		  "outcome TEXT NOT NULL, "
-		  "codes TEXT NOT NULL, "
-		  "verdicts TEXT NOT NULL, "
-		  "deal_key TEXT, order_key TEXT, customer TEXT, currency TEXT, "
-		  "deal_amount %s, order_amount %s, erp_amount %s, "
-		  "erp_docs BIGINT NOT NULL)", t, amt, amt, amt);
-	if (s->sql.failed)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	if (conn_exec(s->conn, s->sql.buf, NULL, 0, err) < 0)
-		return -1;
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "CREATE TABLE IF NOT EXISTS %s_runs ("
-		  "run_id TEXT NOT NULL PRIMARY KEY, "
-		  "job TEXT NOT NULL, as_of TEXT NOT NULL, "
-		  "started TEXT NOT NULL, finished TEXT NOT NULL, "
-		  "status TEXT NOT NULL, rules_hash TEXT NOT NULL, "
-		  "records BIGINT NOT NULL, exceptions BIGINT NOT NULL, "
-		  "totals TEXT NOT NULL)", t);
-	if (s->sql.failed)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	return conn_exec(s->conn, s->sql.buf, NULL, 0, err);
-}
-
-int store_open(const struct job *job, struct store **out, struct error *err)
-{
-	struct store *s;
-	const char *dbms;
-
-	if (!ident_ok(job->store_table))
-		return error_set(err, ERR_JOB, "store table '%s' is not an identifier",
-				 job->store_table);
-	s = mem_calloc(1, sizeof(*s));
-	if (!s)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	s->job = job;
-	sbuf_init(&s->sql, 8192);
-	if (conn_open(job->store_dsn, &s->conn, err) < 0)
-		goto fail;
-	dbms = conn_dbms(s->conn);
-	s->pg = dbms && strstr(dbms, "PostgreSQL") != NULL;
-	if (create_tables(s, err) < 0)
-		goto fail;
-	if (conn_begin(s->conn, err) < 0)
-		goto fail;
-	s->in_tx = 1;
-	if (writer_open(s->conn, job->store_table, rec_cols, NREC_COLS, 0,
-			&s->w, err) < 0)
-		goto fail;
-	*out = s;
-	return 0;
-fail:
-	if (err->code == ERR_SOURCE)
-		err->code = ERR_STORE;
-	error_context(err, "store '%s' table '%s'", job->store_dsn,
-		      job->store_table);
-	store_free(s);
-	return -1;
-}
-
 static struct param P(const char *s)
 {
 	struct param p;
@@ -128,81 +105,729 @@ static struct param P(const char *s)
 	return p;
 }
 
-int store_add(struct store *s, const struct store_rec *r, const char *run_id,
-	      struct error *err)
+static void to_hex(const uint8_t *b, char *out)
 {
-	char docs[24];
-	struct param v[NREC_COLS];
+	static const char hx[] = "0123456789abcdef";
 
-	snprintf(docs, sizeof(docs), "%u", r->erp_docs);
-	v[0] = P(run_id);
-	v[1] = P(r->kind);
-	v[2] = P(r->key);
-	v[3] = P(r->outcome);
-	v[4] = P(r->codes);
-	v[5] = P(r->verdicts);
-	v[6] = P(r->deal_key);
-	v[7] = P(r->order_key);
-	v[8] = P(r->customer);
-	v[9] = P(r->currency);
-	v[10] = P(r->deal_amount);
-	v[11] = P(r->order_amount);
-	v[12] = P(r->erp_amount);
-	v[13] = P(docs);
-	if (writer_add(s->w, v, err) < 0) {
-		if (err->code == ERR_SOURCE)
-			err->code = ERR_STORE;
-		return error_context(err, "store '%s' table '%s'",
-				     s->job->store_dsn, s->job->store_table);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static int from_hex(const char *s, size_t n, uint8_t *out)
+{
+	if (n != 64)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		int c = s[i], v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return -1;
+		if (i & 1)
+			out[i / 2] = (uint8_t)(out[i / 2] | v);
+		else
+			out[i / 2] = (uint8_t)(v << 4);
 	}
 	return 0;
 }
 
-int store_commit(struct store *s, const struct store_run *run,
-		 struct error *err)
+/* Run one statement built in s->sql (check its allocation first). */
+static int exec_sql(struct store *s, const struct param *p, size_t n,
+		    struct error *err)
 {
-	char recs[24], excs[24];
-	struct param v[10];
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	return conn_exec(s->conn, s->sql.buf, p, n, err);
+}
 
-	if (writer_flush(s->w, err) < 0)
-		goto fail;
-	snprintf(recs, sizeof(recs), "%llu", (unsigned long long)run->records);
-	snprintf(excs, sizeof(excs), "%llu", (unsigned long long)run->exceptions);
+/* ---- installation ---------------------------------------------------- */
+
+/* 1 if table `name` exists, 0 if not, -1 on error. */
+static int table_exists(struct store *s, const char *name, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(name);
+	const char *sql = s->pg
+		? "SELECT COUNT(*) FROM pg_catalog.pg_tables "
+		  "WHERE schemaname = current_schema() AND tablename = lower(?)"
+		: "SELECT COUNT(*) FROM sqlite_master "
+		  "WHERE type = 'table' AND lower(name) = lower(?)";
+	int rc;
+
+	if (cursor_open(s->conn, sql, &p, 1, 0, &cur, err) < 0)
+		return -1;
+	rc = cursor_next(cur, &row, err);
+	if (rc == 1)
+		rc = row->vals[0].type == VAL_INT ? row->vals[0].i != 0
+		     : row->vals[0].s && strcmp(row->vals[0].s, "0") != 0;
+	else if (rc == 0)
+		rc = error_set(err, ERR_STORE, "catalog query returned no row");
+	cursor_close(cur);
+	return rc;
+}
+
+/*
+ * Create T, its unique index, the current view, T_runs and the
+ * insert-only triggers, in the first run's transaction (DDL is
+ * transactional on both SQLite and PostgreSQL: a first run that fails
+ * leaves no tables, and one that commits leaves all of them).
+ */
+static int install(struct store *s, struct error *err)
+{
+	const char *t = s->job->store_table;
+	const char *amt = s->pg ? "NUMERIC(24,4)" : "TEXT";
+	int rc = -1;
+
 	sbuf_reset(&s->sql);
 	sbuf_addf(&s->sql,
-		  "INSERT INTO %s_runs (run_id, job, as_of, started, finished, "
-		  "status, rules_hash, records, exceptions, totals) "
-		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s->job->store_table);
-	v[0] = P(run->run_id);
-	v[1] = P(run->job);
-	v[2] = P(run->as_of);
-	v[3] = P(run->started);
-	v[4] = P(run->finished);
-	v[5] = P(run->status);
-	v[6] = P(run->rules_hash);
-	v[7] = P(recs);
-	v[8] = P(excs);
-	v[9] = P(run->totals);
-	if (s->sql.failed) {
+		  "CREATE TABLE IF NOT EXISTS %s ("
+		  "rec_kind TEXT NOT NULL, rec_key TEXT NOT NULL, "
+		  "version BIGINT NOT NULL, run_id TEXT NOT NULL, "
+		  "outcome TEXT NOT NULL, codes TEXT NOT NULL, "
+		  "verdicts TEXT NOT NULL, "
+		  "deal_key TEXT, order_key TEXT, customer TEXT, currency TEXT, "
+		  "deal_amount %s, order_amount %s, erp_amount %s, "
+		  "erp_docs BIGINT NOT NULL, sources TEXT NOT NULL, "
+		  "rules_hash TEXT NOT NULL, prev_hash TEXT, "
+		  "value_hash TEXT NOT NULL, content_hash TEXT NOT NULL)",
+		  t, amt, amt, amt);
+	if (exec_sql(s, NULL, 0, err) < 0)
+		goto out;
+	/* The current view's lookups need it; it also refuses a second
+	 * version N of a key (two runs racing). */
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "CREATE UNIQUE INDEX IF NOT EXISTS %s_version "
+		  "ON %s (rec_kind, rec_key, version)", t, t);
+	if (exec_sql(s, NULL, 0, err) < 0)
+		goto out;
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql,
+		  "CREATE %s VIEW %s%s_current AS SELECT v.* FROM %s v "
+		  "WHERE NOT EXISTS (SELECT 1 FROM %s w "
+		  "WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key "
+		  "AND w.version > v.version)",
+		  s->pg ? "OR REPLACE" : "", s->pg ? "" : "IF NOT EXISTS ", t,
+		  t, t);
+	if (exec_sql(s, NULL, 0, err) < 0)
+		goto out;
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql,
+		  "CREATE TABLE IF NOT EXISTS %s_runs ("
+		  "run_id TEXT NOT NULL PRIMARY KEY, "
+		  "seq BIGINT NOT NULL UNIQUE, "
+		  "job TEXT NOT NULL, mode TEXT NOT NULL, as_of TEXT NOT NULL, "
+		  "window_start TEXT NOT NULL, "
+		  "started TEXT NOT NULL, finished TEXT NOT NULL, "
+		  "status TEXT NOT NULL, rules_hash TEXT NOT NULL, "
+		  "rules TEXT NOT NULL, "
+		  "records BIGINT NOT NULL, exceptions BIGINT NOT NULL, "
+		  "totals TEXT NOT NULL, outcomes TEXT NOT NULL, "
+		  "watermarks TEXT NOT NULL, "
+		  "digest TEXT NOT NULL, prev_digest TEXT NOT NULL)", t);
+	if (exec_sql(s, NULL, 0, err) < 0)
+		goto out;
+	if (s->pg) {
+		sbuf_reset(&s->sql);
+		sbuf_addf(&s->sql,
+			  "CREATE OR REPLACE FUNCTION %s_insert_only() "
+			  "RETURNS trigger LANGUAGE plpgsql AS "
+			  "'BEGIN RAISE EXCEPTION ''recon: %% is insert-only'', "
+			  "TG_TABLE_NAME USING ERRCODE = ''42501''; END'", t);
+		if (exec_sql(s, NULL, 0, err) < 0)
+			goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *suffix = i ? "_runs" : "";
+
+		if (s->pg) {
+			sbuf_reset(&s->sql);
+			sbuf_addf(&s->sql,
+				  "CREATE TRIGGER %s%s_insert_only BEFORE UPDATE "
+				  "OR DELETE ON %s%s FOR EACH ROW EXECUTE "
+				  "FUNCTION %s_insert_only()",
+				  t, suffix, t, suffix, t);
+			if (exec_sql(s, NULL, 0, err) < 0)
+				goto out;
+			sbuf_reset(&s->sql);
+			sbuf_addf(&s->sql,
+				  "CREATE TRIGGER %s%s_no_truncate BEFORE "
+				  "TRUNCATE ON %s%s FOR EACH STATEMENT EXECUTE "
+				  "FUNCTION %s_insert_only()",
+				  t, suffix, t, suffix, t);
+			if (exec_sql(s, NULL, 0, err) < 0)
+				goto out;
+			continue;
+		}
+		for (int k = 0; k < 2; k++) {
+			const char *what = k ? "DELETE" : "UPDATE";
+
+			sbuf_reset(&s->sql);
+			sbuf_addf(&s->sql,
+				  "CREATE TRIGGER IF NOT EXISTS %s%s_no_%s "
+				  "BEFORE %s ON %s%s BEGIN SELECT RAISE(ABORT, "
+				  "'recon: %s%s is insert-only'); END",
+				  t, suffix, k ? "delete" : "update", what, t,
+				  suffix, t, suffix);
+			if (exec_sql(s, NULL, 0, err) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* ---- the current-state map ------------------------------------------- */
+
+static uint64_t key_hash(unsigned kind, const char *key, size_t n)
+{
+	return match_hash(key, n) ^ ((uint64_t)kind * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+static struct cur *map_find(struct store *s, unsigned kind, const char *key,
+			    size_t n, size_t *slot)
+{
+	size_t i;
+
+	if (!s->index)
+		return NULL;
+	i = (size_t)key_hash(kind, key, n) & s->index_mask;
+	for (;; i = (i + 1) & s->index_mask) {
+		uint32_t e = s->index[i];
+		struct cur *c;
+
+		if (!e) {
+			if (slot)
+				*slot = i;
+			return NULL;
+		}
+		c = &s->cur[e - 1];
+		if (c->kind == kind && c->key_len == n &&
+		    memcmp(s->keys + c->key_off, key, n) == 0)
+			return c;
+	}
+}
+
+static int map_rehash(struct store *s, size_t cap)
+{
+	uint32_t *idx = mem_calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -1;
+	for (size_t e = 0; e < s->ncur; e++) {
+		const struct cur *c = &s->cur[e];
+		size_t i = (size_t)key_hash(c->kind, s->keys + c->key_off,
+					    c->key_len) & (cap - 1);
+
+		while (idx[i])
+			i = (i + 1) & (cap - 1);
+		idx[i] = (uint32_t)(e + 1);
+	}
+	mem_free(s->index);
+	s->index = idx;
+	s->index_mask = cap - 1;
+	return 0;
+}
+
+/* Add a key (not present). Returns the entry or NULL (ERR_NOMEM). */
+static struct cur *map_add(struct store *s, unsigned kind, const char *key,
+			   size_t n, struct error *err)
+{
+	size_t slot = 0, need;
+	struct cur *c;
+
+	if (s->ncur >= UINT32_MAX - 1)
+		return error_set(err, ERR_STORE, "more than 4e9 keys"), NULL;
+	if (s->ncur == s->acur) {
+		size_t na = s->acur ? s->acur * 2 : 1024, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*s->cur), &bytes) < 0 ||
+		    !(p = mem_realloc(s->cur, bytes)))
+			goto nomem;
+		s->cur = p;
+		s->acur = na;
+	}
+	if (mem_add(s->nkeys, n, &need) < 0)
+		goto nomem;
+	if (need > s->akeys) {
+		size_t na = s->akeys ? s->akeys : 65536;
+		void *p;
+
+		while (na < need)
+			if (mem_mul(na, 2, &na) < 0)
+				goto nomem;
+		if (!(p = mem_realloc(s->keys, na)))
+			goto nomem;
+		s->keys = p;
+		s->akeys = na;
+	}
+	/* at most half full */
+	if ((s->ncur + 1) * 2 > s->index_mask + 1 || !s->index) {
+		size_t cap = s->index ? (s->index_mask + 1) * 2 : 2048;
+
+		if (map_rehash(s, cap) < 0)
+			goto nomem;
+	}
+	(void)map_find(s, kind, key, n, &slot);
+	c = &s->cur[s->ncur];
+	memset(c, 0, sizeof(*c));
+	c->kind = (uint8_t)kind;
+	c->key_off = s->nkeys;
+	c->key_len = (uint32_t)n;
+	if (n)
+		memcpy(s->keys + s->nkeys, key, n);
+	s->nkeys += n;
+	s->index[slot] = (uint32_t)(s->ncur + 1);
+	s->ncur++;
+	return c;
+nomem:
+	error_set(err, ERR_NOMEM, "out of memory (current state of %zu keys)",
+		  s->ncur);
+	return NULL;
+}
+
+static int kind_of(const char *s, size_t n)
+{
+	for (int k = 0; k < NKINDS; k++)
+		if (strlen(kind_names[k]) == n && memcmp(kind_names[k], s, n) == 0)
+			return k;
+	return -1;
+}
+
+static const char *text_of(const struct value *v, size_t *n)
+{
+	*n = v->s ? v->len : 0;
+	return v->type == VAL_NULL ? NULL : v->s;
+}
+
+static int load_current(struct store *s, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	int rc;
+
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "SELECT rec_kind, rec_key, version, outcome, "
+		  "value_hash, content_hash FROM %s_current",
+		  s->job->store_table);
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0)
+		return -1;
+	while ((rc = cursor_next(cur, &row, err)) == 1) {
+		size_t kn, n, on, vn, cn;
+		const char *k = text_of(&row->vals[0], &kn);
+		const char *key = text_of(&row->vals[1], &n);
+		const char *oc = text_of(&row->vals[3], &on);
+		const char *vh = text_of(&row->vals[4], &vn);
+		const char *ch = text_of(&row->vals[5], &cn);
+		int kind = k ? kind_of(k, kn) : -1;
+		struct cur *c;
+		uint8_t v[32], h[32];
+
+		if (kind < 0 || !key || row->vals[2].type != VAL_INT ||
+		    row->vals[2].i < 1 || !vh || from_hex(vh, vn, v) < 0 ||
+		    !ch || from_hex(ch, cn, h) < 0) {
+			rc = error_set(err, ERR_STORE,
+				       "current version of key '%.*s' (kind "
+				       "'%.*s') is malformed (run recon verify)",
+				       (int)n, key ? key : "", (int)kn,
+				       k ? k : "");
+			break;
+		}
+		if (map_find(s, (unsigned)kind, key, n, NULL)) {
+			rc = error_set(err, ERR_STORE,
+				       "key '%.*s' (kind '%s') has two current "
+				       "versions (run recon verify)", (int)n,
+				       key, kind_names[kind]);
+			break;
+		}
+		c = map_add(s, (unsigned)kind, key, n, err);
+		if (!c) {
+			rc = -1;
+			break;
+		}
+		c->version = (uint64_t)row->vals[2].i;
+		c->removed = oc && on == strlen(STORE_REMOVED) &&
+			     memcmp(oc, STORE_REMOVED, on) == 0;
+		memcpy(c->vh, v, 32);
+		memcpy(c->ch, h, 32);
+		s->loaded++;
+	}
+	cursor_close(cur);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The last run (seq, digest) and the job's last full run (id, totals). */
+static int load_runs(struct store *s, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(s->job->name);
+	int rc;
+
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "SELECT seq, digest FROM %s_runs "
+		  "ORDER BY seq DESC LIMIT 1", s->job->store_table);
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0) {
+		error_context(err, "table '%s_runs' has no seq/digest column: "
+			      "a store of an older recon? Move it aside",
+			      s->job->store_table);
+		return -1;
+	}
+	rc = cursor_next(cur, &row, err);
+	if (rc == 1) {
+		size_t n;
+		const char *d = text_of(&row->vals[1], &n);
+
+		if (row->vals[0].type != VAL_INT || row->vals[0].i < 1 || !d) {
+			rc = error_set(err, ERR_STORE, "last run row is malformed "
+				       "(run recon verify)");
+		} else {
+			s->last_seq = (uint64_t)row->vals[0].i;
+			if (sbuf_add(&s->prev_digest, d, n) < 0)
+				rc = error_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	cursor_close(cur);
+	if (rc < 0)
+		return -1;
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "SELECT run_id, totals FROM %s_runs WHERE job = ? "
+		  "AND mode = 'full' ORDER BY seq DESC LIMIT 1",
+		  s->job->store_table);
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(s->conn, s->sql.buf, &p, 1, 0, &cur, err) < 0)
+		return -1;
+	rc = cursor_next(cur, &row, err);
+	if (rc == 1) {
+		size_t in, tn;
+		const char *id = text_of(&row->vals[0], &in);
+		const char *tot = text_of(&row->vals[1], &tn);
+
+		if (sbuf_add(&s->last_full_id, id ? id : "", in) < 0 ||
+		    sbuf_add(&s->last_full_totals, tot ? tot : "", tn) < 0)
+			rc = error_set(err, ERR_NOMEM, "out of memory");
+		else
+			s->has_last_full = 1;
+	}
+	cursor_close(cur);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- open ------------------------------------------------------------ */
+
+static int fail_ctx(struct store *s, const struct job *job, struct error *err)
+{
+	(void)s;
+	if (err->code == ERR_SOURCE)
+		err->code = ERR_STORE;
+	return error_context(err, "store '%s' table '%s'", job->store_dsn,
+			     job->store_table);
+}
+
+int store_open(const struct job *job, struct store **out, struct error *err)
+{
+	struct store *s;
+	const char *dbms;
+	struct sbuf runs = SBUF_INIT(4096);
+	int ex;
+
+	if (!ident_ok(job->store_table))
+		return error_set(err, ERR_JOB, "store table '%s' is not an identifier",
+				 job->store_table);
+	for (int i = 0; i < LF__COUNT; i++)
+		if (strcmp(rec_cols[i], ledger_field_names[i]) != 0)
+			return error_set(err, ERR_INTERNAL, "store column %d "
+					 "is not ledger field '%s'", i,
+					 ledger_field_names[i]);
+	s = mem_calloc(1, sizeof(*s));
+	if (!s)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	s->job = job;
+	sbuf_init(&s->sql, 8192);
+	sbuf_init(&s->prev_digest, 256);
+	sbuf_init(&s->last_full_id, 4096);
+	sbuf_init(&s->last_full_totals, SBUF_CAP_DEFAULT);
+	sbuf_init(&s->version_txt, 64);
+	sbuf_init(&s->docs_txt, 64);
+	if (conn_open(job->store_dsn, &s->conn, err) < 0)
+		goto fail;
+	dbms = conn_dbms(s->conn);
+	s->pg = dbms && strstr(dbms, "PostgreSQL") != NULL;
+	if (sbuf_addf(&runs, "%s_runs", job->store_table) < 0) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (conn_exec(s->conn, s->sql.buf, v, 10, err) < 0)
+	if (conn_begin(s->conn, err) < 0)
 		goto fail;
-	if (conn_commit(s->conn, err) < 0)
+	s->in_tx = 1;
+	ex = table_exists(s, runs.buf, err);
+	if (ex < 0 || (ex == 0 && install(s, err) < 0))
 		goto fail;
-	s->in_tx = 0;
+	if (load_runs(s, err) < 0 || load_current(s, err) < 0)
+		goto fail;
+	s->digest = ledger_digest_new(s->prev_digest.buf, err);
+	if (!s->digest)
+		goto fail;
+	if (writer_open(s->conn, job->store_table, rec_cols, NCOLS, 0,
+			&s->w, err) < 0)
+		goto fail;
+	sbuf_release(&runs);
+	*out = s;
 	return 0;
 fail:
+	sbuf_release(&runs);
+	fail_ctx(s, job, err);
+	store_free(s);
+	return -1;
+}
+
+/* ---- writing versions ------------------------------------------------ */
+
+/* Write one version of entry c (NULL: a new key) with fields f[]; update
+ * or create the map entry. */
+static int write_version(struct store *s, struct cur *c, unsigned kind,
+			 struct ledger_rec *lr, const uint8_t vh[32],
+			 struct error *err)
+{
+	char prev[LEDGER_HEX], vhex[LEDGER_HEX], chex[LEDGER_HEX];
+	struct param v[NCOLS];
+	uint64_t version = c ? c->version + 1 : 1;
+
+	sbuf_reset(&s->version_txt);
+	if (sbuf_addf(&s->version_txt, "%llu", (unsigned long long)version) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	lr->f[LF_VERSION] = s->version_txt.buf;
+	if (c) {
+		to_hex(c->ch, prev);
+		lr->f[LF_PREV_HASH] = prev;
+	} else {
+		lr->f[LF_PREV_HASH] = NULL;
+	}
+	if (ledger_content_hash(lr, chex, err) < 0)
+		return -1;
+	to_hex(vh, vhex);
+	for (int i = 0; i < LF__COUNT; i++)
+		v[i] = P(lr->f[i]);
+	v[LF__COUNT] = P(vhex);
+	v[LF__COUNT + 1] = P(chex);
+	if (writer_add(s->w, v, err) < 0)
+		return -1;
+	if (ledger_digest_add(s->digest, chex) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory (digest)");
+	if (!c) {
+		c = map_add(s, kind, lr->f[LF_REC_KEY],
+			    strlen(lr->f[LF_REC_KEY]), err);
+		if (!c)
+			return -1;
+	}
+	c->version = version;
+	memcpy(c->vh, vh, 32);
+	(void)from_hex(chex, 64, c->ch);
+	c->seen = 1;
+	c->removed = 0;
+	s->written++;
+	return 0;
+}
+
+static int put_fail(struct store *s, struct error *err)
+{
 	if (err->code == ERR_SOURCE)
 		err->code = ERR_STORE;
 	return error_context(err, "store '%s' table '%s'", s->job->store_dsn,
 			     s->job->store_table);
 }
 
+int store_put(struct store *s, const struct store_rec *r, const char *run_id,
+	      const char *rules_hash, struct error *err)
+{
+	struct ledger_rec lr;
+	char vhex[LEDGER_HEX];
+	uint8_t vh[32];
+	int kind = kind_of(r->kind, strlen(r->kind));
+	size_t kn = strlen(r->key);
+	struct cur *c;
+
+	if (kind < 0)
+		return error_set(err, ERR_INTERNAL, "record kind '%s'", r->kind);
+	sbuf_reset(&s->docs_txt);
+	if (sbuf_addf(&s->docs_txt, "%u", r->erp_docs) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	memset(&lr, 0, sizeof(lr));
+	lr.f[LF_REC_KIND] = kind_names[kind];
+	lr.f[LF_REC_KEY] = r->key;
+	lr.f[LF_RUN_ID] = run_id;
+	lr.f[LF_OUTCOME] = r->outcome;
+	lr.f[LF_CODES] = r->codes;
+	lr.f[LF_VERDICTS] = r->verdicts;
+	lr.f[LF_DEAL_KEY] = r->deal_key;
+	lr.f[LF_ORDER_KEY] = r->order_key;
+	lr.f[LF_CUSTOMER] = r->customer;
+	lr.f[LF_CURRENCY] = r->currency;
+	lr.f[LF_DEAL_AMOUNT] = r->deal_amount;
+	lr.f[LF_ORDER_AMOUNT] = r->order_amount;
+	lr.f[LF_ERP_AMOUNT] = r->erp_amount;
+	lr.f[LF_ERP_DOCS] = s->docs_txt.buf;
+	lr.f[LF_SOURCES] = r->sources ? r->sources : "{}";
+	lr.f[LF_RULES_HASH] = rules_hash;
+	if (ledger_value_hash(&lr, vhex, err) < 0)
+		return put_fail(s, err);
+	(void)from_hex(vhex, 64, vh);
+	c = map_find(s, (unsigned)kind, r->key, kn, NULL);
+	if (c && memcmp(c->vh, vh, 32) == 0) {
+		c->seen = 1;
+		return 0;
+	}
+	if (write_version(s, c, (unsigned)kind, &lr, vh, err) < 0)
+		return put_fail(s, err);
+	return 1;
+}
+
+long long store_remove_unseen(struct store *s, const char *run_id,
+			      const char *rules_hash, struct error *err)
+{
+	long long n = 0;
+	struct sbuf key = SBUF_INIT(SBUF_CAP_DEFAULT);
+	struct ledger_rec lr;
+	char vhex[LEDGER_HEX];
+	uint8_t vh[32];
+
+	/* every tombstone has the same values */
+	memset(&lr, 0, sizeof(lr));
+	lr.f[LF_OUTCOME] = STORE_REMOVED;
+	lr.f[LF_CODES] = STORE_REMOVED;
+	lr.f[LF_VERDICTS] = "[]";
+	lr.f[LF_ERP_DOCS] = "0";
+	lr.f[LF_SOURCES] = "{}";
+	lr.f[LF_RULES_HASH] = rules_hash;
+	lr.f[LF_RUN_ID] = run_id;
+	if (ledger_value_hash(&lr, vhex, err) < 0)
+		goto fail;
+	(void)from_hex(vhex, 64, vh);
+	/* s->ncur does not grow below: tombstones are for existing keys */
+	for (size_t e = 0; e < s->ncur; e++) {
+		struct cur *c = &s->cur[e];
+
+		if (c->seen || c->removed)
+			continue;
+		sbuf_reset(&key);
+		if (sbuf_add(&key, s->keys + c->key_off, c->key_len) < 0) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		lr.f[LF_REC_KIND] = kind_names[c->kind];
+		lr.f[LF_REC_KEY] = key.buf;
+		if (write_version(s, c, c->kind, &lr, vh, err) < 0)
+			goto fail;
+		c->removed = 1;
+		s->removed++;
+		n++;
+	}
+	sbuf_release(&key);
+	return n;
+fail:
+	sbuf_release(&key);
+	return put_fail(s, err);
+}
+
+int store_commit(struct store *s, const struct store_run *run,
+		 struct error *err)
+{
+	char recs[24], excs[24], seq[24];
+	struct param v[18];
+
+	if (writer_flush(s->w, err) < 0)
+		goto fail;
+	ledger_digest_finish(s->digest, s->digest_hex);
+	s->digest = NULL;
+	if (!s->digest_hex[0]) {
+		error_set(err, ERR_INTERNAL, "run digest: SHA-256 failed");
+		goto fail;
+	}
+	s->seq = s->last_seq + 1;
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)s->seq);
+	snprintf(recs, sizeof(recs), "%llu", (unsigned long long)s->written);
+	snprintf(excs, sizeof(excs), "%llu", (unsigned long long)run->exceptions);
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql,
+		  "INSERT INTO %s_runs (run_id, seq, job, mode, as_of, "
+		  "window_start, started, finished, status, rules_hash, rules, "
+		  "records, exceptions, totals, outcomes, watermarks, digest, "
+		  "prev_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		  "?, ?, ?, ?, ?)", s->job->store_table);
+	v[0] = P(run->run_id);
+	v[1] = P(seq);
+	v[2] = P(run->job);
+	v[3] = P(run->mode ? run->mode : "full");
+	v[4] = P(run->as_of);
+	v[5] = P(run->window_start);
+	v[6] = P(run->started);
+	v[7] = P(run->finished);
+	v[8] = P(run->status);
+	v[9] = P(run->rules_hash);
+	v[10] = P(run->rules ? run->rules : "[]");
+	v[11] = P(recs);
+	v[12] = P(excs);
+	v[13] = P(run->totals);
+	v[14] = P(run->outcomes ? run->outcomes : "{}");
+	v[15] = P(run->watermarks ? run->watermarks : "{}");
+	v[16] = P(s->digest_hex);
+	v[17] = P(s->prev_digest.buf);
+	if (exec_sql(s, v, 18, err) < 0)
+		goto fail;
+	if (conn_commit(s->conn, err) < 0)
+		goto fail;
+	s->in_tx = 0;
+	return 0;
+fail:
+	return put_fail(s, err);
+}
+
 uint64_t store_count(const struct store *s)
 {
-	return s->w ? writer_count(s->w) : 0;
+	return s->written;
+}
+
+uint64_t store_removed(const struct store *s)
+{
+	return s->removed;
+}
+
+uint64_t store_keys_loaded(const struct store *s)
+{
+	return s->loaded;
+}
+
+uint64_t store_seq(const struct store *s)
+{
+	return s->seq;
+}
+
+const char *store_digest(const struct store *s)
+{
+	return s->digest_hex;
+}
+
+int store_last_full(const struct store *s, const char **run_id,
+		    const char **totals)
+{
+	if (!s->has_last_full)
+		return 0;
+	*run_id = s->last_full_id.buf;
+	*totals = s->last_full_totals.buf;
+	return 1;
 }
 
 void store_free(struct store *s)
@@ -219,6 +844,15 @@ void store_free(struct store *s)
 		error_release(&e);
 	}
 	conn_close(s->conn);
+	ledger_digest_free(s->digest);
+	mem_free(s->cur);
+	mem_free(s->keys);
+	mem_free(s->index);
 	sbuf_release(&s->sql);
+	sbuf_release(&s->prev_digest);
+	sbuf_release(&s->last_full_id);
+	sbuf_release(&s->last_full_totals);
+	sbuf_release(&s->version_txt);
+	sbuf_release(&s->docs_txt);
 	mem_free(s);
 }

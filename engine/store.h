@@ -1,14 +1,31 @@
 /*
- * store.h - the output store: reconciled order records and the run ledger,
- * written through ODBC, insert-only.
+ * store.h - the output store: versioned, insert-only reconciled order
+ * records and the run ledger, written through ODBC.
  *
- * The engine creates its tables when missing (types chosen per DBMS:
- * amounts are exact NUMERIC(24,4) on PostgreSQL and exact decimal TEXT on
- * SQLite, which has no exact decimal type) and never issues UPDATE or
- * DELETE on them. Everything a run writes happens in one transaction that
- * store_commit() ends; a run that fails or dies before it publishes
- * nothing. The table layout is the integration contract documented in
- * docs/STORE.md.
+ * For the job's store table T the engine keeps (docs/STORE.md, the
+ * integration contract; docs/LEDGER.md, the hashes):
+ *
+ *   T          one row per version of a record (rec_kind, rec_key):
+ *              the columns of ledger_field_names[] plus value_hash and
+ *              content_hash; UNIQUE (rec_kind, rec_key, version).
+ *   T_current  view: the latest version of every key (REMOVED tombstones
+ *              included: a key that left every source shows as REMOVED).
+ *   T_runs     one row per published run, seq 1, 2, 3... with control
+ *              totals, the rule files in force and the chained digest.
+ *
+ * store_open() creates all of them when T_runs is missing (one
+ * transaction; types per DBMS: amounts NUMERIC(24,4) on PostgreSQL, exact
+ * decimal TEXT on SQLite), with triggers that make both tables refuse
+ * UPDATE and DELETE (and TRUNCATE on PostgreSQL). The engine itself only
+ * ever INSERTs. Everything a run writes is one transaction that
+ * store_commit() ends, runs row last; a run that fails or dies before it
+ * publishes nothing.
+ *
+ * Versioning: store_open() loads every current key's (version,
+ * value_hash, content_hash) into memory (about 120 bytes per key plus the
+ * key). store_put() writes a new version only when the record's
+ * value_hash differs from the current one; store_remove_unseen() writes a
+ * REMOVED tombstone for every live key the run did not see (full runs).
  */
 #ifndef RECON_STORE_H
 #define RECON_STORE_H
@@ -34,35 +51,70 @@ struct store_rec {
 	const char *order_amount;
 	const char *erp_amount;
 	uint32_t erp_docs;
+	const char *sources;	/* JSON: fingerprints of the source rows */
 };
 
-/* One row of the run ledger. */
+/* The outcome of a tombstone version. */
+#define STORE_REMOVED "REMOVED"
+
+/* One row of the run ledger; strings borrowed for the call. seq, records,
+ * digest and prev_digest are the store's to fill. */
 struct store_run {
 	const char *run_id;
 	const char *job;
+	const char *mode;	/* "full" or "incremental" */
 	const char *as_of;
+	const char *window_start;
 	const char *started;
 	const char *finished;
-	const char *status;
+	const char *status;	/* "clean" or "exceptions" */
 	const char *rules_hash;
-	uint64_t records;
+	const char *rules;	/* JSON [{"file":..,"sha256":..}] */
 	uint64_t exceptions;
 	const char *totals;	/* JSON: per source control totals */
+	const char *outcomes;	/* JSON: per outcome count and amounts */
+	const char *watermarks;	/* JSON; NULL = "{}" */
 };
 
 struct store;
 
-/* Connect to job->store_dsn, create the tables if missing, begin the
- * run's transaction. *out owned by the caller (store_free). ERR_STORE. */
+/* Connect to job->store_dsn, create the tables, view and triggers if
+ * T_runs is missing, begin the run's transaction and load the current
+ * state (keys, last run). *out owned by the caller (store_free).
+ * ERR_STORE (context: store DSN and table), ERR_NOMEM. */
 int store_open(const struct job *job, struct store **out, struct error *err);
-/* Buffer/insert one record (in the open transaction). */
-int store_add(struct store *s, const struct store_rec *r, const char *run_id,
-	      struct error *err);
-/* Insert the run row and commit everything. */
+
+/* Version one reconciled record: nothing if its values equal the
+ * current version's, else version+1 (or 1) chained to it. Returns 1 if a
+ * version was written, 0 if unchanged, -1 with err set. */
+int store_put(struct store *s, const struct store_rec *r, const char *run_id,
+	      const char *rules_hash, struct error *err);
+
+/* Full runs, after every store_put(): a REMOVED tombstone for every key
+ * whose current version is not REMOVED and that this run did not put.
+ * Returns the number written, or -1. */
+long long store_remove_unseen(struct store *s, const char *run_id,
+			      const char *rules_hash, struct error *err);
+
+/* Insert the run row (seq, records, digest filled here) and commit. */
 int store_commit(struct store *s, const struct store_run *run,
 		 struct error *err);
-/* Records written so far. */
+
+/* Versions written so far by this run; tombstones among them. */
 uint64_t store_count(const struct store *s);
+uint64_t store_removed(const struct store *s);
+/* Keys loaded from T_current at open. */
+uint64_t store_keys_loaded(const struct store *s);
+/* After store_commit(): this run's seq and digest (hex). */
+uint64_t store_seq(const struct store *s);
+const char *store_digest(const struct store *s);
+
+/* The last published full run of this job (for the completeness guard):
+ * 1 with *run_id and *totals (the T_runs.totals JSON) borrowed until
+ * store_free, or 0 if there is none. */
+int store_last_full(const struct store *s, const char **run_id,
+		    const char **totals);
+
 /* Roll back anything uncommitted, disconnect, free. NULL is fine. */
 void store_free(struct store *s);
 

@@ -14,8 +14,11 @@
  * has been written, synced and closed; every path out of report_write()
  * after a temporary was created removes it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -268,18 +271,74 @@ static int valid_basename(const char *b)
 	       strcmp(b, "..") != 0;
 }
 
-int report_write(const struct report *r, const char *dir, const char *basename,
-		 unsigned formats, struct sbuf *paths, struct error *err)
-{
+/* A prepared set: temporaries written, waiting for publish or abort. */
+struct report_pending {
 	struct target t[NFORMATS];
-	size_t nt = 0, paths_len = paths ? paths->len : 0;
+	size_t nt;
+	char *dir;		/* owned, for the directory sync */
+};
+
+static void pending_free(struct report_pending *p)
+{
+	for (size_t i = 0; i < p->nt; i++)
+		target_release(&p->t[i]);
+	mem_free(p->dir);
+	mem_free(p);
+}
+
+/*
+ * Remove what dead runs left in dir for this basename: DIR/.NAME.tmp.PID
+ * and DIR/.NAME.old.PID whose PID is not a live process (a kill -9 between
+ * writing and publishing). Best effort: a file we cannot remove is left.
+ */
+static void remove_stale(const char *dir, const char *basename)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct sbuf path = SBUF_INIT(PATH_CAP);
+	size_t bn = strlen(basename);
+	long self = (long)getpid();
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name, *tag;
+		char *end;
+		long pid;
+
+		if (n[0] != '.' || strncmp(n + 1, basename, bn) != 0)
+			continue;
+		tag = strstr(n + 1 + bn, ".tmp.");
+		if (!tag)
+			tag = strstr(n + 1 + bn, ".old.");
+		if (!tag || !tag[5])
+			continue;
+		pid = strtol(tag + 5, &end, 10);
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;	/* alive, or not ours to judge */
+		sbuf_reset(&path);
+		if (sbuf_addf(&path, "%s/%s", dir, n) == 0)
+			(void)unlink(path.buf);
+	}
+	closedir(d);
+	sbuf_release(&path);
+}
+
+int report_prepare(const struct report *r, const char *dir,
+		   const char *basename, unsigned formats, struct sbuf *paths,
+		   struct report_pending **out, struct error *err)
+{
+	struct report_pending *p;
+	size_t paths_len = paths ? paths->len : 0;
 	unsigned known = 0;
 	long pid = (long)getpid();
-	int rc = -1;
 
+	*out = NULL;
 	if (!r || !dir || !basename || !dir[0])
 		return error_set(err, ERR_INTERNAL,
-				 "report_write: missing argument");
+				 "report_prepare: missing argument");
 	if (!valid_basename(basename))
 		return error_set(err, ERR_REPORT,
 				 "invalid report name '%s': a plain file "
@@ -288,49 +347,76 @@ int report_write(const struct report *r, const char *dir, const char *basename,
 		known |= formats_table[i].bit;
 	if (formats & ~known)
 		return error_set(err, ERR_INTERNAL,
-				 "report_write: unknown format bits 0x%x",
+				 "report_prepare: unknown format bits 0x%x",
 				 formats & ~known);
 	if (!formats)
 		return 0;
 	if (make_dirs(dir, err) < 0)
 		return -1;
-
+	remove_stale(dir, basename);
+	p = mem_calloc(1, sizeof(*p));
+	if (!p)
+		return fail_nomem(err, dir);
+	p->dir = mem_strdup(dir);
+	if (!p->dir) {
+		pending_free(p);
+		return fail_nomem(err, dir);
+	}
 	for (unsigned i = 0; i < NFORMATS; i++) {
 		struct target *x;
 		const char *suf = formats_table[i].suffix;
 
 		if (!(formats & formats_table[i].bit))
 			continue;
-		x = &t[nt++];
+		x = &p->t[p->nt++];
 		target_init(x, i);
 		sbuf_addf(&x->final, "%s/%s%s", dir, basename, suf);
 		sbuf_addf(&x->tmp, "%s/.%s%s.tmp.%ld", dir, basename, suf, pid);
 		sbuf_addf(&x->old, "%s/.%s%s.old.%ld", dir, basename, suf, pid);
 		if (x->final.failed || x->tmp.failed || x->old.failed) {
 			fail_nomem(err, dir);
-			goto out;
+			goto fail;
 		}
 	}
 
-	for (size_t i = 0; i < nt; i++)
-		if (write_one(r, &t[i], err) < 0)
-			goto out;
+	for (size_t i = 0; i < p->nt; i++)
+		if (write_one(r, &p->t[i], err) < 0)
+			goto fail;
 
 	/* The names for the caller, before anything is published, so that
 	 * running out of memory here changes nothing on disk. */
 	if (paths) {
-		for (size_t i = 0; i < nt; i++) {
+		for (size_t i = 0; i < p->nt; i++) {
 			if (paths->len)
 				sbuf_addch(paths, '\n');
-			sbuf_add(paths, t[i].final.buf, t[i].final.len);
+			sbuf_add(paths, p->t[i].final.buf, p->t[i].final.len);
 		}
 		if (paths->failed) {
 			paths->failed = SBUF_OK;
 			fail_nomem(err, dir);
-			goto out;
+			goto fail;
 		}
 	}
+	*out = p;
+	return 0;
+fail:
+	rollback(p->t, p->nt);
+	if (paths)
+		sbuf_setlen(paths, paths_len);
+	pending_free(p);
+	return -1;
+}
 
+int report_publish(struct report_pending *p, struct error *err)
+{
+	struct target *t;
+	size_t nt;
+	int rc = -1;
+
+	if (!p)
+		return 0;
+	t = p->t;
+	nt = p->nt;
 	/* Keep the old finals reachable until the whole set is in place. */
 	for (size_t i = 0; i < nt; i++) {
 		(void)unlink(t[i].old.buf);
@@ -359,14 +445,35 @@ int report_write(const struct report *r, const char *dir, const char *basename,
 		if (t[i].old_exists && unlink(t[i].old.buf) == 0)
 			t[i].old_exists = 0;
 	}
-	sync_dir(dir);
+	sync_dir(p->dir);
 	rc = 0;
 out:
 	/* On success only old links that would not go remain to drop. */
 	rollback(t, nt);
-	if (rc < 0 && paths)
-		sbuf_setlen(paths, paths_len);
-	for (size_t i = 0; i < nt; i++)
-		target_release(&t[i]);
+	pending_free(p);
 	return rc;
+}
+
+void report_abort(struct report_pending *p)
+{
+	if (!p)
+		return;
+	rollback(p->t, p->nt);
+	pending_free(p);
+}
+
+int report_write(const struct report *r, const char *dir, const char *basename,
+		 unsigned formats, struct sbuf *paths, struct error *err)
+{
+	struct report_pending *p = NULL;
+	size_t paths_len = paths ? paths->len : 0;
+
+	if (report_prepare(r, dir, basename, formats, paths, &p, err) < 0)
+		return -1;
+	if (report_publish(p, err) < 0) {
+		if (paths)
+			sbuf_setlen(paths, paths_len);
+		return -1;
+	}
+	return 0;
 }

@@ -96,6 +96,25 @@ enum { REPORT_CSV = 1u << 0, REPORT_HTML = 1u << 1 };
 int report_write(const struct report *r, const char *dir, const char *basename,
 		 unsigned formats, struct sbuf *paths, struct error *err);
 
+/*
+ * The same in two steps, for a caller that publishes something else
+ * between them (the run driver commits the store in between):
+ * report_prepare() writes, syncs and closes every temporary
+ * (DIR/.NAME.tmp.PID) and fills `paths` with the final names; nothing
+ * under a final name changes. It first removes temporaries and rollback
+ * links of this basename that dead processes left behind. *out (NULL
+ * when formats is 0) is then passed to exactly one of
+ * report_publish() (rename the set into place, atomically as a set as
+ * above; allocates nothing; frees p) or report_abort() (remove the
+ * temporaries; frees p; NULL is fine).
+ */
+struct report_pending;
+int report_prepare(const struct report *r, const char *dir,
+		   const char *basename, unsigned formats, struct sbuf *paths,
+		   struct report_pending **out, struct error *err);
+int report_publish(struct report_pending *p, struct error *err);
+void report_abort(struct report_pending *p);
+
 /* Escapers, exposed for tests and fuzzing. Return 0 or -1 (sbuf). */
 int report_csv_field(struct sbuf *out, const char *s, int numeric);
 int report_html_escape(struct sbuf *out, const char *s);
