@@ -37,7 +37,7 @@ static int cmd_history(int argc, char **argv);
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
-	  "          [--accept-shrink SOURCE]... [-q]",
+	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -121,6 +121,10 @@ static int cmd_run(int argc, char **argv)
 			opts.report_dir = argv[++i];
 		else if (strcmp(argv[i], "--tmpdir") == 0 && i + 1 < argc)
 			opts.tmpdir = argv[++i];
+		else if (strcmp(argv[i], "--incremental") == 0)
+			opts.incremental = 1;
+		else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
+			opts.state_dir = argv[++i];
 		else if (strcmp(argv[i], "--accept-shrink") == 0 && i + 1 < argc)
 			shrink[opts.naccept_shrink++] = argv[++i];
 		else if (strcmp(argv[i], "-q") == 0)

@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "money.h"
 #include "outcome.h"
+#include "incr.h"
 #include "prefetch.h"
 #include "rowfp.h"
 #include "rules.h"
@@ -101,6 +102,15 @@ struct source_stats {
 	size_t ntotals;
 	struct report_total *rtotals;	/* built for the report */
 	double seconds;
+
+	/* Incremental reading (docs/INCREMENTAL.md); sources without an
+	 * <incremental> query leave these zero. */
+	int incremental;	/* read through the changed-rows query */
+	uint64_t fetched;	/* rows that query returned */
+	struct incr_wm wm;	/* largest watermark value seen or kept */
+	struct incr_writer *sw;	/* this run's state file, NULL if none */
+	struct incr_reader *rd;	/* the previous state, if incremental */
+	struct incr_header hdr;	/* ... and its trailer */
 };
 
 /* ---- the run ------------------------------------------------------- */
@@ -136,6 +146,14 @@ struct run {
 	 * although the translating side is one thread today, so that
 	 * reading sources concurrently stays a local change. */
 	pthread_mutex_t lock;
+
+	/* Incremental reading: the state directory, the job's published run
+	 * count before this run, and the watermarks JSON for the runs
+	 * ledger (T_runs.watermarks). */
+	int incr_ready;			/* stats[].wm/hdr initialised */
+	int incremental;		/* a source was read incrementally */
+	uint64_t runs_before;
+	struct sbuf state_dir, watermarks, incr_id, fingerprint;
 };
 
 static void logf_(struct run *r, const char *fmt, ...)
@@ -261,6 +279,565 @@ static void row_id(const struct job_source *src, const struct row *row,
 	sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
 
+static int json_str(struct sbuf *sb, const char *s);
+
+/* ---- incremental reading (docs/INCREMENTAL.md, incr.h) ---------------- */
+
+static const struct value *column(const struct row *row, const char *name)
+{
+	for (size_t i = 0; i < row->ncols; i++)
+		if (strcmp(row->names[i], name) == 0)
+			return &row->vals[i];
+	return NULL;
+}
+
+/* The row's id-column value as text into out: 1, or 0 if NULL/absent. */
+static int id_value(const struct job_source *src, const struct row *row,
+		    struct sbuf *out)
+{
+	const struct value *v = column(row, src->id_column);
+
+	sbuf_reset(out);
+	if (!v || v->type == VAL_NULL)
+		return 0;
+	if (v->type == VAL_INT)
+		sbuf_addf(out, "%lld", (long long)v->i);
+	else if (v->s)
+		sbuf_add(out, v->s, v->len);
+	return 1;
+}
+
+static int see_watermark(const struct job_source *src, struct source_stats *st,
+			 const struct row *row, struct error *err)
+{
+	const struct value *v = column(row, src->watermark);
+
+	if (!v)
+		return error_set(err, ERR_SOURCE, "the query returns no "
+				 "watermark column '%s'", src->watermark);
+	return incr_wm_see(&st->wm, v, err);
+}
+
+/* A full read's row into the new state file (and the watermark). t is
+ * rules_translate()'s result: 1 kept, 0 skipped, -2 failed. */
+static int state_row(struct run *r, size_t si, const struct row *row,
+		     const uint8_t *fp, int t, const struct canon *rec,
+		     const struct sbuf *fail, struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	enum incr_kind k = t == 1 ? INCR_KEPT : t == 0 ? INCR_SKIPPED
+					       : INCR_FAILED;
+
+	if (!st->sw)
+		return 0;
+	if (see_watermark(src, st, row, err) < 0)
+		return -1;
+	/* a NULL id is stored as "": such a row cannot be replaced by an
+	 * incremental run, which then reads the source in full */
+	id_value(src, row, &r->incr_id);
+	return incr_writer_add(st->sw, k, r->incr_id.buf, r->incr_id.len, fp,
+			       k == INCR_KEPT ? rec : NULL, fail->buf,
+			       k == INCR_FAILED ? fail->len : 0, err);
+}
+
+/* Feed one entry of the merged picture to the matcher, the counters and
+ * the new state file, exactly as a full read of that row would. */
+static int deliver(struct run *r, size_t si, struct incr_entry *e,
+		   struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	int rc = 0;
+
+	st->read++;
+	rowfp_sum_add(st->rows_sum, e->fp);
+	if (incr_writer_add_raw(st->sw, e->raw, e->raw_len, err) < 0)
+		return -1;
+	switch (e->kind) {
+	case INCR_KEPT:
+		st->kept++;
+		e->rec.source = (uint16_t)si;
+		e->rec.rowno = st->read;	/* position in the picture */
+		e->rec.flags = 0;
+		if (add_total(r, st, &e->rec, err) < 0 ||
+		    match_add(r->match, &e->rec, err) < 0)
+			rc = error_context(err, "row '%.*s'", (int)e->id_len,
+					   e->id);
+		break;
+	case INCR_SKIPPED:
+		st->skipped++;
+		break;
+	case INCR_FAILED: {
+		struct sbuf key = SBUF_INIT(65536), msg = SBUF_INIT(65536);
+
+		st->failed++;
+		sbuf_addf(&key, "%s:%.*s", src->name, (int)e->id_len, e->id);
+		sbuf_add(&msg, e->msg, e->msg_len);
+		pthread_mutex_lock(&r->lock);
+		rc = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
+			      NULL, src->translate, NULL, msg.buf, err);
+		pthread_mutex_unlock(&r->lock);
+		sbuf_release(&key);
+		sbuf_release(&msg);
+		break;
+	}
+	default:
+		rc = error_set(err, ERR_INTERNAL, "state entry of kind %d",
+			       (int)e->kind);
+		break;
+	}
+	return rc;
+}
+
+/* The scope column says the row is no longer in the full query's
+ * result: NULL, 0, or text "0"/"f"/"false"/"". */
+static int out_of_scope(const struct value *v)
+{
+	if (!v || v->type == VAL_NULL)
+		return v != NULL;
+	if (v->type == VAL_INT || v->type == VAL_TIME || v->type == VAL_DEC)
+		return v->i == 0;
+	return v->len == 0 || (v->len == 1 && (v->s[0] == '0' ||
+					       v->s[0] == 'f')) ||
+	       (v->len == 5 && memcmp(v->s, "false", 5) == 0);
+}
+
+/* The row as the full query returns it, for its fingerprint: without
+ * the scope column when that is the last one (as the demo job writes it),
+ * so that a changed row fingerprints like the same row read in full. */
+static const struct row *fp_view(const struct job_source *src,
+				 const struct row *row, struct row *view)
+{
+	if (!src->scope_column || !row->ncols ||
+	    strcmp(row->names[row->ncols - 1], src->scope_column) != 0)
+		return row;
+	*view = *row;
+	view->ncols--;
+	return view;
+}
+
+/* Fetch and translate the changed rows into ch. 0, 1 if the source must
+ * be read in full instead (why says it), -1. */
+static int read_changes(struct run *r, struct rules *rules, size_t si,
+			struct incr_changes *ch, struct sbuf *why,
+			struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	struct conn *conn = NULL;
+	struct cursor *cur = NULL;
+	struct prefetch *pf = NULL;
+	struct param *params = NULL;
+	struct canon rec;
+	struct rowfp fpr;
+	uint8_t fp[32];
+	struct sbuf fail = SBUF_INIT(65536), wmtext = SBUF_INIT(CANON_STR_CAP + 64);
+	struct row view;
+	int rc = -1;
+
+	canon_init(&rec);
+	rowfp_init(&fpr);
+	params = mem_calloc(src->ninc_params ? src->ninc_params : 1,
+			    sizeof(*params));
+	if (!params || incr_wm_text(&st->hdr.wm, &wmtext) < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < src->ninc_params; i++) {
+		const struct job_param *jp = &src->inc_params[i];
+		const struct sbuf *sb = jp->kind == JP_AS_OF ? &r->as_of_text
+				       : jp->kind == JP_WINDOW_START ? &r->window_text
+				       : jp->kind == JP_WATERMARK ? &wmtext : NULL;
+
+		params[i].s = sb ? sb->buf : jp->literal;
+		params[i].len = sb ? sb->len : strlen(jp->literal);
+		params[i].type = jp->kind == JP_LITERAL ? PARAM_TEXT
+				 : jp->kind != JP_WATERMARK ||
+				   st->hdr.wm.type == WM_TIME ? PARAM_TIMESTAMP
+							      : PARAM_TEXT;
+	}
+	if (conn_open(src->dsn, &conn, err) < 0 ||
+	    cursor_open(conn, src->inc_query, params, src->ninc_params, 0,
+			&cur, err) < 0 ||
+	    prefetch_start(cur, &pf, err) < 0)
+		goto out;
+	for (;;) {
+		const struct row *row;
+		int n = prefetch_next(pf, &row, err), t;
+		enum incr_kind k;
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		st->fetched++;
+		if (see_watermark(src, st, row, err) < 0 ||
+		    rowfp_row(&fpr, fp_view(src, row, &view), fp, err) < 0)
+			goto out;
+		if (!id_value(src, row, &r->incr_id)) {
+			sbuf_addf(why, "a changed row (row %llu) has no %s",
+				  (unsigned long long)row->rowno,
+				  src->id_column);
+			rc = 1;
+			goto out;
+		}
+		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
+		memcpy(rec.fp, fp, sizeof(rec.fp));
+		sbuf_reset(&fail);
+		if (src->scope_column &&
+		    out_of_scope(column(row, src->scope_column))) {
+			k = INCR_REMOVED;
+		} else {
+			t = rules_translate(rules, si, row, &rec, &fail, err);
+			if (t == -1) {
+				error_context(err, "row '%s'", r->incr_id.buf);
+				goto out;
+			}
+			/* Skipped: with a scope column the row is still in
+			 * the full query's result (a full read would count
+			 * it as skipped); without one it may have left it. */
+			k = t == 1 ? INCR_KEPT
+			    : t == -2 ? INCR_FAILED
+			    : src->scope_column ? INCR_SKIPPED : INCR_REMOVED;
+		}
+		t = incr_changes_put(ch, k, r->incr_id.buf, r->incr_id.len, fp,
+				     k == INCR_KEPT ? &rec : NULL, fail.buf,
+				     k == INCR_FAILED ? fail.len : 0, err);
+		if (t < 0)
+			goto out;
+		if (t == 1) {
+			sbuf_addf(why, "two changed rows have %s '%s'",
+				  src->id_column, r->incr_id.buf);
+			rc = 1;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	prefetch_free(pf);
+	cursor_close(cur);
+	conn_close(conn);
+	mem_free(params);
+	canon_release(&rec);
+	rowfp_release(&fpr);
+	sbuf_release(&fail);
+	sbuf_release(&wmtext);
+	return rc;
+}
+
+/*
+ * Incremental fetching, full matching: the changed rows replace theirs in
+ * the previous state, which is streamed to the matcher. Returns 0, 1 to
+ * read the source in full instead (nothing was fed to the matcher yet),
+ * or -1. A row the rule skips in an incremental run left the picture (it
+ * may have left the query's result; a full read would not see it).
+ */
+static int read_incremental(struct run *r, struct rules *rules, size_t si,
+			    struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	struct incr_changes *ch = NULL;
+	struct incr_entry e, ce;
+	struct sbuf why = SBUF_INIT(65536);
+	uint64_t removed = 0, changed = 0, added = 0;
+	int rc = -1, n;
+
+	/* the watermark starts from the previous run's */
+	st->wm.type = st->hdr.wm.type;
+	st->wm.i = st->hdr.wm.i;
+	sbuf_reset(&st->wm.s);
+	if (sbuf_add(&st->wm.s, st->hdr.wm.s.buf, st->hdr.wm.s.len) < 0 ||
+	    incr_changes_new(&ch, err) < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = read_changes(r, rules, si, ch, &why, err);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	/* pass 1: every changed id at most once in the previous state (ids
+	 * are unique in the source, or the merge could not be exact) */
+	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
+		long i = incr_changes_find(ch, e.id, e.id_len);
+
+		if (i < 0)
+			continue;
+		if (!e.id_len || incr_changes_seen(ch, (size_t)i)) {
+			sbuf_addf(&why, "%s '%.*s' is not unique in the "
+				  "previous state", src->id_column,
+				  (int)e.id_len, e.id);
+			rc = 1;
+			goto out;
+		}
+		incr_changes_mark(ch, (size_t)i);
+	}
+	if (n < 0 || incr_reader_rewind(st->rd, err) < 0)
+		goto out;
+	/* pass 2: the merge */
+	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
+		long i = incr_changes_find(ch, e.id, e.id_len);
+
+		if (i >= 0) {
+			incr_changes_get(ch, (size_t)i, &ce);
+			if (ce.kind == INCR_REMOVED) {
+				removed++;
+				continue;
+			}
+			changed++;
+			if (deliver(r, si, &ce, err) < 0)
+				goto out;
+		} else if (deliver(r, si, &e, err) < 0) {
+			goto out;
+		}
+	}
+	if (n < 0)
+		goto out;
+	/* new ids, in the order the changed-rows query returned them */
+	for (size_t i = 0; i < incr_changes_count(ch); i++) {
+		if (incr_changes_seen(ch, i))
+			continue;
+		incr_changes_get(ch, i, &ce);
+		if (ce.kind == INCR_REMOVED)
+			continue;
+		added++;
+		if (deliver(r, si, &ce, err) < 0)
+			goto out;
+	}
+	logf_(r, "source '%s': incremental: %llu changed rows fetched "
+	      "(%llu replaced, %llu removed, %llu new), %llu carried over",
+	      src->name, (unsigned long long)st->fetched,
+	      (unsigned long long)changed, (unsigned long long)removed,
+	      (unsigned long long)added,
+	      (unsigned long long)(st->read - changed - added));
+	rc = 0;
+out:
+	if (rc == 1)
+		logf_(r, "source '%s': reading in full: %s", src->name, why.buf);
+	incr_changes_free(ch);
+	sbuf_release(&why);
+	return rc;
+}
+
+/* Open this run's state files and decide, per source with an
+ * <incremental> query, whether it can be read incrementally: only from
+ * a valid state file written by the job's last published run under the
+ * same source definition and rules. */
+static int incr_prepare(struct run *r, struct error *err)
+{
+	const struct job *job = r->job;
+	struct sbuf why = SBUF_INIT(65536);
+	int any = 0, asked = 0, rc = -1;
+
+	sbuf_init(&r->state_dir, 8192);
+	sbuf_init(&r->watermarks, SBUF_CAP_DEFAULT);
+	sbuf_init(&r->incr_id, 65536);
+	sbuf_init(&r->fingerprint, 128);
+	for (size_t i = 0; i < job->nsources; i++) {
+		incr_wm_init(&r->stats[i].wm);
+		incr_header_init(&r->stats[i].hdr);
+		any |= job->sources[i].inc_query != NULL;
+	}
+	r->incr_ready = 1;
+	if (!any)
+		return 0;
+	if (r->opts->state_dir)
+		sbuf_addstr(&r->state_dir, r->opts->state_dir);
+	else
+		incr_default_dir(job, &r->state_dir);
+	if (r->state_dir.failed)
+		return error_set(err, ERR_NOMEM, "state directory name too long");
+	if (incr_mkdirs(r->state_dir.buf, err) < 0)
+		return -1;
+	for (size_t i = 0; i < job->nsources; i++) {
+		const struct job_source *src = &job->sources[i];
+		struct source_stats *st = &r->stats[i];
+		int current = 0, o;
+		uint64_t count = 0;
+		struct sbuf pubwm = SBUF_INIT(SBUF_CAP_DEFAULT);
+
+		if (!src->inc_query)
+			continue;
+		if (incr_writer_open(r->state_dir.buf, src->name, &st->sw,
+				     err) < 0)
+			goto out;
+		if (!r->opts->incremental)
+			continue;
+		sbuf_reset(&why);
+		o = incr_reader_open(r->state_dir.buf, src->name, &st->hdr,
+				     &st->rd, &why, err);
+		if (o < 0)
+			goto out;
+		if (o == 0 && (incr_source_fingerprint(src, rules_hash(r->rules),
+						       &r->fingerprint, err) < 0))
+			goto out;
+		if (o == 0 && strcmp(r->fingerprint.buf,
+				     st->hdr.fingerprint.buf) != 0) {
+			sbuf_addstr(&why, "the source's queries or the rules "
+				    "changed since the state was written");
+			o = 1;
+		}
+		if (o == 0) {
+			if (incr_published(job, st->hdr.run_id.buf, st->hdr.runs,
+					   &current, &count, &pubwm, err) < 0) {
+				sbuf_release(&pubwm);
+				goto out;
+			}
+			asked = 1;
+			r->runs_before = count;
+			if (!current) {
+				sbuf_addf(&why, "the state was written by run %s, "
+					  "which is not the job's last published "
+					  "run", st->hdr.run_id.buf);
+				o = 1;
+			} else if (pubwm.len &&
+				   strcmp(pubwm.buf, st->hdr.watermarks.buf) != 0) {
+				sbuf_addstr(&why, "the store's watermarks differ "
+					    "from the state's");
+				o = 1;
+			} else if (st->hdr.wm.type == WM_NONE) {
+				sbuf_addstr(&why, "the last run saw no watermark "
+					    "value");
+				o = 1;
+			}
+		}
+		sbuf_release(&pubwm);
+		if (o == 1) {
+			logf_(r, "source '%s': reading in full: %s", src->name,
+			      why.buf);
+			incr_reader_free(st->rd);
+			st->rd = NULL;
+			continue;
+		}
+		st->incremental = 1;
+	}
+	if (!asked) {
+		int current;
+		struct sbuf pubwm = SBUF_INIT(SBUF_CAP_DEFAULT);
+
+		rc = incr_published(job, NULL, 0, &current, &r->runs_before,
+				    &pubwm, err);
+		sbuf_release(&pubwm);
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sbuf_release(&why);
+	return rc;
+}
+
+/* Before the store commit: the watermarks JSON for the runs ledger, and
+ * every new state file written through and fsync'ed (still under its
+ * temporary name). */
+static int incr_finish(struct run *r, struct error *err)
+{
+	const struct job *job = r->job;
+	struct sbuf val = SBUF_INIT(CANON_STR_CAP + 64);
+	int first = 1;
+
+	sbuf_reset(&r->watermarks);
+	sbuf_addch(&r->watermarks, '{');
+	for (size_t i = 0; i < job->nsources; i++) {
+		struct source_stats *st = &r->stats[i];
+
+		if (!st->sw)
+			continue;
+		r->incremental |= st->incremental;
+		sbuf_reset(&val);
+		incr_wm_text(&st->wm, &val);
+		if (!first)
+			sbuf_addch(&r->watermarks, ',');
+		first = 0;
+		json_str(&r->watermarks, job->sources[i].name);
+		sbuf_addstr(&r->watermarks, ":{\"column\":");
+		json_str(&r->watermarks, job->sources[i].watermark);
+		sbuf_addstr(&r->watermarks, ",\"type\":");
+		json_str(&r->watermarks, st->wm.type == WM_TIME ? "time"
+					 : st->wm.type == WM_INT ? "int"
+					 : st->wm.type == WM_TEXT ? "text" : "none");
+		sbuf_addstr(&r->watermarks, ",\"value\":");
+		if (st->wm.type == WM_NONE)
+			sbuf_addstr(&r->watermarks, "null");
+		else
+			json_str(&r->watermarks, val.buf);
+		sbuf_addf(&r->watermarks, ",\"mode\":\"%s\",\"fetched\":%llu}",
+			  st->incremental ? "incremental" : "full",
+			  (unsigned long long)(st->incremental ? st->fetched
+							       : st->read));
+	}
+	sbuf_addch(&r->watermarks, '}');
+	sbuf_release(&val);
+	if (r->watermarks.failed)
+		return error_set(err, ERR_NOMEM, "out of memory (watermarks)");
+	for (size_t i = 0; i < job->nsources; i++) {
+		struct source_stats *st = &r->stats[i];
+		struct incr_header h;
+		int rc;
+
+		if (!st->sw)
+			continue;
+		incr_header_init(&h);
+		sbuf_add(&h.run_id, r->run_id.buf, r->run_id.len);
+		sbuf_add(&h.watermarks, r->watermarks.buf, r->watermarks.len);
+		h.runs = r->runs_before + 1;
+		h.wm.type = st->wm.type;
+		h.wm.i = st->wm.i;
+		sbuf_add(&h.wm.s, st->wm.s.buf, st->wm.s.len);
+		rc = incr_source_fingerprint(&job->sources[i],
+					     rules_hash(r->rules),
+					     &h.fingerprint, err);
+		if (rc == 0 && (h.run_id.failed || h.watermarks.failed ||
+				h.wm.s.failed))
+			rc = error_set(err, ERR_NOMEM, "out of memory");
+		if (rc == 0)
+			rc = incr_writer_finish(st->sw, &h, err);
+		incr_header_release(&h);
+		if (rc < 0)
+			return error_context(err, "source '%s'",
+					     job->sources[i].name);
+	}
+	return 0;
+}
+
+/* After the store commit: the new state files take over. A failure here
+ * leaves the previous state, which no longer belongs to the last
+ * published run, so the next incremental run reads in full: logged, not
+ * an error (the run is published). */
+static void incr_publish(struct run *r)
+{
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		struct source_stats *st = &r->stats[i];
+		struct error e;
+
+		if (!st->sw)
+			continue;
+		error_init(&e);
+		if (incr_writer_commit(st->sw, &e) < 0)
+			logf_(r, "warning: source '%s': %s (the next incremental "
+			      "run reads it in full)", r->job->sources[i].name,
+			      e.msg.buf);
+		error_release(&e);
+	}
+}
+
+static void incr_release(struct run *r)
+{
+	if (!r->incr_ready)
+		return;
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		incr_writer_free(r->stats[i].sw);
+		incr_reader_free(r->stats[i].rd);
+		incr_wm_release(&r->stats[i].wm);
+		incr_header_release(&r->stats[i].hdr);
+	}
+	sbuf_release(&r->state_dir);
+	sbuf_release(&r->watermarks);
+	sbuf_release(&r->incr_id);
+	sbuf_release(&r->fingerprint);
+}
+
 static int read_source(struct run *r, struct rules *rules, size_t si,
 		       struct error *err)
 {
@@ -279,6 +856,17 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 
 	canon_init(&rec);
 	rowfp_init(&fpr);
+	if (st->incremental) {
+		rc = read_incremental(r, rules, si, err);
+		if (rc <= 0)
+			goto guard;
+		/* read in full after all: forget what the attempt saw */
+		rc = -1;
+		st->incremental = 0;
+		st->read = st->kept = st->skipped = st->failed = 0;
+		incr_wm_release(&st->wm);
+		incr_wm_init(&st->wm);
+	}
 	params = mem_calloc(src->nparams ? src->nparams : 1, sizeof(*params));
 	if (!params) {
 		error_set(err, ERR_NOMEM, "out of memory");
@@ -330,6 +918,11 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			error_context(err, "row '%s'", id.buf);
 			goto out;
 		}
+		if (state_row(r, si, row, fp, t, &rec, &fail, err) < 0) {
+			row_id(src, row, &id);
+			error_context(err, "row '%s'", id.buf);
+			goto out;
+		}
 		if (t == 0) {
 			st->skipped++;
 			continue;
@@ -357,15 +950,17 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			goto out;
 		}
 	}
-	if (st->read == 0 && !src->allow_empty) {
+	rc = 0;
+guard:
+	/* rc: 0, or -1 from a failed incremental read (err set) */
+	if (rc == 0 && st->read == 0 && !src->allow_empty) {
+		rc = -1;
 		error_set(err, ERR_GUARD,
 			  "the query returned no rows; refusing to publish a "
 			  "reconciliation that would call everything missing "
 			  "(check the source, or the as-of and window; "
 			  "allow-empty=\"true\" on the source if this is normal)");
-		goto out;
 	}
-	rc = 0;
 out:
 	st->seconds = now_seconds() - t0;
 	if (rc < 0)
@@ -394,6 +989,8 @@ out:
  * see prefetch.h), so at most one driver result set is in memory. */
 static int read_sources(struct run *r, struct error *err)
 {
+	if (incr_prepare(r, err) < 0)
+		return -1;
 	for (size_t i = 0; i < r->job->nsources; i++)
 		if (read_source(r, r->rules, i, err) < 0)
 			return -1;
@@ -584,7 +1181,6 @@ static int outcome_total(struct run *r, enum outcome oc, const struct group *g,
 		return rc;
 	}
 }
-
 
 struct finding {
 	enum outcome oc;
@@ -1052,6 +1648,7 @@ static void run_release(struct run *r)
 	match_free(r->match);
 	store_free(r->store);	/* rolls back if not committed */
 	rules_free(r->rules);
+	incr_release(r);
 	if (r->stats)
 		for (size_t i = 0; i < r->job->nsources; i++)
 			mem_free(r->stats[i].totals);
@@ -1253,13 +1850,18 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (write_reports(&r, finished.buf, &res->report_paths, &pending,
 			  err) < 0)
 		goto out;
+	/* new state files fsync'ed, watermarks known (incremental reading) */
+	if (incr_finish(&r, err) < 0)
+		goto out;
 	memset(&sr, 0, sizeof(sr));
 	totals_json(&r, &totals);
 	outcomes_json(&r, (uint64_t)removed, &outcomes);
 	rules_json(&r, &rules);
 	sr.run_id = r.run_id.buf;
 	sr.job = job->name;
-	sr.mode = "full";
+	/* incremental runs match the full canonical picture too, so the
+	 * REMOVED tombstones above apply to them unchanged */
+	sr.mode = r.incremental ? "incremental" : "full";
 	sr.as_of = r.as_of_text.buf;
 	sr.window_start = r.window_text.buf;
 	sr.started = r.started.buf;
@@ -1270,7 +1872,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	sr.exceptions = r.nitems;
 	sr.totals = totals.buf;
 	sr.outcomes = outcomes.buf;
-	sr.watermarks = "{}";
+	sr.watermarks = r.watermarks.len ? r.watermarks.buf : "{}";
 	if (totals.failed || outcomes.failed || rules.failed) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
@@ -1280,6 +1882,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	/* Published. The reports follow; from here nothing allocates. */
 	res->published = 1;
+	incr_publish(&r);	/* the new state files take over */
 	res->records = store_count(r.store);
 	res->reconciled = r.records;
 	res->removed = (uint64_t)removed;

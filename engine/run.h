@@ -25,6 +25,11 @@ struct run_opts {
 	const char *as_of;	/* "YYYY-MM-DD HH:MM:SS" (UTC); NULL = now */
 	const char *report_dir;	/* overrides the job's; NULL = job's */
 	const char *tmpdir;	/* spill files; NULL = $TMPDIR or /tmp */
+	/* Read sources with an <incremental> query through it (watermark
+	 * and state of the last published run; docs/INCREMENTAL.md). */
+	int incremental;
+	/* State files; NULL = JOBDIR/../out/state/JOBNAME. */
+	const char *state_dir;
 	/* Sources whose shrink below min-rows-ratio is accepted for this
 	 * run (--accept-shrink NAME); borrowed. */
 	const char *const *accept_shrink;

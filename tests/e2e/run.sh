@@ -389,6 +389,9 @@ if [ "$backend" = pg ]; then
 	fi
 fi
 
+# Incremental runs against full runs (changes the demo databases).
+. "$root/tests/e2e/lib/incremental.sh"
+
 # ---------------------------------------------------------------------
 # 2. The cases.
 
