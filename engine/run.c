@@ -1420,6 +1420,8 @@ static void items_finish(struct run *r)
 {
 	size_t w = 0;
 
+	if (!r->nitems)
+		return;	/* qsort must not see a NULL array (UBSan) */
 	qsort(r->items, r->nitems, sizeof(*r->items), item_cmp);
 	for (size_t i = 0; i < r->nitems; i++) {
 		if (w && strcmp(r->items[i].outcome, "DUPLICATE_KEY") == 0 &&

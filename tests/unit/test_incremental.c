@@ -1,0 +1,654 @@
+/*
+ * test_incremental.c - incremental reading (engine/incr.c and its use in
+ * the run driver): watermarks, the state file format and its validation,
+ * the changed-rows map, job-file rules, and runs on SQLite (DSN
+ * recon_test) where a sequence of incremental runs must give exactly what
+ * a full run over the same data gives; a stale or missing state means a
+ * full read; a failing incremental run publishes nothing and keeps the
+ * previous state.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/incr.h"
+#include "engine/job.h"
+#include "engine/mem.h"
+#include "engine/run.h"
+#include "connectors/connector.h"
+
+#define DIR_ "out/test/incr"
+#define STATE DIR_ "/state"
+#define STATE_FULL DIR_ "/state-full"
+#define SPILL DIR_ "/tmp"
+#define REPORTS "out/test/inc-reports"
+#define JOB "tests/data/incremental/job.xml"
+#define JOB_FULL "tests/data/incremental/job-full.xml"
+#define AS_OF "2026-11-26 00:00:00"
+#define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void sql(const char *s)
+{
+	struct conn *c = NULL;
+	struct error err;
+
+	error_init(&err);
+	ck_assert_msg(conn_open("recon_test", &c, &err) == 0, "%s", err.msg.buf);
+	ck_assert_msg(conn_exec(c, s, NULL, 0, &err) == 0, "%s: %s", s,
+		      err.msg.buf);
+	conn_close(c);
+	error_release(&err);
+}
+
+/* The first column of every row of q, '\n'-joined (caller frees). */
+static char *query_text(const char *q)
+{
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct error err;
+	struct sbuf sb = SBUF_INIT(1 << 24);
+
+	error_init(&err);
+	ck_assert_int_eq(conn_open("recon_test", &c, &err), 0);
+	ck_assert_msg(cursor_open(c, q, NULL, 0, 0, &cur, &err) == 0, "%s: %s",
+		      q, err.msg.buf);
+	while (cursor_next(cur, &row, &err) == 1) {
+		for (size_t i = 0; i < row->ncols; i++) {
+			const struct value *v = &row->vals[i];
+
+			if (i)
+				sbuf_addch(&sb, '|');
+			if (v->type == VAL_INT || v->type == VAL_TIME)
+				sbuf_addf(&sb, "%lld", (long long)v->i);
+			else if (v->s)
+				sbuf_add(&sb, v->s, v->len);
+		}
+		sbuf_addch(&sb, '\n');
+	}
+	cursor_close(cur);
+	conn_close(c);
+	error_release(&err);
+	return sbuf_detach(&sb, NULL);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq((long)fread(buf, 1, (size_t)n, f), n);
+	fclose(f);
+	return buf;
+}
+
+static const char *const base_sql[] = {
+	"DROP TABLE IF EXISTS inc_deals",
+	"DROP TABLE IF EXISTS inc_orders",
+	"DROP TABLE IF EXISTS inc_docs",
+	"DROP VIEW IF EXISTS inc_store_current",
+	"DROP TABLE IF EXISTS inc_store",
+	"DROP TABLE IF EXISTS inc_store_runs",
+	"DROP VIEW IF EXISTS inc_full_current",
+	"DROP TABLE IF EXISTS inc_full",
+	"DROP TABLE IF EXISTS inc_full_runs",
+	"CREATE TABLE inc_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT, gone INTEGER, ver INTEGER)",
+	"CREATE TABLE inc_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP, modified TIMESTAMP)",
+	"CREATE TABLE inc_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
+	"INSERT INTO inc_deals VALUES "
+	"('D1','100','EUR','2026-01-01 00:00:00','one',0,1),"
+	"('D2','50','EUR','2026-01-01 00:00:00','two',0,1),"
+	"('D3','70','EUR','2026-01-01 00:00:00','three',0,1)",
+	"INSERT INTO inc_orders VALUES "
+	"('O1','D1','100','EUR','2026-01-02 00:00:00','2026-11-01 00:00:00'),"
+	"('O2','D2','50','EUR','2026-01-02 00:00:00','2026-11-01 00:00:00'),"
+	"('O3','D3','70','EUR','2026-01-02 00:00:00','2026-11-01 00:00:00')",
+	"INSERT INTO inc_docs VALUES "
+	"('I1','O1','100','EUR','INV','P','2026-01-03 00:00:00'),"
+	"('I2','O2','50','EUR','INV','P','2026-01-03 00:00:00'),"
+	"('I3','O3','70','EUR','INV','P','2026-01-03 00:00:00')",
+};
+
+static void setup(void)
+{
+	mkdir("out/test", 0777);
+	ck_assert_int_eq(system("rm -rf " DIR_ " " REPORTS), 0);
+	mkdir(DIR_, 0777);
+	mkdir(SPILL, 0777);
+	for (size_t i = 0; i < sizeof(base_sql) / sizeof(base_sql[0]); i++)
+		sql(base_sql[i]);
+}
+
+static int run_with(const char *jobfile, const char *state, int incremental,
+		    struct run_result *res, struct error *err)
+{
+	struct job *job = NULL;
+	struct run_opts opts;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.as_of = AS_OF;
+	opts.report_dir = REPORTS;
+	opts.tmpdir = SPILL;
+	opts.state_dir = state;
+	opts.incremental = incremental;
+	rc = job_load(jobfile, &job, err);
+	if (rc == 0)
+		rc = run_job(job, &opts, res, err);
+	job_free(job);
+	return rc;
+}
+
+/* Run; ck-assert success. Returns the versions written. */
+static uint64_t run_ok(const char *jobfile, const char *state,
+		       int incremental)
+{
+	struct run_result res;
+	struct error err;
+	uint64_t n;
+
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_msg(run_with(jobfile, state, incremental, &res, &err) == 0, "%s",
+		      err.msg.buf);
+	n = res.records;
+	run_result_release(&res);
+	error_release(&err);
+	return n;
+}
+
+/* The current state without versions (the incremental store has more
+ * history than the fresh full one) and without run ids. */
+static char *current(const char *table)
+{
+	char q[512];
+
+	snprintf(q, sizeof(q), "SELECT rec_kind, rec_key, outcome, codes, "
+		 "deal_key, order_key, deal_amount, order_amount, erp_amount, "
+		 "value_hash FROM %s_current WHERE outcome <> 'REMOVED' "
+		 "ORDER BY rec_kind, rec_key", table);
+	return query_text(q);
+}
+
+/* The store and report of an incremental run equal those of a full run
+ * over the same data (job-full.xml: its own store table and state). */
+static void assert_same_as_full(void)
+{
+	char *inc_cur = current("inc_store"), *inc_csv = slurp(CSV);
+	char *full_cur, *full_csv;
+
+	sql("DROP VIEW IF EXISTS inc_full_current");
+	sql("DROP TABLE IF EXISTS inc_full");
+	sql("DROP TABLE IF EXISTS inc_full_runs");
+	ck_assert_int_eq(system("rm -rf " STATE_FULL), 0);
+	run_ok(JOB_FULL, STATE_FULL, 0);
+	full_cur = current("inc_full");
+	full_csv = slurp(CSV);
+	ck_assert_str_eq(full_csv, inc_csv);
+	ck_assert_str_eq(full_cur, inc_cur);
+	free(inc_cur);
+	free(inc_csv);
+	free(full_cur);
+	free(full_csv);
+}
+
+/* ---- watermarks ------------------------------------------------------- */
+
+START_TEST(watermark_max_and_text)
+{
+	struct incr_wm w;
+	struct value v;
+	struct error err;
+	struct sbuf sb = SBUF_INIT(1024);
+
+	error_init(&err);
+	incr_wm_init(&w);
+	memset(&v, 0, sizeof(v));
+	v.type = VAL_NULL;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	ck_assert_int_eq(w.type, WM_NONE);
+	v.type = VAL_TIME;
+	v.i = 1000;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	v.i = 500;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	ck_assert_int_eq(w.i, 1000);
+	ck_assert_int_eq(incr_wm_text(&w, &sb), 0);
+	ck_assert_str_eq(sb.buf, "1970-01-01 00:16:40");
+	/* a column that changes type is an error */
+	v.type = VAL_INT;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), -1);
+	ck_assert_int_eq(err.code, ERR_DATA);
+	/* text compares as bytes: "b" > "abc" */
+	incr_wm_release(&w);
+	incr_wm_init(&w);
+	v.type = VAL_TEXT;
+	v.s = "abc";
+	v.len = 3;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	v.s = "b";
+	v.len = 1;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	v.s = "ab";
+	v.len = 2;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), 0);
+	sbuf_reset(&sb);
+	incr_wm_text(&w, &sb);
+	ck_assert_str_eq(sb.buf, "b");
+	/* round trips */
+	ck_assert_int_eq(incr_wm_parse(&w, WM_INT, "-42", 3), 0);
+	ck_assert_int_eq(w.i, -42);
+	ck_assert_int_eq(incr_wm_parse(&w, WM_INT, "4x", 2), -1);
+	ck_assert_int_eq(incr_wm_parse(&w, WM_TIME, "2026-11-25 01:00:00", 19), 0);
+	sbuf_reset(&sb);
+	incr_wm_text(&w, &sb);
+	ck_assert_str_eq(sb.buf, "2026-11-25 01:00:00");
+	incr_wm_release(&w);
+	sbuf_release(&sb);
+	error_release(&err);
+}
+END_TEST
+
+/* ---- state files ------------------------------------------------------- */
+
+static void write_state(const char *dir, const char *run_id)
+{
+	struct incr_writer *w = NULL;
+	struct incr_header h;
+	struct canon c;
+	struct error err;
+	uint8_t fp[32];
+
+	error_init(&err);
+	memset(fp, 7, sizeof(fp));
+	canon_init(&c);
+	canon_reset(&c, CANON_ORDER, 1, 5);
+	canon_set(&c, CS_KEY, "O1", 2);
+	canon_set(&c, CS_DEAL_REF, "D1", 2);
+	c.amount = 12345;
+	c.present |= CANON_HAS_AMOUNT;
+	ck_assert_int_eq(incr_writer_open(dir, "src", &w, &err), 0);
+	ck_assert_int_eq(incr_writer_add(w, INCR_KEPT, "id-1", 4, fp, &c, NULL, 0,
+					 &err), 0);
+	ck_assert_int_eq(incr_writer_add(w, INCR_SKIPPED, "id-2", 4, fp, NULL,
+					 NULL, 0, &err), 0);
+	ck_assert_int_eq(incr_writer_add(w, INCR_FAILED, "id-3", 4, fp, NULL,
+					 "x.lua:3: boom", 13, &err), 0);
+	incr_header_init(&h);
+	sbuf_addstr(&h.run_id, run_id);
+	sbuf_addstr(&h.fingerprint, "abc");
+	sbuf_addstr(&h.watermarks, "{\"src\":1}");
+	h.runs = 7;
+	incr_wm_parse(&h.wm, WM_TEXT, "line\nbreak", 10);
+	ck_assert_int_eq(incr_writer_finish(w, &h, &err), 0);
+	ck_assert_int_eq(incr_writer_commit(w, &err), 0);
+	incr_writer_free(w);
+	incr_header_release(&h);
+	canon_release(&c);
+	error_release(&err);
+}
+
+START_TEST(state_round_trip)
+{
+	struct incr_reader *r = NULL;
+	struct incr_header h;
+	struct incr_entry e;
+	struct error err;
+	struct sbuf why = SBUF_INIT(4096);
+	size_t n;
+
+	setup();
+	error_init(&err);
+	write_state(DIR_, "run-1");
+	incr_header_init(&h);
+	ck_assert_int_eq(incr_reader_open(DIR_, "src", &h, &r, &why, &err), 0);
+	ck_assert_str_eq(h.run_id.buf, "run-1");
+	ck_assert_str_eq(h.fingerprint.buf, "abc");
+	ck_assert_str_eq(h.watermarks.buf, "{\"src\":1}");
+	ck_assert_uint_eq(h.runs, 7);
+	ck_assert_uint_eq(h.entries, 3);
+	ck_assert_int_eq(h.wm.type, WM_TEXT);
+	ck_assert_str_eq(h.wm.s.buf, "line\nbreak");
+	for (int pass = 0; pass < 2; pass++) {
+		ck_assert_int_eq(incr_reader_next(r, &e, &err), 1);
+		ck_assert_int_eq(e.kind, INCR_KEPT);
+		ck_assert_int_eq((int)e.id_len, 4);
+		ck_assert_int_eq(memcmp(e.id, "id-1", 4), 0);
+		ck_assert_int_eq(e.fp[31], 7);
+		ck_assert_int_eq(e.rec.kind, CANON_ORDER);
+		ck_assert_int_eq(e.rec.amount, 12345);
+		ck_assert_int_eq(e.rec.fp[0], 7);
+		ck_assert_int_eq(memcmp(canon_get(&e.rec, CS_DEAL_REF, &n), "D1", 2), 0);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_ptr_null(canon_get(&e.rec, CS_CUSTOMER, &n));
+		ck_assert_int_eq(incr_reader_next(r, &e, &err), 1);
+		ck_assert_int_eq(e.kind, INCR_SKIPPED);
+		ck_assert_int_eq(incr_reader_next(r, &e, &err), 1);
+		ck_assert_int_eq(e.kind, INCR_FAILED);
+		ck_assert_int_eq((int)e.msg_len, 13);
+		ck_assert_int_eq(incr_reader_next(r, &e, &err), 0);
+		ck_assert_int_eq(incr_reader_rewind(r, &err), 0);
+	}
+	incr_reader_free(r);
+	incr_header_release(&h);
+	sbuf_release(&why);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(state_damage_is_no_state)
+{
+	struct incr_reader *r = NULL;
+	struct incr_header h;
+	struct error err;
+	struct sbuf why = SBUF_INIT(4096);
+	char *all;
+	long size;
+	FILE *f;
+
+	setup();
+	error_init(&err);
+	/* missing */
+	incr_header_init(&h);
+	ck_assert_int_eq(incr_reader_open(DIR_, "src", &h, &r, &why, &err), 1);
+	ck_assert_ptr_nonnull(strstr(why.buf, "no state file"));
+	incr_header_release(&h);
+	/* every truncation is refused, none crashes */
+	write_state(DIR_, "run-1");
+	all = slurp(DIR_ "/src.state");
+	f = fopen(DIR_ "/src.state", "rb");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	for (long cut = 0; cut < size; cut++) {
+		f = fopen(DIR_ "/src.state", "wb");
+		fwrite(all, 1, (size_t)cut, f);
+		fclose(f);
+		incr_header_init(&h);
+		sbuf_reset(&why);
+		ck_assert_int_eq(incr_reader_open(DIR_, "src", &h, &r, &why,
+						  &err), 1);
+		incr_header_release(&h);
+	}
+	/* a flipped byte inside an entry: the trailer still reads, the
+	 * entry does not validate (or reads as another valid entry) */
+	for (long at = 8; at < 40; at++) {
+		struct incr_entry e;
+		int rc = 0;
+
+		all[at] ^= 0x5a;
+		f = fopen(DIR_ "/src.state", "wb");
+		fwrite(all, 1, (size_t)size, f);
+		fclose(f);
+		all[at] ^= 0x5a;
+		incr_header_init(&h);
+		if (incr_reader_open(DIR_, "src", &h, &r, &why, &err) == 0) {
+			while ((rc = incr_reader_next(r, &e, &err)) == 1)
+				;
+			incr_reader_free(r);
+		}
+		incr_header_release(&h);
+		ck_assert_int_le(rc, 0);
+		error_clear(&err);
+	}
+	free(all);
+	/* a leftover temporary file never counts as the state */
+	ck_assert_int_eq(access(DIR_ "/src.state.tmp", F_OK), -1);
+	sbuf_release(&why);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(writer_free_removes_temp)
+{
+	struct incr_writer *w = NULL;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	ck_assert_int_eq(incr_writer_open(DIR_, "x", &w, &err), 0);
+	ck_assert_int_eq(access(DIR_ "/x.state.tmp", F_OK), 0);
+	incr_writer_free(w);
+	ck_assert_int_eq(access(DIR_ "/x.state.tmp", F_OK), -1);
+	ck_assert_int_eq(access(DIR_ "/x.state", F_OK), -1);
+	/* a directory that cannot be written: ERR_IO */
+	ck_assert_int_eq(incr_writer_open(DIR_ "/no/such", "x", &w, &err), -1);
+	ck_assert_int_eq(err.code, ERR_IO);
+	error_release(&err);
+}
+END_TEST
+
+START_TEST(changes_map)
+{
+	struct incr_changes *c = NULL;
+	struct incr_entry e;
+	struct error err;
+	char id[32];
+
+	error_init(&err);
+	ck_assert_int_eq(incr_changes_new(&c, &err), 0);
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(id, sizeof(id), "row-%d", i);
+
+		ck_assert_int_eq(incr_changes_put(c, i % 3 ? INCR_SKIPPED
+							   : INCR_REMOVED,
+						  id, (size_t)n, NULL, NULL,
+						  NULL, 0, &err), 0);
+	}
+	ck_assert_uint_eq(incr_changes_count(c), 5000);
+	ck_assert_int_eq(incr_changes_put(c, INCR_SKIPPED, "row-77", 6, NULL,
+					  NULL, NULL, 0, &err), 1);
+	ck_assert_int_eq(incr_changes_find(c, "row-4999", 8), 4999);
+	ck_assert_int_eq(incr_changes_find(c, "row-5000", 8), -1);
+	incr_changes_get(c, 4997, &e);
+	ck_assert_int_eq(e.kind, INCR_SKIPPED);
+	ck_assert_int_eq(memcmp(e.id, "row-4997", 8), 0);
+	incr_changes_get(c, 3, &e);
+	ck_assert_int_eq(e.kind, INCR_REMOVED);
+	incr_changes_mark(c, 3);
+	ck_assert_uint_eq(incr_changes_seen(c, 3), 1);
+	incr_changes_clear_marks(c);
+	ck_assert_uint_eq(incr_changes_seen(c, 3), 0);
+	incr_changes_free(c);
+	error_release(&err);
+}
+END_TEST
+
+/* ---- job files ---------------------------------------------------------- */
+
+static int load_text(const char *body, struct error *err)
+{
+	static const char *path = DIR_ "/job.xml";
+	struct job *job = NULL;
+	FILE *f;
+	int rc;
+
+	mkdir("out/test", 0777);
+	mkdir(DIR_, 0777);
+	f = fopen(path, "w");
+	fprintf(f, "<?xml version=\"1.0\"?>\n<job xmlns=\"urn:recon:job:1\" name=\"j\">"
+		"<rules><file>../../../tests/data/run/rules.lua</file></rules><sources>%s"
+		"<source name=\"o\" role=\"order\" dsn=\"x\" translate=\"ord\"><query>q</query></source>"
+		"<source name=\"e\" role=\"erp\" dsn=\"x\" translate=\"doc\"><query>q</query></source>"
+		"</sources><store dsn=\"x\" table=\"t\"/><reports dir=\"r\" formats=\"csv\"/></job>\n",
+		body);
+	fclose(f);
+	rc = job_load(path, &job, err);
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(job->sources[0].inc_query);
+		ck_assert_str_eq(job->sources[0].watermark, "m");
+		ck_assert_uint_eq(job->sources[0].nparams, 1);
+		ck_assert_uint_eq(job->sources[0].ninc_params, 2);
+		ck_assert_int_eq(job->sources[0].inc_params[1].kind, JP_WATERMARK);
+	}
+	job_free(job);
+	return rc;
+}
+
+START_TEST(job_rules)
+{
+	struct error err;
+
+	error_init(&err);
+	ck_assert_msg(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				"<query>q ?</query><param value=\"a\"/>"
+				"<incremental scope-column=\"s\">q2 ? ?</incremental><param value=\"a\"/><param name=\"watermark\"/></source>",
+				&err) == 0, "%s", err.msg.buf);
+	/* incremental needs id-column */
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" watermark=\"m\">"
+				   "<query>q</query><incremental>q2 ?</incremental><param name=\"watermark\"/></source>",
+				   &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "id-column"));
+	error_clear(&err);
+	/* watermark= without <incremental>, and the reverse */
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				   "<query>q</query></source>", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "both"));
+	error_clear(&err);
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\">"
+				   "<query>q</query><incremental>q2 ?</incremental><param name=\"watermark\"/></source>",
+				   &err), -1);
+	error_clear(&err);
+	/* the watermark parameter belongs to the incremental query */
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				   "<query>q ?</query><param name=\"watermark\"/><incremental>q2</incremental></source>",
+				   &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "belongs after an <incremental>"));
+	error_clear(&err);
+	/* ... and it must be there */
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				   "<query>q</query><incremental>q2</incremental></source>", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "needs a <param name=\"watermark\"/>"));
+	error_release(&err);
+}
+END_TEST
+
+/* ---- runs ---------------------------------------------------------------- */
+
+START_TEST(incremental_equals_full)
+{
+	char *csv;
+
+	setup();
+	ck_assert_uint_eq(run_ok(JOB, STATE, 0), 3);	/* O1 O2 O3 */
+	ck_assert_int_eq(access(STATE "/crm.state", F_OK), 0);
+	ck_assert_int_eq(access(STATE "/orders.state", F_OK), 0);
+	ck_assert_int_eq(access(STATE "/erp.state", F_OK), -1);	/* not incremental */
+	/* nothing changed: nothing new */
+	ck_assert_uint_eq(run_ok(JOB, STATE, 1), 0);
+	/* a deal leaves (scope), an order re-pointed, a new deal and order,
+	 * an unchanged deal re-read at the watermark */
+	sql("UPDATE inc_deals SET gone = 1, ver = 2 WHERE id = 'D2'");
+	sql("UPDATE inc_orders SET deal = 'D3', modified = '2026-11-02 00:00:00' WHERE id = 'O1'");
+	sql("INSERT INTO inc_deals VALUES ('D4','40','EUR','2026-01-01 00:00:00','four',0,2)");
+	sql("INSERT INTO inc_orders VALUES ('O4','D4','40','EUR','2026-01-02 00:00:00','2026-11-02 00:00:00')");
+	sql("INSERT INTO inc_docs VALUES ('I4','O4','40','EUR','INV','P','2026-01-03 00:00:00')");
+	ck_assert_uint_gt(run_ok(JOB, STATE, 1), 0);
+	csv = slurp(CSV);
+	ck_assert_ptr_nonnull(strstr(csv, "DUPLICATE_ORDERS"));
+	free(csv);
+	assert_same_as_full();
+	/* reopened */
+	sql("UPDATE inc_deals SET gone = 0, ver = 3 WHERE id = 'D2'");
+	run_ok(JOB, STATE, 1);
+	assert_same_as_full();
+	{
+		char *wm = query_text("SELECT mode, watermarks FROM inc_store_runs "
+				      "ORDER BY seq DESC LIMIT 1");
+
+		ck_assert_msg(strstr(wm, "incremental|{\"crm\":{\"column\":\"ver\","
+				     "\"type\":\"int\",\"value\":\"3\",\"mode\":"
+				     "\"incremental\",\"fetched\":2}") != NULL,
+			      "%s", wm);
+		free(wm);
+	}
+}
+END_TEST
+
+START_TEST(stale_state_reads_in_full)
+{
+	setup();
+	run_ok(JOB, STATE, 0);
+	ck_assert_int_eq(system("cp " STATE "/crm.state " DIR_ "/crm.old"), 0);
+	run_ok(JOB, STATE, 1);
+	/* the state of the run before the last one: a crash between commit
+	 * and rename looks like this */
+	ck_assert_int_eq(system("cp " DIR_ "/crm.old " STATE "/crm.state"), 0);
+	sql("UPDATE inc_deals SET amount = '99', ver = 2 WHERE id = 'D1'");
+	run_ok(JOB, STATE, 1);
+	assert_same_as_full();
+	/* the state dir wiped */
+	ck_assert_int_eq(system("rm -rf " STATE), 0);
+	sql("UPDATE inc_deals SET amount = '98', ver = 3 WHERE id = 'D1'");
+	run_ok(JOB, STATE, 1);
+	assert_same_as_full();
+}
+END_TEST
+
+START_TEST(failed_incremental_run_keeps_state)
+{
+	struct run_result res;
+	struct error err;
+	char *before, *after;
+	int failed = 0;
+
+	setup();
+	run_ok(JOB, STATE, 0);
+	before = slurp(STATE "/crm.state");
+	sql("UPDATE inc_deals SET amount = '1', ver = 2 WHERE id = 'D1'");
+	/* fail every allocation in turn from 100 on (a sample of the run) */
+	for (long n = 100; n < 4000; n += 97) {
+		error_init(&err);
+		run_result_init(&res);
+		mem_fault_after(n);
+		if (run_with(JOB, STATE, 1, &res, &err) < 0) {
+			failed++;
+			ck_assert_int_eq(res.published, 0);
+		}
+		mem_fault_off();
+		run_result_release(&res);
+		error_release(&err);
+		after = slurp(STATE "/crm.state");
+		if (res.published) {
+			free(after);
+			break;
+		}
+		ck_assert_mem_eq(before, after, strlen(before));
+		ck_assert_int_eq(access(STATE "/crm.state.tmp", F_OK), -1);
+		free(after);
+	}
+	ck_assert_int_gt(failed, 0);
+	free(before);
+}
+END_TEST
+
+Suite *suite_incremental(void);
+Suite *suite_incremental(void)
+{
+	Suite *s = suite_create("incremental");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, watermark_max_and_text);
+	tcase_add_test(tc, state_round_trip);
+	tcase_add_test(tc, state_damage_is_no_state);
+	tcase_add_test(tc, writer_free_removes_temp);
+	tcase_add_test(tc, changes_map);
+	tcase_add_test(tc, job_rules);
+	tcase_add_test(tc, incremental_equals_full);
+	tcase_add_test(tc, stale_state_reads_in_full);
+	tcase_add_test(tc, failed_incremental_run_keeps_state);
+	suite_add_tcase(s, tc);
+	return s;
+}
