@@ -18,9 +18,10 @@
  *     file (so a store that recomputed its own hashes after tampering
  *     still fails).
  *
- * Everything is read through cursors inside one read-only transaction (a
- * consistent snapshot): T_runs first (one small entry per run), then T
- * streamed in (rec_kind, rec_key, version) order. Memory: the runs, the
+ * Everything is read through cursors from one consistent snapshot (see
+ * open_snapshot in verify.c): T streamed in (rec_kind, rec_key, version)
+ * order, and T_runs (one small entry per run) read once T's statement is
+ * open. Memory: the runs, the
  * previous row of the stream, and 32 bytes per version (its recomputed
  * content hash, kept per run until the run digests are computed at the
  * end); 1,000,000 versions take about 32 MB, plus one run's hex copy
