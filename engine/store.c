@@ -570,13 +570,22 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	/*
+	 * The current state is read before the transaction begins: inside
+	 * one, sqliteodbc buffers a whole result set (about 1 GB for a
+	 * million keys instead of a streamed cursor). A run that commits in
+	 * between cannot be overwritten: its versions and its seq collide
+	 * with ours on the unique indexes, and this run fails with nothing
+	 * published.
+	 */
+	ex = table_exists(s, runs.buf, err);
+	if (ex < 0 || (ex == 1 && (load_runs(s, err) < 0 ||
+				   load_current(s, err) < 0)))
+		goto fail;
 	if (conn_begin(s->conn, err) < 0)
 		goto fail;
 	s->in_tx = 1;
-	ex = table_exists(s, runs.buf, err);
-	if (ex < 0 || (ex == 0 && install(s, err) < 0))
-		goto fail;
-	if (load_runs(s, err) < 0 || load_current(s, err) < 0)
+	if (ex == 0 && install(s, err) < 0)
 		goto fail;
 	s->digest = ledger_digest_new(s->prev_digest.buf, err);
 	if (!s->digest)
