@@ -4,13 +4,17 @@
  *
  * run_job() is the only place that decides to stop a run. Order of work:
  * load the rules (a syntax error stops here, before any connection), open
- * the store and begin its transaction, stream every source through its
- * translation rule into the matcher, match, check every reconciled order
- * with the order rules, insert one record per reconciled order, write the
- * reports (atomically), then commit. Any failure before the commit rolls
- * the store back and removes the new reports: a failed run publishes
- * nothing, and a rerun for the same as-of produces the same records and
- * the same report files.
+ * the store (load every key's current version, begin the transaction),
+ * stream every source through its translation rule into the matcher
+ * (fingerprinting each row), check the completeness guard, match, check
+ * every reconciled order with the order rules, write a new version of
+ * each record whose values changed, REMOVED tombstones for keys no longer
+ * seen, write the reports to temporary names, commit (the runs row
+ * last), then rename the reports into place. Any failure before the
+ * commit rolls the store back and removes the temporaries: a failed run
+ * publishes nothing, and a rerun for the same as-of writes no new
+ * versions and the same report files. A failure after the commit (the
+ * renames) leaves the run published (res->published) without reports.
  */
 #ifndef RECON_RUN_H
 #define RECON_RUN_H
