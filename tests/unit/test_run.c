@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "engine/run.h"
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
+#include "reports/report_int.h"
 
 #define REPORTS "out/test/run-reports"
 #define SPILL "out/test/run-tmp"
@@ -416,6 +418,78 @@ START_TEST(alloc_fault_loop)
 }
 END_TEST
 
+/* Temporaries and rollback links of dead processes are removed by the
+ * next run; a live process's are left alone. */
+START_TEST(stale_report_temporaries_are_removed)
+{
+	struct run_result res;
+	struct error err;
+	char dead[256], live[256];
+	FILE *f;
+
+	setup();
+	mkdir(REPORTS, 0777);
+	/* pid 2^22+1 is above Linux's pid_max default: not alive */
+	snprintf(dead, sizeof(dead), REPORTS "/.unit-run-20261126T000000Z.csv.tmp.%d",
+		 (1 << 22) + 1);
+	snprintf(live, sizeof(live), REPORTS "/.unit-run-20261126T000000Z.html.tmp.%d",
+		 (int)getppid());
+	ck_assert_ptr_nonnull(f = fopen(dead, "w"));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(live, "w"));
+	fclose(f);
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_int_eq(run_once("tests/data/run/job.xml", &res, &err), 0);
+	ck_assert_int_ne(access(dead, F_OK), 0);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	unlink(live);
+	ck_assert_int_eq(dir_entries(REPORTS), 3);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
+static int failing_rename(const char *from, const char *to)
+{
+	(void)from;
+	(void)to;
+	errno = EIO;
+	return -1;
+}
+
+/* A run whose reports cannot be renamed after the commit is published
+ * without them (and says so); the rerun writes no versions and puts the
+ * reports in place. */
+START_TEST(published_without_report_then_rerun)
+{
+	struct run_result res;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	report_io.rename = failing_rename;
+	ck_assert_int_eq(run_once("tests/data/run/job.xml", &res, &err), -1);
+	report_io = report_io_default;
+	ck_assert_int_eq(err.code, ERR_REPORT);
+	ck_assert_int_eq(res.published, 1);
+	ck_assert_ptr_nonnull(strstr(err.ctx.buf, "was published"));
+	ck_assert_int_eq(store_rows("run_store_runs"), 1);
+	ck_assert_int_eq(store_rows("run_store"), 6);
+	ck_assert_int_eq(dir_entries(REPORTS), 0);	/* no temporaries left */
+	run_result_release(&res);
+	error_release(&err);
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_int_eq(run_once("tests/data/run/job.xml", &res, &err), 0);
+	ck_assert_uint_eq(res.records, 0);
+	ck_assert_int_eq(dir_entries(REPORTS), 3);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_run(void);
 Suite *suite_run(void)
 {
@@ -429,6 +503,8 @@ Suite *suite_run(void)
 	tcase_add_test(tc, empty_source_is_refused);
 	tcase_add_test(tc, report_failure_publishes_nothing);
 	tcase_add_test(tc, source_failure_names_source);
+	tcase_add_test(tc, stale_report_temporaries_are_removed);
+	tcase_add_test(tc, published_without_report_then_rerun);
 	tcase_add_test(tc, odbc_fault_loop);
 	tcase_add_test(tc, alloc_fault_loop);
 	suite_add_tcase(s, tc);
