@@ -6,6 +6,8 @@
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
 #    escaping, the control totals, the store and a deterministic rerun.
+#    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
+#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -435,6 +437,9 @@ fi
 
 # Incremental runs against full runs (changes the demo databases).
 . "$root/tests/e2e/lib/incremental.sh"
+
+# recon verify, digest, history; tampering; SIGKILL (docs/LEDGER.md).
+. "$root/tests/e2e/lib/ledger.sh"
 
 # ---------------------------------------------------------------------
 # 2. The cases.

@@ -1,0 +1,378 @@
+# tests/e2e/lib/ledger.sh - sourced by tests/e2e/run.sh after the demo
+# checks: `recon verify`, `recon digest`, `recon history` on a real store,
+# tamper tests and SIGKILL tests (docs/LEDGER.md, "Verifying").
+#
+# 1. Two runs of the demo job into store "ledger", the second after one
+#    order amount changed (a second version appears); verify is clean,
+#    history shows what changed, a digest is exported and checks clean.
+# 2. Tampering, each on a copy of that store (SQLite: a copy of the file;
+#    PostgreSQL: CREATE DATABASE ... TEMPLATE), with the engine's triggers
+#    bypassed as the database owner would (SQLite: DROP TRIGGER; PostgreSQL:
+#    session_replication_role = replica): an UPDATE, a DELETE, an INSERT
+#    (duplicate and forged versions), a reordered history, a deleted and an
+#    altered runs row: verify exits 9 naming key, version and run. Then the
+#    attacker who recomputes the row's hashes and the run digest in SQL:
+#    verify alone passes, verify --digest fails naming the run.
+# 3. SIGKILL (SQLite only, a 20,000-deal demo): `recon run` killed after
+#    0.2 s, 0.5 s, 1 s and once the matcher is done (publishing); the store
+#    then holds no new run or the complete run, verifies clean, no report
+#    of an unpublished run exists, and a rerun succeeds with the same
+#    exceptions as a clean run.
+#
+# Uses run.sh's pass/fail/check, psql_db, db_reset, csv_exceptions and
+# $backend, $work, $demo, $recon, $asof.
+
+lg=$work/ledger
+T=reconciled_orders
+mkdir -p "$lg"
+
+# lg_ini NAME STORE: odbc.ini in $lg/NAME whose recon_demo_store is STORE
+# (a SQLite file, or a PostgreSQL database name); the other DSNs as in
+# run.sh's odbc.ini, or in $3.
+lg_ini() {
+	local dir=$lg/$1 store=$2 base=${3:-$work/odbc.ini}
+	mkdir -p "$dir"
+	awk -v db="$store" '
+		/^\[/ { sect = $0 }
+		sect == "[recon_demo_store]" && /^Database *=/ { print "Database = " db; next }
+		{ print }' "$base" >"$dir/odbc.ini"
+	: >"$dir/odbcinst.ini"
+}
+
+lg_recon() {
+	local dir=$1
+	shift
+	tools/env.sh "$lg/$dir" "$recon" "$@"
+}
+
+# lg_sql STORE SQL: run SQL in STORE (file or database), print rows.
+lg_sql() {
+	if [ "$backend" = pg ]; then
+		psql_db "$1" -A -t -c "$2"
+	else
+		sqlite3 "$1" "$2"
+	fi
+}
+
+# The main store of these tests.
+if [ "$backend" = pg ]; then
+	lg_store=store_ledger
+	db_reset "$lg_store" "" "" || abort "ledger: create database $lg_store"
+else
+	lg_store=$lg/store.db
+	rm -f "$lg_store"
+fi
+lg_ini main "$lg_store"
+
+# ---------------------------------------------------------------------
+# 1. Two runs, verify, history, digest.
+
+lg_recon main run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$lg/r1" -q \
+	>"$lg/run1.out" 2>"$lg/run1.err"
+rc=$?
+check "ledger: run 1 (exit $rc)" [ "$rc" = 1 ]
+
+# One priced order changes its amount.
+chg_sql="SELECT order_no FROM orders WHERE total_amount IS NOT NULL AND status <> 'CANCELLED' ORDER BY order_no LIMIT 1"
+if [ "$backend" = pg ]; then
+	chg_order=$(psql_db orders -A -t -c "$chg_sql")
+	psql_db orders -c "UPDATE orders SET total_amount = total_amount + 1 WHERE order_no = '$chg_order'" >/dev/null
+else
+	chg_order=$(sqlite3 "$demo/orders.db" "$chg_sql")
+	sqlite3 "$demo/orders.db" "UPDATE orders SET total_amount = total_amount + 1 WHERE order_no = '$chg_order'"
+fi
+lg_recon main run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$lg/r2" -q \
+	>"$lg/run2.out" 2>"$lg/run2.err"
+rc=$?
+check "ledger: run 2 after order $chg_order changed (exit $rc)" [ "$rc" = 1 ]
+# put the amount back (later tests use the demo databases)
+if [ "$backend" = pg ]; then
+	psql_db orders -c "UPDATE orders SET total_amount = total_amount - 1 WHERE order_no = '$chg_order'" >/dev/null
+else
+	sqlite3 "$demo/orders.db" "UPDATE orders SET total_amount = total_amount - 1 WHERE order_no = '$chg_order'"
+fi
+
+v2=$(lg_sql "$lg_store" "SELECT rec_kind || ' ' || rec_key FROM $T WHERE version = 2")
+kkind=${v2%% *}
+key=${v2#* }
+r1=$(lg_sql "$lg_store" "SELECT run_id FROM ${T}_runs WHERE seq = 1")
+r2=$(lg_sql "$lg_store" "SELECT run_id FROM ${T}_runs WHERE seq = 2")
+if [ -n "$key" ] && [ "$(printf '%s\n' "$v2" | wc -l)" = 1 ] && [ -n "$r2" ]; then
+	pass "ledger: one key got a second version ($kkind '$key')"
+else
+	fail "ledger: one key got a second version" "versions 2: $v2" "runs: $r1 $r2"
+fi
+
+lg_recon main verify jobs/orders-nightly.xml >"$lg/verify.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q ': ok$' "$lg/verify.out"; then
+	pass "ledger: verify is clean ($(sed 's/.*: \([0-9]* runs\)/\1/' "$lg/verify.out"))"
+else
+	fail "ledger: verify is clean (exit $rc)" "$(head -20 "$lg/verify.out")"
+fi
+
+lg_recon main history jobs/orders-nightly.xml "$key" >"$lg/history.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^  version 1  run $r1 (seq 1" "$lg/history.out" &&
+	grep -q "^  version 2  run $r2 (seq 2" "$lg/history.out" &&
+	grep -q "^    changed: .*order_amount: '" "$lg/history.out"; then
+	pass "ledger: history shows both versions and the changed order_amount"
+else
+	fail "ledger: history shows both versions and the changed order_amount (exit $rc)" "$(cat "$lg/history.out")"
+fi
+lg_recon main history jobs/orders-nightly.xml NO-SUCH-KEY >"$lg/history2.out" 2>&1
+rc=$?
+check "ledger: history of a missing key exits 2" [ "$rc" = 2 ]
+
+lg_recon main digest jobs/orders-nightly.xml "$r2" >"$lg/digest.txt" 2>"$lg/digest.err"
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^chain 2 [0-9a-f]\{64\} $r2\$" "$lg/digest.txt"; then
+	pass "ledger: digest exported for run 2"
+else
+	fail "ledger: digest exported for run 2 (exit $rc)" "$(cat "$lg/digest.err")"
+fi
+lg_recon main verify jobs/orders-nightly.xml --digest "$lg/digest.txt" >"$lg/verify-d.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "2 runs checked against" "$lg/verify-d.out"; then
+	pass "ledger: verify --digest is clean"
+else
+	fail "ledger: verify --digest is clean (exit $rc)" "$(head -20 "$lg/verify-d.out")"
+fi
+
+# ---------------------------------------------------------------------
+# 2. Tampering.
+
+# lg_copy NAME: a copy of the main store as store NAME; prints where.
+lg_copy() {
+	local db=t_${1//-/_}
+	if [ "$backend" = pg ]; then
+		psql_db postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+			-c "CREATE DATABASE $db TEMPLATE $lg_store" >/dev/null || return 1
+		lg_ini "$1" "$db"
+		echo "$db"
+	else
+		cp "$lg_store" "$lg/$1.db" || return 1
+		lg_ini "$1" "$lg/$1.db"
+		echo "$lg/$1.db"
+	fi
+}
+
+# lg_owner STORE SQL: run SQL as the database owner, past the triggers
+# and the unique index.
+lg_owner() {
+	if [ "$backend" = pg ]; then
+		psql_db "$1" -c "SET session_replication_role = replica; DROP INDEX IF EXISTS ${T}_version; $2" >/dev/null
+	else
+		sqlite3 -bail "$1" "DROP TRIGGER IF EXISTS ${T}_no_update; DROP TRIGGER IF EXISTS ${T}_no_delete;
+			DROP TRIGGER IF EXISTS ${T}_runs_no_update; DROP TRIGGER IF EXISTS ${T}_runs_no_delete;
+			DROP INDEX IF EXISTS ${T}_version; $2"
+	fi
+}
+
+# lg_tamper NAME SQL WANT...: on a copy, SQL; verify must exit 9 and
+# print every WANT (fixed strings).
+lg_tamper() {
+	local name=$1 sql=$2 st rc w why=()
+	shift 2
+	if ! st=$(lg_copy "$name") || ! lg_owner "$st" "$sql" >"$lg/$name.sql.log" 2>&1; then
+		fail "ledger tamper $name: set up" "$(cat "$lg/$name.sql.log" 2>/dev/null)"
+		return
+	fi
+	lg_recon "$name" verify jobs/orders-nightly.xml >"$lg/$name.out" 2>&1
+	rc=$?
+	[ "$rc" = 9 ] || why+=("exit $rc, want 9")
+	for w in "$@"; do
+		grep -qF -- "$w" "$lg/$name.out" || why+=("no finding: $w")
+	done
+	if [ ${#why[@]} = 0 ]; then
+		pass "ledger tamper $name: verify exits 9 naming it"
+	else
+		fail "ledger tamper $name" "${why[@]}" "$(head -10 "$lg/$name.out")"
+	fi
+	if [ "$backend" = pg ]; then
+		psql_db postgres -c "DROP DATABASE IF EXISTS $st WITH (FORCE)" >/dev/null
+	fi
+}
+
+kq=$(printf '%s' "$key" | sed "s/'/''/g")
+where1="rec_kind = '$kkind' AND rec_key = '$kq' AND version = 1"
+where2="rec_kind = '$kkind' AND rec_key = '$kq' AND version = 2"
+lg_tamper update "UPDATE $T SET customer = 'EVIL' WHERE $where1" \
+	"verify: $kkind '$key' version 1 (run $r1): content_hash does not match its fields" \
+	"verify: run $r1 (seq 1): digest does not recompute"
+lg_tamper update-amount "UPDATE $T SET order_amount = order_amount + 1 WHERE $where2" \
+	"verify: $kkind '$key' version 2 (run $r2): value_hash does not match its fields"
+lg_tamper delete "DELETE FROM $T WHERE $where1" \
+	"verify: $kkind '$key' version 2 (run $r2): version 1 is missing" \
+	"verify: run $r1 (seq 1): records says"
+lg_tamper delete-last "DELETE FROM $T WHERE $where2" \
+	"verify: run $r2 (seq 2): digest does not recompute from its 0 versions" \
+	"verify: run $r2 (seq 2): records says 1 versions, the table holds 0"
+lg_tamper insert-duplicate "INSERT INTO $T SELECT * FROM $T WHERE $where1" \
+	"verify: $kkind '$key' version 1 (run $r1): duplicate version 1"
+lg_tamper insert-forged "INSERT INTO $T (rec_kind, rec_key, version, run_id, outcome, codes, verdicts, deal_key, order_key, customer, currency, deal_amount, order_amount, erp_amount, erp_docs, sources, rules_hash, prev_hash, value_hash, content_hash) SELECT rec_kind, rec_key, 3, run_id, 'MATCHED', 'MATCHED', verdicts, deal_key, order_key, customer, currency, deal_amount, order_amount, erp_amount, erp_docs, sources, rules_hash, content_hash, value_hash, content_hash FROM $T WHERE $where2" \
+	"verify: $kkind '$key' version 3 (run $r2): content_hash does not match its fields" \
+	"verify: run $r2 (seq 2): records says 1 versions, the table holds 2"
+lg_tamper reorder "UPDATE $T SET run_id = CASE version WHEN 1 THEN '$r2' ELSE '$r1' END WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
+	"verify: $kkind '$key' version 2 (run $r1): out of order: written by run seq 1, not after version 1's run $r2 (seq 2)"
+lg_tamper rewire "UPDATE $T SET prev_hash = (SELECT min(content_hash) FROM $T WHERE rec_key <> '$kq') WHERE $where2" \
+	"verify: $kkind '$key' version 2 (run $r2): prev_hash is not the content_hash of version 1"
+lg_tamper runs-delete "DELETE FROM ${T}_runs WHERE seq = 1" \
+	"verify: run $r2 (seq 2): the run with seq 1 is missing" \
+	"(run $r1): the run is not in ${T}_runs"
+lg_tamper runs-alter "UPDATE ${T}_runs SET records = records + 1 WHERE seq = 2" \
+	"verify: run $r2 (seq 2): records says 2 versions, the table holds 1"
+lg_tamper runs-digest "UPDATE ${T}_runs SET digest = prev_digest WHERE seq = 2" \
+	"verify: run $r2 (seq 2): digest does not recompute"
+
+# The attacker who recomputes: the ledger's serialisation restated in SQL
+# (docs/LEDGER.md), so the hashes come from the database, not from recon.
+# lg_ser_sql FIRST LAST: the SQL expression serialising fields FIRST..LAST.
+lg_fields=(rec_kind rec_key version run_id outcome codes verdicts deal_key order_key customer currency deal_amount order_amount erp_amount erp_docs sources rules_hash prev_hash)
+lg_ser_sql() {
+	local i f v nl len expr=
+	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
+	for ((i = $1; i <= $2; i++)); do
+		f=${lg_fields[$i]}
+		case $f in
+		*_amount)
+			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi
+			v="(CASE WHEN $v LIKE '%.%' THEN rtrim(rtrim($v, '0'), '.') ELSE $v END)" ;;
+		version | erp_docs)
+			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi ;;
+		*) v=$f ;;
+		esac
+		if [ "$backend" = pg ]; then len="octet_length($v)"; else len="length(CAST($v AS BLOB))"; fi
+		expr="$expr${expr:+ || }(CASE WHEN $f IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
+	done
+	printf '%s' "$expr"
+}
+# lg_hash STORE FIRST LAST WHERE: SHA-256 of the serialisation of one row.
+lg_hash() {
+	lg_sql "$1" "SELECT $(lg_ser_sql "$2" "$3") FROM $T WHERE $4" | head -c -1 | sha256sum | cut -c1-64
+}
+
+vh=$(lg_hash "$lg_store" 4 14 "$where2")
+ch=$(lg_hash "$lg_store" 0 17 "$where2")
+if [ "$vh" = "$(lg_sql "$lg_store" "SELECT value_hash FROM $T WHERE $where2")" ] &&
+	[ "$ch" = "$(lg_sql "$lg_store" "SELECT content_hash FROM $T WHERE $where2")" ]; then
+	pass "ledger: the serialisation restated in SQL gives the stored value and content hashes"
+else
+	fail "ledger: the serialisation restated in SQL gives the stored value and content hashes" "value $vh" "content $ch"
+fi
+
+if st=$(lg_copy recompute) && lg_owner "$st" "UPDATE $T SET customer = 'EVIL' WHERE $where2" >"$lg/recompute.log" 2>&1; then
+	vh=$(lg_hash "$st" 4 14 "$where2")
+	ch=$(lg_hash "$st" 0 17 "$where2")
+	prev=$(lg_sql "$st" "SELECT digest FROM ${T}_runs WHERE seq = 1")
+	lg_owner "$st" "UPDATE $T SET value_hash = '$vh', content_hash = '$ch' WHERE $where2" >>"$lg/recompute.log" 2>&1
+	dg=$({
+		printf 'recon-run:%s\n' "$prev"
+		lg_sql "$st" "SELECT content_hash FROM $T WHERE run_id = '$r2'" | LC_ALL=C sort
+	} | sha256sum | cut -c1-64)
+	lg_owner "$st" "UPDATE ${T}_runs SET digest = '$dg' WHERE seq = 2" >>"$lg/recompute.log" 2>&1
+	lg_recon recompute verify jobs/orders-nightly.xml >"$lg/recompute.out" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		pass "ledger tamper recompute: a store that recomputed its hashes and digest verifies against itself"
+	else
+		fail "ledger tamper recompute: verify alone passes (exit $rc)" "$(head -10 "$lg/recompute.out")" "$(cat "$lg/recompute.log")"
+	fi
+	lg_recon recompute verify jobs/orders-nightly.xml --digest "$lg/digest.txt" >"$lg/recompute-d.out" 2>&1
+	rc=$?
+	if [ "$rc" = 9 ] && grep -qF "verify: run $r2 (seq 2): digest differs from the exported digest file" "$lg/recompute-d.out"; then
+		pass "ledger tamper recompute: verify --digest exits 9 naming run 2"
+	else
+		fail "ledger tamper recompute: verify --digest exits 9 naming run 2 (exit $rc)" "$(head -10 "$lg/recompute-d.out")"
+	fi
+	if [ "$backend" = pg ]; then
+		psql_db postgres -c "DROP DATABASE IF EXISTS t_recompute WITH (FORCE)" >/dev/null
+	fi
+else
+	fail "ledger tamper recompute: set up" "$(cat "$lg/recompute.log")"
+fi
+
+# ---------------------------------------------------------------------
+# 3. SIGKILL at several points of a run (SQLite).
+
+if [ "$backend" = sqlite ]; then
+	kd=$lg/kill
+	mkdir -p "$kd"
+	if ! tools/gen-demo.sh "$kd/demo" 20000 >"$kd/gen.log" 2>&1; then
+		fail "ledger kill: generate a 20,000-deal demo" "$(cat "$kd/gen.log")"
+	else
+		# odbc.ini: the sources in $kd/demo, the store per attempt
+		sed "s|$demo/|$kd/demo/|g" "$work/odbc.ini" >"$kd/odbc.ini"
+		lg_ini kill-base "$kd/base.db" "$kd/odbc.ini"
+		t0=$(date +%s.%N)
+		lg_recon kill-base run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/base-reports" -q \
+			>"$kd/base.out" 2>"$kd/base.err"
+		rc=$?
+		t1=$(date +%s.%N)
+		base_csv=$(find "$kd/base-reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
+		if [ "$rc" = 1 ] && [ -n "$base_csv" ]; then
+			pass "ledger kill: clean run of 20,000 deals ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'))"
+			csv_exceptions "$base_csv" >"$kd/base-exceptions.txt"
+		else
+			fail "ledger kill: clean run of 20,000 deals (exit $rc)" "$(tail -5 "$kd/base.err")"
+		fi
+		for point in 0.2 0.5 1 publish; do
+			name=kill-$point
+			rm -f "$kd/$name.db"
+			rm -rf "$kd/$name-reports"
+			lg_ini "$name" "$kd/$name.db" "$kd/odbc.ini"
+			tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
+				--report-dir "$kd/$name-reports" >"$kd/$name.out" 2>"$kd/$name.err" &
+			pid=$!
+			if [ "$point" = publish ]; then
+				# the matcher is done and every version inserted: the
+				# reports and the commit are next
+				for _ in $(seq 1 3000); do
+					grep -q "^recon: matched:" "$kd/$name.err" 2>/dev/null && break
+					kill -0 "$pid" 2>/dev/null || break
+					sleep 0.01
+				done
+			else
+				sleep "$point"
+			fi
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			why=()
+			runs=0
+			if [ -f "$kd/$name.db" ] && [ "$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM sqlite_master WHERE name = '${T}_runs'")" = 1 ]; then
+				runs=$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM ${T}_runs")
+				rows=$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM $T")
+				recs=$(sqlite3 "$kd/$name.db" "SELECT coalesce(sum(records), 0) FROM ${T}_runs")
+				if [ "$runs" -gt 1 ] || [ "$rows" != "$recs" ]; then
+					why+=("partial: $runs runs, $rows rows, runs say $recs")
+				fi
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+					why+=("verify: $(head -5 "$kd/$name.verify")")
+			fi
+			reps=$(find "$kd/$name-reports" -name 'orders-nightly-*' 2>/dev/null | wc -l)
+			if [ "$runs" = 0 ] && [ "$reps" != 0 ]; then
+				why+=("$reps report files of an unpublished run")
+			fi
+			state="no run published"
+			[ "$runs" = 1 ] && state="the run was published whole"
+			lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" -q \
+				>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
+			rc=$?
+			rcsv=$(find "$kd/$name-rerun" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+			if [ "$rc" != 1 ] || [ -z "$rcsv" ]; then
+				why+=("rerun exit $rc: $(tail -3 "$kd/$name.rerun.err")")
+			else
+				csv_exceptions "$rcsv" >"$kd/$name.exceptions.txt"
+				cmp -s "$kd/base-exceptions.txt" "$kd/$name.exceptions.txt" ||
+					why+=("rerun exceptions differ from the clean run's")
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify2" 2>&1 ||
+					why+=("verify after the rerun: $(head -5 "$kd/$name.verify2")")
+			fi
+			if [ ${#why[@]} = 0 ]; then
+				pass "ledger kill at $point: $state, verify clean, rerun gives the clean run's exceptions"
+			else
+				fail "ledger kill at $point ($state)" "${why[@]}"
+			fi
+		done
+	fi
+fi
