@@ -14,10 +14,10 @@
 #    attacker who recomputes the row's hashes and the run digest in SQL:
 #    verify alone passes, verify --digest fails naming the run.
 # 3. SIGKILL (SQLite only, a 20,000-deal demo): `recon run` killed after
-#    0.2 s, 0.5 s, 1 s and once the matcher is done (publishing); the store
-#    then holds no new run or the complete run, verifies clean, no report
-#    of an unpublished run exists, and a rerun succeeds with the same
-#    exceptions as a clean run.
+#    0.2 s, 0.5 s, 1 s, once the matcher is done (publishing) and once the
+#    commit is done; the store then holds no new run or the complete run,
+#    verifies clean, no report of an unpublished run exists, and a rerun
+#    succeeds with the same exceptions as a clean run.
 #
 # Uses run.sh's pass/fail/check, psql_db, db_reset, csv_exceptions and
 # $backend, $work, $demo, $recon, $asof.
@@ -316,7 +316,7 @@ if [ "$backend" = sqlite ]; then
 		else
 			fail "ledger kill: clean run of 20,000 deals (exit $rc)" "$(tail -5 "$kd/base.err")"
 		fi
-		for point in 0.2 0.5 1 publish; do
+		for point in 0.2 0.5 1 publish committed; do
 			name=kill-$point
 			rm -f "$kd/$name.db"
 			rm -rf "$kd/$name-reports"
@@ -324,11 +324,15 @@ if [ "$backend" = sqlite ]; then
 			tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
 				--report-dir "$kd/$name-reports" >"$kd/$name.out" 2>"$kd/$name.err" &
 			pid=$!
-			if [ "$point" = publish ]; then
-				# the matcher is done and every version inserted: the
-				# reports and the commit are next
+			if [ "$point" = publish ] || [ "$point" = committed ]; then
+				# publish: the matcher is done and every version
+				# inserted, the reports and the commit are next;
+				# committed: the commit is done, the reports' renames
+				# are next
+				pat="^recon: matched:"
+				[ "$point" = committed ] && pat="^recon: published:"
 				for _ in $(seq 1 3000); do
-					grep -q "^recon: matched:" "$kd/$name.err" 2>/dev/null && break
+					grep -q "$pat" "$kd/$name.err" 2>/dev/null && break
 					kill -0 "$pid" 2>/dev/null || break
 					sleep 0.01
 				done
