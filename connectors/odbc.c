@@ -1644,17 +1644,6 @@ struct writer {
 	uint64_t sent;
 };
 
-static int ident_ok(const char *s)
-{
-	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    *s == '_'))
-		return 0;
-	for (s++; *s; s++)
-		if (!is_alnum((unsigned char)*s) && *s != '_')
-			return 0;
-	return 1;
-}
-
 void writer_close(struct writer *w)
 {
 	size_t i;
@@ -1690,14 +1679,14 @@ int writer_open(struct conn *c, const char *table, const char *const *cols,
 	if (check_usable(c, err) < 0)
 		return -1;
 	*out = NULL;
-	if (!ident_ok(table))
+	if (!text_is_identifier(table, 128))
 		return error_set(err, ERR_INTERNAL, "writer: table name is not "
 				 "an identifier");
 	if (ncols == 0 || ncols > PARAMS_MAX)
 		return error_set(err, ERR_INTERNAL, "writer: %zu columns",
 				 ncols);
 	for (i = 0; i < ncols; i++)
-		if (!ident_ok(cols[i]))
+		if (!text_is_identifier(cols[i], 128))
 			return error_set(err, ERR_INTERNAL, "writer: column %zu "
 					 "of '%s' is not an identifier",
 					 i + 1, table);

@@ -33,6 +33,7 @@
 
 #include "job.h"
 #include "mem.h"
+#include "text.h"
 #include "money.h"
 #include "banned.h"
 
@@ -334,21 +335,6 @@ static int parse_size(const char *s, size_t *out)
 }
 
 /* [A-Za-z_][A-Za-z0-9_]{0,max-1} */
-static int is_identifier(const char *s, size_t max)
-{
-	size_t i;
-
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-	      *s == '_'))
-		return 0;
-	for (i = 1; s[i]; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) ||
-		      s[i] == '_'))
-			return 0;
-	return i <= max;
-}
-
 static int is_lua_keyword(const char *s)
 {
 	static const char *const kw[] = {
@@ -704,10 +690,10 @@ static int load_incremental(struct loader *ld, xmlNodePtr s, xmlNodePtr inc,
 		return fail(ld, s, "source %s: incremental reading needs "
 			    "id-column= (rows are matched across runs by it)",
 			    show(ld, src->name));
-	if (!is_identifier(wm, 63))
+	if (!text_is_identifier(wm, 63))
 		return fail(ld, s, "source %s: watermark %s is not a column "
 			    "name", show(ld, src->name), show(ld, wm));
-	if (scope && !is_identifier(scope, 63))
+	if (scope && !text_is_identifier(scope, 63))
 		return fail(ld, inc, "source %s: scope-column %s is not a "
 			    "column name", show(ld, src->name), show(ld, scope));
 	if (!(src->watermark = copy_strz(ld, wm)) ||
@@ -758,11 +744,11 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 		return fail(ld, s, "source %s: dsn %s is not a data source "
 			    "name ([A-Za-z0-9_.-]+ from odbc.ini)",
 			    show(ld, name), show(ld, dsn));
-	if (!is_identifier(translate, 128) || is_lua_keyword(translate))
+	if (!text_is_identifier(translate, 128) || is_lua_keyword(translate))
 		return fail(ld, s, "source %s: translate %s is not a Lua "
 			    "function name", show(ld, name),
 			    show(ld, translate));
-	if (idcol && !is_identifier(idcol, 63))
+	if (idcol && !text_is_identifier(idcol, 63))
 		return fail(ld, s, "source %s: id-column %s is not a column "
 			    "name", show(ld, name), show(ld, idcol));
 	src->allow_empty = empty && (strcmp(empty, "true") == 0 ||
@@ -1030,7 +1016,7 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 			    "([A-Za-z0-9_.-]+ from odbc.ini)", show(ld, dsn));
 	/* pasted into SQL as an identifier: this check is what makes that
 	 * safe, whatever the schema says */
-	if (!is_identifier(table, 63))
+	if (!text_is_identifier(table, 63))
 		return fail(ld, s, "store table %s is not an SQL identifier "
 			    "([A-Za-z_][A-Za-z0-9_]*, at most 63 characters)",
 			    show(ld, table));

@@ -23,6 +23,7 @@
 #include "ledger.h"
 #include "match.h"
 #include "mem.h"
+#include "text.h"
 #include "../connectors/connector.h"
 #include "banned.h"
 
@@ -82,18 +83,6 @@ static const char *const rec_cols[NCOLS] = {
 	"sources", "rules_hash", "prev_hash",
 	"value_hash", "content_hash",
 };
-
-static int ident_ok(const char *s)
-{
-	if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-			   *s == '_'))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
 
 static struct param P(const char *s)
 {
@@ -544,7 +533,7 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	struct sbuf runs = SBUF_INIT(4096);
 	int ex;
 
-	if (!ident_ok(job->store_table))
+	if (!text_is_identifier(job->store_table, 63))
 		return error_set(err, ERR_JOB, "store table '%s' is not an identifier",
 				 job->store_table);
 	for (int i = 0; i < LF__COUNT; i++)

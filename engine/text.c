@@ -50,3 +50,18 @@ fail:
 		*bad = i;
 	return 0;
 }
+
+int text_is_identifier(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    *s == '_'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i <= max;
+}

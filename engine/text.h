@@ -13,4 +13,9 @@
  * byte (if bad is not NULL). */
 int utf8_valid(const char *s, size_t n, size_t *bad);
 
+/* 1 if s is an SQL identifier we accept to paste into SQL text (table
+ * and column names cannot be bound): [A-Za-z_][A-Za-z0-9_]*, at most max
+ * bytes. The one place this rule lives; values are always bound. */
+int text_is_identifier(const char *s, size_t max);
+
 #endif

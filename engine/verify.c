@@ -20,6 +20,7 @@
 
 #include "verify.h"
 #include "mem.h"
+#include "text.h"
 #include "money.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -51,18 +52,6 @@ struct vctx {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static int ident_ok(const char *s)
-{
-	if (!s || !*s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-			   *s == '_'))
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
 
 /* A positive decimal integer without sign or leading zeros; -1 if not. */
 static int64_t parse_pos(const char *s)
@@ -891,7 +880,7 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 	int rc = -1, in_tx = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!ident_ok(o->table))
+	if (!text_is_identifier(o->table, 63))
 		return error_set(err, ERR_JOB, "store table '%s' is not an "
 				 "identifier", o->table ? o->table : "");
 	memset(&v, 0, sizeof(v));
@@ -976,7 +965,7 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	*n = 0;
 	for (int f = 0; f < LF__COUNT; f++)
 		sbuf_init(&prev[f], SBUF_CAP_DEFAULT);
-	if (!ident_ok(table)) {
+	if (!text_is_identifier(table, 63)) {
 		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
 			  table ? table : "");
 		goto out;
