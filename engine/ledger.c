@@ -19,6 +19,16 @@ const char *const ledger_field_names[LF__COUNT] = {
 	"sources", "rules_hash", "prev_hash",
 };
 
+const char *const ledger_run_field_names[LR__COUNT] = {
+	"run_id", "seq", "job", "mode", "as_of", "window_start", "started",
+	"finished", "status", "rules_hash", "rules", "records", "exceptions",
+	"totals", "outcomes", "watermarks", "prev_digest",
+};
+
+/* The serialiser's per-field arrays hold either kind of row. */
+#define MAX_FIELDS LF__COUNT
+_Static_assert((int)LR__COUNT <= (int)MAX_FIELDS, "runs row has more fields");
+
 static int is_amount(int f)
 {
 	return f == LF_DEAL_AMOUNT || f == LF_ORDER_AMOUNT ||
@@ -41,19 +51,21 @@ static char *size_digits(size_t n, char tmp[24])
  * Two passes: measure (normalising amounts into small local buffers),
  * grow once, then copy. This runs twice per published record, and
  * appending byte by byte through the capped buffer cost more than the
- * SHA-256 itself.
+ * SHA-256 itself. fv/names: a version's fields (amounts: normalise the
+ * amount fields) or a runs row's (amounts 0: every value as it is).
  */
-int ledger_serialise(const struct ledger_rec *r, int first, int last,
-		     struct sbuf *sb, struct error *err)
+static int serialise(const char *const *fv, const char *const *names,
+		     int amounts, int first, int last, struct sbuf *sb,
+		     struct error *err)
 {
 	char amt[3][48];
-	const char *val[LF__COUNT];
-	size_t vlen[LF__COUNT], nlen[LF__COUNT], total = 0;
+	const char *val[MAX_FIELDS];
+	size_t vlen[MAX_FIELDS], nlen[MAX_FIELDS], total = 0;
 	char *w;
 
 	for (int f = first; f <= last; f++) {
-		const char *v = r->f[f];
-		const char *name = ledger_field_names[f];
+		const char *v = fv[f];
+		const char *name = names[f];
 
 		nlen[f] = strlen(name);
 		val[f] = v;
@@ -62,7 +74,7 @@ int ledger_serialise(const struct ledger_rec *r, int first, int last,
 			continue;
 		}
 		vlen[f] = strlen(v);
-		if (is_amount(f)) {
+		if (amounts && is_amount(f)) {
 			char *buf = amt[f - LF_DEAL_AMOUNT];
 			struct sbuf tmp = SBUF_INIT(sizeof(amt[0]) - 1);
 			int64_t a;
@@ -86,7 +98,7 @@ int ledger_serialise(const struct ledger_rec *r, int first, int last,
 		return error_set(err, ERR_NOMEM, "out of memory (ledger)");
 	w = sb->buf + sb->len;
 	for (int f = first; f <= last; f++) {
-		memcpy(w, ledger_field_names[f], nlen[f]);
+		memcpy(w, names[f], nlen[f]);
 		w += nlen[f];
 		if (!val[f]) {
 			memcpy(w, ":-\n", 3);
@@ -109,6 +121,19 @@ int ledger_serialise(const struct ledger_rec *r, int first, int last,
 	sb->len = (size_t)(w - sb->buf);
 	sb->buf[sb->len] = '\0';
 	return 0;
+}
+
+int ledger_serialise(const struct ledger_rec *r, int first, int last,
+		     struct sbuf *sb, struct error *err)
+{
+	return serialise(r->f, ledger_field_names, 1, first, last, sb, err);
+}
+
+int ledger_run_serialise(const struct ledger_run *r, int first, int last,
+			 struct sbuf *sb, struct error *err)
+{
+	return serialise(r->f, ledger_run_field_names, 0, first, last, sb,
+			 err);
 }
 
 static void to_hex(const unsigned char *d, unsigned n, char *out)
@@ -146,13 +171,14 @@ static int sha256_hex(const void *p, size_t n, char *out, struct error *err)
 	return 0;
 }
 
-static int hash_fields(const struct ledger_rec *r, int first, int last,
-		       char *out, struct error *err)
+static int hash_fields(const char *const *fv, const char *const *names,
+		       int amounts, int first, int last, char *out,
+		       struct error *err)
 {
 	int rc;
 
 	sbuf_reset(&scratch);
-	rc = ledger_serialise(r, first, last, &scratch, err);
+	rc = serialise(fv, names, amounts, first, last, &scratch, err);
 	if (rc == 0)
 		rc = sha256_hex(scratch.buf, scratch.len, out, err);
 	if (scratch.alloc > ((size_t)1 << 20)) {
@@ -164,19 +190,28 @@ static int hash_fields(const struct ledger_rec *r, int first, int last,
 
 int ledger_value_hash(const struct ledger_rec *r, char *out, struct error *err)
 {
-	return hash_fields(r, LEDGER_FIRST_VALUE, LEDGER_LAST_VALUE, out, err);
+	return hash_fields(r->f, ledger_field_names, 1, LEDGER_FIRST_VALUE,
+			   LEDGER_LAST_VALUE, out, err);
 }
 
 int ledger_content_hash(const struct ledger_rec *r, char *out,
 			struct error *err)
 {
-	return hash_fields(r, 0, LF__COUNT - 1, out, err);
+	return hash_fields(r->f, ledger_field_names, 1, 0, LF__COUNT - 1, out,
+			   err);
+}
+
+int ledger_run_hash(const struct ledger_run *r, char *out, struct error *err)
+{
+	return hash_fields(r->f, ledger_run_field_names, 0, 0, LR__COUNT - 1,
+			   out, err);
 }
 
 /* ---- run digest ------------------------------------------------------- */
 
 struct ledger_digest {
 	char *prev;		/* owned, "" if none */
+	char run[LEDGER_HEX];	/* the run hash; "" until set */
 	char (*h)[LEDGER_HEX];	/* content hashes added */
 	size_t n, alloc;
 };
@@ -191,6 +226,12 @@ struct ledger_digest *ledger_digest_new(const char *prev, struct error *err)
 		return NULL;
 	}
 	return d;
+}
+
+void ledger_digest_set_run(struct ledger_digest *d, const char *run_hash)
+{
+	memcpy(d->run, run_hash, LEDGER_HEX - 1);
+	d->run[LEDGER_HEX - 1] = '\0';
 }
 
 int ledger_digest_add(struct ledger_digest *d, const char *content_hash)
@@ -225,9 +266,13 @@ void ledger_digest_finish(struct ledger_digest *d, char *out)
 	if (d->n)	/* a run that wrote nothing has no array */
 		qsort(d->h, d->n, sizeof(*d->h), hex_cmp);
 	out[0] = '\0';
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	/* no run hash: no digest (the runs row must be covered) */
+	if (d->run[0] && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		int ok = EVP_DigestUpdate(ctx, "recon-run:", 10) &&
 			 EVP_DigestUpdate(ctx, d->prev, strlen(d->prev)) &&
+			 EVP_DigestUpdate(ctx, "\n", 1) &&
+			 EVP_DigestUpdate(ctx, "run:", 4) &&
+			 EVP_DigestUpdate(ctx, d->run, LEDGER_HEX - 1) &&
 			 EVP_DigestUpdate(ctx, "\n", 1);
 
 		for (size_t i = 0; ok && i < d->n; i++)

@@ -16,12 +16,22 @@
  *                  what decides whether a key needs a new version.
  *   content_hash = SHA-256 over ALL fields (kind, key, version, run id,
  *                  values, sources, rules hash, prev_hash): what chains.
- *   run digest   = SHA-256 over  "recon-run:" PREV_DIGEST "\n"  followed by
- *                  CONTENT_HASH "\n" for every version the run wrote, in
- *                  ascending order of the hex strings (so the digest does
- *                  not depend on the order records were written in).
- *                  PREV_DIGEST is the previous run's digest ("" for the
- *                  first run), which chains the runs.
+ *   run_hash     = SHA-256 over the run's T_runs row, the fields of enum
+ *                  ledger_run_field in that order, serialised the same
+ *                  way (integers as decimal text, nothing normalised):
+ *                  run_id, seq, job, mode, as_of, window_start, started,
+ *                  finished, status, rules_hash, rules, records,
+ *                  exceptions, totals, outcomes, watermarks, prev_digest
+ *                  (every column but the digest itself).
+ *   run digest   = SHA-256 over  "recon-run:" PREV_DIGEST "\n"
+ *                  "run:" RUN_HASH "\n"  followed by CONTENT_HASH "\n" for
+ *                  every version the run wrote, in ascending order of the
+ *                  hex strings (so the digest does not depend on the
+ *                  order records were written in). PREV_DIGEST is the
+ *                  previous run's digest ("" for the first run), which
+ *                  chains the runs; RUN_HASH makes an edit of any column
+ *                  of the runs row show as a digest that does not
+ *                  recompute.
  *
  * Hashes are lower-case hex. docs/LEDGER.md documents the same for
  * readers that want to verify without this code.
@@ -84,10 +94,55 @@ int ledger_content_hash(const struct ledger_rec *r, char *out,
 int ledger_serialise(const struct ledger_rec *r, int first, int last,
 		     struct sbuf *sb, struct error *err);
 
-/* Run digest: init with the previous digest (or NULL), add each content
- * hash in any order; finish sorts them and writes the hex digest. */
+/* The fields of a T_runs row that run_hash covers, in hashing order. */
+enum ledger_run_field {
+	LR_RUN_ID = 0,
+	LR_SEQ,
+	LR_JOB,
+	LR_MODE,
+	LR_AS_OF,
+	LR_WINDOW_START,
+	LR_STARTED,
+	LR_FINISHED,
+	LR_STATUS,
+	LR_RULES_HASH,
+	LR_RULES,
+	LR_RECORDS,
+	LR_EXCEPTIONS,
+	LR_TOTALS,
+	LR_OUTCOMES,
+	LR_WATERMARKS,
+	LR_PREV_DIGEST,
+	LR__COUNT
+};
+
+/* Column names of T_runs, in enum order. */
+extern const char *const ledger_run_field_names[LR__COUNT];
+
+/* One runs row as text (integers in decimal, as the database prints
+ * them); NULL pointers are SQL NULL. Borrowed. */
+struct ledger_run {
+	const char *f[LR__COUNT];
+};
+
+/* Hash a runs row into hex (out: LEDGER_HEX bytes). Returns 0, or -1
+ * with err set (ERR_NOMEM, ERR_INTERNAL if SHA-256 fails). */
+int ledger_run_hash(const struct ledger_run *r, char *out, struct error *err);
+
+/* The serialisation of runs-row fields [first, last] (appended to sb). */
+int ledger_run_serialise(const struct ledger_run *r, int first, int last,
+			 struct sbuf *sb, struct error *err);
+
+/*
+ * Run digest: init with the previous digest (or NULL), set the run hash
+ * (mandatory), add each content hash in any order; finish sorts them and
+ * writes the hex digest. Finishing without a run hash, or a failure of
+ * SHA-256, writes "" (callers treat an empty digest as an error).
+ */
 struct ledger_digest;
 struct ledger_digest *ledger_digest_new(const char *prev, struct error *err);
+/* run_hash: LEDGER_HEX - 1 hex digits (copied). */
+void ledger_digest_set_run(struct ledger_digest *d, const char *run_hash);
 int ledger_digest_add(struct ledger_digest *d, const char *content_hash);
 void ledger_digest_finish(struct ledger_digest *d, char *out);	/* frees d */
 void ledger_digest_free(struct ledger_digest *d);	/* without finishing */

@@ -743,47 +743,56 @@ fail:
 int store_commit(struct store *s, const struct store_run *run,
 		 struct error *err)
 {
-	char recs[24], excs[24], seq[24];
-	struct param v[18];
+	char recs[24], excs[24], seq[24], run_hash[LEDGER_HEX];
+	struct param v[LR__COUNT + 1];
+	struct ledger_run lr;
 
 	if (writer_flush(s->w, err) < 0)
 		goto fail;
+	s->seq = s->last_seq + 1;
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)s->seq);
+	snprintf(recs, sizeof(recs), "%llu", (unsigned long long)s->written);
+	snprintf(excs, sizeof(excs), "%llu", (unsigned long long)run->exceptions);
+	/* The columns in ledger_run_field order, then digest: the run hash
+	 * covers exactly the text bound into the row. */
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "INSERT INTO %s_runs (", s->job->store_table);
+	for (int i = 0; i < LR__COUNT; i++)
+		sbuf_addf(&s->sql, "%s, ", ledger_run_field_names[i]);
+	sbuf_addstr(&s->sql, "digest) VALUES (");
+	for (int i = 0; i < LR__COUNT; i++)
+		sbuf_addstr(&s->sql, "?, ");
+	sbuf_addstr(&s->sql, "?)");
+	v[LR_RUN_ID] = P(run->run_id);
+	v[LR_SEQ] = P(seq);
+	v[LR_JOB] = P(run->job);
+	v[LR_MODE] = P(run->mode ? run->mode : "full");
+	v[LR_AS_OF] = P(run->as_of);
+	v[LR_WINDOW_START] = P(run->window_start);
+	v[LR_STARTED] = P(run->started);
+	v[LR_FINISHED] = P(run->finished);
+	v[LR_STATUS] = P(run->status);
+	v[LR_RULES_HASH] = P(run->rules_hash);
+	v[LR_RULES] = P(run->rules ? run->rules : "[]");
+	v[LR_RECORDS] = P(recs);
+	v[LR_EXCEPTIONS] = P(excs);
+	v[LR_TOTALS] = P(run->totals);
+	v[LR_OUTCOMES] = P(run->outcomes ? run->outcomes : "{}");
+	v[LR_WATERMARKS] = P(run->watermarks ? run->watermarks : "{}");
+	v[LR_PREV_DIGEST] = P(s->prev_digest.buf);
+	for (int i = 0; i < LR__COUNT; i++)
+		lr.f[i] = v[i].s;
+	if (ledger_run_hash(&lr, run_hash, err) < 0)
+		goto fail;
+	ledger_digest_set_run(s->digest, run_hash);
 	ledger_digest_finish(s->digest, s->digest_hex);
 	s->digest = NULL;
 	if (!s->digest_hex[0]) {
 		error_set(err, ERR_INTERNAL, "run digest: SHA-256 failed");
 		goto fail;
 	}
-	s->seq = s->last_seq + 1;
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)s->seq);
-	snprintf(recs, sizeof(recs), "%llu", (unsigned long long)s->written);
-	snprintf(excs, sizeof(excs), "%llu", (unsigned long long)run->exceptions);
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "INSERT INTO %s_runs (run_id, seq, job, mode, as_of, "
-		  "window_start, started, finished, status, rules_hash, rules, "
-		  "records, exceptions, totals, outcomes, watermarks, digest, "
-		  "prev_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		  "?, ?, ?, ?, ?)", s->job->store_table);
-	v[0] = P(run->run_id);
-	v[1] = P(seq);
-	v[2] = P(run->job);
-	v[3] = P(run->mode ? run->mode : "full");
-	v[4] = P(run->as_of);
-	v[5] = P(run->window_start);
-	v[6] = P(run->started);
-	v[7] = P(run->finished);
-	v[8] = P(run->status);
-	v[9] = P(run->rules_hash);
-	v[10] = P(run->rules ? run->rules : "[]");
-	v[11] = P(recs);
-	v[12] = P(excs);
-	v[13] = P(run->totals);
-	v[14] = P(run->outcomes ? run->outcomes : "{}");
-	v[15] = P(run->watermarks ? run->watermarks : "{}");
-	v[16] = P(s->digest_hex);
-	v[17] = P(s->prev_digest.buf);
-	if (exec_sql(s, v, 18, err) < 0)
+	v[LR__COUNT] = P(s->digest_hex);
+	if (exec_sql(s, v, LR__COUNT + 1, err) < 0)
 		goto fail;
 	if (conn_commit(s->conn, err) < 0)
 		goto fail;

@@ -34,6 +34,7 @@ struct vrun {
 	char *records_text;
 	char *digest;		/* as stored; "" for NULL */
 	char *prev_digest;	/* as stored; NULL for NULL */
+	char run_hash[LEDGER_HEX];	/* of the runs row as stored */
 	uint64_t n;		/* versions seen */
 	unsigned char (*h)[HASH_BIN];	/* their recomputed content hashes */
 	size_t alloc;
@@ -263,16 +264,32 @@ static int load_runs(struct vctx *v, struct error *err)
 	int64_t want_seq = 1;
 	const char *prev_digest = "";
 
+	/* The run-hash fields in order (integers as text: PostgreSQL and
+	 * SQLite both print a BIGINT as plain decimal), then digest. */
 	sbuf_reset(&v->sql);
-	sbuf_addf(&v->sql,
-		  "SELECT run_id, CAST(seq AS TEXT), CAST(records AS TEXT), "
-		  "digest, prev_digest FROM %s_runs ORDER BY seq", o->table);
+	sbuf_addstr(&v->sql, "SELECT ");
+	for (int f = 0; f < LR__COUNT; f++) {
+		const char *n = ledger_run_field_names[f];
+
+		if (f == LR_SEQ || f == LR_RECORDS || f == LR_EXCEPTIONS)
+			sbuf_addf(&v->sql, "CAST(%s AS TEXT), ", n);
+		else
+			sbuf_addf(&v->sql, "%s, ", n);
+	}
+	sbuf_addf(&v->sql, "digest FROM %s_runs ORDER BY seq", o->table);
 	if (v->sql.failed)
 		return nomem(err);
 	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0)
 		return store_fail(o, err);
 	while ((rc = cursor_next(cur, &row, err)) > 0) {
 		struct vrun *r;
+		struct ledger_run lr;
+
+		if (row->ncols != LR__COUNT + 1) {
+			rc = error_set(err, ERR_INTERNAL, "verify: %zu columns "
+				       "in %s_runs", row->ncols, o->table);
+			break;
+		}
 
 		if (v->nruns == v->runs_alloc) {
 			size_t na = v->runs_alloc ? 2 * v->runs_alloc : 64, bytes;
@@ -289,24 +306,31 @@ static int load_runs(struct vctx *v, struct error *err)
 		r = &v->runs[v->nruns];
 		memset(r, 0, sizeof(*r));
 		v->nruns++;
-		r->run_id = mem_strdup(val_text(&row->vals[0]) ?
-				       val_text(&row->vals[0]) : "");
-		r->seq_text = dup_or_null(val_text(&row->vals[1]), &oom);
-		r->records_text = dup_or_null(val_text(&row->vals[2]), &oom);
-		r->digest = mem_strdup(val_text(&row->vals[3]) ?
-				       val_text(&row->vals[3]) : "");
-		r->prev_digest = dup_or_null(val_text(&row->vals[4]), &oom);
+		for (int f = 0; f < LR__COUNT; f++)
+			lr.f[f] = val_text(&row->vals[f]);
+		r->run_id = mem_strdup(lr.f[LR_RUN_ID] ? lr.f[LR_RUN_ID] : "");
+		r->seq_text = dup_or_null(lr.f[LR_SEQ], &oom);
+		r->records_text = dup_or_null(lr.f[LR_RECORDS], &oom);
+		r->digest = mem_strdup(val_text(&row->vals[LR__COUNT]) ?
+				       val_text(&row->vals[LR__COUNT]) : "");
+		r->prev_digest = dup_or_null(lr.f[LR_PREV_DIGEST], &oom);
 		if (!r->run_id || !r->digest || oom) {
 			oom = 1;
 			break;
 		}
 		r->seq = parse_pos(r->seq_text);
+		/* the row as stored, NULLs and all: any edit of it changes
+		 * the run hash and so the digest */
+		if (ledger_run_hash(&lr, r->run_hash, err) < 0) {
+			rc = -1;
+			break;
+		}
 	}
 	cursor_close(cur);
 	if (oom)
 		return nomem(err);
 	if (rc < 0)
-		return store_fail(o, err);
+		return err->code == ERR_NOMEM ? -1 : store_fail(o, err);
 	v->res->runs = v->nruns;
 
 	/* by_id: sorted run ids; a duplicate id is a finding (and the
@@ -610,6 +634,7 @@ static int run_digest(const struct vrun *r, const char *prev, char *out,
 
 	if (!d)
 		return -1;
+	ledger_digest_set_run(d, r->run_hash);
 	for (uint64_t i = 0; i < r->n; i++) {
 		bin_to_hex(r->h[i], hex);
 		if (ledger_digest_add(d, hex) < 0) {
@@ -618,6 +643,8 @@ static int run_digest(const struct vrun *r, const char *prev, char *out,
 		}
 	}
 	ledger_digest_finish(d, out);
+	if (!out[0])
+		return error_set(err, ERR_INTERNAL, "run digest: SHA-256 failed");
 	return 0;
 }
 
@@ -632,21 +659,23 @@ static int check_digests(struct vctx *v, struct error *err)
 
 		if (r->records_text && strcmp(r->records_text, "0") == 0)
 			records = 0;
-		/* As stored: this run's digest from its versions, chained
-		 * to the previous run's stored digest (so one tampered run
-		 * is named once, not with every run after it). */
+		/* As stored: this run's digest from its runs row and its
+		 * versions, chained to the previous run's stored digest (so
+		 * one tampered run is named once, not with every run after
+		 * it). */
 		if (run_digest(r, prev_stored, d, err) < 0)
 			return -1;
 		if (strcmp(d, r->digest) != 0)
 			found(v, NULL, NULL, 0, r->run_id, r->seq,
 			      "digest does not recompute from its %llu "
-			      "versions", (unsigned long long)r->n);
+			      "versions and its %s_runs row",
+			      (unsigned long long)r->n, v->o->table);
 		if (records >= 0 && (uint64_t)records != r->n)
 			found(v, NULL, NULL, 0, r->run_id, r->seq,
 			      "records says %lld versions, the table holds %llu",
 			      (long long)records, (unsigned long long)r->n);
-		/* Recomputed from nothing but the versions: what a digest
-		 * file is compared with. */
+		/* Recomputed from nothing but the versions and the runs
+		 * rows: what a digest file is compared with. */
 		if (run_digest(r, prev_chain, r->chain, err) < 0)
 			return -1;
 		prev_stored = r->digest;
@@ -773,8 +802,8 @@ static int check_digest_file(struct vctx *v, struct error *err)
 	if (first_bad)
 		found(v, NULL, NULL, 0, first_bad->run_id, first_bad->seq,
 		      "digest differs from the exported digest file: the "
-		      "store's versions of this run are not the ones it "
-		      "published%s",
+		      "store's versions or runs row of this run are not the "
+		      "ones it published%s",
 		      nlater ? " (and every later run's digest differs "
 			       "with it)" : "");
 	return 0;

@@ -289,7 +289,31 @@ START_TEST(first_run_writes_version_1)
 		/* every record names the rows it was built from */
 		ck_assert_ptr_nonnull(strstr(at(&r, i, LF_SOURCES), "\"sha256\":\""));
 	}
+	/* the run hash: the runs row as it reads back, every column but
+	 * the digest, in ledger_run_field order */
+	{
+		struct rows rr = query("SELECT run_id, CAST(seq AS TEXT), job, "
+				       "mode, as_of, window_start, started, "
+				       "finished, status, rules_hash, rules, "
+				       "CAST(records AS TEXT), "
+				       "CAST(exceptions AS TEXT), totals, "
+				       "outcomes, watermarks, prev_digest "
+				       "FROM run_store_runs");
+		struct ledger_run lrun;
+		char rh[LEDGER_HEX];
+
+		ck_assert_uint_eq(rr.n, 1);
+		ck_assert_uint_eq(rr.ncols, LR__COUNT);
+		for (int f = 0; f < LR__COUNT; f++)
+			lrun.f[f] = at(&rr, 0, (size_t)f);
+		ck_assert_str_eq(lrun.f[LR_SEQ], "1");
+		ck_assert_str_eq(lrun.f[LR_RECORDS], "6");
+		ck_assert_int_eq(ledger_run_hash(&lrun, rh, &err), 0);
+		ledger_digest_set_run(d, rh);
+		rows_free(&rr);
+	}
 	ledger_digest_finish(d, digest);
+	ck_assert_uint_eq(strlen(digest), 64);
 	runs = query("SELECT seq, records, digest, prev_digest, mode, rules, "
 		     "totals, outcomes, watermarks FROM run_store_runs");
 	ck_assert_uint_eq(runs.n, 1);

@@ -154,10 +154,26 @@ static void insert_version(struct conn *c, const struct tv *v,
 	exec_p(c, ins_sql, p, LF__COUNT + 2);
 }
 
+/* The runs rows' totals; an attacker who recomputes everything may
+ * write other ones (build_totals). */
+static const char *const run_totals[NRUNS] = {
+	"[{\"source\":\"orders\",\"read\":3}]",
+	"[{\"source\":\"orders\",\"read\":2}]",
+};
+
+static void build_totals(const struct tv *spec, size_t n,
+			 const char *const *totals);
+
 /* (Re)create the tables and write the ledger of spec, with its hashes
  * and run digests all consistent: what the writer does, or what an
  * attacker who recomputes everything does. */
 static void build(const struct tv *spec, size_t n)
+{
+	build_totals(spec, n, run_totals);
+}
+
+static void build_totals(const struct tv *spec, size_t n,
+			 const char *const *totals)
 {
 	struct conn *c = open_ok();
 	char vh[16][LEDGER_HEX], ch[16][LEDGER_HEX], dig[NRUNS][LEDGER_HEX];
@@ -173,8 +189,12 @@ static void build(const struct tv *spec, size_t n)
 		"erp_amount TEXT, erp_docs BIGINT, sources TEXT, "
 		"rules_hash TEXT, prev_hash TEXT, value_hash TEXT, "
 		"content_hash TEXT)");
+	/* the engine's columns and types (store.c install) */
 	exec_ok(c, "CREATE TABLE " T "_runs (run_id TEXT, seq BIGINT, "
-		"job TEXT, as_of TEXT, records BIGINT, digest TEXT, "
+		"job TEXT, mode TEXT, as_of TEXT, window_start TEXT, "
+		"started TEXT, finished TEXT, status TEXT, rules_hash TEXT, "
+		"rules TEXT, records BIGINT, exceptions BIGINT, totals TEXT, "
+		"outcomes TEXT, watermarks TEXT, digest TEXT, "
 		"prev_digest TEXT)");
 	hash_spec(spec, n, vh, ch);
 	for (size_t i = 0; i < n; i++) {
@@ -190,8 +210,9 @@ static void build(const struct tv *spec, size_t n)
 	for (int k = 0; k < NRUNS; k++) {
 		struct ledger_digest *d = ledger_digest_new(k ? dig[k - 1] : NULL,
 							    &err);
-		char seq[8], recs[8], asof[32];
-		const char *p[7];
+		char seq[8], recs[8], asof[32], started[32], rh[LEDGER_HEX];
+		struct ledger_run lr;
+		const char *p[LR__COUNT + 1];
 		unsigned nrec = 0;
 
 		ck_assert_ptr_nonnull(d);
@@ -200,26 +221,50 @@ static void build(const struct tv *spec, size_t n)
 				ck_assert_int_eq(ledger_digest_add(d, ch[i]), 0);
 				nrec++;
 			}
-		ledger_digest_finish(d, dig[k]);
 		snprintf(seq, sizeof(seq), "%d", k + 1);
 		snprintf(recs, sizeof(recs), "%u", nrec);
 		snprintf(asof, sizeof(asof), "2026-11-2%d 00:00:00", 5 + k);
-		p[0] = runs[k];
-		p[1] = seq;
-		p[2] = "nightly";
-		p[3] = asof;
-		p[4] = recs;
-		p[5] = dig[k];
-		p[6] = k ? dig[k - 1] : "";
-		exec_p(c, "INSERT INTO " T "_runs (run_id, seq, job, as_of, "
-		       "records, digest, prev_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		       p, 7);
+		snprintf(started, sizeof(started), "2026-11-2%dT00:00:01Z", 5 + k);
+		memset(&lr, 0, sizeof(lr));
+		lr.f[LR_RUN_ID] = runs[k];
+		lr.f[LR_SEQ] = seq;
+		lr.f[LR_JOB] = "nightly";
+		lr.f[LR_MODE] = "full";
+		lr.f[LR_AS_OF] = asof;
+		lr.f[LR_WINDOW_START] = "";
+		lr.f[LR_STARTED] = started;
+		lr.f[LR_FINISHED] = started;
+		lr.f[LR_STATUS] = "exceptions";
+		lr.f[LR_RULES_HASH] = "rules-1";
+		lr.f[LR_RULES] = "[]";
+		lr.f[LR_RECORDS] = recs;
+		lr.f[LR_EXCEPTIONS] = "1";
+		lr.f[LR_TOTALS] = totals[k];
+		lr.f[LR_OUTCOMES] = "{}";
+		lr.f[LR_WATERMARKS] = "{}";
+		lr.f[LR_PREV_DIGEST] = k ? dig[k - 1] : "";
+		ck_assert_int_eq(ledger_run_hash(&lr, rh, &err), 0);
+		ledger_digest_set_run(d, rh);
+		ledger_digest_finish(d, dig[k]);
+		ck_assert_uint_eq(strlen(dig[k]), 64);
+		for (int f = 0; f < LR__COUNT; f++)
+			p[f] = lr.f[f];
+		p[LR__COUNT] = dig[k];
+		exec_p(c, "INSERT INTO " T "_runs (run_id, seq, job, mode, "
+		       "as_of, window_start, started, finished, status, "
+		       "rules_hash, rules, records, exceptions, totals, outcomes, "
+		       "watermarks, prev_digest, digest) VALUES (?, ?, ?, ?, ?, "
+		       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, LR__COUNT + 1);
 	}
 	/* The engine's refusal of UPDATE and DELETE. */
 	exec_ok(c, "CREATE TRIGGER vfy_no_update BEFORE UPDATE ON " T
 		" BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
 	exec_ok(c, "CREATE TRIGGER vfy_no_delete BEFORE DELETE ON " T
 		" BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
+	exec_ok(c, "CREATE TRIGGER vfy_runs_no_update BEFORE UPDATE ON " T
+		"_runs BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
+	exec_ok(c, "CREATE TRIGGER vfy_runs_no_delete BEFORE DELETE ON " T
+		"_runs BEGIN SELECT RAISE(ABORT, 'insert-only'); END");
 	error_release(&err);
 	conn_close(c);
 }
@@ -231,6 +276,8 @@ static void tamper(const char *sql)
 
 	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_no_update");
 	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_no_delete");
+	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_runs_no_update");
+	exec_ok(c, "DROP TRIGGER IF EXISTS vfy_runs_no_delete");
 	exec_ok(c, sql);
 	conn_close(c);
 }
@@ -480,6 +527,49 @@ START_TEST(runs_row)
 }
 END_TEST
 
+/* Any column of a runs row but the digest, changed alone, shows as that
+ * run's digest (and only that run's). */
+START_TEST(runs_row_any_column)
+{
+	for (int f = 0; f < LR__COUNT; f++) {
+		const char *col = ledger_run_field_names[f];
+		char sql[256];
+		struct seen s;
+		struct verify_result res;
+
+		build(clean, NCLEAN);
+		snprintf(sql, sizeof(sql), "UPDATE " T "_runs SET %s = %s || "
+			 "'1' WHERE run_id = 'R1'", col, col);
+		tamper(sql);
+		ck_assert_msg(verify(&s, &res, NULL, NULL, NULL) == ERR_VERIFY,
+			      "column %s: not detected", col);
+		if (f != LR_RUN_ID && f != LR_SEQ)
+			ck_assert_msg(strstr(s.lines.buf, "run R1 (seq 1): "
+					     "digest does not recompute from "
+					     "its 3 versions and its vfy_runs "
+					     "row") != NULL,
+				      "column %s: %s", col, s.lines.buf);
+		sbuf_release(&s.lines);
+	}
+	/* what an owner would change: the totals, the status, the as-of */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET totals = '[]' WHERE run_id = 'R2'");
+	expect_finding("run R2 (seq 2): digest does not recompute from its 2 "
+		       "versions and its vfy_runs row");
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET status = 'clean' WHERE run_id = 'R2'");
+	expect_finding("run R2 (seq 2): digest does not recompute");
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET as_of = '2026-11-20 00:00:00' WHERE "
+	       "run_id = 'R1'");
+	expect_finding("run R1 (seq 1): digest does not recompute");
+	/* a NULL where there was a value */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_runs SET watermarks = NULL WHERE run_id = 'R1'");
+	expect_finding("run R1 (seq 1): digest does not recompute");
+}
+END_TEST
+
 /* The attacker recomputes every hash and digest: verify alone cannot
  * tell, a digest exported before can. */
 START_TEST(digest_file)
@@ -525,6 +615,23 @@ START_TEST(digest_file)
 	ck_assert_int_eq(verify(&s, &res, file1.buf, NULL, NULL), ERR_VERIFY);
 	assert_has(&s, "run R1 (seq 1): digest differs");
 	sbuf_release(&s.lines);
+	/* a runs row changed and every digest recomputed: the same */
+	{
+		static const char *const totals[NRUNS] = {
+			"[{\"source\":\"orders\",\"read\":3}]",
+			"[{\"source\":\"orders\",\"read\":9}]",
+		};
+
+		build_totals(clean, NCLEAN, totals);
+		ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+		sbuf_release(&s.lines);
+		ck_assert_int_eq(verify(&s, &res, file.buf, NULL, NULL),
+				 ERR_VERIFY);
+		assert_has(&s, "run R2 (seq 2): digest differs from the "
+			   "exported digest file");
+		ck_assert_uint_eq(s.n, 1);
+		sbuf_release(&s.lines);
+	}
 	/* an export refuses a store that does not verify */
 	build(clean, NCLEAN);
 	tamper("UPDATE " T " SET customer = 'C2' WHERE rec_key = 'SO-2'");
@@ -668,6 +775,7 @@ Suite *suite_verify(void)
 	tcase_add_test(tc, inserted_row);
 	tcase_add_test(tc, reordered_history);
 	tcase_add_test(tc, runs_row);
+	tcase_add_test(tc, runs_row_any_column);
 	tcase_add_test(tc, digest_file);
 	tcase_add_test(tc, usage_and_store_errors);
 	tcase_add_test(tc, history);
