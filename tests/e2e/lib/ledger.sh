@@ -10,9 +10,11 @@
 #    bypassed as the database owner would (SQLite: DROP TRIGGER; PostgreSQL:
 #    session_replication_role = replica): an UPDATE, a DELETE, an INSERT
 #    (duplicate and forged versions), a reordered history, a deleted and an
-#    altered runs row: verify exits 9 naming key, version and run. Then the
-#    attacker who recomputes the row's hashes and the run digest in SQL:
-#    verify alone passes, verify --digest fails naming the run.
+#    altered runs row (records, digest, totals, status, as_of): verify
+#    exits 9 naming key, version and run. Then the attacker who recomputes
+#    the row's hashes and the run digest in SQL (and one who edits a runs
+#    row and recomputes its digest): verify alone passes, verify --digest
+#    fails naming the run.
 # 3. SIGKILL (SQLite only, a 20,000-deal demo): `recon run` killed after
 #    0.2 s, 0.5 s, 1 s, once the matcher is done (publishing) and once the
 #    commit is done; the store then holds no new run or the complete run,
@@ -224,6 +226,13 @@ lg_tamper runs-alter "UPDATE ${T}_runs SET records = records + 1 WHERE seq = 2" 
 	"verify: run $r2 (seq 2): records says 2 versions, the table holds 1"
 lg_tamper runs-digest "UPDATE ${T}_runs SET digest = prev_digest WHERE seq = 2" \
 	"verify: run $r2 (seq 2): digest does not recompute"
+# The runs row's descriptive columns are in the run digest too.
+lg_tamper runs-totals "UPDATE ${T}_runs SET totals = '[]' WHERE seq = 2" \
+	"verify: run $r2 (seq 2): digest does not recompute from its 1 versions and its ${T}_runs row"
+lg_tamper runs-status "UPDATE ${T}_runs SET status = 'clean' WHERE seq = 2" \
+	"verify: run $r2 (seq 2): digest does not recompute from its 1 versions and its ${T}_runs row"
+lg_tamper runs-as-of "UPDATE ${T}_runs SET as_of = '2000-01-01 00:00:00' WHERE seq = 1" \
+	"verify: run $r1 (seq 1): digest does not recompute from its"
 
 # The attacker who recomputes: the ledger's serialisation restated in SQL
 # (docs/LEDGER.md), so the hashes come from the database, not from recon.
@@ -252,6 +261,49 @@ lg_hash() {
 	lg_sql "$1" "SELECT $(lg_ser_sql "$2" "$3") FROM $T WHERE $4" | head -c -1 | sha256sum | cut -c1-64
 }
 
+# The runs row, likewise (engine/ledger.h ledger_run_field order; the
+# integers as the database prints them, nothing normalised).
+lg_run_fields=(run_id seq job mode as_of window_start started finished status rules_hash rules records exceptions totals outcomes watermarks prev_digest)
+lg_run_ser_sql() {
+	local f v nl len expr=
+	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
+	for f in "${lg_run_fields[@]}"; do
+		case $f in
+		seq | records | exceptions)
+			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi ;;
+		*) v=$f ;;
+		esac
+		if [ "$backend" = pg ]; then len="octet_length($v)"; else len="length(CAST($v AS BLOB))"; fi
+		expr="$expr${expr:+ || }(CASE WHEN $f IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
+	done
+	printf '%s' "$expr"
+}
+# lg_run_hash STORE SEQ: SHA-256 of the serialisation of one runs row.
+lg_run_hash() {
+	lg_sql "$1" "SELECT $(lg_run_ser_sql) FROM ${T}_runs WHERE seq = $2" | head -c -1 | sha256sum | cut -c1-64
+}
+# lg_run_digest STORE SEQ: the run digest recomputed from the store's
+# rows: "recon-run:" PREV "\n" "run:" RUN_HASH "\n", then the sorted
+# content hashes of the run's versions, each and "\n".
+lg_run_digest() {
+	local prev run
+	prev=$(lg_sql "$1" "SELECT digest FROM ${T}_runs WHERE seq = $2 - 1")
+	run=$(lg_sql "$1" "SELECT run_id FROM ${T}_runs WHERE seq = $2")
+	{
+		printf 'recon-run:%s\nrun:%s\n' "$prev" "$(lg_run_hash "$1" "$2")"
+		lg_sql "$1" "SELECT content_hash FROM $T WHERE run_id = '$run'" | LC_ALL=C sort
+	} | sha256sum | cut -c1-64
+}
+
+d1=$(lg_run_digest "$lg_store" 1)
+d2=$(lg_run_digest "$lg_store" 2)
+if [ "$d1" = "$(lg_sql "$lg_store" "SELECT digest FROM ${T}_runs WHERE seq = 1")" ] &&
+	[ "$d2" = "$(lg_sql "$lg_store" "SELECT digest FROM ${T}_runs WHERE seq = 2")" ]; then
+	pass "ledger: the run digests restated in SQL (runs row and versions) give the stored digests"
+else
+	fail "ledger: the run digests restated in SQL give the stored digests" "run 1 $d1" "run 2 $d2"
+fi
+
 vh=$(lg_hash "$lg_store" 4 14 "$where2")
 ch=$(lg_hash "$lg_store" 0 17 "$where2")
 if [ "$vh" = "$(lg_sql "$lg_store" "SELECT value_hash FROM $T WHERE $where2")" ] &&
@@ -264,12 +316,8 @@ fi
 if st=$(lg_copy recompute) && lg_owner "$st" "UPDATE $T SET customer = 'EVIL' WHERE $where2" >"$lg/recompute.log" 2>&1; then
 	vh=$(lg_hash "$st" 4 14 "$where2")
 	ch=$(lg_hash "$st" 0 17 "$where2")
-	prev=$(lg_sql "$st" "SELECT digest FROM ${T}_runs WHERE seq = 1")
 	lg_owner "$st" "UPDATE $T SET value_hash = '$vh', content_hash = '$ch' WHERE $where2" >>"$lg/recompute.log" 2>&1
-	dg=$({
-		printf 'recon-run:%s\n' "$prev"
-		lg_sql "$st" "SELECT content_hash FROM $T WHERE run_id = '$r2'" | LC_ALL=C sort
-	} | sha256sum | cut -c1-64)
+	dg=$(lg_run_digest "$st" 2)
 	lg_owner "$st" "UPDATE ${T}_runs SET digest = '$dg' WHERE seq = 2" >>"$lg/recompute.log" 2>&1
 	lg_recon recompute verify jobs/orders-nightly.xml >"$lg/recompute.out" 2>&1
 	rc=$?
@@ -290,6 +338,31 @@ if st=$(lg_copy recompute) && lg_owner "$st" "UPDATE $T SET customer = 'EVIL' WH
 	fi
 else
 	fail "ledger tamper recompute: set up" "$(cat "$lg/recompute.log")"
+fi
+
+# The same for a runs row: its totals changed, its digest recomputed.
+if st=$(lg_copy recompute-runs) && lg_owner "$st" "UPDATE ${T}_runs SET totals = '[]', status = 'clean' WHERE seq = 2" >"$lg/recompute-runs.log" 2>&1; then
+	dg=$(lg_run_digest "$st" 2)
+	lg_owner "$st" "UPDATE ${T}_runs SET digest = '$dg' WHERE seq = 2" >>"$lg/recompute-runs.log" 2>&1
+	lg_recon recompute-runs verify jobs/orders-nightly.xml >"$lg/recompute-runs.out" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		pass "ledger tamper recompute-runs: a runs row edited with its digest recomputed verifies against itself"
+	else
+		fail "ledger tamper recompute-runs: verify alone passes (exit $rc)" "$(head -10 "$lg/recompute-runs.out")" "$(cat "$lg/recompute-runs.log")"
+	fi
+	lg_recon recompute-runs verify jobs/orders-nightly.xml --digest "$lg/digest.txt" >"$lg/recompute-runs-d.out" 2>&1
+	rc=$?
+	if [ "$rc" = 9 ] && grep -qF "verify: run $r2 (seq 2): digest differs from the exported digest file" "$lg/recompute-runs-d.out"; then
+		pass "ledger tamper recompute-runs: verify --digest exits 9 naming run 2"
+	else
+		fail "ledger tamper recompute-runs: verify --digest exits 9 naming run 2 (exit $rc)" "$(head -10 "$lg/recompute-runs-d.out")"
+	fi
+	if [ "$backend" = pg ]; then
+		psql_db postgres -c "DROP DATABASE IF EXISTS t_recompute_runs WITH (FORCE)" >/dev/null
+	fi
+else
+	fail "ledger tamper recompute-runs: set up" "$(cat "$lg/recompute-runs.log")"
 fi
 
 # ---------------------------------------------------------------------
