@@ -210,7 +210,7 @@ static void build_totals(const struct tv *spec, size_t n,
 	for (int k = 0; k < NRUNS; k++) {
 		struct ledger_digest *d = ledger_digest_new(k ? dig[k - 1] : NULL,
 							    &err);
-		char seq[8], recs[8], asof[32], started[32], rh[LEDGER_HEX];
+		char seq[16], recs[16], asof[32], started[32], rh[LEDGER_HEX];
 		struct ledger_run lr;
 		const char *p[LR__COUNT + 1];
 		unsigned nrec = 0;
