@@ -4,6 +4,7 @@
 #   make check    install, build, run every test (unit, ASan+UBSan, valgrind,
 #                 end to end on SQLite and PostgreSQL)
 #   make bench    throughput and memory against the raw ODBC fetch floor
+#   make bench-pg the same on a throwaway PostgreSQL cluster (not in check)
 #
 # Everything generated goes under out/ (git-ignored).
 
@@ -40,7 +41,7 @@ UNIT     = $(BUILD)/dev/unit
 UNIT_SAN = $(BUILD)/san/unit
 
 .PHONY: all deps build demo check unit unit-san unit-valgrind e2e e2e-sqlite \
-        e2e-pg bench clean odbcini fuzz fuzz-replay rules-test
+        e2e-pg bench bench-pg clean odbcini fuzz fuzz-replay rules-test
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -161,6 +162,9 @@ $(FLOOR): tests/bench/odbc_floor.c
 
 bench: deps build $(FLOOR)
 	tools/bench.sh
+
+bench-pg: deps build $(FLOOR)
+	tools/bench.sh pg
 
 clean:
 	rm -rf $(OUT)

@@ -1,6 +1,17 @@
 #!/bin/bash
-# tools/bench.sh [OUT [N]] - throughput and memory of `recon run` against
-# the raw ODBC fetch floor (`make bench` calls it after the build).
+# tools/bench.sh [pg] [OUT [N]] - throughput and memory of `recon run`
+# against the raw ODBC fetch floor (`make bench` calls it after the build;
+# `make bench-pg` calls `tools/bench.sh pg`).
+#
+# Without pg the sources and the store are the SQLite files in OUT/bench
+# (sqliteodbc). With pg the same generated data is loaded into a
+# throwaway PostgreSQL cluster (started as tests/e2e/run.sh starts its
+# own, on a free port from 54329, removed on exit) and read and written
+# through psqlODBC (UseDeclareFetch=1, Fetch=10000, Protocol=7.4-1:
+# etc/odbc.pg.ini.in). The cluster keeps PostgreSQL's durability defaults
+# (fsync, synchronous_commit, full_page_writes on); only memory is raised
+# (shared_buffers=256MB, maintenance_work_mem=256MB). Results go to
+# OUT/bench/pg.
 #
 # 1. Generates N (default 1,000,000; env BENCH_N) demo deals with their
 #    orders and ERP documents into OUT/bench (default out/bench), reused
@@ -23,6 +34,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+backend=sqlite
+if [ "${1:-}" = pg ]; then
+	backend=pg
+	shift
+fi
 out=${1:-out}
 n=${2:-${BENCH_N:-1000000}}
 asof='2026-11-26 00:00:00'
@@ -57,13 +73,26 @@ if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$bench/stamp" ] ||
 else
 	echo "bench: reusing the data in $bench (BENCH_REGEN=1 to regenerate)"
 fi
-rm -rf "$bench/store.db" "$bench/reports"
+# res: where this backend's job, reports and timings go; ini: the folder
+# of the odbc.ini that tools/env.sh points unixODBC at.
+if [ "$backend" = sqlite ]; then
+	res=$bench
+	ini=$out
+	rm -rf "$bench/store.db" "$bench/reports"
+else
+	res=$bench/pg
+	ini=$res
+	rm -rf "$res"
+	mkdir -p "$res"
+	tools/bench-pg.sh start "$res" "$bench"
+	trap 'tools/bench-pg.sh stop "$res"' EXIT
+fi
 
 # --- 2. the bench job ----------------------------------------------------
-job=$bench/orders-nightly.xml
+job=$res/orders-nightly.xml
 sed -e 's/dsn="recon_demo_/dsn="recon_bench_/g' \
 	-e "s|<file>\.\./rules/|<file>$root/rules/|g" \
-	-e "s|<reports dir=\"[^\"]*\"|<reports dir=\"$root/$bench/reports\"|" \
+	-e "s|<reports dir=\"[^\"]*\"|<reports dir=\"$root/$res/reports\"|" \
 	jobs/orders-nightly.xml >"$job"
 
 # --- 3. the floor --------------------------------------------------------
@@ -115,11 +144,11 @@ echo
 echo "bench: floor (odbc-floor: fetch only, 1000-row arrays, text)"
 while IFS="$US" read -r -a f; do
 	name=${f[0]} dsn=${f[1]} query=${f[2]}
-	res=$("$timebin" -f '%M' -o "$bench/floor-$name.time" \
-		tools/env.sh "$out" "$floor" "$dsn" "$query" "${f[@]:3}")
-	rows=$(echo "$res" | awk '{ print $2 }')
-	secs=$(echo "$res" | awk '{ print $4 }')
-	rss=$(tail -1 "$bench/floor-$name.time")
+	fres=$("$timebin" -f '%M' -o "$res/floor-$name.time" \
+		tools/env.sh "$ini" "$floor" "$dsn" "$query" "${f[@]:3}")
+	rows=$(echo "$fres" | awk '{ print $2 }')
+	secs=$(echo "$fres" | awk '{ print $4 }')
+	rss=$(tail -1 "$res/floor-$name.time")
 	printf '  %-8s %9d rows  %7.2f s  %9.0f rows/s  peak RSS %6.1f MB\n' \
 		"$name" "$rows" "$secs" "$(awk -v r="$rows" -v s="$secs" 'BEGIN { print (s > 0 ? r / s : 0) }')" \
 		"$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
@@ -132,34 +161,34 @@ printf '  %-8s %9d rows  %7.2f s\n' total "$floor_rows" "$floor_total"
 echo
 echo "bench: recon run $job --as-of '$asof'"
 set +e
-"$timebin" -v -o "$bench/recon.time" tools/env.sh "$out" "$recon" run "$job" \
-	--as-of "$asof" >"$bench/recon.out" 2>"$bench/recon.err"
+"$timebin" -v -o "$res/recon.time" tools/env.sh "$ini" "$recon" run "$job" \
+	--as-of "$asof" >"$res/recon.out" 2>"$res/recon.err"
 rc=$?
 set -e
-sed 's/^/  /' "$bench/recon.err"
+sed 's/^/  /' "$res/recon.err"
 if [ "$rc" != 1 ]; then
 	echo "bench: recon exited $rc, expected 1 (exceptions found)" >&2
 	exit 1
 fi
-csv=$(find "$bench/reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
+csv=$(find "$res/reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
 awk -f tests/e2e/lib/csv.awk "$csv" | awk -F "$US" 'NR > 1 { print $1 "\t" $3 }' |
-	sort >"$bench/got.txt"
-if ! cmp -s "$bench/got.txt" "$bench/expected.txt"; then
+	sort >"$res/got.txt"
+if ! cmp -s "$res/got.txt" "$bench/expected.txt"; then
 	echo "bench: the exceptions differ from the planted ones:" >&2
-	diff "$bench/expected.txt" "$bench/got.txt" | head -20 >&2
+	diff "$bench/expected.txt" "$res/got.txt" | head -20 >&2
 	exit 1
 fi
 
 wall=$(awk -F ': ' '/Elapsed \(wall clock\)/ {
 	n = split($2, t, ":"); s = 0
 	for (i = 1; i <= n; i++) s = s * 60 + t[i]
-	print s }' "$bench/recon.time")
-rss=$(awk -F ': ' '/Maximum resident set size/ { print $2 }' "$bench/recon.time")
-rows=$(sed -n 's/.*(\([0-9]*\) rows read).*/\1/p' "$bench/recon.out")
+	print s }' "$res/recon.time")
+rss=$(awk -F ': ' '/Maximum resident set size/ { print $2 }' "$res/recon.time")
+rows=$(sed -n 's/.*(\([0-9]*\) rows read).*/\1/p' "$res/recon.out")
 [ -n "$rows" ] || rows=$floor_rows
 
 echo
-echo "bench: results ($n generated deals; $(wc -l <"$bench/expected.txt") planted exceptions found, as expected)"
+echo "bench: results ($backend, $n generated deals; $(wc -l <"$bench/expected.txt") planted exceptions found, as expected)"
 awk -v rows="$rows" -v wall="$wall" -v rss="$rss" -v fl="$floor_total" 'BEGIN {
 	printf "  rows read          %d\n", rows
 	printf "  engine wall time   %.2f s\n", wall
@@ -188,27 +217,37 @@ store_rate() { # LOGFILE WALLFILE LABEL
 			label, v, keys, st, c, (st + c > 0 ? v / (st + c) : 0), wall
 	}' "$1"
 }
-orders_db=$bench/orders.db
-restore_orders() {
-	sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount - 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
-}
-sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount + 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
-trap restore_orders EXIT
-changed=$(sqlite3 "$orders_db" "SELECT count(*) FROM orders WHERE rowid % 20 = 0 AND total_amount IS NOT NULL")
+if [ "$backend" = sqlite ]; then
+	orders_db=$bench/orders.db
+	restore_orders() {
+		sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount - 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
+	}
+	sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount + 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
+	trap restore_orders EXIT
+	changed=$(sqlite3 "$orders_db" "SELECT count(*) FROM orders WHERE rowid % 20 = 0 AND total_amount IS NOT NULL")
+else
+	# The same 5%: bench-pg.sh loaded the rows in rowid order and kept
+	# the rowid in a side table (the cluster is thrown away at the end).
+	changed=$(tools/bench-pg.sh change5 "$res")
+fi
 echo
 echo "bench: rerun on the same store after changing the amount of $changed orders (5%)"
 set +e
-"$timebin" -v -o "$bench/recon2.time" tools/env.sh "$out" "$recon" run "$job" \
-	--as-of "$asof" >"$bench/recon2.out" 2>"$bench/recon2.err"
+"$timebin" -v -o "$res/recon2.time" tools/env.sh "$ini" "$recon" run "$job" \
+	--as-of "$asof" >"$res/recon2.out" 2>"$res/recon2.err"
 rc=$?
 set -e
-sed 's/^/  /' "$bench/recon2.err"
+sed 's/^/  /' "$res/recon2.err"
 if [ "$rc" != 1 ]; then
 	echo "bench: the rerun exited $rc, expected 1" >&2
 	exit 1
 fi
 echo
-echo "bench: the versioned store (SQLite through sqliteodbc)"
-store_rate "$bench/recon.err" "$bench/recon.time" "first load"
-store_rate "$bench/recon2.err" "$bench/recon2.time" "rerun, 5% changed"
-awk -F ': ' '/Maximum resident set size/ { printf "  rerun peak RSS      %.1f MB (the current-state map of every key)\n", $2 / 1024 }' "$bench/recon2.time"
+if [ "$backend" = sqlite ]; then
+	echo "bench: the versioned store (SQLite through sqliteodbc)"
+else
+	echo "bench: the versioned store (PostgreSQL through psqlODBC)"
+fi
+store_rate "$res/recon.err" "$res/recon.time" "first load"
+store_rate "$res/recon2.err" "$res/recon2.time" "rerun, 5% changed"
+awk -F ': ' '/Maximum resident set size/ { printf "  rerun peak RSS      %.1f MB (the current-state map of every key)\n", $2 / 1024 }' "$res/recon2.time"

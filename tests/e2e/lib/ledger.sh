@@ -15,11 +15,13 @@
 #    the row's hashes and the run digest in SQL (and one who edits a runs
 #    row and recomputes its digest): verify alone passes, verify --digest
 #    fails naming the run.
-# 3. SIGKILL (SQLite only, a 20,000-deal demo): `recon run` killed after
-#    0.2 s, 0.5 s, 1 s, once the matcher is done (publishing) and once the
-#    commit is done; the store then holds no new run or the complete run,
-#    verifies clean, no report of an unpublished run exists, and a rerun
-#    succeeds with the same exceptions as a clean run.
+# 3. SIGKILL (a 20,000-deal demo; on PostgreSQL loaded into databases
+#    kill_crm, kill_orders, kill_erp, one store database per kill point):
+#    `recon run` killed after 0.2 s, 0.5 s, 1 s, once the matcher is done
+#    (publishing) and once the commit is done; the store then holds no new
+#    run or the complete run, verifies clean, no report of an unpublished
+#    run exists, and a rerun succeeds with the same exceptions as a clean
+#    run.
 #
 # Uses run.sh's pass/fail/check, psql_db, db_reset, csv_exceptions and
 # $backend, $work, $demo, $recon, $asof.
@@ -366,90 +368,140 @@ else
 fi
 
 # ---------------------------------------------------------------------
-# 3. SIGKILL at several points of a run (SQLite).
+# 3. SIGKILL at several points of a run (SQLite and PostgreSQL).
 
-if [ "$backend" = sqlite ]; then
-	kd=$lg/kill
-	mkdir -p "$kd"
-	if ! tools/gen-demo.sh "$kd/demo" 20000 >"$kd/gen.log" 2>&1; then
-		fail "ledger kill: generate a 20,000-deal demo" "$(cat "$kd/gen.log")"
+# kill_store NAME: the store of kill point NAME (a file, or a database).
+kill_store() {
+	if [ "$backend" = pg ]; then
+		echo "kill_${1//[-.]/_}"
 	else
-		# odbc.ini: the sources in $kd/demo, the store per attempt
-		sed "s|$demo/|$kd/demo/|g" "$work/odbc.ini" >"$kd/odbc.ini"
-		lg_ini kill-base "$kd/base.db" "$kd/odbc.ini"
-		t0=$(date +%s.%N)
-		lg_recon kill-base run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/base-reports" -q \
-			>"$kd/base.out" 2>"$kd/base.err"
-		rc=$?
-		t1=$(date +%s.%N)
-		base_csv=$(find "$kd/base-reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
-		if [ "$rc" = 1 ] && [ -n "$base_csv" ]; then
-			pass "ledger kill: clean run of 20,000 deals ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'))"
-			csv_exceptions "$base_csv" >"$kd/base-exceptions.txt"
-		else
-			fail "ledger kill: clean run of 20,000 deals (exit $rc)" "$(tail -5 "$kd/base.err")"
-		fi
-		for point in 0.2 0.5 1 publish committed; do
-			name=kill-$point
-			rm -f "$kd/$name.db"
-			rm -rf "$kd/$name-reports"
-			lg_ini "$name" "$kd/$name.db" "$kd/odbc.ini"
-			tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
-				--report-dir "$kd/$name-reports" >"$kd/$name.out" 2>"$kd/$name.err" &
-			pid=$!
-			if [ "$point" = publish ] || [ "$point" = committed ]; then
-				# publish: the matcher is done and every version
-				# inserted, the reports and the commit are next;
-				# committed: the commit is done, the reports' renames
-				# are next
-				pat="^recon: matched:"
-				[ "$point" = committed ] && pat="^recon: published:"
-				for _ in $(seq 1 3000); do
-					grep -q "$pat" "$kd/$name.err" 2>/dev/null && break
-					kill -0 "$pid" 2>/dev/null || break
-					sleep 0.01
-				done
-			else
-				sleep "$point"
-			fi
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			why=()
-			runs=0
-			if [ -f "$kd/$name.db" ] && [ "$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM sqlite_master WHERE name = '${T}_runs'")" = 1 ]; then
-				runs=$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM ${T}_runs")
-				rows=$(sqlite3 "$kd/$name.db" "SELECT count(*) FROM $T")
-				recs=$(sqlite3 "$kd/$name.db" "SELECT coalesce(sum(records), 0) FROM ${T}_runs")
-				if [ "$runs" -gt 1 ] || [ "$rows" != "$recs" ]; then
-					why+=("partial: $runs runs, $rows rows, runs say $recs")
-				fi
-				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
-					why+=("verify: $(head -5 "$kd/$name.verify")")
-			fi
-			reps=$(find "$kd/$name-reports" -name 'orders-nightly-*' 2>/dev/null | wc -l)
-			if [ "$runs" = 0 ] && [ "$reps" != 0 ]; then
-				why+=("$reps report files of an unpublished run")
-			fi
-			state="no run published"
-			[ "$runs" = 1 ] && state="the run was published whole"
-			lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" -q \
-				>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
-			rc=$?
-			rcsv=$(find "$kd/$name-rerun" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
-			if [ "$rc" != 1 ] || [ -z "$rcsv" ]; then
-				why+=("rerun exit $rc: $(tail -3 "$kd/$name.rerun.err")")
-			else
-				csv_exceptions "$rcsv" >"$kd/$name.exceptions.txt"
-				cmp -s "$kd/base-exceptions.txt" "$kd/$name.exceptions.txt" ||
-					why+=("rerun exceptions differ from the clean run's")
-				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify2" 2>&1 ||
-					why+=("verify after the rerun: $(head -5 "$kd/$name.verify2")")
-			fi
-			if [ ${#why[@]} = 0 ]; then
-				pass "ledger kill at $point: $state, verify clean, rerun gives the clean run's exceptions"
-			else
-				fail "ledger kill at $point ($state)" "${why[@]}"
-			fi
-		done
+		echo "$kd/$1.db"
 	fi
+}
+# kill_fresh NAME: an empty store for kill point NAME.
+kill_fresh() {
+	if [ "$backend" = pg ]; then
+		db_reset "$(kill_store "$1")" "" ""
+	else
+		rm -f "$(kill_store "$1")"
+	fi
+}
+# kill_has_runs STORE: 1 if STORE has the runs table, else 0.
+kill_has_runs() {
+	if [ "$backend" = pg ]; then
+		lg_sql "$1" "SELECT count(*) FROM pg_tables WHERE tablename = '${T}_runs'"
+	elif [ -f "$1" ]; then
+		sqlite3 "$1" "SELECT count(*) FROM sqlite_master WHERE name = '${T}_runs'"
+	else
+		echo 0
+	fi
+}
+
+kd=$lg/kill
+mkdir -p "$kd"
+kill_ok=1
+if ! tools/gen-demo.sh "$kd/demo" 20000 >"$kd/gen.log" 2>&1; then
+	kill_ok=0
+	fail "ledger kill: generate a 20,000-deal demo" "$(cat "$kd/gen.log")"
+elif [ "$backend" = pg ]; then
+	# the sources in databases kill_*, loaded as run.sh loads the demo
+	for t in crm:crm_deal orders:orders erp:erp_doc; do
+		db=${t%%:*} table=${t#*:}
+		{
+			db_reset "kill_$db" "" "etc/demo/$db.pg.sql" &&
+				sqlite3 -csv "$kd/demo/$db.db" "SELECT * FROM $table" >"$kd/$table.csv" &&
+				psql_db "kill_$db" -c "\\copy $table FROM '$kd/$table.csv' WITH (FORMAT csv)" &&
+				[ "$(psql_db "kill_$db" -A -t -c "SELECT count(*) FROM $table")" = \
+					"$(sqlite3 "$kd/demo/$db.db" "SELECT count(*) FROM $table")" ]
+		} >>"$kd/load.log" 2>&1 || kill_ok=0
+	done
+	if [ "$kill_ok" = 0 ]; then
+		fail "ledger kill: load the 20,000-deal demo into PostgreSQL" "$(tail -5 "$kd/load.log")"
+	fi
+	awk '
+		/^\[/ { sect = $0 }
+		sect ~ /^\[recon_demo_(crm|orders|erp)\]$/ && /^Database *=/ { sub(/= */, "= kill_"); print; next }
+		{ print }' "$work/odbc.ini" >"$kd/odbc.ini"
+else
+	# odbc.ini: the sources in $kd/demo, the store per attempt
+	sed "s|$demo/|$kd/demo/|g" "$work/odbc.ini" >"$kd/odbc.ini"
+fi
+if [ "$kill_ok" = 1 ]; then
+	kill_fresh kill-base
+	lg_ini kill-base "$(kill_store kill-base)" "$kd/odbc.ini"
+	t0=$(date +%s.%N)
+	lg_recon kill-base run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/base-reports" -q \
+		>"$kd/base.out" 2>"$kd/base.err"
+	rc=$?
+	t1=$(date +%s.%N)
+	base_csv=$(find "$kd/base-reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
+	if [ "$rc" = 1 ] && [ -n "$base_csv" ]; then
+		pass "ledger kill: clean run of 20,000 deals ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'))"
+		csv_exceptions "$base_csv" >"$kd/base-exceptions.txt"
+	else
+		fail "ledger kill: clean run of 20,000 deals (exit $rc)" "$(tail -5 "$kd/base.err")"
+	fi
+	for point in 0.2 0.5 1 publish committed; do
+		name=kill-$point
+		ks=$(kill_store "$name")
+		kill_fresh "$name"
+		rm -rf "$kd/$name-reports"
+		lg_ini "$name" "$ks" "$kd/odbc.ini"
+		tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
+			--report-dir "$kd/$name-reports" >"$kd/$name.out" 2>"$kd/$name.err" &
+		pid=$!
+		if [ "$point" = publish ] || [ "$point" = committed ]; then
+			# publish: the matcher is done and every version
+			# inserted, the reports and the commit are next;
+			# committed: the commit is done, the reports' renames
+			# are next
+			pat="^recon: matched:"
+			[ "$point" = committed ] && pat="^recon: published:"
+			for _ in $(seq 1 3000); do
+				grep -q "$pat" "$kd/$name.err" 2>/dev/null && break
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.01
+			done
+		else
+			sleep "$point"
+		fi
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		why=()
+		runs=0
+		if [ "$(kill_has_runs "$ks")" = 1 ]; then
+			runs=$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")
+			rows=$(lg_sql "$ks" "SELECT count(*) FROM $T")
+			recs=$(lg_sql "$ks" "SELECT coalesce(sum(records), 0) FROM ${T}_runs")
+			if [ "$runs" -gt 1 ] || [ "$rows" != "$recs" ]; then
+				why+=("partial: $runs runs, $rows rows, runs say $recs")
+			fi
+			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+				why+=("verify: $(head -5 "$kd/$name.verify")")
+		fi
+		reps=$(find "$kd/$name-reports" -name 'orders-nightly-*' 2>/dev/null | wc -l)
+		if [ "$runs" = 0 ] && [ "$reps" != 0 ]; then
+			why+=("$reps report files of an unpublished run")
+		fi
+		state="no run published"
+		[ "$runs" = 1 ] && state="the run was published whole"
+		lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" -q \
+			>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
+		rc=$?
+		rcsv=$(find "$kd/$name-rerun" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+		if [ "$rc" != 1 ] || [ -z "$rcsv" ]; then
+			why+=("rerun exit $rc: $(tail -3 "$kd/$name.rerun.err")")
+		else
+			csv_exceptions "$rcsv" >"$kd/$name.exceptions.txt"
+			cmp -s "$kd/base-exceptions.txt" "$kd/$name.exceptions.txt" ||
+				why+=("rerun exceptions differ from the clean run's")
+			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify2" 2>&1 ||
+				why+=("verify after the rerun: $(head -5 "$kd/$name.verify2")")
+		fi
+		if [ ${#why[@]} = 0 ]; then
+			pass "ledger kill at $point: $state, verify clean, rerun gives the clean run's exceptions"
+		else
+			fail "ledger kill at $point ($state)" "${why[@]}"
+		fi
+	done
 fi
