@@ -79,7 +79,7 @@ struct odbc_api odbc_api = {
 /* Fault helper state: test-only, like mem.c's countdown. */
 static struct odbc_api fault_inner;
 static long fault_countdown = -1;
-static long fault_hits, fault_calls;
+static long fault_hits;
 static int fault_pending;
 static char fault_state[6];
 static long fault_native;
@@ -96,16 +96,10 @@ long odbc_fault_hits(void)
 	return fault_hits;
 }
 
-long odbc_fault_calls(void)
-{
-	return fault_calls;
-}
-
 /* 1 if this counted call is to fail. */
 static int fault_tick(void)
 {
 	fault_pending = 0;
-	fault_calls++;
 	if (fault_countdown < 0)
 		return 0;
 	if (fault_countdown == 0) {
@@ -271,7 +265,6 @@ void odbc_fault_after(long n, const char *sqlstate, long native)
 	fault_native = native;
 	fault_countdown = n;
 	fault_hits = 0;
-	fault_calls = 0;
 	fault_pending = 0;
 	odbc_api.alloc_handle = f_alloc_handle;
 	odbc_api.set_env_attr = f_set_env_attr;
@@ -900,7 +893,6 @@ struct cursor {
 
 	uint64_t hash;		/* re-execute: hash of delivered rows */
 	unsigned reexecs;
-	unsigned long completed;
 	struct sbuf scratch;
 };
 
@@ -957,11 +949,6 @@ void cursor_close(struct cursor *cur)
 unsigned odbc_cursor_reexecs(const struct cursor *cur)
 {
 	return cur->reexecs;
-}
-
-unsigned long odbc_cursor_completed(const struct cursor *cur)
-{
-	return cur->completed;
 }
 
 static int cur_fail(struct cursor *cur, struct error *err, const char *what)
@@ -1380,7 +1367,6 @@ static int complete_positioned(struct cursor *cur, size_t j, int *positioned,
 		if (ind != SQL_NO_TOTAL && ind >= 0 && (size_t)ind < room)
 			break;
 	}
-	cur->completed++;
 	return 1;
 }
 

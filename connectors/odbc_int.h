@@ -99,8 +99,6 @@ void odbc_api_reset(void);
 void odbc_fault_after(long n, const char *sqlstate, long native);
 /* Number of calls failed since odbc_fault_after(). */
 long odbc_fault_hits(void);
-/* Number of counted calls since odbc_fault_after() (to size a loop). */
-long odbc_fault_calls(void);
 
 /* Cursor options beyond the public cursor_open(); 0 means the default. */
 enum odbc_complete {
@@ -128,10 +126,8 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 		     struct error *err);
 
 /* How many times the cursor re-ran its query to complete long values
- * (ODBC_COMPLETE_REEXECUTE), and how many cells it completed with
- * SQLGetData (ODBC_COMPLETE_POSITIONED). For tests and the doc. */
+ * (ODBC_COMPLETE_REEXECUTE). For tests and the doc. */
 unsigned odbc_cursor_reexecs(const struct cursor *cur);
-unsigned long odbc_cursor_completed(const struct cursor *cur);
 
 /* Build the connection string for dsn into out: "DSN=...;" plus UID/PWD
  * from RECON_<DSN>_UID / RECON_<DSN>_PWD when set, each value quoted with

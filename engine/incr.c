@@ -624,11 +624,6 @@ int incr_writer_commit(struct incr_writer *w, struct error *err)
 	return 0;
 }
 
-uint64_t incr_writer_count(const struct incr_writer *w)
-{
-	return w->count;
-}
-
 void incr_writer_free(struct incr_writer *w)
 {
 	if (!w)

@@ -130,7 +130,6 @@ int incr_writer_finish(struct incr_writer *w, const struct incr_header *h,
 /* Rename the finished file to DIR/SOURCE.state (and fsync the
  * directory). Call only after the store committed. */
 int incr_writer_commit(struct incr_writer *w, struct error *err);
-uint64_t incr_writer_count(const struct incr_writer *w);
 void incr_writer_free(struct incr_writer *w);
 
 struct incr_reader;

@@ -9,7 +9,6 @@
  * has alloc == 0, so releasing one frees nothing).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +63,6 @@ struct match {
 	uint64_t peak;
 	struct sbuf scratch;		/* path building */
 	int ran;
-	pthread_mutex_t lock;		/* match_add from parallel readers */
 };
 
 /* A loaded partition: the file bytes and canon views over them. */
@@ -188,7 +186,6 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 		return error_set(err, ERR_NOMEM, "out of memory");
 	m->job = job;
 	m->nparts = job->partitions;
-	pthread_mutex_init(&m->lock, NULL);
 	sbuf_init(&m->dir, 4096);
 	sbuf_init(&m->scratch, 4096);
 	if (!tmpdir)
@@ -202,6 +199,7 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 			return error_set(err, ERR_NOMEM, "out of memory");
 		}
 	}
+	/* "XXXXXX" is mkdtemp()'s template, replaced by a unique name */
 	if (sbuf_addf(&m->dir, "%s/recon-match-XXXXXX", tmpdir) < 0) {
 		match_free(m);
 		return error_set(err, ERR_NOMEM, "spill directory name too long");
@@ -335,7 +333,7 @@ int match_add(struct match *m, const struct canon *rec, struct error *err)
 {
 	const char *k;
 	size_t n;
-	int set, rc;
+	int set;
 
 	if (rec->kind >= CANON__KINDS)
 		return error_set(err, ERR_INTERNAL, "record of unknown kind %u",
@@ -343,13 +341,10 @@ int match_add(struct match *m, const struct canon *rec, struct error *err)
 	set = rec->kind == CANON_DEAL ? SP_DEAL
 	      : rec->kind == CANON_ORDER ? SP_ORDER : SP_ERP;
 	k = canon_get(rec, first_link(m->job, (enum canon_kind)rec->kind), &n);
-	pthread_mutex_lock(&m->lock);
 	/* A record without its link field (an ERP document without an order
 	 * reference) can only be an orphan: partition 0, where phase 1 turns
 	 * it into its own group. */
-	rc = spill(m, set, k ? part_of(m, k, n) : 0, rec, NULL, err);
-	pthread_mutex_unlock(&m->lock);
-	return rc;
+	return spill(m, set, k ? part_of(m, k, n) : 0, rec, NULL, err);
 }
 
 static void part_release(struct part *pt)
@@ -894,7 +889,6 @@ void match_free(struct match *m)
 		rmdir(m->dir.buf);
 	sbuf_release(&m->dir);
 	sbuf_release(&m->scratch);
-	pthread_mutex_destroy(&m->lock);
 	mem_free(m);
 }
 

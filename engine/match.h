@@ -60,8 +60,7 @@ struct match;
  * tmpdir (NULL: $TMPDIR or /tmp). *out owned by the caller. */
 int match_new(const struct job *job, const char *tmpdir, struct match **out,
 	      struct error *err);
-/* Spill one record (copied). Safe to call from several threads.
- * Errors: ERR_IO (a spill file cannot be
+/* Spill one record (copied). Errors: ERR_IO (a spill file cannot be
  * written, with the errno text), ERR_NOMEM. */
 int match_add(struct match *m, const struct canon *rec, struct error *err);
 /* Match everything added, calling on_group / on_dup. as_of (epoch

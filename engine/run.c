@@ -11,7 +11,6 @@
  * totals) are kept for the report, so memory grows with the number of
  * exceptions, not with the number of rows.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +141,6 @@ struct run {
 	struct verdict_list verdicts;
 	struct sbuf codes, vjson, amt[3], line, srcjson;
 
-	/* Guards the arena, the exception lines and the log line; kept
-	 * although the translating side is one thread today, so that
-	 * reading sources concurrently stays a local change. */
-	pthread_mutex_t lock;
 
 	/* Incremental reading: the state directory, the job's published run
 	 * count before this run, and the watermarks JSON for the runs
@@ -164,14 +159,12 @@ static void logf_(struct run *r, const char *fmt, ...)
 
 	if (!r->opts->log)
 		return;
-	pthread_mutex_lock(&r->lock);
 	sbuf_reset(&r->line);
 	va_start(ap, fmt);
 	sbuf_vaddf(&r->line, fmt, ap);
 	va_end(ap);
 	if (!r->line.failed)
 		r->opts->log(r->opts->log_ctx, r->line.buf);
-	pthread_mutex_unlock(&r->lock);
 }
 
 static double now_seconds(void)
@@ -241,9 +234,7 @@ static int add_total(struct run *r, struct source_stats *st,
 			return error_set(err, ERR_NOMEM, "out of memory");
 		st->totals = nt;
 		t = &st->totals[st->ntotals++];
-		pthread_mutex_lock(&r->lock);
 		t->currency = arena_strndup(&r->arena, cur, n);
-		pthread_mutex_unlock(&r->lock);
 		t->sum = 0;
 		t->count = 0;
 		if (!t->currency)
@@ -374,10 +365,8 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 		st->failed++;
 		sbuf_addf(&key, "%s:%.*s", src->name, (int)e->id_len, e->id);
 		sbuf_add(&msg, e->msg, e->msg_len);
-		pthread_mutex_lock(&r->lock);
 		rc = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 			      NULL, src->translate, NULL, msg.buf, err);
-		pthread_mutex_unlock(&r->lock);
 		sbuf_release(&key);
 		sbuf_release(&msg);
 		break;
@@ -933,10 +922,8 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			st->failed++;
 			row_id(src, row, &id);
 			sbuf_addf(&key, "%s:%s", src->name, id.buf);
-			pthread_mutex_lock(&r->lock);
 			t = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 				     NULL, src->translate, NULL, fail.buf, err);
-			pthread_mutex_unlock(&r->lock);
 			sbuf_release(&key);
 			if (t < 0)
 				goto out;
@@ -1670,7 +1657,6 @@ static void run_release(struct run *r)
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
 		mem_free(r->ostats[i].totals);
-	pthread_mutex_destroy(&r->lock);
 }
 
 /* The rows source `name` read in a run, from its T_runs.totals JSON (as
@@ -1777,7 +1763,6 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	r.opts = opts;
-	pthread_mutex_init(&r.lock, NULL);
 	sbuf_init(&r.as_of_text, 64);
 	sbuf_init(&r.window_text, 64);
 	sbuf_init(&r.run_id, 256);

@@ -65,7 +65,7 @@ struct store {
 	struct sbuf last_full_id, last_full_totals;
 	int has_last_full;
 	struct ledger_digest *digest;
-	uint64_t written, removed;
+	uint64_t written;
 	uint64_t seq;
 	char digest_hex[LEDGER_HEX];
 
@@ -730,7 +730,6 @@ long long store_remove_unseen(struct store *s, const char *run_id,
 		if (write_version(s, c, c->kind, &lr, vh, err) < 0)
 			goto fail;
 		c->removed = 1;
-		s->removed++;
 		n++;
 	}
 	sbuf_release(&key);
@@ -807,11 +806,6 @@ uint64_t store_count(const struct store *s)
 	return s->written;
 }
 
-uint64_t store_removed(const struct store *s)
-{
-	return s->removed;
-}
-
 uint64_t store_keys_loaded(const struct store *s)
 {
 	return s->loaded;
@@ -820,11 +814,6 @@ uint64_t store_keys_loaded(const struct store *s)
 uint64_t store_seq(const struct store *s)
 {
 	return s->seq;
-}
-
-const char *store_digest(const struct store *s)
-{
-	return s->digest_hex;
 }
 
 int store_last_full(const struct store *s, const char **run_id,

@@ -100,14 +100,12 @@ long long store_remove_unseen(struct store *s, const char *run_id,
 int store_commit(struct store *s, const struct store_run *run,
 		 struct error *err);
 
-/* Versions written so far by this run; tombstones among them. */
+/* Versions written so far by this run (tombstones included). */
 uint64_t store_count(const struct store *s);
-uint64_t store_removed(const struct store *s);
 /* Keys loaded from T_current at open. */
 uint64_t store_keys_loaded(const struct store *s);
-/* After store_commit(): this run's seq and digest (hex). */
+/* After store_commit(): this run's seq. */
 uint64_t store_seq(const struct store *s);
-const char *store_digest(const struct store *s);
 
 /* The last published full run of this job (for the completeness guard):
  * 1 with *run_id and *totals (the T_runs.totals JSON) borrowed until
