@@ -58,7 +58,6 @@ extern const unsigned long recon_job_xsd_len;
 /* Limits: most sources (canon.source is 16 bits), partitions, and the
  * smallest Lua heap worth starting. */
 #define JOB_SOURCES_MAX 1024
-#define JOB_PARTITIONS_MAX 4096u
 #define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
 
 /* Defaults for the optional parts. */

@@ -99,9 +99,13 @@ struct job {
 
 	size_t rule_memory;	/* bytes for the Lua heap */
 	uint64_t rule_instructions;	/* VM instructions per record */
-	unsigned partitions;	/* matcher partitions (memory / partitions) */
+	unsigned partitions;	/* matcher partitions, 1..JOB_PARTITIONS_MAX */
 	int64_t min_rows_ppm;	/* <limits min-rows-ratio>: sources' default */
 };
+
+/* Most matcher partitions: the matcher keeps a file open per partition
+ * and spill set, so this also bounds its open files (4 x 256). */
+#define JOB_PARTITIONS_MAX 256u
 
 /*
  * Load and validate the job file at path. On success *out is a new job

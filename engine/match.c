@@ -27,9 +27,6 @@ enum { SP_DEAL, SP_ORDER, SP_ERP, SP_OE, SP__COUNT };
 static const char *const spill_names[SP__COUNT] = { "deal", "order", "erp",
 						     "oe" };
 
-/* Most partitions we open at once per set; each is a FILE*. */
-#define MATCH_MAX_PARTITIONS 256u
-
 struct spill_hdr {
 	uint32_t total;		/* bytes after this header */
 	uint8_t kind, status, doctype, has_agg;
@@ -177,10 +174,10 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 	struct match *m;
 	char *made;
 
-	if (job->partitions < 1 || job->partitions > MATCH_MAX_PARTITIONS)
+	if (job->partitions < 1 || job->partitions > JOB_PARTITIONS_MAX)
 		return error_set(err, ERR_JOB,
 				 "partitions must be 1..%u, not %u",
-				 MATCH_MAX_PARTITIONS, job->partitions);
+				 JOB_PARTITIONS_MAX, job->partitions);
 	m = mem_calloc(1, sizeof(*m));
 	if (!m)
 		return error_set(err, ERR_NOMEM, "out of memory");

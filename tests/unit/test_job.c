@@ -251,7 +251,7 @@ static const struct {
 	{ "bad-link-pair.xml", 12, "a <link> joins deal to order" },
 	{ "window-start-without-window.xml", 5, "needs a window= attribute" },
 	{ "bad-param.xml", 7, "not both" },
-	{ "bad-partitions.xml", 11, "partitions=\"5000\"" },
+	{ "bad-partitions.xml", 11, "partitions=\"300\": expected a whole number from 1 to 256" },
 	{ "bad-rule-memory.xml", 11, "rule-memory=\"64 MB\"" },
 	{ "bad-format.xml", 10, "'pdf' is not an element of the set" },
 	{ "bad-translate.xml", 6, "translate \"end\" is not a Lua function name" },
