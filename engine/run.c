@@ -249,25 +249,21 @@ static int add_total(struct run *r, struct source_stats *st,
 }
 
 /* The value of the source's id column in this row, for messages. */
+static const struct value *column(const struct row *row, const char *name);
+
 static void row_id(const struct job_source *src, const struct row *row,
 		   struct sbuf *out)
 {
-	sbuf_reset(out);
-	if (src->id_column) {
-		for (size_t i = 0; i < row->ncols; i++) {
-			const struct value *v = &row->vals[i];
+	const struct value *v = src->id_column ? column(row, src->id_column)
+					       : NULL;
 
-			if (strcmp(row->names[i], src->id_column) != 0)
-				continue;
-			if (v->type == VAL_INT)
-				sbuf_addf(out, "%lld", (long long)v->i);
-			else if (v->s)
-				sbuf_add(out, v->s, v->len);
-			if (out->len)
-				return;
-		}
-	}
-	sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
+	sbuf_reset(out);
+	if (v && v->type == VAL_INT)
+		sbuf_addf(out, "%lld", (long long)v->i);
+	else if (v && v->s)
+		sbuf_add(out, v->s, v->len);
+	if (!out->len)
+		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
 
 static int json_str(struct sbuf *sb, const char *s);
@@ -296,6 +292,42 @@ static int id_value(const struct job_source *src, const struct row *row,
 	else if (v->s)
 		sbuf_add(out, v->s, v->len);
 	return 1;
+}
+
+/*
+ * The bound parameters of a query: as-of and window start as timestamps,
+ * the watermark (incremental queries; NULL wm for full ones) as a
+ * timestamp or text by its type, literals as text. Caller frees.
+ */
+static struct param *bind_params(const struct run *r,
+				 const struct job_param *jp, size_t n,
+				 const struct sbuf *wm, int wm_is_time,
+				 struct error *err)
+{
+	struct param *p = mem_calloc(n ? n : 1, sizeof(*p));
+
+	if (!p) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sbuf *sb = jp[i].kind == JP_AS_OF ? &r->as_of_text
+				       : jp[i].kind == JP_WINDOW_START ? &r->window_text
+				       : jp[i].kind == JP_WATERMARK ? wm : NULL;
+
+		if (jp[i].kind == JP_WATERMARK && !wm) {
+			mem_free(p);
+			error_set(err, ERR_INTERNAL, "a watermark parameter "
+				  "outside an incremental query");
+			return NULL;
+		}
+		p[i].s = sb ? sb->buf : jp[i].literal;
+		p[i].len = sb ? sb->len : strlen(jp[i].literal);
+		p[i].type = jp[i].kind == JP_LITERAL ? PARAM_TEXT
+			    : jp[i].kind != JP_WATERMARK || wm_is_time
+			    ? PARAM_TIMESTAMP : PARAM_TEXT;
+	}
+	return p;
 }
 
 static int see_watermark(const struct job_source *src, struct source_stats *st,
@@ -427,25 +459,14 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 
 	canon_init(&rec);
 	rowfp_init(&fpr);
-	params = mem_calloc(src->ninc_params ? src->ninc_params : 1,
-			    sizeof(*params));
-	if (!params || incr_wm_text(&st->hdr.wm, &wmtext) < 0) {
+	if (incr_wm_text(&st->hdr.wm, &wmtext) < 0) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < src->ninc_params; i++) {
-		const struct job_param *jp = &src->inc_params[i];
-		const struct sbuf *sb = jp->kind == JP_AS_OF ? &r->as_of_text
-				       : jp->kind == JP_WINDOW_START ? &r->window_text
-				       : jp->kind == JP_WATERMARK ? &wmtext : NULL;
-
-		params[i].s = sb ? sb->buf : jp->literal;
-		params[i].len = sb ? sb->len : strlen(jp->literal);
-		params[i].type = jp->kind == JP_LITERAL ? PARAM_TEXT
-				 : jp->kind != JP_WATERMARK ||
-				   st->hdr.wm.type == WM_TIME ? PARAM_TIMESTAMP
-							      : PARAM_TEXT;
-	}
+	params = bind_params(r, src->inc_params, src->ninc_params, &wmtext,
+			     st->hdr.wm.type == WM_TIME, err);
+	if (!params)
+		goto out;
 	if (conn_open(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->inc_query, params, src->ninc_params, 0,
 			&cur, err) < 0 ||
@@ -827,6 +848,24 @@ static void incr_release(struct run *r)
 	sbuf_release(&r->fingerprint);
 }
 
+/* The job names columns the query must return: say so on the first row
+ * instead of silently naming rows by number or missing watermarks. */
+static int check_columns(const struct job_source *src, const struct row *row,
+			 struct error *err)
+{
+	struct sbuf cols = SBUF_INIT(1 << 16);
+
+	if (!src->id_column || column(row, src->id_column))
+		return 0;
+	for (size_t i = 0; i < row->ncols; i++)
+		sbuf_addf(&cols, "%s%s", i ? ", " : "", row->names[i]);
+	error_set(err, ERR_JOB, "id-column '%s' is not a column of the "
+		  "query's result (columns: %s)", src->id_column,
+		  cols.failed ? "?" : cols.buf);
+	sbuf_release(&cols);
+	return -1;
+}
+
 static int read_source(struct run *r, struct rules *rules, size_t si,
 		       struct error *err)
 {
@@ -856,32 +895,9 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		incr_wm_release(&st->wm);
 		incr_wm_init(&st->wm);
 	}
-	params = mem_calloc(src->nparams ? src->nparams : 1, sizeof(*params));
-	if (!params) {
-		error_set(err, ERR_NOMEM, "out of memory");
+	params = bind_params(r, src->params, src->nparams, NULL, 0, err);
+	if (!params)
 		goto out;
-	}
-	for (size_t i = 0; i < src->nparams; i++) {
-		const struct job_param *jp = &src->params[i];
-
-		switch (jp->kind) {
-		case JP_AS_OF:
-			params[i].s = r->as_of_text.buf;
-			params[i].len = r->as_of_text.len;
-			params[i].type = PARAM_TIMESTAMP;
-			break;
-		case JP_WINDOW_START:
-			params[i].s = r->window_text.buf;
-			params[i].len = r->window_text.len;
-			params[i].type = PARAM_TIMESTAMP;
-			break;
-		default:
-			params[i].s = jp->literal;
-			params[i].len = strlen(jp->literal);
-			params[i].type = PARAM_TEXT;
-			break;
-		}
-	}
 	if (conn_open(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0 ||
 	    prefetch_start(cur, &pf, err) < 0)
@@ -895,6 +911,8 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		if (n == 0)
 			break;
 		st->read++;
+		if (st->read == 1 && check_columns(src, row, err) < 0)
+			goto out;
 		if (rowfp_row(&fpr, row, fp, err) < 0)
 			goto out;
 		rowfp_sum_add(st->rows_sum, fp);

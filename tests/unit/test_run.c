@@ -316,6 +316,28 @@ START_TEST(report_failure_publishes_nothing)
 }
 END_TEST
 
+/* An id-column the query does not return is a job error on the first
+ * row, naming the columns there are; nothing is published. */
+START_TEST(missing_id_column)
+{
+	struct run_result res;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_int_eq(run_once("tests/data/run/job-badid.xml", &res, &err), -1);
+	ck_assert_int_eq(err.code, ERR_JOB);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "id-column 'deal_no'"));
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "columns: id, amount"));
+	ck_assert_ptr_nonnull(strstr(err.ctx.buf, "source 'crm'"));
+	ck_assert_int_eq(store_rows("run_store"), 0);
+	ck_assert_int_eq(dir_entries(REPORTS), 0);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
 /* A source that cannot be reached: its own error, naming the source and
  * the DSN, and nothing is published. */
 START_TEST(source_failure_names_source)
@@ -503,6 +525,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, empty_source_is_refused);
 	tcase_add_test(tc, report_failure_publishes_nothing);
 	tcase_add_test(tc, source_failure_names_source);
+	tcase_add_test(tc, missing_id_column);
 	tcase_add_test(tc, stale_report_temporaries_are_removed);
 	tcase_add_test(tc, published_without_report_then_rerun);
 	tcase_add_test(tc, odbc_fault_loop);
