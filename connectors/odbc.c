@@ -1721,7 +1721,10 @@ static int writer_prepare(struct writer *w, size_t rows, SQLHSTMT *out,
 
 	sbuf_addf(&sql, "INSERT INTO %s (", w->table);
 	for (i = 0; i < w->ncols; i++)
-		sbuf_addf(&sql, "%s%s", i ? ", " : "", w->cols[i]);
+		/* quoted: a column may be named like a keyword ("order");
+		 * names are identifiers (checked at open), so the quotes
+		 * need no escaping */
+		sbuf_addf(&sql, "%s\"%s\"", i ? ", " : "", w->cols[i]);
 	sbuf_addstr(&sql, ") VALUES ");
 	for (k = 0; k < rows; k++) {
 		sbuf_addstr(&sql, k ? ", (" : "(");

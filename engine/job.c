@@ -35,6 +35,7 @@
 #include "mem.h"
 #include "text.h"
 #include "money.h"
+#include "pubval.h"
 #include "banned.h"
 
 /* etc/job.xsd, embedded by tools/embed.sh (NUL-terminated). */
@@ -1001,6 +1002,134 @@ static int load_tolerances(struct loader *ld, xmlNodePtr ts)
 	return rc;
 }
 
+/* 1 if name is fit for a column: [a-z_][a-z0-9_]{0,62}. Lower case
+ * only, so it means the same column quoted or not on every DBMS. */
+static int is_column_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || c == '_' ||
+		      (i && c >= '0' && c <= '9')))
+			return 0;
+	}
+	return i > 0 && i <= 63;
+}
+
+static int is_fixed_column(const char *name)
+{
+	for (int f = 0; f < LF__COUNT; f++)
+		if (strcmp(name, ledger_field_names[f]) == 0)
+			return 1;
+	return strcmp(name, "value_hash") == 0 ||
+	       strcmp(name, "content_hash") == 0;
+}
+
+static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
+{
+	const char *name = attr(c, "name"), *type = attr(c, "type");
+	const char *value = attr(c, "value");
+	int t = -1;
+
+	if (!name || !type || !value)
+		return fail(ld, c, "<column> needs name=, type= and value=");
+	if (!is_column_name(name))
+		return fail(ld, c, "column name %s is not a column name "
+			    "([a-z_][a-z0-9_]*, lower case, at most 63 "
+			    "characters)", show(ld, name));
+	if (is_fixed_column(name))
+		return fail(ld, c, "column name %s is one of the store's own "
+			    "columns (docs/STORE.md); choose another name",
+			    show(ld, name));
+	for (int i = 0; i < LT__COUNT; i++)
+		if (strcmp(type, ledger_type_names[i]) == 0)
+			t = i;
+	if (t < 0)
+		return fail(ld, c, "column %s: type %s is not one of text, "
+			    "money, integer, date, timestamp", name,
+			    show(ld, type));
+	col->pv = pubval_lookup(value);
+	if (col->pv < 0) {
+		struct sbuf all = SBUF_INIT(4096);
+
+		pubval_list(&all);
+		fail(ld, c, "column %s: value %s is not a published value; "
+		     "known: %s", name, show(ld, value),
+		     all.buf ? all.buf : "");
+		sbuf_release(&all);
+		return -1;
+	}
+	if (!pubval_accepts(col->pv, (enum ledger_type)t))
+		return fail(ld, c, "column %s: value %s is %s, so the column's "
+			    "type must be %s, not %s", name, value,
+			    ledger_type_names[pubval_type(col->pv)],
+			    pubval_type(col->pv) == LT_TIMESTAMP
+			    ? "timestamp or date"
+			    : ledger_type_names[pubval_type(col->pv)],
+			    type);
+	col->type = (enum ledger_type)t;
+	col->line = (int)xmlGetLineNo(c);
+	col->name = copy_strz(ld, name);
+	col->value = col->name ? copy_strz(ld, value) : NULL;
+	if (!col->value) {
+		mem_free(col->name);	/* not counted in ncolumns yet */
+		col->name = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int load_columns(struct loader *ld, xmlNodePtr s)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(s, "column");
+
+	if (n > LEDGER_MAX_COLS)
+		return fail(ld, s, "<store> declares %zu columns; at most %d",
+			    n, LEDGER_MAX_COLS);
+	job->columns = mem_calloc(n ? n : (size_t)PUBVAL_NDEFAULTS,
+				  sizeof(*job->columns));
+	if (!job->columns)
+		return fail_nomem(ld);
+	if (n == 0) {
+		for (int i = 0; i < PUBVAL_NDEFAULTS; i++) {
+			struct job_column *col = &job->columns[i];
+
+			col->pv = pubval_lookup(pubval_defaults[i].path);
+			col->type = pubval_defaults[i].type;
+			col->name = copy_strz(ld, pubval_defaults[i].name);
+			col->value = col->name
+				     ? copy_strz(ld, pubval_defaults[i].path)
+				     : NULL;
+			if (!col->value) {
+				mem_free(col->name);
+				col->name = NULL;
+				return -1;
+			}
+			job->ncolumns++;
+		}
+		return 0;
+	}
+	FOR_EACH_CHILD(c, s) {
+		struct job_column *col;
+
+		if (!named(c, "column"))
+			continue;
+		col = &job->columns[job->ncolumns];
+		if (load_column(ld, c, col) < 0)
+			return -1;
+		job->ncolumns++;
+		for (size_t i = 0; i + 1 < job->ncolumns; i++)
+			if (strcmp(job->columns[i].name, col->name) == 0)
+				return fail(ld, c, "duplicate column %s (lines "
+					    "%d and %d)", show(ld, col->name),
+					    job->columns[i].line, col->line);
+	}
+	return 0;
+}
+
 static int load_store(struct loader *ld, xmlNodePtr s)
 {
 	struct job *job = ld->job;
@@ -1021,7 +1150,9 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 			    show(ld, table));
 	job->store_dsn = copy_strz(ld, dsn);
 	job->store_table = job->store_dsn ? copy_strz(ld, table) : NULL;
-	return job->store_table ? 0 : -1;
+	if (!job->store_table)
+		return -1;
+	return load_columns(ld, s);
 }
 
 static int load_reports(struct loader *ld, xmlNodePtr r)
@@ -1402,6 +1533,11 @@ void job_free(struct job *job)
 	mem_free(job->tolerances);
 	mem_free(job->store_dsn);
 	mem_free(job->store_table);
+	for (size_t i = 0; job->columns && i < job->ncolumns; i++) {
+		mem_free(job->columns[i].name);
+		mem_free(job->columns[i].value);
+	}
+	mem_free(job->columns);
 	mem_free(job->report_dir);
 	mem_free(job);
 }

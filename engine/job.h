@@ -16,6 +16,7 @@
 
 #include "canon.h"
 #include "err.h"
+#include "ledger.h"
 
 /* A query parameter, bound as text in the order given. */
 enum job_param_kind {
@@ -56,6 +57,15 @@ struct job_source {
 	char *scope_column;	/* optional: 0/false/NULL means "row left" */
 };
 
+/* A typed column of the store (<store><column/>; docs/STORE.md). */
+struct job_column {
+	char *name;		/* [a-z_][a-z0-9_]*, not a fixed column */
+	char *value;		/* the value path ("deal.amount"; pubval.h) */
+	int pv;			/* its pubval index */
+	enum ledger_type type;
+	int line;		/* where it was declared (0: a default) */
+};
+
 struct job_tolerance {
 	char *currency;		/* ISO code, or "*" for the default */
 	int64_t absolute;	/* money, scale 4 */
@@ -93,6 +103,10 @@ struct job {
 
 	char *store_dsn;
 	char *store_table;	/* validated identifier [A-Za-z_][A-Za-z0-9_]* */
+	/* The store's value columns, in declaration order (the defaults of
+	 * pubval.h when the job declares none): 1..LEDGER_MAX_COLS. */
+	struct job_column *columns;
+	size_t ncolumns;
 
 	char *report_dir;	/* resolved */
 	unsigned report_formats;	/* JOB_REPORT_* bits */

@@ -10,29 +10,101 @@
 #include "ledger.h"
 #include "mem.h"
 #include "money.h"
+#include "tstamp.h"
 #include "banned.h"
 
 const char *const ledger_field_names[LF__COUNT] = {
 	"rec_kind", "rec_key", "version", "run_id",
-	"outcome", "codes", "verdicts", "deal_key", "order_key", "customer",
-	"currency", "deal_amount", "order_amount", "erp_amount", "erp_docs",
+	"outcome", "codes", "verdicts",
 	"sources", "rules_hash", "prev_hash",
+};
+
+const char *const ledger_type_names[LT__COUNT] = {
+	"text", "money", "integer", "date", "timestamp",
 };
 
 const char *const ledger_run_field_names[LR__COUNT] = {
 	"run_id", "seq", "job", "mode", "as_of", "window_start", "started",
 	"finished", "status", "rules_hash", "rules", "records", "exceptions",
-	"totals", "outcomes", "watermarks", "prev_digest",
+	"totals", "outcomes", "watermarks", "schema_hash", "prev_digest",
 };
 
-/* The serialiser's per-field arrays hold either kind of row. */
-#define MAX_FIELDS LF__COUNT
+/* Fields of one serialisation: a version's (fixed and declared) or a
+ * runs row's. */
+#define MAX_FIELDS (LF__COUNT + LEDGER_MAX_COLS)
 _Static_assert((int)LR__COUNT <= (int)MAX_FIELDS, "runs row has more fields");
 
-static int is_amount(int f)
+/* A field to serialise: type < 0 is taken as it is. */
+struct sfield {
+	const char *name;
+	const char *v;
+	int type;
+};
+
+/* A normalised value is short: a 64-bit integer or amount, a timestamp. */
+#define NORM_CAP 48
+
+/*
+ * The normalised form of v (type t) into buf[NORM_CAP]; its length, or -1
+ * with err set. Formats into the caller's buffer: no allocation.
+ */
+static long normalise(int t, const char *name, const char *v, size_t n,
+		      char *buf, struct error *err)
 {
-	return f == LF_DEAL_AMOUNT || f == LF_ORDER_AMOUNT ||
-	       f == LF_ERP_AMOUNT;
+	struct sbuf tmp = SBUF_INIT(NORM_CAP - 1);
+	int64_t x;
+	int st;
+
+	tmp.buf = buf;
+	tmp.alloc = NORM_CAP;
+	switch (t) {
+	case LT_MONEY:
+		st = money_parse(v, n, &x);
+		if (st != MONEY_OK)
+			return error_set(err, ERR_DATA, "%s '%s': %s", name, v,
+					 money_strerror(st));
+		money_format(x, 0, &tmp);
+		break;
+	case LT_INTEGER: {
+		/* [-]digits, within int64; "007" is 7 and "-0" is 0 */
+		int neg = n && v[0] == '-';
+		size_t i = (size_t)neg;
+		uint64_t u = 0, lim = neg ? UINT64_C(9223372036854775808)
+					  : (uint64_t)INT64_MAX;
+
+		if (i == n)
+			goto bad;
+		for (; i < n; i++) {
+			unsigned d = (unsigned)(v[i] - '0');
+
+			if (v[i] < '0' || v[i] > '9' || u > (lim - d) / 10)
+				goto bad;
+			u = u * 10 + d;
+		}
+		sbuf_addf(&tmp, "%s%llu", neg && u ? "-" : "",
+			  (unsigned long long)u);
+		break;
+	}
+	case LT_DATE:
+	case LT_TIMESTAMP:
+		if (tstamp_parse(v, n, &x) < 0)
+			goto bad;
+		if (t == LT_DATE)
+			tstamp_format_date(x, &tmp);
+		else
+			tstamp_format(x, &tmp);
+		break;
+	default:
+		return error_set(err, ERR_INTERNAL, "%s: type %d", name, t);
+	}
+	if (tmp.failed)
+		goto bad;
+	return (long)tmp.len;
+bad:
+	return error_set(err, ERR_DATA, "%s '%.*s' is not %s %s", name,
+			 (int)(n > 64 ? 64 : n), v,
+			 t == LT_INTEGER ? "an" : "a",
+			 t >= 0 && t < LT__COUNT ? ledger_type_names[t] : "value");
 }
 
 /* Decimal digits of n into the end of tmp[24]; returns the start. */
@@ -48,57 +120,45 @@ static char *size_digits(size_t n, char tmp[24])
 }
 
 /*
- * Two passes: measure (normalising amounts into small local buffers),
- * grow once, then copy. This runs twice per published record, and
- * appending byte by byte through the capped buffer cost more than the
- * SHA-256 itself. fv/names: a version's fields (amounts: normalise the
- * amount fields) or a runs row's (amounts 0: every value as it is).
+ * Two passes: measure (normalising typed values into small local
+ * buffers), grow once, then copy. This runs twice per published record,
+ * and appending byte by byte through the capped buffer cost more than
+ * the SHA-256 itself.
  */
-static int serialise(const char *const *fv, const char *const *names,
-		     int amounts, int first, int last, struct sbuf *sb,
+static int serialise(const struct sfield *fs, size_t nf, struct sbuf *sb,
 		     struct error *err)
 {
-	char amt[3][48];
+	char norm[MAX_FIELDS][NORM_CAP];
 	const char *val[MAX_FIELDS];
 	size_t vlen[MAX_FIELDS], nlen[MAX_FIELDS], total = 0;
 	char *w;
 
-	for (int f = first; f <= last; f++) {
-		const char *v = fv[f];
-		const char *name = names[f];
+	for (size_t f = 0; f < nf; f++) {
+		const char *v = fs[f].v;
 
-		nlen[f] = strlen(name);
+		nlen[f] = strlen(fs[f].name);
 		val[f] = v;
 		if (!v) {
 			total += nlen[f] + 3;		/* NAME ":-\n" */
 			continue;
 		}
 		vlen[f] = strlen(v);
-		if (amounts && is_amount(f)) {
-			char *buf = amt[f - LF_DEAL_AMOUNT];
-			struct sbuf tmp = SBUF_INIT(sizeof(amt[0]) - 1);
-			int64_t a;
-			int st = money_parse(v, vlen[f], &a);
+		if (fs[f].type > LT_TEXT) {
+			long n = normalise(fs[f].type, fs[f].name, v, vlen[f],
+					   norm[f], err);
 
-			if (st != MONEY_OK)
-				return error_set(err, ERR_DATA,
-						 "%s '%s': %s", name, v,
-						 money_strerror(st));
-			/* a 64-bit amount prints in < 48 bytes: format into
-			 * the local buffer, no allocation */
-			tmp.buf = buf;
-			tmp.alloc = sizeof(amt[0]);
-			money_format(a, 0, &tmp);
-			val[f] = buf;
-			vlen[f] = tmp.len;
+			if (n < 0)
+				return -1;
+			val[f] = norm[f];
+			vlen[f] = (size_t)n;
 		}
 		total += nlen[f] + 1 + 20 + 1 + vlen[f] + 1;	/* upper bound */
 	}
 	if (sbuf_grow(sb, total) < 0)
 		return error_set(err, ERR_NOMEM, "out of memory (ledger)");
 	w = sb->buf + sb->len;
-	for (int f = first; f <= last; f++) {
-		memcpy(w, names[f], nlen[f]);
+	for (size_t f = 0; f < nf; f++) {
+		memcpy(w, fs[f].name, nlen[f]);
 		w += nlen[f];
 		if (!val[f]) {
 			memcpy(w, ":-\n", 3);
@@ -123,17 +183,118 @@ static int serialise(const char *const *fv, const char *const *names,
 	return 0;
 }
 
-int ledger_serialise(const struct ledger_rec *r, int first, int last,
-		     struct sbuf *sb, struct error *err)
+/* A version's fields in serialisation order: values only or all. */
+static size_t rec_fields(const struct ledger_rec *r, int all,
+			 struct sfield *fs)
 {
-	return serialise(r->f, ledger_field_names, 1, first, last, sb, err);
+	size_t n = 0, nc = r->schema ? r->schema->n : 0;
+
+#define FIXED(F) (fs[n++] = (struct sfield){ ledger_field_names[F], r->f[F], -1 })
+	if (all) {
+		FIXED(LF_REC_KIND);
+		FIXED(LF_REC_KEY);
+		fs[n++] = (struct sfield){ ledger_field_names[LF_VERSION],
+					   r->f[LF_VERSION], LT_INTEGER };
+		FIXED(LF_RUN_ID);
+	}
+	FIXED(LF_OUTCOME);
+	FIXED(LF_CODES);
+	FIXED(LF_VERDICTS);
+	for (size_t i = 0; i < nc && i < LEDGER_MAX_COLS; i++)
+		fs[n++] = (struct sfield){ r->schema->col[i].name, r->c[i],
+					   (int)r->schema->col[i].type };
+	if (all) {
+		FIXED(LF_SOURCES);
+		FIXED(LF_RULES_HASH);
+		FIXED(LF_PREV_HASH);
+	}
+#undef FIXED
+	return n;
+}
+
+int ledger_serialise(const struct ledger_rec *r, int all, struct sbuf *sb,
+		     struct error *err)
+{
+	struct sfield fs[MAX_FIELDS];
+
+	return serialise(fs, rec_fields(r, all, fs), sb, err);
+}
+
+int ledger_normalise(enum ledger_type t, const char *v, struct sbuf *sb,
+		     struct error *err)
+{
+	char buf[NORM_CAP];
+	long n;
+
+	if (t == LT_TEXT)
+		return sbuf_addstr(sb, v) < 0
+		       ? error_set(err, ERR_NOMEM, "out of memory") : 0;
+	n = normalise((int)t, "value", v, strlen(v), buf, err);
+	if (n < 0)
+		return -1;
+	if (sbuf_add(sb, buf, (size_t)n) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The runs row's fields, as they are. */
+static size_t run_fields(const struct ledger_run *r, struct sfield *fs)
+{
+	for (int i = 0; i < LR__COUNT; i++)
+		fs[i] = (struct sfield){ ledger_run_field_names[i], r->f[i], -1 };
+	return LR__COUNT;
 }
 
 int ledger_run_serialise(const struct ledger_run *r, int first, int last,
 			 struct sbuf *sb, struct error *err)
 {
-	return serialise(r->f, ledger_run_field_names, 0, first, last, sb,
-			 err);
+	struct sfield fs[MAX_FIELDS];
+
+	(void)run_fields(r, fs);
+	if (first < 0 || last >= LR__COUNT || first > last)
+		return error_set(err, ERR_INTERNAL, "runs fields %d..%d", first,
+				 last);
+	return serialise(fs + first, (size_t)(last - first + 1), sb, err);
+}
+
+/* The schema as fields; the "column" values are built in cols. */
+static int schema_fields(const struct ledger_schema *s, struct sfield *fs,
+			 struct sbuf *cols, size_t *nf, struct error *err)
+{
+	size_t off[LEDGER_MAX_COLS];
+
+	if (s->n > LEDGER_MAX_COLS)
+		return error_set(err, ERR_INTERNAL, "%zu columns", s->n);
+	fs[0] = (struct sfield){ "format", LEDGER_FORMAT, -1 };
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ledger_col *c = &s->col[i];
+
+		off[i] = cols->len;
+		sbuf_addf(cols, "%s %s %s", c->name,
+			  c->type < LT__COUNT ? ledger_type_names[c->type] : "?",
+			  c->value ? c->value : "");
+		sbuf_addch(cols, '\0');
+	}
+	if (cols->failed)
+		return error_set(err, ERR_NOMEM, "out of memory (schema)");
+	for (size_t i = 0; i < s->n; i++)
+		fs[1 + i] = (struct sfield){ "column", cols->buf + off[i], -1 };
+	*nf = 1 + s->n;
+	return 0;
+}
+
+int ledger_schema_serialise(const struct ledger_schema *s, struct sbuf *sb,
+			    struct error *err)
+{
+	struct sfield fs[1 + LEDGER_MAX_COLS];
+	struct sbuf cols = SBUF_INIT(SBUF_CAP_DEFAULT);
+	size_t nf = 0;
+	int rc = schema_fields(s, fs, &cols, &nf, err);
+
+	if (rc == 0)
+		rc = serialise(fs, nf, sb, err);
+	sbuf_release(&cols);
+	return rc;
 }
 
 static void to_hex(const unsigned char *d, unsigned n, char *out)
@@ -171,14 +332,13 @@ static int sha256_hex(const void *p, size_t n, char *out, struct error *err)
 	return 0;
 }
 
-static int hash_fields(const char *const *fv, const char *const *names,
-		       int amounts, int first, int last, char *out,
+static int hash_fields(const struct sfield *fs, size_t nf, char *out,
 		       struct error *err)
 {
 	int rc;
 
 	sbuf_reset(&scratch);
-	rc = serialise(fv, names, amounts, first, last, &scratch, err);
+	rc = serialise(fs, nf, &scratch, err);
 	if (rc == 0)
 		rc = sha256_hex(scratch.buf, scratch.len, out, err);
 	if (scratch.alloc > ((size_t)1 << 20)) {
@@ -190,21 +350,36 @@ static int hash_fields(const char *const *fv, const char *const *names,
 
 int ledger_value_hash(const struct ledger_rec *r, char *out, struct error *err)
 {
-	return hash_fields(r->f, ledger_field_names, 1, LEDGER_FIRST_VALUE,
-			   LEDGER_LAST_VALUE, out, err);
+	struct sfield fs[MAX_FIELDS];
+
+	return hash_fields(fs, rec_fields(r, 0, fs), out, err);
 }
 
 int ledger_content_hash(const struct ledger_rec *r, char *out,
 			struct error *err)
 {
-	return hash_fields(r->f, ledger_field_names, 1, 0, LF__COUNT - 1, out,
-			   err);
+	struct sfield fs[MAX_FIELDS];
+
+	return hash_fields(fs, rec_fields(r, 1, fs), out, err);
 }
 
 int ledger_run_hash(const struct ledger_run *r, char *out, struct error *err)
 {
-	return hash_fields(r->f, ledger_run_field_names, 0, 0, LR__COUNT - 1,
-			   out, err);
+	struct sfield fs[MAX_FIELDS];
+
+	return hash_fields(fs, run_fields(r, fs), out, err);
+}
+
+int ledger_schema_hash(const struct ledger_schema *s, char *out,
+		       struct error *err)
+{
+	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
+	int rc = ledger_schema_serialise(s, &sb, err);
+
+	if (rc == 0)
+		rc = sha256_hex(sb.buf, sb.len, out, err);
+	sbuf_release(&sb);
+	return rc;
 }
 
 /* ---- run digest ------------------------------------------------------- */

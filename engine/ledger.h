@@ -2,27 +2,40 @@
  * ledger.h - the canonical serialisation and hashes of published records
  * (the contract between the writer in store.c and `recon verify`).
  *
- * A record version is serialised as a sequence of fields, in the fixed
- * order of enum ledger_field, each as
+ * A record version has fixed fields (enum ledger_field) and the columns
+ * the job declares (struct ledger_schema: name and type, in declaration
+ * order). It is serialised as a sequence of fields, in this order:
+ *
+ *     rec_kind rec_key version run_id            identity
+ *     outcome codes verdicts COLUMN...           values
+ *     sources rules_hash prev_hash               provenance
+ *
+ * each as
  *
  *     NAME ":" LENGTH ":" BYTES "\n"      (LENGTH in decimal bytes)
  *     NAME ":-\n"                         (SQL NULL)
  *
- * Amount fields are normalised before hashing (parsed exactly and printed
- * with no trailing zeros: "12.30", "12.3000" and "12.3" all hash as
- * "12.3"), because databases print NUMERIC columns with their own scale.
+ * Typed values are normalised before hashing, because databases print
+ * their own forms: money is parsed exactly and printed with no trailing
+ * zeros ("12.30", "12.3000" and "12.3" all hash as "12.3"); integers as
+ * plain decimal; dates as "YYYY-MM-DD"; timestamps as
+ * "YYYY-MM-DDTHH:MM:SSZ". A value that does not parse as its type is an
+ * error, never hashed as it is.
  *
- *   value_hash   = SHA-256 over the VALUE fields only (outcome .. erp_docs):
- *                  what decides whether a key needs a new version.
- *   content_hash = SHA-256 over ALL fields (kind, key, version, run id,
- *                  values, sources, rules hash, prev_hash): what chains.
+ *   value_hash   = SHA-256 over the VALUE fields only (outcome, codes,
+ *                  verdicts, the declared columns): what decides whether
+ *                  a key needs a new version.
+ *   content_hash = SHA-256 over ALL fields: what chains.
+ *   schema_hash  = SHA-256 over the store's format and declared columns
+ *                  (T_schema; ledger_schema_serialise): stored in every
+ *                  runs row, so changing the declaration shows.
  *   run_hash     = SHA-256 over the run's T_runs row, the fields of enum
  *                  ledger_run_field in that order, serialised the same
  *                  way (integers as decimal text, nothing normalised):
  *                  run_id, seq, job, mode, as_of, window_start, started,
  *                  finished, status, rules_hash, rules, records,
- *                  exceptions, totals, outcomes, watermarks, prev_digest
- *                  (every column but the digest itself).
+ *                  exceptions, totals, outcomes, watermarks, schema_hash,
+ *                  prev_digest (every column but the digest itself).
  *   run digest   = SHA-256 over  "recon-run:" PREV_DIGEST "\n"
  *                  "run:" RUN_HASH "\n"  followed by CONTENT_HASH "\n" for
  *                  every version the run wrote, in ascending order of the
@@ -34,7 +47,9 @@
  *                  recompute.
  *
  * Hashes are lower-case hex. docs/LEDGER.md documents the same for
- * readers that want to verify without this code.
+ * readers that want to verify without this code. LEDGER_FORMAT names
+ * this contract; a store records it in T_schema and a store of another
+ * format is refused, never misread.
  */
 #ifndef RECON_LEDGER_H
 #define RECON_LEDGER_H
@@ -44,24 +59,20 @@
 #include "buf.h"
 #include "err.h"
 
+/* The format of the serialisation, the hashes and the store's tables. */
+#define LEDGER_FORMAT "recon-ledger/2"
+
+/* The fixed fields of a version (declared columns come in between). */
 enum ledger_field {
 	/* identity */
 	LF_REC_KIND = 0,
 	LF_REC_KEY,
 	LF_VERSION,
 	LF_RUN_ID,
-	/* values (value_hash covers LF_OUTCOME .. LF_ERP_DOCS) */
+	/* values (the declared columns follow LF_VERDICTS) */
 	LF_OUTCOME,
 	LF_CODES,
 	LF_VERDICTS,
-	LF_DEAL_KEY,
-	LF_ORDER_KEY,
-	LF_CUSTOMER,
-	LF_CURRENCY,
-	LF_DEAL_AMOUNT,
-	LF_ORDER_AMOUNT,
-	LF_ERP_AMOUNT,
-	LF_ERP_DOCS,
 	/* provenance */
 	LF_SOURCES,	/* JSON: the source rows' fingerprints */
 	LF_RULES_HASH,
@@ -69,30 +80,76 @@ enum ledger_field {
 	LF__COUNT
 };
 
-#define LEDGER_FIRST_VALUE LF_OUTCOME
-#define LEDGER_LAST_VALUE LF_ERP_DOCS
-
-/* Column names, in enum order (also the store's column names). */
+/* Fixed field names, in enum order (also the store's column names). */
 extern const char *const ledger_field_names[LF__COUNT];
+
+/* Types of declared columns. */
+enum ledger_type {
+	LT_TEXT = 0,
+	LT_MONEY,	/* exact decimal: NUMERIC(24,4) / exact TEXT */
+	LT_INTEGER,	/* 64-bit */
+	LT_DATE,	/* YYYY-MM-DD */
+	LT_TIMESTAMP,	/* YYYY-MM-DD HH:MM:SS, UTC, to the second */
+	LT__COUNT
+};
+
+/* "text", "money", "integer", "date", "timestamp". */
+extern const char *const ledger_type_names[LT__COUNT];
+
+/* Most columns a job may declare. */
+#define LEDGER_MAX_COLS 64
+
+/* The declared columns (borrowed strings). value is what fills the
+ * column (the job's value= path, e.g. "deal.amount"): not hashed into
+ * records, but part of the schema hash. */
+struct ledger_col {
+	const char *name;
+	const char *value;
+	enum ledger_type type;
+};
+
+struct ledger_schema {
+	size_t n;
+	struct ledger_col col[LEDGER_MAX_COLS];
+};
 
 /* One version's fields as text; NULL pointers are SQL NULL. Borrowed. */
 struct ledger_rec {
+	const struct ledger_schema *schema;
 	const char *f[LF__COUNT];
+	const char *c[LEDGER_MAX_COLS];	/* schema->n of them */
 };
 
 #define LEDGER_HEX 65	/* 64 hex digits and a NUL */
 
 /* Hash the value fields / all fields into hex (out: LEDGER_HEX bytes).
- * Returns 0, or -1 with err set (ERR_NOMEM, or ERR_DATA for an amount
- * field that is not an exact decimal). */
+ * Returns 0, or -1 with err set (ERR_NOMEM, or ERR_DATA for a typed
+ * value that does not parse as its type, naming the column). */
 int ledger_value_hash(const struct ledger_rec *r, char *out, struct error *err);
 int ledger_content_hash(const struct ledger_rec *r, char *out,
 			struct error *err);
 
-/* The serialisation itself (appended to sb), fields [first, last]. For
- * tests and for docs/LEDGER.md examples. */
-int ledger_serialise(const struct ledger_rec *r, int first, int last,
-		     struct sbuf *sb, struct error *err);
+/* The serialisation itself (appended to sb): values only (all = 0) or
+ * every field (all = 1). For tests and for docs/LEDGER.md examples. */
+int ledger_serialise(const struct ledger_rec *r, int all, struct sbuf *sb,
+		     struct error *err);
+
+/* The normalised text of one typed value (appended to sb), as hashed.
+ * Returns 0, or -1 with ERR_DATA (not of that type) or ERR_NOMEM. */
+int ledger_normalise(enum ledger_type t, const char *v, struct sbuf *sb,
+		     struct error *err);
+
+/*
+ * The schema's serialisation: "format" then one "column" field per
+ * declared column, its value "NAME TYPE VALUE":
+ *     format:14:recon-ledger/2
+ *     column:24:deal_key text deal.key
+ * and its hash (hex, LEDGER_HEX bytes).
+ */
+int ledger_schema_serialise(const struct ledger_schema *s, struct sbuf *sb,
+			    struct error *err);
+int ledger_schema_hash(const struct ledger_schema *s, char *out,
+		       struct error *err);
 
 /* The fields of a T_runs row that run_hash covers, in hashing order. */
 enum ledger_run_field {
@@ -112,6 +169,7 @@ enum ledger_run_field {
 	LR_TOTALS,
 	LR_OUTCOMES,
 	LR_WATERMARKS,
+	LR_SCHEMA_HASH,
 	LR_PREV_DIGEST,
 	LR__COUNT
 };

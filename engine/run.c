@@ -25,6 +25,7 @@
 #include "outcome.h"
 #include "incr.h"
 #include "prefetch.h"
+#include "pubval.h"
 #include "rowfp.h"
 #include "rules.h"
 #include "store.h"
@@ -139,7 +140,7 @@ struct run {
 	double t_rules, t_store;	/* seconds in order rules / store inserts */
 
 	struct verdict_list verdicts;
-	struct sbuf codes, vjson, amt[3], line, srcjson;
+	struct sbuf codes, vjson, colbuf, line, srcjson;
 
 
 	/* Incremental reading: the state directory, the job's published run
@@ -1209,7 +1210,6 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 	size_t nf = 0;
 	enum outcome primary = OUT_MATCHED;
 	struct store_rec rec;
-	const struct canon *m = group_main(g);
 	uint64_t exc = 0;
 
 	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]); i++)
@@ -1297,8 +1297,6 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 		sbuf_addch(&r->vjson, '}');
 	}
 	sbuf_addch(&r->vjson, ']');
-	for (int i = 0; i < 3; i++)
-		sbuf_reset(&r->amt[i]);
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = g->order ? "order" : g->deal ? "deal" : "erp";
 	rec.outcome = outcome_table[primary].code;
@@ -1307,72 +1305,45 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 	if (r->codes.failed || r->vjson.failed)
 		return error_set(err, ERR_NOMEM, "out of memory (record)");
 	{
-		/* NUL-terminated copies of the borrowed fields */
-		struct sbuf f[5];
-		const struct canon *src[5] = { NULL, g->deal, g->order, m, m };
-		enum canon_str fld[5] = { CS_KEY, CS_KEY, CS_KEY, CS_CUSTOMER,
-					  CS_CURRENCY };
-		const char *vals[5];
+		/* NUL-terminated copies: the key, then the declared columns
+		 * back to back in colbuf (offsets first: it may move) */
+		const struct job *job = r->job;
+		size_t off[1 + LEDGER_MAX_COLS];
+		const char *cols[LEDGER_MAX_COLS];
+		int isnull[LEDGER_MAX_COLS];
 		int rc;
 
-		for (int i = 0; i < 5; i++) {
-			size_t n;
-			const char *s;
+		sbuf_reset(&r->colbuf);
+		off[0] = 0;
+		sbuf_add(&r->colbuf, g->key, g->key_len);
+		sbuf_addch(&r->colbuf, '\0');
+		for (size_t i = 0; i < job->ncolumns; i++) {
+			const struct job_column *c = &job->columns[i];
 
-			sbuf_init(&f[i], CANON_STR_CAP + 1);
-			if (i == 0) {
-				sbuf_add(&f[i], g->key, g->key_len);
-				vals[i] = f[i].buf;
-				continue;
-			}
-			s = src[i] ? canon_get(src[i], fld[i], &n) : NULL;
-			if (!s && i == 4 && g->erp && g->erp->currency) {
-				s = g->erp->currency;
-				n = g->erp->currency_len;
-			}
-			if (s)
-				sbuf_add(&f[i], s, n);
-			vals[i] = s ? f[i].buf : NULL;
-		}
-		rec.key = vals[0];
-		rec.deal_key = vals[1];
-		rec.order_key = vals[2];
-		rec.customer = vals[3];
-		rec.currency = vals[4];
-		if (g->deal && (g->deal->present & CANON_HAS_AMOUNT)) {
-			money_format(g->deal->amount, 2, &r->amt[0]);
-			rec.deal_amount = r->amt[0].buf;
-		}
-		if (g->order && (g->order->present & CANON_HAS_AMOUNT)) {
-			money_format(g->order->amount, 2, &r->amt[1]);
-			rec.order_amount = r->amt[1].buf;
-		}
-		if (g->erp) {
-			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
-
-			money_format(inv ? g->erp->invoiced : g->erp->ordered, 2,
-				     &r->amt[2]);
-			rec.erp_amount = r->amt[2].buf;
-			rec.erp_docs = g->erp->ndocs;
+			off[1 + i] = r->colbuf.len;
+			rc = pubval_format(c->pv, c->type, g, &r->colbuf);
+			isnull[i] = rc == 0;
+			sbuf_addch(&r->colbuf, '\0');
 		}
 		rc = sources_json(r, g, &r->srcjson);
+		if (r->colbuf.failed)
+			rc = -1;
+		if (rc < 0)
+			return error_set(err, ERR_NOMEM, "out of memory (record)");
+		rec.key = r->colbuf.buf;
+		for (size_t i = 0; i < job->ncolumns; i++)
+			cols[i] = isnull[i] ? NULL : r->colbuf.buf + off[1 + i];
+		rec.cols = cols;
 		rec.sources = r->srcjson.buf;
-		for (int i = 0; i < 3; i++)
-			if (r->amt[i].failed)
-				rc = -1;
-		if (rc == 0) {
+		{
 			double t0 = now_seconds();
 
 			rc = store_put(r->store, &rec, r->run_id.buf,
 				       rules_hash(r->rules), err);
 			r->t_store += now_seconds() - t0;
-		} else {
-			error_set(err, ERR_NOMEM, "out of memory (record)");
 		}
 		if (rc >= 0)
 			rc = outcome_total(r, primary, g, err);
-		for (int i = 0; i < 5; i++)
-			sbuf_release(&f[i]);
 		if (rc < 0)
 			return -1;
 	}
@@ -1669,8 +1640,7 @@ static void run_release(struct run *r)
 	sbuf_release(&r->started);
 	sbuf_release(&r->codes);
 	sbuf_release(&r->vjson);
-	for (int i = 0; i < 3; i++)
-		sbuf_release(&r->amt[i]);
+	sbuf_release(&r->colbuf);
 	sbuf_release(&r->line);
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
@@ -1787,8 +1757,9 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	sbuf_init(&r.started, 64);
 	sbuf_init(&r.codes, 1 << 16);
 	sbuf_init(&r.vjson, SBUF_CAP_DEFAULT);
-	for (int i = 0; i < 3; i++)
-		sbuf_init(&r.amt[i], 64);
+	/* the declared columns of one record: at most LEDGER_MAX_COLS
+	 * values of at most CANON_STR_CAP bytes */
+	sbuf_init(&r.colbuf, LEDGER_MAX_COLS * (CANON_STR_CAP + 1));
 	sbuf_init(&r.line, 1 << 16);
 	sbuf_init(&r.srcjson, 1 << 16);
 	verdict_list_init(&r.verdicts);

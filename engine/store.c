@@ -69,20 +69,43 @@ struct store {
 	uint64_t seq;
 	char digest_hex[LEDGER_HEX];
 
+	/* the declared columns (names borrowed from the job) */
+	struct ledger_schema schema;
+	char schema_hex[LEDGER_HEX];
+	const char **cols;	/* T's columns in insert order (ncols) */
+	size_t ncols;
+
 	/* scratch for one version */
-	struct sbuf version_txt, docs_txt;
+	struct sbuf version_txt;
+	struct param *vals;	/* ncols */
 };
 
-/* The columns of T, in order: ledger_field_names[] (store_open checks
- * they agree), then the two hashes. */
-#define NCOLS (LF__COUNT + 2)
-static const char *const rec_cols[NCOLS] = {
-	"rec_kind", "rec_key", "version", "run_id",
-	"outcome", "codes", "verdicts", "deal_key", "order_key", "customer",
-	"currency", "deal_amount", "order_amount", "erp_amount", "erp_docs",
-	"sources", "rules_hash", "prev_hash",
-	"value_hash", "content_hash",
-};
+/*
+ * The columns of T, in insert order: the fixed fields up to verdicts, the
+ * declared columns, sources .. prev_hash, then the two hashes. col_of()
+ * maps a position to its name.
+ */
+#define NFIXED_HEAD (LF_VERDICTS + 1)	/* rec_kind .. verdicts */
+
+static int build_cols(struct store *s, struct error *err)
+{
+	size_t n = s->schema.n, k = 0;
+
+	s->ncols = LF__COUNT + n + 2;
+	s->cols = mem_calloc(s->ncols, sizeof(*s->cols));
+	s->vals = mem_calloc(s->ncols, sizeof(*s->vals));
+	if (!s->cols || !s->vals)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	for (int f = 0; f < NFIXED_HEAD; f++)
+		s->cols[k++] = ledger_field_names[f];
+	for (size_t i = 0; i < n; i++)
+		s->cols[k++] = s->schema.col[i].name;
+	for (int f = NFIXED_HEAD; f < LF__COUNT; f++)
+		s->cols[k++] = ledger_field_names[f];
+	s->cols[k++] = "value_hash";
+	s->cols[k++] = "content_hash";
+	return 0;
+}
 
 static struct param P(const char *s)
 {
@@ -168,11 +191,70 @@ static int table_exists(struct store *s, const char *name, struct error *err)
  * transactional on both SQLite and PostgreSQL: a first run that fails
  * leaves no tables, and one that commits leaves all of them).
  */
+/* The SQL type of a declared column on this DBMS. */
+static const char *sql_type(const struct store *s, enum ledger_type t)
+{
+	static const char *const pg[LT__COUNT] = {
+		"TEXT", "NUMERIC(24,4)", "BIGINT", "DATE", "TIMESTAMP(0)",
+	};
+	/* SQLite: exact text for money, dates and times (no REAL) */
+	static const char *const lite[LT__COUNT] = {
+		"TEXT", "TEXT", "BIGINT", "TEXT", "TEXT",
+	};
+
+	return (s->pg ? pg : lite)[t];
+}
+
+/* T_schema: the format and the declared columns, one row each. */
+static int install_schema(struct store *s, struct error *err)
+{
+	const char *t = s->job->store_table;
+
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "CREATE TABLE IF NOT EXISTS %s_schema ("
+		  "format TEXT NOT NULL, position BIGINT NOT NULL UNIQUE, "
+		  "name TEXT NOT NULL, type TEXT NOT NULL, "
+		  "value TEXT NOT NULL)", t);
+	if (exec_sql(s, NULL, 0, err) < 0)
+		return -1;
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "INSERT INTO %s_schema (format, position, name, "
+		  "type, value) VALUES (?, ?, ?, ?, ?)", t);
+	for (size_t i = 0; i < s->schema.n; i++) {
+		const struct ledger_col *c = &s->schema.col[i];
+		char pos[24];
+		struct param p[5];
+
+		snprintf(pos, sizeof(pos), "%zu", i);
+		p[0] = P(LEDGER_FORMAT);
+		p[1] = P(pos);
+		p[2] = P(c->name);
+		p[3] = P(ledger_type_names[c->type]);
+		p[4] = P(c->value);
+		if (exec_sql(s, p, 5, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int install(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
-	const char *amt = s->pg ? "NUMERIC(24,4)" : "TEXT";
-	int rc = -1;
+	struct sbuf name = SBUF_INIT(256);
+	int rc = -1, ex;
+
+	/* T_runs is missing; a T_schema without it is half a store that
+	 * someone dropped tables from: say so rather than add to it */
+	if (sbuf_addf(&name, "%s_schema", t) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	ex = table_exists(s, name.buf, err);
+	sbuf_release(&name);
+	if (ex != 0)
+		return ex < 0 ? -1 : error_set(err, ERR_STORE, "table '%s_schema' "
+					  "exists but '%s_runs' does not: a "
+					  "store whose tables were dropped by "
+					  "hand; drop the rest or use another "
+					  "table", t, t);
 
 	sbuf_reset(&s->sql);
 	sbuf_addf(&s->sql,
@@ -180,14 +262,19 @@ static int install(struct store *s, struct error *err)
 		  "rec_kind TEXT NOT NULL, rec_key TEXT NOT NULL, "
 		  "version BIGINT NOT NULL, run_id TEXT NOT NULL, "
 		  "outcome TEXT NOT NULL, codes TEXT NOT NULL, "
-		  "verdicts TEXT NOT NULL, "
-		  "deal_key TEXT, order_key TEXT, customer TEXT, currency TEXT, "
-		  "deal_amount %s, order_amount %s, erp_amount %s, "
-		  "erp_docs BIGINT NOT NULL, sources TEXT NOT NULL, "
-		  "rules_hash TEXT NOT NULL, prev_hash TEXT, "
-		  "value_hash TEXT NOT NULL, content_hash TEXT NOT NULL)",
-		  t, amt, amt, amt);
+		  "verdicts TEXT NOT NULL, ", t);
+	/* declared names are lower-case identifiers (job.c); quoted, a
+	 * name like "order" is a column, not a keyword */
+	for (size_t i = 0; i < s->schema.n; i++)
+		sbuf_addf(&s->sql, "\"%s\" %s, ", s->schema.col[i].name,
+			  sql_type(s, s->schema.col[i].type));
+	sbuf_addstr(&s->sql,
+		    "sources TEXT NOT NULL, "
+		    "rules_hash TEXT NOT NULL, prev_hash TEXT, "
+		    "value_hash TEXT NOT NULL, content_hash TEXT NOT NULL)");
 	if (exec_sql(s, NULL, 0, err) < 0)
+		goto out;
+	if (install_schema(s, err) < 0)
 		goto out;
 	/* The current view's lookups need it; it also refuses a second
 	 * version N of a key (two runs racing). */
@@ -218,7 +305,7 @@ static int install(struct store *s, struct error *err)
 		  "rules TEXT NOT NULL, "
 		  "records BIGINT NOT NULL, exceptions BIGINT NOT NULL, "
 		  "totals TEXT NOT NULL, outcomes TEXT NOT NULL, "
-		  "watermarks TEXT NOT NULL, "
+		  "watermarks TEXT NOT NULL, schema_hash TEXT NOT NULL, "
 		  "digest TEXT NOT NULL, prev_digest TEXT NOT NULL)", t);
 	if (exec_sql(s, NULL, 0, err) < 0)
 		goto out;
@@ -232,8 +319,9 @@ static int install(struct store *s, struct error *err)
 		if (exec_sql(s, NULL, 0, err) < 0)
 			goto out;
 	}
-	for (int i = 0; i < 2; i++) {
-		const char *suffix = i ? "_runs" : "";
+	for (int i = 0; i < 3; i++) {
+		static const char *const suffixes[] = { "", "_runs", "_schema" };
+		const char *suffix = suffixes[i];
 
 		if (s->pg) {
 			sbuf_reset(&s->sql);
@@ -515,6 +603,93 @@ static int load_runs(struct store *s, struct error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * An existing store: its T_schema must be this format and exactly the
+ * job's columns. Columns are fixed for the life of a store: a version's
+ * hashes cover its columns by name, so adding or retyping one would
+ * either rewrite history or leave two meanings of one hash.
+ */
+static int check_schema(struct store *s, struct error *err)
+{
+	const char *t = s->job->store_table;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf name = SBUF_INIT(256);
+	size_t i = 0;
+	int rc, ex, mismatch = 0;
+
+	if (sbuf_addf(&name, "%s_schema", t) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	ex = table_exists(s, name.buf, err);
+	sbuf_release(&name);
+	if (ex < 0)
+		return -1;
+	if (ex == 0)
+		return error_set(err, ERR_STORE, "table '%s' has no %s_schema: "
+				 "it was created by a recon older than format "
+				 "%s (docs/STORE.md); publish to a new table",
+				 t, t, LEDGER_FORMAT);
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "SELECT format, name, type, value FROM %s_schema "
+		  "ORDER BY position", t);
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0)
+		return -1;
+	while ((rc = cursor_next(cur, &row, err)) == 1) {
+		size_t fn, nn, tn, vn;
+		const char *f = text_of(&row->vals[0], &fn);
+		const char *n = text_of(&row->vals[1], &nn);
+		const char *ty = text_of(&row->vals[2], &tn);
+		const char *v = text_of(&row->vals[3], &vn);
+		const struct ledger_col *c = i < s->schema.n ? &s->schema.col[i]
+							      : NULL;
+
+		if (!f || fn != strlen(LEDGER_FORMAT) ||
+		    memcmp(f, LEDGER_FORMAT, fn) != 0) {
+			rc = error_set(err, ERR_STORE, "the store is format "
+				       "'%.*s'; this recon reads and writes %s",
+				       (int)fn, f ? f : "", LEDGER_FORMAT);
+			break;
+		}
+		if (!c) {
+			rc = error_set(err, ERR_STORE, "the store has column "
+				       "'%.*s' (%zu) that the job does not "
+				       "declare", (int)nn, n ? n : "", i + 1);
+			mismatch = 1;
+			break;
+		}
+		if (!n || !ty || !v || nn != strlen(c->name) ||
+		    memcmp(n, c->name, nn) != 0 ||
+		    tn != strlen(ledger_type_names[c->type]) ||
+		    memcmp(ty, ledger_type_names[c->type], tn) != 0 ||
+		    vn != strlen(c->value) || memcmp(v, c->value, vn) != 0) {
+			rc = error_set(err, ERR_STORE, "column %zu: the job "
+				       "declares '%s %s %s', the store has "
+				       "'%.*s %.*s %.*s'", i + 1, c->name,
+				       ledger_type_names[c->type], c->value,
+				       (int)nn, n ? n : "", (int)tn,
+				       ty ? ty : "", (int)vn, v ? v : "");
+			mismatch = 1;
+			break;
+		}
+		i++;
+	}
+	cursor_close(cur);
+	if (rc == 0 && i < s->schema.n) {
+		rc = error_set(err, ERR_STORE, "the job declares column '%s' "
+			       "(%zu) that the store does not have",
+			       s->schema.col[i].name, i + 1);
+		mismatch = 1;
+	}
+	if (mismatch)
+		sbuf_addstr(&err->msg, "; a store's columns are fixed when it "
+			    "is created (docs/STORE.md, \"Declared columns\"): "
+			    "keep the job's <column> list as it was, or "
+			    "publish to a new table");
+	return rc < 0 ? -1 : 0;
+}
+
 /* ---- open ------------------------------------------------------------ */
 
 static int fail_ctx(struct store *s, const struct job *job, struct error *err)
@@ -536,21 +711,26 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	if (!text_is_identifier(job->store_table, 63))
 		return error_set(err, ERR_JOB, "store table '%s' is not an identifier",
 				 job->store_table);
-	for (int i = 0; i < LF__COUNT; i++)
-		if (strcmp(rec_cols[i], ledger_field_names[i]) != 0)
-			return error_set(err, ERR_INTERNAL, "store column %d "
-					 "is not ledger field '%s'", i,
-					 ledger_field_names[i]);
+	if (job->ncolumns > LEDGER_MAX_COLS)
+		return error_set(err, ERR_INTERNAL, "%zu columns", job->ncolumns);
 	s = mem_calloc(1, sizeof(*s));
 	if (!s)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	s->job = job;
+	s->schema.n = job->ncolumns;
+	for (size_t i = 0; i < job->ncolumns; i++) {
+		s->schema.col[i].name = job->columns[i].name;
+		s->schema.col[i].value = job->columns[i].value;
+		s->schema.col[i].type = job->columns[i].type;
+	}
 	sbuf_init(&s->sql, 8192);
 	sbuf_init(&s->prev_digest, 256);
 	sbuf_init(&s->last_full_id, 4096);
 	sbuf_init(&s->last_full_totals, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->version_txt, 64);
-	sbuf_init(&s->docs_txt, 64);
+	if (build_cols(s, err) < 0 ||
+	    ledger_schema_hash(&s->schema, s->schema_hex, err) < 0)
+		goto fail;
 	if (conn_open(job->store_dsn, &s->conn, err) < 0)
 		goto fail;
 	dbms = conn_dbms(s->conn);
@@ -568,7 +748,8 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	 * published.
 	 */
 	ex = table_exists(s, runs.buf, err);
-	if (ex < 0 || (ex == 1 && (load_runs(s, err) < 0 ||
+	if (ex < 0 || (ex == 1 && (check_schema(s, err) < 0 ||
+				   load_runs(s, err) < 0 ||
 				   load_current(s, err) < 0)))
 		goto fail;
 	if (conn_begin(s->conn, err) < 0)
@@ -579,7 +760,7 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	s->digest = ledger_digest_new(s->prev_digest.buf, err);
 	if (!s->digest)
 		goto fail;
-	if (writer_open(s->conn, job->store_table, rec_cols, NCOLS, 0,
+	if (writer_open(s->conn, job->store_table, s->cols, s->ncols, 0,
 			&s->w, err) < 0)
 		goto fail;
 	sbuf_release(&runs);
@@ -601,7 +782,8 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
 			 struct error *err)
 {
 	char prev[LEDGER_HEX], vhex[LEDGER_HEX], chex[LEDGER_HEX];
-	struct param v[NCOLS];
+	struct param *v = s->vals;
+	size_t k = 0;
 	uint64_t version = c ? c->version + 1 : 1;
 
 	sbuf_reset(&s->version_txt);
@@ -617,10 +799,14 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
 	if (ledger_content_hash(lr, chex, err) < 0)
 		return -1;
 	to_hex(vh, vhex);
-	for (int i = 0; i < LF__COUNT; i++)
-		v[i] = P(lr->f[i]);
-	v[LF__COUNT] = P(vhex);
-	v[LF__COUNT + 1] = P(chex);
+	for (int f = 0; f < NFIXED_HEAD; f++)
+		v[k++] = P(lr->f[f]);
+	for (size_t i = 0; i < s->schema.n; i++)
+		v[k++] = P(lr->c[i]);
+	for (int f = NFIXED_HEAD; f < LF__COUNT; f++)
+		v[k++] = P(lr->f[f]);
+	v[k++] = P(vhex);
+	v[k++] = P(chex);
 	if (writer_add(s->w, v, err) < 0)
 		return -1;
 	if (ledger_digest_add(s->digest, chex) < 0)
@@ -660,24 +846,16 @@ int store_put(struct store *s, const struct store_rec *r, const char *run_id,
 
 	if (kind < 0)
 		return error_set(err, ERR_INTERNAL, "record kind '%s'", r->kind);
-	sbuf_reset(&s->docs_txt);
-	if (sbuf_addf(&s->docs_txt, "%u", r->erp_docs) < 0)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	memset(&lr, 0, sizeof(lr));
+	lr.schema = &s->schema;
+	memset(lr.f, 0, sizeof(lr.f));
 	lr.f[LF_REC_KIND] = kind_names[kind];
 	lr.f[LF_REC_KEY] = r->key;
 	lr.f[LF_RUN_ID] = run_id;
 	lr.f[LF_OUTCOME] = r->outcome;
 	lr.f[LF_CODES] = r->codes;
 	lr.f[LF_VERDICTS] = r->verdicts;
-	lr.f[LF_DEAL_KEY] = r->deal_key;
-	lr.f[LF_ORDER_KEY] = r->order_key;
-	lr.f[LF_CUSTOMER] = r->customer;
-	lr.f[LF_CURRENCY] = r->currency;
-	lr.f[LF_DEAL_AMOUNT] = r->deal_amount;
-	lr.f[LF_ORDER_AMOUNT] = r->order_amount;
-	lr.f[LF_ERP_AMOUNT] = r->erp_amount;
-	lr.f[LF_ERP_DOCS] = s->docs_txt.buf;
+	for (size_t i = 0; i < s->schema.n; i++)
+		lr.c[i] = r->cols[i];
 	lr.f[LF_SOURCES] = r->sources ? r->sources : "{}";
 	lr.f[LF_RULES_HASH] = rules_hash;
 	if (ledger_value_hash(&lr, vhex, err) < 0)
@@ -702,12 +880,12 @@ long long store_remove_unseen(struct store *s, const char *run_id,
 	char vhex[LEDGER_HEX];
 	uint8_t vh[32];
 
-	/* every tombstone has the same values */
+	/* every tombstone has the same values: no columns (all NULL) */
 	memset(&lr, 0, sizeof(lr));
+	lr.schema = &s->schema;
 	lr.f[LF_OUTCOME] = STORE_REMOVED;
 	lr.f[LF_CODES] = STORE_REMOVED;
 	lr.f[LF_VERDICTS] = "[]";
-	lr.f[LF_ERP_DOCS] = "0";
 	lr.f[LF_SOURCES] = "{}";
 	lr.f[LF_RULES_HASH] = rules_hash;
 	lr.f[LF_RUN_ID] = run_id;
@@ -778,6 +956,7 @@ int store_commit(struct store *s, const struct store_run *run,
 	v[LR_TOTALS] = P(run->totals);
 	v[LR_OUTCOMES] = P(run->outcomes ? run->outcomes : "{}");
 	v[LR_WATERMARKS] = P(run->watermarks ? run->watermarks : "{}");
+	v[LR_SCHEMA_HASH] = P(s->schema_hex);
 	v[LR_PREV_DIGEST] = P(s->prev_digest.buf);
 	for (int i = 0; i < LR__COUNT; i++)
 		lr.f[i] = v[i].s;
@@ -849,6 +1028,7 @@ void store_free(struct store *s)
 	sbuf_release(&s->last_full_id);
 	sbuf_release(&s->last_full_totals);
 	sbuf_release(&s->version_txt);
-	sbuf_release(&s->docs_txt);
+	mem_free(s->cols);
+	mem_free(s->vals);
 	mem_free(s);
 }

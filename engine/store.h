@@ -6,17 +6,23 @@
  * integration contract; docs/LEDGER.md, the hashes):
  *
  *   T          one row per version of a record (rec_kind, rec_key):
- *              the columns of ledger_field_names[] plus value_hash and
- *              content_hash; UNIQUE (rec_kind, rec_key, version).
+ *              the fixed fields of ledger.h, the job's declared columns
+ *              (typed), value_hash and content_hash; UNIQUE (rec_kind,
+ *              rec_key, version).
+ *   T_schema   the format (LEDGER_FORMAT) and the declared columns, one
+ *              row per column, written when the store is created; a job
+ *              whose columns differ is refused (columns are fixed for
+ *              the life of a store).
  *   T_current  view: the latest version of every key (REMOVED tombstones
  *              included: a key that left every source shows as REMOVED).
  *   T_runs     one row per published run, seq 1, 2, 3... with control
  *              totals, the rule files in force and the chained digest.
  *
  * store_open() creates all of them when T_runs is missing (one
- * transaction; types per DBMS: amounts NUMERIC(24,4) on PostgreSQL, exact
- * decimal TEXT on SQLite), with triggers that make both tables refuse
- * UPDATE and DELETE (and TRUNCATE on PostgreSQL). The engine itself only
+ * transaction; types per DBMS: money NUMERIC(24,4), dates DATE and
+ * timestamps TIMESTAMP(0) on PostgreSQL, exact text on SQLite), with
+ * triggers that make the three tables refuse UPDATE and DELETE (and
+ * TRUNCATE on PostgreSQL). The engine itself only
  * ever INSERTs. Everything a run writes is one transaction that
  * store_commit() ends, runs row last; a run that fails or dies before it
  * publishes nothing.
@@ -36,21 +42,16 @@
 #include "job.h"
 
 /* One reconciled order record. Strings borrowed for the call; NULL is
- * SQL NULL. Amounts are formatted exact decimals. */
+ * SQL NULL. */
 struct store_rec {
 	const char *kind;	/* "order", "deal" (no order) or "erp" (no order) */
 	const char *key;
 	const char *outcome;	/* primary outcome code */
 	const char *codes;	/* every outcome code, space-separated */
 	const char *verdicts;	/* JSON array of rule verdicts */
-	const char *deal_key;
-	const char *order_key;
-	const char *customer;
-	const char *currency;
-	const char *deal_amount;
-	const char *order_amount;
-	const char *erp_amount;
-	uint32_t erp_docs;
+	/* The job's declared columns (job->columns order, job->ncolumns of
+	 * them), formatted by pubval_format(). */
+	const char *const *cols;
 	const char *sources;	/* JSON: fingerprints of the source rows */
 };
 

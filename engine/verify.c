@@ -41,6 +41,13 @@ struct vrun {
 	char chain[LEDGER_HEX];	/* recomputed chain digest */
 };
 
+/* T_schema as read: the declared columns (strings owned) and its hash. */
+struct vschema {
+	struct ledger_schema s;
+	char *str[2 * LEDGER_MAX_COLS];	/* owned names and values */
+	char hash[LEDGER_HEX];
+};
+
 struct vctx {
 	const struct verify_opts *o;
 	struct verify_result *res;
@@ -50,6 +57,7 @@ struct vctx {
 	size_t *by_id;		/* indexes into runs, sorted by run_id */
 	size_t nby_id;		/* entries of by_id (distinct run ids) */
 	struct sbuf line, what, sql;
+	struct vschema sch;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -197,6 +205,115 @@ static void found(struct vctx *v, const char *kind, const char *key,
 		v->o->finding(v->o->ctx, &f);
 }
 
+/* ---- T_schema ---------------------------------------------------------- */
+
+static void vschema_release(struct vschema *vs)
+{
+	for (size_t i = 0; i < 2 * LEDGER_MAX_COLS; i++)
+		mem_free(vs->str[i]);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/* A declared column name is pasted into SQL: lower-case identifiers
+ * only, whatever T_schema says (a tampered name stops the check). */
+static int is_column_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		      (i && s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return i > 0 && i <= 63;
+}
+
+/*
+ * Read T_schema into vs. Anything that makes the declared columns
+ * unusable (another format, a name that is not an identifier, an unknown
+ * type, positions out of order) stops verification: the versions cannot
+ * be read without them. ERR_STORE (no T_schema, another format),
+ * ERR_VERIFY (a malformed T_schema), ERR_NOMEM.
+ */
+static int load_schema(struct conn *c, const char *table, struct vschema *vs,
+		       struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf sql = SBUF_INIT(4096);
+	int rc;
+
+	memset(vs, 0, sizeof(*vs));
+	sbuf_addf(&sql, "SELECT format, CAST(position AS TEXT) AS position_text, "
+		  "name, type, value FROM %s_schema ORDER BY position", table);
+	if (sql.failed)
+		return nomem(err);
+	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
+	sbuf_release(&sql);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return error_context(err, "reading %s_schema (a store of "
+				     "format %s has one; older stores are not "
+				     "readable by this recon)", table,
+				     LEDGER_FORMAT);
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *f = val_text(&row->vals[0]);
+		const char *pos = val_text(&row->vals[1]);
+		const char *name = val_text(&row->vals[2]);
+		const char *type = val_text(&row->vals[3]);
+		const char *value = val_text(&row->vals[4]);
+		size_t i = vs->s.n;
+		int t = -1;
+
+		if (!f || strcmp(f, LEDGER_FORMAT) != 0) {
+			rc = error_set(err, ERR_STORE, "%s_schema says format "
+				       "'%s'; this recon reads %s", table,
+				       f ? f : "NULL", LEDGER_FORMAT);
+			break;
+		}
+		if (i == LEDGER_MAX_COLS) {
+			rc = error_set(err, ERR_VERIFY, "%s_schema has more "
+				       "than %d columns", table,
+				       LEDGER_MAX_COLS);
+			break;
+		}
+		for (int k = 0; type && k < LT__COUNT; k++)
+			if (strcmp(type, ledger_type_names[k]) == 0)
+				t = k;
+		if (!pos || (i == 0 ? strcmp(pos, "0") != 0
+				    : parse_pos(pos) != (int64_t)i) ||
+		    !name || !is_column_name(name) || t < 0 || !value) {
+			rc = error_set(err, ERR_VERIFY, "%s_schema row %zu "
+				       "(position %s, name %s, type %s) is "
+				       "malformed: positions must be 0..n-1, "
+				       "names lower-case identifiers, types "
+				       "one of text money integer date "
+				       "timestamp", table, i + 1,
+				       pos ? pos : "NULL", name ? name : "NULL",
+				       type ? type : "NULL");
+			break;
+		}
+		vs->str[2 * i] = mem_strdup(name);
+		vs->str[2 * i + 1] = mem_strdup(value);
+		if (!vs->str[2 * i] || !vs->str[2 * i + 1]) {
+			rc = nomem(err);
+			break;
+		}
+		vs->s.col[i].name = vs->str[2 * i];
+		vs->s.col[i].value = vs->str[2 * i + 1];
+		vs->s.col[i].type = (enum ledger_type)t;
+		vs->s.n++;
+	}
+	cursor_close(cur);
+	if (rc == 0 && vs->s.n == 0)
+		rc = error_set(err, ERR_VERIFY, "%s_schema is empty (every "
+			       "store declares at least one column)", table);
+	if (rc == 0 && ledger_schema_hash(&vs->s, vs->hash, err) < 0)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
 /* ---- T_runs ------------------------------------------------------------ */
 
 static int by_id_cmp_r(const void *a, const void *b, void *ctx)
@@ -272,7 +389,7 @@ static int load_runs(struct vctx *v, struct error *err)
 		const char *n = ledger_run_field_names[f];
 
 		if (f == LR_SEQ || f == LR_RECORDS || f == LR_EXCEPTIONS)
-			sbuf_addf(&v->sql, "CAST(%s AS TEXT), ", n);
+			sbuf_addf(&v->sql, "CAST(%s AS TEXT) AS %s_text, ", n, n);
 		else
 			sbuf_addf(&v->sql, "%s, ", n);
 	}
@@ -319,6 +436,11 @@ static int load_runs(struct vctx *v, struct error *err)
 			break;
 		}
 		r->seq = parse_pos(r->seq_text);
+		if (!lr.f[LR_SCHEMA_HASH] ||
+		    strcmp(lr.f[LR_SCHEMA_HASH], v->sch.hash) != 0)
+			found(v, NULL, NULL, 0, r->run_id, r->seq,
+			      "schema_hash does not match %s_schema (the "
+			      "declared columns were changed)", o->table);
 		/* the row as stored, NULLs and all: any edit of it changes
 		 * the run hash and so the digest */
 		if (ledger_run_hash(&lr, r->run_hash, err) < 0) {
@@ -429,24 +551,47 @@ struct prev {
 	const struct vrun *run;	/* NULL if not in T_runs */
 };
 
-#define NVCOLS (LF__COUNT + 2)	/* the fields, value_hash, content_hash */
-
-static int add_select(struct sbuf *sql, const char *prefix)
+/*
+ * The SELECT list of a version: the fixed fields in enum order, then the
+ * declared columns, so row->vals[f] is field f and row->vals[LF__COUNT +
+ * i] column i. Typed columns are read as text (see the top of the file);
+ * declared names are quoted (they may be keywords). Every cast gets an
+ * alias of its own: PostgreSQL names CAST(version AS TEXT) "version",
+ * and ORDER BY version would then sort the text ("10" before "2").
+ */
+static int add_select(struct sbuf *sql, const char *prefix,
+		      const struct ledger_schema *sch)
 {
 	for (int f = 0; f < LF__COUNT; f++) {
 		const char *n = ledger_field_names[f];
-		int cast = f == LF_VERSION || f == LF_DEAL_AMOUNT ||
-			   f == LF_ORDER_AMOUNT || f == LF_ERP_AMOUNT ||
-			   f == LF_ERP_DOCS;
 
 		if (f)
 			sbuf_addstr(sql, ", ");
-		if (cast)
-			sbuf_addf(sql, "CAST(%s%s AS TEXT)", prefix, n);
+		if (f == LF_VERSION)
+			sbuf_addf(sql, "CAST(%s%s AS TEXT) AS %s_text", prefix,
+				  n, n);
 		else
 			sbuf_addf(sql, "%s%s", prefix, n);
 	}
+	for (size_t i = 0; i < sch->n; i++) {
+		if (sch->col[i].type == LT_TEXT)
+			sbuf_addf(sql, ", %s\"%s\"", prefix, sch->col[i].name);
+		else
+			sbuf_addf(sql, ", CAST(%s\"%s\" AS TEXT) AS \"%s_text\"",
+				  prefix, sch->col[i].name, sch->col[i].name);
+	}
 	return sql->failed ? -1 : 0;
+}
+
+/* A row's fields into rec (borrowed from the row). */
+static void row_rec(const struct row *row, const struct ledger_schema *sch,
+		    struct ledger_rec *rec)
+{
+	rec->schema = sch;
+	for (int f = 0; f < LF__COUNT; f++)
+		rec->f[f] = val_text(&row->vals[f]);
+	for (size_t i = 0; i < sch->n; i++)
+		rec->c[i] = val_text(&row->vals[LF__COUNT + i]);
 }
 
 static void check_row(struct vctx *v, const struct row *row, struct prev *p,
@@ -459,15 +604,15 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 	int same, have_ch = 0;
 	struct vrun *run = NULL;
 	struct error e;
+	size_t nf = LF__COUNT + v->sch.s.n;
 
-	for (int f = 0; f < LF__COUNT; f++)
-		rec.f[f] = val_text(&row->vals[f]);
+	row_rec(row, &v->sch.s, &rec);
 	kind = rec.f[LF_REC_KIND];
 	key = rec.f[LF_REC_KEY];
 	run_id = rec.f[LF_RUN_ID];
 	prev_hash = rec.f[LF_PREV_HASH];
-	stored_v = val_text(&row->vals[LF__COUNT]);
-	stored_c = val_text(&row->vals[LF__COUNT + 1]);
+	stored_v = val_text(&row->vals[nf]);
+	stored_c = val_text(&row->vals[nf + 1]);
 	version = parse_pos(rec.f[LF_VERSION]);
 	if (!kind)
 		kind = "(null kind)";
@@ -569,6 +714,7 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 		nomem(err);
 }
 
+/* 0, 1 if verification cannot go on past a finding, -1 on error. */
 static int scan_versions(struct vctx *v, struct error *err)
 {
 	const struct verify_opts *o = v->o;
@@ -577,13 +723,22 @@ static int scan_versions(struct vctx *v, struct error *err)
 	struct prev p;
 	int rc;
 
+	if (load_schema(v->c, o->table, &v->sch, err) < 0) {
+		if (err->code != ERR_VERIFY)
+			return store_fail(o, err);
+		/* a malformed T_schema is a finding; nothing else can be
+		 * read without it */
+		found(v, NULL, NULL, 0, NULL, -1, "%s", err->msg.buf);
+		error_clear(err);
+		return 1;
+	}
 	memset(&p, 0, sizeof(p));
 	sbuf_init(&p.kind, SBUF_CAP_DEFAULT);
 	sbuf_init(&p.key, SBUF_CAP_DEFAULT);
 	sbuf_init(&p.content_hash, 1024);
 	sbuf_reset(&v->sql);
 	sbuf_addstr(&v->sql, "SELECT ");
-	add_select(&v->sql, "");
+	add_select(&v->sql, "", &v->sch.s);
 	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s "
 		  "ORDER BY rec_kind, rec_key, version", o->table);
 	if (v->sql.failed) {
@@ -603,7 +758,7 @@ static int scan_versions(struct vctx *v, struct error *err)
 		goto out;
 	}
 	for (; rc > 0; rc = cursor_next(cur, &row, err)) {
-		if (row->ncols != NVCOLS) {
+		if (row->ncols != LF__COUNT + v->sch.s.n + 2) {
 			rc = error_set(err, ERR_INTERNAL, "verify: %zu columns",
 				       row->ncols);
 			break;
@@ -849,6 +1004,7 @@ static void vctx_release(struct vctx *v)
 	}
 	mem_free(v->runs);
 	mem_free(v->by_id);
+	vschema_release(&v->sch);
 	sbuf_release(&v->line);
 	sbuf_release(&v->what);
 	sbuf_release(&v->sql);
@@ -906,7 +1062,7 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 		 struct error *err)
 {
 	struct vctx v;
-	int rc = -1, in_tx = 0;
+	int rc = -1, in_tx = 0, stopped;
 
 	memset(res, 0, sizeof(*res));
 	if (!text_is_identifier(o->table, 63))
@@ -922,10 +1078,10 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 		store_fail(o, err);
 		goto out;
 	}
-	if (scan_versions(&v, err) < 0 ||
-	    check_digests(&v, err) < 0)
+	stopped = scan_versions(&v, err);	/* 1: stopped at a finding */
+	if (stopped < 0 || (!stopped && check_digests(&v, err) < 0))
 		goto out;
-	if (o->digest && check_digest_file(&v, err) < 0)
+	if (!stopped && o->digest && check_digest_file(&v, err) < 0)
 		goto out;
 	if (res->findings) {
 		error_set(err, ERR_VERIFY, "store '%s' table '%s': %llu "
@@ -945,21 +1101,28 @@ out:
 
 /* ---- history ----------------------------------------------------------------- */
 
-static int is_amount_field(int f)
+/* Equal as values of type t (typed values compared normalised: a
+ * database may print 12.30 where the writer bound 12.3); t < 0: text. */
+static int same_value(int t, const char *a, const char *b)
 {
-	return f == LF_DEAL_AMOUNT || f == LF_ORDER_AMOUNT || f == LF_ERP_AMOUNT;
-}
-
-static int same_value(int f, const char *a, const char *b)
-{
-	int64_t x, y;
+	struct sbuf x = SBUF_INIT(256), y = SBUF_INIT(256);
+	struct error e;
+	int same;
 
 	if (!a || !b)
 		return a == b;
-	if (is_amount_field(f) && money_parse(a, strlen(a), &x) == MONEY_OK &&
-	    money_parse(b, strlen(b), &y) == MONEY_OK)
-		return x == y;
-	return strcmp(a, b) == 0;
+	if (t <= LT_TEXT)
+		return strcmp(a, b) == 0;
+	error_init(&e);
+	if (ledger_normalise((enum ledger_type)t, a, &x, &e) == 0 &&
+	    ledger_normalise((enum ledger_type)t, b, &y, &e) == 0)
+		same = strcmp(x.buf, y.buf) == 0;
+	else
+		same = strcmp(a, b) == 0;
+	error_release(&e);
+	sbuf_release(&x);
+	sbuf_release(&y);
+	return same;
 }
 
 static int is_short(const char *s)
@@ -975,6 +1138,13 @@ static void add_val(struct sbuf *sb, const char *s)
 		sbuf_addstr(sb, "NULL");
 }
 
+/* A value field of a version: i < 3 the fixed outcome, codes, verdicts;
+ * then the declared columns. */
+static const char *vfield(const struct ledger_rec *r, size_t i)
+{
+	return i < 3 ? r->f[LF_OUTCOME + i] : r->c[i - 3];
+}
+
 int verify_history(const char *dsn, const char *table, const char *key,
 		   const char *kind, verify_version_fn *fn, void *ctx,
 		   uint64_t *n, struct error *err)
@@ -984,29 +1154,23 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	struct cursor *cur = NULL;
 	const struct row *row;
 	struct sbuf sql = SBUF_INIT(1 << 16), changes = SBUF_INIT(SBUF_CAP_DEFAULT);
-	struct sbuf prev[LF__COUNT];
-	int prev_null[LF__COUNT], have_prev = 0, in_tx = 0, rc = -1;
+	/* the previous version: its kind, then its value fields */
+	struct sbuf prev[1 + 3 + LEDGER_MAX_COLS];
+	int prev_null[1 + 3 + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
 	struct param pr[2];
+	struct vschema sch;
+	size_t nv = 0, nf = 0;
 
 	memset(&o, 0, sizeof(o));
+	memset(&sch, 0, sizeof(sch));
 	o.dsn = dsn;
 	o.table = table;
 	*n = 0;
-	for (int f = 0; f < LF__COUNT; f++)
+	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
 		sbuf_init(&prev[f], SBUF_CAP_DEFAULT);
 	if (!text_is_identifier(table, 63)) {
 		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
 			  table ? table : "");
-		goto out;
-	}
-	sbuf_addstr(&sql, "SELECT ");
-	add_select(&sql, "t.");
-	sbuf_addf(&sql, ", CAST(r.seq AS TEXT), CAST(r.as_of AS TEXT) FROM %s t "
-		  "LEFT JOIN %s_runs r ON r.run_id = t.run_id "
-		  "WHERE t.rec_key = ?%s ORDER BY t.rec_kind, t.version",
-		  table, table, kind ? " AND t.rec_kind = ?" : "");
-	if (sql.failed) {
-		nomem(err);
 		goto out;
 	}
 	memset(pr, 0, sizeof(pr));
@@ -1017,7 +1181,23 @@ int verify_history(const char *dsn, const char *table, const char *key,
 		pr[1].len = strlen(kind);
 	}
 	if (open_snapshot(dsn, &c, &in_tx, err) < 0 ||
-	    cursor_open(c, sql.buf, pr, kind ? 2 : 1, 0, &cur, err) < 0) {
+	    load_schema(c, table, &sch, err) < 0) {
+		store_fail(&o, err);
+		goto out;
+	}
+	nv = 3 + sch.s.n;
+	nf = LF__COUNT + sch.s.n;
+	sbuf_addstr(&sql, "SELECT ");
+	add_select(&sql, "t.", &sch.s);
+	sbuf_addf(&sql, ", CAST(r.seq AS TEXT), CAST(r.as_of AS TEXT) FROM %s t "
+		  "LEFT JOIN %s_runs r ON r.run_id = t.run_id "
+		  "WHERE t.rec_key = ?%s ORDER BY t.rec_kind, t.version",
+		  table, table, kind ? " AND t.rec_kind = ?" : "");
+	if (sql.failed) {
+		nomem(err);
+		goto out;
+	}
+	if (cursor_open(c, sql.buf, pr, kind ? 2 : 1, 0, &cur, err) < 0) {
 		store_fail(&o, err);
 		goto out;
 	}
@@ -1025,26 +1205,29 @@ int verify_history(const char *dsn, const char *table, const char *key,
 		struct ledger_rec rec;
 		struct verify_version vv;
 
-		for (int f = 0; f < LF__COUNT; f++)
-			rec.f[f] = val_text(&row->vals[f]);
-		if (have_prev && !same_value(LF_REC_KIND, rec.f[LF_REC_KIND],
-					     prev_null[LF_REC_KIND] ? NULL :
-					     prev[LF_REC_KIND].buf))
+		row_rec(row, &sch.s, &rec);
+		if (have_prev && !same_value(-1, rec.f[LF_REC_KIND],
+					     prev_null[0] ? NULL : prev[0].buf))
 			have_prev = 0;	/* another kind of the same key */
 		sbuf_reset(&changes);
-		for (int f = LEDGER_FIRST_VALUE; have_prev && f < LF_PREV_HASH; f++) {
-			const char *old = prev_null[f] ? NULL : prev[f].buf;
+		for (size_t i = 0; have_prev && i < nv; i++) {
+			const char *old = prev_null[1 + i] ? NULL
+							   : prev[1 + i].buf;
+			const char *now = vfield(&rec, i);
+			int t = i < 3 ? -1 : (int)sch.s.col[i - 3].type;
 
-			if (same_value(f, old, rec.f[f]))
+			if (same_value(t, old, now))
 				continue;
 			if (changes.len)
 				sbuf_addstr(&changes, "; ");
-			sbuf_addstr(&changes, ledger_field_names[f]);
-			if (is_short(old) && is_short(rec.f[f])) {
+			sbuf_addstr(&changes, i < 3
+				    ? ledger_field_names[LF_OUTCOME + i]
+				    : sch.s.col[i - 3].name);
+			if (is_short(old) && is_short(now)) {
 				sbuf_addstr(&changes, ": ");
 				add_val(&changes, old);
 				sbuf_addstr(&changes, " -> ");
-				add_val(&changes, rec.f[f]);
+				add_val(&changes, now);
 			} else {
 				sbuf_addstr(&changes, " changed");
 			}
@@ -1053,8 +1236,8 @@ int verify_history(const char *dsn, const char *table, const char *key,
 			sbuf_addstr(&changes, "no value changed");
 		memset(&vv, 0, sizeof(vv));
 		vv.rec = &rec;
-		vv.run_seq = val_text(&row->vals[LF__COUNT]);
-		vv.as_of = val_text(&row->vals[LF__COUNT + 1]);
+		vv.run_seq = val_text(&row->vals[nf]);
+		vv.as_of = val_text(&row->vals[nf + 1]);
 		vv.changes = changes.buf;
 		(*n)++;
 		if (changes.failed) {
@@ -1062,10 +1245,13 @@ int verify_history(const char *dsn, const char *table, const char *key,
 			break;
 		}
 		fn(ctx, &vv);
-		for (int f = 0; f < LF__COUNT; f++) {
-			sbuf_reset(&prev[f]);
-			prev_null[f] = rec.f[f] == NULL;
-			if (rec.f[f] && sbuf_addstr(&prev[f], rec.f[f]) < 0)
+		for (size_t i = 0; i <= nv; i++) {
+			const char *s = i ? vfield(&rec, i - 1)
+					  : rec.f[LF_REC_KIND];
+
+			sbuf_reset(&prev[i]);
+			prev_null[i] = s == NULL;
+			if (s && sbuf_addstr(&prev[i], s) < 0)
 				rc = nomem(err);
 		}
 		if (rc < 0)
@@ -1077,7 +1263,8 @@ int verify_history(const char *dsn, const char *table, const char *key,
 out:
 	cursor_close(cur);
 	close_snapshot(c, in_tx);
-	for (int f = 0; f < LF__COUNT; f++)
+	vschema_release(&sch);
+	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
 		sbuf_release(&prev[f]);
 	sbuf_release(&sql);
 	sbuf_release(&changes);

@@ -394,8 +394,20 @@ chain=$(store_query "$store_pg" "$store_file" "SELECT count(*) FROM reconciled_o
 check "run 2's prev_digest is run 1's digest" [ "$chain" = 1 ]
 n=$(store_query "$store_pg" "$store_file" "SELECT count(*) FROM reconciled_orders_current")
 check "current view: one row per key ($n)" [ "$n" = "$want" ]
+# The job's declared columns, typed and filled (the planted case of
+# docs/DEMO.md: a deal with its order, two invoices).
+cols=$(store_query "$store_pg" "$store_file" "SELECT count(*) FROM reconciled_orders_schema")
+check "the store's declared columns are the job's 14 (reconciled_orders_schema)" [ "$cols" = 14 ]
+row=$(store_query "$store_pg" "$store_file" "SELECT CAST(deal_closed AS TEXT) || '|' || CAST(order_date AS TEXT) || '|' || order_status || '|' || CAST(erp_invoices AS TEXT) FROM reconciled_orders WHERE rec_key = 'SO-99000029'")
+check "declared columns hold typed values: timestamp, date, status, count ($row)" \
+	grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[|][0-9]{4}-[0-9]{2}-[0-9]{2}[|][a-z]+[|][0-9]+$' <<<"$row"
+if [ "$backend" = pg ]; then
+	types=$(psql_db "$store_pg" -A -t -c "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'reconciled_orders' AND column_name IN ('deal_amount', 'deal_closed', 'order_date', 'erp_invoices')")
+	check "PostgreSQL column types follow the declaration ($types)" [ "$types" = "deal_amount numeric,deal_closed timestamp without time zone,erp_invoices bigint,order_date date" ]
+fi
 for stmt in "UPDATE reconciled_orders SET outcome = 'MATCHED'" "DELETE FROM reconciled_orders" \
-	"UPDATE reconciled_orders_runs SET records = 0" "DELETE FROM reconciled_orders_runs"; do
+	"UPDATE reconciled_orders_runs SET records = 0" "DELETE FROM reconciled_orders_runs" \
+	"UPDATE reconciled_orders_schema SET type = 'text'" "DELETE FROM reconciled_orders_schema"; do
 	if [ "$backend" = pg ]; then
 		out=$(psql_db "$store_pg" -c "$stmt" 2>&1)
 	else

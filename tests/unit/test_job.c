@@ -122,6 +122,14 @@ START_TEST(good_job_loads)
 
 	ck_assert_str_eq(job->store_dsn, "recon_demo_store");
 	ck_assert_str_eq(job->store_table, "reconciled_orders");
+	ck_assert_uint_eq(job->ncolumns, 3);
+	ck_assert_str_eq(job->columns[0].name, "order");
+	ck_assert_int_eq(job->columns[0].type, LT_TEXT);
+	ck_assert_str_eq(job->columns[1].value, "deal.time");
+	ck_assert_int_eq(job->columns[1].type, LT_DATE);
+	ck_assert_str_eq(job->columns[2].name, "invoiced");
+	ck_assert_int_eq(job->columns[2].type, LT_MONEY);
+	ck_assert_int_eq(job->columns[2].line, 46);
 	/* "tests/data/jobs/../out/reports", tidied */
 	ck_assert_str_eq(job->report_dir, "tests/data/out/reports");
 	ck_assert_uint_eq(job->report_formats, JOB_REPORT_HTML);
@@ -155,6 +163,13 @@ START_TEST(minimal_job_takes_defaults)
 	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
 	ck_assert(job->rule_instructions == 1000000);
 	ck_assert_uint_eq(job->partitions, 8);
+	/* no <column>: the default columns */
+	ck_assert_uint_eq(job->ncolumns, 8);
+	ck_assert_str_eq(job->columns[0].name, "deal_key");
+	ck_assert_str_eq(job->columns[0].value, "deal.key");
+	ck_assert_str_eq(job->columns[7].name, "erp_docs");
+	ck_assert_int_eq(job->columns[7].type, LT_INTEGER);
+	ck_assert_int_eq(job->columns[7].line, 0);
 	job_free(job);
 }
 END_TEST
@@ -256,6 +271,12 @@ static const struct {
 	{ "bad-format.xml", 10, "'pdf' is not an element of the set" },
 	{ "bad-translate.xml", 6, "translate \"end\" is not a Lua function name" },
 	{ "empty-query.xml", 6, "<query> is empty" },
+	{ "column-name.xml", 12, "column name \"Deal_Key\" is not a column name ([a-z_][a-z0-9_]*, lower case" },
+	{ "column-reserved.xml", 12, "column name \"content_hash\" is one of the store's own columns" },
+	{ "column-duplicate.xml", 13, "duplicate column \"k\" (lines 12 and 13)" },
+	{ "column-value.xml", 12, "column amount: value \"deal.amnt\" is not a published value; known: key customer" },
+	{ "column-type-mismatch.xml", 12, "column amount: value deal.amount is money, so the column's type must be money, not text" },
+	{ "column-type.xml", 12, "'float' is not an element of the set" },
 };
 
 START_TEST(bad_job_fails)

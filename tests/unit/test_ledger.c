@@ -7,9 +7,22 @@
 
 #include "engine/ledger.h"
 
+/* Declared columns of every type (the names are the job's). */
+static const struct ledger_schema schema = {
+	6, {
+		{ "order_key", "order.key", LT_TEXT },
+		{ "currency", "currency", LT_TEXT },
+		{ "order_amount", "order.amount", LT_MONEY },
+		{ "erp_docs", "erp.documents", LT_INTEGER },
+		{ "closed", "deal.time", LT_TIMESTAMP },
+		{ "day", "order.time", LT_DATE },
+	}
+};
+
 static void fill(struct ledger_rec *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->schema = &schema;
 	r->f[LF_REC_KIND] = "order";
 	r->f[LF_REC_KEY] = "SO-1";
 	r->f[LF_VERSION] = "1";
@@ -17,10 +30,12 @@ static void fill(struct ledger_rec *r)
 	r->f[LF_OUTCOME] = "MATCHED";
 	r->f[LF_CODES] = "MATCHED";
 	r->f[LF_VERDICTS] = "[]";
-	r->f[LF_ORDER_KEY] = "SO-1";
-	r->f[LF_CURRENCY] = "EUR";
-	r->f[LF_ORDER_AMOUNT] = "12.30";
-	r->f[LF_ERP_DOCS] = "2";
+	r->c[0] = "SO-1";
+	r->c[1] = "EUR";
+	r->c[2] = "12.30";
+	r->c[3] = "2";
+	r->c[4] = "2026-01-02 03:04:05";
+	r->c[5] = "2026-01-02";
 	r->f[LF_SOURCES] = "[]";
 	r->f[LF_RULES_HASH] = "ab";
 }
@@ -33,14 +48,77 @@ START_TEST(serialisation_is_exact)
 
 	error_init(&err);
 	fill(&r);
-	ck_assert_int_eq(ledger_serialise(&r, LF_OUTCOME, LF_CURRENCY, &sb, &err), 0);
+	r.c[1] = NULL;
+	ck_assert_int_eq(ledger_serialise(&r, 0, &sb, &err), 0);
 	ck_assert_str_eq(sb.buf, "outcome:7:MATCHED\ncodes:7:MATCHED\n"
-			 "verdicts:2:[]\ndeal_key:-\norder_key:4:SO-1\n"
-			 "customer:-\ncurrency:3:EUR\n");
+			 "verdicts:2:[]\norder_key:4:SO-1\ncurrency:-\n"
+			 "order_amount:4:12.3\nerp_docs:1:2\n"
+			 "closed:20:2026-01-02T03:04:05Z\nday:10:2026-01-02\n");
 	sbuf_reset(&sb);
-	ck_assert_int_eq(ledger_serialise(&r, LF_ORDER_AMOUNT, LF_ORDER_AMOUNT,
+	ck_assert_int_eq(ledger_serialise(&r, 1, &sb, &err), 0);
+	ck_assert_str_eq(sb.buf, "rec_kind:5:order\nrec_key:4:SO-1\n"
+			 "version:1:1\nrun_id:2:R1\n"
+			 "outcome:7:MATCHED\ncodes:7:MATCHED\n"
+			 "verdicts:2:[]\norder_key:4:SO-1\ncurrency:-\n"
+			 "order_amount:4:12.3\nerp_docs:1:2\n"
+			 "closed:20:2026-01-02T03:04:05Z\nday:10:2026-01-02\n"
+			 "sources:2:[]\nrules_hash:2:ab\nprev_hash:-\n");
+	sbuf_release(&sb);
+	error_release(&err);
+}
+END_TEST
+
+/* Typed values hash in one form whatever the database printed; a value
+ * that is not of its type is an error naming the column. */
+START_TEST(typed_values_normalise)
+{
+	static const struct { int col; const char *a, *b; } same[] = {
+		{ 2, "12.30", "12.3000" },	/* PostgreSQL NUMERIC(24,4) */
+		{ 2, "12.30", "12.3" },
+		{ 3, "2", "02" },
+		{ 4, "2026-01-02 03:04:05", "2026-01-02T03:04:05Z" },
+		{ 4, "2026-01-02 03:04:05", "2026-01-02 03:04:05.000" },
+		{ 5, "2026-01-02", "2026-01-02 00:00:00" },
+	};
+	static const struct { int col; const char *v; } bad[] = {
+		{ 2, "1,5" }, { 2, "12.30 EUR" }, { 3, "2.0" }, { 3, "" },
+		{ 3, "9223372036854775808" }, { 3, "+2" },
+		{ 4, "2026-02-30 00:00:00" }, { 5, "yesterday" },
+	};
+	struct ledger_rec a, b;
+	char ha[LEDGER_HEX], hb[LEDGER_HEX];
+	struct sbuf sb = SBUF_INIT(256);
+	struct error err;
+
+	error_init(&err);
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		fill(&a);
+		fill(&b);
+		a.c[same[i].col] = same[i].a;
+		b.c[same[i].col] = same[i].b;
+		ck_assert_int_eq(ledger_value_hash(&a, ha, &err), 0);
+		ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
+		ck_assert_msg(strcmp(ha, hb) == 0, "%s / %s", same[i].a,
+			      same[i].b);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fill(&a);
+		a.c[bad[i].col] = bad[i].v;
+		error_clear(&err);
+		ck_assert_msg(ledger_value_hash(&a, ha, &err) == -1, "%s",
+			      bad[i].v);
+		ck_assert_int_eq(err.code, ERR_DATA);
+		ck_assert_msg(strstr(err.msg.buf,
+				     schema.col[bad[i].col].name) != NULL,
+			      "%s", err.msg.buf);
+	}
+	error_clear(&err);
+	ck_assert_int_eq(ledger_normalise(LT_INTEGER, "-0", &sb, &err), 0);
+	ck_assert_str_eq(sb.buf, "0");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(ledger_normalise(LT_INTEGER, "-9223372036854775808",
 					  &sb, &err), 0);
-	ck_assert_str_eq(sb.buf, "order_amount:4:12.3\n");
+	ck_assert_str_eq(sb.buf, "-9223372036854775808");
 	sbuf_release(&sb);
 	error_release(&err);
 }
@@ -50,12 +128,13 @@ START_TEST(hashes)
 {
 	struct ledger_rec a, b;
 	char ha[LEDGER_HEX], hb[LEDGER_HEX], ca[LEDGER_HEX], cb[LEDGER_HEX];
+	struct ledger_schema renamed = schema;
 	struct error err;
 
 	error_init(&err);
 	fill(&a);
 	fill(&b);
-	b.f[LF_ORDER_AMOUNT] = "12.3000";	/* how PostgreSQL prints it */
+	b.c[2] = "12.3000";	/* how PostgreSQL prints it */
 	b.f[LF_RUN_ID] = "R2";
 	b.f[LF_VERSION] = "2";
 	ck_assert_int_eq(ledger_value_hash(&a, ha, &err), 0);
@@ -67,12 +146,18 @@ START_TEST(hashes)
 	ck_assert_str_ne(ca, cb);		/* other version and run */
 	/* NULL and empty differ */
 	b = a;
-	b.f[LF_CUSTOMER] = "";
+	b.c[1] = "";
 	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
 	ck_assert_str_ne(ha, hb);
 	/* a changed amount changes the value hash */
 	b = a;
-	b.f[LF_ORDER_AMOUNT] = "12.31";
+	b.c[2] = "12.31";
+	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
+	ck_assert_str_ne(ha, hb);
+	/* so does a column's name: values are hashed by name */
+	renamed.col[1].name = "cur";
+	b = a;
+	b.schema = &renamed;
 	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
 	ck_assert_str_ne(ha, hb);
 	/* a field boundary cannot be faked by moving bytes */
@@ -81,11 +166,54 @@ START_TEST(hashes)
 	b.f[LF_CODES] = NULL;
 	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
 	ck_assert_str_ne(ha, hb);
-	/* an amount that is not a decimal is an error, not a hash */
+	/* provenance is in the content hash only */
 	b = a;
-	b.f[LF_DEAL_AMOUNT] = "1,5";
-	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), -1);
-	ck_assert_int_eq(err.code, ERR_DATA);
+	b.f[LF_SOURCES] = "[1]";
+	ck_assert_int_eq(ledger_value_hash(&b, hb, &err), 0);
+	ck_assert_str_eq(ha, hb);
+	ck_assert_int_eq(ledger_content_hash(&b, cb, &err), 0);
+	ck_assert_str_ne(ca, cb);
+	error_release(&err);
+}
+END_TEST
+
+/* The schema's serialisation is exact, and any change of a column's
+ * name, type or value, or of their order, changes its hash. */
+START_TEST(schema_hash)
+{
+	struct ledger_schema s2;
+	struct sbuf sb = SBUF_INIT(4096);
+	char h[LEDGER_HEX], h2[LEDGER_HEX];
+	struct error err;
+
+	error_init(&err);
+	ck_assert_int_eq(ledger_schema_serialise(&schema, &sb, &err), 0);
+	ck_assert_str_eq(sb.buf, "format:14:recon-ledger/2\n"
+			 "column:24:order_key text order.key\n"
+			 "column:22:currency text currency\n"
+			 "column:31:order_amount money order.amount\n"
+			 "column:30:erp_docs integer erp.documents\n"
+			 "column:26:closed timestamp deal.time\n"
+			 "column:19:day date order.time\n");
+	ck_assert_int_eq(ledger_schema_hash(&schema, h, &err), 0);
+	s2 = schema;
+	s2.col[2].type = LT_TEXT;
+	ck_assert_int_eq(ledger_schema_hash(&s2, h2, &err), 0);
+	ck_assert_str_ne(h, h2);
+	s2 = schema;
+	s2.col[4].value = "order.time";
+	ck_assert_int_eq(ledger_schema_hash(&s2, h2, &err), 0);
+	ck_assert_str_ne(h, h2);
+	s2 = schema;
+	s2.col[0] = schema.col[1];
+	s2.col[1] = schema.col[0];
+	ck_assert_int_eq(ledger_schema_hash(&s2, h2, &err), 0);
+	ck_assert_str_ne(h, h2);
+	s2 = schema;
+	s2.n--;
+	ck_assert_int_eq(ledger_schema_hash(&s2, h2, &err), 0);
+	ck_assert_str_ne(h, h2);
+	sbuf_release(&sb);
 	error_release(&err);
 }
 END_TEST
@@ -109,6 +237,7 @@ static void fill_run(struct ledger_run *r)
 	r->f[LR_TOTALS] = "[]";
 	r->f[LR_OUTCOMES] = "{}";
 	r->f[LR_WATERMARKS] = "{}";
+	r->f[LR_SCHEMA_HASH] = "cd";
 	r->f[LR_PREV_DIGEST] = "";
 }
 
@@ -128,7 +257,8 @@ START_TEST(run_serialisation_is_exact)
 		"started:20:2026-11-25T00:00:01Z\n"
 		"finished:20:2026-11-25T00:00:02Z\nstatus:5:clean\n"
 		"rules_hash:2:ab\nrules:2:[]\nrecords:1:2\nexceptions:1:0\n"
-		"totals:-\noutcomes:2:{}\nwatermarks:2:{}\nprev_digest:0:\n");
+		"totals:-\noutcomes:2:{}\nwatermarks:2:{}\nschema_hash:2:cd\n"
+		"prev_digest:0:\n");
 	sbuf_release(&sb);
 	error_release(&err);
 }
@@ -243,7 +373,9 @@ Suite *suite_ledger(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, serialisation_is_exact);
+	tcase_add_test(tc, typed_values_normalise);
 	tcase_add_test(tc, hashes);
+	tcase_add_test(tc, schema_hash);
 	tcase_add_test(tc, run_serialisation_is_exact);
 	tcase_add_test(tc, run_hash);
 	tcase_add_test(tc, run_digest);

@@ -19,8 +19,10 @@
 #include "engine/job.h"
 #include "engine/ledger.h"
 #include "engine/mem.h"
+#include "engine/pubval.h"
 #include "engine/rowfp.h"
 #include "engine/run.h"
+#include "engine/verify.h"
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
 
@@ -37,6 +39,7 @@ static const char *const setup_sql[] = {
 	"DROP VIEW IF EXISTS run_store_current",
 	"DROP TABLE IF EXISTS run_store",
 	"DROP TABLE IF EXISTS run_store_runs",
+	"DROP TABLE IF EXISTS run_store_schema",
 	"CREATE TABLE run_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT)",
 	"CREATE TABLE run_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP)",
 	"CREATE TABLE run_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
@@ -202,8 +205,19 @@ static int dir_entries(const char *path)
 	return n;
 }
 
+static int run_file(const char *path, const char *report_dir,
+		    const char *const *shrink, size_t nshrink,
+		    struct run_result *res, struct error *err);
+
 static int run_with(const char *report_dir, const char *const *shrink,
 		    size_t nshrink, struct run_result *res, struct error *err)
+{
+	return run_file(JOB, report_dir, shrink, nshrink, res, err);
+}
+
+static int run_file(const char *path, const char *report_dir,
+		    const char *const *shrink, size_t nshrink,
+		    struct run_result *res, struct error *err)
 {
 	struct job *job = NULL;
 	struct run_opts opts;
@@ -215,7 +229,7 @@ static int run_with(const char *report_dir, const char *const *shrink,
 	opts.tmpdir = SPILL;
 	opts.accept_shrink = shrink;
 	opts.naccept_shrink = nshrink;
-	rc = job_load(JOB, &job, err);
+	rc = job_load(path, &job, err);
 	if (rc == 0)
 		rc = run_job(job, &opts, res, err);
 	job_free(job);
@@ -239,10 +253,27 @@ static uint64_t run_ok(void)
 	return n;
 }
 
+/* The fixed fields in enum ledger_field order, the job's columns (the
+ * defaults: it declares none), then the hashes. */
 #define STORE_COLS "rec_kind, rec_key, version, run_id, outcome, codes, " \
-	"verdicts, deal_key, order_key, customer, currency, deal_amount, " \
-	"order_amount, erp_amount, erp_docs, sources, rules_hash, prev_hash, " \
-	"value_hash, content_hash"
+	"verdicts, sources, rules_hash, prev_hash, deal_key, order_key, " \
+	"customer, currency, deal_amount, order_amount, erp_amount, " \
+	"erp_docs, value_hash, content_hash"
+#define NDEF 8			/* default columns */
+#define VH (LF__COUNT + NDEF)	/* value_hash's index */
+#define CH (VH + 1)		/* content_hash's */
+
+static void default_schema(struct ledger_schema *sch)
+{
+	ck_assert_int_eq(PUBVAL_NDEFAULTS, NDEF);
+	memset(sch, 0, sizeof(*sch));
+	sch->n = NDEF;
+	for (int i = 0; i < NDEF; i++) {
+		sch->col[i].name = pubval_defaults[i].name;
+		sch->col[i].value = pubval_defaults[i].path;
+		sch->col[i].type = pubval_defaults[i].type;
+	}
+}
 
 /* Every stored version's value and content hashes recompute with
  * ledger.c from the row as read back; returns the rows. */
@@ -250,20 +281,25 @@ static struct rows check_hashes(void)
 {
 	struct rows r = query("SELECT " STORE_COLS " FROM run_store "
 			      "ORDER BY rec_kind, rec_key, version");
+	struct ledger_schema sch;
 	struct error err;
 
 	error_init(&err);
-	ck_assert_uint_eq(r.ncols, LF__COUNT + 2);
+	default_schema(&sch);
+	ck_assert_uint_eq(r.ncols, CH + 1);
 	for (size_t i = 0; i < r.n; i++) {
 		struct ledger_rec lr;
 		char vh[LEDGER_HEX], ch[LEDGER_HEX];
 
+		lr.schema = &sch;
 		for (int f = 0; f < LF__COUNT; f++)
 			lr.f[f] = at(&r, i, (size_t)f);
+		for (int c = 0; c < NDEF; c++)
+			lr.c[c] = at(&r, i, (size_t)(LF__COUNT + c));
 		ck_assert_int_eq(ledger_value_hash(&lr, vh, &err), 0);
 		ck_assert_int_eq(ledger_content_hash(&lr, ch, &err), 0);
-		ck_assert_str_eq(vh, at(&r, i, LF__COUNT));
-		ck_assert_str_eq(ch, at(&r, i, LF__COUNT + 1));
+		ck_assert_str_eq(vh, at(&r, i, VH));
+		ck_assert_str_eq(ch, at(&r, i, CH));
 	}
 	error_release(&err);
 	return r;
@@ -274,10 +310,12 @@ START_TEST(first_run_writes_version_1)
 	struct rows r, runs;
 	struct ledger_digest *d;
 	char digest[LEDGER_HEX];
+	struct ledger_schema sch;
 	struct error err;
 
 	setup();
 	error_init(&err);
+	default_schema(&sch);
 	ck_assert_uint_eq(run_ok(), NKEYS);
 	r = check_hashes();
 	ck_assert_uint_eq(r.n, NKEYS);
@@ -285,7 +323,7 @@ START_TEST(first_run_writes_version_1)
 	for (size_t i = 0; i < r.n; i++) {
 		ck_assert_str_eq(at(&r, i, LF_VERSION), "1");
 		ck_assert_ptr_null(at(&r, i, LF_PREV_HASH));
-		ck_assert_int_eq(ledger_digest_add(d, at(&r, i, LF__COUNT + 1)), 0);
+		ck_assert_int_eq(ledger_digest_add(d, at(&r, i, CH)), 0);
 		/* every record names the rows it was built from */
 		ck_assert_ptr_nonnull(strstr(at(&r, i, LF_SOURCES), "\"sha256\":\""));
 	}
@@ -297,8 +335,8 @@ START_TEST(first_run_writes_version_1)
 				       "finished, status, rules_hash, rules, "
 				       "CAST(records AS TEXT), "
 				       "CAST(exceptions AS TEXT), totals, "
-				       "outcomes, watermarks, prev_digest "
-				       "FROM run_store_runs");
+				       "outcomes, watermarks, schema_hash, "
+				       "prev_digest FROM run_store_runs");
 		struct ledger_run lrun;
 		char rh[LEDGER_HEX];
 
@@ -308,6 +346,13 @@ START_TEST(first_run_writes_version_1)
 			lrun.f[f] = at(&rr, 0, (size_t)f);
 		ck_assert_str_eq(lrun.f[LR_SEQ], "1");
 		ck_assert_str_eq(lrun.f[LR_RECORDS], "6");
+		{
+			/* the declared columns as the store recorded them */
+			char sh[LEDGER_HEX];
+
+			ck_assert_int_eq(ledger_schema_hash(&sch, sh, &err), 0);
+			ck_assert_str_eq(lrun.f[LR_SCHEMA_HASH], sh);
+		}
 		ck_assert_int_eq(ledger_run_hash(&lrun, rh, &err), 0);
 		ledger_digest_set_run(d, rh);
 		rows_free(&rr);
@@ -461,7 +506,7 @@ START_TEST(removed_key_gets_tombstone_and_comes_back)
 	ck_assert_uint_eq(v.n, 3);
 	ck_assert_str_eq(at(&v, 1, 1), "REMOVED");
 	ck_assert_str_eq(at(&v, 1, 2), at(&v, 0, 3));
-	ck_assert_str_eq(at(&v, 1, 4), "0");
+	ck_assert_ptr_null(at(&v, 1, 4));	/* a tombstone has no values */
 	ck_assert_str_eq(at(&v, 1, 5), "{}");
 	ck_assert_str_eq(at(&v, 2, 1), "ERP_WITHOUT_ORDER");
 	ck_assert_str_eq(at(&v, 2, 2), at(&v, 1, 3));
@@ -495,20 +540,109 @@ START_TEST(update_and_delete_fail_at_the_database)
 		"DELETE FROM run_store",
 		"UPDATE run_store_runs SET records = 0",
 		"DELETE FROM run_store_runs",
+		"UPDATE run_store_schema SET type = 'text'",
+		"DELETE FROM run_store_schema",
 	};
 
 	setup();
 	run_ok();
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 6; i++) {
+		static const char *const want[] = {
+			"recon: run_store is insert-only",
+			"recon: run_store_runs is insert-only",
+			"recon: run_store_schema is insert-only",
+		};
 		char *msg = sql_error(stmts[i]);
 
-		ck_assert_msg(strstr(msg, i < 2 ? "recon: run_store is insert-only"
-					       : "recon: run_store_runs is insert-only"),
-			      "%s: %s", stmts[i], msg);
+		ck_assert_msg(strstr(msg, want[i / 2]), "%s: %s", stmts[i], msg);
 		free(msg);
 	}
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_schema"), NDEF);
 	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store"), NKEYS);
 	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 1);
+}
+END_TEST
+
+#define JOB_COLUMNS "tests/data/run/job-columns.xml"
+
+/* A job's declared columns: typed in the table, recorded in T_schema,
+ * hashed by name, verified; a job that declares other columns, and a
+ * store without T_schema, are refused with nothing written. */
+START_TEST(declared_columns)
+{
+	struct run_result res;
+	struct verify_opts vo;
+	struct verify_result vr;
+	struct rows r;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_msg(run_file(JOB_COLUMNS, REPORTS, NULL, 0, &res, &err) == 0,
+		      "%s", err.msg.buf);
+	ck_assert_uint_eq(res.records, NKEYS);
+	run_result_release(&res);
+	r = query("SELECT format, position, name, type, value FROM "
+		  "run_store_schema ORDER BY position");
+	ck_assert_uint_eq(r.n, 6);
+	ck_assert_str_eq(at(&r, 0, 0), LEDGER_FORMAT);
+	ck_assert_str_eq(at(&r, 0, 2), "order");
+	ck_assert_str_eq(at(&r, 2, 3), "timestamp");
+	ck_assert_str_eq(at(&r, 3, 4), "deal.time");
+	rows_free(&r);
+	/* the values as stored: a keyword-named column, exact money, a
+	 * timestamp and a date of the same time, a count, NULLs where the
+	 * order has no deal */
+	r = query("SELECT \"order\", amount, closed, closed_day, invoices, "
+		  "deal_name FROM run_store WHERE rec_key IN ('O1', 'O4') "
+		  "ORDER BY rec_key");
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_str_eq(at(&r, 0, 0), "O1");
+	ck_assert_str_eq(at(&r, 0, 1), "100.00");
+	ck_assert_str_eq(at(&r, 0, 2), "2026-01-01 00:00:00");
+	ck_assert_str_eq(at(&r, 0, 3), "2026-01-01");
+	ck_assert_str_eq(at(&r, 0, 4), "2");
+	ck_assert_str_eq(at(&r, 0, 5), "Acme");
+	ck_assert_str_eq(at(&r, 1, 4), "0");	/* no ERP: 0 invoices */
+	ck_assert_ptr_null(at(&r, 1, 2));	/* no deal: no time */
+	rows_free(&r);
+	/* verify recomputes every hash from the typed columns */
+	memset(&vo, 0, sizeof(vo));
+	vo.dsn = "recon_test";
+	vo.table = "run_store";
+	ck_assert_msg(verify_store(&vo, &vr, &err) == 0, "%s", err.msg.buf);
+	ck_assert_uint_eq(vr.versions, NKEYS);
+	/* a rerun writes nothing */
+	run_result_init(&res);
+	ck_assert_int_eq(run_file(JOB_COLUMNS, REPORTS, NULL, 0, &res, &err), 0);
+	ck_assert_uint_eq(res.records, 0);
+	run_result_release(&res);
+
+	/* the default columns against this store: refused, nothing written */
+	run_result_init(&res);
+	ck_assert_int_eq(run_with(REPORTS, NULL, 0, &res, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_msg(strstr(err.msg.buf, "column 1: the job declares "
+			     "'deal_key text deal.key', the store has "
+			     "'order text order.key'") &&
+		      strstr(err.msg.buf, "columns are fixed"), "%s",
+		      err.msg.buf);
+	run_result_release(&res);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 2);
+
+	/* a store without T_schema (an older recon's): refused */
+	ck_assert_int_eq(sql("DROP TABLE run_store_schema"), 0);
+	error_clear(&err);
+	run_result_init(&res);
+	ck_assert_int_eq(run_file(JOB_COLUMNS, REPORTS, NULL, 0, &res, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_msg(strstr(err.msg.buf, "has no run_store_schema"), "%s",
+		      err.msg.buf);
+	run_result_release(&res);
+	ck_assert_int_eq(verify_store(&vo, &vr, &err), -1);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 2);
+	error_release(&err);
 }
 END_TEST
 
@@ -671,6 +805,7 @@ Suite *suite_store(void)
 	tcase_add_test(tc, removed_key_gets_tombstone_and_comes_back);
 	tcase_add_test(tc, current_view_shows_tombstones);
 	tcase_add_test(tc, update_and_delete_fail_at_the_database);
+	tcase_add_test(tc, declared_columns);
 	tcase_add_test(tc, guard_refuses_a_shrunk_source);
 	tcase_add_test(tc, odbc_fault_loop_versioned);
 	tcase_add_test(tc, alloc_fault_loop_versioned);

@@ -86,9 +86,26 @@ static void exec_ok(struct conn *c, const char *sql)
 	exec_p(c, sql, NULL, 0);
 }
 
+/* The declared columns (the engine's defaults); index into r->c[]. */
+enum { C_DEAL_KEY, C_ORDER_KEY, C_CUSTOMER, C_CURRENCY, C_DEAL_AMOUNT,
+       C_ORDER_AMOUNT, C_ERP_AMOUNT, C_ERP_DOCS, NCOL };
+static const struct ledger_schema schema = {
+	NCOL, {
+		{ "deal_key", "deal.key", LT_TEXT },
+		{ "order_key", "order.key", LT_TEXT },
+		{ "customer", "customer", LT_TEXT },
+		{ "currency", "currency", LT_TEXT },
+		{ "deal_amount", "deal.amount", LT_MONEY },
+		{ "order_amount", "order.amount", LT_MONEY },
+		{ "erp_amount", "erp.amount", LT_MONEY },
+		{ "erp_docs", "erp.documents", LT_INTEGER },
+	}
+};
+
 static void fill(const struct tv *v, const char *prev, struct ledger_rec *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->schema = &schema;
 	r->f[LF_REC_KIND] = v->kind;
 	r->f[LF_REC_KEY] = v->key;
 	r->f[LF_VERSION] = v->version;
@@ -97,15 +114,15 @@ static void fill(const struct tv *v, const char *prev, struct ledger_rec *r)
 	r->f[LF_CODES] = v->outcome;
 	r->f[LF_VERDICTS] = "[]";
 	if (strcmp(v->kind, "deal") == 0) {
-		r->f[LF_DEAL_KEY] = v->key;
-		r->f[LF_DEAL_AMOUNT] = v->amount;
+		r->c[C_DEAL_KEY] = v->key;
+		r->c[C_DEAL_AMOUNT] = v->amount;
 	} else {
-		r->f[LF_ORDER_KEY] = v->key;
-		r->f[LF_ORDER_AMOUNT] = v->amount;
+		r->c[C_ORDER_KEY] = v->key;
+		r->c[C_ORDER_AMOUNT] = v->amount;
 	}
-	r->f[LF_CUSTOMER] = "C1";
-	r->f[LF_CURRENCY] = "EUR";
-	r->f[LF_ERP_DOCS] = "1";
+	r->c[C_CUSTOMER] = "C1";
+	r->c[C_CURRENCY] = "EUR";
+	r->c[C_ERP_DOCS] = "1";
 	r->f[LF_SOURCES] = "[]";
 	r->f[LF_RULES_HASH] = "rules-1";
 	r->f[LF_PREV_HASH] = prev;
@@ -133,10 +150,11 @@ static void hash_spec(const struct tv *spec, size_t n, char (*vh)[LEDGER_HEX],
 	error_release(&err);
 }
 
+/* Fixed fields in enum order, the columns, the hashes. */
 static const char *ins_sql =
 	"INSERT INTO " T " (rec_kind, rec_key, version, run_id, outcome, codes, "
-	"verdicts, deal_key, order_key, customer, currency, deal_amount, "
-	"order_amount, erp_amount, erp_docs, sources, rules_hash, prev_hash, "
+	"verdicts, sources, rules_hash, prev_hash, deal_key, order_key, "
+	"customer, currency, deal_amount, order_amount, erp_amount, erp_docs, "
 	"value_hash, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	"?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -144,14 +162,16 @@ static void insert_version(struct conn *c, const struct tv *v,
 			   const char *prev, const char *vh, const char *ch)
 {
 	struct ledger_rec r;
-	const char *p[LF__COUNT + 2];
+	const char *p[LF__COUNT + NCOL + 2];
 
 	fill(v, prev, &r);
 	for (int f = 0; f < LF__COUNT; f++)
 		p[f] = r.f[f];
-	p[LF__COUNT] = vh;
-	p[LF__COUNT + 1] = ch;
-	exec_p(c, ins_sql, p, LF__COUNT + 2);
+	for (int i = 0; i < NCOL; i++)
+		p[LF__COUNT + i] = r.c[i];
+	p[LF__COUNT + NCOL] = vh;
+	p[LF__COUNT + NCOL + 1] = ch;
+	exec_p(c, ins_sql, p, LF__COUNT + NCOL + 2);
 }
 
 /* The runs rows' totals; an attacker who recomputes everything may
@@ -177,11 +197,14 @@ static void build_totals(const struct tv *spec, size_t n,
 {
 	struct conn *c = open_ok();
 	char vh[16][LEDGER_HEX], ch[16][LEDGER_HEX], dig[NRUNS][LEDGER_HEX];
+	char schema_hex[LEDGER_HEX];
 	struct error err;
 
 	ck_assert(n <= 16);
+	error_init(&err);
 	exec_ok(c, "DROP TABLE IF EXISTS " T);
 	exec_ok(c, "DROP TABLE IF EXISTS " T "_runs");
+	exec_ok(c, "DROP TABLE IF EXISTS " T "_schema");
 	exec_ok(c, "CREATE TABLE " T " (rec_kind TEXT, rec_key TEXT, "
 		"version BIGINT, run_id TEXT, outcome TEXT, codes TEXT, "
 		"verdicts TEXT, deal_key TEXT, order_key TEXT, customer TEXT, "
@@ -189,12 +212,27 @@ static void build_totals(const struct tv *spec, size_t n,
 		"erp_amount TEXT, erp_docs BIGINT, sources TEXT, "
 		"rules_hash TEXT, prev_hash TEXT, value_hash TEXT, "
 		"content_hash TEXT)");
+	exec_ok(c, "CREATE TABLE " T "_schema (format TEXT, position BIGINT, "
+		"name TEXT, type TEXT, value TEXT)");
+	for (int i = 0; i < NCOL; i++) {
+		char pos[16];
+		const char *p[5];
+
+		snprintf(pos, sizeof(pos), "%d", i);
+		p[0] = LEDGER_FORMAT;
+		p[1] = pos;
+		p[2] = schema.col[i].name;
+		p[3] = ledger_type_names[schema.col[i].type];
+		p[4] = schema.col[i].value;
+		exec_p(c, "INSERT INTO " T "_schema VALUES (?, ?, ?, ?, ?)", p, 5);
+	}
+	ck_assert_int_eq(ledger_schema_hash(&schema, schema_hex, &err), 0);
 	/* the engine's columns and types (store.c install) */
 	exec_ok(c, "CREATE TABLE " T "_runs (run_id TEXT, seq BIGINT, "
 		"job TEXT, mode TEXT, as_of TEXT, window_start TEXT, "
 		"started TEXT, finished TEXT, status TEXT, rules_hash TEXT, "
 		"rules TEXT, records BIGINT, exceptions BIGINT, totals TEXT, "
-		"outcomes TEXT, watermarks TEXT, digest TEXT, "
+		"outcomes TEXT, watermarks TEXT, schema_hash TEXT, digest TEXT, "
 		"prev_digest TEXT)");
 	hash_spec(spec, n, vh, ch);
 	for (size_t i = 0; i < n; i++) {
@@ -206,7 +244,6 @@ static void build_totals(const struct tv *spec, size_t n,
 				prev = ch[j];
 		insert_version(c, &spec[i], prev, vh[i], ch[i]);
 	}
-	error_init(&err);
 	for (int k = 0; k < NRUNS; k++) {
 		struct ledger_digest *d = ledger_digest_new(k ? dig[k - 1] : NULL,
 							    &err);
@@ -242,6 +279,7 @@ static void build_totals(const struct tv *spec, size_t n,
 		lr.f[LR_TOTALS] = totals[k];
 		lr.f[LR_OUTCOMES] = "{}";
 		lr.f[LR_WATERMARKS] = "{}";
+		lr.f[LR_SCHEMA_HASH] = schema_hex;
 		lr.f[LR_PREV_DIGEST] = k ? dig[k - 1] : "";
 		ck_assert_int_eq(ledger_run_hash(&lr, rh, &err), 0);
 		ledger_digest_set_run(d, rh);
@@ -253,8 +291,9 @@ static void build_totals(const struct tv *spec, size_t n,
 		exec_p(c, "INSERT INTO " T "_runs (run_id, seq, job, mode, "
 		       "as_of, window_start, started, finished, status, "
 		       "rules_hash, rules, records, exceptions, totals, outcomes, "
-		       "watermarks, prev_digest, digest) VALUES (?, ?, ?, ?, ?, "
-		       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, LR__COUNT + 1);
+		       "watermarks, schema_hash, prev_digest, digest) VALUES (?, "
+		       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p,
+		       LR__COUNT + 1);
 	}
 	/* The engine's refusal of UPDATE and DELETE. */
 	exec_ok(c, "CREATE TRIGGER vfy_no_update BEFORE UPDATE ON " T
@@ -387,9 +426,11 @@ START_TEST(updated_any_column)
 {
 	static const char *const extra[] = { "value_hash", "content_hash" };
 
-	for (int f = 0; f < LF__COUNT + 2; f++) {
+	for (int f = 0; f < LF__COUNT + NCOL + 2; f++) {
 		const char *col = f < LF__COUNT ? ledger_field_names[f]
-						 : extra[f - LF__COUNT];
+				  : f < LF__COUNT + NCOL
+				  ? schema.col[f - LF__COUNT].name
+				  : extra[f - LF__COUNT - NCOL];
 		char sql[256];
 		struct seen s;
 		struct verify_result res;
@@ -456,13 +497,61 @@ START_TEST(inserted_row)
 	}
 	/* a version of a run that does not exist */
 	build(clean, NCLEAN);
-	tamper("INSERT INTO " T " SELECT rec_kind, rec_key, 3, 'R9', outcome, "
+	tamper("INSERT INTO " T " (rec_kind, rec_key, version, run_id, outcome, "
+	       "codes, verdicts, deal_key, order_key, customer, currency, "
+	       "deal_amount, order_amount, erp_amount, erp_docs, sources, "
+	       "rules_hash, prev_hash, value_hash, content_hash) SELECT "
+	       "rec_kind, rec_key, 3, 'R9', outcome, "
 	       "codes, verdicts, deal_key, order_key, customer, currency, "
 	       "deal_amount, order_amount, erp_amount, erp_docs, sources, "
 	       "rules_hash, content_hash, value_hash, content_hash FROM " T
 	       " WHERE rec_key = 'SO-1' AND version = 2");
 	expect_finding("order 'SO-1' version 3 (run R9): the run is not in "
 		       "vfy_runs");
+}
+END_TEST
+
+/* T_schema: the declared columns cannot be changed, removed or made to
+ * say something else without it showing. */
+START_TEST(schema_tampered)
+{
+	struct seen s;
+	struct verify_result res;
+
+	/* retyped: every run's schema_hash, and the hashes that type
+	 * normalised ("100.00" as money hashes as "100") */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_schema SET type = 'text' WHERE name = 'deal_amount'");
+	expect_finding("run R1 (seq 1): schema_hash does not match vfy_schema");
+	expect_finding("run R2 (seq 2): schema_hash does not match vfy_schema");
+	/* another value path: not in any record hash, still in the schema's */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_schema SET value = 'order.amount' WHERE "
+	       "name = 'deal_amount'");
+	expect_finding("run R1 (seq 1): schema_hash does not match vfy_schema");
+	/* a column dropped from the declaration */
+	build(clean, NCLEAN);
+	tamper("DELETE FROM " T "_schema WHERE position = 7");
+	expect_finding("run R2 (seq 2): schema_hash does not match vfy_schema");
+	expect_finding("order 'SO-1' version 1 (run R1): value_hash does not "
+		       "match its fields");
+	/* a name that would be pasted into SQL: refused before any query */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_schema SET name = 'x; DROP TABLE vfy' WHERE "
+	       "position = 0");
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_VERIFY);
+	ck_assert_int_eq(res.versions, 0);
+	sbuf_release(&s.lines);
+	/* another format, or none: not readable, said so */
+	build(clean, NCLEAN);
+	tamper("UPDATE " T "_schema SET format = 'recon-ledger/9'");
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_STORE);
+	assert_has(&s, "format 'recon-ledger/9'; this recon reads recon-ledger/2");
+	sbuf_release(&s.lines);
+	tamper("DROP TABLE " T "_schema");
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_STORE);
+	assert_has(&s, "vfy_schema");
+	sbuf_release(&s.lines);
 }
 END_TEST
 
@@ -773,6 +862,7 @@ Suite *suite_verify(void)
 	tcase_add_test(tc, updated_any_column);
 	tcase_add_test(tc, deleted_row);
 	tcase_add_test(tc, inserted_row);
+	tcase_add_test(tc, schema_tampered);
 	tcase_add_test(tc, reordered_history);
 	tcase_add_test(tc, runs_row);
 	tcase_add_test(tc, runs_row_any_column);

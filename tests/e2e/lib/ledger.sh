@@ -28,6 +28,7 @@
 
 lg=$work/ledger
 T=reconciled_orders
+LEDGER_FORMAT=recon-ledger/2
 mkdir -p "$lg"
 
 # lg_ini NAME STORE: odbc.ini in $lg/NAME whose recon_demo_store is STORE
@@ -169,6 +170,7 @@ lg_owner() {
 	else
 		sqlite3 -bail "$1" "DROP TRIGGER IF EXISTS ${T}_no_update; DROP TRIGGER IF EXISTS ${T}_no_delete;
 			DROP TRIGGER IF EXISTS ${T}_runs_no_update; DROP TRIGGER IF EXISTS ${T}_runs_no_delete;
+			DROP TRIGGER IF EXISTS ${T}_schema_no_update; DROP TRIGGER IF EXISTS ${T}_schema_no_delete;
 			DROP INDEX IF EXISTS ${T}_version; $2"
 	fi
 }
@@ -235,26 +237,45 @@ lg_tamper runs-status "UPDATE ${T}_runs SET status = 'clean' WHERE seq = 2" \
 	"verify: run $r2 (seq 2): digest does not recompute from its 1 versions and its ${T}_runs row"
 lg_tamper runs-as-of "UPDATE ${T}_runs SET as_of = '2000-01-01 00:00:00' WHERE seq = 1" \
 	"verify: run $r1 (seq 1): digest does not recompute from its"
+# The declared columns: retyping one shows in every run.
+lg_tamper schema-retype "UPDATE ${T}_schema SET type = 'text' WHERE name = 'deal_amount'" \
+	"verify: run $r1 (seq 1): schema_hash does not match ${T}_schema" \
+	"verify: run $r2 (seq 2): schema_hash does not match ${T}_schema"
 
 # The attacker who recomputes: the ledger's serialisation restated in SQL
 # (docs/LEDGER.md), so the hashes come from the database, not from recon.
-# lg_ser_sql FIRST LAST: the SQL expression serialising fields FIRST..LAST.
-lg_fields=(rec_kind rec_key version run_id outcome codes verdicts deal_key order_key customer currency deal_amount order_amount erp_amount erp_docs sources rules_hash prev_hash)
+# The fields: the fixed ones with the store's declared columns (name and
+# type, from ${T}_schema) between verdicts and sources.
+lg_fields=(rec_kind rec_key version run_id outcome codes verdicts)
+declare -A lg_type=([version]=integer)
+while read -r name type; do
+	lg_fields+=("$name")
+	lg_type[$name]=$type
+done < <(lg_sql "$lg_store" "SELECT name || ' ' || type FROM ${T}_schema ORDER BY position")
+lg_fields+=(sources rules_hash prev_hash)
+lg_nvalues=$((${#lg_fields[@]} - 7))	# outcome .. the last column
+lg_last=$((${#lg_fields[@]} - 1))
+# lg_ser_sql FIRST LAST: the SQL expression serialising fields FIRST..LAST,
+# typed values normalised as ledger.c does.
 lg_ser_sql() {
-	local i f v nl len expr=
+	local i f v t nl len expr=
 	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
 	for ((i = $1; i <= $2; i++)); do
 		f=${lg_fields[$i]}
-		case $f in
-		*_amount)
-			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi
-			v="(CASE WHEN $v LIKE '%.%' THEN rtrim(rtrim($v, '0'), '.') ELSE $v END)" ;;
-		version | erp_docs)
-			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi ;;
-		*) v=$f ;;
+		t=${lg_type[$f]:-text}
+		if [ "$t" = text ]; then
+			v="\"$f\""
+		elif [ "$backend" = pg ]; then
+			v="\"$f\"::text"
+		else
+			v="CAST(\"$f\" AS TEXT)"
+		fi
+		case $t in
+		money) v="(CASE WHEN $v LIKE '%.%' THEN rtrim(rtrim($v, '0'), '.') ELSE $v END)" ;;
+		timestamp) v="(replace($v, ' ', 'T') || 'Z')" ;;
 		esac
 		if [ "$backend" = pg ]; then len="octet_length($v)"; else len="length(CAST($v AS BLOB))"; fi
-		expr="$expr${expr:+ || }(CASE WHEN $f IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
+		expr="$expr${expr:+ || }(CASE WHEN \"$f\" IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
 	done
 	printf '%s' "$expr"
 }
@@ -265,7 +286,7 @@ lg_hash() {
 
 # The runs row, likewise (engine/ledger.h ledger_run_field order; the
 # integers as the database prints them, nothing normalised).
-lg_run_fields=(run_id seq job mode as_of window_start started finished status rules_hash rules records exceptions totals outcomes watermarks prev_digest)
+lg_run_fields=(run_id seq job mode as_of window_start started finished status rules_hash rules records exceptions totals outcomes watermarks schema_hash prev_digest)
 lg_run_ser_sql() {
 	local f v nl len expr=
 	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
@@ -297,6 +318,20 @@ lg_run_digest() {
 	} | sha256sum | cut -c1-64
 }
 
+# The schema hash: "format:" then one "column:" field "NAME TYPE VALUE"
+# per declared column, as every runs row records it.
+sh=$( {
+	printf 'format:%s:%s\n' "${#LEDGER_FORMAT}" "$LEDGER_FORMAT"
+	lg_sql "$lg_store" "SELECT name || ' ' || type || ' ' || value FROM ${T}_schema ORDER BY position" |
+		while IFS= read -r c; do printf 'column:%s:%s\n' "$(printf '%s' "$c" | wc -c)" "$c"; done
+} | sha256sum | cut -c1-64)
+if [ "$(lg_sql "$lg_store" "SELECT DISTINCT schema_hash FROM ${T}_runs")" = "$sh" ]; then
+	pass "ledger: the schema hash restated from ${T}_schema is every run's schema_hash"
+else
+	fail "ledger: the schema hash restated from ${T}_schema is every run's schema_hash" "restated $sh" \
+		"$(lg_sql "$lg_store" "SELECT DISTINCT schema_hash FROM ${T}_runs")"
+fi
+
 d1=$(lg_run_digest "$lg_store" 1)
 d2=$(lg_run_digest "$lg_store" 2)
 if [ "$d1" = "$(lg_sql "$lg_store" "SELECT digest FROM ${T}_runs WHERE seq = 1")" ] &&
@@ -306,8 +341,8 @@ else
 	fail "ledger: the run digests restated in SQL give the stored digests" "run 1 $d1" "run 2 $d2"
 fi
 
-vh=$(lg_hash "$lg_store" 4 14 "$where2")
-ch=$(lg_hash "$lg_store" 0 17 "$where2")
+vh=$(lg_hash "$lg_store" 4 $((3 + lg_nvalues)) "$where2")
+ch=$(lg_hash "$lg_store" 0 $lg_last "$where2")
 if [ "$vh" = "$(lg_sql "$lg_store" "SELECT value_hash FROM $T WHERE $where2")" ] &&
 	[ "$ch" = "$(lg_sql "$lg_store" "SELECT content_hash FROM $T WHERE $where2")" ]; then
 	pass "ledger: the serialisation restated in SQL gives the stored value and content hashes"
@@ -316,8 +351,8 @@ else
 fi
 
 if st=$(lg_copy recompute) && lg_owner "$st" "UPDATE $T SET customer = 'EVIL' WHERE $where2" >"$lg/recompute.log" 2>&1; then
-	vh=$(lg_hash "$st" 4 14 "$where2")
-	ch=$(lg_hash "$st" 0 17 "$where2")
+	vh=$(lg_hash "$st" 4 $((3 + lg_nvalues)) "$where2")
+	ch=$(lg_hash "$st" 0 $lg_last "$where2")
 	lg_owner "$st" "UPDATE $T SET value_hash = '$vh', content_hash = '$ch' WHERE $where2" >>"$lg/recompute.log" 2>&1
 	dg=$(lg_run_digest "$st" 2)
 	lg_owner "$st" "UPDATE ${T}_runs SET digest = '$dg' WHERE seq = 2" >>"$lg/recompute.log" 2>&1
