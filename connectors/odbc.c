@@ -299,6 +299,7 @@ struct conn {
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
+	unsigned long long param_sets;	/* SQLite: sets in temp.recon_param */
 };
 
 static int check_usable(struct conn *c, struct error *err);
@@ -1433,6 +1434,50 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 	}
 }
 
+/*
+ * SQLite, outside a transaction: put the parameters into
+ * temp.recon_param and rewrite the query to read them (odbc_int.h), so
+ * that sqliteodbc streams the result instead of holding all of it.
+ * Returns 1 with the query in *out, 0 to run the query as it is, -1.
+ */
+static int sqlite_params(struct conn *c, const char *sql,
+			 const struct param *params, size_t nparams,
+			 struct sbuf *out, struct error *err)
+{
+	struct sbuf ins = SBUF_INIT(SQL_CAP);
+	unsigned long long g;
+	int rc;
+
+	if (!nparams || c->in_tx || !c->dbms || strcmp(c->dbms, "SQLite") != 0)
+		return 0;
+	g = c->param_sets + 1;
+	rc = odbc_sqlite_rewrite(sql, nparams, g, out);
+	if (rc <= 0)
+		return rc < 0 ? nomem(err, c) : 0;
+	/* The temporary table lives as long as the connection; each query
+	 * gets its own set g, so a cursor still open (or re-executed to
+	 * complete a long value) keeps reading its own values. */
+	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
+		      "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
+		      "(g, i))", NULL, 0, err) < 0)
+		return error_context(err, "storing the query's parameters in "
+				     "a temporary table");
+	sbuf_addstr(&ins, "INSERT INTO temp.recon_param (g, i, v) VALUES ");
+	for (size_t i = 0; i < nparams; i++)
+		sbuf_addf(&ins, "%s(%llu, %zu, ?)", i ? ", " : "", g, i + 1);
+	if (ins.failed) {
+		sbuf_release(&ins);
+		return nomem(err, c);
+	}
+	rc = conn_exec(c, ins.buf, params, nparams, err);
+	sbuf_release(&ins);
+	if (rc < 0)
+		return error_context(err, "storing the query's parameters in "
+				     "a temporary table");
+	c->param_sets = g;
+	return 1;
+}
+
 int odbc_cursor_open(struct conn *c, const char *sql,
 		     const struct param *params, size_t nparams,
 		     const struct odbc_cursor_opts *opts, struct cursor **out,
@@ -1447,6 +1492,20 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 	*out = NULL;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
+	{
+		struct sbuf q = SBUF_INIT(SQL_CAP);
+		int st = sqlite_params(c, sql, params, nparams, &q, err);
+
+		if (st != 0) {
+			int r = st < 0 ? -1
+				       : odbc_cursor_open(c, q.buf, NULL, 0, opts,
+							  out, err);
+
+			sbuf_release(&q);
+			return r;
+		}
+		sbuf_release(&q);
+	}
 	cur = mem_calloc(1, sizeof(*cur));
 	if (!cur)
 		return nomem(err, c);

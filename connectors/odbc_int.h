@@ -125,6 +125,21 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 		     const struct odbc_cursor_opts *opts, struct cursor **out,
 		     struct error *err);
 
+/*
+ * SQLite and parameters (connectors/sqlparam.c): sqliteodbc streams a
+ * result only for a statement without parameters, outside a transaction;
+ * with parameters it holds the whole result in memory. On a SQLite
+ * connection outside a transaction, odbc_cursor_open() therefore stores
+ * the values in a temporary table with a bound INSERT (set number g) and
+ * runs the query rewritten by odbc_sqlite_rewrite(): each `?` becomes
+ * "(SELECT v FROM temp.recon_param WHERE g = G AND i = K)".
+ * Returns 1 (rewritten into out), 0 (declined: numbered or named
+ * parameters, a count that differs, an unterminated quote; run the query
+ * as it is) or -1 (out of memory).
+ */
+int odbc_sqlite_rewrite(const char *sql, size_t nparams, unsigned long long g,
+			struct sbuf *out);
+
 /* How many times the cursor re-ran its query to complete long values
  * (ODBC_COMPLETE_REEXECUTE). For tests and the doc. */
 unsigned odbc_cursor_reexecs(const struct cursor *cur);
