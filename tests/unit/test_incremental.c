@@ -19,6 +19,7 @@
 #include "engine/mem.h"
 #include "engine/run.h"
 #include "connectors/connector.h"
+#include "connectors/odbc_int.h"
 
 #define DIR_ "out/test/incr"
 #define STATE DIR_ "/state"
@@ -636,6 +637,101 @@ START_TEST(failed_incremental_run_keeps_state)
 }
 END_TEST
 
+/* Everything an incremental run leaves behind that a failed run must
+ * not change: the store's rows and runs, and the state files (caller
+ * frees). */
+static char *inc_snapshot(void)
+{
+	char *store = query_text("SELECT rec_kind, rec_key, version, "
+				 "content_hash FROM inc_store ORDER BY 1, 2, 3");
+	char *runs = query_text("SELECT seq, digest FROM inc_store_runs "
+				"ORDER BY seq");
+	char *crm = slurp(STATE "/crm.state"), *ord = slurp(STATE "/orders.state");
+	struct sbuf sb = SBUF_INIT(1 << 26);
+
+	sbuf_addf(&sb, "%s--\n%s--\n%s--\n%s", store, runs, crm, ord);
+	free(store);
+	free(runs);
+	free(crm);
+	free(ord);
+	return sbuf_detach(&sb, NULL);
+}
+
+/* An incremental run that fails at any ODBC call (each in turn: the
+ * changed-rows queries, the temp-table parameters, the store) or at
+ * any allocation publishes nothing, keeps the previous state files, and
+ * the next run succeeds with what a full run gives. */
+static void incremental_fault_loop(int odbc)
+{
+	long step = odbc ? 1 : getenv("RECON_UNDER_VALGRIND") ? 211 : 7;
+	char *before;
+	long n, failed = 0;
+	int ok = 0;
+
+	setup();
+	run_ok(JOB, STATE, 0);
+	sql("UPDATE inc_deals SET amount = '1', ver = 2 WHERE id = 'D1'");
+	sql("UPDATE inc_orders SET deal = 'D3', modified = '2026-11-02 00:00:00' WHERE id = 'O1'");
+	before = inc_snapshot();
+	for (n = 0; !ok && n < 200000; n += step) {
+		struct run_result res;
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		run_result_init(&res);
+		if (odbc)
+			odbc_fault_after(n, "08S01", 4242);
+		else
+			mem_fault_after(n);
+		rc = run_with(JOB, STATE, 1, &res, &err);
+		if (odbc)
+			odbc_api_reset();
+		else
+			mem_fault_off();
+		if (rc == 0) {
+			ok = 1;
+		} else {
+			char *after = inc_snapshot();
+
+			failed++;
+			ck_assert_int_eq(res.published, 0);
+			if (odbc)
+				ck_assert_msg(strcmp(err.sqlstate, "08S01") == 0,
+					      "n=%ld: %s: %s", n, err.ctx.buf,
+					      err.msg.buf);
+			else
+				ck_assert_msg(err.code == ERR_NOMEM ||
+					      err.code == ERR_STORE ||
+					      err.code == ERR_SOURCE,
+					      "n=%ld: code %d: %s", n, err.code,
+					      err.msg.buf);
+			ck_assert_msg(strcmp(before, after) == 0, "n=%ld", n);
+			ck_assert_int_eq(access(STATE "/crm.state.tmp", F_OK), -1);
+			ck_assert_int_eq(access(STATE "/orders.state.tmp", F_OK), -1);
+			free(after);
+		}
+		run_result_release(&res);
+		error_release(&err);
+	}
+	ck_assert_msg(ok, "never succeeded");
+	ck_assert_int_gt(failed, odbc ? 20 : 5);
+	assert_same_as_full();
+	free(before);
+}
+
+START_TEST(odbc_fault_loop_incremental)
+{
+	incremental_fault_loop(1);
+}
+END_TEST
+
+START_TEST(alloc_fault_loop_incremental)
+{
+	incremental_fault_loop(0);
+}
+END_TEST
+
 Suite *suite_incremental(void);
 Suite *suite_incremental(void)
 {
@@ -652,6 +748,8 @@ Suite *suite_incremental(void)
 	tcase_add_test(tc, incremental_equals_full);
 	tcase_add_test(tc, stale_state_reads_in_full);
 	tcase_add_test(tc, failed_incremental_run_keeps_state);
+	tcase_add_test(tc, odbc_fault_loop_incremental);
+	tcase_add_test(tc, alloc_fault_loop_incremental);
 	suite_add_tcase(s, tc);
 	return s;
 }
