@@ -789,6 +789,167 @@ struct change {
 	unsigned seen;
 };
 
+/* ---- the ids of a <keys> query ----------------------------------------- */
+
+struct incr_ids {
+	char *bytes;		/* the ids back to back */
+	size_t nbytes, abytes;
+	uint64_t *off;		/* id i: bytes[off[i] .. off[i + 1]) */
+	uint8_t *marked;
+	size_t n, alloc;
+	uint32_t *slots;	/* index + 1; 0 empty; at most half full */
+	size_t mask;
+};
+
+int incr_ids_new(struct incr_ids **out, struct error *err)
+{
+	struct incr_ids *s = mem_calloc(1, sizeof(*s));
+
+	if (!s)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	*out = s;
+	return 0;
+}
+
+void incr_ids_free(struct incr_ids *s)
+{
+	if (!s)
+		return;
+	mem_free(s->bytes);
+	mem_free(s->off);
+	mem_free(s->marked);
+	mem_free(s->slots);
+	mem_free(s);
+}
+
+const char *incr_ids_get(const struct incr_ids *s, size_t i, size_t *n)
+{
+	*n = (size_t)(s->off[i + 1] - s->off[i]);
+	return s->bytes + s->off[i];
+}
+
+static size_t ids_slot(const struct incr_ids *s, const char *id, size_t n,
+		       long *found)
+{
+	size_t h = (size_t)match_hash(id, n) & s->mask;
+
+	*found = -1;
+	for (;; h = (h + 1) & s->mask) {
+		uint32_t e = s->slots[h];
+		size_t len;
+		const char *p;
+
+		if (!e)
+			return h;
+		p = incr_ids_get(s, e - 1, &len);
+		if (len == n && memcmp(p, id, n) == 0) {
+			*found = (long)(e - 1);
+			return h;
+		}
+	}
+}
+
+long incr_ids_find(const struct incr_ids *s, const char *id, size_t n)
+{
+	long found;
+
+	if (!s->slots)
+		return -1;
+	(void)ids_slot(s, id, n, &found);
+	return found;
+}
+
+static int ids_rehash(struct incr_ids *s, size_t cap)
+{
+	uint32_t *slots = mem_calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	mem_free(s->slots);
+	s->slots = slots;
+	s->mask = cap - 1;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t n;
+		const char *p = incr_ids_get(s, i, &n);
+		long found;
+
+		s->slots[ids_slot(s, p, n, &found)] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+int incr_ids_add(struct incr_ids *s, const char *id, size_t n,
+		 struct error *err)
+{
+	long found;
+	size_t slot, need;
+
+	if (s->n >= UINT32_MAX - 1)
+		return error_set(err, ERR_DATA, "more than 4e9 keys");
+	if (!s->slots || (s->n + 1) * 2 > s->mask + 1) {
+		if (ids_rehash(s, s->slots ? (s->mask + 1) * 2 : 1024) < 0)
+			goto nomem;
+	}
+	slot = ids_slot(s, id, n, &found);
+	if (found >= 0)
+		return 1;
+	if (s->n + 2 > s->alloc) {
+		size_t na = s->alloc ? s->alloc * 2 : 1024, b1, b2;
+		void *p1, *p2;
+
+		if (mem_mul(na, sizeof(*s->off), &b1) < 0 ||
+		    mem_mul(na, sizeof(*s->marked), &b2) < 0 ||
+		    !(p1 = mem_realloc(s->off, b1)))
+			goto nomem;
+		s->off = p1;
+		if (!(p2 = mem_realloc(s->marked, b2)))
+			goto nomem;
+		s->marked = p2;
+		s->alloc = na;
+	}
+	if (mem_add(s->nbytes, n, &need) < 0)
+		goto nomem;
+	if (need > s->abytes) {
+		size_t na = s->abytes ? s->abytes : 65536;
+		void *p;
+
+		while (na < need)
+			if (mem_mul(na, 2, &na) < 0)
+				goto nomem;
+		if (!(p = mem_realloc(s->bytes, na)))
+			goto nomem;
+		s->bytes = p;
+		s->abytes = na;
+	}
+	if (n)
+		memcpy(s->bytes + s->nbytes, id, n);
+	if (s->n == 0)
+		s->off[0] = 0;
+	s->nbytes += n;
+	s->off[s->n + 1] = s->nbytes;
+	s->marked[s->n] = 0;
+	s->slots[slot] = (uint32_t)(s->n + 1);
+	s->n++;
+	return 0;
+nomem:
+	return error_set(err, ERR_NOMEM, "out of memory (%zu keys)", s->n);
+}
+
+size_t incr_ids_count(const struct incr_ids *s)
+{
+	return s->n;
+}
+
+void incr_ids_mark(struct incr_ids *s, size_t i)
+{
+	s->marked[i] = 1;
+}
+
+int incr_ids_marked(const struct incr_ids *s, size_t i)
+{
+	return s->marked[i];
+}
+
 struct incr_changes {
 	struct change *v;
 	size_t n, alloc;

@@ -177,6 +177,28 @@ unsigned incr_changes_seen(const struct incr_changes *c, size_t i);
 void incr_changes_mark(struct incr_changes *c, size_t i);
 void incr_changes_clear_marks(struct incr_changes *c);
 
+/* ---- the ids of a <keys> query ----------------------------------------- */
+
+/*
+ * A set of row ids (the full query's, from the source's <keys> query):
+ * about 24 bytes per id plus its bytes. Each id can be marked once seen
+ * in the previous state.
+ */
+struct incr_ids;
+
+int incr_ids_new(struct incr_ids **out, struct error *err);
+void incr_ids_free(struct incr_ids *s);
+/* 0 added, 1 already there, -1 (ERR_NOMEM). */
+int incr_ids_add(struct incr_ids *s, const char *id, size_t n,
+		 struct error *err);
+/* Index of id, or -1. */
+long incr_ids_find(const struct incr_ids *s, const char *id, size_t n);
+size_t incr_ids_count(const struct incr_ids *s);
+void incr_ids_mark(struct incr_ids *s, size_t i);
+int incr_ids_marked(const struct incr_ids *s, size_t i);
+/* Id i (borrowed). */
+const char *incr_ids_get(const struct incr_ids *s, size_t i, size_t *n);
+
 /* ---- the last published run -------------------------------------------- */
 
 /* Is run_id (a state file's writer) the job's last published run?

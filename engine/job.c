@@ -658,7 +658,7 @@ static int load_param(struct loader *ld, xmlNodePtr p, struct job_param *jp,
 		if (!incremental)
 			return fail(ld, p, "<param name=\"watermark\"/> "
 				    "belongs after an <incremental> query, not "
-				    "after the full <query>");
+				    "after the full <query> or <keys>");
 		jp->kind = JP_WATERMARK;
 	} else if (strcmp(name, "window_start") == 0) {
 		if (!ld->has_window)
@@ -725,6 +725,7 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	const char *ratio = attr(s, "min-rows-ratio");
 	const char *wm = attr(s, "watermark");
 	xmlNodePtr q = child(s, "query"), inc = child(s, "incremental");
+	xmlNodePtr keys = child(s, "keys");
 	int kind, after_inc = 0;
 	size_t np;
 
@@ -768,15 +769,24 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	np = count_children(s, "param");
 	src->params = mem_calloc(np ? np : 1, sizeof(*src->params));
 	src->inc_params = mem_calloc(np ? np : 1, sizeof(*src->inc_params));
-	if (!src->params || !src->inc_params)
+	src->keys_params = mem_calloc(np ? np : 1, sizeof(*src->keys_params));
+	if (!src->params || !src->inc_params || !src->keys_params)
 		return fail_nomem(ld);
-	/* Parameters after <incremental> are the incremental query's. */
+	/* Parameters after <incremental> are the incremental query's, after
+	 * <keys> the keys query's. */
 	FOR_EACH_CHILD(p, s) {
 		if (named(p, "incremental"))
 			after_inc = 1;
+		if (named(p, "keys"))
+			after_inc = 2;
 		if (!named(p, "param"))
 			continue;
-		if (after_inc) {
+		if (after_inc == 2) {
+			if (load_param(ld, p, &src->keys_params[src->nkeys_params],
+				       0) < 0)
+				return -1;
+			src->nkeys_params++;
+		} else if (after_inc) {
 			if (load_param(ld, p, &src->inc_params[src->ninc_params],
 				       1) < 0)
 				return -1;
@@ -787,7 +797,16 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 			src->nparams++;
 		}
 	}
-	return load_incremental(ld, s, inc, wm, src);
+	if (load_incremental(ld, s, inc, wm, src) < 0)
+		return -1;
+	if (keys) {
+		src->keys_query = text_of(ld, keys, "<keys>");
+		if (!src->keys_query ||
+		    check_no_credentials(ld, keys, "the keys query",
+					 src->keys_query) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int load_sources(struct loader *ld, xmlNodePtr sources)
@@ -1526,6 +1545,10 @@ void job_free(struct job *job)
 		mem_free(s->watermark);
 		mem_free(s->inc_query);
 		mem_free(s->scope_column);
+		for (size_t p = 0; p < s->nkeys_params; p++)
+			mem_free(s->keys_params[p].literal);
+		mem_free(s->keys_params);
+		mem_free(s->keys_query);
 	}
 	mem_free(job->sources);
 	for (size_t i = 0; i < job->ntolerances; i++)

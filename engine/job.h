@@ -55,6 +55,12 @@ struct job_source {
 	struct job_param *inc_params;	/* its parameters (JP_WATERMARK too) */
 	size_t ninc_params;
 	char *scope_column;	/* optional: 0/false/NULL means "row left" */
+	/* Optional <keys>: the id-column values of every row of the full
+	 * query's result, so that an incremental run sees rows that left
+	 * it without a change (hard deletes, time-based scope). */
+	char *keys_query;
+	struct job_param *keys_params;
+	size_t nkeys_params;
 };
 
 /* A typed column of the store (<store><column/>; docs/STORE.md). */

@@ -537,6 +537,62 @@ out:
 	return rc;
 }
 
+/* Is the row in the full query's result as far as <keys> says (always,
+ * without <keys>; a NULL id is kept as it is until a full read)? */
+static int in_keys(const struct incr_ids *ids, const char *id, size_t n)
+{
+	return !ids || !n || incr_ids_find(ids, id, n) >= 0;
+}
+
+/*
+ * The source's <keys> query: the id of every row of the full query's
+ * result, into ids. 0 or -1.
+ */
+static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
+		     struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct conn *conn = NULL;
+	struct cursor *cur = NULL;
+	struct param *params;
+	const struct row *row;
+	int rc = -1, n;
+
+	params = bind_params(r, src->keys_params, src->nkeys_params, NULL, 0,
+			     err);
+	if (!params)
+		return -1;
+	if (conn_open(src->dsn, &conn, err) < 0 ||
+	    cursor_open(conn, src->keys_query, params, src->nkeys_params, 0,
+			&cur, err) < 0) {
+		error_context(err, "the <keys> query");
+		goto out;
+	}
+	while ((n = cursor_next(cur, &row, err)) == 1) {
+		if (row->rowno == 1 && !column(row, src->id_column)) {
+			error_set(err, ERR_JOB, "the <keys> query returns no "
+				  "column %s (id-column=)", src->id_column);
+			goto out;
+		}
+		if (!id_value(src, row, &r->incr_id))
+			continue;	/* NULL ids: kept until a full read */
+		/* an id twice (a duplicate key the matcher reports) is
+		 * one member of the set: only membership is asked */
+		if (incr_ids_add(ids, r->incr_id.buf, r->incr_id.len, err) < 0)
+			goto out;
+	}
+	if (n < 0) {
+		error_context(err, "the <keys> query");
+		goto out;
+	}
+	rc = 0;
+out:
+	cursor_close(cur);
+	conn_close(conn);
+	mem_free(params);
+	return rc;
+}
+
 /*
  * Incremental fetching, full matching: the changed rows replace theirs in
  * the previous state, which is streamed to the matcher. Returns 0, 1 to
@@ -550,9 +606,10 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	const struct job_source *src = &r->job->sources[si];
 	struct source_stats *st = &r->stats[si];
 	struct incr_changes *ch = NULL;
+	struct incr_ids *ids = NULL;
 	struct incr_entry e, ce;
 	struct sbuf why = SBUF_INIT(65536);
-	uint64_t removed = 0, changed = 0, added = 0;
+	uint64_t removed = 0, changed = 0, added = 0, left = 0;
 	int rc = -1, n;
 
 	/* the watermark starts from the previous run's */
@@ -567,12 +624,25 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	rc = read_changes(r, rules, si, ch, &why, err);
 	if (rc != 0)
 		goto out;
+	if (src->keys_query) {
+		if (incr_ids_new(&ids, err) < 0)
+			goto out;
+		if (read_keys(r, si, ids, err) < 0)
+			goto out;
+	}
 	rc = -1;
 	/* pass 1: every changed id at most once in the previous state (ids
-	 * are unique in the source, or the merge could not be exact) */
+	 * are unique in the source, or the merge could not be exact); the
+	 * keys the previous state has */
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
 
+		if (ids && e.id_len) {
+			long k = incr_ids_find(ids, e.id, e.id_len);
+
+			if (k >= 0)
+				incr_ids_mark(ids, (size_t)k);
+		}
 		if (i < 0)
 			continue;
 		if (!e.id_len || incr_changes_seen(ch, (size_t)i)) {
@@ -586,7 +656,27 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	}
 	if (n < 0 || incr_reader_rewind(st->rd, err) < 0)
 		goto out;
-	/* pass 2: the merge */
+	/* a row in the result that is neither in the previous state nor
+	 * changed entered it without a change (as-of moved past its date,
+	 * or the watermark missed it): only a full read has it */
+	for (size_t k = 0; ids && k < incr_ids_count(ids); k++) {
+		size_t len;
+		const char *id;
+
+		if (incr_ids_marked(ids, k))
+			continue;
+		id = incr_ids_get(ids, k, &len);
+		if (incr_changes_find(ch, id, len) >= 0)
+			continue;
+		sbuf_addf(&why, "%s '%.*s' is in the <keys> result but neither "
+			  "in the previous state nor changed", src->id_column,
+			  (int)len, id);
+		rc = 1;
+		goto out;
+	}
+	/* pass 2: the merge. With <keys>, a row is in the result only if
+	 * its id is in the keys (a changed row too: the incremental query
+	 * may not say that it left) */
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
 
@@ -596,9 +686,15 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 				removed++;
 				continue;
 			}
+			if (!in_keys(ids, ce.id, ce.id_len)) {
+				left++;
+				continue;
+			}
 			changed++;
 			if (deliver(r, si, &ce, err) < 0)
 				goto out;
+		} else if (!in_keys(ids, e.id, e.id_len)) {
+			left++;	/* deleted, or out of scope unchanged */
 		} else if (deliver(r, si, &e, err) < 0) {
 			goto out;
 		}
@@ -612,10 +708,18 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 		incr_changes_get(ch, i, &ce);
 		if (ce.kind == INCR_REMOVED)
 			continue;
+		if (!in_keys(ids, ce.id, ce.id_len)) {
+			left++;
+			continue;
+		}
 		added++;
 		if (deliver(r, si, &ce, err) < 0)
 			goto out;
 	}
+	if (ids)
+		logf_(r, "source '%s': <keys>: %zu rows in the result, %llu "
+		      "left it without a change", src->name,
+		      incr_ids_count(ids), (unsigned long long)left);
 	logf_(r, "source '%s': incremental: %llu changed rows fetched "
 	      "(%llu replaced, %llu removed, %llu new), %llu carried over",
 	      src->name, (unsigned long long)st->fetched,
@@ -627,6 +731,7 @@ out:
 	if (rc == 1)
 		logf_(r, "source '%s': reading in full: %s", src->name, why.buf);
 	incr_changes_free(ch);
+	incr_ids_free(ids);
 	sbuf_release(&why);
 	return rc;
 }

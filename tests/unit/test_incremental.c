@@ -28,6 +28,7 @@
 #define REPORTS "out/test/inc-reports"
 #define JOB "tests/data/incremental/job.xml"
 #define JOB_FULL "tests/data/incremental/job-full.xml"
+#define JOB_KEYS "tests/data/incremental/job-keys.xml"
 #define AS_OF "2026-11-26 00:00:00"
 #define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
 
@@ -133,6 +134,13 @@ static void setup(void)
 		sql(base_sql[i]);
 }
 
+static void to_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (getenv("RECON_TEST_LOG"))
+		fprintf(stderr, "%s\n", line);
+}
+
 static int run_with(const char *jobfile, const char *state, int incremental,
 		    struct run_result *res, struct error *err)
 {
@@ -146,6 +154,7 @@ static int run_with(const char *jobfile, const char *state, int incremental,
 	opts.tmpdir = SPILL;
 	opts.state_dir = state;
 	opts.incremental = incremental;
+	opts.log = to_stderr;
 	rc = job_load(jobfile, &job, err);
 	if (rc == 0)
 		rc = run_job(job, &opts, res, err);
@@ -580,6 +589,56 @@ START_TEST(incremental_equals_full)
 }
 END_TEST
 
+/* With <keys>, rows that leave or enter the full query's result without
+ * a change (a hard delete; a flag set by hand; as-of passing a date) are
+ * seen: an incremental run still equals a full run. Without <keys> a
+ * hard delete is missed (the documented limit this closes). */
+START_TEST(keys_see_unchanged_rows_leave_and_enter)
+{
+	char *cur;
+
+	setup();
+	run_ok(JOB_KEYS, STATE, 0);
+	/* hard delete of a deal and an order: no changed row reports them */
+	sql("DELETE FROM inc_deals WHERE id = 'D2'");
+	sql("DELETE FROM inc_orders WHERE id = 'O3'");
+	run_ok(JOB_KEYS, STATE, 1);
+	assert_same_as_full();
+	cur = current("inc_store");
+	ck_assert_ptr_null(strstr(cur, "deal|D2|"));
+	ck_assert_ptr_nonnull(strstr(cur, "deal|D3|DEAL_WITHOUT_ORDER"));
+	free(cur);
+	/* out of scope without touching the watermark column */
+	sql("UPDATE inc_deals SET gone = 1 WHERE id = 'D3'");
+	run_ok(JOB_KEYS, STATE, 1);
+	assert_same_as_full();
+	/* and back in, unchanged as far as the watermark knows: the keys
+	 * show a row the state does not have, so crm is read in full */
+	sql("UPDATE inc_deals SET gone = 0 WHERE id = 'D3'");
+	run_ok(JOB_KEYS, STATE, 1);
+	assert_same_as_full();
+	/* a changed row that left the result: the orders' incremental
+	 * query has no scope column and returns it as changed; the keys
+	 * decide */
+	sql("UPDATE inc_orders SET amount = '0', modified = '2026-11-03 00:00:00' WHERE id = 'O1'");
+	run_ok(JOB_KEYS, STATE, 1);
+	assert_same_as_full();
+	cur = current("inc_store");
+	ck_assert_msg(strstr(cur, "deal|D1|DEAL_WITHOUT_ORDER") != NULL, "%s", cur);
+	free(cur);
+
+	/* the same hard delete without <keys>: the incremental run keeps
+	 * the row (why the limit is documented, and why <keys> exists) */
+	setup();
+	run_ok(JOB, STATE, 0);
+	sql("DELETE FROM inc_deals WHERE id = 'D2'");
+	run_ok(JOB, STATE, 1);
+	cur = current("inc_store");
+	ck_assert_ptr_nonnull(strstr(cur, "order|O2|MATCHED"));
+	free(cur);
+}
+END_TEST
+
 START_TEST(stale_state_reads_in_full)
 {
 	setup();
@@ -746,6 +805,7 @@ Suite *suite_incremental(void)
 	tcase_add_test(tc, changes_map);
 	tcase_add_test(tc, job_rules);
 	tcase_add_test(tc, incremental_equals_full);
+	tcase_add_test(tc, keys_see_unchanged_rows_leave_and_enter);
 	tcase_add_test(tc, stale_state_reads_in_full);
 	tcase_add_test(tc, failed_incremental_run_keeps_state);
 	tcase_add_test(tc, odbc_fault_loop_incremental);

@@ -14,7 +14,9 @@
 # document turned into a delivery note; an order moved out of the
 # window), cancellations (an order, an invoice), new rows, a changed row
 # whose id is not unique (that source is read in full), a step without
-# changes, and a state file from an older run (read in full).
+# changes, a state file from an older run (read in full), and rows that
+# leave the result without a change (hard deletes, a date out of the
+# window: the <keys> queries) or enter it (read in full).
 
 # src_sql DB SQL: run SQL on a demo source database.
 src_sql() {
@@ -173,4 +175,26 @@ else
 	inc_compare 4
 	check "incremental step 4: a state from an older run is not used" \
 		grep -q "source 'crm': reading in full: the state was written by run" "$work/inc/err-4"
+
+	# 5: rows that leave the result without a change (no modified_at):
+	# a deal and an invoice deleted outright, an invoice whose date falls
+	# out of the window. Only the <keys> queries see them. (The demo's
+	# orders are read in full in every step: two of them share an
+	# order_no, and both are re-read at the watermark.)
+	src_sql crm "DELETE FROM crm_deal WHERE deal_id = 'D-000013'"
+	src_sql erp "DELETE FROM erp_doc WHERE doc_id = 'INV-01200320'"
+	src_sql erp "UPDATE erp_doc SET doc_date = '2019-01-01 00:00:00' WHERE doc_id = 'INV-01200324'"
+	inc_step 5
+	check "incremental step 5: <keys> saw the deal deleted without a change" \
+		grep -q "source 'crm': <keys>: [0-9]* rows in the result, 1 left it without a change" "$work/inc/err-5"
+	check "incremental step 5: <keys> saw the two invoices that left without a change" \
+		grep -q "source 'erp': <keys>: [0-9]* rows in the result, 2 left it without a change" "$work/inc/err-5"
+
+	# 6: a row that enters the result without a change (its date moved
+	# back into the window by hand): the keys show a row the state does
+	# not have, so that source is read in full.
+	src_sql erp "UPDATE erp_doc SET doc_date = '2026-09-14 15:33:43' WHERE doc_id = 'INV-01200324'"
+	inc_step 6
+	check "incremental step 6: a row that entered the result unchanged makes erp read in full" \
+		grep -q "source 'erp': reading in full: doc_id 'INV-01200324' is in the <keys> result but neither in the previous state nor changed" "$work/inc/err-6"
 fi
