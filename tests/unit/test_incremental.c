@@ -504,6 +504,16 @@ static int load_text(const char *body, struct error *err)
 		ck_assert_uint_eq(job->sources[0].nparams, 1);
 		ck_assert_uint_eq(job->sources[0].ninc_params, 2);
 		ck_assert_int_eq(job->sources[0].inc_params[1].kind, JP_WATERMARK);
+		if (strstr(body, "<keys>")) {
+			ck_assert_str_eq(job->sources[0].keys_query, "k ? ?");
+			ck_assert_uint_eq(job->sources[0].nkeys_params, 2);
+			ck_assert_int_eq(job->sources[0].keys_params[0].kind,
+					 JP_LITERAL);
+			ck_assert_int_eq(job->sources[0].keys_params[1].kind,
+					 JP_AS_OF);
+		} else {
+			ck_assert_ptr_null(job->sources[0].keys_query);
+		}
 	}
 	job_free(job);
 	return rc;
@@ -543,6 +553,23 @@ START_TEST(job_rules)
 	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
 				   "<query>q</query><incremental>q2</incremental></source>", &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg.buf, "needs a <param name=\"watermark\"/>"));
+	error_clear(&err);
+	/* <keys> and its own parameters (no watermark there) */
+	ck_assert_msg(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				"<query>q ?</query><param value=\"a\"/>"
+				"<incremental>q2 ? ?</incremental><param value=\"a\"/><param name=\"watermark\"/>"
+				"<keys>k ? ?</keys><param value=\"b\"/><param name=\"as_of\"/></source>",
+				&err) == 0, "%s", err.msg.buf);
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\" watermark=\"m\">"
+				   "<query>q ?</query><param value=\"a\"/>"
+				   "<incremental>q2 ? ?</incremental><param value=\"a\"/><param name=\"watermark\"/>"
+				   "<keys>k ?</keys><param name=\"watermark\"/></source>", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "not after the full <query> or <keys>"));
+	error_clear(&err);
+	/* <keys> only with <incremental> (the schema's order) */
+	ck_assert_int_eq(load_text("<source name=\"d\" role=\"deal\" dsn=\"x\" translate=\"deal\" id-column=\"id\">"
+				   "<query>q</query><keys>k</keys></source>", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "keys"));
 	error_release(&err);
 }
 END_TEST
