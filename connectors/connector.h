@@ -109,19 +109,39 @@ void cursor_close(struct cursor *cur);
  * Insert rows into `table` (an identifier the caller has validated) with
  * the named columns, batching `batch` rows per multi-row INSERT (0: the
  * default, 100). Values are given row by row with writer_add(); the
- * writer owns copies until they are flushed. Everything happens in the
- * caller's transaction.
+ * writer owns copies until they are sent. Everything happens in the
+ * caller's transaction. The writer borrows c: close it before c.
+ *
+ * Full batches execute on the writer's own thread while the caller fills
+ * the next one (at most one batch in flight, one filling; both buffers
+ * are the writer's). The rule for the connection: only one thread uses
+ * it at a time. Every other call on c (conn_exec, cursor_open/next/close,
+ * conn_begin/commit/rollback, conn_close, writer_open, another writer's
+ * batch) first waits for a batch in flight, so the caller needs no
+ * locking of its own; conn_commit refuses, with the batch's error, to
+ * commit past a batch that failed in flight and that writer_add or
+ * writer_flush has not reported yet. Without a thread (pthread_create
+ * failed) batches run on the caller's thread.
  */
 int writer_open(struct conn *c, const char *table, const char *const *cols,
 		size_t ncols, size_t batch, struct writer **out,
 		struct error *err);
-/* Add one row of ncols parameters (text or NULL). */
+/* Add one row of ncols parameters (text or NULL): 0, or -1 with err set.
+ * The row that fills a batch hands it off. A failure of a batch in
+ * flight (ERR_STORE with the driver's SQLSTATE, message and the table
+ * and DSN as context) is returned by the first writer_add after the batch
+ * finished, at the latest by the one that hands off the next batch.
+ * After any failure the writer sends nothing more and every later
+ * writer_add/writer_flush returns the same error. */
 int writer_add(struct writer *w, const struct param *vals, struct error *err);
-/* Send what is buffered. */
+/* Send what is buffered and wait until every row added so far is sent:
+ * 0, or -1 with the first failure. */
 int writer_flush(struct writer *w, struct error *err);
-/* Free; does not flush. */
+/* Wait for a batch in flight, stop the thread and free, also after a
+ * failure. Rows still buffered are not sent. NULL is fine. */
 void writer_close(struct writer *w);
-/* Rows sent so far. */
+/* Rows of the batches sent successfully so far (exact after
+ * writer_flush). */
 uint64_t writer_count(const struct writer *w);
 
 #endif

@@ -27,14 +27,17 @@
  * Writing: multi-row INSERT ... VALUES (?,..),(?,..) of `batch` rows,
  * prepared once for the full batch and re-executed; the final partial
  * batch gets its own statement. Values are copied into the writer and
- * bound as SQL_C_CHAR.
+ * bound as SQL_C_CHAR. Full batches execute on the writer's thread while
+ * the caller fills the next one; see "writers" below for the rules.
  *
  * Every ODBC call goes through odbc_api (odbc_int.h) so tests can fail
  * any of them with a chosen SQLSTATE. Credentials never reach a message:
  * driver diagnostics are scrubbed of the UID and PWD we passed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,9 +303,18 @@ struct conn {
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
 	unsigned long long param_sets;	/* SQLite: sets in temp.recon_param */
+	/* The writer whose batch is executing on its thread, or NULL. Only
+	 * one thread uses the connection at a time: every entry point that
+	 * touches it waits for this batch first (conn_drain). */
+	struct writer *inflight;
+	/* A writer whose failed batch its caller has not been told about
+	 * yet (NULL if none): conn_commit refuses to commit past it. */
+	struct writer *unreported;
 };
 
 static int check_usable(struct conn *c, struct error *err);
+static void conn_drain(struct conn *c);
+static int writer_report(struct writer *w, struct error *err);
 
 static int is_alnum(int ch)
 {
@@ -649,6 +661,7 @@ void conn_close(struct conn *c)
 {
 	if (!c)
 		return;
+	conn_drain(c);	/* a writer left open must not run on a freed conn */
 	if (c->connected) {
 		/* unixODBC refuses to disconnect (25000) inside a manual
 		 * transaction: roll back first, best effort */
@@ -711,6 +724,11 @@ static int end_tran(struct conn *c, SQLSMALLINT how, struct error *err)
 	if (!c->in_tx)
 		return error_set(err, ERR_INTERNAL, "%s without conn_begin",
 				 how == SQL_COMMIT ? "commit" : "rollback");
+	conn_drain(c);
+	/* a batch that failed on a writer thread and was not reported to
+	 * its caller yet must not be committed past */
+	if (how == SQL_COMMIT && c->unreported)
+		return writer_report(c->unreported, err);
 	rc = odbc_api.end_tran(SQL_HANDLE_DBC, c->dbc, how);
 	if (!SQL_SUCCEEDED(rc))
 		return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
@@ -735,6 +753,7 @@ static int end_tran(struct conn *c, SQLSMALLINT how, struct error *err)
 /* Refuse work on a connection whose transaction state is unknown. */
 static int check_usable(struct conn *c, struct error *err)
 {
+	conn_drain(c);
 	if (c->broken)
 		return error_set(err, ERR_SOURCE, "dsn '%s': autocommit could "
 				 "not be restored after a transaction; "
@@ -775,23 +794,29 @@ static void stmt_free(SQLHSTMT st)
 
 /* Bind parameter n (1-based). buf and *ind must live until the statement
  * has run; *ind is set here (length, or SQL_NULL_DATA). */
-static int bind_param(struct conn *c, SQLHSTMT st, size_t n, const char *s,
-		      size_t len, int type, SQLLEN *ind, enum err_code code,
-		      struct error *err)
+static SQLRETURN bind_cell(SQLHSTMT st, size_t n, const char *s, size_t len,
+			   int type, SQLLEN *ind)
 {
 	SQLSMALLINT sqltype = SQL_VARCHAR;
 	SQLULEN size = len ? len : 1;
-	SQLRETURN rc;
 
 	if (type == PARAM_TIMESTAMP) {
 		sqltype = SQL_TYPE_TIMESTAMP;
 		size = 19;
 	}
 	*ind = s ? (SQLLEN)len : SQL_NULL_DATA;
-	rc = odbc_api.bind_parameter(st, (SQLUSMALLINT)n, SQL_PARAM_INPUT,
-				     SQL_C_CHAR, sqltype, size, 0,
-				     (SQLPOINTER)(uintptr_t)(s ? s : ""),
-				     (SQLLEN)len, ind);
+	return odbc_api.bind_parameter(st, (SQLUSMALLINT)n, SQL_PARAM_INPUT,
+				       SQL_C_CHAR, sqltype, size, 0,
+				       (SQLPOINTER)(uintptr_t)(s ? s : ""),
+				       (SQLLEN)len, ind);
+}
+
+static int bind_param(struct conn *c, SQLHSTMT st, size_t n, const char *s,
+		      size_t len, int type, SQLLEN *ind, enum err_code code,
+		      struct error *err)
+{
+	SQLRETURN rc = bind_cell(st, n, s, len, type, ind);
+
 	if (!SQL_SUCCEEDED(rc))
 		return odbc_fail(err, code, c, SQL_HANDLE_STMT, st,
 				 "cannot bind parameter %zu", n);
@@ -926,6 +951,7 @@ void cursor_close(struct cursor *cur)
 	if (!cur)
 		return;
 	if (cur->st != SQL_NULL_HANDLE) {
+		conn_drain(cur->c);
 		odbc_api.free_stmt(cur->st, SQL_CLOSE);
 		odbc_api.free_handle(SQL_HANDLE_STMT, cur->st);
 	}
@@ -1604,6 +1630,7 @@ int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
 	if (cur->failed)
 		return error_set(err, ERR_INTERNAL,
 				 "cursor_next after a cursor error");
+	conn_drain(cur->c);	/* fetches and positions use the connection */
 	while (cur->pos >= cur->nfetched) {
 		int rc;
 
@@ -1671,6 +1698,52 @@ int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
 
 /* ---- writers ---------------------------------------------------------- */
 
+/*
+ * A writer fills one batch while the batch before it executes on the
+ * writer's thread (double buffering: at most one batch in flight, one
+ * filling). The rules that keep this simple and the fault loops
+ * deterministic:
+ *
+ *  - Only one thread uses the connection at a time. A batch in flight is
+ *    recorded in conn->inflight, and every entry point that touches the
+ *    connection (conn_exec, cursor_open/next/close, conn_begin, commit,
+ *    rollback, conn_close, another writer's batch) waits for it first
+ *    (conn_drain). The caller's thread therefore makes no ODBC call while
+ *    a batch is in flight, and the sequence of ODBC calls is the same as
+ *    if each batch ran on the caller's thread when it was handed off.
+ *  - The writer thread binds and executes, nothing else: no allocation
+ *    (both batches' arrays come from writer_open, their bytes grow on the
+ *    caller's thread), no statement preparation, no error text. It
+ *    reports the failing call's SQLRETURN; the caller's thread reads the
+ *    statement's diagnostics when it takes the result (writer_reap),
+ *    before any other ODBC call could replace them.
+ *  - A failed batch makes the writer failed for good: nothing more is
+ *    sent, every later writer_add/writer_flush returns the first error.
+ *
+ * If the thread cannot be started, batches run on the caller's thread
+ * when they are handed off, as before the thread existed.
+ */
+
+/* Test hook (odbc_int.h): 1 makes writer_open run without a thread. */
+int odbc_writer_sync;
+
+/* One batch of rows: values back to back in data, located by off/len. */
+struct wbatch {
+	struct sbuf data;
+	size_t *off;		/* batch * ncols */
+	size_t *len;
+	int *type;
+	SQLLEN *ind;
+	size_t nrows;
+};
+
+/* What became of a batch: rc of the call that failed (SQL_SUCCESS if
+ * none) and which call: parameter `bind` (1-based), or the execute if 0. */
+struct wresult {
+	SQLRETURN rc;
+	size_t bind;
+};
+
 struct writer {
 	struct conn *c;		/* borrowed */
 	char *table;
@@ -1679,15 +1752,159 @@ struct writer {
 	SQLHSTMT full;		/* prepared for `batch` rows, lazily */
 	SQLHSTMT part;		/* prepared for part_rows rows */
 	size_t part_rows;
-	/* buffered rows: values back to back in data, located by off/len */
-	struct sbuf data;
-	size_t *off;		/* batch * ncols */
-	size_t *len;
-	int *type;
-	SQLLEN *ind;
-	size_t nrows;
+	struct wbatch b[2];
+	struct wbatch *fill;	/* the batch writer_add fills */
+	struct wbatch *fly;	/* handed off and not reaped yet, or NULL */
 	uint64_t sent;
+	int failed;		/* 1: ferr holds the first error, send nothing */
+	struct error ferr;
+
+	/* The thread (threaded = 1) and what it shares with the caller:
+	 * go, quit and res under lock; done is also read without it. */
+	int threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int go, quit;
+	atomic_int done;	/* 1: fly has run, res holds its result */
+	struct wresult res;
 };
+
+/* Bind and execute batch b on st. Runs on the writer thread: no
+ * allocation, no error text (see above). */
+static struct wresult batch_run(struct writer *w, struct wbatch *b,
+				SQLHSTMT st)
+{
+	struct wresult r = { SQL_SUCCESS, 0 };
+	size_t cells = b->nrows * w->ncols, i;
+
+	/* the data buffer may have moved since the last batch: bind again */
+	for (i = 0; i < cells; i++) {
+		const char *s = b->ind[i] == SQL_NULL_DATA ? NULL :
+			b->data.buf + b->off[i];
+
+		r.rc = bind_cell(st, i + 1, s, b->len[i], b->type[i],
+				 &b->ind[i]);
+		if (!SQL_SUCCEEDED(r.rc)) {
+			r.bind = i + 1;
+			return r;
+		}
+	}
+	r.rc = odbc_api.execute(st);
+	if (r.rc == SQL_NO_DATA)
+		r.rc = SQL_SUCCESS;
+	return r;
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct wresult r;
+
+		while (!w->go && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->go)
+			break;
+		w->go = 0;
+		pthread_mutex_unlock(&w->lock);
+		r = batch_run(w, w->fly, w->full);
+		pthread_mutex_lock(&w->lock);
+		w->res = r;
+		atomic_store_explicit(&w->done, 1, memory_order_release);
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Empty batch b for refilling (keeps its memory). */
+static void batch_reset(struct wbatch *b)
+{
+	b->nrows = 0;
+	sbuf_reset(&b->data);
+}
+
+/* Record the writer's first failure, already in ferr; `table` adds the
+ * table to its context (every failure of a batch, as before the thread). */
+static void writer_fail(struct writer *w, int table)
+{
+	w->failed = 1;
+	if (table)
+		error_context(&w->ferr, "table '%s'", w->table);
+	if (!w->c->unreported)
+		w->c->unreported = w;
+}
+
+/* Take the result r of batch b, run on st: count its rows, or record the
+ * failure from st's diagnostics. b is emptied either way (the caller's
+ * transaction decides what happens to a failed batch). */
+static void batch_done(struct writer *w, struct wbatch *b, SQLHSTMT st,
+		       struct wresult r)
+{
+	if (SQL_SUCCEEDED(r.rc)) {
+		w->sent += b->nrows;
+	} else if (!w->failed) {
+		if (r.bind)
+			odbc_fail(&w->ferr, ERR_STORE, w->c, SQL_HANDLE_STMT, st,
+				  "cannot bind parameter %zu", r.bind);
+		else
+			odbc_fail(&w->ferr, ERR_STORE, w->c, SQL_HANDLE_STMT, st,
+				  "insert into '%s' failed", w->table);
+		writer_fail(w, 1);
+	}
+	batch_reset(b);
+}
+
+/* Wait for the batch in flight, if any, and take its result. Caller's
+ * thread only. */
+static void writer_reap(struct writer *w)
+{
+	struct wresult r;
+
+	if (!w->fly)		/* only ever set with a thread */
+		return;
+	pthread_mutex_lock(&w->lock);
+	while (!atomic_load_explicit(&w->done, memory_order_acquire))
+		pthread_cond_wait(&w->cond, &w->lock);
+	r = w->res;
+	pthread_mutex_unlock(&w->lock);
+	atomic_store_explicit(&w->done, 0, memory_order_relaxed);
+	if (w->c->inflight == w)
+		w->c->inflight = NULL;
+	batch_done(w, w->fly, w->full, r);
+	w->fly = NULL;
+}
+
+/* Wait until no writer thread uses c. A failure found here stays with
+ * its writer (reported by its next writer_add/writer_flush, and by
+ * conn_commit). */
+static void conn_drain(struct conn *c)
+{
+	if (c && c->inflight)
+		writer_reap(c->inflight);
+}
+
+/* Copy the writer's first error into err (unless err is set already);
+ * the caller has now been told. Returns -1. */
+static int writer_report(struct writer *w, struct error *err)
+{
+	const struct error *f = &w->ferr;
+
+	if (w->c->unreported == w)
+		w->c->unreported = NULL;
+	if (!err || err->code != ERR_OK)
+		return -1;
+	error_set(err, f->code, "%s", f->msg.len ? f->msg.buf : "");
+	if (f->sqlstate[0])
+		error_sqlstate(err, f->sqlstate, f->native);
+	err->line = f->line;
+	if (f->ctx.len)
+		error_context(err, "%s", f->ctx.buf);
+	return -1;
+}
 
 void writer_close(struct writer *w)
 {
@@ -1695,23 +1912,56 @@ void writer_close(struct writer *w)
 
 	if (!w)
 		return;
+	writer_reap(w);		/* a batch in flight finishes first */
+	if (w->c->unreported == w)
+		w->c->unreported = NULL;
+	if (w->threaded) {
+		pthread_mutex_lock(&w->lock);
+		w->quit = 1;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+	}
 	stmt_free(w->full);
 	stmt_free(w->part);
 	for (i = 0; w->cols && i < w->ncols; i++)
 		mem_free(w->cols[i]);
 	mem_free(w->cols);
 	mem_free(w->table);
-	sbuf_release(&w->data);
-	mem_free(w->off);
-	mem_free(w->len);
-	mem_free(w->type);
-	mem_free(w->ind);
+	for (i = 0; i < 2; i++) {
+		sbuf_release(&w->b[i].data);
+		mem_free(w->b[i].off);
+		mem_free(w->b[i].len);
+		mem_free(w->b[i].type);
+		mem_free(w->b[i].ind);
+	}
+	error_release(&w->ferr);
 	mem_free(w);
 }
 
 uint64_t writer_count(const struct writer *w)
 {
 	return w->sent;
+}
+
+/* Start the writer thread; without one, batches run on the caller's
+ * thread. */
+static void writer_start(struct writer *w)
+{
+	if (odbc_writer_sync || pthread_mutex_init(&w->lock, NULL) != 0)
+		return;
+	if (pthread_cond_init(&w->cond, NULL) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		return;
+	}
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		return;
+	}
+	w->threaded = 1;
 }
 
 int writer_open(struct conn *c, const char *table, const char *const *cols,
@@ -1748,20 +1998,30 @@ int writer_open(struct conn *c, const char *table, const char *const *cols,
 	w->batch = batch;
 	w->full = SQL_NULL_HANDLE;
 	w->part = SQL_NULL_HANDLE;
-	sbuf_init(&w->data, SBUF_CAP_DEFAULT);
+	error_init(&w->ferr);
+	atomic_init(&w->done, 0);
 	w->table = mem_strdup(table);
 	w->cols = mem_calloc(ncols, sizeof(*w->cols));
-	w->off = mem_calloc(cells, sizeof(*w->off));
-	w->len = mem_calloc(cells, sizeof(*w->len));
-	w->type = mem_calloc(cells, sizeof(*w->type));
-	w->ind = mem_calloc(cells, sizeof(*w->ind));
-	if (!w->table || !w->cols || !w->off || !w->len || !w->type || !w->ind)
+	if (!w->table || !w->cols)
 		goto nomem;
+	for (i = 0; i < 2; i++) {
+		struct wbatch *b = &w->b[i];
+
+		sbuf_init(&b->data, SBUF_CAP_DEFAULT);
+		b->off = mem_calloc(cells, sizeof(*b->off));
+		b->len = mem_calloc(cells, sizeof(*b->len));
+		b->type = mem_calloc(cells, sizeof(*b->type));
+		b->ind = mem_calloc(cells, sizeof(*b->ind));
+		if (!b->off || !b->len || !b->type || !b->ind)
+			goto nomem;
+	}
+	w->fill = &w->b[0];
 	for (i = 0; i < ncols; i++) {
 		w->cols[i] = mem_strdup(cols[i]);
 		if (!w->cols[i])
 			goto nomem;
 	}
+	writer_start(w);
 	*out = w;
 	return 0;
 nomem:
@@ -1811,98 +2071,129 @@ static int writer_prepare(struct writer *w, size_t rows, SQLHSTMT *out,
 	return 0;
 }
 
-int writer_flush(struct writer *w, struct error *err)
+/* The statement for a batch of `rows` rows, prepared on first use. */
+static int writer_stmt(struct writer *w, size_t rows, SQLHSTMT *st,
+		       struct error *err)
 {
-	size_t rows = w->nrows, cells, i;
-	SQLHSTMT st;
-	SQLRETURN rc;
-	int ret = -1;
-
-	if (rows == 0)
-		return 0;
-	if (w->data.failed) {
-		if (w->data.failed == SBUF_NOMEM)
-			nomem(err, w->c);
-		else
-			error_set(err, ERR_STORE, "a batch of %zu rows is over "
-				  "%zu bytes", rows, w->data.cap);
-		goto out;
-	}
 	if (rows == w->batch) {
 		if (w->full == SQL_NULL_HANDLE &&
 		    writer_prepare(w, rows, &w->full, err) < 0)
-			goto out;
-		st = w->full;
-	} else {
-		if (w->part != SQL_NULL_HANDLE && w->part_rows != rows) {
-			stmt_free(w->part);
-			w->part = SQL_NULL_HANDLE;
-		}
-		if (w->part == SQL_NULL_HANDLE) {
-			if (writer_prepare(w, rows, &w->part, err) < 0)
-				goto out;
-			w->part_rows = rows;
-		}
-		st = w->part;
+			return -1;
+		*st = w->full;
+		return 0;
 	}
-	/* the data buffer may have moved since the last batch: bind again */
-	cells = rows * w->ncols;
-	for (i = 0; i < cells; i++) {
-		const char *s = w->ind[i] == SQL_NULL_DATA ? NULL :
-			w->data.buf + w->off[i];
+	if (w->part != SQL_NULL_HANDLE && w->part_rows != rows) {
+		stmt_free(w->part);
+		w->part = SQL_NULL_HANDLE;
+	}
+	if (w->part == SQL_NULL_HANDLE) {
+		if (writer_prepare(w, rows, &w->part, err) < 0)
+			return -1;
+		w->part_rows = rows;
+	}
+	*st = w->part;
+	return 0;
+}
 
-		if (bind_param(w->c, st, i + 1, s, w->len[i], w->type[i],
-			       &w->ind[i], ERR_STORE, err) < 0)
-			goto out;
+/*
+ * Send the filling batch: a full one goes to the thread (when there is
+ * one) and the caller goes on filling the other buffer; a partial one
+ * (writer_flush) runs here. Either way the batch before it and any other
+ * writer's batch on the connection have finished first, and the
+ * statement is prepared on this thread. The first failure, this batch's
+ * or the one before it, is returned and ends the writer.
+ */
+static int writer_send(struct writer *w, struct error *err)
+{
+	struct wbatch *b = w->fill;
+	SQLHSTMT st;
+
+	writer_reap(w);
+	conn_drain(w->c);
+	if (w->failed) {
+		batch_reset(b);
+		return writer_report(w, err);
 	}
-	rc = odbc_api.execute(st);
-	if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {
-		odbc_fail(err, ERR_STORE, w->c, SQL_HANDLE_STMT, st,
-			  "insert into '%s' failed", w->table);
-		goto out;
+	if (b->data.failed) {
+		if (b->data.failed == SBUF_NOMEM)
+			nomem(&w->ferr, w->c);
+		else
+			error_set(&w->ferr, ERR_STORE, "a batch of %zu rows is "
+				  "over %zu bytes", b->nrows, b->data.cap);
+		goto fail;
 	}
-	w->sent += rows;
-	ret = 0;
-out:
-	/* sent or failed, the batch is done with (the caller's transaction
-	 * decides what happens to a failed one) */
-	w->nrows = 0;
-	sbuf_reset(&w->data);
-	if (ret < 0)
-		error_context(err, "table '%s'", w->table);
-	return ret;
+	if (writer_stmt(w, b->nrows, &st, &w->ferr) < 0)
+		goto fail;
+	if (w->threaded && st == w->full) {
+		w->fill = b == &w->b[0] ? &w->b[1] : &w->b[0];
+		w->fly = b;
+		w->c->inflight = w;
+		pthread_mutex_lock(&w->lock);
+		w->go = 1;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	batch_done(w, b, st, batch_run(w, b, st));
+	return w->failed ? writer_report(w, err) : 0;
+fail:
+	writer_fail(w, 1);
+	batch_reset(b);
+	return writer_report(w, err);
+}
+
+int writer_flush(struct writer *w, struct error *err)
+{
+	if (w->fill->nrows && !w->failed && writer_send(w, err) < 0)
+		return -1;
+	writer_reap(w);		/* wait for what was handed off */
+	if (w->failed) {
+		batch_reset(w->fill);
+		return writer_report(w, err);
+	}
+	return 0;
 }
 
 int writer_add(struct writer *w, const struct param *vals, struct error *err)
 {
-	size_t i, base = w->nrows * w->ncols;
+	struct wbatch *b;
+	size_t i, base;
 
+	/* a batch that finished since the last call is taken now, so that
+	 * its failure is reported as early as it is known */
+	if (w->fly && atomic_load_explicit(&w->done, memory_order_acquire))
+		writer_reap(w);
+	if (w->failed)
+		return writer_report(w, err);
+	b = w->fill;
+	base = b->nrows * w->ncols;
 	for (i = 0; i < w->ncols; i++) {
 		size_t k = base + i;
 
-		w->type[k] = vals[i].type;
-		w->off[k] = w->data.len;
-		w->len[k] = vals[i].s ? vals[i].len : 0;
-		w->ind[k] = vals[i].s ? (SQLLEN)vals[i].len : SQL_NULL_DATA;
+		b->type[k] = vals[i].type;
+		b->off[k] = b->data.len;
+		b->len[k] = vals[i].s ? vals[i].len : 0;
+		b->ind[k] = vals[i].s ? (SQLLEN)vals[i].len : SQL_NULL_DATA;
 		/* the NUL keeps every value terminated for drivers that peek */
 		if (vals[i].s) {
-			sbuf_add(&w->data, vals[i].s, vals[i].len);
-			sbuf_addch(&w->data, '\0');
+			sbuf_add(&b->data, vals[i].s, vals[i].len);
+			sbuf_addch(&b->data, '\0');
 		}
 	}
-	w->nrows++;
-	if (w->data.failed) {
-		int nm = w->data.failed == SBUF_NOMEM;
+	b->nrows++;
+	if (b->data.failed) {
+		int nm = b->data.failed == SBUF_NOMEM;
 
-		w->nrows = 0;
-		sbuf_reset(&w->data);
+		batch_reset(b);
 		if (nm)
-			return nomem(err, w->c);
-		error_set(err, ERR_STORE, "a batch of rows is over %zu bytes",
-			  w->data.cap);
-		return error_context(err, "table '%s'", w->table);
+			nomem(&w->ferr, w->c);
+		else
+			error_set(&w->ferr, ERR_STORE, "a batch of rows is over "
+				  "%zu bytes", b->data.cap);
+		writer_fail(w, !nm);	/* the contexts as before the thread */
+		return writer_report(w, err);
 	}
-	if (w->nrows == w->batch)
-		return writer_flush(w, err);
+	if (b->nrows == w->batch)
+		return writer_send(w, err);
 	return 0;
 }

@@ -100,6 +100,12 @@ void odbc_fault_after(long n, const char *sqlstate, long native);
 /* Number of calls failed since odbc_fault_after(). */
 long odbc_fault_hits(void);
 
+/* Test hook: while nonzero, writer_open() starts no writer thread and
+ * every batch runs on the caller's thread when it is handed off (what
+ * happens when pthread_create fails). Process-wide like odbc_api; tests
+ * compare the two modes. */
+extern int odbc_writer_sync;
+
 /* Cursor options beyond the public cursor_open(); 0 means the default. */
 enum odbc_complete {
 	ODBC_COMPLETE_AUTO = 0,	/* positioned if SQL_GD_BLOCK, else re-execute */

@@ -54,6 +54,7 @@ static void setup(void)
 static void teardown(void)
 {
 	odbc_api_reset();
+	odbc_writer_sync = 0;
 	mem_fault_off();
 }
 
@@ -568,14 +569,17 @@ START_TEST(writer_bad_identifiers)
 	ck_assert_int_eq(err.code, ERR_INTERNAL);
 	ck_assert_ptr_null(w);
 	error_clear(&err);
-	/* an insert the database refuses is ERR_STORE */
+	/* an insert the database refuses is ERR_STORE; the full batch runs
+	 * on the writer thread, so the error comes with the flush at the
+	 * latest */
 	exec_ok(c, "DROP TABLE IF EXISTS odbc_nope");
 	ck_assert_int_eq(writer_open(c, "odbc_nope", good, 1, 2, &w, &err), 0);
 	{
 		struct param v = P("1");
 
 		ck_assert_int_eq(writer_add(w, &v, &err), 0);
-		ck_assert_int_eq(writer_add(w, &v, &err), -1);
+		ck_assert_int_eq(writer_add(w, &v, &err), 0);
+		ck_assert_int_eq(writer_flush(w, &err), -1);
 	}
 	ck_assert_int_eq(err.code, ERR_STORE);
 	ck_assert_str_ne(err.sqlstate, "");
@@ -928,6 +932,21 @@ START_TEST(fault_write)
 }
 END_TEST
 
+/* The same without the writer thread (what happens when it cannot be
+ * started): every batch runs on the caller's thread. */
+START_TEST(fault_write_sync)
+{
+	struct conn *c = open_ok();
+
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_w");
+	exec_ok(c, "CREATE TABLE odbc_w (id INTEGER, name TEXT, note TEXT)");
+	conn_close(c);
+	odbc_writer_sync = 1;
+	fault_loop(scenario_write, "write (no thread)");
+	odbc_writer_sync = 0;
+}
+END_TEST
+
 static void nomem_loop(int (*scenario)(struct error *), const char *what)
 {
 	long n;
@@ -1003,6 +1022,7 @@ Suite *suite_odbc(void)
 	tcase_set_timeout(tf, 600);
 	tcase_add_test(tf, fault_read);
 	tcase_add_test(tf, fault_write);
+	tcase_add_test(tf, fault_write_sync);
 	tcase_add_test(tf, nomem_read);
 	tcase_add_test(tf, nomem_write);
 	suite_add_tcase(s, tf);
