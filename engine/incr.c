@@ -907,20 +907,9 @@ int incr_ids_add(struct incr_ids *s, const char *id, size_t n,
 		s->marked = p2;
 		s->alloc = na;
 	}
-	if (mem_add(s->nbytes, n, &need) < 0)
+	if (mem_add(s->nbytes, n, &need) < 0 ||
+	    mem_reserve(&s->bytes, &s->abytes, need, 65536) < 0)
 		goto nomem;
-	if (need > s->abytes) {
-		size_t na = s->abytes ? s->abytes : 65536;
-		void *p;
-
-		while (na < need)
-			if (mem_mul(na, 2, &na) < 0)
-				goto nomem;
-		if (!(p = mem_realloc(s->bytes, na)))
-			goto nomem;
-		s->bytes = p;
-		s->abytes = na;
-	}
 	if (n)
 		memcpy(s->bytes + s->nbytes, id, n);
 	if (s->n == 0)

@@ -111,3 +111,21 @@ int mem_add(size_t a, size_t b, size_t *out)
 		return -1;
 	return 0;
 }
+
+int mem_reserve(char **p, size_t *alloc, size_t need, size_t first)
+{
+	size_t na = *alloc ? *alloc : first;
+	char *q;
+
+	if (need <= *alloc)
+		return 0;
+	while (na < need)
+		if (mem_mul(na, 2, &na) < 0)
+			return -1;
+	q = mem_realloc(*p, na);
+	if (!q)
+		return -1;
+	*p = q;
+	*alloc = na;
+	return 0;
+}

@@ -29,6 +29,11 @@ char *mem_strdup(const char *s);
 int mem_mul(size_t a, size_t b, size_t *out);
 int mem_add(size_t a, size_t b, size_t *out);
 
+/* Grow the byte buffer *p (*alloc bytes) to hold at least need bytes,
+ * doubling from *alloc (or first, for an empty one). 0, or -1 (out of
+ * memory or overflow; *p and *alloc unchanged). */
+int mem_reserve(char **p, size_t *alloc, size_t need, size_t first);
+
 /*
  * Test hook: after n more successful allocations, every allocation fails
  * until mem_fault_off() is called. This is the only process-wide mutable

@@ -432,20 +432,9 @@ static struct cur *map_add(struct store *s, unsigned kind, const char *key,
 		s->cur = p;
 		s->acur = na;
 	}
-	if (mem_add(s->nkeys, n, &need) < 0)
+	if (mem_add(s->nkeys, n, &need) < 0 ||
+	    mem_reserve(&s->keys, &s->akeys, need, 65536) < 0)
 		goto nomem;
-	if (need > s->akeys) {
-		size_t na = s->akeys ? s->akeys : 65536;
-		void *p;
-
-		while (na < need)
-			if (mem_mul(na, 2, &na) < 0)
-				goto nomem;
-		if (!(p = mem_realloc(s->keys, na)))
-			goto nomem;
-		s->keys = p;
-		s->akeys = na;
-	}
 	/* at most half full */
 	if ((s->ncur + 1) * 2 > s->index_mask + 1 || !s->index) {
 		size_t cap = s->index ? (s->index_mask + 1) * 2 : 2048;

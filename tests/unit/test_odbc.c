@@ -18,6 +18,7 @@
 #include "engine/err.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "odbc_util.h"
 
 #define DSN "recon_test"
 
@@ -56,36 +57,6 @@ static void teardown(void)
 	odbc_api_reset();
 	odbc_writer_sync = 0;
 	mem_fault_off();
-}
-
-static struct conn *open_ok(void)
-{
-	struct error err;
-	struct conn *c = NULL;
-
-	error_init(&err);
-	if (conn_open(DSN, &c, &err) < 0) {
-		struct sbuf m = SBUF_INIT(4096);
-
-		error_format(&err, &m);
-		ck_abort_msg("conn_open: %s", m.buf);
-	}
-	error_release(&err);
-	return c;
-}
-
-static void exec_ok(struct conn *c, const char *sql)
-{
-	struct error err;
-
-	error_init(&err);
-	if (conn_exec(c, sql, NULL, 0, &err) < 0) {
-		struct sbuf m = SBUF_INIT(4096);
-
-		error_format(&err, &m);
-		ck_abort_msg("%s: %s", sql, m.buf);
-	}
-	error_release(&err);
 }
 
 static struct param P(const char *s)

@@ -17,6 +17,7 @@
 #include "connectors/odbc_int.h"
 #include "engine/buf.h"
 #include "engine/err.h"
+#include "odbc_util.h"
 
 #define DSN "recon_test"
 #define SUB(g, i) "(SELECT v FROM temp.recon_param WHERE g = " #g " AND i = " #i ")"
@@ -67,27 +68,6 @@ START_TEST(rewriter)
 	sbuf_release(&out);
 }
 END_TEST
-
-static struct conn *open_ok(void)
-{
-	struct error err;
-	struct conn *c = NULL;
-
-	error_init(&err);
-	ck_assert_msg(conn_open(DSN, &c, &err) == 0, "%s", err.msg.buf);
-	error_release(&err);
-	return c;
-}
-
-static void exec_ok(struct conn *c, const char *sql)
-{
-	struct error err;
-
-	error_init(&err);
-	ck_assert_msg(conn_exec(c, sql, NULL, 0, &err) == 0, "%s: %s", sql,
-		      err.msg.buf);
-	error_release(&err);
-}
 
 /* One integer from a query on c (-1 if none). */
 static long scalar(struct conn *c, const char *sql)
