@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
+#include "store.h"
 #include "verify.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -41,7 +42,8 @@ static const struct cmd commands[] = {
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
-	  "--connect also opens every DSN" },
+	  "--connect also opens every DSN and checks that an existing store "
+	  "has the job's format and declared columns" },
 	{ "test", cmd_test, "test JOB [FILE.lua ...]",
 	  "run the rule tests (default: every rules folder's tests/*_test.lua); "
 	  "exit 3 if any fails" },
@@ -227,6 +229,24 @@ static int cmd_check(int argc, char **argv)
 			}
 			printf("dsn '%s': connected (%s)\n", dsn, conn_dbms(c));
 			conn_close(c);
+		}
+		{
+			int exists = 0;
+
+			if (store_check(job, &exists, &err) < 0) {
+				error_context(&err, "job '%s'", job->name);
+				code = fail(&err);
+				goto out;
+			}
+			if (exists)
+				printf("store '%s': format %s, the job's %zu "
+				       "columns: ok\n", job->store_table,
+				       LEDGER_FORMAT, job->ncolumns);
+			else
+				printf("store '%s': not created yet (the first "
+				       "run creates it with the job's %zu "
+				       "columns)\n", job->store_table,
+				       job->ncolumns);
 		}
 	}
 out:

@@ -690,21 +690,30 @@ static int fail_ctx(struct store *s, const struct job *job, struct error *err)
 			     job->store_table);
 }
 
-int store_open(const struct job *job, struct store **out, struct error *err)
+/* A store connected to job's DSN, with the job's columns, nothing read
+ * yet; *exists says whether T_runs is there. NULL on error (context
+ * added). */
+static struct store *store_connect(const struct job *job, int *exists,
+				   struct error *err)
 {
 	struct store *s;
 	const char *dbms;
 	struct sbuf runs = SBUF_INIT(4096);
-	int ex;
 
-	if (!text_is_identifier(job->store_table, 63))
-		return error_set(err, ERR_JOB, "store table '%s' is not an identifier",
-				 job->store_table);
-	if (job->ncolumns > LEDGER_MAX_COLS)
-		return error_set(err, ERR_INTERNAL, "%zu columns", job->ncolumns);
+	if (!text_is_identifier(job->store_table, 63)) {
+		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
+			  job->store_table);
+		return NULL;
+	}
+	if (job->ncolumns > LEDGER_MAX_COLS) {
+		error_set(err, ERR_INTERNAL, "%zu columns", job->ncolumns);
+		return NULL;
+	}
 	s = mem_calloc(1, sizeof(*s));
-	if (!s)
-		return error_set(err, ERR_NOMEM, "out of memory");
+	if (!s) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	s->job = job;
 	s->schema.n = job->ncolumns;
 	for (size_t i = 0; i < job->ncolumns; i++) {
@@ -728,6 +737,26 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	*exists = table_exists(s, runs.buf, err);
+	if (*exists < 0)
+		goto fail;
+	sbuf_release(&runs);
+	return s;
+fail:
+	sbuf_release(&runs);
+	fail_ctx(s, job, err);
+	store_free(s);
+	return NULL;
+}
+
+int store_open(const struct job *job, struct store **out, struct error *err)
+{
+	struct store *s;
+	int ex;
+
+	s = store_connect(job, &ex, err);
+	if (!s)
+		return -1;
 	/*
 	 * The current state is read before the transaction begins: inside
 	 * one, sqliteodbc buffers a whole result set (about 1 GB for a
@@ -736,10 +765,8 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	 * with ours on the unique indexes, and this run fails with nothing
 	 * published.
 	 */
-	ex = table_exists(s, runs.buf, err);
-	if (ex < 0 || (ex == 1 && (check_schema(s, err) < 0 ||
-				   load_runs(s, err) < 0 ||
-				   load_current(s, err) < 0)))
+	if (ex == 1 && (check_schema(s, err) < 0 || load_runs(s, err) < 0 ||
+			load_current(s, err) < 0))
 		goto fail;
 	if (conn_begin(s->conn, err) < 0)
 		goto fail;
@@ -752,14 +779,26 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	if (writer_open(s->conn, job->store_table, s->cols, s->ncols, 0,
 			&s->w, err) < 0)
 		goto fail;
-	sbuf_release(&runs);
 	*out = s;
 	return 0;
 fail:
-	sbuf_release(&runs);
 	fail_ctx(s, job, err);
 	store_free(s);
 	return -1;
+}
+
+int store_check(const struct job *job, int *exists, struct error *err)
+{
+	struct store *s = store_connect(job, exists, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = *exists ? check_schema(s, err) : 0;
+	if (rc < 0)
+		fail_ctx(s, job, err);
+	store_free(s);
+	return rc;
 }
 
 /* ---- writing versions ------------------------------------------------ */

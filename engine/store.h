@@ -85,6 +85,13 @@ struct store;
  * ERR_STORE (context: store DSN and table), ERR_NOMEM. */
 int store_open(const struct job *job, struct store **out, struct error *err);
 
+/* For `recon check --connect`: connect to the store and, if it exists,
+ * check that its format and declared columns are the job's (the check
+ * store_open makes), reading and writing nothing else. *exists: 1 if
+ * the store's tables are there, 0 if the first run will create them.
+ * 0, or -1 with ERR_STORE (unreachable, another format, other columns). */
+int store_check(const struct job *job, int *exists, struct error *err);
+
 /* Version one reconciled record: nothing if its values equal the
  * current version's, else version+1 (or 1) chained to it. Returns 1 if a
  * version was written, 0 if unchanged, -1 with err set. */

@@ -22,6 +22,7 @@
 #include "engine/pubval.h"
 #include "engine/rowfp.h"
 #include "engine/run.h"
+#include "engine/store.h"
 #include "engine/verify.h"
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
@@ -578,6 +579,16 @@ START_TEST(declared_columns)
 
 	setup();
 	error_init(&err);
+	{
+		/* before the first run: nothing to compare, the run creates it */
+		struct job *jc = NULL;
+		int exists = -1;
+
+		ck_assert_int_eq(job_load(JOB_COLUMNS, &jc, &err), 0);
+		ck_assert_int_eq(store_check(jc, &exists, &err), 0);
+		ck_assert_int_eq(exists, 0);
+		job_free(jc);
+	}
 	run_result_init(&res);
 	ck_assert_msg(run_file(JOB_COLUMNS, REPORTS, NULL, 0, &res, &err) == 0,
 		      "%s", err.msg.buf);
@@ -619,6 +630,24 @@ START_TEST(declared_columns)
 	ck_assert_uint_eq(res.records, 0);
 	run_result_release(&res);
 
+	/* the check of `recon check --connect`: the same answer, nothing
+	 * read or written beyond the declaration */
+	{
+		struct job *jc = NULL, *jd = NULL;
+		int exists = -1;
+
+		ck_assert_int_eq(job_load(JOB_COLUMNS, &jc, &err), 0);
+		ck_assert_int_eq(job_load(JOB, &jd, &err), 0);
+		ck_assert_int_eq(store_check(jc, &exists, &err), 0);
+		ck_assert_int_eq(exists, 1);
+		ck_assert_int_eq(store_check(jd, &exists, &err), -1);
+		ck_assert_int_eq(err.code, ERR_STORE);
+		ck_assert_ptr_nonnull(strstr(err.msg.buf, "column 1: the job "
+					     "declares 'deal_key text"));
+		error_clear(&err);
+		job_free(jc);
+		job_free(jd);
+	}
 	/* the default columns against this store: refused, nothing written */
 	run_result_init(&res);
 	ck_assert_int_eq(run_with(REPORTS, NULL, 0, &res, &err), -1);
