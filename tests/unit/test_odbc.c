@@ -560,30 +560,6 @@ START_TEST(writer_bad_identifiers)
 }
 END_TEST
 
-static long count_rows(struct conn *c, const char *table)
-{
-	struct error err;
-	struct cursor *cur;
-	const struct row *row;
-	char sql[128];
-	long n;
-
-	error_init(&err);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
-	ck_assert_int_eq(cursor_open(c, sql, NULL, 0, 0, &cur, &err), 0);
-	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
-	/* an expression has no declared type in SQLite: sqliteodbc
-	 * describes COUNT(*) as SQL_INTEGER or SQL_VARCHAR depending on
-	 * the statement's state, so take either */
-	if (row->vals[0].type == VAL_TEXT)
-		n = strtol(row->vals[0].s, NULL, 10);
-	else
-		n = (long)row->vals[0].i;
-	cursor_close(cur);
-	error_release(&err);
-	return n;
-}
-
 START_TEST(transactions)
 {
 	static const char *const cols[] = { "id" };

@@ -202,27 +202,6 @@ static void teardown(void)
 	mem_fault_off();
 }
 
-static long count_rows(struct conn *c, const char *table)
-{
-	struct error err;
-	struct cursor *cur;
-	const struct row *row;
-	char sql[128];
-	long n;
-
-	error_init(&err);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
-	ck_assert_int_eq(cursor_open(c, sql, NULL, 0, 0, &cur, &err), 0);
-	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
-	if (row->vals[0].type == VAL_TEXT)
-		n = strtol(row->vals[0].s, NULL, 10);
-	else
-		n = (long)row->vals[0].i;
-	cursor_close(cur);
-	error_release(&err);
-	return n;
-}
-
 static int add_id(struct writer *w, long id, struct error *err)
 {
 	char s[24], name[48];
