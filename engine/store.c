@@ -82,8 +82,8 @@ struct store {
 
 /*
  * The columns of T, in insert order: the fixed fields up to verdicts, the
- * declared columns, sources .. prev_hash, then the two hashes. col_of()
- * maps a position to its name.
+ * declared columns, sources .. prev_hash, then the two hashes (the
+ * order write_version binds them in).
  */
 #define NFIXED_HEAD (LF_VERDICTS + 1)	/* rec_kind .. verdicts */
 
@@ -185,12 +185,6 @@ static int table_exists(struct store *s, const char *name, struct error *err)
 	return rc;
 }
 
-/*
- * Create T, its unique index, the current view, T_runs and the
- * insert-only triggers, in the first run's transaction (DDL is
- * transactional on both SQLite and PostgreSQL: a first run that fails
- * leaves no tables, and one that commits leaves all of them).
- */
 /* The SQL type of a declared column on this DBMS. */
 static const char *sql_type(const struct store *s, enum ledger_type t)
 {
@@ -237,6 +231,12 @@ static int install_schema(struct store *s, struct error *err)
 	return 0;
 }
 
+/*
+ * Create T, its unique index, the current view, T_runs, T_schema and the
+ * insert-only triggers, in the first run's transaction (DDL is
+ * transactional on both SQLite and PostgreSQL: a first run that fails
+ * leaves no tables, and one that commits leaves all of them).
+ */
 static int install(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
