@@ -47,7 +47,7 @@ cat <<EOF
 demo: reports   $html
                 $csv
                 $(find "$reports" -name 'orders-nightly-*-summary.csv' | head -1)
-demo: store     $demo/store.db (tables reconciled_orders, reconciled_orders_runs)
+demo: store     $demo/store.db (tables reconciled_orders, reconciled_orders_runs, reconciled_orders_schema; view reconciled_orders_current)
                 sqlite3 $demo/store.db 'SELECT outcome, count(*) FROM reconciled_orders GROUP BY 1'
 demo: data      $demo/crm.db  $demo/orders.db  $demo/erp.db
                 planted cases and their outcomes: docs/DEMO.md
