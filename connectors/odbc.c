@@ -1482,7 +1482,9 @@ static int sqlite_params(struct conn *c, const char *sql,
 		return rc < 0 ? nomem(err, c) : 0;
 	/* The temporary table lives as long as the connection; each query
 	 * gets its own set g, so a cursor still open (or re-executed to
-	 * complete a long value) keeps reading its own values. */
+	 * complete a long value) keeps reading its own values. IF NOT
+	 * EXISTS each time (one cheap statement) rather than a flag that
+	 * would have to follow the connection's state. */
 	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
 		      "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
 		      "(g, i))", NULL, 0, err) < 0)

@@ -1021,22 +1021,6 @@ static int load_tolerances(struct loader *ld, xmlNodePtr ts)
 	return rc;
 }
 
-/* 1 if name is fit for a column: [a-z_][a-z0-9_]{0,62}. Lower case
- * only, so it means the same column quoted or not on every DBMS. */
-static int is_column_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i]; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || c == '_' ||
-		      (i && c >= '0' && c <= '9')))
-			return 0;
-	}
-	return i > 0 && i <= 63;
-}
-
 static int is_fixed_column(const char *name)
 {
 	for (int f = 0; f < LF__COUNT; f++)
@@ -1050,11 +1034,11 @@ static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
 {
 	const char *name = attr(c, "name"), *type = attr(c, "type");
 	const char *value = attr(c, "value");
-	int t = -1;
+	int t;
 
 	if (!name || !type || !value)
 		return fail(ld, c, "<column> needs name=, type= and value=");
-	if (!is_column_name(name))
+	if (!text_is_column_name(name))
 		return fail(ld, c, "column name %s is not a column name "
 			    "([a-z_][a-z0-9_]*, lower case, at most 63 "
 			    "characters)", show(ld, name));
@@ -1062,9 +1046,7 @@ static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
 		return fail(ld, c, "column name %s is one of the store's own "
 			    "columns (docs/STORE.md); choose another name",
 			    show(ld, name));
-	for (int i = 0; i < LT__COUNT; i++)
-		if (strcmp(type, ledger_type_names[i]) == 0)
-			t = i;
+	t = ledger_type_lookup(type);
 	if (t < 0)
 		return fail(ld, c, "column %s: type %s is not one of text, "
 			    "money, integer, date, timestamp", name,

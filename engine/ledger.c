@@ -23,6 +23,14 @@ const char *const ledger_type_names[LT__COUNT] = {
 	"text", "money", "integer", "date", "timestamp",
 };
 
+int ledger_type_lookup(const char *name)
+{
+	for (int t = 0; name && t < LT__COUNT; t++)
+		if (strcmp(name, ledger_type_names[t]) == 0)
+			return t;
+	return -1;
+}
+
 const char *const ledger_run_field_names[LR__COUNT] = {
 	"run_id", "seq", "job", "mode", "as_of", "window_start", "started",
 	"finished", "status", "rules_hash", "rules", "records", "exceptions",

@@ -80,6 +80,9 @@ enum ledger_field {
 	LF__COUNT
 };
 
+/* The fixed value fields (outcome, codes, verdicts), before the columns. */
+#define LEDGER_FIXED_VALUES (LF_VERDICTS - LF_OUTCOME + 1)
+
 /* Fixed field names, in enum order (also the store's column names). */
 extern const char *const ledger_field_names[LF__COUNT];
 
@@ -95,6 +98,9 @@ enum ledger_type {
 
 /* "text", "money", "integer", "date", "timestamp". */
 extern const char *const ledger_type_names[LT__COUNT];
+
+/* The type named name, or -1. */
+int ledger_type_lookup(const char *name);
 
 /* Most columns a job may declare. */
 #define LEDGER_MAX_COLS 64

@@ -99,11 +99,6 @@ int pubval_lookup(const char *path)
 	return -1;
 }
 
-const char *pubval_path(int v)
-{
-	return defs[v].path;
-}
-
 enum ledger_type pubval_type(int v)
 {
 	return defs[v].type;

@@ -24,8 +24,7 @@ extern const int PUBVAL_COUNT;
 /* The index of a value path, or -1 if unknown. */
 int pubval_lookup(const char *path);
 
-/* Its path ("deal.amount") and natural type. */
-const char *pubval_path(int v);
+/* Its natural type. */
 enum ledger_type pubval_type(int v);
 
 /* 1 if a column of type t may publish value v. */

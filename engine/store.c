@@ -86,6 +86,7 @@ struct store {
  * order write_version binds them in).
  */
 #define NFIXED_HEAD (LF_VERDICTS + 1)	/* rec_kind .. verdicts */
+_Static_assert(LF_VERDICTS + 1 == LF_SOURCES, "the columns go between");
 
 static int build_cols(struct store *s, struct error *err)
 {
@@ -592,6 +593,101 @@ static int load_runs(struct store *s, struct error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- T_schema --------------------------------------------------------- */
+
+void store_schema_release(struct store_schema *ss)
+{
+	for (size_t i = 0; i < 2 * LEDGER_MAX_COLS; i++)
+		mem_free(ss->str[i]);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/* A text value (NULL for SQL NULL), NUL-terminated by the connector. */
+static const char *val_or_null(const struct value *v)
+{
+	return v->type == VAL_NULL ? NULL : v->s;
+}
+
+int store_schema_read(struct conn *c, const char *table,
+		      struct store_schema *ss, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf sql = SBUF_INIT(4096);
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	/* the cast has an alias of its own: PostgreSQL would name it
+	 * "position", and ORDER BY position would sort the text */
+	sbuf_addf(&sql, "SELECT format, CAST(position AS TEXT) AS position_text, "
+		  "name, type, value FROM %s_schema ORDER BY position", table);
+	if (sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
+	sbuf_release(&sql);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return error_context(err, "reading %s_schema (a store of "
+				     "format %s has one; older stores are not "
+				     "readable by this recon)", table,
+				     LEDGER_FORMAT);
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *f = val_or_null(&row->vals[0]);
+		const char *pos = val_or_null(&row->vals[1]);
+		const char *name = val_or_null(&row->vals[2]);
+		const char *type = val_or_null(&row->vals[3]);
+		const char *value = val_or_null(&row->vals[4]);
+		size_t i = ss->s.n;
+		char want[24];
+		int t = ledger_type_lookup(type);
+
+		if (!f || strcmp(f, LEDGER_FORMAT) != 0) {
+			rc = error_set(err, ERR_STORE, "%s_schema says format "
+				       "'%s'; this recon reads %s", table,
+				       f ? f : "NULL", LEDGER_FORMAT);
+			break;
+		}
+		if (i == LEDGER_MAX_COLS) {
+			rc = error_set(err, ERR_VERIFY, "%s_schema has more "
+				       "than %d columns", table,
+				       LEDGER_MAX_COLS);
+			break;
+		}
+		snprintf(want, sizeof(want), "%zu", i);
+		if (!pos || strcmp(pos, want) != 0 || !name ||
+		    !text_is_column_name(name) || t < 0 || !value) {
+			rc = error_set(err, ERR_VERIFY, "%s_schema row %zu "
+				       "(position %s, name %s, type %s) is "
+				       "malformed: positions must be 0..n-1, "
+				       "names lower-case identifiers, types "
+				       "one of text money integer date "
+				       "timestamp", table, i + 1,
+				       pos ? pos : "NULL", name ? name : "NULL",
+				       type ? type : "NULL");
+			break;
+		}
+		ss->str[2 * i] = mem_strdup(name);
+		ss->str[2 * i + 1] = mem_strdup(value);
+		if (!ss->str[2 * i] || !ss->str[2 * i + 1]) {
+			rc = error_set(err, ERR_NOMEM, "out of memory");
+			break;
+		}
+		ss->s.col[i].name = ss->str[2 * i];
+		ss->s.col[i].value = ss->str[2 * i + 1];
+		ss->s.col[i].type = (enum ledger_type)t;
+		ss->s.n++;
+	}
+	cursor_close(cur);
+	if (rc == 0 && ss->s.n == 0)
+		rc = error_set(err, ERR_VERIFY, "%s_schema is empty (every "
+			       "store declares at least one column)", table);
+	if (rc == 0 && ledger_schema_hash(&ss->s, ss->hash, err) < 0)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
 /*
  * An existing store: its T_schema must be this format and exactly the
  * job's columns. Columns are fixed for the life of a store: a version's
@@ -601,11 +697,10 @@ static int load_runs(struct store *s, struct error *err)
 static int check_schema(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
-	struct cursor *cur = NULL;
-	const struct row *row;
+	struct store_schema ss;
 	struct sbuf name = SBUF_INIT(256);
-	size_t i = 0;
-	int rc, ex, mismatch = 0;
+	size_t i, n;
+	int ex, rc = 0;
 
 	if (sbuf_addf(&name, "%s_schema", t) < 0)
 		return error_set(err, ERR_NOMEM, "out of memory");
@@ -618,65 +713,44 @@ static int check_schema(struct store *s, struct error *err)
 				 "it was created by a recon older than format "
 				 "%s (docs/STORE.md); publish to a new table",
 				 t, t, LEDGER_FORMAT);
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT format, name, type, value FROM %s_schema "
-		  "ORDER BY position", t);
-	if (s->sql.failed)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0)
+	if (store_schema_read(s->conn, t, &ss, err) < 0) {
+		store_schema_release(&ss);
+		if (err->code == ERR_VERIFY) {
+			err->code = ERR_STORE;
+			sbuf_addstr(&err->msg, " (run recon verify)");
+		}
 		return -1;
-	while ((rc = cursor_next(cur, &row, err)) == 1) {
-		size_t fn, nn, tn, vn;
-		const char *f = text_of(&row->vals[0], &fn);
-		const char *n = text_of(&row->vals[1], &nn);
-		const char *ty = text_of(&row->vals[2], &tn);
-		const char *v = text_of(&row->vals[3], &vn);
-		const struct ledger_col *c = i < s->schema.n ? &s->schema.col[i]
-							      : NULL;
+	}
+	n = ss.s.n < s->schema.n ? ss.s.n : s->schema.n;
+	for (i = 0; i < n; i++) {
+		const struct ledger_col *c = &s->schema.col[i], *h = &ss.s.col[i];
 
-		if (!f || fn != strlen(LEDGER_FORMAT) ||
-		    memcmp(f, LEDGER_FORMAT, fn) != 0) {
-			rc = error_set(err, ERR_STORE, "the store is format "
-				       "'%.*s'; this recon reads and writes %s",
-				       (int)fn, f ? f : "", LEDGER_FORMAT);
-			break;
-		}
-		if (!c) {
-			rc = error_set(err, ERR_STORE, "the store has column "
-				       "'%.*s' (%zu) that the job does not "
-				       "declare", (int)nn, n ? n : "", i + 1);
-			mismatch = 1;
-			break;
-		}
-		if (!n || !ty || !v || nn != strlen(c->name) ||
-		    memcmp(n, c->name, nn) != 0 ||
-		    tn != strlen(ledger_type_names[c->type]) ||
-		    memcmp(ty, ledger_type_names[c->type], tn) != 0 ||
-		    vn != strlen(c->value) || memcmp(v, c->value, vn) != 0) {
+		if (strcmp(c->name, h->name) != 0 || c->type != h->type ||
+		    strcmp(c->value, h->value) != 0) {
 			rc = error_set(err, ERR_STORE, "column %zu: the job "
 				       "declares '%s %s %s', the store has "
-				       "'%.*s %.*s %.*s'", i + 1, c->name,
+				       "'%s %s %s'", i + 1, c->name,
 				       ledger_type_names[c->type], c->value,
-				       (int)nn, n ? n : "", (int)tn,
-				       ty ? ty : "", (int)vn, v ? v : "");
-			mismatch = 1;
+				       h->name, ledger_type_names[h->type],
+				       h->value);
 			break;
 		}
-		i++;
 	}
-	cursor_close(cur);
-	if (rc == 0 && i < s->schema.n) {
+	if (rc == 0 && ss.s.n > s->schema.n)
+		rc = error_set(err, ERR_STORE, "the store has column '%s' (%zu) "
+			       "that the job does not declare",
+			       ss.s.col[n].name, n + 1);
+	else if (rc == 0 && ss.s.n < s->schema.n)
 		rc = error_set(err, ERR_STORE, "the job declares column '%s' "
 			       "(%zu) that the store does not have",
-			       s->schema.col[i].name, i + 1);
-		mismatch = 1;
-	}
-	if (mismatch)
+			       s->schema.col[n].name, n + 1);
+	if (rc < 0)
 		sbuf_addstr(&err->msg, "; a store's columns are fixed when it "
 			    "is created (docs/STORE.md, \"Declared columns\"): "
 			    "keep the job's <column> list as it was, or "
 			    "publish to a new table");
-	return rc < 0 ? -1 : 0;
+	store_schema_release(&ss);
+	return rc;
 }
 
 /* ---- open ------------------------------------------------------------ */

@@ -78,6 +78,28 @@ struct store_run {
 };
 
 struct store;
+struct conn;
+
+/* A store's declared columns as its T_schema holds them (strings owned)
+ * and their schema hash. */
+struct store_schema {
+	struct ledger_schema s;
+	char *str[2 * LEDGER_MAX_COLS];	/* the names and values */
+	char hash[LEDGER_HEX];
+};
+
+/*
+ * Read TABLE_schema through c, the one reader of it (the store checks a
+ * job against it, `recon verify` reads the versions by it). ERR_STORE:
+ * no such table or another format than LEDGER_FORMAT; ERR_VERIFY: a
+ * malformed declaration (positions not 0..n-1, a name that is not a
+ * column name - it would be pasted into SQL -, an unknown type, no
+ * rows); ERR_NOMEM. Release with store_schema_release (also after an
+ * error).
+ */
+int store_schema_read(struct conn *c, const char *table,
+		      struct store_schema *out, struct error *err);
+void store_schema_release(struct store_schema *s);
 
 /* Connect to job->store_dsn, create the tables, view and triggers if
  * T_runs is missing, begin the run's transaction and load the current

@@ -65,3 +65,13 @@ int text_is_identifier(const char *s, size_t max)
 			return 0;
 	return i <= max;
 }
+
+int text_is_column_name(const char *s)
+{
+	if (!text_is_identifier(s, 63))
+		return 0;
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return 0;
+	return 1;
+}

@@ -18,4 +18,9 @@ int utf8_valid(const char *s, size_t n, size_t *bad);
  * bytes. The one place this rule lives; values are always bound. */
 int text_is_identifier(const char *s, size_t max);
 
+/* 1 if s is a declared store column name: a text_is_identifier() of at
+ * most 63 bytes in lower case only ([a-z_][a-z0-9_]*), so that it names
+ * the same column quoted or not on every DBMS. */
+int text_is_column_name(const char *s);
+
 #endif

@@ -20,6 +20,7 @@
 
 #include "verify.h"
 #include "mem.h"
+#include "store.h"
 #include "text.h"
 #include "money.h"
 #include "../connectors/connector.h"
@@ -41,13 +42,6 @@ struct vrun {
 	char chain[LEDGER_HEX];	/* recomputed chain digest */
 };
 
-/* T_schema as read: the declared columns (strings owned) and its hash. */
-struct vschema {
-	struct ledger_schema s;
-	char *str[2 * LEDGER_MAX_COLS];	/* owned names and values */
-	char hash[LEDGER_HEX];
-};
-
 struct vctx {
 	const struct verify_opts *o;
 	struct verify_result *res;
@@ -57,7 +51,7 @@ struct vctx {
 	size_t *by_id;		/* indexes into runs, sorted by run_id */
 	size_t nby_id;		/* entries of by_id (distinct run ids) */
 	struct sbuf line, what, sql;
-	struct vschema sch;
+	struct store_schema sch;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -203,115 +197,6 @@ static void found(struct vctx *v, const char *kind, const char *key,
 	v->res->findings++;
 	if (v->o->finding)
 		v->o->finding(v->o->ctx, &f);
-}
-
-/* ---- T_schema ---------------------------------------------------------- */
-
-static void vschema_release(struct vschema *vs)
-{
-	for (size_t i = 0; i < 2 * LEDGER_MAX_COLS; i++)
-		mem_free(vs->str[i]);
-	memset(vs, 0, sizeof(*vs));
-}
-
-/* A declared column name is pasted into SQL: lower-case identifiers
- * only, whatever T_schema says (a tampered name stops the check). */
-static int is_column_name(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
-		      (i && s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return i > 0 && i <= 63;
-}
-
-/*
- * Read T_schema into vs. Anything that makes the declared columns
- * unusable (another format, a name that is not an identifier, an unknown
- * type, positions out of order) stops verification: the versions cannot
- * be read without them. ERR_STORE (no T_schema, another format),
- * ERR_VERIFY (a malformed T_schema), ERR_NOMEM.
- */
-static int load_schema(struct conn *c, const char *table, struct vschema *vs,
-		       struct error *err)
-{
-	struct cursor *cur = NULL;
-	const struct row *row;
-	struct sbuf sql = SBUF_INIT(4096);
-	int rc;
-
-	memset(vs, 0, sizeof(*vs));
-	sbuf_addf(&sql, "SELECT format, CAST(position AS TEXT) AS position_text, "
-		  "name, type, value FROM %s_schema ORDER BY position", table);
-	if (sql.failed)
-		return nomem(err);
-	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
-	sbuf_release(&sql);
-	if (rc < 0) {
-		if (err->code == ERR_SOURCE)
-			err->code = ERR_STORE;
-		return error_context(err, "reading %s_schema (a store of "
-				     "format %s has one; older stores are not "
-				     "readable by this recon)", table,
-				     LEDGER_FORMAT);
-	}
-	while ((rc = cursor_next(cur, &row, err)) > 0) {
-		const char *f = val_text(&row->vals[0]);
-		const char *pos = val_text(&row->vals[1]);
-		const char *name = val_text(&row->vals[2]);
-		const char *type = val_text(&row->vals[3]);
-		const char *value = val_text(&row->vals[4]);
-		size_t i = vs->s.n;
-		int t = -1;
-
-		if (!f || strcmp(f, LEDGER_FORMAT) != 0) {
-			rc = error_set(err, ERR_STORE, "%s_schema says format "
-				       "'%s'; this recon reads %s", table,
-				       f ? f : "NULL", LEDGER_FORMAT);
-			break;
-		}
-		if (i == LEDGER_MAX_COLS) {
-			rc = error_set(err, ERR_VERIFY, "%s_schema has more "
-				       "than %d columns", table,
-				       LEDGER_MAX_COLS);
-			break;
-		}
-		for (int k = 0; type && k < LT__COUNT; k++)
-			if (strcmp(type, ledger_type_names[k]) == 0)
-				t = k;
-		if (!pos || (i == 0 ? strcmp(pos, "0") != 0
-				    : parse_pos(pos) != (int64_t)i) ||
-		    !name || !is_column_name(name) || t < 0 || !value) {
-			rc = error_set(err, ERR_VERIFY, "%s_schema row %zu "
-				       "(position %s, name %s, type %s) is "
-				       "malformed: positions must be 0..n-1, "
-				       "names lower-case identifiers, types "
-				       "one of text money integer date "
-				       "timestamp", table, i + 1,
-				       pos ? pos : "NULL", name ? name : "NULL",
-				       type ? type : "NULL");
-			break;
-		}
-		vs->str[2 * i] = mem_strdup(name);
-		vs->str[2 * i + 1] = mem_strdup(value);
-		if (!vs->str[2 * i] || !vs->str[2 * i + 1]) {
-			rc = nomem(err);
-			break;
-		}
-		vs->s.col[i].name = vs->str[2 * i];
-		vs->s.col[i].value = vs->str[2 * i + 1];
-		vs->s.col[i].type = (enum ledger_type)t;
-		vs->s.n++;
-	}
-	cursor_close(cur);
-	if (rc == 0 && vs->s.n == 0)
-		rc = error_set(err, ERR_VERIFY, "%s_schema is empty (every "
-			       "store declares at least one column)", table);
-	if (rc == 0 && ledger_schema_hash(&vs->s, vs->hash, err) < 0)
-		rc = -1;
-	return rc < 0 ? -1 : 0;
 }
 
 /* ---- T_runs ------------------------------------------------------------ */
@@ -723,7 +608,7 @@ static int scan_versions(struct vctx *v, struct error *err)
 	struct prev p;
 	int rc;
 
-	if (load_schema(v->c, o->table, &v->sch, err) < 0) {
+	if (store_schema_read(v->c, o->table, &v->sch, err) < 0) {
 		if (err->code != ERR_VERIFY)
 			return store_fail(o, err);
 		/* a malformed T_schema is a finding; nothing else can be
@@ -1004,7 +889,7 @@ static void vctx_release(struct vctx *v)
 	}
 	mem_free(v->runs);
 	mem_free(v->by_id);
-	vschema_release(&v->sch);
+	store_schema_release(&v->sch);
 	sbuf_release(&v->line);
 	sbuf_release(&v->what);
 	sbuf_release(&v->sql);
@@ -1138,11 +1023,24 @@ static void add_val(struct sbuf *sb, const char *s)
 		sbuf_addstr(sb, "NULL");
 }
 
-/* A value field of a version: i < 3 the fixed outcome, codes, verdicts;
- * then the declared columns. */
+/* Value field i of a version: the fixed outcome, codes, verdicts, then
+ * the declared columns. */
 static const char *vfield(const struct ledger_rec *r, size_t i)
 {
-	return i < 3 ? r->f[LF_OUTCOME + i] : r->c[i - 3];
+	return i < LEDGER_FIXED_VALUES ? r->f[LF_OUTCOME + i]
+				       : r->c[i - LEDGER_FIXED_VALUES];
+}
+
+/* Its name and type (-1: text without a declared type). */
+static const char *vfield_name(const struct ledger_schema *sch, size_t i,
+			       int *type)
+{
+	if (i < LEDGER_FIXED_VALUES) {
+		*type = -1;
+		return ledger_field_names[LF_OUTCOME + i];
+	}
+	*type = (int)sch->col[i - LEDGER_FIXED_VALUES].type;
+	return sch->col[i - LEDGER_FIXED_VALUES].name;
 }
 
 int verify_history(const char *dsn, const char *table, const char *key,
@@ -1155,10 +1053,10 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	const struct row *row;
 	struct sbuf sql = SBUF_INIT(1 << 16), changes = SBUF_INIT(SBUF_CAP_DEFAULT);
 	/* the previous version: its kind, then its value fields */
-	struct sbuf prev[1 + 3 + LEDGER_MAX_COLS];
-	int prev_null[1 + 3 + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
+	struct sbuf prev[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS];
+	int prev_null[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
 	struct param pr[2];
-	struct vschema sch;
+	struct store_schema sch;
 	size_t nv = 0, nf = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1181,11 +1079,11 @@ int verify_history(const char *dsn, const char *table, const char *key,
 		pr[1].len = strlen(kind);
 	}
 	if (open_snapshot(dsn, &c, &in_tx, err) < 0 ||
-	    load_schema(c, table, &sch, err) < 0) {
+	    store_schema_read(c, table, &sch, err) < 0) {
 		store_fail(&o, err);
 		goto out;
 	}
-	nv = 3 + sch.s.n;
+	nv = LEDGER_FIXED_VALUES + sch.s.n;
 	nf = LF__COUNT + sch.s.n;
 	sbuf_addstr(&sql, "SELECT ");
 	add_select(&sql, "t.", &sch.s);
@@ -1214,15 +1112,14 @@ int verify_history(const char *dsn, const char *table, const char *key,
 			const char *old = prev_null[1 + i] ? NULL
 							   : prev[1 + i].buf;
 			const char *now = vfield(&rec, i);
-			int t = i < 3 ? -1 : (int)sch.s.col[i - 3].type;
+			int t;
+			const char *fname = vfield_name(&sch.s, i, &t);
 
 			if (same_value(t, old, now))
 				continue;
 			if (changes.len)
 				sbuf_addstr(&changes, "; ");
-			sbuf_addstr(&changes, i < 3
-				    ? ledger_field_names[LF_OUTCOME + i]
-				    : sch.s.col[i - 3].name);
+			sbuf_addstr(&changes, fname);
 			if (is_short(old) && is_short(now)) {
 				sbuf_addstr(&changes, ": ");
 				add_val(&changes, old);
@@ -1263,7 +1160,7 @@ int verify_history(const char *dsn, const char *table, const char *key,
 out:
 	cursor_close(cur);
 	close_snapshot(c, in_tx);
-	vschema_release(&sch);
+	store_schema_release(&sch);
 	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
 		sbuf_release(&prev[f]);
 	sbuf_release(&sql);
