@@ -1325,7 +1325,11 @@ static int run_case(struct ruletest *rt, size_t i,
 	rc = report_add(rep, c, st == LUA_OK ? NULL : msg.buf, err);
 out:
 	/* Let the coroutine go before collecting what a capped test left.
-	 * Clearing an existing key allocates nothing. */
+	 * Clearing an existing key allocates nothing. A test that failed
+	 * leaves its coroutine dead with its to-be-closed variables open:
+	 * never lua_closethread() it, since one that died from the budget
+	 * died inside the count hook and keeps hooks off, so its __close
+	 * handlers would run unhooked. Collecting a thread closes none. */
 	if (anchored) {
 		lua_pushnil(L);
 		lua_rawsetp(L, LUA_REGISTRYINDEX, rt);

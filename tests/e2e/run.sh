@@ -518,6 +518,11 @@ for dir in tests/e2e/cases/*/; do
 			grep -qE -- "$arg" "$err" || { ok=0; why+=("stderr does not match: $arg"); } ;;
 		stdout)
 			grep -qF -- "$arg" "$out" || { ok=0; why+=("stdout lacks: $arg"); } ;;
+		report)
+			# a fixed string in the published exception CSV
+			rep=$(find "$creports" -name '*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+			{ [ -n "$rep" ] && grep -qF -- "$arg" "$rep"; } ||
+				{ ok=0; why+=("exception CSV lacks: $arg"); } ;;
 		store)
 			n=$(store_rows case_store "$case_store_file" reconciled)
 			case $arg in

@@ -16,15 +16,16 @@
 #include "engine/rules.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "hang_guard.h"
 
 #define DIR "tests/data/rules/"
 
 Suite *suite_rules(void);
 
-/* A job with up to 16 sources named after their translate functions. */
+/* A job with up to 32 sources named after their translate functions. */
 struct tjob {
 	struct job job;
-	struct job_source src[16];
+	struct job_source src[32];
 	char *files[8];
 	struct job_tolerance tol[2];
 };
@@ -841,6 +842,172 @@ START_TEST(bombs)
 }
 END_TEST
 
+/* ---- paths where Lua could run unhooked or uncharged ---- */
+
+static const char *const hang_fns[] = {
+	"ok", "xpcall_error", "xpcall_both", "xpcall_tostring",
+	"xpcall_in_pcall", "xpcall_nested", "close_normal", "close_error",
+	"close_budget", "close_xpcall", "error_object", "gsub_fn", "sort_cmp",
+	"index_mm", "eq_mm", "lt_mm", "concat_mm", "tostring_mm", "pairs_mm",
+	"gc_late", "xpcall_results", NULL
+};
+
+#define HANG_BUDGET 100000	/* small: a stopped loop ends at once */
+#define HANG_ALARM 60		/* seconds (hang_guard.h): a hang fails */
+#define SPENT(line) DIR "hangs.lua:" #line ": instruction budget of 100000 " \
+	"exhausted"
+
+/*
+ * Each function of hangs.lua is stopped by the budget (or finishes), with
+ * the exact message, and the next record works. Before the sandbox had
+ * its own xpcall, the xpcall cases hung: Lua called the handler inside
+ * the count hook, where no hook fires.
+ */
+START_TEST(hang_paths)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	static const char *const expect[][2] = {
+		{ "xpcall_error", SPENT(13) },
+		{ "xpcall_both", SPENT(16) },
+		{ "xpcall_tostring", SPENT(21) },
+		{ "xpcall_in_pcall", SPENT(24) },
+		{ "xpcall_nested", SPENT(27) },
+		{ "close_normal", SPENT(4) },
+		{ "close_error", SPENT(4) },
+		{ "close_budget", SPENT(4) },
+		{ "close_xpcall", SPENT(43) },
+		{ "error_object", DIR "hangs.lua:48: error object is a table "
+				  "value" },
+		{ "gsub_fn", SPENT(4) },
+		{ "sort_cmp", SPENT(4) },
+		{ "index_mm", SPENT(4) },
+		{ "eq_mm", SPENT(4) },
+		{ "lt_mm", SPENT(4) },
+		{ "concat_mm", SPENT(4) },
+		{ "tostring_mm", SPENT(4) },
+		{ "pairs_mm", SPENT(4) },
+		{ "gc_late", DIR "hangs.lua:77: rule memory limit of 4194304 "
+			     "bytes exceeded" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20), bad = SBUF_INIT(1 << 20);
+	struct error err;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		size_t src = 0;
+		int rc;
+
+		while (strcmp(hang_fns[src], expect[i][0]))
+			src++;
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, (uint16_t)src, 1);
+		rc = rules_translate(r, src, &row.row, &c, &fail, &err);
+		if (rc != -2 || strcmp(fail.buf, expect[i][1]) != 0)
+			sbuf_addf(&bad, "\n%s: rc %d, message \"%s\"",
+				  expect[i][0], rc, fail.buf);
+		/* The next record works. */
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 0, 2);
+		ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail,
+						 &err), 1);
+		ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	}
+	ck_assert_msg(bad.len == 0, "unexpected results:%s", bad.buf);
+
+	/* xpcall's results, as Lua's: f's results; the handler's first
+	 * result; the handler's own error; no handler: an error. */
+	sbuf_reset(&fail);
+	canon_reset(&c, CANON_DEAL, 20, 1);
+	ck_assert_int_eq(rules_translate(r, 20, &row.row, &c, &fail, &err), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "true 3 two|false handled e1|"
+			 "false again|false table|false bad argument #2 to "
+			 "'xpcall' (function expected, got no value)|true "
+			 "false");
+	hang_guard_stop();
+	error_release(&err);
+	sbuf_release(&fail);
+	sbuf_release(&bad);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
+/* The same in order rules: a RULE_ERROR verdict each, at once. */
+START_TEST(hang_rules)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	for (int round = 0; round < 3; round++) {
+		check_key(r, "K1", &l);
+		ck_assert_uint_eq(l.n, 2);
+		v = vfind(&l, "xpcall_loop");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->where, DIR "hangs.lua:107");
+		ck_assert_str_eq(v->message, "instruction budget of 100000 "
+				 "exhausted");
+		v = vfind(&l, "close_loop");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->where, DIR "hangs.lua:4");
+		ck_assert_str_eq(v->message, "instruction budget of 100000 "
+				 "exhausted");
+	}
+	hang_guard_stop();
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
+/* At a rule file's top level (what `recon check` loads): ERR_RULE with
+ * file:line, at once, whether the handler or f and handler loop. */
+START_TEST(hang_top_level)
+{
+	static const char *const one[] = { DIR "xpcall_top.lua", NULL };
+	static const char *const two[] = { DIR "xpcall_top2.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, one, NULL);
+	t.job.rule_instructions = 10000;	/* 1,000,000 to load */
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_str_eq(err.msg.buf, DIR "xpcall_top.lua:2: instruction "
+			 "budget of 1000000 exhausted");
+	ck_assert_int_eq(err.line, 2);
+	error_release(&err);
+
+	tjob_init(&t, two, NULL);
+	t.job.rule_instructions = 10000;
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_str_eq(err.msg.buf, DIR "xpcall_top2.lua:2: instruction "
+			 "budget of 1000000 exhausted");
+	error_release(&err);
+	hang_guard_stop();
+}
+END_TEST
+
 Suite *suite_rules(void)
 {
 	Suite *s = suite_create("rules");
@@ -867,6 +1034,13 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, translate_rows);
 	tcase_add_test(tc, bombs);
 	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hangs");
+	tcase_add_test(tc, hang_paths);
+	tcase_add_test(tc, hang_rules);
+	tcase_add_test(tc, hang_top_level);
+	tcase_set_timeout(tc, 2 * HANG_ALARM);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 #include "engine/ruletest.h"
 #include "engine/rules.h"
 #include "engine/mem.h"
+#include "hang_guard.h"
 
 #define DIR "tests/data/ruletest/"
 
@@ -191,6 +192,42 @@ START_TEST(load_errors)
 }
 END_TEST
 
+/* What used to hang stops at the budget, with file:line; xpcall keeps
+ * translate() and check() callable (they yield) in f and in the handler. */
+START_TEST(hangs)
+{
+	static const char *const files[] = { DIR "hangs_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	hang_guard_start(60);
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 7);
+	ck_assert_str_eq(find(&rep, "xpcall handler loops")->message,
+			 DIR "hangs_test.lua:7: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "xpcall f and handler loop")->message,
+			 DIR "hangs_test.lua:11: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "close handler loops")->message,
+			 DIR "hangs_test.lua:18: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "close in a failed test")->message,
+			 DIR "hangs_test.lua:24: boom");
+	passed(&rep, "xpcall around translate");
+	passed(&rep, "handler calls check");
+	passed(&rep, "no coroutines");
+	hang_guard_stop();
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(no_tests)
 {
 	struct tjob t;
@@ -285,6 +322,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, given_files);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, no_tests);
+	tcase_add_test(tc, hangs);
 	tcase_add_test(tc, globals_not_in_production);
 	tcase_add_test(tc, fault_loop);
 	tcase_set_timeout(tc, 300);
