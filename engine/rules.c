@@ -21,6 +21,9 @@
  *   __gc is refused (l_setmetatable); there is no coroutine library, so
  *   the only threads are the main one and the rule tests' (ruletest.c),
  *   each given the hook before it runs.
+ * - Rule files are read only if they are regular files (file.h: a FIFO
+ *   would block the open forever); a UTF-8 byte order mark is skipped,
+ *   Lua bytecode refused (rules_source_text).
  * - Every entry is a lua_pcall with msgh() as handler. Nothing that can
  *   allocate on the Lua side runs outside a protected call (an unprotected
  *   memory error would reach the panic function).
@@ -52,6 +55,7 @@
 
 #include "rules.h"
 #include "rules_int.h"
+#include "file.h"
 #include "keynorm.h"
 #include "mem.h"
 #include "money.h"
@@ -1692,9 +1696,13 @@ static int call_failed(struct rules *r, int st, const char *what,
 int rules_read_file(const char *path, const char *what, struct sbuf *sb,
 		    struct error *err)
 {
-	FILE *f = fopen(path, "rb");
+	const char *kind;
+	FILE *f = file_open_regular(path, &kind);
 	size_t n;
 
+	if (!f && kind)
+		return error_set(err, ERR_RULE, "%s: not a regular file (%s); "
+				 "give the path of a %s", path, kind, what);
 	if (!f)
 		return error_set(err, ERR_RULE, "cannot open %s %s: %s", what,
 				 path, strerror(errno));
@@ -1718,6 +1726,27 @@ int rules_read_file(const char *path, const char *what, struct sbuf *sb,
 				 path);
 	}
 	fclose(f);
+	return 0;
+}
+
+int rules_source_text(const char *path, const char *what, struct sbuf *text,
+		      struct error *err)
+{
+	static const char bom[] = "\xEF\xBB\xBF";
+
+	/* Some editors (Windows Notepad, for one) save UTF-8 with a byte
+	 * order mark; Lua's loadfile skips it, loading a buffer does not. It
+	 * holds no newline, so line numbers stay right. The file's SHA-256
+	 * is of the bytes as read, mark included. */
+	if (text->len >= 3 && memcmp(text->buf, bom, 3) == 0) {
+		memmove(text->buf, text->buf + 3, text->len - 3);
+		sbuf_setlen(text, text->len - 3);
+	}
+	/* What Lua's loader looks at to tell bytecode ("\x1bLua"). */
+	if (text->len > 0 && text->buf[0] == LUA_SIGNATURE[0])
+		return error_set(err, ERR_RULE, "%s: is precompiled Lua "
+				 "bytecode, not Lua source; %ss must be "
+				 "source text", path, what);
 	return 0;
 }
 
@@ -1770,6 +1799,8 @@ static int load_files(struct rules *r, struct error *err)
 		}
 		budget_reset(r, r->call_budget > UINT64_MAX / LOAD_BUDGET_FACTOR
 			     ? UINT64_MAX : r->call_budget * LOAD_BUDGET_FACTOR);
+		if (rules_source_text(path, "rule file", &text, err) < 0)
+			goto out;
 		lua_pushcfunction(L, msgh);
 		/* "t": text only; binary chunks could crash the VM. */
 		st = luaL_loadbufferx(L, text.buf, text.len, name.buf, "t");

@@ -1186,7 +1186,8 @@ static int load_test_file(struct ruletest *rt, const char *path,
 	struct rules_budget b = { rules_load_budget(rt->r), 0, 0 };
 	int st, rc = 0;
 
-	if (rules_read_file(path, "test file", &text, err) < 0) {
+	if (rules_read_file(path, "test file", &text, err) < 0 ||
+	    rules_source_text(path, "test file", &text, err) < 0) {
 		rc = -1;
 		goto out;
 	}

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lauxlib.h>
+#include <lua.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/rules.h"
 #include "engine/mem.h"
@@ -193,6 +197,103 @@ START_TEST(load_missing_file)
 	ck_assert_int_eq(err.code, ERR_RULE);
 	ck_assert_ptr_nonnull(strstr(err.msg.buf, "no-such-file.lua"));
 	error_release(&err);
+}
+END_TEST
+
+/* A temporary folder for files made by a test; removed by tmp_clean. */
+struct tmpdir {
+	char dir[64];
+	char path[4][128];
+	int n;
+};
+
+static const char *tmp_path(struct tmpdir *d, const char *name)
+{
+	char dir[sizeof(d->dir)];
+
+	if (!d->dir[0]) {
+		snprintf(d->dir, sizeof(d->dir), "/tmp/recon-test-rules-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	}
+	ck_assert_int_lt(d->n, 4);
+	memcpy(dir, d->dir, sizeof(dir));	/* not overlapping path[] */
+	snprintf(d->path[d->n], sizeof(d->path[0]), "%s/%s", dir, name);
+	return d->path[d->n++];
+}
+
+static void tmp_clean(struct tmpdir *d)
+{
+	while (d->n > 0)
+		if (remove(d->path[--d->n]) != 0)
+			ck_abort_msg("cannot remove %s", d->path[d->n]);
+	if (d->dir[0])
+		ck_assert_int_eq(rmdir(d->dir), 0);
+}
+
+/* Open a job of the one rule file path, expecting ERR_RULE and msg. */
+static void open_fails_with(const char *path, const char *msg)
+{
+	const char *files[] = { path, NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(error_exit_code(err.code), 3);
+	ck_assert_str_eq(err.msg.buf, msg);
+	error_release(&err);
+}
+
+/* A FIFO or a folder as a rule file is refused before a byte is read
+ * (opening the FIFO used to block until a writer came). */
+START_TEST(load_not_regular)
+{
+	struct tmpdir d = { "", { "" }, 0 };
+	const char *fifo = tmp_path(&d, "fifo.lua"), *dir = tmp_path(&d, "d");
+	char want[256];
+
+	hang_guard_start(20);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO); give "
+		 "the path of a rule file", fifo);
+	open_fails_with(fifo, want);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a directory); "
+		 "give the path of a rule file", dir);
+	open_fails_with(dir, want);
+	hang_guard_stop();
+	tmp_clean(&d);
+}
+END_TEST
+
+static int dump_to_file(lua_State *L, const void *p, size_t n, void *ud)
+{
+	(void)L;
+	return fwrite(p, 1, n, ud) != n;
+}
+
+/* Real Lua bytecode (lua_dump) as a rule file: said so, not Lua's
+ * "attempt to load a binary chunk". */
+START_TEST(load_bytecode)
+{
+	struct tmpdir d = { "", { "" }, 0 };
+	const char *path = tmp_path(&d, "compiled.lua");
+	lua_State *L = luaL_newstate();
+	FILE *f = fopen(path, "wb");
+	char want[256];
+
+	ck_assert_ptr_nonnull(L);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(luaL_loadstring(L, "function t(row, out) end"),
+			 LUA_OK);
+	ck_assert_int_eq(lua_dump(L, dump_to_file, f, 1), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	lua_close(L);
+	snprintf(want, sizeof(want), "%s: is precompiled Lua bytecode, not "
+		 "Lua source; rule files must be source text", path);
+	open_fails_with(path, want);
+	tmp_clean(&d);
 }
 END_TEST
 
@@ -842,6 +943,36 @@ START_TEST(bombs)
 }
 END_TEST
 
+/* A UTF-8 byte order mark is skipped; line numbers stay right. */
+START_TEST(load_bom)
+{
+	static const char *const files[] = { DIR "bom.lua", NULL };
+	static const char *const tr[] = { "bom_ok", "bom_line", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	canon_reset(&c, CANON_DEAL, 0, 1);
+	ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail, &err), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	canon_reset(&c, CANON_DEAL, 1, 1);
+	ck_assert_int_eq(rules_translate(r, 1, &row.row, &c, &fail, &err), -2);
+	ck_assert_str_eq(fail.buf, DIR "bom.lua:7: raised on line 7");
+	error_release(&err);
+	sbuf_release(&fail);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
 /* ---- paths where Lua could run unhooked or uncharged ---- */
 
 static const char *const hang_fns[] = {
@@ -1019,6 +1150,8 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, load_endless);
 	tcase_add_test(tc, load_duplicate_rule);
 	tcase_add_test(tc, load_missing_file);
+	tcase_add_test(tc, load_not_regular);
+	tcase_add_test(tc, load_bytecode);
 	tcase_add_test(tc, load_missing_translate);
 	tcase_add_test(tc, load_translate_not_function);
 	tcase_add_test(tc, load_tiny_memory);
@@ -1033,6 +1166,7 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, translate_rows);
 	tcase_add_test(tc, bombs);
+	tcase_add_test(tc, load_bom);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 
