@@ -1073,6 +1073,51 @@ START_TEST(hang_paths)
 }
 END_TEST
 
+/* Allocation faults inside the sandbox's xpcall (f, handler, results):
+ * no crash, no leak, a clean result every time, until it succeeds. */
+START_TEST(xpcall_fault_loop)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	struct tjob t;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	long n;
+
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	trow_init(&row, "1", "1", 0);
+	canon_init(&c);
+	for (n = 0; n < 100000; n++) {
+		struct rules *r = open_ok(&t);
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 20, 1);
+		mem_fault_after(n);
+		rc = rules_translate(r, 20, &row.row, &c, &fail, &err);
+		mem_fault_off();
+		if (rc == 1 && strncmp(field(&c, CS_KEY), "true 3 two|", 11) == 0 &&
+		    strstr(field(&c, CS_KEY), "memory") == NULL) {
+			rules_free(r);
+			error_release(&err);
+			break;
+		}
+		ck_assert_msg(rc == 1 || rc == -2 ||
+			      (rc == -1 && err.code == ERR_NOMEM),
+			      "n=%ld rc %d: %s %s", n, rc, err.msg.buf, fail.buf);
+		rules_free(r);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);	/* the call allocates: faults were hit */
+	ck_assert_int_lt(n, 100000);
+	sbuf_release(&fail);
+	canon_release(&c);
+}
+END_TEST
+
 /* The same in order rules: a RULE_ERROR verdict each, at once. */
 START_TEST(hang_rules)
 {
@@ -1174,6 +1219,7 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, hang_paths);
 	tcase_add_test(tc, hang_rules);
 	tcase_add_test(tc, hang_top_level);
+	tcase_add_test(tc, xpcall_fault_loop);
 	tcase_set_timeout(tc, 2 * HANG_ALARM);
 	suite_add_tcase(s, tc);
 	return s;
