@@ -32,6 +32,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "job.h"
+#include "file.h"
 #include "mem.h"
 #include "text.h"
 #include "money.h"
@@ -596,7 +597,7 @@ static int load_rules(struct loader *ld, xmlNodePtr rules)
 	FOR_EACH_CHILD(f, rules) {
 		char *rel, *full;
 		FILE *fp;
-		struct stat st;
+		const char *kind;
 		int bad = 0;
 
 		if (!named(f, "file"))
@@ -618,17 +619,16 @@ static int load_rules(struct loader *ld, xmlNodePtr rules)
 			mem_free(rel);
 			return -1;
 		}
-		fp = fopen(full, "r");
-		if (!fp) {
+		fp = file_open_regular(full, &kind);
+		if (fp)
+			fclose(fp);
+		else if (kind)
+			fail(ld, f, "rule file %s (%s): not a regular file "
+			     "(%s); give the path of a rule file",
+			     show(ld, rel), show(ld, full), kind);
+		else
 			fail(ld, f, "rule file %s (%s): %s", show(ld, rel),
 			     show(ld, full), strerror(errno));
-		} else {
-			if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode))
-				fail(ld, f, "rule file %s (%s) is not a "
-				     "regular file", show(ld, rel),
-				     show(ld, full));
-			fclose(fp);
-		}
 		mem_free(rel);
 		if (ld->err->code != ERR_OK)
 			return -1;
@@ -1297,9 +1297,13 @@ static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *v,
 
 static int read_job_file(struct loader *ld, struct sbuf *sb)
 {
-	FILE *f = fopen(ld->path, "rb");
+	const char *kind;
+	FILE *f = file_open_regular(ld->path, &kind);
 	int rc = 0;
 
+	if (!f && kind)
+		return error_set(ld->err, ERR_JOB, "%s: not a regular file (%s); "
+				 "give the path of a job file", ld->path, kind);
 	if (!f)
 		return error_set(ld->err, ERR_JOB, "%s: cannot open job file: %s",
 				 ld->path, strerror(errno));

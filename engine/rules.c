@@ -12,6 +12,18 @@
  *   the budget is spent it switches to firing on every instruction and
  *   raises every time, until budget_reset() before the next call, so a
  *   rule's own pcall cannot swallow the stop.
+ * - No rule code runs where the hook cannot fire. Lua runs no hook inside
+ *   a hook, and calls the active message handler from inside the count
+ *   hook when the error is the budget's: so the sandbox's xpcall
+ *   (l_xpcall) calls its handler only after unwinding, and msgh, which
+ *   may run inside the hook, runs no Lua (no __tostring or __name of the
+ *   error object). __close handlers run after unwinding, hooks back on;
+ *   __gc is refused (l_setmetatable); there is no coroutine library, so
+ *   the only threads are the main one and the rule tests' (ruletest.c),
+ *   each given the hook before it runs.
+ * - Rule files are read only if they are regular files (file.h: a FIFO
+ *   would block the open forever); a UTF-8 byte order mark is skipped,
+ *   Lua bytecode refused (rules_source_text).
  * - Every entry is a lua_pcall with msgh() as handler. Nothing that can
  *   allocate on the Lua side runs outside a protected call (an unprotected
  *   memory error would reach the panic function).
@@ -43,6 +55,7 @@
 
 #include "rules.h"
 #include "rules_int.h"
+#include "file.h"
 #include "keynorm.h"
 #include "mem.h"
 #include "money.h"
@@ -320,7 +333,10 @@ static size_t parse_location(const char *m, int *line, const char **rest)
 }
 
 /* The message handler of every entry: keep "file:line: message" (adding
- * the innermost Lua position if the error has none), no traceback. */
+ * the innermost Lua position if the error has none), no traceback. It may
+ * run inside the count hook, where no hook fires, so it must never run
+ * Lua code: no __tostring or __name of the error object (luaL_typename is
+ * the raw type name), nothing but raw reads and C-string formatting. */
 static int msgh(lua_State *L)
 {
 	const char *m = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1)
@@ -979,6 +995,55 @@ static int l_setmetatable(lua_State *L)
 	return 1;
 }
 
+/*
+ * xpcall(f, handler, ...) for rules, in place of Lua's. Lua's own calls
+ * the handler at the point of the error, before unwinding. When the error
+ * is the instruction budget's, that point is inside the count hook, where
+ * Lua runs no hooks (ldo.c: luaD_hook clears L->allowhook and
+ * luaG_errormsg calls the handler from there), so a handler that loops
+ * would never be stopped. This one runs f as pcall does (no handler while
+ * f runs) and, once f's frames are gone, calls the handler as an
+ * ordinary call, counted like any other code. The handler gets the error
+ * value and its first result is xpcall's second; if the handler itself
+ * raises, that error is. Memory errors skip the handler, as in Lua.
+ * Continuations keep both calls yieldable, as Lua's xpcall is (rule tests
+ * call translate() and check(), which yield, from inside it).
+ * Stack: f, handler, true, then f's results or the error.
+ */
+static int xpcall_handled(lua_State *L, int status, lua_KContext ctx)
+{
+	(void)status;	/* the result or the handler's error: either way */
+	(void)ctx;
+	lua_pushboolean(L, 0);
+	lua_replace(L, 3);
+	return 2;
+}
+
+static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
+{
+	(void)ctx;
+	if (status == LUA_OK || status == LUA_YIELD)	/* YIELD: resumed, ok */
+		return lua_gettop(L) - 2;
+	if (status == LUA_ERRMEM)
+		return xpcall_handled(L, status, 0);
+	lua_pushvalue(L, 2);
+	lua_insert(L, -2);
+	status = lua_pcallk(L, 1, 1, 0, 0, xpcall_handled);
+	return xpcall_handled(L, status, 0);
+}
+
+static int l_xpcall(lua_State *L)
+{
+	int n = lua_gettop(L);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushboolean(L, 1);
+	lua_pushvalue(L, 1);
+	lua_rotate(L, 3, 2);	/* f, handler, true, f, args... */
+	return xpcall_done(L, lua_pcallk(L, n - 2, LUA_MULTRET, 0, 0,
+					 xpcall_done), 0);
+}
+
 /* ---- views ---------------------------------------------------------- */
 
 /* The small integer a field name maps to in the table at upvalue 1, or
@@ -1429,7 +1494,8 @@ static int setup(lua_State *L)
 	static const luaL_Reg globals[] = {
 		{ "rule", l_rule }, { "fail", l_fail }, { "money", l_money },
 		{ "within", l_within }, { "key", l_key }, { "date", l_date },
-		{ "setmetatable", l_setmetatable }, { NULL, NULL }
+		{ "setmetatable", l_setmetatable }, { "xpcall", l_xpcall },
+		{ NULL, NULL }
 	};
 	static const luaL_Reg money_meta[] = {
 		{ "__add", money_add_mm }, { "__sub", money_sub_mm },
@@ -1630,9 +1696,13 @@ static int call_failed(struct rules *r, int st, const char *what,
 int rules_read_file(const char *path, const char *what, struct sbuf *sb,
 		    struct error *err)
 {
-	FILE *f = fopen(path, "rb");
+	const char *kind;
+	FILE *f = file_open_regular(path, &kind);
 	size_t n;
 
+	if (!f && kind)
+		return error_set(err, ERR_RULE, "%s: not a regular file (%s); "
+				 "give the path of a %s", path, kind, what);
 	if (!f)
 		return error_set(err, ERR_RULE, "cannot open %s %s: %s", what,
 				 path, strerror(errno));
@@ -1656,6 +1726,27 @@ int rules_read_file(const char *path, const char *what, struct sbuf *sb,
 				 path);
 	}
 	fclose(f);
+	return 0;
+}
+
+int rules_source_text(const char *path, const char *what, struct sbuf *text,
+		      struct error *err)
+{
+	static const char bom[] = "\xEF\xBB\xBF";
+
+	/* Some editors (Windows Notepad, for one) save UTF-8 with a byte
+	 * order mark; Lua's loadfile skips it, loading a buffer does not. It
+	 * holds no newline, so line numbers stay right. The file's SHA-256
+	 * is of the bytes as read, mark included. */
+	if (text->len >= 3 && memcmp(text->buf, bom, 3) == 0) {
+		memmove(text->buf, text->buf + 3, text->len - 3);
+		sbuf_setlen(text, text->len - 3);
+	}
+	/* What Lua's loader looks at to tell bytecode ("\x1bLua"). */
+	if (text->len > 0 && text->buf[0] == LUA_SIGNATURE[0])
+		return error_set(err, ERR_RULE, "%s: is precompiled Lua "
+				 "bytecode, not Lua source; %ss must be "
+				 "source text", path, what);
 	return 0;
 }
 
@@ -1708,6 +1799,8 @@ static int load_files(struct rules *r, struct error *err)
 		}
 		budget_reset(r, r->call_budget > UINT64_MAX / LOAD_BUDGET_FACTOR
 			     ? UINT64_MAX : r->call_budget * LOAD_BUDGET_FACTOR);
+		if (rules_source_text(path, "rule file", &text, err) < 0)
+			goto out;
 		lua_pushcfunction(L, msgh);
 		/* "t": text only; binary chunks could crash the VM. */
 		st = luaL_loadbufferx(L, text.buf, text.len, name.buf, "t");

@@ -84,4 +84,11 @@ int rules_raise_nomem(lua_State *L);
 int rules_read_file(const char *path, const char *what, struct sbuf *sb,
 		    struct error *err);
 
+/* Make the bytes of a rule or test file (read by rules_read_file) ready
+ * to load: a leading UTF-8 byte order mark is removed from text; Lua
+ * bytecode is refused (ERR_RULE, "PATH: is precompiled Lua bytecode, not
+ * Lua source; WHATs must be source text"). */
+int rules_source_text(const char *path, const char *what, struct sbuf *text,
+		      struct error *err);
+
 #endif

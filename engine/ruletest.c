@@ -1186,7 +1186,8 @@ static int load_test_file(struct ruletest *rt, const char *path,
 	struct rules_budget b = { rules_load_budget(rt->r), 0, 0 };
 	int st, rc = 0;
 
-	if (rules_read_file(path, "test file", &text, err) < 0) {
+	if (rules_read_file(path, "test file", &text, err) < 0 ||
+	    rules_source_text(path, "test file", &text, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -1325,7 +1326,11 @@ static int run_case(struct ruletest *rt, size_t i,
 	rc = report_add(rep, c, st == LUA_OK ? NULL : msg.buf, err);
 out:
 	/* Let the coroutine go before collecting what a capped test left.
-	 * Clearing an existing key allocates nothing. */
+	 * Clearing an existing key allocates nothing. A test that failed
+	 * leaves its coroutine dead with its to-be-closed variables open:
+	 * never lua_closethread() it, since one that died from the budget
+	 * died inside the count hook and keeps hooks off, so its __close
+	 * handlers would run unhooked. Collecting a thread closes none. */
 	if (anchored) {
 		lua_pushnil(L);
 		lua_rawsetp(L, LUA_REGISTRYINDEX, rt);

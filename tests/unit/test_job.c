@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/globals.h>
@@ -20,6 +21,7 @@
 #include "engine/job.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "hang_guard.h"
 
 #define DATA "tests/data/jobs/"
 
@@ -338,6 +340,66 @@ START_TEST(missing_job_file)
 }
 END_TEST
 
+/*
+ * A FIFO as the job file, or as a rule file it names, is refused before
+ * anything is read (opening it used to block until a writer came, so
+ * `recon check` hung). The alarm turns a regression into a failure.
+ */
+START_TEST(fifo_job_and_rule_file)
+{
+	char dir[] = "/tmp/recon-test-fifo-XXXXXX";
+	char job[64], rule[64], want[256];
+	struct error e;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(job, sizeof(job), "%s/job.xml", dir);
+	snprintf(rule, sizeof(rule), "%s/rules.lua", dir);
+	hang_guard_start(20);
+
+	ck_assert_int_eq(mkfifo(job, 0600), 0);
+	load_fails(job, ERR_JOB, &e);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO); give "
+		 "the path of a job file", job);
+	ck_assert_str_eq(e.msg.buf, want);
+	error_release(&e);
+	ck_assert_int_eq(unlink(job), 0);
+
+	/* A well-formed job whose rule file is a FIFO. */
+	f = fopen(job, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("<job xmlns=\"urn:recon:job:1\" name=\"fifo\">\n<sources>\n"
+	      "<source name=\"d\" role=\"deal\" dsn=\"a\" translate=\"t\">"
+	      "<query>SELECT 1</query></source>\n"
+	      "<source name=\"o\" role=\"order\" dsn=\"b\" translate=\"t\">"
+	      "<query>SELECT 2</query></source>\n"
+	      "<source name=\"e\" role=\"erp\" dsn=\"c\" translate=\"t\">"
+	      "<query>SELECT 3</query></source>\n</sources>\n"
+	      "<rules><file>rules.lua</file></rules>\n"
+	      "<reports dir=\"r\" formats=\"csv\"/>\n<store dsn=\"s\" table=\"t\"/>\n</job>\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(mkfifo(rule, 0600), 0);
+	load_fails(job, ERR_JOB, &e);
+	snprintf(want, sizeof(want), "%s:7: rule file \"rules.lua\" (\"%s\"): "
+		 "not a regular file (a FIFO); give the path of a rule file",
+		 job, rule);
+	ck_assert_str_eq(e.msg.buf, want);
+	error_release(&e);
+
+	/* A directory is named as one. */
+	ck_assert_int_eq(unlink(rule), 0);
+	ck_assert_int_eq(mkdir(rule, 0700), 0);
+	load_fails(job, ERR_JOB, &e);
+	ck_assert_ptr_nonnull(strstr(e.msg.buf, "not a regular file (a "
+				     "directory)"));
+	error_release(&e);
+	hang_guard_stop();
+	ck_assert_int_eq(rmdir(rule), 0);
+	ck_assert_int_eq(unlink(job), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* A file over the size cap is refused before parsing. */
 START_TEST(oversized_job_file)
 {
@@ -521,6 +583,7 @@ Suite *suite_job(void)
 			    (int)(sizeof(bad_jobs) / sizeof(bad_jobs[0])));
 	tcase_add_test(tc, bad_fixtures_all_listed);
 	tcase_add_test(tc, missing_job_file);
+	tcase_add_test(tc, fifo_job_and_rule_file);
 	tcase_add_test(tc, oversized_job_file);
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, quiet_and_restores_handlers);

@@ -11,20 +11,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lauxlib.h>
+#include <lua.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/rules.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "hang_guard.h"
 
 #define DIR "tests/data/rules/"
 
 Suite *suite_rules(void);
 
-/* A job with up to 16 sources named after their translate functions. */
+/* A job with up to 32 sources named after their translate functions. */
 struct tjob {
 	struct job job;
-	struct job_source src[16];
+	struct job_source src[32];
 	char *files[8];
 	struct job_tolerance tol[2];
 };
@@ -192,6 +197,103 @@ START_TEST(load_missing_file)
 	ck_assert_int_eq(err.code, ERR_RULE);
 	ck_assert_ptr_nonnull(strstr(err.msg.buf, "no-such-file.lua"));
 	error_release(&err);
+}
+END_TEST
+
+/* A temporary folder for files made by a test; removed by tmp_clean. */
+struct tmpdir {
+	char dir[64];
+	char path[4][128];
+	int n;
+};
+
+static const char *tmp_path(struct tmpdir *d, const char *name)
+{
+	char dir[sizeof(d->dir)];
+
+	if (!d->dir[0]) {
+		snprintf(d->dir, sizeof(d->dir), "/tmp/recon-test-rules-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	}
+	ck_assert_int_lt(d->n, 4);
+	memcpy(dir, d->dir, sizeof(dir));	/* not overlapping path[] */
+	snprintf(d->path[d->n], sizeof(d->path[0]), "%s/%s", dir, name);
+	return d->path[d->n++];
+}
+
+static void tmp_clean(struct tmpdir *d)
+{
+	while (d->n > 0)
+		if (remove(d->path[--d->n]) != 0)
+			ck_abort_msg("cannot remove %s", d->path[d->n]);
+	if (d->dir[0])
+		ck_assert_int_eq(rmdir(d->dir), 0);
+}
+
+/* Open a job of the one rule file path, expecting ERR_RULE and msg. */
+static void open_fails_with(const char *path, const char *msg)
+{
+	const char *files[] = { path, NULL };
+	struct tjob t;
+	struct error err;
+
+	tjob_init(&t, files, NULL);
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(error_exit_code(err.code), 3);
+	ck_assert_str_eq(err.msg.buf, msg);
+	error_release(&err);
+}
+
+/* A FIFO or a folder as a rule file is refused before a byte is read
+ * (opening the FIFO used to block until a writer came). */
+START_TEST(load_not_regular)
+{
+	struct tmpdir d = { "", { "" }, 0 };
+	const char *fifo = tmp_path(&d, "fifo.lua"), *dir = tmp_path(&d, "d");
+	char want[256];
+
+	hang_guard_start(20);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO); give "
+		 "the path of a rule file", fifo);
+	open_fails_with(fifo, want);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a directory); "
+		 "give the path of a rule file", dir);
+	open_fails_with(dir, want);
+	hang_guard_stop();
+	tmp_clean(&d);
+}
+END_TEST
+
+static int dump_to_file(lua_State *L, const void *p, size_t n, void *ud)
+{
+	(void)L;
+	return fwrite(p, 1, n, ud) != n;
+}
+
+/* Real Lua bytecode (lua_dump) as a rule file: said so, not Lua's
+ * "attempt to load a binary chunk". */
+START_TEST(load_bytecode)
+{
+	struct tmpdir d = { "", { "" }, 0 };
+	const char *path = tmp_path(&d, "compiled.lua");
+	lua_State *L = luaL_newstate();
+	FILE *f = fopen(path, "wb");
+	char want[256];
+
+	ck_assert_ptr_nonnull(L);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(luaL_loadstring(L, "function t(row, out) end"),
+			 LUA_OK);
+	ck_assert_int_eq(lua_dump(L, dump_to_file, f, 1), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	lua_close(L);
+	snprintf(want, sizeof(want), "%s: is precompiled Lua bytecode, not "
+		 "Lua source; rule files must be source text", path);
+	open_fails_with(path, want);
+	tmp_clean(&d);
 }
 END_TEST
 
@@ -841,6 +943,247 @@ START_TEST(bombs)
 }
 END_TEST
 
+/* A UTF-8 byte order mark is skipped; line numbers stay right. */
+START_TEST(load_bom)
+{
+	static const char *const files[] = { DIR "bom.lua", NULL };
+	static const char *const tr[] = { "bom_ok", "bom_line", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	canon_reset(&c, CANON_DEAL, 0, 1);
+	ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail, &err), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	canon_reset(&c, CANON_DEAL, 1, 1);
+	ck_assert_int_eq(rules_translate(r, 1, &row.row, &c, &fail, &err), -2);
+	ck_assert_str_eq(fail.buf, DIR "bom.lua:7: raised on line 7");
+	error_release(&err);
+	sbuf_release(&fail);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
+/* ---- paths where Lua could run unhooked or uncharged ---- */
+
+static const char *const hang_fns[] = {
+	"ok", "xpcall_error", "xpcall_both", "xpcall_tostring",
+	"xpcall_in_pcall", "xpcall_nested", "close_normal", "close_error",
+	"close_budget", "close_xpcall", "error_object", "gsub_fn", "sort_cmp",
+	"index_mm", "eq_mm", "lt_mm", "concat_mm", "tostring_mm", "pairs_mm",
+	"gc_late", "xpcall_results", NULL
+};
+
+#define HANG_BUDGET 100000	/* small: a stopped loop ends at once */
+#define HANG_ALARM 60		/* seconds (hang_guard.h): a hang fails */
+#define SPENT(line) DIR "hangs.lua:" #line ": instruction budget of 100000 " \
+	"exhausted"
+
+/*
+ * Each function of hangs.lua is stopped by the budget (or finishes), with
+ * the exact message, and the next record works. Before the sandbox had
+ * its own xpcall, the xpcall cases hung: Lua called the handler inside
+ * the count hook, where no hook fires.
+ */
+START_TEST(hang_paths)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	static const char *const expect[][2] = {
+		{ "xpcall_error", SPENT(13) },
+		{ "xpcall_both", SPENT(16) },
+		{ "xpcall_tostring", SPENT(21) },
+		{ "xpcall_in_pcall", SPENT(24) },
+		{ "xpcall_nested", SPENT(27) },
+		{ "close_normal", SPENT(4) },
+		{ "close_error", SPENT(4) },
+		{ "close_budget", SPENT(4) },
+		{ "close_xpcall", SPENT(43) },
+		{ "error_object", DIR "hangs.lua:48: error object is a table "
+				  "value" },
+		{ "gsub_fn", SPENT(4) },
+		{ "sort_cmp", SPENT(4) },
+		{ "index_mm", SPENT(4) },
+		{ "eq_mm", SPENT(4) },
+		{ "lt_mm", SPENT(4) },
+		{ "concat_mm", SPENT(4) },
+		{ "tostring_mm", SPENT(4) },
+		{ "pairs_mm", SPENT(4) },
+		{ "gc_late", DIR "hangs.lua:77: rule memory limit of 4194304 "
+			     "bytes exceeded" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20), bad = SBUF_INIT(1 << 20);
+	struct error err;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		size_t src = 0;
+		int rc;
+
+		while (strcmp(hang_fns[src], expect[i][0]))
+			src++;
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, (uint16_t)src, 1);
+		rc = rules_translate(r, src, &row.row, &c, &fail, &err);
+		if (rc != -2 || strcmp(fail.buf, expect[i][1]) != 0)
+			sbuf_addf(&bad, "\n%s: rc %d, message \"%s\"",
+				  expect[i][0], rc, fail.buf);
+		/* The next record works. */
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 0, 2);
+		ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail,
+						 &err), 1);
+		ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	}
+	ck_assert_msg(bad.len == 0, "unexpected results:%s", bad.buf);
+
+	/* xpcall's results, as Lua's: f's results; the handler's first
+	 * result; the handler's own error; no handler: an error. */
+	sbuf_reset(&fail);
+	canon_reset(&c, CANON_DEAL, 20, 1);
+	ck_assert_int_eq(rules_translate(r, 20, &row.row, &c, &fail, &err), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "true 3 two|false handled e1|"
+			 "false again|false table|false bad argument #2 to "
+			 "'xpcall' (function expected, got no value)|true "
+			 "false");
+	hang_guard_stop();
+	error_release(&err);
+	sbuf_release(&fail);
+	sbuf_release(&bad);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
+/* Allocation faults inside the sandbox's xpcall (f, handler, results):
+ * no crash, no leak, a clean result every time, until it succeeds. */
+START_TEST(xpcall_fault_loop)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	struct tjob t;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	long n;
+
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	trow_init(&row, "1", "1", 0);
+	canon_init(&c);
+	for (n = 0; n < 100000; n++) {
+		struct rules *r = open_ok(&t);
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 20, 1);
+		mem_fault_after(n);
+		rc = rules_translate(r, 20, &row.row, &c, &fail, &err);
+		mem_fault_off();
+		if (rc == 1 && strncmp(field(&c, CS_KEY), "true 3 two|", 11) == 0 &&
+		    strstr(field(&c, CS_KEY), "memory") == NULL) {
+			rules_free(r);
+			error_release(&err);
+			break;
+		}
+		ck_assert_msg(rc == 1 || rc == -2 ||
+			      (rc == -1 && err.code == ERR_NOMEM),
+			      "n=%ld rc %d: %s %s", n, rc, err.msg.buf, fail.buf);
+		rules_free(r);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);	/* the call allocates: faults were hit */
+	ck_assert_int_lt(n, 100000);
+	sbuf_release(&fail);
+	canon_release(&c);
+}
+END_TEST
+
+/* The same in order rules: a RULE_ERROR verdict each, at once. */
+START_TEST(hang_rules)
+{
+	static const char *const files[] = { DIR "hangs.lua", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, files, hang_fns);
+	t.job.rule_instructions = HANG_BUDGET;
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	for (int round = 0; round < 3; round++) {
+		check_key(r, "K1", &l);
+		ck_assert_uint_eq(l.n, 2);
+		v = vfind(&l, "xpcall_loop");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->where, DIR "hangs.lua:107");
+		ck_assert_str_eq(v->message, "instruction budget of 100000 "
+				 "exhausted");
+		v = vfind(&l, "close_loop");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->where, DIR "hangs.lua:4");
+		ck_assert_str_eq(v->message, "instruction budget of 100000 "
+				 "exhausted");
+	}
+	hang_guard_stop();
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
+/* At a rule file's top level (what `recon check` loads): ERR_RULE with
+ * file:line, at once, whether the handler or f and handler loop. */
+START_TEST(hang_top_level)
+{
+	static const char *const one[] = { DIR "xpcall_top.lua", NULL };
+	static const char *const two[] = { DIR "xpcall_top2.lua", NULL };
+	struct tjob t;
+	struct error err;
+
+	hang_guard_start(HANG_ALARM);
+	tjob_init(&t, one, NULL);
+	t.job.rule_instructions = 10000;	/* 1,000,000 to load */
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_str_eq(err.msg.buf, DIR "xpcall_top.lua:2: instruction "
+			 "budget of 1000000 exhausted");
+	ck_assert_int_eq(err.line, 2);
+	error_release(&err);
+
+	tjob_init(&t, two, NULL);
+	t.job.rule_instructions = 10000;
+	open_fail(&t, &err);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_str_eq(err.msg.buf, DIR "xpcall_top2.lua:2: instruction "
+			 "budget of 1000000 exhausted");
+	error_release(&err);
+	hang_guard_stop();
+}
+END_TEST
+
 Suite *suite_rules(void)
 {
 	Suite *s = suite_create("rules");
@@ -852,6 +1195,8 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, load_endless);
 	tcase_add_test(tc, load_duplicate_rule);
 	tcase_add_test(tc, load_missing_file);
+	tcase_add_test(tc, load_not_regular);
+	tcase_add_test(tc, load_bytecode);
 	tcase_add_test(tc, load_missing_translate);
 	tcase_add_test(tc, load_translate_not_function);
 	tcase_add_test(tc, load_tiny_memory);
@@ -866,7 +1211,16 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, translate_rows);
 	tcase_add_test(tc, bombs);
+	tcase_add_test(tc, load_bom);
 	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hangs");
+	tcase_add_test(tc, hang_paths);
+	tcase_add_test(tc, hang_rules);
+	tcase_add_test(tc, hang_top_level);
+	tcase_add_test(tc, xpcall_fault_loop);
+	tcase_set_timeout(tc, 2 * HANG_ALARM);
 	suite_add_tcase(s, tc);
 	return s;
 }

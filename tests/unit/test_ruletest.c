@@ -9,12 +9,18 @@
  * where the unit tests run.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lua.h>
 
 #include "engine/ruletest.h"
 #include "engine/rules.h"
 #include "engine/mem.h"
+#include "hang_guard.h"
 
 #define DIR "tests/data/ruletest/"
 
@@ -191,6 +197,108 @@ START_TEST(load_errors)
 }
 END_TEST
 
+/* What used to hang stops at the budget, with file:line; xpcall keeps
+ * translate() and check() callable (they yield) in f and in the handler. */
+START_TEST(hangs)
+{
+	static const char *const files[] = { DIR "hangs_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	hang_guard_start(60);
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 7);
+	ck_assert_str_eq(find(&rep, "xpcall handler loops")->message,
+			 DIR "hangs_test.lua:7: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "xpcall f and handler loop")->message,
+			 DIR "hangs_test.lua:11: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "close handler loops")->message,
+			 DIR "hangs_test.lua:18: instruction budget of 200000 "
+			 "exhausted");
+	ck_assert_str_eq(find(&rep, "close in a failed test")->message,
+			 DIR "hangs_test.lua:24: boom");
+	passed(&rep, "xpcall around translate");
+	passed(&rep, "handler calls check");
+	passed(&rep, "no coroutines");
+	hang_guard_stop();
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
+/* Run with the one test file path: ERR_RULE (exit 3) and exactly msg. */
+static void test_file_fails(const char *path, const char *msg)
+{
+	const char *const files[] = { path };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_int_eq(ruletest_run(&t.job, files, 1, &rep, &err), -1);
+	ck_assert_int_eq(err.code, ERR_RULE);
+	ck_assert_int_eq(error_exit_code(err.code), 3);
+	ck_assert_str_eq(err.msg.buf, msg);
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+
+/* A FIFO as a test file is refused before it is read (it used to block);
+ * so is Lua bytecode. A byte order mark is skipped, lines stay right. */
+START_TEST(test_file_kinds)
+{
+	char dir[] = "/tmp/recon-test-ruletest-XXXXXX";
+	char fifo[64], bc[64], want[256];
+	static const char *const bom[] = { DIR "bom_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo_test.lua", dir);
+	snprintf(bc, sizeof(bc), "%s/bc_test.lua", dir);
+	hang_guard_start(20);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO); give "
+		 "the path of a test file", fifo);
+	test_file_fails(fifo, want);
+	hang_guard_stop();
+
+	f = fopen(bc, "wb");
+	ck_assert_ptr_nonnull(f);
+	fputs(LUA_SIGNATURE "T", f);	/* what Lua's loader looks at */
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(want, sizeof(want), "%s: is precompiled Lua bytecode, not "
+		 "Lua source; test files must be source text", bc);
+	test_file_fails(bc, want);
+	ck_assert_int_eq(unlink(fifo), 0);
+	ck_assert_int_eq(unlink(bc), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, bom, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_str_eq(rep.r[0].where, DIR "bom_test.lua:2");
+	ck_assert_str_eq(rep.r[0].message, DIR "bom_test.lua:3: expectation "
+			 "failed: line 3");
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(no_tests)
 {
 	struct tjob t;
@@ -285,6 +393,8 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, given_files);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, no_tests);
+	tcase_add_test(tc, hangs);
+	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, globals_not_in_production);
 	tcase_add_test(tc, fault_loop);
 	tcase_set_timeout(tc, 300);

@@ -1,0 +1,2 @@
+-- The same where the budget error itself reaches the handler.
+xpcall(function() while true do end end, function() while true do end end)
