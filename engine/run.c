@@ -1480,12 +1480,17 @@ static int on_dup(void *ctx, const struct canon *rec, const char *key,
 	struct run *r = ctx;
 	const struct job_source *src = &r->job->sources[rec->source];
 	struct sbuf msg = SBUF_INIT(65536);
+	char hex[65];
 	int rc;
 
-	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s', "
-		  "row %llu ignored for matching)",
+	/* the ignored row by its fingerprint, not its position: the same
+	 * rows in another order give the same line (docs/MATCHING.md) */
+	rowfp_hex(rec->fp, hex);
+	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s'): "
+		  "the row with the smallest fingerprint is matched; the row "
+		  "with fingerprint %.12s is ignored",
 		  canon_kind_names[rec->kind], (int)key_len, key, src->name,
-		  (unsigned long long)rec->rowno);
+		  hex);
 	rc = add_item(r, OUT_DUPLICATE_KEY, "error", key, key_len, NULL, NULL,
 		      NULL, msg.buf, err);
 	sbuf_release(&msg);
@@ -1509,7 +1514,52 @@ static int item_cmp(const void *a, const void *b)
 	c = strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
 	if (c)
 		return c;
-	return strcmp(x->message ? x->message : "", y->message ? y->message : "");
+	c = strcmp(x->message ? x->message : "", y->message ? y->message : "");
+	if (c)
+		return c;
+	/* a total order: lines equal so far still come out the same way
+	 * whatever order they were found in */
+	{
+		const char *const *fx[] = { &x->severity, &x->where, &x->deal_key,
+					    &x->order_key, &x->customer,
+					    &x->currency, &x->name,
+					    &x->deal_amount, &x->order_amount,
+					    &x->erp_amount };
+		const char *const *fy[] = { &y->severity, &y->where, &y->deal_key,
+					    &y->order_key, &y->customer,
+					    &y->currency, &y->name,
+					    &y->deal_amount, &y->order_amount,
+					    &y->erp_amount };
+
+		for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+			if (!*fx[i] != !*fy[i])
+				return *fx[i] ? 1 : -1;
+			if (*fx[i] && (c = strcmp(*fx[i], *fy[i])))
+				return c;
+		}
+	}
+	return 0;
+}
+
+static int total_cmp(const void *a, const void *b)
+{
+	const struct total *x = a, *y = b;
+
+	return strcmp(x->currency, y->currency);
+}
+
+/* Control totals per currency in currency order, not in the order the
+ * currencies first appeared in (T_runs.totals, outcomes, the report). */
+static void totals_finish(struct run *r)
+{
+	for (size_t i = 0; i < r->job->nsources; i++)
+		if (r->stats[i].ntotals > 1)
+			qsort(r->stats[i].totals, r->stats[i].ntotals,
+			      sizeof(struct total), total_cmp);
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (r->ostats[i].ntotals > 1)
+			qsort(r->ostats[i].totals, r->ostats[i].ntotals,
+			      sizeof(struct total), total_cmp);
 }
 
 /* Sort the lines; one DUPLICATE_KEY line per key however often it
@@ -2117,6 +2167,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	      (unsigned long long)store_keys_loaded(r.store),
 	      (unsigned long long)store_count(r.store), removed);
 	items_finish(&r);
+	totals_finish(&r);
 	utc_text((int64_t)time(NULL), &finished);
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */
