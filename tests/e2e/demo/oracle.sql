@@ -45,7 +45,7 @@ WHERE created_at <= '2026-11-26 00:00:00' AND created_at >= datetime(p.wstart, '
 
 -- Duplicate keys: the key is reported once. The engine matches the row
 -- with the smallest fingerprint (docs/MATCHING.md); the planted duplicate's
--- rows reconcile alike, so the first row stands for it here.
+-- expectations hold whichever of its rows is matched.
 CREATE TEMP TABLE ord AS SELECT * FROM ord_all
 WHERE rid IN (SELECT min(rid) FROM ord_all GROUP BY k);
 
