@@ -2213,12 +2213,22 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	res->exceptions = r.nitems;
 	res->seq = store_seq(r.store);
 	if (report_publish(pending, err) < 0) {
+		/* Still exit 7 (REPORT), but the one case where the run WAS
+		 * published: say so first, then why, then what to do. */
+		struct sbuf why = SBUF_INIT(1 << 16);
+
 		pending = NULL;
 		sbuf_reset(&res->report_paths);
-		error_context(err, "run %s was published (seq %llu) but its "
-			      "reports could not be put in place; rerunning "
-			      "the job for the same as-of recreates them",
-			      r.run_id.buf, (unsigned long long)res->seq);
+		if (err->ctx.len)
+			sbuf_addf(&why, "%s: ", err->ctx.buf);
+		sbuf_addstr(&why, err->msg.buf);
+		error_clear(err);
+		error_set(err, ERR_REPORT, "the run was published (run %llu); "
+			  "its report could not be put in place: %s; rerun the "
+			  "job for the same as-of to recreate it",
+			  (unsigned long long)res->seq,
+			  why.failed ? "(reason too long)" : why.buf);
+		sbuf_release(&why);
 		sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 		goto out;
 	}
@@ -2230,7 +2240,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	rc = 0;
 out:
 	if (rc < 0) {
-		/* nothing was published: no report of this run either */
+		/* no report of this run either (published or not) */
 		report_abort(pending);
 		if (!res->published)
 			sbuf_reset(&res->report_paths);
