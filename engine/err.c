@@ -22,7 +22,7 @@ static const struct {
 	[ERR_SOURCE]   = { "SOURCE",   4,  "a source could not be connected, queried or fetched" },
 	[ERR_DATA]     = { "DATA",     5,  "a source value cannot be taken exactly (bad UTF-8, amount overflow, bad date)" },
 	[ERR_STORE]    = { "STORE",    6,  "the output store failed; nothing was published" },
-	[ERR_REPORT]   = { "REPORT",   7,  "a report could not be written; nothing was published" },
+	[ERR_REPORT]   = { "REPORT",   7,  "a report could not be written; nothing was published, unless the message says the run was published (its report could not be put in place after the commit: rerun for the same as-of)" },
 	[ERR_GUARD]    = { "GUARD",    8,  "a completeness guard refused to publish" },
 	[ERR_VERIFY]   = { "VERIFY",   9,  "verification found a record or chain that does not check" },
 	[ERR_NOMEM]    = { "NOMEM",    10, "out of memory or over a memory cap" },

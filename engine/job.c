@@ -713,8 +713,8 @@ static int load_incremental(struct loader *ld, xmlNodePtr s, xmlNodePtr inc,
 		    "watermark)", show(ld, src->name));
 }
 
-static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *v,
-		       int64_t *ppm);
+static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *name,
+		       const char *v, int64_t *ppm);
 
 static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 {
@@ -723,6 +723,7 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	const char *idcol = attr(s, "id-column");
 	const char *empty = attr(s, "allow-empty");
 	const char *ratio = attr(s, "min-rows-ratio");
+	const char *errs = attr(s, "max-rule-error-ratio");
 	const char *wm = attr(s, "watermark");
 	xmlNodePtr q = child(s, "query"), inc = child(s, "incremental");
 	xmlNodePtr keys = child(s, "keys");
@@ -755,7 +756,12 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	src->allow_empty = empty && (strcmp(empty, "true") == 0 ||
 				     strcmp(empty, "1") == 0);
 	src->min_rows_ppm = -1;	/* the job's, once <limits> is read */
-	if (ratio && parse_ratio(ld, s, ratio, &src->min_rows_ppm) < 0)
+	src->max_rule_errors_ppm = -1;
+	if (ratio && parse_ratio(ld, s, "min-rows-ratio", ratio,
+				 &src->min_rows_ppm) < 0)
+		return -1;
+	if (errs && parse_ratio(ld, s, "max-rule-error-ratio", errs,
+				&src->max_rule_errors_ppm) < 0)
 		return -1;
 	if (!(src->name = copy_strz(ld, name)) || !(src->dsn = copy_strz(ld, dsn)) ||
 	    !(src->translate = copy_strz(ld, translate)) ||
@@ -1198,10 +1204,15 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	const char *ins = attr(l, "rule-instructions");
 	const char *parts = attr(l, "partitions");
 	const char *ratio = attr(l, "min-rows-ratio");
+	const char *errs = attr(l, "max-rule-error-ratio");
 	uint64_t v;
 	const char *s;
 
-	if (ratio && parse_ratio(ld, l, ratio, &job->min_rows_ppm) < 0)
+	if (ratio && parse_ratio(ld, l, "min-rows-ratio", ratio,
+				 &job->min_rows_ppm) < 0)
+		return -1;
+	if (errs && parse_ratio(ld, l, "max-rule-error-ratio", errs,
+				&job->max_rule_errors_ppm) < 0)
 		return -1;
 	if (mem && (parse_size(mem, &job->rule_memory) < 0 ||
 		    job->rule_memory < JOB_RULE_MEMORY_MIN))
@@ -1271,24 +1282,32 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 		return n ? -1 : fail(ld, root, "<job> needs <reports>");
 	if ((n = child(root, "limits")) && load_limits(ld, n) < 0)
 		return -1;
-	/* sources without their own min-rows-ratio take the job's */
-	for (size_t i = 0; i < ld->job->nsources; i++)
-		if (ld->job->sources[i].min_rows_ppm < 0)
-			ld->job->sources[i].min_rows_ppm =
-				ld->job->min_rows_ppm;
+	/* sources without their own ratios take the job's */
+	for (size_t i = 0; i < ld->job->nsources; i++) {
+		struct job_source *src = &ld->job->sources[i];
+
+		if (src->min_rows_ppm < 0)
+			src->min_rows_ppm = ld->job->min_rows_ppm;
+		if (src->max_rule_errors_ppm < 0)
+			src->max_rule_errors_ppm =
+				ld->job->max_rule_errors_ppm;
+	}
 	return 0;
 }
 
-/* min-rows-ratio="0.5": a decimal from 0 to 1, in parts per million. */
-static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *v,
-		       int64_t *ppm)
+/* min-rows-ratio="0.5", max-rule-error-ratio="0.01": a decimal from 0
+ * to 1, in parts per million (attribute `name`, for the message). */
+static int parse_ratio(struct loader *ld, xmlNodePtr node, const char *name,
+		       const char *v, int64_t *ppm)
 {
 	int64_t a;
 
 	if (money_parse(v, strlen(v), &a) != MONEY_OK || a < 0 ||
 	    a > 10000)
-		return fail(ld, node, "min-rows-ratio=%s: expected a decimal "
-			    "from 0 (no guard) to 1", show(ld, v));
+		return fail(ld, node, "%s=%s: expected a decimal from 0 to 1 "
+			    "(%s)", name, show(ld, v),
+			    strcmp(name, "min-rows-ratio") == 0
+			    ? "0: no guard" : "1: no ceiling");
 	*ppm = a * 100;	/* money has scale 4 */
 	return 0;
 }
@@ -1453,6 +1472,7 @@ static int load(struct loader *ld)
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
 	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
+	job->max_rule_errors_ppm = JOB_DEFAULT_MAX_RULE_ERRORS_PPM;
 	if (!(job->path = copy_strz(ld, ld->path)) ||
 	    !(job->dir = dir_of(ld, ld->path)))
 		goto out;

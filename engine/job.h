@@ -45,6 +45,9 @@ struct job_source {
 	/* Completeness guard: fewer rows than this many millionths of the
 	 * rows read in the job's last full run is ERR_GUARD (0: off). */
 	int64_t min_rows_ppm;
+	/* Rule-error ceiling: more than this many millionths of the rows
+	 * read failing translation is ERR_GUARD (1000000: off). */
+	int64_t max_rule_errors_ppm;
 	int line;		/* where it was declared */
 
 	/* Incremental reading (docs/INCREMENTAL.md): all NULL/0 unless the
@@ -121,6 +124,7 @@ struct job {
 	uint64_t rule_instructions;	/* VM instructions per record */
 	unsigned partitions;	/* matcher partitions, 1..JOB_PARTITIONS_MAX */
 	int64_t min_rows_ppm;	/* <limits min-rows-ratio>: sources' default */
+	int64_t max_rule_errors_ppm;	/* <limits max-rule-error-ratio> */
 };
 
 /* Most matcher partitions: the matcher keeps a file open per partition
@@ -146,4 +150,7 @@ int job_parse_duration(const char *s, int64_t *out);
 
 /* min-rows-ratio when neither the source nor <limits> sets one: 0.5. */
 #define JOB_DEFAULT_MIN_ROWS_PPM 500000
+/* max-rule-error-ratio when neither the source nor <limits> sets one:
+ * 0.01 (more than 1% of a source's rows failing translation). */
+#define JOB_DEFAULT_MAX_RULE_ERRORS_PPM 10000
 #endif

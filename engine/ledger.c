@@ -476,3 +476,280 @@ void ledger_digest_free(struct ledger_digest *d)
 	mem_free(d->h);
 	mem_free(d);
 }
+
+/* ---- reading T_runs.totals ------------------------------------------- */
+
+/*
+ * A scanner for the JSON the run driver writes into T_runs.totals: only
+ * what json_str and totals_json produce is accepted (strings with \",
+ * \\ and \u00XX escapes, unsigned integers, objects, arrays), so that
+ * a hand-edited or truncated entry is an error rather than a guess.
+ */
+struct jscan {
+	const char *p;
+	struct sbuf *why;
+	int depth;
+};
+
+/* The most nesting the totals have (array > object > amounts object),
+ * with room to spare; deeper is not ours. */
+#define JSCAN_MAX_DEPTH 8
+
+static void js_ws(struct jscan *j)
+{
+	while (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' ||
+	       *j->p == '\r')
+		j->p++;
+}
+
+static int js_fail(struct jscan *j, const char *what)
+{
+	if (j->why)
+		sbuf_addstr(j->why, what);
+	return -1;
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A string into out (NULL: skip it). */
+static int js_string(struct jscan *j, struct sbuf *out)
+{
+	js_ws(j);
+	if (*j->p != '"')
+		return js_fail(j, "a string was expected");
+	for (j->p++; *j->p != '"'; j->p++) {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c == '\0' || c < 0x20)
+			return js_fail(j, "a string is not terminated");
+		if (c == '\\') {
+			j->p++;
+			if (*j->p == '"' || *j->p == '\\' || *j->p == '/') {
+				c = (unsigned char)*j->p;
+			} else if (*j->p == 'u') {
+				int v = 0;
+
+				for (int k = 1; k <= 4; k++) {
+					int h = hexval(j->p[k]);
+
+					if (h < 0)
+						return js_fail(j, "a bad \\u "
+							       "escape");
+					v = v * 16 + h;
+				}
+				if (v >= 0x20)
+					return js_fail(j, "an escape the run "
+						       "driver does not write");
+				c = (unsigned char)v;
+				j->p += 4;
+			} else {
+				return js_fail(j, "a bad escape");
+			}
+		}
+		if (out && sbuf_addch(out, (char)c) < 0)
+			return js_fail(j, "a string is too long");
+	}
+	j->p++;
+	return 0;
+}
+
+static int js_uint(struct jscan *j, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	js_ws(j);
+	if (*j->p < '0' || *j->p > '9')
+		return js_fail(j, "a count is not a whole number");
+	for (; *j->p >= '0' && *j->p <= '9'; j->p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return js_fail(j, "a count is too large");
+		n = n * 10 + (uint64_t)(*j->p - '0');
+	}
+	*v = n;
+	return 0;
+}
+
+static int js_skip(struct jscan *j);
+
+/* Skip an object or array body after its opening bracket. */
+static int js_skip_seq(struct jscan *j, char close, int keyed)
+{
+	if (++j->depth > JSCAN_MAX_DEPTH)
+		return js_fail(j, "nested too deep");
+	js_ws(j);
+	if (*j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (keyed) {
+			if (js_string(j, NULL) < 0)
+				return -1;
+			js_ws(j);
+			if (*j->p++ != ':')
+				return js_fail(j, "a ':' is missing");
+		}
+		if (js_skip(j) < 0)
+			return -1;
+		js_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p++ != close)
+			return js_fail(j, "a ',' or a closing bracket is "
+				       "missing");
+		j->depth--;
+		return 0;
+	}
+}
+
+static int js_skip(struct jscan *j)
+{
+	uint64_t v;
+
+	js_ws(j);
+	switch (*j->p) {
+	case '"':
+		return js_string(j, NULL);
+	case '{':
+		j->p++;
+		return js_skip_seq(j, '}', 1);
+	case '[':
+		j->p++;
+		return js_skip_seq(j, ']', 0);
+	default:
+		return js_uint(j, &v);
+	}
+}
+
+int ledger_totals_find(const char *json, const char *name,
+		       struct ledger_source_totals *out, struct sbuf *why)
+{
+	static const char *const counts[4] = { "read", "kept", "skipped",
+					       "failed" };
+	struct jscan j = { json ? json : "", why, 1 };
+	struct sbuf key = SBUF_INIT(1 << 16), src = SBUF_INIT(1 << 16);
+	int found = 0, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	js_ws(&j);
+	if (*j.p++ != '[') {
+		js_fail(&j, "it is not a JSON array");
+		goto out;
+	}
+	js_ws(&j);
+	if (*j.p == ']') {
+		j.p++;
+		goto end;
+	}
+	for (;;) {
+		struct ledger_source_totals t;
+		unsigned have = 0;
+		int named = 0;
+
+		memset(&t, 0, sizeof(t));
+		js_ws(&j);
+		if (*j.p++ != '{') {
+			js_fail(&j, "an entry is not an object");
+			goto out;
+		}
+		sbuf_reset(&src);
+		js_ws(&j);
+		while (*j.p != '}') {
+			int k;
+
+			sbuf_reset(&key);
+			if (js_string(&j, &key) < 0)
+				goto out;
+			js_ws(&j);
+			if (*j.p++ != ':') {
+				js_fail(&j, "a ':' is missing");
+				goto out;
+			}
+			for (k = 0; k < 4; k++)
+				if (strcmp(key.buf, counts[k]) == 0)
+					break;
+			if (strcmp(key.buf, "source") == 0) {
+				if (named || js_string(&j, &src) < 0) {
+					if (named)
+						js_fail(&j, "an entry names "
+							"two sources");
+					goto out;
+				}
+				named = 1;
+			} else if (k < 4) {
+				uint64_t *v = k == 0 ? &t.read : k == 1 ? &t.kept
+					      : k == 2 ? &t.skipped : &t.failed;
+
+				if ((have & (1u << k)) || js_uint(&j, v) < 0) {
+					if (have & (1u << k))
+						js_fail(&j, "an entry has a "
+							"count twice");
+					goto out;
+				}
+				have |= 1u << k;
+			} else if (js_skip(&j) < 0) {
+				goto out;
+			}
+			js_ws(&j);
+			if (*j.p == ',') {
+				j.p++;
+				js_ws(&j);
+			} else if (*j.p != '}') {
+				js_fail(&j, "a ',' or '}' is missing");
+				goto out;
+			}
+		}
+		j.p++;
+		if (!named) {
+			js_fail(&j, "an entry has no \"source\"");
+			goto out;
+		}
+		if (strcmp(src.buf, name) == 0) {
+			if (found) {
+				sbuf_addf(why, "source '%s' has two entries",
+					  name);
+				goto out;
+			}
+			for (int k = 0; k < 4; k++)
+				if (!(have & (1u << k))) {
+					sbuf_addf(why, "the entry of source "
+						  "'%s' has no \"%s\" count",
+						  name, counts[k]);
+					goto out;
+				}
+			*out = t;
+			found = 1;
+		}
+		js_ws(&j);
+		if (*j.p == ',') {
+			j.p++;
+			continue;
+		}
+		if (*j.p++ != ']') {
+			js_fail(&j, "a ',' or ']' is missing");
+			goto out;
+		}
+		break;
+	}
+end:
+	js_ws(&j);
+	if (*j.p) {
+		js_fail(&j, "text follows the array");
+		goto out;
+	}
+	rc = found;
+out:
+	if (rc < 0 && !found)
+		memset(out, 0, sizeof(*out));
+	sbuf_release(&key);
+	sbuf_release(&src);
+	return rc;
+}

@@ -55,6 +55,7 @@
 #define RECON_LEDGER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -210,5 +211,26 @@ void ledger_digest_set_run(struct ledger_digest *d, const char *run_hash);
 int ledger_digest_add(struct ledger_digest *d, const char *content_hash);
 void ledger_digest_finish(struct ledger_digest *d, char *out);	/* frees d */
 void ledger_digest_free(struct ledger_digest *d);	/* without finishing */
+
+/*
+ * One source's control totals as a T_runs.totals entry holds them (the
+ * run driver writes [{"source":NAME,"read":N,"kept":N,"skipped":N,
+ * "failed":N,"amounts":{..},"rows_hash":".."},...]): rows the query
+ * returned, translated into records, skipped by the rules (`return
+ * false`), and failed translation (RULE_ERROR).
+ */
+struct ledger_source_totals {
+	uint64_t read, kept, skipped, failed;
+};
+
+/*
+ * Find source `name` in the totals JSON. 1 with *out; 0 if the array is
+ * well-formed and has no entry of that name (a source the job did not
+ * have then); -1 if the text is not such an array or the entry lacks one
+ * of the four counts, with what is wrong appended to why. It fails
+ * closed: nothing it cannot read is taken for "no entry".
+ */
+int ledger_totals_find(const char *json, const char *name,
+		       struct ledger_source_totals *out, struct sbuf *why);
 
 #endif

@@ -460,6 +460,127 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 	return 0;
 }
 
+/*
+ * Row order independence. A partition's records are put in an order that
+ * is a function of their content alone, before anything looks at them:
+ * by the field the phase joins or deduplicates on, then by the source
+ * row's fingerprint, then by the rest of the record. So the first record
+ * of a duplicated key - the one matched, the others ignored - is the one
+ * with the smallest fingerprint, and groups are emitted in the same
+ * order whatever order the drivers returned the rows in. Only rowno (the
+ * row's position in its source, kept for provenance) is left out.
+ */
+struct sortent {
+	const char *key;	/* NULL: the record has no such field */
+	size_t len;
+	const struct canon *c;
+	uint32_t idx;
+};
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int content_cmp(const struct canon *a, const struct canon *b)
+{
+	int c = memcmp(a->fp, b->fp, sizeof(a->fp));
+	size_t n;
+
+	if (c)
+		return c;
+	if ((c = cmp_u64(a->source, b->source)) ||
+	    (c = cmp_u64(a->kind, b->kind)) ||
+	    (c = cmp_u64(a->status, b->status)) ||
+	    (c = cmp_u64(a->doctype, b->doctype)) ||
+	    (c = cmp_u64(a->present, b->present)) ||
+	    (c = cmp_u64((uint64_t)a->amount, (uint64_t)b->amount)) ||
+	    (c = cmp_u64((uint64_t)a->time, (uint64_t)b->time)))
+		return c;
+	for (int f = 0; f < CS__COUNT; f++)
+		if ((c = cmp_u64(a->len[f], b->len[f])))
+			return c;
+	/* same lengths: the same bytes in the same layout, or not */
+	n = a->data.len < b->data.len ? a->data.len : b->data.len;
+	if (n && (c = memcmp(a->data.buf, b->data.buf, n)))
+		return c;
+	return cmp_u64(a->data.len, b->data.len);
+}
+
+static int sortent_cmp(const void *x, const void *y)
+{
+	const struct sortent *a = x, *b = y;
+	size_t n;
+	int c;
+
+	if (!a->key || !b->key) {
+		if (a->key || b->key)
+			return a->key ? 1 : -1;
+	} else {
+		n = a->len < b->len ? a->len : b->len;
+		c = n ? memcmp(a->key, b->key, n) : 0;
+		if (c)
+			return c;
+		if (a->len != b->len)
+			return a->len < b->len ? -1 : 1;
+	}
+	return content_cmp(a->c, b->c);
+}
+
+/* Reorder pt's records (and aggregates) by field, then content. */
+static int part_order(struct part *pt, enum canon_str field, struct error *err)
+{
+	struct sortent *e;
+	uint32_t *perm;
+
+	if (pt->n < 2)
+		return 0;
+	e = mem_calloc(pt->n, sizeof(*e));
+	perm = mem_calloc(pt->n, sizeof(*perm));
+	if (!e || !perm) {
+		mem_free(e);
+		mem_free(perm);
+		return error_set(err, ERR_NOMEM, "out of memory (sorting a "
+				 "partition of %zu records)", pt->n);
+	}
+	for (size_t i = 0; i < pt->n; i++) {
+		e[i].key = canon_get(&pt->recs[i], field, &e[i].len);
+		e[i].c = &pt->recs[i];
+		e[i].idx = (uint32_t)i;
+	}
+	qsort(e, pt->n, sizeof(*e), sortent_cmp);
+	for (size_t i = 0; i < pt->n; i++)
+		perm[i] = e[i].idx;
+	mem_free(e);
+	/* in place: position j takes the record at perm[j], cycle by cycle */
+	for (uint32_t i = 0; i < (uint32_t)pt->n; i++) {
+		struct canon tmp;
+		struct erp_agg tmpa = { 0 };
+		uint32_t j = i;
+
+		if (perm[i] == i)
+			continue;
+		tmp = pt->recs[i];
+		if (pt->aggs)
+			tmpa = pt->aggs[i];
+		while (perm[j] != i) {
+			uint32_t k = perm[j];
+
+			pt->recs[j] = pt->recs[k];
+			if (pt->aggs)
+				pt->aggs[j] = pt->aggs[k];
+			perm[j] = j;
+			j = k;
+		}
+		pt->recs[j] = tmp;
+		if (pt->aggs)
+			pt->aggs[j] = tmpa;
+		perm[j] = j;
+	}
+	mem_free(perm);
+	return 0;
+}
+
 /* Add one ERP document into an aggregate. */
 static void agg_add(struct erp_agg *g, const struct canon *d)
 {
@@ -635,7 +756,9 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 
 	memset(&docs, 0, sizeof(docs));
 	if (part_load(m, SP_ORDER, p, &orders, err) < 0 ||
-	    part_load(m, SP_ERP, p, &docs, err) < 0)
+	    part_load(m, SP_ERP, p, &docs, err) < 0 ||
+	    part_order(&orders, job->order_erp_link, err) < 0 ||
+	    part_order(&docs, CS_KEY, err) < 0)
 		goto out;
 	if (table_init(&otab, orders.n, err) < 0 ||
 	    table_init(&orphan, docs.n, err) < 0 ||
@@ -761,7 +884,9 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 
 	memset(&oes, 0, sizeof(oes));
 	if (part_load(m, SP_DEAL, q, &deals, err) < 0 ||
-	    part_load(m, SP_OE, q, &oes, err) < 0)
+	    part_load(m, SP_OE, q, &oes, err) < 0 ||
+	    part_order(&deals, job->deal_link, err) < 0 ||
+	    part_order(&oes, CS_KEY, err) < 0)
 		goto out;
 	if (table_init(&dtab, deals.n, err) < 0)
 		goto out;

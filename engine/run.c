@@ -24,6 +24,7 @@
 #include "money.h"
 #include "outcome.h"
 #include "incr.h"
+#include "ledger.h"
 #include "prefetch.h"
 #include "pubval.h"
 #include "rowfp.h"
@@ -97,6 +98,7 @@ struct total {
 
 struct source_stats {
 	uint64_t read, kept, skipped, failed;
+	const char *first_fail;	/* arena: the first failed row's message */
 	uint8_t rows_sum[32];	/* rows_hash: sum of row fingerprints (rowfp.h) */
 	struct total *totals;
 	size_t ntotals;
@@ -398,6 +400,13 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 		st->failed++;
 		sbuf_addf(&key, "%s:%.*s", src->name, (int)e->id_len, e->id);
 		sbuf_add(&msg, e->msg, e->msg_len);
+		if (!st->first_fail && !msg.failed &&
+		    !(st->first_fail = arena_strndup(&r->arena, msg.buf,
+						     msg.len))) {
+			sbuf_release(&key);
+			sbuf_release(&msg);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
 		rc = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 			      NULL, src->translate, NULL, msg.buf, err);
 		sbuf_release(&key);
@@ -998,6 +1007,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		rc = -1;
 		st->incremental = 0;
 		st->read = st->kept = st->skipped = st->failed = 0;
+		st->first_fail = NULL;
 		incr_wm_release(&st->wm);
 		incr_wm_init(&st->wm);
 	}
@@ -1044,6 +1054,13 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			struct sbuf key = SBUF_INIT(65536);
 
 			st->failed++;
+			if (!st->first_fail &&
+			    !(st->first_fail = arena_strndup(&r->arena, fail.buf,
+							     fail.len))) {
+				sbuf_release(&key);
+				error_set(err, ERR_NOMEM, "out of memory");
+				goto out;
+			}
 			row_id(src, row, &id);
 			sbuf_addf(&key, "%s:%s", src->name, id.buf);
 			t = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
@@ -1465,10 +1482,13 @@ static int on_dup(void *ctx, const struct canon *rec, const char *key,
 	struct sbuf msg = SBUF_INIT(65536);
 	int rc;
 
-	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s', "
-		  "row %llu ignored for matching)",
-		  canon_kind_names[rec->kind], (int)key_len, key, src->name,
-		  (unsigned long long)rec->rowno);
+	/* No row position (it follows row order) and no fingerprint (it
+	 * differs between drivers): the same rows give the same line in
+	 * any order and on any database (docs/MATCHING.md). */
+	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s'): "
+		  "the row with the smallest fingerprint is matched, the "
+		  "others are ignored", canon_kind_names[rec->kind],
+		  (int)key_len, key, src->name);
 	rc = add_item(r, OUT_DUPLICATE_KEY, "error", key, key_len, NULL, NULL,
 		      NULL, msg.buf, err);
 	sbuf_release(&msg);
@@ -1492,7 +1512,52 @@ static int item_cmp(const void *a, const void *b)
 	c = strcmp(x->rule ? x->rule : "", y->rule ? y->rule : "");
 	if (c)
 		return c;
-	return strcmp(x->message ? x->message : "", y->message ? y->message : "");
+	c = strcmp(x->message ? x->message : "", y->message ? y->message : "");
+	if (c)
+		return c;
+	/* a total order: lines equal so far still come out the same way
+	 * whatever order they were found in */
+	{
+		const char *const *fx[] = { &x->severity, &x->where, &x->deal_key,
+					    &x->order_key, &x->customer,
+					    &x->currency, &x->name,
+					    &x->deal_amount, &x->order_amount,
+					    &x->erp_amount };
+		const char *const *fy[] = { &y->severity, &y->where, &y->deal_key,
+					    &y->order_key, &y->customer,
+					    &y->currency, &y->name,
+					    &y->deal_amount, &y->order_amount,
+					    &y->erp_amount };
+
+		for (size_t i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+			if (!*fx[i] != !*fy[i])
+				return *fx[i] ? 1 : -1;
+			if (*fx[i] && (c = strcmp(*fx[i], *fy[i])))
+				return c;
+		}
+	}
+	return 0;
+}
+
+static int total_cmp(const void *a, const void *b)
+{
+	const struct total *x = a, *y = b;
+
+	return strcmp(x->currency, y->currency);
+}
+
+/* Control totals per currency in currency order, not in the order the
+ * currencies first appeared in (T_runs.totals, outcomes, the report). */
+static void totals_finish(struct run *r)
+{
+	for (size_t i = 0; i < r->job->nsources; i++)
+		if (r->stats[i].ntotals > 1)
+			qsort(r->stats[i].totals, r->stats[i].ntotals,
+			      sizeof(struct total), total_cmp);
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (r->ostats[i].ntotals > 1)
+			qsort(r->ostats[i].totals, r->ostats[i].ntotals,
+			      sizeof(struct total), total_cmp);
 }
 
 /* Sort the lines; one DUPLICATE_KEY line per key however often it
@@ -1752,30 +1817,6 @@ static void run_release(struct run *r)
 		mem_free(r->ostats[i].totals);
 }
 
-/* The rows source `name` read in a run, from its T_runs.totals JSON (as
- * totals_json writes it): 1 and *n, or 0 if it is not there. */
-static int totals_read(const char *totals, const char *name, uint64_t *n)
-{
-	struct sbuf needle = SBUF_INIT(1 << 16);
-	const char *p;
-	uint64_t v = 0;
-	int found = 0;
-
-	sbuf_addstr(&needle, "{\"source\":");
-	json_str(&needle, name);
-	sbuf_addstr(&needle, ",\"read\":");
-	p = needle.failed ? NULL : strstr(totals, needle.buf);
-	if (p) {
-		p += needle.len;
-		for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
-			v = v * 10 + (uint64_t)(*p - '0');
-		found = 1;
-	}
-	sbuf_release(&needle);
-	*n = v;
-	return found;
-}
-
 static int shrink_accepted(const struct run_opts *o, const char *name)
 {
 	for (size_t i = 0; i < o->naccept_shrink; i++)
@@ -1784,15 +1825,207 @@ static int shrink_accepted(const struct run_opts *o, const char *name)
 	return 0;
 }
 
+/* "1,234,567": a count as the guard's messages print it. */
+static void add_count(struct sbuf *out, uint64_t v)
+{
+	char d[24];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n--) {
+		sbuf_addch(out, d[n]);
+		if (n && n % 3 == 0)
+			sbuf_addch(out, ',');
+	}
+}
+
+/* A fixed-point value v / 10^scale, trailing zeros dropped: "41.2". */
+static void add_fixed(struct sbuf *out, uint64_t v, unsigned scale)
+{
+	uint64_t div = 1;
+	char frac[24];
+	unsigned n;
+
+	for (unsigned i = 0; i < scale; i++)
+		div *= 10;
+	sbuf_addf(out, "%llu", (unsigned long long)(v / div));
+	v %= div;
+	for (n = scale; n > 0 && v % 10 == 0; n--)
+		v /= 10;
+	if (!n)
+		return;
+	for (unsigned i = n; i > 0; i--) {
+		frac[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	sbuf_addch(out, '.');
+	sbuf_add(out, frac, n);
+}
+
+/* a / b as a percentage to three decimals (truncated): "41.2". */
+static void add_share(struct sbuf *out, uint64_t a, uint64_t b)
+{
+	uint64_t v;
+
+	if (!b || __builtin_mul_overflow(a, (uint64_t)100000, &v))
+		v = b ? (uint64_t)((long double)a * 100000.0L / (long double)b)
+		      : 0;
+	else
+		v /= b;
+	add_fixed(out, v, 3);
+}
+
+/* Is a / b below ppm millionths (a x 10^6 < ppm x b), exactly? */
+static int below_ppm(uint64_t a, uint64_t b, int64_t ppm)
+{
+	uint64_t l, r;
+
+	if (ppm <= 0)
+		return 0;
+	if (__builtin_mul_overflow(a, (uint64_t)1000000, &l) ||
+	    __builtin_mul_overflow(b, (uint64_t)ppm, &r))
+		return (long double)a * 1e6L < (long double)ppm * (long double)b;
+	return l < r;
+}
+
+/* Is a / b above ppm millionths (a x 10^6 > ppm x b), exactly? */
+static int above_ppm(uint64_t a, uint64_t b, int64_t ppm)
+{
+	uint64_t l, r;
+
+	if (ppm < 0)
+		return 1;
+	if (__builtin_mul_overflow(a, (uint64_t)1000000, &l) ||
+	    __builtin_mul_overflow(b, (uint64_t)ppm, &r))
+		return (long double)a * 1e6L > (long double)ppm * (long double)b;
+	return l > r;
+}
+
+/* The first line of a rule failure, for a one-line guard message. */
+static void add_first_line(struct sbuf *out, const char *msg)
+{
+	const char *nl = msg ? strchr(msg, '\n') : NULL;
+
+	if (!msg)
+		return;
+	sbuf_add(out, msg, nl ? (size_t)(nl - msg) : strlen(msg));
+}
+
+/* ERR_GUARD with the text of sb (NOMEM if it could not be built). */
+static int guard_fail(struct sbuf *sb, const char *source, struct error *err)
+{
+	if (sb->failed)
+		error_set(err, ERR_NOMEM, "out of memory");
+	else
+		error_set(err, ERR_GUARD, "%s", sb->buf);
+	return error_context(err, "source '%s'", source);
+}
+
 /*
- * The completeness guard: a source that read fewer rows than its
- * min-rows-ratio times what it read in the job's last published full run
- * stops the run before anything is published (ERR_GUARD), unless the
- * run was told to accept that source's shrink.
+ * The rule-error ceiling and the kept-nothing check of one source: they
+ * need no earlier run. A source whose rows more than its
+ * max-rule-error-ratio fail translation (schema drift, a NULL every row
+ * needs, a broken rule), or which read rows but kept none, would publish
+ * every one of its records as gone.
+ */
+static int guard_translation(struct run *r, size_t i, struct error *err)
+{
+	const struct job_source *src = &r->job->sources[i];
+	const struct source_stats *st = &r->stats[i];
+	struct sbuf m = SBUF_INIT(1 << 16);
+	int rc = 0;
+
+	if (st->failed && src->max_rule_errors_ppm < 1000000 &&
+	    above_ppm(st->failed, st->read, src->max_rule_errors_ppm)) {
+		add_count(&m, st->failed);
+		sbuf_addstr(&m, " of ");
+		add_count(&m, st->read);
+		sbuf_addstr(&m, " rows (");
+		add_share(&m, st->failed, st->read);
+		sbuf_addstr(&m, "%) failed translation, above the job's "
+			    "ceiling of ");
+		add_fixed(&m, (uint64_t)src->max_rule_errors_ppm, 4);
+		sbuf_addstr(&m, "% (max-rule-error-ratio); first: ");
+		add_first_line(&m, st->first_fail);
+		sbuf_addstr(&m, "; nothing was published. Fix the rule or the "
+			    "query (a column dropped or renamed, a NULL the "
+			    "rule does not expect), or raise "
+			    "max-rule-error-ratio on the source if such "
+			    "failures are normal");
+		rc = guard_fail(&m, src->name, err);
+	}
+	if (rc == 0 && st->read && !st->kept && !src->allow_empty) {
+		sbuf_addstr(&m, "the query returned ");
+		add_count(&m, st->read);
+		sbuf_addstr(&m, " rows but translation kept none (");
+		add_count(&m, st->skipped);
+		sbuf_addstr(&m, " skipped by the rules, ");
+		add_count(&m, st->failed);
+		sbuf_addstr(&m, " failed); nothing was published: the "
+			    "reconciliation would call every record of the "
+			    "source missing. Check the translate function "
+			    "and the query (allow-empty=\"true\" on the "
+			    "source if this is normal)");
+		rc = guard_fail(&m, src->name, err);
+	}
+	sbuf_release(&m);
+	return rc;
+}
+
+/*
+ * One count (rows read, or rows kept) against the same count of the last
+ * full run: below min-rows-ratio is ERR_GUARD unless --accept-shrink
+ * names the source.
+ */
+static int guard_ratio(struct run *r, const struct job_source *src,
+		       const char *what, uint64_t now, uint64_t last,
+		       const char *last_id, struct error *err)
+{
+	struct sbuf m = SBUF_INIT(1 << 16);
+	int rc;
+
+	if (!src->min_rows_ppm || !last ||
+	    !below_ppm(now, last, src->min_rows_ppm))
+		return 0;
+	if (shrink_accepted(r->opts, src->name)) {
+		logf_(r, "source '%s': %s %llu rows, fewer than %.2f x the "
+		      "%llu of run %s; accepted (--accept-shrink)",
+		      src->name, what, (unsigned long long)now,
+		      src->min_rows_ppm / 1e6, (unsigned long long)last,
+		      last_id);
+		return 0;
+	}
+	sbuf_addf(&m, "%s ", what);
+	add_count(&m, now);
+	sbuf_addf(&m, " rows, fewer than min-rows-ratio %.2f x the ",
+		  src->min_rows_ppm / 1e6);
+	add_count(&m, last);
+	sbuf_addf(&m, " rows it %s in the last full run %s; refusing to "
+		  "publish a reconciliation that would call the difference "
+		  "missing; nothing was published. If the source really "
+		  "shrank, rerun with --accept-shrink %s (or lower "
+		  "min-rows-ratio on the source)",
+		  what, last_id, src->name);
+	rc = guard_fail(&m, src->name, err);
+	sbuf_release(&m);
+	return rc;
+}
+
+/*
+ * The completeness guard, before anything is matched or written: per
+ * source the rule-error ceiling and kept-nothing check, then rows read
+ * and rows kept against the job's last published full run
+ * (min-rows-ratio; --accept-shrink SOURCE accepts both). The last run's
+ * T_runs.totals are read strictly: an entry that cannot be read stops
+ * the run (ERR_STORE) instead of passing the guard.
  */
 static int check_guard(struct run *r, struct error *err)
 {
 	const char *last_id, *totals;
+	struct sbuf why = SBUF_INIT(1 << 16);
 
 	for (size_t i = 0; i < r->opts->naccept_shrink; i++) {
 		size_t k;
@@ -1806,37 +2039,44 @@ static int check_guard(struct run *r, struct error *err)
 					 "--accept-shrink '%s': the job has no "
 					 "such source", r->opts->accept_shrink[i]);
 	}
+	for (size_t i = 0; i < r->job->nsources; i++)
+		if (guard_translation(r, i, err) < 0)
+			return -1;
 	if (!store_last_full(r->store, &last_id, &totals))
 		return 0;
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		const struct job_source *src = &r->job->sources[i];
-		uint64_t last, now = r->stats[i].read;
+		const struct source_stats *st = &r->stats[i];
+		struct ledger_source_totals last;
+		int f;
 
-		if (!src->min_rows_ppm || !totals_read(totals, src->name, &last) ||
-		    !last)
-			continue;
-		/* now < ratio x last, in parts per million */
-		if ((double)now * 1e6 >= (double)src->min_rows_ppm * (double)last)
-			continue;
-		if (shrink_accepted(r->opts, src->name)) {
-			logf_(r, "source '%s': %llu rows, fewer than %.2f x the "
-			      "%llu of run %s; accepted (--accept-shrink)",
-			      src->name, (unsigned long long)now,
-			      src->min_rows_ppm / 1e6, (unsigned long long)last,
-			      last_id);
+		sbuf_reset(&why);
+		f = ledger_totals_find(totals, src->name, &last, &why);
+		if (f < 0) {
+			error_set(err, ERR_STORE, "the control totals of the "
+				  "last full run %s (T_runs.totals) cannot be "
+				  "read: %s; the completeness guard cannot "
+				  "compare this run with it, so nothing was "
+				  "published (run recon verify)", last_id,
+				  why.failed ? "?" : why.buf);
+			sbuf_release(&why);
+			return error_context(err, "source '%s'", src->name);
+		}
+		if (f == 0) {
+			logf_(r, "source '%s': not in the totals of run %s (a "
+			      "new source?): nothing to compare with",
+			      src->name, last_id);
 			continue;
 		}
-		error_set(err, ERR_GUARD,
-			  "read %llu rows, fewer than min-rows-ratio %.2f x "
-			  "the %llu rows it read in the last full run %s; "
-			  "refusing to publish a reconciliation that would "
-			  "call the difference missing. If the source really "
-			  "shrank, rerun with --accept-shrink %s (or lower "
-			  "min-rows-ratio on the source)",
-			  (unsigned long long)now, src->min_rows_ppm / 1e6,
-			  (unsigned long long)last, last_id, src->name);
-		return error_context(err, "source '%s'", src->name);
+		if (guard_ratio(r, src, "read", st->read, last.read, last_id,
+				err) < 0 ||
+		    guard_ratio(r, src, "kept", st->kept, last.kept, last_id,
+				err) < 0) {
+			sbuf_release(&why);
+			return -1;
+		}
 	}
+	sbuf_release(&why);
 	return 0;
 }
 
@@ -1925,6 +2165,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	      (unsigned long long)store_keys_loaded(r.store),
 	      (unsigned long long)store_count(r.store), removed);
 	items_finish(&r);
+	totals_finish(&r);
 	utc_text((int64_t)time(NULL), &finished);
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */
@@ -1970,12 +2211,22 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	res->exceptions = r.nitems;
 	res->seq = store_seq(r.store);
 	if (report_publish(pending, err) < 0) {
+		/* Still exit 7 (REPORT), but the one case where the run WAS
+		 * published: say so first, then why, then what to do. */
+		struct sbuf why = SBUF_INIT(1 << 16);
+
 		pending = NULL;
 		sbuf_reset(&res->report_paths);
-		error_context(err, "run %s was published (seq %llu) but its "
-			      "reports could not be put in place; rerunning "
-			      "the job for the same as-of recreates them",
-			      r.run_id.buf, (unsigned long long)res->seq);
+		if (err->ctx.len)
+			sbuf_addf(&why, "%s: ", err->ctx.buf);
+		sbuf_addstr(&why, err->msg.buf);
+		error_clear(err);
+		error_set(err, ERR_REPORT, "the run was published (run %llu); "
+			  "its report could not be put in place: %s; rerun the "
+			  "job for the same as-of to recreate it",
+			  (unsigned long long)res->seq,
+			  why.failed ? "(reason too long)" : why.buf);
+		sbuf_release(&why);
 		sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 		goto out;
 	}
@@ -1987,7 +2238,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	rc = 0;
 out:
 	if (rc < 0) {
-		/* nothing was published: no report of this run either */
+		/* no report of this run either (published or not) */
 		report_abort(pending);
 		if (!res->published)
 			sbuf_reset(&res->report_paths);

@@ -928,10 +928,85 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
 	return 0;
 }
 
+/*
+ * Did an insert fail on a unique index? PostgreSQL says so with SQLSTATE
+ * class 23 (integrity constraint violation, 23505); sqliteodbc reports
+ * every SQLite error as HY000 with SQLite's result code as the native
+ * code, SQLITE_CONSTRAINT (19) or an extended code of it (2067 UNIQUE,
+ * 1555 PRIMARY KEY), hence the low byte.
+ */
+static int integrity_violation(const struct store *s, const struct error *err)
+{
+	if (err->sqlstate[0] == '2' && err->sqlstate[1] == '3')
+		return 1;
+	return !s->pg && (err->native & 0xff) == 19;
+}
+
+/*
+ * After an integrity violation: if another run published since this one
+ * read the store's state (T_runs' last seq grew), replace the driver's
+ * message with what happened, in words. The transaction is rolled back
+ * first (PostgreSQL refuses any statement in a failed one). Returns 1
+ * if it replaced the error, 0 if the violation has another cause.
+ */
+static int concurrent_publish(struct store *s, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct error e;
+	struct sbuf job = SBUF_INIT(4096);
+	uint64_t seq = 0;
+
+	error_init(&e);
+	if (s->in_tx) {
+		conn_rollback(s->conn, &e);	/* disconnect rolls back too */
+		s->in_tx = 0;
+		error_clear(&e);
+	}
+	sbuf_reset(&s->sql);
+	sbuf_addf(&s->sql, "SELECT seq, job FROM %s_runs ORDER BY seq DESC "
+		  "LIMIT 1", s->job->store_table);
+	if (!s->sql.failed &&
+	    cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, &e) == 0 &&
+	    cursor_next(cur, &row, &e) == 1 && row->vals[0].type == VAL_INT &&
+	    row->vals[0].i > 0) {
+		size_t n;
+		const char *j = text_of(&row->vals[1], &n);
+
+		seq = (uint64_t)row->vals[0].i;
+		if (j)
+			sbuf_add(&job, j, n);
+	}
+	cursor_close(cur);
+	error_release(&e);
+	if (seq <= s->last_seq || job.failed) {
+		sbuf_release(&job);
+		return 0;
+	}
+	error_clear(err);
+	if (strcmp(job.buf, s->job->name) == 0)
+		error_set(err, ERR_STORE, "another run of this job published run "
+			  "%llu while this run was working; nothing was "
+			  "published by this run; run it again to reconcile on "
+			  "top of run %llu", (unsigned long long)seq,
+			  (unsigned long long)seq);
+	else
+		error_set(err, ERR_STORE, "a run of job '%s' published run %llu "
+			  "to the same store table while this run was working; "
+			  "nothing was published by this run; run it again to "
+			  "reconcile on top of run %llu", job.buf,
+			  (unsigned long long)seq, (unsigned long long)seq);
+	sbuf_release(&job);
+	return 1;
+}
+
 static int put_fail(struct store *s, struct error *err)
 {
 	if (err->code == ERR_SOURCE)
 		err->code = ERR_STORE;
+	/* two runs at once: the message says it all (no store context) */
+	if (integrity_violation(s, err) && concurrent_publish(s, err))
+		return -1;
 	return error_context(err, "store '%s' table '%s'", s->job->store_dsn,
 			     s->job->store_table);
 }

@@ -488,6 +488,20 @@ for dir in tests/e2e/cases/*/; do
 
 	creports=$work/cases/$name/reports
 	mkdir -p "$work/cases/$name"
+	# "before ARGS": an earlier run the case builds on (it must publish)
+	before=$(awk '$1 == "before" { sub(/^before[ \t]+/, ""); print }' "$expect")
+	if [ -n "$before" ]; then
+		before=${before//@JOB@/"$dir/job.xml"}
+		before=${before//@REPORTS@/"$work/cases/$name/before-reports"}
+		before=${before//@CASE@/"$dir"}
+		eval "set -- $before"
+		recon_env "$@" >"$work/cases/$name/before.stdout" 2>"$work/cases/$name/before.stderr"
+		rc=$?
+		if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
+			fail "case $name: the run before it (exit $rc)" "$(head -20 "$work/cases/$name/before.stderr")"
+			continue
+		fi
+	fi
 	args=$(awk '$1 == "args" { sub(/^args[ \t]+/, ""); print }' "$expect")
 	if [ -z "$args" ]; then
 		args="run @JOB@ --as-of '$asof' --report-dir @REPORTS@"

@@ -103,6 +103,10 @@ START_TEST(good_job_loads)
 	ck_assert_int_eq(job->sources[0].allow_empty, 0);
 	ck_assert_int_eq(job->sources[3].allow_empty, 1);
 	ck_assert_uint_eq(job->sources[3].nparams, 0);
+	/* the rule-error ceiling: the source's own, else <limits>' */
+	ck_assert(job->max_rule_errors_ppm == 25000);
+	ck_assert(job->sources[3].max_rule_errors_ppm == 100000);
+	ck_assert(job->sources[0].max_rule_errors_ppm == 25000);
 
 	ck_assert_int_eq(job->erp_many, 0);
 	ck_assert_int_eq(job->deal_link, CS_NAME);
@@ -165,6 +169,11 @@ START_TEST(minimal_job_takes_defaults)
 	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
 	ck_assert(job->rule_instructions == 1000000);
 	ck_assert_uint_eq(job->partitions, 8);
+	/* the guard's defaults: 0.5 of the rows, at most 1% rule errors */
+	for (size_t i = 0; i < job->nsources; i++) {
+		ck_assert(job->sources[i].min_rows_ppm == 500000);
+		ck_assert(job->sources[i].max_rule_errors_ppm == 10000);
+	}
 	/* no <column>: the default columns */
 	ck_assert_uint_eq(job->ncolumns, 8);
 	ck_assert_str_eq(job->columns[0].name, "deal_key");

@@ -366,6 +366,61 @@ START_TEST(run_digest_bytes)
 }
 END_TEST
 
+/* T_runs.totals as the run driver writes it, read strictly: a source's
+ * counts, "no entry" only for a well-formed array without it, and an
+ * error (with a reason) for anything else. */
+START_TEST(totals_find)
+{
+	static const char *const good =
+		"[{\"source\":\"crm\",\"read\":968,\"kept\":926,\"skipped\":41,"
+		"\"failed\":1,\"amounts\":{\"EUR\":\"1.00\",\"US\\\"D\":\"-2.50\"},"
+		"\"rows_hash\":\"ab12\"},{\"source\":\"a\\\\b\\u0001\",\"read\":0,"
+		"\"kept\":0,\"skipped\":0,\"failed\":0,\"amounts\":{},"
+		"\"rows_hash\":\"00\"}]";
+	static const struct { const char *json, *why; } bad[] = {
+		{ "", "it is not a JSON array" },
+		{ "{}", "it is not a JSON array" },
+		{ "[{\"source\":\"crm\",\"read\":1,\"skipped\":0,\"failed\":0}]",
+		  "the entry of source 'crm' has no \"kept\" count" },
+		{ "[{\"source\":\"crm\",\"read\":-1,\"kept\":0,\"skipped\":0,"
+		  "\"failed\":0}]", "a count is not a whole number" },
+		{ "[{\"source\":\"crm\",\"read\":1,\"kept\":1,\"skipped\":0,"
+		  "\"failed\":0}", "a ',' or ']' is missing" },
+		{ "[{\"source\":\"crm\",\"read\":1,\"kept\":1,\"skipped\":0,"
+		  "\"failed\":0,\"read\":2}]", "an entry has a count twice" },
+		{ "[{\"source\":\"crm\",\"read\":1,\"kept\":1,\"skipped\":0,"
+		  "\"failed\":0},{\"source\":\"crm\",\"read\":1,\"kept\":1,"
+		  "\"skipped\":0,\"failed\":0}]", "source 'crm' has two entries" },
+		{ "[{\"read\":1}]", "an entry has no \"source\"" },
+		{ "[{\"source\":\"crm\",\"read\":99999999999999999999,\"kept\":1,"
+		  "\"skipped\":0,\"failed\":0}]", "a count is too large" },
+		{ "[] x", "text follows the array" },
+	};
+	struct ledger_source_totals t;
+	struct sbuf why = SBUF_INIT(4096);
+
+	ck_assert_int_eq(ledger_totals_find(good, "crm", &t, &why), 1);
+	ck_assert_uint_eq(t.read, 968);
+	ck_assert_uint_eq(t.kept, 926);
+	ck_assert_uint_eq(t.skipped, 41);
+	ck_assert_uint_eq(t.failed, 1);
+	ck_assert_int_eq(ledger_totals_find(good, "a\\b\001", &t, &why), 1);
+	ck_assert_uint_eq(t.read, 0);
+	/* a prefix or another source is not a match */
+	ck_assert_int_eq(ledger_totals_find(good, "cr", &t, &why), 0);
+	ck_assert_int_eq(ledger_totals_find(good, "erp", &t, &why), 0);
+	ck_assert_int_eq(ledger_totals_find("[]", "crm", &t, &why), 0);
+	ck_assert_uint_eq(why.len, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sbuf_reset(&why);
+		ck_assert_msg(ledger_totals_find(bad[i].json, "crm", &t, &why) == -1,
+			      "%s", bad[i].json);
+		ck_assert_str_eq(why.buf, bad[i].why);
+	}
+	sbuf_release(&why);
+}
+END_TEST
+
 Suite *suite_ledger(void);
 Suite *suite_ledger(void)
 {
@@ -380,6 +435,7 @@ Suite *suite_ledger(void)
 	tcase_add_test(tc, run_hash);
 	tcase_add_test(tc, run_digest);
 	tcase_add_test(tc, run_digest_bytes);
+	tcase_add_test(tc, totals_find);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -253,6 +253,201 @@ START_TEST(bad_partitions_and_tmpdir)
 }
 END_TEST
 
+
+/* ---- the same records in any order give the same answer --------------- */
+
+struct spec {
+	enum canon_kind kind;
+	const char *key, *ref, *amount, *cur;
+	int status, doctype;
+};
+
+/* Duplicated keys whose records differ (the one matched decides the
+ * outcome), a mixed-currency ERP aggregate, and plain groups. */
+static const struct spec specs[] = {
+	{ CANON_DEAL, "D20", NULL, "100", "EUR", CST_WON, 0 },
+	{ CANON_ORDER, "O20", "D20", "100", "EUR", CST_OPEN, 0 },
+	{ CANON_ORDER, "O20", "D20", "90", "EUR", CST_OPEN, 0 },
+	{ CANON_ERP, "I20", "O20", "100", "EUR", CST_POSTED, CDT_INVOICE },
+	{ CANON_DEAL, "D21", NULL, "5", "EUR", CST_WON, 0 },
+	{ CANON_DEAL, "D21", NULL, "6", "USD", CST_WON, 0 },
+	{ CANON_ORDER, "O21", "D21", "5", "EUR", CST_OPEN, 0 },
+	{ CANON_ERP, "I21", "O21", "5", "EUR", CST_POSTED, CDT_INVOICE },
+	{ CANON_ERP, "I21", "O21", "7", "EUR", CST_POSTED, CDT_INVOICE },
+	{ CANON_ERP, "I21", "O21", "8", "EUR", CST_DRAFT, CDT_INVOICE },
+	{ CANON_DEAL, "D22", NULL, "3", "EUR", CST_WON, 0 },
+	{ CANON_ORDER, "O22", "D22", "3", "EUR", CST_OPEN, 0 },
+	{ CANON_ERP, "I22a", "O22", "1", "USD", CST_POSTED, CDT_INVOICE },
+	{ CANON_ERP, "I22b", "O22", "2", "EUR", CST_POSTED, CDT_INVOICE },
+	{ CANON_ORDER, "O23", NULL, "4", "EUR", CST_OPEN, 0 },
+	{ CANON_ORDER, "O23", NULL, "4", "GBP", CST_OPEN, 0 },
+	{ CANON_ERP, "I24", "O24", "9", "EUR", CST_POSTED, CDT_INVOICE },
+	{ CANON_ERP, "I25", "O24", "1", "CHF", CST_POSTED, CDT_INVOICE },
+	{ CANON_DEAL, "D26", NULL, "2", "EUR", CST_WON, 0 },
+};
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+/* Everything the callbacks see, in the order they see it. */
+struct trace {
+	char text[8192];
+	size_t len;
+};
+
+static void trace_add(struct trace *t, const char *line)
+{
+	size_t n = strlen(line);
+
+	ck_assert_uint_lt(t->len + n + 1, sizeof(t->text));
+	memcpy(t->text + t->len, line, n);
+	t->text[t->len + n] = '\n';
+	t->len += n + 1;
+	t->text[t->len] = '\0';
+}
+
+static void amt(char *out, size_t n, const struct canon *c)
+{
+	if (c && (c->present & CANON_HAS_AMOUNT))
+		snprintf(out, n, "%lld", (long long)c->amount);
+	else
+		snprintf(out, n, "-");
+}
+
+static int trace_group(void *ctx, const struct group *g, unsigned flags,
+		       struct error *err)
+{
+	char line[256], da[24], oa[24], dfp[3] = "-", ofp[3] = "-";
+	static const char hx[] = "0123456789abcdef";
+
+	(void)err;
+	amt(da, sizeof(da), g->deal);
+	amt(oa, sizeof(oa), g->order);
+	if (g->deal) {
+		dfp[0] = hx[g->deal->fp[0] >> 4];
+		dfp[1] = hx[g->deal->fp[0] & 15];
+	}
+	if (g->order) {
+		ofp[0] = hx[g->order->fp[0] >> 4];
+		ofp[1] = hx[g->order->fp[0] & 15];
+	}
+	snprintf(line, sizeof(line), "%.*s f=%03x deal=%s/%s order=%s/%s "
+		 "erp=%lld docs=%u cur=%.*s mixed=%d dfp=%02x",
+		 (int)g->key_len, g->key, flags, da, dfp, oa, ofp,
+		 g->erp ? (long long)g->erp->invoiced : -1LL,
+		 g->erp ? g->erp->ndocs : 0,
+		 g->erp && g->erp->currency ? (int)g->erp->currency_len : 1,
+		 g->erp && g->erp->currency ? g->erp->currency : "-",
+		 g->erp ? g->erp->mixed_currency : 0,
+		 g->erp ? g->erp->docs_fp[0] : 0);
+	trace_add(ctx, line);
+	return 0;
+}
+
+static int trace_dup(void *ctx, const struct canon *rec, const char *key,
+		     size_t n, struct error *err)
+{
+	char line[128];
+
+	(void)err;
+	snprintf(line, sizeof(line), "dup %.*s ignored fp=%02x amount=%lld",
+		 (int)n, key, rec->fp[0], (long long)rec->amount);
+	trace_add(ctx, line);
+	return 0;
+}
+
+/* Match specs[] added in the order perm[] gives, into t. Each record's
+ * fingerprint is its own (from its place in specs[]), whatever its
+ * place in the input: the later a spec, the smaller its fingerprint. */
+static void match_order(const size_t *perm, unsigned parts, struct trace *t)
+{
+	struct match *m = NULL;
+	struct error err;
+
+	error_init(&err);
+	job_setup(parts);
+	ck_assert_int_eq(match_new(&job, "out/test", &m, &err), 0);
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct spec *sp = &specs[perm[i]];
+		struct canon c;
+
+		canon_init(&c);
+		canon_reset(&c, sp->kind, 0, i + 1);	/* rowno: the position */
+		canon_set(&c, CS_KEY, sp->key, strlen(sp->key));
+		if (sp->ref)
+			canon_set(&c, sp->kind == CANON_ORDER ? CS_DEAL_REF
+							       : CS_ORDER_REF,
+				  sp->ref, strlen(sp->ref));
+		ck_assert_int_eq(money_parse(sp->amount, strlen(sp->amount),
+					     &c.amount), MONEY_OK);
+		c.present |= CANON_HAS_AMOUNT | CANON_HAS_TIME;
+		c.time = AS_OF - 30 * DAY;
+		canon_set(&c, CS_CURRENCY, sp->cur, strlen(sp->cur));
+		c.status = (uint8_t)sp->status;
+		c.doctype = (uint8_t)sp->doctype;
+		memset(c.fp, 0x11, sizeof(c.fp));
+		c.fp[0] = (uint8_t)(0xf0 - perm[i]);
+		ck_assert_int_eq(match_add(m, &c, &err), 0);
+		canon_release(&c);
+	}
+	memset(t, 0, sizeof(*t));
+	ck_assert_msg(match_run(m, AS_OF, trace_group, trace_dup, t, &err) == 0,
+		      "%s", err.msg.buf);
+	match_free(m);
+	error_release(&err);
+}
+
+/* The same records in the input order, reversed, and shuffled: the same
+ * groups and duplicates, byte for byte and in the same order; of each
+ * duplicated key the record with the smallest fingerprint is matched. */
+START_TEST(input_order_independent)
+{
+	static const unsigned parts[] = { 1, 3 };
+	size_t perm[NSPECS];
+	struct trace *first = calloc(1, sizeof(*first));
+	struct trace *t = calloc(1, sizeof(*t));
+
+	for (size_t pi = 0; pi < sizeof(parts) / sizeof(parts[0]); pi++) {
+		uint32_t seed = 12345;
+
+		for (int k = 0; k < 8; k++) {
+			for (size_t i = 0; i < NSPECS; i++)
+				perm[i] = k == 1 ? NSPECS - 1 - i : i;
+			for (size_t i = NSPECS - 1; k >= 2 && i > 0; i--) {
+				size_t j, tmp;
+
+				seed = seed * 1103515245u + 12345u;
+				j = (seed >> 16) % (i + 1);
+				tmp = perm[i];
+				perm[i] = perm[j];
+				perm[j] = tmp;
+			}
+			match_order(perm, parts[pi], k ? t : first);
+			if (k)
+				ck_assert_msg(strcmp(first->text, t->text) == 0,
+					      "parts %u, order %d:\n%s\nvs\n%s",
+					      parts[pi], k, first->text, t->text);
+		}
+		/* O20: the 90 order (spec 2, fingerprint ee.. < ef..) is
+		 * matched (an amount mismatch for the rules), whatever the
+		 * order; money has 4 decimals */
+		ck_assert_msg(strstr(first->text, "O20 f=100 deal=1000000/f0 "
+				     "order=900000/ee"), "%s", first->text);
+		ck_assert_ptr_nonnull(strstr(first->text,
+					     "dup O20 ignored fp=ef amount=1000000"));
+		/* D21: the USD 6 deal (f0 - 5 = eb) */
+		ck_assert_ptr_nonnull(strstr(first->text, "deal=60000/eb"));
+		/* I21: the draft has the smallest fingerprint (e7): it is
+		 * the document counted, both posted ones are ignored */
+		ck_assert_ptr_nonnull(strstr(first->text,
+					     "dup I21 ignored fp=e8 amount=70000"));
+		ck_assert_ptr_nonnull(strstr(first->text,
+					     "dup I21 ignored fp=e9 amount=50000"));
+		ck_assert_ptr_nonnull(strstr(first->text, "O21 f=008 "));
+	}
+	free(first);
+	free(t);
+}
+END_TEST
+
 /* Allocation faults anywhere in a match: no crash, no leak, ERR_NOMEM. */
 START_TEST(alloc_fault_loop)
 {
@@ -308,6 +503,7 @@ Suite *suite_match(void)
 	tcase_add_test(tc, many_partitions);
 	tcase_add_test(tc, one_to_one_erp);
 	tcase_add_test(tc, bad_partitions_and_tmpdir);
+	tcase_add_test(tc, input_order_independent);
 	tcase_add_test(tc, alloc_fault_loop);
 	suite_add_tcase(s, tc);
 	return s;

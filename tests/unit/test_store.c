@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/buf.h"
 #include "engine/job.h"
 #include "engine/ledger.h"
 #include "engine/mem.h"
@@ -820,6 +821,80 @@ START_TEST(alloc_fault_loop_versioned)
 }
 END_TEST
 
+/*
+ * Two runs of one job at once: this "run" reads the store's state
+ * (store_open), another run publishes, then this one commits. Its seq
+ * (and, when both changed a key, its version) collides on a unique
+ * index (SQLSTATE class 23): the loser says what happened in words,
+ * publishes nothing, and the other run's row stays the last.
+ */
+static void race(int change)
+{
+	struct job *job = NULL;
+	struct store *s = NULL;
+	struct store_run sr;
+	struct error err;
+	struct sbuf msg = SBUF_INIT(1 << 16);
+	int rc = 0;
+
+	setup();
+	run_ok();
+	error_init(&err);
+	ck_assert_int_eq(job_load(JOB, &job, &err), 0);
+	ck_assert_msg(store_open(job, &s, &err) == 0, "%s", err.msg.buf);
+	if (change) {
+		static const char *const cols[NDEF] = { NULL };
+		struct store_rec rec;
+
+		/* this run changes O1 as well: version 2 of it twice */
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = "order";
+		rec.key = "O1";
+		rec.outcome = "MATCHED";
+		rec.codes = "MATCHED";
+		rec.verdicts = "[]";
+		rec.cols = cols;
+		rec.sources = "{}";
+		ck_assert_int_eq(store_put(s, &rec, "racer", "0", &err), 1);
+		change_data();
+	}
+	/* meanwhile, another run publishes run 2 */
+	run_ok();
+	memset(&sr, 0, sizeof(sr));
+	sr.run_id = "20261126T000000Z-000000000000";
+	sr.job = job->name;
+	sr.mode = "full";
+	sr.as_of = AS_OF;
+	sr.window_start = AS_OF;
+	sr.started = "2026-11-26T00:00:00Z";
+	sr.finished = "2026-11-26T00:00:00Z";
+	sr.status = "clean";
+	sr.rules_hash = "0";
+	sr.totals = "[]";
+	rc = store_commit(s, &sr, &err);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	error_context(&err, "job '%s'", job->name);
+	error_format(&err, &msg);
+	ck_assert_str_eq(msg.buf, "error[STORE]: job 'unit-run': another run of "
+			 "this job published run 2 while this run was working; "
+			 "nothing was published by this run; run it again to "
+			 "reconcile on top of run 2");
+	store_free(s);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 2);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store WHERE run_id = 'racer'"), 0);
+	sbuf_release(&msg);
+	job_free(job);
+	error_release(&err);
+}
+
+START_TEST(concurrent_run_loses_in_words)
+{
+	race(0);	/* the seq collides */
+	race(1);	/* a version collides first */
+}
+END_TEST
+
 Suite *suite_store(void);
 Suite *suite_store(void)
 {
@@ -838,6 +913,10 @@ Suite *suite_store(void)
 	tcase_add_test(tc, guard_refuses_a_shrunk_source);
 	tcase_add_test(tc, odbc_fault_loop_versioned);
 	tcase_add_test(tc, alloc_fault_loop_versioned);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("race");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, concurrent_run_loses_in_words);
 	suite_add_tcase(s, tc);
 	return s;
 }

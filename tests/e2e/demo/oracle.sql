@@ -43,7 +43,9 @@ SELECT orders.rowid AS rid, order_no AS id,
 FROM orders, p
 WHERE created_at <= '2026-11-26 00:00:00' AND created_at >= datetime(p.wstart, 'unixepoch');
 
--- Duplicate keys: the first row wins, the key is reported once.
+-- Duplicate keys: the key is reported once. The engine matches the row
+-- with the smallest fingerprint (docs/MATCHING.md); the planted duplicate's
+-- expectations hold whichever of its rows is matched.
 CREATE TEMP TABLE ord AS SELECT * FROM ord_all
 WHERE rid IN (SELECT min(rid) FROM ord_all GROUP BY k);
 
