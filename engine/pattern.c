@@ -27,13 +27,12 @@
  *   a malformed pattern, a gsub callback, a memory cap) leaks nothing.
  *
  * Speed, measured on the reference 2-core VM against the stock library
- * (`RECON_PATTERN_BENCH=1 CK_RUN_SUITE=pattern` prints the figures; best
- * of three, charging into a counter): 1,000,000
- * ("ORD-000123"):match("^ORD%-(%d+)$") 0.32 s ours vs 0.42 s stock;
- * 1,000,000 trims ("  ORD-000123  "):gsub("^%s*(.-)%s*$", "%1") 0.73 s
- * vs 1.08 s; 300,000 ("so-001 / 23-x"):gsub("[%s%-/]", "") 0.34 s vs
- * 0.40 s. (Classes by hand instead of <ctype.h>, and gsub copying
- * unmatched runs in one piece, pay for the counting.)
+ * (`RECON_PATTERN_BENCH=1 CK_RUN_SUITE=pattern` prints the figures: CPU
+ * time, best of five, charging into a counter; two runs): 1,000,000
+ * ("ORD-000123"):match("^ORD%-(%d+)$") 0.17 s ours vs 0.17-0.18 s
+ * stock; 1,000,000 trims ("  ORD-000123  "):gsub("^%s*(.-)%s*$", "%1")
+ * 0.57-0.60 s vs 0.52-0.53 s (+10 %); 300,000
+ * ("so-001 / 23-x"):gsub("[%s%-/]", "") 0.16-0.18 s vs 0.15-0.20 s.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +51,10 @@
 #define MAXCAPTURES 32
 
 #define ESC '%'
+
+/* Bytes compared or copied in bulk (a bracket class tested, a
+ * back-reference, a replacement) cost one step per 2^BULK_SHIFT. */
+#define BULK_SHIFT 5
 
 /* A capture's len while it is open, and for a position capture "()". */
 enum { CAP_OPEN = -1, CAP_POSITION = -2 };
@@ -202,7 +205,8 @@ static int in_set(int c, const char *p, const char *close)
 				return want;
 			p += 2;
 		} else if (p[1] == '-' && p + 2 < close) {
-			if ((unsigned char)p[0] <= c && c <= (unsigned char)p[2])
+			if (c >= (unsigned char)p[0] &&
+			    c <= (unsigned char)p[2])
 				return want;
 			p += 3;
 		} else {
@@ -227,8 +231,8 @@ static int single(struct pm *m, const char *s, const char *p, const char *ep)
 		return 1;
 	case ESC:
 		return in_class(c, (unsigned char)p[1]);
-	case '[':
-		m->unpaid += (uint64_t)(ep - p) >> 5;	/* long classes cost */
+	case '[':	/* a long class costs; the caller's tick() checks */
+		m->unpaid += (uint64_t)(ep - p) >> BULK_SHIFT;
 		return in_set(c, p, ep - 1);
 	default:
 		return (unsigned char)*p == c;
@@ -318,7 +322,7 @@ static const char *backref(struct pm *m, const char *s, int digit)
 	if (m->cap[i].len == CAP_POSITION)
 		return NULL;
 	len = (size_t)m->cap[i].len;
-	tick(m, len >> 5);
+	tick(m, len >> BULK_SHIFT);
 	if ((size_t)(m->src_end - s) >= len &&
 	    memcmp(m->cap[i].at, s, len) == 0)
 		return s + len;
@@ -539,7 +543,7 @@ static const char *plain_find(struct pm *m, const char *s, size_t ls,
 		q = memchr(q, *p, (size_t)(last - q) + 1);
 		if (!q)
 			return NULL;
-		tick(m, 1 + (lp >> 5));
+		tick(m, 1 + (lp >> BULK_SHIFT));
 		if (memcmp(q + 1, p + 1, lp - 1) == 0)
 			return q;
 	}
@@ -681,7 +685,7 @@ static void add_repl_string(struct pm *m, luaL_Buffer *b, const char *s,
 	size_t l;
 	const char *r = lua_tolstring(m->L, 3, &l), *end = r + l, *q;
 
-	tick(m, 1 + (l >> 5));
+	tick(m, 1 + (l >> BULK_SHIFT));
 	while ((q = memchr(r, ESC, (size_t)(end - r))) != NULL) {
 		int c = q + 1 < end ? (unsigned char)q[1] : 0;
 
@@ -689,14 +693,14 @@ static void add_repl_string(struct pm *m, luaL_Buffer *b, const char *s,
 		if (c == ESC) {
 			luaL_addchar(b, ESC);
 		} else if (c == '0') {
-			tick(m, (uint64_t)(e - s) >> 5);
+			tick(m, (uint64_t)(e - s) >> BULK_SHIFT);
 			luaL_addlstring(b, s, (size_t)(e - s));
 		} else if (is_digit(c)) {
 			size_t n;
 
 			push_cap(m, c - '1', s, e);
 			lua_tolstring(m->L, -1, &n);	/* a position: text */
-			tick(m, n >> 5);
+			tick(m, n >> BULK_SHIFT);
 			luaL_addvalue(b);
 		} else {
 			luaL_error(m->L, "invalid use of '%c' in replacement "
