@@ -32,7 +32,7 @@
  * the stock library's: the stock matcher is a C loop no count hook can
  * stop, and a backtracking pattern ran for hours inside one call. Ours
  * count their matching steps into the same per-call budget
- * (pattern_charge), so such a pattern ends as "instruction budget ...
+ * (budget_charge), so such a pattern ends as "instruction budget ...
  * exhausted" like a Lua loop. What is left unhooked are library calls
  * whose work the heap cap bounds (table.sort or table.concat over a few
  * million elements: seconds, not hours); see docs/RULES.md.
@@ -992,7 +992,7 @@ static int l_setmetatable(lua_State *L)
  * instruction, until budget_reset(); so a pcall around string.match
  * catches one error and the next instruction or match raises again.
  * luaL_error's position is the Lua line that called string.match. */
-static void pattern_charge(lua_State *L, void *ud, uint64_t steps)
+static void budget_charge(lua_State *L, void *ud, uint64_t steps)
 {
 	struct rules *r = ud;
 
@@ -1494,7 +1494,7 @@ static int setup(lua_State *L)
 	lua_setfield(L, -2, "rep");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
-	pattern_open(L, -1, pattern_charge, r);
+	pattern_open(L, -1, budget_charge, r);
 	lua_pop(L, 1);
 	lua_getfield(L, -1, LUA_TABLIBNAME);
 	lua_getfield(L, -1, "move");
