@@ -300,6 +300,28 @@ static void budget_reset(struct rules *r, uint64_t budget)
 	}
 }
 
+/* String patterns' charge callback (pattern.h): matching steps count
+ * against the call's instruction budget like VM instructions. Once the
+ * budget is spent it raises on every charge, as hook() raises on every
+ * instruction, until budget_reset(); so a pcall around string.match
+ * catches one error and the next instruction or match raises again.
+ * luaL_error's position is the Lua line that called string.match. */
+static void budget_charge(lua_State *L, void *ud, uint64_t steps)
+{
+	struct rules *r = ud;
+
+	if (!r->exhausted) {
+		r->steps += steps;
+		if (r->steps < r->budget)
+			return;
+		r->exhausted = 1;
+		r->hook_every = 1;
+		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+	}
+	luaL_error(L, "instruction budget of %I exhausted",
+		   (lua_Integer)r->budget);
+}
+
 /*
  * Find "PLACE:LINE: " at the start of m's first line. Returns the length
  * of "PLACE:LINE" (0 if there is none) and sets *line and *rest (the text
@@ -984,28 +1006,6 @@ static int l_setmetatable(lua_State *L)
 	lua_settop(L, 2);
 	lua_setmetatable(L, 1);
 	return 1;
-}
-
-/* String patterns' charge callback (pattern.h): matching steps count
- * against the call's instruction budget like VM instructions. Once the
- * budget is spent it raises on every charge, as hook() raises on every
- * instruction, until budget_reset(); so a pcall around string.match
- * catches one error and the next instruction or match raises again.
- * luaL_error's position is the Lua line that called string.match. */
-static void budget_charge(lua_State *L, void *ud, uint64_t steps)
-{
-	struct rules *r = ud;
-
-	if (!r->exhausted) {
-		r->steps += steps;
-		if (r->steps < r->budget)
-			return;
-		r->exhausted = 1;
-		r->hook_every = 1;
-		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
-	}
-	luaL_error(L, "instruction budget of %I exhausted",
-		   (lua_Integer)r->budget);
 }
 
 /* ---- views ---------------------------------------------------------- */

@@ -783,66 +783,6 @@ START_TEST(translate_rows)
 }
 END_TEST
 
-/* ---- resource limits ---- */
-
-static const char *const bomb_fns[] = {
-	"ok", "membomb", "strbomb", "loop", "pcall_loop", "pcall_nested",
-	"recurse", "error_table", "error_level0", NULL
-};
-
-START_TEST(bombs)
-{
-	static const char *const files[] = { DIR "bombs.lua", NULL };
-	static const char *const expect[][2] = {
-		{ "membomb", "rule memory limit of 4194304 bytes exceeded" },
-		{ "strbomb", "rule memory limit of 4194304 bytes exceeded" },
-		{ "loop", "instruction budget of 1000000 exhausted" },
-		{ "pcall_loop", "instruction budget of 1000000 exhausted" },
-		{ "pcall_nested", "instruction budget of 1000000 exhausted" },
-		{ "recurse", "" },
-		{ "error_table", "bombs.lua:36: error object is a table value" },
-		{ "error_level0", "bombs.lua:40: no position" },
-	};
-	struct tjob t;
-	struct rules *r;
-	struct trow row;
-	struct canon c;
-	struct sbuf fail = SBUF_INIT(1 << 20);
-	struct error err;
-
-	tjob_init(&t, files, bomb_fns);
-	r = open_ok(&t);
-	canon_init(&c);
-	error_init(&err);
-	trow_init(&row, "1", "1", 0);
-	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-		size_t src = 0;
-
-		while (strcmp(bomb_fns[src], expect[i][0]))
-			src++;
-		sbuf_reset(&fail);
-		canon_reset(&c, CANON_DEAL, (uint16_t)src, 1);
-		ck_assert_int_eq(rules_translate(r, src, &row.row, &c, &fail,
-						 &err), -2);
-		ck_assert_msg(strstr(fail.buf, expect[i][1]) != NULL,
-			      "%s: %s", expect[i][0], fail.buf);
-		ck_assert_msg(strncmp(fail.buf, DIR "bombs.lua:",
-				      strlen(DIR "bombs.lua:")) == 0,
-			      "%s: %s", expect[i][0], fail.buf);
-		/* The next record works. */
-		sbuf_reset(&fail);
-		canon_reset(&c, CANON_DEAL, 0, 2);
-		ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail,
-						 &err), 1);
-		ck_assert_str_eq(field(&c, CS_KEY), "K1");
-	}
-	error_release(&err);
-	sbuf_release(&fail);
-	canon_release(&c);
-	rules_free(r);
-}
-END_TEST
-
 /* A backtracking pattern inside a rule: stopped by the instruction
  * budget inside string.match & co. (pattern.c), as a RULE_ERROR at the
  * rule's line, even behind pcall; the next record runs normally. */
@@ -918,6 +858,66 @@ START_TEST(pattern_budget)
 }
 END_TEST
 
+/* ---- resource limits ---- */
+
+static const char *const bomb_fns[] = {
+	"ok", "membomb", "strbomb", "loop", "pcall_loop", "pcall_nested",
+	"recurse", "error_table", "error_level0", NULL
+};
+
+START_TEST(bombs)
+{
+	static const char *const files[] = { DIR "bombs.lua", NULL };
+	static const char *const expect[][2] = {
+		{ "membomb", "rule memory limit of 4194304 bytes exceeded" },
+		{ "strbomb", "rule memory limit of 4194304 bytes exceeded" },
+		{ "loop", "instruction budget of 1000000 exhausted" },
+		{ "pcall_loop", "instruction budget of 1000000 exhausted" },
+		{ "pcall_nested", "instruction budget of 1000000 exhausted" },
+		{ "recurse", "" },
+		{ "error_table", "bombs.lua:36: error object is a table value" },
+		{ "error_level0", "bombs.lua:40: no position" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct error err;
+
+	tjob_init(&t, files, bomb_fns);
+	r = open_ok(&t);
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		size_t src = 0;
+
+		while (strcmp(bomb_fns[src], expect[i][0]))
+			src++;
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, (uint16_t)src, 1);
+		ck_assert_int_eq(rules_translate(r, src, &row.row, &c, &fail,
+						 &err), -2);
+		ck_assert_msg(strstr(fail.buf, expect[i][1]) != NULL,
+			      "%s: %s", expect[i][0], fail.buf);
+		ck_assert_msg(strncmp(fail.buf, DIR "bombs.lua:",
+				      strlen(DIR "bombs.lua:")) == 0,
+			      "%s: %s", expect[i][0], fail.buf);
+		/* The next record works. */
+		sbuf_reset(&fail);
+		canon_reset(&c, CANON_DEAL, 0, 2);
+		ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail,
+						 &err), 1);
+		ck_assert_str_eq(field(&c, CS_KEY), "K1");
+	}
+	error_release(&err);
+	sbuf_release(&fail);
+	canon_release(&c);
+	rules_free(r);
+}
+END_TEST
+
 Suite *suite_rules(void)
 {
 	Suite *s = suite_create("rules");
@@ -942,8 +942,8 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, within_exact_without_tolerance);
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, translate_rows);
-	tcase_add_test(tc, bombs);
 	tcase_add_test(tc, pattern_budget);
+	tcase_add_test(tc, bombs);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
