@@ -547,6 +547,14 @@ for dir in tests/e2e/cases/*/; do
 			"rows "*) [ "$n" = "${arg#rows }" ] || { ok=0; why+=("store has $n rows, want ${arg#rows }"); } ;;
 			esac
 			;;
+		report-has)
+			# TEXT (fixed string) appears in the exception CSV
+			rep=$(find "$creports" -name '*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+			if [ -z "$rep" ] || ! grep -qF -- "$arg" "$rep"; then
+				ok=0
+				why+=("exception CSV lacks: $arg")
+			fi
+			;;
 		reports)
 			# "reports none": no report file was published
 			if [ "$arg" = none ] && [ -d "$creports" ] &&

@@ -9,7 +9,9 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -883,6 +885,81 @@ START_TEST(translate_rows)
 }
 END_TEST
 
+/* A backtracking pattern inside a rule: stopped by the instruction
+ * budget inside string.match & co. (pattern.c), as a RULE_ERROR at the
+ * rule's line, even behind pcall; the next record runs normally. */
+START_TEST(pattern_budget)
+{
+	static const char *const files[] = { DIR "pattern.lua", NULL };
+	static const char *const tr[] = { "bt_translate", NULL };
+	static const struct {
+		const char *key;
+		const char *where;
+	} expect[] = {
+		{ "MATCH", DIR "pattern.lua:17" },
+		{ "METHOD", DIR "pattern.lua:19" },
+		{ "GMATCH", DIR "pattern.lua:21" },
+		{ "GSUB", DIR "pattern.lua:23" },
+		{ "PCALL", DIR "pattern.lua:26" },
+		{ "PCALL_LOOP", DIR "pattern.lua:28" },
+	};
+	double limit = getenv("RECON_UNDER_VALGRIND") ? 60.0 : 2.0;
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	struct trow row;
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	struct error err;
+	struct timespec t0, t1;
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		check_key(r, expect[i].key, &l);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ck_assert_msg((double)(t1.tv_sec - t0.tv_sec) +
+			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < limit,
+			      "%s: too slow", expect[i].key);
+		ck_assert_msg(l.n == 1, "%s: %zu verdicts", expect[i].key, l.n);
+		ck_assert_str_eq(l.v[0].rule, "backtrack");
+		ck_assert_str_eq(l.v[0].code, "RULE_ERROR");
+		ck_assert_int_eq(l.v[0].is_error, 1);
+		ck_assert_str_eq(l.v[0].message,
+				 "instruction budget of 1000000 exhausted");
+		ck_assert_str_eq(l.v[0].where, expect[i].where);
+		/* The next order: both rules run normally. */
+		check_key(r, "K7", &l);
+		ck_assert_uint_eq(l.n, 1);
+		ck_assert_str_eq(l.v[0].rule, "simple");
+		ck_assert_str_eq(l.v[0].code, "NUMBER");
+		ck_assert_str_eq(l.v[0].message, "7 x");
+	}
+
+	/* A translate function: the row fails, the next row works. */
+	canon_init(&c);
+	error_init(&err);
+	trow_init(&row, "1", "1", 0);
+	canon_reset(&c, CANON_DEAL, 0, 1);
+	ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail, &err), -2);
+	ck_assert_str_eq(fail.buf, DIR "pattern.lua:11: instruction budget of "
+			 "1000000 exhausted");
+	trow_init(&row, "2", "1", 0);
+	sbuf_reset(&fail);
+	canon_reset(&c, CANON_DEAL, 0, 2);
+	ck_assert_int_eq(rules_translate(r, 0, &row.row, &c, &fail, &err), 1);
+	ck_assert_str_eq(field(&c, CS_KEY), "K2");
+
+	error_release(&err);
+	sbuf_release(&fail);
+	canon_release(&c);
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
 /* ---- resource limits ---- */
 
 static const char *const bomb_fns[] = {
@@ -1210,6 +1287,7 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, within_exact_without_tolerance);
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, translate_rows);
+	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, bombs);
 	tcase_add_test(tc, load_bom);
 	tcase_set_timeout(tc, 120);

@@ -162,6 +162,34 @@ START_TEST(given_files)
 }
 END_TEST
 
+/* A test's own backtracking pattern is stopped by its budget, inside
+ * string.match (engine/pattern.c), even behind pcall; the next test runs. */
+START_TEST(pattern_budget)
+{
+	static const char *const files[] = { DIR "pattern_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 3);
+	ck_assert_uint_eq(rep.failed, 2);
+	ck_assert_str_eq(find(&rep, "runaway pattern")->message,
+			 DIR "pattern_test.lua:7: instruction budget of "
+			 "200000 exhausted");
+	ck_assert_str_eq(find(&rep, "runaway pattern behind pcall")->message,
+			 DIR "pattern_test.lua:11: instruction budget of "
+			 "200000 exhausted");
+	passed(&rep, "patterns still work");
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 /* A test file that does not load stops everything: ERR_RULE, file:line. */
 static void load_fails(const char *file, const char *want, int line)
 {
@@ -391,6 +419,7 @@ Suite *suite_ruletest(void)
 
 	tcase_add_test(tc, discover_and_run);
 	tcase_add_test(tc, given_files);
+	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, no_tests);
 	tcase_add_test(tc, hangs);
