@@ -72,6 +72,20 @@ struct writer;
  * RECON_<DSN>_PWD (DSN upper-cased, non-alphanumerics as '_'); they are
  * never logged. *out is owned by the caller (conn_close). */
 int conn_open(const char *dsn, struct conn **out, struct error *err);
+/*
+ * Connect to a source: conn_open(), then make the connection read-only
+ * where the driver allows it. SQL_ATTR_ACCESS_MODE = SQL_MODE_READ_ONLY
+ * is asked of every driver (sqliteodbc and psqlODBC accept and ignore
+ * it), and the DBMS (SQL_DBMS_NAME) gets its own session setting:
+ * SQLite `PRAGMA query_only = 1`, PostgreSQL `SET SESSION
+ * CHARACTERISTICS AS TRANSACTION READ ONLY`, MySQL/MariaDB `SET SESSION
+ * TRANSACTION READ ONLY` (ERR_SOURCE if that statement fails). On such a
+ * connection cursor_open() and conn_exec() refuse, before anything is
+ * run, a statement whose first keyword is not SELECT, WITH, VALUES or
+ * TABLE (ERR_SOURCE naming the keyword), and conn_begin() refuses: a
+ * source is never committed to.
+ */
+int conn_open_source(const char *dsn, struct conn **out, struct error *err);
 /* Close and free; NULL is fine. */
 void conn_close(struct conn *c);
 const char *conn_dsn(const struct conn *c);

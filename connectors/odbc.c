@@ -298,7 +298,14 @@ struct conn {
 	int connected;
 	int in_tx;
 	int gd_block;		/* SQLGetData works on block cursors */
-	int broken;		/* autocommit state unknown: refuse more work */
+	int broken;		/* state unknown (broken_why): refuse more work */
+	const char *broken_why;	/* static text */
+	/* A source (conn_open_source): only queries, no transactions. The
+	 * DBMS's read-only session statement, and the one that lifts it
+	 * (SQLite only, around the engine's own parameter insert), or NULL;
+	 * chosen once from SQL_DBMS_NAME. */
+	int read_only;
+	const char *ro_on, *ro_off;
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
@@ -584,7 +591,10 @@ static int info_string(struct conn *c, SQLUSMALLINT what, char **out,
 	return 0;
 }
 
-int conn_open(const char *dsn, struct conn **out, struct error *err)
+static int make_read_only(struct conn *c, struct error *err);
+
+static int conn_connect(const char *dsn, int read_only, struct conn **out,
+			struct error *err)
 {
 	struct sbuf cs = SBUF_INIT(CONNSTR_CAP);
 	struct conn *c;
@@ -649,12 +659,24 @@ int conn_open(const char *dsn, struct conn **out, struct error *err)
 		goto fail;
 	}
 	c->gd_block = (gd & SQL_GD_BLOCK) != 0;
+	if (read_only && make_read_only(c, err) < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
 	wipe_sbuf(&cs);
 	conn_close(c);
 	return -1;
+}
+
+int conn_open(const char *dsn, struct conn **out, struct error *err)
+{
+	return conn_connect(dsn, 0, out, err);
+}
+
+int conn_open_source(const char *dsn, struct conn **out, struct error *err)
+{
+	return conn_connect(dsn, 1, out, err);
 }
 
 void conn_close(struct conn *c)
@@ -708,6 +730,10 @@ int conn_begin(struct conn *c, struct error *err)
 {
 	if (check_usable(c, err) < 0)
 		return -1;
+	if (c->read_only)
+		return error_set(err, ERR_INTERNAL, "conn_begin: dsn '%s' is "
+				 "a source, opened read-only: nothing is ever "
+				 "committed on it", c->dsn);
 	if (c->in_tx)
 		return error_set(err, ERR_INTERNAL,
 				 "conn_begin: a transaction is already open");
@@ -755,9 +781,10 @@ static int check_usable(struct conn *c, struct error *err)
 {
 	conn_drain(c);
 	if (c->broken)
-		return error_set(err, ERR_SOURCE, "dsn '%s': autocommit could "
-				 "not be restored after a transaction; "
-				 "reconnect", c->dsn);
+		return error_set(err, ERR_SOURCE, "dsn '%s': %s; reconnect",
+				 c->dsn, c->broken_why ? c->broken_why :
+				 "autocommit could not be restored after a "
+				 "transaction");
 	return 0;
 }
 
@@ -831,8 +858,11 @@ static int check_nparams(size_t nparams, struct error *err)
 	return 0;
 }
 
-int conn_exec(struct conn *c, const char *sql, const struct param *params,
-	      size_t nparams, struct error *err)
+/* Run one statement (the body of conn_exec, without the read-only
+ * check: the engine's own statements on a source come here). */
+static int exec_stmt(struct conn *c, const char *sql,
+		     const struct param *params, size_t nparams,
+		     struct error *err)
 {
 	SQLHSTMT st = SQL_NULL_HANDLE;
 	SQLLEN *ind = NULL;
@@ -840,8 +870,6 @@ int conn_exec(struct conn *c, const char *sql, const struct param *params,
 	size_t i;
 	int ret = -1;
 
-	if (check_usable(c, err) < 0)
-		return -1;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
 	if (nparams) {
@@ -874,6 +902,115 @@ out:
 	stmt_free(st);
 	mem_free(ind);
 	return ret;
+}
+
+/* Longest keyword quoted back in a refusal. */
+#define KEYWORD_SHOWN 40
+
+/* On a source, refuse (before anything runs) a statement that is not a
+ * query. 0, or -1 with ERR_SOURCE naming the first keyword. */
+static int check_query(struct conn *c, const char *sql, struct error *err)
+{
+	const char *kw;
+	size_t n;
+
+	if (!c->read_only || odbc_is_query(sql, &kw, &n))
+		return 0;
+	if (n == 0)
+		error_set(err, ERR_SOURCE, "the query does not start with "
+			  "SELECT, WITH, VALUES or TABLE: a source is only "
+			  "read, so it was not run");
+	else
+		error_set(err, ERR_SOURCE, "the query starts with %.*s, not "
+			  "SELECT, WITH, VALUES or TABLE: a source is only "
+			  "read, so it was not run",
+			  (int)(n > KEYWORD_SHOWN ? KEYWORD_SHOWN : n), kw);
+	return error_context(err, "dsn '%s'", c->dsn);
+}
+
+int conn_exec(struct conn *c, const char *sql, const struct param *params,
+	      size_t nparams, struct error *err)
+{
+	if (check_usable(c, err) < 0 || check_query(c, sql, err) < 0)
+		return -1;
+	return exec_stmt(c, sql, params, nparams, err);
+}
+
+/* SQLSTATEs with which a driver says it does not offer a connection
+ * attribute: asking for read-only access is then a wish, not an error. */
+static int attr_unsupported(const char *state)
+{
+	return strcmp(state, "HYC00") == 0 || strcmp(state, "HY092") == 0 ||
+	       strcmp(state, "HY024") == 0 || strcmp(state, "IM001") == 0 ||
+	       strcmp(state, "S1C00") == 0 || strcmp(state, "S1092") == 0;
+}
+
+/*
+ * Make the source connection c read-only (conn_open_source): the ODBC
+ * access mode where the driver has it, then the DBMS's own session
+ * setting, which is what actually stops writes on the drivers measured
+ * (sqliteodbc answers the access mode with 01S02 "option value changed"
+ * and writes anyway; docs/CONNECTORS.md).
+ */
+static int make_read_only(struct conn *c, struct error *err)
+{
+	SQLRETURN rc;
+
+	c->read_only = 1;
+	rc = odbc_api.set_connect_attr(c->dbc, SQL_ATTR_ACCESS_MODE,
+				       (SQLPOINTER)(uintptr_t)SQL_MODE_READ_ONLY,
+				       SQL_IS_UINTEGER);
+	if (!SQL_SUCCEEDED(rc)) {
+		struct error e;
+		int ignore;
+
+		error_init(&e);
+		odbc_fail(&e, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc, "x");
+		ignore = attr_unsupported(e.sqlstate);
+		error_release(&e);
+		if (!ignore)
+			return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC,
+					 c->dbc, "cannot open the source "
+					 "read-only (SQL_ATTR_ACCESS_MODE)");
+	}
+	if (strcmp(c->dbms, "SQLite") == 0) {
+		c->ro_on = "PRAGMA query_only = 1";
+		c->ro_off = "PRAGMA query_only = 0";
+	} else if (strcmp(c->dbms, "PostgreSQL") == 0) {
+		c->ro_on = "SET SESSION CHARACTERISTICS AS TRANSACTION READ "
+			   "ONLY";
+	} else if (strstr(c->dbms, "MySQL") || strstr(c->dbms, "MariaDB")) {
+		c->ro_on = "SET SESSION TRANSACTION READ ONLY";
+	}
+	if (c->ro_on && exec_stmt(c, c->ro_on, NULL, 0, err) < 0)
+		return error_context(err, "making the source read-only (%s)",
+				     c->ro_on);
+	return 0;
+}
+
+/*
+ * The engine's own write on a source connection (SQLite: the query's
+ * parameters into temp.recon_param): the read-only session is lifted
+ * for this one statement and put back before anything else runs. If it
+ * cannot be put back the connection refuses all further work.
+ */
+static int own_exec(struct conn *c, const char *sql, const struct param *p,
+		    size_t np, struct error *err)
+{
+	int rc;
+
+	if (!c->read_only || !c->ro_off)
+		return exec_stmt(c, sql, p, np, err);
+	if (exec_stmt(c, c->ro_off, NULL, 0, err) < 0)
+		return -1;
+	rc = exec_stmt(c, sql, p, np, err);
+	if (exec_stmt(c, c->ro_on, NULL, 0, err) < 0) {
+		c->broken = 1;
+		c->broken_why = "the source could not be made read-only again "
+				"after storing a query's parameters";
+		return -1;
+	}
+	return rc;
 }
 
 /* ---- cursors ---------------------------------------------------------- */
@@ -1485,9 +1622,9 @@ static int sqlite_params(struct conn *c, const char *sql,
 	 * complete a long value) keeps reading its own values. IF NOT
 	 * EXISTS each time (one cheap statement) rather than a flag that
 	 * would have to follow the connection's state. */
-	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
-		      "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
-		      "(g, i))", NULL, 0, err) < 0)
+	if (own_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
+		     "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
+		     "(g, i))", NULL, 0, err) < 0)
 		return error_context(err, "storing the query's parameters in "
 				     "a temporary table");
 	sbuf_addstr(&ins, "INSERT INTO temp.recon_param (g, i, v) VALUES ");
@@ -1497,7 +1634,7 @@ static int sqlite_params(struct conn *c, const char *sql,
 		sbuf_release(&ins);
 		return nomem(err, c);
 	}
-	rc = conn_exec(c, ins.buf, params, nparams, err);
+	rc = own_exec(c, ins.buf, params, nparams, err);
 	sbuf_release(&ins);
 	if (rc < 0)
 		return error_context(err, "storing the query's parameters in "
@@ -1515,9 +1652,9 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 	SQLRETURN rc;
 	size_t i;
 
-	if (check_usable(c, err) < 0)
-		return -1;
 	*out = NULL;
+	if (check_usable(c, err) < 0 || check_query(c, sql, err) < 0)
+		return -1;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
 	{

@@ -146,6 +146,17 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 int odbc_sqlite_rewrite(const char *sql, size_t nparams, unsigned long long g,
 			struct sbuf *out);
 
+/*
+ * The read-only check of source queries (conn_open_source): *kw and *len
+ * are the query's first keyword after blanks, comments and opening
+ * parentheses (borrowed from sql; *len 0 if there is none). 1 if it is
+ * SELECT, WITH, VALUES or TABLE (any case), else 0. A WITH may still
+ * hold a data-modifying statement (WITH x AS (...) UPDATE ..., or a
+ * PostgreSQL CTE): the read-only session stops those.
+ */
+int odbc_is_query(const char *sql, const char **kw, size_t *len);
+void odbc_first_keyword(const char *sql, const char **kw, size_t *len);
+
 /* How many times the cursor re-ran its query to complete long values
  * (ODBC_COMPLETE_REEXECUTE). For tests and the doc. */
 unsigned odbc_cursor_reexecs(const struct cursor *cur);

@@ -468,7 +468,7 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 			     st->hdr.wm.type == WM_TIME, err);
 	if (!params)
 		goto out;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->inc_query, params, src->ninc_params, 0,
 			&cur, err) < 0 ||
 	    prefetch_start(cur, &pf, err) < 0)
@@ -562,7 +562,7 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 			     err);
 	if (!params)
 		return -1;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->keys_query, params, src->nkeys_params, 0,
 			&cur, err) < 0) {
 		error_context(err, "the <keys> query");
@@ -1004,7 +1004,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	params = bind_params(r, src->params, src->nparams, NULL, 0, err);
 	if (!params)
 		goto out;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0 ||
 	    prefetch_start(cur, &pf, err) < 0)
 		goto out;
