@@ -41,6 +41,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <odbcinst.h>
 
 #include "connectors/odbc_int.h"
 #include "engine/buf.h"
@@ -63,12 +66,20 @@
 
 /* ---- the replaceable table ------------------------------------------ */
 
+static int profile_string_real(const char *section, const char *key,
+			       const char *dflt, char *out, int size,
+			       const char *file)
+{
+	return SQLGetPrivateProfileString(section, key, dflt, out, size, file);
+}
+
 const struct odbc_api odbc_api_real = {
 	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
 	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
 	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+	profile_string_real,
 };
 
 struct odbc_api odbc_api = {
@@ -77,6 +88,7 @@ struct odbc_api odbc_api = {
 	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+	profile_string_real,
 };
 
 /* Fault helper state: test-only, like mem.c's countdown. */
@@ -593,6 +605,52 @@ static int info_string(struct conn *c, SQLUSMALLINT what, char **out,
 
 static int make_read_only(struct conn *c, struct error *err);
 
+/* Longest odbc.ini value quoted in a message. */
+#define PROFILE_VALUE_MAX 1024
+
+/*
+ * What a failed connect was trying to reach, from the DSN's odbc.ini
+ * entries: "cannot open database 'D'" (Database), else "cannot connect
+ * to server 'S' port 'P'" (Servername or Server, Port); nothing if the
+ * DSN has none of them. Only these keys are read: never UID, PWD or any
+ * other entry that may hold a credential.
+ */
+static void connect_target(const char *dsn, struct sbuf *out)
+{
+	char db[PROFILE_VALUE_MAX], server[PROFILE_VALUE_MAX];
+	char port[PROFILE_VALUE_MAX];
+
+	db[0] = server[0] = port[0] = '\0';
+	odbc_api.profile_string(dsn, "Database", "", db, (int)sizeof(db),
+				"odbc.ini");
+	if (db[0]) {
+		char *slash = strrchr(db, '/');
+		struct stat st;
+
+		sbuf_addf(out, "cannot open database '%s'", db);
+		/* a file path whose folder is missing: the usual cause,
+		 * which drivers word as "connect failed" (sqliteodbc) */
+		if (slash && slash != db) {
+			*slash = '\0';
+			if (stat(db, &st) != 0 || !S_ISDIR(st.st_mode))
+				sbuf_addf(out, " (folder '%s' does not exist)",
+					  db);
+		}
+		return;
+	}
+	odbc_api.profile_string(dsn, "Servername", "", server,
+				(int)sizeof(server), "odbc.ini");
+	if (!server[0])
+		odbc_api.profile_string(dsn, "Server", "", server,
+					(int)sizeof(server), "odbc.ini");
+	odbc_api.profile_string(dsn, "Port", "", port, (int)sizeof(port),
+				"odbc.ini");
+	if (server[0])
+		sbuf_addf(out, "cannot connect to server '%s'", server);
+	if (server[0] && port[0])
+		sbuf_addf(out, " port '%s'", port);
+}
+
 static int conn_connect(const char *dsn, int read_only, struct conn **out,
 			struct error *err)
 {
@@ -644,8 +702,12 @@ static int conn_connect(const char *dsn, int read_only, struct conn **out,
 				     SQL_DRIVER_NOPROMPT);
 	wipe_sbuf(&cs);
 	if (!SQL_SUCCEEDED(rc)) {
-		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
-			  "cannot connect");
+		struct sbuf what = SBUF_INIT(NAME_CAP);
+
+		connect_target(dsn, &what);
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc, "%s",
+			  what.len && !what.failed ? what.buf : "cannot connect");
+		sbuf_release(&what);
 		goto fail;
 	}
 	c->connected = 1;

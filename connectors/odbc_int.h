@@ -75,6 +75,11 @@ struct odbc_api {
 	SQLRETURN (*free_stmt)(SQLHSTMT st, SQLUSMALLINT option);
 	SQLRETURN (*disconnect)(SQLHDBC dbc);
 	SQLRETURN (*free_handle)(SQLSMALLINT type, SQLHANDLE h);
+	/* odbcinst's SQLGetPrivateProfileString, read only to name a
+	 * DSN's database in a connect failure; never failed either. */
+	int (*profile_string)(const char *section, const char *key,
+			      const char *dflt, char *out, int size,
+			      const char *file);
 };
 
 /* The table the connector calls through. Process-wide on purpose, like

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
@@ -616,6 +617,74 @@ START_TEST(bad_dsn)
 	format(&err, &m);
 	ck_assert_msg(strstr(m.buf, "dsn 'recon_no_such_dsn'") != NULL, "%s",
 		      m.buf);
+	sbuf_release(&m);
+	error_release(&err);
+}
+END_TEST
+
+/* A DSN whose database the driver cannot open: the message names the
+ * Database odbc.ini gives it, and never a credential the DSN holds. */
+START_TEST(cannot_open_database)
+{
+	struct error err;
+	struct conn *c = (struct conn *)1;
+	struct sbuf m = SBUF_INIT(4096), want = SBUF_INIT(4096);
+	char cwd[4096];
+
+	error_init(&err);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(conn_open_source("recon_test_nodb", &c, &err), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(err.code, ERR_SOURCE);
+	format(&err, &m);
+	sbuf_addf(&want, "error[SOURCE]: dsn 'recon_test_nodb': cannot open "
+		  "database '%s/out/test/no-such-directory/unit.db' (folder "
+		  "'%s/out/test/no-such-directory' does not exist): "
+		  "[SQLite]connect failed (SQLSTATE HY000, native 14)", cwd,
+		  cwd);
+	ck_assert_str_eq(m.buf, want.buf);
+	sbuf_release(&m);
+	sbuf_release(&want);
+	error_release(&err);
+}
+END_TEST
+
+static const char *profile_key_asked;
+
+static int profile_spy(const char *section, const char *key,
+		       const char *dflt, char *out, int size, const char *file)
+{
+	(void)section;
+	(void)dflt;
+	(void)file;
+	if (strcmp(key, "UID") == 0 || strcmp(key, "PWD") == 0 ||
+	    strcmp(key, "Password") == 0)
+		profile_key_asked = key;
+	/* a server DSN: no Database, a Servername and a Port */
+	snprintf(out, (size_t)size, "%s",
+		 strcmp(key, "Servername") == 0 ? "db.example" :
+		 strcmp(key, "Port") == 0 ? "5433" : "");
+	return (int)strlen(out);
+}
+
+/* The same for a server DSN (Servername and Port), through the table. */
+START_TEST(cannot_reach_server)
+{
+	struct error err;
+	struct conn *c = NULL;
+	struct sbuf m = SBUF_INIT(4096);
+
+	error_init(&err);
+	odbc_api.profile_string = profile_spy;
+	/* env, its attribute, the connection, then the connect fails */
+	odbc_fault_after(3, "08001", 101);
+	ck_assert_int_eq(conn_open(DSN, &c, &err), -1);
+	odbc_api_reset();
+	format(&err, &m);
+	ck_assert_str_eq(m.buf, "error[SOURCE]: dsn 'recon_test': cannot "
+			 "connect to server 'db.example' port '5433': injected "
+			 "fault (SQLSTATE 08001, native 101)");
+	ck_assert_ptr_null(profile_key_asked);
 	sbuf_release(&m);
 	error_release(&err);
 }
@@ -1242,6 +1311,8 @@ Suite *suite_odbc(void)
 	tcase_add_test(tc, writer_bad_identifiers);
 	tcase_add_test(tc, transactions);
 	tcase_add_test(tc, bad_dsn);
+	tcase_add_test(tc, cannot_open_database);
+	tcase_add_test(tc, cannot_reach_server);
 	tcase_add_test(tc, syntax_error);
 	tcase_add_test(tc, credentials);
 	tcase_add_test(tc, table_swap);
