@@ -113,9 +113,16 @@ int conn_exec(struct conn *c, const char *sql, const struct param *params,
 int cursor_open(struct conn *c, const char *sql, const struct param *params,
 		size_t nparams, size_t array_size, struct cursor **out,
 		struct error *err);
+/* Name the rows of ERR_DATA errors by the value of column `name` (as
+ * the result labels it, lower-cased; NULL: by number only):
+ * "row id 'INV-0042' (row 225), column 'amount': ...". The id is given
+ * when it can be read from the same row: not NULL, not itself the bad
+ * value, valid UTF-8, at most 200 bytes; otherwise "row 225, ...". Call
+ * before the first cursor_next(). */
+void cursor_id_column(struct cursor *cur, const char *name);
 /* Next row: 1 and *row set, 0 at the end, -1 on error (ERR_SOURCE, or
- * ERR_DATA naming the row number and column for bad UTF-8, an amount that
- * does not fit, an unreadable date). */
+ * ERR_DATA naming the row (see cursor_id_column) and column for bad
+ * UTF-8, an amount that does not fit, an unreadable date). */
 int cursor_next(struct cursor *cur, const struct row **row, struct error *err);
 void cursor_close(struct cursor *cur);
 

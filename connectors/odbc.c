@@ -1118,6 +1118,7 @@ struct cursor {
 
 	uint64_t hash;		/* re-execute: hash of delivered rows */
 	unsigned reexecs;
+	long id_col;		/* column naming rows in ERR_DATA, or -1 */
 	struct sbuf scratch;
 };
 
@@ -1184,7 +1185,48 @@ static int cur_fail(struct cursor *cur, struct error *err, const char *what)
 			 "%s", what);
 }
 
-/* ERR_DATA about row rowno, column j. */
+static int truncated(const struct col *col, size_t r);
+
+/* Longest id quoted in an ERR_DATA message (bytes). */
+#define ID_SHOWN 200
+
+/* The id column's text in the current block row into out, if it is
+ * there to be read: not column j itself (the bad value), not NULL, not
+ * cut off by its buffer, valid UTF-8 and not too long. 1 or 0. */
+static int id_text(const struct cursor *cur, size_t j, struct sbuf *out)
+{
+	const struct col *col;
+	const char *s;
+	size_t n, bad;
+	SQLLEN ind;
+
+	if (cur->id_col < 0 || (size_t)cur->id_col == j ||
+	    cur->pos >= cur->nfetched)
+		return 0;
+	col = &cur->cols[cur->id_col];
+	ind = col->ind[cur->pos];
+	if (ind == SQL_NULL_DATA || truncated(col, cur->pos) || ind == 0 ||
+	    (size_t)ind > ID_SHOWN)
+		return 0;
+	s = col->data + cur->pos * (size_t)col->width;
+	n = (size_t)ind;
+	if (!utf8_valid(s, n, &bad))
+		return 0;
+	return sbuf_add(out, s, n) == 0;
+}
+
+void cursor_id_column(struct cursor *cur, const char *name)
+{
+	cur->id_col = -1;
+	for (size_t j = 0; name && j < cur->ncols; j++)
+		if (strcmp(cur->names[j], name) == 0) {
+			cur->id_col = (long)j;
+			break;
+		}
+}
+
+/* ERR_DATA about row rowno, column j, naming the row by its id column's
+ * value when that can be read (cursor_id_column). */
 static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 		     size_t j, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -1193,6 +1235,7 @@ static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 		     size_t j, const char *fmt, ...)
 {
 	struct sbuf msg = SBUF_INIT((size_t)64 << 10);
+	struct sbuf id = SBUF_INIT(ID_SHOWN + 1);
 	va_list ap;
 
 	cur->failed = 1;
@@ -1201,9 +1244,15 @@ static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 	va_start(ap, fmt);
 	sbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	error_set(err, ERR_DATA, "row %llu, column '%s': %s",
-		  (unsigned long long)rowno, cur->cols[j].name, msg.buf);
+	if (id_text(cur, j, &id))
+		error_set(err, ERR_DATA, "row id '%s' (row %llu), column '%s': "
+			  "%s", id.buf, (unsigned long long)rowno,
+			  cur->cols[j].name, msg.buf);
+	else
+		error_set(err, ERR_DATA, "row %llu, column '%s': %s",
+			  (unsigned long long)rowno, cur->cols[j].name, msg.buf);
 	error_context(err, "dsn '%s'", cur->c->dsn);
+	sbuf_release(&id);
 	sbuf_release(&msg);
 	return -1;
 }
@@ -1596,6 +1645,18 @@ static int complete_positioned(struct cursor *cur, size_t j, int *positioned,
 	return 1;
 }
 
+/* Longest source value quoted back in an ERR_DATA message (bytes). */
+#define VALUE_SHOWN 64
+
+/* How many bytes of a bad value a message quotes: all of it if it is
+ * short, valid UTF-8 text, else none. */
+static int shown(const char *s, size_t n)
+{
+	size_t bad;
+
+	return n <= VALUE_SHOWN && utf8_valid(s, n, &bad) ? (int)n : 0;
+}
+
 static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		   uint64_t rowno, struct value *v, struct error *err)
 {
@@ -1614,7 +1675,9 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		errno = 0;
 		x = n ? strtoll(s, &end, 10) : 0;
 		if (!n || end != s + n || errno)
-			return data_fail(cur, err, rowno, j, "%s",
+			return data_fail(cur, err, rowno, j, "%s%.*s%s%s",
+					 shown(s, n) ? "'" : "", shown(s, n), s,
+					 shown(s, n) ? "': " : "",
 					 errno == ERANGE ?
 					 "integer out of 64-bit range" :
 					 "not an integer");
@@ -1625,7 +1688,9 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		int st = money_parse(s, n, &v->i);
 
 		if (st != MONEY_OK)
-			return data_fail(cur, err, rowno, j, "amount: %s",
+			return data_fail(cur, err, rowno, j, "amount%s%.*s%s: %s",
+					 shown(s, n) ? " '" : "", shown(s, n), s,
+					 shown(s, n) ? "'" : "",
 					 money_strerror(st));
 		return 0;
 	}
@@ -1647,8 +1712,10 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 			rc = tstamp_parse(s, n, &v->i);
 		}
 		if (rc < 0)
-			return data_fail(cur, err, rowno, j,
-					 "not a date or time");
+			return data_fail(cur, err, rowno, j, "%s%.*s%s"
+					 "not a date or time",
+					 shown(s, n) ? "'" : "", shown(s, n), s,
+					 shown(s, n) ? "': " : "");
 		return 0;
 	}
 	default:
@@ -1738,6 +1805,7 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 		return nomem(err, c);
 	cur->c = c;
 	cur->st = SQL_NULL_HANDLE;
+	cur->id_col = -1;
 	sbuf_init(&cur->scratch, 4096);
 	cur->array_size = opts && opts->array_size ? opts->array_size :
 		ODBC_ARRAY_DEFAULT;

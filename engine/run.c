@@ -470,8 +470,10 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		goto out;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->inc_query, params, src->ninc_params, 0,
-			&cur, err) < 0 ||
-	    prefetch_start(cur, &pf, err) < 0)
+			&cur, err) < 0)
+		goto out;
+	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
+	if (prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
 		const struct row *row;
@@ -568,6 +570,7 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 		error_context(err, "the <keys> query");
 		goto out;
 	}
+	cursor_id_column(cur, src->id_column);
 	while ((n = cursor_next(cur, &row, err)) == 1) {
 		if (row->rowno == 1 && !column(row, src->id_column)) {
 			error_set(err, ERR_JOB, "the <keys> query returns no "
@@ -1005,8 +1008,10 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	if (!params)
 		goto out;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
-	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0 ||
-	    prefetch_start(cur, &pf, err) < 0)
+	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
+		goto out;
+	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
+	if (prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
 		const struct row *row;
