@@ -27,7 +27,10 @@
 
 /* How a column arrives. Chosen from SQLDescribeCol's SQL type:
  * integer types -> VAL_INT; DECIMAL/NUMERIC/FLOAT/REAL/DOUBLE -> VAL_DEC
- * (read as text, parsed exactly by money_parse); DATE/TIME/TIMESTAMP ->
+ * (read as text, parsed exactly by money_parse; on a source, a value of
+ * an approximate type (FLOAT/REAL/DOUBLE) that cannot be proven to be
+ * the decimal it shows is marked with `approx` instead, see
+ * docs/CONNECTORS.md "Approximate columns"); DATE/TIME/TIMESTAMP ->
  * VAL_TIME (read as text, parsed by tstamp_parse); everything else ->
  * VAL_TEXT (UTF-8, validated). A NULL of any column is VAL_NULL. */
 enum val_type { VAL_NULL = 0, VAL_INT, VAL_DEC, VAL_TEXT, VAL_TIME };
@@ -40,6 +43,14 @@ struct value {
 			 * VAL_DEC/VAL_TIME the source text; borrowed until
 			 * the next cursor_next() */
 	size_t len;
+	/* NULL if the value is what it says. Else (sources only) the
+	 * column's type as a phrase, static text: "DOUBLE (approximate)",
+	 * "REAL (approximate)", "FLOAT (approximate)" for VAL_DEC (i is
+	 * then 0), or "DECIMAL, stored by SQLite as a double," for VAL_TEXT
+	 * of a SQLite column declared DECIMAL; s holds the driver's text,
+	 * which is not provably the exact decimal. Readers must refuse
+	 * such a value (rules raise). */
+	const char *approx;
 };
 
 /* One row, borrowed until the next cursor_next() or cursor_close(). */

@@ -76,7 +76,8 @@ static int profile_string_real(const char *section, const char *key,
 const struct odbc_api odbc_api_real = {
 	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
 	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
-	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLNumResultCols, SQLDescribeCol, SQLColAttribute, SQLSetStmtAttr,
+	SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
 	profile_string_real,
@@ -85,7 +86,8 @@ const struct odbc_api odbc_api_real = {
 struct odbc_api odbc_api = {
 	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
 	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
-	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLNumResultCols, SQLDescribeCol, SQLColAttribute, SQLSetStmtAttr,
+	SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
 	profile_string_real,
@@ -202,6 +204,14 @@ static SQLRETURN f_describe_col(SQLHSTMT s, SQLUSMALLINT c, SQLCHAR *nm,
 		fault_inner.describe_col(s, c, nm, mx, nl, t, sz, dg, nu);
 }
 
+static SQLRETURN f_col_attribute(SQLHSTMT s, SQLUSMALLINT c, SQLUSMALLINT f,
+				 SQLPOINTER b, SQLSMALLINT m, SQLSMALLINT *l,
+				 SQLLEN *num)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.col_attribute(s, c, f, b, m, l, num);
+}
+
 static SQLRETURN f_set_stmt_attr(SQLHSTMT s, SQLINTEGER a, SQLPOINTER v,
 				 SQLINTEGER l)
 {
@@ -292,6 +302,7 @@ void odbc_fault_after(long n, const char *sqlstate, long native)
 	odbc_api.execute = f_execute;
 	odbc_api.num_result_cols = f_num_result_cols;
 	odbc_api.describe_col = f_describe_col;
+	odbc_api.col_attribute = f_col_attribute;
 	odbc_api.set_stmt_attr = f_set_stmt_attr;
 	odbc_api.bind_col = f_bind_col;
 	odbc_api.fetch = f_fetch;
@@ -318,6 +329,10 @@ struct conn {
 	 * chosen once from SQL_DBMS_NAME. */
 	int read_only;
 	const char *ro_on, *ro_off;
+	/* The driver renders an approximate value as text with 15
+	 * significant digits (sqliteodbc: SQLite's own REAL-to-text), so
+	 * such text with exactly 15 may be a rounding. */
+	int real15;
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
@@ -713,6 +728,7 @@ static int conn_connect(const char *dsn, int read_only, struct conn **out,
 	c->connected = 1;
 	if (info_string(c, SQL_DBMS_NAME, &c->dbms, err) < 0)
 		goto fail;
+	c->real15 = strcmp(c->dbms, "SQLite") == 0;
 	rc = odbc_api.get_info(c->dbc, SQL_GETDATA_EXTENSIONS, &gd,
 			       (SQLSMALLINT)sizeof(gd), NULL);
 	if (!SQL_SUCCEEDED(rc)) {
@@ -1081,6 +1097,10 @@ struct col {
 	char *name;		/* lower-cased; owned */
 	SQLSMALLINT sqltype;
 	enum val_type kind;
+	/* Text that SQLite may have rounded (real15 source: a column
+	 * declared DECIMAL, which sqliteodbc describes as VARCHAR): what
+	 * value.approx says of such text when it is not provably exact. */
+	const char *approx_text;
 	SQLLEN width;		/* bytes per cell, NUL included */
 	SQLLEN want;		/* re-execute: the width the data needs */
 	char *data;		/* array_size * width, column-wise */
@@ -1291,6 +1311,38 @@ static int alloc_column(struct cursor *cur, size_t j, SQLLEN width,
 	return 0;
 }
 
+/*
+ * A SQLite source's column declared DECIMAL: sqliteodbc describes it as
+ * SQL_VARCHAR (so it arrives as VAL_TEXT) while SQLite stores its values
+ * as binary doubles rendered with 15 digits. Marks the column so that
+ * such text is checked like an approximate column's (approx_text). The
+ * declared type comes from SQL_DESC_TYPE_NAME. 0 or -1.
+ */
+static int declared_decimal(struct cursor *cur, size_t j, struct error *err)
+{
+	struct col *col = &cur->cols[j];
+	char name[64];
+	SQLSMALLINT len = 0;
+	SQLLEN num = 0;
+	SQLRETURN rc;
+
+	col->approx_text = NULL;
+	if (!cur->c->read_only || !cur->c->real15 || col->kind != VAL_TEXT ||
+	    col->sqltype != SQL_VARCHAR)
+		return 0;
+	name[0] = '\0';
+	rc = odbc_api.col_attribute(cur->st, (SQLUSMALLINT)(j + 1),
+				    SQL_DESC_TYPE_NAME, name,
+				    (SQLSMALLINT)sizeof(name), &len, &num);
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "cannot read a result column's "
+				"declared type");
+	name[sizeof(name) - 1] = '\0';
+	if (strncmp(name, "DECIMAL", 7) == 0 || strncmp(name, "decimal", 7) == 0)
+		col->approx_text = "DECIMAL, stored by SQLite as a double,";
+	return 0;
+}
+
 static int describe(struct cursor *cur, struct error *err)
 {
 	SQLSMALLINT n = 0;
@@ -1368,6 +1420,8 @@ static int describe(struct cursor *cur, struct error *err)
 		cur->names[j] = name;
 		col->sqltype = type;
 		col->kind = kind_of(type);
+		if (declared_decimal(cur, j, err) < 0)
+			return -1;
 		/* Not from `size`: TEXT is described as 65536 or 8190. */
 		width = (SQLLEN)cur->text_cap;
 		if (col->kind == VAL_INT && width > 32)
@@ -1648,6 +1702,73 @@ static int complete_positioned(struct cursor *cur, size_t j, int *positioned,
 /* Longest source value quoted back in an ERR_DATA message (bytes). */
 #define VALUE_SHOWN 64
 
+/* The name of an approximate SQL type, or NULL for any other type. */
+static const char *approx_name(SQLSMALLINT t)
+{
+	return t == SQL_DOUBLE ? "DOUBLE (approximate)" :
+	       t == SQL_REAL ? "REAL (approximate)" :
+	       t == SQL_FLOAT ? "FLOAT (approximate)" : NULL;
+}
+
+/* Significant digits of a number's text: from the first nonzero digit
+ * to the last nonzero one, the exponent not counted ("0.30" 1,
+ * "1234567890123.46" 15, "9.00719925474099e+15" 15, "0" 0). */
+static int sig_digits(const char *s, size_t n)
+{
+	int count = 0, pending = 0, started = 0;
+
+	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		if (s[i] == '0') {
+			if (started)
+				pending++;
+			continue;
+		}
+		started = 1;
+		count += pending + 1;
+		pending = 0;
+	}
+	return count;
+}
+
+/*
+ * Is the text s of an approximate column's value the exact decimal it
+ * shows (st: money_parse's verdict)? A double holds any decimal of at
+ * most 15 significant digits (DBL_DIG) exactly enough to give it back,
+ * so text of at most 15 digits and at most 4 decimals is that decimal.
+ * More digits, or more decimals, are a binary fraction (0.1 + 0.2 is
+ * 0.30000000000000004), not money. A driver that renders doubles with
+ * 15 digits (real15: sqliteodbc) gives 15 for any longer value, so
+ * exactly 15 may be a rounding (1234567890123.4567 arrives as
+ * 1234567890123.46); more than 15 can then only be text SQLite stored
+ * as text, which is exact.
+ */
+static int approx_exact(const struct conn *c, const char *s, size_t n,
+			int st)
+{
+	int sig = sig_digits(s, n);
+
+	if (st != MONEY_OK)
+		return 0;
+	if (c->real15)
+		return sig != 15;
+	return sig <= 15;
+}
+
+/* Is the value of an approximate column (or of a SQLite DECIMAL) with
+ * text s, money_parse verdict st, to be marked approx? A value that is
+ * not a number stays ERR_DATA, and so does one out of range whose text
+ * is not a rounding (1e300: no amount at all). */
+static int approx_mark(const struct conn *c, const char *s, size_t n, int st)
+{
+	if (st == MONEY_SYNTAX)
+		return 0;
+	if (st == MONEY_RANGE)
+		return !approx_exact(c, s, n, MONEY_OK);
+	return !approx_exact(c, s, n, st);
+}
+
 /* How many bytes of a bad value a message quotes: all of it if it is
  * short, valid UTF-8 text, else none. */
 static int shown(const char *s, size_t n)
@@ -1687,6 +1808,13 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 	case VAL_DEC: {
 		int st = money_parse(s, n, &v->i);
 
+		v->approx = NULL;
+		if (cur->c->read_only && approx_name(col->sqltype) &&
+		    approx_mark(cur->c, s, n, st)) {
+			v->i = 0;
+			v->approx = approx_name(col->sqltype);
+			return 0;
+		}
 		if (st != MONEY_OK)
 			return data_fail(cur, err, rowno, j, "amount%s%.*s%s: %s",
 					 shown(s, n) ? " '" : "", shown(s, n), s,
@@ -1722,6 +1850,14 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		if (!utf8_valid(s, n, &bad))
 			return data_fail(cur, err, rowno, j, "invalid UTF-8 at "
 					 "byte %zu", bad);
+		v->approx = NULL;
+		if (col->approx_text) {
+			int64_t x;
+			int st = money_parse(s, n, &x);
+
+			if (approx_mark(cur->c, s, n, st))
+				v->approx = col->approx_text;
+		}
 		return 0;
 	}
 }
@@ -1951,6 +2087,7 @@ int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
 			v->s = NULL;
 			v->len = 0;
 			v->i = 0;
+			v->approx = NULL;
 			continue;
 		}
 		n = (size_t)col->ind[r];

@@ -54,6 +54,10 @@ struct odbc_api {
 				  SQLSMALLINT *namelen, SQLSMALLINT *type,
 				  SQLULEN *size, SQLSMALLINT *digits,
 				  SQLSMALLINT *nullable);
+	SQLRETURN (*col_attribute)(SQLHSTMT st, SQLUSMALLINT col,
+				   SQLUSMALLINT field, SQLPOINTER buf,
+				   SQLSMALLINT max, SQLSMALLINT *len,
+				   SQLLEN *num);
 	SQLRETURN (*set_stmt_attr)(SQLHSTMT st, SQLINTEGER attr, SQLPOINTER v,
 				   SQLINTEGER len);
 	SQLRETURN (*bind_col)(SQLHSTMT st, SQLUSMALLINT col, SQLSMALLINT ctype,

@@ -534,6 +534,10 @@ for dir in tests/e2e/cases/*/; do
 			qsql=${qsql% => *}
 			qgot=$(store_query "case_$qdb" "$work/case/$qdb.db" "$qsql" 2>&1 | tr '\n' ' ' | sed 's/ $//')
 			[ "$qgot" = "$qwant" ] || { ok=0; why+=("query $qdb: $qsql gave '$qgot', want '$qwant'"); } ;;
+		report)
+			# "report TEXT": TEXT appears in the exception CSV
+			rep=$(find "$creports" -name '*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+			{ [ -n "$rep" ] && grep -qF -- "$arg" "$rep"; } || { ok=0; why+=("the exception CSV lacks: $arg"); } ;;
 		reports)
 			# "reports none": no report file was published
 			if [ "$arg" = none ] && [ -d "$creports" ] &&
