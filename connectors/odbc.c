@@ -30,6 +30,12 @@
  * bound as SQL_C_CHAR. Full batches execute on the writer's thread while
  * the caller fills the next one; see "writers" below for the rules.
  *
+ * Sources (conn_open_source) are read-only: the access mode and the
+ * DBMS's read-only session are set at connect, statements that are not
+ * queries are refused before they are sent, and no transaction is
+ * opened. Their approximate columns (FLOAT/REAL/DOUBLE) are taken as
+ * money only when the text proves the value exact (value.approx).
+ *
  * Every ODBC call goes through odbc_api (odbc_int.h) so tests can fail
  * any of them with a chosen SQLSTATE. Credentials never reach a message:
  * driver diagnostics are scrubbed of the UID and PWD we passed.
