@@ -1055,6 +1055,12 @@ static void make_ro(void)
 	exec_ok(c, "CREATE TABLE odbc_ro (id INTEGER, amt INTEGER)");
 	exec_ok(c, "INSERT INTO odbc_ro VALUES (1, 10), (2, 20)");
 	exec_ok(c, "DROP TABLE IF EXISTS odbc_ro2");
+	/* with a DECIMAL column, whose declared type a SQLite source reads
+	 * (SQL_DESC_TYPE_NAME): the fault loops reach that call too */
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_rop");
+	exec_ok(c, "CREATE TABLE odbc_rop (id INTEGER, amt INTEGER, "
+		"price DECIMAL(18,2))");
+	exec_ok(c, "INSERT INTO odbc_rop VALUES (1, 10, 1.5), (2, 20, 2.5)");
 	conn_close(c);
 }
 
@@ -1264,11 +1270,14 @@ static int scenario_read_source(struct error *err)
 
 	if (conn_open_source(DSN, &c, err) < 0)
 		return -1;
-	if (cursor_open(c, "SELECT id, amt FROM odbc_ro WHERE id > ? ORDER BY "
-			"id", &p, 1, 0, &cur, err) < 0)
+	if (cursor_open(c, "SELECT id, amt, price FROM odbc_rop WHERE id > ? "
+			"ORDER BY id", &p, 1, 0, &cur, err) < 0)
 		goto out;
-	while ((rc = cursor_next(cur, &row, err)) > 0)
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		if (row->vals[2].type != VAL_TEXT || row->vals[2].approx)
+			ck_abort_msg("price: type %d", (int)row->vals[2].type);
 		n++;
+	}
 	if (rc == 0 && n != 2)
 		ck_abort_msg("read %ld rows", n);
 out:
