@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 OUT    ?= out
 BUILD   = $(OUT)/build
-PKGS    = lua5.4 libxml-2.0 odbc libcrypto
+PKGS    = lua5.4 libxml-2.0 odbc odbcinst libcrypto
 CHECKPKG = check
 
 CC     ?= gcc

@@ -27,7 +27,10 @@
 
 /* How a column arrives. Chosen from SQLDescribeCol's SQL type:
  * integer types -> VAL_INT; DECIMAL/NUMERIC/FLOAT/REAL/DOUBLE -> VAL_DEC
- * (read as text, parsed exactly by money_parse); DATE/TIME/TIMESTAMP ->
+ * (read as text, parsed exactly by money_parse; on a source, a value of
+ * an approximate type (FLOAT/REAL/DOUBLE) that cannot be proven to be
+ * the decimal it shows is marked with `approx` instead, see
+ * docs/CONNECTORS.md "Approximate columns"); DATE/TIME/TIMESTAMP ->
  * VAL_TIME (read as text, parsed by tstamp_parse); everything else ->
  * VAL_TEXT (UTF-8, validated). A NULL of any column is VAL_NULL. */
 enum val_type { VAL_NULL = 0, VAL_INT, VAL_DEC, VAL_TEXT, VAL_TIME };
@@ -40,6 +43,14 @@ struct value {
 			 * VAL_DEC/VAL_TIME the source text; borrowed until
 			 * the next cursor_next() */
 	size_t len;
+	/* NULL if the value is what it says. Else (sources only) the
+	 * column's type as a phrase, static text: "DOUBLE (approximate)",
+	 * "REAL (approximate)", "FLOAT (approximate)" for VAL_DEC (i is
+	 * then 0), or "DECIMAL, stored by SQLite as a double," for VAL_TEXT
+	 * of a SQLite column declared DECIMAL; s holds the driver's text,
+	 * which is not provably the exact decimal. Readers must refuse
+	 * such a value (rules raise). */
+	const char *approx;
 };
 
 /* One row, borrowed until the next cursor_next() or cursor_close(). */
@@ -72,6 +83,20 @@ struct writer;
  * RECON_<DSN>_PWD (DSN upper-cased, non-alphanumerics as '_'); they are
  * never logged. *out is owned by the caller (conn_close). */
 int conn_open(const char *dsn, struct conn **out, struct error *err);
+/*
+ * Connect to a source: conn_open(), then make the connection read-only
+ * where the driver allows it. SQL_ATTR_ACCESS_MODE = SQL_MODE_READ_ONLY
+ * is asked of every driver (sqliteodbc and psqlODBC accept and ignore
+ * it), and the DBMS (SQL_DBMS_NAME) gets its own session setting:
+ * SQLite `PRAGMA query_only = 1`, PostgreSQL `SET SESSION
+ * CHARACTERISTICS AS TRANSACTION READ ONLY`, MySQL/MariaDB `SET SESSION
+ * TRANSACTION READ ONLY` (ERR_SOURCE if that statement fails). On such a
+ * connection cursor_open() and conn_exec() refuse, before anything is
+ * run, a statement whose first keyword is not SELECT, WITH, VALUES or
+ * TABLE (ERR_SOURCE naming the keyword), and conn_begin() refuses: a
+ * source is never committed to.
+ */
+int conn_open_source(const char *dsn, struct conn **out, struct error *err);
 /* Close and free; NULL is fine. */
 void conn_close(struct conn *c);
 const char *conn_dsn(const struct conn *c);
@@ -99,9 +124,16 @@ int conn_exec(struct conn *c, const char *sql, const struct param *params,
 int cursor_open(struct conn *c, const char *sql, const struct param *params,
 		size_t nparams, size_t array_size, struct cursor **out,
 		struct error *err);
+/* Name the rows of ERR_DATA errors by the value of column `name` (as
+ * the result labels it, lower-cased; NULL: by number only):
+ * "row id 'INV-0042' (row 225), column 'amount': ...". The id is given
+ * when it can be read from the same row: not NULL, not itself the bad
+ * value, valid UTF-8, at most 200 bytes; otherwise "row 225, ...". Call
+ * before the first cursor_next(). */
+void cursor_id_column(struct cursor *cur, const char *name);
 /* Next row: 1 and *row set, 0 at the end, -1 on error (ERR_SOURCE, or
- * ERR_DATA naming the row number and column for bad UTF-8, an amount that
- * does not fit, an unreadable date). */
+ * ERR_DATA naming the row (see cursor_id_column) and column for bad
+ * UTF-8, an amount that does not fit, an unreadable date). */
 int cursor_next(struct cursor *cur, const struct row **row, struct error *err);
 void cursor_close(struct cursor *cur);
 

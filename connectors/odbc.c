@@ -30,6 +30,12 @@
  * bound as SQL_C_CHAR. Full batches execute on the writer's thread while
  * the caller fills the next one; see "writers" below for the rules.
  *
+ * Sources (conn_open_source) are read-only: the access mode and the
+ * DBMS's read-only session are set at connect, statements that are not
+ * queries are refused before they are sent, and no transaction is
+ * opened. Their approximate columns (FLOAT/REAL/DOUBLE) are taken as
+ * money only when the text proves the value exact (value.approx).
+ *
  * Every ODBC call goes through odbc_api (odbc_int.h) so tests can fail
  * any of them with a chosen SQLSTATE. Credentials never reach a message:
  * driver diagnostics are scrubbed of the UID and PWD we passed.
@@ -41,6 +47,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <odbcinst.h>
 
 #include "connectors/odbc_int.h"
 #include "engine/buf.h"
@@ -63,20 +72,31 @@
 
 /* ---- the replaceable table ------------------------------------------ */
 
+static int profile_string_real(const char *section, const char *key,
+			       const char *dflt, char *out, int size,
+			       const char *file)
+{
+	return SQLGetPrivateProfileString(section, key, dflt, out, size, file);
+}
+
 const struct odbc_api odbc_api_real = {
 	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
 	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
-	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLNumResultCols, SQLDescribeCol, SQLColAttribute, SQLSetStmtAttr,
+	SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+	profile_string_real,
 };
 
 struct odbc_api odbc_api = {
 	SQLAllocHandle, SQLSetEnvAttr, SQLDriverConnect, SQLSetConnectAttr,
 	SQLGetInfo, SQLExecDirect, SQLPrepare, SQLBindParameter, SQLExecute,
-	SQLNumResultCols, SQLDescribeCol, SQLSetStmtAttr, SQLBindCol, SQLFetch,
+	SQLNumResultCols, SQLDescribeCol, SQLColAttribute, SQLSetStmtAttr,
+	SQLBindCol, SQLFetch,
 	SQLGetData, SQLSetPos, SQLEndTran, SQLMoreResults, SQLGetDiagRec,
 	SQLCloseCursor, SQLFreeStmt, SQLDisconnect, SQLFreeHandle,
+	profile_string_real,
 };
 
 /* Fault helper state: test-only, like mem.c's countdown. */
@@ -190,6 +210,14 @@ static SQLRETURN f_describe_col(SQLHSTMT s, SQLUSMALLINT c, SQLCHAR *nm,
 		fault_inner.describe_col(s, c, nm, mx, nl, t, sz, dg, nu);
 }
 
+static SQLRETURN f_col_attribute(SQLHSTMT s, SQLUSMALLINT c, SQLUSMALLINT f,
+				 SQLPOINTER b, SQLSMALLINT m, SQLSMALLINT *l,
+				 SQLLEN *num)
+{
+	return fault_tick() ? SQL_ERROR :
+		fault_inner.col_attribute(s, c, f, b, m, l, num);
+}
+
 static SQLRETURN f_set_stmt_attr(SQLHSTMT s, SQLINTEGER a, SQLPOINTER v,
 				 SQLINTEGER l)
 {
@@ -280,6 +308,7 @@ void odbc_fault_after(long n, const char *sqlstate, long native)
 	odbc_api.execute = f_execute;
 	odbc_api.num_result_cols = f_num_result_cols;
 	odbc_api.describe_col = f_describe_col;
+	odbc_api.col_attribute = f_col_attribute;
 	odbc_api.set_stmt_attr = f_set_stmt_attr;
 	odbc_api.bind_col = f_bind_col;
 	odbc_api.fetch = f_fetch;
@@ -298,7 +327,18 @@ struct conn {
 	int connected;
 	int in_tx;
 	int gd_block;		/* SQLGetData works on block cursors */
-	int broken;		/* autocommit state unknown: refuse more work */
+	int broken;		/* state unknown (broken_why): refuse more work */
+	const char *broken_why;	/* static text */
+	/* A source (conn_open_source): only queries, no transactions. The
+	 * DBMS's read-only session statement, and the one that lifts it
+	 * (SQLite only, around the engine's own parameter insert), or NULL;
+	 * chosen once from SQL_DBMS_NAME. */
+	int read_only;
+	const char *ro_on, *ro_off;
+	/* The driver renders an approximate value as text with 15
+	 * significant digits (sqliteodbc: SQLite's own REAL-to-text), so
+	 * such text with exactly 15 may be a rounding. */
+	int real15;
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
@@ -584,7 +624,56 @@ static int info_string(struct conn *c, SQLUSMALLINT what, char **out,
 	return 0;
 }
 
-int conn_open(const char *dsn, struct conn **out, struct error *err)
+static int make_read_only(struct conn *c, struct error *err);
+
+/* Longest odbc.ini value quoted in a message. */
+#define PROFILE_VALUE_MAX 1024
+
+/*
+ * What a failed connect was trying to reach, from the DSN's odbc.ini
+ * entries: "cannot open database 'D'" (Database), else "cannot connect
+ * to server 'S' port 'P'" (Servername or Server, Port); nothing if the
+ * DSN has none of them. Only these keys are read: never UID, PWD or any
+ * other entry that may hold a credential.
+ */
+static void connect_target(const char *dsn, struct sbuf *out)
+{
+	char db[PROFILE_VALUE_MAX], server[PROFILE_VALUE_MAX];
+	char port[PROFILE_VALUE_MAX];
+
+	db[0] = server[0] = port[0] = '\0';
+	odbc_api.profile_string(dsn, "Database", "", db, (int)sizeof(db),
+				"odbc.ini");
+	if (db[0]) {
+		char *slash = strrchr(db, '/');
+		struct stat st;
+
+		sbuf_addf(out, "cannot open database '%s'", db);
+		/* a file path whose folder is missing: the usual cause,
+		 * which drivers word as "connect failed" (sqliteodbc) */
+		if (slash && slash != db) {
+			*slash = '\0';
+			if (stat(db, &st) != 0 || !S_ISDIR(st.st_mode))
+				sbuf_addf(out, " (folder '%s' does not exist)",
+					  db);
+		}
+		return;
+	}
+	odbc_api.profile_string(dsn, "Servername", "", server,
+				(int)sizeof(server), "odbc.ini");
+	if (!server[0])
+		odbc_api.profile_string(dsn, "Server", "", server,
+					(int)sizeof(server), "odbc.ini");
+	odbc_api.profile_string(dsn, "Port", "", port, (int)sizeof(port),
+				"odbc.ini");
+	if (server[0])
+		sbuf_addf(out, "cannot connect to server '%s'", server);
+	if (server[0] && port[0])
+		sbuf_addf(out, " port '%s'", port);
+}
+
+static int conn_connect(const char *dsn, int read_only, struct conn **out,
+			struct error *err)
 {
 	struct sbuf cs = SBUF_INIT(CONNSTR_CAP);
 	struct conn *c;
@@ -634,13 +723,18 @@ int conn_open(const char *dsn, struct conn **out, struct error *err)
 				     SQL_DRIVER_NOPROMPT);
 	wipe_sbuf(&cs);
 	if (!SQL_SUCCEEDED(rc)) {
-		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc,
-			  "cannot connect");
+		struct sbuf what = SBUF_INIT(NAME_CAP);
+
+		connect_target(dsn, &what);
+		odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc, "%s",
+			  what.len && !what.failed ? what.buf : "cannot connect");
+		sbuf_release(&what);
 		goto fail;
 	}
 	c->connected = 1;
 	if (info_string(c, SQL_DBMS_NAME, &c->dbms, err) < 0)
 		goto fail;
+	c->real15 = strcmp(c->dbms, "SQLite") == 0;
 	rc = odbc_api.get_info(c->dbc, SQL_GETDATA_EXTENSIONS, &gd,
 			       (SQLSMALLINT)sizeof(gd), NULL);
 	if (!SQL_SUCCEEDED(rc)) {
@@ -649,12 +743,24 @@ int conn_open(const char *dsn, struct conn **out, struct error *err)
 		goto fail;
 	}
 	c->gd_block = (gd & SQL_GD_BLOCK) != 0;
+	if (read_only && make_read_only(c, err) < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
 	wipe_sbuf(&cs);
 	conn_close(c);
 	return -1;
+}
+
+int conn_open(const char *dsn, struct conn **out, struct error *err)
+{
+	return conn_connect(dsn, 0, out, err);
+}
+
+int conn_open_source(const char *dsn, struct conn **out, struct error *err)
+{
+	return conn_connect(dsn, 1, out, err);
 }
 
 void conn_close(struct conn *c)
@@ -708,6 +814,10 @@ int conn_begin(struct conn *c, struct error *err)
 {
 	if (check_usable(c, err) < 0)
 		return -1;
+	if (c->read_only)
+		return error_set(err, ERR_INTERNAL, "conn_begin: dsn '%s' is "
+				 "a source, opened read-only: nothing is ever "
+				 "committed on it", c->dsn);
 	if (c->in_tx)
 		return error_set(err, ERR_INTERNAL,
 				 "conn_begin: a transaction is already open");
@@ -755,9 +865,10 @@ static int check_usable(struct conn *c, struct error *err)
 {
 	conn_drain(c);
 	if (c->broken)
-		return error_set(err, ERR_SOURCE, "dsn '%s': autocommit could "
-				 "not be restored after a transaction; "
-				 "reconnect", c->dsn);
+		return error_set(err, ERR_SOURCE, "dsn '%s': %s; reconnect",
+				 c->dsn, c->broken_why ? c->broken_why :
+				 "autocommit could not be restored after a "
+				 "transaction");
 	return 0;
 }
 
@@ -831,8 +942,11 @@ static int check_nparams(size_t nparams, struct error *err)
 	return 0;
 }
 
-int conn_exec(struct conn *c, const char *sql, const struct param *params,
-	      size_t nparams, struct error *err)
+/* Run one statement (the body of conn_exec, without the read-only
+ * check: the engine's own statements on a source come here). */
+static int exec_stmt(struct conn *c, const char *sql,
+		     const struct param *params, size_t nparams,
+		     struct error *err)
 {
 	SQLHSTMT st = SQL_NULL_HANDLE;
 	SQLLEN *ind = NULL;
@@ -840,8 +954,6 @@ int conn_exec(struct conn *c, const char *sql, const struct param *params,
 	size_t i;
 	int ret = -1;
 
-	if (check_usable(c, err) < 0)
-		return -1;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
 	if (nparams) {
@@ -876,12 +988,125 @@ out:
 	return ret;
 }
 
+/* Longest keyword quoted back in a refusal. */
+#define KEYWORD_SHOWN 40
+
+/* On a source, refuse (before anything runs) a statement that is not a
+ * query. 0, or -1 with ERR_SOURCE naming the first keyword. */
+static int check_query(struct conn *c, const char *sql, struct error *err)
+{
+	const char *kw;
+	size_t n;
+
+	if (!c->read_only || odbc_is_query(sql, &kw, &n))
+		return 0;
+	if (n == 0)
+		error_set(err, ERR_SOURCE, "the query does not start with "
+			  "SELECT, WITH, VALUES or TABLE: a source is only "
+			  "read, so it was not run");
+	else
+		error_set(err, ERR_SOURCE, "the query starts with %.*s, not "
+			  "SELECT, WITH, VALUES or TABLE: a source is only "
+			  "read, so it was not run",
+			  (int)(n > KEYWORD_SHOWN ? KEYWORD_SHOWN : n), kw);
+	return error_context(err, "dsn '%s'", c->dsn);
+}
+
+int conn_exec(struct conn *c, const char *sql, const struct param *params,
+	      size_t nparams, struct error *err)
+{
+	if (check_usable(c, err) < 0 || check_query(c, sql, err) < 0)
+		return -1;
+	return exec_stmt(c, sql, params, nparams, err);
+}
+
+/* SQLSTATEs with which a driver says it does not offer a connection
+ * attribute: asking for read-only access is then a wish, not an error. */
+static int attr_unsupported(const char *state)
+{
+	return strcmp(state, "HYC00") == 0 || strcmp(state, "HY092") == 0 ||
+	       strcmp(state, "HY024") == 0 || strcmp(state, "IM001") == 0 ||
+	       strcmp(state, "S1C00") == 0 || strcmp(state, "S1092") == 0;
+}
+
+/*
+ * Make the source connection c read-only (conn_open_source): the ODBC
+ * access mode where the driver has it, then the DBMS's own session
+ * setting, which is what actually stops writes on the drivers measured
+ * (sqliteodbc answers the access mode with 01S02 "option value changed"
+ * and writes anyway; docs/CONNECTORS.md).
+ */
+static int make_read_only(struct conn *c, struct error *err)
+{
+	SQLRETURN rc;
+
+	c->read_only = 1;
+	rc = odbc_api.set_connect_attr(c->dbc, SQL_ATTR_ACCESS_MODE,
+				       (SQLPOINTER)(uintptr_t)SQL_MODE_READ_ONLY,
+				       SQL_IS_UINTEGER);
+	if (!SQL_SUCCEEDED(rc)) {
+		struct error e;
+		int ignore;
+
+		error_init(&e);
+		odbc_fail(&e, ERR_SOURCE, c, SQL_HANDLE_DBC, c->dbc, "x");
+		ignore = attr_unsupported(e.sqlstate);
+		error_release(&e);
+		if (!ignore)
+			return odbc_fail(err, ERR_SOURCE, c, SQL_HANDLE_DBC,
+					 c->dbc, "cannot open the source "
+					 "read-only (SQL_ATTR_ACCESS_MODE)");
+	}
+	if (strcmp(c->dbms, "SQLite") == 0) {
+		c->ro_on = "PRAGMA query_only = 1";
+		c->ro_off = "PRAGMA query_only = 0";
+	} else if (strcmp(c->dbms, "PostgreSQL") == 0) {
+		c->ro_on = "SET SESSION CHARACTERISTICS AS TRANSACTION READ "
+			   "ONLY";
+	} else if (strstr(c->dbms, "MySQL") || strstr(c->dbms, "MariaDB")) {
+		c->ro_on = "SET SESSION TRANSACTION READ ONLY";
+	}
+	if (c->ro_on && exec_stmt(c, c->ro_on, NULL, 0, err) < 0)
+		return error_context(err, "making the source read-only (%s)",
+				     c->ro_on);
+	return 0;
+}
+
+/*
+ * The engine's own write on a source connection (SQLite: the query's
+ * parameters into temp.recon_param): the read-only session is lifted
+ * for this one statement and put back before anything else runs. If it
+ * cannot be put back the connection refuses all further work.
+ */
+static int own_exec(struct conn *c, const char *sql, const struct param *p,
+		    size_t np, struct error *err)
+{
+	int rc;
+
+	if (!c->read_only || !c->ro_off)
+		return exec_stmt(c, sql, p, np, err);
+	if (exec_stmt(c, c->ro_off, NULL, 0, err) < 0)
+		return -1;
+	rc = exec_stmt(c, sql, p, np, err);
+	if (exec_stmt(c, c->ro_on, NULL, 0, err) < 0) {
+		c->broken = 1;
+		c->broken_why = "the source could not be made read-only again "
+				"after storing a query's parameters";
+		return -1;
+	}
+	return rc;
+}
+
 /* ---- cursors ---------------------------------------------------------- */
 
 struct col {
 	char *name;		/* lower-cased; owned */
 	SQLSMALLINT sqltype;
 	enum val_type kind;
+	/* Text that SQLite may have rounded (real15 source: a column
+	 * declared DECIMAL, which sqliteodbc describes as VARCHAR): what
+	 * value.approx says of such text when it is not provably exact. */
+	const char *approx_text;
 	SQLLEN width;		/* bytes per cell, NUL included */
 	SQLLEN want;		/* re-execute: the width the data needs */
 	char *data;		/* array_size * width, column-wise */
@@ -919,6 +1144,7 @@ struct cursor {
 
 	uint64_t hash;		/* re-execute: hash of delivered rows */
 	unsigned reexecs;
+	long id_col;		/* column naming rows in ERR_DATA, or -1 */
 	struct sbuf scratch;
 };
 
@@ -985,7 +1211,48 @@ static int cur_fail(struct cursor *cur, struct error *err, const char *what)
 			 "%s", what);
 }
 
-/* ERR_DATA about row rowno, column j. */
+static int truncated(const struct col *col, size_t r);
+
+/* Longest id quoted in an ERR_DATA message (bytes). */
+#define ID_SHOWN 200
+
+/* The id column's text in the current block row into out, if it is
+ * there to be read: not column j itself (the bad value), not NULL, not
+ * cut off by its buffer, valid UTF-8 and not too long. 1 or 0. */
+static int id_text(const struct cursor *cur, size_t j, struct sbuf *out)
+{
+	const struct col *col;
+	const char *s;
+	size_t n, bad;
+	SQLLEN ind;
+
+	if (cur->id_col < 0 || (size_t)cur->id_col == j ||
+	    cur->pos >= cur->nfetched)
+		return 0;
+	col = &cur->cols[cur->id_col];
+	ind = col->ind[cur->pos];
+	if (ind == SQL_NULL_DATA || truncated(col, cur->pos) || ind == 0 ||
+	    (size_t)ind > ID_SHOWN)
+		return 0;
+	s = col->data + cur->pos * (size_t)col->width;
+	n = (size_t)ind;
+	if (!utf8_valid(s, n, &bad))
+		return 0;
+	return sbuf_add(out, s, n) == 0;
+}
+
+void cursor_id_column(struct cursor *cur, const char *name)
+{
+	cur->id_col = -1;
+	for (size_t j = 0; name && j < cur->ncols; j++)
+		if (strcmp(cur->names[j], name) == 0) {
+			cur->id_col = (long)j;
+			break;
+		}
+}
+
+/* ERR_DATA about row rowno, column j, naming the row by its id column's
+ * value when that can be read (cursor_id_column). */
 static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 		     size_t j, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -994,6 +1261,7 @@ static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 		     size_t j, const char *fmt, ...)
 {
 	struct sbuf msg = SBUF_INIT((size_t)64 << 10);
+	struct sbuf id = SBUF_INIT(ID_SHOWN + 1);
 	va_list ap;
 
 	cur->failed = 1;
@@ -1002,9 +1270,15 @@ static int data_fail(struct cursor *cur, struct error *err, uint64_t rowno,
 	va_start(ap, fmt);
 	sbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	error_set(err, ERR_DATA, "row %llu, column '%s': %s",
-		  (unsigned long long)rowno, cur->cols[j].name, msg.buf);
+	if (id_text(cur, j, &id))
+		error_set(err, ERR_DATA, "row id '%s' (row %llu), column '%s': "
+			  "%s", id.buf, (unsigned long long)rowno,
+			  cur->cols[j].name, msg.buf);
+	else
+		error_set(err, ERR_DATA, "row %llu, column '%s': %s",
+			  (unsigned long long)rowno, cur->cols[j].name, msg.buf);
 	error_context(err, "dsn '%s'", cur->c->dsn);
+	sbuf_release(&id);
 	sbuf_release(&msg);
 	return -1;
 }
@@ -1040,6 +1314,38 @@ static int alloc_column(struct cursor *cur, size_t j, SQLLEN width,
 	}
 	col->data = p;
 	col->width = width;
+	return 0;
+}
+
+/*
+ * A SQLite source's column declared DECIMAL: sqliteodbc describes it as
+ * SQL_VARCHAR (so it arrives as VAL_TEXT) while SQLite stores its values
+ * as binary doubles rendered with 15 digits. Marks the column so that
+ * such text is checked like an approximate column's (approx_text). The
+ * declared type comes from SQL_DESC_TYPE_NAME. 0 or -1.
+ */
+static int declared_decimal(struct cursor *cur, size_t j, struct error *err)
+{
+	struct col *col = &cur->cols[j];
+	char name[64];
+	SQLSMALLINT len = 0;
+	SQLLEN num = 0;
+	SQLRETURN rc;
+
+	col->approx_text = NULL;
+	if (!cur->c->read_only || !cur->c->real15 || col->kind != VAL_TEXT ||
+	    col->sqltype != SQL_VARCHAR)
+		return 0;
+	name[0] = '\0';
+	rc = odbc_api.col_attribute(cur->st, (SQLUSMALLINT)(j + 1),
+				    SQL_DESC_TYPE_NAME, name,
+				    (SQLSMALLINT)sizeof(name), &len, &num);
+	if (!SQL_SUCCEEDED(rc))
+		return cur_fail(cur, err, "cannot read a result column's "
+				"declared type");
+	name[sizeof(name) - 1] = '\0';
+	if (strncmp(name, "DECIMAL", 7) == 0 || strncmp(name, "decimal", 7) == 0)
+		col->approx_text = "DECIMAL, stored by SQLite as a double,";
 	return 0;
 }
 
@@ -1120,6 +1426,8 @@ static int describe(struct cursor *cur, struct error *err)
 		cur->names[j] = name;
 		col->sqltype = type;
 		col->kind = kind_of(type);
+		if (declared_decimal(cur, j, err) < 0)
+			return -1;
 		/* Not from `size`: TEXT is described as 65536 or 8190. */
 		width = (SQLLEN)cur->text_cap;
 		if (col->kind == VAL_INT && width > 32)
@@ -1397,6 +1705,85 @@ static int complete_positioned(struct cursor *cur, size_t j, int *positioned,
 	return 1;
 }
 
+/* Longest source value quoted back in an ERR_DATA message (bytes). */
+#define VALUE_SHOWN 64
+
+/* The name of an approximate SQL type, or NULL for any other type. */
+static const char *approx_name(SQLSMALLINT t)
+{
+	return t == SQL_DOUBLE ? "DOUBLE (approximate)" :
+	       t == SQL_REAL ? "REAL (approximate)" :
+	       t == SQL_FLOAT ? "FLOAT (approximate)" : NULL;
+}
+
+/* Significant digits of a number's text: from the first nonzero digit
+ * to the last nonzero one, the exponent not counted ("0.30" 1,
+ * "1234567890123.46" 15, "9.00719925474099e+15" 15, "0" 0). */
+static int sig_digits(const char *s, size_t n)
+{
+	int count = 0, pending = 0, started = 0;
+
+	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		if (s[i] == '0') {
+			if (started)
+				pending++;
+			continue;
+		}
+		started = 1;
+		count += pending + 1;
+		pending = 0;
+	}
+	return count;
+}
+
+/*
+ * Is the text s of an approximate column's value the exact decimal it
+ * shows (st: money_parse's verdict)? A double holds any decimal of at
+ * most 15 significant digits (DBL_DIG) exactly enough to give it back,
+ * so text of at most 15 digits and at most 4 decimals is that decimal.
+ * More digits, or more decimals, are a binary fraction (0.1 + 0.2 is
+ * 0.30000000000000004), not money. A driver that renders doubles with
+ * 15 digits (real15: sqliteodbc) gives 15 for any longer value, so
+ * exactly 15 may be a rounding (1234567890123.4567 arrives as
+ * 1234567890123.46); more than 15 can then only be text SQLite stored
+ * as text, which is exact.
+ */
+static int approx_exact(const struct conn *c, const char *s, size_t n,
+			int st)
+{
+	int sig = sig_digits(s, n);
+
+	if (st != MONEY_OK)
+		return 0;
+	if (c->real15)
+		return sig != 15;
+	return sig <= 15;
+}
+
+/* Is the value of an approximate column (or of a SQLite DECIMAL) with
+ * text s, money_parse verdict st, to be marked approx? A value that is
+ * not a number stays ERR_DATA, and so does one out of range whose text
+ * is not a rounding (1e300: no amount at all). */
+static int approx_mark(const struct conn *c, const char *s, size_t n, int st)
+{
+	if (st == MONEY_SYNTAX)
+		return 0;
+	if (st == MONEY_RANGE)
+		return !approx_exact(c, s, n, MONEY_OK);
+	return !approx_exact(c, s, n, st);
+}
+
+/* How many bytes of a bad value a message quotes: all of it if it is
+ * short, valid UTF-8 text, else none. */
+static int shown(const char *s, size_t n)
+{
+	size_t bad;
+
+	return n <= VALUE_SHOWN && utf8_valid(s, n, &bad) ? (int)n : 0;
+}
+
 static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		   uint64_t rowno, struct value *v, struct error *err)
 {
@@ -1415,7 +1802,9 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 		errno = 0;
 		x = n ? strtoll(s, &end, 10) : 0;
 		if (!n || end != s + n || errno)
-			return data_fail(cur, err, rowno, j, "%s",
+			return data_fail(cur, err, rowno, j, "%s%.*s%s%s",
+					 shown(s, n) ? "'" : "", shown(s, n), s,
+					 shown(s, n) ? "': " : "",
 					 errno == ERANGE ?
 					 "integer out of 64-bit range" :
 					 "not an integer");
@@ -1425,8 +1814,17 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 	case VAL_DEC: {
 		int st = money_parse(s, n, &v->i);
 
+		v->approx = NULL;
+		if (cur->c->read_only && approx_name(col->sqltype) &&
+		    approx_mark(cur->c, s, n, st)) {
+			v->i = 0;
+			v->approx = approx_name(col->sqltype);
+			return 0;
+		}
 		if (st != MONEY_OK)
-			return data_fail(cur, err, rowno, j, "amount: %s",
+			return data_fail(cur, err, rowno, j, "amount%s%.*s%s: %s",
+					 shown(s, n) ? " '" : "", shown(s, n), s,
+					 shown(s, n) ? "'" : "",
 					 money_strerror(st));
 		return 0;
 	}
@@ -1448,14 +1846,24 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 			rc = tstamp_parse(s, n, &v->i);
 		}
 		if (rc < 0)
-			return data_fail(cur, err, rowno, j,
-					 "not a date or time");
+			return data_fail(cur, err, rowno, j, "%s%.*s%s"
+					 "not a date or time",
+					 shown(s, n) ? "'" : "", shown(s, n), s,
+					 shown(s, n) ? "': " : "");
 		return 0;
 	}
 	default:
 		if (!utf8_valid(s, n, &bad))
 			return data_fail(cur, err, rowno, j, "invalid UTF-8 at "
 					 "byte %zu", bad);
+		v->approx = NULL;
+		if (col->approx_text) {
+			int64_t x;
+			int st = money_parse(s, n, &x);
+
+			if (approx_mark(cur->c, s, n, st))
+				v->approx = col->approx_text;
+		}
 		return 0;
 	}
 }
@@ -1485,9 +1893,9 @@ static int sqlite_params(struct conn *c, const char *sql,
 	 * complete a long value) keeps reading its own values. IF NOT
 	 * EXISTS each time (one cheap statement) rather than a flag that
 	 * would have to follow the connection's state. */
-	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
-		      "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
-		      "(g, i))", NULL, 0, err) < 0)
+	if (own_exec(c, "CREATE TEMP TABLE IF NOT EXISTS recon_param (g "
+		     "INTEGER NOT NULL, i INTEGER NOT NULL, v, PRIMARY KEY "
+		     "(g, i))", NULL, 0, err) < 0)
 		return error_context(err, "storing the query's parameters in "
 				     "a temporary table");
 	sbuf_addstr(&ins, "INSERT INTO temp.recon_param (g, i, v) VALUES ");
@@ -1497,7 +1905,7 @@ static int sqlite_params(struct conn *c, const char *sql,
 		sbuf_release(&ins);
 		return nomem(err, c);
 	}
-	rc = conn_exec(c, ins.buf, params, nparams, err);
+	rc = own_exec(c, ins.buf, params, nparams, err);
 	sbuf_release(&ins);
 	if (rc < 0)
 		return error_context(err, "storing the query's parameters in "
@@ -1515,9 +1923,9 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 	SQLRETURN rc;
 	size_t i;
 
-	if (check_usable(c, err) < 0)
-		return -1;
 	*out = NULL;
+	if (check_usable(c, err) < 0 || check_query(c, sql, err) < 0)
+		return -1;
 	if (check_nparams(nparams, err) < 0)
 		return -1;
 	{
@@ -1539,6 +1947,7 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 		return nomem(err, c);
 	cur->c = c;
 	cur->st = SQL_NULL_HANDLE;
+	cur->id_col = -1;
 	sbuf_init(&cur->scratch, 4096);
 	cur->array_size = opts && opts->array_size ? opts->array_size :
 		ODBC_ARRAY_DEFAULT;
@@ -1684,6 +2093,7 @@ int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
 			v->s = NULL;
 			v->len = 0;
 			v->i = 0;
+			v->approx = NULL;
 			continue;
 		}
 		n = (size_t)col->ind[r];

@@ -54,6 +54,10 @@ struct odbc_api {
 				  SQLSMALLINT *namelen, SQLSMALLINT *type,
 				  SQLULEN *size, SQLSMALLINT *digits,
 				  SQLSMALLINT *nullable);
+	SQLRETURN (*col_attribute)(SQLHSTMT st, SQLUSMALLINT col,
+				   SQLUSMALLINT field, SQLPOINTER buf,
+				   SQLSMALLINT max, SQLSMALLINT *len,
+				   SQLLEN *num);
 	SQLRETURN (*set_stmt_attr)(SQLHSTMT st, SQLINTEGER attr, SQLPOINTER v,
 				   SQLINTEGER len);
 	SQLRETURN (*bind_col)(SQLHSTMT st, SQLUSMALLINT col, SQLSMALLINT ctype,
@@ -75,6 +79,11 @@ struct odbc_api {
 	SQLRETURN (*free_stmt)(SQLHSTMT st, SQLUSMALLINT option);
 	SQLRETURN (*disconnect)(SQLHDBC dbc);
 	SQLRETURN (*free_handle)(SQLSMALLINT type, SQLHANDLE h);
+	/* odbcinst's SQLGetPrivateProfileString, read only to name a
+	 * DSN's database in a connect failure; never failed either. */
+	int (*profile_string)(const char *section, const char *key,
+			      const char *dflt, char *out, int size,
+			      const char *file);
 };
 
 /* The table the connector calls through. Process-wide on purpose, like
@@ -145,6 +154,17 @@ int odbc_cursor_open(struct conn *c, const char *sql,
  */
 int odbc_sqlite_rewrite(const char *sql, size_t nparams, unsigned long long g,
 			struct sbuf *out);
+
+/*
+ * The read-only check of source queries (conn_open_source): *kw and *len
+ * are the query's first keyword after blanks, comments and opening
+ * parentheses (borrowed from sql; *len 0 if there is none). 1 if it is
+ * SELECT, WITH, VALUES or TABLE (any case), else 0. A WITH may still
+ * hold a data-modifying statement (WITH x AS (...) UPDATE ..., or a
+ * PostgreSQL CTE): the read-only session stops those.
+ */
+int odbc_is_query(const char *sql, const char **kw, size_t *len);
+void odbc_first_keyword(const char *sql, const char **kw, size_t *len);
 
 /* How many times the cursor re-ran its query to complete long values
  * (ODBC_COMPLETE_REEXECUTE). For tests and the doc. */

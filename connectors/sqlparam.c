@@ -81,3 +81,60 @@ int odbc_sqlite_rewrite(const char *sql, size_t nparams, unsigned long long g,
 		return 0;
 	return out->failed ? -1 : 1;
 }
+
+/*
+ * The first keyword of a query, for the read-only check of sources
+ * (odbc_int.h): leading blanks, comments (-- to the end of the line,
+ * a slash-star comment to its end) and opening parentheses are skipped,
+ * then the letters, digits and underscores that follow are the keyword.
+ * An unterminated comment leaves nothing: the keyword is empty.
+ */
+void odbc_first_keyword(const char *sql, const char **kw, size_t *len)
+{
+	const char *p = sql;
+
+	for (;;) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		    *p == '\f' || *p == '\v' || *p == '(') {
+			p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+
+			p = e ? e + 2 : p + strlen(p);
+		} else {
+			break;
+		}
+	}
+	*kw = p;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+	       (*p >= '0' && *p <= '9') || *p == '_')
+		p++;
+	*len = (size_t)(p - *kw);
+}
+
+int odbc_is_query(const char *sql, const char **kw, size_t *len)
+{
+	static const char *const ok[] = { "SELECT", "WITH", "VALUES", "TABLE" };
+
+	odbc_first_keyword(sql, kw, len);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		size_t n = strlen(ok[i]), k;
+
+		if (*len != n)
+			continue;
+		for (k = 0; k < n; k++) {
+			char ch = (*kw)[k];
+
+			if (ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 'a' + 'A');
+			if (ch != ok[i][k])
+				break;
+		}
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}

@@ -219,7 +219,8 @@ static int cmd_check(int argc, char **argv)
 							    : job->store_dsn;
 			struct conn *c = NULL;
 
-			if (conn_open(dsn, &c, &err) < 0) {
+			if ((i < job->nsources ? conn_open_source(dsn, &c, &err)
+					       : conn_open(dsn, &c, &err)) < 0) {
 				error_context(&err, "job '%s', %s '%s'", job->name,
 					      i < job->nsources ? "source" : "store",
 					      i < job->nsources ? job->sources[i].name

@@ -8,6 +8,7 @@
  * live in its own sbuf; value pointers are fixed up once the batch is
  * complete, because the sbuf may move while it grows.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -77,6 +78,8 @@ static int copy_row(struct prefetch *p, struct batch *b, const struct row *row,
 	return 0;
 }
 
+int prefetch_thread_fault;
+
 static void fix_pointers(struct prefetch *p, struct batch *b)
 {
 	for (size_t i = 0; i < b->n * p->ncols; i++)
@@ -136,6 +139,7 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err)
 {
 	struct prefetch *p = mem_calloc(1, sizeof(*p));
+	int rc;
 
 	if (!p)
 		return error_set(err, ERR_NOMEM, "out of memory");
@@ -145,9 +149,18 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if (pthread_create(&p->thread, NULL, fetch_main, p) != 0) {
+	rc = prefetch_thread_fault ? prefetch_thread_fault :
+		pthread_create(&p->thread, NULL, fetch_main, p);
+	if (rc != 0) {
 		prefetch_free(p);
-		return error_set(err, ERR_INTERNAL, "cannot start the fetch thread");
+		/* EAGAIN: no memory for the thread's stack, or a process
+		 * limit on threads; either way what is short is resources */
+		if (rc == EAGAIN || rc == ENOMEM)
+			return error_set(err, ERR_NOMEM, "out of memory: cannot "
+					 "start the fetch thread (%s)",
+					 strerror(rc));
+		return error_set(err, ERR_INTERNAL, "cannot start the fetch "
+				 "thread (%s)", strerror(rc));
 	}
 	p->started = 1;
 	*out = p;

@@ -26,9 +26,16 @@
 struct prefetch;
 
 /* Start the fetch thread on cur (borrowed until prefetch_free). *out is
- * owned by the caller. ERR_NOMEM, or ERR_INTERNAL if no thread starts. */
+ * owned by the caller. ERR_NOMEM when memory fails, the thread's
+ * included (pthread_create: EAGAIN, ENOMEM); ERR_INTERNAL if the thread
+ * cannot start for another reason. */
 int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err);
+/* Test hook: while nonzero, prefetch_start() fails as if
+ * pthread_create() had returned this errno value. Process-wide like
+ * mem_fault_after(); production code never sets it. */
+extern int prefetch_thread_fault;
+
 /* Like cursor_next(): 1 and *row (valid until the next call), 0 at the
  * end, -1 with the fetch thread's error copied into err. */
 int prefetch_next(struct prefetch *p, const struct row **row,

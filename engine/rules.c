@@ -1095,6 +1095,15 @@ static const char *key_text(lua_State *L)
 					      : luaL_typename(L, 2);
 }
 
+/* A source value the connector could not prove exact (value.approx):
+ * raise, naming the column, its type and the driver's text. */
+static int approx_error(lua_State *L, const char *name, const struct value *v)
+{
+	return luaL_error(L, "row.%s: column %s is %s and holds %s, which is "
+			  "not an exact decimal; CAST it to DECIMAL or TEXT in "
+			  "the query", name, name, v->approx, v->s ? v->s : "?");
+}
+
 static int row_index(lua_State *L)
 {
 	struct rules *r = R(L);
@@ -1122,9 +1131,16 @@ static int row_index(lua_State *L)
 			lua_pushinteger(L, (lua_Integer)v->i);
 			break;
 		case VAL_DEC:
+			/* an approximate column's value that is not provably
+			 * the decimal it shows: refuse it rather than round
+			 * (docs/CONNECTORS.md, "Approximate columns") */
+			if (v->approx)
+				return approx_error(L, row->names[i], v);
 			money_push(L, v->i);
 			break;
 		case VAL_TEXT:
+			if (v->approx)
+				return approx_error(L, row->names[i], v);
 			lua_pushlstring(L, v->s, v->len);
 			break;
 		}

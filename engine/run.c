@@ -477,10 +477,12 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 			     st->hdr.wm.type == WM_TIME, err);
 	if (!params)
 		goto out;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->inc_query, params, src->ninc_params, 0,
-			&cur, err) < 0 ||
-	    prefetch_start(cur, &pf, err) < 0)
+			&cur, err) < 0)
+		goto out;
+	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
+	if (prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
 		const struct row *row;
@@ -571,12 +573,13 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 			     err);
 	if (!params)
 		return -1;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
 	    cursor_open(conn, src->keys_query, params, src->nkeys_params, 0,
 			&cur, err) < 0) {
 		error_context(err, "the <keys> query");
 		goto out;
 	}
+	cursor_id_column(cur, src->id_column);
 	while ((n = cursor_next(cur, &row, err)) == 1) {
 		if (row->rowno == 1 && !column(row, src->id_column)) {
 			error_set(err, ERR_JOB, "the <keys> query returns no "
@@ -1014,9 +1017,11 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	params = bind_params(r, src->params, src->nparams, NULL, 0, err);
 	if (!params)
 		goto out;
-	if (conn_open(src->dsn, &conn, err) < 0 ||
-	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0 ||
-	    prefetch_start(cur, &pf, err) < 0)
+	if (conn_open_source(src->dsn, &conn, err) < 0 ||
+	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
+		goto out;
+	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
+	if (prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
 		const struct row *row;

@@ -2,7 +2,9 @@
 -- text deal ids with a dash and zero padding, account codes in lower case,
 -- currencies as the vendor's own integer ids, soft deletes, and stage
 -- names as free text. Amounts are DECIMAL (never REAL): sqliteodbc reports
--- the column as SQL_DECIMAL and the engine reads it as exact text.
+-- the column as SQL_VARCHAR and the rules parse its text; a value SQLite
+-- rounded to 15 digits is refused (docs/CONNECTORS.md, "Approximate
+-- columns").
 CREATE TABLE crm_deal (
 	deal_id      TEXT PRIMARY KEY,	-- 'D-000123'
 	deal_name    TEXT NOT NULL,

@@ -547,14 +547,15 @@ for dir in tests/e2e/cases/*/; do
 			"rows "*) [ "$n" = "${arg#rows }" ] || { ok=0; why+=("store has $n rows, want ${arg#rows }"); } ;;
 			esac
 			;;
-		report-has)
-			# TEXT (fixed string) appears in the exception CSV
-			rep=$(find "$creports" -name '*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
-			if [ -z "$rep" ] || ! grep -qF -- "$arg" "$rep"; then
-				ok=0
-				why+=("exception CSV lacks: $arg")
-			fi
-			;;
+		query)
+			# "query DB SQL => EXPECTED": SQL in case database DB
+			# (crm, orders, erp, store) prints EXPECTED
+			qdb=${arg%% *}
+			qsql=${arg#* }
+			qwant=${qsql##*=> }
+			qsql=${qsql% => *}
+			qgot=$(store_query "case_$qdb" "$work/case/$qdb.db" "$qsql" 2>&1 | tr '\n' ' ' | sed 's/ $//')
+			[ "$qgot" = "$qwant" ] || { ok=0; why+=("query $qdb: $qsql gave '$qgot', want '$qwant'"); } ;;
 		reports)
 			# "reports none": no report file was published
 			if [ "$arg" = none ] && [ -d "$creports" ] &&

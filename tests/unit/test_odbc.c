@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
@@ -208,6 +209,188 @@ START_TEST(bad_amount)
 }
 END_TEST
 
+/* DATA errors name the row by its id column when it can be read. */
+START_TEST(data_error_names_id)
+{
+	struct conn *c = open_ok();
+	struct error err;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf m = SBUF_INIT(4096);
+	static const struct {
+		const char *sql, *id, *want;
+	} cases[] = {
+		{ "SELECT amt, doc FROM odbc_idn ORDER BY doc", "doc",
+		  "error[DATA]: dsn 'recon_test': row id 'INV-0042' (row 2), "
+		  "column 'amt': amount 'twelve': not a decimal number" },
+		/* the id after the bad column is read from the same row */
+		{ "SELECT doc, amt FROM odbc_idn ORDER BY doc", "doc",
+		  "error[DATA]: dsn 'recon_test': row id 'INV-0042' (row 2), "
+		  "column 'amt': amount 'twelve': not a decimal number" },
+		/* no id column given, or not in the result: the number */
+		{ "SELECT doc, amt FROM odbc_idn ORDER BY doc", NULL,
+		  "error[DATA]: dsn 'recon_test': row 2, column 'amt': amount "
+		  "'twelve': not a decimal number" },
+		{ "SELECT doc, amt FROM odbc_idn ORDER BY doc", "nope",
+		  "error[DATA]: dsn 'recon_test': row 2, column 'amt': amount "
+		  "'twelve': not a decimal number" },
+		/* a NULL id: the number */
+		{ "SELECT nid, amt FROM odbc_idn ORDER BY doc", "nid",
+		  "error[DATA]: dsn 'recon_test': row 2, column 'amt': amount "
+		  "'twelve': not a decimal number" },
+	};
+
+	error_init(&err);
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_idn");
+	exec_ok(c, "CREATE TABLE odbc_idn (doc TEXT, amt NUMERIC(18,2), nid TEXT)");
+	exec_ok(c, "INSERT INTO odbc_idn VALUES ('INV-0041', 1.5, 'x'), "
+		"('INV-0042', 'twelve', NULL)");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		ck_assert_int_eq(cursor_open(c, cases[i].sql, NULL, 0, 0, &cur,
+					     &err), 0);
+		cursor_id_column(cur, cases[i].id);
+		while ((rc = cursor_next(cur, &row, &err)) > 0)
+			;
+		ck_assert_int_eq(rc, -1);
+		cursor_close(cur);
+		format(&err, &m);
+		ck_assert_str_eq(m.buf, cases[i].want);
+		error_clear(&err);
+	}
+	/* the bad column is the id column: named by number */
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_idn2");
+	exec_ok(c, "CREATE TABLE odbc_idn2 (n INTEGER)");
+	exec_ok(c, "INSERT INTO odbc_idn2 VALUES (7), ('seven')");
+	ck_assert_int_eq(cursor_open(c, "SELECT n FROM odbc_idn2 ORDER BY "
+				     "rowid", NULL, 0, 0, &cur, &err), 0);
+	cursor_id_column(cur, "n");
+	while (cursor_next(cur, &row, &err) > 0)
+		;
+	cursor_close(cur);
+	format(&err, &m);
+	ck_assert_str_eq(m.buf, "error[DATA]: dsn 'recon_test': row 2, column "
+			 "'n': 'seven': not an integer");
+	sbuf_release(&m);
+	error_release(&err);
+	conn_close(c);
+}
+END_TEST
+
+/*
+ * Approximate columns on SQLite (sqliteodbc hands every REAL-stored
+ * value over as SQLite's 15-significant-digit text, whatever C type is
+ * asked for): on a source, text of 15 digits may be a rounding and is
+ * marked approx; shorter text is the decimal it shows; a column
+ * declared DECIMAL (described as VARCHAR) is checked the same way. The
+ * store's connections are not touched.
+ */
+static struct conn *open_source_ok(void);
+
+START_TEST(approximate_columns)
+{
+	struct conn *c = open_ok(), *src;
+	struct error err;
+	struct cursor *cur;
+	const struct row *row;
+	struct sbuf m = SBUF_INIT(4096);
+
+	error_init(&err);
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_apx");
+	exec_ok(c, "CREATE TABLE odbc_apx (id INTEGER, d DOUBLE, r REAL, "
+		"f FLOAT, dec DECIMAL(18,4), n NUMERIC(18,4))");
+	exec_ok(c, "INSERT INTO odbc_apx VALUES "
+		"(1, 1234.56, 1234.56, 1234.56, 1234.56, 1234.56), "
+		"(2, 0.1 + 0.2, 0.1 + 0.2, 0.1 + 0.2, 0.1 + 0.2, 0.1 + 0.2), "
+		"(3, 1234567890123.4567, 1234567890123.4567, "
+		" 1234567890123.4567, 1234567890123.4567, 1234567890123.4567), "
+		"(4, -0.0, -0.0, -0.0, -0.0, -0.0), "
+		"(5, 9007199254740993, 9007199254740993, 9007199254740993, "
+		" 9007199254740993, NULL), "
+		"(6, 12.5, 12.5, 12.5, '12345678901234.5678', "
+		" '12345678901234.5678')");
+	src = open_source_ok();
+	ck_assert_int_eq(cursor_open(src, "SELECT id, d, r, f, dec, n FROM "
+				     "odbc_apx ORDER BY id", NULL, 0, 0, &cur,
+				     &err), 0);
+	/* 1234.56: exact everywhere */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	for (size_t j = 1; j <= 5; j++)
+		ck_assert_ptr_null(row->vals[j].approx);
+	ck_assert_int_eq(row->vals[1].type, VAL_DEC);
+	ck_assert(row->vals[1].i == 12345600);
+	ck_assert_int_eq(row->vals[4].type, VAL_TEXT);	/* DECIMAL: VARCHAR */
+	ck_assert_str_eq(row->vals[4].s, "1234.56");
+	/* 0.1 + 0.2: SQLite renders the double as "0.3"; nothing more
+	 * reaches the driver's caller, so it is taken as 0.3 (measured;
+	 * docs/CONNECTORS.md, "Approximate columns") */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert_str_eq(row->vals[1].s, "0.3");
+	ck_assert_ptr_null(row->vals[1].approx);
+	ck_assert(row->vals[1].i == 3000);
+	/* 1234567890123.4567: arrives as 1234567890123.46, marked */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert_str_eq(row->vals[1].s, "1234567890123.46");
+	ck_assert_str_eq(row->vals[1].approx, "DOUBLE (approximate)");
+	ck_assert(row->vals[1].i == 0);
+	ck_assert_str_eq(row->vals[2].approx, "DOUBLE (approximate)");
+	ck_assert_str_eq(row->vals[3].approx, "DOUBLE (approximate)");
+	ck_assert_int_eq(row->vals[4].type, VAL_TEXT);
+	ck_assert_str_eq(row->vals[4].s, "1234567890123.46");
+	ck_assert_str_eq(row->vals[4].approx,
+			 "DECIMAL, stored by SQLite as a double,");
+	ck_assert_str_eq(row->vals[5].approx, "DOUBLE (approximate)");
+	/* -0.0: zero, exact */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	for (size_t j = 1; j <= 5; j++)
+		ck_assert_msg(!row->vals[j].approx && row->vals[j].i == 0,
+			      "column %zu: %s", j, row->vals[j].s);
+	/* 2^53 + 1 in a REAL column: 9.00719925474099e+15, marked */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert_str_eq(row->vals[1].s, "9.00719925474099e+15");
+	ck_assert_str_eq(row->vals[1].approx, "DOUBLE (approximate)");
+	ck_assert_ptr_null(row->vals[4].approx);	/* stored as an integer */
+	ck_assert_str_eq(row->vals[4].s, "9007199254740993");
+	/* 12.5 exact; the text '12345678901234.5678' was turned into a
+	 * double by the column's affinity on INSERT: marked */
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert(row->vals[1].i == 125000 && !row->vals[1].approx);
+	ck_assert_str_eq(row->vals[4].s, "12345678901234.6");
+	ck_assert_str_eq(row->vals[4].approx,
+			 "DECIMAL, stored by SQLite as a double,");
+	ck_assert_str_eq(row->vals[5].approx, "DOUBLE (approximate)");
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 0);
+	cursor_close(cur);
+	/* 1e300 is no amount at all: DATA, as before */
+	exec_ok(c, "DELETE FROM odbc_apx");
+	exec_ok(c, "INSERT INTO odbc_apx (id, d) VALUES (7, 1e300)");
+	ck_assert_int_eq(cursor_open(src, "SELECT id, d FROM odbc_apx", NULL,
+				     0, 0, &cur, &err), 0);
+	cursor_id_column(cur, "id");
+	ck_assert_int_eq(cursor_next(cur, &row, &err), -1);
+	cursor_close(cur);
+	format(&err, &m);
+	ck_assert_str_eq(m.buf, "error[DATA]: dsn 'recon_test': row id '7' "
+			 "(row 1), column 'd': amount '1.0e+300': amount out "
+			 "of range");
+	error_clear(&err);
+	/* the store's connection reads as it always did */
+	exec_ok(c, "DELETE FROM odbc_apx");
+	exec_ok(c, "INSERT INTO odbc_apx (id, d) VALUES (3, 1234567890123.4567)");
+	ck_assert_int_eq(cursor_open(c, "SELECT d FROM odbc_apx", NULL, 0, 0,
+				     &cur, &err), 0);
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert_ptr_null(row->vals[0].approx);
+	ck_assert(row->vals[0].i == INT64_C(12345678901234600));
+	cursor_close(cur);
+	sbuf_release(&m);
+	error_release(&err);
+	conn_close(src);
+	conn_close(c);
+}
+END_TEST
+
 START_TEST(bad_integer_and_date)
 {
 	struct conn *c = open_ok();
@@ -222,15 +405,16 @@ START_TEST(bad_integer_and_date)
 	ck_assert_int_eq(drain(c, "SELECT n FROM odbc_dyn", NULL, &err), -1);
 	ck_assert_int_eq(err.code, ERR_DATA);
 	format(&err, &m);
-	ck_assert_msg(strstr(m.buf, "row 1, column 'n': not an integer"),
-		      "%s", m.buf);
+	ck_assert_str_eq(m.buf, "error[DATA]: dsn 'recon_test': row 1, column "
+			 "'n': 'abc': not an integer");
 	error_clear(&err);
 	exec_ok(c, "UPDATE odbc_dyn SET n = 1, ts = '2023-02-29'");
 	ck_assert_int_eq(drain(c, "SELECT n, ts FROM odbc_dyn", NULL, &err),
 			 -1);
 	ck_assert_int_eq(err.code, ERR_DATA);
 	format(&err, &m);
-	ck_assert_msg(strstr(m.buf, "column 'ts': not a date"), "%s", m.buf);
+	ck_assert_str_eq(m.buf, "error[DATA]: dsn 'recon_test': row 1, column "
+			 "'ts': '2023-02-29': not a date or time");
 	sbuf_release(&m);
 	error_release(&err);
 	conn_close(c);
@@ -621,6 +805,74 @@ START_TEST(bad_dsn)
 }
 END_TEST
 
+/* A DSN whose database the driver cannot open: the message names the
+ * Database odbc.ini gives it, and never a credential the DSN holds. */
+START_TEST(cannot_open_database)
+{
+	struct error err;
+	struct conn *c = (struct conn *)1;
+	struct sbuf m = SBUF_INIT(4096), want = SBUF_INIT(4096);
+	char cwd[4096];
+
+	error_init(&err);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(conn_open_source("recon_test_nodb", &c, &err), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(err.code, ERR_SOURCE);
+	format(&err, &m);
+	sbuf_addf(&want, "error[SOURCE]: dsn 'recon_test_nodb': cannot open "
+		  "database '%s/out/test/no-such-directory/unit.db' (folder "
+		  "'%s/out/test/no-such-directory' does not exist): "
+		  "[SQLite]connect failed (SQLSTATE HY000, native 14)", cwd,
+		  cwd);
+	ck_assert_str_eq(m.buf, want.buf);
+	sbuf_release(&m);
+	sbuf_release(&want);
+	error_release(&err);
+}
+END_TEST
+
+static const char *profile_key_asked;
+
+static int profile_spy(const char *section, const char *key,
+		       const char *dflt, char *out, int size, const char *file)
+{
+	(void)section;
+	(void)dflt;
+	(void)file;
+	if (strcmp(key, "UID") == 0 || strcmp(key, "PWD") == 0 ||
+	    strcmp(key, "Password") == 0)
+		profile_key_asked = key;
+	/* a server DSN: no Database, a Servername and a Port */
+	snprintf(out, (size_t)size, "%s",
+		 strcmp(key, "Servername") == 0 ? "db.example" :
+		 strcmp(key, "Port") == 0 ? "5433" : "");
+	return (int)strlen(out);
+}
+
+/* The same for a server DSN (Servername and Port), through the table. */
+START_TEST(cannot_reach_server)
+{
+	struct error err;
+	struct conn *c = NULL;
+	struct sbuf m = SBUF_INIT(4096);
+
+	error_init(&err);
+	odbc_api.profile_string = profile_spy;
+	/* env, its attribute, the connection, then the connect fails */
+	odbc_fault_after(3, "08001", 101);
+	ck_assert_int_eq(conn_open(DSN, &c, &err), -1);
+	odbc_api_reset();
+	format(&err, &m);
+	ck_assert_str_eq(m.buf, "error[SOURCE]: dsn 'recon_test': cannot "
+			 "connect to server 'db.example' port '5433': injected "
+			 "fault (SQLSTATE 08001, native 101)");
+	ck_assert_ptr_null(profile_key_asked);
+	sbuf_release(&m);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(syntax_error)
 {
 	struct conn *c = open_ok();
@@ -762,6 +1014,278 @@ START_TEST(table_swap)
 }
 END_TEST
 
+
+/* ---- read-only sources -------------------------------------------------- */
+
+static long execs_seen;
+
+static SQLRETURN count_exec_direct(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
+{
+	execs_seen++;
+	return odbc_api_real.exec_direct(s, q, l);
+}
+
+static SQLRETURN count_prepare(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
+{
+	execs_seen++;
+	return odbc_api_real.prepare(s, q, l);
+}
+
+static struct conn *open_source_ok(void)
+{
+	struct error err;
+	struct conn *c = NULL;
+	struct sbuf m = SBUF_INIT(4096);
+
+	error_init(&err);
+	if (conn_open_source(DSN, &c, &err) < 0) {
+		format(&err, &m);
+		ck_abort_msg("conn_open_source: %s", m.buf);
+	}
+	error_release(&err);
+	sbuf_release(&m);
+	return c;
+}
+
+static void make_ro(void)
+{
+	struct conn *c = open_ok();
+
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_ro");
+	exec_ok(c, "CREATE TABLE odbc_ro (id INTEGER, amt INTEGER)");
+	exec_ok(c, "INSERT INTO odbc_ro VALUES (1, 10), (2, 20)");
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_ro2");
+	/* with a DECIMAL column, whose declared type a SQLite source reads
+	 * (SQL_DESC_TYPE_NAME): the fault loops reach that call too */
+	exec_ok(c, "DROP TABLE IF EXISTS odbc_rop");
+	exec_ok(c, "CREATE TABLE odbc_rop (id INTEGER, amt INTEGER, "
+		"price DECIMAL(18,2))");
+	exec_ok(c, "INSERT INTO odbc_rop VALUES (1, 10, 1.5), (2, 20, 2.5)");
+	conn_close(c);
+}
+
+/* The table as "id:amt,id:amt" (through a read-write connection). */
+static void ro_contents(struct sbuf *out)
+{
+	struct conn *c = open_ok();
+	struct error err;
+	struct cursor *cur;
+	const struct row *row;
+
+	error_init(&err);
+	sbuf_reset(out);
+	ck_assert_int_eq(cursor_open(c, "SELECT id, amt FROM odbc_ro ORDER BY "
+				     "id", NULL, 0, 0, &cur, &err), 0);
+	while (cursor_next(cur, &row, &err) == 1)
+		sbuf_addf(out, "%s%lld:%lld", out->len ? "," : "",
+			  (long long)row->vals[0].i, (long long)row->vals[1].i);
+	ck_assert_int_eq(err.code, ERR_OK);
+	cursor_close(cur);
+	error_release(&err);
+	conn_close(c);
+}
+
+/* Statements that are not queries are refused before anything reaches
+ * the driver, naming the DSN and the keyword; the table is unchanged. */
+START_TEST(source_refuses_non_queries)
+{
+	static const struct {
+		const char *sql, *kw;
+	} bad[] = {
+		{ "UPDATE odbc_ro SET amt = 0 RETURNING *", "UPDATE" },
+		{ "  delete FROM odbc_ro", "delete" },
+		{ "-- note\n/* c */ ( INSERT INTO odbc_ro VALUES (3, 30))",
+		  "INSERT" },
+		{ "CREATE TABLE odbc_ro2 (a)", "CREATE" },
+		{ "PRAGMA query_only = 0", "PRAGMA" },
+		{ "SELECTX 1", "SELECTX" },
+	};
+	struct conn *c;
+	struct error err;
+	struct cursor *cur = NULL;
+	struct sbuf m = SBUF_INIT(4096), want = SBUF_INIT(4096);
+
+	make_ro();
+	c = open_source_ok();
+	odbc_api.exec_direct = count_exec_direct;
+	odbc_api.prepare = count_prepare;
+	execs_seen = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error_init(&err);
+		ck_assert_int_eq(cursor_open(c, bad[i].sql, NULL, 0, 0, &cur,
+					     &err), -1);
+		ck_assert_ptr_null(cur);
+		ck_assert_int_eq(err.code, ERR_SOURCE);
+		format(&err, &m);
+		sbuf_reset(&want);
+		sbuf_addf(&want, "error[SOURCE]: dsn 'recon_test': the query "
+			  "starts with %s, not SELECT, WITH, VALUES or TABLE: "
+			  "a source is only read, so it was not run",
+			  bad[i].kw);
+		ck_assert_str_eq(m.buf, want.buf);
+		error_clear(&err);
+		/* conn_exec on a source is held to the same rule */
+		ck_assert_int_eq(conn_exec(c, bad[i].sql, NULL, 0, &err), -1);
+		format(&err, &m);
+		ck_assert_str_eq(m.buf, want.buf);
+		error_release(&err);
+	}
+	error_init(&err);
+	ck_assert_int_eq(cursor_open(c, "'x'", NULL, 0, 0, &cur, &err), -1);
+	format(&err, &m);
+	ck_assert_str_eq(m.buf, "error[SOURCE]: dsn 'recon_test': the query "
+			 "does not start with SELECT, WITH, VALUES or TABLE: a "
+			 "source is only read, so it was not run");
+	error_clear(&err);
+	ck_assert_int_eq(execs_seen, 0);
+	/* no transaction is ever opened (so none committed) on a source */
+	ck_assert_int_eq(conn_begin(c, &err), -1);
+	ck_assert_int_eq(err.code, ERR_INTERNAL);
+	error_release(&err);
+	odbc_api_reset();
+	conn_close(c);
+	ro_contents(&m);
+	ck_assert_str_eq(m.buf, "1:10,2:20");
+	c = open_ok();
+	ck_assert_int_eq(count_rows(c, "sqlite_master WHERE name = 'odbc_ro2'"),
+			 0);
+	conn_close(c);
+	sbuf_release(&m);
+	sbuf_release(&want);
+}
+END_TEST
+
+/* Queries run (WITH ... SELECT, VALUES, with and without parameters, so
+ * through the engine's own insert into temp.recon_param); a write that
+ * starts like a query is stopped by the read-only session, also right
+ * after the engine lifted it for the parameters. */
+START_TEST(source_read_only_session)
+{
+	/* RETURNING makes sqliteodbc step the statement (without it, it
+	 * reports no result set and, for a bare UPDATE, runs it anyway:
+	 * the bug this guards against) */
+	static const char *const smuggled[] = {
+		"WITH x AS (SELECT 1) UPDATE odbc_ro SET amt = 0 RETURNING id",
+		"WITH x AS (SELECT 1) DELETE FROM odbc_ro RETURNING id",
+		"WITH x AS (SELECT 1) INSERT INTO odbc_ro VALUES (3, 30) "
+		"RETURNING id",
+		"WITH x AS (SELECT ?) UPDATE odbc_ro SET amt = (SELECT * FROM x) "
+		"RETURNING id",
+		"WITH x AS (SELECT 1) UPDATE odbc_ro SET amt = 0",
+	};
+	struct conn *c;
+	struct error err;
+	struct cursor *cur = NULL;
+	struct param p = P("5");
+	struct sbuf m = SBUF_INIT(4096);
+
+	make_ro();
+	c = open_source_ok();
+	error_init(&err);
+	ck_assert_int_eq(drain(c, "WITH x AS (SELECT id FROM odbc_ro) SELECT "
+			       "* FROM x", NULL, &err), 2);
+	/* (sqliteodbc answers a bare VALUES with SQL_NO_DATA, so it is not
+	 * tried here; the check itself allows it: first_keyword) */
+	ck_assert_int_eq(drain(c, " /* x */ select id FROM odbc_ro", NULL,
+			       &err), 2);
+	ck_assert_int_eq(cursor_open(c, "WITH x AS (SELECT id FROM odbc_ro "
+				     "WHERE id < ?) SELECT * FROM x", &p, 1, 0,
+				     &cur, &err), 0);
+	cursor_close(cur);
+	ck_assert_int_eq(err.code, ERR_OK);
+	for (size_t i = 0; i < sizeof(smuggled) / sizeof(smuggled[0]); i++) {
+		int np = strchr(smuggled[i], '?') != NULL;
+
+		const struct row *row;
+		int rc;
+
+		cur = NULL;
+		rc = cursor_open(c, smuggled[i], &p, (size_t)np, 0, &cur, &err);
+		while (rc == 0 && (rc = cursor_next(cur, &row, &err)) > 0)
+			;
+		cursor_close(cur);
+		ck_assert_int_eq(rc, -1);
+		ck_assert_int_eq(err.code, ERR_SOURCE);
+		format(&err, &m);
+		ck_assert_msg(strstr(m.buf, "attempt to write a readonly "
+				     "database") != NULL ||
+			      (!strstr(smuggled[i], "RETURNING") &&
+			       strstr(m.buf, "no result set") != NULL),
+			      "%s: %s", smuggled[i], m.buf);
+		error_clear(&err);
+	}
+	/* the connection still reads after all that */
+	ck_assert_int_eq(cursor_open(c, "SELECT id FROM odbc_ro WHERE id > ?",
+				     &p, 1, 0, &cur, &err), 0);
+	cursor_close(cur);
+	error_release(&err);
+	conn_close(c);
+	ro_contents(&m);
+	ck_assert_str_eq(m.buf, "1:10,2:20");
+	sbuf_release(&m);
+}
+END_TEST
+
+/* The first keyword, as the check sees it. */
+START_TEST(first_keyword)
+{
+	static const struct {
+		const char *sql, *kw;
+		int query;
+	} cases[] = {
+		{ "select 1", "select", 1 },
+		{ "\n\t ((  With x AS (SELECT 1) SELECT 2))", "With", 1 },
+		{ "/* a */ -- b\nVALUES (1)", "VALUES", 1 },
+		{ "TABLE t", "TABLE", 1 },
+		{ "update t set a = 1", "update", 0 },
+		{ "/* unterminated", "", 0 },
+		{ "-- only a comment", "", 0 },
+		{ "", "", 0 },
+		{ "SELECT_X", "SELECT_X", 0 },
+		{ "explain SELECT 1", "explain", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *kw;
+		size_t n;
+		int q = odbc_is_query(cases[i].sql, &kw, &n);
+
+		ck_assert_int_eq(q, cases[i].query);
+		ck_assert_uint_eq(n, strlen(cases[i].kw));
+		ck_assert(strncmp(kw, cases[i].kw, n) == 0);
+	}
+}
+END_TEST
+
+/* One read through a source connection with a parameter (the engine's
+ * parameter insert and the toggling of query_only included). */
+static int scenario_read_source(struct error *err)
+{
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P("0");
+	long n = 0;
+	int rc = -1;
+
+	if (conn_open_source(DSN, &c, err) < 0)
+		return -1;
+	if (cursor_open(c, "SELECT id, amt, price FROM odbc_rop WHERE id > ? "
+			"ORDER BY id", &p, 1, 0, &cur, err) < 0)
+		goto out;
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		if (row->vals[2].type != VAL_TEXT || row->vals[2].approx)
+			ck_abort_msg("price: type %d", (int)row->vals[2].type);
+		n++;
+	}
+	if (rc == 0 && n != 2)
+		ck_abort_msg("read %ld rows", n);
+out:
+	cursor_close(cur);
+	conn_close(c);
+	return rc < 0 ? -1 : 0;
+}
+
 /* One pass of everything the connector does; returns 0 or -1. */
 static int scenario_read(struct error *err)
 {
@@ -868,6 +1392,18 @@ START_TEST(fault_read)
 }
 END_TEST
 
+START_TEST(fault_read_source)
+{
+	struct sbuf m = SBUF_INIT(4096);
+
+	make_ro();
+	fault_loop(scenario_read_source, "read (source)");
+	ro_contents(&m);
+	ck_assert_str_eq(m.buf, "1:10,2:20");
+	sbuf_release(&m);
+}
+END_TEST
+
 START_TEST(fault_write)
 {
 	struct conn *c = open_ok();
@@ -926,6 +1462,13 @@ START_TEST(nomem_read)
 }
 END_TEST
 
+START_TEST(nomem_read_source)
+{
+	make_ro();
+	nomem_loop(scenario_read_source, "read (source)");
+}
+END_TEST
+
 START_TEST(nomem_write)
 {
 	struct conn *c = open_ok();
@@ -950,6 +1493,8 @@ Suite *suite_odbc(void)
 	tcase_add_test(tc, bad_utf8);
 	tcase_add_test(tc, bad_amount);
 	tcase_add_test(tc, bad_integer_and_date);
+	tcase_add_test(tc, data_error_names_id);
+	tcase_add_test(tc, approximate_columns);
 	tcase_add_test(tc, block_fetch_and_long_values);
 	tcase_add_test(tc, positioned_unsupported_is_an_error);
 	tcase_add_test(tc, value_over_max);
@@ -960,17 +1505,24 @@ Suite *suite_odbc(void)
 	tcase_add_test(tc, writer_bad_identifiers);
 	tcase_add_test(tc, transactions);
 	tcase_add_test(tc, bad_dsn);
+	tcase_add_test(tc, cannot_open_database);
+	tcase_add_test(tc, cannot_reach_server);
 	tcase_add_test(tc, syntax_error);
 	tcase_add_test(tc, credentials);
 	tcase_add_test(tc, table_swap);
+	tcase_add_test(tc, source_refuses_non_queries);
+	tcase_add_test(tc, source_read_only_session);
+	tcase_add_test(tc, first_keyword);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tf, setup, teardown);
 	tcase_set_timeout(tf, 600);
 	tcase_add_test(tf, fault_read);
+	tcase_add_test(tf, fault_read_source);
 	tcase_add_test(tf, fault_write);
 	tcase_add_test(tf, fault_write_sync);
 	tcase_add_test(tf, nomem_read);
+	tcase_add_test(tf, nomem_read_source);
 	tcase_add_test(tf, nomem_write);
 	suite_add_tcase(s, tf);
 	return s;

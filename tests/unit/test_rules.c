@@ -725,15 +725,15 @@ static void trow_init(struct trow *t, const char *id, const char *amount,
 		      int deleted)
 {
 	memset(t, 0, sizeof(*t));
-	t->v[0] = (struct value){ VAL_TEXT, 0, id, strlen(id) };
-	t->v[1] = (struct value){ VAL_TEXT, 0, " acme  corp ", 12 };
-	t->v[2] = (struct value){ VAL_TEXT, 0, "EUR", 3 };
-	t->v[3] = (struct value){ VAL_DEC, 0, amount, strlen(amount) };
+	t->v[0] = (struct value){ VAL_TEXT, 0, id, strlen(id), NULL };
+	t->v[1] = (struct value){ VAL_TEXT, 0, " acme  corp ", 12, NULL };
+	t->v[2] = (struct value){ VAL_TEXT, 0, "EUR", 3, NULL };
+	t->v[3] = (struct value){ VAL_DEC, 0, amount, strlen(amount), NULL };
 	ck_assert_int_eq(money_parse(amount, strlen(amount), &t->v[3].i), 0);
-	t->v[4] = (struct value){ VAL_TIME, 1704067200, "2024-01-01", 10 };
-	t->v[5] = (struct value){ VAL_TEXT, 0, "W", 1 };
-	t->v[6] = (struct value){ VAL_NULL, 0, NULL, 0 };
-	t->v[7] = (struct value){ VAL_INT, deleted, NULL, 0 };
+	t->v[4] = (struct value){ VAL_TIME, 1704067200, "2024-01-01", 10, NULL };
+	t->v[5] = (struct value){ VAL_TEXT, 0, "W", 1, NULL };
+	t->v[6] = (struct value){ VAL_NULL, 0, NULL, 0, NULL };
+	t->v[7] = (struct value){ VAL_INT, deleted, NULL, 0, NULL };
 	t->row.ncols = 8;
 	t->row.names = deal_cols;
 	t->row.vals = t->v;
@@ -852,6 +852,29 @@ START_TEST(translate_rows)
 
 	ck_assert_int_eq(translate(r, "bad_return", &row.row, &c, &fail), -2);
 	ck_assert_ptr_nonnull(strstr(fail.buf, "returned a string"));
+
+	/* A value the connector could not prove exact: reading it raises,
+	 * a rule error at the line that reads it. */
+	trow_init(&row, "D-8", "0", 0);
+	row.v[3].s = "0.30000000000000004";
+	row.v[3].len = strlen(row.v[3].s);
+	row.v[3].approx = "DOUBLE (approximate)";
+	ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, DIR "translate.lua:12: row.amount: "
+			     "column amount is DOUBLE (approximate) and holds "
+			     "0.30000000000000004, which is not an exact "
+			     "decimal; CAST it to DECIMAL or TEXT in the "
+			     "query") != NULL, "%s", fail.buf);
+	row.v[3].type = VAL_TEXT;
+	row.v[3].s = "1234567890123.46";
+	row.v[3].len = strlen(row.v[3].s);
+	row.v[3].approx = "DECIMAL, stored by SQLite as a double,";
+	ck_assert_int_eq(translate(r, "crm", &row.row, &c, &fail), -2);
+	ck_assert_msg(strstr(fail.buf, "row.amount: column amount is DECIMAL, "
+			     "stored by SQLite as a double, and holds "
+			     "1234567890123.46, which is not an exact decimal")
+		      != NULL, "%s", fail.buf);
+	trow_init(&row, "D-8", "0", 0);
 
 	ck_assert_int_eq(translate(r, "float_amount", &row.row, &c, &fail),
 			 -2);
