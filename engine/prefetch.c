@@ -13,6 +13,7 @@
 
 #include "prefetch.h"
 #include "mem.h"
+#include "stop.h"
 #include "banned.h"
 
 struct batch {
@@ -136,6 +137,8 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err)
 {
 	struct prefetch *p = mem_calloc(1, sizeof(*p));
+	sigset_t mask;
+	int started;
 
 	if (!p)
 		return error_set(err, ERR_NOMEM, "out of memory");
@@ -145,7 +148,11 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if (pthread_create(&p->thread, NULL, fetch_main, p) != 0) {
+	/* the fetch thread never takes SIGTERM/SIGINT (stop.h) */
+	stop_block(&mask);
+	started = pthread_create(&p->thread, NULL, fetch_main, p) == 0;
+	stop_unblock(&mask);
+	if (!started) {
 		prefetch_free(p);
 		return error_set(err, ERR_INTERNAL, "cannot start the fetch thread");
 	}

@@ -28,6 +28,7 @@
 #include "pubval.h"
 #include "rowfp.h"
 #include "rules.h"
+#include "stop.h"
 #include "store.h"
 #include "tstamp.h"
 #include "../connectors/connector.h"
@@ -478,7 +479,7 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		int n = prefetch_next(pf, &row, err), t;
 		enum incr_kind k;
 
-		if (n < 0)
+		if (n < 0 || stop_check(err, "reading") < 0)
 			goto out;
 		if (n == 0)
 			break;
@@ -569,6 +570,8 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 		goto out;
 	}
 	while ((n = cursor_next(cur, &row, err)) == 1) {
+		if (stop_check(err, "reading") < 0)
+			goto out;
 		if (row->rowno == 1 && !column(row, src->id_column)) {
 			error_set(err, ERR_JOB, "the <keys> query returns no "
 				  "column %s (id-column=)", src->id_column);
@@ -637,6 +640,9 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
 
+		if (stop_check(err, "reading") < 0)
+			goto out;
+
 		if (ids && e.id_len) {
 			long k = incr_ids_find(ids, e.id, e.id_len);
 
@@ -679,6 +685,9 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	 * may not say that it left) */
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
+
+		if (stop_check(err, "reading") < 0)
+			goto out;
 
 		if (i >= 0) {
 			incr_changes_get(ch, (size_t)i, &ce);
@@ -1012,7 +1021,9 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		const struct row *row;
 		int n = prefetch_next(pf, &row, err), t;
 
-		if (n < 0)
+		/* a safe point per row (stop.h): fetching, the translation
+		 * rule and the matcher's spill files are all behind it */
+		if (n < 0 || stop_check(err, "reading") < 0)
 			goto out;
 		if (n == 0)
 			break;
@@ -1317,6 +1328,9 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 	struct store_rec rec;
 	uint64_t exc = 0;
 
+	/* a safe point per group: order rules and store inserts follow */
+	if (stop_check(err, "matching") < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]); i++)
 		if (flags & structural[i].flag)
 			found[nf++] = (struct finding){ structural[i].oc, NULL };
@@ -1840,6 +1854,13 @@ static int check_guard(struct run *r, struct error *err)
 	return 0;
 }
 
+/* match_sweep() removed a dead run's spill folder: say so. */
+static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
+{
+	logf_(ctx, "removed the spill folder of a dead run (pid %ld): %s, "
+	      "%.1f MB", pid, path, (double)bytes / 1e6);
+}
+
 int run_job(const struct job *job, const struct run_opts *opts,
 	    struct run_result *res, struct error *err)
 {
@@ -1897,7 +1918,11 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	 * connected or written. */
 	if (rules_open(job, &r.rules, err) < 0 ||
 	    store_open(job, &r.store, err) < 0 ||
-	    match_new(job, opts->tmpdir, &r.match, err) < 0)
+	    stop_check(err, "opening the store") < 0)
+		goto out;
+	/* what SIGKILLed runs left in the same tmpdir */
+	match_sweep(opts->tmpdir, on_swept, &r);
+	if (match_new(job, opts->tmpdir, &r.match, err) < 0)
 		goto out;
 	if (read_sources(&r, err) < 0)
 		goto out;
@@ -1924,6 +1949,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	      "(%lld removed keys)",
 	      (unsigned long long)store_keys_loaded(r.store),
 	      (unsigned long long)store_count(r.store), removed);
+	if (stop_check(err, "writing the store") < 0)
+		goto out;
 	items_finish(&r);
 	utc_text((int64_t)time(NULL), &finished);
 	/* Reports to temporary names first: a report that cannot be
@@ -1932,7 +1959,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 			  err) < 0)
 		goto out;
 	/* new state files fsync'ed, watermarks known (incremental reading) */
-	if (incr_finish(&r, err) < 0)
+	if (stop_check(err, "writing the reports") < 0 ||
+	    incr_finish(&r, err) < 0)
 		goto out;
 	memset(&sr, 0, sizeof(sr));
 	totals_json(&r, &totals);
