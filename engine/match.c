@@ -179,14 +179,16 @@ static int table_get(const struct table *t, const char *key, size_t len,
  *
  * A run's spill folder is TMPDIR/recon-spill-PID-XXXXXX and holds, besides
  * the spill files, a file "owner" naming the process that made it: its
- * pid, host name, the kernel's boot id and the process's start time (in
- * clock ticks since boot, /proc/PID/stat field 22). match_free() removes
- * the folder; a run killed with SIGKILL cannot, so match_sweep() removes
- * the folders whose owner is provably dead. A pid alone would not do: it
+ * pid, host name, pid namespace, the kernel's boot id and the process's
+ * start time (in clock ticks since boot, /proc/PID/stat field 22).
+ * match_free() removes the folder; a run killed with SIGKILL cannot, so
+ * match_sweep() removes the folders whose owner is provably dead. A pid alone would not do: it
  * is reused, so a live process with the owner's pid but another start
  * time (or a boot id that changed: the machine rebooted) does not own the
  * folder any more. A folder on another host's behalf (a tmpdir shared
- * over the network) is never judged.
+ * over the network), or made in another pid namespace (a container
+ * sharing the tmpdir and the host name, where the pid means another
+ * process), is never judged.
  */
 
 #define SPILL_PREFIX "recon-spill-"
@@ -202,6 +204,7 @@ static int table_get(const struct table *t, const char *key, size_t len,
 struct owner {
 	long pid;
 	char host[OWNER_FIELD_CAP];	/* "" if unknown */
+	char pidns[OWNER_FIELD_CAP];	/* "pid:[N]", "" if unknown */
 	char boot[OWNER_FIELD_CAP];	/* "" if unknown */
 	unsigned long long start;	/* 0 if unknown */
 };
@@ -278,11 +281,17 @@ static void owner_self(struct owner *o)
 {
 	struct utsname u;
 	char buf[OWNER_FIELD_CAP];
+	ssize_t n;
 
 	memset(o, 0, sizeof(*o));
 	o->pid = (long)getpid();
 	if (uname(&u) == 0)
 		first_line(u.nodename, o->host, sizeof(o->host));
+	n = readlink("/proc/self/ns/pid", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		first_line(buf, o->pidns, sizeof(o->pidns));
+	}
 	if (read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf,
 		       sizeof(buf)) > 0)
 		first_line(buf, o->boot, sizeof(o->boot));
@@ -310,6 +319,8 @@ static int owner_parse(const char *s, struct owner *o)
 				return -1;
 		} else if (strncmp(s, "host ", 5) == 0) {
 			first_line(s + 5, o->host, sizeof(o->host));
+		} else if (strncmp(s, "pidns ", 6) == 0) {
+			first_line(s + 6, o->pidns, sizeof(o->pidns));
 		} else if (strncmp(s, "boot ", 5) == 0) {
 			first_line(s + 5, o->boot, sizeof(o->boot));
 		} else if (strncmp(s, "start ", 6) == 0) {
@@ -327,6 +338,8 @@ static int owner_dead(const struct owner *o, const struct owner *self)
 {
 	if (!self->host[0] || strcmp(o->host, self->host) != 0)
 		return 0;	/* another host's: not ours to judge */
+	if (strcmp(o->pidns, self->pidns) != 0)
+		return 0;	/* its pids are not ours (both unknown is equal) */
 	if (o->boot[0] && self->boot[0] && strcmp(o->boot, self->boot) != 0)
 		return 1;	/* made before the last reboot */
 	if (o->pid == self->pid && (!o->start || o->start == self->start))
@@ -355,6 +368,8 @@ static int owner_write(struct match *m, struct error *err)
 	owner_self(&self);
 	sbuf_addf(&text, OWNER_MAGIC "\npid %ld\nhost %s\n", self.pid,
 		  self.host);
+	if (self.pidns[0])
+		sbuf_addf(&text, "pidns %s\n", self.pidns);
 	if (self.boot[0])
 		sbuf_addf(&text, "boot %s\n", self.boot);
 	if (self.start)

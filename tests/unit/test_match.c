@@ -338,6 +338,21 @@ static int exists(const char *name)
 	return lstat(path, &st) == 0;
 }
 
+/* "pidns pid:[N]\n" of this process, as the owner file has it, or "". */
+static const char *pidns_line(void)
+{
+	static char line[300];
+	char ns[256];
+	ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+	line[0] = '\0';
+	if (n > 0) {
+		ns[n] = '\0';
+		snprintf(line, sizeof(line), "pidns %s\n", ns);
+	}
+	return line;
+}
+
 struct swept {
 	int n;
 	long pid[4];
@@ -360,7 +375,7 @@ static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
 /* Only the folder of a provably dead run goes: its pid is gone, or a
  * live pid started at another time (reused). A live run's folder (one
  * match_new made, and one naming this process without a start time),
- * another host's, one without an owner file or whose owner names
+ * another host's, another pid namespace's, one without an owner file or whose owner names
  * another pid, one holding a file that is not a spill file, a symlink,
  * and folders of other names stay. */
 START_TEST(sweep_removes_only_dead_runs)
@@ -381,30 +396,35 @@ START_TEST(sweep_removes_only_dead_runs)
 	ck_assert_int_eq(uname(&u), 0);
 
 	snprintf(own_dead, sizeof(own_dead), "recon spill folder\npid %ld\n"
-		 "host %s\nstart 12345\n", DEAD_PID, u.nodename);
+		 "host %s\n%sstart 12345\n", DEAD_PID, u.nodename, pidns_line());
 	snprintf(dead, sizeof(dead), "recon-spill-%ld-aB3xY9", DEAD_PID);
 	fake_folder(dead, own_dead);
 	/* this process's pid, but another start time: a reused pid */
 	snprintf(own_reused, sizeof(own_reused), "recon spill folder\npid %ld\n"
-		 "host %s\nstart 1\n", (long)getpid(), u.nodename);
+		 "host %s\n%sstart 1\n", (long)getpid(), u.nodename, pidns_line());
 	snprintf(reused, sizeof(reused), "recon-spill-%ld-reused", (long)getpid());
 	fake_folder(reused, own_reused);
 	/* this process without a start time: alive, kept */
-	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n",
-		 (long)getpid(), u.nodename);
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n%s",
+		 (long)getpid(), u.nodename, pidns_line());
 	snprintf(live, sizeof(live), "recon-spill-%ld-live01", (long)getpid());
 	fake_folder(live, own);
 	/* another host's */
 	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost "
-		 "elsewhere-%s\n", DEAD_PID, u.nodename);
+		 "elsewhere-%s\n%s", DEAD_PID, u.nodename, pidns_line());
 	snprintf(name, sizeof(name), "recon-spill-%ld-other1", DEAD_PID);
+	fake_folder(name, own);
+	/* another pid namespace (a container sharing the tmpdir) */
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n"
+		 "pidns pid:[1]\n", DEAD_PID, u.nodename);
+	snprintf(name, sizeof(name), "recon-spill-%ld-pidns1", DEAD_PID);
 	fake_folder(name, own);
 	/* no owner file */
 	snprintf(name, sizeof(name), "recon-spill-%ld-noown1", DEAD_PID);
 	fake_folder(name, NULL);
 	/* the owner names another pid than the folder's name */
-	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n",
-		 DEAD_PID, u.nodename);
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n%s",
+		 DEAD_PID, u.nodename, pidns_line());
 	snprintf(name, sizeof(name), "recon-spill-%ld-wrong1", DEAD_PID + 1);
 	fake_folder(name, own);
 	/* a dead owner, but a file that is not a spill file inside */
@@ -441,6 +461,7 @@ START_TEST(sweep_removes_only_dead_runs)
 	ck_assert(!exists(reused));
 	ck_assert(exists(live));
 	ck_assert(exists("recon-spill-4194305-other1"));
+	ck_assert(exists("recon-spill-4194305-pidns1"));
 	ck_assert(exists("recon-spill-4194305-noown1"));
 	ck_assert(exists("recon-spill-4194306-wrong1"));
 	ck_assert(exists("recon-spill-4194305-notes1"));

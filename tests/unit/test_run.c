@@ -544,6 +544,13 @@ START_TEST(stale_spill_folder_is_removed)
 	ck_assert_int_eq(mkdir(SPILL "/recon-spill-4194305-aB3xY9", 0700), 0);
 	ck_assert_ptr_nonnull(f = fopen(SPILL "/recon-spill-4194305-aB3xY9/owner", "w"));
 	fprintf(f, "recon spill folder\npid 4194305\nhost %s\n", u.nodename);
+	{
+		char ns[256];
+		ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+		if (n > 0)
+			fprintf(f, "pidns %.*s\n", (int)n, ns);
+	}
 	fclose(f);
 	ck_assert_ptr_nonnull(f = fopen(SPILL "/recon-spill-4194305-aB3xY9/order.2", "w"));
 	for (int i = 0; i < 250000; i++)
