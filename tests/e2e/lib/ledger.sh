@@ -572,7 +572,8 @@ fi
 if [ "$kill_ok" = 1 ]; then
 	for point in TERM@0.5 INT@0.5 TERM@read INT@matched TERM@published; do
 		sig=${point%@*} when=${point#*@}
-		name=sig-$sig-$when
+		# lower case: PostgreSQL folds the database name
+		name=sig-${sig,,}-$when
 		ks=$(kill_store "$name")
 		kill_fresh "$name"
 		rm -rf "$kd/$name-reports" "$kd/$name-tmp" "$kd/$name-state"
