@@ -56,6 +56,7 @@
 #include "engine/err.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "engine/stop.h"
 #include "engine/text.h"
 #include "engine/tstamp.h"
 #include "engine/banned.h"
@@ -2362,13 +2363,20 @@ uint64_t writer_count(const struct writer *w)
  * thread. */
 static void writer_start(struct writer *w)
 {
+	sigset_t mask;
+	int started;
+
 	if (odbc_writer_sync || pthread_mutex_init(&w->lock, NULL) != 0)
 		return;
 	if (pthread_cond_init(&w->cond, NULL) != 0) {
 		pthread_mutex_destroy(&w->lock);
 		return;
 	}
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	/* the writer thread never takes SIGTERM/SIGINT (engine/stop.h) */
+	stop_block(&mask);
+	started = pthread_create(&w->thread, NULL, writer_main, w) == 0;
+	stop_unblock(&mask);
+	if (!started) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		return;

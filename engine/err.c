@@ -28,6 +28,7 @@ static const struct {
 	[ERR_NOMEM]    = { "NOMEM",    10, "out of memory or over a memory cap" },
 	[ERR_INTERNAL] = { "INTERNAL", 11, "internal error (a bug)" },
 	[ERR_IO]       = { "IO",       12, "a local work file could not be written (disk full?)" },
+	[ERR_INTERRUPTED] = { "INTERRUPTED", 13, "stopped by SIGTERM or SIGINT before the commit; nothing was published" },
 };
 
 void error_init(struct error *e)

@@ -32,6 +32,7 @@ enum err_code {
 	ERR_NOMEM,	/* out of memory or over a memory cap */
 	ERR_INTERNAL,	/* a bug: please report */
 	ERR_IO,		/* a local file (spill, temp) could not be written */
+	ERR_INTERRUPTED,	/* SIGTERM or SIGINT stopped the run (stop.h) */
 	ERR__COUNT
 };
 

@@ -13,6 +13,7 @@
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
+#include "stop.h"
 #include "store.h"
 #include "verify.h"
 #include "../connectors/connector.h"
@@ -148,13 +149,17 @@ static int cmd_run(int argc, char **argv)
 		opts.log = log_stderr;
 	error_init(&err);
 	run_result_init(&res);
+	/* SIGTERM/SIGINT stop the run at its next safe point (stop.h) */
+	if (stop_install() < 0)
+		fprintf(stderr, "recon: warning: cannot catch SIGTERM/SIGINT; "
+			"a signal ends the run at once\n");
 	if (job_load(path, &job, &err) < 0 ||
 	    run_job(job, &opts, &res, &err) < 0) {
 		code = fail(&err);
 		if (res.published)
 			fprintf(stderr, "recon: run %s was published\n",
 				res.run_id.buf);
-		else
+		else if (err.code != ERR_INTERRUPTED)	/* its message says so */
 			fprintf(stderr, "recon: nothing was published\n");
 	} else {
 		const char *p = res.report_paths.buf;
@@ -177,6 +182,13 @@ static int cmd_run(int argc, char **argv)
 		printf("store: dsn '%s', table '%s'\n", job->store_dsn,
 		       job->store_table);
 		code = res.exceptions ? EXIT_EXCEPTIONS : EXIT_CLEAN;
+		/* after the commit a signal no longer stops the run: it
+		 * finishes, and the exit code says what was published */
+		if (stop_signal())
+			fprintf(stderr, "recon: job '%s': %s came after the "
+				"commit; run %s was published whole\n",
+				job->name, stop_signal_name(stop_signal()),
+				res.run_id.buf);
 	}
 	run_result_release(&res);
 	job_free(job);
@@ -514,12 +526,12 @@ static int cmd_exit_codes(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("%-4s %-10s %s\n", "code", "name", "meaning");
-	printf("%-4d %-10s %s\n", EXIT_CLEAN, "OK", "run succeeded, no exceptions");
-	printf("%-4d %-10s %s\n", EXIT_EXCEPTIONS, "EXCEPTIONS",
+	printf("%-4s %-11s %s\n", "code", "name", "meaning");
+	printf("%-4d %-11s %s\n", EXIT_CLEAN, "OK", "run succeeded, no exceptions");
+	printf("%-4d %-11s %s\n", EXIT_EXCEPTIONS, "EXCEPTIONS",
 	       "run succeeded, exceptions reported");
 	for (int c = ERR_USAGE; c < ERR__COUNT; c++)
-		printf("%-4d %-10s %s\n", error_exit_code((enum err_code)c),
+		printf("%-4d %-11s %s\n", error_exit_code((enum err_code)c),
 		       error_name((enum err_code)c),
 		       error_describe((enum err_code)c));
 	return 0;

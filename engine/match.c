@@ -8,11 +8,16 @@
  * views built over it borrow their strings from that buffer (their sbuf
  * has alloc == 0, so releasing one frees nothing).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -20,6 +25,7 @@
 #include "match.h"
 #include "mem.h"
 #include "money.h"
+#include "stop.h"
 #include "banned.h"
 
 /* Spill file sets. */
@@ -55,6 +61,7 @@ struct match {
 	const struct job *job;
 	unsigned nparts;
 	struct sbuf dir;		/* spill directory */
+	struct sbuf owner;		/* its owner file, "" until named */
 	FILE **files[SP__COUNT];	/* [set][partition], NULL until used */
 	uint64_t spilled;
 	uint64_t peak;
@@ -168,6 +175,383 @@ static int table_get(const struct table *t, const char *key, size_t len,
 	}
 }
 
+/* ---- spill folders and their owners ----------------------------------
+ *
+ * A run's spill folder is TMPDIR/recon-spill-PID-XXXXXX and holds, besides
+ * the spill files, a file "owner" naming the process that made it: its
+ * pid, host name, pid namespace, the kernel's boot id and the process's
+ * start time (in clock ticks since boot, /proc/PID/stat field 22).
+ * match_free() removes the folder; a run killed with SIGKILL cannot, so
+ * match_sweep() removes the folders whose owner is provably dead. A pid alone would not do: it
+ * is reused, so a live process with the owner's pid but another start
+ * time (or a boot id that changed: the machine rebooted) does not own the
+ * folder any more. A folder on another host's behalf (a tmpdir shared
+ * over the network), or made in another pid namespace (a container
+ * sharing the tmpdir and the host name, where the pid means another
+ * process), is never judged.
+ */
+
+#define SPILL_PREFIX "recon-spill-"
+#define OWNER_FILE "owner"
+#define OWNER_TMP "owner.tmp"
+#define OWNER_MAGIC "recon spill folder"
+/* The owner file is a few short lines; anything longer is not ours. */
+#define OWNER_CAP 1024
+/* Field lengths in struct owner (host names are at most 64 bytes on
+ * Linux, boot ids 36). */
+#define OWNER_FIELD_CAP 256
+
+struct owner {
+	long pid;
+	char host[OWNER_FIELD_CAP];	/* "" if unknown */
+	char pidns[OWNER_FIELD_CAP];	/* "pid:[N]", "" if unknown */
+	char boot[OWNER_FIELD_CAP];	/* "" if unknown */
+	unsigned long long start;	/* 0 if unknown */
+};
+
+static const char *tmpdir_of(const char *tmpdir)
+{
+	if (!tmpdir)
+		tmpdir = getenv("TMPDIR");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	return tmpdir;
+}
+
+/* Read a small file whole into buf (NUL-terminated, at most cap - 1
+ * bytes), relative to dfd, not following a symlink. Bytes read, or -1. */
+static long read_small(int dfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got < cap - 1) {
+		ssize_t n = read(fd, buf + got, cap - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (long)got;
+}
+
+/* The start time of process pid (clock ticks after boot), 0 if unknown. */
+static unsigned long long proc_start(long pid)
+{
+	char path[64], buf[OWNER_CAP];
+	const char *p;
+	unsigned long long v = 0;
+	int field = 2;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* "pid (comm) state ...": comm may hold spaces and parentheses,
+	 * so count fields from the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
+		v = v * 10 + (unsigned long long)(*p - '0');
+	return v;
+}
+
+/* Copy the first line of s (at most cap - 1 bytes) into out. */
+static void first_line(const char *s, char *out, size_t cap)
+{
+	size_t n = strcspn(s, "\n");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* This process as an owner. */
+static void owner_self(struct owner *o)
+{
+	struct utsname u;
+	char buf[OWNER_FIELD_CAP];
+	ssize_t n;
+
+	memset(o, 0, sizeof(*o));
+	o->pid = (long)getpid();
+	if (uname(&u) == 0)
+		first_line(u.nodename, o->host, sizeof(o->host));
+	n = readlink("/proc/self/ns/pid", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		first_line(buf, o->pidns, sizeof(o->pidns));
+	}
+	if (read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf,
+		       sizeof(buf)) > 0)
+		first_line(buf, o->boot, sizeof(o->boot));
+	o->start = proc_start(o->pid);
+}
+
+/* Parse an owner file: 0, or -1 if it is not one. */
+static int owner_parse(const char *s, struct owner *o)
+{
+	size_t ml = strlen(OWNER_MAGIC);
+
+	memset(o, 0, sizeof(*o));
+	if (strncmp(s, OWNER_MAGIC "\n", ml + 1) != 0)
+		return -1;
+	s += ml + 1;
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		char *end;
+
+		if (!nl)
+			return -1;	/* an unfinished file */
+		if (strncmp(s, "pid ", 4) == 0) {
+			o->pid = strtol(s + 4, &end, 10);
+			if (end != nl || o->pid <= 0)
+				return -1;
+		} else if (strncmp(s, "host ", 5) == 0) {
+			first_line(s + 5, o->host, sizeof(o->host));
+		} else if (strncmp(s, "pidns ", 6) == 0) {
+			first_line(s + 6, o->pidns, sizeof(o->pidns));
+		} else if (strncmp(s, "boot ", 5) == 0) {
+			first_line(s + 5, o->boot, sizeof(o->boot));
+		} else if (strncmp(s, "start ", 6) == 0) {
+			o->start = strtoull(s + 6, &end, 10);
+			if (end != nl)
+				return -1;
+		}
+		s = nl + 1;
+	}
+	return o->pid > 0 && o->host[0] ? 0 : -1;
+}
+
+/* 1 if the owner o is provably dead, judged from this process (self). */
+static int owner_dead(const struct owner *o, const struct owner *self)
+{
+	if (!self->host[0] || strcmp(o->host, self->host) != 0)
+		return 0;	/* another host's: not ours to judge */
+	if (strcmp(o->pidns, self->pidns) != 0)
+		return 0;	/* its pids are not ours (both unknown is equal) */
+	if (o->boot[0] && self->boot[0] && strcmp(o->boot, self->boot) != 0)
+		return 1;	/* made before the last reboot */
+	if (o->pid == self->pid && (!o->start || o->start == self->start))
+		return 0;	/* this very process */
+	if (kill((pid_t)o->pid, 0) != 0)
+		return errno == ESRCH;	/* EPERM: alive, someone else's */
+	/* the pid is alive: the same process only if it started when the
+	 * owner did */
+	if (o->start) {
+		unsigned long long now = proc_start(o->pid);
+
+		return now && now != o->start;
+	}
+	return 0;
+}
+
+/* Write the owner file of m's fresh folder (to a temporary name first,
+ * so an owner file that exists is complete). */
+static int owner_write(struct match *m, struct error *err)
+{
+	struct owner self;
+	struct sbuf text = SBUF_INIT(OWNER_CAP), tmp = SBUF_INIT(4096);
+	FILE *f = NULL;
+	int rc = -1;
+
+	owner_self(&self);
+	sbuf_addf(&text, OWNER_MAGIC "\npid %ld\nhost %s\n", self.pid,
+		  self.host);
+	if (self.pidns[0])
+		sbuf_addf(&text, "pidns %s\n", self.pidns);
+	if (self.boot[0])
+		sbuf_addf(&text, "boot %s\n", self.boot);
+	if (self.start)
+		sbuf_addf(&text, "start %llu\n", self.start);
+	sbuf_addf(&tmp, "%s/" OWNER_TMP, m->dir.buf);
+	/* named before it exists: match_free() removes it whatever
+	 * memory is left then */
+	sbuf_addf(&m->owner, "%s/" OWNER_FILE, m->dir.buf);
+	if (text.failed || tmp.failed || m->owner.failed) {
+		sbuf_reset(&m->owner);
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	f = fopen(tmp.buf, "wb");
+	if (!f || fwrite(text.buf, 1, text.len, f) != text.len) {
+		error_set(err, ERR_IO, "cannot write %s: %s", tmp.buf,
+			  strerror(errno));
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		error_set(err, ERR_IO, "cannot write %s: %s", tmp.buf,
+			  strerror(errno));
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp.buf, m->owner.buf) != 0) {
+		error_set(err, ERR_IO, "cannot rename %s: %s", tmp.buf,
+			  strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	if (rc < 0)
+		unlink(tmp.buf);
+	sbuf_release(&text);
+	sbuf_release(&tmp);
+	return rc;
+}
+
+/* The pid in a spill folder's name "recon-spill-PID-XXXXXX", or 0 if the
+ * name is not one. */
+static long spill_dir_pid(const char *name)
+{
+	size_t pl = strlen(SPILL_PREFIX);
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, SPILL_PREFIX, pl) != 0 || name[pl] < '1' ||
+	    name[pl] > '9')
+		return 0;
+	pid = strtol(name + pl, &end, 10);
+	if (*end != '-' || pid <= 0)
+		return 0;
+	p = end + 1;
+	if (strlen(p) != 6)	/* mkdtemp's six characters */
+		return 0;
+	for (; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return 0;
+	return pid;
+}
+
+/* 1 if name is a file a spill folder holds: SET.N or the owner file. */
+static int spill_file_name(const char *name)
+{
+	if (strcmp(name, OWNER_FILE) == 0 || strcmp(name, OWNER_TMP) == 0)
+		return 1;
+	for (int s = 0; s < SP__COUNT; s++) {
+		size_t n = strlen(spill_names[s]);
+		const char *p = name + n + 1;
+
+		if (strncmp(name, spill_names[s], n) != 0 || name[n] != '.' ||
+		    !*p)
+			continue;
+		for (; *p >= '0' && *p <= '9'; p++)
+			;
+		if (!*p)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remove the dead run's folder `name` in the directory dfd, if it holds
+ * only spill files (regular files, never followed): 1 and *bytes (the
+ * size of what was removed), or 0 if it was left alone. */
+static int sweep_one(int dfd, const char *name, uint64_t *bytes)
+{
+	int sfd, ok = 1;
+	DIR *d;
+	struct dirent *e;
+	uint64_t total = 0;
+
+	sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (sfd < 0)
+		return 0;
+	d = fdopendir(sfd);
+	if (!d) {
+		close(sfd);
+		return 0;
+	}
+	/* first look: everything must be a spill file */
+	while (ok && (e = readdir(d))) {
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (!spill_file_name(e->d_name) ||
+		    fstatat(sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			ok = 0;
+		else
+			total += (uint64_t)st.st_size;
+	}
+	if (ok) {
+		rewinddir(d);
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") != 0 &&
+			    strcmp(e->d_name, "..") != 0)
+				(void)unlinkat(sfd, e->d_name, 0);
+	}
+	closedir(d);		/* closes sfd */
+	if (!ok || unlinkat(dfd, name, AT_REMOVEDIR) != 0)
+		return 0;
+	*bytes = total;
+	return 1;
+}
+
+unsigned match_sweep(const char *tmpdir, match_swept_fn fn, void *ctx)
+{
+	struct owner self;
+	DIR *d;
+	struct dirent *e;
+	unsigned removed = 0;
+	int dfd;
+	struct sbuf path = SBUF_INIT(8192);
+
+	tmpdir = tmpdir_of(tmpdir);
+	d = opendir(tmpdir);
+	if (!d)
+		return 0;
+	dfd = dirfd(d);
+	owner_self(&self);
+	while ((e = readdir(d))) {
+		long pid = spill_dir_pid(e->d_name);
+		struct owner o;
+		struct stat st;
+		char buf[OWNER_CAP];
+		uint64_t bytes = 0;
+		int sfd;
+
+		if (!pid ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		sfd = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (sfd < 0)
+			continue;
+		if (read_small(sfd, OWNER_FILE, buf, sizeof(buf)) <= 0 ||
+		    owner_parse(buf, &o) < 0 || o.pid != pid ||
+		    !owner_dead(&o, &self)) {
+			close(sfd);
+			continue;
+		}
+		close(sfd);
+		if (!sweep_one(dfd, e->d_name, &bytes))
+			continue;
+		removed++;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", tmpdir, e->d_name);
+		if (fn && !path.failed)
+			fn(ctx, pid, path.buf, bytes);
+	}
+	closedir(d);
+	sbuf_release(&path);
+	return removed;
+}
+
 int match_new(const struct job *job, const char *tmpdir, struct match **out,
 	      struct error *err)
 {
@@ -184,11 +568,9 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 	m->job = job;
 	m->nparts = job->partitions;
 	sbuf_init(&m->dir, 4096);
+	sbuf_init(&m->owner, 4096);
 	sbuf_init(&m->scratch, 4096);
-	if (!tmpdir)
-		tmpdir = getenv("TMPDIR");
-	if (!tmpdir || !*tmpdir)
-		tmpdir = "/tmp";
+	tmpdir = tmpdir_of(tmpdir);
 	for (int s = 0; s < SP__COUNT; s++) {
 		m->files[s] = mem_calloc(m->nparts, sizeof(FILE *));
 		if (!m->files[s]) {
@@ -197,7 +579,8 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 		}
 	}
 	/* "XXXXXX" is mkdtemp()'s template, replaced by a unique name */
-	if (sbuf_addf(&m->dir, "%s/recon-match-XXXXXX", tmpdir) < 0) {
+	if (sbuf_addf(&m->dir, "%s/" SPILL_PREFIX "%ld-XXXXXX", tmpdir,
+		      (long)getpid()) < 0) {
 		match_free(m);
 		return error_set(err, ERR_NOMEM, "spill directory name too long");
 	}
@@ -209,6 +592,10 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 		match_free(m);
 		return error_set(err, ERR_IO, "cannot create a spill directory in %s: %s",
 				 tmpdir, strerror(e));
+	}
+	if (owner_write(m, err) < 0) {
+		match_free(m);
+		return -1;
 	}
 	*out = m;
 	return 0;
@@ -978,11 +1365,15 @@ int match_run(struct match *m, int64_t as_of, match_group_fn on_group,
 	if (m->ran)
 		return error_set(err, ERR_INTERNAL, "match_run called twice");
 	m->ran = 1;
+	/* a safe point before each partition (stop.h); the caller's
+	 * on_group checks once per group as well */
 	for (unsigned p = 0; p < m->nparts; p++)
-		if (phase1(m, p, as_of, on_group, on_dup, ctx, err) < 0)
+		if (stop_check(err, "matching") < 0 ||
+		    phase1(m, p, as_of, on_group, on_dup, ctx, err) < 0)
 			return -1;
 	for (unsigned q = 0; q < m->nparts; q++)
-		if (phase2(m, q, as_of, on_group, on_dup, ctx, err) < 0)
+		if (stop_check(err, "matching") < 0 ||
+		    phase2(m, q, as_of, on_group, on_dup, ctx, err) < 0)
 			return -1;
 	return 0;
 }
@@ -1007,9 +1398,12 @@ void match_free(struct match *m)
 		}
 		mem_free(m->files[s]);
 	}
+	if (m->owner.len)
+		unlink(m->owner.buf);
 	if (m->dir.len)
 		rmdir(m->dir.buf);
 	sbuf_release(&m->dir);
+	sbuf_release(&m->owner);
 	sbuf_release(&m->scratch);
 	mem_free(m);
 }

@@ -19,8 +19,11 @@
  * hash tables: total canonical bytes / partitions. The job's `partitions`
  * limit trades memory for files; see docs/MATCHING.md.
  *
- * Spill files live in a private directory under tmpdir, removed by
- * match_free() whatever happened.
+ * Spill files live in a private directory under tmpdir,
+ * TMPDIR/recon-spill-PID-XXXXXX, removed by match_free() whatever
+ * happened. A file "owner" in it names the process (pid, host, boot id,
+ * start time), so that the folder of a run killed with SIGKILL can be
+ * told from a live run's and removed by the next run (match_sweep).
  */
 #ifndef RECON_MATCH_H
 #define RECON_MATCH_H
@@ -69,6 +72,19 @@ int match_run(struct match *m, int64_t as_of, match_group_fn on_group,
 	      match_dup_fn on_dup, void *ctx, struct error *err);
 /* Remove the spill files and free. NULL is fine. */
 void match_free(struct match *m);
+
+/* Told about each folder match_sweep() removed: the dead owner's pid,
+ * the folder's path (borrowed for the call) and the bytes it held. */
+typedef void (*match_swept_fn)(void *ctx, long pid, const char *path,
+			       uint64_t bytes);
+/* Remove the spill folders in tmpdir (NULL: as match_new) whose owner
+ * process is provably dead: same host, and its pid gone, or now another
+ * process (another start time), or from before the last reboot. Only
+ * directories (never a symlink) named recon-spill-PID-XXXXXX, of this
+ * user, with a complete owner file naming that PID, holding nothing but
+ * spill files; anything else is left alone. Best effort: never fails,
+ * returns the number removed, calling fn (may be NULL) for each. */
+unsigned match_sweep(const char *tmpdir, match_swept_fn fn, void *ctx);
 
 /* Bytes written to spill files so far (for the run summary). */
 uint64_t match_spilled(const struct match *m);

@@ -14,6 +14,7 @@
 
 #include "prefetch.h"
 #include "mem.h"
+#include "stop.h"
 #include "banned.h"
 
 struct batch {
@@ -139,6 +140,7 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err)
 {
 	struct prefetch *p = mem_calloc(1, sizeof(*p));
+	sigset_t mask;
 	int rc;
 
 	if (!p)
@@ -149,8 +151,11 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	/* the fetch thread never takes SIGTERM/SIGINT (stop.h) */
+	stop_block(&mask);
 	rc = prefetch_thread_fault ? prefetch_thread_fault :
 		pthread_create(&p->thread, NULL, fetch_main, p);
+	stop_unblock(&mask);
 	if (rc != 0) {
 		prefetch_free(p);
 		/* EAGAIN: no memory for the thread's stack, or a process

@@ -29,6 +29,7 @@
 #include "pubval.h"
 #include "rowfp.h"
 #include "rules.h"
+#include "stop.h"
 #include "store.h"
 #include "tstamp.h"
 #include "../connectors/connector.h"
@@ -489,7 +490,7 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		int n = prefetch_next(pf, &row, err), t;
 		enum incr_kind k;
 
-		if (n < 0)
+		if (n < 0 || stop_check(err, "reading") < 0)
 			goto out;
 		if (n == 0)
 			break;
@@ -581,6 +582,8 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 	}
 	cursor_id_column(cur, src->id_column);
 	while ((n = cursor_next(cur, &row, err)) == 1) {
+		if (stop_check(err, "reading") < 0)
+			goto out;
 		if (row->rowno == 1 && !column(row, src->id_column)) {
 			error_set(err, ERR_JOB, "the <keys> query returns no "
 				  "column %s (id-column=)", src->id_column);
@@ -649,6 +652,9 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
 
+		if (stop_check(err, "reading") < 0)
+			goto out;
+
 		if (ids && e.id_len) {
 			long k = incr_ids_find(ids, e.id, e.id_len);
 
@@ -691,6 +697,9 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	 * may not say that it left) */
 	while ((n = incr_reader_next(st->rd, &e, err)) == 1) {
 		long i = incr_changes_find(ch, e.id, e.id_len);
+
+		if (stop_check(err, "reading") < 0)
+			goto out;
 
 		if (i >= 0) {
 			incr_changes_get(ch, (size_t)i, &ce);
@@ -1027,7 +1036,9 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		const struct row *row;
 		int n = prefetch_next(pf, &row, err), t;
 
-		if (n < 0)
+		/* a safe point per row (stop.h): fetching, the translation
+		 * rule and the matcher's spill files are all behind it */
+		if (n < 0 || stop_check(err, "reading") < 0)
 			goto out;
 		if (n == 0)
 			break;
@@ -1339,6 +1350,9 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 	struct store_rec rec;
 	uint64_t exc = 0;
 
+	/* a safe point per group: order rules and store inserts follow */
+	if (stop_check(err, "matching") < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]); i++)
 		if (flags & structural[i].flag)
 			found[nf++] = (struct finding){ structural[i].oc, NULL };
@@ -2085,6 +2099,13 @@ static int check_guard(struct run *r, struct error *err)
 	return 0;
 }
 
+/* match_sweep() removed a dead run's spill folder: say so. */
+static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
+{
+	logf_(ctx, "removed the spill folder of a dead run (pid %ld): %s, "
+	      "%.1f MB", pid, path, (double)bytes / 1e6);
+}
+
 int run_job(const struct job *job, const struct run_opts *opts,
 	    struct run_result *res, struct error *err)
 {
@@ -2142,7 +2163,11 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	 * connected or written. */
 	if (rules_open(job, &r.rules, err) < 0 ||
 	    store_open(job, &r.store, err) < 0 ||
-	    match_new(job, opts->tmpdir, &r.match, err) < 0)
+	    stop_check(err, "opening the store") < 0)
+		goto out;
+	/* what SIGKILLed runs left in the same tmpdir */
+	match_sweep(opts->tmpdir, on_swept, &r);
+	if (match_new(job, opts->tmpdir, &r.match, err) < 0)
 		goto out;
 	if (read_sources(&r, err) < 0)
 		goto out;
@@ -2169,6 +2194,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	      "(%lld removed keys)",
 	      (unsigned long long)store_keys_loaded(r.store),
 	      (unsigned long long)store_count(r.store), removed);
+	if (stop_check(err, "writing the store") < 0)
+		goto out;
 	items_finish(&r);
 	totals_finish(&r);
 	utc_text((int64_t)time(NULL), &finished);
@@ -2178,7 +2205,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 			  err) < 0)
 		goto out;
 	/* new state files fsync'ed, watermarks known (incremental reading) */
-	if (incr_finish(&r, err) < 0)
+	if (stop_check(err, "writing the reports") < 0 ||
+	    incr_finish(&r, err) < 0)
 		goto out;
 	memset(&sr, 0, sizeof(sr));
 	totals_json(&r, &totals);

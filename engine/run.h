@@ -15,6 +15,14 @@
  * publishes nothing, and a rerun for the same as-of writes no new
  * versions and the same report files. A failure after the commit (the
  * renames) leaves the run published (res->published) without reports.
+ *
+ * SIGTERM/SIGINT (stop.h, once the caller installed the handlers) stop
+ * the run at its next safe point before the commit with ERR_INTERRUPTED
+ * and the same teardown as any failure; a signal after the last safe
+ * point (just before the commit) is not acted on: the run completes,
+ * reports included, and run_job returns 0 (stop_signal() tells the
+ * caller it came). Each run first removes the spill folders of dead runs
+ * in its tmpdir (match_sweep), logging one line per folder.
  */
 #ifndef RECON_RUN_H
 #define RECON_RUN_H

@@ -23,6 +23,7 @@
 #include "ledger.h"
 #include "match.h"
 #include "mem.h"
+#include "stop.h"
 #include "text.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -500,6 +501,10 @@ static int load_current(struct store *s, struct error *err)
 		struct cur *c;
 		uint8_t v[32], h[32];
 
+		if (stop_check(err, "loading the store") < 0) {
+			rc = -1;
+			break;
+		}
 		if (kind < 0 || !key || row->vals[2].type != VAL_INT ||
 		    row->vals[2].i < 1 || !vh || from_hex(vh, vn, v) < 0 ||
 		    !ch || from_hex(ch, cn, h) < 0) {
@@ -1075,6 +1080,8 @@ long long store_remove_unseen(struct store *s, const char *run_id,
 
 		if (c->seen || c->removed)
 			continue;
+		if (stop_check(err, "writing the store") < 0)
+			goto fail;
 		sbuf_reset(&key);
 		if (sbuf_add(&key, s->keys + c->key_off, c->key_len) < 0) {
 			error_set(err, ERR_NOMEM, "out of memory");
@@ -1149,7 +1156,9 @@ int store_commit(struct store *s, const struct store_run *run,
 	v[LR__COUNT] = P(s->digest_hex);
 	if (exec_sql(s, v, LR__COUNT + 1, err) < 0)
 		goto fail;
-	if (conn_commit(s->conn, err) < 0)
+	/* the last safe point (stop.h): past it the run is published */
+	if (stop_check(err, "writing the store") < 0 ||
+	    conn_commit(s->conn, err) < 0)
 		goto fail;
 	s->in_tx = 0;
 	return 0;

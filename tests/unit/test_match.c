@@ -4,9 +4,13 @@
  * same answer whatever the number of partitions.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "engine/match.h"
 #include "engine/mem.h"
@@ -492,6 +496,221 @@ START_TEST(alloc_fault_loop)
 }
 END_TEST
 
+/* ---- spill folders of dead runs (match_sweep) ------------------------ */
+
+#define SWEEP "out/test/sweep"
+/* above Linux's default pid_max (2^22): never a live process */
+#define DEAD_PID ((1L << 22) + 1)
+
+/* SWEEP/NAME as a spill folder: an owner file with `owner` as its text
+ * (none if NULL) and a 1000-byte spill file deal.0. */
+static void fake_folder(const char *name, const char *owner)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), SWEEP "/%s", name);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	if (owner) {
+		snprintf(path, sizeof(path), SWEEP "/%s/owner", name);
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fputs(owner, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), SWEEP "/%s/deal.0", name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (int i = 0; i < 1000; i++)
+		fputc('x', f);
+	fclose(f);
+}
+
+static int exists(const char *name)
+{
+	char path[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), SWEEP "/%s", name);
+	return lstat(path, &st) == 0;
+}
+
+/* "pidns pid:[N]\n" of this process, as the owner file has it, or "". */
+static const char *pidns_line(void)
+{
+	static char line[300];
+	char ns[256];
+	ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+	line[0] = '\0';
+	if (n > 0) {
+		ns[n] = '\0';
+		snprintf(line, sizeof(line), "pidns %s\n", ns);
+	}
+	return line;
+}
+
+struct swept {
+	int n;
+	long pid[4];
+	char path[4][512];
+	uint64_t bytes[4];
+};
+
+static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
+{
+	struct swept *sw = ctx;
+
+	if (sw->n < 4) {
+		sw->pid[sw->n] = pid;
+		snprintf(sw->path[sw->n], sizeof(sw->path[0]), "%s", path);
+		sw->bytes[sw->n] = bytes;
+	}
+	sw->n++;
+}
+
+/* Only the folder of a provably dead run goes: its pid is gone, or a
+ * live pid started at another time (reused). A live run's folder (one
+ * match_new made, and one naming this process without a start time),
+ * another host's, another pid namespace's, one without an owner file or whose owner names
+ * another pid, one holding a file that is not a spill file, a symlink,
+ * and folders of other names stay. */
+START_TEST(sweep_removes_only_dead_runs)
+{
+	struct match *m = NULL;
+	struct error err;
+	struct swept sw;
+	struct utsname u;
+	char own[1024], own_dead[1024], own_reused[1024], name[128];
+	char dead[128], reused[128], live[128], target[512], want[512];
+	DIR *d;
+	struct dirent *e;
+	int nlive = 0;
+
+	ck_assert_int_eq(system("rm -rf " SWEEP), 0);
+	mkdir("out/test", 0777);
+	ck_assert_int_eq(mkdir(SWEEP, 0700), 0);
+	ck_assert_int_eq(uname(&u), 0);
+
+	snprintf(own_dead, sizeof(own_dead), "recon spill folder\npid %ld\n"
+		 "host %s\n%sstart 12345\n", DEAD_PID, u.nodename, pidns_line());
+	snprintf(dead, sizeof(dead), "recon-spill-%ld-aB3xY9", DEAD_PID);
+	fake_folder(dead, own_dead);
+	/* this process's pid, but another start time: a reused pid */
+	snprintf(own_reused, sizeof(own_reused), "recon spill folder\npid %ld\n"
+		 "host %s\n%sstart 1\n", (long)getpid(), u.nodename, pidns_line());
+	snprintf(reused, sizeof(reused), "recon-spill-%ld-reused", (long)getpid());
+	fake_folder(reused, own_reused);
+	/* this process without a start time: alive, kept */
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n%s",
+		 (long)getpid(), u.nodename, pidns_line());
+	snprintf(live, sizeof(live), "recon-spill-%ld-live01", (long)getpid());
+	fake_folder(live, own);
+	/* another host's */
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost "
+		 "elsewhere-%s\n%s", DEAD_PID, u.nodename, pidns_line());
+	snprintf(name, sizeof(name), "recon-spill-%ld-other1", DEAD_PID);
+	fake_folder(name, own);
+	/* another pid namespace (a container sharing the tmpdir) */
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n"
+		 "pidns pid:[1]\n", DEAD_PID, u.nodename);
+	snprintf(name, sizeof(name), "recon-spill-%ld-pidns1", DEAD_PID);
+	fake_folder(name, own);
+	/* no owner file */
+	snprintf(name, sizeof(name), "recon-spill-%ld-noown1", DEAD_PID);
+	fake_folder(name, NULL);
+	/* the owner names another pid than the folder's name */
+	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n%s",
+		 DEAD_PID, u.nodename, pidns_line());
+	snprintf(name, sizeof(name), "recon-spill-%ld-wrong1", DEAD_PID + 1);
+	fake_folder(name, own);
+	/* a dead owner, but a file that is not a spill file inside */
+	snprintf(name, sizeof(name), "recon-spill-%ld-notes1", DEAD_PID);
+	fake_folder(name, own);
+	ck_assert_int_eq(system("echo keep > " SWEEP "/recon-spill-4194305-notes1/notes.txt"), 0);
+	/* a symlink with a spill folder's name, to a dead run's folder
+	 * elsewhere: neither is touched */
+	ck_assert_int_eq(system("mkdir -p " SWEEP "/elsewhere/recon-spill-4194305-target"), 0);
+	snprintf(target, sizeof(target), SWEEP "/elsewhere/recon-spill-4194305-target/owner");
+	{
+		FILE *f = fopen(target, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fputs(own, f);
+		fclose(f);
+	}
+	ck_assert_int_eq(symlink("elsewhere/recon-spill-4194305-target",
+				 SWEEP "/recon-spill-4194305-link01"), 0);
+	/* other names */
+	fake_folder("recon-match-abc123", own);
+	fake_folder("recon-spill-4194305-toolong", own);
+	fake_folder("unrelated", own);
+	/* a live run's own folder */
+	error_init(&err);
+	job_setup(2);
+	ck_assert_int_eq(match_new(&job, SWEEP, &m, &err), 0);
+
+	memset(&sw, 0, sizeof(sw));
+	ck_assert_uint_eq(match_sweep(SWEEP, on_swept, &sw), 2);
+	ck_assert_int_eq(sw.n, 2);
+	/* the dead pid's folder and the reused pid's */
+	ck_assert(!exists(dead));
+	ck_assert(!exists(reused));
+	ck_assert(exists(live));
+	ck_assert(exists("recon-spill-4194305-other1"));
+	ck_assert(exists("recon-spill-4194305-pidns1"));
+	ck_assert(exists("recon-spill-4194305-noown1"));
+	ck_assert(exists("recon-spill-4194306-wrong1"));
+	ck_assert(exists("recon-spill-4194305-notes1"));
+	ck_assert(exists("recon-spill-4194305-notes1/notes.txt"));
+	ck_assert(exists("recon-spill-4194305-notes1/deal.0"));
+	ck_assert(exists("recon-spill-4194305-link01"));
+	ck_assert(exists("elsewhere/recon-spill-4194305-target/owner"));
+	ck_assert(exists("recon-match-abc123"));
+	ck_assert(exists("recon-spill-4194305-toolong"));
+	ck_assert(exists("unrelated"));
+	/* the callback is told each one's pid, path and size (spill and
+	 * owner files) */
+	for (int i = 0; i < 2; i++) {
+		int is_dead = sw.pid[i] == DEAD_PID;
+
+		ck_assert(is_dead || sw.pid[i] == (long)getpid());
+		snprintf(want, sizeof(want), SWEEP "/%s", is_dead ? dead : reused);
+		ck_assert_str_eq(sw.path[i], want);
+		ck_assert_uint_eq(sw.bytes[i], 1000 + strlen(is_dead ? own_dead
+								   : own_reused));
+	}
+	ck_assert_int_ne(sw.pid[0], sw.pid[1]);
+	/* the live run's folder is still there, with its owner file */
+	d = opendir(SWEEP);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "recon-spill-", 12) == 0 &&
+		    strstr(e->d_name, "-live01") == NULL) {
+			char p[512];
+
+			snprintf(p, sizeof(p), "%s/owner", e->d_name);
+			if (exists(p) && strtol(e->d_name + 12, NULL, 10) ==
+			    (long)getpid())
+				nlive++;
+		}
+	closedir(d);
+	ck_assert_int_eq(nlive, 1);
+	/* a second sweep finds nothing more */
+	ck_assert_uint_eq(match_sweep(SWEEP, NULL, NULL), 0);
+	match_free(m);
+	/* match_free removed its folder, owner file included */
+	nlive = 0;
+	d = opendir(SWEEP);
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "recon-spill-", 12) == 0 &&
+		    strtol(e->d_name + 12, NULL, 10) == (long)getpid() &&
+		    strstr(e->d_name, "-live01") == NULL)
+			nlive++;
+	closedir(d);
+	ck_assert_int_eq(nlive, 0);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_match(void);
 Suite *suite_match(void)
 {
@@ -505,6 +724,7 @@ Suite *suite_match(void)
 	tcase_add_test(tc, bad_partitions_and_tmpdir);
 	tcase_add_test(tc, input_order_independent);
 	tcase_add_test(tc, alloc_fault_loop);
+	tcase_add_test(tc, sweep_removes_only_dead_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,10 +7,12 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "engine/buf.h"
@@ -18,6 +20,7 @@
 #include "engine/mem.h"
 #include "engine/prefetch.h"
 #include "engine/run.h"
+#include "engine/stop.h"
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
 #include "reports/report_int.h"
@@ -1007,6 +1010,214 @@ START_TEST(shuffled_rows_same_result)
 }
 END_TEST
 
+
+/* A spill folder a SIGKILLed run left in the run's tmpdir is removed at
+ * the start of the next run, which says so; a live run's stays. */
+static void log_keep(void *ctx, const char *line)
+{
+	struct sbuf *sb = ctx;
+
+	sbuf_addstr(sb, line);
+	sbuf_addch(sb, '\n');
+}
+
+START_TEST(stale_spill_folder_is_removed)
+{
+	struct run_result res;
+	struct run_opts opts;
+	struct job *job = NULL;
+	struct error err;
+	struct utsname u;
+	struct sbuf log = SBUF_INIT(1 << 20);
+	char path[512], want[1024];
+	FILE *f;
+
+	setup();
+	ck_assert_int_eq(uname(&u), 0);
+	/* pid 2^22+1: above Linux's default pid_max, not alive */
+	ck_assert_int_eq(mkdir(SPILL "/recon-spill-4194305-aB3xY9", 0700), 0);
+	ck_assert_ptr_nonnull(f = fopen(SPILL "/recon-spill-4194305-aB3xY9/owner", "w"));
+	fprintf(f, "recon spill folder\npid 4194305\nhost %s\n", u.nodename);
+	{
+		char ns[256];
+		ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+		if (n > 0)
+			fprintf(f, "pidns %.*s\n", (int)n, ns);
+	}
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(SPILL "/recon-spill-4194305-aB3xY9/order.2", "w"));
+	for (int i = 0; i < 250000; i++)
+		fputc('x', f);
+	fclose(f);
+	/* the test's own process: alive */
+	snprintf(path, sizeof(path), SPILL "/recon-spill-%ld-live01", (long)getpid());
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), SPILL "/recon-spill-%ld-live01/owner", (long)getpid());
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "recon spill folder\npid %ld\nhost %s\n", (long)getpid(), u.nodename);
+	fclose(f);
+	ck_assert_int_eq(mkdir(SPILL "/unrelated", 0700), 0);
+
+	error_init(&err);
+	run_result_init(&res);
+	memset(&opts, 0, sizeof(opts));
+	opts.as_of = AS_OF;
+	opts.report_dir = REPORTS;
+	opts.tmpdir = SPILL;
+	opts.log = log_keep;
+	opts.log_ctx = &log;
+	ck_assert_int_eq(job_load("tests/data/run/job.xml", &job, &err), 0);
+	ck_assert_int_eq(run_job(job, &opts, &res, &err), 0);
+	snprintf(want, sizeof(want), "removed the spill folder of a dead run "
+		 "(pid 4194305): " SPILL "/recon-spill-4194305-aB3xY9, 0.3 MB\n");
+	ck_assert_msg(strstr(log.buf, want), "%s", log.buf);
+	ck_assert_int_ne(access(SPILL "/recon-spill-4194305-aB3xY9", F_OK), 0);
+	snprintf(path, sizeof(path), SPILL "/recon-spill-%ld-live01/owner", (long)getpid());
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access(SPILL "/unrelated", F_OK), 0);
+	/* and the run's own folder is gone */
+	ck_assert_int_eq(dir_entries(SPILL), 2);
+	job_free(job);
+	sbuf_release(&log);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
+/*
+ * SIGTERM at every ODBC call of a run in turn (the signal is sent just
+ * before the call reaches the driver): the run either stops at its next
+ * safe point with ERR_INTERRUPTED, publishing nothing and leaving no
+ * report, temporary or spill file, or (a signal at the commit itself)
+ * is published whole, reports included. A loop like odbc_fault_loop,
+ * with kill() where that one fails the call.
+ */
+static struct odbc_api sig_inner;
+static long sig_countdown = -1;
+
+static void sig_tick(void)
+{
+	if (sig_countdown >= 0 && sig_countdown-- == 0)
+		kill(getpid(), SIGTERM);
+}
+
+static SQLRETURN s_driver_connect(SQLHDBC d, SQLHWND w, SQLCHAR *in,
+				  SQLSMALLINT il, SQLCHAR *out, SQLSMALLINT om,
+				  SQLSMALLINT *ol, SQLUSMALLINT c)
+{
+	sig_tick();
+	return sig_inner.driver_connect(d, w, in, il, out, om, ol, c);
+}
+
+static SQLRETURN s_exec_direct(SQLHSTMT st, SQLCHAR *q, SQLINTEGER l)
+{
+	sig_tick();
+	return sig_inner.exec_direct(st, q, l);
+}
+
+static SQLRETURN s_prepare(SQLHSTMT st, SQLCHAR *q, SQLINTEGER l)
+{
+	sig_tick();
+	return sig_inner.prepare(st, q, l);
+}
+
+static SQLRETURN s_execute(SQLHSTMT st)
+{
+	sig_tick();
+	return sig_inner.execute(st);
+}
+
+static SQLRETURN s_fetch(SQLHSTMT st)
+{
+	sig_tick();
+	return sig_inner.fetch(st);
+}
+
+static SQLRETURN s_end_tran(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT c)
+{
+	sig_tick();
+	return sig_inner.end_tran(t, h, c);
+}
+
+START_TEST(sigterm_loop)
+{
+	static const char *const phases[] = {
+		"opening the store", "reading", "writing the store",
+	};
+	int seen[3] = { 0 }, published = 0, done = 0;
+	long n;
+
+	/* batches run on this thread when handed off: kill() reaches the
+	 * signal handler before the call it precedes */
+	odbc_writer_sync = 1;
+	for (n = 0; !done && n < 5000; n++) {
+		struct run_result res;
+		struct error err;
+		int rc, sig;
+
+		setup();
+		error_init(&err);
+		run_result_init(&res);
+		ck_assert_int_eq(stop_install(), 0);
+		sig_inner = odbc_api;
+		odbc_api.driver_connect = s_driver_connect;
+		odbc_api.exec_direct = s_exec_direct;
+		odbc_api.prepare = s_prepare;
+		odbc_api.execute = s_execute;
+		odbc_api.fetch = s_fetch;
+		odbc_api.end_tran = s_end_tran;
+		sig_countdown = n;
+		rc = run_once("tests/data/run/job.xml", &res, &err);
+		done = sig_countdown >= 0;	/* the run made fewer calls */
+		sig_countdown = -1;
+		odbc_api_reset();
+		sig = stop_signal();
+		stop_uninstall();
+		ck_assert_int_eq(sig, done ? 0 : SIGTERM);
+		if (rc < 0) {
+			size_t k;
+
+			ck_assert_msg(err.code == ERR_INTERRUPTED, "n=%ld: code %d: "
+				      "%s: %s", n, err.code, err.ctx.buf, err.msg.buf);
+			ck_assert_int_eq(res.published, 0);
+			ck_assert_ptr_nonnull(strstr(err.ctx.buf, "job 'unit-run'"));
+			for (k = 0; k < 3; k++) {
+				char want[128];
+
+				snprintf(want, sizeof(want), "stopped by SIGTERM while "
+					 "%s; nothing was published", phases[k]);
+				if (strcmp(err.msg.buf, want) == 0)
+					break;
+			}
+			ck_assert_msg(k < 3, "n=%ld: %s", n, err.msg.buf);
+			seen[k]++;
+			ck_assert_int_eq(store_rows("run_store"), 0);
+			ck_assert_int_eq(store_rows("run_store_runs"), 0);
+			ck_assert_int_eq(dir_entries(REPORTS), 0);
+		} else {
+			/* a signal at the commit: published whole */
+			ck_assert_msg(rc == 0, "n=%ld: %s", n, err.msg.buf);
+			ck_assert_int_eq(res.published, 1);
+			ck_assert_int_eq(store_rows("run_store_runs"), 1);
+			ck_assert_int_eq(store_rows("run_store"), 6);
+			ck_assert_int_eq(dir_entries(REPORTS), 3);
+			if (!done)
+				published++;
+		}
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		run_result_release(&res);
+		error_release(&err);
+	}
+	odbc_writer_sync = 0;
+	ck_assert_msg(done, "the run never finished before the signal");
+	for (size_t k = 0; k < 3; k++)
+		ck_assert_msg(seen[k] > 0, "never stopped while %s", phases[k]);
+	/* only the commit's own call (SQLEndTran) publishes despite it */
+	ck_assert_int_eq(published, 1);
+}
+END_TEST
+
 Suite *suite_run(void);
 Suite *suite_run(void)
 {
@@ -1024,6 +1235,8 @@ Suite *suite_run(void)
 	tcase_add_test(tc, stale_report_temporaries_are_removed);
 	tcase_add_test(tc, published_without_report_then_rerun);
 	tcase_add_test(tc, fetch_thread_fails);
+	tcase_add_test(tc, stale_spill_folder_is_removed);
+	tcase_add_test(tc, sigterm_loop);
 	tcase_add_test(tc, odbc_fault_loop);
 	tcase_add_test(tc, alloc_fault_loop);
 	suite_add_tcase(s, tc);

@@ -21,7 +21,15 @@
 #    (publishing) and once the commit is done; the store then holds no new
 #    run or the complete run, verifies clean, no report of an unpublished
 #    run exists, and a rerun succeeds with the same exceptions as a clean
-#    run.
+#    run and removes the spill folder the killed run left in its --tmpdir
+#    (saying so, with the killed run's pid).
+# 4. SIGTERM and SIGINT on the same demo, at 0.5 s (reading), once the
+#    last source is read (matching), once the matcher is done and once
+#    the commit is done: before the commit the run exits 13 with
+#    "stopped by SIGxxx while ...; nothing was published" and the store
+#    holds no run; after it the run exits 1, published whole. Either way
+#    the store verifies, no report temporary, state temporary or spill
+#    folder is left, and the rerun gives the clean run's exceptions.
 #
 # Uses run.sh's pass/fail/check, psql_db, db_reset, csv_exceptions and
 # $backend, $work, $demo, $recon, $asof.
@@ -480,10 +488,12 @@ if [ "$kill_ok" = 1 ]; then
 		name=kill-$point
 		ks=$(kill_store "$name")
 		kill_fresh "$name"
-		rm -rf "$kd/$name-reports"
+		rm -rf "$kd/$name-reports" "$kd/$name-tmp"
+		mkdir -p "$kd/$name-tmp"
 		lg_ini "$name" "$ks" "$kd/odbc.ini"
 		tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
-			--report-dir "$kd/$name-reports" >"$kd/$name.out" 2>"$kd/$name.err" &
+			--report-dir "$kd/$name-reports" --tmpdir "$kd/$name-tmp" \
+			>"$kd/$name.out" 2>"$kd/$name.err" &
 		pid=$!
 		if [ "$point" = publish ] || [ "$point" = committed ]; then
 			# publish: the matcher is done and every version
@@ -520,9 +530,19 @@ if [ "$kill_ok" = 1 ]; then
 		fi
 		state="no run published"
 		[ "$runs" = 1 ] && state="the run was published whole"
-		lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" -q \
-			>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
+		# the killed run's spill folder (if it had made one yet)
+		left=$(find "$kd/$name-tmp" -maxdepth 1 -name 'recon-spill-*' | wc -l)
+		lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" \
+			--tmpdir "$kd/$name-tmp" >"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
 		rc=$?
+		if [ "$left" != 0 ]; then
+			state="$state, its spill folder removed by the rerun"
+			grep -q "^recon: removed the spill folder of a dead run (pid $pid): $kd/$name-tmp/recon-spill-$pid-[A-Za-z0-9]\{6\}, [0-9.]* MB\$" \
+				"$kd/$name.rerun.err" || why+=("the rerun did not say it removed the spill folder of pid $pid")
+		fi
+		if [ -n "$(ls -A "$kd/$name-tmp")" ]; then
+			why+=("left in the tmpdir after the rerun: $(ls -A "$kd/$name-tmp" | head -3)")
+		fi
 		rcsv=$(find "$kd/$name-rerun" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
 		if [ "$rc" != 1 ] || [ -z "$rcsv" ]; then
 			why+=("rerun exit $rc: $(tail -3 "$kd/$name.rerun.err")")
@@ -537,6 +557,102 @@ if [ "$kill_ok" = 1 ]; then
 			pass "ledger kill at $point: $state, verify clean, rerun gives the clean run's exceptions"
 		else
 			fail "ledger kill at $point ($state)" "${why[@]}"
+		fi
+	done
+fi
+
+# ---------------------------------------------------------------------
+# 4. SIGTERM and SIGINT at several points of a run (SQLite and PostgreSQL).
+#
+# POINT is SIG@WHEN: WHEN is a delay in seconds, or the progress line
+# the signal follows ("read": the last source is read; "matched": the
+# matcher is done; "published": the commit is done). Before the commit
+# the run must stop with exit 13 and publish nothing; after it, finish
+# and exit 1 (the demo has exceptions) with the run published whole.
+if [ "$kill_ok" = 1 ]; then
+	for point in TERM@0.5 INT@0.5 TERM@read INT@matched TERM@published; do
+		sig=${point%@*} when=${point#*@}
+		# lower case: PostgreSQL folds the database name
+		name=sig-${sig,,}-$when
+		ks=$(kill_store "$name")
+		kill_fresh "$name"
+		rm -rf "$kd/$name-reports" "$kd/$name-tmp" "$kd/$name-state"
+		mkdir -p "$kd/$name-tmp"
+		lg_ini "$name" "$ks" "$kd/odbc.ini"
+		tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
+			--report-dir "$kd/$name-reports" --tmpdir "$kd/$name-tmp" \
+			--state-dir "$kd/$name-state" >"$kd/$name.out" 2>"$kd/$name.err" &
+		pid=$!
+		case $when in
+		read | matched | published)
+			pat="^recon: $when:"
+			[ "$when" = read ] && pat="^recon: source 'erp': .* rows read"
+			for _ in $(seq 1 3000); do
+				grep -q "$pat" "$kd/$name.err" 2>/dev/null && break
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.01
+			done
+			;;
+		*) sleep "$when" ;;
+		esac
+		kill -"$sig" "$pid" 2>/dev/null
+		wait "$pid"
+		rc=$?
+		why=()
+		runs=0
+		if [ "$(kill_has_runs "$ks")" = 1 ]; then
+			runs=$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")
+			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+				why+=("verify: $(head -5 "$kd/$name.verify")")
+		fi
+		reps=$(find "$kd/$name-reports" -type f 2>/dev/null | wc -l)
+		temps=$(find "$kd/$name-reports" "$kd/$name-state" "$kd/$name-tmp" -mindepth 1 \
+			\( -name '.*.tmp.*' -o -name '.*.old.*' -o -name '*.tmp' -o -name 'recon-spill-*' \) 2>/dev/null)
+		[ -n "$temps" ] && why+=("temporaries left: $temps")
+		case $when in
+		published) want=1 ;;
+		matched) want="13 or 1" ;;
+		*) want=13 ;;
+		esac
+		if [ "$rc" = 13 ] && [ "$want" != 1 ]; then
+			state="exit 13, nothing published"
+			grep -q "^recon: error\[INTERRUPTED\]: job 'orders-nightly'[^:]*: stopped by SIG$sig while [a-z ]*; nothing was published\$" "$kd/$name.err" ||
+				why+=("no INTERRUPTED message: $(grep -v '^recon: source\|^recon: job' "$kd/$name.err" | tail -3)")
+			state="$state ($(sed -n "s/.*stopped by SIG$sig while \([a-z ]*\);.*/\1/p" "$kd/$name.err"))"
+			[ "$runs" = 0 ] || why+=("$runs runs published")
+			[ "$reps" = 0 ] || why+=("$reps report files of an unpublished run")
+			[ -z "$(ls -A "$kd/$name-state" 2>/dev/null)" ] ||
+				why+=("state files of an unpublished run: $(ls -A "$kd/$name-state")")
+		elif [ "$rc" = 1 ] && [ "$want" != 13 ]; then
+			state="exit 1, published whole"
+			[ "$runs" = 1 ] || why+=("$runs runs published, want 1")
+			[ "$reps" = 3 ] || why+=("$reps report files, want 3")
+			grep -q "^recon: job 'orders-nightly': SIG$sig came after the commit; run [0-9TZ]*-[0-9a-f]* was published whole\$" "$kd/$name.err" &&
+				state="$state, said the signal came after the commit"
+		else
+			why+=("exit $rc, want $want: $(tail -3 "$kd/$name.err")")
+			state="exit $rc"
+		fi
+		lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" -q \
+			--tmpdir "$kd/$name-tmp" --state-dir "$kd/$name-state" \
+			>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
+		rc=$?
+		rcsv=$(find "$kd/$name-rerun" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' 2>/dev/null | head -1)
+		if [ "$rc" != 1 ] || [ -z "$rcsv" ]; then
+			why+=("rerun exit $rc: $(tail -3 "$kd/$name.rerun.err")")
+		else
+			csv_exceptions "$rcsv" >"$kd/$name.exceptions.txt"
+			cmp -s "$kd/base-exceptions.txt" "$kd/$name.exceptions.txt" ||
+				why+=("rerun exceptions differ from the clean run's")
+			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify2" 2>&1 ||
+				why+=("verify after the rerun: $(head -5 "$kd/$name.verify2")")
+			[ "$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")" = $((runs + 1)) ] ||
+				why+=("after the rerun: not $((runs + 1)) runs")
+		fi
+		if [ ${#why[@]} = 0 ]; then
+			pass "ledger SIG$sig at $when: $state, verify clean, no temporaries, rerun gives the clean run's exceptions"
+		else
+			fail "ledger SIG$sig at $when ($state)" "${why[@]}"
 		fi
 	done
 fi
