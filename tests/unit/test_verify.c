@@ -485,6 +485,9 @@ START_TEST(inserted_row)
 	tamper("INSERT INTO " T " SELECT * FROM " T
 	       " WHERE rec_key = 'SO-2' AND version = 1");
 	expect_finding("order 'SO-2' version 1 (run R1): duplicate version 1");
+	/* the engine's view then shows the key twice: said as such */
+	expect_finding("order 'SO-2' version 1 (run R1): vfy_current shows "
+		       "this key more than once");
 	/* a forged version 2 whose own hashes and link are right: only the
 	 * run's digest and count can show it */
 	{
