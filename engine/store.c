@@ -846,8 +846,10 @@ int store_view_ref(struct conn *c, const char *table, struct error *err)
 
 	sbuf_addf(&sql, "CREATE TEMP VIEW %s AS ", VIEW_REF);
 	add_view_query(&sql, table);
-	if (sql.failed)
+	if (sql.failed) {
+		sbuf_release(&sql);
 		return error_set(err, ERR_NOMEM, "out of memory");
+	}
 	rc = conn_exec(c, sql.buf, NULL, 0, err);
 	sbuf_release(&sql);
 	if (rc < 0) {
@@ -890,7 +892,10 @@ static int view_def(struct conn *c, int pg, const char *name, int temp,
 	if (pg && temp) {
 		struct sbuf q = SBUF_INIT(256);
 
-		sbuf_addf(&q, "pg_temp.%s", name);
+		if (sbuf_addf(&q, "pg_temp.%s", name) < 0) {
+			sbuf_release(&q);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
 		p = P(q.buf);
 		rc = cursor_open(c, sql, &p, 1, 0, &cur, err);
 		sbuf_release(&q);
