@@ -817,10 +817,14 @@ int store_probe(struct conn *c, const char *table, const char *job,
 		}
 	}
 	sbuf_release(&name);
-	if (!has[0] && !has[1] && !has[2])
+	if (!has[0] && !has[1] && !has[2] && job)
 		return error_set(err, ERR_STORE, "store table '%s' does not exist "
 				 "in DSN '%s': no run of job '%s' has been "
-				 "published yet", table, dsn, job ? job : "");
+				 "published yet", table, dsn, job);
+	if (!has[0] && !has[1] && !has[2])
+		return error_set(err, ERR_STORE, "store table '%s' does not exist "
+				 "in DSN '%s': no run has been published to it "
+				 "yet", table, dsn);
 	if (!has[1] && !has[2])
 		return not_a_store(dsn, table, err);
 	if (!has[1])

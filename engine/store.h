@@ -106,7 +106,8 @@ void store_schema_release(struct store_schema *s);
  * before anything is read: 0 if TABLE, TABLE_schema and TABLE_runs are
  * there; else -1 with ERR_STORE saying what is there instead: nothing
  * ("store table 'T' does not exist in DSN 'x': no run of job 'JOB' has
- * been published yet"), a table that is not a store ("... exists but is
+ * been published yet"; JOB NULL: "... no run has been published to it
+ * yet"), a table that is not a store ("... exists but is
  * not a recon store (it has no T_schema) ..."), a store of a recon older
  * than LEDGER_FORMAT, or a store with tables dropped by hand.
  */

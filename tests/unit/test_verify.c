@@ -975,6 +975,9 @@ START_TEST(history)
 	ck_assert_int_eq(verify_history(DSN, "no_such_table", "SO-1", NULL,
 					on_version, &h, &n, &err), -1);
 	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_str_eq(err.msg.buf, "store table 'no_such_table' does not "
+			 "exist in DSN 'recon_test': no run has been published "
+			 "to it yet");
 	sbuf_release(&h.out);
 	error_release(&err);
 }
