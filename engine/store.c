@@ -211,6 +211,25 @@ static int not_a_store(const char *dsn, const char *t, struct error *err)
 			 "choose another <store table=...>", t, dsn, t);
 }
 
+/* 1 if table t has the columns of a store's T (a query naming them
+ * compiles), 0 if not: then it is someone else's table. */
+static int has_store_columns(struct conn *c, const char *t)
+{
+	struct sbuf sql = SBUF_INIT(4096);
+	struct cursor *cur = NULL;
+	struct error e;
+	int ok;
+
+	sbuf_addf(&sql, "SELECT rec_kind, rec_key, version, run_id, "
+		  "value_hash, content_hash FROM %s WHERE 1 = 0", t);
+	error_init(&e);
+	ok = !sql.failed && cursor_open(c, sql.buf, NULL, 0, 0, &cur, &e) == 0;
+	cursor_close(cur);
+	error_release(&e);
+	sbuf_release(&sql);
+	return ok;
+}
+
 /*
  * The current view's query: for each (rec_kind, rec_key) the row with
  * the highest version. The one definition of it: install() creates
@@ -747,6 +766,8 @@ static int check_schema(struct store *s, struct error *err)
 	sbuf_release(&name);
 	if (ex < 0)
 		return -1;
+	if (ex == 0 && !has_store_columns(s->conn, t))
+		return not_a_store(s->job->store_dsn, t, err);
 	if (ex == 0)
 		return error_set(err, ERR_STORE, "table '%s' has no %s_schema: "
 				 "it was created by a recon older than format "
@@ -825,7 +846,9 @@ int store_probe(struct conn *c, const char *table, const char *job,
 		return error_set(err, ERR_STORE, "store table '%s' does not exist "
 				 "in DSN '%s': no run has been published to it "
 				 "yet", table, dsn);
-	if (!has[1] && !has[2])
+	/* T without T_schema: someone else's table, unless T_runs is there
+	 * too and T has a store's columns (an older recon's store) */
+	if (has[0] && !has[1] && (!has[2] || !has_store_columns(c, table)))
 		return not_a_store(dsn, table, err);
 	if (!has[1])
 		return error_set(err, ERR_STORE, "table '%s' has no %s_schema: "

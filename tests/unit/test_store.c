@@ -41,6 +41,7 @@ static const char *const setup_sql[] = {
 	"DROP TABLE IF EXISTS run_store",
 	"DROP TABLE IF EXISTS run_store_runs",
 	"DROP TABLE IF EXISTS run_store_schema",
+	"DROP TABLE IF EXISTS run_orders_runs",
 	"CREATE TABLE run_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT)",
 	"CREATE TABLE run_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP)",
 	"CREATE TABLE run_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
@@ -706,6 +707,12 @@ START_TEST(store_table_is_a_source_table)
 	ck_assert_int_eq(count("SELECT COUNT(*) FROM sqlite_master WHERE name "
 			       "LIKE 'run_orders_%'"), 0);
 	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_orders"), 3);
+	/* a table named like a runs table beside it does not make it one */
+	ck_assert_int_eq(sql("CREATE TABLE run_orders_runs (run_id TEXT)"), 0);
+	error_clear(&err);
+	ck_assert_int_eq(store_open(job, &st, &err), -1);
+	ck_assert_str_eq(err.msg.buf, want);
+	ck_assert_int_eq(sql("DROP TABLE run_orders_runs"), 0);
 	job_free(job);
 	error_release(&err);
 }

@@ -919,6 +919,16 @@ START_TEST(not_a_store)
 			   "'recon_test' exists but is not a recon store (it "
 			   "has no src_orders_schema); choose another <store "
 			   "table=...>");
+	/* a source table next to a table named like a runs table: still
+	 * not a store (it has none of a store's columns) */
+	c = open_ok();
+	exec_ok(c, "DROP TABLE IF EXISTS src_orders_runs");
+	exec_ok(c, "CREATE TABLE src_orders_runs (run_id TEXT)");
+	conn_close(c);
+	expect_store_error("src_orders", "store table 'src_orders' in DSN "
+			   "'recon_test' exists but is not a recon store (it "
+			   "has no src_orders_schema); choose another <store "
+			   "table=...>");
 	build(clean, NCLEAN);
 	tamper("DROP TABLE " T "_schema");
 	expect_store_error(T, "table 'vfy' has no vfy_schema: it was created "
