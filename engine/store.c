@@ -993,9 +993,11 @@ int store_view_check(struct conn *c, const char *table, struct sbuf *why,
 	}
 	rc = 1;
 	sbuf_reset(why);
-	if (!kind.len)
+	if (!kind.len) {
+		rc = 2;
 		sbuf_addf(why, "%s is missing (readers of the store get an "
 			  "error)", name.buf);
+	}
 	else if (strcmp(kind.buf, "view") != 0)
 		sbuf_addf(why, "%s is a %s, not the engine's view: what readers "
 			  "see is not computed from %s", name.buf, kind.buf,

@@ -124,7 +124,8 @@ int store_probe(struct conn *c, const char *table, const char *job,
  * TABLE_current with that view's (SQLite: the CREATE statement's text
  * after AS; PostgreSQL: pg_get_viewdef; whitespace runs collapsed): 0
  * if it is the engine's view, 1 if not with *why one line saying what
- * it is instead (missing, a table, another definition), -1 on error.
+ * it is instead (a table, another definition), 2 if there is no such
+ * object (*why says so), -1 on error.
  */
 int store_view_ref(struct conn *c, const char *table, struct error *err);
 int store_view_check(struct conn *c, const char *table, struct sbuf *why,

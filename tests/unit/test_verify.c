@@ -866,6 +866,22 @@ START_TEST(view_is_forged_table)
 	tamper("DROP TABLE " T "_current");
 	expect_findings(NULL, "store: vfy_current is missing (readers of the "
 			"store get an error)\n");
+	/* a view without T's columns: its definition, its rows unread, the
+	 * rest of the store still checked */
+	tamper("CREATE VIEW " T "_current AS SELECT rec_kind, rec_key FROM " T);
+	{
+		struct seen s;
+		struct verify_result res;
+
+		ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_VERIFY);
+		ck_assert_str_eq(s.lines.buf, "store: the definition of the view "
+				 "vfy_current is not the engine's (latest "
+				 "version of each key of vfy): readers may be "
+				 "shown other rows\n");
+		ck_assert_uint_eq(res.versions, 5);
+		ck_assert_uint_eq(res.runs, 2);
+		sbuf_release(&s.lines);
+	}
 }
 END_TEST
 

@@ -265,6 +265,14 @@ lg_tamper view-table "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS SELEC
 	"verify: store: ${T}_current is a table, not the engine's view: what readers see is not computed from $T" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows version 1, not the latest version 2"
 lg_also_digest=
+lg_tamper view-dropped "DROP VIEW ${T}_current" \
+	"verify: store: ${T}_current is missing (readers of the store get an error)"
+# a view without T's columns: named by its definition, its rows unread
+# (on PostgreSQL the failed read must not abort the snapshot: the runs
+# and versions are still counted)
+lg_tamper view-other-columns "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS SELECT rec_kind, rec_key, outcome FROM $T" \
+	"verify: store: the definition of the view ${T}_current is not the engine's" \
+	"verify: store 'recon_demo_store' table '$T': 2 runs,"
 lg_tamper view-forged-row "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS $lg_view; UPDATE ${T}_current SET outcome = 'MATCHED' WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows this version with other values than $T holds"
 
