@@ -971,6 +971,61 @@ static int view_def(struct conn *c, int pg, const char *name, int temp,
 	return 0;
 }
 
+/* ASCII case-insensitive equality (catalogs may fold names). */
+static int name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a;
+		int y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+int store_has_columns(struct conn *c, const char *rel,
+		      const char *const *names, size_t n, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(rel);
+	unsigned char *seen = mem_calloc(n ? n : 1, 1);
+	const char *sql = is_pg(c)
+		? "SELECT attname FROM pg_catalog.pg_attribute "
+		  "WHERE attrelid = to_regclass(?) AND attnum > 0 "
+		  "AND NOT attisdropped"
+		: "SELECT name FROM pragma_table_info(?)";
+	size_t have = 0;
+	int rc;
+
+	if (!seen)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(c, sql, &p, 1, 0, &cur, err) < 0) {
+		mem_free(seen);
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return -1;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *name = val_or_null(&row->vals[0]);
+
+		for (size_t i = 0; name && i < n; i++)
+			if (!seen[i] && name_eq(name, names[i])) {
+				seen[i] = 1;
+				have++;
+			}
+	}
+	cursor_close(cur);
+	mem_free(seen);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return -1;
+	}
+	return have == n;
+}
+
 int store_view_check(struct conn *c, const char *table, struct sbuf *why,
 		     struct error *err)
 {

@@ -127,6 +127,13 @@ int store_probe(struct conn *c, const char *table, const char *job,
  * it is instead (a table, another definition), 2 if there is no such
  * object (*why says so), -1 on error.
  */
+/* 1 if relation REL (a table or view of c) has every one of the n
+ * columns names (compared ignoring ASCII case), 0 if not, -1 on error:
+ * asked of the catalog, so that a forged object is not queried with
+ * columns it lacks (on PostgreSQL a failed statement ends the reader's
+ * snapshot transaction). */
+int store_has_columns(struct conn *c, const char *rel,
+		      const char *const *names, size_t n, struct error *err);
 int store_view_ref(struct conn *c, const char *table, struct error *err);
 int store_view_check(struct conn *c, const char *table, struct sbuf *why,
 		     struct error *err);

@@ -758,19 +758,15 @@ static const char *binary_collate(struct conn *c)
 /*
  * T_current: its definition (a finding if it is not the engine's view),
  * then a cursor on its rows in the order of T's stream, merged with it
- * by view_key_done. A view or table whose rows cannot be read with T's
- * columns, when its definition was already reported, is not read row by
- * row; the engine's own view that cannot be read is a store error.
+ * by view_key_done. A forged view or table without T's columns (its
+ * definition already reported) is not read row by row; the engine's own
+ * view that cannot be read is a store error.
  */
 static int open_view(struct vctx *v, struct error *err)
 {
-	const char *t = v->o->table, *dbms = conn_dbms(v->c);
+	const char *t = v->o->table;
 	struct sbuf why = SBUF_INIT(SBUF_CAP_DEFAULT);
 	int def = store_view_check(v->c, t, &why, err);
-	/* PostgreSQL: a statement that fails aborts the whole snapshot
-	 * transaction; a forged T_current may not have T's columns, so its
-	 * read is tried inside a savepoint */
-	int sp = def == 1 && dbms && strstr(dbms, "PostgreSQL");
 
 	if (def >= 1)
 		found(v, NULL, NULL, 0, NULL, -1, "%s", why.buf);
@@ -779,28 +775,40 @@ static int open_view(struct vctx *v, struct error *err)
 		return store_fail(v->o, err);
 	if (def == 2)
 		return 0;	/* nothing to read */
-	if (sp && conn_exec(v->c, "SAVEPOINT recon_verify_view", NULL, 0,
-			    err) < 0)
-		return store_fail(v->o, err);
 	sbuf_reset(&v->vname);
 	sbuf_addf(&v->vname, "%s_current", t);
+	if (v->vname.failed)
+		return nomem(err);
+	if (def == 1) {
+		/* a forged object: read its rows only if it has every column
+		 * the query names (a failing query would end the snapshot on
+		 * PostgreSQL) */
+		const char *cols[LF__COUNT + LEDGER_MAX_COLS + 2];
+		size_t n = 0;
+		int has;
+
+		for (int f = 0; f < LF__COUNT; f++)
+			cols[n++] = ledger_field_names[f];
+		for (size_t i = 0; i < v->sch.s.n; i++)
+			cols[n++] = v->sch.s.col[i].name;
+		cols[n++] = "value_hash";
+		cols[n++] = "content_hash";
+		has = store_has_columns(v->c, v->vname.buf, cols, n, err);
+		if (has < 0)
+			return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
+		if (!has)
+			return 0;
+	}
 	sbuf_reset(&v->sql);
 	sbuf_addstr(&v->sql, "SELECT ");
 	add_select(&v->sql, "", &v->sch.s);
 	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s_current "
 		  "ORDER BY rec_kind%s, rec_key%s", t, binary_collate(v->c),
 		  binary_collate(v->c));
-	if (v->sql.failed || v->vname.failed)
+	if (v->sql.failed)
 		return nomem(err);
 	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &v->vcur, err) < 0) {
 		v->vcur = NULL;
-		if (def == 1 && err->code != ERR_NOMEM) {
-			error_clear(err);
-			if (sp && conn_exec(v->c, "ROLLBACK TO SAVEPOINT "
-					    "recon_verify_view", NULL, 0, err) < 0)
-				return store_fail(v->o, err);
-			return 0;
-		}
 		return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
 	}
 	view_next(v, err);
