@@ -27,6 +27,7 @@
 #include <libxml/globals.h>
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -148,6 +149,76 @@ static const char *show(struct loader *ld, const char *s)
 }
 
 /*
+ * libxml2 messages that speak of its own options, functions or grammar
+ * terms ("use XML_PARSE_HUGE option", "xmlParseCharRef: ...", "Name too
+ * long: NCName", "Unregistered error message"), which a job's author can
+ * do nothing with, said in the author's terms instead, with the limit
+ * where one was reached. Chosen by error code (stable across libxml2
+ * versions), not by message text, except to tell apart the several
+ * messages one code has. Returns 1 if *out got a replacement.
+ */
+static int xml_user_message(job_xml_error e, const char *msg,
+			    struct sbuf *out)
+{
+	if (e->domain != XML_FROM_PARSER)
+		return 0;
+	switch (e->code) {
+	case XML_ERR_INTERNAL_ERROR:
+		if (strstr(msg, "depth"))
+			sbuf_addf(out, "elements are nested more than %d deep "
+				  "(the limit for job files)",
+				  e->int1 > 0 ? e->int1 : 256);
+		else
+			sbuf_addstr(out, "the XML goes beyond a limit of the "
+				    "XML parser here (job files are small, "
+				    "plain XML)");
+		return 1;
+	case XML_ERR_NAME_TOO_LONG:
+		sbuf_addf(out, "a name (of an element, attribute or prefix) is "
+			  "longer than %d characters (the limit for job files)",
+			  XML_MAX_NAME_LENGTH);
+		return 1;
+	case XML_ERR_INVALID_CHAR:
+		if (strncmp(msg, "Input is not proper UTF-8", 25) == 0)
+			sbuf_addstr(out, "the file is not valid UTF-8 here (job "
+				    "files are UTF-8: save it as UTF-8)");
+		else if (strncmp(msg, "xmlParseCharRef", 15) == 0)
+			sbuf_addf(out, "a character reference &#...; stands for "
+				  "character %d, which XML does not allow",
+				  e->int1);
+		else
+			sbuf_addstr(out, "a character XML does not allow (a "
+				    "control character) is here; remove it");
+		return 1;
+	case XML_ERR_INVALID_HEX_CHARREF:
+	case XML_ERR_INVALID_DEC_CHARREF:
+		sbuf_addf(out, "a character reference &#%s...; is not a %s "
+			  "number", e->code == XML_ERR_INVALID_HEX_CHARREF ? "x"
+			  : "", e->code == XML_ERR_INVALID_HEX_CHARREF
+			  ? "hexadecimal" : "decimal");
+		return 1;
+	case XML_ERR_CDATA_NOT_FINISHED:
+		sbuf_addstr(out, "a <![CDATA[ section is not closed with ]]> or "
+			    "holds a character XML does not allow");
+		return 1;
+	case XML_ERR_PI_NOT_FINISHED:
+		sbuf_addstr(out, "a processing instruction <?...?> is not closed "
+			    "with ?> or holds a character XML does not allow");
+		return 1;
+	default:
+		break;
+	}
+	/* any other message that names libxml2's insides */
+	if (strstr(msg, "XML_PARSE_") || strncmp(msg, "xml", 3) == 0 ||
+	    strstr(msg, "Unregistered error") || strstr(msg, "nternal error")) {
+		sbuf_addf(out, "not well-formed XML here (XML parser error %d)",
+			  (int)e->code);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The structured error handler for parsing and validation: keep the
  * first error as "FILE:LINE:COL: message". Warnings are dropped (and,
  * because a handler is installed, not printed either).
@@ -178,10 +249,17 @@ static void on_xml_error(void *ctx, job_xml_error e)
 		line = 0;
 	if (e->domain != XML_FROM_PARSER || col < 0)
 		col = 0;
+	if (e->domain == XML_FROM_PARSER && e->code == XML_ERR_NO_MEMORY) {
+		fail_nomem(ld);
+		return;
+	}
 	if (col > 0)
 		error_set(err, ERR_JOB, "%s:%ld:%d: ", ld->path, line, col);
 	else
 		error_set(err, ERR_JOB, "%s:%ld: ", ld->path, line);
+	err->line = (int)line;
+	if (xml_user_message(e, msg, &err->msg))
+		return;
 	/* one line: some libxml2 messages continue on a second line */
 	for (size_t i = 0; i < n; i++)
 		sbuf_addch(&err->msg, msg[i] == '\n' ? ' ' : msg[i]);

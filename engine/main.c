@@ -4,6 +4,7 @@
  *
  * Subcommands are a table (name, handler, one-line help), Redis-style.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,103 @@ static int usage_error(const char *fmt, const char *arg)
 	return error_exit_code(ERR_USAGE);
 }
 
+static int usage_errorf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static int usage_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "recon: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see recon --help)\n");
+	return error_exit_code(ERR_USAGE);
+}
+
+/*
+ * A command's options, git parse-options style: one table per command,
+ * one parser, so that every option gets the same three refusals: a
+ * value missing (the option last, or followed by another option of the
+ * command), an empty value, and a single-valued option given twice.
+ */
+enum opt_kind {
+	OPT_FLAG,	/* no value; *flag = 1 */
+	OPT_ONE,	/* one value, at most once; *one (NULL before) */
+	OPT_MANY,	/* repeatable; many[(*nmany)++], room for argc */
+};
+
+struct opt {
+	const char *name;	/* "--as-of" */
+	enum opt_kind kind;
+	const char *noun;	/* what the value is: "a folder" */
+	const char *example;	/* a value, shell-quoted: "'2026-11-26 00:00:00'" */
+	int *flag;
+	const char **one;
+	const char **many;
+	size_t *nmany;
+};
+
+static const struct opt *find_opt(const struct opt *opts, size_t n,
+				  const char *arg)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(opts[i].name, arg) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/*
+ * Parse argv[1..argc-1] of command cmd: options by opts, other words
+ * into pos[] (at most maxpos; one more is refused with too_many, a
+ * format of cmd and the word). "-" alone is a word. Returns 0, or the
+ * usage exit code after printing why.
+ */
+static int parse_opts(const char *cmd, int argc, char **argv,
+		      const struct opt *opts, size_t nopts, const char **pos,
+		      size_t maxpos, size_t *npos, const char *too_many)
+{
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt *o = find_opt(opts, nopts, a);
+
+		if (!o) {
+			if (a[0] == '-' && a[1])
+				return usage_errorf("%s: unknown option '%s'",
+						    cmd, a);
+			if (*npos == maxpos)
+				return usage_errorf(too_many, cmd, a);
+			pos[(*npos)++] = a;
+			continue;
+		}
+		if (o->kind == OPT_FLAG) {
+			*o->flag = 1;
+			continue;
+		}
+		if (i + 1 >= argc || find_opt(opts, nopts, argv[i + 1]))
+			return usage_errorf("%s: option '%s' needs a value, "
+					    "e.g. %s %s", cmd, o->name, o->name,
+					    o->example);
+		a = argv[++i];
+		if (!*a)
+			return usage_errorf("%s: %s needs %s, got an empty "
+					    "value", cmd, o->name, o->noun);
+		if (o->kind == OPT_MANY) {
+			o->many[(*o->nmany)++] = a;
+		} else if (*o->one) {
+			return usage_errorf("%s: option '%s' given twice", cmd,
+					    o->name);
+		} else {
+			*o->one = a;
+		}
+	}
+	return 0;
+}
+
+#define NOPTS(t) (sizeof(t) / sizeof((t)[0]))
+#define ONE_JOB "%s: one job at a time ('%s')"
+
 static void log_stderr(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -107,7 +205,8 @@ static int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *path = NULL;
 	const char **shrink;
-	int quiet = 0, code;
+	int quiet = 0, incremental = 0, code;
+	size_t npos, nshrink = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	/* at most one per argument */
@@ -116,31 +215,33 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "recon: out of memory\n");
 		return error_exit_code(ERR_NOMEM);
 	}
-	opts.accept_shrink = shrink;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
-			opts.as_of = argv[++i];
-		else if (strcmp(argv[i], "--report-dir") == 0 && i + 1 < argc)
-			opts.report_dir = argv[++i];
-		else if (strcmp(argv[i], "--tmpdir") == 0 && i + 1 < argc)
-			opts.tmpdir = argv[++i];
-		else if (strcmp(argv[i], "--incremental") == 0)
-			opts.incremental = 1;
-		else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
-			opts.state_dir = argv[++i];
-		else if (strcmp(argv[i], "--accept-shrink") == 0 && i + 1 < argc)
-			shrink[opts.naccept_shrink++] = argv[++i];
-		else if (strcmp(argv[i], "-q") == 0)
-			quiet = 1;
-		else if (argv[i][0] == '-' || path) {
-			mem_free(shrink);
-			return argv[i][0] == '-'
-			       ? usage_error("run: unknown option '%s'", argv[i])
-			       : usage_error("run: one job at a time ('%s')",
-					     argv[i]);
-		} else
-			path = argv[i];
+	{
+		const struct opt ro[] = {
+			{ "--as-of", OPT_ONE, "a time",
+			  "'2026-11-26 00:00:00'", NULL, &opts.as_of, NULL, NULL },
+			{ "--report-dir", OPT_ONE, "a folder", "out/reports",
+			  NULL, &opts.report_dir, NULL, NULL },
+			{ "--tmpdir", OPT_ONE, "a folder", "/var/tmp", NULL,
+			  &opts.tmpdir, NULL, NULL },
+			{ "--incremental", OPT_FLAG, NULL, NULL, &incremental,
+			  NULL, NULL, NULL },
+			{ "--state-dir", OPT_ONE, "a folder", "out/state/nightly",
+			  NULL, &opts.state_dir, NULL, NULL },
+			{ "--accept-shrink", OPT_MANY, "a source name", "crm",
+			  NULL, NULL, shrink, &nshrink },
+			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
+		};
+
+		code = parse_opts("run", argc, argv, ro, NOPTS(ro), &path, 1,
+				  &npos, ONE_JOB);
 	}
+	if (code) {
+		mem_free(shrink);
+		return code;
+	}
+	opts.incremental = incremental;
+	opts.accept_shrink = shrink;
+	opts.naccept_shrink = nshrink;
 	if (!path) {
 		mem_free(shrink);
 		return usage_error("run: which job?%s", "");
@@ -204,17 +305,15 @@ static int cmd_check(int argc, char **argv)
 	struct rules *rules = NULL;
 	const char *path = NULL;
 	int connect = 0, code = 0;
+	size_t npos;
+	const struct opt co[] = {
+		{ "--connect", OPT_FLAG, NULL, NULL, &connect, NULL, NULL, NULL },
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--connect") == 0)
-			connect = 1;
-		else if (argv[i][0] == '-')
-			return usage_error("check: unknown option '%s'", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else
-			return usage_error("check: one job at a time ('%s')", argv[i]);
-	}
+	code = parse_opts("check", argc, argv, co, NOPTS(co), &path, 1, &npos,
+			  ONE_JOB);
+	if (code)
+		return code;
 	if (!path)
 		return usage_error("check: which job?%s", "");
 	error_init(&err);
@@ -347,18 +446,18 @@ static int cmd_verify(int argc, char **argv)
 	struct sbuf file = SBUF_INIT((size_t)16 << 20);
 	const char *path = NULL, *digest = NULL;
 	int quiet = 0, code = 0;
+	size_t npos;
+	const struct opt vo[] = {
+		{ "--digest", OPT_ONE, "a file", "digest.txt", NULL, &digest,
+		  NULL, NULL },
+		{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--digest") == 0 && i + 1 < argc)
-			digest = argv[++i];
-		else if (strcmp(argv[i], "-q") == 0)
-			quiet = 1;
-		else if (argv[i][0] == '-')
-			return usage_error("verify: unknown option '%s'", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else
-			return usage_error("verify: one job at a time ('%s')", argv[i]);
+	code = parse_opts("verify", argc, argv, vo, NOPTS(vo), &path, 1, &npos,
+			  ONE_JOB);
+	if (code) {
+		sbuf_release(&file);
+		return code;
 	}
 	if (!path)
 		return usage_error("verify: which job?%s", "");
@@ -481,23 +580,21 @@ static int cmd_history(int argc, char **argv)
 	struct history_print hp;
 	struct error err;
 	struct job *job = NULL;
-	const char *path = NULL, *key = NULL, *kind = NULL;
+	const char *path = NULL, *key = NULL, *kind = NULL, *pos[2] = { NULL, NULL };
 	uint64_t n = 0;
 	int code = 0;
+	size_t npos;
+	const struct opt ho[] = {
+		{ "--kind", OPT_ONE, "a kind (order, deal or erp)", "order", NULL,
+		  &kind, NULL, NULL },
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc)
-			kind = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1])
-			return usage_error("history: unknown option '%s'", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else if (!key)
-			key = argv[i];
-		else
-			return usage_error("history: one key at a time ('%s')",
-					   argv[i]);
-	}
+	code = parse_opts("history", argc, argv, ho, NOPTS(ho), pos, 2, &npos,
+			  "%s: one key at a time ('%s')");
+	if (code)
+		return code;
+	path = pos[0];
+	key = pos[1];
 	if (!path || !key)
 		return usage_error("history: want JOB KEY%s", "");
 	if (kind && strcmp(kind, "order") != 0 && strcmp(kind, "deal") != 0 &&

@@ -162,20 +162,29 @@ static int exec_sql(struct store *s, const struct param *p, size_t n,
 
 /* ---- installation ---------------------------------------------------- */
 
-/* 1 if table `name` exists, 0 if not, -1 on error. */
-static int table_exists(struct store *s, const char *name, struct error *err)
+static int is_pg(struct conn *c)
+{
+	const char *dbms = conn_dbms(c);
+
+	return dbms && strstr(dbms, "PostgreSQL") != NULL;
+}
+
+/* 1 if table `name` exists in c (pg: PostgreSQL's catalog, else
+ * SQLite's), 0 if not, -1 on error. */
+static int catalog_has_table(struct conn *c, int pg, const char *name,
+			     struct error *err)
 {
 	struct cursor *cur = NULL;
 	const struct row *row;
 	struct param p = P(name);
-	const char *sql = s->pg
+	const char *sql = pg
 		? "SELECT COUNT(*) FROM pg_catalog.pg_tables "
 		  "WHERE schemaname = current_schema() AND tablename = lower(?)"
 		: "SELECT COUNT(*) FROM sqlite_master "
 		  "WHERE type = 'table' AND lower(name) = lower(?)";
 	int rc;
 
-	if (cursor_open(s->conn, sql, &p, 1, 0, &cur, err) < 0)
+	if (cursor_open(c, sql, &p, 1, 0, &cur, err) < 0)
 		return -1;
 	rc = cursor_next(cur, &row, err);
 	if (rc == 1)
@@ -185,6 +194,55 @@ static int table_exists(struct store *s, const char *name, struct error *err)
 		rc = error_set(err, ERR_STORE, "catalog query returned no row");
 	cursor_close(cur);
 	return rc;
+}
+
+/* 1 if table `name` exists, 0 if not, -1 on error. */
+static int table_exists(struct store *s, const char *name, struct error *err)
+{
+	return catalog_has_table(s->conn, s->pg, name, err);
+}
+
+/* The error for a table T that exists without T_schema and T_runs: not
+ * a store (a source table named in <store table=...>, say); writing to
+ * it would fail on a missing column or, worse, add to someone's table. */
+static int not_a_store(const char *dsn, const char *t, struct error *err)
+{
+	return error_set(err, ERR_STORE, "store table '%s' in DSN '%s' exists "
+			 "but is not a recon store (it has no %s_schema); "
+			 "choose another <store table=...>", t, dsn, t);
+}
+
+/* 1 if table t has the columns of a store's T (a query naming them
+ * compiles), 0 if not: then it is someone else's table. */
+static int has_store_columns(struct conn *c, const char *t)
+{
+	struct sbuf sql = SBUF_INIT(4096);
+	struct cursor *cur = NULL;
+	struct error e;
+	int ok;
+
+	sbuf_addf(&sql, "SELECT rec_kind, rec_key, version, run_id, "
+		  "value_hash, content_hash FROM %s WHERE 1 = 0", t);
+	error_init(&e);
+	ok = !sql.failed && cursor_open(c, sql.buf, NULL, 0, 0, &cur, &e) == 0;
+	cursor_close(cur);
+	error_release(&e);
+	sbuf_release(&sql);
+	return ok;
+}
+
+/*
+ * The current view's query: for each (rec_kind, rec_key) the row with
+ * the highest version. The one definition of it: install() creates
+ * T_current from it, and `recon verify` creates a temporary view from it
+ * to compare the catalog's definition of T_current with.
+ */
+static int add_view_query(struct sbuf *sql, const char *t)
+{
+	return sbuf_addf(sql, "SELECT v.* FROM %s v "
+			 "WHERE NOT EXISTS (SELECT 1 FROM %s w "
+			 "WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key "
+			 "AND w.version > v.version)", t, t);
 }
 
 /* The SQL type of a declared column on this DBMS. */
@@ -257,6 +315,10 @@ static int install(struct store *s, struct error *err)
 					  "store whose tables were dropped by "
 					  "hand; drop the rest or use another "
 					  "table", t, t);
+	/* and T itself already there is someone else's table */
+	ex = table_exists(s, t, err);
+	if (ex != 0)
+		return ex < 0 ? -1 : not_a_store(s->job->store_dsn, t, err);
 
 	sbuf_reset(&s->sql);
 	sbuf_addf(&s->sql,
@@ -286,13 +348,9 @@ static int install(struct store *s, struct error *err)
 	if (exec_sql(s, NULL, 0, err) < 0)
 		goto out;
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "CREATE %s VIEW %s%s_current AS SELECT v.* FROM %s v "
-		  "WHERE NOT EXISTS (SELECT 1 FROM %s w "
-		  "WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key "
-		  "AND w.version > v.version)",
-		  s->pg ? "OR REPLACE" : "", s->pg ? "" : "IF NOT EXISTS ", t,
-		  t, t);
+	sbuf_addf(&s->sql, "CREATE %s VIEW %s%s_current AS ",
+		  s->pg ? "OR REPLACE" : "", s->pg ? "" : "IF NOT EXISTS ", t);
+	add_view_query(&s->sql, t);
 	if (exec_sql(s, NULL, 0, err) < 0)
 		goto out;
 	sbuf_reset(&s->sql);
@@ -713,6 +771,8 @@ static int check_schema(struct store *s, struct error *err)
 	sbuf_release(&name);
 	if (ex < 0)
 		return -1;
+	if (ex == 0 && !has_store_columns(s->conn, t))
+		return not_a_store(s->job->store_dsn, t, err);
 	if (ex == 0)
 		return error_set(err, ERR_STORE, "table '%s' has no %s_schema: "
 				 "it was created by a recon older than format "
@@ -755,6 +815,269 @@ static int check_schema(struct store *s, struct error *err)
 			    "keep the job's <column> list as it was, or "
 			    "publish to a new table");
 	store_schema_release(&ss);
+	return rc;
+}
+
+/* ---- for the store's readers ------------------------------------------- */
+
+int store_probe(struct conn *c, const char *table, const char *job,
+		struct error *err)
+{
+	const char *dsn = conn_dsn(c);
+	struct sbuf name = SBUF_INIT(256);
+	int pg = is_pg(c), has[3];
+	static const char *const suffixes[3] = { "", "_schema", "_runs" };
+
+	for (int i = 0; i < 3; i++) {
+		sbuf_reset(&name);
+		if (sbuf_addf(&name, "%s%s", table, suffixes[i]) < 0) {
+			sbuf_release(&name);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
+		has[i] = catalog_has_table(c, pg, name.buf, err);
+		if (has[i] < 0) {
+			sbuf_release(&name);
+			if (err->code == ERR_SOURCE)
+				err->code = ERR_STORE;
+			return -1;
+		}
+	}
+	sbuf_release(&name);
+	if (!has[0] && !has[1] && !has[2] && job)
+		return error_set(err, ERR_STORE, "store table '%s' does not exist "
+				 "in DSN '%s': no run of job '%s' has been "
+				 "published yet", table, dsn, job);
+	if (!has[0] && !has[1] && !has[2])
+		return error_set(err, ERR_STORE, "store table '%s' does not exist "
+				 "in DSN '%s': no run has been published to it "
+				 "yet", table, dsn);
+	/* T without T_schema: someone else's table, unless T_runs is there
+	 * too and T has a store's columns (an older recon's store) */
+	if (has[0] && !has[1] && (!has[2] || !has_store_columns(c, table)))
+		return not_a_store(dsn, table, err);
+	if (!has[1])
+		return error_set(err, ERR_STORE, "table '%s' has no %s_schema: "
+				 "it was created by a recon older than format "
+				 "%s (docs/STORE.md); verify it with the recon "
+				 "that wrote it", table, table, LEDGER_FORMAT);
+	if (!has[0] || !has[2])
+		return error_set(err, ERR_STORE, "store table '%s' in DSN '%s' "
+				 "has %s_schema but no %s%s: its tables were "
+				 "dropped by hand", table, dsn, table, table,
+				 has[0] ? "_runs" : "");
+	return 0;
+}
+
+/* The temporary view verify compares T_current with (per connection). */
+#define VIEW_REF "recon_verify_current"
+
+int store_view_ref(struct conn *c, const char *table, struct error *err)
+{
+	struct sbuf sql = SBUF_INIT(4096);
+	int rc;
+
+	sbuf_addf(&sql, "CREATE TEMP VIEW %s AS ", VIEW_REF);
+	add_view_query(&sql, table);
+	if (sql.failed) {
+		sbuf_release(&sql);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	rc = conn_exec(c, sql.buf, NULL, 0, err);
+	sbuf_release(&sql);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return error_context(err, "creating the temporary view %s to "
+				     "check %s_current against (verify needs "
+				     "the TEMP privilege on PostgreSQL)",
+				     VIEW_REF, table);
+	}
+	return 0;
+}
+
+/*
+ * A view's definition in the catalog: *kind "view", "table" (or another
+ * relkind), NULL if there is no such object; def the query, whitespace
+ * runs collapsed (SQLite keeps the CREATE statement's text: what follows
+ * its first " AS "; PostgreSQL deparses it with pg_get_viewdef).
+ */
+static int view_def(struct conn *c, int pg, const char *name, int temp,
+		    struct sbuf *kind, struct sbuf *def, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(name);
+	const char *sql;
+	int rc;
+
+	if (pg)
+		sql = "SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'r' "
+		      "THEN 'table' WHEN 'm' THEN 'materialized view' ELSE "
+		      "CAST(c.relkind AS TEXT) END, CASE c.relkind WHEN 'v' "
+		      "THEN pg_catalog.pg_get_viewdef(c.oid) END "
+		      "FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(?)";
+	else if (temp)
+		sql = "SELECT type, sql FROM sqlite_temp_master WHERE name = ?";
+	else
+		sql = "SELECT type, sql FROM sqlite_master "
+		      "WHERE lower(name) = lower(?)";
+	if (pg && temp) {
+		struct sbuf q = SBUF_INIT(256);
+
+		if (sbuf_addf(&q, "pg_temp.%s", name) < 0) {
+			sbuf_release(&q);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
+		p = P(q.buf);
+		rc = cursor_open(c, sql, &p, 1, 0, &cur, err);
+		sbuf_release(&q);
+	} else {
+		rc = cursor_open(c, sql, &p, 1, 0, &cur, err);
+	}
+	if (rc < 0)
+		return -1;
+	sbuf_reset(kind);
+	sbuf_reset(def);
+	rc = cursor_next(cur, &row, err);
+	if (rc == 1) {
+		const char *k = val_or_null(&row->vals[0]);
+		const char *d = val_or_null(&row->vals[1]);
+		int sp = 0;
+
+		sbuf_addstr(kind, k ? k : "?");
+		if (d && !pg) {
+			const char *as = d;
+
+			/* the query starts after the first " AS " */
+			for (; *as; as++)
+				if ((as[0] == ' ' || as[0] == '\n' || as[0] == '\t') &&
+				    (as[1] == 'A' || as[1] == 'a') &&
+				    (as[2] == 'S' || as[2] == 's') &&
+				    (as[3] == ' ' || as[3] == '\n' || as[3] == '\t'))
+					break;
+			d = *as ? as + 4 : "";
+		}
+		for (; d && *d; d++) {
+			if (*d == ' ' || *d == '\n' || *d == '\t' || *d == '\r') {
+				sp = def->len > 0;
+				continue;
+			}
+			if (sp)
+				sbuf_addch(def, ' ');
+			sp = 0;
+			sbuf_addch(def, *d);
+		}
+	}
+	cursor_close(cur);
+	if (rc < 0)
+		return -1;
+	if (kind->failed || def->failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* ASCII case-insensitive equality (catalogs may fold names). */
+static int name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a;
+		int y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+int store_has_columns(struct conn *c, const char *rel,
+		      const char *const *names, size_t n, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(rel);
+	unsigned char *seen = mem_calloc(n ? n : 1, 1);
+	const char *sql = is_pg(c)
+		? "SELECT attname FROM pg_catalog.pg_attribute "
+		  "WHERE attrelid = to_regclass(?) AND attnum > 0 "
+		  "AND NOT attisdropped"
+		: "SELECT name FROM pragma_table_info(?)";
+	size_t have = 0;
+	int rc;
+
+	if (!seen)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(c, sql, &p, 1, 0, &cur, err) < 0) {
+		mem_free(seen);
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return -1;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *name = val_or_null(&row->vals[0]);
+
+		for (size_t i = 0; name && i < n; i++)
+			if (!seen[i] && name_eq(name, names[i])) {
+				seen[i] = 1;
+				have++;
+			}
+	}
+	cursor_close(cur);
+	mem_free(seen);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE)
+			err->code = ERR_STORE;
+		return -1;
+	}
+	return have == n;
+}
+
+int store_view_check(struct conn *c, const char *table, struct sbuf *why,
+		     struct error *err)
+{
+	struct sbuf name = SBUF_INIT(256), kind = SBUF_INIT(256),
+		    rkind = SBUF_INIT(256), def = SBUF_INIT(1 << 20),
+		    ref = SBUF_INIT(1 << 20);
+	int pg = is_pg(c), rc = -1;
+
+	if (sbuf_addf(&name, "%s_current", table) < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (view_def(c, pg, name.buf, 0, &kind, &def, err) < 0 ||
+	    view_def(c, pg, VIEW_REF, 1, &rkind, &ref, err) < 0)
+		goto out;
+	if (!ref.len) {
+		error_set(err, ERR_INTERNAL, "the temporary view %s has no "
+			  "definition in the catalog", VIEW_REF);
+		goto out;
+	}
+	rc = 1;
+	sbuf_reset(why);
+	if (!kind.len) {
+		rc = 2;
+		sbuf_addf(why, "%s is missing (readers of the store get an "
+			  "error)", name.buf);
+	}
+	else if (strcmp(kind.buf, "view") != 0)
+		sbuf_addf(why, "%s is a %s, not the engine's view: what readers "
+			  "see is not computed from %s", name.buf, kind.buf,
+			  table);
+	else if (strcmp(def.buf, ref.buf) != 0)
+		sbuf_addf(why, "the definition of the view %s is not the "
+			  "engine's (latest version of each key of %s): "
+			  "readers may be shown other rows", name.buf, table);
+	else
+		rc = 0;
+	if (why->failed)
+		rc = error_set(err, ERR_NOMEM, "out of memory");
+out:
+	if (rc < 0 && err->code == ERR_SOURCE)
+		err->code = ERR_STORE;
+	sbuf_release(&name);
+	sbuf_release(&kind);
+	sbuf_release(&rkind);
+	sbuf_release(&def);
+	sbuf_release(&ref);
 	return rc;
 }
 
@@ -874,6 +1197,12 @@ int store_check(const struct job *job, int *exists, struct error *err)
 	if (!s)
 		return -1;
 	rc = *exists ? check_schema(s, err) : 0;
+	if (rc == 0 && !*exists) {
+		/* T without T_runs: not a store the first run could create */
+		rc = table_exists(s, job->store_table, err);
+		if (rc > 0)
+			rc = not_a_store(job->store_dsn, job->store_table, err);
+	}
 	if (rc < 0)
 		fail_ctx(s, job, err);
 	store_free(s);

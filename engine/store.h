@@ -101,6 +101,43 @@ int store_schema_read(struct conn *c, const char *table,
 		      struct store_schema *out, struct error *err);
 void store_schema_release(struct store_schema *s);
 
+/*
+ * For the store's readers (`recon verify`, `recon history`), through c,
+ * before anything is read: 0 if TABLE, TABLE_schema and TABLE_runs are
+ * there; else -1 with ERR_STORE saying what is there instead: nothing
+ * ("store table 'T' does not exist in DSN 'x': no run of job 'JOB' has
+ * been published yet"; JOB NULL: "... no run has been published to it
+ * yet"), a table that is not a store ("... exists but is
+ * not a recon store (it has no T_schema) ..."), a store of a recon older
+ * than LEDGER_FORMAT, or a store with tables dropped by hand.
+ */
+int store_probe(struct conn *c, const char *table, const char *job,
+		struct error *err);
+
+/*
+ * Checking TABLE_current (`recon verify`). store_view_ref creates a
+ * temporary view (of this connection only) from the engine's own
+ * definition of the current view; call it outside a transaction (a
+ * READ ONLY one refuses DDL, even of temporary objects). ERR_STORE if
+ * the database refuses (PostgreSQL: no TEMP privilege).
+ * store_view_check then compares the catalog's definition of
+ * TABLE_current with that view's (SQLite: the CREATE statement's text
+ * after AS; PostgreSQL: pg_get_viewdef; whitespace runs collapsed): 0
+ * if it is the engine's view, 1 if not with *why one line saying what
+ * it is instead (a table, another definition), 2 if there is no such
+ * object (*why says so), -1 on error.
+ */
+/* 1 if relation REL (a table or view of c) has every one of the n
+ * columns names (compared ignoring ASCII case), 0 if not, -1 on error:
+ * asked of the catalog, so that a forged object is not queried with
+ * columns it lacks (on PostgreSQL a failed statement ends the reader's
+ * snapshot transaction). */
+int store_has_columns(struct conn *c, const char *rel,
+		      const char *const *names, size_t n, struct error *err);
+int store_view_ref(struct conn *c, const char *table, struct error *err);
+int store_view_check(struct conn *c, const char *table, struct sbuf *why,
+		     struct error *err);
+
 /* Connect to job->store_dsn, create the tables, view and triggers if
  * T_runs is missing, begin the run's transaction and load the current
  * state (keys, last run). *out owned by the caller (store_free).

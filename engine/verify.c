@@ -52,6 +52,13 @@ struct vctx {
 	size_t nby_id;		/* entries of by_id (distinct run ids) */
 	struct sbuf line, what, sql;
 	struct store_schema sch;
+	/* T_current, streamed in the same (binary) key order as T and
+	 * merged with it: vrc 1 while vrow is a row not yet compared, 0 at
+	 * its end or when the view is not checked row by row */
+	struct cursor *vcur;
+	const struct row *vrow;
+	int vrc;
+	struct sbuf vname;	/* "T_current" */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -430,10 +437,13 @@ static int run_add_hash(struct vrun *r, const char *hex)
 /* The previous row of the stream, owned copies. */
 struct prev {
 	int have;
-	struct sbuf kind, key, content_hash;
+	struct sbuf kind, key, content_hash, value_hash, run_id;
 	int64_t version;	/* -1 if unreadable */
 	int has_hash;		/* content_hash was not NULL */
+	int has_vh;		/* value_hash was not NULL */
+	int has_run;		/* run_id was not NULL */
 	const struct vrun *run;	/* NULL if not in T_runs */
+	char ch[LEDGER_HEX];	/* its recomputed content hash ("": none) */
 };
 
 /*
@@ -477,6 +487,132 @@ static void row_rec(const struct row *row, const struct ledger_schema *sch,
 		rec->f[f] = val_text(&row->vals[f]);
 	for (size_t i = 0; i < sch->n; i++)
 		rec->c[i] = val_text(&row->vals[LF__COUNT + i]);
+}
+
+/* ---- T_current: the rows readers see ---------------------------------- */
+
+/* A row's kind and key, as check_row names them. */
+static void row_kind_key(const struct row *row, const char **kind,
+			 const char **key)
+{
+	*kind = val_text(&row->vals[LF_REC_KIND]);
+	*key = val_text(&row->vals[LF_REC_KEY]);
+	if (!*kind)
+		*kind = "(null kind)";
+	if (!*key)
+		*key = "";
+}
+
+/* (kind, key) order of both streams: byte order, as the ORDER BY ...
+ * COLLATE of scan_versions sorts them. */
+static int kind_key_cmp(const char *k1, const char *key1, const char *k2,
+			const char *key2)
+{
+	int c = strcmp(k1, k2);
+
+	return c ? c : strcmp(key1, key2);
+}
+
+static void view_next(struct vctx *v, struct error *err)
+{
+	v->vrc = cursor_next(v->vcur, &v->vrow, err);
+	if (v->vrc > 0 && v->vrow->ncols != LF__COUNT + v->sch.s.n + 2)
+		v->vrc = error_set(err, ERR_INTERNAL, "verify: %zu columns in "
+				   "%s", v->vrow->ncols, v->vname.buf);
+	if (v->vrc < 0)
+		v->vrc = 0;	/* err is set: the scan stops */
+}
+
+/* A row of T_current before (or, kind NULL, after) every remaining key of
+ * T: no version of T is its key's latest. */
+static void view_extra(struct vctx *v, const char *kind, const char *key,
+		       struct error *err)
+{
+	while (v->vrc > 0) {
+		const char *vk, *vkey;
+		const char *ver = val_text(&v->vrow->vals[LF_VERSION]);
+
+		row_kind_key(v->vrow, &vk, &vkey);
+		if (kind && kind_key_cmp(vk, vkey, kind, key) >= 0)
+			break;
+		found(v, vk, vkey, parse_pos(ver),
+		      val_text(&v->vrow->vals[LF_RUN_ID]), -1,
+		      "in %s, but %s has no version of this key",
+		      v->vname.buf, v->o->table);
+		view_next(v, err);
+	}
+}
+
+/*
+ * The stream of T has passed key p (its last row, the latest version):
+ * T_current must show exactly that row. Rows of the view that sort
+ * before it are extra. Compared: the version, every hashed column
+ * (through the content hash recomputed from the view's row, typed values
+ * normalised as ledger.c does) and the two stored hashes.
+ */
+static void view_key_done(struct vctx *v, const struct prev *p,
+			  struct error *err)
+{
+	const char *vk, *vkey, *run_id = p->has_run ? p->run_id.buf : NULL;
+	struct ledger_rec rec;
+	char ch[LEDGER_HEX];
+	struct error e;
+	int64_t ver;
+	const char *svh, *sch;
+	size_t nf = LF__COUNT + v->sch.s.n;
+
+	if (!v->vcur || !p->have)
+		return;
+	view_extra(v, p->kind.buf, p->key.buf, err);
+	if (v->vrc <= 0) {
+		found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+		      "the latest version is missing from %s", v->vname.buf);
+		return;
+	}
+	row_kind_key(v->vrow, &vk, &vkey);
+	if (kind_key_cmp(vk, vkey, p->kind.buf, p->key.buf) != 0) {
+		found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+		      "the latest version is missing from %s", v->vname.buf);
+		return;
+	}
+	ver = parse_pos(val_text(&v->vrow->vals[LF_VERSION]));
+	svh = val_text(&v->vrow->vals[nf]);
+	sch = val_text(&v->vrow->vals[nf + 1]);
+	row_rec(v->vrow, &v->sch.s, &rec);
+	error_init(&e);
+	if (ver != p->version) {
+		const char *vt = val_text(&v->vrow->vals[LF_VERSION]);
+
+		found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+		      "%s shows version %s, not the latest version %lld",
+		      v->vname.buf, vt ? vt : "NULL", (long long)p->version);
+	} else if (ledger_content_hash(&rec, ch, &e) < 0) {
+		if (e.code == ERR_NOMEM)
+			nomem(err);
+		else
+			found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+			      "%s shows this version with a value that is not "
+			      "its type: %s", v->vname.buf, e.msg.buf);
+	} else if (!p->ch[0] || strcmp(ch, p->ch) != 0 ||
+		   (svh == NULL) != !p->has_vh ||
+		   (svh && strcmp(svh, p->value_hash.buf) != 0) ||
+		   (sch == NULL) != !p->has_hash ||
+		   (sch && strcmp(sch, p->content_hash.buf) != 0)) {
+		found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+		      "%s shows this version with other values than %s holds",
+		      v->vname.buf, v->o->table);
+	}
+	error_release(&e);
+	/* the engine's view shows a key twice when T has its latest
+	 * version twice (a finding of the scan already); say so, rather
+	 * than call the second row a key T does not have */
+	for (view_next(v, err); v->vrc > 0; view_next(v, err)) {
+		row_kind_key(v->vrow, &vk, &vkey);
+		if (kind_key_cmp(vk, vkey, p->kind.buf, p->key.buf) != 0)
+			break;
+		found(v, p->kind.buf, p->key.buf, p->version, run_id, -1,
+		      "%s shows this key more than once", v->vname.buf);
+	}
 }
 
 static void check_row(struct vctx *v, const struct row *row, struct prev *p,
@@ -547,6 +683,7 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 	same = p->have && strcmp(p->kind.buf, kind) == 0 &&
 	       strcmp(p->key.buf, key) == 0;
 	if (!same) {
+		view_key_done(v, p, err);	/* p was its key's latest */
 		v->res->keys++;
 		if (version == 2)
 			found(v, kind, key, version, run_id, -1,
@@ -592,11 +729,90 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 	p->has_hash = stored_c != NULL;
 	if (stored_c)
 		sbuf_addstr(&p->content_hash, stored_c);
+	sbuf_reset(&p->value_hash);
+	p->has_vh = stored_v != NULL;
+	if (stored_v)
+		sbuf_addstr(&p->value_hash, stored_v);
+	sbuf_reset(&p->run_id);
+	p->has_run = run_id != NULL;
+	if (run_id)
+		sbuf_addstr(&p->run_id, run_id);
+	memcpy(p->ch, have_ch ? ch : "", have_ch ? LEDGER_HEX : 1);
 	p->version = version;
 	p->run = run;
 	p->have = 1;
-	if (p->kind.failed || p->key.failed || p->content_hash.failed)
+	if (p->kind.failed || p->key.failed || p->content_hash.failed ||
+	    p->value_hash.failed || p->run_id.failed)
 		nomem(err);
+}
+
+/* The ORDER BY collation that sorts text by its bytes, as strcmp does. */
+static const char *binary_collate(struct conn *c)
+{
+	const char *dbms = conn_dbms(c);
+
+	return dbms && strstr(dbms, "PostgreSQL") ? " COLLATE \"C\""
+						  : " COLLATE BINARY";
+}
+
+/*
+ * T_current: its definition (a finding if it is not the engine's view),
+ * then a cursor on its rows in the order of T's stream, merged with it
+ * by view_key_done. A forged view or table without T's columns (its
+ * definition already reported) is not read row by row; the engine's own
+ * view that cannot be read is a store error.
+ */
+static int open_view(struct vctx *v, struct error *err)
+{
+	const char *t = v->o->table;
+	struct sbuf why = SBUF_INIT(SBUF_CAP_DEFAULT);
+	int def = store_view_check(v->c, t, &why, err);
+
+	if (def >= 1)
+		found(v, NULL, NULL, 0, NULL, -1, "%s", why.buf);
+	sbuf_release(&why);
+	if (def < 0)
+		return store_fail(v->o, err);
+	if (def == 2)
+		return 0;	/* nothing to read */
+	sbuf_reset(&v->vname);
+	sbuf_addf(&v->vname, "%s_current", t);
+	if (v->vname.failed)
+		return nomem(err);
+	if (def == 1) {
+		/* a forged object: read its rows only if it has every column
+		 * the query names (a failing query would end the snapshot on
+		 * PostgreSQL) */
+		const char *cols[LF__COUNT + LEDGER_MAX_COLS + 2];
+		size_t n = 0;
+		int has;
+
+		for (int f = 0; f < LF__COUNT; f++)
+			cols[n++] = ledger_field_names[f];
+		for (size_t i = 0; i < v->sch.s.n; i++)
+			cols[n++] = v->sch.s.col[i].name;
+		cols[n++] = "value_hash";
+		cols[n++] = "content_hash";
+		has = store_has_columns(v->c, v->vname.buf, cols, n, err);
+		if (has < 0)
+			return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
+		if (!has)
+			return 0;
+	}
+	sbuf_reset(&v->sql);
+	sbuf_addstr(&v->sql, "SELECT ");
+	add_select(&v->sql, "", &v->sch.s);
+	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s_current "
+		  "ORDER BY rec_kind%s, rec_key%s", t, binary_collate(v->c),
+		  binary_collate(v->c));
+	if (v->sql.failed)
+		return nomem(err);
+	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &v->vcur, err) < 0) {
+		v->vcur = NULL;
+		return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
+	}
+	view_next(v, err);
+	return err->code == ERR_OK ? 0 : -1;
 }
 
 /* 0, 1 if verification cannot go on past a finding, -1 on error. */
@@ -621,11 +837,16 @@ static int scan_versions(struct vctx *v, struct error *err)
 	sbuf_init(&p.kind, SBUF_CAP_DEFAULT);
 	sbuf_init(&p.key, SBUF_CAP_DEFAULT);
 	sbuf_init(&p.content_hash, 1024);
+	sbuf_init(&p.value_hash, 1024);
+	sbuf_init(&p.run_id, SBUF_CAP_DEFAULT);
 	sbuf_reset(&v->sql);
 	sbuf_addstr(&v->sql, "SELECT ");
 	add_select(&v->sql, "", &v->sch.s);
+	/* byte order of the keys, so that T_current (sorted the same way)
+	 * can be merged with this stream by strcmp */
 	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s "
-		  "ORDER BY rec_kind, rec_key, version", o->table);
+		  "ORDER BY rec_kind%s, rec_key%s, version", o->table,
+		  binary_collate(v->c), binary_collate(v->c));
 	if (v->sql.failed) {
 		rc = nomem(err);
 		goto out;
@@ -637,7 +858,7 @@ static int scan_versions(struct vctx *v, struct error *err)
 	/* T_runs is read while this statement is open, after its first
 	 * fetch: see open_snapshot for why that is one snapshot. */
 	rc = cursor_next(cur, &row, err);
-	if (rc >= 0 && load_runs(v, err) < 0) {
+	if (rc >= 0 && (load_runs(v, err) < 0 || open_view(v, err) < 0)) {
 		cursor_close(cur);
 		rc = -1;
 		goto out;
@@ -654,13 +875,24 @@ static int scan_versions(struct vctx *v, struct error *err)
 			break;
 		}
 	}
+	if (rc == 0) {
+		/* the last key, and what the view has after it */
+		view_key_done(v, &p, err);
+		view_extra(v, NULL, NULL, err);
+		if (err->code != ERR_OK)
+			rc = -1;
+	}
+	cursor_close(v->vcur);
+	v->vcur = NULL;
 	cursor_close(cur);
 	if (rc < 0)
-		rc = store_fail(o, err);
+		rc = err->code == ERR_NOMEM ? -1 : store_fail(o, err);
 out:
 	sbuf_release(&p.kind);
 	sbuf_release(&p.key);
 	sbuf_release(&p.content_hash);
+	sbuf_release(&p.value_hash);
+	sbuf_release(&p.run_id);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -887,6 +1119,8 @@ static void vctx_release(struct vctx *v)
 		mem_free(r->prev_digest);
 		mem_free(r->h);
 	}
+	cursor_close(v->vcur);
+	sbuf_release(&v->vname);
 	mem_free(v->runs);
 	mem_free(v->by_id);
 	store_schema_release(&v->sch);
@@ -911,23 +1145,35 @@ static void vctx_release(struct vctx *v)
  * database (a run committing meanwhile waits for the busy timeout, or is
  * not seen at all under WAL).
  */
-static int open_snapshot(const char *dsn, struct conn **c, int *in_tx,
+static int open_snapshot(const char *dsn, const char *table, const char *job,
+			 int view_ref, struct conn **c, int *in_tx,
 			 struct error *err)
 {
 	const char *dbms;
+	struct verify_opts o;
 
+	memset(&o, 0, sizeof(o));
+	o.dsn = dsn;
+	o.table = table;
 	if (conn_open(dsn, c, err) < 0)
+		return store_fail(&o, err);
+	/* what is there, said in the store's terms (the messages name DSN
+	 * and table themselves), and the reference view of T_current,
+	 * before a READ ONLY transaction would refuse to create it */
+	if (store_probe(*c, table, job, err) < 0)
+		return -1;
+	if (view_ref && store_view_ref(*c, table, err) < 0)
 		return -1;
 	dbms = conn_dbms(*c);
 	if (dbms && strcmp(dbms, "SQLite") == 0)
 		return 0;
 	if (conn_begin(*c, err) < 0)
-		return -1;
+		return store_fail(&o, err);
 	*in_tx = 1;
 	if (dbms && strstr(dbms, "PostgreSQL") &&
 	    conn_exec(*c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
 		      "READ ONLY", NULL, 0, err) < 0)
-		return -1;
+		return store_fail(&o, err);
 	return 0;
 }
 
@@ -959,10 +1205,9 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 	sbuf_init(&v.line, SBUF_CAP_DEFAULT);
 	sbuf_init(&v.what, SBUF_CAP_DEFAULT);
 	sbuf_init(&v.sql, 1 << 16);
-	if (open_snapshot(o->dsn, &v.c, &in_tx, err) < 0) {
-		store_fail(o, err);
+	sbuf_init(&v.vname, 256);
+	if (open_snapshot(o->dsn, o->table, o->job, 1, &v.c, &in_tx, err) < 0)
 		goto out;
-	}
 	stopped = scan_versions(&v, err);	/* 1: stopped at a finding */
 	if (stopped < 0 || (!stopped && check_digests(&v, err) < 0))
 		goto out;
@@ -1078,8 +1323,9 @@ int verify_history(const char *dsn, const char *table, const char *key,
 		pr[1].s = kind;
 		pr[1].len = strlen(kind);
 	}
-	if (open_snapshot(dsn, &c, &in_tx, err) < 0 ||
-	    store_schema_read(c, table, &sch, err) < 0) {
+	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
+		goto out;
+	if (store_schema_read(c, table, &sch, err) < 0) {
 		store_fail(&o, err);
 		goto out;
 	}

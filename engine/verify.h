@@ -16,12 +16,19 @@
  *     versions, and its records count is the number of its versions;
  *   - optionally, the recomputed digest chain equals an exported digest
  *     file (so a store that recomputed its own hashes after tampering
- *     still fails).
+ *     still fails);
+ *   - T_current, what other systems read: its catalog definition is the
+ *     engine's (store_view_check), and every row it returns is the latest
+ *     version of its key as read from T, no key missing, none extra.
+ *
+ * Before reading, store_probe says (ERR_STORE) when T is not a store of
+ * this format: not there yet, someone else's table, an older store.
  *
  * Everything is read through cursors from one consistent snapshot (see
  * open_snapshot in verify.c): T streamed in (rec_kind, rec_key, version)
  * order, and T_runs (one small entry per run) read once T's statement is
- * open. Memory: the runs, the
+ * open, and T_current streamed beside T in the same byte order of
+ * (rec_kind, rec_key) and merged with it. Memory: the runs, the
  * previous row of the stream, and 32 bytes per version (its recomputed
  * content hash, kept per run until the run digests are computed at the
  * end); 1,000,000 versions take about 32 MB, plus one run's hex copy
@@ -80,8 +87,9 @@ struct verify_result {
 /*
  * Verify the store. Returns 0 if nothing is wrong. Returns -1 with
  * ERR_VERIFY if anything was found (each finding went to o->finding),
- * ERR_STORE if the store cannot be read (no such table, connection,
- * query), ERR_USAGE for an unreadable digest file or an unknown
+ * ERR_STORE if the store cannot be read (no such table - the message
+ * says the job has published no run yet -, not a store, connection,
+ * query, no TEMP privilege for the reference view), ERR_USAGE for an unreadable digest file or an unknown
  * export_run, ERR_NOMEM. res is filled as far as the reading got.
  */
 int verify_store(const struct verify_opts *o, struct verify_result *res,

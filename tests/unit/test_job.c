@@ -432,6 +432,102 @@ START_TEST(oversized_job_file)
 }
 END_TEST
 
+/*
+ * Load text from a temporary file; it must fail with ERR_JOB and the
+ * message "PATH:LINE:COL: want" (the column is libxml2's; the rest is
+ * exact).
+ */
+static void xml_fails(const char *text, size_t len, int line,
+		      const char *want)
+{
+	char path[] = "/tmp/recon-test-job-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	struct error e;
+	const char *p;
+	char prefix[64];
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	load_fails(path, ERR_JOB, &e);
+	snprintf(prefix, sizeof(prefix), "%s:%d:", path, line);
+	ck_assert_msg(strncmp(e.msg.buf, prefix, strlen(prefix)) == 0,
+		      "%s: want prefix %s", e.msg.buf, prefix);
+	p = strstr(e.msg.buf + strlen(prefix), ": ");
+	ck_assert_msg(p != NULL, "%s", e.msg.buf);
+	ck_assert_str_eq(p + 2, want);
+	ck_assert_int_eq(e.line, line);
+	error_release(&e);
+	unlink(path);
+}
+
+static void xml_fails_s(const char *text, int line, const char *want)
+{
+	xml_fails(text, strlen(text), line, want);
+}
+
+#define JOB_OPEN "<job xmlns=\"urn:recon:job:1\">\n"
+
+/* libxml2 messages naming its options, functions or grammar terms are
+ * said in the job author's terms, with the limit reached. */
+START_TEST(xml_messages_in_user_terms)
+{
+	struct sbuf big = SBUF_INIT((size_t)1 << 20);
+
+	/* depth: libxml2 says "use XML_PARSE_HUGE option" */
+	sbuf_addstr(&big, JOB_OPEN);
+	for (int i = 0; i < 300; i++)
+		sbuf_addstr(&big, "<a>");
+	for (int i = 0; i < 300; i++)
+		sbuf_addstr(&big, "</a>");
+	sbuf_addstr(&big, "</job>\n");
+	xml_fails(big.buf, big.len, 2, "elements are nested more than 256 "
+		  "deep (the limit for job files)");
+	/* a name over 50,000 bytes: "Name too long: NCName" */
+	sbuf_reset(&big);
+	sbuf_addstr(&big, JOB_OPEN "<");
+	for (int i = 0; i < 60000; i++)
+		sbuf_addch(&big, 'n');
+	sbuf_addstr(&big, "/></job>\n");
+	xml_fails(big.buf, big.len, 2, "a name (of an element, attribute or "
+		  "prefix) is longer than 50000 characters (the limit for job "
+		  "files)");
+	sbuf_release(&big);
+	/* "xmlParseCharRef: invalid xmlChar value 0" and "... out of bounds" */
+	xml_fails_s(JOB_OPEN "\n&#0;</job>\n", 3, "a character reference "
+		    "&#...; stands for character 0, which XML does not allow");
+	xml_fails_s(JOB_OPEN "&#x110000;</job>\n", 2, "a character reference "
+		    "&#...; stands for character 1114112, which XML does not "
+		    "allow");
+	/* "CharRef: invalid hexadecimal value" */
+	xml_fails_s(JOB_OPEN "&#xZZ;</job>\n", 2, "a character reference "
+		    "&#x...; is not a hexadecimal number");
+	/* "xmlParseComment: invalid xmlChar value 1", "PCDATA invalid Char
+	 * value 1" */
+	xml_fails_s(JOB_OPEN "<!-- a\001b --></job>\n", 2, "a character XML "
+		    "does not allow (a control character) is here; remove it");
+	xml_fails_s(JOB_OPEN "a\001b</job>\n", 2, "a character XML does not "
+		    "allow (a control character) is here; remove it");
+	/* "Input is not proper UTF-8, indicate encoding !" */
+	xml_fails_s(JOB_OPEN "\n\n\377\376</job>\n", 4, "the file is not "
+		    "valid UTF-8 here (job files are UTF-8: save it as UTF-8)");
+	/* "Unregistered error message" */
+	xml_fails_s(JOB_OPEN "<![CDATA[a\001]]></job>\n", 2, "a <![CDATA[ "
+		    "section is not closed with ]]> or holds a character XML "
+		    "does not allow");
+	/* "ParsePI: PI pi never end ..." */
+	xml_fails_s(JOB_OPEN "<?pi a\001b?></job>\n", 2, "a processing "
+		    "instruction <?...?> is not closed with ?> or holds a "
+		    "character XML does not allow");
+	/* messages in plain words are kept as libxml2 says them */
+	xml_fails_s(JOB_OPEN "<a></job>\n", 2, "Opening and ending tag "
+		    "mismatch: a line 2 and job");
+}
+END_TEST
+
 /* The first error wins: a struct error already set is left alone. */
 START_TEST(first_error_wins)
 {
@@ -596,6 +692,7 @@ Suite *suite_job(void)
 	tcase_add_test(tc, oversized_job_file);
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, quiet_and_restores_handlers);
+	tcase_add_test(tc, xml_messages_in_user_terms);
 	tcase_add_test(tc, allocation_faults);
 	tcase_add_test(tc, fuzz_corpus_replay);
 	suite_add_tcase(s, tc);

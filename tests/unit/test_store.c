@@ -42,6 +42,7 @@ static const char *const setup_sql[] = {
 	"DROP TABLE IF EXISTS run_store",
 	"DROP TABLE IF EXISTS run_store_runs",
 	"DROP TABLE IF EXISTS run_store_schema",
+	"DROP TABLE IF EXISTS run_orders_runs",
 	"CREATE TABLE run_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT)",
 	"CREATE TABLE run_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP)",
 	"CREATE TABLE run_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
@@ -676,6 +677,48 @@ START_TEST(declared_columns)
 }
 END_TEST
 
+/* A store table that is someone else's table (here the orders source's
+ * run_orders): the run and the check refuse it before writing anything,
+ * saying it is not a store; the table is left as it was. */
+START_TEST(store_table_is_a_source_table)
+{
+	struct job *job = NULL;
+	struct store *st = NULL;
+	struct error err;
+	int exists = -1;
+	const char *want = "store table 'run_orders' in DSN 'recon_test' "
+			   "exists but is not a recon store (it has no "
+			   "run_orders_schema); choose another <store "
+			   "table=...>";
+
+	setup();
+	error_init(&err);
+	ck_assert_int_eq(job_load(JOB, &job, &err), 0);
+	mem_free(job->store_table);
+	job->store_table = mem_strdup("run_orders");
+	ck_assert_ptr_nonnull(job->store_table);
+	ck_assert_int_eq(store_open(job, &st, &err), -1);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_str_eq(err.msg.buf, want);
+	error_clear(&err);
+	ck_assert_int_eq(store_check(job, &exists, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_str_eq(err.msg.buf, want);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM sqlite_master WHERE name "
+			       "LIKE 'run_orders_%'"), 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_orders"), 3);
+	/* a table named like a runs table beside it does not make it one */
+	ck_assert_int_eq(sql("CREATE TABLE run_orders_runs (run_id TEXT)"), 0);
+	error_clear(&err);
+	ck_assert_int_eq(store_open(job, &st, &err), -1);
+	ck_assert_str_eq(err.msg.buf, want);
+	ck_assert_int_eq(sql("DROP TABLE run_orders_runs"), 0);
+	job_free(job);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(guard_refuses_a_shrunk_source)
 {
 	struct run_result res;
@@ -910,6 +953,7 @@ Suite *suite_store(void)
 	tcase_add_test(tc, current_view_shows_tombstones);
 	tcase_add_test(tc, update_and_delete_fail_at_the_database);
 	tcase_add_test(tc, declared_columns);
+	tcase_add_test(tc, store_table_is_a_source_table);
 	tcase_add_test(tc, guard_refuses_a_shrunk_source);
 	tcase_add_test(tc, odbc_fault_loop_versioned);
 	tcase_add_test(tc, alloc_fault_loop_versioned);

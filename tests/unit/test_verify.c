@@ -150,6 +150,13 @@ static void hash_spec(const struct tv *spec, size_t n, char (*vh)[LEDGER_HEX],
 	error_release(&err);
 }
 
+/* The engine's current view (store.c, add_view_query), as install()
+ * creates it on SQLite. */
+#define VIEW_QUERY "SELECT v.* FROM " T " v WHERE NOT EXISTS (SELECT 1 " \
+	"FROM " T " w WHERE w.rec_kind = v.rec_kind AND w.rec_key = " \
+	"v.rec_key AND w.version > v.version)"
+#define VIEW_DDL "CREATE  VIEW IF NOT EXISTS " T "_current AS " VIEW_QUERY
+
 /* Fixed fields in enum order, the columns, the hashes. */
 static const char *ins_sql =
 	"INSERT INTO " T " (rec_kind, rec_key, version, run_id, outcome, codes, "
@@ -202,6 +209,8 @@ static void build_totals(const struct tv *spec, size_t n,
 
 	ck_assert(n <= 16);
 	error_init(&err);
+	exec_ok(c, "DROP VIEW IF EXISTS " T "_current");
+	exec_ok(c, "DROP TABLE IF EXISTS " T "_current");
 	exec_ok(c, "DROP TABLE IF EXISTS " T);
 	exec_ok(c, "DROP TABLE IF EXISTS " T "_runs");
 	exec_ok(c, "DROP TABLE IF EXISTS " T "_schema");
@@ -212,6 +221,7 @@ static void build_totals(const struct tv *spec, size_t n,
 		"erp_amount TEXT, erp_docs BIGINT, sources TEXT, "
 		"rules_hash TEXT, prev_hash TEXT, value_hash TEXT, "
 		"content_hash TEXT)");
+	exec_ok(c, VIEW_DDL);
 	exec_ok(c, "CREATE TABLE " T "_schema (format TEXT, position BIGINT, "
 		"name TEXT, type TEXT, value TEXT)");
 	for (int i = 0; i < NCOL; i++) {
@@ -475,6 +485,9 @@ START_TEST(inserted_row)
 	tamper("INSERT INTO " T " SELECT * FROM " T
 	       " WHERE rec_key = 'SO-2' AND version = 1");
 	expect_finding("order 'SO-2' version 1 (run R1): duplicate version 1");
+	/* the engine's view then shows the key twice: said as such */
+	expect_finding("order 'SO-2' version 1 (run R1): vfy_current shows "
+		       "this key more than once");
 	/* a forged version 2 whose own hashes and link are right: only the
 	 * run's digest and count can show it */
 	{
@@ -768,6 +781,179 @@ START_TEST(usage_and_store_errors)
 }
 END_TEST
 
+/* Verify must fail with exactly these findings (in this order). */
+static void expect_findings(const char *digest, const char *want)
+{
+	struct seen s;
+	struct verify_result res;
+
+	ck_assert_int_eq(verify(&s, &res, digest, NULL, NULL), ERR_VERIFY);
+	ck_assert_str_eq(s.lines.buf, want);
+	sbuf_release(&s.lines);
+}
+
+/* The digest of the clean ledger up to R2, exported before tampering. */
+static void export_clean(struct sbuf *out)
+{
+	struct seen s;
+	struct verify_result res;
+
+	ck_assert_int_eq(verify(&s, &res, NULL, "R2", out), ERR_OK);
+	sbuf_release(&s.lines);
+}
+
+/* T_current redefined to hide a key: its definition and the missing key,
+ * with and without a digest file (the digest covers T and T_runs only). */
+START_TEST(view_hides_key)
+{
+	struct sbuf dig = SBUF_INIT(1 << 20);
+	const char *want =
+		"store: the definition of the view vfy_current is not the "
+		"engine's (latest version of each key of vfy): readers may be "
+		"shown other rows\n"
+		"order 'SO-2' version 1 (run R1): the latest version is missing "
+		"from vfy_current\n";
+
+	build(clean, NCLEAN);
+	export_clean(&dig);
+	tamper("DROP VIEW " T "_current");
+	tamper("CREATE VIEW " T "_current AS " VIEW_QUERY
+	       " AND v.rec_key <> 'SO-2'");
+	expect_findings(NULL, want);
+	expect_findings(dig.buf, want);
+	sbuf_release(&dig);
+}
+END_TEST
+
+/* T_current redefined to show an older version of every key. */
+START_TEST(view_shows_older)
+{
+	build(clean, NCLEAN);
+	tamper("DROP VIEW " T "_current");
+	tamper("CREATE VIEW " T "_current AS SELECT * FROM " T
+	       " WHERE version = 1");
+	expect_findings(NULL,
+		"store: the definition of the view vfy_current is not the "
+		"engine's (latest version of each key of vfy): readers may be "
+		"shown other rows\n"
+		"deal 'D-1' version 2 (run R2): vfy_current shows version 1, "
+		"not the latest version 2\n"
+		"order 'SO-1' version 2 (run R2): vfy_current shows version 1, "
+		"not the latest version 2\n");
+}
+END_TEST
+
+/* T_current replaced by a table of forged rows: a changed outcome, a key
+ * that T does not have; and the view dropped. */
+START_TEST(view_is_forged_table)
+{
+	build(clean, NCLEAN);
+	tamper("DROP VIEW " T "_current");
+	tamper("CREATE TABLE " T "_current AS " VIEW_QUERY);
+	tamper("UPDATE " T "_current SET outcome = 'MATCHED' "
+	       "WHERE rec_key = 'SO-1'");
+	tamper("INSERT INTO " T "_current SELECT * FROM " T "_current "
+	       "WHERE rec_key = 'SO-2'");
+	tamper("UPDATE " T "_current SET rec_key = 'SO-9' WHERE rowid = "
+	       "(SELECT max(rowid) FROM " T "_current)");
+	expect_findings(NULL,
+		"store: vfy_current is a table, not the engine's view: what "
+		"readers see is not computed from vfy\n"
+		"order 'SO-1' version 2 (run R2): vfy_current shows this "
+		"version with other values than vfy holds\n"
+		"order 'SO-9' version 1 (run R1): in vfy_current, but vfy has "
+		"no version of this key\n");
+	tamper("DROP TABLE " T "_current");
+	expect_findings(NULL, "store: vfy_current is missing (readers of the "
+			"store get an error)\n");
+	/* a view without T's columns: its definition, its rows unread, the
+	 * rest of the store still checked */
+	tamper("CREATE VIEW " T "_current AS SELECT rec_kind, rec_key FROM " T);
+	{
+		struct seen s;
+		struct verify_result res;
+
+		ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_VERIFY);
+		ck_assert_str_eq(s.lines.buf, "store: the definition of the view "
+				 "vfy_current is not the engine's (latest "
+				 "version of each key of vfy): readers may be "
+				 "shown other rows\n");
+		ck_assert_uint_eq(res.versions, 5);
+		ck_assert_uint_eq(res.runs, 2);
+		sbuf_release(&s.lines);
+	}
+}
+END_TEST
+
+/* The engine's definition with other spacing and case is the same view:
+ * no finding. */
+START_TEST(view_same_definition)
+{
+	struct seen s;
+	struct verify_result res;
+
+	build(clean, NCLEAN);
+	tamper("DROP VIEW " T "_current");
+	tamper("CREATE VIEW " T "_current as\n  " VIEW_QUERY);
+	ck_assert_int_eq(verify(&s, &res, NULL, NULL, NULL), ERR_OK);
+	ck_assert_str_eq(s.lines.buf, "");
+	sbuf_release(&s.lines);
+}
+END_TEST
+
+/* Verify of a table that is no store, or not there at all. */
+static void expect_store_error(const char *table, const char *want)
+{
+	struct verify_opts o;
+	struct verify_result res;
+	struct error err;
+
+	memset(&o, 0, sizeof(o));
+	o.dsn = DSN;
+	o.table = table;
+	o.job = "nightly";
+	error_init(&err);
+	ck_assert_int_eq(verify_store(&o, &res, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_str_eq(err.msg.buf, want);
+	ck_assert_str_eq(err.ctx.buf, "");
+	error_release(&err);
+}
+
+START_TEST(not_a_store)
+{
+	struct conn *c = open_ok();
+
+	exec_ok(c, "DROP TABLE IF EXISTS nostore");
+	exec_ok(c, "DROP TABLE IF EXISTS src_orders");
+	exec_ok(c, "CREATE TABLE src_orders (order_no TEXT, amount TEXT)");
+	conn_close(c);
+	expect_store_error("nostore", "store table 'nostore' does not exist in "
+			   "DSN 'recon_test': no run of job 'nightly' has been "
+			   "published yet");
+	expect_store_error("src_orders", "store table 'src_orders' in DSN "
+			   "'recon_test' exists but is not a recon store (it "
+			   "has no src_orders_schema); choose another <store "
+			   "table=...>");
+	/* a source table next to a table named like a runs table: still
+	 * not a store (it has none of a store's columns) */
+	c = open_ok();
+	exec_ok(c, "DROP TABLE IF EXISTS src_orders_runs");
+	exec_ok(c, "CREATE TABLE src_orders_runs (run_id TEXT)");
+	conn_close(c);
+	expect_store_error("src_orders", "store table 'src_orders' in DSN "
+			   "'recon_test' exists but is not a recon store (it "
+			   "has no src_orders_schema); choose another <store "
+			   "table=...>");
+	build(clean, NCLEAN);
+	tamper("DROP TABLE " T "_schema");
+	expect_store_error(T, "table 'vfy' has no vfy_schema: it was created "
+			   "by a recon older than format recon-ledger/2 "
+			   "(docs/STORE.md); verify it with the recon that "
+			   "wrote it");
+}
+END_TEST
+
 struct hist {
 	struct sbuf out;
 };
@@ -815,6 +1001,9 @@ START_TEST(history)
 	ck_assert_int_eq(verify_history(DSN, "no_such_table", "SO-1", NULL,
 					on_version, &h, &n, &err), -1);
 	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_str_eq(err.msg.buf, "store table 'no_such_table' does not "
+			 "exist in DSN 'recon_test': no run has been published "
+			 "to it yet");
 	sbuf_release(&h.out);
 	error_release(&err);
 }
@@ -868,6 +1057,11 @@ Suite *suite_verify(void)
 	tcase_add_test(tc, runs_row_any_column);
 	tcase_add_test(tc, digest_file);
 	tcase_add_test(tc, usage_and_store_errors);
+	tcase_add_test(tc, view_hides_key);
+	tcase_add_test(tc, view_shows_older);
+	tcase_add_test(tc, view_is_forged_table);
+	tcase_add_test(tc, view_same_definition);
+	tcase_add_test(tc, not_a_store);
 	tcase_add_test(tc, history);
 	tcase_add_test(tc, alloc_faults);
 	suite_add_tcase(s, tc);

@@ -10,7 +10,8 @@
 #    bypassed as the database owner would (SQLite: DROP TRIGGER; PostgreSQL:
 #    session_replication_role = replica): an UPDATE, a DELETE, an INSERT
 #    (duplicate and forged versions), a reordered history, a deleted and an
-#    altered runs row (records, digest, totals, status, as_of): verify
+#    altered runs row (records, digest, totals, status, as_of), the
+#    current view redefined or replaced by a table of forged rows: verify
 #    exits 9 naming key, version and run. Then the attacker who recomputes
 #    the row's hashes and the run digest in SQL (and one who edits a runs
 #    row and recomputes its digest): verify alone passes, verify --digest
@@ -198,8 +199,19 @@ lg_tamper() {
 	for w in "$@"; do
 		grep -qF -- "$w" "$lg/$name.out" || why+=("no finding: $w")
 	done
+	if [ -n "${lg_also_digest:-}" ]; then
+		# the digest file vouches for T and T_runs; the view is checked
+		# all the same
+		lg_recon "$name" verify jobs/orders-nightly.xml --digest "$lg/digest.txt" \
+			>"$lg/$name-d.out" 2>&1
+		rc=$?
+		[ "$rc" = 9 ] || why+=("with --digest: exit $rc, want 9")
+		for w in "$@"; do
+			grep -qF -- "$w" "$lg/$name-d.out" || why+=("with --digest: no finding: $w")
+		done
+	fi
 	if [ ${#why[@]} = 0 ]; then
-		pass "ledger tamper $name: verify exits 9 naming it"
+		pass "ledger tamper $name: verify${lg_also_digest:+ (and verify --digest)} exits 9 naming it"
 	else
 		fail "ledger tamper $name" "${why[@]}" "$(head -10 "$lg/$name.out")"
 	fi
@@ -249,6 +261,28 @@ lg_tamper runs-as-of "UPDATE ${T}_runs SET as_of = '2000-01-01 00:00:00' WHERE s
 lg_tamper schema-retype "UPDATE ${T}_schema SET type = 'text' WHERE name = 'deal_amount'" \
 	"verify: run $r1 (seq 1): schema_hash does not match ${T}_schema" \
 	"verify: run $r2 (seq 2): schema_hash does not match ${T}_schema"
+# The current view, what readers see: redefined to hide the changed key,
+# or replaced by a table that shows its version 1 (with and without the
+# digest file, which does not cover the view).
+lg_view="SELECT v.* FROM $T v WHERE NOT EXISTS (SELECT 1 FROM $T w WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key AND w.version > v.version)"
+lg_also_digest=1
+lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
+	"verify: store: the definition of the view ${T}_current is not the engine's (latest version of each key of $T): readers may be shown other rows" \
+	"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+lg_tamper view-table "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS SELECT * FROM $T WHERE version = 1" \
+	"verify: store: ${T}_current is a table, not the engine's view: what readers see is not computed from $T" \
+	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows version 1, not the latest version 2"
+lg_also_digest=
+lg_tamper view-dropped "DROP VIEW ${T}_current" \
+	"verify: store: ${T}_current is missing (readers of the store get an error)"
+# a view without T's columns: named by its definition, its rows unread
+# (on PostgreSQL the failed read must not abort the snapshot: the runs
+# and versions are still counted)
+lg_tamper view-other-columns "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS SELECT rec_kind, rec_key, outcome FROM $T" \
+	"verify: store: the definition of the view ${T}_current is not the engine's" \
+	"verify: store 'recon_demo_store' table '$T': 2 runs,"
+lg_tamper view-forged-row "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS $lg_view; UPDATE ${T}_current SET outcome = 'MATCHED' WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
+	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows this version with other values than $T holds"
 
 # The attacker who recomputes: the ledger's serialisation restated in SQL
 # (docs/LEDGER.md), so the hashes come from the database, not from recon.
