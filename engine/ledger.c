@@ -747,6 +747,11 @@ end:
 	}
 	rc = found;
 out:
+	/* a string that could not be copied for want of memory is not a
+	 * damaged entry: the caller reports it as out of memory */
+	if (rc < 0 && (key.failed == SBUF_NOMEM || src.failed == SBUF_NOMEM ||
+		       (why && why->failed == SBUF_NOMEM)))
+		rc = -2;
 	if (rc < 0 && !found)
 		memset(out, 0, sizeof(*out));
 	sbuf_release(&key);

@@ -227,8 +227,9 @@ struct ledger_source_totals {
  * Find source `name` in the totals JSON. 1 with *out; 0 if the array is
  * well-formed and has no entry of that name (a source the job did not
  * have then); -1 if the text is not such an array or the entry lacks one
- * of the four counts, with what is wrong appended to why. It fails
- * closed: nothing it cannot read is taken for "no entry".
+ * of the four counts, with what is wrong appended to why; -2 if it ran
+ * out of memory. It fails closed: nothing it cannot read is taken for
+ * "no entry".
  */
 int ledger_totals_find(const char *json, const char *name,
 		       struct ledger_source_totals *out, struct sbuf *why);

@@ -2071,6 +2071,10 @@ static int check_guard(struct run *r, struct error *err)
 
 		sbuf_reset(&why);
 		f = ledger_totals_find(totals, src->name, &last, &why);
+		if (f == -2) {
+			sbuf_release(&why);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
 		if (f < 0) {
 			error_set(err, ERR_STORE, "the control totals of the "
 				  "last full run %s (T_runs.totals) cannot be "
