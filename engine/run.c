@@ -423,13 +423,15 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 }
 
 /* The scope column says the row is no longer in the full query's
- * result: NULL, 0, or text "0"/"f"/"false"/"". */
+ * result: NULL, 0, or text "0"/"f"/"false"/"". An approximate value the
+ * connector could not prove exact (value.approx, its i left 0) is never
+ * zero, since zero is exact: it is in scope. */
 static int out_of_scope(const struct value *v)
 {
 	if (!v || v->type == VAL_NULL)
 		return v != NULL;
 	if (v->type == VAL_INT || v->type == VAL_TIME || v->type == VAL_DEC)
-		return v->i == 0;
+		return v->i == 0 && !v->approx;
 	return v->len == 0 || (v->len == 1 && (v->s[0] == '0' ||
 					       v->s[0] == 'f')) ||
 	       (v->len == 5 && memcmp(v->s, "false", 5) == 0);

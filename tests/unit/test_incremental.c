@@ -29,6 +29,7 @@
 #define JOB "tests/data/incremental/job.xml"
 #define JOB_FULL "tests/data/incremental/job-full.xml"
 #define JOB_KEYS "tests/data/incremental/job-keys.xml"
+#define JOB_APPROX "tests/data/incremental/job-approx-scope.xml"
 #define AS_OF "2026-11-26 00:00:00"
 #define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
 
@@ -616,6 +617,30 @@ START_TEST(incremental_equals_full)
 }
 END_TEST
 
+/* A scope column of an approximate type (DOUBLE) whose value the
+ * connector cannot prove exact (value.approx: 15 digits through
+ * sqliteodbc) is not zero, so the row stays in scope; only a real 0
+ * takes it out. (Before, such a value read as 0 and the row was dropped
+ * from the picture without a word.) */
+START_TEST(approximate_scope_value_is_in_scope)
+{
+	char *cur;
+
+	setup();
+	sql("ALTER TABLE inc_deals ADD COLUMN w DOUBLE");
+	sql("UPDATE inc_deals SET w = 1");
+	run_ok(JOB_APPROX, STATE, 0);
+	sql("UPDATE inc_deals SET w = 1234567890123.4567, ver = 2 WHERE id = 'D1'");
+	sql("UPDATE inc_deals SET w = 0, ver = 2 WHERE id = 'D2'");
+	run_ok(JOB_APPROX, STATE, 1);
+	cur = current("inc_store");
+	ck_assert_msg(strstr(cur, "order|O1|MATCHED|") != NULL, "%s", cur);
+	ck_assert_msg(strstr(cur, "order|O2|ORDER_WITHOUT_DEAL|") != NULL, "%s",
+		      cur);
+	free(cur);
+}
+END_TEST
+
 /* With <keys>, rows that leave or enter the full query's result without
  * a change (a hard delete; a flag set by hand; as-of passing a date) are
  * seen: an incremental run still equals a full run. Without <keys> a
@@ -835,6 +860,7 @@ Suite *suite_incremental(void)
 	tcase_add_test(tc, keys_see_unchanged_rows_leave_and_enter);
 	tcase_add_test(tc, stale_state_reads_in_full);
 	tcase_add_test(tc, failed_incremental_run_keeps_state);
+	tcase_add_test(tc, approximate_scope_value_is_in_scope);
 	tcase_add_test(tc, odbc_fault_loop_incremental);
 	tcase_add_test(tc, alloc_fault_loop_incremental);
 	suite_add_tcase(s, tc);
