@@ -1256,8 +1256,10 @@ static int json_str(struct sbuf *sb, const char *s)
 
 static const char *const severity_names[] = { "error", "warning", "info" };
 
-/* One part of a record's `sources` JSON: "role":{"source":..,"row":..,
- * "sha256":..}. */
+/* One part of a record's `sources` JSON: "role":{"source":..,"sha256":..}.
+ * No row position: it follows the order the driver returns rows in (and
+ * differs between a full and an incremental run), and the published
+ * record must not (docs/LEDGER.md, "Provenance"). */
 static void source_part(struct run *r, const char *role, const struct canon *c,
 			struct sbuf *out)
 {
@@ -1268,8 +1270,7 @@ static void source_part(struct run *r, const char *role, const struct canon *c,
 		sbuf_addch(out, ',');
 	sbuf_addf(out, "\"%s\":{\"source\":", role);
 	json_str(out, r->job->sources[c->source].name);
-	sbuf_addf(out, ",\"row\":%llu,\"sha256\":\"%s\"}",
-		  (unsigned long long)c->rowno, hex);
+	sbuf_addf(out, ",\"sha256\":\"%s\"}", hex);
 }
 
 /* The record's `sources` column: fingerprints of the deal and order rows
