@@ -46,6 +46,7 @@
 #include "keynorm.h"
 #include "mem.h"
 #include "money.h"
+#include "text.h"
 #include "tstamp.h"
 #include "banned.h"
 
@@ -634,6 +635,36 @@ static int money_index_mm(lua_State *L)
 	return 1;
 }
 
+/* ---- the rule boundary: text the engine keeps ----------------------- */
+
+/*
+ * Raise unless s[0..n) is text the engine can keep exactly: no NUL byte
+ * (the store binds C strings and would cut the text there, so two values
+ * would become one stored key) and well-formed UTF-8 (the reports are
+ * UTF-8 and PostgreSQL refuses anything else). `what` names the value
+ * ("out.customer"); positions are 1-based, as in string.sub.
+ */
+static void check_text(lua_State *L, const char *what, const char *s,
+		       size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *z = memchr(s, '\0', n);
+	size_t bad;
+
+	if (z)
+		luaL_error(L, "%s: text with a NUL byte (at position %I) cannot "
+			   "be kept; remove it, e.g. value:gsub(\"\\0\", \"\")",
+			   what, (lua_Integer)(z - s) + 1);
+	if (!utf8_valid(s, n, &bad)) {
+		unsigned char c = (unsigned char)s[bad];
+		char b[3] = { hex[c >> 4], hex[c & 15], '\0' };
+
+		luaL_error(L, "%s: text is not valid UTF-8 (byte 0x%s at "
+			   "position %I); convert the value to UTF-8 or drop "
+			   "the bad bytes", what, b, (lua_Integer)bad + 1);
+	}
+}
+
 /* ---- helpers for rules: within, key, date, fail, rule --------------- */
 
 static int l_within(lua_State *L)
@@ -849,7 +880,21 @@ static int l_fail(lua_State *L)
 			return luaL_error(L, "fail(): severity must be "
 					  "\"error\", \"warning\" or \"info\"");
 	}
-	luaL_tolstring(L, 2, NULL);
+	{
+		struct rules *r = R(L);
+		const char *m = luaL_tolstring(L, 2, &n);
+
+		lua_pushfstring(L, "fail(\"%s\", message)", code);
+		check_text(L, lua_tostring(L, -1), m, n);
+		lua_pop(L, 1);
+		if (n > RULES_MESSAGE_CAP) {
+			sbuf_reset(&r->tmp);
+			if (text_add_clean(&r->tmp, m, n, RULES_MESSAGE_CAP) < 0)
+				return raise_nomem(L);
+			lua_pop(L, 1);
+			lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+		}
+	}
 	p = lua_newuserdatauv(L, sizeof(*p), 2);
 	*p = sev;
 	lua_pushvalue(L, 1);
@@ -879,6 +924,11 @@ static int l_rule(lua_State *L)
 				  "registered while the rule files load", name);
 	if (n == 0)
 		return luaL_error(L, "rule(): the name must not be empty");
+	if (n > RULES_NAME_CAP)
+		return luaL_error(L, "rule(): a name of %I bytes is over the "
+				  "limit of %I", (lua_Integer)n,
+				  (lua_Integer)RULES_NAME_CAP);
+	check_text(L, "rule() name", name, n);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	for (size_t i = 0; i < r->nrules; i++)
 		if (strcmp(r->rule[i].name, name) == 0)
@@ -1163,6 +1213,9 @@ static int out_newindex(lua_State *L)
 			return luaL_error(L, "out.%s: %I bytes is over the limit "
 					  "of %I", f, (lua_Integer)n,
 					  (lua_Integer)CANON_STR_CAP);
+		lua_pushfstring(L, "out.%s", f);
+		check_text(L, lua_tostring(L, -1), s, n);
+		lua_pop(L, 1);
 		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
 			if (c->data.failed == SBUF_TOOLONG)
 				return luaL_error(L, "out.%s: too much text set "
@@ -1207,6 +1260,15 @@ static int out_newindex(lua_State *L)
 		}
 		if (lua_isinteger(L, 3)) {
 			x = (int64_t)lua_tointeger(L, 3);
+			/* what cannot be formatted as a date cannot be
+			 * published, compared or read back */
+			if (x < TSTAMP_MIN || x > TSTAMP_MAX)
+				return luaL_error(L, "out.time = %I: outside the "
+						  "years 0001 to 9999 (epoch "
+						  "seconds %I to %I)",
+						  (lua_Integer)x,
+						  (lua_Integer)TSTAMP_MIN,
+						  (lua_Integer)TSTAMP_MAX);
 		} else if (t == LUA_TSTRING) {
 			s = lua_tolstring(L, 3, &n);
 			if (tstamp_parse(s, n, &x) < 0)
@@ -1549,34 +1611,62 @@ static int setup(lua_State *L)
 	return 3;
 }
 
-/* After loading: find every source's translate function. Raises with a
- * message naming the source and function. */
+/* "JOBFILE:LINE: " of source s, for messages about what the job file
+ * names (pushed; empty if the job was not read from a file). */
+static const char *push_job_where(lua_State *L, const struct job *job,
+				  const struct job_source *s)
+{
+	if (job->path && s->line > 0)
+		return lua_pushfstring(L, "%s:%d: ", job->path, s->line);
+	lua_pushliteral(L, "");
+	return lua_tostring(L, -1);
+}
+
+/* After loading: find every source's translate function, which must be
+ * one the rule files define: a built-in (tostring, type, ...) passes the
+ * "is a function" test and then misbehaves on every row. Raises with a
+ * message naming the job file line, the source and the function. */
 static int find_translates(lua_State *L)
 {
 	struct rules *r = R(L);
 
 	for (size_t i = 0; i < r->nsrc; i++) {
 		const struct job_source *s = &r->job->sources[i];
+		const char *jw;
 		int t;
 
+		jw = push_job_where(L, r->job, s);
 		if (!s->translate || !s->translate[0])
-			return luaL_error(L, "job source '%s' names no "
-					  "translate function", s->name);
+			return luaL_error(L, "%sjob source '%s' names no "
+					  "translate function", jw, s->name);
 		t = lua_getglobal(L, s->translate);
 		if (t != LUA_TFUNCTION)
-			return luaL_error(L, "job source '%s': translate "
+			return luaL_error(L, "%sjob source '%s': translate "
 					  "function '%s' is %s in the rule "
-					  "files", s->name, s->translate,
+					  "files", jw, s->name, s->translate,
 					  t == LUA_TNIL ? "not defined"
 					  : lua_pushfstring(L, "a %s, not a "
 							    "function",
 							    luaL_typename(L,
 									  -1)));
+		/* Rule files cannot load code other than their own, so a
+		 * Lua function is theirs; a C function is a built-in, under
+		 * its own name or another. */
+		if (lua_iscfunction(L, -1))
+			return luaL_error(L, "%sjob source '%s': translate '%s' "
+					  "is a Lua built-in, not a function "
+					  "of the rule files; define function "
+					  "%s_%s(row, out) in a rule file and "
+					  "name that", jw, s->name,
+					  s->translate, s->translate,
+					  text_is_identifier(s->name, 64)
+					  ? s->name : "x");
 		lua_pushvalue(L, -1);
 		r->src[i].where = function_where(L);
 		if (!r->src[i].where)
 			return raise_nomem(L);
 		r->src[i].fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_pop(L, 1);
 	}
 	return 0;
 }
@@ -1859,10 +1949,15 @@ int rules_record_failure(struct rules *r, lua_State *L, int st,
 			      "exceeded", where, r->mem_cap) < 0)
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	} else {
-		const char *m = lua_type(L, -1) == LUA_TSTRING
-			? lua_tostring(L, -1) : "(no message)";
+		const char *m = "(no message)";
+		size_t n = strlen(m);
 
-		if (sbuf_addstr(msg, m) < 0)
+		if (lua_type(L, -1) == LUA_TSTRING)
+			m = lua_tolstring(L, -1, &n);
+
+		/* error(...) text is the rule's own: kept visible, whole
+		 * characters, capped, never cut at a NUL */
+		if (text_add_clean(msg, m, n, RULES_MESSAGE_CAP) < 0)
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	}
 	return 0;

@@ -27,6 +27,7 @@
 #include "prefetch.h"
 #include "pubval.h"
 #include "rowfp.h"
+#include "text.h"
 #include "rules.h"
 #include "store.h"
 #include "tstamp.h"
@@ -261,8 +262,8 @@ static void row_id(const struct job_source *src, const struct row *row,
 	sbuf_reset(out);
 	if (v && v->type == VAL_INT)
 		sbuf_addf(out, "%lld", (long long)v->i);
-	else if (v && v->s)
-		sbuf_add(out, v->s, v->len);
+	else if (v && v->s)	/* a NUL shown as \0: never cut there */
+		text_add_clean(out, v->s, v->len, SIZE_MAX);
 	if (!out->len)
 		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
@@ -396,7 +397,8 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 		struct sbuf key = SBUF_INIT(65536), msg = SBUF_INIT(65536);
 
 		st->failed++;
-		sbuf_addf(&key, "%s:%.*s", src->name, (int)e->id_len, e->id);
+		sbuf_addf(&key, "%s:", src->name);
+		text_add_clean(&key, e->id, e->id_len, SIZE_MAX);
 		sbuf_add(&msg, e->msg, e->msg_len);
 		rc = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 			      NULL, src->translate, NULL, msg.buf, err);
