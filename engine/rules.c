@@ -351,14 +351,17 @@ static int msgh(lua_State *L)
 }
 
 /* "file:line" of the function on top of the stack (popped); owned by the
- * caller, NULL when out of memory. */
+ * caller, NULL when out of memory. The file is the whole chunk name (a
+ * rule file's published name), not Lua's short_src, which shortens
+ * names over LUA_IDSIZE with "...": a verdict's `where` is published. */
 static char *function_where(lua_State *L)
 {
 	struct sbuf sb = SBUF_INIT(4096);
 	lua_Debug ar;
 
 	lua_getinfo(L, ">S", &ar);
-	if (sbuf_addf(&sb, "%s:%d", ar.short_src, ar.linedefined) < 0) {
+	if (sbuf_addf(&sb, "%s:%d", ar.source[0] == '@' ? ar.source + 1
+				    : ar.short_src, ar.linedefined) < 0) {
 		sbuf_release(&sb);
 		return NULL;
 	}
@@ -1792,7 +1795,10 @@ static int load_files(struct rules *r, struct error *err)
 			r->file_hash[i][2 * k + 1] = hex[fdig[k] & 15];
 		}
 		r->file_hash[i][64] = '\0';
-		if (sbuf_addf(&name, "@%s", path) < 0) {
+		/* the chunk name is the file's published name (relative to
+		 * the job's folder), so messages and verdicts' `where` do
+		 * not depend on how the job was reached */
+		if (sbuf_addf(&name, "@%s", job_rule_name(r->job, i)) < 0) {
 			error_set(err, ERR_NOMEM, "out of memory");
 			goto out;
 		}

@@ -1596,7 +1596,7 @@ static int rules_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"file\":");
-		json_str(out, r->job->rule_files[i]);
+		json_str(out, job_rule_name(r->job, i));
 		sbuf_addf(out, ",\"sha256\":\"%s\"}",
 			  rules_file_hash(r->rules, i));
 	}

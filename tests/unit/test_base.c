@@ -167,6 +167,38 @@ START_TEST(timestamps_out_of_range)
 }
 END_TEST
 
+/* text_add_clean: clean text byte for byte; NUL as \0, bad bytes as
+ * \xNN; a cut at a character boundary with the mark. */
+START_TEST(text_clean)
+{
+	struct sbuf sb = SBUF_INIT(1 << 16);
+
+	ck_assert_int_eq(text_add_clean(&sb, "M\xc3\xbcller", 7, 100), 0);
+	ck_assert_str_eq(sb.buf, "M\xc3\xbcller");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(text_add_clean(&sb, "a\0b\xff" "c\xc3", 6, 100), 0);
+	ck_assert_str_eq(sb.buf, "a\\0b\\xFFc\\xC3");
+	sbuf_reset(&sb);
+	/* exactly the cap: whole; one byte more: cut before the character
+	 * that does not fit, the mark giving the whole length */
+	ck_assert_int_eq(text_add_clean(&sb, "abcd", 4, 4), 0);
+	ck_assert_str_eq(sb.buf, "abcd");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(text_add_clean(&sb, "a\xc3\xa9\xc3\xa9", 5, 4), 0);
+	ck_assert_str_eq(sb.buf, "a\xc3\xa9 [... message cut: 5 bytes]");
+	sbuf_reset(&sb);
+	/* an escape is never split either */
+	ck_assert_int_eq(text_add_clean(&sb, "ab\xff", 3, 4), 0);
+	ck_assert_str_eq(sb.buf, "ab [... message cut: 3 bytes]");
+	sbuf_reset(&sb);
+	/* appends: what is already in the buffer does not count */
+	sbuf_addstr(&sb, "key:");
+	ck_assert_int_eq(text_add_clean(&sb, "x\0y", 3, SIZE_MAX), 0);
+	ck_assert_str_eq(sb.buf, "key:x\\0y");
+	sbuf_release(&sb);
+}
+END_TEST
+
 START_TEST(utf8)
 {
 	size_t bad = 99;
@@ -232,6 +264,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, error_table_complete);
 	tcase_add_test(tc, timestamps);
 	tcase_add_test(tc, timestamps_out_of_range);
+	tcase_add_test(tc, text_clean);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, canon_fields);
 	tcase_add_test(tc, overflow_helpers);
