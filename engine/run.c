@@ -262,8 +262,9 @@ static void row_id(const struct job_source *src, const struct row *row,
 	sbuf_reset(out);
 	if (v && v->type == VAL_INT)
 		sbuf_addf(out, "%lld", (long long)v->i);
-	else if (v && v->s)	/* a NUL shown as \0: never cut there */
-		text_add_clean(out, v->s, v->len, SIZE_MAX);
+	else if (v && v->s)	/* a NUL shown as \0, never cut there; an
+				 * id over 4096 bytes cut visibly */
+		text_add_clean(out, v->s, v->len, CANON_STR_CAP);
 	if (!out->len)
 		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
@@ -398,7 +399,7 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 
 		st->failed++;
 		sbuf_addf(&key, "%s:", src->name);
-		text_add_clean(&key, e->id, e->id_len, SIZE_MAX);
+		text_add_clean(&key, e->id, e->id_len, CANON_STR_CAP);
 		sbuf_add(&msg, e->msg, e->msg_len);
 		rc = add_item(r, OUT_RULE_ERROR, "error", key.buf, key.len,
 			      NULL, src->translate, NULL, msg.buf, err);

@@ -612,6 +612,38 @@ START_TEST(rule_identity_independent_of_path)
 END_TEST
 
 
+/* A row id longer than a report line can hold whole is shown cut, with
+ * the mark, in its rule error's key (it was an empty "erp:" before). */
+START_TEST(long_row_id_is_cut_visibly)
+{
+	struct run_result res;
+	struct error err;
+	struct conn *c = NULL;
+	char *csv, *want;
+
+	setup();
+	error_init(&err);
+	ck_assert_int_eq(conn_open("recon_test", &c, &err), 0);
+	ck_assert_int_eq(conn_exec(c, "INSERT INTO run_docs VALUES "
+				   "(hex(zeroblob(35000)),'O1','1','EUR','INV',"
+				   "'P','2026-01-03 00:00:00')", NULL, 0, &err), 0);
+	conn_close(c);
+	run_result_init(&res);
+	ck_assert_msg(run_once("tests/data/run/job.xml", &res, &err) == 0, "%s",
+		      err.msg.buf);
+	csv = slurp(REPORTS "/unit-run-20261126T000000Z.csv");
+	want = calloc(1, 4200);
+	strcpy(want, "\"RULE_ERROR\",\"error\",\"erp:");
+	memset(want + strlen(want), '0', 4096);
+	strcat(want, " [... message cut: 70000 bytes]\"");
+	ck_assert_ptr_nonnull(strstr(csv, want));
+	free(want);
+	free(csv);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_run(void);
 Suite *suite_run(void)
 {
@@ -629,6 +661,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, stale_report_temporaries_are_removed);
 	tcase_add_test(tc, published_without_report_then_rerun);
 	tcase_add_test(tc, rule_identity_independent_of_path);
+	tcase_add_test(tc, long_row_id_is_cut_visibly);
 	tcase_add_test(tc, odbc_fault_loop);
 	tcase_add_test(tc, alloc_fault_loop);
 	suite_add_tcase(s, tc);
