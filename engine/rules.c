@@ -376,6 +376,23 @@ static int raise_nomem(lua_State *L)
 	return luaL_error(L, "out of memory");
 }
 
+/* A rule's value as messages show it (pushed; borrowed from the stack):
+ * NUL bytes and bytes that are not UTF-8 made visible, so that the
+ * message names the value it refuses and not a prefix of it, and at most
+ * SHOWN_CAP bytes of it (text_add_clean()). Built in r->tmp: nothing to
+ * leak when the caller raises. */
+#define SHOWN_CAP ((size_t)256)
+static const char *shown(lua_State *L, const char *s, size_t n)
+{
+	struct rules *r = R(L);
+
+	sbuf_reset(&r->tmp);
+	if (text_add_clean(&r->tmp, s, n, SHOWN_CAP) < 0)
+		raise_nomem(L);
+	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+	return lua_tostring(L, -1);
+}
+
 /* ---- money ---------------------------------------------------------- */
 
 static int64_t *money_test(lua_State *L, int i)
@@ -445,8 +462,8 @@ static int l_money(lua_State *L)
 
 		st = money_parse(s, n, &v);
 		if (st != MONEY_OK)
-			return luaL_error(L, "money(\"%s\"): %s", s,
-					  money_strerror(st));
+			return luaL_error(L, "money(\"%s\"): %s",
+					  shown(L, s, n), money_strerror(st));
 		break;
 	}
 	case LUA_TNUMBER:
@@ -837,7 +854,7 @@ static int l_date(lua_State *L)
 	if (tstamp_parse(s, n, &t) < 0)
 		return luaL_error(L, "date(\"%s\"): not a date (expected "
 				  "YYYY-MM-DD, optionally with HH:MM[:SS] "
-				  "and Z or +HH:MM)", s);
+				  "and Z or +HH:MM)", shown(L, s, n));
 	lua_pushinteger(L, (lua_Integer)t);
 	return 1;
 }
@@ -1240,7 +1257,8 @@ static int out_newindex(lua_State *L)
 			st = money_parse(s, n, &x);
 			if (st != MONEY_OK)
 				return luaL_error(L, "out.amount = \"%s\": %s",
-						  s, money_strerror(st));
+						  shown(L, s, n),
+						  money_strerror(st));
 		} else if (money_test(L, 3)) {
 			x = *money_test(L, 3);
 		} else if (t == LUA_TNUMBER) {
@@ -1278,7 +1296,7 @@ static int out_newindex(lua_State *L)
 				return luaL_error(L, "out.time = \"%s\": not a "
 						  "date (expected YYYY-MM-DD, "
 						  "optionally with HH:MM[:SS])",
-						  s);
+						  shown(L, s, n));
 		} else {
 			return luaL_error(L, "out.time must be epoch seconds "
 					  "(an integer), a date string or "
@@ -1303,13 +1321,13 @@ static int out_newindex(lua_State *L)
 				k = canon_lookup(names, count, s, n);
 			}
 			if (k <= 0) {
+				const char *val = t == LUA_TSTRING
+					? shown(L, s, n) : luaL_typename(L, 3);
+
 				push_names(L, names, count);
 				return luaL_error(L, "out.%s = %s%s%s: not one "
 						  "of %s", f,
-						  t == LUA_TSTRING ? "\"" : "",
-						  t == LUA_TSTRING
-						  ? lua_tostring(L, 3)
-						  : luaL_typename(L, 3),
+						  t == LUA_TSTRING ? "\"" : "", val,
 						  t == LUA_TSTRING ? "\"" : "",
 						  lua_tostring(L, -1));
 			}

@@ -184,6 +184,21 @@ START_TEST(boundary_text)
 		ck_assert_str_eq(field(&c, (enum canon_str)f),
 				 "M\xc3\xbcller \xf0\x9f\x98\x80");
 	}
+	/* a refused value is shown whole in its message, not cut at a NUL */
+	brow_init(&b, "status", "won\0x", 5, 0, "");
+	ck_assert_int_eq(btranslate(r, "set_field", &b.row, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, BDIR ":8: out.status = \"won\\0x\": not one "
+			 "of open, won, fulfilled, cancelled, draft, posted");
+	brow_init(&b, "amount", "12\0.50", 6, 0, "");
+	ck_assert_int_eq(btranslate(r, "set_field", &b.row, &c, &fail), -2);
+	ck_assert_msg(strncmp(fail.buf, BDIR ":8: out.amount = \"12\\0.50\": ",
+			      strlen(BDIR ":8: out.amount = \"12\\0.50\": ")) == 0,
+		      "%s", fail.buf);
+	brow_init(&b, "time", "2026-01-01\xff", 11, 0, "");
+	ck_assert_int_eq(btranslate(r, "set_field", &b.row, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, BDIR ":8: out.time = \"2026-01-01\\xFF\": not "
+			 "a date (expected YYYY-MM-DD, optionally with "
+			 "HH:MM[:SS])");
 	brow_init(&b, "key", "", 0, 0, "");
 	ck_assert_int_eq(btranslate(r, "nul_key", &b.row, &c, &fail), -2);
 	ck_assert_str_eq(fail.buf, BDIR ":13: out.key: text with a NUL byte "
