@@ -46,8 +46,8 @@
 #include "keynorm.h"
 #include "mem.h"
 #include "money.h"
-#include "text.h"
 #include "tstamp.h"
+#include "text.h"
 #include "banned.h"
 
 #define RULES_MEMORY_DEFAULT ((size_t)64 << 20)
