@@ -395,7 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.data = malloc((size_t)CS__COUNT * CANON_STR_CAP * 2 + 1);
 	if (!m.data)
 		die("out of memory");
-	vals[0] = (struct value){ VAL_INT, (int64_t)nops, NULL, 0 };
+	vals[0] = (struct value){ .type = VAL_INT, .i = (int64_t)nops };
 	for (i = 0; i < nops; i++) {
 		struct op *o = &ops[i];
 		unsigned t;
@@ -416,19 +416,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = len; j < n; j++)
 				o->text[j] = o->text[j % len];
 			o->text[n] = '\0';
-			o->v = (struct value){ VAL_TEXT, 0, o->text, n };
+			o->v = (struct value){ .type = VAL_TEXT, .s = o->text,
+					       .len = n };
 		} else if (t == 1) {
 			unsigned s = byte(&rd);
 
-			o->v = (struct value){ VAL_INT, s < 16 ? extremes[s]
-							: int64_le(&rd), NULL, 0 };
+			o->v = (struct value){ .type = VAL_INT,
+					       .i = s < 16 ? extremes[s]
+							   : int64_le(&rd) };
 		} else if (t == 2) {
-			o->v = (struct value){ VAL_DEC, int64_le(&rd), NULL, 0 };
+			o->v = (struct value){ .type = VAL_DEC,
+					       .i = int64_le(&rd) };
 		} else {
-			o->v = (struct value){ VAL_NULL, 0, NULL, 0 };
+			o->v = (struct value){ .type = VAL_NULL };
 		}
-		vals[1 + 3 * i] = (struct value){ VAL_INT, o->field, NULL, 0 };
-		vals[2 + 3 * i] = (struct value){ VAL_INT, o->conv, NULL, 0 };
+		vals[1 + 3 * i] = (struct value){ .type = VAL_INT,
+						   .i = o->field };
+		vals[2 + 3 * i] = (struct value){ .type = VAL_INT,
+						   .i = o->conv };
 		vals[3 + 3 * i] = o->v;
 		if (kept)
 			kept = model_apply(&m, o);
@@ -453,7 +458,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	canon_init(&rec);
 	verdict_list_init(&vl);
 	{
-		struct row row = { 1 + 3 * nops, names, vals, 1 };
+		struct row row = { .ncols = 1 + 3 * nops, .names = names,
+				   .vals = vals, .rowno = 1 };
 
 		canon_reset(&rec, CANON_ORDER, 0, 1);
 		rc = rules_translate(r, 0, &row, &rec, &fail, &err);

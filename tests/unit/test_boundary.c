@@ -108,16 +108,26 @@ struct brow {
 	struct row row;
 };
 
+/* Values by field name: struct value may grow fields (left zero). */
+static struct value val_text(const char *s, size_t n)
+{
+	return (struct value){ .type = VAL_TEXT, .s = s, .len = n };
+}
+
+static struct value val_int(int64_t i)
+{
+	return (struct value){ .type = VAL_INT, .i = i };
+}
+
 /* A row: field name, text value (n bytes, may hold NULs), integer t. */
 static void brow_init(struct brow *b, const char *field_name,
 		      const char *val, size_t n, int64_t t, const char *which)
 {
 	memset(b, 0, sizeof(*b));
-	b->v[0] = (struct value){ VAL_TEXT, 0, field_name,
-				  strlen(field_name) };
-	b->v[1] = (struct value){ VAL_TEXT, 0, val, n };
-	b->v[2] = (struct value){ VAL_INT, t, NULL, 0 };
-	b->v[3] = (struct value){ VAL_TEXT, 0, which, strlen(which) };
+	b->v[0] = val_text(field_name, strlen(field_name));
+	b->v[1] = val_text(val, n);
+	b->v[2] = val_int(t);
+	b->v[3] = val_text(which, strlen(which));
 	b->row.ncols = 4;
 	b->row.names = bcols;
 	b->row.vals = b->v;
