@@ -85,7 +85,15 @@ int incr_wm_see(struct incr_wm *w, const struct value *v, struct error *err)
 	} else {
 		size_t n = w->s.len < v->len ? w->s.len : v->len;
 		int c = w->type == WM_NONE ? -1 : memcmp(w->s.buf, v->s, n);
+		const char *z = v->len ? memchr(v->s, '\0', v->len) : NULL;
 
+		/* the watermark is published in T_runs and bound as text
+		 * next run: both would cut it at a NUL */
+		if (z)
+			return error_set(err, ERR_DATA, "watermark value holds "
+					 "a NUL byte (at position %zu); a text "
+					 "watermark column must not",
+					 (size_t)(z - v->s) + 1);
 		if (c < 0 || (c == 0 && w->s.len < v->len)) {
 			sbuf_reset(&w->s);
 			if (sbuf_add(&w->s, v->s, v->len) < 0)

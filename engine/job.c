@@ -662,6 +662,22 @@ static char *resolve(struct loader *ld, const char *p)
 	return r;
 }
 
+/* p tidied (as written: relative to the job's folder unless absolute). */
+static char *tidy_copy(struct loader *ld, const char *p)
+{
+	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
+	char *r;
+
+	sbuf_addstr(&sb, p);
+	if (!sb.failed && sb.len)
+		tidy_path(&sb);
+	r = sb.failed ? NULL : sbuf_detach(&sb, NULL);
+	sbuf_release(&sb);
+	if (!r)
+		fail_nomem(ld);
+	return r;
+}
+
 /* ---- the parts of a job ---------------------------------------------- */
 
 static int load_rules(struct loader *ld, xmlNodePtr rules)
@@ -670,10 +686,11 @@ static int load_rules(struct loader *ld, xmlNodePtr rules)
 	size_t n = count_children(rules, "file");
 
 	job->rule_files = mem_calloc(n ? n : 1, sizeof(*job->rule_files));
-	if (!job->rule_files)
+	job->rule_names = mem_calloc(n ? n : 1, sizeof(*job->rule_names));
+	if (!job->rule_files || !job->rule_names)
 		return fail_nomem(ld);
 	FOR_EACH_CHILD(f, rules) {
-		char *rel, *full;
+		char *rel, *full, *name;
 		FILE *fp;
 		const char *kind;
 		int bad = 0;
@@ -684,10 +701,13 @@ static int load_rules(struct loader *ld, xmlNodePtr rules)
 		if (!rel)
 			return -1;
 		full = resolve(ld, rel);
-		if (!full) {
+		name = full ? tidy_copy(ld, rel) : NULL;
+		if (!full || !name) {
+			mem_free(full);
 			mem_free(rel);
 			return -1;
 		}
+		job->rule_names[job->nrule_files] = name;
 		job->rule_files[job->nrule_files++] = full;
 		for (size_t i = 0; i + 1 < job->nrule_files; i++)
 			if (strcmp(job->rule_files[i], full) == 0)
@@ -1609,9 +1629,13 @@ void job_free(struct job *job)
 	mem_free(job->path);
 	mem_free(job->dir);
 	mem_free(job->name);
-	for (size_t i = 0; i < job->nrule_files; i++)
+	for (size_t i = 0; i < job->nrule_files; i++) {
 		mem_free(job->rule_files[i]);
+		if (job->rule_names)
+			mem_free(job->rule_names[i]);
+	}
 	mem_free(job->rule_files);
+	mem_free(job->rule_names);
 	for (size_t i = 0; i < job->nsources; i++) {
 		struct job_source *s = &job->sources[i];
 
@@ -1664,4 +1688,10 @@ const struct job_tolerance *job_tolerance_for(const struct job *job,
 			return t;
 	}
 	return any;
+}
+
+const char *job_rule_name(const struct job *job, size_t i)
+{
+	return job->rule_names && job->rule_names[i] ? job->rule_names[i]
+						     : job->rule_files[i];
 }

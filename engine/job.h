@@ -88,7 +88,15 @@ struct job {
 	char *dir;		/* its directory */
 	char *name;
 
-	char **rule_files;	/* resolved paths, in load order */
+	char **rule_files;	/* resolved paths, in load order: to open */
+	/* What identifies each rule file in everything published and in
+	 * messages (verdicts' `where`, T_runs.rules, Lua chunk names): the
+	 * path as the job file writes it, tidied ("./" and "a/.." gone),
+	 * so relative to the job file's folder ("rules/x.lua",
+	 * "../lib/x.lua") and the same whatever the working directory or
+	 * the path the job was given by. May be NULL (jobs built by hand):
+	 * then rule_files is used; see job_rule_name(). */
+	char **rule_names;
 	size_t nrule_files;
 
 	struct job_source *sources;
@@ -138,6 +146,10 @@ struct job {
  */
 int job_load(const char *path, struct job **out, struct error *err);
 void job_free(struct job *job);
+
+/* The published name of rule file i (job->rule_names[i], else
+ * job->rule_files[i]); borrowed from job. */
+const char *job_rule_name(const struct job *job, size_t i);
 
 /* The tolerance for a currency: its own entry, else the "*" entry, else
  * NULL (meaning exact). */

@@ -67,6 +67,7 @@
 #include "money.h"
 #include "pattern.h"
 #include "tstamp.h"
+#include "text.h"
 #include "banned.h"
 
 #define RULES_MEMORY_DEFAULT ((size_t)64 << 20)
@@ -395,14 +396,17 @@ static int msgh(lua_State *L)
 }
 
 /* "file:line" of the function on top of the stack (popped); owned by the
- * caller, NULL when out of memory. */
+ * caller, NULL when out of memory. The file is the whole chunk name (a
+ * rule file's published name), not Lua's short_src, which shortens
+ * names over LUA_IDSIZE with "...": a verdict's `where` is published. */
 static char *function_where(lua_State *L)
 {
 	struct sbuf sb = SBUF_INIT(4096);
 	lua_Debug ar;
 
 	lua_getinfo(L, ">S", &ar);
-	if (sbuf_addf(&sb, "%s:%d", ar.short_src, ar.linedefined) < 0) {
+	if (sbuf_addf(&sb, "%s:%d", ar.source[0] == '@' ? ar.source + 1
+				    : ar.short_src, ar.linedefined) < 0) {
 		sbuf_release(&sb);
 		return NULL;
 	}
@@ -415,6 +419,23 @@ static int raise_nomem(lua_State *L)
 {
 	R(L)->fatal = 1;
 	return luaL_error(L, "out of memory");
+}
+
+/* A rule's value as messages show it (pushed; borrowed from the stack):
+ * NUL bytes and bytes that are not UTF-8 made visible, so that the
+ * message names the value it refuses and not a prefix of it, and at most
+ * SHOWN_CAP bytes of it (text_add_clean()). Built in r->tmp: nothing to
+ * leak when the caller raises. */
+#define SHOWN_CAP ((size_t)256)
+static const char *shown(lua_State *L, const char *s, size_t n)
+{
+	struct rules *r = R(L);
+
+	sbuf_reset(&r->tmp);
+	if (text_add_clean(&r->tmp, s, n, SHOWN_CAP) < 0)
+		raise_nomem(L);
+	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+	return lua_tostring(L, -1);
 }
 
 /* ---- money ---------------------------------------------------------- */
@@ -486,8 +507,8 @@ static int l_money(lua_State *L)
 
 		st = money_parse(s, n, &v);
 		if (st != MONEY_OK)
-			return luaL_error(L, "money(\"%s\"): %s", s,
-					  money_strerror(st));
+			return luaL_error(L, "money(\"%s\"): %s",
+					  shown(L, s, n), money_strerror(st));
 		break;
 	}
 	case LUA_TNUMBER:
@@ -679,6 +700,36 @@ static int money_index_mm(lua_State *L)
 	return 1;
 }
 
+/* ---- the rule boundary: text the engine keeps ----------------------- */
+
+/*
+ * Raise unless s[0..n) is text the engine can keep exactly: no NUL byte
+ * (the store binds C strings and would cut the text there, so two values
+ * would become one stored key) and well-formed UTF-8 (the reports are
+ * UTF-8 and PostgreSQL refuses anything else). `what` names the value
+ * ("out.customer"); positions are 1-based, as in string.sub.
+ */
+static void check_text(lua_State *L, const char *what, const char *s,
+		       size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *z = memchr(s, '\0', n);
+	size_t bad;
+
+	if (z)
+		luaL_error(L, "%s: text with a NUL byte (at position %I) cannot "
+			   "be kept; remove it, e.g. value:gsub(\"\\0\", \"\")",
+			   what, (lua_Integer)(z - s) + 1);
+	if (!utf8_valid(s, n, &bad)) {
+		unsigned char c = (unsigned char)s[bad];
+		char b[3] = { hex[c >> 4], hex[c & 15], '\0' };
+
+		luaL_error(L, "%s: text is not valid UTF-8 (byte 0x%s at "
+			   "position %I); convert the value to UTF-8 or drop "
+			   "the bad bytes", what, b, (lua_Integer)bad + 1);
+	}
+}
+
 /* ---- helpers for rules: within, key, date, fail, rule --------------- */
 
 static int l_within(lua_State *L)
@@ -848,7 +899,7 @@ static int l_date(lua_State *L)
 	if (tstamp_parse(s, n, &t) < 0)
 		return luaL_error(L, "date(\"%s\"): not a date (expected "
 				  "YYYY-MM-DD, optionally with HH:MM[:SS] "
-				  "and Z or +HH:MM)", s);
+				  "and Z or +HH:MM)", shown(L, s, n));
 	lua_pushinteger(L, (lua_Integer)t);
 	return 1;
 }
@@ -894,7 +945,21 @@ static int l_fail(lua_State *L)
 			return luaL_error(L, "fail(): severity must be "
 					  "\"error\", \"warning\" or \"info\"");
 	}
-	luaL_tolstring(L, 2, NULL);
+	{
+		struct rules *r = R(L);
+		const char *m = luaL_tolstring(L, 2, &n);
+
+		lua_pushfstring(L, "fail(\"%s\", message)", code);
+		check_text(L, lua_tostring(L, -1), m, n);
+		lua_pop(L, 1);
+		if (n > RULES_MESSAGE_CAP) {
+			sbuf_reset(&r->tmp);
+			if (text_add_clean(&r->tmp, m, n, RULES_MESSAGE_CAP) < 0)
+				return raise_nomem(L);
+			lua_pop(L, 1);
+			lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+		}
+	}
 	p = lua_newuserdatauv(L, sizeof(*p), 2);
 	*p = sev;
 	lua_pushvalue(L, 1);
@@ -924,6 +989,11 @@ static int l_rule(lua_State *L)
 				  "registered while the rule files load", name);
 	if (n == 0)
 		return luaL_error(L, "rule(): the name must not be empty");
+	if (n > RULES_NAME_CAP)
+		return luaL_error(L, "rule(): a name of %I bytes is over the "
+				  "limit of %I", (lua_Integer)n,
+				  (lua_Integer)RULES_NAME_CAP);
+	check_text(L, "rule() name", name, n);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	for (size_t i = 0; i < r->nrules; i++)
 		if (strcmp(r->rule[i].name, name) == 0)
@@ -1273,6 +1343,9 @@ static int out_newindex(lua_State *L)
 			return luaL_error(L, "out.%s: %I bytes is over the limit "
 					  "of %I", f, (lua_Integer)n,
 					  (lua_Integer)CANON_STR_CAP);
+		lua_pushfstring(L, "out.%s", f);
+		check_text(L, lua_tostring(L, -1), s, n);
+		lua_pop(L, 1);
 		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
 			if (c->data.failed == SBUF_TOOLONG)
 				return luaL_error(L, "out.%s: too much text set "
@@ -1294,7 +1367,8 @@ static int out_newindex(lua_State *L)
 			st = money_parse(s, n, &x);
 			if (st != MONEY_OK)
 				return luaL_error(L, "out.amount = \"%s\": %s",
-						  s, money_strerror(st));
+						  shown(L, s, n),
+						  money_strerror(st));
 		} else if (money_test(L, 3)) {
 			x = *money_test(L, 3);
 		} else if (t == LUA_TNUMBER) {
@@ -1317,13 +1391,22 @@ static int out_newindex(lua_State *L)
 		}
 		if (lua_isinteger(L, 3)) {
 			x = (int64_t)lua_tointeger(L, 3);
+			/* what cannot be formatted as a date cannot be
+			 * published, compared or read back */
+			if (x < TSTAMP_MIN || x > TSTAMP_MAX)
+				return luaL_error(L, "out.time = %I: outside the "
+						  "years 0001 to 9999 (epoch "
+						  "seconds %I to %I)",
+						  (lua_Integer)x,
+						  (lua_Integer)TSTAMP_MIN,
+						  (lua_Integer)TSTAMP_MAX);
 		} else if (t == LUA_TSTRING) {
 			s = lua_tolstring(L, 3, &n);
 			if (tstamp_parse(s, n, &x) < 0)
 				return luaL_error(L, "out.time = \"%s\": not a "
 						  "date (expected YYYY-MM-DD, "
 						  "optionally with HH:MM[:SS])",
-						  s);
+						  shown(L, s, n));
 		} else {
 			return luaL_error(L, "out.time must be epoch seconds "
 					  "(an integer), a date string or "
@@ -1348,13 +1431,13 @@ static int out_newindex(lua_State *L)
 				k = canon_lookup(names, count, s, n);
 			}
 			if (k <= 0) {
+				const char *val = t == LUA_TSTRING
+					? shown(L, s, n) : luaL_typename(L, 3);
+
 				push_names(L, names, count);
 				return luaL_error(L, "out.%s = %s%s%s: not one "
 						  "of %s", f,
-						  t == LUA_TSTRING ? "\"" : "",
-						  t == LUA_TSTRING
-						  ? lua_tostring(L, 3)
-						  : luaL_typename(L, 3),
+						  t == LUA_TSTRING ? "\"" : "", val,
 						  t == LUA_TSTRING ? "\"" : "",
 						  lua_tostring(L, -1));
 			}
@@ -1661,34 +1744,62 @@ static int setup(lua_State *L)
 	return 3;
 }
 
-/* After loading: find every source's translate function. Raises with a
- * message naming the source and function. */
+/* "JOBFILE:LINE: " of source s, for messages about what the job file
+ * names (pushed; empty if the job was not read from a file). */
+static const char *push_job_where(lua_State *L, const struct job *job,
+				  const struct job_source *s)
+{
+	if (job->path && s->line > 0)
+		return lua_pushfstring(L, "%s:%d: ", job->path, s->line);
+	lua_pushliteral(L, "");
+	return lua_tostring(L, -1);
+}
+
+/* After loading: find every source's translate function, which must be
+ * one the rule files define: a built-in (tostring, type, ...) passes the
+ * "is a function" test and then misbehaves on every row. Raises with a
+ * message naming the job file line, the source and the function. */
 static int find_translates(lua_State *L)
 {
 	struct rules *r = R(L);
 
 	for (size_t i = 0; i < r->nsrc; i++) {
 		const struct job_source *s = &r->job->sources[i];
+		const char *jw;
 		int t;
 
+		jw = push_job_where(L, r->job, s);
 		if (!s->translate || !s->translate[0])
-			return luaL_error(L, "job source '%s' names no "
-					  "translate function", s->name);
+			return luaL_error(L, "%sjob source '%s' names no "
+					  "translate function", jw, s->name);
 		t = lua_getglobal(L, s->translate);
 		if (t != LUA_TFUNCTION)
-			return luaL_error(L, "job source '%s': translate "
+			return luaL_error(L, "%sjob source '%s': translate "
 					  "function '%s' is %s in the rule "
-					  "files", s->name, s->translate,
+					  "files", jw, s->name, s->translate,
 					  t == LUA_TNIL ? "not defined"
 					  : lua_pushfstring(L, "a %s, not a "
 							    "function",
 							    luaL_typename(L,
 									  -1)));
+		/* Rule files cannot load code other than their own, so a
+		 * Lua function is theirs; a C function is a built-in, under
+		 * its own name or another. */
+		if (lua_iscfunction(L, -1))
+			return luaL_error(L, "%sjob source '%s': translate '%s' "
+					  "is a Lua built-in, not a function "
+					  "of the rule files; define function "
+					  "%s_%s(row, out) in a rule file and "
+					  "name that", jw, s->name,
+					  s->translate, s->translate,
+					  text_is_identifier(s->name, 64)
+					  ? s->name : "x");
 		lua_pushvalue(L, -1);
 		r->src[i].where = function_where(L);
 		if (!r->src[i].where)
 			return raise_nomem(L);
 		r->src[i].fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_pop(L, 1);
 	}
 	return 0;
 }
@@ -1839,7 +1950,10 @@ static int load_files(struct rules *r, struct error *err)
 			r->file_hash[i][2 * k + 1] = hex[fdig[k] & 15];
 		}
 		r->file_hash[i][64] = '\0';
-		if (sbuf_addf(&name, "@%s", path) < 0) {
+		/* the chunk name is the file's published name (relative to
+		 * the job's folder), so messages and verdicts' `where` do
+		 * not depend on how the job was reached */
+		if (sbuf_addf(&name, "@%s", job_rule_name(r->job, i)) < 0) {
 			error_set(err, ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -1998,10 +2112,15 @@ int rules_record_failure(struct rules *r, lua_State *L, int st,
 			      "exceeded", where, r->mem_cap) < 0)
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	} else {
-		const char *m = lua_type(L, -1) == LUA_TSTRING
-			? lua_tostring(L, -1) : "(no message)";
+		const char *m = "(no message)";
+		size_t n = strlen(m);
 
-		if (sbuf_addstr(msg, m) < 0)
+		if (lua_type(L, -1) == LUA_TSTRING)
+			m = lua_tolstring(L, -1, &n);
+
+		/* error(...) text is the rule's own: kept visible, whole
+		 * characters, capped, never cut at a NUL */
+		if (text_add_clean(msg, m, n, RULES_MESSAGE_CAP) < 0)
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	}
 	return 0;

@@ -29,6 +29,17 @@
 
 struct rules;
 
+/*
+ * Longest message the engine keeps from a rule (fail()'s message, a rule
+ * error's text), in bytes. A longer one is cut at a UTF-8 character
+ * boundary at or below the cap and ends in TEXT_CUT_MARK (text.h), so
+ * the store, the CSV and the HTML report hold the same text
+ * (docs/RULES.md, "What the engine keeps").
+ */
+#define RULES_MESSAGE_CAP ((size_t)4096)
+/* Longest rule name rule() accepts, in bytes. */
+#define RULES_NAME_CAP ((size_t)256)
+
 /* One verdict of an order rule. Strings owned by the verdict list. */
 struct verdict {
 	char *rule;	/* rule name as registered */

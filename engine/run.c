@@ -28,6 +28,7 @@
 #include "prefetch.h"
 #include "pubval.h"
 #include "rowfp.h"
+#include "text.h"
 #include "rules.h"
 #include "stop.h"
 #include "store.h"
@@ -264,8 +265,9 @@ static void row_id(const struct job_source *src, const struct row *row,
 	sbuf_reset(out);
 	if (v && v->type == VAL_INT)
 		sbuf_addf(out, "%lld", (long long)v->i);
-	else if (v && v->s)
-		sbuf_add(out, v->s, v->len);
+	else if (v && v->s)	/* a NUL shown as \0, never cut there; an
+				 * id over 4096 bytes cut visibly */
+		text_add_clean(out, v->s, v->len, CANON_STR_CAP);
 	if (!out->len)
 		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
@@ -399,7 +401,8 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 		struct sbuf key = SBUF_INIT(65536), msg = SBUF_INIT(65536);
 
 		st->failed++;
-		sbuf_addf(&key, "%s:%.*s", src->name, (int)e->id_len, e->id);
+		sbuf_addf(&key, "%s:", src->name);
+		text_add_clean(&key, e->id, e->id_len, CANON_STR_CAP);
 		sbuf_add(&msg, e->msg, e->msg_len);
 		if (!st->first_fail && !msg.failed &&
 		    !(st->first_fail = arena_strndup(&r->arena, msg.buf,
@@ -1681,7 +1684,7 @@ static int rules_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"file\":");
-		json_str(out, r->job->rule_files[i]);
+		json_str(out, job_rule_name(r->job, i));
 		sbuf_addf(out, ",\"sha256\":\"%s\"}",
 			  rules_file_hash(r->rules, i));
 	}

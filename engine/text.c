@@ -1,53 +1,98 @@
 /*
- * text.c - UTF-8 validation (RFC 3629 table 3-7 ranges).
+ * text.c - UTF-8 validation (RFC 3629 table 3-7 ranges) and clean text
+ * for messages.
  */
 #include "text.h"
 #include "banned.h"
 
-int utf8_valid(const char *str, size_t n, size_t *bad)
+size_t utf8_seq_len(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c, lo = 0x80, hi = 0xBF;
+	size_t need;
+
+	if (n == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (n <= need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k <= need; k++)
+		if (s[k] < 0x80 || s[k] > 0xBF)
+			return 0;
+	return need + 1;
+}
+
+int utf8_valid(const char *s, size_t n, size_t *bad)
+{
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
-		size_t need;
-		unsigned char lo = 0x80, hi = 0xBF;
+		size_t k = utf8_seq_len(s + i, n - i);
 
-		if (c < 0x80) {
-			i++;
-			continue;
+		if (k == 0) {
+			if (bad)
+				*bad = i;
+			return 0;
 		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			need = 1;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			goto fail;
-		}
-		if (n - i <= need)
-			goto fail;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			goto fail;
-		for (size_t k = 2; k <= need; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-				goto fail;
-		i += need + 1;
+		i += k;
 	}
 	return 1;
-fail:
-	if (bad)
-		*bad = i;
+}
+
+int text_add_clean(struct sbuf *out, const char *s, size_t n, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, start = out->len;
+
+	while (i < n) {
+		size_t k = utf8_seq_len(s + i, n - i);
+		char esc[4];
+		const char *p = s + i;
+		size_t w = k;
+
+		if (k == 0 || s[i] == '\0') {
+			/* "\0" for a NUL, "\xNN" for a byte that is not
+			 * UTF-8: visible, and never a C string's end */
+			unsigned char c = (unsigned char)s[i];
+
+			esc[0] = '\\';
+			if (c == 0) {
+				esc[1] = '0';
+				w = 2;
+			} else {
+				esc[1] = 'x';
+				esc[2] = hex[c >> 4];
+				esc[3] = hex[c & 15];
+				w = 4;
+			}
+			p = esc;
+			k = 1;
+		}
+		if (out->len - start + w > cap)
+			return sbuf_addf(out, TEXT_CUT_MARK, n);
+		if (sbuf_add(out, p, w) < 0)
+			return -1;
+		i += k;
+	}
 	return 0;
 }
 

@@ -121,12 +121,24 @@ int tstamp_parse(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
+/* Days since the epoch of t, rounded down (t already in range: -t and
+ * -t + 86399 cannot overflow). */
+static int64_t days_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
 int tstamp_format(int64_t t, struct sbuf *out)
 {
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t rem = t - days * 86400, y;
+	int64_t days, rem, y;
 	unsigned m, d;
 
+	/* Checked before any arithmetic: -INT64_MIN overflows, and a year
+	 * outside 1..9999 would not read back through tstamp_parse. */
+	if (t < TSTAMP_MIN || t > TSTAMP_MAX)
+		return -1;
+	days = days_of(t);
+	rem = t - days * 86400;
 	civil_from_days(days, &y, &m, &d);
 	return sbuf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
 			 (long long)y, m, d, (int)(rem / 3600),
@@ -135,9 +147,11 @@ int tstamp_format(int64_t t, struct sbuf *out)
 
 int tstamp_format_date(int64_t t, struct sbuf *out)
 {
-	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), y;
+	int64_t y;
 	unsigned m, d;
 
-	civil_from_days(days, &y, &m, &d);
+	if (t < TSTAMP_MIN || t > TSTAMP_MAX)
+		return -1;
+	civil_from_days(days_of(t), &y, &m, &d);
 	return sbuf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
 }

@@ -30,9 +30,10 @@ int tstamp_parse(const char *s, size_t n, int64_t *out);
 /* Days since the epoch for a civil date (no validation). */
 int64_t tstamp_days_from_civil(int64_t y, unsigned m, unsigned d);
 
-/* Append "YYYY-MM-DDTHH:MM:SSZ". Returns 0 or -1. */
+/* Append "YYYY-MM-DDTHH:MM:SSZ". Returns 0, or -1 (nothing appended)
+ * if t is outside TSTAMP_MIN..TSTAMP_MAX, or -1 from the sbuf. */
 int tstamp_format(int64_t t, struct sbuf *out);
-/* Append "YYYY-MM-DD". Returns 0 or -1. */
+/* Append "YYYY-MM-DD". Returns 0 or -1, as tstamp_format. */
 int tstamp_format_date(int64_t t, struct sbuf *out);
 
 #endif

@@ -134,6 +134,71 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/* Out-of-range instants are refused before any arithmetic (-INT64_MIN
+ * was undefined behaviour, caught by UBSan in the san build), and the
+ * ends of the range format and read back. */
+START_TEST(timestamps_out_of_range)
+{
+	static const int64_t bad[] = {
+		INT64_MIN, INT64_MIN + 1, TSTAMP_MIN - 1, TSTAMP_MAX + 1,
+		INT64_MAX - 86398, INT64_MAX,
+	};
+	struct sbuf sb = SBUF_INIT(64);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(tstamp_format(bad[i], &sb), -1);
+		ck_assert_int_eq(tstamp_format_date(bad[i], &sb), -1);
+		ck_assert_uint_eq(sb.len, 0);
+	}
+	ck_assert_int_eq(tstamp_format(TSTAMP_MIN, &sb), 0);
+	ck_assert_str_eq(sb.buf, "0001-01-01T00:00:00Z");
+	ck_assert(ts(sb.buf) == TSTAMP_MIN);
+	sbuf_reset(&sb);
+	ck_assert_int_eq(tstamp_format(TSTAMP_MAX, &sb), 0);
+	ck_assert_str_eq(sb.buf, "9999-12-31T23:59:59Z");
+	ck_assert(ts(sb.buf) == TSTAMP_MAX);
+	sbuf_reset(&sb);
+	ck_assert_int_eq(tstamp_format_date(TSTAMP_MIN, &sb), 0);
+	ck_assert_str_eq(sb.buf, "0001-01-01");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(tstamp_format_date(TSTAMP_MAX, &sb), 0);
+	ck_assert_str_eq(sb.buf, "9999-12-31");
+	sbuf_release(&sb);
+}
+END_TEST
+
+/* text_add_clean: clean text byte for byte; NUL as \0, bad bytes as
+ * \xNN; a cut at a character boundary with the mark. */
+START_TEST(text_clean)
+{
+	struct sbuf sb = SBUF_INIT(1 << 16);
+
+	ck_assert_int_eq(text_add_clean(&sb, "M\xc3\xbcller", 7, 100), 0);
+	ck_assert_str_eq(sb.buf, "M\xc3\xbcller");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(text_add_clean(&sb, "a\0b\xff" "c\xc3", 6, 100), 0);
+	ck_assert_str_eq(sb.buf, "a\\0b\\xFFc\\xC3");
+	sbuf_reset(&sb);
+	/* exactly the cap: whole; one byte more: cut before the character
+	 * that does not fit, the mark giving the whole length */
+	ck_assert_int_eq(text_add_clean(&sb, "abcd", 4, 4), 0);
+	ck_assert_str_eq(sb.buf, "abcd");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(text_add_clean(&sb, "a\xc3\xa9\xc3\xa9", 5, 4), 0);
+	ck_assert_str_eq(sb.buf, "a\xc3\xa9 [... message cut: 5 bytes]");
+	sbuf_reset(&sb);
+	/* an escape is never split either */
+	ck_assert_int_eq(text_add_clean(&sb, "ab\xff", 3, 4), 0);
+	ck_assert_str_eq(sb.buf, "ab [... message cut: 3 bytes]");
+	sbuf_reset(&sb);
+	/* appends: what is already in the buffer does not count */
+	sbuf_addstr(&sb, "key:");
+	ck_assert_int_eq(text_add_clean(&sb, "x\0y", 3, SIZE_MAX), 0);
+	ck_assert_str_eq(sb.buf, "key:x\\0y");
+	sbuf_release(&sb);
+}
+END_TEST
+
 START_TEST(utf8)
 {
 	size_t bad = 99;
@@ -198,6 +263,8 @@ Suite *suite_base(void)
 	tcase_add_test(tc, error_first_wins_and_context);
 	tcase_add_test(tc, error_table_complete);
 	tcase_add_test(tc, timestamps);
+	tcase_add_test(tc, timestamps_out_of_range);
+	tcase_add_test(tc, text_clean);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, canon_fields);
 	tcase_add_test(tc, overflow_helpers);

@@ -260,6 +260,20 @@ START_TEST(watermark_max_and_text)
 	sbuf_reset(&sb);
 	incr_wm_text(&w, &sb);
 	ck_assert_str_eq(sb.buf, "b");
+	/* a NUL would be cut in T_runs and in the next run's parameter */
+	error_release(&err);
+	error_init(&err);
+	v.s = "c\0d";
+	v.len = 3;
+	ck_assert_int_eq(incr_wm_see(&w, &v, &err), -1);
+	ck_assert_int_eq(err.code, ERR_DATA);
+	ck_assert_str_eq(err.msg.buf, "watermark value holds a NUL byte (at "
+			 "position 2); a text watermark column must not");
+	error_release(&err);
+	error_init(&err);
+	sbuf_reset(&sb);
+	incr_wm_text(&w, &sb);
+	ck_assert_str_eq(sb.buf, "b");
 	/* round trips */
 	ck_assert_int_eq(incr_wm_parse(&w, WM_INT, "-42", 3), 0);
 	ck_assert_int_eq(w.i, -42);

@@ -66,6 +66,9 @@ START_TEST(good_job_loads)
 	ck_assert_uint_eq(job->nrule_files, 2);
 	ck_assert_str_eq(job->rule_files[0], DATA "rules/translate.lua");
 	ck_assert_str_eq(job->rule_files[1], DATA "rules/orders.lua");
+	/* the published names: as written, tidied, relative to the job */
+	ck_assert_str_eq(job_rule_name(job, 0), "rules/translate.lua");
+	ck_assert_str_eq(job_rule_name(job, 1), "rules/orders.lua");
 
 	ck_assert_uint_eq(job->nsources, 4);
 	s = &job->sources[0];
@@ -151,6 +154,9 @@ START_TEST(minimal_job_takes_defaults)
 	struct job *job = load_ok(DATA "minimal.xml");
 
 	ck_assert_str_eq(job->name, "minimal");
+	/* a leading ".." stays in the name, not in the path to open */
+	ck_assert_str_eq(job->rule_files[0], DATA "rules/translate.lua");
+	ck_assert_str_eq(job_rule_name(job, 0), "../jobs/rules/translate.lua");
 	ck_assert(job->window == 0);
 	ck_assert_uint_eq(job->nsources, 3);
 	ck_assert_uint_eq(job->sources[0].nparams, 0);

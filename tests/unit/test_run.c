@@ -258,6 +258,143 @@ START_TEST(rerun_same_result)
 }
 END_TEST
 
+/* The first column of the first row of sql as text (caller frees), or
+ * NULL if there is no row. */
+static char *query_text(const char *sql)
+{
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct error err;
+	char *r = NULL;
+
+	error_init(&err);
+	ck_assert_int_eq(conn_open("recon_test", &c, &err), 0);
+	ck_assert_msg(cursor_open(c, sql, NULL, 0, 0, &cur, &err) == 0, "%s: %s",
+		      sql, err.msg.buf);
+	if (cursor_next(cur, &row, &err) == 1 && row->vals[0].s)
+		r = strndup(row->vals[0].s, row->vals[0].len);
+	cursor_close(cur);
+	conn_close(c);
+	error_release(&err);
+	return r;
+}
+
+/* Run jobfile from the working directory dir (NULL: stay), with absolute
+ * report and spill folders; returns the versions the run wrote. */
+static uint64_t run_from(const char *root, const char *dir,
+			 const char *jobfile)
+{
+	struct run_result res;
+	struct error err;
+	struct job *job = NULL;
+	struct run_opts opts;
+	char reports[8192], spill[8192];
+	uint64_t n;
+
+	snprintf(reports, sizeof(reports), "%s/%s", root, REPORTS);
+	snprintf(spill, sizeof(spill), "%s/%s", root, SPILL);
+	memset(&opts, 0, sizeof(opts));
+	opts.as_of = AS_OF;
+	opts.report_dir = reports;
+	opts.tmpdir = spill;
+	error_init(&err);
+	run_result_init(&res);
+	if (dir)
+		ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_msg(job_load(jobfile, &job, &err) == 0 &&
+		      run_job(job, &opts, &res, &err) == 0, "%s (from %s): %s",
+		      jobfile, dir ? dir : ".", err.msg.buf);
+	ck_assert_int_eq(chdir(root), 0);
+	n = res.records;
+	job_free(job);
+	run_result_release(&res);
+	error_release(&err);
+	return n;
+}
+
+/* Rule files are identified by their path relative to the job file's
+ * folder, so running the same job by a relative path, an absolute path,
+ * from another working directory and through a symbolic link gives the
+ * same verdicts and rule hashes: the later runs write no new versions. */
+START_TEST(rule_identity_independent_of_path)
+{
+	char root[2048], abs_job[4096], target[4096];
+	char *rules, *where;
+
+	setup();
+	ck_assert_ptr_nonnull(getcwd(root, sizeof(root)));
+	ck_assert_uint_eq(run_from(root, NULL, "tests/data/run/job.xml"), 6);
+	snprintf(abs_job, sizeof(abs_job), "%s/tests/data/run/job.xml", root);
+	ck_assert_uint_eq(run_from(root, NULL, abs_job), 0);
+	ck_assert_uint_eq(run_from(root, "tests/data", "run/job.xml"), 0);
+	ck_assert_uint_eq(run_from(root, "tests/data/run", "./job.xml"), 0);
+	ck_assert_uint_eq(run_from(root, "/", abs_job + 1), 0);
+	snprintf(target, sizeof(target), "%s/tests/data/run", root);
+	unlink("out/test/run-link");
+	ck_assert_int_eq(symlink(target, "out/test/run-link"), 0);
+	ck_assert_uint_eq(run_from(root, NULL, "out/test/run-link/job.xml"), 0);
+	ck_assert_uint_eq(run_from(root, NULL,
+				   "tests/data/../data/./run/job.xml"), 0);
+	unlink("out/test/run-link");
+
+	ck_assert_int_eq(store_rows("run_store"), 6);
+	ck_assert_int_eq(store_rows("run_store_runs"), 7);
+	rules = query_text("SELECT COUNT(DISTINCT rules) FROM run_store_runs");
+	ck_assert_str_eq(rules, "1");
+	free(rules);
+	rules = query_text("SELECT rules FROM run_store_runs LIMIT 1");
+	ck_assert_ptr_nonnull(rules);
+	ck_assert_msg(strncmp(rules, "[{\"file\":\"rules.lua\",\"sha256\":\"",
+			      31) == 0, "rules: %s", rules);
+	free(rules);
+	where = query_text("SELECT verdicts FROM run_store WHERE rec_key = 'O4'");
+	ck_assert_ptr_nonnull(where);
+	ck_assert_msg(strstr(where, "\"where\":\"rules.lua:39\""), "verdicts: %s",
+		      where);
+	free(where);
+}
+END_TEST
+
+
+/* A row id longer than a report line can hold whole is shown cut, with
+ * the mark, in its rule error's key (it was an empty "erp:" before). */
+START_TEST(long_row_id_is_cut_visibly)
+{
+	struct run_result res;
+	struct error err;
+	struct conn *c = NULL;
+	char *csv, *want;
+
+	setup();
+	error_init(&err);
+	ck_assert_int_eq(conn_open("recon_test", &c, &err), 0);
+	/* and three good documents, so that rule errors stay under any
+	 * rule-error ceiling the test job sets (2 of 9 rows) */
+	ck_assert_int_eq(conn_exec(c, "INSERT INTO run_docs VALUES "
+				   "(hex(zeroblob(35000)),'O1','1','EUR','INV',"
+				   "'P','2026-01-03 00:00:00'),"
+				   "('G1','O9','0','EUR','INV','P','2026-01-03 00:00:00'),"
+				   "('G2','O9','0','EUR','INV','P','2026-01-03 00:00:00'),"
+				   "('G3','O9','0','EUR','INV','P','2026-01-03 00:00:00')",
+				   NULL, 0, &err), 0);
+	conn_close(c);
+	run_result_init(&res);
+	ck_assert_msg(run_once("tests/data/run/job.xml", &res, &err) == 0, "%s",
+		      err.msg.buf);
+	csv = slurp(REPORTS "/unit-run-20261126T000000Z.csv");
+	want = calloc(1, 4200);
+	strcpy(want, "\"RULE_ERROR\",\"error\",\"erp:");
+	memset(want + strlen(want), '0', 4096);
+	strcat(want, " [... message cut: 70000 bytes]\"");
+	ck_assert_ptr_nonnull(strstr(csv, want));
+	free(want);
+	free(csv);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(syntax_error_publishes_nothing)
 {
 	struct run_result res;
@@ -1230,6 +1367,8 @@ Suite *suite_run(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, planted_outcomes);
 	tcase_add_test(tc, rerun_same_result);
+	tcase_add_test(tc, rule_identity_independent_of_path);
+	tcase_add_test(tc, long_row_id_is_cut_visibly);
 	tcase_add_test(tc, syntax_error_publishes_nothing);
 	tcase_add_test(tc, empty_source_is_refused);
 	tcase_add_test(tc, report_failure_publishes_nothing);
