@@ -378,15 +378,23 @@ static int msgh(lua_State *L)
 	if (m && parse_location(m, &line, &rest) > 0)
 		return 1;
 	for (int lv = 1; lua_getstack(L, lv, &ar); lv++) {
+		const char *src;
+
 		if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
 			continue;
-		if (m)
-			lua_pushfstring(L, "%s:%d: %s", ar.short_src,
-					ar.currentline, m);
-		else
+		/* the whole chunk name, as function_where() gives it */
+		src = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+		if (m) {
+			/* the message is concatenated, not formatted: "%s"
+			 * would cut it at a NUL byte (error("a\0b", 0)) */
+			lua_pushfstring(L, "%s:%d: ", src, ar.currentline);
+			lua_pushvalue(L, 1);
+			lua_concat(L, 2);
+		} else {
 			lua_pushfstring(L, "%s:%d: error object is a %s value",
-					ar.short_src, ar.currentline,
+					src, ar.currentline,
 					luaL_typename(L, 1));
+		}
 		return 1;
 	}
 	if (!m)

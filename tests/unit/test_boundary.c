@@ -98,7 +98,7 @@ static const char *field(const struct canon *c, enum canon_str f)
 
 static const char *const boundary_fns[] = {
 	"set_field", "nul_key", "bad_utf8", "set_time", "time_extremes",
-	"raise_dirty", NULL
+	"raise_dirty", "raise_dirty_nolevel", NULL
 };
 
 static const char *const bcols[] = { "field", "value", "t", "which" };
@@ -221,6 +221,11 @@ START_TEST(boundary_text)
 	/* a rule error's own text: NUL and bad bytes made visible */
 	ck_assert_int_eq(btranslate(r, "raise_dirty", &b.row, &c, &fail), -2);
 	ck_assert_str_eq(fail.buf, BDIR ":38: bad \\0 value \\xFF here");
+	/* error(msg, 0): the position comes from the message handler, which
+	 * must not cut the message at its NUL */
+	ck_assert_int_eq(btranslate(r, "raise_dirty_nolevel", &b.row, &c,
+				    &fail), -2);
+	ck_assert_str_eq(fail.buf, BDIR ":59: bad \\0 value");
 	canon_release(&c);
 	sbuf_release(&fail);
 	sbuf_release(&want);

@@ -52,3 +52,9 @@ rule("boundary", function(o)
   end
   return nil
 end)
+
+-- The same with level 0, so the message has no position of its own: the
+-- engine adds file:line and keeps what follows the NUL.
+function raise_dirty_nolevel(row, out)
+  error("bad \0 value", 0)
+end
