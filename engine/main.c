@@ -4,11 +4,13 @@
  *
  * Subcommands are a table (name, handler, one-line help), Redis-style.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
+#include "file.h"
 #include "job.h"
 #include "mem.h"
 #include "rules.h"
@@ -415,19 +417,31 @@ static void print_finding(void *ctx, const struct verify_finding *f)
 }
 
 /* Read a whole (small) file into sb; -1 with err set (ERR_USAGE: it was
- * named on the command line). */
+ * named on the command line; ERR_NOMEM). A FIFO, a directory or a device
+ * is refused before anything is read (file.h): reading one would block
+ * or never end. */
 static int read_file(const char *path, struct sbuf *sb, struct error *err)
 {
-	FILE *f = fopen(path, "rb");
+	const char *kind;
+	FILE *f = file_open_regular(path, &kind);
 	char chunk[8192];
 	size_t n;
 
+	if (!f && kind)
+		return error_set(err, ERR_USAGE, "digest file '%s' is not a "
+				 "regular file (%s); give the file `recon "
+				 "digest` wrote", path, kind);
 	if (!f)
-		return error_set(err, ERR_USAGE, "cannot open digest file '%s'",
-				 path);
+		return error_set(err, ERR_USAGE, "cannot open digest file "
+				 "'%s': %s", path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (sbuf_add(sb, chunk, n) < 0)
 			break;
+	if (sb->failed == SBUF_NOMEM) {
+		fclose(f);
+		return error_set(err, ERR_NOMEM, "out of memory reading digest "
+				 "file '%s'", path);
+	}
 	if (ferror(f) || sb->failed) {
 		fclose(f);
 		return error_set(err, ERR_USAGE, "cannot read digest file '%s'%s",
