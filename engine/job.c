@@ -64,8 +64,6 @@ extern const unsigned long recon_job_xsd_len;
 #define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
 
 /* Defaults for the optional parts. */
-#define JOB_DEFAULT_RULE_MEMORY ((size_t)64 << 20)
-#define JOB_DEFAULT_RULE_INSTRUCTIONS UINT64_C(1000000)
 #define JOB_DEFAULT_PARTITIONS 8u
 
 #if LIBXML_VERSION >= 21200

@@ -165,4 +165,8 @@ int job_parse_duration(const char *s, int64_t *out);
 /* max-rule-error-ratio when neither the source nor <limits> sets one:
  * 0.01 (more than 1% of a source's rows failing translation). */
 #define JOB_DEFAULT_MAX_RULE_ERRORS_PPM 10000
+/* <limits rule-memory> and rule-instructions when the job sets neither;
+ * rules_open() uses the same for a job struct that leaves them 0. */
+#define JOB_DEFAULT_RULE_MEMORY ((size_t)64 << 20)
+#define JOB_DEFAULT_RULE_INSTRUCTIONS UINT64_C(1000000)
 #endif

@@ -70,8 +70,6 @@
 #include "text.h"
 #include "banned.h"
 
-#define RULES_MEMORY_DEFAULT ((size_t)64 << 20)
-#define RULES_INSTRUCTIONS_DEFAULT UINT64_C(10000000)
 #define LOAD_BUDGET_FACTOR 100	/* a file's top level may do setup work */
 #define HOOK_EVERY 1000		/* instructions between budget checks */
 #define REP_CAP ((size_t)1 << 20)	/* string.rep result and count limit */
@@ -2021,9 +2019,9 @@ int rules_open(const struct job *job, struct rules **out, struct error *err)
 		return error_set(err, ERR_NOMEM, "rules: out of memory");
 	r->job = job;
 	r->mem_cap = job->rule_memory ? job->rule_memory
-				       : RULES_MEMORY_DEFAULT;
+				       : JOB_DEFAULT_RULE_MEMORY;
 	r->call_budget = job->rule_instructions ? job->rule_instructions
-						: RULES_INSTRUCTIONS_DEFAULT;
+						: JOB_DEFAULT_RULE_INSTRUCTIONS;
 	r->row_src = SIZE_MAX;
 	sbuf_init(&r->tmp, SBUF_CAP_DEFAULT);
 	r->money_mt_ref = r->verdict_mt_ref = LUA_NOREF;
