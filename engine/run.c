@@ -142,6 +142,11 @@ struct run {
 	struct source_stats ostats[OUT__COUNT];
 	uint64_t records;		/* reconciled records (groups) */
 	double t_rules, t_store;	/* seconds in order rules / store inserts */
+	/* order rules: orders checked, orders on which a rule raised (the
+	 * job's rule-error ceiling, guard_order_rules) and the first such
+	 * error as "order 'KEY': file:line: message" (arena) */
+	uint64_t checked, check_failed;
+	const char *first_check_fail;
 
 	struct verdict_list verdicts;
 	struct sbuf codes, vjson, colbuf, line, srcjson;
@@ -1337,6 +1342,36 @@ struct finding {
 	const struct verdict *v;	/* NULL for structural findings */
 };
 
+/* Count the order when one of its rules raised (a verdict with
+ * is_error), keeping the first such error for the guard's message. */
+static int note_check_failure(struct run *r, const struct group *g,
+			      struct error *err)
+{
+	struct sbuf m = SBUF_INIT(1 << 16);
+	const struct verdict *v = NULL;
+
+	for (size_t i = 0; i < r->verdicts.n && !v; i++)
+		if (r->verdicts.v[i].is_error)
+			v = &r->verdicts.v[i];
+	if (!v)
+		return 0;
+	if (r->check_failed++ || r->first_check_fail)
+		return 0;
+	sbuf_addstr(&m, "order '");
+	text_add_clean(&m, g->key, g->key_len, CANON_STR_CAP);
+	sbuf_addstr(&m, "': ");
+	if (v->where)
+		sbuf_addf(&m, "%s: ", v->where);
+	sbuf_addstr(&m, v->message ? v->message : "");
+	if (m.failed || !(r->first_check_fail = arena_strndup(&r->arena, m.buf,
+							      m.len))) {
+		sbuf_release(&m);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	sbuf_release(&m);
+	return 0;
+}
+
 static int on_group(void *ctx, const struct group *g, unsigned flags,
 		    struct error *err)
 {
@@ -1370,6 +1405,9 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 			return error_context(err, "order '%.*s'", (int)g->key_len,
 					     g->key);
 		r->t_rules += now_seconds() - t0;
+		r->checked++;
+		if (note_check_failure(r, g, err) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < r->verdicts.n; i++) {
 		const struct verdict *v = &r->verdicts.v[i];
@@ -2001,6 +2039,44 @@ static int guard_translation(struct run *r, size_t i, struct error *err)
 }
 
 /*
+ * The rule-error ceiling of the order rules, after matching and before
+ * anything is published: an order rule that raises on more than the
+ * job's max-rule-error-ratio (<limits>) of the orders it checked (a field
+ * the rule reads that translation no longer sets, a bug in a new rule)
+ * would publish every such order as RULE_ERROR in place of its real
+ * outcome.
+ */
+static int guard_order_rules(struct run *r, struct error *err)
+{
+	int64_t ppm = r->job->max_rule_errors_ppm;
+	struct sbuf m = SBUF_INIT(1 << 16);
+
+	if (!r->check_failed || ppm >= 1000000 ||
+	    !above_ppm(r->check_failed, r->checked, ppm))
+		return 0;
+	sbuf_addstr(&m, "the order rules raised an error on ");
+	add_count(&m, r->check_failed);
+	sbuf_addstr(&m, " of ");
+	add_count(&m, r->checked);
+	sbuf_addstr(&m, " orders (");
+	add_share(&m, r->check_failed, r->checked);
+	sbuf_addstr(&m, "%), above the job's ceiling of ");
+	add_fixed(&m, (uint64_t)ppm, 4);
+	sbuf_addstr(&m, "% (max-rule-error-ratio in <limits>); first: ");
+	add_first_line(&m, r->first_check_fail);
+	sbuf_addstr(&m, "; nothing was published. Fix the rule (or the "
+		    "translation that should set what it reads), or raise "
+		    "<limits max-rule-error-ratio> if such failures are "
+		    "normal");
+	if (m.failed)
+		error_set(err, ERR_NOMEM, "out of memory");
+	else
+		error_set(err, ERR_GUARD, "%s", m.buf);
+	sbuf_release(&m);
+	return -1;
+}
+
+/*
  * One count (rows read, or rows kept) against the same count of the last
  * full run: below min-rows-ratio is ERR_GUARD unless --accept-shrink
  * names the source.
@@ -2186,7 +2262,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (check_guard(&r, err) < 0)
 		goto out;
 	t0 = now_seconds();
-	if (match_run(r.match, r.as_of, on_group, on_dup, &r, err) < 0)
+	if (match_run(r.match, r.as_of, on_group, on_dup, &r, err) < 0 ||
+	    guard_order_rules(&r, err) < 0)
 		goto out;
 	/* A full run saw every key there is: the others left the sources. */
 	removed = store_remove_unseen(r.store, r.run_id.buf,

@@ -984,6 +984,41 @@ START_TEST(guard_rule_error_ceiling)
 }
 END_TEST
 
+/* The order rules' ceiling (<limits max-rule-error-ratio>, default 1%):
+ * a rule raising on 1 of 100 orders passes (exactly at it), on 2 of 101
+ * the run is refused after matching, before anything is published. */
+START_TEST(guard_order_rule_ceiling)
+{
+	struct error err;
+
+	setup();
+	error_init(&err);
+	/* O1..O3, P1..P96 and Y1: the rule raises on 1 of 100 */
+	sql("INSERT INTO run_orders WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 96) SELECT 'P' || i, NULL, '1', "
+	    "'EUR', '2026-01-02 00:00:00' FROM n");
+	sql("INSERT INTO run_orders VALUES ('Y1', NULL, '1', 'EUR', "
+	    "'2026-01-02 00:00:00')");
+	guard_job("ord", ORDERS_QUERY, NULL);
+	ck_assert_msg(guard_run(NULL, &err) == 0, "%s", err.msg.buf);
+	ck_assert_int_eq(store_rows("run_store_runs"), 1);
+	error_release(&err);
+	error_init(&err);
+	sql("INSERT INTO run_orders VALUES ('Y2', NULL, '1', 'EUR', "
+	    "'2026-01-02 00:00:00')");
+	ck_assert_int_eq(guard_run(NULL, &err), -1);
+	assert_refused(&err, "error[GUARD]: job 'unit-run': the order rules "
+		       "raised an error on 2 of 101 orders (1.98%), above the "
+		       "job's ceiling of 1% (max-rule-error-ratio in <limits>); "
+		       "first: order 'Y1': @CWD@/tests/data/run/guard.lua:30: "
+		       "planted order failure on Y1; nothing was published. "
+		       "Fix the rule (or the translation that should set what "
+		       "it reads), or raise <limits max-rule-error-ratio> if "
+		       "such failures are normal", 1);
+	error_release(&err);
+}
+END_TEST
+
 /* Rows kept against the last full run's: the rules now skip 2 of the 3
  * orders the query still returns. Below min-rows-ratio (0.5) it is
  * refused; --accept-shrink orders publishes it. */
@@ -1390,6 +1425,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, guard_all_skipped);
 	tcase_add_test(tc, guard_null_required_field);
 	tcase_add_test(tc, guard_rule_error_ceiling);
+	tcase_add_test(tc, guard_order_rule_ceiling);
 	tcase_add_test(tc, guard_kept_ratio);
 	tcase_add_test(tc, guard_unreadable_totals);
 	tcase_add_test(tc, shuffled_rows_same_result);

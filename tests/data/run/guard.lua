@@ -23,3 +23,9 @@ function ord_strict(row, out)
   ord(row, out)
   out.amount = money(row.amount)
 end
+
+-- an order rule that raises on orders whose key starts with Y (the
+-- order-rule ceiling); no other guard test has such orders
+rule("boom_on_y", function(o)
+  if o.key:sub(1, 1) == "Y" then error("planted order failure on " .. o.key) end
+end)
