@@ -62,7 +62,7 @@ static const char page_style[] =
 	"th{background:#eee}\n"
 	"td.num{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}\n"
-	"td.msg{white-space:pre-wrap}\n"
+	"td.msg{white-space:pre-wrap;overflow-wrap:anywhere;min-width:20em}\n"
 	"td.id{white-space:nowrap}\n"
 	"tr.exc td.flag{color:#a00;font-weight:bold}\n"
 	"tr.sev-error td:first-child{border-left:4px solid #c00}\n"

@@ -555,6 +555,10 @@ START_TEST(html_page)
 		"\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE"));
 	ck_assert_ptr_nonnull(strstr(data, "=HYPERLINK(&quot;x&quot;)"));
 	ck_assert_ptr_nonnull(strstr(data, "Exceptions (3)"));
+	/* A message without spaces (a rule's 4096-byte cut text) wraps
+	 * inside its cell instead of widening the page past the screen. */
+	ck_assert_ptr_nonnull(strstr(data, "td.msg{white-space:pre-wrap;"
+				     "overflow-wrap:anywhere;"));
 	ck_assert(n > 15 && strcmp(data + n - 8, "</html>\n") == 0);
 	free(data);
 	error_release(&err);
