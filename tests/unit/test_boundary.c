@@ -16,83 +16,11 @@
 
 #include "engine/rules.h"
 #include "engine/tstamp.h"
+#include "rules_util.h"
 
 #define DIR "tests/data/rules/"
 
 Suite *suite_boundary(void);
-
-/* A job with up to 8 sources named after their translate functions. */
-struct tjob {
-	struct job job;
-	struct job_source src[8];
-	char *files[4];
-};
-
-static void tjob_init(struct tjob *t, const char *const *files,
-		      const char *const *translates)
-{
-	memset(t, 0, sizeof(*t));
-	t->job.name = (char *)"test";
-	for (size_t i = 0; files[i]; i++)
-		t->files[t->job.nrule_files++] = (char *)files[i];
-	t->job.rule_files = t->files;
-	for (size_t i = 0; translates && translates[i]; i++) {
-		t->src[i].name = (char *)translates[i];
-		t->src[i].translate = (char *)translates[i];
-		t->src[i].role = CANON_DEAL;
-		t->job.nsources++;
-	}
-	t->job.sources = t->src;
-	t->job.rule_memory = (size_t)4 << 20;
-	t->job.rule_instructions = 1000000;
-}
-
-static struct rules *open_ok(struct tjob *t)
-{
-	struct error err;
-	struct rules *r = NULL;
-
-	error_init(&err);
-	if (rules_open(&t->job, &r, &err) < 0)
-		ck_abort_msg("rules_open: %s", err.msg.buf);
-	error_release(&err);
-	return r;
-}
-
-static void open_fail(struct tjob *t, struct error *err)
-{
-	struct rules *r = (struct rules *)1;
-
-	error_init(err);
-	ck_assert_int_eq(rules_open(&t->job, &r, err), -1);
-	ck_assert_ptr_null(r);
-}
-
-/* Run every rule of r on a group with only a key. */
-static void check_key(struct rules *r, const char *key,
-		      struct verdict_list *out)
-{
-	struct group g = { key, strlen(key), NULL, NULL, 1, NULL };
-	struct error err;
-
-	error_init(&err);
-	verdict_list_reset(out);
-	ck_assert_int_eq(rules_check(r, &g, out, &err), 0);
-	error_release(&err);
-}
-
-static const char *field(const struct canon *c, enum canon_str f)
-{
-	static char buf[256];
-	size_t n;
-	const char *s = canon_get(c, f, &n);
-
-	if (!s)
-		return "(unset)";
-	snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
-	return buf;
-}
-
 
 #define BDIR DIR "boundary.lua"
 

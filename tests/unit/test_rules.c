@@ -23,66 +23,11 @@
 #include "engine/mem.h"
 #include "engine/money.h"
 #include "hang_guard.h"
+#include "rules_util.h"
 
 #define DIR "tests/data/rules/"
 
 Suite *suite_rules(void);
-
-/* A job with up to 32 sources named after their translate functions. */
-struct tjob {
-	struct job job;
-	struct job_source src[32];
-	char *files[8];
-	struct job_tolerance tol[2];
-};
-
-static void tjob_init(struct tjob *t, const char *const *files,
-		      const char *const *translates)
-{
-	memset(t, 0, sizeof(*t));
-	t->job.name = (char *)"test";
-	for (size_t i = 0; files[i]; i++)
-		t->files[t->job.nrule_files++] = (char *)files[i];
-	t->job.rule_files = t->files;
-	for (size_t i = 0; translates && translates[i]; i++) {
-		t->src[i].name = (char *)translates[i];
-		t->src[i].translate = (char *)translates[i];
-		t->src[i].role = CANON_DEAL;
-		t->job.nsources++;
-	}
-	t->job.sources = t->src;
-	t->tol[0].currency = (char *)"EUR";
-	t->tol[0].absolute = 100;		/* 0.01 */
-	t->tol[1].currency = (char *)"*";
-	t->tol[1].absolute = -1;		/* none */
-	t->tol[1].rel_ppm = 1000;		/* 0.1 % */
-	t->job.tolerances = t->tol;
-	t->job.ntolerances = 2;
-	t->job.rule_memory = (size_t)4 << 20;
-	t->job.rule_instructions = 1000000;
-}
-
-static struct rules *open_ok(struct tjob *t)
-{
-	struct error err;
-	struct rules *r = NULL;
-
-	error_init(&err);
-	if (rules_open(&t->job, &r, &err) < 0)
-		ck_abort_msg("rules_open: %s", err.msg.buf);
-	error_release(&err);
-	return r;
-}
-
-/* Open expecting failure; returns the error (caller releases). */
-static void open_fail(struct tjob *t, struct error *err)
-{
-	struct rules *r = (struct rules *)1;
-
-	error_init(err);
-	ck_assert_int_eq(rules_open(&t->job, &r, err), -1);
-	ck_assert_ptr_null(r);
-}
 
 /* ---- loading ---- */
 
@@ -394,19 +339,6 @@ static const struct verdict *vfind(const struct verdict_list *l,
 		if (strcmp(l->v[i].rule, rule) == 0)
 			return &l->v[i];
 	return NULL;
-}
-
-/* Run every rule of r on a group with only a key. */
-static void check_key(struct rules *r, const char *key,
-		      struct verdict_list *out)
-{
-	struct group g = { key, strlen(key), NULL, NULL, 1, NULL };
-	struct error err;
-
-	error_init(&err);
-	verdict_list_reset(out);
-	ck_assert_int_eq(rules_check(r, &g, out, &err), 0);
-	error_release(&err);
 }
 
 START_TEST(sandbox)
@@ -768,18 +700,6 @@ static int translate(struct rules *r, const char *fn, const struct row *row,
 	ck_assert_msg(rc != -1, "fatal: %s", err.msg.buf);
 	error_release(&err);
 	return rc;
-}
-
-static const char *field(const struct canon *c, enum canon_str f)
-{
-	static char buf[256];
-	size_t n;
-	const char *s = canon_get(c, f, &n);
-
-	if (!s)
-		return "(unset)";
-	snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
-	return buf;
 }
 
 START_TEST(translate_rows)
