@@ -1,0 +1,410 @@
+/*
+ * record.c - per reconciled group (the matcher's callbacks): the order
+ * rules, the report lines of its findings, and the record published to
+ * the store (outcome, codes, verdicts, declared columns, sources); and
+ * the report line of a duplicate key or a failed row.
+ */
+#include <string.h>
+
+#include "run_int.h"
+#include "canon.h"
+#include "ledger.h"
+#include "mem.h"
+#include "money.h"
+#include "outcome.h"
+#include "pubval.h"
+#include "rowfp.h"
+#include "rules.h"
+#include "stop.h"
+#include "store.h"
+#include "text.h"
+#include "banned.h"
+
+static char *dup_field(struct run *r, const struct canon *c, enum canon_str f)
+{
+	size_t n;
+	const char *s;
+
+	if (!c)
+		return NULL;
+	s = canon_get(c, f, &n);
+	return s ? arena_strndup(&r->arena, s, n) : NULL;
+}
+
+char *record_dup_amount(struct run *r, int has, int64_t v)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char *p = NULL;
+
+	if (!has)
+		return NULL;
+	if (money_format(v, 2, &sb) == 0)
+		p = arena_strndup(&r->arena, sb.buf, sb.len);
+	sbuf_release(&sb);
+	return p;
+}
+
+static const struct canon *group_main(const struct group *g)
+{
+	return g->order ? g->order : g->deal;
+}
+
+int record_add_item(struct run *r, enum outcome oc, const char *severity,
+		    const char *key, size_t klen, const struct group *g,
+		    const char *rule, const char *where, const char *message,
+		    struct error *err)
+{
+	struct report_item *it;
+
+	if (r->nitems == r->aitems) {
+		size_t na = r->aitems ? r->aitems * 2 : 256, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*r->items), &bytes) < 0 ||
+		    !(p = mem_realloc(r->items, bytes)))
+			return error_set(err, ERR_NOMEM,
+					 "out of memory (exception lines)");
+		r->items = p;
+		r->aitems = na;
+	}
+	it = &r->items[r->nitems];
+	memset(it, 0, sizeof(*it));
+	it->outcome = outcome_table[oc].code;
+	it->severity = severity;
+	it->key = arena_strndup(&r->arena, key, klen);
+	it->rule = rule ? arena_strndup(&r->arena, rule, strlen(rule)) : NULL;
+	it->where = where ? arena_strndup(&r->arena, where, strlen(where)) : NULL;
+	it->message = message ? arena_strndup(&r->arena, message,
+					      strlen(message))
+			      : outcome_table[oc].description;
+	if (!it->key)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (g) {
+		const struct canon *m = group_main(g);
+
+		it->deal_key = dup_field(r, g->deal, CS_KEY);
+		it->order_key = dup_field(r, g->order, CS_KEY);
+		it->customer = dup_field(r, m, CS_CUSTOMER);
+		it->currency = dup_field(r, m, CS_CURRENCY);
+		it->name = dup_field(r, g->deal, CS_NAME);
+		if (!it->name)
+			it->name = dup_field(r, m, CS_NAME);
+		if (g->deal)
+			it->deal_amount = record_dup_amount(r, g->deal->present &
+							CANON_HAS_AMOUNT,
+						     g->deal->amount);
+		if (g->order)
+			it->order_amount = record_dup_amount(r, g->order->present &
+							 CANON_HAS_AMOUNT,
+						      g->order->amount);
+		if (g->erp) {
+			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
+
+			it->erp_amount = record_dup_amount(r, 1, inv ? g->erp->invoiced
+							      : g->erp->ordered);
+			if (!it->currency && g->erp->currency)
+				it->currency = arena_strndup(&r->arena,
+							     g->erp->currency,
+							     g->erp->currency_len);
+		}
+	}
+	r->nitems++;
+	r->counts[oc]++;
+	return 0;
+}
+
+static const char *const severity_names[] = { "error", "warning", "info" };
+
+/* One part of a record's `sources` JSON: "role":{"source":..,"sha256":..}.
+ * No row position: it follows the order the driver returns rows in (and
+ * differs between a full and an incremental run), and the published
+ * record must not (docs/LEDGER.md, "Provenance"). */
+static void source_part(struct run *r, const char *role, const struct canon *c,
+			struct sbuf *out)
+{
+	char hex[65];
+
+	rowfp_hex(c->fp, hex);
+	if (out->len > 1)
+		sbuf_addch(out, ',');
+	sbuf_addf(out, "\"%s\":{\"source\":", role);
+	run_json_str(out, r->job->sources[c->source].name);
+	sbuf_addf(out, ",\"sha256\":\"%s\"}", hex);
+}
+
+/* The record's `sources` column: fingerprints of the deal and order rows
+ * and of the ERP documents (docs/LEDGER.md). */
+static int sources_json(struct run *r, const struct group *g, struct sbuf *out)
+{
+	sbuf_reset(out);
+	sbuf_addch(out, '{');
+	if (g->deal)
+		source_part(r, "deal", g->deal, out);
+	if (g->order)
+		source_part(r, "order", g->order, out);
+	if (g->erp) {
+		char hex[65];
+
+		rowfp_hex(g->erp->docs_fp, hex);
+		if (out->len > 1)
+			sbuf_addch(out, ',');
+		sbuf_addf(out, "\"erp\":{\"docs\":%u,\"sha256\":\"%s\"}",
+			  g->erp->ndocs, hex);
+	}
+	sbuf_addch(out, '}');
+	return out->failed ? -1 : 0;
+}
+
+/* Count a reconciled record under its primary outcome, with its amount
+ * (the order's, else the deal's, else the ERP documents') per currency. */
+static int outcome_total(struct run *r, enum outcome oc, const struct group *g,
+			 struct error *err)
+{
+	struct source_stats *st = &r->ostats[oc];
+	const struct canon *m = g->order ? g->order : g->deal;
+	struct canon c;
+
+	st->read++;
+	if (m && (m->present & CANON_HAS_AMOUNT))
+		return summary_add_total(r, st, m, err);
+	if (!g->erp)
+		return 0;
+	/* an ERP-only record: its documents' amount and currency */
+	canon_init(&c);
+	c.present = CANON_HAS_AMOUNT;
+	c.amount = g->erp->ninvoices + g->erp->ncredits > 0 ? g->erp->invoiced
+							    : g->erp->ordered;
+	if (g->erp->currency &&
+	    canon_set(&c, CS_CURRENCY, g->erp->currency,
+		      g->erp->currency_len) < 0) {
+		canon_release(&c);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	{
+		int rc = summary_add_total(r, st, &c, err);
+
+		canon_release(&c);
+		return rc;
+	}
+}
+
+struct finding {
+	enum outcome oc;
+	const struct verdict *v;	/* NULL for structural findings */
+};
+
+/* Count the order when one of its rules raised (a verdict with
+ * is_error), keeping the first such error for the guard's message. */
+static int note_check_failure(struct run *r, const struct group *g,
+			      struct error *err)
+{
+	struct sbuf m = SBUF_INIT(1 << 16);
+	const struct verdict *v = NULL;
+
+	for (size_t i = 0; i < r->verdicts.n && !v; i++)
+		if (r->verdicts.v[i].is_error)
+			v = &r->verdicts.v[i];
+	if (!v)
+		return 0;
+	if (r->check_failed++ || r->first_check_fail)
+		return 0;
+	sbuf_addstr(&m, "order '");
+	text_add_clean(&m, g->key, g->key_len, CANON_STR_CAP);
+	sbuf_addstr(&m, "': ");
+	if (v->where)
+		sbuf_addf(&m, "%s: ", v->where);
+	sbuf_addstr(&m, v->message ? v->message : "");
+	if (m.failed || !(r->first_check_fail = arena_strndup(&r->arena, m.buf,
+							      m.len))) {
+		sbuf_release(&m);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	sbuf_release(&m);
+	return 0;
+}
+
+int record_on_group(void *ctx, const struct group *g, unsigned flags,
+		    struct error *err)
+{
+	static const struct { unsigned flag; enum outcome oc; } structural[] = {
+		{ MF_NO_DEAL, OUT_ORDER_WITHOUT_DEAL },
+		{ MF_NO_ORDER, OUT_DEAL_WITHOUT_ORDER },
+		{ MF_NO_ERP, OUT_ORDER_NOT_IN_ERP },
+		{ MF_ERP_ORPHAN, OUT_ERP_WITHOUT_ORDER },
+		{ MF_DUP_ORDERS, OUT_DUPLICATE_ORDERS },
+		{ MF_DUP_ERP, OUT_DUPLICATE_ERP_DOCS },
+		{ MF_DUP_KEY, OUT_DUPLICATE_KEY },
+	};
+	struct run *r = ctx;
+	struct finding found[16 + 64];
+	size_t nf = 0;
+	enum outcome primary = OUT_MATCHED;
+	struct store_rec rec;
+	uint64_t exc = 0;
+
+	/* a safe point per group: order rules and store inserts follow */
+	if (stop_check(err, "matching") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]); i++)
+		if (flags & structural[i].flag)
+			found[nf++] = (struct finding){ structural[i].oc, NULL };
+	verdict_list_reset(&r->verdicts);
+	if (g->order) {
+		double t0 = run_now();
+
+		if (rules_check(r->rules, g, &r->verdicts, err) < 0)
+			return error_context(err, "order '%.*s'", (int)g->key_len,
+					     g->key);
+		r->t_rules += run_now() - t0;
+		r->checked++;
+		if (note_check_failure(r, g, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r->verdicts.n; i++) {
+		const struct verdict *v = &r->verdicts.v[i];
+		int oc;
+
+		if (v->severity == VERDICT_INFO && !v->is_error)
+			continue;
+		if (nf == sizeof(found) / sizeof(found[0]))
+			break;	/* more verdicts than lines per record: the
+				 * store's JSON still lists them all */
+		oc = v->is_error ? OUT_RULE_ERROR
+				 : outcome_lookup(v->code, strlen(v->code));
+		if (oc < 0 || !outcome_table[oc].is_exception)
+			oc = OUT_RULE_FAILED;
+		found[nf++] = (struct finding){ (enum outcome)oc, v };
+	}
+	/* report lines and the primary outcome */
+	for (size_t i = 0; i < nf; i++) {
+		const struct verdict *v = found[i].v;
+		struct sbuf msg = SBUF_INIT(65536);
+		int rc;
+
+		if (found[i].oc < primary)
+			primary = found[i].oc;
+		if (v && found[i].oc == OUT_RULE_FAILED)
+			sbuf_addf(&msg, "%s: %s", v->code, v->message);
+		else if (v)
+			sbuf_addstr(&msg, v->message ? v->message : "");
+		rc = record_add_item(r, found[i].oc,
+			      v ? severity_names[v->severity < 3 ? v->severity : 0]
+				: "error",
+			      g->key, g->key_len, g, v ? v->rule : NULL,
+			      v ? v->where : NULL, v ? msg.buf : NULL, err);
+		sbuf_release(&msg);
+		if (rc < 0)
+			return -1;
+		exc++;
+	}
+	if (primary == OUT_MATCHED) {
+		if (flags & MF_DEAL_PENDING)
+			primary = OUT_PENDING_ORDER;
+		else if (flags & MF_ERP_PENDING)
+			primary = OUT_PENDING_ERP;
+		r->counts[primary]++;
+	}
+	/* the store record */
+	sbuf_reset(&r->codes);
+	sbuf_reset(&r->vjson);
+	if (nf == 0)
+		sbuf_addstr(&r->codes, outcome_table[primary].code);
+	for (size_t i = 0; i < nf; i++) {
+		if (i)
+			sbuf_addch(&r->codes, ' ');
+		sbuf_addstr(&r->codes, outcome_table[found[i].oc].code);
+	}
+	sbuf_addch(&r->vjson, '[');
+	for (size_t i = 0; i < r->verdicts.n; i++) {
+		const struct verdict *v = &r->verdicts.v[i];
+
+		if (i)
+			sbuf_addch(&r->vjson, ',');
+		sbuf_addstr(&r->vjson, "{\"rule\":");
+		run_json_str(&r->vjson, v->rule);
+		sbuf_addstr(&r->vjson, ",\"code\":");
+		run_json_str(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
+		sbuf_addstr(&r->vjson, ",\"severity\":");
+		run_json_str(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
+		sbuf_addstr(&r->vjson, ",\"where\":");
+		run_json_str(&r->vjson, v->where);
+		sbuf_addstr(&r->vjson, ",\"message\":");
+		run_json_str(&r->vjson, v->message);
+		sbuf_addch(&r->vjson, '}');
+	}
+	sbuf_addch(&r->vjson, ']');
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = g->order ? "order" : g->deal ? "deal" : "erp";
+	rec.outcome = outcome_table[primary].code;
+	rec.codes = r->codes.buf;
+	rec.verdicts = r->vjson.buf;
+	if (r->codes.failed || r->vjson.failed)
+		return error_set(err, ERR_NOMEM, "out of memory (record)");
+	{
+		/* NUL-terminated copies: the key, then the declared columns
+		 * back to back in colbuf (offsets first: it may move) */
+		const struct job *job = r->job;
+		size_t off[1 + LEDGER_MAX_COLS];
+		const char *cols[LEDGER_MAX_COLS];
+		int isnull[LEDGER_MAX_COLS];
+		int rc;
+
+		sbuf_reset(&r->colbuf);
+		off[0] = 0;
+		sbuf_add(&r->colbuf, g->key, g->key_len);
+		sbuf_addch(&r->colbuf, '\0');
+		for (size_t i = 0; i < job->ncolumns; i++) {
+			const struct job_column *c = &job->columns[i];
+
+			off[1 + i] = r->colbuf.len;
+			rc = pubval_format(c->pv, c->type, g, &r->colbuf);
+			isnull[i] = rc == 0;
+			sbuf_addch(&r->colbuf, '\0');
+		}
+		rc = sources_json(r, g, &r->srcjson);
+		if (r->colbuf.failed)
+			rc = -1;
+		if (rc < 0)
+			return error_set(err, ERR_NOMEM, "out of memory (record)");
+		rec.key = r->colbuf.buf;
+		for (size_t i = 0; i < job->ncolumns; i++)
+			cols[i] = isnull[i] ? NULL : r->colbuf.buf + off[1 + i];
+		rec.cols = cols;
+		rec.sources = r->srcjson.buf;
+		{
+			double t0 = run_now();
+
+			rc = store_put(r->store, &rec, r->run_id.buf,
+				       rules_hash(r->rules), err);
+			r->t_store += run_now() - t0;
+		}
+		if (rc >= 0)
+			rc = outcome_total(r, primary, g, err);
+		if (rc < 0)
+			return -1;
+	}
+	r->records++;
+	(void)exc;
+	return 0;
+}
+
+int record_on_dup(void *ctx, const struct canon *rec, const char *key,
+		  size_t key_len, struct error *err)
+{
+	struct run *r = ctx;
+	const struct job_source *src = &r->job->sources[rec->source];
+	struct sbuf msg = SBUF_INIT(65536);
+	int rc;
+
+	/* No row position (it follows row order) and no fingerprint (it
+	 * differs between drivers): the same rows give the same line in
+	 * any order and on any database (docs/MATCHING.md). */
+	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s'): "
+		  "the row with the smallest fingerprint is matched, the "
+		  "others are ignored", canon_kind_names[rec->kind],
+		  (int)key_len, key, src->name);
+	rc = record_add_item(r, OUT_DUPLICATE_KEY, "error", key, key_len, NULL, NULL,
+		      NULL, msg.buf, err);
+	sbuf_release(&msg);
+	return rc;
+}

@@ -1,0 +1,199 @@
+/*
+ * run_int.h - what the modules of one run share: struct run, and the
+ * calls each phase makes of another. Not for use outside run_job()'s
+ * modules (run.h is the engine's API).
+ *
+ *   run.c       the driver: the phases in order, the run's id and times,
+ *               run_release(); run_log(), run_now(), run_json_str()
+ *   read.c      read_: every source through its translation rule into
+ *               the one sink of translated rows, read_deliver()
+ *   incmerge.c  incmerge_: incremental reading (docs/INCREMENTAL.md):
+ *               the state files and the merge of the changed rows with
+ *               the previous state, fed to read_deliver()
+ *   guard.c     guard_: the completeness guard and the rule-error
+ *               ceilings
+ *   record.c    record_: per reconciled group the report lines and the
+ *               published record (the matcher's callbacks)
+ *   summary.c   summary_: control totals, the sorted report lines, the
+ *               runs ledger's JSON, the reports
+ *   arena.c     arena_: the strings that live as long as the run
+ */
+#ifndef RECON_RUN_INT_H
+#define RECON_RUN_INT_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "canon.h"
+#include "err.h"
+#include "incr.h"
+#include "job.h"
+#include "match.h"
+#include "outcome.h"
+#include "rules.h"
+#include "run.h"
+#include "../reports/report.h"
+
+/* ---- per-source control totals --------------------------------------- */
+
+struct total {
+	char *currency;		/* arena */
+	int64_t sum;
+	uint64_t count;
+};
+
+struct source_stats {
+	uint64_t read, kept, skipped, failed;
+	const char *first_fail;	/* arena: the first failed row's message */
+	uint8_t rows_sum[32];	/* rows_hash: sum of row fingerprints (rowfp.h) */
+	struct total *totals;
+	size_t ntotals;
+	struct report_total *rtotals;	/* built for the report */
+	double seconds;
+
+	/* Incremental reading (docs/INCREMENTAL.md); sources without an
+	 * <incremental> query leave these zero. */
+	int incremental;	/* read through the changed-rows query */
+	uint64_t fetched;	/* rows that query returned */
+	struct incr_wm wm;	/* largest watermark value seen or kept */
+	struct incr_writer *sw;	/* this run's state file, NULL if none */
+	struct incr_reader *rd;	/* the previous state, if incremental */
+	struct incr_header hdr;	/* ... and its trailer */
+};
+
+/* ---- the run ------------------------------------------------------- */
+
+struct run {
+	const struct job *job;
+	const struct run_opts *opts;
+	struct rules *rules;
+	struct store *store;
+	struct match *match;
+	struct arena arena;
+
+	int64_t as_of;
+	struct sbuf as_of_text;		/* "YYYY-MM-DD HH:MM:SS" */
+	struct sbuf window_text;
+	struct sbuf run_id;
+	struct sbuf started;
+
+	struct source_stats *stats;
+	struct report_item *items;
+	size_t nitems, aitems;
+	uint64_t counts[OUT__COUNT];
+	/* per primary outcome of the reconciled records: amount totals per
+	 * currency (T_runs.outcomes) */
+	struct source_stats ostats[OUT__COUNT];
+	uint64_t records;		/* reconciled records (groups) */
+	double t_rules, t_store;	/* seconds in order rules / store inserts */
+	/* order rules: orders checked, orders on which a rule raised (the
+	 * job's rule-error ceiling, guard_order_rules) and the first such
+	 * error as "order 'KEY': file:line: message" (arena) */
+	uint64_t checked, check_failed;
+	const char *first_check_fail;
+
+	struct verdict_list verdicts;
+	struct sbuf codes, vjson, colbuf, line, srcjson;
+
+
+	/* Incremental reading: the state directory, the job's published run
+	 * count before this run, and the watermarks JSON for the runs
+	 * ledger (T_runs.watermarks). */
+	int incr_ready;			/* stats[].wm/hdr initialised */
+	int incremental;		/* a source was read incrementally */
+	uint64_t runs_before;
+	struct sbuf state_dir, watermarks, incr_id, fingerprint;
+};
+
+/* ---- run.c ----------------------------------------------------------- */
+
+/* A progress line through opts->log (nothing if NULL). */
+void run_log(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Monotonic seconds, for the timings of the log lines. */
+double run_now(void);
+/* Append s (NULL: "") as a JSON string. The result of the last append. */
+int run_json_str(struct sbuf *sb, const char *s);
+
+/* ---- read.c ---------------------------------------------------------- */
+
+/* Read every source (incmerge_prepare() first), one after another. */
+int read_sources(struct run *r, struct error *err);
+/*
+ * The one sink of translated rows, for a full read and an incremental
+ * merge alike: counts a row of source si's picture (read, rows_hash from
+ * fp), then by kind feeds rec to the control totals and the matcher
+ * (INCR_KEPT), counts it (INCR_SKIPPED), or reports a RULE_ERROR line
+ * under key with msg, keeping the source's first such message
+ * (INCR_FAILED; key and msg unused otherwise). The caller has written
+ * the row's state entry, and names the row in an error from a kept one.
+ */
+int read_deliver(struct run *r, size_t si, enum incr_kind k,
+		 const uint8_t *fp, struct canon *rec, const struct sbuf *key,
+		 const struct sbuf *msg, struct error *err);
+/* The row's value of column name, NULL if the row has no such column. */
+const struct value *read_column(const struct row *row, const char *name);
+/* The bound parameters of a query (see read.c). Caller frees. */
+struct param *read_bind_params(const struct run *r,
+			       const struct job_param *jp, size_t n,
+			       const struct sbuf *wm, int wm_is_time,
+			       struct error *err);
+
+/* ---- incmerge.c ------------------------------------------------------ */
+
+/* Open this run's state files; per source, may it be read
+ * incrementally (stats[].incremental)? */
+int incmerge_prepare(struct run *r, struct error *err);
+/* Read source si incrementally into read_deliver(): 0, 1 to read it in
+ * full instead (nothing was delivered; its counters are reset), -1. */
+int incmerge_read(struct run *r, struct rules *rules, size_t si,
+		  struct error *err);
+/* A full read's row into the source's new state file (and watermark). */
+int incmerge_state_row(struct run *r, size_t si, const struct row *row,
+		       const uint8_t *fp, int t, const struct canon *rec,
+		       const struct sbuf *fail, struct error *err);
+/* Before the store commit: watermarks JSON, state files fsync'ed. */
+int incmerge_finish(struct run *r, struct error *err);
+/* After the store commit: the new state files take over. */
+void incmerge_publish(struct run *r);
+void incmerge_release(struct run *r);
+
+/* ---- guard.c --------------------------------------------------------- */
+
+/* The completeness guard, after reading and before matching. */
+int guard_check(struct run *r, struct error *err);
+/* The order rules' rule-error ceiling, after matching. */
+int guard_order_rules(struct run *r, struct error *err);
+
+/* ---- record.c -------------------------------------------------------- */
+
+/* The matcher's callbacks (match_run): one reconciled group, one
+ * duplicate key. ctx is the struct run. */
+int record_on_group(void *ctx, const struct group *g, unsigned flags,
+		    struct error *err);
+int record_on_dup(void *ctx, const struct canon *rec, const char *key,
+		  size_t key_len, struct error *err);
+/* One report line (g NULL: no record's fields). */
+int record_add_item(struct run *r, enum outcome oc, const char *severity,
+		    const char *key, size_t klen, const struct group *g,
+		    const char *rule, const char *where, const char *message,
+		    struct error *err);
+/* An amount as report text in the arena; NULL if !has (or no memory). */
+char *record_dup_amount(struct run *r, int has, int64_t v);
+
+/* ---- summary.c ------------------------------------------------------- */
+
+/* Add c's amount to st's control total of its currency. */
+int summary_add_total(struct run *r, struct source_stats *st,
+		      const struct canon *c, struct error *err);
+void summary_totals_finish(struct run *r);
+void summary_items_finish(struct run *r);
+int summary_totals_json(struct run *r, struct sbuf *out);
+int summary_outcomes_json(struct run *r, uint64_t removed, struct sbuf *out);
+int summary_rules_json(struct run *r, struct sbuf *out);
+int summary_write_reports(struct run *r, const char *finished,
+			  struct sbuf *paths, struct report_pending **pending,
+			  struct error *err);
+
+#endif
