@@ -226,10 +226,10 @@ static int guard_ratio(struct run *r, const struct job_source *src,
 		return 0;
 	if (shrink_accepted(r->opts, src->name)) {
 		run_log(r, "source '%s': %s %llu rows, fewer than %.2f x the "
-		      "%llu of run %s; accepted (--accept-shrink)",
-		      src->name, what, (unsigned long long)now,
-		      src->min_rows_ppm / 1e6, (unsigned long long)last,
-		      last_id);
+			"%llu of run %s; accepted (--accept-shrink)",
+			src->name, what, (unsigned long long)now,
+			src->min_rows_ppm / 1e6, (unsigned long long)last,
+			last_id);
 		return 0;
 	}
 	sbuf_addf(&m, "%s ", what);
@@ -302,8 +302,8 @@ int guard_check(struct run *r, struct error *err)
 		}
 		if (f == 0) {
 			run_log(r, "source '%s': not in the totals of run %s (a "
-			      "new source?): nothing to compare with",
-			      src->name, last_id);
+				"new source?): nothing to compare with",
+				src->name, last_id);
 			continue;
 		}
 		if (guard_ratio(r, src, "read", st->read, last.read, last_id,

@@ -156,7 +156,7 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		goto out;
 	}
 	params = read_bind_params(r, src->inc_params, src->ninc_params, &wmtext,
-			     st->hdr.wm.type == WM_TIME, err);
+				  st->hdr.wm.type == WM_TIME, err);
 	if (!params)
 		goto out;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
@@ -252,7 +252,7 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 	int rc = -1, n;
 
 	params = read_bind_params(r, src->keys_params, src->nkeys_params, NULL, 0,
-			     err);
+				  err);
 	if (!params)
 		return -1;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
@@ -420,14 +420,14 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 	}
 	if (ids)
 		run_log(r, "source '%s': <keys>: %zu rows in the result, %llu "
-		      "left it without a change", src->name,
-		      incr_ids_count(ids), (unsigned long long)left);
+			"left it without a change", src->name,
+			incr_ids_count(ids), (unsigned long long)left);
 	run_log(r, "source '%s': incremental: %llu changed rows fetched "
-	      "(%llu replaced, %llu removed, %llu new), %llu carried over",
-	      src->name, (unsigned long long)st->fetched,
-	      (unsigned long long)changed, (unsigned long long)removed,
-	      (unsigned long long)added,
-	      (unsigned long long)(st->read - changed - added));
+		"(%llu replaced, %llu removed, %llu new), %llu carried over",
+		src->name, (unsigned long long)st->fetched,
+		(unsigned long long)changed, (unsigned long long)removed,
+		(unsigned long long)added,
+		(unsigned long long)(st->read - changed - added));
 	rc = 0;
 out:
 	if (rc == 1)
@@ -541,7 +541,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 		sbuf_release(&pubwm);
 		if (o == 1) {
 			run_log(r, "source '%s': reading in full: %s", src->name,
-			      why.buf);
+				why.buf);
 			incr_reader_free(st->rd);
 			st->rd = NULL;
 			continue;
@@ -652,8 +652,8 @@ void incmerge_publish(struct run *r)
 		error_init(&e);
 		if (incr_writer_commit(st->sw, &e) < 0)
 			run_log(r, "warning: source '%s': %s (the next incremental "
-			      "run reads it in full)", r->job->sources[i].name,
-			      e.msg.buf);
+				"run reads it in full)", r->job->sources[i].name,
+				e.msg.buf);
 		error_release(&e);
 	}
 }

@@ -235,11 +235,11 @@ out:
 		error_context(err, "source '%s'", src->name);
 	else
 		run_log(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
-		      "%llu rule errors (%.2f s)", src->name,
-		      (unsigned long long)st->read,
-		      (unsigned long long)st->kept,
-		      (unsigned long long)st->skipped,
-		      (unsigned long long)st->failed, st->seconds);
+			"%llu rule errors (%.2f s)", src->name,
+			(unsigned long long)st->read,
+			(unsigned long long)st->kept,
+			(unsigned long long)st->skipped,
+			(unsigned long long)st->failed, st->seconds);
 	prefetch_free(pf);	/* before the cursor it reads */
 	cursor_close(cur);
 	conn_close(conn);

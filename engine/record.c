@@ -92,11 +92,11 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 		if (g->deal)
 			it->deal_amount = record_dup_amount(r, g->deal->present &
 							CANON_HAS_AMOUNT,
-						     g->deal->amount);
+							    g->deal->amount);
 		if (g->order)
 			it->order_amount = record_dup_amount(r, g->order->present &
 							 CANON_HAS_AMOUNT,
-						      g->order->amount);
+							     g->order->amount);
 		if (g->erp) {
 			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
 
@@ -288,10 +288,10 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		else if (v)
 			sbuf_addstr(&msg, v->message ? v->message : "");
 		rc = record_add_item(r, found[i].oc,
-			      v ? severity_names[v->severity < 3 ? v->severity : 0]
+				     v ? severity_names[v->severity < 3 ? v->severity : 0]
 				: "error",
-			      g->key, g->key_len, g, v ? v->rule : NULL,
-			      v ? v->where : NULL, v ? msg.buf : NULL, err);
+				     g->key, g->key_len, g, v ? v->rule : NULL,
+				     v ? v->where : NULL, v ? msg.buf : NULL, err);
 		sbuf_release(&msg);
 		if (rc < 0)
 			return -1;
@@ -404,7 +404,7 @@ int record_on_dup(void *ctx, const struct canon *rec, const char *key,
 		  "others are ignored", canon_kind_names[rec->kind],
 		  (int)key_len, key, src->name);
 	rc = record_add_item(r, OUT_DUPLICATE_KEY, "error", key, key_len, NULL, NULL,
-		      NULL, msg.buf, err);
+			     NULL, msg.buf, err);
 	sbuf_release(&msg);
 	return rc;
 }

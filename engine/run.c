@@ -162,7 +162,7 @@ static void run_release(struct run *r)
 static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
 {
 	run_log(ctx, "removed the spill folder of a dead run (pid %ld): %s, "
-	      "%.1f MB", pid, path, (double)bytes / 1e6);
+		"%.1f MB", pid, path, (double)bytes / 1e6);
 }
 
 int run_job(const struct job *job, const struct run_opts *opts,
@@ -217,7 +217,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	}
 	run_log(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
-	      r.as_of_text.buf);
+		r.as_of_text.buf);
 	/* Rules first: a syntax error stops the job before anything is
 	 * connected or written. */
 	if (rules_open(job, &r.rules, err) < 0 ||
@@ -244,16 +244,16 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (removed < 0)
 		goto out;
 	run_log(&r, "matched: %llu reconciled records, %llu exception lines "
-	      "in %.2f s (order rules %.2f s, store %.2f s; "
-	      "spilled %.1f MB, largest partition %.1f MB)",
-	      (unsigned long long)r.records, (unsigned long long)r.nitems,
-	      run_now() - t0, r.t_rules, r.t_store,
-	      (double)match_spilled(r.match) / 1e6,
-	      (double)match_peak_partition(r.match) / 1e6);
+		"in %.2f s (order rules %.2f s, store %.2f s; "
+		"spilled %.1f MB, largest partition %.1f MB)",
+		(unsigned long long)r.records, (unsigned long long)r.nitems,
+		run_now() - t0, r.t_rules, r.t_store,
+		(double)match_spilled(r.match) / 1e6,
+		(double)match_peak_partition(r.match) / 1e6);
 	run_log(&r, "store: %llu keys before, %llu versions to write "
-	      "(%lld removed keys)",
-	      (unsigned long long)store_keys_loaded(r.store),
-	      (unsigned long long)store_count(r.store), removed);
+		"(%lld removed keys)",
+		(unsigned long long)store_keys_loaded(r.store),
+		(unsigned long long)store_count(r.store), removed);
 	if (stop_check(err, "writing the store") < 0)
 		goto out;
 	summary_items_finish(&r);
@@ -262,7 +262,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */
 	if (summary_write_reports(&r, finished.buf, &res->report_paths, &pending,
-			  err) < 0)
+				  err) < 0)
 		goto out;
 	/* new state files fsync'ed, watermarks known (incremental reading) */
 	if (stop_check(err, "writing the reports") < 0 ||
@@ -325,8 +325,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	}
 	pending = NULL;
 	run_log(&r, "published: run seq %llu, %llu versions, commit %.2f s",
-	      (unsigned long long)res->seq,
-	      (unsigned long long)res->records, run_now() - t0);
+		(unsigned long long)res->seq,
+		(unsigned long long)res->records, run_now() - t0);
 	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 	rc = 0;
 out:
