@@ -225,11 +225,11 @@ static int guard_ratio(struct run *r, const struct job_source *src,
 	    !below_ppm(now, last, src->min_rows_ppm))
 		return 0;
 	if (shrink_accepted(r->opts, src->name)) {
-		run_log(r, "source '%s': %s %llu rows, fewer than %.2f x the "
-			"%llu of run %s; accepted (--accept-shrink)",
-			src->name, what, (unsigned long long)now,
-			src->min_rows_ppm / 1e6, (unsigned long long)last,
-			last_id);
+		runlog_printf(r, "source '%s': %s %llu rows, fewer than %.2f x the "
+			      "%llu of run %s; accepted (--accept-shrink)",
+			      src->name, what, (unsigned long long)now,
+			      src->min_rows_ppm / 1e6, (unsigned long long)last,
+			      last_id);
 		return 0;
 	}
 	sbuf_addf(&m, "%s ", what);
@@ -301,9 +301,9 @@ int guard_check(struct run *r, struct error *err)
 			return error_context(err, "source '%s'", src->name);
 		}
 		if (f == 0) {
-			run_log(r, "source '%s': not in the totals of run %s (a "
-				"new source?): nothing to compare with",
-				src->name, last_id);
+			runlog_printf(r, "source '%s': not in the totals of run %s (a "
+				      "new source?): nothing to compare with",
+				      src->name, last_id);
 			continue;
 		}
 		if (guard_ratio(r, src, "read", st->read, last.read, last_id,

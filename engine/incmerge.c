@@ -3,7 +3,7 @@
  * themselves are incr.h's): per source, may it be read incrementally
  * (incmerge_prepare); its changed rows, merged with the previous state
  * into the same rows a full read would give, delivered to the one sink
- * of translated rows, read_deliver() (incmerge_read); a full read's
+ * of translated rows, feed_row() (incmerge_read); a full read's
  * rows into the new state file (incmerge_state_row); the watermarks and
  * the state files written before the commit (incmerge_finish) and put
  * in place after it (incmerge_publish).
@@ -26,7 +26,7 @@
 static int id_value(const struct job_source *src, const struct row *row,
 		    struct sbuf *out)
 {
-	const struct value *v = read_column(row, src->id_column);
+	const struct value *v = feed_column(row, src->id_column);
 
 	sbuf_reset(out);
 	if (!v || v->type == VAL_NULL)
@@ -41,7 +41,7 @@ static int id_value(const struct job_source *src, const struct row *row,
 static int see_watermark(const struct job_source *src, struct source_stats *st,
 			 const struct row *row, struct error *err)
 {
-	const struct value *v = read_column(row, src->watermark);
+	const struct value *v = feed_column(row, src->watermark);
 
 	if (!v)
 		return error_set(err, ERR_SOURCE, "the query returns no "
@@ -93,7 +93,7 @@ static int deliver(struct run *r, size_t si, struct incr_entry *e,
 		text_add_clean(&key, e->id, e->id_len, CANON_STR_CAP);
 		sbuf_add(&msg, e->msg, e->msg_len);
 	}
-	rc = read_deliver(r, si, e->kind, e->fp, &e->rec, &key, &msg, err);
+	rc = feed_row(r, si, e->kind, e->fp, &e->rec, &key, &msg, err);
 	if (rc < 0 && e->kind == INCR_KEPT)
 		error_context(err, "row '%.*s'", (int)e->id_len, e->id);
 	sbuf_release(&key);
@@ -155,8 +155,8 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	params = read_bind_params(r, src->inc_params, src->ninc_params, &wmtext,
-				  st->hdr.wm.type == WM_TIME, err);
+	params = feed_params(r, src->inc_params, src->ninc_params, &wmtext,
+			     st->hdr.wm.type == WM_TIME, err);
 	if (!params)
 		goto out;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
@@ -190,7 +190,7 @@ static int read_changes(struct run *r, struct rules *rules, size_t si,
 		memcpy(rec.fp, fp, sizeof(rec.fp));
 		sbuf_reset(&fail);
 		if (src->scope_column &&
-		    out_of_scope(read_column(row, src->scope_column))) {
+		    out_of_scope(feed_column(row, src->scope_column))) {
 			k = INCR_REMOVED;
 		} else {
 			t = rules_translate(rules, si, row, &rec, &fail, err);
@@ -251,8 +251,8 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 	const struct row *row;
 	int rc = -1, n;
 
-	params = read_bind_params(r, src->keys_params, src->nkeys_params, NULL, 0,
-				  err);
+	params = feed_params(r, src->keys_params, src->nkeys_params, NULL, 0,
+			     err);
 	if (!params)
 		return -1;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
@@ -265,7 +265,7 @@ static int read_keys(struct run *r, size_t si, struct incr_ids *ids,
 	while ((n = cursor_next(cur, &row, err)) == 1) {
 		if (stop_check(err, "reading") < 0)
 			goto out;
-		if (row->rowno == 1 && !read_column(row, src->id_column)) {
+		if (row->rowno == 1 && !feed_column(row, src->id_column)) {
 			error_set(err, ERR_JOB, "the <keys> query returns no "
 				  "column %s (id-column=)", src->id_column);
 			goto out;
@@ -419,19 +419,19 @@ static int read_incremental(struct run *r, struct rules *rules, size_t si,
 			goto out;
 	}
 	if (ids)
-		run_log(r, "source '%s': <keys>: %zu rows in the result, %llu "
-			"left it without a change", src->name,
-			incr_ids_count(ids), (unsigned long long)left);
-	run_log(r, "source '%s': incremental: %llu changed rows fetched "
-		"(%llu replaced, %llu removed, %llu new), %llu carried over",
-		src->name, (unsigned long long)st->fetched,
-		(unsigned long long)changed, (unsigned long long)removed,
-		(unsigned long long)added,
-		(unsigned long long)(st->read - changed - added));
+		runlog_printf(r, "source '%s': <keys>: %zu rows in the result, %llu "
+			      "left it without a change", src->name,
+			      incr_ids_count(ids), (unsigned long long)left);
+	runlog_printf(r, "source '%s': incremental: %llu changed rows fetched "
+		      "(%llu replaced, %llu removed, %llu new), %llu carried over",
+		      src->name, (unsigned long long)st->fetched,
+		      (unsigned long long)changed, (unsigned long long)removed,
+		      (unsigned long long)added,
+		      (unsigned long long)(st->read - changed - added));
 	rc = 0;
 out:
 	if (rc == 1)
-		run_log(r, "source '%s': reading in full: %s", src->name, why.buf);
+		runlog_printf(r, "source '%s': reading in full: %s", src->name, why.buf);
 	incr_changes_free(ch);
 	incr_ids_free(ids);
 	sbuf_release(&why);
@@ -540,8 +540,8 @@ int incmerge_prepare(struct run *r, struct error *err)
 		}
 		sbuf_release(&pubwm);
 		if (o == 1) {
-			run_log(r, "source '%s': reading in full: %s", src->name,
-				why.buf);
+			runlog_printf(r, "source '%s': reading in full: %s", src->name,
+				      why.buf);
 			incr_reader_free(st->rd);
 			st->rd = NULL;
 			continue;
@@ -586,18 +586,18 @@ int incmerge_finish(struct run *r, struct error *err)
 		if (!first)
 			sbuf_addch(&r->watermarks, ',');
 		first = 0;
-		run_json_str(&r->watermarks, job->sources[i].name);
+		summary_json_str(&r->watermarks, job->sources[i].name);
 		sbuf_addstr(&r->watermarks, ":{\"column\":");
-		run_json_str(&r->watermarks, job->sources[i].watermark);
+		summary_json_str(&r->watermarks, job->sources[i].watermark);
 		sbuf_addstr(&r->watermarks, ",\"type\":");
-		run_json_str(&r->watermarks, st->wm.type == WM_TIME ? "time"
+		summary_json_str(&r->watermarks, st->wm.type == WM_TIME ? "time"
 					 : st->wm.type == WM_INT ? "int"
 					 : st->wm.type == WM_TEXT ? "text" : "none");
 		sbuf_addstr(&r->watermarks, ",\"value\":");
 		if (st->wm.type == WM_NONE)
 			sbuf_addstr(&r->watermarks, "null");
 		else
-			run_json_str(&r->watermarks, val.buf);
+			summary_json_str(&r->watermarks, val.buf);
 		sbuf_addf(&r->watermarks, ",\"mode\":\"%s\",\"fetched\":%llu}",
 			  st->incremental ? "incremental" : "full",
 			  (unsigned long long)(st->incremental ? st->fetched
@@ -651,9 +651,9 @@ void incmerge_publish(struct run *r)
 			continue;
 		error_init(&e);
 		if (incr_writer_commit(st->sw, &e) < 0)
-			run_log(r, "warning: source '%s': %s (the next incremental "
-				"run reads it in full)", r->job->sources[i].name,
-				e.msg.buf);
+			runlog_printf(r, "warning: source '%s': %s (the next incremental "
+				      "run reads it in full)", r->job->sources[i].name,
+				      e.msg.buf);
 		error_release(&e);
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * read.c - reading the sources (run_int.h): each source's query streamed
- * through its translation rule, fingerprinting each row, into
- * read_deliver(), the one sink of translated rows, which feeds the
- * matcher and the per-source counters and control totals. A source with
- * an <incremental> query that can be read incrementally goes through
+ * through its translation rule, fingerprinting each row, into feed_row()
+ * (feed.c), the one sink of translated rows, which feeds the matcher and
+ * the per-source counters and control totals. A source with an
+ * <incremental> query that can be read incrementally goes through
  * incmerge_read() instead, into the same sink.
  */
 #include <string.h>
@@ -21,19 +21,11 @@
 #include "../connectors/connector.h"
 #include "banned.h"
 
-const struct value *read_column(const struct row *row, const char *name)
-{
-	for (size_t i = 0; i < row->ncols; i++)
-		if (strcmp(row->names[i], name) == 0)
-			return &row->vals[i];
-	return NULL;
-}
-
 /* The value of the source's id column in this row, for messages. */
 static void row_id(const struct job_source *src, const struct row *row,
 		   struct sbuf *out)
 {
-	const struct value *v = src->id_column ? read_column(row, src->id_column)
+	const struct value *v = src->id_column ? feed_column(row, src->id_column)
 					       : NULL;
 
 	sbuf_reset(out);
@@ -46,81 +38,6 @@ static void row_id(const struct job_source *src, const struct row *row,
 		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
 }
 
-/*
- * The bound parameters of a query: as-of and window start as timestamps,
- * the watermark (incremental queries; NULL wm for full ones) as a
- * timestamp or text by its type, literals as text. Caller frees.
- */
-struct param *read_bind_params(const struct run *r,
-			       const struct job_param *jp, size_t n,
-			       const struct sbuf *wm, int wm_is_time,
-			       struct error *err)
-{
-	struct param *p = mem_calloc(n ? n : 1, sizeof(*p));
-
-	if (!p) {
-		error_set(err, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct sbuf *sb = jp[i].kind == JP_AS_OF ? &r->as_of_text
-				       : jp[i].kind == JP_WINDOW_START ? &r->window_text
-				       : jp[i].kind == JP_WATERMARK ? wm : NULL;
-
-		if (jp[i].kind == JP_WATERMARK && !wm) {
-			mem_free(p);
-			error_set(err, ERR_INTERNAL, "a watermark parameter "
-				  "outside an incremental query");
-			return NULL;
-		}
-		p[i].s = sb ? sb->buf : jp[i].literal;
-		p[i].len = sb ? sb->len : strlen(jp[i].literal);
-		p[i].type = jp[i].kind == JP_LITERAL ? PARAM_TEXT
-			    : jp[i].kind != JP_WATERMARK || wm_is_time
-			    ? PARAM_TIMESTAMP : PARAM_TEXT;
-	}
-	return p;
-}
-
-/* ---- the sink of translated rows ------------------------------------- */
-
-/* One function for the full read below and incremental reading's merge
- * (incmerge.c): the same row gives the same counters, control totals,
- * matcher input and RULE_ERROR line whichever way it was read. */
-int read_deliver(struct run *r, size_t si, enum incr_kind k,
-		 const uint8_t *fp, struct canon *rec, const struct sbuf *key,
-		 const struct sbuf *msg, struct error *err)
-{
-	const struct job_source *src = &r->job->sources[si];
-	struct source_stats *st = &r->stats[si];
-
-	st->read++;
-	rowfp_sum_add(st->rows_sum, fp);
-	switch (k) {
-	case INCR_KEPT:
-		st->kept++;
-		if (summary_add_total(r, st, rec, err) < 0 ||
-		    match_add(r->match, rec, err) < 0)
-			return -1;
-		return 0;
-	case INCR_SKIPPED:
-		st->skipped++;
-		return 0;
-	case INCR_FAILED:
-		st->failed++;
-		if (!st->first_fail && !msg->failed &&
-		    !(st->first_fail = arena_strndup(&r->arena, msg->buf,
-						     msg->len)))
-			return error_set(err, ERR_NOMEM, "out of memory");
-		return record_add_item(r, OUT_RULE_ERROR, "error", key->buf,
-				       key->len, NULL, src->translate, NULL,
-				       msg->buf, err);
-	default:
-		return error_set(err, ERR_INTERNAL, "state entry of kind %d",
-				 (int)k);
-	}
-}
-
 /* ---- one source ------------------------------------------------------ */
 
 /* The job names columns the query must return: say so on the first row
@@ -130,7 +47,7 @@ static int check_columns(const struct job_source *src, const struct row *row,
 {
 	struct sbuf cols = SBUF_INIT(1 << 16);
 
-	if (!src->id_column || read_column(row, src->id_column))
+	if (!src->id_column || feed_column(row, src->id_column))
 		return 0;
 	for (size_t i = 0; i < row->ncols; i++)
 		sbuf_addf(&cols, "%s%s", i ? ", " : "", row->names[i]);
@@ -155,7 +72,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	uint8_t fp[32];
 	struct sbuf fail = SBUF_INIT(65536), id = SBUF_INIT(65536);
 	struct sbuf key = SBUF_INIT(65536);
-	double t0 = run_now();
+	double t0 = runlog_now();
 	int rc = -1;
 
 	canon_init(&rec);
@@ -166,7 +83,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			goto guard;
 		rc = -1;	/* read in full after all */
 	}
-	params = read_bind_params(r, src->params, src->nparams, NULL, 0, err);
+	params = feed_params(r, src->params, src->nparams, NULL, 0, err);
 	if (!params)
 		goto out;
 	if (conn_open_source(src->dsn, &conn, err) < 0 ||
@@ -210,7 +127,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			row_id(src, row, &id);
 			sbuf_addf(&key, "%s:%s", src->name, id.buf);
 		}
-		if (read_deliver(r, si, k, fp, &rec, &key, &fail, err) < 0) {
+		if (feed_row(r, si, k, fp, &rec, &key, &fail, err) < 0) {
 			if (k == INCR_KEPT) {
 				row_id(src, row, &id);
 				error_context(err, "row '%s'", id.buf);
@@ -230,16 +147,16 @@ guard:
 			  "allow-empty=\"true\" on the source if this is normal)");
 	}
 out:
-	st->seconds = run_now() - t0;
+	st->seconds = runlog_now() - t0;
 	if (rc < 0)
 		error_context(err, "source '%s'", src->name);
 	else
-		run_log(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
-			"%llu rule errors (%.2f s)", src->name,
-			(unsigned long long)st->read,
-			(unsigned long long)st->kept,
-			(unsigned long long)st->skipped,
-			(unsigned long long)st->failed, st->seconds);
+		runlog_printf(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
+			      "%llu rule errors (%.2f s)", src->name,
+			      (unsigned long long)st->read,
+			      (unsigned long long)st->kept,
+			      (unsigned long long)st->skipped,
+			      (unsigned long long)st->failed, st->seconds);
 	prefetch_free(pf);	/* before the cursor it reads */
 	cursor_close(cur);
 	conn_close(conn);

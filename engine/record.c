@@ -31,19 +31,6 @@ static char *dup_field(struct run *r, const struct canon *c, enum canon_str f)
 	return s ? arena_strndup(&r->arena, s, n) : NULL;
 }
 
-char *record_dup_amount(struct run *r, int has, int64_t v)
-{
-	struct sbuf sb = SBUF_INIT(64);
-	char *p = NULL;
-
-	if (!has)
-		return NULL;
-	if (money_format(v, 2, &sb) == 0)
-		p = arena_strndup(&r->arena, sb.buf, sb.len);
-	sbuf_release(&sb);
-	return p;
-}
-
 static const struct canon *group_main(const struct group *g)
 {
 	return g->order ? g->order : g->deal;
@@ -90,17 +77,17 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 		if (!it->name)
 			it->name = dup_field(r, m, CS_NAME);
 		if (g->deal)
-			it->deal_amount = record_dup_amount(r, g->deal->present &
+			it->deal_amount = summary_amount(r, g->deal->present &
 							CANON_HAS_AMOUNT,
-							    g->deal->amount);
+							 g->deal->amount);
 		if (g->order)
-			it->order_amount = record_dup_amount(r, g->order->present &
+			it->order_amount = summary_amount(r, g->order->present &
 							 CANON_HAS_AMOUNT,
-							     g->order->amount);
+							  g->order->amount);
 		if (g->erp) {
 			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
 
-			it->erp_amount = record_dup_amount(r, 1, inv ? g->erp->invoiced
+			it->erp_amount = summary_amount(r, 1, inv ? g->erp->invoiced
 							      : g->erp->ordered);
 			if (!it->currency && g->erp->currency)
 				it->currency = arena_strndup(&r->arena,
@@ -128,7 +115,7 @@ static void source_part(struct run *r, const char *role, const struct canon *c,
 	if (out->len > 1)
 		sbuf_addch(out, ',');
 	sbuf_addf(out, "\"%s\":{\"source\":", role);
-	run_json_str(out, r->job->sources[c->source].name);
+	summary_json_str(out, r->job->sources[c->source].name);
 	sbuf_addf(out, ",\"sha256\":\"%s\"}", hex);
 }
 
@@ -250,12 +237,12 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 			found[nf++] = (struct finding){ structural[i].oc, NULL };
 	verdict_list_reset(&r->verdicts);
 	if (g->order) {
-		double t0 = run_now();
+		double t0 = runlog_now();
 
 		if (rules_check(r->rules, g, &r->verdicts, err) < 0)
 			return error_context(err, "order '%.*s'", (int)g->key_len,
 					     g->key);
-		r->t_rules += run_now() - t0;
+		r->t_rules += runlog_now() - t0;
 		r->checked++;
 		if (note_check_failure(r, g, err) < 0)
 			return -1;
@@ -321,15 +308,15 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		if (i)
 			sbuf_addch(&r->vjson, ',');
 		sbuf_addstr(&r->vjson, "{\"rule\":");
-		run_json_str(&r->vjson, v->rule);
+		summary_json_str(&r->vjson, v->rule);
 		sbuf_addstr(&r->vjson, ",\"code\":");
-		run_json_str(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
+		summary_json_str(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
 		sbuf_addstr(&r->vjson, ",\"severity\":");
-		run_json_str(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
+		summary_json_str(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
 		sbuf_addstr(&r->vjson, ",\"where\":");
-		run_json_str(&r->vjson, v->where);
+		summary_json_str(&r->vjson, v->where);
 		sbuf_addstr(&r->vjson, ",\"message\":");
-		run_json_str(&r->vjson, v->message);
+		summary_json_str(&r->vjson, v->message);
 		sbuf_addch(&r->vjson, '}');
 	}
 	sbuf_addch(&r->vjson, ']');
@@ -372,11 +359,11 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		rec.cols = cols;
 		rec.sources = r->srcjson.buf;
 		{
-			double t0 = run_now();
+			double t0 = runlog_now();
 
 			rc = store_put(r->store, &rec, r->run_id.buf,
 				       rules_hash(r->rules), err);
-			r->t_store += run_now() - t0;
+			r->t_store += runlog_now() - t0;
 		}
 		if (rc >= 0)
 			rc = outcome_total(r, primary, g, err);

@@ -17,7 +17,6 @@
  * totals) are kept for the report, so memory grows with the number of
  * exceptions, not with the number of rows.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,28 +33,6 @@
 #include "tstamp.h"
 #include "../reports/report.h"
 #include "banned.h"
-
-void run_log(struct run *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!r->opts->log)
-		return;
-	sbuf_reset(&r->line);
-	va_start(ap, fmt);
-	sbuf_vaddf(&r->line, fmt, ap);
-	va_end(ap);
-	if (!r->line.failed)
-		r->opts->log(r->opts->log_ctx, r->line.buf);
-}
-
-double run_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int utc_text(int64_t t, struct sbuf *out)
 {
@@ -77,22 +54,6 @@ static int sql_time(int64_t t, struct sbuf *out)
 	}
 	sbuf_release(&tmp);
 	return rc;
-}
-
-int run_json_str(struct sbuf *sb, const char *s)
-{
-	sbuf_addch(sb, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sbuf_addf(sb, "\\%c", c);
-		else if (c < 0x20)
-			sbuf_addf(sb, "\\u%04x", c);
-		else
-			sbuf_addch(sb, c);
-	}
-	return sbuf_addch(sb, '"');
 }
 
 /* ---- driver ---------------------------------------------------------- */
@@ -161,8 +122,8 @@ static void run_release(struct run *r)
 /* match_sweep() removed a dead run's spill folder: say so. */
 static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
 {
-	run_log(ctx, "removed the spill folder of a dead run (pid %ld): %s, "
-		"%.1f MB", pid, path, (double)bytes / 1e6);
+	runlog_printf(ctx, "removed the spill folder of a dead run (pid %ld): %s, "
+		      "%.1f MB", pid, path, (double)bytes / 1e6);
 }
 
 int run_job(const struct job *job, const struct run_opts *opts,
@@ -216,8 +177,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	run_log(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
-		r.as_of_text.buf);
+	runlog_printf(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
+		      r.as_of_text.buf);
 	/* Rules first: a syntax error stops the job before anything is
 	 * connected or written. */
 	if (rules_open(job, &r.rules, err) < 0 ||
@@ -234,7 +195,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		res->rows_read += r.stats[i].read;
 	if (guard_check(&r, err) < 0)
 		goto out;
-	t0 = run_now();
+	t0 = runlog_now();
 	if (match_run(r.match, r.as_of, record_on_group, record_on_dup, &r, err) < 0 ||
 	    guard_order_rules(&r, err) < 0)
 		goto out;
@@ -243,17 +204,17 @@ int run_job(const struct job *job, const struct run_opts *opts,
 				      rules_hash(r.rules), err);
 	if (removed < 0)
 		goto out;
-	run_log(&r, "matched: %llu reconciled records, %llu exception lines "
-		"in %.2f s (order rules %.2f s, store %.2f s; "
-		"spilled %.1f MB, largest partition %.1f MB)",
-		(unsigned long long)r.records, (unsigned long long)r.nitems,
-		run_now() - t0, r.t_rules, r.t_store,
-		(double)match_spilled(r.match) / 1e6,
-		(double)match_peak_partition(r.match) / 1e6);
-	run_log(&r, "store: %llu keys before, %llu versions to write "
-		"(%lld removed keys)",
-		(unsigned long long)store_keys_loaded(r.store),
-		(unsigned long long)store_count(r.store), removed);
+	runlog_printf(&r, "matched: %llu reconciled records, %llu exception lines "
+		      "in %.2f s (order rules %.2f s, store %.2f s; "
+		      "spilled %.1f MB, largest partition %.1f MB)",
+		      (unsigned long long)r.records, (unsigned long long)r.nitems,
+		      runlog_now() - t0, r.t_rules, r.t_store,
+		      (double)match_spilled(r.match) / 1e6,
+		      (double)match_peak_partition(r.match) / 1e6);
+	runlog_printf(&r, "store: %llu keys before, %llu versions to write "
+		      "(%lld removed keys)",
+		      (unsigned long long)store_keys_loaded(r.store),
+		      (unsigned long long)store_count(r.store), removed);
 	if (stop_check(err, "writing the store") < 0)
 		goto out;
 	summary_items_finish(&r);
@@ -292,7 +253,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	t0 = run_now();
+	t0 = runlog_now();
 	if (store_commit(r.store, &sr, err) < 0)
 		goto out;
 	/* Published. The reports follow; from here nothing allocates. */
@@ -324,9 +285,9 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	}
 	pending = NULL;
-	run_log(&r, "published: run seq %llu, %llu versions, commit %.2f s",
-		(unsigned long long)res->seq,
-		(unsigned long long)res->records, run_now() - t0);
+	runlog_printf(&r, "published: run seq %llu, %llu versions, commit %.2f s",
+		      (unsigned long long)res->seq,
+		      (unsigned long long)res->records, runlog_now() - t0);
 	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 	rc = 0;
 out:

@@ -1,21 +1,27 @@
 /*
  * run_int.h - what the modules of one run share: struct run, and the
  * calls each phase makes of another. Not for use outside run_job()'s
- * modules (run.h is the engine's API).
+ * modules (run.h is the engine's API). Each module calls only those
+ * listed below it, never one above:
  *
- *   run.c       the driver: the phases in order, the run's id and times,
- *               run_release(); run_log(), run_now(), run_json_str()
- *   read.c      read_: every source through its translation rule into
- *               the one sink of translated rows, read_deliver()
+ *   run.c       run_: the driver: the phases in order, the run's id and
+ *               times, run_release()
+ *   read.c      read_: every source read, in full through its
+ *               translation rule, or incrementally (incmerge.c)
  *   incmerge.c  incmerge_: incremental reading (docs/INCREMENTAL.md):
- *               the state files and the merge of the changed rows with
- *               the previous state, fed to read_deliver()
+ *               the state files, and the changed rows merged with the
+ *               previous state into the rows a full read would give
  *   guard.c     guard_: the completeness guard and the rule-error
  *               ceilings
- *   record.c    record_: per reconciled group the report lines and the
- *               published record (the matcher's callbacks)
+ *   feed.c      feed_: a source query's parameters, a row's columns,
+ *               and feed_row(), the one sink of translated rows (both
+ *               kinds of reading) into the counters and the matcher
+ *   record.c    record_: per reconciled group (the matcher's callbacks)
+ *               the report lines and the published record; the report
+ *               line of a failed row or a duplicate key
  *   summary.c   summary_: control totals, the sorted report lines, the
  *               runs ledger's JSON, the reports
+ *   runlog.c    runlog_: progress lines and their clock
  *   arena.c     arena_: the strings that live as long as the run
  */
 #ifndef RECON_RUN_INT_H
@@ -106,47 +112,18 @@ struct run {
 	struct sbuf state_dir, watermarks, incr_id, fingerprint;
 };
 
-/* ---- run.c ----------------------------------------------------------- */
-
-/* A progress line through opts->log (nothing if NULL). */
-void run_log(struct run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Monotonic seconds, for the timings of the log lines. */
-double run_now(void);
-/* Append s (NULL: "") as a JSON string. The result of the last append. */
-int run_json_str(struct sbuf *sb, const char *s);
-
 /* ---- read.c ---------------------------------------------------------- */
 
 /* Read every source (incmerge_prepare() first), one after another. */
 int read_sources(struct run *r, struct error *err);
-/*
- * The one sink of translated rows, for a full read and an incremental
- * merge alike: counts a row of source si's picture (read, rows_hash from
- * fp), then by kind feeds rec to the control totals and the matcher
- * (INCR_KEPT), counts it (INCR_SKIPPED), or reports a RULE_ERROR line
- * under key with msg, keeping the source's first such message
- * (INCR_FAILED; key and msg unused otherwise). The caller has written
- * the row's state entry, and names the row in an error from a kept one.
- */
-int read_deliver(struct run *r, size_t si, enum incr_kind k,
-		 const uint8_t *fp, struct canon *rec, const struct sbuf *key,
-		 const struct sbuf *msg, struct error *err);
-/* The row's value of column name, NULL if the row has no such column. */
-const struct value *read_column(const struct row *row, const char *name);
-/* The bound parameters of a query (see read.c). Caller frees. */
-struct param *read_bind_params(const struct run *r,
-			       const struct job_param *jp, size_t n,
-			       const struct sbuf *wm, int wm_is_time,
-			       struct error *err);
 
 /* ---- incmerge.c ------------------------------------------------------ */
 
 /* Open this run's state files; per source, may it be read
  * incrementally (stats[].incremental)? */
 int incmerge_prepare(struct run *r, struct error *err);
-/* Read source si incrementally into read_deliver(): 0, 1 to read it in
- * full instead (nothing was delivered; its counters are reset), -1. */
+/* Read source si incrementally into feed_row(): 0, 1 to read it in
+ * full instead (nothing was fed; its counters are reset), -1. */
 int incmerge_read(struct run *r, struct rules *rules, size_t si,
 		  struct error *err);
 /* A full read's row into the source's new state file (and watermark). */
@@ -166,6 +143,27 @@ int guard_check(struct run *r, struct error *err);
 /* The order rules' rule-error ceiling, after matching. */
 int guard_order_rules(struct run *r, struct error *err);
 
+/* ---- feed.c ---------------------------------------------------------- */
+
+/*
+ * The one sink of translated rows, for a full read and an incremental
+ * merge alike: counts a row of source si's picture (read, rows_hash from
+ * fp), then by kind feeds rec to the control totals and the matcher
+ * (INCR_KEPT), counts it (INCR_SKIPPED), or reports a RULE_ERROR line
+ * under key with msg, keeping the source's first such message
+ * (INCR_FAILED; key and msg unused otherwise). The caller has written
+ * the row's state entry, and names the row in an error from a kept one.
+ */
+int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
+	     struct canon *rec, const struct sbuf *key,
+	     const struct sbuf *msg, struct error *err);
+/* The row's value of column name, NULL if the row has no such column. */
+const struct value *feed_column(const struct row *row, const char *name);
+/* The bound parameters of a query (see feed.c). Caller frees. */
+struct param *feed_params(const struct run *r, const struct job_param *jp,
+			  size_t n, const struct sbuf *wm, int wm_is_time,
+			  struct error *err);
+
 /* ---- record.c -------------------------------------------------------- */
 
 /* The matcher's callbacks (match_run): one reconciled group, one
@@ -179,11 +177,13 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 		    const char *key, size_t klen, const struct group *g,
 		    const char *rule, const char *where, const char *message,
 		    struct error *err);
-/* An amount as report text in the arena; NULL if !has (or no memory). */
-char *record_dup_amount(struct run *r, int has, int64_t v);
 
 /* ---- summary.c ------------------------------------------------------- */
 
+/* Append s (NULL: "") as a JSON string. The result of the last append. */
+int summary_json_str(struct sbuf *sb, const char *s);
+/* An amount as report text in the arena; NULL if !has (or no memory). */
+char *summary_amount(struct run *r, int has, int64_t v);
 /* Add c's amount to st's control total of its currency. */
 int summary_add_total(struct run *r, struct source_stats *st,
 		      const struct canon *c, struct error *err);
@@ -195,5 +195,13 @@ int summary_rules_json(struct run *r, struct sbuf *out);
 int summary_write_reports(struct run *r, const char *finished,
 			  struct sbuf *paths, struct report_pending **pending,
 			  struct error *err);
+
+/* ---- runlog.c -------------------------------------------------------- */
+
+/* A progress line through opts->log (nothing if NULL). */
+void runlog_printf(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Monotonic seconds, for the timings of the log lines. */
+double runlog_now(void);
 
 #endif

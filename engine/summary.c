@@ -21,6 +21,35 @@
 
 #define RECON_VERSION "0.1.0"
 
+int summary_json_str(struct sbuf *sb, const char *s)
+{
+	sbuf_addch(sb, '"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			sbuf_addf(sb, "\\u%04x", c);
+		else
+			sbuf_addch(sb, c);
+	}
+	return sbuf_addch(sb, '"');
+}
+
+char *summary_amount(struct run *r, int has, int64_t v)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char *p = NULL;
+
+	if (!has)
+		return NULL;
+	if (money_format(v, 2, &sb) == 0)
+		p = arena_strndup(&r->arena, sb.buf, sb.len);
+	sbuf_release(&sb);
+	return p;
+}
+
 int summary_add_total(struct run *r, struct source_stats *st,
 		      const struct canon *c, struct error *err)
 {
@@ -155,7 +184,7 @@ static void amounts_json(const struct source_stats *st, struct sbuf *out)
 	for (size_t t = 0; t < st->ntotals; t++) {
 		if (t)
 			sbuf_addch(out, ',');
-		run_json_str(out, st->totals[t].currency);
+		summary_json_str(out, st->totals[t].currency);
 		sbuf_addch(out, ':');
 		sbuf_addch(out, '"');
 		money_format(st->totals[t].sum, 2, out);
@@ -172,7 +201,7 @@ int summary_totals_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"source\":");
-		run_json_str(out, r->job->sources[i].name);
+		summary_json_str(out, r->job->sources[i].name);
 		sbuf_addf(out, ",\"read\":%llu,\"kept\":%llu,\"skipped\":%llu,"
 			  "\"failed\":%llu,\"amounts\":{",
 			  (unsigned long long)st->read,
@@ -206,7 +235,7 @@ int summary_outcomes_json(struct run *r, uint64_t removed, struct sbuf *out)
 		if (!first)
 			sbuf_addch(out, ',');
 		first = 0;
-		run_json_str(out, outcome_table[i].code);
+		summary_json_str(out, outcome_table[i].code);
 		sbuf_addf(out, ":{\"count\":%llu,\"amounts\":{",
 			  (unsigned long long)st->read);
 		amounts_json(st, out);
@@ -227,7 +256,7 @@ int summary_rules_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"file\":");
-		run_json_str(out, job_rule_name(r->job, i));
+		summary_json_str(out, job_rule_name(r->job, i));
 		sbuf_addf(out, ",\"sha256\":\"%s\"}",
 			  rules_file_hash(r->rules, i));
 	}
@@ -263,7 +292,7 @@ int summary_write_reports(struct run *r, const char *finished,
 		}
 		for (size_t t = 0; t < st->ntotals; t++) {
 			st->rtotals[t].currency = st->totals[t].currency;
-			st->rtotals[t].amount = record_dup_amount(r, 1, st->totals[t].sum);
+			st->rtotals[t].amount = summary_amount(r, 1, st->totals[t].sum);
 			st->rtotals[t].count = st->totals[t].count;
 		}
 		rs[i].name = r->job->sources[i].name;

@@ -1,0 +1,97 @@
+/*
+ * feed.c - how a source's rows reach the matcher, for a full read
+ * (read.c) and an incremental one (incmerge.c) alike: the bound
+ * parameters of a source's queries, a row's columns by name, and
+ * feed_row(), the one sink of translated rows.
+ */
+#include <string.h>
+
+#include "run_int.h"
+#include "canon.h"
+#include "incr.h"
+#include "match.h"
+#include "mem.h"
+#include "rowfp.h"
+#include "../connectors/connector.h"
+#include "banned.h"
+
+const struct value *feed_column(const struct row *row, const char *name)
+{
+	for (size_t i = 0; i < row->ncols; i++)
+		if (strcmp(row->names[i], name) == 0)
+			return &row->vals[i];
+	return NULL;
+}
+
+/*
+ * The bound parameters of a query: as-of and window start as timestamps,
+ * the watermark (incremental queries; NULL wm for full ones) as a
+ * timestamp or text by its type, literals as text. Caller frees.
+ */
+struct param *feed_params(const struct run *r, const struct job_param *jp,
+			  size_t n, const struct sbuf *wm, int wm_is_time,
+			  struct error *err)
+{
+	struct param *p = mem_calloc(n ? n : 1, sizeof(*p));
+
+	if (!p) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sbuf *sb = jp[i].kind == JP_AS_OF ? &r->as_of_text
+				       : jp[i].kind == JP_WINDOW_START ? &r->window_text
+				       : jp[i].kind == JP_WATERMARK ? wm : NULL;
+
+		if (jp[i].kind == JP_WATERMARK && !wm) {
+			mem_free(p);
+			error_set(err, ERR_INTERNAL, "a watermark parameter "
+				  "outside an incremental query");
+			return NULL;
+		}
+		p[i].s = sb ? sb->buf : jp[i].literal;
+		p[i].len = sb ? sb->len : strlen(jp[i].literal);
+		p[i].type = jp[i].kind == JP_LITERAL ? PARAM_TEXT
+			    : jp[i].kind != JP_WATERMARK || wm_is_time
+			    ? PARAM_TIMESTAMP : PARAM_TEXT;
+	}
+	return p;
+}
+
+/* One function for a full read (read.c) and incremental reading's merge
+ * (incmerge.c): the same row gives the same counters, control totals,
+ * matcher input and RULE_ERROR line whichever way it was read. */
+int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
+	     struct canon *rec, const struct sbuf *key,
+	     const struct sbuf *msg, struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+
+	st->read++;
+	rowfp_sum_add(st->rows_sum, fp);
+	switch (k) {
+	case INCR_KEPT:
+		st->kept++;
+		if (summary_add_total(r, st, rec, err) < 0 ||
+		    match_add(r->match, rec, err) < 0)
+			return -1;
+		return 0;
+	case INCR_SKIPPED:
+		st->skipped++;
+		return 0;
+	case INCR_FAILED:
+		st->failed++;
+		if (!st->first_fail && !msg->failed &&
+		    !(st->first_fail = arena_strndup(&r->arena, msg->buf,
+						     msg->len)))
+			return error_set(err, ERR_NOMEM, "out of memory");
+		return record_add_item(r, OUT_RULE_ERROR, "error", key->buf,
+				       key->len, NULL, src->translate, NULL,
+				       msg->buf, err);
+	default:
+		return error_set(err, ERR_INTERNAL, "state entry of kind %d",
+				 (int)k);
+	}
+}
+
