@@ -300,11 +300,27 @@ int guard_check(struct run *r, struct error *err)
 			sbuf_release(&why);
 			return error_context(err, "source '%s'", src->name);
 		}
-		if (f == 0) {
-			runlog_printf(r, "source '%s': not in the totals of run %s (a "
-				      "new source?): nothing to compare with",
-				      src->name, last_id);
+		/* Fail closed: a source the last full run has no totals for
+		 * cannot be compared, and a renamed or lost entry must not
+		 * pass for a new source. The operator says it is new. */
+		if (f == 0 && shrink_accepted(r->opts, src->name)) {
+			runlog_printf(r, "source '%s': not in the totals of run "
+				      "%s; accepted as a new source "
+				      "(--accept-shrink %s)", src->name,
+				      last_id, src->name);
 			continue;
+		}
+		if (f == 0) {
+			sbuf_release(&why);
+			error_set(err, ERR_GUARD, "the last full run %s has no "
+				  "control totals for this source, so the "
+				  "completeness guard cannot compare this run's "
+				  "%llu rows with it; nothing was published. If "
+				  "the source is new (or renamed) since that "
+				  "run, rerun with --accept-shrink %s",
+				  last_id, (unsigned long long)st->read,
+				  src->name);
+			return error_context(err, "source '%s'", src->name);
 		}
 		if (guard_ratio(r, src, "read", st->read, last.read, last_id,
 				err) < 0 ||

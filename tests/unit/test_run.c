@@ -1083,6 +1083,43 @@ START_TEST(guard_unreadable_totals)
 }
 END_TEST
 
+/* A source the last full run has no totals for (renamed, or the entry
+ * lost) fails closed: refused until the operator accepts it as new. */
+START_TEST(guard_source_not_in_totals)
+{
+	struct error err;
+	char *got, *want;
+
+	setup();
+	error_init(&err);
+	guard_job("ord", ORDERS_QUERY, NULL);
+	ck_assert_msg(guard_run(NULL, &err) == 0, "%s", err.msg.buf);
+	error_release(&err);
+	sql("DROP TRIGGER run_store_runs_no_update");
+	sql("UPDATE run_store_runs SET totals = replace(totals, "
+	    "'\"source\":\"orders\"', '\"source\":\"orders_old\"')");
+	error_init(&err);
+	ck_assert_int_eq(guard_run(NULL, &err), -1);
+	ck_assert_int_eq(err.code, ERR_GUARD);
+	got = formatted(&err);
+	want = expand("error[GUARD]: job 'unit-run', source 'orders': the last "
+		      "full run @RUN@ has no control totals for this source, "
+		      "so the completeness guard cannot compare this run's 3 "
+		      "rows with it; nothing was published. If the source is "
+		      "new (or renamed) since that run, rerun with "
+		      "--accept-shrink orders", run_id_of(1));
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(store_rows("run_store_runs"), 1);
+	free(got);
+	free(want);
+	error_release(&err);
+	error_init(&err);
+	ck_assert_msg(guard_run("orders", &err) == 0, "%s", err.msg.buf);
+	ck_assert_int_eq(store_rows("run_store_runs"), 2);
+	error_release(&err);
+}
+END_TEST
+
 /* The store's published values, provenance and the run's totals as one
  * text (run ids, and so content hashes, differ from run to run). */
 static char *published(void)
@@ -1428,6 +1465,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, guard_order_rule_ceiling);
 	tcase_add_test(tc, guard_kept_ratio);
 	tcase_add_test(tc, guard_unreadable_totals);
+	tcase_add_test(tc, guard_source_not_in_totals);
 	tcase_add_test(tc, shuffled_rows_same_result);
 	suite_add_tcase(s, tc);
 	return s;
