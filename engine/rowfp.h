@@ -23,8 +23,9 @@
  *     it shows, VAL_DEC; a SQLite column declared DECIMAL, which
  *     sqliteodbc describes as text, when its value is provably that
  *     decimal, value.dec_text) is its canonical decimal, money_format's
- *     form: no '+', no leading or trailing fractional zeros, no '.'
- *     without digits after it, "-0" as "0" (PostgreSQL's 200480.00,
+ *     form: no '+', no leading zeros but the one of "0.5", no trailing
+ *     fractional zeros, no '.' without digits after it, "-0" as "0"
+ *     (PostgreSQL's 200480.00,
  *     SQLite's 200480 and an INTEGER 200480 are all "200480"; 0.10 is
  *     "0.1").
  *   - A date, time or timestamp (VAL_TIME) is "YYYY-MM-DDTHH:MM:SSZ" in

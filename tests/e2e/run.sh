@@ -6,6 +6,9 @@
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
 #    escaping, the control totals, the store and a deterministic rerun.
+#    On pg also: the same exception CSV as the SQLite run, and the unit
+#    suite rowfp (out/build/dev/unit) reading the same rows through
+#    sqliteodbc and psqlODBC (row fingerprints must be equal).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
@@ -444,6 +447,38 @@ if [ "$backend" = pg ]; then
 		pass "same exception CSV as the SQLite run, byte for byte"
 	else
 		fail "same exception CSV as the SQLite run, byte for byte" "$(diff "$other" "$csv" | head -20)"
+	fi
+fi
+
+# Row fingerprints do not depend on the driver: the unit suite rowfp
+# reads the same rows through sqliteodbc and through psqlODBC (this
+# cluster) and compares their fingerprints (engine/rowfp.h).
+if [ "$backend" = pg ]; then
+	unit=$root/out/build/dev/unit
+	rdir=$work/rowfp
+	if [ ! -x "$unit" ]; then
+		echo "skip pg: row fingerprints equal on SQLite and PostgreSQL (build $unit first: make out/build/dev/unit)"
+	elif ! db_reset rowfp "" ""; then
+		fail "row fingerprints equal on SQLite and PostgreSQL" "create database rowfp"
+	else
+		mkdir -p "$rdir/test"
+		{
+			tools/odbcini.sh etc/odbc.ini.in "$rdir"
+			printf '\n'
+			awk '/^\[/ { sect = $0 }
+				sect == "[recon_demo_crm]" {
+					if (/^\[/) { print "[recon_test_pg]"; next }
+					if (/^Database *=/) { print "Database = rowfp"; next }
+					print }' "$work/odbc.ini"
+		} >"$rdir/odbc.ini"
+		: >"$rdir/odbcinst.ini"
+		# RECON_TEST_PG_DSN adds the case sqlite_and_postgresql
+		if RECON_TEST_PG_DSN=recon_test_pg \
+			tools/env.sh "$rdir" "$unit" rowfp >"$rdir/log" 2>&1; then
+			pass "row fingerprints equal on SQLite and PostgreSQL (unit suite rowfp with psqlODBC)"
+		else
+			fail "row fingerprints equal on SQLite and PostgreSQL (unit suite rowfp with psqlODBC)" "$(tail -20 "$rdir/log")"
+		fi
 	fi
 fi
 
