@@ -1865,8 +1865,11 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 
 			if (approx_mark(cur->c, s, n, st))
 				v->approx = col->approx_text;
-			else if (st == MONEY_OK)
-				v->i = x, v->dec_text = 1;
+			else if (st == MONEY_OK) {
+				/* provably exact: a number to fingerprints */
+				v->i = x;
+				v->dec_text = 1;
+			}
 		}
 		return 0;
 	}
