@@ -145,7 +145,7 @@ unit-valgrind: deps $(UNIT) $(OUT)/odbc.ini
 e2e-sqlite: deps build
 	tests/e2e/run.sh sqlite
 
-e2e-pg: deps build
+e2e-pg: deps build $(UNIT)
 	tests/e2e/run.sh pg
 
 e2e: e2e-sqlite e2e-pg

@@ -51,6 +51,12 @@ struct value {
 	 * which is not provably the exact decimal. Readers must refuse
 	 * such a value (rules raise). */
 	const char *approx;
+	/* VAL_TEXT of a source's SQLite column declared DECIMAL (which
+	 * sqliteodbc describes as text; see approx) whose text is provably
+	 * the exact decimal it shows: 1, and i holds it as money (scale 4),
+	 * as for VAL_DEC. Else 0. Row fingerprints take such a value as a
+	 * number (engine/rowfp.h); rules still see the text. */
+	unsigned char dec_text;
 };
 
 /* One row, borrowed until the next cursor_next() or cursor_close(). */

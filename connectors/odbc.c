@@ -1794,6 +1794,7 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 	v->s = s;
 	v->len = n;
 	v->i = 0;
+	v->dec_text = 0;
 	v->type = col->kind;
 	switch (col->kind) {
 	case VAL_INT: {
@@ -1864,6 +1865,11 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 
 			if (approx_mark(cur->c, s, n, st))
 				v->approx = col->approx_text;
+			else if (st == MONEY_OK) {
+				/* provably exact: a number to fingerprints */
+				v->i = x;
+				v->dec_text = 1;
+			}
 		}
 		return 0;
 	}
@@ -2095,6 +2101,7 @@ int cursor_next(struct cursor *cur, const struct row **row, struct error *err)
 			v->len = 0;
 			v->i = 0;
 			v->approx = NULL;
+			v->dec_text = 0;
 			continue;
 		}
 		n = (size_t)col->ind[r];

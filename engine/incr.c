@@ -23,7 +23,7 @@
 #include "tstamp.h"
 #include "banned.h"
 
-static const char MAGIC[8] = { 'R', 'E', 'C', 'O', 'N', 'S', 'T', '1' };
+static const char MAGIC[8] = { 'R', 'E', 'C', 'O', 'N', 'S', 'T', '2' };
 static const char END[8] = { 'R', 'E', 'C', 'O', 'N', 'E', 'N', 'D' };
 
 /* Largest encoded entry we accept: six capped strings, an id and a

@@ -14,7 +14,7 @@
  * State file (a local cache, native byte order; whatever does not
  * validate is "no previous state" and the source is read in full):
  *
- *     "RECONST1"                       magic, 8 bytes
+ *     "RECONST2"                       magic, 8 bytes
  *     ENTRY...                         in the order fed to the matcher
  *     TRAILER                          an entry of kind INCR_TRAILER
  *     u64 trailer offset, "RECONEND"   last 16 bytes
@@ -23,6 +23,10 @@
  * source row's 32-byte fingerprint (rowfp.h), then for INCR_KEPT a struct incr_rec_hdr and the record's
  * string bytes, for INCR_FAILED u32 length and the rule's message. The
  * trailer carries the header fields of struct incr_header as text. The
+ * magic names the format of the file and of the fingerprints in it
+ * ("RECONST1" files hold format-1 row fingerprints, before
+ * recon-rowfp/2, and are "damaged or of another version": the source is
+ * read in full once). The
  * file is written under a temporary name, fsync'ed, and renamed by
  * incr_writer_commit() only after the store committed, so a state file
  * always describes a published run.

@@ -60,7 +60,11 @@
 #include "buf.h"
 #include "err.h"
 
-/* The format of the serialisation, the hashes and the store's tables. */
+/* The format of the serialisation, the hashes and the store's tables.
+ * The row fingerprints inside `sources` have their own format
+ * (ROWFP_FORMAT, rowfp.h), hashed into every fingerprint: changing it
+ * changes no byte this format computes (a version's `sources` is hashed
+ * as the text stored), so it is not this format's name that changes. */
 #define LEDGER_FORMAT "recon-ledger/2"
 
 /* The fixed fields of a version (declared columns come in between). */

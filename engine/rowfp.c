@@ -7,18 +7,22 @@
 #include <openssl/evp.h>
 
 #include "rowfp.h"
+#include "money.h"
+#include "tstamp.h"
 #include "banned.h"
 
 void rowfp_init(struct rowfp *f)
 {
 	f->ctx = NULL;
 	sbuf_init(&f->ser, SBUF_CAP_DEFAULT);
+	sbuf_init(&f->val, SBUF_CAP_DEFAULT);
 }
 
 void rowfp_release(struct rowfp *f)
 {
 	EVP_MD_CTX_free(f->ctx);
 	sbuf_release(&f->ser);
+	sbuf_release(&f->val);
 	rowfp_init(f);
 }
 
@@ -35,6 +39,57 @@ static void add_u64(struct sbuf *sb, uint64_t n)
 	sbuf_add(sb, d + i, sizeof(d) - (size_t)i);
 }
 
+/*
+ * The class tag and the normalised bytes of a non-NULL value (rowfp.h):
+ * '#' with the canonical decimal or '@' with the canonical time in
+ * f->val, ':' or '?' with the driver's text. 0, or -1 for a time that
+ * cannot be formatted (or an sbuf failure, seen by the caller).
+ */
+static int normalise(struct rowfp *f, const struct value *v, char *tag,
+		     const char **s, size_t *n)
+{
+	struct sbuf *val = &f->val;
+
+	sbuf_reset(val);
+	*s = v->s ? v->s : "";
+	*n = v->s ? v->len : 0;
+	switch (v->type) {
+	case VAL_INT:
+		*tag = '#';
+		sbuf_addf(val, "%lld", (long long)v->i);
+		break;
+	case VAL_DEC:
+		if (v->approx) {
+			*tag = '?';
+			return 0;
+		}
+		*tag = '#';
+		money_format(v->i, 0, val);
+		break;
+	case VAL_TIME:
+		*tag = '@';
+		if (tstamp_format_frac(v->i, v->s, v->s ? v->len : 0, val) < 0 &&
+		    !val->failed)
+			return -1;
+		break;
+	default:
+		if (v->approx) {
+			*tag = '?';
+			return 0;
+		}
+		if (!v->dec_text) {
+			*tag = ':';
+			return 0;
+		}
+		*tag = '#';
+		money_format(v->i, 0, val);
+		break;
+	}
+	*s = val->buf;
+	*n = val->len;
+	return 0;
+}
+
 int rowfp_row(struct rowfp *f, const struct row *row, uint8_t out[32],
 	      struct error *err)
 {
@@ -42,26 +97,26 @@ int rowfp_row(struct rowfp *f, const struct row *row, uint8_t out[32],
 	unsigned len = 0;
 
 	sbuf_reset(sb);
+	sbuf_add(sb, ROWFP_FORMAT "\n", sizeof(ROWFP_FORMAT));
 	for (size_t i = 0; i < row->ncols; i++) {
 		const struct value *v = &row->vals[i];
-		const char *name = row->names[i];
-		char num[24];
-		const char *s = v->s;
-		size_t n = v->len;
+		const char *s;
+		size_t n;
+		char tag;
 
-		sbuf_addstr(sb, name);
+		sbuf_addstr(sb, row->names[i]);
 		if (v->type == VAL_NULL) {
 			sbuf_add(sb, ":-\n", 3);
 			continue;
 		}
-		if (v->type == VAL_INT || !s) {
-			int k = snprintf(num, sizeof(num), "%lld",
-					 (long long)v->i);
-
-			s = num;
-			n = (size_t)k;
-		}
-		sbuf_addch(sb, ':');
+		if (normalise(f, v, &tag, &s, &n) < 0)
+			return error_set(err, ERR_DATA, "column '%s': time %lld "
+					 "is outside years 1 to 9999",
+					 row->names[i], (long long)v->i);
+		if (f->val.failed)
+			return error_set(err, ERR_NOMEM,
+					 "out of memory (row fingerprint)");
+		sbuf_addch(sb, tag);
 		add_u64(sb, n);
 		sbuf_addch(sb, ':');
 		sbuf_add(sb, s, n);

@@ -2,6 +2,8 @@
  * tstamp.c - ISO 8601 subset parsing and formatting (civil-from-days after
  * Howard Hinnant's public-domain algorithms).
  */
+#include <string.h>
+
 #include "tstamp.h"
 #include "banned.h"
 
@@ -143,6 +145,31 @@ int tstamp_format(int64_t t, struct sbuf *out)
 	return sbuf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
 			 (long long)y, m, d, (int)(rem / 3600),
 			 (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+int tstamp_format_frac(int64_t t, const char *text, size_t n,
+		       struct sbuf *out)
+{
+	const char *dot = text ? memchr(text, '.', n) : NULL;
+	size_t k = 0, len;
+
+	if (tstamp_format(t, out) < 0)
+		return -1;
+	if (!dot)
+		return 0;
+	len = n - (size_t)(dot + 1 - text);
+	while (k < len && dot[1 + k] >= '0' && dot[1 + k] <= '9')
+		k++;
+	while (k && dot[k] == '0')
+		k--;
+	if (!k)
+		return 0;
+	/* tstamp_format ended in 'Z': put the fraction before it */
+	sbuf_setlen(out, out->len - 1);
+	if (sbuf_addch(out, '.') < 0 || sbuf_add(out, dot + 1, k) < 0 ||
+	    sbuf_addch(out, 'Z') < 0)
+		return -1;
+	return 0;
 }
 
 int tstamp_format_date(int64_t t, struct sbuf *out)

@@ -33,6 +33,16 @@ int64_t tstamp_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Append "YYYY-MM-DDTHH:MM:SSZ". Returns 0, or -1 (nothing appended)
  * if t is outside TSTAMP_MIN..TSTAMP_MAX, or -1 from the sbuf. */
 int tstamp_format(int64_t t, struct sbuf *out);
+/*
+ * Append "YYYY-MM-DDTHH:MM:SS[.DIGITS]Z": tstamp_format(t) with the
+ * fraction of a second that text (the value t was parsed from by
+ * tstamp_parse, or a time of day "HH:MM:SS[.DIGITS]") carries, its
+ * trailing zeros dropped ("09:00:00.500" gives ".5", "09:00:00.000"
+ * nothing). The fraction is the digits after the text's only '.'.
+ * Returns 0 or -1, as tstamp_format.
+ */
+int tstamp_format_frac(int64_t t, const char *text, size_t n,
+		       struct sbuf *out);
 /* Append "YYYY-MM-DD". Returns 0 or -1, as tstamp_format. */
 int tstamp_format_date(int64_t t, struct sbuf *out);
 

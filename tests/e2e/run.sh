@@ -6,6 +6,10 @@
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
 #    escaping, the control totals, the store and a deterministic rerun.
+#    On pg also: the same exception CSV and the same sources fingerprints
+#    of every version as the SQLite run, and the unit
+#    suite rowfp (out/build/dev/unit) reading the same rows through
+#    sqliteodbc and psqlODBC (row fingerprints must be equal).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
@@ -444,6 +448,59 @@ if [ "$backend" = pg ]; then
 		pass "same exception CSV as the SQLite run, byte for byte"
 	else
 		fail "same exception CSV as the SQLite run, byte for byte" "$(diff "$other" "$csv" | head -20)"
+	fi
+fi
+
+# The same demo rows give the same provenance on both databases: every
+# version's sources JSON (row fingerprints, engine/rowfp.h) equals the
+# SQLite run's, although PostgreSQL prints numeric amounts as 450.00
+# where SQLite gives 450 (docs/LEDGER.md, "Provenance").
+if [ "$backend" = pg ]; then
+	other_store=$root/out/e2e/sqlite/demo/store.db
+	q="SELECT rec_kind || ' ' || rec_key || ' ' || CAST(version AS TEXT) || ' ' || sources FROM reconciled_orders"
+	if [ ! -f "$other_store" ]; then
+		echo "skip pg: same sources fingerprints as the SQLite run (run tests/e2e/run.sh sqlite first)"
+	else
+		store_query "$store_pg" "" "$q" | LC_ALL=C sort >"$work/sources-pg.txt"
+		sqlite3 "$other_store" "$q" | LC_ALL=C sort >"$work/sources-sqlite.txt"
+		if [ -s "$work/sources-pg.txt" ] &&
+			cmp -s "$work/sources-sqlite.txt" "$work/sources-pg.txt"; then
+			pass "same sources fingerprints as the SQLite run, every version ($(wc -l <"$work/sources-pg.txt"))"
+		else
+			fail "same sources fingerprints as the SQLite run, every version" "$(diff "$work/sources-sqlite.txt" "$work/sources-pg.txt" | head -10)"
+		fi
+	fi
+fi
+
+# Row fingerprints do not depend on the driver: the unit suite rowfp
+# reads the same rows through sqliteodbc and through psqlODBC (this
+# cluster) and compares their fingerprints (engine/rowfp.h).
+if [ "$backend" = pg ]; then
+	unit=$root/out/build/dev/unit
+	rdir=$work/rowfp
+	if [ ! -x "$unit" ]; then
+		echo "skip pg: row fingerprints equal on SQLite and PostgreSQL (build $unit first: make out/build/dev/unit)"
+	elif ! db_reset rowfp "" ""; then
+		fail "row fingerprints equal on SQLite and PostgreSQL" "create database rowfp"
+	else
+		mkdir -p "$rdir/test"
+		{
+			tools/odbcini.sh etc/odbc.ini.in "$rdir"
+			printf '\n'
+			awk '/^\[/ { sect = $0 }
+				sect == "[recon_demo_crm]" {
+					if (/^\[/) { print "[recon_test_pg]"; next }
+					if (/^Database *=/) { print "Database = rowfp"; next }
+					print }' "$work/odbc.ini"
+		} >"$rdir/odbc.ini"
+		: >"$rdir/odbcinst.ini"
+		# RECON_TEST_PG_DSN adds the case sqlite_and_postgresql
+		if RECON_TEST_PG_DSN=recon_test_pg \
+			tools/env.sh "$rdir" "$unit" rowfp >"$rdir/log" 2>&1; then
+			pass "row fingerprints equal on SQLite and PostgreSQL (unit suite rowfp with psqlODBC)"
+		else
+			fail "row fingerprints equal on SQLite and PostgreSQL (unit suite rowfp with psqlODBC)" "$(tail -20 "$rdir/log")"
+		fi
 	fi
 fi
 

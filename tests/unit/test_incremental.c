@@ -430,6 +430,18 @@ START_TEST(state_damage_is_no_state)
 		ck_assert_int_le(rc, 0);
 		error_clear(&err);
 	}
+	/* a file of the previous format (magic RECONST1: row fingerprints
+	 * before recon-rowfp/2) is refused as another version, not read */
+	ck_assert_int_eq(memcmp(all, "RECONST2", 8), 0);
+	all[7] = '1';
+	f = fopen(DIR_ "/src.state", "wb");
+	fwrite(all, 1, (size_t)size, f);
+	fclose(f);
+	incr_header_init(&h);
+	sbuf_reset(&why);
+	ck_assert_int_eq(incr_reader_open(DIR_, "src", &h, &r, &why, &err), 1);
+	ck_assert_ptr_nonnull(strstr(why.buf, "of another version"));
+	incr_header_release(&h);
 	free(all);
 	/* a leftover temporary file never counts as the state */
 	ck_assert_int_eq(access(DIR_ "/src.state.tmp", F_OK), -1);

@@ -657,15 +657,15 @@ static void trow_init(struct trow *t, const char *id, const char *amount,
 		      int deleted)
 {
 	memset(t, 0, sizeof(*t));
-	t->v[0] = (struct value){ VAL_TEXT, 0, id, strlen(id), NULL };
-	t->v[1] = (struct value){ VAL_TEXT, 0, " acme  corp ", 12, NULL };
-	t->v[2] = (struct value){ VAL_TEXT, 0, "EUR", 3, NULL };
-	t->v[3] = (struct value){ VAL_DEC, 0, amount, strlen(amount), NULL };
+	t->v[0] = (struct value){ VAL_TEXT, 0, id, strlen(id), NULL, 0 };
+	t->v[1] = (struct value){ VAL_TEXT, 0, " acme  corp ", 12, NULL, 0 };
+	t->v[2] = (struct value){ VAL_TEXT, 0, "EUR", 3, NULL, 0 };
+	t->v[3] = (struct value){ VAL_DEC, 0, amount, strlen(amount), NULL, 0 };
 	ck_assert_int_eq(money_parse(amount, strlen(amount), &t->v[3].i), 0);
-	t->v[4] = (struct value){ VAL_TIME, 1704067200, "2024-01-01", 10, NULL };
-	t->v[5] = (struct value){ VAL_TEXT, 0, "W", 1, NULL };
-	t->v[6] = (struct value){ VAL_NULL, 0, NULL, 0, NULL };
-	t->v[7] = (struct value){ VAL_INT, deleted, NULL, 0, NULL };
+	t->v[4] = (struct value){ VAL_TIME, 1704067200, "2024-01-01", 10, NULL, 0 };
+	t->v[5] = (struct value){ VAL_TEXT, 0, "W", 1, NULL, 0 };
+	t->v[6] = (struct value){ VAL_NULL, 0, NULL, 0, NULL, 0 };
+	t->v[7] = (struct value){ VAL_INT, deleted, NULL, 0, NULL, 0 };
 	t->row.ncols = 8;
 	t->row.names = deal_cols;
 	t->row.vals = t->v;

@@ -355,7 +355,7 @@ START_TEST(globals_not_in_production)
 	struct error err;
 	struct canon rec;
 	struct sbuf fail = SBUF_INIT(SBUF_CAP_DEFAULT);
-	struct value v = { VAL_TEXT, 0, "y", 1, NULL };
+	struct value v = { VAL_TEXT, 0, "y", 1, NULL, 0 };
 	struct row row = { 1, names, &v, 1 };
 	size_t n;
 	const char *s;
