@@ -383,9 +383,10 @@ int record_on_dup(void *ctx, const struct canon *rec, const char *key,
 	struct sbuf msg = SBUF_INIT(65536);
 	int rc;
 
-	/* No row position (it follows row order) and no fingerprint (it
-	 * differs between drivers): the same rows give the same line in
-	 * any order and on any database (docs/MATCHING.md). */
+	/* No row position (it follows row order): the same rows give the
+	 * same line in any order and, fingerprints being normalised by
+	 * type (rowfp.h), the same row is kept on any database
+	 * (docs/MATCHING.md). */
 	sbuf_addf(&msg, "%s key '%.*s' appears more than once (source '%s'): "
 		  "the row with the smallest fingerprint is matched, the "
 		  "others are ignored", canon_kind_names[rec->kind],
