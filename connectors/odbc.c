@@ -748,7 +748,8 @@ static int conn_connect(const char *dsn, int read_only, struct conn **out,
 			  "SQLGetInfo(SQL_GETDATA_EXTENSIONS) failed");
 		goto fail;
 	}
-	c->gd_block = (gd & SQL_GD_BLOCK) != 0;
+	c->gd_block = (gd & SQL_GD_BLOCK) != 0 &&
+		      !c->d->no_positioned_getdata;
 	if (read_only && make_read_only(c, err) < 0)
 		goto fail;
 	*out = c;

@@ -164,6 +164,7 @@ static const struct dialect dialects[DIALECT__COUNT] = {
 				 "ERROR_FOR_DIVISION_BY_ZERO,"
 				 "NO_ENGINE_SUBSTITUTION'",
 		.ro_on = "SET SESSION TRANSACTION READ ONLY",
+		.no_positioned_getdata = 1,
 		.snapshot_tx = 1,
 		.snapshot = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
 			    "READ ONLY",

@@ -104,6 +104,10 @@ struct dialect {
 	/* results stream only without bound parameters (sqliteodbc):
 	 * the connector moves them into a temporary table */
 	int param_rewrite;
+	/* long values are completed by re-executing the query even if the
+	 * driver advertises SQL_GD_BLOCK (odbc-mariadb: SQLSetPos then
+	 * SQLGetData on a block cursor reads another row's value) */
+	int no_positioned_getdata;
 	/* a unique-index violation reported only by the native code's
 	 * low byte (sqliteodbc: HY000, SQLITE_CONSTRAINT 19); 0: SQLSTATE
 	 * class 23 is enough */
