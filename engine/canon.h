@@ -99,6 +99,12 @@ struct erp_agg {
 	/* SHA-256 over the hex fingerprints of the ndocs documents, each
 	 * followed by "\n", in ascending order (binary). */
 	uint8_t docs_fp[32];
+	/* The ndocs documents themselves (the ones counted above, any
+	 * status), in document order: by key, then by the source row's
+	 * fingerprint (docs/MATCHING.md). NULL when ndocs is 0; may be NULL
+	 * for an aggregate built by hand (the rule tests' check() without
+	 * docs). */
+	const struct canon *const *docs;
 };
 
 /*
@@ -114,6 +120,9 @@ struct group {
 	const struct canon *order;
 	uint32_t norders;	/* orders linked to the deal (>1: duplicates) */
 	const struct erp_agg *erp;
+	/* The norders orders linked to the deal, by key (then fingerprint),
+	 * `order` among them; NULL means just `order` (or none). */
+	const struct canon *const *orders;
 };
 
 /* Field names as rules and the store see them ("key", "deal_ref", ...). */

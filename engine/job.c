@@ -988,7 +988,18 @@ static int load_matching(struct loader *ld, xmlNodePtr m)
 {
 	struct job *job = ld->job;
 	const char *erp = attr(m, "erp");
+	const char *orph = attr(m, "erp-without-order");
 	long deal_line = 0, erp_line = 0;
+
+	if (orph) {
+		if (strcmp(orph, "any") == 0)
+			job->erp_orphans = JOB_ORPHANS_ANY;
+		else if (strcmp(orph, "posted") == 0)
+			job->erp_orphans = JOB_ORPHANS_POSTED;
+		else
+			return fail(ld, m, "erp-without-order=%s: expected any "
+				    "or posted", show(ld, orph));
+	}
 
 	if (erp) {
 		if (strcmp(erp, "one-to-one") == 0)

@@ -110,6 +110,9 @@ struct job {
 	enum canon_str order_erp_link;	  /* field of the order */
 	enum canon_str erp_link;	  /* field of the ERP document */
 	int erp_many;		/* 1: one order to many ERP docs (summed) */
+	/* <matching erp-without-order>: which documents without an order
+	 * make an ERP_WITHOUT_ORDER group (docs/MATCHING.md) */
+	enum { JOB_ORPHANS_ANY = 0, JOB_ORPHANS_POSTED } erp_orphans;
 
 	int64_t grace_deal;	/* seconds a deal may wait for its order */
 	int64_t grace_erp;	/* seconds an order may wait for the ERP */

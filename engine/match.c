@@ -3,7 +3,9 @@
  *
  * Spill record format (native byte order: the files never leave this
  * process): a struct spill_hdr, the record's string bytes, and for phase-2
- * order records a struct spill_agg and the aggregate's currency bytes.
+ * order records a struct spill_agg, the aggregate's currency bytes and
+ * its ndocs documents, each a struct spill_hdr and its string bytes, in
+ * document order (the order rules see them: o.erp.docs).
  * Loaded partitions are read whole into one buffer; the struct canon
  * views built over it borrow their strings from that buffer (their sbuf
  * has alloc == 0, so releasing one frees nothing).
@@ -76,6 +78,11 @@ struct part {
 	struct canon *recs;
 	struct erp_agg *aggs;	/* for SP_OE: one per record */
 	size_t n, alloc;
+	/* for SP_OE: the records' ERP documents, back to back in load
+	 * order, and the pointer lists aggs[].docs point into */
+	struct canon *docs;
+	const struct canon **dptr;
+	size_t ndocs, adocs;
 };
 
 /* Open-addressing table from a key (borrowed bytes) to an index. */
@@ -643,21 +650,14 @@ static int write_all(struct match *m, FILE *f, const void *p, size_t n,
 	return 0;
 }
 
-/* Write one record (and optionally its ERP aggregate) to set/partition. */
-static int spill(struct match *m, int set, unsigned p, const struct canon *c,
-		 const struct erp_agg *agg, struct error *err)
+static void hdr_fill(struct spill_hdr *hp, const struct canon *c)
 {
 	struct spill_hdr h;
-	struct spill_agg a;
-	FILE *f = spill_file(m, set, p, err);
 
-	if (!f)
-		return -1;
 	memset(&h, 0, sizeof(h));
 	h.kind = c->kind;
 	h.status = c->status;
 	h.doctype = c->doctype;
-	h.has_agg = agg != NULL;
 	h.source = c->source;
 	h.flags = c->flags;
 	h.present = c->present;
@@ -669,6 +669,22 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 	memcpy(h.off, c->off, sizeof(h.off));
 	memcpy(h.len, c->len, sizeof(h.len));
 	h.total = h.data_len;
+	*hp = h;
+}
+
+/* Write one record (and optionally its ERP aggregate with its documents)
+ * to set/partition. */
+static int spill(struct match *m, int set, unsigned p, const struct canon *c,
+		 const struct erp_agg *agg, struct error *err)
+{
+	struct spill_hdr h;
+	struct spill_agg a;
+	FILE *f = spill_file(m, set, p, err);
+
+	if (!f)
+		return -1;
+	hdr_fill(&h, c);
+	h.has_agg = agg != NULL;
 	if (agg) {
 		memset(&a, 0, sizeof(a));
 		a.ndocs = agg->ndocs;
@@ -685,6 +701,8 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 		a.amount_overflow = agg->amount_overflow;
 		memcpy(a.docs_fp, agg->docs_fp, sizeof(a.docs_fp));
 		h.total += (uint32_t)sizeof(a) + a.currency_len;
+		for (uint32_t i = 0; agg->docs && i < agg->ndocs; i++)
+			h.total += (uint32_t)(sizeof(h) + agg->docs[i]->data.len);
 	}
 	if (write_all(m, f, &h, sizeof(h), err) < 0 ||
 	    write_all(m, f, c->data.buf, c->data.len, err) < 0)
@@ -692,6 +710,15 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 	if (agg && (write_all(m, f, &a, sizeof(a), err) < 0 ||
 		    write_all(m, f, agg->currency, a.currency_len, err) < 0))
 		return -1;
+	for (uint32_t i = 0; agg && agg->docs && i < agg->ndocs; i++) {
+		const struct canon *d = agg->docs[i];
+		struct spill_hdr dh;
+
+		hdr_fill(&dh, d);
+		if (write_all(m, f, &dh, sizeof(dh), err) < 0 ||
+		    write_all(m, f, d->data.buf, d->data.len, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -736,7 +763,91 @@ static void part_release(struct part *pt)
 	mem_free(pt->buf);
 	mem_free(pt->recs);
 	mem_free(pt->aggs);
+	mem_free(pt->docs);
+	mem_free(pt->dptr);
 	memset(pt, 0, sizeof(*pt));
+}
+
+/* A canon view of a spilled record: its strings borrowed from data. */
+static void view_of(struct canon *c, const struct spill_hdr *h, char *data)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = h->kind;
+	c->status = h->status;
+	c->doctype = h->doctype;
+	c->source = h->source;
+	c->flags = (uint8_t)h->flags;
+	c->present = h->present;
+	c->amount = h->amount;
+	c->time = h->time;
+	c->rowno = h->rowno;
+	memcpy(c->fp, h->fp, sizeof(c->fp));
+	memcpy(c->off, h->off, sizeof(h->off));
+	memcpy(c->len, h->len, sizeof(h->len));
+	/* borrowed view: alloc 0 means nothing to free */
+	c->data.buf = data;
+	c->data.len = h->data_len;
+	c->data.alloc = 0;
+	c->data.cap = h->data_len;
+}
+
+/* The ndocs documents of an SP_OE record at buf[pos..end), appended to
+ * pt->docs. */
+static int docs_load(struct part *pt, size_t pos, size_t end, uint32_t ndocs,
+		     struct error *err)
+{
+	if (pos > end)
+		return error_set(err, ERR_INTERNAL, "spill file truncated");
+	for (uint32_t i = 0; i < ndocs; i++) {
+		struct spill_hdr h;
+
+		if (end - pos < sizeof(h))
+			return error_set(err, ERR_INTERNAL, "spill file truncated");
+		memcpy(&h, pt->buf + pos, sizeof(h));
+		pos += sizeof(h);
+		if (end - pos < h.data_len)
+			return error_set(err, ERR_INTERNAL, "spill file truncated");
+		if (pt->ndocs == pt->adocs) {
+			size_t na = pt->adocs ? pt->adocs * 2 : 1024, bytes;
+			void *nd;
+
+			if (mem_mul(na, sizeof(*pt->docs), &bytes) < 0 ||
+			    !(nd = mem_realloc(pt->docs, bytes)))
+				return error_set(err, ERR_NOMEM, "out of memory");
+			pt->docs = nd;
+			pt->adocs = na;
+		}
+		view_of(&pt->docs[pt->ndocs++], &h, pt->buf + pos);
+		pos += h.data_len;
+	}
+	return 0;
+}
+
+/* Point each SP_OE record's aggregate at its documents (pt->docs is
+ * final now; records are still in load order). */
+static int docs_link(struct part *pt, struct error *err)
+{
+	size_t at = 0;
+
+	if (!pt->ndocs)
+		return 0;
+	pt->dptr = mem_calloc(pt->ndocs, sizeof(*pt->dptr));
+	if (!pt->dptr)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < pt->ndocs; i++)
+		pt->dptr[i] = &pt->docs[i];
+	for (size_t i = 0; i < pt->n; i++) {
+		struct erp_agg *g = &pt->aggs[i];
+
+		if (!g->ndocs)
+			continue;
+		if (pt->ndocs - at < g->ndocs)
+			return error_set(err, ERR_INTERNAL, "spill file: "
+					 "documents missing");
+		g->docs = pt->dptr + at;
+		at += g->ndocs;
+	}
+	return 0;
 }
 
 /* Read set/partition whole and build the views. A partition never written
@@ -794,24 +905,7 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 			pt->alloc = na;
 		}
 		c = &pt->recs[pt->n];
-		memset(c, 0, sizeof(*c));
-		c->kind = h.kind;
-		c->status = h.status;
-		c->doctype = h.doctype;
-		c->source = h.source;
-		c->flags = (uint8_t)h.flags;
-		c->present = h.present;
-		c->amount = h.amount;
-		c->time = h.time;
-		c->rowno = h.rowno;
-		memcpy(c->fp, h.fp, sizeof(c->fp));
-		memcpy(c->off, h.off, sizeof(h.off));
-		memcpy(c->len, h.len, sizeof(h.len));
-		/* borrowed view: alloc 0 means nothing to free */
-		c->data.buf = pt->buf + pos;
-		c->data.len = h.data_len;
-		c->data.alloc = 0;
-		c->data.cap = h.data_len;
+		view_of(c, &h, pt->buf + pos);
 		if (set == SP_OE) {
 			struct erp_agg *g = &pt->aggs[pt->n];
 			struct spill_agg a;
@@ -835,11 +929,17 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 				g->amount_overflow = a.amount_overflow;
 				memcpy(g->docs_fp, a.docs_fp,
 				       sizeof(g->docs_fp));
+				if (docs_load(pt, apos + sizeof(a) +
+					      a.currency_len, pos + h.total,
+					      a.ndocs, err) < 0)
+					return -1;
 			}
 		}
 		pos += h.total;
 		pt->n++;
 	}
+	if (set == SP_OE && docs_link(pt, err) < 0)
+		return -1;
 	/* the file is no longer needed: free its disk space now */
 	fclose(f);
 	m->files[set][p] = NULL;
@@ -1049,8 +1149,8 @@ static unsigned erp_flags(const struct match *m, const struct canon *order,
 
 static int emit(match_group_fn fn, void *ctx, const char *key, size_t klen,
 		const struct canon *deal, const struct canon *order,
-		uint32_t norders, const struct erp_agg *agg, unsigned flags,
-		struct error *err)
+		uint32_t norders, const struct canon *const *orders,
+		const struct erp_agg *agg, unsigned flags, struct error *err)
 {
 	struct group g;
 
@@ -1059,6 +1159,7 @@ static int emit(match_group_fn fn, void *ctx, const char *key, size_t klen,
 	g.deal = deal;
 	g.order = order;
 	g.norders = norders;
+	g.orders = orders;
 	g.erp = agg && agg->ndocs ? agg : NULL;
 	return fn(ctx, &g, flags, err);
 }
@@ -1126,6 +1227,48 @@ static int docs_fingerprints(struct owned_doc *od, size_t n,
 	return 0;
 }
 
+#define NO_OWNER UINT32_MAX
+
+/* Every aggregate's document list (erp_agg.docs): the documents counted
+ * into it, in the partition's order (by document key, then content), so
+ * rules see them in an order that does not depend on row order. */
+static int docs_lists(const struct part *docs, const uint32_t *downer,
+		      uint32_t nowners, struct erp_agg *aggs, size_t norders,
+		      struct erp_agg *oaggs, uint32_t **startp,
+		      const struct canon ***dptrp, struct error *err)
+{
+	uint32_t *start, *fill;
+	const struct canon **dptr;
+
+	start = mem_calloc((size_t)nowners + 1, sizeof(*start));
+	fill = mem_calloc(nowners ? nowners : 1, sizeof(*fill));
+	dptr = mem_calloc(docs->n ? docs->n : 1, sizeof(*dptr));
+	*startp = start;
+	*dptrp = dptr;
+	if (!start || !fill || !dptr) {
+		mem_free(fill);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < docs->n; i++)
+		if (downer[i] != NO_OWNER)
+			start[downer[i] + 1]++;
+	for (uint32_t o = 0; o < nowners; o++)
+		start[o + 1] += start[o];
+	for (size_t i = 0; i < docs->n; i++) {
+		uint32_t o = downer[i];
+
+		if (o != NO_OWNER)
+			dptr[start[o] + fill[o]++] = &docs->recs[i];
+	}
+	for (uint32_t o = 0; o < nowners; o++) {
+		struct erp_agg *g = o < norders ? &aggs[o] : &oaggs[o - norders];
+
+		g->docs = g->ndocs ? dptr + start[o] : NULL;
+	}
+	mem_free(fill);
+	return 0;
+}
+
 /* Phase 1 for partition p: orders + ERP documents. */
 static int phase1(struct match *m, unsigned p, int64_t as_of,
 		  match_group_fn on_group, match_dup_fn on_dup, void *ctx,
@@ -1138,6 +1281,10 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 	struct owned_doc *od = NULL;
 	size_t nod = 0;
 	uint32_t *ofirst = NULL, norphan = 0;
+	/* each counted document's owner (orders first, then orphan groups;
+	 * NO_OWNER if not counted), and the owners' document lists */
+	uint32_t *downer = NULL, *dstart = NULL;
+	const struct canon **dptr = NULL;
 	unsigned char *dup = NULL;
 	int rc = -1;
 
@@ -1156,7 +1303,8 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 	oaggs = mem_calloc(docs.n ? docs.n : 1, sizeof(*oaggs));
 	ofirst = mem_calloc(docs.n ? docs.n : 1, sizeof(*ofirst));
 	od = mem_calloc(docs.n ? docs.n : 1, sizeof(*od));
-	if (!aggs || !dup || !oaggs || !ofirst || !od) {
+	downer = mem_alloc((docs.n ? docs.n : 1) * sizeof(*downer));
+	if (!aggs || !dup || !oaggs || !ofirst || !od || !downer) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -1182,6 +1330,7 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 		const char *dk = canon_get(d, CS_KEY, &kn);
 		uint32_t oi;
 
+		downer[i] = NO_OWNER;
 		if (dk && table_put(&seen, dk, kn, (uint32_t)i) != i) {
 			if (on_dup(ctx, d, dk, kn, err) < 0)
 				goto out;
@@ -1193,6 +1342,7 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 		}
 		if (k && table_get(&otab, k, n, &oi)) {
 			agg_add(&aggs[oi], d);
+			downer[i] = oi;
 			od[nod].owner = oi;
 			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));
 		} else if (k) {
@@ -1201,11 +1351,14 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 			if (slot == norphan)
 				ofirst[norphan++] = (uint32_t)i;
 			agg_add(&oaggs[slot], d);
+			downer[i] = (uint32_t)orders.n + slot;
 			od[nod].owner = (uint32_t)orders.n + slot;
 			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));
 		}
 	}
-	if (docs_fingerprints(od, nod, aggs, orders.n, oaggs, err) < 0)
+	if (docs_fingerprints(od, nod, aggs, orders.n, oaggs, err) < 0 ||
+	    docs_lists(&docs, downer, (uint32_t)orders.n + norphan, aggs,
+		       orders.n, oaggs, &dstart, &dptr, err) < 0)
 		goto out;
 	/* Orders: straight to a group if they cannot reach a deal, else on
 	 * to phase 2 keyed by their deal link. */
@@ -1223,8 +1376,8 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 			if (o->flags & CANON_F_DUPLICATED)
 				f |= MF_DUP_KEY;
 
-			if (emit(on_group, ctx, ok, kn, NULL, o, 1, &aggs[i], f,
-				 err) < 0)
+			if (emit(on_group, ctx, ok, kn, NULL, o, 1, NULL,
+				 &aggs[i], f, err) < 0)
 				goto out;
 			continue;
 		}
@@ -1238,7 +1391,14 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 
 		if (!k)
 			k = canon_get(d, CS_KEY, &n);
-		if (emit(on_group, ctx, k, n, NULL, NULL, 0, &oaggs[j],
+		/* the job's erp-without-order: documents without an order
+		 * are judged by status as linked ones are (an order whose
+		 * documents are all drafts or cancelled has nothing in the
+		 * ERP); "posted" leaves such a group out altogether */
+		if (job->erp_orphans == JOB_ORPHANS_POSTED &&
+		    !posted_docs(&oaggs[j]))
+			continue;
+		if (emit(on_group, ctx, k, n, NULL, NULL, 0, NULL, &oaggs[j],
 			 MF_ERP_ORPHAN, err) < 0)
 			goto out;
 	}
@@ -1251,6 +1411,9 @@ out:
 	mem_free(oaggs);
 	mem_free(ofirst);
 	mem_free(od);
+	mem_free(downer);
+	mem_free(dstart);
+	mem_free(dptr);
 	mem_free(dup);
 	part_release(&orders);
 	part_release(&docs);
@@ -1265,7 +1428,8 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 	const struct job *job = m->job;
 	struct part deals, oes;
 	struct table dtab = { 0 };
-	uint32_t *norders = NULL;
+	uint32_t *norders = NULL, *ostart = NULL, *ofill = NULL;
+	const struct canon **optr = NULL;
 	unsigned char *dup = NULL;
 	int rc = -1;
 
@@ -1308,6 +1472,24 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 		if (table_get(&dtab, k, n, &di))
 			norders[di]++;
 	}
+	/* each deal's orders, in the partition's (key) order: o.orders */
+	ostart = mem_calloc(deals.n + 1, sizeof(*ostart));
+	ofill = mem_calloc(deals.n ? deals.n : 1, sizeof(*ofill));
+	optr = mem_calloc(oes.n ? oes.n : 1, sizeof(*optr));
+	if (!ostart || !ofill || !optr) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < deals.n; i++)
+		ostart[i + 1] = ostart[i] + norders[i];
+	for (size_t i = 0; i < oes.n; i++) {
+		size_t n;
+		const char *k = canon_get(&oes.recs[i], job->order_deal_link, &n);
+		uint32_t di;
+
+		if (table_get(&dtab, k, n, &di))
+			optr[ostart[di] + ofill[di]++] = &oes.recs[i];
+	}
 	for (size_t i = 0; i < oes.n; i++) {
 		const struct canon *o = &oes.recs[i];
 		const struct canon *d = NULL;
@@ -1327,7 +1509,8 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 		} else {
 			f |= MF_NO_DEAL;
 		}
-		if (emit(on_group, ctx, ok, kn, d, o, cnt, &oes.aggs[i], f,
+		if (emit(on_group, ctx, ok, kn, d, o, cnt,
+			 d ? optr + ostart[di] : NULL, &oes.aggs[i], f,
 			 err) < 0)
 			goto out;
 	}
@@ -1346,13 +1529,17 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 			f = MF_NO_ORDER;
 		if (d->flags & CANON_F_DUPLICATED)
 			f |= MF_DUP_KEY;
-		if (emit(on_group, ctx, dk, kn, d, NULL, 0, NULL, f, err) < 0)
+		if (emit(on_group, ctx, dk, kn, d, NULL, 0, NULL, NULL, f,
+			 err) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
 	table_release(&dtab);
 	mem_free(norders);
+	mem_free(ostart);
+	mem_free(ofill);
+	mem_free(optr);
 	mem_free(dup);
 	part_release(&deals);
 	part_release(&oes);

@@ -89,22 +89,25 @@ static const char *const extra_field_names[] = {
 #define CANON_FIELD_LIST "key, deal_ref, order_ref, customer, currency, " \
 	"name, amount, time, status, doc_type"
 
-enum { G_KEY, G_DEAL, G_ORDER, G_NORDERS, G_ERP, G__COUNT };
+enum { G_KEY, G_DEAL, G_ORDER, G_NORDERS, G_ERP, G_ORDERS, G__COUNT };
 static const char *const group_field_names[G__COUNT] = {
-	"key", "deal", "order", "norders", "erp",
+	"key", "deal", "order", "norders", "erp", "orders",
 };
-#define GROUP_FIELD_LIST "key, deal, order, norders, erp"
+#define GROUP_FIELD_LIST "key, deal, order, norders, erp, orders"
 
 enum {
-	E_DOCS, E_INVOICES, E_CREDITS, E_SALES, E_DRAFTS, E_CANCELLED,
+	E_DOCS, E_NDOCS, E_INVOICES, E_CREDITS, E_SALES, E_DRAFTS, E_CANCELLED,
 	E_INVOICED, E_ORDERED, E_AMOUNT, E_CURRENCY, E_MIXED, E__COUNT
 };
 static const char *const erp_field_names[E__COUNT] = {
-	"docs", "invoices", "credits", "sales", "drafts", "cancelled",
+	"docs", "ndocs", "invoices", "credits", "sales", "drafts", "cancelled",
 	"invoiced", "ordered", "amount", "currency", "mixed_currency",
 };
-#define ERP_FIELD_LIST "docs, invoices, credits, sales, drafts, " \
+#define ERP_FIELD_LIST "docs, ndocs, invoices, credits, sales, drafts, " \
 	"cancelled, invoiced, ordered, amount, currency, mixed_currency"
+
+/* The list views o.erp.docs and o.orders (their userdata's payload). */
+enum { L_DOCS, L_ORDERS };
 
 /* The base functions rules keep; everything else in _G goes. */
 static const char *const base_allowed[] = {
@@ -128,9 +131,15 @@ struct rrule {
 	int ref;
 };
 
-/* A canonical record view: out (writable) or o.deal / o.order. */
+/* A canonical record view: out (writable) or o.deal / o.order, or an
+ * element of o.erp.docs / o.orders. */
 struct cview {
 	struct canon *c;	/* borrowed for one call; NULL between calls */
+	/* 0 for the fixed views (c is cleared after each call); a list
+	 * element's is the rules_check() call it was made in (rules.gen),
+	 * so one kept past its call raises instead of reading freed
+	 * memory */
+	uint64_t gen;
 };
 
 struct rules {
@@ -158,6 +167,8 @@ struct rules {
 	size_t cur_src;
 	size_t row_src;		/* source whose colmap the row view holds */
 	const struct group *cur_group;
+	uint64_t gen;		/* rules_check() calls, +1 at each end */
+	int record_mt_ref;	/* the read-only record views' metatable */
 
 	const void *money_mt, *verdict_mt;	/* identity of the metatables */
 	int money_mt_ref, verdict_mt_ref;
@@ -1288,7 +1299,7 @@ static int canon_index(lua_State *L)
 	struct cview *v = lua_touserdata(L, 1);
 	int id = field_id(L);
 
-	if (!v->c)
+	if (!v->c || (v->gen && v->gen != R(L)->gen))
 		return luaL_error(L, "this record is only valid during its "
 				  "call");
 	if (id < 0)
@@ -1299,8 +1310,8 @@ static int canon_index(lua_State *L)
 
 static int record_newindex(lua_State *L)
 {
-	return luaL_error(L, "o.deal and o.order are read-only (tried to set "
-			  "'%s')", key_text(L));
+	return luaL_error(L, "o.deal, o.order, o.orders[i] and o.erp.docs[i] "
+			  "are read-only (tried to set '%s')", key_text(L));
 }
 
 static void push_names(lua_State *L, const char *const *names, int count)
@@ -1487,6 +1498,9 @@ static int group_index(lua_State *L)
 			break;
 		lua_getiuservalue(L, 1, 3);
 		return 1;
+	case G_ORDERS:
+		lua_getiuservalue(L, 1, 4);
+		return 1;
 	default:
 		return luaL_error(L, "o has no field '%s' (fields: "
 				  GROUP_FIELD_LIST ")", key_text(L));
@@ -1518,7 +1532,8 @@ static int erp_index(lua_State *L)
 		return luaL_error(L, "o.erp.%s: the ERP amounts of this order "
 				  "do not fit (overflow)", erp_field_names[id]);
 	switch (id) {
-	case E_DOCS: lua_pushinteger(L, e->ndocs); break;
+	case E_DOCS: lua_getiuservalue(L, 1, 1); break;
+	case E_NDOCS: lua_pushinteger(L, e->ndocs); break;
 	case E_INVOICES: lua_pushinteger(L, e->ninvoices); break;
 	case E_CREDITS: lua_pushinteger(L, e->ncredits); break;
 	case E_SALES: lua_pushinteger(L, e->nsales); break;
@@ -1547,6 +1562,107 @@ static int erp_newindex(lua_State *L)
 {
 	return luaL_error(L, "o.erp is read-only (tried to set '%s')",
 			  key_text(L));
+}
+
+static const char *const list_names[] = { "o.erp.docs", "o.orders" };
+
+/* The records of list view `which` of the current group: *n of them,
+ * from the array (or the single record one). NULL if no call runs. */
+static const struct canon *const *list_of(lua_State *L, int which,
+					  size_t *n, const struct canon **one)
+{
+	const struct group *g = R(L)->cur_group;
+
+	*n = 0;
+	*one = NULL;
+	if (!g)
+		luaL_error(L, "%s is only valid during its rule call",
+			   list_names[which]);
+	if (which == L_DOCS) {
+		if (!g->erp || !g->erp->docs)
+			return NULL;
+		*n = g->erp->ndocs;
+		return g->erp->docs;
+	}
+	if (g->orders) {
+		*n = g->norders;
+		return g->orders;
+	}
+	if (g->order) {
+		*n = 1;
+		*one = g->order;
+	}
+	return NULL;
+}
+
+/* __index of a list view: list[i] for 1 <= i <= #list is a read-only
+ * record view, any other integer nil (so ipairs stops); anything else is
+ * an error, as an unknown field is everywhere else. */
+static int list_index(lua_State *L)
+{
+	int which = *(int *)lua_touserdata(L, 1);
+	const struct canon *one;
+	const struct canon *const *a;
+	lua_Integer i;
+	size_t n;
+	int isint;
+	struct cview *v;
+
+	a = list_of(L, which, &n, &one);
+	i = lua_tointegerx(L, 2, &isint);
+	if (!isint || lua_type(L, 2) != LUA_TNUMBER)
+		return luaL_error(L, "%s is a list (index it 1..#%s, or use "
+				  "ipairs); it has no field '%s'",
+				  list_names[which], list_names[which],
+				  key_text(L));
+	if (i < 1 || (uint64_t)i > n) {
+		lua_pushnil(L);
+		return 1;
+	}
+	v = lua_newuserdatauv(L, sizeof(*v), 0);
+	v->c = (struct canon *)(a ? a[i - 1] : one);	/* read-only metatable */
+	v->gen = R(L)->gen;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, R(L)->record_mt_ref);
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
+static int list_len(lua_State *L)
+{
+	int which = *(int *)lua_touserdata(L, 1);
+	const struct canon *one;
+	size_t n;
+
+	(void)list_of(L, which, &n, &one);
+	lua_pushinteger(L, (lua_Integer)n);
+	return 1;
+}
+
+static int list_newindex(lua_State *L)
+{
+	int which = *(int *)lua_touserdata(L, 1);
+
+	return luaL_error(L, "%s is read-only", list_names[which]);
+}
+
+/* Push a list view (userdata) for which, with its metatable. */
+static void push_list(lua_State *L, int which)
+{
+	int *w = lua_newuserdatauv(L, sizeof(int), 0);
+
+	*w = which;
+	lua_createtable(L, 0, 5);
+	lua_pushcfunction(L, list_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, list_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, list_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushstring(L, list_names[which]);
+	lua_setfield(L, -2, "__name");
+	lua_pushstring(L, "list");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
 }
 
 /* ---- state set-up (protected) --------------------------------------- */
@@ -1617,6 +1733,7 @@ static struct cview *new_cview(lua_State *L)
 	struct cview *v = lua_newuserdatauv(L, sizeof(*v), 0);
 
 	v->c = NULL;
+	v->gen = 0;
 	return v;
 }
 
@@ -1724,8 +1841,8 @@ static int setup(lua_State *L)
 	push_view_mt(L, "out", canon_index, out_newindex);
 	lua_setmetatable(L, -2);
 
-	/* The group view o, holding o.deal, o.order and o.erp. */
-	lua_newuserdatauv(L, 1, 3);
+	/* The group view o, holding o.deal, o.order, o.erp and o.orders. */
+	lua_newuserdatauv(L, 1, 4);
 	push_field_table(L, group_field_names, G__COUNT, 0);
 	push_view_mt(L, "order group", group_index, group_newindex);
 	lua_setmetatable(L, -2);
@@ -1741,12 +1858,16 @@ static int setup(lua_State *L)
 		lua_setmetatable(L, -2);
 		lua_setiuservalue(L, -3, i);
 	}
-	lua_pop(L, 1);
-	lua_newuserdatauv(L, 1, 0);
+	r->record_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_newuserdatauv(L, 1, 1);
 	push_field_table(L, erp_field_names, E__COUNT, 0);
 	push_view_mt(L, "erp", erp_index, erp_newindex);
 	lua_setmetatable(L, -2);
+	push_list(L, L_DOCS);
+	lua_setiuservalue(L, -2, 1);
 	lua_setiuservalue(L, -2, 3);
+	push_list(L, L_ORDERS);
+	lua_setiuservalue(L, -2, 4);
 	return 3;
 }
 
@@ -2246,6 +2367,7 @@ int rules_check(struct rules *r, const struct group *g,
 	int rc = 0, st;
 
 	r->cur_group = g;
+	r->gen++;
 	r->dealv->c = (struct canon *)g->deal;	/* read-only metatable */
 	r->orderv->c = (struct canon *)g->order;
 	for (size_t i = 0; i < r->nrules && rc == 0; i++) {
@@ -2292,6 +2414,7 @@ int rules_check(struct rules *r, const struct group *g,
 		after_call(r);
 	}
 	r->cur_group = NULL;
+	r->gen++;	/* list elements made during the call are stale now */
 	r->dealv->c = r->orderv->c = NULL;
 	sbuf_release(&msg);
 	return rc;

@@ -478,7 +478,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		size_t kn;
 		const char *key = canon_get(&rec, CS_KEY, &kn);
-		struct group g = { key, kn, NULL, &rec, 1, NULL };
+		struct group g = { key, kn, NULL, &rec, 1, NULL, NULL };
 
 		check_record(&m, &rec);
 		if (rules_check(r, &g, &vl, &err) < 0)

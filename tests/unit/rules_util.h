@@ -74,7 +74,7 @@ static inline void open_fail(struct tjob *t, struct error *err)
 static inline void check_key(struct rules *r, const char *key,
 		      struct verdict_list *out)
 {
-	struct group g = { key, strlen(key), NULL, NULL, 1, NULL };
+	struct group g = { key, strlen(key), NULL, NULL, 1, NULL, NULL };
 	struct error err;
 
 	error_init(&err);

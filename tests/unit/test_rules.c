@@ -548,7 +548,7 @@ START_TEST(order_rules)
 	erp.currency_len = 3;
 
 	/* Two verdicts from two rules, the rest pass. */
-	g = (struct group){ "D1", 2, &deal, &order, 2, &erp };
+	g = (struct group){ "D1", 2, &deal, &order, 2, &erp, NULL };
 	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 3);
 	v = vfind(&l, "amount");
@@ -570,7 +570,7 @@ START_TEST(order_rules)
 
 	/* A rule that raises: is_error with file:line, others still run. */
 	verdict_list_reset(&l);
-	g = (struct group){ "RAISE", 5, &deal, &order, 2, NULL };
+	g = (struct group){ "RAISE", 5, &deal, &order, 2, NULL, NULL };
 	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 3);
 	v = vfind(&l, "raises");
@@ -609,7 +609,7 @@ START_TEST(order_rules)
 	ck_assert_uint_eq(l.n, 0);
 
 	verdict_list_reset(&l);
-	g = (struct group){ "RO", 2, &deal, NULL, 1, NULL };
+	g = (struct group){ "RO", 2, &deal, NULL, 1, NULL, NULL };
 	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_ptr_nonnull(strstr(l.v[0].message, "read-only"));
@@ -626,7 +626,7 @@ START_TEST(order_rules)
 	erp.ncancelled = 5;
 	erp.ordered = 20000;
 	erp.mixed_currency = 1;
-	g = (struct group){ "ERP", 3, &deal, &order, 1, &erp };
+	g = (struct group){ "ERP", 3, &deal, &order, 1, &erp, NULL };
 	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
 	v = vfind(&l, "erp_fields");
 	ck_assert_ptr_nonnull(v);
