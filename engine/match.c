@@ -1068,8 +1068,7 @@ static int part_order(struct part *pt, enum canon_str field, struct error *err)
 	return 0;
 }
 
-/* Add one ERP document into an aggregate. */
-static void agg_add(struct erp_agg *g, const struct canon *d)
+void match_agg_add(struct erp_agg *g, const struct canon *d)
 {
 	const char *cur;
 	size_t cn;
@@ -1341,7 +1340,7 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 			n = kn;
 		}
 		if (k && table_get(&otab, k, n, &oi)) {
-			agg_add(&aggs[oi], d);
+			match_agg_add(&aggs[oi], d);
 			downer[i] = oi;
 			od[nod].owner = oi;
 			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));
@@ -1350,7 +1349,7 @@ static int phase1(struct match *m, unsigned p, int64_t as_of,
 
 			if (slot == norphan)
 				ofirst[norphan++] = (uint32_t)i;
-			agg_add(&oaggs[slot], d);
+			match_agg_add(&oaggs[slot], d);
 			downer[i] = (uint32_t)orders.n + slot;
 			od[nod].owner = (uint32_t)orders.n + slot;
 			memcpy(od[nod++].fp, d->fp, sizeof(d->fp));

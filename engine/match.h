@@ -91,6 +91,12 @@ uint64_t match_spilled(const struct match *m);
 /* Largest partition loaded at once by match_run, in bytes. */
 uint64_t match_peak_partition(const struct match *m);
 
+/* Count one ERP document into an aggregate as the matcher does (ndocs,
+ * the status and type counts, the sums, the currency, which borrows d's
+ * bytes); docs and docs_fp are the caller's. For the rule tests'
+ * check(). */
+void match_agg_add(struct erp_agg *g, const struct canon *d);
+
 /* The hash used for partitions and tables (FNV-1a 64), for tests. */
 uint64_t match_hash(const char *s, size_t n);
 

@@ -35,6 +35,7 @@
 
 #include "ruletest.h"
 #include "canon.h"
+#include "match.h"
 #include "mem.h"
 #include "money.h"
 #include "rules_int.h"
@@ -91,6 +92,11 @@ struct ruletest {
 	/* check(): the fake group and its verdicts. */
 	struct canon deal, order;
 	struct erp_agg erp;
+	/* erp.docs and orders: records (initialised up to a*) and the
+	 * pointer lists the group's views read */
+	struct canon *edocs, *xorders;
+	const struct canon **edocp, **xorderp;
+	size_t aedocs, axorders;
 	struct group group;
 	struct sbuf gtext;
 	struct verdict_list verdicts;
@@ -703,20 +709,99 @@ static uint32_t count_arg(lua_State *L, int i, const char *what)
 	return (uint32_t)v;
 }
 
+/* Records from the list at index t (absolute) into *recs (grown, each
+ * initialised once) and the pointer list *ptrs: their number. `what`
+ * names the list in errors ("erp.docs", "orders"). */
+static size_t build_list(lua_State *L, struct ruletest *rt, int t,
+			 struct canon **recs, const struct canon ***ptrs,
+			 size_t *alloc, enum canon_kind kind, const char *what)
+{
+	size_t n;
+
+	if (!lua_istable(L, t))
+		luaL_error(L, "check(): %s must be a list of records, not a %s",
+			   what, luaL_typename(L, t));
+	n = (size_t)lua_rawlen(L, t);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_Integer i = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+
+		if (i < 1 || (size_t)i > n)
+			luaL_error(L, "check(): %s must be a list (keys 1..n), "
+				   "not a table with the key %s", what,
+				   luaL_tolstring(L, -2, NULL));
+		lua_pop(L, 1);
+	}
+	if (n > UINT32_MAX / 2)
+		luaL_error(L, "check(): %s is too long", what);
+	if (n > *alloc) {
+		size_t bytes;
+		void *p, *q;
+
+		if (mem_mul(n, sizeof(**recs), &bytes) < 0 ||
+		    !(p = mem_realloc(*recs, bytes)))
+			rules_raise_nomem(L);
+		*recs = p;
+		for (size_t i = *alloc; i < n; i++)
+			canon_init(&(*recs)[i]);
+		*alloc = n;
+		if (mem_mul(n, sizeof(**ptrs), &bytes) < 0 ||
+		    !(q = mem_realloc((void *)*ptrs, bytes)))
+			rules_raise_nomem(L);
+		*ptrs = q;
+	}
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, t, (lua_Integer)i + 1);
+		lua_pushfstring(L, "%s[%d]", what, (int)(i + 1));
+		if (!lua_istable(L, -2))
+			luaL_error(L, "check(): %s must be a table, not a %s",
+				   lua_tostring(L, -1), luaL_typename(L, -2));
+		build_record(L, rt, lua_absindex(L, -2), &(*recs)[i], kind,
+			     lua_tostring(L, -1));
+		(*ptrs)[i] = &(*recs)[i];
+		lua_pop(L, 2);
+	}
+	return n;
+}
+
 /* Fill rt->erp from the table at index t (absolute); the currency goes
- * to rt->gtext at *cur_off (SIZE_MAX: none). */
+ * to rt->gtext at *cur_off (SIZE_MAX: none). With erp.docs the
+ * aggregate is worked out from the documents as a run does. */
 static void build_erp(lua_State *L, struct ruletest *rt, int t,
 		      size_t *cur_off)
 {
 	static const char *const fields[] = {
-		"docs", "invoices", "credits", "sales", "drafts", "cancelled",
-		"invoiced", "ordered", "currency", "mixed_currency", NULL
+		"ndocs", "invoices", "credits", "sales", "drafts", "cancelled",
+		"invoiced", "ordered", "currency", "mixed_currency", "docs", NULL
 	};
 	struct erp_agg *e = &rt->erp;
 	int have_docs = 0;
 
 	memset(e, 0, sizeof(*e));
 	*cur_off = SIZE_MAX;
+	if (lua_getfield(L, t, "docs") != LUA_TNIL && !is_null(L, rt, -1)) {
+		size_t n = build_list(L, rt, lua_absindex(L, -1), &rt->edocs,
+				      &rt->edocp, &rt->aedocs, CANON_ERP,
+				      "erp.docs");
+
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		while (lua_next(L, t)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING
+				? lua_tostring(L, -2) : "";
+
+			if (strcmp(k, "docs") != 0)
+				luaL_error(L, "check(): erp.%s is worked out "
+					   "from erp.docs, as in a run; give "
+					   "one or the other", k);
+			lua_pop(L, 1);
+		}
+		for (size_t i = 0; i < n; i++)
+			match_agg_add(e, rt->edocp[i]);
+		e->docs = n ? rt->edocp : NULL;
+		return;
+	}
+	lua_pop(L, 1);
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
 		const char *k = lua_type(L, -2) == LUA_TSTRING
@@ -733,11 +818,11 @@ static void build_erp(lua_State *L, struct ruletest *rt, int t,
 				   "those instead");
 		if (id < 0)
 			luaL_error(L, "check(): erp has no field '%s' (fields: "
-				   "docs, invoices, credits, sales, drafts, "
-				   "cancelled, invoiced, ordered, currency, "
-				   "mixed_currency)",
+				   "docs, ndocs, invoices, credits, sales, "
+				   "drafts, cancelled, invoiced, ordered, "
+				   "currency, mixed_currency)",
 				   k ? k : luaL_typename(L, -2));
-		if (is_null(L, rt, -1)) {	/* null: left at 0 / none */
+		if (is_null(L, rt, -1) || id == 10) {	/* null: 0 / none */
 			lua_pop(L, 1);
 			continue;
 		}
@@ -797,7 +882,8 @@ static void build_erp(lua_State *L, struct ruletest *rt, int t,
 static void build_group(lua_State *L, struct ruletest *rt, int t)
 {
 	static const char *const fields[] = { "key", "deal", "order",
-					      "norders", "erp", NULL };
+					      "norders", "erp", "orders",
+					      NULL };
 	struct group *g = &rt->group;
 	size_t key_off = SIZE_MAX, key_len = 0, cur_off = SIZE_MAX;
 	int have_norders = 0;
@@ -815,7 +901,8 @@ static void build_group(lua_State *L, struct ruletest *rt, int t)
 				id = i;
 		if (id < 0)
 			luaL_error(L, "check(): a group has no field '%s' "
-				   "(fields: key, deal, order, norders, erp)",
+				   "(fields: key, deal, order, norders, erp, "
+				   "orders)",
 				   k ? k : luaL_typename(L, -2));
 		lua_pop(L, 1);
 	}
@@ -845,8 +932,27 @@ static void build_group(lua_State *L, struct ruletest *rt, int t)
 		g->erp = &rt->erp;
 	}
 	lua_pop(L, 1);
+	if (lua_getfield(L, t, "orders") != LUA_TNIL && !is_null(L, rt, -1)) {
+		size_t n = build_list(L, rt, lua_absindex(L, -1), &rt->xorders,
+				      &rt->xorderp, &rt->axorders,
+				      CANON_ORDER, "orders");
+
+		/* o.orders as given; o.order defaults to its first */
+		g->orders = n ? rt->xorderp : NULL;
+		g->norders = (uint32_t)n;
+		if (!g->order && n)
+			g->order = rt->xorderp[0];
+		have_norders = 1;
+	}
+	lua_pop(L, 1);
 	if (lua_getfield(L, t, "norders") != LUA_TNIL) {
-		g->norders = count_arg(L, -1, "norders");
+		uint32_t n = count_arg(L, -1, "norders");
+
+		if (g->orders && n != g->norders)
+			luaL_error(L, "check(): norders = %d, but orders lists "
+				   "%d: o.norders is #o.orders when orders is "
+				   "given", (int)n, (int)g->norders);
+		g->norders = n;
 		have_norders = 1;
 	}
 	lua_pop(L, 1);
@@ -1540,6 +1646,14 @@ out:
 	canon_release(&rt.rec);
 	canon_release(&rt.deal);
 	canon_release(&rt.order);
+	for (size_t i = 0; i < rt.aedocs; i++)
+		canon_release(&rt.edocs[i]);
+	for (size_t i = 0; i < rt.axorders; i++)
+		canon_release(&rt.xorders[i]);
+	mem_free(rt.edocs);
+	mem_free(rt.xorders);
+	mem_free((void *)rt.edocp);
+	mem_free((void *)rt.xorderp);
 	verdict_list_release(&rt.verdicts);
 	strlist_release(&found);
 	sbuf_release(&looked);

@@ -203,3 +203,20 @@ INSERT INTO erp_doc VALUES ('INV-99000029', 'INV', 'SO99000029  ', 'CUST-130', 4
 INSERT INTO crm_deal VALUES ('D-99000030', 'Changed Their Mind GmbH', 'acc-0130', 300.00, 1, 'Closed Won', '2026-11-02 09:00:00', 0);
 INSERT INTO orders VALUES ('SO-99000030', 'D-99000030', 'C0130', 300.00, 'EUR', 'CANCELLED', '2026-11-02 11:00:00');
 INSERT INTO erp_doc VALUES ('SO-99000030', 'SO', 'SO99000030  ', 'CUST-130', 300.00, NULL, 'EUR', 'X', '2026-11-02 12:00:00');
+
+-- 31 Deal and order agree, but one of the ERP's two invoices was billed to
+-- another customer (CUST-231): only the per-document view o.erp.docs can
+-- see it; the rule's message names INV-99000131.
+-- expect: CUSTOMER_MISMATCH SO-99000031
+INSERT INTO crm_deal VALUES ('D-99000031', 'Split Billing Oy', 'acc-0131', 600.00, 1, 'Closed Won', '2026-11-02 09:00:00', 0);
+INSERT INTO orders VALUES ('SO-99000031', 'D-99000031', 'C0131', 600.00, 'EUR', 'SHIPPED', '2026-11-02 11:00:00');
+INSERT INTO erp_doc VALUES ('INV-99000031', 'INV', 'SO99000031  ', 'CUST-131', 300.00, NULL, 'EUR', 'P', '2026-11-04 10:00:00');
+INSERT INTO erp_doc VALUES ('INV-99000131', 'INV', 'SO99000031  ', 'CUST-231', 300.00, NULL, 'EUR', 'P', '2026-11-05 10:00:00');
+
+-- 32 A draft and a cancelled invoice for an order that does not exist:
+-- nothing is posted, and the demo job's erp-without-order="posted" judges
+-- documents without an order by the status rule of linked ones, so the
+-- group is not reported (and not published).
+-- expect: nothing SO-99000932
+INSERT INTO erp_doc VALUES ('INV-99000032', 'INV', 'SO99000932  ', 'CUST-132', 250.00, NULL, 'EUR', 'D', '2026-11-04 10:00:00');
+INSERT INTO erp_doc VALUES ('INV-99000132', 'INV', 'SO99000932  ', 'CUST-132', 250.00, NULL, 'EUR', 'X', '2026-11-05 10:00:00');

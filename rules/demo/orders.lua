@@ -102,3 +102,25 @@ rule("cancelled_not_invoiced", function(o)
                 " invoiced (" .. e.invoices .. " invoice(s))")
   end
 end)
+
+-- 7. Every posted ERP document must be billed to the deal's customer (the
+-- order's, when there is no deal). o.erp.docs lists the order's
+-- documents one by one (by document key), so the finding names the
+-- document. An order already made out to another customer than the
+-- deal's is rule 5's finding, not repeated here for each document.
+rule("erp_document_customer", function(o)
+  local d, r, e = o.deal, o.order, o.erp
+  if not (r and e) then return nil end
+  local want = (d and d.customer) or r.customer
+  if want == nil or (d and r.customer and r.customer ~= d.customer) then
+    return nil
+  end
+  for _, doc in ipairs(e.docs) do
+    if doc.status == "posted" and doc.customer and doc.customer ~= want then
+      return fail("CUSTOMER_MISMATCH",
+                  "ERP " .. doc.doc_type .. " " .. doc.key ..
+                  " is billed to customer " .. doc.customer ..
+                  ", the deal's customer is " .. want)
+    end
+  end
+end)

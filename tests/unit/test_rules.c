@@ -45,7 +45,7 @@ START_TEST(load_good)
 
 	tjob_init(&t, files, tr);
 	r = open_ok(&t);
-	ck_assert_uint_eq(rules_count(r), 10);
+	ck_assert_uint_eq(rules_count(r), 11);
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	for (int i = 0; files[i]; i++) {
@@ -314,7 +314,7 @@ START_TEST(open_fault_loop)
 		rc = rules_open(&t.job, &r, &err);
 		mem_fault_off();
 		if (rc == 0) {
-			ck_assert_uint_eq(rules_count(r), 10);
+			ck_assert_uint_eq(rules_count(r), 11);
 			rules_free(r);
 			error_release(&err);
 			break;
@@ -637,6 +637,92 @@ START_TEST(order_rules)
 	error_release(&err);
 	canon_release(&deal);
 	canon_release(&order);
+	rules_free(r);
+}
+END_TEST
+
+
+/* o.erp.docs and o.orders: read-only lists of record views, in the
+ * group's order; unknown fields, non-integer keys, writes and a view
+ * kept past its call are errors. */
+START_TEST(order_rule_lists)
+{
+	static const char *const files[] = { DIR "translate.lua",
+					     DIR "orders.lua", NULL };
+	static const char *const tr[] = { "crm", NULL };
+	static const struct { const char *key, *msg; } bad[] = {
+		{ "LISTFIELD", "a record has no field 'custmer'" },
+		{ "LISTNAME", "o.erp.docs is a list (index it 1..#o.erp.docs, "
+			      "or use ipairs); it has no field 'first'" },
+		{ "LISTSET", "are read-only (tried to set 'customer')" },
+		{ "LISTPUT", "o.orders is read-only" },
+		{ "STALEDOC", "this record is only valid during its call" },
+	};
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+	const struct verdict *v;
+	struct canon deal, o1, o2, d1, d2;
+	const struct canon *docs[2] = { &d1, &d2 }, *orders[2] = { &o1, &o2 };
+	struct erp_agg erp;
+	struct group g;
+	struct error err;
+
+	tjob_init(&t, files, tr);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	error_init(&err);
+	canon_with(&deal, CANON_DEAL, "D1", "100.00", "EUR");
+	canon_with(&o1, CANON_ORDER, "O1", "100.00", "EUR");
+	canon_with(&o2, CANON_ORDER, "O2", "100.00", "EUR");
+	canon_with(&d1, CANON_ERP, "INV-1", "60.00", "EUR");
+	canon_with(&d2, CANON_ERP, "SO-1", "100.00", "EUR");
+	canon_set(&d1, CS_CUSTOMER, "C1", 2);
+	canon_set(&d2, CS_CUSTOMER, "C2", 2);
+	d1.status = CST_POSTED;
+	d1.doctype = CDT_INVOICE;
+	d2.status = CST_DRAFT;
+	d2.doctype = CDT_SALES_ORDER;
+	memset(&erp, 0, sizeof(erp));
+	erp.ndocs = 2;
+	erp.docs = docs;
+
+	g = (struct group){ "LISTS", 5, &deal, &o1, 2, &erp, orders };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	v = vfind(&l, "lists");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v->message, "2 2 2 INV-1:C1:posted:invoice:60.00 "
+			 "SO-1:C2:draft:sales_order:100.00 O1 O2 nil nil");
+
+	/* No orders array: o.orders is {o.order}; no documents: {}. */
+	verdict_list_reset(&l);
+	erp.docs = NULL;
+	g = (struct group){ "ONE", 3, &deal, &o2, 1, &erp, NULL };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	v = vfind(&l, "lists");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v->message, "1 O2 0");
+	erp.docs = docs;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		verdict_list_reset(&l);
+		g = (struct group){ bad[i].key, strlen(bad[i].key), &deal, &o1,
+				    2, &erp, orders };
+		ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+		v = vfind(&l, "lists");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_msg(strstr(v->message, bad[i].msg) != NULL,
+			      "%s: %s", bad[i].key, v->message);
+	}
+
+	verdict_list_release(&l);
+	error_release(&err);
+	canon_release(&deal);
+	canon_release(&o1);
+	canon_release(&o2);
+	canon_release(&d1);
+	canon_release(&d2);
 	rules_free(r);
 }
 END_TEST
@@ -1229,6 +1315,7 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, exprs);
 	tcase_add_test(tc, within_exact_without_tolerance);
 	tcase_add_test(tc, order_rules);
+	tcase_add_test(tc, order_rule_lists);
 	tcase_add_test(tc, translate_rows);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, bombs);

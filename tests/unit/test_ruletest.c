@@ -138,6 +138,35 @@ START_TEST(discover_and_run)
 }
 END_TEST
 
+
+/* check() builds o.erp.docs (the aggregate worked out from them, as in
+ * a run) and o.orders from lists; mixing them with counts is refused. */
+START_TEST(lists)
+{
+	static const char *const files[] = { DIR "lists_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 4);
+	passed(&rep, "docs and orders");
+	failed_with(&rep, "erp.docs with a count", (const char *const[]){
+		"check(): erp.invoices is worked out from erp.docs, as in a "
+		"run; give one or the other", NULL });
+	failed_with(&rep, "norders against orders", (const char *const[]){
+		"check(): norders = 2, but orders lists 1", NULL });
+	failed_with(&rep, "a document's unknown field", (const char *const[]){
+		"check(): erp.docs[1] has no field 'custmer'", NULL });
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(given_files)
 {
 	static const char *const files[] = { DIR "tests/pass_test.lua",
@@ -419,6 +448,7 @@ Suite *suite_ruletest(void)
 
 	tcase_add_test(tc, discover_and_run);
 	tcase_add_test(tc, given_files);
+	tcase_add_test(tc, lists);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, no_tests);

@@ -163,3 +163,47 @@ test("several rules can fail on one order", function()
                {"AMOUNT_MISMATCH_DEAL_ORDER", "AMOUNT_MISMATCH_ORDER_ERP",
                 "CUSTOMER_MISMATCH", "CANCELLED_INVOICED"})
 end)
+
+-- 7. erp_document_customer: per document, from o.erp.docs
+local function doc(over)
+  local x = {key = "INV-1", order_ref = "SO-300123", customer = "C42",
+             currency = "EUR", amount = money("1200.00"), status = "posted",
+             doc_type = "invoice"}
+  for k, v in pairs(over or {}) do x[k] = v end
+  return x
+end
+
+test("documents billed to the deal's customer pass", function()
+  local v = check(group(deal(), order(),
+                        {docs = {doc{key = "SO-1", doc_type = "sales_order"},
+                                 doc()}}))
+  expect_codes(v, {})
+end)
+
+test("a posted invoice billed to another customer is CUSTOMER_MISMATCH naming it", function()
+  local v = check(group(deal(), order(),
+                        {docs = {doc{key = "SO-1", doc_type = "sales_order"},
+                                 doc{key = "INV-7", customer = "C43"}}}))
+  expect_codes(v, {"CUSTOMER_MISMATCH"})
+  expect(v[1].message:find("INV-7", 1, true), v[1].message)
+  expect_eq(v[1].rule, "erp_document_customer")
+end)
+
+test("a draft billed to another customer is not judged", function()
+  local v = check(group(deal(), order(),
+                        {docs = {doc(), doc{key = "INV-8", customer = "C43",
+                                            status = "draft"}}}))
+  expect_codes(v, {})
+end)
+
+test("an order made out to another customer is reported once, by rule 5", function()
+  local v = check(group(deal(), order{customer = "C43"},
+                        {docs = {doc{customer = "C43"}}}))
+  expect_codes(v, {"CUSTOMER_MISMATCH"})
+  expect_eq(v[1].rule, "same_customer")
+end)
+
+test("without a deal the order's customer is the reference", function()
+  local v = check(group(nil, order(), {docs = {doc{customer = "C9"}}}))
+  expect_codes(v, {"CUSTOMER_MISMATCH"})
+end)

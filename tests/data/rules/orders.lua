@@ -56,7 +56,7 @@ end)
 rule("erp_fields", function(o)
   if o.key == "ERP" then
     local e = o.erp
-    return fail("INFO", table.concat({e.docs, e.invoices, e.credits, e.sales,
+    return fail("INFO", table.concat({e.ndocs, e.invoices, e.credits, e.sales,
       e.drafts, e.cancelled, tostring(e.invoiced), tostring(e.ordered),
       tostring(e.amount), e.currency or "-", tostring(e.mixed_currency),
       o.deal.status or "-", o.order.doc_type or "-",
@@ -70,5 +70,35 @@ rule("resources", function(o)
     for i = 1, 1e9 do t[i] = {i} end
   elseif o.key == "LOOP" then
     while true do pcall(function() while true do end end) end
+  end
+end)
+
+-- o.erp.docs and o.orders (test_rules.c order_rule_lists)
+local kept_doc
+rule("lists", function(o)
+  if o.key == "LISTS" then
+    local parts = {#o.erp.docs, o.erp.ndocs, #o.orders}
+    for _, d in ipairs(o.erp.docs) do
+      parts[#parts + 1] = d.key .. ":" .. d.customer .. ":" .. d.status ..
+        ":" .. d.doc_type .. ":" .. tostring(d.amount)
+    end
+    for _, r in ipairs(o.orders) do parts[#parts + 1] = r.key end
+    parts[#parts + 1] = tostring(o.erp.docs[3])
+    parts[#parts + 1] = tostring(o.orders[0])
+    kept_doc = o.erp.docs[1]
+    return fail("INFO", table.concat(parts, " "), "info")
+  elseif o.key == "ONE" then
+    return fail("INFO", #o.orders .. " " .. o.orders[1].key .. " " ..
+      #o.erp.docs, "info")
+  elseif o.key == "LISTFIELD" then
+    return o.erp.docs[1].custmer
+  elseif o.key == "LISTNAME" then
+    return o.erp.docs.first
+  elseif o.key == "LISTSET" then
+    o.erp.docs[1].customer = "X"
+  elseif o.key == "LISTPUT" then
+    o.orders[1] = 1
+  elseif o.key == "STALEDOC" then
+    return kept_doc.key
   end
 end)

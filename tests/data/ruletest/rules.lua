@@ -35,3 +35,16 @@ rule("raises", function(o)
     return o.nope
   end
 end)
+
+-- What check() builds from erp.docs and orders (lists_test.lua).
+rule("lists", function(o)
+  if o.key == "LISTS" then
+    local e, parts = o.erp, {}
+    for _, d in ipairs(e.docs) do parts[#parts + 1] = d.key .. "/" .. d.status end
+    for _, r in ipairs(o.orders) do parts[#parts + 1] = r.key end
+    return fail("INFO", table.concat(parts, " ") .. " | " .. e.ndocs .. " " ..
+      e.invoices .. " " .. e.credits .. " " .. e.drafts .. " " ..
+      tostring(e.amount) .. " " .. tostring(e.currency) .. " " ..
+      o.order.key .. " " .. o.norders, "info")
+  end
+end)

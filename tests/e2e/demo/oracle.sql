@@ -51,6 +51,7 @@ WHERE rid IN (SELECT min(rid) FROM ord_all GROUP BY k);
 
 CREATE TEMP TABLE doc_raw AS
 SELECT doc_id AS id, doc_kind AS kind, doc_status AS st,
+	'C' || ltrim(substr(replace(upper(trim(customer_id)), '-', ''), 5), '0') AS cust,
 	'SO-' || ltrim(substr(replace(replace(upper(trim(order_ref)), ' ', ''), '-', ''), 3), '0') AS oref,
 	upper(trim(currency)) AS cur,
 	CASE WHEN net_amount IS NOT NULL THEN abs(CAST(round(net_amount * 100) AS INTEGER))
@@ -97,7 +98,7 @@ SELECT 'RULE_ERROR', 'erp:' || id FROM doc_raw WHERE bad;
 SELECT DISTINCT 'DUPLICATE_KEY', k FROM ord_all GROUP BY k HAVING count(*) > 1;
 SELECT 'DEAL_WITHOUT_ORDER', d.k FROM deal d, p
 	WHERE d.k NOT IN (SELECT dref FROM ord) AND d.t + 86400 <= p.asof;
-SELECT 'ERP_WITHOUT_ORDER', oref FROM agg WHERE oref NOT IN (SELECT k FROM ord);
+SELECT 'ERP_WITHOUT_ORDER', oref FROM agg WHERE oref NOT IN (SELECT k FROM ord) AND posted > 0;
 SELECT 'ORDER_WITHOUT_DEAL', k FROM grp WHERE dk IS NULL;
 SELECT 'DUPLICATE_ORDERS', k FROM grp WHERE dk IS NOT NULL AND norders > 1;
 SELECT 'ORDER_NOT_IN_ERP', k FROM grp, p
@@ -112,4 +113,9 @@ SELECT 'AMOUNT_MISMATCH_ORDER_ERP', k FROM grp
 SELECT 'CURRENCY_MISMATCH', k FROM grp
 	WHERE (dk IS NOT NULL AND dcur <> ocur) OR ncur > 1 OR (ncur = 1 AND ecur <> ocur);
 SELECT 'CUSTOMER_MISMATCH', k FROM grp WHERE dk IS NOT NULL AND dcust <> ocust;
+-- rule 7: a posted document billed to another customer than the deal's
+-- (the order's without a deal), unless rule 5 already reported the order
+SELECT DISTINCT 'CUSTOMER_MISMATCH', g.k FROM grp g JOIN doc x ON x.oref = g.k
+	WHERE x.st = 'P' AND x.cust <> coalesce(g.dcust, g.ocust)
+	AND (g.dk IS NULL OR g.dcust = g.ocust);
 SELECT 'CANCELLED_INVOICED', k FROM grp WHERE status = 'CANCELLED' AND nbilled > 0 AND invoiced <> 0;
