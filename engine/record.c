@@ -31,6 +31,35 @@ static char *dup_field(struct run *r, const struct canon *c, enum canon_str f)
 	return s ? arena_strndup(&r->arena, s, n) : NULL;
 }
 
+/* The keys of n records (or of `one`) joined by REPORT_KEY_SEP, in the
+ * arena; NULL if there are none (or no memory: the caller checks). */
+static char *join_keys(struct run *r, const struct canon *const *a, size_t n,
+		       const struct canon *one, int *nomem)
+{
+	struct sbuf sb = SBUF_INIT((size_t)1 << 30);
+	char *s = NULL;
+
+	if (!a && one) {
+		a = &one;
+		n = 1;
+	}
+	for (size_t i = 0; a && i < n; i++) {
+		size_t kn;
+		const char *k = canon_get(a[i], CS_KEY, &kn);
+
+		if (sb.len)
+			sbuf_addstr(&sb, REPORT_KEY_SEP);
+		sbuf_add(&sb, k ? k : "", k ? kn : 0);
+	}
+	if (sb.len) {
+		s = sb.failed ? NULL : arena_strndup(&r->arena, sb.buf, sb.len);
+		if (!s)
+			*nomem = 1;
+	}
+	sbuf_release(&sb);
+	return s;
+}
+
 static const struct canon *group_main(const struct group *g)
 {
 	return g->order ? g->order : g->deal;
@@ -69,8 +98,18 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 	if (g) {
 		const struct canon *m = group_main(g);
 
+		int nomem = 0;
+
 		it->deal_key = dup_field(r, g->deal, CS_KEY);
 		it->order_key = dup_field(r, g->order, CS_KEY);
+		it->order_keys = join_keys(r, g->orders, g->norders, g->order,
+					   &nomem);
+		if (g->erp)
+			it->erp_keys = join_keys(r, g->erp->docs, g->erp->ndocs,
+						 NULL, &nomem);
+		if (nomem)
+			return error_set(err, ERR_NOMEM, "out of memory "
+					 "(exception lines)");
 		it->customer = dup_field(r, m, CS_CUSTOMER);
 		it->currency = dup_field(r, m, CS_CURRENCY);
 		it->name = dup_field(r, g->deal, CS_NAME);
@@ -210,6 +249,43 @@ static int note_check_failure(struct run *r, const struct group *g,
 	return 0;
 }
 
+/* ERP_WITHOUT_ORDER's line names the documents, not only the order
+ * reference they share (the record's key): "ERP documents INV-1 (posted
+ * invoice) | INV-2 (draft invoice) reference order 'SO-9', which does
+ * not exist". Keys as the report shows them, cleaned of control
+ * characters. */
+#define ORPHAN_MESSAGE_KEYS 2048	/* bytes of keys before "and N more" */
+
+static int orphan_message(const struct group *g, struct sbuf *msg)
+{
+	const struct erp_agg *e = g->erp;
+
+	sbuf_addstr(msg, e && e->ndocs == 1 ? "ERP document " : "ERP documents ");
+	for (uint32_t i = 0; e && e->docs && i < e->ndocs; i++) {
+		const struct canon *d = e->docs[i];
+		size_t kn;
+		const char *k = canon_get(d, CS_KEY, &kn);
+
+		if (msg->len > ORPHAN_MESSAGE_KEYS) {
+			/* the erp_keys column has them all */
+			sbuf_addf(msg, " and %u more", e->ndocs - i);
+			break;
+		}
+		if (i)
+			sbuf_addstr(msg, REPORT_KEY_SEP);
+		text_add_clean(msg, k ? k : "", k ? kn : 0, CANON_STR_CAP);
+		sbuf_addf(msg, " (%s %s)",
+			  d->status ? canon_status_names[d->status] : "no status",
+			  d->doctype ? canon_doctype_names[d->doctype]
+				     : "document");
+	}
+	sbuf_addstr(msg, e && e->ndocs == 1 ? " references order '"
+					     : " reference order '");
+	text_add_clean(msg, g->key, g->key_len, CANON_STR_CAP);
+	sbuf_addstr(msg, "', which does not exist");
+	return msg->failed ? -1 : 0;
+}
+
 int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		    struct error *err)
 {
@@ -274,11 +350,15 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 			sbuf_addf(&msg, "%s: %s", v->code, v->message);
 		else if (v)
 			sbuf_addstr(&msg, v->message ? v->message : "");
+		else if (found[i].oc == OUT_ERP_WITHOUT_ORDER &&
+			 orphan_message(g, &msg) < 0)
+			return error_set(err, ERR_NOMEM, "out of memory");
 		rc = record_add_item(r, found[i].oc,
 				     v ? severity_names[v->severity < 3 ? v->severity : 0]
 				: "error",
 				     g->key, g->key_len, g, v ? v->rule : NULL,
-				     v ? v->where : NULL, v ? msg.buf : NULL, err);
+				     v ? v->where : NULL, v || msg.len ? msg.buf
+								  : NULL, err);
 		sbuf_release(&msg);
 		if (rc < 0)
 			return -1;

@@ -116,12 +116,14 @@ static int item_cmp(const void *a, const void *b)
 	 * whatever order they were found in */
 	{
 		const char *const *fx[] = { &x->severity, &x->where, &x->deal_key,
-					    &x->order_key, &x->customer,
+					    &x->order_key, &x->order_keys,
+					    &x->erp_keys, &x->customer,
 					    &x->currency, &x->name,
 					    &x->deal_amount, &x->order_amount,
 					    &x->erp_amount };
 		const char *const *fy[] = { &y->severity, &y->where, &y->deal_key,
-					    &y->order_key, &y->customer,
+					    &y->order_key, &y->order_keys,
+					    &y->erp_keys, &y->customer,
 					    &y->currency, &y->name,
 					    &y->deal_amount, &y->order_amount,
 					    &y->erp_amount };

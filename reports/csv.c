@@ -94,7 +94,8 @@ static int header(struct report_sink *s, const char *const *names)
 }
 
 static const char *const items_cols[] = {
-	"outcome", "severity", "key", "deal_key", "order_key", "customer",
+	"outcome", "severity", "key", "deal_key", "order_key", "order_keys",
+	"erp_keys", "customer",
 	"currency", "deal_amount", "order_amount", "erp_amount", "name",
 	"rule", "where", "message", NULL
 };
@@ -113,6 +114,8 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 		cell(b, 0, it->key, 0);
 		cell(b, 0, it->deal_key, 0);
 		cell(b, 0, it->order_key, 0);
+		cell(b, 0, it->order_keys, 0);
+		cell(b, 0, it->erp_keys, 0);
 		cell(b, 0, it->customer, 0);
 		cell(b, 0, it->currency, 0);
 		cell(b, 0, it->deal_amount, 1);

@@ -230,7 +230,8 @@ static int outcomes(const struct report *r, struct report_sink *s)
 }
 
 static const char *const item_cols[] = {
-	"Outcome", "Severity", "Key", "Deal key", "Order key", "Customer",
+	"Outcome", "Severity", "Key", "Deal key", "Order key", "Order keys",
+	"ERP documents", "Customer",
 	"Currency", "Deal amount", "Order amount", "ERP amount", "Name",
 	"Rule", "Where", "Message", NULL
 };
@@ -275,6 +276,8 @@ static int items(const struct report *r, struct report_sink *s)
 		td(b, "id", it->key);
 		td(b, "id", it->deal_key);
 		td(b, "id", it->order_key);
+		td(b, NULL, it->order_keys);
+		td(b, NULL, it->erp_keys);
 		td(b, NULL, it->customer);
 		td(b, NULL, it->currency);
 		td(b, "num", it->deal_amount);

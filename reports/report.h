@@ -50,6 +50,9 @@ struct report_outcome {
 	uint64_t count;
 };
 
+/* What joins the keys of order_keys and erp_keys. */
+#define REPORT_KEY_SEP " | "
+
 /* One exception line. NULL fields print as empty cells. */
 struct report_item {
 	const char *outcome;
@@ -57,6 +60,10 @@ struct report_item {
 	const char *key;	/* the reconciled order's key */
 	const char *deal_key;
 	const char *order_key;
+	/* every order of the record's deal and every ERP document of the
+	 * record, keys joined by REPORT_KEY_SEP (docs/REPORTS.md) */
+	const char *order_keys;
+	const char *erp_keys;
 	const char *customer;
 	const char *currency;
 	const char *deal_amount;

@@ -295,22 +295,32 @@ if [ -f "$csv" ]; then
 	check "CSV starts with a UTF-8 BOM" [ "$(head -c 3 "$csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]
 	check "CSV records end with CRLF" [ "$(tail -c 2 "$csv" | od -An -tx1 | tr -d ' ')" = 0d0a ]
 	hdr=$(csv_records "$csv" | head -1 | tr "$US" ,)
-	want=outcome,severity,key,deal_key,order_key,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message
+	want=outcome,severity,key,deal_key,order_key,order_keys,erp_keys,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message
 	if [ "$hdr" = "$want" ]; then pass "CSV header"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
-	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 14 { print NR ": " NF " fields" }')
-	if [ -z "$bad" ]; then pass "every CSV record has 14 fields"; else fail "every CSV record has 14 fields" "$bad"; fi
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $11 }')
+	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 16 { print NR ": " NF " fields" }')
+	if [ -z "$bad" ]; then pass "every CSV record has 16 fields"; else fail "every CSV record has 16 fields" "$bad"; fi
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $13 }')
 	case $cell in
 	"'=HYPERLINK("*) pass "CSV defuses the =HYPERLINK name with a leading quote" ;;
 	*) fail "CSV defuses the =HYPERLINK name with a leading quote" "cell: $cell" ;;
 	esac
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000029" { print $11; exit }')
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000029" { print $13; exit }')
 	if [ "$cell" = 'Smith, Jones & "Partners"' ]; then
 		pass "CSV keeps commas and quotes inside a cell"
 	else
 		fail "CSV keeps commas and quotes inside a cell" "cell: $cell"
 	fi
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000025" { print $11 }')
+	# every system's ids: the ERP documents of an order, a deal's two
+	# orders, the documents of ERP_WITHOUT_ORDER in its cell and message
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000031" { print $7 }')
+	check "CSV erp_keys lists an order's documents in key order" [ "$cell" = "INV-99000031 | INV-99000131" ]
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000113" { print $6 }')
+	check "CSV order_keys lists every order of the deal" [ "$cell" = "SO-99000013 | SO-99000113" ]
+	cell=$(csv_records "$csv" | awk -F "$US" '$1 == "ERP_WITHOUT_ORDER" { print $7 "#" $16 }')
+	check "CSV ERP_WITHOUT_ORDER names its documents" [ "$cell" = "INV-99000006#ERP document INV-99000006 (posted invoice) references order 'SO-99000906', which does not exist" ]
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000031" { print $16 }')
+	check "CSV CUSTOMER_MISMATCH from o.erp.docs names the document" [ "$cell" = "ERP invoice INV-99000131 is billed to customer C231, the deal's customer is C131" ]
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000025" { print $13 }')
 	if [ "$cell" = '大阪精密工業株式会社' ]; then
 		pass "CSV keeps UTF-8 names byte for byte"
 	else

@@ -248,15 +248,16 @@ static const struct report_outcome sample_outcomes[] = {
 #define SCRIPT "<script>alert(1)</script>"
 
 static const struct report_item sample_items[] = {
-	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "M\xC3\xBCller GmbH",
+	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "O1 | O2",
+	  "INV-1 | =CN-1", "M\xC3\xBCller GmbH",
 	  "EUR", "-12.50", "100", "99.99", SCRIPT, "amount_check",
 	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99" },
-	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)",
-	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
+	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)", NULL,
+	  "-INV", 	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
 	  "1e5", "-1,00", "12.", "a,b", "line1\r\nline2\nline3",
 	  "\rCR", "" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL },
+	  NULL, NULL, NULL, NULL, NULL },
 };
 
 static struct report sample(void)
@@ -350,7 +351,8 @@ END_TEST
 /* ---- CSV files parsed back ---- */
 
 static const char *const item_header[] = {
-	"outcome", "severity", "key", "deal_key", "order_key", "customer",
+	"outcome", "severity", "key", "deal_key", "order_key", "order_keys",
+	"erp_keys", "customer",
 	"currency", "deal_amount", "order_amount", "erp_amount", "name",
 	"rule", "where", "message"
 };
@@ -393,33 +395,37 @@ START_TEST(csv_items_roundtrip)
 	ck_assert_ptr_nonnull(data);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 1 + r.nitems);
-	ck_assert_uint_eq(c.rows[0].n, 14);
-	for (size_t k = 0; k < 14; k++) {
+	ck_assert_uint_eq(c.rows[0].n, 16);
+	for (size_t k = 0; k < 16; k++) {
 		ck_assert_str_eq(c.rows[0].f[k], item_header[k]);
 		ck_assert_int_eq(c.rows[0].quoted[k], 1);
 	}
 	for (size_t i = 0; i < r.nitems; i++) {
 		const struct report_item *it = &r.items[i];
-		const char *v[14] = {
+		const char *v[16] = {
 			it->outcome, it->severity, it->key, it->deal_key,
-			it->order_key, it->customer, it->currency,
+			it->order_key, it->order_keys, it->erp_keys,
+			it->customer, it->currency,
 			it->deal_amount, it->order_amount, it->erp_amount,
 			it->name, it->rule, it->where, it->message
 		};
 
-		ck_assert_uint_eq(c.rows[i + 1].n, 14);
-		for (size_t k = 0; k < 14; k++)
-			check_cell(&c.rows[i + 1], k, v[k], k >= 7 && k <= 9);
+		ck_assert_uint_eq(c.rows[i + 1].n, 16);
+		for (size_t k = 0; k < 16; k++)
+			check_cell(&c.rows[i + 1], k, v[k], k >= 9 && k <= 11);
 	}
 	/* Spot checks, byte for byte. */
-	ck_assert_str_eq(c.rows[1].f[5], "M\xC3\xBCller GmbH");
-	ck_assert_str_eq(c.rows[2].f[5],
+	ck_assert_str_eq(c.rows[1].f[5], "O1 | O2");
+	ck_assert_str_eq(c.rows[1].f[6], "INV-1 | =CN-1");
+	ck_assert_str_eq(c.rows[2].f[6], "'-INV");
+	ck_assert_str_eq(c.rows[1].f[7], "M\xC3\xBCller GmbH");
+	ck_assert_str_eq(c.rows[2].f[7],
 			 "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE");
-	ck_assert_str_eq(c.rows[1].f[7], "-12.50");
-	ck_assert_int_eq(c.rows[1].quoted[7], 0);
+	ck_assert_str_eq(c.rows[1].f[9], "-12.50");
+	ck_assert_int_eq(c.rows[1].quoted[9], 0);
 	ck_assert_str_eq(c.rows[2].f[0], "'=HYPERLINK(\"x\")");
-	ck_assert_str_eq(c.rows[2].f[11], "line1\r\nline2\nline3");
-	ck_assert_str_eq(c.rows[1].f[13], "deal says \"100\", ERP says 99.99");
+	ck_assert_str_eq(c.rows[2].f[13], "line1\r\nline2\nline3");
+	ck_assert_str_eq(c.rows[1].f[15], "deal says \"100\", ERP says 99.99");
 	ck_assert_ptr_nonnull(strstr(data, "\"'=HYPERLINK(\"\"x\"\")\""));
 	ck_assert_ptr_nonnull(strstr(data, ",-12.50,"));
 	csv_free(&c);
