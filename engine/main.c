@@ -58,7 +58,7 @@ static const struct cmd commands[] = {
 	{ "digest", cmd_digest, "digest JOB RUN_ID > FILE",
 	  "verify the store, then print the digest chain up to RUN_ID, to keep "
 	  "where the store's owners cannot change it" },
-	{ "history", cmd_history, "history JOB KEY [--kind order|deal|erp]",
+	{ "history", cmd_history, "history JOB ID [--kind order|deal|erp]",
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
@@ -564,7 +564,9 @@ done:
 }
 
 struct history_print {
-	struct sbuf kind;	/* the kind whose header was printed */
+	struct sbuf kind;	/* the kind and key whose header was printed */
+	struct sbuf key;
+	const char *id;		/* what was asked for */
 };
 
 static void print_version(void *ctx, const struct verify_version *v)
@@ -572,10 +574,20 @@ static void print_version(void *ctx, const struct verify_version *v)
 	struct history_print *hp = ctx;
 	const char *kind = v->rec->f[LF_REC_KIND] ? v->rec->f[LF_REC_KIND] : "";
 
-	if (!hp->kind.len || strcmp(hp->kind.buf, kind) != 0) {
+	const char *key = v->rec->f[LF_REC_KEY] ? v->rec->f[LF_REC_KEY] : "";
+
+	if (!hp->kind.len || strcmp(hp->kind.buf, kind) != 0 ||
+	    strcmp(hp->key.buf, key) != 0) {
 		sbuf_reset(&hp->kind);
 		sbuf_addstr(&hp->kind, kind);
-		printf("%s '%s'\n", kind, v->rec->f[LF_REC_KEY]);
+		sbuf_reset(&hp->key);
+		sbuf_addstr(&hp->key, key);
+		/* found through its provenance: say what named it */
+		if (strcmp(key, hp->id) != 0)
+			printf("%s '%s' (its sources name '%s')\n", kind, key,
+			       hp->id);
+		else
+			printf("%s '%s'\n", kind, key);
 	}
 	printf("  version %s  run %s", v->rec->f[LF_VERSION],
 	       v->rec->f[LF_RUN_ID] ? v->rec->f[LF_RUN_ID] : "NULL");
@@ -617,6 +629,8 @@ static int cmd_history(int argc, char **argv)
 				   "'%s'", kind);
 	error_init(&err);
 	sbuf_init(&hp.kind, 1 << 20);
+	sbuf_init(&hp.key, 1 << 20);
+	hp.id = key;
 	if (job_load(path, &job, &err) < 0 ||
 	    verify_history(job->store_dsn, job->store_table, key, kind,
 			   print_version, &hp, &n, &err) < 0) {
@@ -628,6 +642,7 @@ static int cmd_history(int argc, char **argv)
 		code = error_exit_code(ERR_USAGE);
 	}
 	sbuf_release(&hp.kind);
+	sbuf_release(&hp.key);
 	job_free(job);
 	error_release(&err);
 	return code;

@@ -141,10 +141,27 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 
 static const char *const severity_names[] = { "error", "warning", "info" };
 
-/* One part of a record's `sources` JSON: "role":{"source":..,"sha256":..}.
+/* One part of a record's `sources` JSON:
+ * "role":{"source":..,"sha256":..,"key":..} (the key: `recon history`
+ * finds the record by it).
  * No row position: it follows the order the driver returns rows in (and
  * differs between a full and an incremental run), and the published
  * record must not (docs/LEDGER.md, "Provenance"). */
+/* A record's key as a JSON string ("" if it has none). */
+static void add_key_json(const struct canon *c, struct sbuf *out)
+{
+	size_t kn;
+	const char *k = canon_get(c, CS_KEY, &kn);
+	struct sbuf tmp = SBUF_INIT(CANON_STR_CAP + 1);
+
+	/* summary_json_str wants a C string; keys hold no NUL (text.h) */
+	sbuf_add(&tmp, k ? k : "", k ? kn : 0);
+	summary_json_str(out, tmp.failed ? "" : tmp.buf);
+	if (tmp.failed)
+		out->failed = tmp.failed;
+	sbuf_release(&tmp);
+}
+
 static void source_part(struct run *r, const char *role, const struct canon *c,
 			struct sbuf *out)
 {
@@ -155,7 +172,9 @@ static void source_part(struct run *r, const char *role, const struct canon *c,
 		sbuf_addch(out, ',');
 	sbuf_addf(out, "\"%s\":{\"source\":", role);
 	summary_json_str(out, r->job->sources[c->source].name);
-	sbuf_addf(out, ",\"sha256\":\"%s\"}", hex);
+	sbuf_addf(out, ",\"sha256\":\"%s\",\"key\":", hex);
+	add_key_json(c, out);
+	sbuf_addch(out, '}');
 }
 
 /* The record's `sources` column: fingerprints of the deal and order rows
@@ -174,8 +193,14 @@ static int sources_json(struct run *r, const struct group *g, struct sbuf *out)
 		rowfp_hex(g->erp->docs_fp, hex);
 		if (out->len > 1)
 			sbuf_addch(out, ',');
-		sbuf_addf(out, "\"erp\":{\"docs\":%u,\"sha256\":\"%s\"}",
-			  g->erp->ndocs, hex);
+		sbuf_addf(out, "\"erp\":{\"docs\":%u,\"sha256\":\"%s\","
+			  "\"keys\":[", g->erp->ndocs, hex);
+		for (uint32_t i = 0; g->erp->docs && i < g->erp->ndocs; i++) {
+			if (i)
+				sbuf_addch(out, ',');
+			add_key_json(g->erp->docs[i], out);
+		}
+		sbuf_addstr(out, "]}");
 	}
 	sbuf_addch(out, '}');
 	return out->failed ? -1 : 0;

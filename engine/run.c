@@ -152,7 +152,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	 * values of at most CANON_STR_CAP bytes */
 	sbuf_init(&r.colbuf, LEDGER_MAX_COLS * (CANON_STR_CAP + 1));
 	sbuf_init(&r.line, 1 << 16);
-	sbuf_init(&r.srcjson, 1 << 16);
+	sbuf_init(&r.srcjson, (size_t)1 << 26);
 	verdict_list_init(&r.verdicts);
 
 	if (opts->as_of) {

@@ -186,6 +186,13 @@ int store_read_runs(struct conn *c, const char *table, struct cursor **cur,
 int store_read_versions(struct conn *c, const char *table,
 			const struct ledger_schema *sch, int current,
 			struct cursor **cur, struct error *err);
+/* store_find_records: the versions (of kind, or of every kind) whose
+ * key is id or whose sources may name id as a deal, order or ERP
+ * document key, in (rec_kind, rec_key, version) order: rec_kind,
+ * rec_key, sources. Candidates: the caller checks sources exactly. */
+int store_find_records(struct conn *c, const char *table, const char *id,
+		       const char *kind, struct cursor **cur,
+		       struct error *err);
 int store_read_history(struct conn *c, const char *table,
 		       const struct ledger_schema *sch, const char *key,
 		       const char *kind, struct cursor **cur, struct error *err);

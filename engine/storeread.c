@@ -133,6 +133,60 @@ int store_read_versions(struct conn *c, const char *table,
 	return open_sql(c, &sql, NULL, 0, cur, err);
 }
 
+int store_find_records(struct conn *c, const char *table, const char *id,
+		       const char *kind, struct cursor **cur,
+		       struct error *err)
+{
+	const struct dialect *d = conn_dialect(c);
+	struct sbuf sql = SBUF_INIT(1 << 16);
+	struct sbuf pat = SBUF_INIT((size_t)1 << 20);
+	struct param pr[3];
+	int rc;
+
+	/* LIKE '%"ID"%' over the JSON text of sources: the id as the
+	 * engine writes a JSON string (record.c), with LIKE's own
+	 * characters escaped by '!' ('[' too: SQL Server's set syntax).
+	 * A prefilter only: SQLite and MariaDB compare LIKE ignoring case,
+	 * and the id may occur elsewhere in the text, so the caller checks
+	 * each row exactly. */
+	sbuf_addstr(&pat, "%\"");
+	for (const char *s = id; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			sbuf_addf(&pat, "\\%c", ch);
+		else if (ch < 0x20)
+			sbuf_addf(&pat, "\\u%04x", ch);
+		else if (ch == '%' || ch == '_' || ch == '!' || ch == '[')
+			sbuf_addf(&pat, "!%c", ch);
+		else
+			sbuf_addch(&pat, (char)ch);
+	}
+	sbuf_addstr(&pat, "\"%");
+	if (pat.failed) {
+		sbuf_release(&pat);
+		return nomem(err);
+	}
+	memset(pr, 0, sizeof(pr));
+	pr[0].s = id;
+	pr[0].len = strlen(id);
+	pr[1].s = pat.buf;
+	pr[1].len = pat.len;
+	if (kind) {
+		pr[2].s = kind;
+		pr[2].len = strlen(kind);
+	}
+	sbuf_addstr(&sql, "SELECT rec_kind, rec_key, sources FROM ");
+	dialect_store_ident(d, &sql, table, NULL);
+	sbuf_addf(&sql, " WHERE (rec_key = ? OR sources LIKE ? ESCAPE '!')%s "
+		  "ORDER BY rec_kind%s, rec_key%s, version",
+		  kind ? " AND rec_kind = ?" : "", d->collate_binary,
+		  d->collate_binary);
+	rc = open_sql(c, &sql, pr, kind ? 3 : 2, cur, err);
+	sbuf_release(&pat);
+	return rc;
+}
+
 int store_read_history(struct conn *c, const char *table,
 		       const struct ledger_schema *sch, const char *key,
 		       const char *kind, struct cursor **cur, struct error *err)

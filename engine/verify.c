@@ -1209,51 +1209,86 @@ static const char *vfield_name(const struct ledger_schema *sch, size_t i,
 	return sch->col[i - LEDGER_FIXED_VALUES].name;
 }
 
-int verify_history(const char *dsn, const char *table, const char *key,
-		   const char *kind, verify_version_fn *fn, void *ctx,
-		   uint64_t *n, struct error *err)
+/* The id as record.c writes a JSON string. */
+static void json_str(struct sbuf *sb, const char *s)
 {
-	struct verify_opts o;
-	struct conn *c = NULL;
+	sbuf_addch(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			sbuf_addf(sb, "\\u%04x", c);
+		else
+			sbuf_addch(sb, (char)c);
+	}
+	sbuf_addch(sb, '"');
+}
+
+/* 1 if a version's sources JSON (docs/LEDGER.md, "Provenance") names
+ * id as its deal's or order's "key" or among its ERP documents' "keys";
+ * -1 out of memory. Inside a JSON string every '"' is escaped, so
+ * `"key":` and `"keys":[` only match the engine's own names. */
+static int sources_name(const char *json, const char *id, struct sbuf *tmp)
+{
+	const char *p;
+	size_t nl;
+
+	sbuf_reset(tmp);
+	sbuf_addstr(tmp, "\"key\":");
+	json_str(tmp, id);
+	if (tmp->failed)
+		return -1;
+	if (strstr(json, tmp->buf))
+		return 1;
+	p = strstr(json, "\"keys\":[");
+	if (!p)
+		return 0;
+	p += strlen("\"keys\":[");
+	nl = tmp->len - strlen("\"key\":");
+	while (*p == '"') {
+		const char *q = p + 1;
+
+		while (*q && *q != '"') {
+			if (*q == '\\' && q[1])
+				q++;
+			q++;
+		}
+		if (!*q)
+			return 0;
+		q++;
+		if ((size_t)(q - p) == nl &&
+		    memcmp(p, tmp->buf + strlen("\"key\":"), nl) == 0)
+			return 1;
+		p = *q == ',' ? q + 1 : q;
+	}
+	return 0;
+}
+
+/* The versions of one record (kind, key) to fn, with what changed. */
+static int history_of(struct conn *c, const char *table,
+		      const struct store_schema *sch, const char *kind,
+		      const char *key, verify_version_fn *fn, void *ctx,
+		      uint64_t *n, struct error *err)
+{
 	struct cursor *cur = NULL;
 	const struct row *row;
 	struct sbuf changes = SBUF_INIT(SBUF_CAP_DEFAULT);
 	/* the previous version: its kind, then its value fields */
 	struct sbuf prev[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS];
-	int prev_null[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
-	struct store_schema sch;
-	size_t nv = 0, nf = 0;
+	int prev_null[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS], have_prev = 0, rc = -1;
+	size_t nv = LEDGER_FIXED_VALUES + sch->s.n, nf = LF__COUNT + sch->s.n;
 
-	memset(&o, 0, sizeof(o));
-	memset(&sch, 0, sizeof(sch));
-	o.dsn = dsn;
-	o.table = table;
-	*n = 0;
 	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
 		sbuf_init(&prev[f], SBUF_CAP_DEFAULT);
-	if (!text_is_identifier(table, 63)) {
-		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
-			  table ? table : "");
+	if (store_read_history(c, table, &sch->s, key, kind, &cur, err) < 0)
 		goto out;
-	}
-	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
-		goto out;
-	if (store_schema_read(c, table, &sch, err) < 0) {
-		store_fail(&o, err);
-		goto out;
-	}
-	nv = LEDGER_FIXED_VALUES + sch.s.n;
-	nf = LF__COUNT + sch.s.n;
-	if (store_read_history(c, table, &sch.s, key, kind, &cur, err) < 0) {
-		if (err->code != ERR_NOMEM)
-			store_fail(&o, err);
-		goto out;
-	}
 	while ((rc = cursor_next(cur, &row, err)) > 0) {
 		struct ledger_rec rec;
 		struct verify_version vv;
 
-		row_rec(row, &sch.s, &rec);
+		row_rec(row, &sch->s, &rec);
 		if (have_prev && !same_value(-1, rec.f[LF_REC_KIND],
 					     prev_null[0] ? NULL : prev[0].buf))
 			have_prev = 0;	/* another kind of the same key */
@@ -1263,7 +1298,7 @@ int verify_history(const char *dsn, const char *table, const char *key,
 							   : prev[1 + i].buf;
 			const char *now = vfield(&rec, i);
 			int t;
-			const char *fname = vfield_name(&sch.s, i, &t);
+			const char *fname = vfield_name(&sch->s, i, &t);
 
 			if (same_value(t, old, now))
 				continue;
@@ -1305,14 +1340,111 @@ int verify_history(const char *dsn, const char *table, const char *key,
 			break;
 		have_prev = 1;
 	}
+out:
+	cursor_close(cur);
+	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
+		sbuf_release(&prev[f]);
+	sbuf_release(&changes);
+	return rc < 0 ? -1 : 0;
+}
+
+int verify_history(const char *dsn, const char *table, const char *key,
+		   const char *kind, verify_version_fn *fn, void *ctx,
+		   uint64_t *n, struct error *err)
+{
+	struct verify_opts o;
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf tmp = SBUF_INIT(SBUF_CAP_DEFAULT);
+	/* the records found: kind and key, back to back */
+	char **found_kk = NULL;
+	size_t nfound = 0, afound = 0;
+	int in_tx = 0, rc = -1, oom = 0;
+	struct store_schema sch;
+
+	memset(&o, 0, sizeof(o));
+	memset(&sch, 0, sizeof(sch));
+	o.dsn = dsn;
+	o.table = table;
+	*n = 0;
+	if (!text_is_identifier(table, 63)) {
+		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
+			  table ? table : "");
+		goto out;
+	}
+	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
+		goto out;
+	if (store_schema_read(c, table, &sch, err) < 0) {
+		store_fail(&o, err);
+		goto out;
+	}
+	/* Which records: the one keyed by the id, and those whose
+	 * provenance names it as their deal, order or an ERP document
+	 * (a deal's order record, an order's documents). */
+	if (store_find_records(c, table, key, kind, &cur, err) < 0) {
+		if (err->code != ERR_NOMEM)
+			store_fail(&o, err);
+		goto out;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *rk = val_text(&row->vals[0]);
+		const char *rkey = val_text(&row->vals[1]);
+		const char *src = val_text(&row->vals[2]);
+		int hit;
+
+		if (!rk || !rkey)
+			continue;
+		if (nfound && strcmp(found_kk[2 * nfound - 2], rk) == 0 &&
+		    strcmp(found_kk[2 * nfound - 1], rkey) == 0)
+			continue;	/* already found by another version */
+		hit = strcmp(rkey, key) == 0 ? 1
+		      : src ? sources_name(src, key, &tmp) : 0;
+		if (hit < 0) {
+			rc = nomem(err);
+			break;
+		}
+		if (!hit)
+			continue;
+		if (nfound == afound) {
+			size_t na = afound ? afound * 2 : 8, bytes;
+			void *p;
+
+			if (mem_mul(na, 2 * sizeof(*found_kk), &bytes) < 0 ||
+			    !(p = mem_realloc(found_kk, bytes))) {
+				rc = nomem(err);
+				break;
+			}
+			found_kk = p;
+			afound = na;
+		}
+		found_kk[2 * nfound] = dup_or_null(rk, &oom);
+		found_kk[2 * nfound + 1] = dup_or_null(rkey, &oom);
+		nfound++;
+		if (oom) {
+			rc = nomem(err);
+			break;
+		}
+	}
+	cursor_close(cur);
+	cur = NULL;
+	if (rc < 0) {
+		if (err->code != ERR_NOMEM)
+			store_fail(&o, err);
+		goto out;
+	}
+	for (size_t i = 0; i < nfound && rc >= 0; i++)
+		rc = history_of(c, table, &sch, found_kk[2 * i],
+				found_kk[2 * i + 1], fn, ctx, n, err);
 	if (rc < 0 && err->code != ERR_NOMEM)
 		store_fail(&o, err);
 out:
 	cursor_close(cur);
 	close_snapshot(c, in_tx);
 	store_schema_release(&sch);
-	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
-		sbuf_release(&prev[f]);
-	sbuf_release(&changes);
+	for (size_t i = 0; i < 2 * nfound; i++)
+		mem_free(found_kk[i]);
+	mem_free(found_kk);
+	sbuf_release(&tmp);
 	return rc < 0 ? -1 : 0;
 }

@@ -134,6 +134,32 @@ if [ "$rc" = 0 ] && grep -q "^  version 1  run $r1 (seq 1" "$lg/history.out" &&
 else
 	fail "ledger: history shows both versions and the changed order_amount (exit $rc)" "$(cat "$lg/history.out")"
 fi
+# Any system's id finds the record: a deal id and an ERP document id
+# the order record SO-99000031 (its sources name them), an orphan
+# document its ERP_WITHOUT_ORDER record; --kind still filters.
+lg_recon main history jobs/orders-nightly.xml D-99000031 >"$lg/history-deal.out" 2>&1
+rc=$?
+check "ledger: history by a deal id finds the order record" \
+	[ "$rc" = 0 ] && [ "$(head -1 "$lg/history-deal.out")" = "order 'SO-99000031' (its sources name 'D-99000031')" ]
+lg_recon main history jobs/orders-nightly.xml INV-99000131 >"$lg/history-doc.out" 2>&1
+rc=$?
+check "ledger: history by an ERP document id finds its order's record" \
+	[ "$rc" = 0 ] && [ "$(head -1 "$lg/history-doc.out")" = "order 'SO-99000031' (its sources name 'INV-99000131')" ] &&
+	grep -q "^  version 1  run $r1 (seq 1" "$lg/history-doc.out"
+lg_recon main history jobs/orders-nightly.xml INV-99000006 >"$lg/history-orphan.out" 2>&1
+rc=$?
+check "ledger: history by an orphan document id finds its ERP_WITHOUT_ORDER record" \
+	[ "$rc" = 0 ] && [ "$(head -1 "$lg/history-orphan.out")" = "erp 'SO-99000906' (its sources name 'INV-99000006')" ] &&
+	grep -q "ERP_WITHOUT_ORDER$" "$lg/history-orphan.out"
+lg_recon main history jobs/orders-nightly.xml INV-9900013 >"$lg/history-part.out" 2>&1
+rc=$?
+check "ledger: history matches whole ids only (a prefix of INV-99000131 is no such key)" [ "$rc" = 2 ]
+lg_recon main history jobs/orders-nightly.xml inv-99000131 >"$lg/history-case.out" 2>&1
+rc=$?
+check "ledger: history compares ids exactly (case too)" [ "$rc" = 2 ]
+lg_recon main history jobs/orders-nightly.xml D-99000031 --kind deal >"$lg/history-kind.out" 2>&1
+rc=$?
+check "ledger: history --kind deal of a deal with an order is no such key" [ "$rc" = 2 ]
 lg_recon main history jobs/orders-nightly.xml NO-SUCH-KEY >"$lg/history2.out" 2>&1
 rc=$?
 check "ledger: history of a missing key exits 2" [ "$rc" = 2 ]
