@@ -78,11 +78,18 @@ struct part {
 	struct canon *recs;
 	struct erp_agg *aggs;	/* for SP_OE: one per record */
 	size_t n, alloc;
-	/* for SP_OE: the records' ERP documents, back to back in load
-	 * order, and the pointer lists aggs[].docs point into */
-	struct canon *docs;
-	const struct canon **dptr;
-	size_t ndocs, adocs;
+	/* for SP_OE: where each record's documents start in buf (their
+	 * views are made one group at a time: docs_views) */
+	size_t *doff;
+};
+
+/* Views of one SP_OE record's documents, reused from group to group:
+ * building them for a whole partition at once would cost a struct
+ * canon per document on top of the bytes. */
+struct docviews {
+	struct canon *c;
+	const struct canon **p;
+	size_t alloc;
 };
 
 /* Open-addressing table from a key (borrowed bytes) to an index. */
@@ -763,8 +770,7 @@ static void part_release(struct part *pt)
 	mem_free(pt->buf);
 	mem_free(pt->recs);
 	mem_free(pt->aggs);
-	mem_free(pt->docs);
-	mem_free(pt->dptr);
+	mem_free(pt->doff);
 	memset(pt, 0, sizeof(*pt));
 }
 
@@ -791,10 +797,9 @@ static void view_of(struct canon *c, const struct spill_hdr *h, char *data)
 	c->data.cap = h->data_len;
 }
 
-/* The ndocs documents of an SP_OE record at buf[pos..end), appended to
- * pt->docs. */
-static int docs_load(struct part *pt, size_t pos, size_t end, uint32_t ndocs,
-		     struct error *err)
+/* Check that ndocs spilled documents fit in buf[pos..end). */
+static int docs_check(const struct part *pt, size_t pos, size_t end,
+		      uint32_t ndocs, struct error *err)
 {
 	if (pos > end)
 		return error_set(err, ERR_INTERNAL, "spill file truncated");
@@ -807,46 +812,44 @@ static int docs_load(struct part *pt, size_t pos, size_t end, uint32_t ndocs,
 		pos += sizeof(h);
 		if (end - pos < h.data_len)
 			return error_set(err, ERR_INTERNAL, "spill file truncated");
-		if (pt->ndocs == pt->adocs) {
-			size_t na = pt->adocs ? pt->adocs * 2 : 1024, bytes;
-			void *nd;
-
-			if (mem_mul(na, sizeof(*pt->docs), &bytes) < 0 ||
-			    !(nd = mem_realloc(pt->docs, bytes)))
-				return error_set(err, ERR_NOMEM, "out of memory");
-			pt->docs = nd;
-			pt->adocs = na;
-		}
-		view_of(&pt->docs[pt->ndocs++], &h, pt->buf + pos);
 		pos += h.data_len;
 	}
 	return 0;
 }
 
-/* Point each SP_OE record's aggregate at its documents (pt->docs is
- * final now; records are still in load order). */
-static int docs_link(struct part *pt, struct error *err)
+/* Point g->docs at views of its n documents, spilled at buf + pos
+ * (checked by docs_check when loaded). */
+static int docs_views(struct docviews *dv, char *buf, size_t pos,
+		      struct erp_agg *g, struct error *err)
 {
-	size_t at = 0;
-
-	if (!pt->ndocs)
+	if (!g->ndocs) {
+		g->docs = NULL;
 		return 0;
-	pt->dptr = mem_calloc(pt->ndocs, sizeof(*pt->dptr));
-	if (!pt->dptr)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < pt->ndocs; i++)
-		pt->dptr[i] = &pt->docs[i];
-	for (size_t i = 0; i < pt->n; i++) {
-		struct erp_agg *g = &pt->aggs[i];
-
-		if (!g->ndocs)
-			continue;
-		if (pt->ndocs - at < g->ndocs)
-			return error_set(err, ERR_INTERNAL, "spill file: "
-					 "documents missing");
-		g->docs = pt->dptr + at;
-		at += g->ndocs;
 	}
+	if (g->ndocs > dv->alloc) {
+		size_t na = g->ndocs, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*dv->c), &bytes) < 0 ||
+		    !(p = mem_realloc(dv->c, bytes)))
+			return error_set(err, ERR_NOMEM, "out of memory");
+		dv->c = p;
+		if (mem_mul(na, sizeof(*dv->p), &bytes) < 0 ||
+		    !(p = mem_realloc(dv->p, bytes)))
+			return error_set(err, ERR_NOMEM, "out of memory");
+		dv->p = p;
+		dv->alloc = na;
+	}
+	for (uint32_t i = 0; i < g->ndocs; i++) {
+		struct spill_hdr h;
+
+		memcpy(&h, buf + pos, sizeof(h));
+		pos += sizeof(h);
+		view_of(&dv->c[i], &h, buf + pos);
+		dv->p[i] = &dv->c[i];
+		pos += h.data_len;
+	}
+	g->docs = dv->p;
 	return 0;
 }
 
@@ -901,6 +904,11 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 					return error_set(err, ERR_NOMEM,
 							 "out of memory");
 				pt->aggs = nr;
+				if (mem_mul(na, sizeof(*pt->doff), &bytes) < 0 ||
+				    !(nr = mem_realloc(pt->doff, bytes)))
+					return error_set(err, ERR_NOMEM,
+							 "out of memory");
+				pt->doff = nr;
 			}
 			pt->alloc = na;
 		}
@@ -912,6 +920,7 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 			size_t apos = pos + h.data_len;
 
 			memset(g, 0, sizeof(*g));
+			pt->doff[pt->n] = 0;
 			if (h.has_agg) {
 				memcpy(&a, pt->buf + apos, sizeof(a));
 				g->ndocs = a.ndocs;
@@ -929,17 +938,16 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 				g->amount_overflow = a.amount_overflow;
 				memcpy(g->docs_fp, a.docs_fp,
 				       sizeof(g->docs_fp));
-				if (docs_load(pt, apos + sizeof(a) +
-					      a.currency_len, pos + h.total,
-					      a.ndocs, err) < 0)
+				pt->doff[pt->n] = apos + sizeof(a) +
+						  a.currency_len;
+				if (docs_check(pt, pt->doff[pt->n],
+					       pos + h.total, a.ndocs, err) < 0)
 					return -1;
 			}
 		}
 		pos += h.total;
 		pt->n++;
 	}
-	if (set == SP_OE && docs_link(pt, err) < 0)
-		return -1;
 	/* the file is no longer needed: free its disk space now */
 	fclose(f);
 	m->files[set][p] = NULL;
@@ -1043,25 +1051,32 @@ static int part_order(struct part *pt, enum canon_str field, struct error *err)
 	for (uint32_t i = 0; i < (uint32_t)pt->n; i++) {
 		struct canon tmp;
 		struct erp_agg tmpa = { 0 };
+		size_t tmpo = 0;
 		uint32_t j = i;
 
 		if (perm[i] == i)
 			continue;
 		tmp = pt->recs[i];
-		if (pt->aggs)
+		if (pt->aggs) {
 			tmpa = pt->aggs[i];
+			tmpo = pt->doff[i];
+		}
 		while (perm[j] != i) {
 			uint32_t k = perm[j];
 
 			pt->recs[j] = pt->recs[k];
-			if (pt->aggs)
+			if (pt->aggs) {
 				pt->aggs[j] = pt->aggs[k];
+				pt->doff[j] = pt->doff[k];
+			}
 			perm[j] = j;
 			j = k;
 		}
 		pt->recs[j] = tmp;
-		if (pt->aggs)
+		if (pt->aggs) {
 			pt->aggs[j] = tmpa;
+			pt->doff[j] = tmpo;
+		}
 		perm[j] = j;
 	}
 	mem_free(perm);
@@ -1429,6 +1444,7 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 	struct table dtab = { 0 };
 	uint32_t *norders = NULL, *ostart = NULL, *ofill = NULL;
 	const struct canon **optr = NULL;
+	struct docviews dv = { NULL, NULL, 0 };
 	unsigned char *dup = NULL;
 	int rc = -1;
 
@@ -1508,7 +1524,9 @@ static int phase2(struct match *m, unsigned q, int64_t as_of,
 		} else {
 			f |= MF_NO_DEAL;
 		}
-		if (emit(on_group, ctx, ok, kn, d, o, cnt,
+		if (docs_views(&dv, oes.buf, oes.doff[i], &oes.aggs[i],
+			       err) < 0 ||
+		    emit(on_group, ctx, ok, kn, d, o, cnt,
 			 d ? optr + ostart[di] : NULL, &oes.aggs[i], f,
 			 err) < 0)
 			goto out;
@@ -1539,6 +1557,8 @@ out:
 	mem_free(ostart);
 	mem_free(ofill);
 	mem_free(optr);
+	mem_free(dv.c);
+	mem_free(dv.p);
 	mem_free(dup);
 	part_release(&deals);
 	part_release(&oes);
