@@ -35,9 +35,10 @@ static void job_setup(unsigned parts)
 }
 
 /* What the callbacks saw, one line per group: "KEY FLAGS deal? order?
- * n=NORDERS erp=INVOICED/ORDERED docs=N cur=C mixed=M". */
+ * n=NORDERS erp=INVOICED/ORDERED docs=N cur=C mixed=M [DOC,...]
+ * orders=ORDER,..." (the document and order lists in their order). */
 struct seen {
-	char lines[64][160];
+	char lines[64][256];
 	int n;
 	char dups[16][64];
 	int ndups;
@@ -55,13 +56,37 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 		snprintf(inv, sizeof(inv), "%lld", (long long)g->erp->invoiced);
 		snprintf(ord, sizeof(ord), "%lld", (long long)g->erp->ordered);
 	}
-	snprintf(s->lines[s->n++], 160, "%.*s f=%02x d=%d o=%d n=%u erp=%s/%s docs=%u cur=%.*s mixed=%d",
+	snprintf(s->lines[s->n], 256, "%.*s f=%02x d=%d o=%d n=%u erp=%s/%s docs=%u cur=%.*s mixed=%d [",
 		 (int)g->key_len, g->key, flags, g->deal != NULL,
 		 g->order != NULL, g->norders, inv, ord,
 		 g->erp ? g->erp->ndocs : 0,
 		 g->erp && g->erp->currency ? (int)g->erp->currency_len : 1,
 		 g->erp && g->erp->currency ? g->erp->currency : "-",
 		 g->erp ? g->erp->mixed_currency : 0);
+	for (uint32_t i = 0; g->erp && i < g->erp->ndocs; i++) {
+		size_t kn;
+		const char *k = canon_get(g->erp->docs[i], CS_KEY, &kn);
+		size_t at = strlen(s->lines[s->n]);
+
+		snprintf(s->lines[s->n] + at, 256 - at, "%s%.*s", i ? "," : "",
+			 (int)kn, k);
+	}
+	{
+		size_t at = strlen(s->lines[s->n]);
+
+		snprintf(s->lines[s->n] + at, 256 - at, "] orders=%s",
+			 g->orders ? "" : "-");
+	}
+	for (uint32_t i = 0; g->orders && i < g->norders; i++) {
+		size_t kn;
+		const char *k = canon_get(g->orders[i], CS_KEY, &kn);
+		size_t at = strlen(s->lines[s->n]);
+
+		ck_assert_int_eq(g->orders[i]->kind, CANON_ORDER);
+		snprintf(s->lines[s->n] + at, 256 - at, "%s%.*s", i ? "," : "",
+			 (int)kn, k);
+	}
+	s->n++;
 	return 0;
 }
 
@@ -160,18 +185,18 @@ static void fill(struct match *m)
 }
 
 static const char *const expected[] = {
-	"D11 f=102 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
-	"D2 f=02 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
-	"D3 f=04 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0",
-	"O1 f=00 d=1 o=1 n=1 erp=1000000/0 docs=5 cur=EUR mixed=0",
-	"O10 f=00 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
-	"O4 f=09 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
-	"O5 f=08 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
-	"O6 f=11 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0",
-	"O7a f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
-	"O7b f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0",
-	"O8 f=100 d=1 o=1 n=1 erp=40000/0 docs=2 cur=CHF mixed=1",
-	"O9 f=20 d=0 o=0 n=0 erp=30000/0 docs=1 cur=GBP mixed=0",
+	"D11 f=102 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
+	"D2 f=02 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
+	"D3 f=04 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
+	"O1 f=00 d=1 o=1 n=1 erp=1000000/0 docs=5 cur=EUR mixed=0 [C1,I1,I2,I3,I4] orders=O1",
+	"O10 f=00 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=O10",
+	"O4 f=09 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
+	"O5 f=08 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=O5",
+	"O6 f=11 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
+	"O7a f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0 [S7a] orders=O7a,O7b",
+	"O7b f=40 d=1 o=1 n=2 erp=0/10000 docs=1 cur=EUR mixed=0 [S7b] orders=O7a,O7b",
+	"O8 f=100 d=1 o=1 n=1 erp=40000/0 docs=2 cur=CHF mixed=1 [I8,I8b] orders=O8",
+	"O9 f=20 d=0 o=0 n=0 erp=30000/0 docs=1 cur=GBP mixed=0 [I9] orders=-",
 };
 
 static void run_with(unsigned parts)
@@ -236,6 +261,40 @@ START_TEST(one_to_one_erp)
 	match_free(m);
 	error_release(&err);
 	free(s);
+}
+END_TEST
+
+/* <matching erp-without-order>: "any" reports documents without an
+ * order whatever their status; "posted" only a group with a posted one. */
+START_TEST(orphan_status)
+{
+	for (int posted = 0; posted <= 1; posted++) {
+		struct match *m = NULL;
+		struct error err;
+		struct seen *s = calloc(1, sizeof(*s));
+
+		error_init(&err);
+		job_setup(2);
+		job.erp_orphans = posted ? JOB_ORPHANS_POSTED : JOB_ORPHANS_ANY;
+		ck_assert_int_eq(match_new(&job, "out/test", &m, &err), 0);
+		add(m, CANON_ERP, "X1", "OX", "5", "EUR", CST_DRAFT, CDT_INVOICE, 1);
+		add(m, CANON_ERP, "X2", "OX", "5", "EUR", CST_CANCELLED,
+		    CDT_INVOICE, 1);
+		add(m, CANON_ERP, "Y2", "OY", "6", "EUR", CST_POSTED, CDT_INVOICE, 1);
+		add(m, CANON_ERP, "Y1", "OY", "6", "EUR", CST_DRAFT, CDT_INVOICE, 1);
+		ck_assert_int_eq(match_run(m, AS_OF, on_group, on_dup, s, &err), 0);
+		qsort(s->lines, (size_t)s->n, sizeof(s->lines[0]), line_cmp);
+		ck_assert_int_eq(s->n, posted ? 1 : 2);
+		if (!posted)
+			ck_assert_str_eq(s->lines[0], "OX f=20 d=0 o=0 n=0 erp=0/0 "
+					 "docs=2 cur=- mixed=0 [X1,X2] orders=-");
+		ck_assert_str_eq(s->lines[posted ? 0 : 1], "OY f=20 d=0 o=0 n=0 "
+				 "erp=60000/0 docs=2 cur=EUR mixed=0 [Y1,Y2] "
+				 "orders=-");
+		match_free(m);
+		error_release(&err);
+		free(s);
+	}
 }
 END_TEST
 
@@ -722,6 +781,7 @@ Suite *suite_match(void)
 	tcase_add_test(tc, many_partitions);
 	tcase_add_test(tc, one_to_one_erp);
 	tcase_add_test(tc, bad_partitions_and_tmpdir);
+	tcase_add_test(tc, orphan_status);
 	tcase_add_test(tc, input_order_independent);
 	tcase_add_test(tc, alloc_fault_loop);
 	tcase_add_test(tc, sweep_removes_only_dead_runs);
