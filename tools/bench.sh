@@ -114,7 +114,10 @@ esac
 wstart=$(sqlite3 :memory: "SELECT datetime(strftime('%s', '$asof') - $wsec, 'unixepoch')")
 
 # Each source of the job as "name<US>dsn<US>query<US>param<US>param...",
-# the query on one line with the XML entities decoded. Enough XML for the
+# the query on one line with the XML entities decoded, with the <param>s
+# of <query> only (those after <incremental> and <keys> are theirs:
+# psqlODBC and sqliteodbc ignore extra bound parameters, odbc-mariadb
+# refuses them with "Invalid parameter number"). Enough XML for the
 # job files of this repository (no CDATA, one attribute set per line).
 US=$(printf '\037')
 sources=$(awk -v US="$US" -v asof="$asof" -v wstart="$wstart" '
@@ -129,12 +132,14 @@ function decode(s) {
 	gsub(/&apos;/, "\047", s); gsub(/&amp;/, "\\&", s)
 	return s
 }
-/<source[ \t]/ { name = attr($0, "name"); dsn = attr($0, "dsn"); params = ""; q = "" }
+/<source[ \t]/ { name = attr($0, "name"); dsn = attr($0, "dsn"); params = ""; q = ""; other = 0 }
+# params after <incremental> and <keys> belong to those queries
+/<incremental[ \t>]|<keys[ \t>]/ { other = 1 }
 /<query>/ { inq = 1 }
 inq { line = $0; sub(/.*<query>/, "", line); sub(/<\/query>.*/, "", line)
       gsub(/^[ \t]+|[ \t]+$/, "", line); if (line != "") q = q (q == "" ? "" : " ") line }
 /<\/query>/ { inq = 0 }
-/<param[ \t]/ {
+/<param[ \t]/ && !other {
 	v = attr($0, "name")
 	if (v == "as_of") p = "ts:" asof
 	else if (v == "window_start") p = "ts:" wstart
