@@ -74,9 +74,16 @@ maria_start() {
 }
 
 maria_stop() {
+	local i
 	if [ -n "$maria_pid" ]; then
-		kill -KILL "$maria_pid" 2>/dev/null
-		wait "$maria_pid" 2>/dev/null
+		kill -KILL "$maria_pid" 2>/dev/null || :
+		wait "$maria_pid" 2>/dev/null || :
+		# not our child when tools/bench-maria.sh stop reads the pid from
+		# a file: wait until it is gone before removing its datadir
+		for i in $(seq 1 100); do
+			kill -0 "$maria_pid" 2>/dev/null || break
+			sleep 0.05
+		done
 		maria_pid=
 	fi
 	if [ -n "$maria_dir" ]; then
