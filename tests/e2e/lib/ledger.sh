@@ -289,9 +289,17 @@ lg_tamper schema-retype "UPDATE ${T}_schema SET type = 'text' WHERE name = 'deal
 # digest file, which does not cover the view).
 lg_view="SELECT v.* FROM $T v WHERE NOT EXISTS (SELECT 1 FROM $T w WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key AND w.version > v.version)"
 lg_also_digest=1
-lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
-	"verify: store: the definition of the view ${T}_current is not the engine's (latest version of each key of $T): readers may be shown other rows" \
-	"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+# On MariaDB verify checks the view's columns, not its definition (the
+# engine's dialect: MariaDB rewrites a view's text): the hiding view is
+# found by the rows it hides.
+if [ "$backend" = maria ]; then
+	lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
+		"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+else
+	lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
+		"verify: store: the definition of the view ${T}_current is not the engine's (latest version of each key of $T): readers may be shown other rows" \
+		"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+fi
 lg_tamper view-table "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS SELECT * FROM $T WHERE version = 1" \
 	"verify: store: ${T}_current is a table, not the engine's view: what readers see is not computed from $T" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows version 1, not the latest version 2"
@@ -301,8 +309,13 @@ lg_tamper view-dropped "DROP VIEW ${T}_current" \
 # a view without T's columns: named by its definition, its rows unread
 # (on PostgreSQL the failed read must not abort the snapshot: the runs
 # and versions are still counted)
+if [ "$backend" = maria ]; then
+	lg_view_cols="verify: store: the view ${T}_current does not have the columns of $T"
+else
+	lg_view_cols="verify: store: the definition of the view ${T}_current is not the engine's"
+fi
 lg_tamper view-other-columns "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS SELECT rec_kind, rec_key, outcome FROM $T" \
-	"verify: store: the definition of the view ${T}_current is not the engine's" \
+	"$lg_view_cols" \
 	"verify: store 'recon_demo_store' table '$T': 2 runs,"
 lg_tamper view-forged-row "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS $lg_view; UPDATE ${T}_current SET outcome = 'MATCHED' WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows this version with other values than $T holds"
@@ -610,8 +623,13 @@ if [ "$kill_ok" = 1 ]; then
 			if [ "$runs" -gt 1 ] || [ "$rows" != "$recs" ]; then
 				why+=("partial: $runs runs, $rows rows, runs say $recs")
 			fi
-			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
-				why+=("verify: $(head -5 "$kd/$name.verify")")
+			# (on MariaDB the store's tables outlive a run that
+			# published nothing: its DDL commits at once; verify
+			# refuses a store without runs)
+			if [ "$runs" -gt 0 ]; then
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+					why+=("verify: $(head -5 "$kd/$name.verify")")
+			fi
 		fi
 		reps=$(find "$kd/$name-reports" -name 'orders-nightly-*' 2>/dev/null | wc -l)
 		if [ "$runs" = 0 ] && [ "$reps" != 0 ]; then
@@ -691,8 +709,10 @@ if [ "$kill_ok" = 1 ]; then
 		runs=0
 		if [ "$(kill_has_runs "$ks")" = 1 ]; then
 			runs=$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")
-			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
-				why+=("verify: $(head -5 "$kd/$name.verify")")
+			if [ "$runs" -gt 0 ]; then
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+					why+=("verify: $(head -5 "$kd/$name.verify")")
+			fi
 		fi
 		reps=$(find "$kd/$name-reports" -type f 2>/dev/null | wc -l)
 		temps=$(find "$kd/$name-reports" "$kd/$name-state" "$kd/$name-tmp" -mindepth 1 \
