@@ -108,6 +108,10 @@ void conn_close(struct conn *c);
 const char *conn_dsn(const struct conn *c);
 /* "SQLite", "PostgreSQL", ... from SQLGetInfo(SQL_DBMS_NAME); borrowed. */
 const char *conn_dbms(const struct conn *c);
+/* The DBMS's dialect (engine/dialect.h), chosen once at connect from
+ * SQL_DBMS_NAME: the ANSI default for a DBMS it does not know. */
+struct dialect;
+const struct dialect *conn_dialect(const struct conn *c);
 
 /* Transactions (autocommit off between begin and commit/rollback). */
 int conn_begin(struct conn *c, struct error *err);
@@ -145,8 +149,10 @@ void cursor_close(struct cursor *cur);
 
 /*
  * Insert rows into `table` (an identifier the caller has validated) with
- * the named columns, batching `batch` rows per multi-row INSERT (0: the
- * default, 100). Values are given row by row with writer_add(); the
+ * the named columns (table and columns quoted in the DBMS's dialect),
+ * batching `batch` rows per multi-row INSERT (0: the default, 100; never
+ * more than the dialect's rows per VALUES or parameters per statement
+ * allow). Values are given row by row with writer_add(); the
  * writer owns copies until they are sent. Everything happens in the
  * caller's transaction. The writer borrows c: close it before c.
  *

@@ -53,6 +53,7 @@
 
 #include "connectors/odbc_int.h"
 #include "engine/buf.h"
+#include "engine/dialect.h"
 #include "engine/err.h"
 #include "engine/mem.h"
 #include "engine/money.h"
@@ -67,8 +68,9 @@
 #define DBMS_CAP ((size_t)1024)
 #define CONNSTR_CAP ((size_t)65536)
 #define SQL_CAP ((size_t)16 << 20)
-/* SQLite's default SQLITE_MAX_VARIABLE_NUMBER (3.32+); PostgreSQL allows
- * 65535. A batch never binds more parameters than this. */
+/* The most parameters any statement binds, whatever the dialect says
+ * (SQLite's default SQLITE_MAX_VARIABLE_NUMBER); each DBMS's own limit
+ * (struct dialect, params_max) may be lower. */
 #define PARAMS_MAX 32766
 
 /* ---- the replaceable table ------------------------------------------ */
@@ -342,6 +344,8 @@ struct conn {
 	int real15;
 	char *dsn;		/* owned */
 	char *dbms;		/* owned */
+	/* chosen once from dbms; never NULL after connect */
+	const struct dialect *d;
 	char *uid, *pwd;	/* owned, wiped on close; scrubbed from messages */
 	unsigned long long param_sets;	/* SQLite: sets in temp.recon_param */
 	/* The writer whose batch is executing on its thread, or NULL. Only
@@ -735,7 +739,8 @@ static int conn_connect(const char *dsn, int read_only, struct conn **out,
 	c->connected = 1;
 	if (info_string(c, SQL_DBMS_NAME, &c->dbms, err) < 0)
 		goto fail;
-	c->real15 = strcmp(c->dbms, "SQLite") == 0;
+	c->d = dialect_of(c->dbms);
+	c->real15 = c->d->real15;
 	rc = odbc_api.get_info(c->dbc, SQL_GETDATA_EXTENSIONS, &gd,
 			       (SQLSMALLINT)sizeof(gd), NULL);
 	if (!SQL_SUCCEEDED(rc)) {
@@ -743,7 +748,8 @@ static int conn_connect(const char *dsn, int read_only, struct conn **out,
 			  "SQLGetInfo(SQL_GETDATA_EXTENSIONS) failed");
 		goto fail;
 	}
-	c->gd_block = (gd & SQL_GD_BLOCK) != 0;
+	c->gd_block = (gd & SQL_GD_BLOCK) != 0 &&
+		      !c->d->no_positioned_getdata;
 	if (read_only && make_read_only(c, err) < 0)
 		goto fail;
 	*out = c;
@@ -795,6 +801,19 @@ const char *conn_dsn(const struct conn *c)
 const char *conn_dbms(const struct conn *c)
 {
 	return c->dbms ? c->dbms : "";
+}
+
+const struct dialect *conn_dialect(const struct conn *c)
+{
+	return c->d ? c->d : dialect_of(NULL);
+}
+
+/* At most this many parameters in one statement on c. */
+static size_t params_max(const struct conn *c)
+{
+	size_t m = conn_dialect(c)->params_max;
+
+	return m && m < PARAMS_MAX ? m : PARAMS_MAX;
 }
 
 static int set_autocommit(struct conn *c, int on, struct error *err)
@@ -935,11 +954,13 @@ static int bind_param(struct conn *c, SQLHSTMT st, size_t n, const char *s,
 	return 0;
 }
 
-static int check_nparams(size_t nparams, struct error *err)
+static int check_nparams(const struct conn *c, size_t nparams,
+			 struct error *err)
 {
-	if (nparams > PARAMS_MAX)
-		return error_set(err, ERR_INTERNAL, "%zu parameters (at most %d)",
-				 nparams, PARAMS_MAX);
+	if (nparams > params_max(c))
+		return error_set(err, ERR_INTERNAL, "%zu parameters (at most "
+				 "%zu on %s)", nparams, params_max(c),
+				 conn_dialect(c)->name);
 	return 0;
 }
 
@@ -955,7 +976,7 @@ static int exec_stmt(struct conn *c, const char *sql,
 	size_t i;
 	int ret = -1;
 
-	if (check_nparams(nparams, err) < 0)
+	if (check_nparams(c, nparams, err) < 0)
 		return -1;
 	if (nparams) {
 		ind = mem_calloc(nparams, sizeof(*ind));
@@ -1058,15 +1079,8 @@ static int make_read_only(struct conn *c, struct error *err)
 					 c->dbc, "cannot open the source "
 					 "read-only (SQL_ATTR_ACCESS_MODE)");
 	}
-	if (strcmp(c->dbms, "SQLite") == 0) {
-		c->ro_on = "PRAGMA query_only = 1";
-		c->ro_off = "PRAGMA query_only = 0";
-	} else if (strcmp(c->dbms, "PostgreSQL") == 0) {
-		c->ro_on = "SET SESSION CHARACTERISTICS AS TRANSACTION READ "
-			   "ONLY";
-	} else if (strstr(c->dbms, "MySQL") || strstr(c->dbms, "MariaDB")) {
-		c->ro_on = "SET SESSION TRANSACTION READ ONLY";
-	}
+	c->ro_on = c->d->ro_on;
+	c->ro_off = c->d->ro_off;
 	if (c->ro_on && exec_stmt(c, c->ro_on, NULL, 0, err) < 0)
 		return error_context(err, "making the source read-only (%s)",
 				     c->ro_on);
@@ -1889,7 +1903,7 @@ static int sqlite_params(struct conn *c, const char *sql,
 	unsigned long long g;
 	int rc;
 
-	if (!nparams || c->in_tx || !c->dbms || strcmp(c->dbms, "SQLite") != 0)
+	if (!nparams || c->in_tx || !conn_dialect(c)->param_rewrite)
 		return 0;
 	g = c->param_sets + 1;
 	rc = odbc_sqlite_rewrite(sql, nparams, g, out);
@@ -1933,7 +1947,7 @@ int odbc_cursor_open(struct conn *c, const char *sql,
 	*out = NULL;
 	if (check_usable(c, err) < 0 || check_query(c, sql, err) < 0)
 		return -1;
-	if (check_nparams(nparams, err) < 0)
+	if (check_nparams(c, nparams, err) < 0)
 		return -1;
 	{
 		struct sbuf q = SBUF_INIT(SQL_CAP);
@@ -2391,6 +2405,20 @@ static void writer_start(struct writer *w)
 	w->threaded = 1;
 }
 
+size_t odbc_batch_rows(const struct dialect *d, size_t ncols, size_t batch)
+{
+	size_t pmax = d->params_max && d->params_max < PARAMS_MAX
+		      ? d->params_max : PARAMS_MAX;
+
+	if (batch == 0)
+		batch = ODBC_BATCH_DEFAULT;
+	if (d->rows_max && batch > d->rows_max)
+		batch = d->rows_max;
+	if (ncols && batch > pmax / ncols)
+		batch = pmax / ncols;	/* the DBMS's parameter limit */
+	return batch ? batch : 1;
+}
+
 int writer_open(struct conn *c, const char *table, const char *const *cols,
 		size_t ncols, size_t batch, struct writer **out,
 		struct error *err)
@@ -2404,7 +2432,7 @@ int writer_open(struct conn *c, const char *table, const char *const *cols,
 	if (!text_is_identifier(table, 128))
 		return error_set(err, ERR_INTERNAL, "writer: table name is not "
 				 "an identifier");
-	if (ncols == 0 || ncols > PARAMS_MAX)
+	if (ncols == 0 || ncols > params_max(c))
 		return error_set(err, ERR_INTERNAL, "writer: %zu columns",
 				 ncols);
 	for (i = 0; i < ncols; i++)
@@ -2412,10 +2440,7 @@ int writer_open(struct conn *c, const char *table, const char *const *cols,
 			return error_set(err, ERR_INTERNAL, "writer: column %zu "
 					 "of '%s' is not an identifier",
 					 i + 1, table);
-	if (batch == 0)
-		batch = ODBC_BATCH_DEFAULT;
-	if (batch > PARAMS_MAX || batch * ncols > PARAMS_MAX)
-		batch = PARAMS_MAX / ncols;	/* the drivers' parameter limit */
+	batch = odbc_batch_rows(conn_dialect(c), ncols, batch);
 	cells = batch * ncols;
 	w = mem_calloc(1, sizeof(*w));
 	if (!w)
@@ -2462,15 +2487,19 @@ static int writer_prepare(struct writer *w, size_t rows, SQLHSTMT *out,
 {
 	struct sbuf sql = SBUF_INIT(SQL_CAP);
 	SQLHSTMT st = SQL_NULL_HANDLE;
+	const struct dialect *d = conn_dialect(w->c);
 	SQLRETURN rc;
 	size_t i, k;
 
-	sbuf_addf(&sql, "INSERT INTO %s (", w->table);
-	for (i = 0; i < w->ncols; i++)
-		/* quoted: a column may be named like a keyword ("order");
-		 * names are identifiers (checked at open), so the quotes
-		 * need no escaping */
-		sbuf_addf(&sql, "%s\"%s\"", i ? ", " : "", w->cols[i]);
+	sbuf_addstr(&sql, "INSERT INTO ");
+	dialect_quote(d, &sql, w->table);
+	sbuf_addstr(&sql, " (");
+	for (i = 0; i < w->ncols; i++) {
+		/* quoted: a column may be named like a keyword ("order") */
+		if (i)
+			sbuf_addstr(&sql, ", ");
+		dialect_quote(d, &sql, w->cols[i]);
+	}
 	sbuf_addstr(&sql, ") VALUES ");
 	for (k = 0; k < rows; k++) {
 		sbuf_addstr(&sql, k ? ", (" : "(");

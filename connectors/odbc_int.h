@@ -134,6 +134,12 @@ struct odbc_cursor_opts {
 #define ODBC_MAX_VALUE_DEFAULT ((size_t)1 << 20)
 #define ODBC_BATCH_DEFAULT 100
 
+/* Rows per multi-row INSERT of a writer with ncols columns asked for
+ * `batch` (0: ODBC_BATCH_DEFAULT): at most d's rows_max and as many as
+ * d's params_max allows (at least 1). */
+struct dialect;
+size_t odbc_batch_rows(const struct dialect *d, size_t ncols, size_t batch);
+
 /* cursor_open() with options; opts may be NULL (all defaults). */
 int odbc_cursor_open(struct conn *c, const char *sql,
 		     const struct param *params, size_t nparams,

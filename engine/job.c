@@ -33,6 +33,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "job.h"
+#include "dialect.h"
 #include "file.h"
 #include "mem.h"
 #include "text.h"
@@ -1251,6 +1252,16 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 		return fail(ld, s, "store table %s is not an SQL identifier "
 			    "([A-Za-z_][A-Za-z0-9_]*, at most 63 characters)",
 			    show(ld, table));
+	/* the engine derives longer names from it (the trigger
+	 * T_schema_insert_only): they must fit every DBMS a store can be
+	 * on (dialect.h), or PostgreSQL cuts two of them to one name */
+	if (strlen(table) > dialect_table_max_portable())
+		return fail(ld, s, "store table %s is %zu characters long; at "
+			    "most %zu (the engine names its triggers %s_schema_"
+			    "insert_only and the like, and PostgreSQL allows %d "
+			    "characters)", show(ld, table), strlen(table),
+			    dialect_table_max_portable(), "T",
+			    (int)dialect_by_id(DIALECT_PG)->ident_max);
 	job->store_dsn = copy_strz(ld, dsn);
 	job->store_table = job->store_dsn ? copy_strz(ld, table) : NULL;
 	if (!job->store_table)

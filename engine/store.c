@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "dialect.h"
 #include "ledger.h"
 #include "match.h"
 #include "mem.h"
@@ -49,7 +50,8 @@ struct store {
 	struct writer *w;
 	struct sbuf sql;
 	int in_tx;
-	int pg;			/* PostgreSQL: NUMERIC amounts, plpgsql */
+	const struct dialect *d;	/* the store DBMS's */
+	char *table;		/* the store's name for T: lower case */
 
 	/* current state */
 	struct cur *cur;
@@ -88,6 +90,7 @@ struct store {
  */
 #define NFIXED_HEAD (LF_VERDICTS + 1)	/* rec_kind .. verdicts */
 _Static_assert(LF_VERDICTS + 1 == LF_SOURCES, "the columns go between");
+_Static_assert(LR_PREV_DIGEST + 1 == LR__COUNT, "T_runs ends in prev_digest");
 
 static int build_cols(struct store *s, struct error *err)
 {
@@ -162,29 +165,31 @@ static int exec_sql(struct store *s, const struct param *p, size_t n,
 
 /* ---- installation ---------------------------------------------------- */
 
-static int is_pg(struct conn *c)
+/* Append the quoted name of T + suffix. */
+static int qname(struct store *s, struct sbuf *sb, const char *suffix)
 {
-	const char *dbms = conn_dbms(c);
-
-	return dbms && strstr(dbms, "PostgreSQL") != NULL;
+	return dialect_store_ident(s->d, sb, s->job->store_table, suffix);
 }
 
-/* 1 if table `name` exists in c (pg: PostgreSQL's catalog, else
- * SQLite's), 0 if not, -1 on error. */
-static int catalog_has_table(struct conn *c, int pg, const char *name,
-			     struct error *err)
+/* 1 if base table table+suffix exists in c, 0 if not, -1 on error. */
+static int catalog_has_table(struct conn *c, const char *table,
+			     const char *suffix, struct error *err)
 {
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct param p = P(name);
-	const char *sql = pg
-		? "SELECT COUNT(*) FROM pg_catalog.pg_tables "
-		  "WHERE schemaname = current_schema() AND tablename = lower(?)"
-		: "SELECT COUNT(*) FROM sqlite_master "
-		  "WHERE type = 'table' AND lower(name) = lower(?)";
+	struct sbuf name = SBUF_INIT(4096);
+	struct param p;
 	int rc;
 
-	if (cursor_open(c, sql, &p, 1, 0, &cur, err) < 0)
+	if (dialect_store_name(&name, table, suffix) < 0) {
+		sbuf_release(&name);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	p = P(name.buf);
+	rc = cursor_open(c, conn_dialect(c)->sql_table_exists, &p, 1, 0, &cur,
+			 err);
+	sbuf_release(&name);
+	if (rc < 0)
 		return -1;
 	rc = cursor_next(cur, &row, err);
 	if (rc == 1)
@@ -196,10 +201,11 @@ static int catalog_has_table(struct conn *c, int pg, const char *name,
 	return rc;
 }
 
-/* 1 if table `name` exists, 0 if not, -1 on error. */
-static int table_exists(struct store *s, const char *name, struct error *err)
+/* 1 if table T + suffix exists, 0 if not, -1 on error. */
+static int table_exists(struct store *s, const char *suffix,
+			struct error *err)
 {
-	return catalog_has_table(s->conn, s->pg, name, err);
+	return catalog_has_table(s->conn, s->job->store_table, suffix, err);
 }
 
 /* The error for a table T that exists without T_schema and T_runs: not
@@ -221,8 +227,10 @@ static int has_store_columns(struct conn *c, const char *t)
 	struct error e;
 	int ok;
 
-	sbuf_addf(&sql, "SELECT rec_kind, rec_key, version, run_id, "
-		  "value_hash, content_hash FROM %s WHERE 1 = 0", t);
+	sbuf_addstr(&sql, "SELECT rec_kind, rec_key, version, run_id, "
+		    "value_hash, content_hash FROM ");
+	dialect_store_ident(conn_dialect(c), &sql, t, NULL);
+	sbuf_addstr(&sql, " WHERE 1 = 0");
 	error_init(&e);
 	ok = !sql.failed && cursor_open(c, sql.buf, NULL, 0, 0, &cur, &e) == 0;
 	cursor_close(cur);
@@ -234,46 +242,154 @@ static int has_store_columns(struct conn *c, const char *t)
 /*
  * The current view's query: for each (rec_kind, rec_key) the row with
  * the highest version. The one definition of it: install() creates
- * T_current from it, and `recon verify` creates a temporary view from it
- * to compare the catalog's definition of T_current with.
+ * T_current from it, and `recon verify` compares the catalog's
+ * definition of T_current with it.
  */
-static int add_view_query(struct sbuf *sql, const char *t)
+static int add_view_query(const struct dialect *d, struct sbuf *sql,
+			  const char *t)
 {
-	return sbuf_addf(sql, "SELECT v.* FROM %s v "
-			 "WHERE NOT EXISTS (SELECT 1 FROM %s w "
-			 "WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key "
-			 "AND w.version > v.version)", t, t);
+	sbuf_addstr(sql, "SELECT v.* FROM ");
+	dialect_store_ident(d, sql, t, NULL);
+	sbuf_addstr(sql, " v WHERE NOT EXISTS (SELECT 1 FROM ");
+	dialect_store_ident(d, sql, t, NULL);
+	return sbuf_addstr(sql, " w WHERE w.rec_kind = v.rec_kind AND "
+			   "w.rec_key = v.rec_key AND w.version > v.version)");
 }
 
-/* The SQL type of a declared column on this DBMS. */
-static const char *sql_type(const struct store *s, enum ledger_type t)
+/* The dialect's type of a declared column. */
+static const char *sql_type(const struct dialect *d, enum ledger_type t)
 {
-	static const char *const pg[LT__COUNT] = {
-		"TEXT", "NUMERIC(24,4)", "BIGINT", "DATE", "TIMESTAMP(0)",
-	};
-	/* SQLite: exact text for money, dates and times (no REAL) */
-	static const char *const lite[LT__COUNT] = {
-		"TEXT", "TEXT", "BIGINT", "TEXT", "TEXT",
+	static const enum dialect_type map[LT__COUNT] = {
+		[LT_TEXT] = DT_TEXT, [LT_MONEY] = DT_MONEY,
+		[LT_INTEGER] = DT_INT, [LT_DATE] = DT_DATE,
+		[LT_TIMESTAMP] = DT_TIMESTAMP,
 	};
 
-	return (s->pg ? pg : lite)[t];
+	return d->types[map[t]];
 }
 
-/* T_schema: the format and the declared columns, one row each. */
+/* "name TYPE NOT NULL, " */
+static void col_def(const struct dialect *d, struct sbuf *sql,
+		    const char *name, enum dialect_type t, const char *tail)
+{
+	dialect_quote(d, sql, name);
+	sbuf_addf(sql, " %s%s", d->types[t], tail);
+}
+
+/* The types of T_runs' columns (DT_TEXT = 0 unless said). */
+static const enum dialect_type run_types[LR__COUNT] = {
+	[LR_RUN_ID] = DT_ID, [LR_SEQ] = DT_INT, [LR_RECORDS] = DT_INT,
+	[LR_EXCEPTIONS] = DT_INT,
+};
+
+int store_ddl(const struct dialect *d, const char *t,
+	      const struct ledger_schema *sch, size_t i, struct sbuf *sql)
+{
+	sbuf_reset(sql);
+	switch (i) {
+	case 0:		/* T */
+		sbuf_addstr(sql, "CREATE TABLE ");
+		dialect_store_ident(d, sql, t, NULL);
+		sbuf_addstr(sql, " (");
+		col_def(d, sql, "rec_kind", DT_KIND, " NOT NULL, ");
+		col_def(d, sql, "rec_key", DT_KEY, " NOT NULL, ");
+		col_def(d, sql, "version", DT_INT, " NOT NULL, ");
+		col_def(d, sql, "run_id", DT_ID, " NOT NULL, ");
+		col_def(d, sql, "outcome", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "codes", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "verdicts", DT_TEXT, " NOT NULL, ");
+		for (size_t k = 0; k < sch->n; k++) {
+			dialect_quote(d, sql, sch->col[k].name);
+			sbuf_addf(sql, " %s, ", sql_type(d, sch->col[k].type));
+		}
+		col_def(d, sql, "sources", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "rules_hash", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "prev_hash", DT_TEXT, ", ");
+		col_def(d, sql, "value_hash", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "content_hash", DT_TEXT, " NOT NULL)");
+		sbuf_addstr(sql, d->table_options);
+		break;
+	case 1:		/* the current view's lookups need it; it also
+			 * refuses a second version N of a key (two runs
+			 * racing) */
+		sbuf_addstr(sql, "CREATE UNIQUE INDEX ");
+		dialect_store_ident(d, sql, t, "_version");
+		sbuf_addstr(sql, " ON ");
+		dialect_store_ident(d, sql, t, NULL);
+		sbuf_addstr(sql, " (rec_kind, rec_key, version)");
+		break;
+	case 2:
+		sbuf_addstr(sql, "CREATE VIEW ");
+		dialect_store_ident(d, sql, t, "_current");
+		sbuf_addstr(sql, " AS ");
+		add_view_query(d, sql, t);
+		break;
+	case 3:
+		sbuf_addstr(sql, "CREATE TABLE ");
+		dialect_store_ident(d, sql, t, "_runs");
+		sbuf_addstr(sql, " (");
+		/* the ledger's run fields with digest before prev_digest
+		 * (the order of the first stores) */
+		for (int f = 0; f < LR_PREV_DIGEST; f++)
+			col_def(d, sql, ledger_run_field_names[f],
+				run_types[f], f == LR_RUN_ID
+				? " NOT NULL PRIMARY KEY, "
+				: f == LR_SEQ ? " NOT NULL UNIQUE, "
+				: " NOT NULL, ");
+		col_def(d, sql, "digest", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, ledger_run_field_names[LR_PREV_DIGEST], DT_TEXT,
+			" NOT NULL)");
+		sbuf_addstr(sql, d->table_options);
+		break;
+	case 4:
+		sbuf_addstr(sql, "CREATE TABLE ");
+		dialect_store_ident(d, sql, t, "_schema");
+		sbuf_addstr(sql, " (");
+		col_def(d, sql, "format", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "position", DT_INT, " NOT NULL UNIQUE, ");
+		col_def(d, sql, "name", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "type", DT_TEXT, " NOT NULL, ");
+		col_def(d, sql, "value", DT_TEXT, " NOT NULL)");
+		sbuf_addstr(sql, d->table_options);
+		break;
+	default: {
+		int rc = dialect_insert_only_sql(d, t, i - 5, sql);
+
+		if (rc <= 0)
+			return rc;
+		break;
+	}
+	}
+	return sql->failed ? -1 : 1;
+}
+
+int store_ddl_undo(const struct dialect *d, const char *t, size_t i,
+		   struct sbuf *sql)
+{
+	static const char *const what[5] = {
+		"TABLE", NULL, "VIEW", "TABLE", "TABLE",
+	};
+	static const char *const suffix[5] = {
+		"", NULL, "_current", "_runs", "_schema",
+	};
+
+	sbuf_reset(sql);
+	/* the index and the triggers go with their tables */
+	if (i >= 5 || !what[i])
+		return 0;
+	sbuf_addf(sql, "DROP %s ", what[i]);
+	dialect_store_ident(d, sql, t, suffix[i]);
+	return sql->failed ? -1 : 1;
+}
+
+/* T_schema's rows: the format and the declared columns, one row each. */
 static int install_schema(struct store *s, struct error *err)
 {
-	const char *t = s->job->store_table;
-
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "CREATE TABLE IF NOT EXISTS %s_schema ("
-		  "format TEXT NOT NULL, position BIGINT NOT NULL UNIQUE, "
-		  "name TEXT NOT NULL, type TEXT NOT NULL, "
-		  "value TEXT NOT NULL)", t);
-	if (exec_sql(s, NULL, 0, err) < 0)
-		return -1;
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "INSERT INTO %s_schema (format, position, name, "
-		  "type, value) VALUES (?, ?, ?, ?, ?)", t);
+	sbuf_addstr(&s->sql, "INSERT INTO ");
+	qname(s, &s->sql, "_schema");
+	sbuf_addstr(&s->sql, " (format, position, name, type, value) "
+		    "VALUES (?, ?, ?, ?, ?)");
 	for (size_t i = 0; i < s->schema.n; i++) {
 		const struct ledger_col *c = &s->schema.col[i];
 		char pos[24];
@@ -291,24 +407,43 @@ static int install_schema(struct store *s, struct error *err)
 	return 0;
 }
 
+/* Drop, newest first, the objects statements 0..n-1 of store_ddl
+ * created: best effort, the error being reported is the one that made
+ * the install fail. */
+static void install_undo(struct store *s, size_t n)
+{
+	struct error e;
+
+	error_init(&e);
+	while (n-- > 0) {
+		if (store_ddl_undo(s->d, s->job->store_table, n, &s->sql) == 1)
+			(void)conn_exec(s->conn, s->sql.buf, NULL, 0, &e);
+		error_clear(&e);
+	}
+	error_release(&e);
+}
+
 /*
  * Create T, its unique index, the current view, T_runs, T_schema and the
- * insert-only triggers, in the first run's transaction (DDL is
- * transactional on both SQLite and PostgreSQL: a first run that fails
- * leaves no tables, and one that commits leaves all of them).
+ * insert-only triggers (store_ddl), then T_schema's rows.
+ *
+ * Where DDL is transactional (SQLite, PostgreSQL, SQL Server) this runs
+ * in the first run's transaction: a first run that fails leaves no
+ * tables, and one that commits leaves all of them. Where it is not
+ * (MariaDB/MySQL: each DDL statement commits), store_open calls this
+ * before the transaction begins; what it created is dropped again if a
+ * statement fails, and a first run that fails later leaves an empty
+ * store (its readers say no run has been published yet).
  */
 static int install(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
-	struct sbuf name = SBUF_INIT(256);
-	int rc = -1, ex;
+	size_t i;
+	int ex, rc;
 
 	/* T_runs is missing; a T_schema without it is half a store that
 	 * someone dropped tables from: say so rather than add to it */
-	if (sbuf_addf(&name, "%s_schema", t) < 0)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	ex = table_exists(s, name.buf, err);
-	sbuf_release(&name);
+	ex = table_exists(s, "_schema", err);
 	if (ex != 0)
 		return ex < 0 ? -1 : error_set(err, ERR_STORE, "table '%s_schema' "
 					  "exists but '%s_runs' does not: a "
@@ -316,109 +451,25 @@ static int install(struct store *s, struct error *err)
 					  "hand; drop the rest or use another "
 					  "table", t, t);
 	/* and T itself already there is someone else's table */
-	ex = table_exists(s, t, err);
+	ex = table_exists(s, NULL, err);
 	if (ex != 0)
 		return ex < 0 ? -1 : not_a_store(s->job->store_dsn, t, err);
-
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "CREATE TABLE IF NOT EXISTS %s ("
-		  "rec_kind TEXT NOT NULL, rec_key TEXT NOT NULL, "
-		  "version BIGINT NOT NULL, run_id TEXT NOT NULL, "
-		  "outcome TEXT NOT NULL, codes TEXT NOT NULL, "
-		  "verdicts TEXT NOT NULL, ", t);
-	/* declared names are lower-case identifiers (job.c); quoted, a
-	 * name like "order" is a column, not a keyword */
-	for (size_t i = 0; i < s->schema.n; i++)
-		sbuf_addf(&s->sql, "\"%s\" %s, ", s->schema.col[i].name,
-			  sql_type(s, s->schema.col[i].type));
-	sbuf_addstr(&s->sql,
-		    "sources TEXT NOT NULL, "
-		    "rules_hash TEXT NOT NULL, prev_hash TEXT, "
-		    "value_hash TEXT NOT NULL, content_hash TEXT NOT NULL)");
-	if (exec_sql(s, NULL, 0, err) < 0)
-		goto out;
-	if (install_schema(s, err) < 0)
-		goto out;
-	/* The current view's lookups need it; it also refuses a second
-	 * version N of a key (two runs racing). */
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "CREATE UNIQUE INDEX IF NOT EXISTS %s_version "
-		  "ON %s (rec_kind, rec_key, version)", t, t);
-	if (exec_sql(s, NULL, 0, err) < 0)
-		goto out;
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "CREATE %s VIEW %s%s_current AS ",
-		  s->pg ? "OR REPLACE" : "", s->pg ? "" : "IF NOT EXISTS ", t);
-	add_view_query(&s->sql, t);
-	if (exec_sql(s, NULL, 0, err) < 0)
-		goto out;
-	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql,
-		  "CREATE TABLE IF NOT EXISTS %s_runs ("
-		  "run_id TEXT NOT NULL PRIMARY KEY, "
-		  "seq BIGINT NOT NULL UNIQUE, "
-		  "job TEXT NOT NULL, mode TEXT NOT NULL, as_of TEXT NOT NULL, "
-		  "window_start TEXT NOT NULL, "
-		  "started TEXT NOT NULL, finished TEXT NOT NULL, "
-		  "status TEXT NOT NULL, rules_hash TEXT NOT NULL, "
-		  "rules TEXT NOT NULL, "
-		  "records BIGINT NOT NULL, exceptions BIGINT NOT NULL, "
-		  "totals TEXT NOT NULL, outcomes TEXT NOT NULL, "
-		  "watermarks TEXT NOT NULL, schema_hash TEXT NOT NULL, "
-		  "digest TEXT NOT NULL, prev_digest TEXT NOT NULL)", t);
-	if (exec_sql(s, NULL, 0, err) < 0)
-		goto out;
-	if (s->pg) {
-		sbuf_reset(&s->sql);
-		sbuf_addf(&s->sql,
-			  "CREATE OR REPLACE FUNCTION %s_insert_only() "
-			  "RETURNS trigger LANGUAGE plpgsql AS "
-			  "'BEGIN RAISE EXCEPTION ''recon: %% is insert-only'', "
-			  "TG_TABLE_NAME USING ERRCODE = ''42501''; END'", t);
-		if (exec_sql(s, NULL, 0, err) < 0)
-			goto out;
+	for (i = 0; (rc = store_ddl(s->d, t, &s->schema, i, &s->sql)) == 1; i++)
+		if (conn_exec(s->conn, s->sql.buf, NULL, 0, err) < 0)
+			goto fail;
+	if (rc < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto fail;
 	}
-	for (int i = 0; i < 3; i++) {
-		static const char *const suffixes[] = { "", "_runs", "_schema" };
-		const char *suffix = suffixes[i];
-
-		if (s->pg) {
-			sbuf_reset(&s->sql);
-			sbuf_addf(&s->sql,
-				  "CREATE TRIGGER %s%s_insert_only BEFORE UPDATE "
-				  "OR DELETE ON %s%s FOR EACH ROW EXECUTE "
-				  "FUNCTION %s_insert_only()",
-				  t, suffix, t, suffix, t);
-			if (exec_sql(s, NULL, 0, err) < 0)
-				goto out;
-			sbuf_reset(&s->sql);
-			sbuf_addf(&s->sql,
-				  "CREATE TRIGGER %s%s_no_truncate BEFORE "
-				  "TRUNCATE ON %s%s FOR EACH STATEMENT EXECUTE "
-				  "FUNCTION %s_insert_only()",
-				  t, suffix, t, suffix, t);
-			if (exec_sql(s, NULL, 0, err) < 0)
-				goto out;
-			continue;
-		}
-		for (int k = 0; k < 2; k++) {
-			const char *what = k ? "DELETE" : "UPDATE";
-
-			sbuf_reset(&s->sql);
-			sbuf_addf(&s->sql,
-				  "CREATE TRIGGER IF NOT EXISTS %s%s_no_%s "
-				  "BEFORE %s ON %s%s BEGIN SELECT RAISE(ABORT, "
-				  "'recon: %s%s is insert-only'); END",
-				  t, suffix, k ? "delete" : "update", what, t,
-				  suffix, t, suffix);
-			if (exec_sql(s, NULL, 0, err) < 0)
-				goto out;
-		}
+	if (install_schema(s, err) < 0) {
+		i = SIZE_MAX;
+		goto fail;
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
+fail:
+	if (!s->d->ddl_transactional)
+		install_undo(s, i == SIZE_MAX ? 5 : i);
+	return -1;
 }
 
 /* ---- the current-state map ------------------------------------------- */
@@ -541,9 +592,9 @@ static int load_current(struct store *s, struct error *err)
 	int rc;
 
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT rec_kind, rec_key, version, outcome, "
-		  "value_hash, content_hash FROM %s_current",
-		  s->job->store_table);
+	sbuf_addstr(&s->sql, "SELECT rec_kind, rec_key, version, outcome, "
+		    "value_hash, content_hash FROM ");
+	qname(s, &s->sql, "_current");
 	if (s->sql.failed)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0)
@@ -605,8 +656,9 @@ static int load_runs(struct store *s, struct error *err)
 	int rc;
 
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT seq, digest FROM %s_runs "
-		  "ORDER BY seq DESC LIMIT 1", s->job->store_table);
+	sbuf_addf(&s->sql, "SELECT %sseq, digest FROM ", s->d->first_head);
+	qname(s, &s->sql, "_runs");
+	sbuf_addf(&s->sql, " ORDER BY seq DESC%s", s->d->first_tail);
 	if (s->sql.failed)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	if (cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, err) < 0) {
@@ -633,9 +685,10 @@ static int load_runs(struct store *s, struct error *err)
 	if (rc < 0)
 		return -1;
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT run_id, totals FROM %s_runs WHERE job = ? "
-		  "AND mode = 'full' ORDER BY seq DESC LIMIT 1",
-		  s->job->store_table);
+	sbuf_addf(&s->sql, "SELECT %srun_id, totals FROM ", s->d->first_head);
+	qname(s, &s->sql, "_runs");
+	sbuf_addf(&s->sql, " WHERE job = ? AND mode = 'full' ORDER BY seq "
+		  "DESC%s", s->d->first_tail);
 	if (s->sql.failed)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	if (cursor_open(s->conn, s->sql.buf, &p, 1, 0, &cur, err) < 0)
@@ -682,8 +735,11 @@ int store_schema_read(struct conn *c, const char *table,
 	memset(ss, 0, sizeof(*ss));
 	/* the cast has an alias of its own: PostgreSQL would name it
 	 * "position", and ORDER BY position would sort the text */
-	sbuf_addf(&sql, "SELECT format, CAST(position AS TEXT) AS position_text, "
-		  "name, type, value FROM %s_schema ORDER BY position", table);
+	sbuf_addstr(&sql, "SELECT format, ");
+	dialect_cast_text(conn_dialect(c), &sql, "position", "position_text");
+	sbuf_addstr(&sql, ", name, type, value FROM ");
+	dialect_store_ident(conn_dialect(c), &sql, table, "_schema");
+	sbuf_addstr(&sql, " ORDER BY position");
 	if (sql.failed)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
@@ -761,14 +817,10 @@ static int check_schema(struct store *s, struct error *err)
 {
 	const char *t = s->job->store_table;
 	struct store_schema ss;
-	struct sbuf name = SBUF_INIT(256);
 	size_t i, n;
 	int ex, rc = 0;
 
-	if (sbuf_addf(&name, "%s_schema", t) < 0)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	ex = table_exists(s, name.buf, err);
-	sbuf_release(&name);
+	ex = table_exists(s, "_schema", err);
 	if (ex < 0)
 		return -1;
 	if (ex == 0 && !has_store_columns(s->conn, t))
@@ -820,29 +872,47 @@ static int check_schema(struct store *s, struct error *err)
 
 /* ---- for the store's readers ------------------------------------------- */
 
+/* 1 if T_runs has a row, 0 if it is empty, -1 (ERR_STORE) on error. */
+static int count_runs(struct conn *c, const char *table, struct error *err)
+{
+	const struct dialect *d = conn_dialect(c);
+	struct sbuf sql = SBUF_INIT(4096);
+	struct cursor *cur = NULL;
+	const struct row *row;
+	int rc;
+
+	sbuf_addf(&sql, "SELECT %s1 FROM ", d->first_head);
+	dialect_store_ident(d, &sql, table, "_runs");
+	sbuf_addstr(&sql, d->first_tail);
+	if (sql.failed) {
+		sbuf_release(&sql);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
+	sbuf_release(&sql);
+	if (rc == 0)
+		rc = cursor_next(cur, &row, err);
+	cursor_close(cur);
+	if (rc < 0 && err->code == ERR_SOURCE)
+		err->code = ERR_STORE;
+	return rc;
+}
+
 int store_probe(struct conn *c, const char *table, const char *job,
 		struct error *err)
 {
 	const char *dsn = conn_dsn(c);
-	struct sbuf name = SBUF_INIT(256);
-	int pg = is_pg(c), has[3];
+	int has[3], runs;
 	static const char *const suffixes[3] = { "", "_schema", "_runs" };
 
 	for (int i = 0; i < 3; i++) {
-		sbuf_reset(&name);
-		if (sbuf_addf(&name, "%s%s", table, suffixes[i]) < 0) {
-			sbuf_release(&name);
-			return error_set(err, ERR_NOMEM, "out of memory");
-		}
-		has[i] = catalog_has_table(c, pg, name.buf, err);
+		has[i] = catalog_has_table(c, table, suffixes[i], err);
 		if (has[i] < 0) {
-			sbuf_release(&name);
 			if (err->code == ERR_SOURCE)
 				err->code = ERR_STORE;
 			return -1;
 		}
 	}
-	sbuf_release(&name);
 	if (!has[0] && !has[1] && !has[2] && job)
 		return error_set(err, ERR_STORE, "store table '%s' does not exist "
 				 "in DSN '%s': no run of job '%s' has been "
@@ -865,19 +935,38 @@ int store_probe(struct conn *c, const char *table, const char *job,
 				 "has %s_schema but no %s%s: its tables were "
 				 "dropped by hand", table, dsn, table, table,
 				 has[0] ? "_runs" : "");
+	/* all three and no run: a first run that failed where DDL is not
+	 * transactional (MariaDB), after it had created them */
+	runs = count_runs(c, table, err);
+	if (runs < 0)
+		return -1;
+	if (runs == 0 && job)
+		return error_set(err, ERR_STORE, "store table '%s' in DSN '%s' "
+				 "has no run: no run of job '%s' has been "
+				 "published yet", table, dsn, job);
+	if (runs == 0)
+		return error_set(err, ERR_STORE, "store table '%s' in DSN '%s' "
+				 "has no run: no run has been published to it "
+				 "yet", table, dsn);
 	return 0;
 }
 
-/* The temporary view verify compares T_current with (per connection). */
+/* The temporary view verify compares T_current with (per connection;
+ * VIEWCHECK_DEPARSE only). */
 #define VIEW_REF "recon_verify_current"
 
 int store_view_ref(struct conn *c, const char *table, struct error *err)
 {
+	const struct dialect *d = conn_dialect(c);
 	struct sbuf sql = SBUF_INIT(4096);
 	int rc;
 
-	sbuf_addf(&sql, "CREATE TEMP VIEW %s AS ", VIEW_REF);
-	add_view_query(&sql, table);
+	if (d->viewcheck != VIEWCHECK_DEPARSE)
+		return 0;
+	sbuf_addstr(&sql, "CREATE TEMP VIEW ");
+	dialect_quote(d, &sql, VIEW_REF);
+	sbuf_addstr(&sql, " AS ");
+	add_view_query(d, &sql, table);
 	if (sql.failed) {
 		sbuf_release(&sql);
 		return error_set(err, ERR_NOMEM, "out of memory");
@@ -895,45 +984,65 @@ int store_view_ref(struct conn *c, const char *table, struct error *err)
 	return 0;
 }
 
+/* Append src to def with whitespace runs collapsed to one space and
+ * none at the ends; from_as: only what follows the first " AS " (the
+ * query of a CREATE VIEW statement's text). */
+static void add_collapsed(struct sbuf *def, const char *src, int from_as)
+{
+	int sp = 0;
+
+	if (from_as) {
+		const char *as = src;
+
+		for (; *as; as++)
+			if ((as[0] == ' ' || as[0] == '\n' || as[0] == '\t') &&
+			    (as[1] == 'A' || as[1] == 'a') &&
+			    (as[2] == 'S' || as[2] == 's') &&
+			    (as[3] == ' ' || as[3] == '\n' || as[3] == '\t'))
+				break;
+		src = *as ? as + 4 : "";
+	}
+	for (; *src; src++) {
+		if (*src == ' ' || *src == '\n' || *src == '\t' || *src == '\r') {
+			sp = def->len > 0;
+			continue;
+		}
+		if (sp)
+			sbuf_addch(def, ' ');
+		sp = 0;
+		sbuf_addch(def, *src);
+	}
+}
+
 /*
- * A view's definition in the catalog: *kind "view", "table" (or another
- * relkind), NULL if there is no such object; def the query, whitespace
- * runs collapsed (SQLite keeps the CREATE statement's text: what follows
- * its first " AS "; PostgreSQL deparses it with pg_get_viewdef).
+ * An object's kind and definition in the catalog: *kind "view", "table"
+ * (or another kind), empty if there is no such object; def its
+ * definition, whitespace runs collapsed (VIEWCHECK_TEXT: the CREATE
+ * statement's text after its first " AS "; VIEWCHECK_DEPARSE: the
+ * DBMS's deparse; VIEWCHECK_COLUMNS: empty). temp: the temporary
+ * view VIEW_REF.
  */
-static int view_def(struct conn *c, int pg, const char *name, int temp,
+static int view_def(struct conn *c, const char *name, int temp,
 		    struct sbuf *kind, struct sbuf *def, struct error *err)
 {
+	const struct dialect *d = conn_dialect(c);
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct param p = P(name);
-	const char *sql;
+	struct sbuf q = SBUF_INIT(4096);
+	struct param p;
 	int rc;
 
-	if (pg)
-		sql = "SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'r' "
-		      "THEN 'table' WHEN 'm' THEN 'materialized view' ELSE "
-		      "CAST(c.relkind AS TEXT) END, CASE c.relkind WHEN 'v' "
-		      "THEN pg_catalog.pg_get_viewdef(c.oid) END "
-		      "FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(?)";
-	else if (temp)
-		sql = "SELECT type, sql FROM sqlite_temp_master WHERE name = ?";
-	else
-		sql = "SELECT type, sql FROM sqlite_master "
-		      "WHERE lower(name) = lower(?)";
-	if (pg && temp) {
-		struct sbuf q = SBUF_INIT(256);
-
-		if (sbuf_addf(&q, "pg_temp.%s", name) < 0) {
-			sbuf_release(&q);
-			return error_set(err, ERR_NOMEM, "out of memory");
-		}
-		p = P(q.buf);
-		rc = cursor_open(c, sql, &p, 1, 0, &cur, err);
+	if (temp)
+		sbuf_addstr(&q, d->temp_prefix ? d->temp_prefix : "");
+	dialect_store_name(&q, name, NULL);
+	if (q.failed) {
 		sbuf_release(&q);
-	} else {
-		rc = cursor_open(c, sql, &p, 1, 0, &cur, err);
+		return error_set(err, ERR_NOMEM, "out of memory");
 	}
+	p = P(q.buf);
+	rc = cursor_open(c, temp && d->sql_temp_relation ? d->sql_temp_relation
+			 : d->sql_relation, &p, 1, 0, &cur, err);
+	sbuf_release(&q);
 	if (rc < 0)
 		return -1;
 	sbuf_reset(kind);
@@ -941,32 +1050,11 @@ static int view_def(struct conn *c, int pg, const char *name, int temp,
 	rc = cursor_next(cur, &row, err);
 	if (rc == 1) {
 		const char *k = val_or_null(&row->vals[0]);
-		const char *d = val_or_null(&row->vals[1]);
-		int sp = 0;
+		const char *v = val_or_null(&row->vals[1]);
 
 		sbuf_addstr(kind, k ? k : "?");
-		if (d && !pg) {
-			const char *as = d;
-
-			/* the query starts after the first " AS " */
-			for (; *as; as++)
-				if ((as[0] == ' ' || as[0] == '\n' || as[0] == '\t') &&
-				    (as[1] == 'A' || as[1] == 'a') &&
-				    (as[2] == 'S' || as[2] == 's') &&
-				    (as[3] == ' ' || as[3] == '\n' || as[3] == '\t'))
-					break;
-			d = *as ? as + 4 : "";
-		}
-		for (; d && *d; d++) {
-			if (*d == ' ' || *d == '\n' || *d == '\t' || *d == '\r') {
-				sp = def->len > 0;
-				continue;
-			}
-			if (sp)
-				sbuf_addch(def, ' ');
-			sp = 0;
-			sbuf_addch(def, *d);
-		}
+		if (v)
+			add_collapsed(def, v, d->viewcheck == VIEWCHECK_TEXT);
 	}
 	cursor_close(cur);
 	if (rc < 0)
@@ -976,96 +1064,159 @@ static int view_def(struct conn *c, int pg, const char *name, int temp,
 	return 0;
 }
 
-/* ASCII case-insensitive equality (catalogs may fold names). */
-static int name_eq(const char *a, const char *b)
+/* ASCII case-insensitive equality of n bytes (catalogs may fold
+ * names). */
+static int name_eq_n(const char *a, const char *b, size_t n)
 {
-	for (; *a && *b; a++, b++) {
-		int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a;
-		int y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+	for (size_t i = 0; i < n; i++) {
+		int x = a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i];
+		int y = b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i];
 
 		if (x != y)
 			return 0;
 	}
-	return *a == *b;
+	return 1;
+}
+
+/* The columns of relation rel, in the catalog's order, lower-cased and
+ * comma-separated, into list. */
+static int rel_columns(struct conn *c, const char *rel, struct sbuf *list,
+		       struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct sbuf name = SBUF_INIT(4096);
+	struct param p;
+	int rc;
+
+	sbuf_reset(list);
+	if (dialect_store_name(&name, rel, NULL) < 0) {
+		sbuf_release(&name);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	p = P(name.buf);
+	rc = cursor_open(c, conn_dialect(c)->sql_columns, &p, 1, 0, &cur, err);
+	sbuf_release(&name);
+	if (rc < 0)
+		goto out;
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		const char *n = val_or_null(&row->vals[0]);
+
+		if (list->len)
+			sbuf_addch(list, ',');
+		dialect_store_name(list, n ? n : "", NULL);
+	}
+	cursor_close(cur);
+	if (rc == 0 && list->failed)
+		rc = error_set(err, ERR_NOMEM, "out of memory");
+out:
+	if (rc < 0 && err->code == ERR_SOURCE)
+		err->code = ERR_STORE;
+	return rc < 0 ? -1 : 0;
 }
 
 int store_has_columns(struct conn *c, const char *rel,
 		      const char *const *names, size_t n, struct error *err)
 {
-	struct cursor *cur = NULL;
-	const struct row *row;
-	struct param p = P(rel);
-	unsigned char *seen = mem_calloc(n ? n : 1, 1);
-	const char *sql = is_pg(c)
-		? "SELECT attname FROM pg_catalog.pg_attribute "
-		  "WHERE attrelid = to_regclass(?) AND attnum > 0 "
-		  "AND NOT attisdropped"
-		: "SELECT name FROM pragma_table_info(?)";
+	struct sbuf list = SBUF_INIT(SBUF_CAP_DEFAULT);
 	size_t have = 0;
-	int rc;
 
-	if (!seen)
-		return error_set(err, ERR_NOMEM, "out of memory");
-	if (cursor_open(c, sql, &p, 1, 0, &cur, err) < 0) {
-		mem_free(seen);
-		if (err->code == ERR_SOURCE)
-			err->code = ERR_STORE;
+	if (rel_columns(c, rel, &list, err) < 0) {
+		sbuf_release(&list);
 		return -1;
 	}
-	while ((rc = cursor_next(cur, &row, err)) > 0) {
-		const char *name = val_or_null(&row->vals[0]);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = list.buf;
 
-		for (size_t i = 0; name && i < n; i++)
-			if (!seen[i] && name_eq(name, names[i])) {
-				seen[i] = 1;
+		while (*p) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+
+			if (len == strlen(names[i]) &&
+			    name_eq_n(p, names[i], len)) {
 				have++;
+				break;
 			}
+			p += len + (e != NULL);
+		}
 	}
-	cursor_close(cur);
-	mem_free(seen);
-	if (rc < 0) {
-		if (err->code == ERR_SOURCE)
-			err->code = ERR_STORE;
-		return -1;
-	}
+	sbuf_release(&list);
 	return have == n;
 }
 
 int store_view_check(struct conn *c, const char *table, struct sbuf *why,
 		     struct error *err)
 {
+	const struct dialect *d = conn_dialect(c);
 	struct sbuf name = SBUF_INIT(256), kind = SBUF_INIT(256),
 		    rkind = SBUF_INIT(256), def = SBUF_INIT(1 << 20),
 		    ref = SBUF_INIT(1 << 20);
-	int pg = is_pg(c), rc = -1;
+	int rc = -1;
 
-	if (sbuf_addf(&name, "%s_current", table) < 0) {
+	if (dialect_store_name(&name, table, "_current") < 0) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (view_def(c, pg, name.buf, 0, &kind, &def, err) < 0 ||
-	    view_def(c, pg, VIEW_REF, 1, &rkind, &ref, err) < 0)
+	if (view_def(c, name.buf, 0, &kind, &def, err) < 0)
 		goto out;
-	if (!ref.len) {
-		error_set(err, ERR_INTERNAL, "the temporary view %s has no "
-			  "definition in the catalog", VIEW_REF);
-		goto out;
+	if (kind.len && strcmp(kind.buf, "view") == 0) {
+		/* the reference: the engine's own definition */
+		if (d->viewcheck == VIEWCHECK_DEPARSE) {
+			if (view_def(c, VIEW_REF, 1, &rkind, &ref, err) < 0)
+				goto out;
+		} else if (d->viewcheck == VIEWCHECK_TEXT) {
+			struct sbuf q = SBUF_INIT(1 << 20);
+
+			add_view_query(d, &q, table);
+			add_collapsed(&ref, q.buf, 0);
+			/* the text before the engine quoted identifiers
+			 * (same format, recon-ledger/2): also the engine's */
+			sbuf_reset(&q);
+			sbuf_addf(&q, "SELECT v.* FROM %s v WHERE NOT EXISTS "
+				  "(SELECT 1 FROM %s w WHERE w.rec_kind = "
+				  "v.rec_kind AND w.rec_key = v.rec_key AND "
+				  "w.version > v.version)", table, table);
+			if (!q.failed && strcmp(def.buf, q.buf) == 0) {
+				sbuf_reset(&ref);
+				sbuf_addstr(&ref, q.buf);
+			}
+			if (q.failed)
+				ref.failed = SBUF_NOMEM;
+			sbuf_release(&q);
+		} else if (rel_columns(c, name.buf, &def, err) < 0 ||
+			   rel_columns(c, table, &ref, err) < 0) {
+			goto out;
+		}
+		if (ref.failed || def.failed) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!ref.len) {
+			error_set(err, ERR_INTERNAL, "the engine's definition "
+				  "of %s has no text in the catalog", name.buf);
+			goto out;
+		}
 	}
 	rc = 1;
 	sbuf_reset(why);
 	if (!kind.len) {
 		rc = 2;
-		sbuf_addf(why, "%s is missing (readers of the store get an "
-			  "error)", name.buf);
+		sbuf_addf(why, "%s_current is missing (readers of the store get "
+			  "an error)", table);
 	}
 	else if (strcmp(kind.buf, "view") != 0)
-		sbuf_addf(why, "%s is a %s, not the engine's view: what readers "
-			  "see is not computed from %s", name.buf, kind.buf,
+		sbuf_addf(why, "%s_current is a %s, not the engine's view: what "
+			  "readers see is not computed from %s", table,
+			  kind.buf, table);
+	else if (strcmp(def.buf, ref.buf) != 0 &&
+		 d->viewcheck == VIEWCHECK_COLUMNS)
+		sbuf_addf(why, "the view %s_current does not have the columns "
+			  "of %s: readers may be shown other rows", table,
 			  table);
 	else if (strcmp(def.buf, ref.buf) != 0)
-		sbuf_addf(why, "the definition of the view %s is not the "
-			  "engine's (latest version of each key of %s): "
-			  "readers may be shown other rows", name.buf, table);
+		sbuf_addf(why, "the definition of the view %s_current is not "
+			  "the engine's (latest version of each key of %s): "
+			  "readers may be shown other rows", table, table);
 	else
 		rc = 0;
 	if (why->failed)
@@ -1100,7 +1251,8 @@ static struct store *store_connect(const struct job *job, int *exists,
 {
 	struct store *s;
 	const char *dbms;
-	struct sbuf runs = SBUF_INIT(4096);
+	struct sbuf name = SBUF_INIT(4096);
+	size_t tmax;
 
 	if (!text_is_identifier(job->store_table, 63)) {
 		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
@@ -1134,18 +1286,37 @@ static struct store *store_connect(const struct job *job, int *exists,
 	if (conn_open(job->store_dsn, &s->conn, err) < 0)
 		goto fail;
 	dbms = conn_dbms(s->conn);
-	s->pg = dbms && strstr(dbms, "PostgreSQL") != NULL;
-	if (sbuf_addf(&runs, "%s_runs", job->store_table) < 0) {
+	s->d = conn_dialect(s->conn);
+	if (dialect_store_ok(s->d, dbms, err) < 0)
+		goto fail;
+	/* the job loader checked the portable limit; this is the DBMS's
+	 * own (the longest name derived from T must fit, or the DBMS would
+	 * cut or refuse it) */
+	tmax = dialect_table_max(s->d);
+	if (tmax && strlen(job->store_table) > tmax) {
+		error_set(err, ERR_STORE, "store table name '%s' is %zu "
+			  "characters long; on %s it may have at most %zu (the "
+			  "longest name derived from it, %s_schema_insert_only, "
+			  "must fit in %zu)", job->store_table,
+			  strlen(job->store_table), s->d->name, tmax,
+			  job->store_table, s->d->ident_max);
+		goto fail;
+	}
+	if (dialect_store_name(&name, job->store_table, NULL) < 0 ||
+	    !(s->table = mem_strdup(name.buf))) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	*exists = table_exists(s, runs.buf, err);
+	if (s->d->store_session &&
+	    conn_exec(s->conn, s->d->store_session, NULL, 0, err) < 0)
+		goto fail;
+	*exists = table_exists(s, "_runs", err);
 	if (*exists < 0)
 		goto fail;
-	sbuf_release(&runs);
+	sbuf_release(&name);
 	return s;
 fail:
-	sbuf_release(&runs);
+	sbuf_release(&name);
 	fail_ctx(s, job, err);
 	store_free(s);
 	return NULL;
@@ -1170,15 +1341,18 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	if (ex == 1 && (check_schema(s, err) < 0 || load_runs(s, err) < 0 ||
 			load_current(s, err) < 0))
 		goto fail;
+	/* DDL that commits by itself runs before the transaction */
+	if (ex == 0 && !s->d->ddl_transactional && install(s, err) < 0)
+		goto fail;
 	if (conn_begin(s->conn, err) < 0)
 		goto fail;
 	s->in_tx = 1;
-	if (ex == 0 && install(s, err) < 0)
+	if (ex == 0 && s->d->ddl_transactional && install(s, err) < 0)
 		goto fail;
 	s->digest = ledger_digest_new(s->prev_digest.buf, err);
 	if (!s->digest)
 		goto fail;
-	if (writer_open(s->conn, job->store_table, s->cols, s->ncols, 0,
+	if (writer_open(s->conn, s->table, s->cols, s->ncols, 0,
 			&s->w, err) < 0)
 		goto fail;
 	*out = s;
@@ -1199,7 +1373,7 @@ int store_check(const struct job *job, int *exists, struct error *err)
 	rc = *exists ? check_schema(s, err) : 0;
 	if (rc == 0 && !*exists) {
 		/* T without T_runs: not a store the first run could create */
-		rc = table_exists(s, job->store_table, err);
+		rc = table_exists(s, NULL, err);
 		if (rc > 0)
 			rc = not_a_store(job->store_dsn, job->store_table, err);
 	}
@@ -1271,9 +1445,7 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
  */
 static int integrity_violation(const struct store *s, const struct error *err)
 {
-	if (err->sqlstate[0] == '2' && err->sqlstate[1] == '3')
-		return 1;
-	return !s->pg && (err->native & 0xff) == 19;
+	return dialect_unique_violation(s->d, err->sqlstate, err->native);
 }
 
 /*
@@ -1298,8 +1470,9 @@ static int concurrent_publish(struct store *s, struct error *err)
 		error_clear(&e);
 	}
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT seq, job FROM %s_runs ORDER BY seq DESC "
-		  "LIMIT 1", s->job->store_table);
+	sbuf_addf(&s->sql, "SELECT %sseq, job FROM ", s->d->first_head);
+	qname(s, &s->sql, "_runs");
+	sbuf_addf(&s->sql, " ORDER BY seq DESC%s", s->d->first_tail);
 	if (!s->sql.failed &&
 	    cursor_open(s->conn, s->sql.buf, NULL, 0, 0, &cur, &e) == 0 &&
 	    cursor_next(cur, &row, &e) == 1 && row->vals[0].type == VAL_INT &&
@@ -1345,6 +1518,18 @@ static int put_fail(struct store *s, struct error *err)
 			     s->job->store_table);
 }
 
+/* The characters (UTF-8 sequence starts) of s[0..n); with max given:
+ * the bytes of the first max characters. */
+static size_t utf8_chars(const char *s, size_t n, size_t max)
+{
+	size_t k = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && k++ == max)
+			return i;
+	return max == SIZE_MAX ? k : n;
+}
+
 int store_put(struct store *s, const struct store_rec *r, const char *run_id,
 	      const char *rules_hash, struct error *err)
 {
@@ -1357,6 +1542,16 @@ int store_put(struct store *s, const struct store_rec *r, const char *run_id,
 
 	if (kind < 0)
 		return error_set(err, ERR_INTERNAL, "record kind '%s'", r->kind);
+	/* an indexed key column has a length on some DBMSs: say so rather
+	 * than let a lenient server cut the key */
+	if (s->d->key_max && utf8_chars(r->key, kn, SIZE_MAX) > s->d->key_max) {
+		error_set(err, ERR_STORE, "key '%.*s...' (kind '%s') is %zu "
+			  "characters long; a store on %s holds keys of at most "
+			  "%zu characters", (int)utf8_chars(r->key, kn, 40),
+			  r->key, r->kind, utf8_chars(r->key, kn, SIZE_MAX),
+			  s->d->name, s->d->key_max);
+		return put_fail(s, err);
+	}
 	lr.schema = &s->schema;
 	memset(lr.f, 0, sizeof(lr.f));
 	lr.f[LF_REC_KIND] = kind_names[kind];
@@ -1446,7 +1641,9 @@ int store_commit(struct store *s, const struct store_run *run,
 	/* The columns in ledger_run_field order, then digest: the run hash
 	 * covers exactly the text bound into the row. */
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "INSERT INTO %s_runs (", s->job->store_table);
+	sbuf_addstr(&s->sql, "INSERT INTO ");
+	qname(s, &s->sql, "_runs");
+	sbuf_addstr(&s->sql, " (");
 	for (int i = 0; i < LR__COUNT; i++)
 		sbuf_addf(&s->sql, "%s, ", ledger_run_field_names[i]);
 	sbuf_addstr(&s->sql, "digest) VALUES (");
@@ -1545,5 +1742,6 @@ void store_free(struct store *s)
 	sbuf_release(&s->version_txt);
 	mem_free(s->cols);
 	mem_free(s->vals);
+	mem_free(s->table);
 	mem_free(s);
 }

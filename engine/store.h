@@ -18,14 +18,15 @@
  *   T_runs     one row per published run, seq 1, 2, 3... with control
  *              totals, the rule files in force and the chained digest.
  *
- * store_open() creates all of them when T_runs is missing (one
- * transaction; types per DBMS: money NUMERIC(24,4), dates DATE and
- * timestamps TIMESTAMP(0) on PostgreSQL, exact text on SQLite), with
- * triggers that make the three tables refuse UPDATE and DELETE (and
- * TRUNCATE on PostgreSQL). The engine itself only
- * ever INSERTs. Everything a run writes is one transaction that
- * store_commit() ends, runs row last; a run that fails or dies before it
- * publishes nothing.
+ * store_open() creates all of them when T_runs is missing (store_ddl:
+ * types, quoting and triggers from the DBMS's dialect, engine/dialect.h;
+ * the names are the job's table name in lower case), with triggers that
+ * make the three tables refuse UPDATE and DELETE (and TRUNCATE on
+ * PostgreSQL). The engine itself only ever INSERTs. Everything a run
+ * writes is one transaction that store_commit() ends, runs row last; a
+ * run that fails or dies before it publishes nothing. Where DDL is not
+ * transactional (MariaDB/MySQL) the tables are created, and committed,
+ * before that transaction: a first run that fails leaves an empty store.
  *
  * Versioning: store_open() loads every current key's (version,
  * value_hash, content_hash) into memory (about 120 bytes per key plus the
@@ -79,6 +80,22 @@ struct store_run {
 
 struct store;
 struct conn;
+struct dialect;
+struct sbuf;
+
+/*
+ * The store's DDL on dialect d for table T with the declared columns
+ * sch: statement i (0, 1, ...) into sql (reset first): 0 CREATE TABLE T,
+ * 1 its unique index, 2 the view T_current, 3 T_runs, 4 T_schema, then
+ * the insert-only triggers (dialect_insert_only_sql). 1 if there is a
+ * statement i, 0 past the last, -1 out of memory. store_ddl_undo: the
+ * statement that drops what statement i created (1), or 0 if nothing
+ * needs dropping (the index and triggers go with their tables).
+ */
+int store_ddl(const struct dialect *d, const char *table,
+	      const struct ledger_schema *sch, size_t i, struct sbuf *sql);
+int store_ddl_undo(const struct dialect *d, const char *table, size_t i,
+		   struct sbuf *sql);
 
 /* A store's declared columns as its T_schema holds them (strings owned)
  * and their schema hash. */
@@ -109,20 +126,25 @@ void store_schema_release(struct store_schema *s);
  * been published yet"; JOB NULL: "... no run has been published to it
  * yet"), a table that is not a store ("... exists but is
  * not a recon store (it has no T_schema) ..."), a store of a recon older
- * than LEDGER_FORMAT, or a store with tables dropped by hand.
+ * than LEDGER_FORMAT, a store with tables dropped by hand, or a store
+ * without a run ("... has no run: no run ... has been published yet",
+ * what a failed first run leaves where DDL is not transactional).
  */
 int store_probe(struct conn *c, const char *table, const char *job,
 		struct error *err);
 
 /*
- * Checking TABLE_current (`recon verify`). store_view_ref creates a
- * temporary view (of this connection only) from the engine's own
- * definition of the current view; call it outside a transaction (a
- * READ ONLY one refuses DDL, even of temporary objects). ERR_STORE if
- * the database refuses (PostgreSQL: no TEMP privilege).
+ * Checking TABLE_current (`recon verify`). store_view_ref creates, where
+ * the catalog deparses view definitions (PostgreSQL), a temporary view
+ * (of this connection only) from the engine's own definition of the
+ * current view; call it outside a transaction (a READ ONLY one refuses
+ * DDL, even of temporary objects). ERR_STORE if the database refuses
+ * (PostgreSQL: no TEMP privilege); elsewhere it does nothing.
  * store_view_check then compares the catalog's definition of
- * TABLE_current with that view's (SQLite: the CREATE statement's text
- * after AS; PostgreSQL: pg_get_viewdef; whitespace runs collapsed): 0
+ * TABLE_current with the engine's (SQLite, SQL Server: the CREATE
+ * statement's text after AS with the engine's query; PostgreSQL:
+ * pg_get_viewdef of both; whitespace runs collapsed; MariaDB, whose
+ * catalog keeps neither: a view whose columns are T's, in order): 0
  * if it is the engine's view, 1 if not with *why one line saying what
  * it is instead (a table, another definition), 2 if there is no such
  * object (*why says so), -1 on error.

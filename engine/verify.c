@@ -3,7 +3,8 @@
  * versioned store (see verify.h for what is checked and the memory it
  * takes, docs/LEDGER.md "Verifying" for the user's view).
  *
- * Values are read with CAST(... AS TEXT) where the column is not text, so
+ * Values are read cast to text (CAST(... AS TEXT), or the dialect's
+ * text type) where the column is not text, so
  * that a tampered value that is not a number (SQLite keeps what it is
  * given) is a finding about that row, not a read error that stops the
  * check, and so that amounts and integers arrive exactly as the database
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "verify.h"
+#include "dialect.h"
 #include "mem.h"
 #include "store.h"
 #include "text.h"
@@ -272,6 +274,7 @@ static int load_runs(struct vctx *v, struct error *err)
 	int rc, oom = 0;
 	int64_t want_seq = 1;
 	const char *prev_digest = "";
+	const struct dialect *d = conn_dialect(v->c);
 
 	/* The run-hash fields in order (integers as text: PostgreSQL and
 	 * SQLite both print a BIGINT as plain decimal), then digest. */
@@ -280,12 +283,19 @@ static int load_runs(struct vctx *v, struct error *err)
 	for (int f = 0; f < LR__COUNT; f++) {
 		const char *n = ledger_run_field_names[f];
 
-		if (f == LR_SEQ || f == LR_RECORDS || f == LR_EXCEPTIONS)
-			sbuf_addf(&v->sql, "CAST(%s AS TEXT) AS %s_text, ", n, n);
-		else
+		if (f == LR_SEQ || f == LR_RECORDS || f == LR_EXCEPTIONS) {
+			char alias[64];
+
+			snprintf(alias, sizeof(alias), "%s_text", n);
+			dialect_cast_text(d, &v->sql, n, alias);
+			sbuf_addstr(&v->sql, ", ");
+		} else {
 			sbuf_addf(&v->sql, "%s, ", n);
+		}
 	}
-	sbuf_addf(&v->sql, "digest FROM %s_runs ORDER BY seq", o->table);
+	sbuf_addstr(&v->sql, "digest FROM ");
+	dialect_store_ident(d, &v->sql, o->table, "_runs");
+	sbuf_addstr(&v->sql, " ORDER BY seq");
 	if (v->sql.failed)
 		return nomem(err);
 	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0)
@@ -454,27 +464,43 @@ struct prev {
  * alias of its own: PostgreSQL names CAST(version AS TEXT) "version",
  * and ORDER BY version would then sort the text ("10" before "2").
  */
-static int add_select(struct sbuf *sql, const char *prefix,
-		      const struct ledger_schema *sch)
+static int add_select(const struct dialect *d, struct sbuf *sql,
+		      const char *prefix, const struct ledger_schema *sch)
 {
+	struct sbuf e = SBUF_INIT(4096), a = SBUF_INIT(4096);
+
 	for (int f = 0; f < LF__COUNT; f++) {
 		const char *n = ledger_field_names[f];
 
 		if (f)
 			sbuf_addstr(sql, ", ");
-		if (f == LF_VERSION)
-			sbuf_addf(sql, "CAST(%s%s AS TEXT) AS %s_text", prefix,
-				  n, n);
-		else
+		if (f == LF_VERSION) {
+			sbuf_reset(&e);
+			sbuf_reset(&a);
+			sbuf_addf(&e, "%s%s", prefix, n);
+			sbuf_addf(&a, "%s_text", n);
+			dialect_cast_text(d, sql, e.buf, a.buf);
+		} else {
 			sbuf_addf(sql, "%s%s", prefix, n);
+		}
 	}
 	for (size_t i = 0; i < sch->n; i++) {
-		if (sch->col[i].type == LT_TEXT)
-			sbuf_addf(sql, ", %s\"%s\"", prefix, sch->col[i].name);
-		else
-			sbuf_addf(sql, ", CAST(%s\"%s\" AS TEXT) AS \"%s_text\"",
-				  prefix, sch->col[i].name, sch->col[i].name);
+		sbuf_reset(&e);
+		sbuf_addstr(&e, prefix);
+		dialect_quote(d, &e, sch->col[i].name);
+		sbuf_addstr(sql, ", ");
+		if (sch->col[i].type == LT_TEXT) {
+			sbuf_addstr(sql, e.buf);
+		} else {
+			sbuf_reset(&a);
+			sbuf_addf(&a, "%s_text", sch->col[i].name);
+			dialect_cast_text(d, sql, e.buf, a.buf);
+		}
 	}
+	if (e.failed || a.failed)
+		sql->failed = SBUF_NOMEM;
+	sbuf_release(&e);
+	sbuf_release(&a);
 	return sql->failed ? -1 : 0;
 }
 
@@ -746,13 +772,11 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 		nomem(err);
 }
 
-/* The ORDER BY collation that sorts text by its bytes, as strcmp does. */
+/* The ORDER BY collation that sorts text by its bytes, as strcmp does
+ * (by code point: the same order for UTF-8). */
 static const char *binary_collate(struct conn *c)
 {
-	const char *dbms = conn_dbms(c);
-
-	return dbms && strstr(dbms, "PostgreSQL") ? " COLLATE \"C\""
-						  : " COLLATE BINARY";
+	return conn_dialect(c)->collate_binary;
 }
 
 /*
@@ -801,10 +825,11 @@ static int open_view(struct vctx *v, struct error *err)
 	}
 	sbuf_reset(&v->sql);
 	sbuf_addstr(&v->sql, "SELECT ");
-	add_select(&v->sql, "", &v->sch.s);
-	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s_current "
-		  "ORDER BY rec_kind%s, rec_key%s", t, binary_collate(v->c),
-		  binary_collate(v->c));
+	add_select(conn_dialect(v->c), &v->sql, "", &v->sch.s);
+	sbuf_addstr(&v->sql, ", value_hash, content_hash FROM ");
+	dialect_store_ident(conn_dialect(v->c), &v->sql, t, "_current");
+	sbuf_addf(&v->sql, " ORDER BY rec_kind%s, rec_key%s",
+		  binary_collate(v->c), binary_collate(v->c));
 	if (v->sql.failed)
 		return nomem(err);
 	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &v->vcur, err) < 0) {
@@ -841,11 +866,12 @@ static int scan_versions(struct vctx *v, struct error *err)
 	sbuf_init(&p.run_id, SBUF_CAP_DEFAULT);
 	sbuf_reset(&v->sql);
 	sbuf_addstr(&v->sql, "SELECT ");
-	add_select(&v->sql, "", &v->sch.s);
+	add_select(conn_dialect(v->c), &v->sql, "", &v->sch.s);
 	/* byte order of the keys, so that T_current (sorted the same way)
 	 * can be merged with this stream by strcmp */
-	sbuf_addf(&v->sql, ", value_hash, content_hash FROM %s "
-		  "ORDER BY rec_kind%s, rec_key%s, version", o->table,
+	sbuf_addstr(&v->sql, ", value_hash, content_hash FROM ");
+	dialect_store_ident(conn_dialect(v->c), &v->sql, o->table, NULL);
+	sbuf_addf(&v->sql, " ORDER BY rec_kind%s, rec_key%s, version",
 		  binary_collate(v->c), binary_collate(v->c));
 	if (v->sql.failed) {
 		rc = nomem(err);
@@ -1133,9 +1159,10 @@ static void vctx_release(struct vctx *v)
  * Open a read-only snapshot of the store; *in_tx is set when a
  * transaction was begun.
  *
- * PostgreSQL (and other DBMS): a REPEATABLE READ, READ ONLY transaction,
- * so that T_runs and T come from one snapshot (READ COMMITTED gives each
- * statement its own).
+ * PostgreSQL, MariaDB (and other DBMS): a transaction begun with the
+ * dialect's snapshot statement (REPEATABLE READ, READ ONLY; SQL Server:
+ * SNAPSHOT), so that T_runs and T come from one snapshot (READ COMMITTED
+ * gives each statement its own).
  *
  * SQLite: no transaction, because sqliteodbc buffers whole result sets
  * inside one (1 GB instead of 130 MB for 1M versions, whether begun
@@ -1149,7 +1176,7 @@ static int open_snapshot(const char *dsn, const char *table, const char *job,
 			 int view_ref, struct conn **c, int *in_tx,
 			 struct error *err)
 {
-	const char *dbms;
+	const struct dialect *d;
 	struct verify_opts o;
 
 	memset(&o, 0, sizeof(o));
@@ -1164,15 +1191,13 @@ static int open_snapshot(const char *dsn, const char *table, const char *job,
 		return -1;
 	if (view_ref && store_view_ref(*c, table, err) < 0)
 		return -1;
-	dbms = conn_dbms(*c);
-	if (dbms && strcmp(dbms, "SQLite") == 0)
+	d = conn_dialect(*c);
+	if (!d->snapshot_tx)
 		return 0;
 	if (conn_begin(*c, err) < 0)
 		return store_fail(&o, err);
 	*in_tx = 1;
-	if (dbms && strstr(dbms, "PostgreSQL") &&
-	    conn_exec(*c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
-		      "READ ONLY", NULL, 0, err) < 0)
+	if (d->snapshot && conn_exec(*c, d->snapshot, NULL, 0, err) < 0)
 		return store_fail(&o, err);
 	return 0;
 }
@@ -1302,6 +1327,7 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	int prev_null[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
 	struct param pr[2];
 	struct store_schema sch;
+	const struct dialect *d;
 	size_t nv = 0, nf = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1332,11 +1358,19 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	nv = LEDGER_FIXED_VALUES + sch.s.n;
 	nf = LF__COUNT + sch.s.n;
 	sbuf_addstr(&sql, "SELECT ");
-	add_select(&sql, "t.", &sch.s);
-	sbuf_addf(&sql, ", CAST(r.seq AS TEXT), CAST(r.as_of AS TEXT) FROM %s t "
-		  "LEFT JOIN %s_runs r ON r.run_id = t.run_id "
-		  "WHERE t.rec_key = ?%s ORDER BY t.rec_kind, t.version",
-		  table, table, kind ? " AND t.rec_kind = ?" : "");
+	d = conn_dialect(c);
+	add_select(d, &sql, "t.", &sch.s);
+	sbuf_addstr(&sql, ", ");
+	dialect_cast_text(d, &sql, "r.seq", NULL);
+	sbuf_addstr(&sql, ", ");
+	dialect_cast_text(d, &sql, "r.as_of", NULL);
+	sbuf_addstr(&sql, " FROM ");
+	dialect_store_ident(d, &sql, table, NULL);
+	sbuf_addstr(&sql, " t LEFT JOIN ");
+	dialect_store_ident(d, &sql, table, "_runs");
+	sbuf_addf(&sql, " r ON r.run_id = t.run_id WHERE t.rec_key = ?%s "
+		  "ORDER BY t.rec_kind, t.version",
+		  kind ? " AND t.rec_kind = ?" : "");
 	if (sql.failed) {
 		nomem(err);
 		goto out;

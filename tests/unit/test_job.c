@@ -274,6 +274,7 @@ static const struct {
 	{ "duplicate-currency.xml", 14, "duplicate tolerance for currency \"EUR\" (lines 12 and 14)" },
 	{ "bad-currency.xml", 12, "ISO 4217" },
 	{ "bad-table.xml", 9, "'orders; DROP TABLE x' is not accepted by the pattern" },
+	{ "long-table.xml", 9, "store table \"reconciled_orders_of_the_northern_region_sales_ledger_2026ab\" is 60 characters long; at most 44 (the engine names its triggers T_schema_insert_only and the like, and PostgreSQL allows 63 characters)" },
 	{ "billion-laughs.xml", 2, "job files may not have a DOCTYPE" },
 	{ "external-entity.xml", 2, "job files may not have a DOCTYPE" },
 	{ "password-in-query.xml", 6, "credentials belong in odbc.ini or the environment" },

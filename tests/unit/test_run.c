@@ -33,6 +33,7 @@ static const char *const setup_sql[] = {
 	"DROP TABLE IF EXISTS run_deals",
 	"DROP TABLE IF EXISTS run_orders",
 	"DROP TABLE IF EXISTS run_docs",
+	"DROP VIEW IF EXISTS run_store_current",
 	"DROP TABLE IF EXISTS run_store",
 	"DROP TABLE IF EXISTS run_store_runs",
 	"DROP TABLE IF EXISTS run_store_schema",
