@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tools/maria.sh - sourced (bash) by tests/e2e/run.sh maria and
 # tools/bench-maria.sh: a throwaway MariaDB server and the demo rows in it.
 # Nothing system-wide is read or written: the server runs with
@@ -28,7 +29,7 @@ maria_port=
 maria_pid=
 
 maria_start() {
-	local dir=$1 log=$2 i
+	local dir=$1 log=$2 _
 	shift 2
 	maria_dir=$dir
 	if ! command -v mariadbd >/dev/null || ! command -v mariadb-install-db >/dev/null; then
@@ -57,7 +58,7 @@ maria_start() {
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_bin "$@" \
 		>>"$log" 2>&1 &
 	maria_pid=$!
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		if mariadb --no-defaults -uroot -h127.0.0.1 -P"$maria_port" -e 'SELECT 1' >/dev/null 2>&1; then
 			return 0
 		fi
@@ -74,13 +75,13 @@ maria_start() {
 }
 
 maria_stop() {
-	local i
+	local _
 	if [ -n "$maria_pid" ]; then
 		kill -KILL "$maria_pid" 2>/dev/null || :
 		wait "$maria_pid" 2>/dev/null || :
 		# not our child when tools/bench-maria.sh stop reads the pid from
 		# a file: wait until it is gone before removing its datadir
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			kill -0 "$maria_pid" 2>/dev/null || break
 			sleep 0.05
 		done
