@@ -258,7 +258,7 @@ static int guard_ratio(struct run *r, const struct job_source *src,
  */
 int guard_check(struct run *r, struct error *err)
 {
-	const char *last_id, *totals;
+	const char *last_id;
 	struct sbuf why = SBUF_INIT(1 << 16);
 
 	for (size_t i = 0; i < r->opts->naccept_shrink; i++) {
@@ -276,7 +276,7 @@ int guard_check(struct run *r, struct error *err)
 	for (size_t i = 0; i < r->job->nsources; i++)
 		if (guard_translation(r, i, err) < 0)
 			return -1;
-	if (!store_last_full(r->store, &last_id, &totals))
+	if (!store_last_full(r->store, &last_id))
 		return 0;
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		const struct job_source *src = &r->job->sources[i];
@@ -285,7 +285,7 @@ int guard_check(struct run *r, struct error *err)
 		int f;
 
 		sbuf_reset(&why);
-		f = ledger_totals_find(totals, src->name, &last, &why);
+		f = store_last_full_totals(r->store, src->name, &last, &why);
 		if (f == -2) {
 			sbuf_release(&why);
 			return error_set(err, ERR_NOMEM, "out of memory");

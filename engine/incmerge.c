@@ -18,6 +18,7 @@
 #include "rowfp.h"
 #include "rules.h"
 #include "stop.h"
+#include "store.h"
 #include "text.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -464,7 +465,8 @@ int incmerge_prepare(struct run *r, struct error *err)
 {
 	const struct job *job = r->job;
 	struct sbuf why = SBUF_INIT(65536);
-	int any = 0, asked = 0, rc = -1;
+	const char *last_id, *pubwm;
+	int any = 0, rc = -1;
 
 	sbuf_init(&r->state_dir, 8192);
 	sbuf_init(&r->watermarks, SBUF_CAP_DEFAULT);
@@ -476,6 +478,8 @@ int incmerge_prepare(struct run *r, struct error *err)
 		any |= job->sources[i].inc_query != NULL;
 	}
 	r->incr_ready = 1;
+	/* what the store found of the job's published runs at open */
+	r->runs_before = store_job_runs(r->store, &last_id, &pubwm);
 	if (!any)
 		return 0;
 	if (r->opts->state_dir)
@@ -489,9 +493,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 	for (size_t i = 0; i < job->nsources; i++) {
 		const struct job_source *src = &job->sources[i];
 		struct source_stats *st = &r->stats[i];
-		int current = 0, o;
-		uint64_t count = 0;
-		struct sbuf pubwm = SBUF_INIT(SBUF_CAP_DEFAULT);
+		int o;
 
 		if (!src->inc_query)
 			continue;
@@ -515,20 +517,13 @@ int incmerge_prepare(struct run *r, struct error *err)
 			o = 1;
 		}
 		if (o == 0) {
-			if (incr_published(job, st->hdr.run_id.buf, st->hdr.runs,
-					   &current, &count, &pubwm, err) < 0) {
-				sbuf_release(&pubwm);
-				goto out;
-			}
-			asked = 1;
-			r->runs_before = count;
-			if (!current) {
+			if (!r->runs_before ||
+			    strcmp(last_id, st->hdr.run_id.buf) != 0) {
 				sbuf_addf(&why, "the state was written by run %s, "
 					  "which is not the job's last published "
 					  "run", st->hdr.run_id.buf);
 				o = 1;
-			} else if (pubwm.len &&
-				   strcmp(pubwm.buf, st->hdr.watermarks.buf) != 0) {
+			} else if (strcmp(pubwm, st->hdr.watermarks.buf) != 0) {
 				sbuf_addstr(&why, "the store's watermarks differ "
 					    "from the state's");
 				o = 1;
@@ -538,7 +533,6 @@ int incmerge_prepare(struct run *r, struct error *err)
 				o = 1;
 			}
 		}
-		sbuf_release(&pubwm);
 		if (o == 1) {
 			runlog_printf(r, "source '%s': reading in full: %s", src->name,
 				      why.buf);
@@ -547,16 +541,6 @@ int incmerge_prepare(struct run *r, struct error *err)
 			continue;
 		}
 		st->incremental = 1;
-	}
-	if (!asked) {
-		int current;
-		struct sbuf pubwm = SBUF_INIT(SBUF_CAP_DEFAULT);
-
-		rc = incr_published(job, NULL, 0, &current, &r->runs_before,
-				    &pubwm, err);
-		sbuf_release(&pubwm);
-		if (rc < 0)
-			goto out;
 	}
 	rc = 0;
 out:

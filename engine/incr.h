@@ -203,20 +203,6 @@ int incr_ids_marked(const struct incr_ids *s, size_t i);
 /* Id i (borrowed). */
 const char *incr_ids_get(const struct incr_ids *s, size_t i, size_t *n);
 
-/* ---- the last published run -------------------------------------------- */
-
-/* Is run_id (a state file's writer) the job's last published run?
- * Looks at the store's runs table (STORE_TABLE_runs) through a connection
- * of its own: with the ledger's `seq` column, the latest run by seq;
- * without it, run_id must be there and the job's run count must equal
- * runs (what the state file recorded). *count is the job's published run
- * count; *watermarks the last run's watermarks column if there is one
- * (else empty). No table yet: *current 0, *count 0. ERR_STORE only if
- * the store cannot be connected. run_id may be NULL (count only). */
-int incr_published(const struct job *job, const char *run_id, uint64_t runs,
-		   int *current, uint64_t *count, struct sbuf *watermarks,
-		   struct error *err);
-
 /* The default state directory: JOBDIR/../out/state/JOBNAME. */
 int incr_default_dir(const struct job *job, struct sbuf *out);
 /* mkdir -p. ERR_IO. */

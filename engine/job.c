@@ -1266,6 +1266,11 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 	job->store_table = job->store_dsn ? copy_strz(ld, table) : NULL;
 	if (!job->store_table)
 		return -1;
+	/* the store's objects are named in lower case on every DBMS
+	 * (dialect_store_name): one spelling for every statement */
+	for (char *p = job->store_table; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
 	return load_columns(ld, s);
 }
 

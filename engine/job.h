@@ -119,7 +119,8 @@ struct job {
 	size_t ntolerances;
 
 	char *store_dsn;
-	char *store_table;	/* validated identifier [A-Za-z_][A-Za-z0-9_]* */
+	char *store_table;	/* validated identifier [a-z_][a-z0-9_]*: the job's,
+				 * folded to lower case */
 	/* The store's value columns, in declaration order (the defaults of
 	 * pubval.h when the job declares none): 1..LEDGER_MAX_COLS. */
 	struct job_column *columns;

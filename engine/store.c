@@ -67,6 +67,8 @@ struct store {
 	struct sbuf prev_digest;
 	struct sbuf last_full_id, last_full_totals;
 	int has_last_full;
+	uint64_t job_runs;	/* the job's published runs */
+	struct sbuf job_last_id, job_last_wm;	/* its latest one's */
 	struct ledger_digest *digest;
 	uint64_t written;
 	uint64_t seq;
@@ -647,6 +649,51 @@ static int load_current(struct store *s, struct error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * The job's published runs for incremental runs: how many, and the
+ * latest one's run id and watermarks (a state file is trusted only if
+ * the run that wrote it is that run, with those watermarks). Every row
+ * of the job is counted here rather than with COUNT(*) so that one
+ * ordered scan gives both; a job has one row per run.
+ */
+static int load_job_runs(struct store *s, struct error *err)
+{
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct param p = P(s->job->name);
+	int rc;
+
+	sbuf_reset(&s->sql);
+	sbuf_addstr(&s->sql, "SELECT run_id, watermarks FROM ");
+	qname(s, &s->sql, "_runs");
+	sbuf_addstr(&s->sql, " WHERE job = ? ORDER BY seq DESC");
+	if (s->sql.failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	if (cursor_open(s->conn, s->sql.buf, &p, 1, 0, &cur, err) < 0)
+		return -1;
+	while ((rc = cursor_next(cur, &row, err)) == 1) {
+		size_t in, wn;
+		const char *id = text_of(&row->vals[0], &in);
+		const char *wm = text_of(&row->vals[1], &wn);
+
+		if (s->job_runs++ > 0)
+			continue;
+		if (!id || !wm) {
+			rc = error_set(err, ERR_STORE, "the last run row of job "
+				       "'%s' has no run_id or watermarks (run "
+				       "recon verify)", s->job->name);
+			break;
+		}
+		if (sbuf_add(&s->job_last_id, id, in) < 0 ||
+		    sbuf_add(&s->job_last_wm, wm, wn) < 0) {
+			rc = error_set(err, ERR_NOMEM, "out of memory");
+			break;
+		}
+	}
+	cursor_close(cur);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The last run (seq, digest) and the job's last full run (id, totals). */
 static int load_runs(struct store *s, struct error *err)
 {
@@ -706,7 +753,9 @@ static int load_runs(struct store *s, struct error *err)
 			s->has_last_full = 1;
 	}
 	cursor_close(cur);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	return load_job_runs(s, err);
 }
 
 /* ---- T_schema --------------------------------------------------------- */
@@ -1279,6 +1328,8 @@ static struct store *store_connect(const struct job *job, int *exists,
 	sbuf_init(&s->prev_digest, 256);
 	sbuf_init(&s->last_full_id, 4096);
 	sbuf_init(&s->last_full_totals, SBUF_CAP_DEFAULT);
+	sbuf_init(&s->job_last_id, 256);
+	sbuf_init(&s->job_last_wm, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->version_txt, 64);
 	if (build_cols(s, err) < 0 ||
 	    ledger_schema_hash(&s->schema, s->schema_hex, err) < 0)
@@ -1707,14 +1758,28 @@ uint64_t store_seq(const struct store *s)
 	return s->seq;
 }
 
-int store_last_full(const struct store *s, const char **run_id,
-		    const char **totals)
+int store_last_full(const struct store *s, const char **run_id)
 {
 	if (!s->has_last_full)
 		return 0;
 	*run_id = s->last_full_id.buf;
-	*totals = s->last_full_totals.buf;
 	return 1;
+}
+
+int store_last_full_totals(const struct store *s, const char *source,
+			   struct ledger_source_totals *out, struct sbuf *why)
+{
+	if (!s->has_last_full)
+		return 0;
+	return ledger_totals_find(s->last_full_totals.buf, source, out, why);
+}
+
+uint64_t store_job_runs(const struct store *s, const char **last_id,
+			const char **watermarks)
+{
+	*last_id = s->job_last_id.buf;
+	*watermarks = s->job_last_wm.buf;
+	return s->job_runs;
 }
 
 void store_free(struct store *s)
@@ -1739,6 +1804,8 @@ void store_free(struct store *s)
 	sbuf_release(&s->prev_digest);
 	sbuf_release(&s->last_full_id);
 	sbuf_release(&s->last_full_totals);
+	sbuf_release(&s->job_last_id);
+	sbuf_release(&s->job_last_wm);
 	sbuf_release(&s->version_txt);
 	mem_free(s->cols);
 	mem_free(s->vals);

@@ -82,6 +82,7 @@ struct store;
 struct conn;
 struct dialect;
 struct sbuf;
+struct ledger_source_totals;
 
 /*
  * The store's DDL on dialect d for table T with the declared columns
@@ -197,10 +198,22 @@ uint64_t store_keys_loaded(const struct store *s);
 uint64_t store_seq(const struct store *s);
 
 /* The last published full run of this job (for the completeness guard):
- * 1 with *run_id and *totals (the T_runs.totals JSON) borrowed until
- * store_free, or 0 if there is none. */
-int store_last_full(const struct store *s, const char **run_id,
-		    const char **totals);
+ * 1 with *run_id borrowed until store_free, or 0 if there is none. */
+int store_last_full(const struct store *s, const char **run_id);
+
+/* That run's control totals for one source, read from its T_runs.totals
+ * strictly (ledger_totals_find): 1 with *out, 0 if the run had no such
+ * source (or there is no full run), -1 if the totals cannot be read
+ * (what is wrong appended to why), -2 out of memory. */
+int store_last_full_totals(const struct store *s, const char *source,
+			   struct ledger_source_totals *out, struct sbuf *why);
+
+/* The job's published runs, as store_open found them (incremental runs
+ * trust a state file only if the latest of them wrote it): the count,
+ * and the latest one's run_id and watermarks JSON ("" if there is none),
+ * borrowed until store_free. */
+uint64_t store_job_runs(const struct store *s, const char **last_id,
+			const char **watermarks);
 
 /* Roll back anything uncommitted, disconnect, free. NULL is fine. */
 void store_free(struct store *s);

@@ -8,11 +8,14 @@
  * nowhere here: these strings are what its support is tested on.
  */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connectors/odbc_int.h"
+#include "connectors/connector.h"
 #include "engine/buf.h"
 #include "engine/dialect.h"
+#include "engine/job.h"
 #include "engine/ledger.h"
 #include "engine/store.h"
 
@@ -415,6 +418,58 @@ START_TEST(unique_violations)
 }
 END_TEST
 
+/* The driver says it is "FakeDB 9" (SQL_DBMS_NAME); all else is real. */
+static SQLRETURN fake_get_info(SQLHDBC dbc, SQLUSMALLINT what, SQLPOINTER v,
+			       SQLSMALLINT max, SQLSMALLINT *len)
+{
+	static const char name[] = "FakeDB 9";
+
+	if (what != SQL_DBMS_NAME)
+		return odbc_api_real.get_info(dbc, what, v, max, len);
+	if (max < (SQLSMALLINT)sizeof(name))
+		return SQL_ERROR;
+	memcpy(v, name, sizeof(name));
+	*len = (SQLSMALLINT)(sizeof(name) - 1);
+	return SQL_SUCCESS;
+}
+
+/* A store on a DBMS the engine does not know is refused naming it; a
+ * source on it is read with the ANSI defaults. */
+START_TEST(unknown_dbms_store_refused_source_read)
+{
+	struct job *job = NULL;
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	struct error err;
+	int exists = -1;
+
+	error_init(&err);
+	ck_assert_int_eq(job_load("tests/data/run/job.xml", &job, &err), 0);
+	odbc_api.get_info = fake_get_info;
+	ck_assert_int_eq(store_check(job, &exists, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_msg(strstr(err.msg.buf, "the DBMS 'FakeDB 9' cannot hold a "
+			     "recon store: supported are SQLite, PostgreSQL, "
+			     "MariaDB or MySQL, and Microsoft SQL Server"),
+		      "%s", err.msg.buf);
+	error_clear(&err);
+	ck_assert_int_eq(conn_open_source("recon_test", &c, &err), 0);
+	ck_assert_str_eq(conn_dbms(c), "FakeDB 9");
+	ck_assert_int_eq(conn_dialect(c)->id, DIALECT_ANSI);
+	ck_assert_int_eq(cursor_open(c, "SELECT 41 + 1", NULL, 0, 0, &cur,
+				     &err), 0);
+	ck_assert_int_eq(cursor_next(cur, &row, &err), 1);
+	ck_assert_int_eq(row->vals[0].type == VAL_INT ? row->vals[0].i :
+			 strtol(row->vals[0].s, NULL, 10), 42);
+	cursor_close(cur);
+	conn_close(c);
+	odbc_api_reset();
+	job_free(job);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_dialect(void)
 {
 	Suite *s = suite_create("dialect");
@@ -431,6 +486,9 @@ Suite *suite_dialect(void)
 	tcase_add_test(tc, name_limits);
 	tcase_add_test(tc, unknown_dbms_is_no_store);
 	tcase_add_test(tc, unique_violations);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("connect");
+	tcase_add_test(tc, unknown_dbms_store_refused_source_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -416,6 +416,43 @@ START_TEST(fifo_job_and_rule_file)
 }
 END_TEST
 
+/* The store table is folded to lower case at load: the store names its
+ * objects so on every DBMS (docs/STORE.md). */
+START_TEST(store_table_folded)
+{
+	char dir[] = "/tmp/recon-test-fold-XXXXXX";
+	char path[64], rule[64];
+	struct job *job;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/job.xml", dir);
+	snprintf(rule, sizeof(rule), "%s/rules.lua", dir);
+	f = fopen(rule, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fclose(f), 0);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("<job xmlns=\"urn:recon:job:1\" name=\"fold\">\n<sources>\n"
+	      "<source name=\"d\" role=\"deal\" dsn=\"a\" translate=\"t\">"
+	      "<query>SELECT 1</query></source>\n"
+	      "<source name=\"o\" role=\"order\" dsn=\"b\" translate=\"t\">"
+	      "<query>SELECT 2</query></source>\n"
+	      "<source name=\"e\" role=\"erp\" dsn=\"c\" translate=\"t\">"
+	      "<query>SELECT 3</query></source>\n</sources>\n"
+	      "<rules><file>rules.lua</file></rules>\n"
+	      "<reports dir=\"r\" formats=\"csv\"/>\n"
+	      "<store dsn=\"s\" table=\"Recon_Orders_2\"/>\n</job>\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	job = load_ok(path);
+	ck_assert_str_eq(job->store_table, "recon_orders_2");
+	job_free(job);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(rule), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* A file over the size cap is refused before parsing. */
 START_TEST(oversized_job_file)
 {
@@ -697,6 +734,7 @@ Suite *suite_job(void)
 	tcase_add_test(tc, missing_job_file);
 	tcase_add_test(tc, fifo_job_and_rule_file);
 	tcase_add_test(tc, oversized_job_file);
+	tcase_add_test(tc, store_table_folded);
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, quiet_and_restores_handlers);
 	tcase_add_test(tc, xml_messages_in_user_terms);
