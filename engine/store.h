@@ -80,6 +80,7 @@ struct store_run {
 
 struct store;
 struct conn;
+struct cursor;
 struct dialect;
 struct sbuf;
 struct ledger_source_totals;
@@ -160,6 +161,34 @@ int store_has_columns(struct conn *c, const char *rel,
 int store_view_ref(struct conn *c, const char *table, struct error *err);
 int store_view_check(struct conn *c, const char *table, struct sbuf *why,
 		     struct error *err);
+
+/*
+ * The readers' queries (engine/storeread.c), for `recon verify`, `recon
+ * digest` and `recon history` on a connection of their own (inside the
+ * snapshot they take): a cursor the caller closes, or -1 with err
+ * (ERR_NOMEM, or the connector's error for a statement the database
+ * refused). Non-text values arrive cast to text, as the database prints
+ * them.
+ *
+ * store_read_runs: TABLE_runs in seq order, the ledger_run fields in
+ * their enum order (LR__COUNT columns), then digest.
+ * store_read_versions: TABLE (current 0, in (rec_kind, rec_key,
+ * version) order) or TABLE_current (current 1, in (rec_kind, rec_key)
+ * order), keys sorted by their bytes: the ledger fields in enum order,
+ * the declared columns of sch, value_hash, content_hash.
+ * store_read_history: one key's versions (of every kind, or of kind)
+ * in (rec_kind, version) order: the columns of store_read_versions up
+ * to the declared ones, then the publishing run's seq and as_of (NULL
+ * if T_runs has no such run).
+ */
+int store_read_runs(struct conn *c, const char *table, struct cursor **cur,
+		    struct error *err);
+int store_read_versions(struct conn *c, const char *table,
+			const struct ledger_schema *sch, int current,
+			struct cursor **cur, struct error *err);
+int store_read_history(struct conn *c, const char *table,
+		       const struct ledger_schema *sch, const char *key,
+		       const char *kind, struct cursor **cur, struct error *err);
 
 /* Connect to job->store_dsn, create the tables, view and triggers if
  * T_runs is missing, begin the run's transaction and load the current

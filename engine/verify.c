@@ -3,12 +3,10 @@
  * versioned store (see verify.h for what is checked and the memory it
  * takes, docs/LEDGER.md "Verifying" for the user's view).
  *
- * Values are read cast to text (CAST(... AS TEXT), or the dialect's
- * text type) where the column is not text, so
- * that a tampered value that is not a number (SQLite keeps what it is
- * given) is a finding about that row, not a read error that stops the
- * check, and so that amounts and integers arrive exactly as the database
- * prints them (the ledger normalises amounts before hashing).
+ * The rows come from the store's readers (engine/storeread.c, the only
+ * SQL on the store's tables outside store.c): values that are not text
+ * arrive cast to text, so that a tampered value that is not a number is
+ * a finding about its row, not a read error that stops the check.
  *
  * Invariants: the stream of T is in (rec_kind, rec_key, version) order,
  * so a key's versions are adjacent and only the previous row is kept;
@@ -52,7 +50,7 @@ struct vctx {
 	size_t nruns, runs_alloc;
 	size_t *by_id;		/* indexes into runs, sorted by run_id */
 	size_t nby_id;		/* entries of by_id (distinct run ids) */
-	struct sbuf line, what, sql;
+	struct sbuf line, what;
 	struct store_schema sch;
 	/* T_current, streamed in the same (binary) key order as T and
 	 * merged with it: vrc 1 while vrow is a row not yet compared, 0 at
@@ -274,32 +272,9 @@ static int load_runs(struct vctx *v, struct error *err)
 	int rc, oom = 0;
 	int64_t want_seq = 1;
 	const char *prev_digest = "";
-	const struct dialect *d = conn_dialect(v->c);
 
-	/* The run-hash fields in order (integers as text: PostgreSQL and
-	 * SQLite both print a BIGINT as plain decimal), then digest. */
-	sbuf_reset(&v->sql);
-	sbuf_addstr(&v->sql, "SELECT ");
-	for (int f = 0; f < LR__COUNT; f++) {
-		const char *n = ledger_run_field_names[f];
-
-		if (f == LR_SEQ || f == LR_RECORDS || f == LR_EXCEPTIONS) {
-			char alias[64];
-
-			snprintf(alias, sizeof(alias), "%s_text", n);
-			dialect_cast_text(d, &v->sql, n, alias);
-			sbuf_addstr(&v->sql, ", ");
-		} else {
-			sbuf_addf(&v->sql, "%s, ", n);
-		}
-	}
-	sbuf_addstr(&v->sql, "digest FROM ");
-	dialect_store_ident(d, &v->sql, o->table, "_runs");
-	sbuf_addstr(&v->sql, " ORDER BY seq");
-	if (v->sql.failed)
-		return nomem(err);
-	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0)
-		return store_fail(o, err);
+	if (store_read_runs(v->c, o->table, &cur, err) < 0)
+		return err->code == ERR_NOMEM ? -1 : store_fail(o, err);
 	while ((rc = cursor_next(cur, &row, err)) > 0) {
 		struct vrun *r;
 		struct ledger_run lr;
@@ -455,54 +430,6 @@ struct prev {
 	const struct vrun *run;	/* NULL if not in T_runs */
 	char ch[LEDGER_HEX];	/* its recomputed content hash ("": none) */
 };
-
-/*
- * The SELECT list of a version: the fixed fields in enum order, then the
- * declared columns, so row->vals[f] is field f and row->vals[LF__COUNT +
- * i] column i. Typed columns are read as text (see the top of the file);
- * declared names are quoted (they may be keywords). Every cast gets an
- * alias of its own: PostgreSQL names CAST(version AS TEXT) "version",
- * and ORDER BY version would then sort the text ("10" before "2").
- */
-static int add_select(const struct dialect *d, struct sbuf *sql,
-		      const char *prefix, const struct ledger_schema *sch)
-{
-	struct sbuf e = SBUF_INIT(4096), a = SBUF_INIT(4096);
-
-	for (int f = 0; f < LF__COUNT; f++) {
-		const char *n = ledger_field_names[f];
-
-		if (f)
-			sbuf_addstr(sql, ", ");
-		if (f == LF_VERSION) {
-			sbuf_reset(&e);
-			sbuf_reset(&a);
-			sbuf_addf(&e, "%s%s", prefix, n);
-			sbuf_addf(&a, "%s_text", n);
-			dialect_cast_text(d, sql, e.buf, a.buf);
-		} else {
-			sbuf_addf(sql, "%s%s", prefix, n);
-		}
-	}
-	for (size_t i = 0; i < sch->n; i++) {
-		sbuf_reset(&e);
-		sbuf_addstr(&e, prefix);
-		dialect_quote(d, &e, sch->col[i].name);
-		sbuf_addstr(sql, ", ");
-		if (sch->col[i].type == LT_TEXT) {
-			sbuf_addstr(sql, e.buf);
-		} else {
-			sbuf_reset(&a);
-			sbuf_addf(&a, "%s_text", sch->col[i].name);
-			dialect_cast_text(d, sql, e.buf, a.buf);
-		}
-	}
-	if (e.failed || a.failed)
-		sql->failed = SBUF_NOMEM;
-	sbuf_release(&e);
-	sbuf_release(&a);
-	return sql->failed ? -1 : 0;
-}
 
 /* A row's fields into rec (borrowed from the row). */
 static void row_rec(const struct row *row, const struct ledger_schema *sch,
@@ -772,13 +699,6 @@ static void check_row(struct vctx *v, const struct row *row, struct prev *p,
 		nomem(err);
 }
 
-/* The ORDER BY collation that sorts text by its bytes, as strcmp does
- * (by code point: the same order for UTF-8). */
-static const char *binary_collate(struct conn *c)
-{
-	return conn_dialect(c)->collate_binary;
-}
-
 /*
  * T_current: its definition (a finding if it is not the engine's view),
  * then a cursor on its rows in the order of T's stream, merged with it
@@ -823,16 +743,7 @@ static int open_view(struct vctx *v, struct error *err)
 		if (!has)
 			return 0;
 	}
-	sbuf_reset(&v->sql);
-	sbuf_addstr(&v->sql, "SELECT ");
-	add_select(conn_dialect(v->c), &v->sql, "", &v->sch.s);
-	sbuf_addstr(&v->sql, ", value_hash, content_hash FROM ");
-	dialect_store_ident(conn_dialect(v->c), &v->sql, t, "_current");
-	sbuf_addf(&v->sql, " ORDER BY rec_kind%s, rec_key%s",
-		  binary_collate(v->c), binary_collate(v->c));
-	if (v->sql.failed)
-		return nomem(err);
-	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &v->vcur, err) < 0) {
+	if (store_read_versions(v->c, t, &v->sch.s, 1, &v->vcur, err) < 0) {
 		v->vcur = NULL;
 		return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
 	}
@@ -864,21 +775,8 @@ static int scan_versions(struct vctx *v, struct error *err)
 	sbuf_init(&p.content_hash, 1024);
 	sbuf_init(&p.value_hash, 1024);
 	sbuf_init(&p.run_id, SBUF_CAP_DEFAULT);
-	sbuf_reset(&v->sql);
-	sbuf_addstr(&v->sql, "SELECT ");
-	add_select(conn_dialect(v->c), &v->sql, "", &v->sch.s);
-	/* byte order of the keys, so that T_current (sorted the same way)
-	 * can be merged with this stream by strcmp */
-	sbuf_addstr(&v->sql, ", value_hash, content_hash FROM ");
-	dialect_store_ident(conn_dialect(v->c), &v->sql, o->table, NULL);
-	sbuf_addf(&v->sql, " ORDER BY rec_kind%s, rec_key%s, version",
-		  binary_collate(v->c), binary_collate(v->c));
-	if (v->sql.failed) {
-		rc = nomem(err);
-		goto out;
-	}
-	if (cursor_open(v->c, v->sql.buf, NULL, 0, 0, &cur, err) < 0) {
-		rc = store_fail(o, err);
+	if (store_read_versions(v->c, o->table, &v->sch.s, 0, &cur, err) < 0) {
+		rc = err->code == ERR_NOMEM ? -1 : store_fail(o, err);
 		goto out;
 	}
 	/* T_runs is read while this statement is open, after its first
@@ -1152,7 +1050,6 @@ static void vctx_release(struct vctx *v)
 	store_schema_release(&v->sch);
 	sbuf_release(&v->line);
 	sbuf_release(&v->what);
-	sbuf_release(&v->sql);
 }
 
 /*
@@ -1229,7 +1126,6 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 	v.res = res;
 	sbuf_init(&v.line, SBUF_CAP_DEFAULT);
 	sbuf_init(&v.what, SBUF_CAP_DEFAULT);
-	sbuf_init(&v.sql, 1 << 16);
 	sbuf_init(&v.vname, 256);
 	if (open_snapshot(o->dsn, o->table, o->job, 1, &v.c, &in_tx, err) < 0)
 		goto out;
@@ -1321,13 +1217,11 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	struct conn *c = NULL;
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct sbuf sql = SBUF_INIT(1 << 16), changes = SBUF_INIT(SBUF_CAP_DEFAULT);
+	struct sbuf changes = SBUF_INIT(SBUF_CAP_DEFAULT);
 	/* the previous version: its kind, then its value fields */
 	struct sbuf prev[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS];
 	int prev_null[1 + LEDGER_FIXED_VALUES + LEDGER_MAX_COLS], have_prev = 0, in_tx = 0, rc = -1;
-	struct param pr[2];
 	struct store_schema sch;
-	const struct dialect *d;
 	size_t nv = 0, nf = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -1342,13 +1236,6 @@ int verify_history(const char *dsn, const char *table, const char *key,
 			  table ? table : "");
 		goto out;
 	}
-	memset(pr, 0, sizeof(pr));
-	pr[0].s = key;
-	pr[0].len = strlen(key);
-	if (kind) {
-		pr[1].s = kind;
-		pr[1].len = strlen(kind);
-	}
 	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
 		goto out;
 	if (store_schema_read(c, table, &sch, err) < 0) {
@@ -1357,26 +1244,9 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	}
 	nv = LEDGER_FIXED_VALUES + sch.s.n;
 	nf = LF__COUNT + sch.s.n;
-	sbuf_addstr(&sql, "SELECT ");
-	d = conn_dialect(c);
-	add_select(d, &sql, "t.", &sch.s);
-	sbuf_addstr(&sql, ", ");
-	dialect_cast_text(d, &sql, "r.seq", NULL);
-	sbuf_addstr(&sql, ", ");
-	dialect_cast_text(d, &sql, "r.as_of", NULL);
-	sbuf_addstr(&sql, " FROM ");
-	dialect_store_ident(d, &sql, table, NULL);
-	sbuf_addstr(&sql, " t LEFT JOIN ");
-	dialect_store_ident(d, &sql, table, "_runs");
-	sbuf_addf(&sql, " r ON r.run_id = t.run_id WHERE t.rec_key = ?%s "
-		  "ORDER BY t.rec_kind, t.version",
-		  kind ? " AND t.rec_kind = ?" : "");
-	if (sql.failed) {
-		nomem(err);
-		goto out;
-	}
-	if (cursor_open(c, sql.buf, pr, kind ? 2 : 1, 0, &cur, err) < 0) {
-		store_fail(&o, err);
+	if (store_read_history(c, table, &sch.s, key, kind, &cur, err) < 0) {
+		if (err->code != ERR_NOMEM)
+			store_fail(&o, err);
 		goto out;
 	}
 	while ((rc = cursor_next(cur, &row, err)) > 0) {
@@ -1443,7 +1313,6 @@ out:
 	store_schema_release(&sch);
 	for (size_t f = 0; f < sizeof(prev) / sizeof(prev[0]); f++)
 		sbuf_release(&prev[f]);
-	sbuf_release(&sql);
 	sbuf_release(&changes);
 	return rc < 0 ? -1 : 0;
 }
