@@ -2,9 +2,10 @@
 #
 #   make demo     install what is missing, build, make demo data, run the job
 #   make check    install, build, run every test (unit, ASan+UBSan, valgrind,
-#                 end to end on SQLite and PostgreSQL)
+#                 end to end on SQLite, PostgreSQL and MariaDB)
 #   make bench    throughput and memory against the raw ODBC fetch floor
 #   make bench-pg the same on a throwaway PostgreSQL cluster (not in check)
+#   make bench-maria the same on a throwaway MariaDB server (not in check)
 #   make unit-tsan ThreadSanitizer on the suites that start threads (not in check)
 #
 # Everything generated goes under out/ (git-ignored).
@@ -50,7 +51,7 @@ UNIT_SAN = $(BUILD)/san/unit
 UNIT_TSAN = $(BUILD)/tsan/unit
 
 .PHONY: all deps build demo check unit unit-san unit-tsan unit-valgrind e2e e2e-sqlite \
-        e2e-pg bench bench-pg clean odbcini fuzz fuzz-replay rules-test
+        e2e-pg e2e-maria e2e-cross bench bench-pg bench-maria clean odbcini fuzz fuzz-replay rules-test
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -148,7 +149,18 @@ e2e-sqlite: deps build
 e2e-pg: deps build $(UNIT)
 	tests/e2e/run.sh pg
 
-e2e: e2e-sqlite e2e-pg
+e2e-maria: deps build $(UNIT)
+	tests/e2e/run.sh maria
+
+# The three backends at once, each with its own throwaway server, then
+# tests/e2e/cross.sh: the same records and the same exception CSV on all
+# three (tests/e2e/all.sh).
+e2e: deps build $(UNIT)
+	tests/e2e/all.sh
+
+# Only the comparison, after e2e-sqlite, e2e-pg and e2e-maria.
+e2e-cross:
+	tests/e2e/cross.sh
 
 # The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md).
 rules-test: deps build
@@ -195,6 +207,9 @@ bench: deps build $(FLOOR)
 
 bench-pg: deps build $(FLOOR)
 	tools/bench.sh pg
+
+bench-maria: deps build $(FLOOR)
+	tools/bench.sh maria
 
 clean:
 	rm -rf $(OUT)

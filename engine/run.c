@@ -185,6 +185,11 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	    store_open(job, &r.store, err) < 0 ||
 	    stop_check(err, "opening the store") < 0)
 		goto out;
+	if (store_reinstalled(r.store))
+		runlog_printf(&r, "store '%s': an unfinished install (a first "
+			      "run stopped while it created the tables) held "
+			      "no rows and was dropped; the store was created "
+			      "again", job->store_table);
 	/* what SIGKILLed runs left in the same tmpdir */
 	match_sweep(opts->tmpdir, on_swept, &r);
 	if (match_new(job, opts->tmpdir, &r.match, err) < 0)

@@ -50,6 +50,7 @@ struct store {
 	struct writer *w;
 	struct sbuf sql;
 	int in_tx;
+	int reinstalled;	/* an unfinished install was dropped */
 	const struct dialect *d;	/* the store DBMS's */
 	char *table;		/* the store's name for T: lower case */
 
@@ -384,6 +385,9 @@ int store_ddl_undo(const struct dialect *d, const char *t, size_t i,
 	return sql->failed ? -1 : 1;
 }
 
+static int has_rows(struct conn *c, const char *table, const char *suffix,
+		    struct error *err);
+
 /* T_schema's rows: the format and the declared columns, one row each. */
 static int install_schema(struct store *s, struct error *err)
 {
@@ -463,7 +467,22 @@ static int install(struct store *s, struct error *err)
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (install_schema(s, err) < 0) {
+	/* where each statement commits by itself, T_schema's rows still go
+	 * in together: an install killed half way through them must look
+	 * unfinished (no rows), not like a store of fewer columns */
+	if (!s->d->ddl_transactional && conn_begin(s->conn, err) < 0) {
+		i = SIZE_MAX;
+		goto fail;
+	}
+	if (install_schema(s, err) < 0 ||
+	    (!s->d->ddl_transactional && conn_commit(s->conn, err) < 0)) {
+		if (!s->d->ddl_transactional) {
+			struct error e;
+
+			error_init(&e);
+			(void)conn_rollback(s->conn, &e);
+			error_release(&e);
+		}
 		i = SIZE_MAX;
 		goto fail;
 	}
@@ -472,6 +491,66 @@ fail:
 	if (!s->d->ddl_transactional)
 		install_undo(s, i == SIZE_MAX ? 5 : i);
 	return -1;
+}
+
+/*
+ * Where DDL commits statement by statement (MariaDB/MySQL), a first run
+ * killed while install() runs leaves part of a store: T (with its index
+ * and view) without T_runs, or T_runs without T_schema's rows (they are
+ * inserted last, in one transaction). Such a leftover is recognised as
+ * the engine's own unfinished install, and dropped so that install()
+ * starts again, only if nothing in it could be anyone's data: T, T_runs
+ * and T_schema, where they exist, hold no row, and T has a store's
+ * columns. Anything else is left to the checks that refuse it in words.
+ * 1 with *exists set to 0 if it was redone, 0 if there was nothing to
+ * redo, -1 on error.
+ */
+static int redo_unfinished_install(struct store *s, int *exists,
+				   struct error *err)
+{
+	const char *t = s->job->store_table;
+	int has_t, has_schema, rows;
+
+	if (s->d->ddl_transactional)
+		return 0;
+	if ((has_t = table_exists(s, NULL, err)) < 0 ||
+	    (has_schema = table_exists(s, "_schema", err)) < 0)
+		return -1;
+	if (!has_t && !has_schema && !*exists)
+		return 0;		/* a new store */
+	if (has_schema) {
+		if ((rows = has_rows(s->conn, t, "_schema", err)) < 0)
+			return -1;
+		if (rows)
+			return 0;	/* installed (or not ours) */
+	}
+	if (*exists) {
+		if ((rows = has_rows(s->conn, t, "_runs", err)) < 0)
+			return -1;
+		if (rows)
+			return 0;
+	}
+	if (has_t) {
+		if (!has_store_columns(s->conn, t))
+			return 0;	/* someone else's table */
+		if ((rows = has_rows(s->conn, t, NULL, err)) < 0)
+			return -1;
+		if (rows)
+			return 0;
+	}
+	install_undo(s, 5);
+	if ((has_t = table_exists(s, NULL, err)) < 0 ||
+	    (has_schema = table_exists(s, "_schema", err)) < 0 ||
+	    (*exists = table_exists(s, "_runs", err)) < 0)
+		return -1;
+	if (has_t || has_schema || *exists)
+		return error_set(err, ERR_STORE, "an unfinished install of the "
+				 "store (a first run stopped while it created "
+				 "the tables) could not be dropped; drop '%s', "
+				 "'%s_current', '%s_runs' and '%s_schema' by "
+				 "hand (they hold no rows)", t, t, t, t);
+	s->reinstalled = 1;
+	return 1;
 }
 
 /* ---- the current-state map ------------------------------------------- */
@@ -789,8 +868,10 @@ int store_schema_read(struct conn *c, const char *table,
 	sbuf_addstr(&sql, ", name, type, value FROM ");
 	dialect_store_ident(conn_dialect(c), &sql, table, "_schema");
 	sbuf_addstr(&sql, " ORDER BY position");
-	if (sql.failed)
+	if (sql.failed) {
+		sbuf_release(&sql);
 		return error_set(err, ERR_NOMEM, "out of memory");
+	}
 	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
 	sbuf_release(&sql);
 	if (rc < 0) {
@@ -921,8 +1002,10 @@ static int check_schema(struct store *s, struct error *err)
 
 /* ---- for the store's readers ------------------------------------------- */
 
-/* 1 if T_runs has a row, 0 if it is empty, -1 (ERR_STORE) on error. */
-static int count_runs(struct conn *c, const char *table, struct error *err)
+/* 1 if table T + suffix has a row, 0 if it is empty, -1 (ERR_STORE) on
+ * error. */
+static int has_rows(struct conn *c, const char *table, const char *suffix,
+		    struct error *err)
 {
 	const struct dialect *d = conn_dialect(c);
 	struct sbuf sql = SBUF_INIT(4096);
@@ -931,7 +1014,7 @@ static int count_runs(struct conn *c, const char *table, struct error *err)
 	int rc;
 
 	sbuf_addf(&sql, "SELECT %s1 FROM ", d->first_head);
-	dialect_store_ident(d, &sql, table, "_runs");
+	dialect_store_ident(d, &sql, table, suffix);
 	sbuf_addstr(&sql, d->first_tail);
 	if (sql.failed) {
 		sbuf_release(&sql);
@@ -986,7 +1069,7 @@ int store_probe(struct conn *c, const char *table, const char *job,
 				 has[0] ? "_runs" : "");
 	/* all three and no run: a first run that failed where DDL is not
 	 * transactional (MariaDB), after it had created them */
-	runs = count_runs(c, table, err);
+	runs = has_rows(c, table, "_runs", err);
 	if (runs < 0)
 		return -1;
 	if (runs == 0 && job)
@@ -1381,6 +1464,8 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	s = store_connect(job, &ex, err);
 	if (!s)
 		return -1;
+	if (redo_unfinished_install(s, &ex, err) < 0)
+		goto fail;
 	/*
 	 * The current state is read before the transaction begins: inside
 	 * one, sqliteodbc buffers a whole result set (about 1 GB for a
@@ -1751,6 +1836,11 @@ uint64_t store_count(const struct store *s)
 uint64_t store_keys_loaded(const struct store *s)
 {
 	return s->loaded;
+}
+
+int store_reinstalled(const struct store *s)
+{
+	return s->reinstalled;
 }
 
 uint64_t store_seq(const struct store *s)

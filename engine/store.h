@@ -230,6 +230,10 @@ int store_commit(struct store *s, const struct store_run *run,
 uint64_t store_count(const struct store *s);
 /* Keys loaded from T_current at open. */
 uint64_t store_keys_loaded(const struct store *s);
+/* 1 if store_open found an unfinished install (a first run killed while
+ * it created the tables, where DDL is not transactional: docs/STORE.md)
+ * and dropped it before installing again; the run logs it. */
+int store_reinstalled(const struct store *s);
 /* After store_commit(): this run's seq. */
 uint64_t store_seq(const struct store *s);
 

@@ -1,7 +1,8 @@
 #!/bin/bash
-# tools/bench.sh [pg] [OUT [N]] - throughput and memory of `recon run`
+# tools/bench.sh [pg|maria] [OUT [N]] - throughput and memory of `recon run`
 # against the raw ODBC fetch floor (`make bench` calls it after the build;
-# `make bench-pg` calls `tools/bench.sh pg`).
+# `make bench-pg` calls `tools/bench.sh pg`, `make bench-maria`
+# `tools/bench.sh maria`).
 #
 # Without pg the sources and the store are the SQLite files in OUT/bench
 # (sqliteodbc). With pg the same generated data is loaded into a
@@ -11,7 +12,10 @@
 # etc/odbc.pg.ini.in). The cluster keeps PostgreSQL's durability defaults
 # (fsync, synchronous_commit, full_page_writes on); only memory is raised
 # (shared_buffers=256MB, maintenance_work_mem=256MB). Results go to
-# OUT/bench/pg.
+# OUT/bench/pg. With maria likewise on a throwaway MariaDB server
+# (tools/bench-maria.sh: InnoDB's durability defaults, buffer pool 256M)
+# through odbc-mariadb (etc/odbc.mariadb.ini.in); results in
+# OUT/bench/maria.
 #
 # 1. Generates N (default 1,000,000; env BENCH_N) demo deals with their
 #    orders and ERP documents into OUT/bench (default out/bench), reused
@@ -35,8 +39,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 backend=sqlite
-if [ "${1:-}" = pg ]; then
-	backend=pg
+if [ "${1:-}" = pg ] || [ "${1:-}" = maria ]; then
+	backend=$1
 	shift
 fi
 out=${1:-out}
@@ -60,7 +64,9 @@ if [ ! -f "$out/odbc.ini" ]; then
 fi
 
 # --- 1. data -------------------------------------------------------------
-stamp="n=$n $(cat tools/gen-demo.sh etc/demo/*.sql | cksum)"
+# (the MariaDB schemas are not the generator's: they leave the stamp, and
+# the generated data, as they were)
+stamp="n=$n $(cat tools/gen-demo.sh $(ls etc/demo/*.sql | grep -v '\.mariadb\.sql$') | cksum)"
 if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$bench/stamp" ] ||
 	[ "$(cat "$bench/stamp")" != "$stamp" ] || [ ! -f "$bench/erp.db" ]; then
 	rm -rf "$bench"
@@ -80,12 +86,12 @@ if [ "$backend" = sqlite ]; then
 	ini=$out
 	rm -rf "$bench/store.db" "$bench/reports"
 else
-	res=$bench/pg
+	res=$bench/$backend
 	ini=$res
 	rm -rf "$res"
 	mkdir -p "$res"
-	tools/bench-pg.sh start "$res" "$bench"
-	trap 'tools/bench-pg.sh stop "$res"' EXIT
+	trap 'tools/bench-$backend.sh stop "$res"' EXIT
+	tools/bench-$backend.sh start "$res" "$bench"
 fi
 
 # --- 2. the bench job ----------------------------------------------------
@@ -108,7 +114,10 @@ esac
 wstart=$(sqlite3 :memory: "SELECT datetime(strftime('%s', '$asof') - $wsec, 'unixepoch')")
 
 # Each source of the job as "name<US>dsn<US>query<US>param<US>param...",
-# the query on one line with the XML entities decoded. Enough XML for the
+# the query on one line with the XML entities decoded, with the <param>s
+# of <query> only (those after <incremental> and <keys> are theirs:
+# psqlODBC and sqliteodbc ignore extra bound parameters, odbc-mariadb
+# refuses them with "Invalid parameter number"). Enough XML for the
 # job files of this repository (no CDATA, one attribute set per line).
 US=$(printf '\037')
 sources=$(awk -v US="$US" -v asof="$asof" -v wstart="$wstart" '
@@ -123,12 +132,14 @@ function decode(s) {
 	gsub(/&apos;/, "\047", s); gsub(/&amp;/, "\\&", s)
 	return s
 }
-/<source[ \t]/ { name = attr($0, "name"); dsn = attr($0, "dsn"); params = ""; q = "" }
+/<source[ \t]/ { name = attr($0, "name"); dsn = attr($0, "dsn"); params = ""; q = ""; other = 0 }
+# params after <incremental> and <keys> belong to those queries
+/<incremental[ \t>]|<keys[ \t>]/ { other = 1 }
 /<query>/ { inq = 1 }
 inq { line = $0; sub(/.*<query>/, "", line); sub(/<\/query>.*/, "", line)
       gsub(/^[ \t]+|[ \t]+$/, "", line); if (line != "") q = q (q == "" ? "" : " ") line }
 /<\/query>/ { inq = 0 }
-/<param[ \t]/ {
+/<param[ \t]/ && !other {
 	v = attr($0, "name")
 	if (v == "as_of") p = "ts:" asof
 	else if (v == "window_start") p = "ts:" wstart
@@ -226,9 +237,9 @@ if [ "$backend" = sqlite ]; then
 	trap restore_orders EXIT
 	changed=$(sqlite3 "$orders_db" "SELECT count(*) FROM orders WHERE rowid % 20 = 0 AND total_amount IS NOT NULL")
 else
-	# The same 5%: bench-pg.sh loaded the rows in rowid order and kept
-	# the rowid in a side table (the cluster is thrown away at the end).
-	changed=$(tools/bench-pg.sh change5 "$res")
+	# The same 5%: bench-pg.sh and bench-maria.sh loaded the rows in
+	# rowid order (the server is thrown away at the end).
+	changed=$(tools/bench-$backend.sh change5 "$res")
 fi
 echo
 echo "bench: rerun on the same store after changing the amount of $changed orders (5%)"
@@ -243,11 +254,11 @@ if [ "$rc" != 1 ]; then
 	exit 1
 fi
 echo
-if [ "$backend" = sqlite ]; then
-	echo "bench: the versioned store (SQLite through sqliteodbc)"
-else
-	echo "bench: the versioned store (PostgreSQL through psqlODBC)"
-fi
+case $backend in
+sqlite) echo "bench: the versioned store (SQLite through sqliteodbc)" ;;
+pg) echo "bench: the versioned store (PostgreSQL through psqlODBC)" ;;
+maria) echo "bench: the versioned store (MariaDB through odbc-mariadb)" ;;
+esac
 store_rate "$res/recon.err" "$res/recon.time" "first load"
 store_rate "$res/recon2.err" "$res/recon2.time" "rerun, 5% changed"
 awk -F ': ' '/Maximum resident set size/ { printf "  rerun peak RSS      %.1f MB (the current-state map of every key)\n", $2 / 1024 }' "$res/recon2.time"

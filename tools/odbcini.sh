@@ -12,5 +12,11 @@ find_driver() {
 }
 sqlite=$(find_driver libsqlite3odbc.so)
 psql=$(find_driver psqlodbcw.so)
+# MariaDB only where the template asks for it (odbc-mariadb is not needed
+# to run the SQLite demo).
+maria=
+if grep -q '@MARIADB_DRIVER@' "$tmpl"; then
+	maria=$(find_driver libmaodbc.so)
+fi
 sed -e "s|@OUT@|$out|g" -e "s|@SQLITE_DRIVER@|$sqlite|g" \
-    -e "s|@PSQL_DRIVER@|$psql|g" "$tmpl"
+    -e "s|@PSQL_DRIVER@|$psql|g" -e "s|@MARIADB_DRIVER@|$maria|g" "$tmpl"

@@ -1,15 +1,19 @@
 #!/bin/bash
-# tests/e2e/run.sh sqlite|pg - end-to-end tests of out/bin/recon.
+# tests/e2e/run.sh sqlite|pg|maria - end-to-end tests of out/bin/recon.
 #
 # 1. The demo: generate the small demo (tools/gen-demo.sh, N=1000) into
 #    out/e2e/BACKEND/demo, load it into the backend, run
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
 #    escaping, the control totals, the store and a deterministic rerun.
-#    On pg also: the same exception CSV and the same sources fingerprints
-#    of every version as the SQLite run, and the unit
-#    suite rowfp (out/build/dev/unit) reading the same rows through
-#    sqliteodbc and psqlODBC (row fingerprints must be equal).
+#    On pg and maria also: the same exception CSV and the same sources
+#    fingerprints of every version as the SQLite run (skipped when
+#    RECON_E2E_CROSS=later: tests/e2e/all.sh runs the three backends at
+#    once and tests/e2e/cross.sh compares them afterwards, from the files
+#    each run leaves in out/e2e/BACKEND/cross), and the unit suites that
+#    reach that server (out/build/dev/unit; pg: rowfp through psqlODBC
+#    with RECON_TEST_PG_DSN; maria: every suite that reads
+#    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
@@ -18,16 +22,19 @@
 #
 # For pg a throwaway PostgreSQL cluster is started on 127.0.0.1 (data and
 # socket in a temporary directory, trust authentication for role recon)
-# and removed on exit. Only bash, sqlite3, awk, psql and the PostgreSQL
-# server binaries are used. Prints one line per check and finally
+# and removed on exit. For maria a throwaway MariaDB server likewise
+# (tools/maria.sh: mariadbd --no-defaults, a datadir under /tmp, root
+# without password on 127.0.0.1, a free port from 33306), the demo loaded
+# through etc/demo/*.mariadb.sql and LOAD DATA LOCAL INFILE. Only bash,
+# sqlite3, awk, psql, mariadb and the server binaries are used. Prints one line per check and finally
 # "e2e: N passed, M failed"; exits non-zero if anything failed.
 set -u
 
 backend=${1:-}
 case $backend in
-sqlite | pg) ;;
+sqlite | pg | maria) ;;
 *)
-	echo "usage: $0 sqlite|pg" >&2
+	echo "usage: $0 sqlite|pg|maria" >&2
 	exit 2
 	;;
 esac
@@ -108,11 +115,13 @@ compare_exceptions() {
 pgdir=
 pgbin=
 pgport=
+. "$root/tools/maria.sh"
 cleanup() {
 	if [ -n "$pgdir" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate -s stop >/dev/null 2>&1
 		rm -rf "$pgdir"
 	fi
+	maria_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -168,11 +177,34 @@ pg_start() {
 	echo "e2e: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pgport ($pgdir)"
 }
 
-# Recreate database $1 (pg) or file $2 (sqlite) and run SQL file $3 in it.
-# $4 (pg only): a PostgreSQL variant of $3 to prefer if it exists.
+# The MariaDB server: durability off as for the PostgreSQL cluster
+# (innodb_flush_log_at_trx_commit=2 and no doublewrite: a crash of the
+# test server loses nothing the tests need); a small redo log and buffer
+# pool (the machine is shared).
+maria_start_e2e() {
+	if ! maria_start "$(mktemp -d /tmp/recon-e2e-maria.XXXXXX)" "$work/mariadb-start.log" \
+		--innodb-buffer-pool-size=128M --innodb-log-file-size=32M \
+		--innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
+		--skip-log-bin --max-connections=200; then
+		abort "start MariaDB" "$(tail -20 "$work/mariadb-start.log")"
+	fi
+	echo "e2e: MariaDB $(maria_version) on 127.0.0.1:$maria_port ($maria_dir)"
+}
+
+# SQL written for SQLite and PostgreSQL, for the mariadb client (which
+# runs in ANSI_QUOTES and PIPES_AS_CONCAT: tools/maria.sh): MariaDB
+# casts to CHAR, not TEXT.
+maria_text() {
+	printf '%s' "$1" | sed 's/ AS TEXT)/ AS CHAR)/g'
+}
+
+# Recreate database $1 (pg, maria) or file $2 (sqlite) and run SQL file $3
+# in it.
 db_reset() {
 	local pgdb=$1 file=$2 sql=${3:-}
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_reset "$pgdb" "$sql" || return 1
+	elif [ "$backend" = pg ]; then
 		psql_db postgres -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" -c "CREATE DATABASE $pgdb" || return 1
 		if [ -n "$sql" ]; then
 			psql_db "$pgdb" -f "$sql" >/dev/null || return 1
@@ -188,7 +220,9 @@ db_reset() {
 # store_query PGDB SQLITEFILE SQL: print the result rows, one per line
 # (columns separated by |); nothing if the database does not exist.
 store_query() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_sql "$1" -e "$(maria_text "$3")" | tr '\t' '|'
+	elif [ "$backend" = pg ]; then
 		psql_db "$1" -A -t -c "$3"
 	elif [ -f "$2" ]; then
 		sqlite3 "$2" "$3"
@@ -198,7 +232,9 @@ store_query() {
 # store_rows PGDB SQLITEFILE TABLE: rows in TABLE, 0 if it does not exist.
 store_rows() {
 	local exists
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		exists=$(maria_sql "" -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$1' AND table_name = '$3'" 2>/dev/null)
+	elif [ "$backend" = pg ]; then
 		exists=$(psql_db "$1" -A -t -c "SELECT count(*) FROM pg_tables WHERE tablename = '$3'" 2>/dev/null)
 	elif [ -f "$2" ]; then
 		exists=$(sqlite3 "$2" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '$3'")
@@ -214,7 +250,10 @@ store_rows() {
 
 # Write odbc.ini for the backend into $work (tools/env.sh reads it there).
 write_odbcini() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		tools/odbcini.sh etc/odbc.mariadb.ini.in "$work" |
+			sed -e "s|@MARIAHOST@|127.0.0.1|g" -e "s|@MARIAPORT@|$maria_port|g" >"$work/odbc.ini"
+	elif [ "$backend" = pg ]; then
 		tools/odbcini.sh etc/odbc.pg.ini.in "$work" |
 			sed -e "s|@PGHOST@|127.0.0.1|g" -e "s|@PGPORT@|$pgport|g" >"$work/odbc.ini"
 	else
@@ -271,8 +310,43 @@ if [ "$backend" = pg ]; then
 				"$(sqlite3 "$demo/$db.db" "SELECT count(*) FROM $table")" ] || load_ok=0
 	done
 	check "load the demo rows into PostgreSQL" [ "$load_ok" = 1 ]
+elif [ "$backend" = maria ]; then
+	maria_start_e2e
+	db_reset store "" "" || abort "create database store"
+	load_ok=1
+	for t in crm:crm_deal orders:orders erp:erp_doc; do
+		db=${t%%:*} table=${t#*:}
+		{ db_reset "$db" "" "etc/demo/$db.mariadb.sql" &&
+			maria_load "$demo/$db.db" "$table" "$db" "$work/$table.tsv"; } >>"$work/load.log" 2>&1 || load_ok=0
+	done
+	if [ "$load_ok" = 1 ]; then
+		pass "load the demo rows into MariaDB (LOAD DATA LOCAL INFILE)"
+	else
+		fail "load the demo rows into MariaDB" "$(tail -10 "$work/load.log")"
+	fi
 fi
 write_odbcini
+
+# MariaDB sources into a SQLite store (a site mixing DBMSs): the same
+# exceptions as expected.txt, whatever the store's DBMS.
+if [ "$backend" = maria ]; then
+	mkdir -p "$work/mixed/demo"
+	{
+		awk '/^\[/ { sect = $0 } sect != "[recon_demo_store]"' "$work/odbc.ini"
+		tools/odbcini.sh etc/odbc.ini.in "$work/mixed" |
+			awk '/^\[/ { sect = $0 } sect == "[recon_demo_store]"'
+	} >"$work/mixed/odbc.ini"
+	: >"$work/mixed/odbcinst.ini"
+	tools/env.sh "$work/mixed" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
+		--report-dir "$work/mixed/reports" -q >"$work/mixed/out" 2>"$work/mixed/err"
+	rc=$?
+	if [ "$rc" = 1 ]; then
+		compare_exceptions "MariaDB sources, SQLite store: exceptions equal expected.txt" \
+			"$work/mixed/reports/$report_base.csv" tests/e2e/demo/expected.txt
+	else
+		fail "MariaDB sources, SQLite store: exit 1, got $rc" "$(tail -5 "$work/mixed/err")"
+	fi
+fi
 
 store_pg=store
 store_file=$demo/store.db
@@ -347,7 +421,9 @@ if [ -f "$summary" ]; then
 	for src in crm orders erp; do
 		line=$(csv_records "$summary" | awk -F "$US" -v s="$src" '$1 == "source" && $2 == s { print $5, $6, $7, $8 }')
 		read -r r k s f <<<"$line"
-		if [ "$backend" = pg ]; then
+		if [ "$backend" = maria ]; then
+			n=$(maria_sql "$src" -e "${count_sql[$src]}")
+		elif [ "$backend" = pg ]; then
 			n=$(psql_db "$src" -A -t -c "${count_sql[$src]}")
 		else
 			n=$(sqlite3 "$demo/$src.db" "${count_sql[$src]}")
@@ -395,7 +471,8 @@ fi
 # The versioned store: the rerun wrote no record version, only its run
 # row (seq 2, records 0, chained to run 1's digest); the current view has
 # one row per key; the tables refuse UPDATE, DELETE (and TRUNCATE on
-# PostgreSQL) at the database.
+# PostgreSQL; MariaDB has no TRUNCATE triggers, docs/CONNECTORS.md) at
+# the database.
 n=$(store_query "$store_pg" "$store_file" "SELECT count(*) FROM reconciled_orders")
 want=$(wc -l <"$demo/expected-groups.txt")
 runs=$(store_query "$store_pg" "$store_file" "SELECT seq || ':' || records FROM reconciled_orders_runs ORDER BY seq" | tr '\n' ' ')
@@ -422,7 +499,9 @@ fi
 for stmt in "UPDATE reconciled_orders SET outcome = 'MATCHED'" "DELETE FROM reconciled_orders" \
 	"UPDATE reconciled_orders_runs SET records = 0" "DELETE FROM reconciled_orders_runs" \
 	"UPDATE reconciled_orders_schema SET type = 'text'" "DELETE FROM reconciled_orders_schema"; do
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		out=$(maria_sql "$store_pg" -e "$stmt" 2>&1)
+	elif [ "$backend" = pg ]; then
 		out=$(psql_db "$store_pg" -c "$stmt" 2>&1)
 	else
 		out=$(sqlite3 "$store_file" "$stmt" 2>&1)
@@ -447,13 +526,40 @@ if [ "$backend" = pg ]; then
 	*) fail "PostgreSQL stores amounts as NUMERIC(24,4)" "$amt" ;;
 	esac
 fi
+if [ "$backend" = maria ]; then
+	# A MariaDB trigger fires on INSERT, UPDATE or DELETE only: TRUNCATE
+	# (like DROP TABLE) is refused by privileges, not by the store.
+	echo "skip maria: the store refuses TRUNCATE (MariaDB has no TRUNCATE triggers; grant the service account no DROP: docs/CONNECTORS.md)"
+	types=$(maria_sql "" -e "SELECT group_concat(column_name, ' ', column_type ORDER BY column_name SEPARATOR ',') FROM information_schema.columns WHERE table_schema = '$store_pg' AND table_name = 'reconciled_orders' AND column_name IN ('deal_amount', 'deal_closed', 'order_date', 'erp_invoices')")
+	check "MariaDB column types follow the declaration ($types)" [ "$types" = "deal_amount decimal(24,4),deal_closed datetime,erp_invoices bigint(20),order_date date" ]
+	amt=$(maria_sql "$store_pg" -e "SELECT order_amount FROM reconciled_orders WHERE order_amount IS NOT NULL LIMIT 1")
+	case $amt in
+	*.????) pass "MariaDB stores amounts as DECIMAL(24,4) ($amt)" ;;
+	*) fail "MariaDB stores amounts as DECIMAL(24,4)" "$amt" ;;
+	esac
+fi
 
-# The same job on the same rows gives the same report on both backends
-# (make e2e runs sqlite first; skipped when there is no SQLite result).
+# What tests/e2e/cross.sh compares between the backends: every version
+# of the demo store without what names the run (run_id, and the hashes
+# that chain it: content_hash, prev_hash): kind, key, version, outcome,
+# codes, value_hash (the record's values, docs/LEDGER.md), rules_hash
+# and the sources JSON (row fingerprints).
+mkdir -p "$work/cross"
+store_query "$store_pg" "$store_file" "SELECT rec_kind || ' ' || rec_key || ' ' || CAST(version AS TEXT) || ' ' || outcome || ' ' || codes || ' ' || value_hash || ' ' || rules_hash || ' ' || sources FROM reconciled_orders" |
+	LC_ALL=C sort >"$work/cross/records.txt"
+cp "$csv" "$work/cross/exceptions.csv" 2>/dev/null
+
+# The same job on the same rows gives the same report on every backend
+# (skipped when there is no SQLite result, or when tests/e2e/all.sh runs
+# the backends at once: then tests/e2e/cross.sh compares them).
 other=$root/out/e2e/sqlite/reports/$report_base.csv
-if [ "$backend" = pg ]; then
-	if [ ! -f "$other" ]; then
-		echo "skip pg: same exception CSV as the SQLite run (run tests/e2e/run.sh sqlite first)"
+cross_later=
+[ "${RECON_E2E_CROSS:-}" = later ] && cross_later=1
+if [ "$backend" != sqlite ]; then
+	if [ -n "$cross_later" ]; then
+		echo "skip $backend: same exception CSV and sources fingerprints as the SQLite run (tests/e2e/cross.sh compares them)"
+	elif [ ! -f "$other" ]; then
+		echo "skip $backend: same exception CSV as the SQLite run (run tests/e2e/run.sh sqlite first)"
 	elif cmp -s "$csv" "$other"; then
 		pass "same exception CSV as the SQLite run, byte for byte"
 	else
@@ -461,23 +567,23 @@ if [ "$backend" = pg ]; then
 	fi
 fi
 
-# The same demo rows give the same provenance on both databases: every
+# The same demo rows give the same provenance on every database: every
 # version's sources JSON (row fingerprints, engine/rowfp.h) equals the
-# SQLite run's, although PostgreSQL prints numeric amounts as 450.00
-# where SQLite gives 450 (docs/LEDGER.md, "Provenance").
-if [ "$backend" = pg ]; then
+# SQLite run's, although PostgreSQL and MariaDB print numeric amounts as
+# 450.00 where SQLite gives 450 (docs/LEDGER.md, "Provenance").
+if [ "$backend" != sqlite ] && [ -z "$cross_later" ]; then
 	other_store=$root/out/e2e/sqlite/demo/store.db
 	q="SELECT rec_kind || ' ' || rec_key || ' ' || CAST(version AS TEXT) || ' ' || sources FROM reconciled_orders"
 	if [ ! -f "$other_store" ]; then
-		echo "skip pg: same sources fingerprints as the SQLite run (run tests/e2e/run.sh sqlite first)"
+		echo "skip $backend: same sources fingerprints as the SQLite run (run tests/e2e/run.sh sqlite first)"
 	else
-		store_query "$store_pg" "" "$q" | LC_ALL=C sort >"$work/sources-pg.txt"
+		store_query "$store_pg" "" "$q" | LC_ALL=C sort >"$work/sources-$backend.txt"
 		sqlite3 "$other_store" "$q" | LC_ALL=C sort >"$work/sources-sqlite.txt"
-		if [ -s "$work/sources-pg.txt" ] &&
-			cmp -s "$work/sources-sqlite.txt" "$work/sources-pg.txt"; then
-			pass "same sources fingerprints as the SQLite run, every version ($(wc -l <"$work/sources-pg.txt"))"
+		if [ -s "$work/sources-$backend.txt" ] &&
+			cmp -s "$work/sources-sqlite.txt" "$work/sources-$backend.txt"; then
+			pass "same sources fingerprints as the SQLite run, every version ($(wc -l <"$work/sources-$backend.txt"))"
 		else
-			fail "same sources fingerprints as the SQLite run, every version" "$(diff "$work/sources-sqlite.txt" "$work/sources-pg.txt" | head -10)"
+			fail "same sources fingerprints as the SQLite run, every version" "$(diff "$work/sources-sqlite.txt" "$work/sources-$backend.txt" | head -10)"
 		fi
 	fi
 fi
@@ -514,6 +620,40 @@ if [ "$backend" = pg ]; then
 	fi
 fi
 
+# The unit suites that reach a MariaDB store (those that read
+# RECON_TEST_MARIA_DSN: the dialect's SQL run against a real server)
+# run against this server: RECON_TEST_MARIA_DSN names recon_test_maria,
+# a store DSN of etc/odbc.mariadb.ini.in (database unit_maria), beside
+# the SQLite DSNs of etc/odbc.ini.in the suites also use.
+if [ "$backend" = maria ]; then
+	unit=$root/out/build/dev/unit
+	rdir=$work/unit
+	suites=$(grep -l 'RECON_TEST_MARIA_DSN' tests/unit/test_*.c 2>/dev/null |
+		sed 's|.*/test_\(.*\)\.c$|\1|' | tr '\n' ' ' | sed 's/ $//')
+	if [ -z "$suites" ]; then
+		echo "skip maria: unit suites against MariaDB (no suite in tests/unit reads RECON_TEST_MARIA_DSN)"
+	elif [ ! -x "$unit" ]; then
+		echo "skip maria: unit suites $suites against MariaDB (build $unit first: make out/build/dev/unit)"
+	elif ! db_reset unit_maria "" ""; then
+		fail "unit suites $suites against MariaDB" "create database unit_maria"
+	else
+		mkdir -p "$rdir/test"
+		{
+			tools/odbcini.sh etc/odbc.ini.in "$rdir"
+			printf '\n'
+			awk '/^\[/ { sect = $0 } sect == "[recon_test_maria]"' "$work/odbc.ini"
+		} >"$rdir/odbc.ini"
+		: >"$rdir/odbcinst.ini"
+		# shellcheck disable=SC2086 # one word per suite
+		if RECON_TEST_MARIA_DSN=recon_test_maria \
+			tools/env.sh "$rdir" "$unit" $suites >"$rdir/log" 2>&1; then
+			pass "unit suites against MariaDB ($suites: $(grep -o '[0-9]*%: Checks: [0-9]*' "$rdir/log" | tail -1))"
+		else
+			fail "unit suites against MariaDB ($suites)" "$(tail -20 "$rdir/log")"
+		fi
+	fi
+fi
+
 # Incremental runs against full runs (changes the demo databases).
 . "$root/tests/e2e/lib/incremental.sh"
 
@@ -529,9 +669,12 @@ for dir in tests/e2e/cases/*/; do
 	name=$(basename "$dir")
 	expect=$dir/expect
 	[ -f "$expect" ] || continue
-	only=$(awk '$1 == "backend" { print $2 }' "$expect")
-	if [ -n "$only" ] && [ "$only" != "$backend" ]; then
-		echo "skip $backend: case $name (only on $only)"
+	# "backend B..." runs the case on those backends only; the line's
+	# comment (after #) says why, and the skip prints it
+	only=$(awk '$1 == "backend" { sub(/#.*/, ""); $1 = ""; print }' "$expect")
+	if [ -n "$only" ] && ! [[ " $only " == *" $backend "* ]]; then
+		why=$(awk '$1 == "backend" && /#/ { sub(/^[^#]*#[ \t]*/, ""); print }' "$expect")
+		echo "skip $backend: case $name (only on${only}${why:+: $why})"
 		continue
 	fi
 
@@ -543,6 +686,8 @@ for dir in tests/e2e/cases/*/; do
 		sql=$dir/$db.sql
 		if [ "$backend" = pg ] && [ -f "$dir/$db.pg.sql" ]; then
 			sql=$dir/$db.pg.sql
+		elif [ "$backend" = maria ] && [ -f "$dir/$db.maria.sql" ]; then
+			sql=$dir/$db.maria.sql
 		fi
 		[ -f "$sql" ] || sql=tests/e2e/cases/lib/$db.sql
 		[ -f "$sql" ] || sql=

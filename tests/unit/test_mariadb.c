@@ -440,6 +440,71 @@ START_TEST(failed_install_drops_what_it_created)
 }
 END_TEST
 
+/* A first run that fails after the install: the store's tables are
+ * there, empty (DDL commits by itself on MariaDB). */
+static void installed_empty(void)
+{
+	struct error err;
+	char big[800], q[1024];
+	uint64_t n;
+
+	error_init(&err);
+	memset(big, 'K', 701);
+	big[701] = '\0';
+	snprintf(q, sizeof(q), "INSERT INTO mdb_orders VALUES ('%s', NULL, "
+		 "'1', 'EUR', '2026-01-02 00:00:00')", big);
+	exec_must(LITE, q);
+	ck_assert_int_eq(run_file(JOB_MARIA, &n, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	exec_must(LITE, "DELETE FROM mdb_orders WHERE deal IS NULL AND "
+		  "amount = '1'");
+	error_release(&err);
+}
+
+START_TEST(killed_install_is_redone)
+{
+	struct error err;
+	uint64_t n;
+
+	setup();
+	error_init(&err);
+	/* killed before T_runs was created: T, its index and view only */
+	installed_empty();
+	exec_must(maria(), "DROP TABLE maria_store_schema");
+	exec_must(maria(), "DROP TABLE maria_store_runs");
+	ck_assert_uint_eq(run_ok(JOB_MARIA), NKEYS);
+	column_is(maria(), "SELECT COUNT(*) FROM maria_store_runs", "1");
+	column_is(maria(), "SELECT COUNT(*) FROM maria_store_schema", "6");
+
+	/* killed before T_schema's rows were committed: every table there,
+	 * T_schema empty */
+	setup();
+	installed_empty();
+	exec_must(maria(), "DROP TABLE maria_store_schema");
+	exec_must(maria(), "CREATE TABLE maria_store_schema (format TEXT, "
+		  "position BIGINT, name TEXT, type TEXT, value TEXT)");
+	ck_assert_uint_eq(run_ok(JOB_MARIA), NKEYS);
+	column_is(maria(), "SELECT COUNT(*) FROM maria_store_runs", "1");
+
+	/* a T without T_runs that holds a row is not dropped: someone's
+	 * data, refused in words */
+	setup();
+	installed_empty();
+	exec_must(maria(), "DROP TABLE maria_store_schema");
+	exec_must(maria(), "DROP TABLE maria_store_runs");
+	exec_must(maria(), "INSERT INTO maria_store (rec_kind, rec_key, "
+		  "version, run_id, outcome, codes, verdicts, sources, "
+		  "rules_hash, value_hash, content_hash) VALUES ('order', 'X', "
+		  "1, 'r', 'MATCHED', '', '[]', '{}', 'h', 'v', 'c')");
+	ck_assert_int_eq(run_file(JOB_MARIA, &n, &err), -1);
+	ck_assert_int_eq(err.code, ERR_STORE);
+	ck_assert_msg(strstr(err.msg.buf, "exists but is not a recon store"),
+		      "%s", err.msg.buf);
+	column_is(maria(), "SELECT COUNT(*) FROM maria_store", "1");
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_mariadb(void)
 {
 	Suite *s = suite_create("mariadb");
@@ -450,6 +515,7 @@ Suite *suite_mariadb(void)
 		tcase_add_test(tc, store_versions_triggers_verify);
 		tcase_add_test(tc, failed_first_run_leaves_an_unpublished_store);
 		tcase_add_test(tc, failed_install_drops_what_it_created);
+		tcase_add_test(tc, killed_install_is_redone);
 	}
 	suite_add_tcase(s, tc);
 	return s;

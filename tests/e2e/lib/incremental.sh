@@ -20,7 +20,9 @@
 
 # src_sql DB SQL: run SQL on a demo source database.
 src_sql() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_sql "$1" -e "$2"
+	elif [ "$backend" = pg ]; then
 		psql_db "$1" -c "$2" >/dev/null
 	else
 		sqlite3 -bail "$demo/$1.db" "$2"
@@ -31,7 +33,7 @@ inc_setup() {
 	local which
 	for which in inc full; do
 		mkdir -p "$work/$which"
-		if [ "$backend" = pg ]; then
+		if [ "$backend" = pg ] || [ "$backend" = maria ]; then
 			db_reset "store_$which" "" "" || return 1
 			awk -v db="store_$which" '
 				/^\[/ { sect = $0 }
@@ -59,7 +61,9 @@ inc_run() {
 
 inc_store() {
 	local which=$1 sql=$2
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_sql "store_$which" -e "$sql" | tr '\t' '|'
+	elif [ "$backend" = pg ]; then
 		PGOPTIONS='-c client_min_messages=warning' psql -X -q -h 127.0.0.1 -p "$pgport" -U recon \
 			-d "store_$which" -v ON_ERROR_STOP=1 -A -t -c "$sql"
 	else

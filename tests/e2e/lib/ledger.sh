@@ -6,8 +6,9 @@
 #    order amount changed (a second version appears); verify is clean,
 #    history shows what changed, a digest is exported and checks clean.
 # 2. Tampering, each on a copy of that store (SQLite: a copy of the file;
-#    PostgreSQL: CREATE DATABASE ... TEMPLATE), with the engine's triggers
-#    bypassed as the database owner would (SQLite: DROP TRIGGER; PostgreSQL:
+#    PostgreSQL: CREATE DATABASE ... TEMPLATE; MariaDB: mariadb-dump into
+#    a new database), with the engine's triggers bypassed as the database
+#    owner would (SQLite and MariaDB: DROP TRIGGER; PostgreSQL:
 #    session_replication_role = replica): an UPDATE, a DELETE, an INSERT
 #    (duplicate and forged versions), a reordered history, a deleted and an
 #    altered runs row (records, digest, totals, status, as_of), the
@@ -16,7 +17,7 @@
 #    the row's hashes and the run digest in SQL (and one who edits a runs
 #    row and recomputes its digest): verify alone passes, verify --digest
 #    fails naming the run.
-# 3. SIGKILL (a 20,000-deal demo; on PostgreSQL loaded into databases
+# 3. SIGKILL (a 20,000-deal demo; on PostgreSQL and MariaDB loaded into databases
 #    kill_crm, kill_orders, kill_erp, one store database per kill point):
 #    `recon run` killed after 0.2 s, 0.5 s, 1 s, once the matcher is done
 #    (publishing) and once the commit is done; the store then holds no new
@@ -61,7 +62,9 @@ lg_recon() {
 
 # lg_sql STORE SQL: run SQL in STORE (file or database), print rows.
 lg_sql() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_sql "$1" -e "$(maria_text "$2")" | tr '\t' '|'
+	elif [ "$backend" = pg ]; then
 		psql_db "$1" -A -t -c "$2"
 	else
 		sqlite3 "$1" "$2"
@@ -69,7 +72,7 @@ lg_sql() {
 }
 
 # The main store of these tests.
-if [ "$backend" = pg ]; then
+if [ "$backend" = pg ] || [ "$backend" = maria ]; then
 	lg_store=store_ledger
 	db_reset "$lg_store" "" "" || abort "ledger: create database $lg_store"
 else
@@ -88,7 +91,10 @@ check "ledger: run 1 (exit $rc)" [ "$rc" = 1 ]
 
 # One priced order changes its amount.
 chg_sql="SELECT order_no FROM orders WHERE total_amount IS NOT NULL AND status <> 'CANCELLED' ORDER BY order_no LIMIT 1"
-if [ "$backend" = pg ]; then
+if [ "$backend" = maria ]; then
+	chg_order=$(maria_sql orders -e "$chg_sql")
+	maria_sql orders -e "UPDATE orders SET total_amount = total_amount + 1 WHERE order_no = '$chg_order'"
+elif [ "$backend" = pg ]; then
 	chg_order=$(psql_db orders -A -t -c "$chg_sql")
 	psql_db orders -c "UPDATE orders SET total_amount = total_amount + 1 WHERE order_no = '$chg_order'" >/dev/null
 else
@@ -100,7 +106,9 @@ lg_recon main run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$lg/r2" 
 rc=$?
 check "ledger: run 2 after order $chg_order changed (exit $rc)" [ "$rc" = 1 ]
 # put the amount back (later tests use the demo databases)
-if [ "$backend" = pg ]; then
+if [ "$backend" = maria ]; then
+	maria_sql orders -e "UPDATE orders SET total_amount = total_amount - 1 WHERE order_no = '$chg_order'"
+elif [ "$backend" = pg ]; then
 	psql_db orders -c "UPDATE orders SET total_amount = total_amount - 1 WHERE order_no = '$chg_order'" >/dev/null
 else
 	sqlite3 "$demo/orders.db" "UPDATE orders SET total_amount = total_amount - 1 WHERE order_no = '$chg_order'"
@@ -185,7 +193,11 @@ fi
 # lg_copy NAME: a copy of the main store as store NAME; prints where.
 lg_copy() {
 	local db=t_${1//-/_}
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_copy "$lg_store" "$db" || return 1
+		lg_ini "$1" "$db"
+		echo "$db"
+	elif [ "$backend" = pg ]; then
 		psql_db postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
 			-c "CREATE DATABASE $db TEMPLATE $lg_store" >/dev/null || return 1
 		lg_ini "$1" "$db"
@@ -200,7 +212,9 @@ lg_copy() {
 # lg_owner STORE SQL: run SQL as the database owner, past the triggers
 # and the unique index.
 lg_owner() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_owner "$1" "$T" "$2"
+	elif [ "$backend" = pg ]; then
 		psql_db "$1" -c "SET session_replication_role = replica; DROP INDEX IF EXISTS ${T}_version; $2" >/dev/null
 	else
 		sqlite3 -bail "$1" "DROP TRIGGER IF EXISTS ${T}_no_update; DROP TRIGGER IF EXISTS ${T}_no_delete;
@@ -243,6 +257,8 @@ lg_tamper() {
 	fi
 	if [ "$backend" = pg ]; then
 		psql_db postgres -c "DROP DATABASE IF EXISTS $st WITH (FORCE)" >/dev/null
+	elif [ "$backend" = maria ]; then
+		maria_sql "" -e "DROP DATABASE IF EXISTS $st"
 	fi
 }
 
@@ -267,7 +283,14 @@ lg_tamper insert-forged "INSERT INTO $T (rec_kind, rec_key, version, run_id, out
 	"verify: run $r2 (seq 2): records says 1 versions, the table holds 2"
 lg_tamper reorder "UPDATE $T SET run_id = CASE version WHEN 1 THEN '$r2' ELSE '$r1' END WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
 	"verify: $kkind '$key' version 2 (run $r1): out of order: written by run seq 1, not after version 1's run $r2 (seq 2)"
-lg_tamper rewire "UPDATE $T SET prev_hash = (SELECT min(content_hash) FROM $T WHERE rec_key <> '$kq') WHERE $where2" \
+# (MariaDB refuses a subquery on the table an UPDATE changes, error 1093:
+# the other key's hash is read first)
+if [ "$backend" = maria ]; then
+	lg_rewire_to="'$(lg_sql "$lg_store" "SELECT min(content_hash) FROM $T WHERE rec_key <> '$kq'")'"
+else
+	lg_rewire_to="(SELECT min(content_hash) FROM $T WHERE rec_key <> '$kq')"
+fi
+lg_tamper rewire "UPDATE $T SET prev_hash = $lg_rewire_to WHERE $where2" \
 	"verify: $kkind '$key' version 2 (run $r2): prev_hash is not the content_hash of version 1"
 lg_tamper runs-delete "DELETE FROM ${T}_runs WHERE seq = 1" \
 	"verify: run $r2 (seq 2): the run with seq 1 is missing" \
@@ -292,9 +315,17 @@ lg_tamper schema-retype "UPDATE ${T}_schema SET type = 'text' WHERE name = 'deal
 # digest file, which does not cover the view).
 lg_view="SELECT v.* FROM $T v WHERE NOT EXISTS (SELECT 1 FROM $T w WHERE w.rec_kind = v.rec_kind AND w.rec_key = v.rec_key AND w.version > v.version)"
 lg_also_digest=1
-lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
-	"verify: store: the definition of the view ${T}_current is not the engine's (latest version of each key of $T): readers may be shown other rows" \
-	"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+# On MariaDB verify checks the view's columns, not its definition (the
+# engine's dialect: MariaDB rewrites a view's text): the hiding view is
+# found by the rows it hides.
+if [ "$backend" = maria ]; then
+	lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
+		"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+else
+	lg_tamper view-hides "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS $lg_view AND v.rec_key <> '$kq'" \
+		"verify: store: the definition of the view ${T}_current is not the engine's (latest version of each key of $T): readers may be shown other rows" \
+		"verify: $kkind '$key' version 2 (run $r2): the latest version is missing from ${T}_current"
+fi
 lg_tamper view-table "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS SELECT * FROM $T WHERE version = 1" \
 	"verify: store: ${T}_current is a table, not the engine's view: what readers see is not computed from $T" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows version 1, not the latest version 2"
@@ -304,8 +335,13 @@ lg_tamper view-dropped "DROP VIEW ${T}_current" \
 # a view without T's columns: named by its definition, its rows unread
 # (on PostgreSQL the failed read must not abort the snapshot: the runs
 # and versions are still counted)
+if [ "$backend" = maria ]; then
+	lg_view_cols="verify: store: the view ${T}_current does not have the columns of $T"
+else
+	lg_view_cols="verify: store: the definition of the view ${T}_current is not the engine's"
+fi
 lg_tamper view-other-columns "DROP VIEW ${T}_current; CREATE VIEW ${T}_current AS SELECT rec_kind, rec_key, outcome FROM $T" \
-	"verify: store: the definition of the view ${T}_current is not the engine's" \
+	"$lg_view_cols" \
 	"verify: store 'recon_demo_store' table '$T': 2 runs,"
 lg_tamper view-forged-row "DROP VIEW ${T}_current; CREATE TABLE ${T}_current AS $lg_view; UPDATE ${T}_current SET outcome = 'MATCHED' WHERE rec_kind = '$kkind' AND rec_key = '$kq'" \
 	"verify: $kkind '$key' version 2 (run $r2): ${T}_current shows this version with other values than $T holds"
@@ -327,7 +363,7 @@ lg_last=$((${#lg_fields[@]} - 1))
 # typed values normalised as ledger.c does.
 lg_ser_sql() {
 	local i f v t nl len expr=
-	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
+	if [ "$backend" = sqlite ]; then nl="char(10)"; else nl="chr(10)"; fi
 	for ((i = $1; i <= $2; i++)); do
 		f=${lg_fields[$i]}
 		t=${lg_type[$f]:-text}
@@ -335,14 +371,23 @@ lg_ser_sql() {
 			v="\"$f\""
 		elif [ "$backend" = pg ]; then
 			v="\"$f\"::text"
+		elif [ "$backend" = maria ]; then
+			v="CAST(\"$f\" AS CHAR)"
 		else
 			v="CAST(\"$f\" AS TEXT)"
 		fi
 		case $t in
-		money) v="(CASE WHEN $v LIKE '%.%' THEN rtrim(rtrim($v, '0'), '.') ELSE $v END)" ;;
+		money)
+			# MariaDB's RTRIM takes no second argument
+			if [ "$backend" = maria ]; then
+				v="(CASE WHEN $v LIKE '%.%' THEN TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM $v)) ELSE $v END)"
+			else
+				v="(CASE WHEN $v LIKE '%.%' THEN rtrim(rtrim($v, '0'), '.') ELSE $v END)"
+			fi
+			;;
 		timestamp) v="(replace($v, ' ', 'T') || 'Z')" ;;
 		esac
-		if [ "$backend" = pg ]; then len="octet_length($v)"; else len="length(CAST($v AS BLOB))"; fi
+		if [ "$backend" = sqlite ]; then len="length(CAST($v AS BLOB))"; else len="octet_length($v)"; fi
 		expr="$expr${expr:+ || }(CASE WHEN \"$f\" IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
 	done
 	printf '%s' "$expr"
@@ -357,14 +402,15 @@ lg_hash() {
 lg_run_fields=(run_id seq job mode as_of window_start started finished status rules_hash rules records exceptions totals outcomes watermarks schema_hash prev_digest)
 lg_run_ser_sql() {
 	local f v nl len expr=
-	if [ "$backend" = pg ]; then nl="chr(10)"; else nl="char(10)"; fi
+	if [ "$backend" = sqlite ]; then nl="char(10)"; else nl="chr(10)"; fi
 	for f in "${lg_run_fields[@]}"; do
 		case $f in
 		seq | records | exceptions)
+			# (lg_sql gives MariaDB CAST(... AS CHAR))
 			if [ "$backend" = pg ]; then v="$f::text"; else v="CAST($f AS TEXT)"; fi ;;
 		*) v=$f ;;
 		esac
-		if [ "$backend" = pg ]; then len="octet_length($v)"; else len="length(CAST($v AS BLOB))"; fi
+		if [ "$backend" = sqlite ]; then len="length(CAST($v AS BLOB))"; else len="octet_length($v)"; fi
 		expr="$expr${expr:+ || }(CASE WHEN $f IS NULL THEN '$f:-' || $nl ELSE '$f:' || $len || ':' || $v || $nl END)"
 	done
 	printf '%s' "$expr"
@@ -440,6 +486,8 @@ if st=$(lg_copy recompute) && lg_owner "$st" "UPDATE $T SET customer = 'EVIL' WH
 	fi
 	if [ "$backend" = pg ]; then
 		psql_db postgres -c "DROP DATABASE IF EXISTS t_recompute WITH (FORCE)" >/dev/null
+	elif [ "$backend" = maria ]; then
+		maria_sql "" -e "DROP DATABASE IF EXISTS t_recompute"
 	fi
 else
 	fail "ledger tamper recompute: set up" "$(cat "$lg/recompute.log")"
@@ -465,17 +513,19 @@ if st=$(lg_copy recompute-runs) && lg_owner "$st" "UPDATE ${T}_runs SET totals =
 	fi
 	if [ "$backend" = pg ]; then
 		psql_db postgres -c "DROP DATABASE IF EXISTS t_recompute_runs WITH (FORCE)" >/dev/null
+	elif [ "$backend" = maria ]; then
+		maria_sql "" -e "DROP DATABASE IF EXISTS t_recompute_runs"
 	fi
 else
 	fail "ledger tamper recompute-runs: set up" "$(cat "$lg/recompute-runs.log")"
 fi
 
 # ---------------------------------------------------------------------
-# 3. SIGKILL at several points of a run (SQLite and PostgreSQL).
+# 3. SIGKILL at several points of a run (SQLite, PostgreSQL, MariaDB).
 
 # kill_store NAME: the store of kill point NAME (a file, or a database).
 kill_store() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = pg ] || [ "$backend" = maria ]; then
 		echo "kill_${1//[-.]/_}"
 	else
 		echo "$kd/$1.db"
@@ -483,7 +533,7 @@ kill_store() {
 }
 # kill_fresh NAME: an empty store for kill point NAME.
 kill_fresh() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = pg ] || [ "$backend" = maria ]; then
 		db_reset "$(kill_store "$1")" "" ""
 	else
 		rm -f "$(kill_store "$1")"
@@ -491,7 +541,9 @@ kill_fresh() {
 }
 # kill_has_runs STORE: 1 if STORE has the runs table, else 0.
 kill_has_runs() {
-	if [ "$backend" = pg ]; then
+	if [ "$backend" = maria ]; then
+		maria_sql "" -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$1' AND table_name = '${T}_runs'"
+	elif [ "$backend" = pg ]; then
 		lg_sql "$1" "SELECT count(*) FROM pg_tables WHERE tablename = '${T}_runs'"
 	elif [ -f "$1" ]; then
 		sqlite3 "$1" "SELECT count(*) FROM sqlite_master WHERE name = '${T}_runs'"
@@ -520,6 +572,22 @@ elif [ "$backend" = pg ]; then
 	done
 	if [ "$kill_ok" = 0 ]; then
 		fail "ledger kill: load the 20,000-deal demo into PostgreSQL" "$(tail -5 "$kd/load.log")"
+	fi
+	awk '
+		/^\[/ { sect = $0 }
+		sect ~ /^\[recon_demo_(crm|orders|erp)\]$/ && /^Database *=/ { sub(/= */, "= kill_"); print; next }
+		{ print }' "$work/odbc.ini" >"$kd/odbc.ini"
+elif [ "$backend" = maria ]; then
+	# the sources in databases kill_*, loaded as run.sh loads the demo
+	for t in crm:crm_deal orders:orders erp:erp_doc; do
+		db=${t%%:*} table=${t#*:}
+		{
+			db_reset "kill_$db" "" "etc/demo/$db.mariadb.sql" &&
+				maria_load "$kd/demo/$db.db" "$table" "kill_$db" "$kd/$table.tsv"
+		} >>"$kd/load.log" 2>&1 || kill_ok=0
+	done
+	if [ "$kill_ok" = 0 ]; then
+		fail "ledger kill: load the 20,000-deal demo into MariaDB" "$(tail -5 "$kd/load.log")"
 	fi
 	awk '
 		/^\[/ { sect = $0 }
@@ -581,8 +649,13 @@ if [ "$kill_ok" = 1 ]; then
 			if [ "$runs" -gt 1 ] || [ "$rows" != "$recs" ]; then
 				why+=("partial: $runs runs, $rows rows, runs say $recs")
 			fi
-			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
-				why+=("verify: $(head -5 "$kd/$name.verify")")
+			# (on MariaDB the store's tables outlive a run that
+			# published nothing: its DDL commits at once; verify
+			# refuses a store without runs)
+			if [ "$runs" -gt 0 ]; then
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+					why+=("verify: $(head -5 "$kd/$name.verify")")
+			fi
 		fi
 		reps=$(find "$kd/$name-reports" -name 'orders-nightly-*' 2>/dev/null | wc -l)
 		if [ "$runs" = 0 ] && [ "$reps" != 0 ]; then
@@ -622,7 +695,7 @@ if [ "$kill_ok" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------
-# 4. SIGTERM and SIGINT at several points of a run (SQLite and PostgreSQL).
+# 4. SIGTERM and SIGINT at several points of a run (SQLite, PostgreSQL, MariaDB).
 #
 # POINT is SIG@WHEN: WHEN is a delay in seconds, or the progress line
 # the signal follows ("read": the last source is read; "matched": the
@@ -662,8 +735,10 @@ if [ "$kill_ok" = 1 ]; then
 		runs=0
 		if [ "$(kill_has_runs "$ks")" = 1 ]; then
 			runs=$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")
-			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
-				why+=("verify: $(head -5 "$kd/$name.verify")")
+			if [ "$runs" -gt 0 ]; then
+				lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify" 2>&1 ||
+					why+=("verify: $(head -5 "$kd/$name.verify")")
+			fi
 		fi
 		reps=$(find "$kd/$name-reports" -type f 2>/dev/null | wc -l)
 		temps=$(find "$kd/$name-reports" "$kd/$name-state" "$kd/$name-tmp" -mindepth 1 \
