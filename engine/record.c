@@ -376,8 +376,10 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		else if (v)
 			sbuf_addstr(&msg, v->message ? v->message : "");
 		else if (found[i].oc == OUT_ERP_WITHOUT_ORDER &&
-			 orphan_message(g, &msg) < 0)
+			 orphan_message(g, &msg) < 0) {
+			sbuf_release(&msg);
 			return error_set(err, ERR_NOMEM, "out of memory");
+		}
 		rc = record_add_item(r, found[i].oc,
 				     v ? severity_names[v->severity < 3 ? v->severity : 0]
 				: "error",
