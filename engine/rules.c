@@ -66,6 +66,7 @@
 #include "mem.h"
 #include "money.h"
 #include "pattern.h"
+#include "ref.h"
 #include "tstamp.h"
 #include "text.h"
 #include "banned.h"
@@ -158,6 +159,7 @@ struct rules {
 	size_t cur_src;
 	size_t row_src;		/* source whose colmap the row view holds */
 	const struct group *cur_group;
+	struct ref_view *refv;	/* the global `ref` (ref.c) */
 
 	const void *money_mt, *verdict_mt;	/* identity of the metatables */
 	int money_mt_ref, verdict_mt_ref;
@@ -1747,6 +1749,10 @@ static int setup(lua_State *L)
 	push_view_mt(L, "erp", erp_index, erp_newindex);
 	lua_setmetatable(L, -2);
 	lua_setiuservalue(L, -2, 3);
+
+	/* ref: the reference tables (ref.c), pointed at them later */
+	r->refv = ref_lua_open(L);
+	lua_setglobal(L, "ref");
 	return 3;
 }
 
@@ -2082,6 +2088,11 @@ void rules_free(struct rules *r)
 	mem_free(r->file_hash);
 	sbuf_release(&r->tmp);
 	mem_free(r);
+}
+
+void rules_set_refs(struct rules *r, const struct ref_set *set)
+{
+	ref_lua_set(r->refv, set);
 }
 
 size_t rules_count(const struct rules *r)
