@@ -61,6 +61,12 @@ const char *ref_table_name(const struct ref_table *t)
 	return t->name;
 }
 
+const char *const *ref_table_columns(const struct ref_table *t, size_t *n)
+{
+	*n = t->ncols;
+	return (const char *const *)t->cols;
+}
+
 uint64_t ref_table_rows(const struct ref_table *t)
 {
 	return t->nrows;

@@ -71,6 +71,8 @@ int ref_parse_csv(const char *name, const char *text, size_t len,
 		  struct error *err);
 
 const char *ref_table_name(const struct ref_table *t);
+/* The column names, in order; *n their count. */
+const char *const *ref_table_columns(const struct ref_table *t, size_t *n);
 uint64_t ref_table_rows(const struct ref_table *t);
 /* rows_hash as 64 hex digits. */
 void ref_table_hash_hex(const struct ref_table *t, char out[65]);

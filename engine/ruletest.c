@@ -37,6 +37,7 @@
 #include "canon.h"
 #include "mem.h"
 #include "money.h"
+#include "ref.h"
 #include "rules_int.h"
 #include "tstamp.h"
 #include "banned.h"
@@ -96,6 +97,12 @@ struct ruletest {
 	struct verdict_list verdicts;
 
 	struct sbuf tmp;	/* scratch for tostring(at(...)) */
+
+	/* reference(): the test's reference tables, owned; cleared before
+	 * each test (rules see them through rules_set_refs) */
+	struct ref_set refs;
+	size_t alloc_refs;
+	struct error rerr;
 };
 
 static struct ruletest *RT(lua_State *L)
@@ -363,7 +370,9 @@ static size_t text_add(lua_State *L, struct ruletest *rt, const char *s,
 }
 
 /* Build rt->row from the table at index t. */
-static void build_row(lua_State *L, struct ruletest *rt, int t)
+/* what: the caller, for messages ("translate()", "reference()"). */
+static void build_row(lua_State *L, struct ruletest *rt, int t,
+		      const char *what)
 {
 	size_t n = 0;
 
@@ -377,13 +386,13 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 		int64_t *m;
 
 		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "translate(): the row's keys must be "
-				   "column names (strings), not a %s",
+			luaL_error(L, "%s: the row's keys must be column "
+				   "names (strings), not a %s", what,
 				   luaL_typename(L, -2));
 		name = lua_tolstring(L, -2, &nl);
 		if (nl == 0 || memchr(name, '\0', nl))
-			luaL_error(L, "translate(): \"%s\" is not a column "
-				   "name", name);
+			luaL_error(L, "%s: \"%s\" is not a column name",
+				   what, name);
 		grow_cols(L, rt, n + 1);
 		c = &rt->cols[n];
 		memset(c, 0, sizeof(*c));
@@ -398,11 +407,11 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 		}
 		case LUA_TNUMBER:
 			if (!lua_isinteger(L, -1))
-				luaL_error(L, "translate(): column '%s' = %f: a "
+				luaL_error(L, "%s: column '%s' = %f: a "
 					   "float is no column value; write an "
 					   "integer, money(\"...\") for a "
-					   "DECIMAL or a string", name,
-					   lua_tonumber(L, -1));
+					   "DECIMAL or a string", what,
+					   name, lua_tonumber(L, -1));
 			c->v.type = VAL_INT;
 			c->v.i = (int64_t)lua_tointeger(L, -1);
 			c->s_off = text_add(L, rt, "", 0);
@@ -413,12 +422,10 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 				c->v.i = *m;
 				c->s_off = rt->text.len;
 				if (money_format(*m, 2, &rt->text) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 				c->v.len = rt->text.len - c->s_off;
 				if (sbuf_addch(&rt->text, 0) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 			} else if ((m = time_test(L, rt, -1)) != NULL) {
 				size_t at = rt->text.len;
 
@@ -426,20 +433,19 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 				c->v.i = *m;
 				c->s_off = at;
 				if (tstamp_format(*m, &rt->text) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 				c->v.len = rt->text.len - at;
 				if (sbuf_addch(&rt->text, 0) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 			} else if (is_null(L, rt, -1)) {
 				c->v.type = VAL_NULL;
 				c->s_off = text_add(L, rt, "", 0);
 			} else {
-				luaL_error(L, "translate(): column '%s': a %s is "
+				luaL_error(L, "%s: column '%s': a %s is "
 					   "no column value (a string, an "
 					   "integer, money(...), at(...) or "
-					   "null)", name, luaL_typename(L, -1));
+					   "null)", what, name,
+					   luaL_typename(L, -1));
 			}
 			break;
 		}
@@ -537,10 +543,116 @@ static int l_translate(lua_State *L)
 				  "source of that name (sources: %s)", src,
 				  job->name, lua_tostring(L, -1));
 	}
-	build_row(L, rt, 2);
+	build_row(L, rt, 2, "translate()");
 	rt->req = REQ_TRANSLATE;
 	rt->req_src = si;
 	return lua_yieldk(L, 0, 0, translate_k);
+}
+
+/* ---- reference(name, key, rows) ---------------------------------------- */
+
+/* Drop the test's reference table i (its views then raise as stale). */
+static void drop_ref(struct ruletest *rt, size_t i)
+{
+	ref_table_free(rt->refs.t[i]);
+	memmove(&rt->refs.t[i], &rt->refs.t[i + 1],
+		(rt->refs.n - i - 1) * sizeof(*rt->refs.t));
+	rt->refs.n--;
+	rules_set_refs(rt->r, &rt->refs);
+}
+
+static void clear_refs(struct ruletest *rt)
+{
+	while (rt->refs.n)
+		drop_ref(rt, rt->refs.n - 1);
+	rules_set_refs(rt->r, &rt->refs);
+}
+
+/*
+ * reference(name, key, rows): the rules' ref.NAME for the rest of this
+ * test, rows a list of tables naming the same columns (null for NULL),
+ * values as translate()'s rows take them. Replaces a table of the same
+ * name. Key errors (duplicate, NULL, empty) raise as in a run.
+ */
+static int l_reference(lua_State *L)
+{
+	struct ruletest *rt = RT(L);
+	const char *name = luaL_checkstring(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+	lua_Integer n;
+	struct ref_table *t = NULL;
+	size_t slot;
+
+	luaL_checktype(L, 3, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, 3);
+	for (size_t i = 0; i < rt->refs.n; i++)
+		if (strcmp(ref_table_name(rt->refs.t[i]), name) == 0) {
+			drop_ref(rt, i);
+			break;
+		}
+	if (rt->refs.n == rt->alloc_refs) {
+		size_t na = rt->alloc_refs ? rt->alloc_refs * 2 : 4;
+		void *p = mem_realloc(rt->refs.t, na * sizeof(*rt->refs.t));
+
+		if (!p)
+			return rules_raise_nomem(L);
+		rt->refs.t = p;
+		rt->alloc_refs = na;
+	}
+	slot = rt->refs.n;
+	error_clear(&rt->rerr);
+	for (lua_Integer i = 1; i <= n || (n == 0 && !t); i++) {
+		size_t nc = 0;
+		const char *const *cols = NULL;
+
+		if (n > 0) {
+			if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+				return luaL_error(L, "reference(\"%s\"): row "
+						  "%I is a %s, not a table",
+						  name, i,
+						  luaL_typename(L, -1));
+			build_row(L, rt, lua_gettop(L), "reference()");
+			lua_pop(L, 1);
+		} else {
+			/* no rows: a table of the key column alone */
+			grow_cols(L, rt, 1);
+			rt->names[0] = key;
+			rt->row.ncols = 1;
+			rt->row.names = rt->names;
+		}
+		if (!t) {
+			if (ref_table_new(name, rt->row.names, rt->row.ncols,
+					  key, UINT64_MAX, &t, &rt->rerr) < 0)
+				goto fail;
+			rt->refs.t[slot] = t;	/* owned from here */
+			rt->refs.n++;
+		}
+		cols = ref_table_columns(t, &nc);
+		if (n == 0)
+			break;
+		for (size_t c = 0; c < nc || c < rt->row.ncols; c++)
+			if (c >= nc || c >= rt->row.ncols ||
+			    strcmp(cols[c], rt->row.names[c]) != 0) {
+				drop_ref(rt, slot);
+				return luaL_error(L, "reference(\"%s\"): row "
+						  "%I names other columns than "
+						  "row 1 (give every column, "
+						  "null for NULL)", name, i);
+			}
+		if (ref_table_add(t, rt->row.vals, &rt->rerr) < 0)
+			goto fail;
+	}
+	if (ref_table_done(t, &rt->rerr) < 0)
+		goto fail;
+	rules_set_refs(rt->r, &rt->refs);
+	return 0;
+fail:
+	if (t)
+		drop_ref(rt, slot);
+	if (rt->rerr.code == ERR_NOMEM)
+		return rules_raise_nomem(L);
+	return luaL_error(L, "reference(\"%s\"): %s", name,
+			  rt->rerr.msg.buf);
 }
 
 /* ---- check(group) ---------------------------------------------------- */
@@ -1071,6 +1183,7 @@ static int setup_env(lua_State *L)
 	} fns[] = {
 		{ "test", l_test }, { "translate", l_translate },
 		{ "check", l_check }, { "at", l_at },
+		{ "reference", l_reference },
 	};
 	int env;
 
@@ -1290,6 +1403,7 @@ static int run_case(struct ruletest *rt, size_t i,
 	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
 	int st, nres, rc = -1, anchored = 0;
 
+	clear_refs(rt);		/* each test gives its own reference rows */
 	rules_mem_clear(rt->r);
 	rules_budget_apply(rt->r, L, &tb);
 	lua_pushcfunction(L, rules_msgh);
@@ -1483,6 +1597,7 @@ int ruletest_run(const struct job *job, const char *const *files,
 	canon_init(&rt.deal);
 	canon_init(&rt.order);
 	verdict_list_init(&rt.verdicts);
+	error_init(&rt.rerr);
 
 	if (nfiles == 0) {
 		if (discover(job, &found, &looked, err) < 0)
@@ -1524,7 +1639,11 @@ int ruletest_run(const struct job *job, const char *const *files,
 			goto out;
 	rc = 0;
 out:
+	if (rt.r)
+		rules_set_refs(rt.r, NULL);
 	rules_free(rt.r);
+	ref_set_release(&rt.refs);
+	error_release(&rt.rerr);
 	for (size_t i = 0; i < rt.ncases; i++) {
 		mem_free(rt.cases[i].name);
 		mem_free(rt.cases[i].where);
