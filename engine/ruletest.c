@@ -98,9 +98,13 @@ struct ruletest {
 
 	struct sbuf tmp;	/* scratch for tostring(at(...)) */
 
-	/* reference(): the test's reference tables, owned; cleared before
-	 * each test (rules see them through rules_set_refs) */
+	/* Reference tables: the job's CSV ones (base, owned), loaded once;
+	 * each test starts with those (refs) and reference() adds or
+	 * replaces tables of its own (owned[i] set) for that test. Rules
+	 * see refs through rules_set_refs. */
+	struct ref_set base;
 	struct ref_set refs;
+	unsigned char *owned;
 	size_t alloc_refs;
 	struct error rerr;
 };
@@ -554,18 +558,47 @@ static int l_translate(lua_State *L)
 /* Drop the test's reference table i (its views then raise as stale). */
 static void drop_ref(struct ruletest *rt, size_t i)
 {
-	ref_table_free(rt->refs.t[i]);
+	if (rt->owned[i])
+		ref_table_free(rt->refs.t[i]);
 	memmove(&rt->refs.t[i], &rt->refs.t[i + 1],
 		(rt->refs.n - i - 1) * sizeof(*rt->refs.t));
+	memmove(&rt->owned[i], &rt->owned[i + 1], rt->refs.n - i - 1);
 	rt->refs.n--;
 	rules_set_refs(rt->r, &rt->refs);
 }
 
-static void clear_refs(struct ruletest *rt)
+/* Room for one more table in refs: 0, or -1 out of memory. */
+static int grow_refs(struct ruletest *rt)
+{
+	size_t na;
+	void *p;
+
+	if (rt->refs.n < rt->alloc_refs)
+		return 0;
+	na = rt->alloc_refs ? rt->alloc_refs * 2 : 4;
+	if (!(p = mem_realloc(rt->refs.t, na * sizeof(*rt->refs.t))))
+		return -1;
+	rt->refs.t = p;
+	if (!(p = mem_realloc(rt->owned, na)))
+		return -1;
+	rt->owned = p;
+	rt->alloc_refs = na;
+	return 0;
+}
+
+/* Back to the job's CSV references alone: 0, or -1 out of memory. */
+static int clear_refs(struct ruletest *rt)
 {
 	while (rt->refs.n)
 		drop_ref(rt, rt->refs.n - 1);
+	for (size_t i = 0; i < rt->base.n; i++) {
+		if (grow_refs(rt) < 0)
+			return -1;
+		rt->refs.t[rt->refs.n] = rt->base.t[i];
+		rt->owned[rt->refs.n++] = 0;
+	}
 	rules_set_refs(rt->r, &rt->refs);
+	return 0;
 }
 
 /*
@@ -590,15 +623,8 @@ static int l_reference(lua_State *L)
 			drop_ref(rt, i);
 			break;
 		}
-	if (rt->refs.n == rt->alloc_refs) {
-		size_t na = rt->alloc_refs ? rt->alloc_refs * 2 : 4;
-		void *p = mem_realloc(rt->refs.t, na * sizeof(*rt->refs.t));
-
-		if (!p)
-			return rules_raise_nomem(L);
-		rt->refs.t = p;
-		rt->alloc_refs = na;
-	}
+	if (grow_refs(rt) < 0)
+		return rules_raise_nomem(L);
 	slot = rt->refs.n;
 	error_clear(&rt->rerr);
 	for (lua_Integer i = 1; i <= n || (n == 0 && !t); i++) {
@@ -625,6 +651,7 @@ static int l_reference(lua_State *L)
 					  key, UINT64_MAX, &t, &rt->rerr) < 0)
 				goto fail;
 			rt->refs.t[slot] = t;	/* owned from here */
+			rt->owned[slot] = 1;
 			rt->refs.n++;
 		}
 		cols = ref_table_columns(t, &nc);
@@ -1403,7 +1430,9 @@ static int run_case(struct ruletest *rt, size_t i,
 	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
 	int st, nres, rc = -1, anchored = 0;
 
-	clear_refs(rt);		/* each test gives its own reference rows */
+	/* each test starts with the job's CSV references alone */
+	if (clear_refs(rt) < 0)
+		return error_set(err, ERR_NOMEM, "rule tests: out of memory");
 	rules_mem_clear(rt->r);
 	rules_budget_apply(rt->r, L, &tb);
 	lua_pushcfunction(L, rules_msgh);
@@ -1614,6 +1643,25 @@ int ruletest_run(const struct job *job, const char *const *files,
 	if (rules_open(job, &rt.r, err) < 0)
 		goto out;
 	rt.L = rules_lua(rt.r);
+	/* The job's CSV references (files kept with the rules); those on a
+	 * DSN are not read: tests give their rows with reference(). */
+	rt.base.t = mem_calloc(job->nreferences ? job->nreferences : 1,
+			       sizeof(*rt.base.t));
+	if (!rt.base.t) {
+		error_set(err, ERR_NOMEM, "rule tests: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < job->nreferences; i++) {
+		uint64_t cap = job->reference_rows ? job->reference_rows
+						   : JOB_DEFAULT_REFERENCE_ROWS;
+
+		if (!job->references[i].file)
+			continue;
+		if (ref_load(&job->references[i], cap,
+			     &rt.base.t[rt.base.n], err) < 0)
+			goto out;
+		rt.base.n++;
+	}
 
 	{
 		struct rules_budget b = { rules_load_budget(rt.r), 0, 0 };
@@ -1639,10 +1687,15 @@ int ruletest_run(const struct job *job, const char *const *files,
 			goto out;
 	rc = 0;
 out:
-	if (rt.r)
+	if (rt.r) {
+		while (rt.refs.n)
+			drop_ref(&rt, rt.refs.n - 1);
 		rules_set_refs(rt.r, NULL);
+	}
 	rules_free(rt.r);
-	ref_set_release(&rt.refs);
+	mem_free(rt.refs.t);
+	mem_free(rt.owned);
+	ref_set_release(&rt.base);
 	error_release(&rt.rerr);
 	for (size_t i = 0; i < rt.ncases; i++) {
 		mem_free(rt.cases[i].name);

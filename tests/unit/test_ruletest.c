@@ -165,6 +165,25 @@ START_TEST(reference_rows)
 		DIR "ref/ref_test.lua:22: reference(\"customers\"): row 2 "
 		"names other columns than row 1", NULL });
 	ruletest_report_release(&rep);
+
+	/* the job's CSV references are loaded for every test */
+	{
+		static const char *const csv[] = { DIR "ref/csv_test.lua" };
+		struct job_reference jr;
+
+		memset(&jr, 0, sizeof(jr));
+		jr.name = (char *)"customers";
+		jr.key = (char *)"code";
+		jr.file = (char *)DIR "ref/customers.csv";
+		t.job.references = &jr;
+		t.job.nreferences = 1;
+		ruletest_report_init(&rep);
+		ck_assert_msg(ruletest_run(&t.job, csv, 1, &rep, &err) == 0,
+			      "%s", err.msg.buf);
+		ck_assert_uint_eq(rep.n, 3);
+		ck_assert_uint_eq(rep.passed, 3);
+		ruletest_report_release(&rep);
+	}
 	error_release(&err);
 }
 END_TEST
