@@ -112,4 +112,6 @@ SELECT 'AMOUNT_MISMATCH_ORDER_ERP', k FROM grp
 SELECT 'CURRENCY_MISMATCH', k FROM grp
 	WHERE (dk IS NOT NULL AND dcur <> ocur) OR ncur > 1 OR (ncur = 1 AND ecur <> ocur);
 SELECT 'CUSTOMER_MISMATCH', k FROM grp WHERE dk IS NOT NULL AND dcust <> ocust;
+-- rules/demo/blocked_customers.csv (the reference table blocked_customers)
+SELECT 'RULE_FAILED', k FROM grp WHERE ocust IN ('C9140');  -- code BLOCKED_CUSTOMER
 SELECT 'CANCELLED_INVOICED', k FROM grp WHERE status = 'CANCELLED' AND nbilled > 0 AND invoiced <> 0;
