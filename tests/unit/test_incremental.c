@@ -32,6 +32,7 @@
 #define JOB_APPROX "tests/data/incremental/job-approx-scope.xml"
 #define JOB_REF "tests/data/incremental/job-ref.xml"
 #define JOB_REF_FULL "tests/data/incremental/job-ref-full.xml"
+#define JOB_REF_CAP "tests/data/incremental/job-ref-cap.xml"
 #define AS_OF "2026-11-26 00:00:00"
 #define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
 
@@ -714,6 +715,29 @@ START_TEST(reference_change_reads_in_full)
 	ck_assert_uint_eq(run_ok(JOB_REF, STATE, 1), 0);
 	ck_assert_ptr_null(strstr(run_log.buf, "reading in full"));
 	assert_same_as(JOB_REF_FULL);
+
+	/* over the cap: the run stops before reading, naming the job, the
+	 * reference and the cap; nothing is published */
+	{
+		struct run_result res;
+		struct error err;
+		struct sbuf full = SBUF_INIT(1 << 16);
+
+		error_init(&err);
+		run_result_init(&res);
+		ck_assert_int_eq(run_with(JOB_REF_CAP, STATE, 1, &res, &err), -1);
+		ck_assert_int_eq(err.code, ERR_DATA);
+		ck_assert(!res.published);
+		error_format(&err, &full);
+		ck_assert_msg(strstr(full.buf, "job 'unit-inc'") != NULL &&
+			      strstr(full.buf, "reference 'fx': more than 1 "
+				     "rows, the cap (<limits reference-rows>)")
+			      != NULL, "%s", full.buf);
+		ck_assert_ptr_null(strstr(run_log.buf, "rows read"));
+		sbuf_release(&full);
+		run_result_release(&res);
+		error_release(&err);
+	}
 	sql("DROP TABLE inc_fx");
 }
 END_TEST
