@@ -340,9 +340,11 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 
 	*out = NULL;
 	if (conn_open_source(jr->dsn, &c, err) < 0)
-		return -1;
-	if (cursor_open(c, jr->query, NULL, 0, 0, &cur, err) < 0)
+		return error_context(err, "reference '%s'", jr->name);
+	if (cursor_open(c, jr->query, NULL, 0, 0, &cur, err) < 0) {
+		error_context(err, "reference '%s'", jr->name);
 		goto fail;
+	}
 	cursor_id_column(cur, jr->key);
 	while ((rc = cursor_next(cur, &row, err)) == 1) {
 		if (!t && ref_table_new(jr->name, row->names, row->ncols,
@@ -351,8 +353,10 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 		if (ref_table_add(t, row->vals, err) < 0)
 			goto fail;
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		error_context(err, "reference '%s'", jr->name);
 		goto fail;
+	}
 	if (!t) {
 		/* no rows: the table is empty; its columns are unknown, so
 		 * every lookup is nil */
@@ -584,12 +588,10 @@ static int load_csv(const struct job_reference *jr, uint64_t cap,
 int ref_load(const struct job_reference *jr, uint64_t cap,
 	     struct ref_table **out, struct error *err)
 {
-	int rc = jr->file ? load_csv(jr, cap, out, err)
-			  : load_odbc(jr, cap, out, err);
-
-	if (rc < 0)
-		error_context(err, "reference '%s'", jr->name);
-	return rc;
+	/* the messages of the table and the CSV parser name the reference;
+	 * load_odbc names it in the connector's */
+	return jr->file ? load_csv(jr, cap, out, err)
+			: load_odbc(jr, cap, out, err);
 }
 
 int ref_load_all(const struct job *job, struct ref_set *set,

@@ -678,8 +678,8 @@ fail:
 		drop_ref(rt, slot);
 	if (rt->rerr.code == ERR_NOMEM)
 		return rules_raise_nomem(L);
-	return luaL_error(L, "reference(\"%s\"): %s", name,
-			  rt->rerr.msg.buf);
+	/* the message names the reference */
+	return luaL_error(L, "%s", rt->rerr.msg.buf);
 }
 
 /* ---- check(group) ---------------------------------------------------- */

@@ -159,8 +159,8 @@ START_TEST(reference_rows)
 		    (const char *const[]){ DIR "ref/rules.lua:5: no reference "
 		    "table 'customers' in the job (references: none)", NULL });
 	failed_with(&rep, "duplicate key", (const char *const[]){
-		DIR "ref/ref_test.lua:18: reference(\"customers\"): "
-		"reference 'customers': key 'C1' is in rows 1 and 2", NULL });
+		DIR "ref/ref_test.lua:18: reference 'customers': key 'C1' is "
+		"in rows 1 and 2", NULL });
 	failed_with(&rep, "columns differ", (const char *const[]){
 		DIR "ref/ref_test.lua:22: reference(\"customers\"): row 2 "
 		"names other columns than row 1", NULL });
