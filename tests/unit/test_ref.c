@@ -303,6 +303,39 @@ START_TEST(lua_view)
 }
 END_TEST
 
+/* Every allocation of a CSV parse failing in turn: ERR_NOMEM each time,
+ * never a half table, then success. */
+START_TEST(csv_fault_loop)
+{
+	static const char text[] = "code,iso,name\nE1,EUR,\"Euro, the\"\n"
+				   "U1,USD,Dollar\n7,JPY,Yen\n";
+	int done = 0;
+
+	for (long n = 0; !done && n < 10000; n++) {
+		struct error err;
+		struct ref_table *t = NULL;
+		int rc;
+
+		error_init(&err);
+		mem_fault_after(n);
+		rc = ref_parse_csv("fx", text, strlen(text), "code", 100, &t,
+				   &err);
+		mem_fault_off();
+		if (rc == 0) {
+			ck_assert_uint_eq(ref_table_rows(t), 3);
+			ref_table_free(t);
+			done = 1;
+		} else {
+			ck_assert_ptr_null(t);
+			ck_assert_msg(err.code == ERR_NOMEM, "after %ld: %s", n,
+				      err.msg.buf);
+		}
+		error_release(&err);
+	}
+	ck_assert(done);
+}
+END_TEST
+
 Suite *suite_ref(void)
 {
 	Suite *s = suite_create("ref");
@@ -313,6 +346,7 @@ Suite *suite_ref(void)
 	tcase_add_test(tc, hand_built);
 	tcase_add_test(tc, totals);
 	tcase_add_test(tc, lua_view);
+	tcase_add_test(tc, csv_fault_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }
