@@ -336,6 +336,7 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 	struct cursor *cur = NULL;
 	struct ref_table *t = NULL;
 	const struct row *row;
+	char *key = NULL;
 	int rc;
 
 	*out = NULL;
@@ -345,10 +346,19 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 		error_context(err, "reference '%s'", jr->name);
 		goto fail;
 	}
-	cursor_id_column(cur, jr->key);
+	/* the connector lower-cases column labels: so is the key */
+	key = mem_strdup(jr->key);
+	if (!key) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (char *p = key; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	cursor_id_column(cur, key);
 	while ((rc = cursor_next(cur, &row, err)) == 1) {
 		if (!t && ref_table_new(jr->name, row->names, row->ncols,
-					jr->key, cap, &t, err) < 0)
+					key, cap, &t, err) < 0)
 			goto fail;
 		if (ref_table_add(t, row->vals, err) < 0)
 			goto fail;
@@ -360,13 +370,14 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 	if (!t) {
 		/* no rows: the table is empty; its columns are unknown, so
 		 * every lookup is nil */
-		const char *key = jr->key;
+		const char *k1 = key;
 
-		if (ref_table_new(jr->name, &key, 1, jr->key, cap, &t, err) < 0)
+		if (ref_table_new(jr->name, &k1, 1, key, cap, &t, err) < 0)
 			goto fail;
 	}
 	cursor_close(cur);
 	conn_close(c);
+	mem_free(key);
 	if (ref_table_done(t, err) < 0) {
 		ref_table_free(t);
 		return -1;
@@ -377,6 +388,7 @@ fail:
 	cursor_close(cur);
 	conn_close(c);
 	ref_table_free(t);
+	mem_free(key);
 	return -1;
 }
 
@@ -774,6 +786,16 @@ static int ref_index(lua_State *L)
 				  "after the rule files are run; use ref "
 				  "inside a translate or order rule function",
 				  name_of(L, 2));
+	/* the table views made for this set, by name (user value 1): one
+	 * per table, not one per lookup */
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+		h = lua_touserdata(L, -1);
+		if (h->gen == v->gen)
+			return 1;
+	}
+	lua_pop(L, 1);
 	for (size_t i = 0; lua_type(L, 2) == LUA_TSTRING && i < v->set->n;
 	     i++) {
 		if (strcmp(v->set->t[i]->name, k) != 0)
@@ -787,6 +809,9 @@ static int ref_index(lua_State *L)
 		lua_setiuservalue(L, -2, 1);
 		lua_pushvalue(L, lua_upvalueindex(1));
 		lua_setmetatable(L, -2);
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, -4);
 		return 1;
 	}
 	luaL_buffinit(L, &b);
@@ -823,9 +848,11 @@ struct ref_view *ref_lua_open(lua_State *L)
 {
 	struct ref_view *v;
 
-	v = lua_newuserdatauv(L, sizeof(*v), 0);
+	v = lua_newuserdatauv(L, sizeof(*v), 1);
 	v->set = NULL;
 	v->gen = 0;
+	lua_createtable(L, 0, 4);
+	lua_setiuservalue(L, -2, 1);
 	push_mt(L, "reference row", row_index, 0);
 	push_mt(L, "reference table", table_index, 1);
 	lua_pushcfunction(L, table_len);
