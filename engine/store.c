@@ -874,8 +874,10 @@ int store_schema_read(struct conn *c, const char *table,
 	sbuf_addstr(&sql, ", name, type, value FROM ");
 	dialect_store_ident(conn_dialect(c), &sql, table, "_schema");
 	sbuf_addstr(&sql, " ORDER BY position");
-	if (sql.failed)
+	if (sql.failed) {
+		sbuf_release(&sql);
 		return error_set(err, ERR_NOMEM, "out of memory");
+	}
 	rc = cursor_open(c, sql.buf, NULL, 0, 0, &cur, err);
 	sbuf_release(&sql);
 	if (rc < 0) {
