@@ -617,6 +617,10 @@ static int l_reference(lua_State *L)
 	size_t slot;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
+	if (rt->loading)	/* each test starts afresh: it would be lost */
+		return luaL_error(L, "reference(\"%s\"): call it inside a "
+				  "test; every test starts with the job's CSV "
+				  "references only", name);
 	n = (lua_Integer)lua_rawlen(L, 3);
 	for (size_t i = 0; i < rt->refs.n; i++)
 		if (strcmp(ref_table_name(rt->refs.t[i]), name) == 0) {

@@ -272,6 +272,8 @@ START_TEST(load_errors)
 		   DIR "dup_test.lua:1", 2);
 	load_fails(DIR "missing_test.lua", "cannot open test file "
 		   DIR "missing_test.lua", 0);
+	load_fails(DIR "ref_toplevel_test.lua", DIR "ref_toplevel_test.lua:3: "
+		   "reference(\"customers\"): call it inside a test", 3);
 }
 END_TEST
 
