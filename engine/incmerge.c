@@ -13,6 +13,7 @@
 #include "run_int.h"
 #include "canon.h"
 #include "incr.h"
+#include "ledger.h"
 #include "mem.h"
 #include "prefetch.h"
 #include "rowfp.h"
@@ -457,6 +458,70 @@ int incmerge_read(struct run *r, struct rules *rules, size_t si,
 	return 1;
 }
 
+/* What a state file's fingerprint covers besides the source: the rules
+ * hash, and, when the job has reference tables, each one's name and
+ * rows_hash, so that state written with other reference data is never
+ * reused (refs_changed() says why in the log first). */
+static const char *rules_and_refs(const struct run *r, struct sbuf *sb)
+{
+	sbuf_reset(sb);
+	sbuf_addstr(sb, rules_hash(r->rules));
+	for (size_t i = 0; i < r->refs.n; i++) {
+		char hex[65];
+
+		ref_table_hash_hex(r->refs.t[i], hex);
+		sbuf_addf(sb, ";ref:%s=%s", ref_table_name(r->refs.t[i]), hex);
+	}
+	return sb->failed ? NULL : sb->buf;
+}
+
+/* Has a reference table changed since the job's last published run (its
+ * rows_hash there, T_runs.totals)? 1 with why set, 0, -1 (ERR_NOMEM).
+ * A reference that run does not name, or totals it cannot read, count as
+ * changed: it fails towards reading in full. */
+static int refs_changed(struct run *r, struct sbuf *why, struct error *err)
+{
+	const char *last = store_last_totals(r->store);
+	struct sbuf h = SBUF_INIT(256), bad = SBUF_INIT(4096);
+	int rc = 0;
+
+	for (size_t i = 0; i < r->refs.n && !rc; i++) {
+		const char *name = ref_table_name(r->refs.t[i]);
+		char hex[65];
+		uint64_t rows;
+		int f;
+
+		ref_table_hash_hex(r->refs.t[i], hex);
+		sbuf_reset(&bad);
+		f = last ? ledger_reference_find(last, name, &rows, &h, &bad)
+			 : 0;
+		if (f == -2) {
+			rc = error_set(err, ERR_NOMEM, "out of memory");
+		} else if (f < 0) {
+			sbuf_addf(why, "reference '%s': the last published "
+				  "run's totals cannot be read (%s)", name,
+				  bad.buf);
+			rc = 1;
+		} else if (f == 0) {
+			sbuf_addf(why, "reference '%s' is not in the last "
+				  "published run's totals", name);
+			rc = 1;
+		} else if (strcmp(h.buf, hex) != 0) {
+			sbuf_addf(why, "reference '%s' changed since the last "
+				  "published run (rows_hash %s, now %s; %llu "
+				  "rows, now %llu)", name, h.buf, hex,
+				  (unsigned long long)rows,
+				  (unsigned long long)ref_table_rows(r->refs.t[i]));
+			rc = 1;
+		}
+	}
+	sbuf_release(&h);
+	sbuf_release(&bad);
+	if (rc == 1 && why->failed)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	return rc;
+}
+
 /* Open this run's state files and decide, per source with an
  * <incremental> query, whether it can be read incrementally: only from
  * a valid state file written by the job's last published run under the
@@ -465,8 +530,9 @@ int incmerge_prepare(struct run *r, struct error *err)
 {
 	const struct job *job = r->job;
 	struct sbuf why = SBUF_INIT(65536);
-	const char *last_id, *pubwm;
-	int any = 0, rc = -1;
+	struct sbuf refwhy = SBUF_INIT(65536), rh = SBUF_INIT(1 << 20);
+	const char *last_id, *pubwm, *rhs;
+	int any = 0, rc = -1, changed = 0;
 
 	sbuf_init(&r->state_dir, 8192);
 	sbuf_init(&r->watermarks, SBUF_CAP_DEFAULT);
@@ -490,6 +556,18 @@ int incmerge_prepare(struct run *r, struct error *err)
 		return error_set(err, ERR_NOMEM, "state directory name too long");
 	if (incr_mkdirs(r->state_dir.buf, err) < 0)
 		return -1;
+	if (!(rhs = rules_and_refs(r, &rh))) {
+		rc = error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (r->opts->incremental && r->runs_before) {
+		changed = refs_changed(r, &refwhy, err);
+		if (changed < 0)
+			goto out;
+		if (changed)
+			runlog_printf(r, "%s: every source is read and "
+				      "translated in full", refwhy.buf);
+	}
 	for (size_t i = 0; i < job->nsources; i++) {
 		const struct job_source *src = &job->sources[i];
 		struct source_stats *st = &r->stats[i];
@@ -503,11 +581,16 @@ int incmerge_prepare(struct run *r, struct error *err)
 		if (!r->opts->incremental)
 			continue;
 		sbuf_reset(&why);
+		if (changed) {
+			runlog_printf(r, "source '%s': reading in full: %s",
+				      src->name, refwhy.buf);
+			continue;
+		}
 		o = incr_reader_open(r->state_dir.buf, src->name, &st->hdr,
 				     &st->rd, &why, err);
 		if (o < 0)
 			goto out;
-		if (o == 0 && (incr_source_fingerprint(src, rules_hash(r->rules),
+		if (o == 0 && (incr_source_fingerprint(src, rhs,
 						       &r->fingerprint, err) < 0))
 			goto out;
 		if (o == 0 && strcmp(r->fingerprint.buf,
@@ -545,6 +628,8 @@ int incmerge_prepare(struct run *r, struct error *err)
 	rc = 0;
 out:
 	sbuf_release(&why);
+	sbuf_release(&refwhy);
+	sbuf_release(&rh);
 	return rc;
 }
 
@@ -555,6 +640,7 @@ int incmerge_finish(struct run *r, struct error *err)
 {
 	const struct job *job = r->job;
 	struct sbuf val = SBUF_INIT(CANON_STR_CAP + 64);
+	struct sbuf rh = SBUF_INIT(1 << 20);
 	int first = 1;
 
 	sbuf_reset(&r->watermarks);
@@ -605,19 +691,24 @@ int incmerge_finish(struct run *r, struct error *err)
 		h.wm.type = st->wm.type;
 		h.wm.i = st->wm.i;
 		sbuf_add(&h.wm.s, st->wm.s.buf, st->wm.s.len);
-		rc = incr_source_fingerprint(&job->sources[i],
-					     rules_hash(r->rules),
-					     &h.fingerprint, err);
+		rc = rules_and_refs(r, &rh)
+			     ? incr_source_fingerprint(&job->sources[i],
+						       rh.buf, &h.fingerprint,
+						       err)
+			     : error_set(err, ERR_NOMEM, "out of memory");
 		if (rc == 0 && (h.run_id.failed || h.watermarks.failed ||
 				h.wm.s.failed))
 			rc = error_set(err, ERR_NOMEM, "out of memory");
 		if (rc == 0)
 			rc = incr_writer_finish(st->sw, &h, err);
 		incr_header_release(&h);
-		if (rc < 0)
+		if (rc < 0) {
+			sbuf_release(&rh);
 			return error_context(err, "source '%s'",
 					     job->sources[i].name);
+		}
 	}
+	sbuf_release(&rh);
 	return 0;
 }
 

@@ -1320,6 +1320,90 @@ static int load_reports(struct loader *ld, xmlNodePtr r)
 	return job->report_dir ? 0 : -1;
 }
 
+static int load_reference(struct loader *ld, xmlNodePtr x,
+			  struct job_reference *ref)
+{
+	const char *name = attr(x, "name"), *key = attr(x, "key");
+	const char *dsn = attr(x, "dsn"), *query = attr(x, "query");
+	const char *file = attr(x, "file");
+
+	ref->line = (int)xmlGetLineNo(x);
+	if (!name || !key)
+		return fail(ld, x, "a <reference> needs name= and key=");
+	if (!text_is_identifier(name, 63) || is_lua_keyword(name))
+		return fail(ld, x, "reference %s: the name must be a Lua name "
+			    "([A-Za-z_][A-Za-z0-9_]*, not a keyword): rules "
+			    "write ref.NAME", show(ld, name));
+	if (!(ref->name = copy_strz(ld, name)) || !(ref->key = copy_strz(ld, key)))
+		return -1;
+	if ((dsn || query) && file)
+		return fail(ld, x, "reference %s: give either dsn= and query= "
+			    "or file=, not both", show(ld, name));
+	if (file) {
+		FILE *fp;
+		const char *kind;
+
+		if (!(ref->file = resolve(ld, file)) ||
+		    !(ref->file_name = tidy_copy(ld, file)))
+			return -1;
+		fp = file_open_regular(ref->file, &kind);
+		if (fp) {
+			fclose(fp);
+			return 0;
+		}
+		if (kind)
+			return fail(ld, x, "reference %s: file %s is not a "
+				    "regular file (%s)", show(ld, name),
+				    show(ld, ref->file), kind);
+		return fail(ld, x, "reference %s: file %s: %s", show(ld, name),
+			    show(ld, ref->file), strerror(errno));
+	}
+	if (!dsn || !query)
+		return fail(ld, x, "reference %s: needs dsn= and query= (a "
+			    "table in a database) or file= (a CSV file)",
+			    show(ld, name));
+	if (check_no_credentials(ld, x, "dsn", dsn) < 0 ||
+	    check_no_credentials(ld, x, "the query", query) < 0)
+		return -1;
+	if (!is_dsn(dsn))
+		return fail(ld, x, "reference %s: dsn %s is not a data source "
+			    "name ([A-Za-z0-9_.-]+ from odbc.ini)",
+			    show(ld, name), show(ld, dsn));
+	if (!(ref->dsn = copy_strz(ld, dsn)) ||
+	    !(ref->query = copy_strz(ld, query)))
+		return -1;
+	return 0;
+}
+
+static int load_references(struct loader *ld, xmlNodePtr refs)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(refs, "reference");
+
+	if (n > JOB_SOURCES_MAX)
+		return fail(ld, refs, "%zu references: at most %d", n,
+			    JOB_SOURCES_MAX);
+	job->references = mem_calloc(n ? n : 1, sizeof(*job->references));
+	if (!job->references)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(x, refs) {
+		struct job_reference *ref;
+
+		if (!named(x, "reference"))
+			continue;
+		ref = &job->references[job->nreferences++];
+		if (load_reference(ld, x, ref) < 0)
+			return -1;
+		for (size_t i = 0; i + 1 < job->nreferences; i++)
+			if (strcmp(job->references[i].name, ref->name) == 0)
+				return fail(ld, x, "duplicate reference name "
+					    "%s (lines %d and %d)",
+					    show(ld, ref->name),
+					    job->references[i].line, ref->line);
+	}
+	return 0;
+}
+
 static int load_limits(struct loader *ld, xmlNodePtr l)
 {
 	struct job *job = ld->job;
@@ -1328,6 +1412,7 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	const char *parts = attr(l, "partitions");
 	const char *ratio = attr(l, "min-rows-ratio");
 	const char *errs = attr(l, "max-rule-error-ratio");
+	const char *refrows = attr(l, "reference-rows");
 	uint64_t v;
 	const char *s;
 
@@ -1356,6 +1441,12 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 			    JOB_PARTITIONS_MAX);
 	if (parts)
 		job->partitions = (unsigned)v;
+	s = refrows;
+	if (refrows && (parse_u64(&s, &v) < 0 || *s || v == 0))
+		return fail(ld, l, "reference-rows=%s: expected a positive "
+			    "whole number", show(ld, refrows));
+	if (refrows)
+		job->reference_rows = v;
 	return 0;
 }
 
@@ -1398,6 +1489,8 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 	if ((n = child(root, "matching")) && load_matching(ld, n) < 0)
 		return -1;
 	if ((n = child(root, "tolerances")) && load_tolerances(ld, n) < 0)
+		return -1;
+	if ((n = child(root, "references")) && load_references(ld, n) < 0)
 		return -1;
 	if (!(n = child(root, "store")) || load_store(ld, n) < 0)
 		return n ? -1 : fail(ld, root, "<job> needs <store>");
@@ -1592,6 +1685,7 @@ static int load(struct loader *ld)
 	job->order_erp_link = CS_KEY;
 	job->erp_link = CS_ORDER_REF;
 	job->rule_memory = JOB_DEFAULT_RULE_MEMORY;
+	job->reference_rows = JOB_DEFAULT_REFERENCE_ROWS;
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
 	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
@@ -1687,6 +1781,17 @@ void job_free(struct job *job)
 	for (size_t i = 0; i < job->ntolerances; i++)
 		mem_free(job->tolerances[i].currency);
 	mem_free(job->tolerances);
+	for (size_t i = 0; job->references && i < job->nreferences; i++) {
+		struct job_reference *x = &job->references[i];
+
+		mem_free(x->name);
+		mem_free(x->dsn);
+		mem_free(x->query);
+		mem_free(x->file);
+		mem_free(x->file_name);
+		mem_free(x->key);
+	}
+	mem_free(job->references);
 	mem_free(job->store_dsn);
 	mem_free(job->store_table);
 	for (size_t i = 0; job->columns && i < job->ncolumns; i++) {

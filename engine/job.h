@@ -66,6 +66,19 @@ struct job_source {
 	size_t nkeys_params;
 };
 
+/* A reference table (<references><reference/>; docs/JOBS.md): rows the
+ * rules look codes up in, read once per run before translation, either
+ * from a query on a DSN or from a CSV file (exactly one of the two). */
+struct job_reference {
+	char *name;		/* unique; the rules' ref.NAME */
+	char *dsn;		/* with query, or NULL */
+	char *query;
+	char *file;		/* resolved CSV path, or NULL */
+	char *file_name;	/* the path as the job writes it, tidied */
+	char *key;		/* the key column (its values unique, not NULL) */
+	int line;		/* where it was declared */
+};
+
 /* A typed column of the store (<store><column/>; docs/STORE.md). */
 struct job_column {
 	char *name;		/* [a-z_][a-z0-9_]*, not a fixed column */
@@ -121,6 +134,9 @@ struct job {
 	struct job_tolerance *tolerances;
 	size_t ntolerances;
 
+	struct job_reference *references;
+	size_t nreferences;
+
 	char *store_dsn;
 	char *store_table;	/* validated identifier [a-z_][a-z0-9_]*: the job's,
 				 * folded to lower case */
@@ -137,6 +153,8 @@ struct job {
 	unsigned partitions;	/* matcher partitions, 1..JOB_PARTITIONS_MAX */
 	int64_t min_rows_ppm;	/* <limits min-rows-ratio>: sources' default */
 	int64_t max_rule_errors_ppm;	/* <limits max-rule-error-ratio> */
+	uint64_t reference_rows;	/* <limits reference-rows>: most rows
+					 * of one reference table */
 };
 
 /* Most matcher partitions: the matcher keeps a file open per partition
@@ -173,4 +191,7 @@ int job_parse_duration(const char *s, int64_t *out);
  * rules_open() uses the same for a job struct that leaves them 0. */
 #define JOB_DEFAULT_RULE_MEMORY ((size_t)64 << 20)
 #define JOB_DEFAULT_RULE_INSTRUCTIONS UINT64_C(1000000)
+/* <limits reference-rows> when the job sets none: 100,000 rows per
+ * reference table (they are held in memory for the whole run). */
+#define JOB_DEFAULT_REFERENCE_ROWS UINT64_C(100000)
 #endif

@@ -629,13 +629,17 @@ static int js_skip(struct jscan *j)
 	}
 }
 
-int ledger_totals_find(const char *json, const char *name,
-		       struct ledger_source_totals *out, struct sbuf *why)
+/* The entry of source (or, with is_ref, reference) name; with hash, its
+ * rows_hash too (a reference's entry must have one). */
+static int totals_find(const char *json, const char *name, int is_ref,
+		       struct ledger_source_totals *out, struct sbuf *hash,
+		       struct sbuf *why)
 {
 	static const char *const counts[4] = { "read", "kept", "skipped",
 					       "failed" };
 	struct jscan j = { json ? json : "", why, 1 };
 	struct sbuf key = SBUF_INIT(1 << 16), src = SBUF_INIT(1 << 16);
+	struct sbuf hb = SBUF_INIT(256);
 	int found = 0, rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -652,7 +656,7 @@ int ledger_totals_find(const char *json, const char *name,
 	for (;;) {
 		struct ledger_source_totals t;
 		unsigned have = 0;
-		int named = 0;
+		int named = 0, ref = 0, hashed = 0;
 
 		memset(&t, 0, sizeof(t));
 		js_ws(&j);
@@ -676,7 +680,9 @@ int ledger_totals_find(const char *json, const char *name,
 			for (k = 0; k < 4; k++)
 				if (strcmp(key.buf, counts[k]) == 0)
 					break;
-			if (strcmp(key.buf, "source") == 0) {
+			if (strcmp(key.buf, "source") == 0 ||
+			    strcmp(key.buf, "reference") == 0) {
+				ref = key.buf[0] == 'r';
 				if (named || js_string(&j, &src) < 0) {
 					if (named)
 						js_fail(&j, "an entry names "
@@ -695,6 +701,16 @@ int ledger_totals_find(const char *json, const char *name,
 					goto out;
 				}
 				have |= 1u << k;
+			} else if (hash && strcmp(key.buf, "rows_hash") == 0) {
+				if (hashed) {
+					js_fail(&j, "an entry has two "
+						"rows_hash");
+					goto out;
+				}
+				sbuf_reset(&hb);
+				if (js_string(&j, &hb) < 0)
+					goto out;
+				hashed = 1;
 			} else if (js_skip(&j) < 0) {
 				goto out;
 			}
@@ -712,13 +728,21 @@ int ledger_totals_find(const char *json, const char *name,
 			js_fail(&j, "an entry has no \"source\"");
 			goto out;
 		}
-		if (strcmp(src.buf, name) == 0) {
+		if (ref == is_ref && strcmp(src.buf, name) == 0) {
 			if (found) {
-				sbuf_addf(why, "source '%s' has two entries",
+				sbuf_addf(why, "%s '%s' has two entries",
+					  is_ref ? "reference" : "source", name);
+				goto out;
+			}
+			if (is_ref && (!(have & 1u) || !hashed)) {
+				sbuf_addf(why, "the entry of reference '%s' "
+					  "lacks \"read\" or \"rows_hash\"",
 					  name);
 				goto out;
 			}
-			for (int k = 0; k < 4; k++)
+			if (hash && hashed)
+				sbuf_add(hash, hb.buf, hb.len);
+			for (int k = 0; !is_ref && k < 4; k++)
 				if (!(have & (1u << k))) {
 					sbuf_addf(why, "the entry of source "
 						  "'%s' has no \"%s\" count",
@@ -754,7 +778,28 @@ out:
 		rc = -2;
 	if (rc < 0 && !found)
 		memset(out, 0, sizeof(*out));
+	sbuf_release(&hb);
 	sbuf_release(&key);
 	sbuf_release(&src);
+	return rc;
+}
+
+int ledger_totals_find(const char *json, const char *name,
+		       struct ledger_source_totals *out, struct sbuf *why)
+{
+	return totals_find(json, name, 0, out, NULL, why);
+}
+
+int ledger_reference_find(const char *json, const char *name,
+			  uint64_t *rows, struct sbuf *hash, struct sbuf *why)
+{
+	struct ledger_source_totals t;
+	int rc;
+
+	sbuf_reset(hash);
+	rc = totals_find(json, name, 1, &t, hash, why);
+	*rows = rc == 1 ? t.read : 0;
+	if (rc == 1 && hash->failed)
+		rc = -2;
 	return rc;
 }

@@ -238,4 +238,13 @@ struct ledger_source_totals {
 int ledger_totals_find(const char *json, const char *name,
 		       struct ledger_source_totals *out, struct sbuf *why);
 
+/*
+ * Entries of reference tables in the same JSON, {"reference":NAME,
+ * "read":ROWS,"rows_hash":HEX} (ledger_totals_find passes over them):
+ * the entry of reference `name`, its rows in *rows and its rows_hash in
+ * hash. Returns as ledger_totals_find.
+ */
+int ledger_reference_find(const char *json, const char *name,
+			  uint64_t *rows, struct sbuf *hash, struct sbuf *why);
+
 #endif

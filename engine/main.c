@@ -22,6 +22,7 @@
 #include "stop.h"
 #include "store.h"
 #include "verify.h"
+#include "ref.h"
 #include "../connectors/connector.h"
 #include "banned.h"
 
@@ -329,6 +330,25 @@ static int cmd_check(int argc, char **argv)
 	}
 	printf("job '%s': %zu sources, %zu rule files, %zu order rules: ok\n",
 	       job->name, job->nsources, job->nrule_files, rules_count(rules));
+	/* Reference tables: CSV files are read (keys, cap, format) always,
+	 * queries with --connect (they are run, as a run would). */
+	for (size_t i = 0; i < job->nreferences; i++) {
+		const struct job_reference *jr = &job->references[i];
+		struct ref_table *t = NULL;
+
+		if (!jr->file && !connect)
+			continue;
+		if (ref_load(jr, job->reference_rows ? job->reference_rows
+				 : JOB_DEFAULT_REFERENCE_ROWS, &t, &err) < 0) {
+			error_context(&err, "job '%s'", job->name);
+			code = fail(&err);
+			goto out;
+		}
+		printf("reference '%s': %llu rows from %s: ok\n", jr->name,
+		       (unsigned long long)ref_table_rows(t),
+		       jr->file ? jr->file_name : jr->dsn);
+		ref_table_free(t);
+	}
 	if (connect) {
 		for (size_t i = 0; i <= job->nsources; i++) {
 			const char *dsn = i < job->nsources ? job->sources[i].dsn

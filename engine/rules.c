@@ -66,6 +66,7 @@
 #include "mem.h"
 #include "money.h"
 #include "pattern.h"
+#include "ref.h"
 #include "tstamp.h"
 #include "text.h"
 #include "banned.h"
@@ -169,6 +170,7 @@ struct rules {
 	const struct group *cur_group;
 	uint64_t gen;		/* rules_check() calls, +1 at each end */
 	int record_mt_ref;	/* the read-only record views' metatable */
+	struct ref_view *refv;	/* the global `ref` (ref.c) */
 
 	const void *money_mt, *verdict_mt;	/* identity of the metatables */
 	int money_mt_ref, verdict_mt_ref;
@@ -1868,6 +1870,10 @@ static int setup(lua_State *L)
 	lua_setiuservalue(L, -2, 3);
 	push_list(L, L_ORDERS);
 	lua_setiuservalue(L, -2, 4);
+
+	/* ref: the reference tables (ref.c), pointed at them later */
+	r->refv = ref_lua_open(L);
+	lua_setglobal(L, "ref");
 	return 3;
 }
 
@@ -2203,6 +2209,11 @@ void rules_free(struct rules *r)
 	mem_free(r->file_hash);
 	sbuf_release(&r->tmp);
 	mem_free(r);
+}
+
+void rules_set_refs(struct rules *r, const struct ref_set *set)
+{
+	ref_lua_set(r->refv, set);
 }
 
 size_t rules_count(const struct rules *r)

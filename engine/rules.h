@@ -91,6 +91,14 @@ int rules_translate(struct rules *r, size_t source_idx, const struct row *row,
 int rules_check(struct rules *r, const struct group *g,
 		struct verdict_list *out, struct error *err);
 
+/*
+ * Point the rules' global `ref` at the job's reference tables (ref.h),
+ * loaded after rules_open(); NULL: none (ref.NAME then raises). set must
+ * outlive its use; set NULL before freeing it.
+ */
+struct ref_set;
+void rules_set_refs(struct rules *r, const struct ref_set *set);
+
 /* Number of order rules registered. */
 size_t rules_count(const struct rules *r);
 

@@ -38,6 +38,7 @@
 #include "match.h"
 #include "mem.h"
 #include "money.h"
+#include "ref.h"
 #include "rules_int.h"
 #include "tstamp.h"
 #include "banned.h"
@@ -102,6 +103,16 @@ struct ruletest {
 	struct verdict_list verdicts;
 
 	struct sbuf tmp;	/* scratch for tostring(at(...)) */
+
+	/* Reference tables: the job's CSV ones (base, owned), loaded once;
+	 * each test starts with those (refs) and reference() adds or
+	 * replaces tables of its own (owned[i] set) for that test. Rules
+	 * see refs through rules_set_refs. */
+	struct ref_set base;
+	struct ref_set refs;
+	unsigned char *owned;
+	size_t alloc_refs;
+	struct error rerr;
 };
 
 static struct ruletest *RT(lua_State *L)
@@ -369,7 +380,9 @@ static size_t text_add(lua_State *L, struct ruletest *rt, const char *s,
 }
 
 /* Build rt->row from the table at index t. */
-static void build_row(lua_State *L, struct ruletest *rt, int t)
+/* what: the caller, for messages ("translate()", "reference()"). */
+static void build_row(lua_State *L, struct ruletest *rt, int t,
+		      const char *what)
 {
 	size_t n = 0;
 
@@ -383,13 +396,13 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 		int64_t *m;
 
 		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "translate(): the row's keys must be "
-				   "column names (strings), not a %s",
+			luaL_error(L, "%s: the row's keys must be column "
+				   "names (strings), not a %s", what,
 				   luaL_typename(L, -2));
 		name = lua_tolstring(L, -2, &nl);
 		if (nl == 0 || memchr(name, '\0', nl))
-			luaL_error(L, "translate(): \"%s\" is not a column "
-				   "name", name);
+			luaL_error(L, "%s: \"%s\" is not a column name",
+				   what, name);
 		grow_cols(L, rt, n + 1);
 		c = &rt->cols[n];
 		memset(c, 0, sizeof(*c));
@@ -404,11 +417,11 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 		}
 		case LUA_TNUMBER:
 			if (!lua_isinteger(L, -1))
-				luaL_error(L, "translate(): column '%s' = %f: a "
+				luaL_error(L, "%s: column '%s' = %f: a "
 					   "float is no column value; write an "
 					   "integer, money(\"...\") for a "
-					   "DECIMAL or a string", name,
-					   lua_tonumber(L, -1));
+					   "DECIMAL or a string", what,
+					   name, lua_tonumber(L, -1));
 			c->v.type = VAL_INT;
 			c->v.i = (int64_t)lua_tointeger(L, -1);
 			c->s_off = text_add(L, rt, "", 0);
@@ -419,12 +432,10 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 				c->v.i = *m;
 				c->s_off = rt->text.len;
 				if (money_format(*m, 2, &rt->text) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 				c->v.len = rt->text.len - c->s_off;
 				if (sbuf_addch(&rt->text, 0) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 			} else if ((m = time_test(L, rt, -1)) != NULL) {
 				size_t at = rt->text.len;
 
@@ -432,20 +443,19 @@ static void build_row(lua_State *L, struct ruletest *rt, int t)
 				c->v.i = *m;
 				c->s_off = at;
 				if (tstamp_format(*m, &rt->text) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 				c->v.len = rt->text.len - at;
 				if (sbuf_addch(&rt->text, 0) < 0)
-					text_failed(L, &rt->text,
-						    "translate(): the row");
+					text_failed(L, &rt->text, what);
 			} else if (is_null(L, rt, -1)) {
 				c->v.type = VAL_NULL;
 				c->s_off = text_add(L, rt, "", 0);
 			} else {
-				luaL_error(L, "translate(): column '%s': a %s is "
+				luaL_error(L, "%s: column '%s': a %s is "
 					   "no column value (a string, an "
 					   "integer, money(...), at(...) or "
-					   "null)", name, luaL_typename(L, -1));
+					   "null)", what, name,
+					   luaL_typename(L, -1));
 			}
 			break;
 		}
@@ -543,10 +553,143 @@ static int l_translate(lua_State *L)
 				  "source of that name (sources: %s)", src,
 				  job->name, lua_tostring(L, -1));
 	}
-	build_row(L, rt, 2);
+	build_row(L, rt, 2, "translate()");
 	rt->req = REQ_TRANSLATE;
 	rt->req_src = si;
 	return lua_yieldk(L, 0, 0, translate_k);
+}
+
+/* ---- reference(name, key, rows) ---------------------------------------- */
+
+/* Drop the test's reference table i (its views then raise as stale). */
+static void drop_ref(struct ruletest *rt, size_t i)
+{
+	if (rt->owned[i])
+		ref_table_free(rt->refs.t[i]);
+	memmove(&rt->refs.t[i], &rt->refs.t[i + 1],
+		(rt->refs.n - i - 1) * sizeof(*rt->refs.t));
+	memmove(&rt->owned[i], &rt->owned[i + 1], rt->refs.n - i - 1);
+	rt->refs.n--;
+	rules_set_refs(rt->r, &rt->refs);
+}
+
+/* Room for one more table in refs: 0, or -1 out of memory. */
+static int grow_refs(struct ruletest *rt)
+{
+	size_t na;
+	void *p;
+
+	if (rt->refs.n < rt->alloc_refs)
+		return 0;
+	na = rt->alloc_refs ? rt->alloc_refs * 2 : 4;
+	if (!(p = mem_realloc(rt->refs.t, na * sizeof(*rt->refs.t))))
+		return -1;
+	rt->refs.t = p;
+	if (!(p = mem_realloc(rt->owned, na)))
+		return -1;
+	rt->owned = p;
+	rt->alloc_refs = na;
+	return 0;
+}
+
+/* Back to the job's CSV references alone: 0, or -1 out of memory. */
+static int clear_refs(struct ruletest *rt)
+{
+	while (rt->refs.n)
+		drop_ref(rt, rt->refs.n - 1);
+	for (size_t i = 0; i < rt->base.n; i++) {
+		if (grow_refs(rt) < 0)
+			return -1;
+		rt->refs.t[rt->refs.n] = rt->base.t[i];
+		rt->owned[rt->refs.n++] = 0;
+	}
+	rules_set_refs(rt->r, &rt->refs);
+	return 0;
+}
+
+/*
+ * reference(name, key, rows): the rules' ref.NAME for the rest of this
+ * test, rows a list of tables naming the same columns (null for NULL),
+ * values as translate()'s rows take them. Replaces a table of the same
+ * name. Key errors (duplicate, NULL, empty) raise as in a run.
+ */
+static int l_reference(lua_State *L)
+{
+	struct ruletest *rt = RT(L);
+	const char *name = luaL_checkstring(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+	lua_Integer n;
+	struct ref_table *t = NULL;
+	size_t slot;
+
+	luaL_checktype(L, 3, LUA_TTABLE);
+	if (rt->loading)	/* each test starts afresh: it would be lost */
+		return luaL_error(L, "reference(\"%s\"): call it inside a "
+				  "test; every test starts with the job's CSV "
+				  "references only", name);
+	n = (lua_Integer)lua_rawlen(L, 3);
+	for (size_t i = 0; i < rt->refs.n; i++)
+		if (strcmp(ref_table_name(rt->refs.t[i]), name) == 0) {
+			drop_ref(rt, i);
+			break;
+		}
+	if (grow_refs(rt) < 0)
+		return rules_raise_nomem(L);
+	slot = rt->refs.n;
+	error_clear(&rt->rerr);
+	for (lua_Integer i = 1; i <= n || (n == 0 && !t); i++) {
+		size_t nc = 0;
+		const char *const *cols = NULL;
+
+		if (n > 0) {
+			if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+				return luaL_error(L, "reference(\"%s\"): row "
+						  "%I is a %s, not a table",
+						  name, i,
+						  luaL_typename(L, -1));
+			build_row(L, rt, lua_gettop(L), "reference()");
+			lua_pop(L, 1);
+		} else {
+			/* no rows: a table of the key column alone */
+			grow_cols(L, rt, 1);
+			rt->names[0] = key;
+			rt->row.ncols = 1;
+			rt->row.names = rt->names;
+		}
+		if (!t) {
+			if (ref_table_new(name, rt->row.names, rt->row.ncols,
+					  key, UINT64_MAX, &t, &rt->rerr) < 0)
+				goto fail;
+			rt->refs.t[slot] = t;	/* owned from here */
+			rt->owned[slot] = 1;
+			rt->refs.n++;
+		}
+		cols = ref_table_columns(t, &nc);
+		if (n == 0)
+			break;
+		for (size_t c = 0; c < nc || c < rt->row.ncols; c++)
+			if (c >= nc || c >= rt->row.ncols ||
+			    strcmp(cols[c], rt->row.names[c]) != 0) {
+				drop_ref(rt, slot);
+				return luaL_error(L, "reference(\"%s\"): row "
+						  "%I names other columns than "
+						  "row 1 (give every column, "
+						  "null for NULL)", name, i);
+			}
+		if (ref_table_add(t, rt->row.vals, &rt->rerr) < 0)
+			goto fail;
+	}
+	if (ref_table_done(t, &rt->rerr) < 0)
+		goto fail;
+	rules_set_refs(rt->r, &rt->refs);
+	return 0;
+fail:
+	if (t)
+		drop_ref(rt, slot);
+	if (rt->rerr.code == ERR_NOMEM)
+		return rules_raise_nomem(L);
+	/* the message names the reference */
+	return luaL_error(L, "%s", rt->rerr.msg.buf);
 }
 
 /* ---- check(group) ---------------------------------------------------- */
@@ -1177,6 +1320,7 @@ static int setup_env(lua_State *L)
 	} fns[] = {
 		{ "test", l_test }, { "translate", l_translate },
 		{ "check", l_check }, { "at", l_at },
+		{ "reference", l_reference },
 	};
 	int env;
 
@@ -1396,6 +1540,9 @@ static int run_case(struct ruletest *rt, size_t i,
 	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
 	int st, nres, rc = -1, anchored = 0;
 
+	/* each test starts with the job's CSV references alone */
+	if (clear_refs(rt) < 0)
+		return error_set(err, ERR_NOMEM, "rule tests: out of memory");
 	rules_mem_clear(rt->r);
 	rules_budget_apply(rt->r, L, &tb);
 	lua_pushcfunction(L, rules_msgh);
@@ -1589,6 +1736,7 @@ int ruletest_run(const struct job *job, const char *const *files,
 	canon_init(&rt.deal);
 	canon_init(&rt.order);
 	verdict_list_init(&rt.verdicts);
+	error_init(&rt.rerr);
 
 	if (nfiles == 0) {
 		if (discover(job, &found, &looked, err) < 0)
@@ -1605,6 +1753,25 @@ int ruletest_run(const struct job *job, const char *const *files,
 	if (rules_open(job, &rt.r, err) < 0)
 		goto out;
 	rt.L = rules_lua(rt.r);
+	/* The job's CSV references (files kept with the rules); those on a
+	 * DSN are not read: tests give their rows with reference(). */
+	rt.base.t = mem_calloc(job->nreferences ? job->nreferences : 1,
+			       sizeof(*rt.base.t));
+	if (!rt.base.t) {
+		error_set(err, ERR_NOMEM, "rule tests: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < job->nreferences; i++) {
+		uint64_t cap = job->reference_rows ? job->reference_rows
+						   : JOB_DEFAULT_REFERENCE_ROWS;
+
+		if (!job->references[i].file)
+			continue;
+		if (ref_load(&job->references[i], cap,
+			     &rt.base.t[rt.base.n], err) < 0)
+			goto out;
+		rt.base.n++;
+	}
 
 	{
 		struct rules_budget b = { rules_load_budget(rt.r), 0, 0 };
@@ -1630,7 +1797,16 @@ int ruletest_run(const struct job *job, const char *const *files,
 			goto out;
 	rc = 0;
 out:
+	if (rt.r) {
+		while (rt.refs.n)
+			drop_ref(&rt, rt.refs.n - 1);
+		rules_set_refs(rt.r, NULL);
+	}
 	rules_free(rt.r);
+	mem_free(rt.refs.t);
+	mem_free(rt.owned);
+	ref_set_release(&rt.base);
+	error_release(&rt.rerr);
 	for (size_t i = 0; i < rt.ncases; i++) {
 		mem_free(rt.cases[i].name);
 		mem_free(rt.cases[i].where);

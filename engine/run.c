@@ -97,7 +97,10 @@ static void run_release(struct run *r)
 {
 	match_free(r->match);
 	store_free(r->store);	/* rolls back if not committed */
+	if (r->rules)
+		rules_set_refs(r->rules, NULL);
 	rules_free(r->rules);
+	ref_set_release(&r->refs);
 	incmerge_release(r);
 	if (r->stats)
 		for (size_t i = 0; i < r->job->nsources; i++)
@@ -190,6 +193,20 @@ int run_job(const struct job *job, const struct run_opts *opts,
 			      "run stopped while it created the tables) held "
 			      "no rows and was dropped; the store was created "
 			      "again", job->store_table);
+	/* Reference tables: read whole before any source row is
+	 * translated, so every rule sees the same reference data. */
+	if (ref_load_all(job, &r.refs, err) < 0)
+		goto out;
+	rules_set_refs(r.rules, &r.refs);
+	for (size_t i = 0; i < r.refs.n; i++) {
+		char hex[65];
+
+		ref_table_hash_hex(r.refs.t[i], hex);
+		runlog_printf(&r, "reference '%s': %llu rows, rows_hash %s",
+			      ref_table_name(r.refs.t[i]),
+			      (unsigned long long)ref_table_rows(r.refs.t[i]),
+			      hex);
+	}
 	/* what SIGKILLed runs left in the same tmpdir */
 	match_sweep(opts->tmpdir, on_swept, &r);
 	if (match_new(job, opts->tmpdir, &r.match, err) < 0)

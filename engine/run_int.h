@@ -37,6 +37,7 @@
 #include "job.h"
 #include "match.h"
 #include "outcome.h"
+#include "ref.h"
 #include "rules.h"
 #include "run.h"
 #include "../reports/report.h"
@@ -74,6 +75,7 @@ struct run {
 	const struct job *job;
 	const struct run_opts *opts;
 	struct rules *rules;
+	struct ref_set refs;		/* the job's reference tables (ref.h) */
 	struct store *store;
 	struct match *match;
 	struct arena arena;

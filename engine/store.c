@@ -67,6 +67,7 @@ struct store {
 	uint64_t last_seq;
 	struct sbuf prev_digest;
 	struct sbuf last_full_id, last_full_totals;
+	struct sbuf last_totals;	/* T_runs.totals of the last run */
 	int has_last_full;
 	uint64_t job_runs;	/* the job's published runs */
 	struct sbuf job_last_id, job_last_wm;	/* its latest one's */
@@ -782,7 +783,8 @@ static int load_runs(struct store *s, struct error *err)
 	int rc;
 
 	sbuf_reset(&s->sql);
-	sbuf_addf(&s->sql, "SELECT %sseq, digest FROM ", s->d->first_head);
+	sbuf_addf(&s->sql, "SELECT %sseq, digest, totals FROM ",
+		  s->d->first_head);
 	qname(s, &s->sql, "_runs");
 	sbuf_addf(&s->sql, " ORDER BY seq DESC%s", s->d->first_tail);
 	if (s->sql.failed)
@@ -802,8 +804,12 @@ static int load_runs(struct store *s, struct error *err)
 			rc = error_set(err, ERR_STORE, "last run row is malformed "
 				       "(run recon verify)");
 		} else {
+			size_t tn;
+			const char *tot = text_of(&row->vals[2], &tn);
+
 			s->last_seq = (uint64_t)row->vals[0].i;
-			if (sbuf_add(&s->prev_digest, d, n) < 0)
+			if (sbuf_add(&s->prev_digest, d, n) < 0 ||
+			    sbuf_add(&s->last_totals, tot ? tot : "", tn) < 0)
 				rc = error_set(err, ERR_NOMEM, "out of memory");
 		}
 	}
@@ -1411,6 +1417,7 @@ static struct store *store_connect(const struct job *job, int *exists,
 	sbuf_init(&s->prev_digest, 256);
 	sbuf_init(&s->last_full_id, 4096);
 	sbuf_init(&s->last_full_totals, SBUF_CAP_DEFAULT);
+	sbuf_init(&s->last_totals, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->job_last_id, 256);
 	sbuf_init(&s->job_last_wm, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->version_txt, 64);
@@ -1856,6 +1863,11 @@ int store_last_full(const struct store *s, const char **run_id)
 	return 1;
 }
 
+const char *store_last_totals(const struct store *s)
+{
+	return s->last_seq ? s->last_totals.buf : NULL;
+}
+
 int store_last_full_totals(const struct store *s, const char *source,
 			   struct ledger_source_totals *out, struct sbuf *why)
 {
@@ -1894,6 +1906,7 @@ void store_free(struct store *s)
 	sbuf_release(&s->prev_digest);
 	sbuf_release(&s->last_full_id);
 	sbuf_release(&s->last_full_totals);
+	sbuf_release(&s->last_totals);
 	sbuf_release(&s->job_last_id);
 	sbuf_release(&s->job_last_wm);
 	sbuf_release(&s->version_txt);

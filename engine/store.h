@@ -245,6 +245,9 @@ int store_last_full(const struct store *s, const char **run_id);
  * strictly (ledger_totals_find): 1 with *out, 0 if the run had no such
  * source (or there is no full run), -1 if the totals cannot be read
  * (what is wrong appended to why), -2 out of memory. */
+/* T_runs.totals of the last published run (any mode), NULL before the
+ * first; borrowed. Incremental runs compare reference tables with it. */
+const char *store_last_totals(const struct store *s);
 int store_last_full_totals(const struct store *s, const char *source,
 			   struct ledger_source_totals *out, struct sbuf *why);
 

@@ -218,6 +218,19 @@ int summary_totals_json(struct run *r, struct sbuf *out)
 			sbuf_addf(out, "},\"rows_hash\":\"%s\"}", hex);
 		}
 	}
+	/* the reference tables the rules used (docs/LEDGER.md) */
+	for (size_t i = 0; i < r->refs.n; i++) {
+		char hex[65];
+
+		if (i || r->job->nsources)
+			sbuf_addch(out, ',');
+		sbuf_addstr(out, "{\"reference\":");
+		summary_json_str(out, ref_table_name(r->refs.t[i]));
+		ref_table_hash_hex(r->refs.t[i], hex);
+		sbuf_addf(out, ",\"read\":%llu,\"rows_hash\":\"%s\"}",
+			  (unsigned long long)ref_table_rows(r->refs.t[i]),
+			  hex);
+	}
 	return sbuf_addch(out, ']');
 }
 
@@ -274,6 +287,8 @@ int summary_write_reports(struct run *r, const char *finished,
 	struct report rep;
 	struct report_source *rs = NULL;
 	struct report_outcome ro[OUT__COUNT];
+	struct report_reference *rr = NULL;
+	char (*rhex)[65] = NULL;
 	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
 	const char *dir = r->opts->report_dir ? r->opts->report_dir
 					      : r->job->report_dir;
@@ -281,8 +296,22 @@ int summary_write_reports(struct run *r, const char *finished,
 	int rc = -1;
 
 	rs = mem_calloc(r->job->nsources, sizeof(*rs));
-	if (!rs)
-		return error_set(err, ERR_NOMEM, "out of memory");
+	rr = mem_calloc(r->refs.n ? r->refs.n : 1, sizeof(*rr));
+	rhex = mem_calloc(r->refs.n ? r->refs.n : 1, sizeof(*rhex));
+	if (!rs || !rr || !rhex) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r->refs.n; i++) {
+		const struct job_reference *jr = &r->job->references[i];
+
+		ref_table_hash_hex(r->refs.t[i], rhex[i]);
+		rr[i].name = ref_table_name(r->refs.t[i]);
+		rr[i].origin = jr->dsn ? jr->dsn : jr->file_name ? jr->file_name
+								 : jr->file;
+		rr[i].rows = ref_table_rows(r->refs.t[i]);
+		rr[i].rows_hash = rhex[i];
+	}
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		struct source_stats *st = &r->stats[i];
 
@@ -324,6 +353,8 @@ int summary_write_reports(struct run *r, const char *finished,
 	rep.version = RECON_VERSION;
 	rep.sources = rs;
 	rep.nsources = r->job->nsources;
+	rep.references = rr;
+	rep.nreferences = r->refs.n;
 	rep.outcomes = ro;
 	rep.noutcomes = OUT__COUNT;
 	rep.items = r->items;
@@ -348,6 +379,8 @@ out:
 		r->stats[i].rtotals = NULL;
 	}
 	mem_free(rs);
+	mem_free(rr);
+	mem_free(rhex);
 	sbuf_release(&base);
 	sbuf_release(&asof_iso);
 	return rc;

@@ -184,6 +184,23 @@ int report_csv_summary(const struct report *r, struct report_sink *s)
 				return -1;
 		}
 	}
+	/* "reference" rows: a reference table's rows and rows_hash */
+	for (size_t i = 0; i < r->nreferences; i++) {
+		const struct report_reference *x = &r->references[i];
+
+		cell(b, 1, "reference", 0);
+		cell(b, 0, x->name, 0);
+		cell(b, 0, "reference", 0);
+		cell(b, 0, x->origin, 0);
+		cell_u64(b, x->rows);
+		for (int k = 0; k < 7; k++)
+			cell(b, 0, NULL, 0);
+		cell(b, 0, x->rows_hash, 0);
+		for (int k = 0; k < 2; k++)
+			cell(b, 0, NULL, 0);
+		if (row_end(s) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < r->noutcomes; i++) {
 		const struct report_outcome *o = &r->outcomes[i];
 

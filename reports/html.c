@@ -129,6 +129,17 @@ static int head(const struct report *r, struct report_sink *s)
 	meta_item(b, "Finished", r->finished);
 	meta_item(b, "Rules hash", r->rules_hash);
 	meta_item(b, "Version", r->version);
+	for (size_t i = 0; i < r->nreferences; i++) {
+		const struct report_reference *x = &r->references[i];
+
+		sbuf_addstr(b, "<dt>Reference ");
+		esc(b, x->name);
+		sbuf_addf(b, "</dt><dd>%" PRIu64 " rows from ", x->rows);
+		esc(b, x->origin);
+		sbuf_addstr(b, ", rows_hash ");
+		esc(b, x->rows_hash);
+		sbuf_addstr(b, "</dd>\n");
+	}
 	sbuf_addstr(b, "</dl>\n");
 	return report_sink_end_row(s);
 }

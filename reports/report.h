@@ -42,6 +42,15 @@ struct report_source {
 	size_t ntotals;
 };
 
+/* A reference table the run's rules used (docs/JOBS.md): its control
+ * totals, so an auditor can see which reference data a run used. */
+struct report_reference {
+	const char *name;
+	const char *origin;	/* the DSN, or the CSV file as the job names it */
+	uint64_t rows;
+	const char *rows_hash;	/* 64 hex digits, order-independent */
+};
+
 /* One outcome code and how often it occurred. */
 struct report_outcome {
 	const char *code;
@@ -85,6 +94,8 @@ struct report {
 	const char *version;
 	const struct report_source *sources;
 	size_t nsources;
+	const struct report_reference *references;
+	size_t nreferences;
 	const struct report_outcome *outcomes;
 	size_t noutcomes;
 	const struct report_item *items;	/* in the order to print */

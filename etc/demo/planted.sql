@@ -190,6 +190,16 @@ INSERT INTO erp_doc VALUES ('INV-99000127', 'INV', 'SO99000027  ', 'CUST-127', 5
 -- expect: DEAL_WITHOUT_ORDER D-99000028
 INSERT INTO crm_deal VALUES ('D-99000028', 'Exactly One Day Ltd', 'acc-0128', 280.00, 1, 'Closed Won', '2026-11-25 00:00:00', 0);
 
+-- 40 Deal, order and invoice agree, but the customer is on credit hold
+-- (rules/demo/blocked_customers.csv, a reference table): only the
+-- reference data can tell.
+-- (a code the engine does not know: outcome RULE_FAILED, code kept)
+-- expect: RULE_FAILED SO-99000040
+INSERT INTO crm_deal VALUES ('D-99000040', 'Insolvent Traders Ltd', 'acc-9140', 640.00, 1, 'Closed Won', '2026-11-02 09:00:00', 0);
+INSERT INTO orders VALUES ('SO-99000040', 'D-99000040', 'C9140', 640.00, 'EUR', 'SHIPPED', '2026-11-02 11:00:00');
+INSERT INTO erp_doc VALUES ('SO-99000040', 'SO', 'SO99000040  ', 'CUST-9140', 640.00, NULL, 'EUR', 'P', '2026-11-02 12:00:00');
+INSERT INTO erp_doc VALUES ('INV-99000040', 'INV', 'SO99000040  ', 'CUST-9140', 640.00, NULL, 'EUR', 'P', '2026-11-04 10:00:00');
+
 -- 29 Two findings on one order: wrong amount and wrong customer.
 -- expect: AMOUNT_MISMATCH_DEAL_ORDER SO-99000029
 -- expect: CUSTOMER_MISMATCH SO-99000029

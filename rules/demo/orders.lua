@@ -91,6 +91,19 @@ rule("same_customer", function(o)
   end
 end)
 
+-- 5b. Customers on credit hold: rules/demo/blocked_customers.csv, the
+-- job's reference table blocked_customers (docs/RULES.md, "Reference
+-- tables"). An order for one is reported even when everything agrees:
+-- only the reference data knows.
+rule("blocked_customer", function(o)
+  local c = o.order and o.order.customer
+  local b = c and ref.blocked_customers[c]
+  if b then
+    return fail("BLOCKED_CUSTOMER", "customer " .. c .. " is on credit " ..
+                "hold since " .. b.since .. " (" .. b.reason .. ")")
+  end
+end)
+
 -- 6. A cancelled order must not stay invoiced (a full credit note makes
 -- the net zero and is fine).
 rule("cancelled_not_invoiced", function(o)

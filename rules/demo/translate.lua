@@ -40,11 +40,11 @@ local function order_key(s)
   return "SO-" .. key(s, ORDER_KEY)
 end
 
--- The CRM's currency ids (its admin screen "Currencies"). An id missing
--- here is an error on purpose: guessing a currency would hide a problem.
-local CRM_CURRENCY = {
-  [1] = "EUR", [2] = "USD", [3] = "GBP", [4] = "JPY", [5] = "CHF", [6] = "SEK",
-}
+-- The CRM's currency ids (its admin screen "Currencies") are kept in
+-- rules/demo/crm_currencies.csv, the job's reference table crm_currencies
+-- (docs/RULES.md, "Reference tables"): ref.crm_currencies[id].iso. An id
+-- missing there is an error on purpose: guessing a currency would hide a
+-- problem.
 
 -- CRM accounts that do not follow the 'acc-NNNN' pattern: customers
 -- migrated from the old CRM kept their name-based codes. Map them to the
@@ -72,14 +72,14 @@ function deal_from_crm(row, out)
   if row.stage ~= "Closed Won" then
     return false                        -- 'Closed Lost': nothing to deliver
   end
-  local cur = CRM_CURRENCY[row.currency_id]
+  local cur = ref.crm_currencies[row.currency_id]
   if cur == nil then
     error("unknown CRM currency id " .. tostring(row.currency_id) ..
-          " (add it to CRM_CURRENCY in rules/demo/translate.lua)")
+          " (add it to rules/demo/crm_currencies.csv)")
   end
   out.key      = deal_key(row.deal_id)
   out.customer = crm_customer(row.account_code)
-  out.currency = cur
+  out.currency = cur.iso
   out.amount   = amount_or_nil(row.amount)
   out.time     = row.closed_at         -- TIMESTAMP: epoch seconds
   out.status   = "won"

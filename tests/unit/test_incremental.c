@@ -30,6 +30,9 @@
 #define JOB_FULL "tests/data/incremental/job-full.xml"
 #define JOB_KEYS "tests/data/incremental/job-keys.xml"
 #define JOB_APPROX "tests/data/incremental/job-approx-scope.xml"
+#define JOB_REF "tests/data/incremental/job-ref.xml"
+#define JOB_REF_FULL "tests/data/incremental/job-ref-full.xml"
+#define JOB_REF_CAP "tests/data/incremental/job-ref-cap.xml"
 #define AS_OF "2026-11-26 00:00:00"
 #define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
 
@@ -100,6 +103,7 @@ static const char *const base_sql[] = {
 	"DROP TABLE IF EXISTS inc_deals",
 	"DROP TABLE IF EXISTS inc_orders",
 	"DROP TABLE IF EXISTS inc_docs",
+	"DROP TABLE IF EXISTS inc_fx",
 	"DROP VIEW IF EXISTS inc_store_current",
 	"DROP TABLE IF EXISTS inc_store",
 	"DROP TABLE IF EXISTS inc_store_runs",
@@ -135,9 +139,14 @@ static void setup(void)
 		sql(base_sql[i]);
 }
 
+/* The log of the last run (every line, '\n'-terminated). */
+static struct sbuf run_log = SBUF_INIT(1 << 22);
+
 static void to_stderr(void *ctx, const char *line)
 {
 	(void)ctx;
+	sbuf_addstr(&run_log, line);
+	sbuf_addch(&run_log, '\n');
 	if (getenv("RECON_TEST_LOG"))
 		fprintf(stderr, "%s\n", line);
 }
@@ -156,6 +165,7 @@ static int run_with(const char *jobfile, const char *state, int incremental,
 	opts.state_dir = state;
 	opts.incremental = incremental;
 	opts.log = to_stderr;
+	sbuf_reset(&run_log);
 	rc = job_load(jobfile, &job, err);
 	if (rc == 0)
 		rc = run_job(job, &opts, res, err);
@@ -196,7 +206,7 @@ static char *current(const char *table)
 
 /* The store and report of an incremental run equal those of a full run
  * over the same data (job-full.xml: its own store table and state). */
-static void assert_same_as_full(void)
+static void assert_same_as(const char *full_job)
 {
 	char *inc_cur = current("inc_store"), *inc_csv = slurp(CSV);
 	char *full_cur, *full_csv;
@@ -206,7 +216,7 @@ static void assert_same_as_full(void)
 	sql("DROP TABLE IF EXISTS inc_full_runs");
 	sql("DROP TABLE IF EXISTS inc_full_schema");
 	ck_assert_int_eq(system("rm -rf " STATE_FULL), 0);
-	run_ok(JOB_FULL, STATE_FULL, 0);
+	run_ok(full_job, STATE_FULL, 0);
 	full_cur = current("inc_full");
 	full_csv = slurp(CSV);
 	ck_assert_str_eq(full_csv, inc_csv);
@@ -215,6 +225,11 @@ static void assert_same_as_full(void)
 	free(inc_csv);
 	free(full_cur);
 	free(full_csv);
+}
+
+static void assert_same_as_full(void)
+{
+	assert_same_as(JOB_FULL);
 }
 
 /* ---- watermarks ------------------------------------------------------- */
@@ -643,6 +658,90 @@ START_TEST(incremental_equals_full)
 }
 END_TEST
 
+/* Only a reference table changes: the incremental run must not keep
+ * records translated with the old reference data. It says why and reads
+ * every source in full, and ends equal to a full run; the ledger's
+ * totals hold the reference's rows and rows_hash. */
+START_TEST(reference_change_reads_in_full)
+{
+	char *t;
+
+	setup();
+	sql("CREATE TABLE inc_fx (code TEXT, iso TEXT, adj TEXT)");
+	sql("INSERT INTO inc_fx VALUES ('EUR','EUR','0'),('USD','USD','0')");
+	ck_assert_uint_eq(run_ok(JOB_REF, STATE, 0), 3);
+	t = query_text("SELECT totals FROM inc_store_runs ORDER BY seq DESC "
+		       "LIMIT 1");
+	ck_assert_msg(strstr(t, "{\"reference\":\"fx\",\"read\":2,"
+			     "\"rows_hash\":\"") != NULL, "%s", t);
+	free(t);
+	/* unchanged reference data: incremental as usual; D1 changes, so
+	 * the watermark moves past D2 and D3, which are then carried over
+	 * as translated before */
+	sql("UPDATE inc_deals SET amount = '101', ver = 2 WHERE id = 'D1'");
+	ck_assert_uint_gt(run_ok(JOB_REF, STATE, 1), 0);
+	ck_assert_ptr_null(strstr(run_log.buf, "reading in full"));
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': incremental"));
+	ck_assert_uint_eq(run_ok(JOB_REF, STATE, 1), 0);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': incremental: "
+				     "1 changed rows fetched"));
+	assert_same_as(JOB_REF_FULL);
+	/* the reference changes, no source row does */
+	sql("UPDATE inc_fx SET adj = '1' WHERE code = 'EUR'");
+	ck_assert_uint_gt(run_ok(JOB_REF, STATE, 1), 0);
+	{
+		/* assert_same_as() runs another job: keep this run's log */
+		char *log = mem_strdup(run_log.buf);
+
+		ck_assert_ptr_nonnull(log);
+		assert_same_as(JOB_REF_FULL);
+		sbuf_reset(&run_log);
+		sbuf_addstr(&run_log, log);
+		mem_free(log);
+	}
+	ck_assert_msg(strstr(run_log.buf, "reference 'fx' changed since the "
+			     "last published run (rows_hash ") != NULL, "%s",
+		      run_log.buf);
+	ck_assert_msg(strstr(run_log.buf, "every source is read and translated "
+			     "in full") != NULL, "%s", run_log.buf);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': reading in "
+				     "full: reference 'fx' changed"));
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'orders': reading "
+				     "in full: reference 'fx' changed"));
+	t = current("inc_store");
+	ck_assert_msg(strstr(t, "AMOUNT_MISMATCH_DEAL_ORDER") != NULL, "%s", t);
+	free(t);
+	/* and the run after that is incremental again */
+	ck_assert_uint_eq(run_ok(JOB_REF, STATE, 1), 0);
+	ck_assert_ptr_null(strstr(run_log.buf, "reading in full"));
+	assert_same_as(JOB_REF_FULL);
+
+	/* over the cap: the run stops before reading, naming the job, the
+	 * reference and the cap; nothing is published */
+	{
+		struct run_result res;
+		struct error err;
+		struct sbuf full = SBUF_INIT(1 << 16);
+
+		error_init(&err);
+		run_result_init(&res);
+		ck_assert_int_eq(run_with(JOB_REF_CAP, STATE, 1, &res, &err), -1);
+		ck_assert_int_eq(err.code, ERR_DATA);
+		ck_assert(!res.published);
+		error_format(&err, &full);
+		ck_assert_msg(strstr(full.buf, "job 'unit-inc'") != NULL &&
+			      strstr(full.buf, "reference 'fx': more than 1 "
+				     "rows, the cap (<limits reference-rows>)")
+			      != NULL, "%s", full.buf);
+		ck_assert_ptr_null(strstr(run_log.buf, "rows read"));
+		sbuf_release(&full);
+		run_result_release(&res);
+		error_release(&err);
+	}
+	sql("DROP TABLE inc_fx");
+}
+END_TEST
+
 /* A scope column of an approximate type (DOUBLE) whose value the
  * connector cannot prove exact (value.approx: 15 digits through
  * sqliteodbc) is not zero, so the row stays in scope; only a real 0
@@ -883,6 +982,7 @@ Suite *suite_incremental(void)
 	tcase_add_test(tc, changes_map);
 	tcase_add_test(tc, job_rules);
 	tcase_add_test(tc, incremental_equals_full);
+	tcase_add_test(tc, reference_change_reads_in_full);
 	tcase_add_test(tc, keys_see_unchanged_rows_leave_and_enter);
 	tcase_add_test(tc, stale_state_reads_in_full);
 	tcase_add_test(tc, failed_incremental_run_keeps_state);

@@ -70,6 +70,21 @@ START_TEST(good_job_loads)
 	ck_assert_str_eq(job_rule_name(job, 0), "rules/translate.lua");
 	ck_assert_str_eq(job_rule_name(job, 1), "rules/orders.lua");
 
+	ck_assert_uint_eq(job->nreferences, 2);
+	ck_assert_str_eq(job->references[0].name, "currencies");
+	ck_assert_str_eq(job->references[0].key, "code");
+	ck_assert_str_eq(job->references[0].file,
+			 DATA "rules/currencies.csv");
+	ck_assert_str_eq(job->references[0].file_name, "rules/currencies.csv");
+	ck_assert_ptr_null(job->references[0].dsn);
+	ck_assert_str_eq(job->references[1].name, "customers");
+	ck_assert_str_eq(job->references[1].dsn, "recon_demo_crm");
+	ck_assert_str_eq(job->references[1].query,
+			 "SELECT erp_code, account FROM crm_customer");
+	ck_assert_ptr_null(job->references[1].file);
+	ck_assert_int_eq(job->references[1].line, 50);
+	ck_assert_uint_eq(job->reference_rows, 5000);
+
 	ck_assert_uint_eq(job->nsources, 4);
 	s = &job->sources[0];
 	ck_assert_str_eq(s->name, "crm");
@@ -175,6 +190,8 @@ START_TEST(minimal_job_takes_defaults)
 	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
 	ck_assert(job->rule_instructions == 1000000);
 	ck_assert_uint_eq(job->partitions, 8);
+	ck_assert_uint_eq(job->nreferences, 0);
+	ck_assert(job->reference_rows == JOB_DEFAULT_REFERENCE_ROWS);
 	/* the guard's defaults: 0.5 of the rows, at most 1% rule errors */
 	for (size_t i = 0; i < job->nsources; i++) {
 		ck_assert(job->sources[i].min_rows_ppm == 500000);
@@ -258,6 +275,12 @@ static const struct {
 	int line;
 	const char *phrase;
 } bad_jobs[] = {
+	{ "ref-duplicate.xml", 11, "duplicate reference name \"c\" (lines 10 and 11)" },
+	{ "ref-both.xml", 10, "reference \"c\": give either dsn= and query= or file=, not both" },
+	{ "ref-neither.xml", 10, "reference \"c\": needs dsn= and query=" },
+	{ "ref-missing-file.xml", 10, "No such file" },
+	{ "ref-keyword.xml", 10, "reference \"end\": the name must be a Lua name" },
+	{ "ref-rows.xml", 14, "reference-rows=\"0\": expected a positive whole number" },
 	{ "malformed.xml", 11, "tag mismatch" },
 	{ "wrong-root.xml", 2, "root element must be <job" },
 	{ "wrong-namespace.xml", 2, "not in namespace \"urn:recon:job:2\"" },

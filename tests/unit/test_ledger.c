@@ -418,6 +418,37 @@ START_TEST(totals_find)
 		ck_assert_str_eq(why.buf, bad[i].why);
 	}
 	sbuf_release(&why);
+
+	/* reference tables' entries: passed over as sources, found as
+	 * references (rows and rows_hash) */
+	{
+		static const char refs[] =
+			"[{\"source\":\"crm\",\"read\":3,\"kept\":3,"
+			"\"skipped\":0,\"failed\":0,\"amounts\":{},"
+			"\"rows_hash\":\"aa\"},{\"reference\":\"crm\","
+			"\"read\":12,\"rows_hash\":\"0f0f\"}]";
+		struct sbuf h = SBUF_INIT(256);
+		uint64_t rows;
+
+		ck_assert_int_eq(ledger_totals_find(refs, "crm", &t, &why), 1);
+		ck_assert_uint_eq(t.read, 3);
+		ck_assert_int_eq(ledger_reference_find(refs, "crm", &rows, &h,
+						       &why), 1);
+		ck_assert_uint_eq(rows, 12);
+		ck_assert_str_eq(h.buf, "0f0f");
+		ck_assert_int_eq(ledger_reference_find(refs, "fx", &rows, &h,
+						       &why), 0);
+		ck_assert_int_eq(ledger_reference_find(good, "crm", &rows, &h,
+						       &why), 0);
+		sbuf_reset(&why);
+		ck_assert_int_eq(ledger_reference_find(
+			"[{\"reference\":\"fx\",\"read\":1}]", "fx", &rows,
+			&h, &why), -1);
+		ck_assert_str_eq(why.buf, "the entry of reference 'fx' lacks "
+				 "\"read\" or \"rows_hash\"");
+		sbuf_release(&h);
+	}
+	sbuf_release(&why);
 }
 END_TEST
 

@@ -501,6 +501,53 @@ START_TEST(csv_summary_totals)
 }
 END_TEST
 
+/* Reference tables: a "reference" row each in the summary CSV (after
+ * the sources, before the outcomes) and a line each in the HTML header,
+ * escaped. */
+START_TEST(references_shown)
+{
+	static const struct report_reference refs[] = {
+		{ "customers", "rules/<c>.csv", 12, "ab12" },
+		{ "fx", "recon_erp", 0, "00" },
+	};
+	struct report r = sample();
+	struct error err;
+	struct csv c;
+	char *data;
+	size_t n;
+
+	r.references = refs;
+	r.nreferences = 2;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML,
+				      NULL, &err), 0);
+	data = slurp(path_in("exceptions-summary.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.nrows, 9);
+	for (size_t i = 0; i < c.nrows; i++)
+		ck_assert_uint_eq(c.rows[i].n, 15);
+	ck_assert_str_eq(c.rows[5].f[0], "reference");
+	ck_assert_str_eq(c.rows[5].f[1], "customers");
+	ck_assert_str_eq(c.rows[5].f[2], "reference");
+	ck_assert_str_eq(c.rows[5].f[3], "rules/<c>.csv");
+	ck_assert_str_eq(c.rows[5].f[4], "12");
+	ck_assert_str_eq(c.rows[5].f[12], "ab12");
+	ck_assert_str_eq(c.rows[6].f[1], "fx");
+	ck_assert_str_eq(c.rows[6].f[4], "0");
+	ck_assert_str_eq(c.rows[7].f[0], "outcome");
+	csv_free(&c);
+	free(data);
+	data = slurp(path_in("exceptions.html"), &n);
+	ck_assert_ptr_nonnull(strstr(data, "<dt>Reference customers</dt><dd>12 "
+				     "rows from rules/&lt;c&gt;.csv, rows_hash "
+				     "ab12</dd>"));
+	ck_assert_ptr_nonnull(strstr(data, "<dt>Reference fx</dt><dd>0 rows "
+				     "from recon_erp, rows_hash 00</dd>"));
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
 /* ---- HTML ---- */
 
 static int contains_ci(const char *hay, const char *needle)
@@ -920,6 +967,7 @@ Suite *suite_report(void)
 	tcase_add_test(t, html_escape_rules);
 	tcase_add_test(t, csv_items_roundtrip);
 	tcase_add_test(t, csv_summary_totals);
+	tcase_add_test(t, references_shown);
 	tcase_add_test(t, html_page);
 	tcase_add_test(t, html_no_exceptions);
 	tcase_add_test(t, paths_and_mkdir);

@@ -167,6 +167,56 @@ START_TEST(lists)
 }
 END_TEST
 
+/* reference(): a test gives the reference rows the rules see, for that
+ * test only; key errors raise as in a run. */
+START_TEST(reference_rows)
+{
+	static const char *const files[] = { DIR "ref/ref_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "ref/rules.lua");
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 5);
+	passed(&rep, "mapped");
+	passed(&rep, "integer keys and replacing");
+	failed_with(&rep, "each test starts without reference tables",
+		    (const char *const[]){ DIR "ref/rules.lua:5: no reference "
+		    "table 'customers' in the job (references: none)", NULL });
+	failed_with(&rep, "duplicate key", (const char *const[]){
+		DIR "ref/ref_test.lua:18: reference 'customers': key 'C1' is "
+		"in rows 1 and 2", NULL });
+	failed_with(&rep, "columns differ", (const char *const[]){
+		DIR "ref/ref_test.lua:22: reference(\"customers\"): row 2 "
+		"names other columns than row 1", NULL });
+	ruletest_report_release(&rep);
+
+	/* the job's CSV references are loaded for every test */
+	{
+		static const char *const csv[] = { DIR "ref/csv_test.lua" };
+		struct job_reference jr;
+
+		memset(&jr, 0, sizeof(jr));
+		jr.name = (char *)"customers";
+		jr.key = (char *)"code";
+		jr.file = (char *)DIR "ref/customers.csv";
+		t.job.references = &jr;
+		t.job.nreferences = 1;
+		ruletest_report_init(&rep);
+		ck_assert_msg(ruletest_run(&t.job, csv, 1, &rep, &err) == 0,
+			      "%s", err.msg.buf);
+		ck_assert_uint_eq(rep.n, 3);
+		ck_assert_uint_eq(rep.passed, 3);
+		ruletest_report_release(&rep);
+	}
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(given_files)
 {
 	static const char *const files[] = { DIR "tests/pass_test.lua",
@@ -251,6 +301,8 @@ START_TEST(load_errors)
 		   DIR "dup_test.lua:1", 2);
 	load_fails(DIR "missing_test.lua", "cannot open test file "
 		   DIR "missing_test.lua", 0);
+	load_fails(DIR "ref_toplevel_test.lua", DIR "ref_toplevel_test.lua:3: "
+		   "reference(\"customers\"): call it inside a test", 3);
 }
 END_TEST
 
@@ -449,6 +501,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, discover_and_run);
 	tcase_add_test(tc, given_files);
 	tcase_add_test(tc, lists);
+	tcase_add_test(tc, reference_rows);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, no_tests);

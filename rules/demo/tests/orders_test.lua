@@ -132,6 +132,23 @@ test("same_customer: a missing customer is not compared", function()
   expect_codes(check(group(deal{customer = null}, order(), invoiced("1200.00"))), {})
 end)
 
+-- 5b. blocked_customer (rules/demo/blocked_customers.csv)
+
+test("blocked_customer: an order for a customer on credit hold", function()
+  local v = check(group(deal{customer = "C9140"}, order{customer = "C9140"},
+                        invoiced("1200.00")))
+  expect_codes(v, {"BLOCKED_CUSTOMER"})
+  expect_eq(v[1].message, "customer C9140 is on credit hold since " ..
+            "2026-10-15 (credit hold: insolvency proceedings, no deliveries)")
+end)
+
+test("blocked_customer: a test can give its own list", function()
+  reference("blocked_customers", "customer",
+            {{customer = "C42", since = "2026-11-01", reason = "test"}})
+  expect_codes(check(group(deal(), order(), invoiced("1200.00"))),
+               {"BLOCKED_CUSTOMER"})
+end)
+
 -- 6. cancelled_not_invoiced
 
 test("cancelled_not_invoiced: a cancelled order still invoiced fails", function()

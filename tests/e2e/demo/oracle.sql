@@ -118,4 +118,6 @@ SELECT 'CUSTOMER_MISMATCH', k FROM grp WHERE dk IS NOT NULL AND dcust <> ocust;
 SELECT DISTINCT 'CUSTOMER_MISMATCH', g.k FROM grp g JOIN doc x ON x.oref = g.k
 	WHERE x.st = 'P' AND x.cust <> coalesce(g.dcust, g.ocust)
 	AND (g.dk IS NULL OR g.dcust = g.ocust);
+-- rules/demo/blocked_customers.csv (the reference table blocked_customers)
+SELECT 'RULE_FAILED', k FROM grp WHERE ocust IN ('C9140');  -- code BLOCKED_CUSTOMER
 SELECT 'CANCELLED_INVOICED', k FROM grp WHERE status = 'CANCELLED' AND nbilled > 0 AND invoiced <> 0;
