@@ -202,14 +202,17 @@ $(FLOOR): tests/bench/odbc_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
 
+# N=deals (default 1,000,000): make bench N=200000
+BENCH_ENV = $(if $(N),BENCH_N=$(N))
+
 bench: deps build $(FLOOR)
-	tools/bench.sh
+	$(BENCH_ENV) tools/bench.sh
 
 bench-pg: deps build $(FLOOR)
-	tools/bench.sh pg
+	$(BENCH_ENV) tools/bench.sh pg
 
 bench-maria: deps build $(FLOOR)
-	tools/bench.sh maria
+	$(BENCH_ENV) tools/bench.sh maria
 
 clean:
 	rm -rf $(OUT)

@@ -134,7 +134,8 @@ static int head(const struct report *r, struct report_sink *s)
 
 		sbuf_addstr(b, "<dt>Reference ");
 		esc(b, x->name);
-		sbuf_addf(b, "</dt><dd>%" PRIu64 " rows from ", x->rows);
+		sbuf_addf(b, "</dt><dd>%" PRIu64 " row%s from ", x->rows,
+			  x->rows == 1 ? "" : "s");
 		esc(b, x->origin);
 		sbuf_addstr(b, ", rows_hash ");
 		esc(b, x->rows_hash);

@@ -508,7 +508,7 @@ START_TEST(references_shown)
 {
 	static const struct report_reference refs[] = {
 		{ "customers", "rules/<c>.csv", 12, "ab12" },
-		{ "fx", "recon_erp", 0, "00" },
+		{ "fx", "recon_erp", 1, "00" },
 	};
 	struct report r = sample();
 	struct error err;
@@ -533,7 +533,7 @@ START_TEST(references_shown)
 	ck_assert_str_eq(c.rows[5].f[4], "12");
 	ck_assert_str_eq(c.rows[5].f[12], "ab12");
 	ck_assert_str_eq(c.rows[6].f[1], "fx");
-	ck_assert_str_eq(c.rows[6].f[4], "0");
+	ck_assert_str_eq(c.rows[6].f[4], "1");
 	ck_assert_str_eq(c.rows[7].f[0], "outcome");
 	csv_free(&c);
 	free(data);
@@ -541,7 +541,7 @@ START_TEST(references_shown)
 	ck_assert_ptr_nonnull(strstr(data, "<dt>Reference customers</dt><dd>12 "
 				     "rows from rules/&lt;c&gt;.csv, rows_hash "
 				     "ab12</dd>"));
-	ck_assert_ptr_nonnull(strstr(data, "<dt>Reference fx</dt><dd>0 rows "
+	ck_assert_ptr_nonnull(strstr(data, "<dt>Reference fx</dt><dd>1 row "
 				     "from recon_erp, rows_hash 00</dd>"));
 	free(data);
 	error_release(&err);
