@@ -681,7 +681,6 @@ static int row_index(lua_State *L)
 	const struct ref_handle *h = lua_touserdata(L, 1);
 	const struct ref_table *t = handle_table(L, h);
 	const char *k = lua_tostring(L, 2);
-	luaL_Buffer b;
 
 	if (lua_type(L, 2) == LUA_TSTRING)
 		for (size_t c = 0; c < t->ncols; c++) {
@@ -708,13 +707,7 @@ static int row_index(lua_State *L)
 			}
 			return 1;
 		}
-	luaL_buffinit(L, &b);
-	for (size_t c = 0; c < t->ncols; c++) {
-		if (c)
-			luaL_addstring(&b, ", ");
-		luaL_addstring(&b, t->cols[c]);
-	}
-	luaL_pushresult(&b);
+	rules_push_names(L, (const char *const *)t->cols, t->ncols);
 	return luaL_error(L, "reference '%s' has no column '%s' (columns: %s)",
 			  t->name, name_of(L, 2), lua_tostring(L, -1));
 }

@@ -1199,7 +1199,6 @@ static int row_index(lua_State *L)
 	const struct row *row = r->cur_row;
 	const struct value *v;
 	lua_Integer i;
-	luaL_Buffer b;
 	int ok;
 
 	if (!row)
@@ -1235,13 +1234,7 @@ static int row_index(lua_State *L)
 		}
 		return 1;
 	}
-	luaL_buffinit(L, &b);
-	for (size_t c = 0; c < row->ncols; c++) {
-		if (c)
-			luaL_addstring(&b, ", ");
-		luaL_addstring(&b, row->names[c]);
-	}
-	luaL_pushresult(&b);
+	rules_push_names(L, row->names, row->ncols);
 	return luaL_error(L, "no column '%s' in source '%s' (columns: %s)",
 			  key_text(L), r->job->sources[r->cur_src].name,
 			  lua_tostring(L, -1));
@@ -2512,6 +2505,19 @@ int64_t *rules_money_test(lua_State *L, int i)
 void rules_money_push(lua_State *L, int64_t v)
 {
 	money_push(L, v);
+}
+
+void rules_push_names(lua_State *L, const char *const *names, size_t n)
+{
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (size_t c = 0; c < n; c++) {
+		if (c)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, names[c]);
+	}
+	luaL_pushresult(&b);
 }
 
 int rules_raise_nomem(lua_State *L)

@@ -76,6 +76,10 @@ size_t rules_parse_location(const char *m, int *line, const char **rest);
 int64_t *rules_money_test(lua_State *L, int i);
 void rules_money_push(lua_State *L, int64_t v);
 
+/* Push "a, b, c": the n names, for an error that lists what there is
+ * (a source's or a reference's columns). */
+void rules_push_names(lua_State *L, const char *const *names, size_t n);
+
 /* Raise "out of memory" from a C function and make the call fatal. */
 int rules_raise_nomem(lua_State *L);
 
