@@ -689,22 +689,9 @@ static int row_index(lua_State *L)
 			if (strcmp(t->cols[c], k) != 0)
 				continue;
 			v = &t->vals[h->row * t->ncols + c];
-			switch (v->type) {
-			case VAL_NULL:
-				lua_pushnil(L);
-				break;
-			case VAL_INT:
-			case VAL_TIME:
-				lua_pushinteger(L, (lua_Integer)v->i);
-				break;
-			case VAL_DEC:
-				rules_money_push(L, v->i);
-				break;
-			case VAL_TEXT:
-				lua_pushlstring(L, t->strs.buf + v->off,
-						v->len);
-				break;
-			}
+			rules_push_value(L, v->type, v->i,
+					 v->type == VAL_TEXT ? t->strs.buf + v->off
+							     : NULL, v->len);
 			return 1;
 		}
 	rules_push_names(L, (const char *const *)t->cols, t->ncols);

@@ -1210,28 +1210,12 @@ static int row_index(lua_State *L)
 	i = lua_tointegerx(L, -1, &ok);
 	if (ok && i >= 0 && (size_t)i < row->ncols) {
 		v = &row->vals[i];
-		switch (v->type) {
-		case VAL_NULL:
-			lua_pushnil(L);
-			break;
-		case VAL_INT:
-		case VAL_TIME:
-			lua_pushinteger(L, (lua_Integer)v->i);
-			break;
-		case VAL_DEC:
-			/* an approximate column's value that is not provably
-			 * the decimal it shows: refuse it rather than round
-			 * (docs/CONNECTORS.md, "Approximate columns") */
-			if (v->approx)
-				return approx_error(L, row->names[i], v);
-			money_push(L, v->i);
-			break;
-		case VAL_TEXT:
-			if (v->approx)
-				return approx_error(L, row->names[i], v);
-			lua_pushlstring(L, v->s, v->len);
-			break;
-		}
+		/* an approximate column's value that is not provably the
+		 * decimal it shows: refuse it rather than round
+		 * (docs/CONNECTORS.md, "Approximate columns") */
+		if (v->approx && (v->type == VAL_DEC || v->type == VAL_TEXT))
+			return approx_error(L, row->names[i], v);
+		rules_push_value(L, v->type, v->i, v->s, v->len);
 		return 1;
 	}
 	rules_push_names(L, row->names, row->ncols);
@@ -2505,6 +2489,26 @@ int64_t *rules_money_test(lua_State *L, int i)
 void rules_money_push(lua_State *L, int64_t v)
 {
 	money_push(L, v);
+}
+
+void rules_push_value(lua_State *L, int type, int64_t i, const char *s,
+		      size_t len)
+{
+	switch (type) {
+	case VAL_INT:
+	case VAL_TIME:
+		lua_pushinteger(L, (lua_Integer)i);
+		break;
+	case VAL_DEC:
+		money_push(L, i);
+		break;
+	case VAL_TEXT:
+		lua_pushlstring(L, s, len);
+		break;
+	default:
+		lua_pushnil(L);
+		break;
+	}
 }
 
 void rules_push_names(lua_State *L, const char *const *names, size_t n)

@@ -76,6 +76,13 @@ size_t rules_parse_location(const char *m, int *line, const char **rest);
 int64_t *rules_money_test(lua_State *L, int i);
 void rules_money_push(lua_State *L, int64_t v);
 
+/* Push one column value as rules see it: nil, an integer (times as
+ * epoch seconds), money (exact decimals) or a string. type is an enum
+ * val_type (connectors/connector.h); s and len are read for VAL_TEXT
+ * only. The caller has refused approximate values before. */
+void rules_push_value(lua_State *L, int type, int64_t i, const char *s,
+		      size_t len);
+
 /* Push "a, b, c": the n names, for an error that lists what there is
  * (a source's or a reference's columns). */
 void rules_push_names(lua_State *L, const char *const *names, size_t n);
