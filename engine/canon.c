@@ -22,10 +22,15 @@ const char *const canon_kind_names[CANON__KINDS] = {
 	"deal", "order", "erp",
 };
 
+const char *const canon_ftype_names[CFT__COUNT] = {
+	"text", "money", "integer", "date", "timestamp", "boolean",
+};
+
 void canon_init(struct canon *c)
 {
 	memset(c, 0, sizeof(*c));
-	sbuf_init(&c->data, (size_t)CS__COUNT * CANON_STR_CAP * 2);
+	sbuf_init(&c->data,
+		  (size_t)(CS__COUNT + CANON_XMAX) * CANON_STR_CAP * 2);
 }
 
 void canon_release(struct canon *c)
@@ -44,6 +49,9 @@ void canon_reset(struct canon *c, enum canon_kind kind, uint16_t source,
 	c->flags = 0;
 	c->source = source;
 	c->present = 0;
+	c->xpresent = 0;
+	c->xtab = 0;
+	c->nx = 0;
 	c->amount = 0;
 	c->time = 0;
 	c->rowno = rowno;
@@ -73,6 +81,101 @@ const char *canon_get(const struct canon *c, enum canon_str f, size_t *n)
 	}
 	*n = c->len[f];
 	return c->data.buf + c->off[f];
+}
+
+/* The slot table: nx pairs of uint32_t (offset, length), unaligned. */
+static void slot_get(const struct canon *c, unsigned i, uint32_t *off,
+		     uint32_t *len)
+{
+	const char *p = c->data.buf + c->xtab + (size_t)i * 8;
+
+	memcpy(off, p, 4);
+	memcpy(len, p + 4, 4);
+}
+
+int canon_xset(struct canon *c, unsigned i, unsigned nx, const void *v,
+	       size_t n)
+{
+	uint32_t off, len = (uint32_t)n;
+
+	if (n > CANON_STR_CAP || i >= nx || nx > CANON_XMAX ||
+	    (c->nx && c->nx != nx))
+		return -1;
+	if (!c->nx) {
+		static const char zero[CANON_XMAX * 8];
+
+		c->xtab = (uint32_t)c->data.len;
+		if (sbuf_add(&c->data, zero, (size_t)nx * 8) < 0)
+			return -1;
+		c->nx = nx;
+	}
+	off = (uint32_t)c->data.len;
+	if (n && sbuf_add(&c->data, v, n) < 0)
+		return -1;
+	memcpy(c->data.buf + c->xtab + (size_t)i * 8, &off, 4);
+	memcpy(c->data.buf + c->xtab + (size_t)i * 8 + 4, &len, 4);
+	c->xpresent |= 1u << i;
+	return 0;
+}
+
+int canon_xset_i64(struct canon *c, unsigned i, unsigned nx, int64_t v)
+{
+	return canon_xset(c, i, nx, &v, sizeof(v));
+}
+
+const char *canon_xget(const struct canon *c, unsigned i, size_t *n)
+{
+	uint32_t off, len;
+
+	if (i >= c->nx || !(c->xpresent & (1u << i))) {
+		*n = 0;
+		return NULL;
+	}
+	slot_get(c, i, &off, &len);
+	*n = len;
+	return c->data.buf + off;
+}
+
+int canon_xget_i64(const struct canon *c, unsigned i, int64_t *v)
+{
+	size_t n;
+	const char *p = canon_xget(c, i, &n);
+
+	if (!p || n != sizeof(*v))
+		return 0;
+	memcpy(v, p, sizeof(*v));
+	return 1;
+}
+
+void canon_xclear(struct canon *c, unsigned i)
+{
+	if (i < CANON_XMAX)
+		c->xpresent &= ~(1u << i);
+}
+
+int canon_check(const struct canon *c)
+{
+	size_t dl = c->data.len;
+
+	for (int f = 0; f < CS__COUNT; f++)
+		if ((c->present & (1u << f)) &&
+		    (c->off[f] > dl || c->len[f] > dl - c->off[f]))
+			return -1;
+	if (c->nx > CANON_XMAX || (!c->nx && c->xpresent) ||
+	    (c->nx < 32 && (c->xpresent >> c->nx) != 0))
+		return -1;
+	if (c->nx && (c->xtab > dl || (size_t)c->nx * 8 > dl - c->xtab))
+		return -1;
+	for (unsigned i = 0; i < c->nx; i++) {
+		uint32_t off, len;
+
+		if (!(c->xpresent & (1u << i)))
+			continue;
+		slot_get(c, i, &off, &len);
+		if (off > dl || len > dl - off)
+			return -1;
+	}
+	return 0;
 }
 
 int canon_lookup(const char *const *names, int count, const char *s, size_t n)

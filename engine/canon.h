@@ -54,6 +54,22 @@ enum canon_doctype {
 	CDT__COUNT
 };
 
+/*
+ * Site-defined fields (docs/JOBS.md, "<fields>"): a job declares up to
+ * CANON_XMAX extra typed fields, each for one or more roles; field i of
+ * the job is slot i of every record. Their values live in `data` like the
+ * strings: the first set allocates a table of nx (offset, length) pairs
+ * (uint32_t each) at the end of data, and each value is appended after it.
+ * Text is its bytes; money, integer, date and timestamp an int64_t in the
+ * machine's byte order (money scaled as money.h, dates and timestamps
+ * epoch seconds, a date at 00:00:00 UTC); boolean one byte, 0 or 1.
+ */
+enum canon_ftype {
+	CFT_TEXT = 0, CFT_MONEY, CFT_INTEGER, CFT_DATE, CFT_TIMESTAMP,
+	CFT_BOOLEAN, CFT__COUNT
+};
+#define CANON_XMAX 32
+
 /* struct canon.flags */
 #define CANON_F_DUPLICATED 1u	/* its key appeared again later in its role */
 
@@ -68,6 +84,9 @@ struct canon {
 	uint8_t flags;		/* CANON_F_*: set by the matcher */
 	uint16_t source;	/* index into job->sources */
 	uint32_t present;	/* 1u << CS_x for set strings, CANON_HAS_* */
+	uint32_t xpresent;	/* 1u << i: site-defined field i is set */
+	uint32_t xtab;		/* offset in data of the slot table, if nx */
+	uint32_t nx;		/* slots in that table (0: no field set yet) */
 	int64_t amount;		/* money (money.h), valid if CANON_HAS_AMOUNT */
 	int64_t time;		/* event time, epoch seconds (tstamp.h) */
 	uint64_t rowno;		/* 1-based row number within its source */
@@ -130,6 +149,7 @@ extern const char *const canon_field_names[CS__COUNT];
 extern const char *const canon_status_names[CST__COUNT];   /* [0] = NULL */
 extern const char *const canon_doctype_names[CDT__COUNT];  /* [0] = NULL */
 extern const char *const canon_kind_names[CANON__KINDS];   /* "deal", ... */
+extern const char *const canon_ftype_names[CFT__COUNT];    /* "text", ... */
 
 /* Largest string field we accept (a value over it is an error). */
 #define CANON_STR_CAP ((size_t)4096)
@@ -148,6 +168,24 @@ int canon_set(struct canon *c, enum canon_str f, const char *s, size_t n);
 /* The field, or NULL (with *n = 0) if not set. Borrowed until the next
  * canon_set/reset/release. */
 const char *canon_get(const struct canon *c, enum canon_str f, size_t *n);
+
+/* Set site-defined field i (< nx <= CANON_XMAX; nx the job's field count,
+ * the same on every call for one record) to the n bytes at v. Returns 0,
+ * or -1 if over CANON_STR_CAP or out of memory. */
+int canon_xset(struct canon *c, unsigned i, unsigned nx, const void *v,
+	       size_t n);
+int canon_xset_i64(struct canon *c, unsigned i, unsigned nx, int64_t v);
+/* Field i's bytes, or NULL (with *n = 0) if not set. */
+const char *canon_xget(const struct canon *c, unsigned i, size_t *n);
+/* Field i as an int64_t (money, integer, date, timestamp): 1 and *v, or
+ * 0 if not set (or not 8 bytes). */
+int canon_xget_i64(const struct canon *c, unsigned i, int64_t *v);
+/* Unset field i. */
+void canon_xclear(struct canon *c, unsigned i);
+
+/* 0 if every offset and length of c lies inside c->data, -1 if not: for a
+ * record read back from a file (a spill or a state file). */
+int canon_check(const struct canon *c);
 
 /* Look a name up in a NULL-padded name table; -1 if not there. */
 int canon_lookup(const char *const *names, int count, const char *s,

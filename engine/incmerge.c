@@ -590,7 +590,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 				     &st->rd, &why, err);
 		if (o < 0)
 			goto out;
-		if (o == 0 && (incr_source_fingerprint(src, rhs,
+		if (o == 0 && (incr_source_fingerprint(job, src, rhs,
 						       &r->fingerprint, err) < 0))
 			goto out;
 		if (o == 0 && strcmp(r->fingerprint.buf,
@@ -692,7 +692,8 @@ int incmerge_finish(struct run *r, struct error *err)
 		h.wm.i = st->wm.i;
 		sbuf_add(&h.wm.s, st->wm.s.buf, st->wm.s.len);
 		rc = rules_and_refs(r, &rh)
-			     ? incr_source_fingerprint(&job->sources[i],
+			     ? incr_source_fingerprint(job,
+						       &job->sources[i],
 						       rh.buf, &h.fingerprint,
 						       err)
 			     : error_set(err, ERR_NOMEM, "out of memory");

@@ -23,7 +23,7 @@
 #include "tstamp.h"
 #include "banned.h"
 
-static const char MAGIC[8] = { 'R', 'E', 'C', 'O', 'N', 'S', 'T', '2' };
+static const char MAGIC[8] = { 'R', 'E', 'C', 'O', 'N', 'S', 'T', '3' };
 static const char END[8] = { 'R', 'E', 'C', 'O', 'N', 'E', 'N', 'D' };
 
 /* Largest encoded entry we accept: six capped strings, an id and a
@@ -34,6 +34,7 @@ static const char END[8] = { 'R', 'E', 'C', 'O', 'N', 'E', 'N', 'D' };
 struct incr_rec_hdr {
 	uint8_t status, doctype, pad0, pad1;
 	uint32_t present;
+	uint32_t xpresent, xtab, nx, pad2;	/* site-defined fields */
 	int64_t amount;
 	int64_t time;
 	uint64_t rowno;
@@ -224,7 +225,8 @@ static void fp_params(EVP_MD_CTX *ctx, const struct job_param *p, size_t n)
 	}
 }
 
-int incr_source_fingerprint(const struct job_source *src,
+int incr_source_fingerprint(const struct job *job,
+			    const struct job_source *src,
 			    const char *rules_hash, struct sbuf *out,
 			    struct error *err)
 {
@@ -248,6 +250,15 @@ int incr_source_fingerprint(const struct job_source *src,
 	fp_field(ctx, "id-column", src->id_column);
 	fp_field(ctx, "watermark", src->watermark);
 	fp_field(ctx, "scope-column", src->scope_column);
+	for (size_t i = 0; i < job->nfields; i++) {
+		const struct job_field *f = &job->fields[i];
+		char roles[8];
+
+		fp_field(ctx, "field", f->name);
+		fp_field(ctx, "type", canon_ftype_names[f->type]);
+		snprintf(roles, sizeof(roles), "%u", f->roles);
+		fp_field(ctx, "roles", roles);
+	}
 	fp_field(ctx, "rules", rules_hash);
 	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
@@ -286,6 +297,9 @@ static int encode(struct sbuf *sb, enum incr_kind kind, const char *id,
 		h.status = rec->status;
 		h.doctype = rec->doctype;
 		h.present = rec->present;
+		h.xpresent = rec->xpresent;
+		h.xtab = rec->xtab;
+		h.nx = rec->nx;
 		h.amount = rec->amount;
 		h.time = rec->time;
 		h.rowno = rec->rowno;
@@ -355,6 +369,9 @@ int incr_decode(const char *p, size_t n, struct incr_entry *e)
 			    h.len[f] > h.data_len - h.off[f])
 				return -1;
 		c->kind = (uint8_t)h.kind;
+		c->xpresent = h.xpresent;
+		c->xtab = h.xtab;
+		c->nx = h.nx;
 		c->status = h.status;
 		c->doctype = h.doctype;
 		c->present = h.present;
@@ -369,7 +386,7 @@ int incr_decode(const char *p, size_t n, struct incr_entry *e)
 		c->data.len = h.data_len;
 		c->data.alloc = 0;
 		c->data.cap = h.data_len;
-		return 0;
+		return canon_check(c);
 	}
 	if (kind == INCR_FAILED || kind == INCR_TRAILER) {
 		uint32_t ml;

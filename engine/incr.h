@@ -104,9 +104,11 @@ void incr_header_release(struct incr_header *h);
 
 /* SHA-256 (hex) over everything that decides a source's canonical
  * records: its name, role, queries, parameters, translate function, id
- * and watermark columns, and the rules hash. A state written under
+ * and watermark columns, the job's site-defined fields (names, types,
+ * roles, in slot order) and the rules hash. A state written under
  * another fingerprint is not reused. */
-int incr_source_fingerprint(const struct job_source *src,
+int incr_source_fingerprint(const struct job *job,
+			    const struct job_source *src,
 			    const char *rules_hash, struct sbuf *out,
 			    struct error *err);
 

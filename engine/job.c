@@ -1404,6 +1404,110 @@ static int load_references(struct loader *ld, xmlNodePtr refs)
 	return 0;
 }
 
+/* roles="deal order": a space-separated list of roles, each once. */
+static int parse_roles(struct loader *ld, xmlNodePtr x, const char *name,
+		       const char *s, unsigned *out)
+{
+	*out = 0;
+	while (*s) {
+		const char *e;
+		int k;
+
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		for (e = s; *e && *e != ' '; e++)
+			;
+		k = canon_lookup(canon_kind_names, CANON__KINDS, s,
+				 (size_t)(e - s));
+		if (k < 0 || (*out & (1u << k)))
+			return fail(ld, x, "field %s: roles=%s: expected deal, "
+				    "order and/or erp, each once, separated "
+				    "by spaces", name, show(ld, s));
+		*out |= 1u << k;
+		s = e;
+	}
+	if (!*out)
+		return fail(ld, x, "field %s: roles= names no role (deal, "
+			    "order, erp)", name);
+	return 0;
+}
+
+static int load_field(struct loader *ld, xmlNodePtr x, struct job_field *f)
+{
+	const char *name = attr(x, "name"), *type = attr(x, "type");
+	const char *roles = attr(x, "roles"), *report = attr(x, "report");
+	int t;
+
+	f->line = (int)xmlGetLineNo(x);
+	if (!name || !type)
+		return fail(ld, x, "<field> needs name= and type=");
+	if (!text_is_column_name(name) || strlen(name) > 32 ||
+	    is_lua_keyword(name))
+		return fail(ld, x, "field name %s is not a field name "
+			    "([a-z_][a-z0-9_]*, lower case, at most 32 "
+			    "characters, not a Lua keyword)", show(ld, name));
+	t = canon_lookup(canon_ftype_names, CFT__COUNT, type, strlen(type));
+	if (t < 0)
+		return fail(ld, x, "field %s: type %s is not one of text, "
+			    "money, integer, date, timestamp, boolean", name,
+			    show(ld, type));
+	f->type = (enum canon_ftype)t;
+	if (!roles)
+		f->roles = (1u << CANON__KINDS) - 1;
+	else if (parse_roles(ld, x, name, roles, &f->roles) < 0)
+		return -1;
+	if (report && strcmp(report, "true") != 0 &&
+	    strcmp(report, "false") != 0)
+		return fail(ld, x, "field %s: report=%s: expected true or "
+			    "false", name, show(ld, report));
+	f->report = !report || strcmp(report, "true") == 0;
+	f->name = copy_strz(ld, name);
+	return f->name ? 0 : -1;
+}
+
+static int load_fields(struct loader *ld, xmlNodePtr fs)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(fs, "field");
+
+	if (n > CANON_XMAX)
+		return fail(ld, fs, "%zu site-defined fields: at most %d", n,
+			    CANON_XMAX);
+	job->fields = mem_calloc(n ? n : 1, sizeof(*job->fields));
+	if (!job->fields)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(x, fs) {
+		struct job_field *f;
+
+		if (!named(x, "field"))
+			continue;
+		f = &job->fields[job->nfields];
+		if (load_field(ld, x, f) < 0)
+			return -1;
+		job->nfields++;
+		for (size_t i = 0; i + 1 < job->nfields; i++)
+			if (strcmp(job->fields[i].name, f->name) == 0)
+				return fail(ld, x, "duplicate field name %s "
+					    "(lines %d and %d); one field "
+					    "may serve several roles "
+					    "(roles=\"deal order\")",
+					    show(ld, f->name),
+					    job->fields[i].line, f->line);
+	}
+	return 0;
+}
+
+int job_field_lookup(const struct job *job, const char *name, size_t n)
+{
+	for (size_t i = 0; i < job->nfields; i++)
+		if (strlen(job->fields[i].name) == n &&
+		    memcmp(job->fields[i].name, name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int load_limits(struct loader *ld, xmlNodePtr l)
 {
 	struct job *job = ld->job;
@@ -1486,6 +1590,8 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 		return n ? -1 : fail(ld, root, "<job> needs <rules>");
 	if (!(n = child(root, "sources")) || load_sources(ld, n) < 0)
 		return n ? -1 : fail(ld, root, "<job> needs <sources>");
+	if ((n = child(root, "fields")) && load_fields(ld, n) < 0)
+		return -1;
 	if ((n = child(root, "matching")) && load_matching(ld, n) < 0)
 		return -1;
 	if ((n = child(root, "tolerances")) && load_tolerances(ld, n) < 0)
@@ -1792,6 +1898,9 @@ void job_free(struct job *job)
 		mem_free(x->key);
 	}
 	mem_free(job->references);
+	for (size_t i = 0; job->fields && i < job->nfields; i++)
+		mem_free(job->fields[i].name);
+	mem_free(job->fields);
 	mem_free(job->store_dsn);
 	mem_free(job->store_table);
 	for (size_t i = 0; job->columns && i < job->ncolumns; i++) {

@@ -80,6 +80,16 @@ struct job_reference {
 };
 
 /* A typed column of the store (<store><column/>; docs/STORE.md). */
+/* A site-defined field (<fields><field>; docs/JOBS.md): slot i of every
+ * record is job->fields[i]. */
+struct job_field {
+	char *name;		/* [a-z_][a-z0-9_]*, at most 32 characters */
+	enum canon_ftype type;
+	unsigned roles;		/* 1u << CANON_DEAL | ...: who may set it */
+	int report;		/* 1: a column of the exception reports */
+	int line;		/* where it was declared */
+};
+
 struct job_column {
 	char *name;		/* [a-z_][a-z0-9_]*, not a fixed column */
 	char *value;		/* the value path ("deal.amount"; pubval.h) */
@@ -137,6 +147,10 @@ struct job {
 	struct job_reference *references;
 	size_t nreferences;
 
+	/* Site-defined fields, in declaration order (0..CANON_XMAX). */
+	struct job_field *fields;
+	size_t nfields;
+
 	char *store_dsn;
 	char *store_table;	/* validated identifier [a-z_][a-z0-9_]*: the job's,
 				 * folded to lower case */
@@ -171,6 +185,9 @@ void job_free(struct job *job);
 
 /* The published name of rule file i (job->rule_names[i], else
  * job->rule_files[i]); borrowed from job. */
+/* The index of site-defined field name[0..n) in job->fields, or -1. */
+int job_field_lookup(const struct job *job, const char *name, size_t n);
+
 const char *job_rule_name(const struct job *job, size_t i);
 
 /* The tolerance for a currency: its own entry, else the "*" entry, else

@@ -42,6 +42,7 @@ struct spill_hdr {
 	uint16_t flags;
 	uint32_t present;
 	uint32_t data_len;
+	uint32_t xpresent, xtab, nx, pad;	/* site-defined fields */
 	int64_t amount;
 	int64_t time;
 	uint64_t rowno;
@@ -668,6 +669,9 @@ static void hdr_fill(struct spill_hdr *hp, const struct canon *c)
 	h.source = c->source;
 	h.flags = c->flags;
 	h.present = c->present;
+	h.xpresent = c->xpresent;
+	h.xtab = c->xtab;
+	h.nx = c->nx;
 	h.data_len = (uint32_t)c->data.len;
 	h.amount = c->amount;
 	h.time = c->time;
@@ -784,6 +788,9 @@ static void view_of(struct canon *c, const struct spill_hdr *h, char *data)
 	c->source = h->source;
 	c->flags = (uint8_t)h->flags;
 	c->present = h->present;
+	c->xpresent = h->xpresent;
+	c->xtab = h->xtab;
+	c->nx = h->nx;
 	c->amount = h->amount;
 	c->time = h->time;
 	c->rowno = h->rowno;

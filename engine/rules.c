@@ -69,6 +69,7 @@
 #include "ref.h"
 #include "tstamp.h"
 #include "text.h"
+#include "xfield.h"
 #include "banned.h"
 
 #define LOAD_BUDGET_FACTOR 100	/* a file's top level may do setup work */
@@ -83,12 +84,13 @@ enum { SLOT_ROW = 1, SLOT_OUT, SLOT_GROUP, SLOT_TOP = SLOT_GROUP };
 _Static_assert(SLOT_TOP == RULES_SLOT_TOP, "rules_int.h: RULES_SLOT_TOP");
 
 /* Field ids of a canonical record view (0..CS__COUNT-1 are the strings). */
-enum { F_AMOUNT = CS__COUNT, F_TIME, F_STATUS, F_DOCTYPE, F__COUNT };
+enum { F_AMOUNT = CS__COUNT, F_TIME, F_STATUS, F_DOCTYPE, F_FIELDS,
+       F__COUNT };
 static const char *const extra_field_names[] = {
-	"amount", "time", "status", "doc_type",
+	"amount", "time", "status", "doc_type", "fields",
 };
 #define CANON_FIELD_LIST "key, deal_ref, order_ref, customer, currency, " \
-	"name, amount, time, status, doc_type"
+	"name, amount, time, status, doc_type, fields"
 
 enum { G_KEY, G_DEAL, G_ORDER, G_NORDERS, G_ERP, G_ORDERS, G__COUNT };
 static const char *const group_field_names[G__COUNT] = {
@@ -143,6 +145,13 @@ struct cview {
 	uint64_t gen;
 };
 
+/* The site-defined fields of a record view (out.fields, o.deal.fields,
+ * ...): its user value 1 is the record view, which keeps it alive in
+ * turn as its own user value 1 (made on first use). */
+struct fview {
+	struct cview *cv;
+};
+
 struct rules {
 	lua_State *L;
 	const struct job *job;	/* borrowed: must outlive r */
@@ -170,6 +179,8 @@ struct rules {
 	const struct group *cur_group;
 	uint64_t gen;		/* rules_check() calls, +1 at each end */
 	int record_mt_ref;	/* the read-only record views' metatable */
+	int fields_out_mt_ref;	/* out.fields' metatable */
+	int fields_ro_mt_ref;	/* the read-only records' .fields */
 	struct ref_view *refv;	/* the global `ref` (ref.c) */
 
 	const void *money_mt, *verdict_mt;	/* identity of the metatables */
@@ -1272,6 +1283,124 @@ static int push_canon_field(lua_State *L, const struct canon *c, int id)
 	return 1;
 }
 
+/* Push record view v's fields view (its user value 1, made on first
+ * use); v is at index 1. */
+static int push_fields_view(lua_State *L, struct cview *v)
+{
+	struct rules *r = R(L);
+	struct fview *fv;
+
+	if (lua_getiuservalue(L, 1, 1) == LUA_TUSERDATA)
+		return 1;
+	lua_pop(L, 1);
+	fv = lua_newuserdatauv(L, sizeof(*fv), 1);
+	fv->cv = v;
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, v == r->outv ? r->fields_out_mt_ref
+						       : r->fields_ro_mt_ref);
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_setiuservalue(L, 1, 1);
+	return 1;
+}
+
+/* The record a fields view (index 1) stands for; raises between calls. */
+static struct canon *fields_record(lua_State *L)
+{
+	struct fview *fv = lua_touserdata(L, 1);
+	struct cview *v = fv->cv;
+
+	if (!v->c || (v->gen && v->gen != R(L)->gen))
+		luaL_error(L, "this record is only valid during its call");
+	return v->c;
+}
+
+/* The field the key at index 2 names, checked against the record's role;
+ * raises with the fields there are. `what` is "out.fields" or
+ * "fields". */
+static unsigned fields_id(lua_State *L, const struct canon *c,
+			  const char *what)
+{
+	const struct job *job = R(L)->job;
+	int id = field_id(L);
+	unsigned k = c->kind < CANON__KINDS ? c->kind : 0;
+
+	if (id < 0) {
+		xfield_push_names(L, job, k);
+		luaL_error(L, "%s.%s: no site-defined field '%s' for a %s "
+			   "(%s fields: %s); declare it in the job file's "
+			   "<fields>%s%s", what, key_text(L), key_text(L),
+			   canon_kind_names[k], canon_kind_names[k],
+			   lua_tostring(L, -1), job->path ? ", " : "",
+			   job->path ? job->path : "");
+	}
+	if (!(job->fields[id].roles & (1u << k))) {
+		xfield_push_roles(L, &job->fields[id]);
+		luaL_error(L, "%s.%s: field '%s' is declared for %s, not for "
+			   "a %s; add %s to its roles= in <fields>", what,
+			   job->fields[id].name, job->fields[id].name,
+			   lua_tostring(L, -1), canon_kind_names[k],
+			   canon_kind_names[k]);
+	}
+	return (unsigned)id;
+}
+
+static int fields_index(lua_State *L)
+{
+	const struct canon *c = fields_record(L);
+	unsigned id = fields_id(L, c, "fields");
+
+	xfield_push(L, c, &R(L)->job->fields[id], id);
+	return 1;
+}
+
+static int fields_newindex(lua_State *L)
+{
+	struct canon *c = fields_record(L);
+	unsigned id = fields_id(L, c, "out.fields");
+	const char *what = lua_pushfstring(L, "out.fields.%s",
+					   R(L)->job->fields[id].name);
+
+	xfield_set(L, R(L)->job, c, id, 3, what);
+	return 0;
+}
+
+static int fields_ro_newindex(lua_State *L)
+{
+	return luaL_error(L, "the fields of o.deal, o.order, o.orders[i] and "
+			  "o.erp.docs[i] are read-only (tried to set '%s')",
+			  key_text(L));
+}
+
+/* out.fields = { name = value, ... } sets exactly those fields; nil
+ * unsets every field. */
+static int out_set_fields(lua_State *L, struct canon *c)
+{
+	int t = lua_type(L, 3);
+
+	if (t != LUA_TNIL && t != LUA_TTABLE)
+		return luaL_error(L, "out.fields can be set to a table of "
+				  "fields or nil, not a %s; or set one field: "
+				  "out.fields.NAME = value",
+				  luaL_typename(L, 3));
+	c->xpresent = 0;
+	if (t == LUA_TNIL)
+		return 0;
+	/* the fields view's __newindex does the checks: out.fields[k] = v */
+	lua_settop(L, 3);
+	lua_pushvalue(L, 1);
+	lua_pushliteral(L, "fields");
+	lua_gettable(L, -2);	/* 5: the fields view */
+	lua_pushnil(L);
+	while (lua_next(L, 3)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);	/* key, key, value */
+		lua_settable(L, 5);
+	}
+	return 0;
+}
+
 /* __index of out and of the read-only record views o.deal / o.order. */
 static int canon_index(lua_State *L)
 {
@@ -1284,6 +1413,8 @@ static int canon_index(lua_State *L)
 	if (id < 0)
 		return luaL_error(L, "a record has no field '%s' (fields: "
 				  CANON_FIELD_LIST ")", key_text(L));
+	if (id == F_FIELDS)
+		return push_fields_view(L, v);
 	return push_canon_field(L, v->c, id);
 }
 
@@ -1321,6 +1452,8 @@ static int out_newindex(lua_State *L)
 	if (id < 0)
 		return luaL_error(L, "out has no field '%s' (fields: "
 				  CANON_FIELD_LIST ")", key_text(L));
+	if (id == F_FIELDS)
+		return out_set_fields(L, c);
 	if (id < CS__COUNT) {
 		const char *f = canon_field_names[id];
 
@@ -1598,7 +1731,7 @@ static int list_index(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
-	v = lua_newuserdatauv(L, sizeof(*v), 0);
+	v = lua_newuserdatauv(L, sizeof(*v), 1);
 	v->c = (struct canon *)(a ? a[i - 1] : one);	/* read-only metatable */
 	v->gen = R(L)->gen;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, R(L)->record_mt_ref);
@@ -1709,7 +1842,7 @@ static void prune(lua_State *L, const char *const *keep)
 
 static struct cview *new_cview(lua_State *L)
 {
-	struct cview *v = lua_newuserdatauv(L, sizeof(*v), 0);
+	struct cview *v = lua_newuserdatauv(L, sizeof(*v), 1);
 
 	v->c = NULL;
 	v->gen = 0;
@@ -1812,6 +1945,18 @@ static int setup(lua_State *L)
 	lua_createtable(L, 0, 0);
 	push_view_mt(L, "row", row_index, row_newindex);
 	lua_setmetatable(L, -2);
+
+	/* The fields views' metatables, over the job's field names. */
+	lua_createtable(L, 0, (int)r->job->nfields);
+	for (size_t i = 0; i < r->job->nfields; i++) {
+		lua_pushinteger(L, (lua_Integer)i);
+		lua_setfield(L, -2, r->job->fields[i].name);
+	}
+	lua_pushvalue(L, -1);
+	push_view_mt(L, "fields", fields_index, fields_newindex);
+	r->fields_out_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	push_view_mt(L, "fields", fields_index, fields_ro_newindex);
+	r->fields_ro_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
 	/* out. */
 	v = new_cview(L);
@@ -2522,6 +2667,17 @@ void rules_push_names(lua_State *L, const char *const *names, size_t n)
 		luaL_addstring(&b, names[c]);
 	}
 	luaL_pushresult(&b);
+}
+
+void rules_check_text(lua_State *L, const char *what, const char *s,
+		      size_t n)
+{
+	check_text(L, what, s, n);
+}
+
+const char *rules_shown(lua_State *L, const char *s, size_t n)
+{
+	return shown(L, s, n);
 }
 
 int rules_raise_nomem(lua_State *L)

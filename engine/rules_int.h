@@ -1,6 +1,7 @@
 /*
  * rules_int.h - the parts of rules.c that the rule-test harness
- * (ruletest.c, `recon test`) needs and nothing else may use.
+ * (ruletest.c, `recon test`), the reference views (ref.c) and the
+ * site-defined fields (xfield.c) need, and nothing else may use.
  *
  * The harness runs analysts' test files in the rules' own Lua state, in
  * a coroutine per test, and calls rules_translate()/rules_check() on the
@@ -86,6 +87,14 @@ void rules_push_value(lua_State *L, int type, int64_t i, const char *s,
 /* Push "a, b, c": the n names, for an error that lists what there is
  * (a source's or a reference's columns). */
 void rules_push_names(lua_State *L, const char *const *names, size_t n);
+
+/* Raise unless s[0..n) is text the engine keeps (no NUL, UTF-8); the
+ * message starts with `what`. */
+void rules_check_text(lua_State *L, const char *what, const char *s,
+		      size_t n);
+/* A value as messages show it (pushed; at most 256 bytes, bad bytes made
+ * visible). */
+const char *rules_shown(lua_State *L, const char *s, size_t n);
 
 /* Raise "out of memory" from a C function and make the call fatal. */
 int rules_raise_nomem(lua_State *L);

@@ -445,10 +445,11 @@ START_TEST(state_damage_is_no_state)
 		ck_assert_int_le(rc, 0);
 		error_clear(&err);
 	}
-	/* a file of the previous format (magic RECONST1: row fingerprints
-	 * before recon-rowfp/2) is refused as another version, not read */
-	ck_assert_int_eq(memcmp(all, "RECONST2", 8), 0);
-	all[7] = '1';
+	/* files of the previous formats (magic RECONST2: records without
+	 * site-defined fields; RECONST1: row fingerprints before
+	 * recon-rowfp/2) are refused as another version, not read */
+	ck_assert_int_eq(memcmp(all, "RECONST3", 8), 0);
+	all[7] = '2';
 	f = fopen(DIR_ "/src.state", "wb");
 	fwrite(all, 1, (size_t)size, f);
 	fclose(f);
