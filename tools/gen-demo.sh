@@ -160,7 +160,8 @@ SELECT printf('SO-%06d', g.ordno),
  $(fmt g.minor),
  CASE g.i % 9 WHEN 0 THEN lower(g.iso) WHEN 1 THEN ' ' || g.iso ELSE g.iso END,
  CASE WHEN g.cancelled = 1 THEN 'CANCELLED' WHEN g.p = 8 THEN 'NEW' ELSE 'SHIPPED' END,
- datetime(g.closed + 3600 * (1 + g.i % 5), 'unixepoch')
+ datetime(g.closed + 3600 * (1 + g.i % 5), 'unixepoch'),
+ date(g.closed + 3600 * (1 + g.i % 5) + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM g WHERE g.fate = 'won';
 
 -- ERP documents of each won deal's order. The reference is normally
@@ -173,6 +174,9 @@ FROM g WHERE g.fate = 'won';
 --   8          sales order only (not invoiced yet: the ordered amount counts)
 --   9          sales order + invoice + a draft and a cancelled invoice
 -- Cancelled orders (every 97th) have only a cancelled sales order.
+-- Every document of an order carries the order's delivery date (3 to 30
+-- days after the order; the demo job's site-defined field delivery_date);
+-- purchase orders have none.
 CREATE TEMP TABLE gw AS
 SELECT g.*,
  CASE WHEN g.i % 11 = 0 THEN printf('so-%d', g.ordno)
@@ -185,7 +189,7 @@ FROM g WHERE g.fate = 'won';
 INSERT INTO erp_doc
 SELECT printf('SO-%08d', g.ordno), 'SO', g.ref, g.custid, $(fmt g.minor), NULL,
  g.iso, CASE WHEN g.cancelled = 1 THEN 'X' ELSE 'P' END,
- datetime(g.created + 3600, 'unixepoch')
+ datetime(g.created + 3600, 'unixepoch'), date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g;
 
 INSERT INTO erp_doc
@@ -194,26 +198,27 @@ SELECT CASE WHEN g.i % 50 = 0 THEN printf('MIG-%08d', g.ordno)
  'INV', g.ref, g.custid,
  CASE WHEN g.i % 50 = 0 THEN NULL ELSE $(fmt g.minor) END,
  CASE WHEN g.i % 50 = 0 THEN $(fmt g.minor) ELSE NULL END,
- g.iso, 'P', datetime(g.created + 86400, 'unixepoch')
+ g.iso, 'P', datetime(g.created + 86400, 'unixepoch'), date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.cancelled = 0 AND g.p IN (0, 1, 2, 4, 5, 9);
 
 -- p = 3: invoiced 10 % + 1 too much, then credited (stored negative).
 INSERT INTO erp_doc
 SELECT printf('INV-%08d', g.ordno * 4), 'INV', g.ref, g.custid,
  $(fmt "g.minor + g.minor / 10 + 1"), NULL, g.iso, 'P',
- datetime(g.created + 86400, 'unixepoch')
+ datetime(g.created + 86400, 'unixepoch'), date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.cancelled = 0 AND g.p = 3;
 INSERT INTO erp_doc
 SELECT printf('CN-%08d', g.ordno * 4 + 1), 'CN', g.ref, g.custid,
  $(fmt "-(g.minor / 10 + 1)"), NULL, g.iso, 'P',
- datetime(g.created + 3 * 86400, 'unixepoch')
+ datetime(g.created + 3 * 86400, 'unixepoch'), date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.cancelled = 0 AND g.p = 3;
 
 -- p = 6: two halves (the second takes the odd minor unit).
 INSERT INTO erp_doc
 SELECT printf('INV-%08d', g.ordno * 4 + k.k), 'INV', g.ref, g.custid,
  CASE k.k WHEN 0 THEN $(fmt "g.minor / 2") ELSE $(fmt "g.minor - g.minor / 2") END,
- NULL, g.iso, 'P', datetime(g.created + 86400 * (1 + k.k), 'unixepoch')
+ NULL, g.iso, 'P', datetime(g.created + 86400 * (1 + k.k), 'unixepoch'),
+ date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g, (SELECT 0 AS k UNION ALL SELECT 1) k
 WHERE g.cancelled = 0 AND g.p = 6;
 
@@ -221,18 +226,21 @@ WHERE g.cancelled = 0 AND g.p = 6;
 INSERT INTO erp_doc
 SELECT printf('INV-%08d', g.ordno * 4 + k.k), 'INV', g.ref, g.custid,
  CASE k.k WHEN 2 THEN $(fmt "g.minor - 2 * (g.minor / 3)") ELSE $(fmt "g.minor / 3") END,
- NULL, g.iso, 'P', datetime(g.created + 86400 * (1 + k.k), 'unixepoch')
+ NULL, g.iso, 'P', datetime(g.created + 86400 * (1 + k.k), 'unixepoch'),
+ date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2) k
 WHERE g.cancelled = 0 AND g.p = 7;
 
 -- p = 9: a draft invoice for half and a cancelled duplicate invoice.
 INSERT INTO erp_doc
 SELECT printf('INV-%08d', g.ordno * 4 + 1), 'INV', g.ref, g.custid,
- $(fmt "g.minor / 2"), NULL, g.iso, 'D', datetime(g.created + 2 * 86400, 'unixepoch')
+ $(fmt "g.minor / 2"), NULL, g.iso, 'D', datetime(g.created + 2 * 86400, 'unixepoch'),
+ date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.cancelled = 0 AND g.p = 9;
 INSERT INTO erp_doc
 SELECT printf('INV-%08d', g.ordno * 4 + 2), 'INV', g.ref, g.custid,
- $(fmt g.minor), NULL, g.iso, 'X', datetime(g.created + 86400 - 600, 'unixepoch')
+ $(fmt g.minor), NULL, g.iso, 'X', datetime(g.created + 86400 - 600, 'unixepoch'),
+ date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.cancelled = 0 AND g.p = 9;
 
 -- Documents the reconciliation must not read (the job's query filters
@@ -240,11 +248,11 @@ FROM gw g WHERE g.cancelled = 0 AND g.p = 9;
 -- orders without an order reference.
 INSERT INTO erp_doc
 SELECT printf('DN-%08d', g.ordno), 'DN', g.ref, g.custid, NULL, NULL, NULL, 'P',
- datetime(g.created + 7200, 'unixepoch')
+ datetime(g.created + 7200, 'unixepoch'), date(g.created + 86400 * (3 + g.i % 28), 'unixepoch')
 FROM gw g WHERE g.p = 1;
 INSERT INTO erp_doc
 SELECT printf('PO-%08d', g.i), 'PO', NULL, NULL, $(fmt "g.minor / 3"), NULL, g.iso, 'P',
- datetime(g.closed, 'unixepoch')
+ datetime(g.closed, 'unixepoch'), NULL
 FROM g WHERE g.i % 20 = 0;
 
 .read '$etc/planted.sql'

@@ -14,6 +14,7 @@ CREATE TABLE erp_doc (
 	currency      VARCHAR(16),	-- 'EUR'
 	doc_status    VARCHAR(8) NOT NULL,	-- 'D' draft, 'P' posted, 'X' cancelled
 	doc_date      DATETIME NOT NULL,
+	delivery_date DATE,		-- the delivery day the document is for; NULL on PO
 	modified_at   DATETIME		-- last change (incremental reading: docs/INCREMENTAL.md)
 ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 CREATE INDEX erp_doc_date ON erp_doc(doc_date);

@@ -15,6 +15,7 @@ CREATE TABLE erp_doc (
 	currency      TEXT,		-- 'EUR'
 	doc_status    TEXT NOT NULL,	-- 'D' draft, 'P' posted, 'X' cancelled
 	doc_date      TIMESTAMP NOT NULL,
+	delivery_date DATE,		-- the delivery day the document is for; NULL on PO
 	modified_at   TIMESTAMP		-- last change (incremental reading: docs/INCREMENTAL.md)
 );
 CREATE INDEX erp_doc_date ON erp_doc(doc_date);

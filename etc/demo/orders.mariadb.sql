@@ -10,6 +10,7 @@ CREATE TABLE orders (
 	currency      VARCHAR(16) NOT NULL,	-- 'EUR', 'eur', ' usd'
 	status        VARCHAR(32) NOT NULL,	-- 'NEW', 'SHIPPED', 'CANCELLED'
 	created_at    DATETIME NOT NULL,
+	delivery_date DATE,		-- the agreed delivery day (a site-defined field of the demo job)
 	modified_at   DATETIME		-- last change (incremental reading: docs/INCREMENTAL.md)
 ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 CREATE INDEX orders_created ON orders(created_at);

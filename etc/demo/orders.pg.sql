@@ -10,6 +10,7 @@ CREATE TABLE orders (
 	currency      TEXT NOT NULL,	-- 'EUR', 'eur', ' usd'
 	status        TEXT NOT NULL,	-- 'NEW', 'SHIPPED', 'CANCELLED'
 	created_at    TIMESTAMP NOT NULL,
+	delivery_date DATE,		-- the agreed delivery day (a site-defined field of the demo job)
 	modified_at   TIMESTAMP		-- last change (incremental reading: docs/INCREMENTAL.md)
 );
 CREATE INDEX orders_created ON orders(created_at);

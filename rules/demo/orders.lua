@@ -104,6 +104,41 @@ rule("blocked_customer", function(o)
   end
 end)
 
+-- 5c. Every posted invoice must be for the delivery the order agreed:
+-- delivery_date is a site-defined field of the job (<fields> in
+-- jobs/orders-nightly.xml, a date: epoch seconds at 00:00 UTC), set on
+-- orders and ERP documents by translate.lua. Only dates that are there
+-- are compared (older documents carry none).
+local function ymd(t)
+  -- epoch seconds -> "YYYY-MM-DD" (the sandbox has no os.date): days to
+  -- a civil date, proleptic Gregorian calendar
+  local z = t // 86400 + 719468
+  local era = z // 146097
+  local doe = z - era * 146097
+  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  local mp = (5 * doy + 2) // 153
+  local d = doy - (153 * mp + 2) // 5 + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return string.format("%04d-%02d-%02d", y, m, d)
+end
+
+rule("delivery_date", function(o)
+  local r, e = o.order, o.erp
+  local want = r and r.fields.delivery_date
+  if not (want and e) then return nil end
+  for _, doc in ipairs(e.docs) do
+    local got = doc.fields.delivery_date
+    if doc.status == "posted" and doc.doc_type == "invoice" and got and
+       got ~= want then
+      return fail("DELIVERY_DATE_MISMATCH",
+                  "ERP invoice " .. doc.key .. " is for delivery on " ..
+                  ymd(got) .. ", the order for " .. ymd(want))
+    end
+  end
+end)
+
 -- 6. A cancelled order must not stay invoiced (a full credit note makes
 -- the net zero and is fine).
 rule("cancelled_not_invoiced", function(o)

@@ -103,6 +103,9 @@ function order_from_db(row, out)
   out.amount   = amount_or_nil(row.total_amount)
   out.time     = row.created_at
   out.status   = status
+  -- A site-defined field of the job (<fields>): the agreed delivery day.
+  -- A DATE column arrives as epoch seconds at 00:00 UTC; nil stays unset.
+  out.fields.delivery_date = row.delivery_date
 end
 
 -- ERP: erp_doc. The job's query reads only sales orders, invoices and
@@ -140,4 +143,5 @@ function erp_document(row, out)
   out.time      = row.doc_date
   out.status    = status
   out.doc_type  = kind
+  out.fields.delivery_date = row.delivery_date
 end

@@ -9,7 +9,7 @@
 -- engine: tests/e2e/run.sh compares its output with expected.txt too.
 -- It knows only the shapes the generator produces; it is not a second
 -- engine. As-of 2026-11-26 00:00:00, window 400 days, grace 24h / 3d,
--- tolerance 0.01 (JPY 1).
+-- tolerance 0.01 (JPY 1), the delivery dates of the job's <fields>.
 
 CREATE TEMP TABLE p AS SELECT
 	strftime('%s', '2026-11-26 00:00:00') + 0 AS asof,
@@ -39,7 +39,7 @@ SELECT orders.rowid AS rid, order_no AS id,
 	'C' || ltrim(substr(upper(trim(customer_code)), 2), '0') AS cust,
 	upper(trim(currency)) AS cur,
 	CAST(round(total_amount * 100) AS INTEGER) AS cents,
-	status, strftime('%s', created_at) + 0 AS t
+	status, strftime('%s', created_at) + 0 AS t, date(delivery_date) AS dd
 FROM orders, p
 WHERE created_at <= '2026-11-26 00:00:00' AND created_at >= datetime(p.wstart, 'unixepoch');
 
@@ -58,7 +58,8 @@ SELECT doc_id AS id, doc_kind AS kind, doc_status AS st,
 	     WHEN legacy_amount GLOB '[0-9]*' AND legacy_amount NOT GLOB '*[^0-9.]*'
 		THEN abs(CAST(round(CAST(legacy_amount AS REAL) * 100) AS INTEGER)) END AS cents,
 	net_amount IS NULL AND legacy_amount IS NOT NULL
-		AND (legacy_amount NOT GLOB '[0-9]*' OR legacy_amount GLOB '*[^0-9.]*') AS bad
+		AND (legacy_amount NOT GLOB '[0-9]*' OR legacy_amount GLOB '*[^0-9.]*') AS bad,
+	date(delivery_date) AS dd
 FROM erp_doc, p
 WHERE doc_date <= '2026-11-26 00:00:00' AND doc_date >= datetime(p.wstart, 'unixepoch')
 	AND doc_kind IN ('SO', 'INV', 'CN');
@@ -83,7 +84,7 @@ CREATE INDEX ord_dref ON ord(dref);
 CREATE TEMP TABLE norders AS SELECT dref, count(*) AS n FROM ord GROUP BY dref;
 
 CREATE TEMP TABLE grp AS
-SELECT o.k, o.cust AS ocust, o.cur AS ocur, o.cents AS ocents, o.status, o.t AS ot,
+SELECT o.k, o.cust AS ocust, o.cur AS ocur, o.cents AS ocents, o.status, o.t AS ot, o.dd AS odd,
 	d.k AS dk, d.cust AS dcust, d.cur AS dcur, d.cents AS dcents,
 	n.n AS norders, a.posted, a.nbilled, a.invoiced, a.ordered, a.ncur, a.cur AS ecur,
 	CASE WHEN a.nbilled > 0 THEN a.invoiced ELSE a.ordered END AS ecents
@@ -120,4 +121,9 @@ SELECT DISTINCT 'CUSTOMER_MISMATCH', g.k FROM grp g JOIN doc x ON x.oref = g.k
 	AND (g.dk IS NULL OR g.dcust = g.ocust);
 -- rules/demo/blocked_customers.csv (the reference table blocked_customers)
 SELECT 'RULE_FAILED', k FROM grp WHERE ocust IN ('C9140');  -- code BLOCKED_CUSTOMER
+-- the site-defined field delivery_date (<fields> of the demo job): a
+-- posted invoice for another delivery day than the order's, both set
+SELECT DISTINCT 'RULE_FAILED', g.k FROM grp g JOIN doc x ON x.oref = g.k
+	WHERE x.st = 'P' AND x.kind = 'INV' AND g.odd IS NOT NULL
+	AND x.dd IS NOT NULL AND x.dd <> g.odd;  -- code DELIVERY_DATE_MISMATCH
 SELECT 'CANCELLED_INVOICED', k FROM grp WHERE status = 'CANCELLED' AND nbilled > 0 AND invoiced <> 0;

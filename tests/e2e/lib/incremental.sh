@@ -142,8 +142,8 @@ else
 	src_sql orders "UPDATE orders SET status = 'CANCELLED', modified_at = $t WHERE order_no = 'SO-300004'"
 	src_sql erp "UPDATE erp_doc SET doc_status = 'X', modified_at = $t WHERE doc_id = 'INV-01200020'"
 	src_sql crm "INSERT INTO crm_deal VALUES ('D-009991', 'Neu GmbH', 'acc-0042', 100.00, 1, 'Closed Won', '2026-11-01 10:00:00', 0, $t)"
-	src_sql orders "INSERT INTO orders VALUES ('SO-309991', 'D-009991', 'C0042', 100.00, 'EUR', 'SHIPPED', '2026-11-01 11:00:00', $t)"
-	src_sql erp "INSERT INTO erp_doc VALUES ('INV-99999991', 'INV', 'SO00309991  ', 'CUST-42', 100.00, NULL, 'EUR', 'P', '2026-11-02 10:00:00', $t)"
+	src_sql orders "INSERT INTO orders VALUES ('SO-309991', 'D-009991', 'C0042', 100.00, 'EUR', 'SHIPPED', '2026-11-01 11:00:00', NULL, $t)"
+	src_sql erp "INSERT INTO erp_doc VALUES ('INV-99999991', 'INV', 'SO00309991  ', 'CUST-42', 100.00, NULL, 'EUR', 'P', '2026-11-02 10:00:00', NULL, $t)"
 	inc_step 1
 	check "incremental step 1: sources were read incrementally" grep -q "source 'crm': incremental: " "$work/inc/err-1"
 	rm -rf "$work/inc/state-1"
