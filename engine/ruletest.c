@@ -41,6 +41,7 @@
 #include "ref.h"
 #include "rules_int.h"
 #include "tstamp.h"
+#include "lval.h"
 #include "banned.h"
 
 #define ROW_TEXT_CAP ((size_t)16 << 20)	/* text of one fake row or group */
@@ -234,7 +235,7 @@ static int time_tostring_mm(lua_State *L)
 		return luaL_error(L, "not a time");
 	sbuf_reset(&rt->tmp);
 	if (tstamp_format(*t, &rt->tmp) < 0)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	lua_pushlstring(L, rt->tmp.buf, rt->tmp.len);
 	return 1;
 }
@@ -295,7 +296,7 @@ static int l_test(lua_State *L)
 
 		if (mem_mul(na, sizeof(*c), &bytes) < 0 ||
 		    !(c = mem_realloc(rt->cases, bytes)))
-			return rules_raise_nomem(L);
+			return lval_raise_nomem(L);
 		rt->cases = c;
 		rt->alloc_cases = na;
 	}
@@ -312,13 +313,13 @@ static int l_test(lua_State *L)
 		mem_free(c->name);
 		sbuf_release(&where);
 		luaL_unref(L, LUA_REGISTRYINDEX, ref);
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
 	c->where = sbuf_detach(&where, NULL);
 	if (!c->where) {
 		mem_free(c->name);
 		luaL_unref(L, LUA_REGISTRYINDEX, ref);
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
 	c->fn_ref = ref;
 	rt->ncases++;
@@ -347,15 +348,15 @@ static void grow_cols(lua_State *L, struct ruletest *rt, size_t need)
 	if (mem_mul(na, sizeof(*rt->cols), &b1) < 0 ||
 	    mem_mul(na, sizeof(*rt->names), &b2) < 0 ||
 	    mem_mul(na, sizeof(*rt->vals), &b3) < 0)
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	if (!(p = mem_realloc(rt->cols, b1)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->cols = p;
 	if (!(p = mem_realloc((void *)rt->names, b2)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->names = p;
 	if (!(p = mem_realloc(rt->vals, b3)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->vals = p;
 	rt->alloc_cols = na;
 }
@@ -365,7 +366,7 @@ static void text_failed(lua_State *L, struct sbuf *sb, const char *what)
 	if (sb->failed == SBUF_TOOLONG)
 		luaL_error(L, "%s: over %I bytes of text", what,
 			   (lua_Integer)sb->cap);
-	rules_raise_nomem(L);
+	lval_raise_nomem(L);
 }
 
 /* Append s (and a NUL) to rt->text; its offset. */
@@ -427,7 +428,7 @@ static void build_row(lua_State *L, struct ruletest *rt, int t,
 			c->s_off = text_add(L, rt, "", 0);
 			break;
 		default:
-			if ((m = rules_money_test(L, -1)) != NULL) {
+			if ((m = lval_money_test(L, -1)) != NULL) {
 				c->v.type = VAL_DEC;
 				c->v.i = *m;
 				c->s_off = rt->text.len;
@@ -492,7 +493,7 @@ static void push_record(lua_State *L, const struct canon *c)
 		}
 	}
 	if (c->present & CANON_HAS_AMOUNT) {
-		rules_money_push(L, c->amount);
+		lval_money_push(L, c->amount);
 		lua_setfield(L, -2, "amount");
 	}
 	if (c->present & CANON_HAS_TIME) {
@@ -634,7 +635,7 @@ static int l_reference(lua_State *L)
 			break;
 		}
 	if (grow_refs(rt) < 0)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	slot = rt->refs.n;
 	error_clear(&rt->rerr);
 	for (lua_Integer i = 1; i <= n || (n == 0 && !t); i++) {
@@ -687,7 +688,7 @@ fail:
 	if (t)
 		drop_ref(rt, slot);
 	if (rt->rerr.code == ERR_NOMEM)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	/* the message names the reference */
 	return luaL_error(L, "%s", rt->rerr.msg.buf);
 }
@@ -715,7 +716,7 @@ static int record_field(const char *k)
 /* Money from money or decimal text at index i; raises naming `what`. */
 static int64_t money_arg(lua_State *L, int i, const char *what)
 {
-	int64_t *m = rules_money_test(L, i), v;
+	int64_t *m = lval_money_test(L, i), v;
 
 	if (m)
 		return *m;
@@ -785,7 +786,7 @@ static void build_record(lua_State *L, struct ruletest *rt, int t,
 					luaL_error(L, "check(): %s.%s: over "
 						   "%I bytes", what, k,
 						   (lua_Integer)CANON_STR_CAP);
-				rules_raise_nomem(L);
+				lval_raise_nomem(L);
 			}
 			lua_pop(L, 1);
 		} else if (id == XF_AMOUNT) {
@@ -883,14 +884,14 @@ static size_t build_list(lua_State *L, struct ruletest *rt, int t,
 
 		if (mem_mul(n, sizeof(**recs), &bytes) < 0 ||
 		    !(p = mem_realloc(*recs, bytes)))
-			rules_raise_nomem(L);
+			lval_raise_nomem(L);
 		*recs = p;
 		for (size_t i = *alloc; i < n; i++)
 			canon_init(&(*recs)[i]);
 		*alloc = n;
 		if (mem_mul(n, sizeof(**ptrs), &bytes) < 0 ||
 		    !(q = mem_realloc((void *)*ptrs, bytes)))
-			rules_raise_nomem(L);
+			lval_raise_nomem(L);
 		*ptrs = q;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -8,8 +8,8 @@
 
 #include "xfield.h"
 #include "money.h"
-#include "rules_int.h"
 #include "tstamp.h"
+#include "lval.h"
 #include "banned.h"
 
 #define DAY INT64_C(86400)
@@ -42,7 +42,7 @@ static int parse_int(const char *s, size_t n, int64_t *v)
 
 static int64_t to_money(lua_State *L, int idx, const char *what)
 {
-	int64_t *m = rules_money_test(L, idx), v = 0;
+	int64_t *m = lval_money_test(L, idx), v = 0;
 	const char *s;
 	size_t n;
 	int st;
@@ -54,7 +54,7 @@ static int64_t to_money(lua_State *L, int idx, const char *what)
 		st = money_parse(s, n, &v);
 		if (st != MONEY_OK)
 			luaL_error(L, "%s = \"%s\": %s", what,
-				   rules_shown(L, s, n), money_strerror(st));
+				   lval_shown(L, s, n), money_strerror(st));
 		return v;
 	}
 	if (lua_type(L, idx) == LUA_TNUMBER)
@@ -68,7 +68,7 @@ static int64_t to_money(lua_State *L, int idx, const char *what)
 
 static int64_t to_integer(lua_State *L, int idx, const char *what)
 {
-	int64_t *m = rules_money_test(L, idx), v = 0;
+	int64_t *m = lval_money_test(L, idx), v = 0;
 	const char *s;
 	size_t n;
 
@@ -85,7 +85,7 @@ static int64_t to_integer(lua_State *L, int idx, const char *what)
 		if (parse_int(s, n, &v) < 0)
 			luaL_error(L, "%s = \"%s\": not a whole number (digits "
 				   "with an optional sign, at most 19)", what,
-				   rules_shown(L, s, n));
+				   lval_shown(L, s, n));
 		return v;
 	}
 	if (lua_type(L, idx) == LUA_TNUMBER)
@@ -114,7 +114,7 @@ static int64_t to_time(lua_State *L, int idx, const char *what, int date)
 		s = lua_tolstring(L, idx, &n);
 		if (tstamp_parse(s, n, &v) < 0)
 			luaL_error(L, "%s = \"%s\": not a %s (expected "
-				   "YYYY-MM-DD%s)", what, rules_shown(L, s, n),
+				   "YYYY-MM-DD%s)", what, lval_shown(L, s, n),
 				   date ? "date" : "timestamp",
 				   date ? "" : ", optionally with HH:MM[:SS]");
 	} else {
@@ -157,7 +157,7 @@ static int to_boolean(lua_State *L, int idx, const char *what)
 		    (n == 5 && strncasecmp(s, "false", 5) == 0))
 			return 0;
 		luaL_error(L, "%s = \"%s\": not a boolean (true, false, 1 or "
-			   "0)", what, rules_shown(L, s, n));
+			   "0)", what, lval_shown(L, s, n));
 		return 0;
 	}
 	lua_pushvalue(L, idx);
@@ -198,7 +198,7 @@ void xfield_set(lua_State *L, const struct job *job, struct canon *c,
 			luaL_error(L, "%s: %I bytes is over the limit of %I",
 				   what, (lua_Integer)n,
 				   (lua_Integer)CANON_STR_CAP);
-		rules_check_text(L, what, s, n);
+		lval_check_text(L, what, s, n);
 		rc = canon_xset(c, fi, nx, s, n);
 		lua_pop(L, 1);
 		break;
@@ -225,7 +225,7 @@ void xfield_set(lua_State *L, const struct job *job, struct canon *c,
 		if (c->data.failed == SBUF_TOOLONG)
 			luaL_error(L, "%s: too much text set on one record",
 				   what);
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	}
 }
 
@@ -254,7 +254,7 @@ void xfield_push(lua_State *L, const struct canon *c,
 		}
 		memcpy(&v, p, sizeof(v));
 		if (f->type == CFT_MONEY)
-			rules_money_push(L, v);
+			lval_money_push(L, v);
 		else
 			lua_pushinteger(L, (lua_Integer)v);
 		return;
