@@ -1326,19 +1326,21 @@ static unsigned fields_id(lua_State *L, const struct canon *c,
 	int id = field_id(L);
 	unsigned k = c->kind < CANON__KINDS ? c->kind : 0;
 
+	/* "for role erp", not "for a erp": the roles by the names the job
+	 * file gives them */
 	if (id < 0) {
 		xfield_push_names(L, job, k);
-		luaL_error(L, "%s.%s: no site-defined field '%s' for a %s "
-			   "(%s fields: %s); declare it in the job file's "
-			   "<fields>%s%s", what, key_text(L), key_text(L),
+		luaL_error(L, "%s.%s: no site-defined field '%s' for role %s "
+			   "(%s fields: %s); declare it in <fields> in the "
+			   "job file%s%s", what, key_text(L), key_text(L),
 			   canon_kind_names[k], canon_kind_names[k],
-			   lua_tostring(L, -1), job->path ? ", " : "",
+			   lua_tostring(L, -1), job->path ? " " : "",
 			   job->path ? job->path : "");
 	}
 	if (!(job->fields[id].roles & (1u << k))) {
 		xfield_push_roles(L, &job->fields[id]);
 		luaL_error(L, "%s.%s: field '%s' is declared for %s, not for "
-			   "a %s; add %s to its roles= in <fields>", what,
+			   "%s; add %s to its roles= in <fields>", what,
 			   job->fields[id].name, job->fields[id].name,
 			   lua_tostring(L, -1), canon_kind_names[k],
 			   canon_kind_names[k]);
@@ -1349,7 +1351,11 @@ static unsigned fields_id(lua_State *L, const struct canon *c,
 static int fields_index(lua_State *L)
 {
 	const struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "fields");
+	const struct fview *fv = lua_touserdata(L, 1);
+	/* the errors name the record as "out.fields.x" or "order.fields.x" */
+	unsigned id = fields_id(L, c, fv->cv == R(L)->outv ? "out.fields"
+		: lua_pushfstring(L, "%s.fields", canon_kind_names[
+			c->kind < CANON__KINDS ? c->kind : 0]));
 
 	xfield_push(L, c, &R(L)->job->fields[id], id);
 	return 1;
@@ -1369,8 +1375,9 @@ static int fields_newindex(lua_State *L)
 static int fields_ro_newindex(lua_State *L)
 {
 	return luaL_error(L, "the fields of o.deal, o.order, o.orders[i] and "
-			  "o.erp.docs[i] are read-only (tried to set '%s')",
-			  key_text(L));
+			  "o.erp.docs[i] are read-only (tried to set '%s'); "
+			  "fields are set in translation (out.fields.%s = "
+			  "...)", key_text(L), key_text(L));
 }
 
 /* out.fields = { name = value, ... } sets exactly those fields; nil

@@ -167,6 +167,73 @@ START_TEST(lists)
 }
 END_TEST
 
+/* The site-defined fields of fields/rules.lua's job (the hand-built job
+ * plus a <fields> of each type). */
+static struct job_field test_fields[] = {
+	{ (char *)"region", CFT_TEXT, 1u << CANON_DEAL | 1u << CANON_ORDER, 1, 1 },
+	{ (char *)"tax", CFT_MONEY, 1u << CANON_ORDER | 1u << CANON_ERP, 1, 2 },
+	{ (char *)"qty", CFT_INTEGER, 1u << CANON_ORDER, 1, 3 },
+	{ (char *)"due", CFT_DATE, 1u << CANON_ORDER | 1u << CANON_ERP, 1, 4 },
+	{ (char *)"seen", CFT_TIMESTAMP, 1u << CANON_ERP, 1, 5 },
+	{ (char *)"flag", CFT_BOOLEAN, 7, 1, 6 },
+};
+
+/* translate() shows the fields a rule set (typed, as xfield_push gives
+ * them) and check{} builds them from fields = {...} in each record
+ * table, with the run's conversions and refusals. */
+START_TEST(site_fields)
+{
+	static const char *const files[] = { DIR "fields/fields_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "fields/rules.lua");
+	t.job.fields = test_fields;
+	t.job.nfields = sizeof(test_fields) / sizeof(test_fields[0]);
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 11);
+	passed(&rep, "translate shows the set fields, typed");
+	passed(&rep, "no field set: no fields key");
+	passed(&rep, "check reads the fields");
+	failed_with(&rep, "nested tables are compared", (const char *const[]){
+		DIR "fields/fields_test.lua:24: expected {fields = {qty = 8}, "
+		"key = \"O3\"}, got {fields = {qty = 7}, key = \"O3\"}", NULL });
+	failed_with(&rep, "translate: a bad value", (const char *const[]){
+		DIR "fields/rules.lua:16: out.fields.qty = \"7x\": not a whole "
+		"number", NULL });
+	failed_with(&rep, "translate: undeclared field", (const char *const[]){
+		DIR "fields/rules.lua:12: out.fields.colour: no site-defined "
+		"field 'colour' for role order (order fields: region (text), "
+		"tax (money), qty (integer), due (date), flag (boolean))",
+		NULL });
+	failed_with(&rep, "translate: field of another role",
+		    (const char *const[]){ DIR "fields/rules.lua:14: "
+		    "out.fields.seen: field 'seen' is declared for erp, not for "
+		    "order; add order to its roles= in <fields>", NULL });
+	failed_with(&rep, "check: unknown field", (const char *const[]){
+		DIR "fields/fields_test.lua:49: check(): deal.fields.colour: "
+		"job 'ruletest' has no site-defined field 'colour' for role "
+		"deal (deal fields: region (text), flag (boolean))", NULL });
+	failed_with(&rep, "check: field of another role", (const char *const[]){
+		DIR "fields/fields_test.lua:53: check(): erp.docs[1].fields.qty: "
+		"field 'qty' is declared for order, not for erp; add erp to "
+		"its roles= in <fields>", NULL });
+	failed_with(&rep, "check: a bad value", (const char *const[]){
+		DIR "fields/fields_test.lua:57: check(): orders[1].fields.due = "
+		"\"2026-11-01 10:00\": a date field has no time of day", NULL });
+	failed_with(&rep, "check: fields not a table", (const char *const[]){
+		DIR "fields/fields_test.lua:61: check(): order.fields must be "
+		"a table of site-defined fields ({NAME = value, ...}), not a "
+		"string", NULL });
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 /* reference(): a test gives the reference rows the rules see, for that
  * test only; key errors raise as in a run. */
 START_TEST(reference_rows)
@@ -501,6 +568,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, discover_and_run);
 	tcase_add_test(tc, given_files);
 	tcase_add_test(tc, lists);
+	tcase_add_test(tc, site_fields);
 	tcase_add_test(tc, reference_rows);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, load_errors);
