@@ -215,18 +215,18 @@ START_TEST(site_fields)
 		    "out.fields.seen: field 'seen' is declared for erp, not for "
 		    "order; add order to its roles= in <fields>", NULL });
 	failed_with(&rep, "check: unknown field", (const char *const[]){
-		DIR "fields/fields_test.lua:49: check(): deal.fields.colour: "
+		DIR "fields/fields_test.lua:55: check(): deal.fields.colour: "
 		"job 'ruletest' has no site-defined field 'colour' for role "
 		"deal (deal fields: region (text), flag (boolean))", NULL });
 	failed_with(&rep, "check: field of another role", (const char *const[]){
-		DIR "fields/fields_test.lua:53: check(): erp.docs[1].fields.qty: "
+		DIR "fields/fields_test.lua:59: check(): erp.docs[1].fields.qty: "
 		"field 'qty' is declared for order, not for erp; add erp to "
 		"its roles= in <fields>", NULL });
 	failed_with(&rep, "check: a bad value", (const char *const[]){
-		DIR "fields/fields_test.lua:57: check(): orders[1].fields.due = "
+		DIR "fields/fields_test.lua:63: check(): orders[1].fields.due = "
 		"\"2026-11-01 10:00\": a date field has no time of day", NULL });
 	failed_with(&rep, "check: fields not a table", (const char *const[]){
-		DIR "fields/fields_test.lua:61: check(): order.fields must be "
+		DIR "fields/fields_test.lua:67: check(): order.fields must be "
 		"a table of site-defined fields ({NAME = value, ...}), not a "
 		"string", NULL });
 	ruletest_report_release(&rep);
