@@ -1510,6 +1510,192 @@ START_TEST(site_field_values)
 }
 END_TEST
 
+static const char *xtext(const struct canon *c, unsigned f)
+{
+	static char buf[64];
+	size_t n;
+	const char *p = canon_xget(c, f, &n);
+
+	if (!p)
+		return "(unset)";
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
+	return buf;
+}
+
+/*
+ * Setting fields in translation: an undeclared field and a field of
+ * another role are a RULE_ERROR for that row only (the next row
+ * translates), naming the rule's file:line; out.fields = {...} sets
+ * exactly those fields, = nil clears them; out.fields reads back typed;
+ * out.fields kept in a global is the next call's (out is one view).
+ */
+START_TEST(site_field_translate)
+{
+	struct tjob t;
+	struct rules *r = open_fields(&t);
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	int64_t v;
+
+	t.job.path = (char *)"jobs/site.xml";
+	canon_init(&c);
+	ck_assert_int_eq(xtranslate(r, "undeclared", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "62: out.fields.colour: no site-defined "
+			 "field 'colour' for role order (order fields: region "
+			 "(text), tax (money), qty (integer), due (date), seen "
+			 "(timestamp), flag (boolean)); declare it in <fields> "
+			 "in the job file jobs/site.xml");
+	ck_assert_int_eq(xtranslate(r, "xset", 1, &c, &fail), 1);
+	ck_assert_str_eq(xtext(&c, XF_REGION), "EU");
+
+	ck_assert_int_eq(xtranslate(r, "other_role", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "67: out.fields.erp_ref: field 'erp_ref' "
+			 "is declared for erp, not for order; add order to its "
+			 "roles= in <fields>");
+
+	/* = {...}: exactly those; = nil: none; a field = nil: that one */
+	ck_assert_int_eq(xtranslate(r, "fields_table", 1, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 1u << XF_TAX | 1u << XF_FLAG);
+	ck_assert_int_eq(canon_xget_i64(&c, XF_TAX, &v), 1);
+	ck_assert(v == 15000);
+	ck_assert_str_eq(xtext(&c, XF_FLAG), "\001");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 2, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 0);
+	ck_assert_int_eq(xtranslate(r, "fields_table", 4, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 1u << XF_QTY);
+	ck_assert_str_eq(xtext(&c, XF_REGION), "(unset)");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 3, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "52: out.fields can be set to a table "
+			 "of fields or nil, not a string; or set one field: "
+			 "out.fields.NAME = value");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 5, &c, &fail), -2);
+	ck_assert_msg(strncmp(fail.buf, FL "56: out.fields.colour: no "
+			      "site-defined field 'colour' for role order",
+			      strlen(FL "56: out.fields.colour: no "
+				     "site-defined field 'colour' for role "
+				     "order")) == 0, "%s", fail.buf);
+
+	/* read back typed; the view kept in a global is dead next call */
+	ck_assert_int_eq(xtranslate(r, "read_back", 1, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_NAME), "2.00 1793491200 nil");
+	ck_assert_int_eq(xtranslate(r, "use_kept", 1, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_NAME), "3.00");
+
+	canon_release(&c);
+	sbuf_release(&fail);
+	rules_free(r);
+}
+END_TEST
+
+static void xset_i64(struct canon *c, unsigned f, int64_t v)
+{
+	ck_assert_int_eq(canon_xset_i64(c, f, (unsigned)(sizeof(xfields) /
+			 sizeof(xfields[0])), v), 0);
+}
+
+static void xset_text(struct canon *c, unsigned f, const char *s)
+{
+	ck_assert_int_eq(canon_xset(c, f, (unsigned)(sizeof(xfields) /
+			 sizeof(xfields[0])), s, strlen(s)), 0);
+}
+
+/*
+ * Reading fields in order rules: o.deal, o.order, o.orders[i] and
+ * o.erp.docs[i] give them typed (unset: nil); they are read-only; an
+ * unknown field or one of another role raises; a view kept past its
+ * call raises. Each error is the rule's RULE_ERROR verdict.
+ */
+START_TEST(site_field_order_rules)
+{
+	static const struct { const char *key, *msg; } bad[] = {
+		{ "KEPT", "this record is only valid during its call" },
+		{ "KEPTOUT", "this record is only valid during its call" },
+		{ "SET", "the fields of o.deal, o.order, o.orders[i] and "
+		  "o.erp.docs[i] are read-only (tried to set 'region'); fields "
+		  "are set in translation (out.fields.region = ...)" },
+		{ "SETDOC", "the fields of o.deal, o.order, o.orders[i] and "
+		  "o.erp.docs[i] are read-only (tried to set 'tax'); fields "
+		  "are set in translation (out.fields.tax = ...)" },
+		{ "UNKNOWN", "deal.fields.colour: no site-defined field 'colour' "
+		  "for role deal (deal fields: region (text), tax (money), qty "
+		  "(integer), due (date), seen (timestamp), flag (boolean)); "
+		  "declare it in <fields> in the job file" },
+		{ "ROLE", "deal.fields.erp_ref: field 'erp_ref' is declared for "
+		  "erp, not for deal; add deal to its roles= in <fields>" },
+	};
+	struct tjob t;
+	struct rules *r = open_fields(&t);
+	struct verdict_list l;
+	const struct verdict *v;
+	struct canon deal, o1, o2, d1, d2;
+	const struct canon *docs[2] = { &d1, &d2 }, *orders[2] = { &o1, &o2 };
+	struct erp_agg erp;
+	struct group g;
+	struct error err;
+
+	verdict_list_init(&l);
+	error_init(&err);
+	canon_with(&deal, CANON_DEAL, "D1", NULL, NULL);
+	canon_with(&o1, CANON_ORDER, "O1", NULL, NULL);
+	canon_with(&o2, CANON_ORDER, "O2", NULL, NULL);
+	canon_with(&d1, CANON_ERP, "E1", NULL, NULL);
+	canon_with(&d2, CANON_ERP, "E2", NULL, NULL);
+	xset_text(&deal, XF_REGION, "EU");
+	xset_i64(&o1, XF_QTY, -3);
+	xset_text(&o1, XF_FLAG, "\001");
+	xset_text(&o2, XF_REGION, "US");
+	xset_i64(&d1, XF_TAX, 12345);
+	xset_i64(&d1, XF_DUE, 1793491200);
+	xset_i64(&d1, XF_SEEN, 1793529000);
+	xset_text(&d1, XF_ERPREF, "R1");
+	memset(&erp, 0, sizeof(erp));
+	erp.ndocs = 2;
+	erp.docs = docs;
+
+	/* out.fields, kept by a translate function for the order rules */
+	{
+		struct canon c;
+		struct sbuf fail = SBUF_INIT(1 << 20);
+
+		canon_init(&c);
+		ck_assert_int_eq(xtranslate(r, "read_back", 1, &c, &fail), 1);
+		canon_release(&c);
+		sbuf_release(&fail);
+	}
+	g = (struct group){ "READ", 4, &deal, &o1, 2, &erp, orders };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	v = vfind(&l, "fields");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(v->is_error, 0);
+	ck_assert_str_eq(v->message, "EU:string -3:integer true:boolean "
+			 "1.2345:userdata/1793491200:integer/1793529000:integer"
+			 "/R1:string nil:nil/nil:nil/nil:nil/nil:nil "
+			 "nil:nil US:string");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		verdict_list_reset(&l);
+		g = (struct group){ bad[i].key, strlen(bad[i].key), &deal, &o1,
+				    2, &erp, orders };
+		ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+		v = vfind(&l, "fields");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->code, "RULE_ERROR");
+		ck_assert_msg(strstr(v->message, bad[i].msg) != NULL,
+			      "%s: %s", bad[i].key, v->message);
+	}
+
+	verdict_list_release(&l);
+	error_release(&err);
+	canon_release(&deal);
+	canon_release(&o1);
+	canon_release(&o2);
+	canon_release(&d1);
+	canon_release(&d2);
+	rules_free(r);
+}
+END_TEST
+
 Suite *suite_rules(void)
 {
 	Suite *s = suite_create("rules");
@@ -1539,6 +1725,8 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, translate_rows);
 	tcase_add_loop_test(tc, site_field_values, 0,
 			    (int)(sizeof(xcases) / sizeof(xcases[0])));
+	tcase_add_test(tc, site_field_translate);
+	tcase_add_test(tc, site_field_order_rules);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, bombs);
 	tcase_add_test(tc, load_bom);

@@ -50,6 +50,8 @@ function fields_table(row, out)
     out.fields = nil
   elseif row.id == 3 then
     out.fields = "tax=1"
+  elseif row.id == 4 then
+    out.fields.region = nil
   else
     out.fields = {tax = "1.50", colour = "red"}
   end
@@ -75,9 +77,12 @@ function read_back(row, out)
              tostring(out.fields.flag)
 end
 
+-- out is one view for every call, so out.fields kept from an earlier
+-- call is this call's; in an order rule there is no out: it raises.
 function use_kept(row, out)
   out.key = "K"
-  out.name = kept_out.tax
+  out.fields.tax = "3"
+  out.name = tostring(kept_out.tax)
 end
 
 local function show(v)
@@ -99,6 +104,8 @@ rule("fields", function(o)
     return fail("INFO", table.concat(p, " "), "info")
   elseif o.key == "KEPT" then
     return fail("INFO", tostring(kept_ro.tax), "info")
+  elseif o.key == "KEPTOUT" then
+    return fail("INFO", tostring(kept_out.tax), "info")
   elseif o.key == "SET" then
     o.deal.fields.region = "x"
   elseif o.key == "SETDOC" then
