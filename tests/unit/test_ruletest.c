@@ -560,6 +560,46 @@ START_TEST(fault_loop)
 }
 END_TEST
 
+/* The same over the site-defined fields' tests: check{}'s fields and
+ * translate()'s fields table allocate (records, the result tables). */
+START_TEST(fault_loop_fields)
+{
+	static const char *const files[] = { DIR "fields/fields_test.lua" };
+	long step = getenv("RECON_UNDER_VALGRIND") ? 97 : 1;
+	struct tjob t;
+	long n;
+
+	tjob_init(&t, DIR "fields/rules.lua");
+	t.job.fields = test_fields;
+	t.job.nfields = sizeof(test_fields) / sizeof(test_fields[0]);
+	for (n = 0; n < 1000000; n += step) {
+		struct ruletest_report rep;
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		ruletest_report_init(&rep);
+		mem_fault_after(n);
+		rc = ruletest_run(&t.job, files, 1, &rep, &err);
+		mem_fault_off();
+		if (rc == 0) {
+			ck_assert_uint_eq(rep.passed, 3);
+			ck_assert_uint_eq(rep.failed, 8);
+			ruletest_report_release(&rep);
+			error_release(&err);
+			break;
+		}
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(err.code == ERR_NOMEM || err.code == ERR_RULE,
+			      "n=%ld code %d: %s", n, err.code, err.msg.buf);
+		ruletest_report_release(&rep);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);
+	ck_assert_int_lt(n, 1000000);
+}
+END_TEST
+
 Suite *suite_ruletest(void)
 {
 	Suite *s = suite_create("ruletest");
@@ -577,6 +617,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, globals_not_in_production);
 	tcase_add_test(tc, fault_loop);
+	tcase_add_test(tc, fault_loop_fields);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	return s;
