@@ -1485,7 +1485,10 @@ static int out_newindex(lua_State *L)
 		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
 			if (c->data.failed == SBUF_TOOLONG)
 				return luaL_error(L, "out.%s: too much text set "
-						  "on one record", f);
+						  "on one record (each "
+						  "assignment keeps its text "
+						  "until the next row; set "
+						  "each field once)", f);
 			return raise_nomem(L);
 		}
 		return 0;

@@ -282,8 +282,9 @@ void xfield_set(lua_State *L, const struct job *job, struct canon *c,
 	}
 	if (rc < 0) {
 		if (c->data.failed == SBUF_TOOLONG)
-			luaL_error(L, "%s: too much text set on one record",
-				   what);
+			luaL_error(L, "%s: too much text set on one record "
+				   "(each assignment keeps its text until the "
+				   "next row; set each field once)", what);
 		rules_raise_nomem(L);
 	}
 }

@@ -1308,7 +1308,7 @@ enum { XF_REGION, XF_TAX, XF_QTY, XF_DUE, XF_SEEN, XF_FLAG, XF_ERPREF };
 
 static const char *const xfield_fns[] = {
 	"xset", "fields_table", "undeclared", "other_role", "read_back",
-	"use_kept", NULL
+	"use_kept", "many_sets", NULL
 };
 
 static struct rules *open_fields(struct tjob *t)
@@ -1574,6 +1574,11 @@ START_TEST(site_field_translate)
 			      strlen(FL "56: out.fields.colour: no "
 				     "site-defined field 'colour' for role "
 				     "order")) == 0, "%s", fail.buf);
+
+	ck_assert_int_eq(xtranslate(r, "many_sets", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "75: out.fields.region: too much text "
+			 "set on one record (each assignment keeps its text "
+			 "until the next row; set each field once)");
 
 	/* read back typed; the view kept in a global is dead next call */
 	ck_assert_int_eq(xtranslate(r, "read_back", 1, &c, &fail), 1);

@@ -67,6 +67,14 @@ function other_role(row, out)
   out.fields.erp_ref = "E1"
 end
 
+-- Setting a long text over and over: every value stays in the record
+-- until the next row, so the record's text cap ends it.
+function many_sets(row, out)
+  out.key = "K"
+  local big = string.rep("x", 4096)
+  for _ = 1, 100 do out.fields.region = big end
+end
+
 -- out.fields read back in translation, and a fields view kept for later.
 function read_back(row, out)
   out.key = "K"
