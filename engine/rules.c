@@ -1317,15 +1317,19 @@ static struct canon *fields_record(lua_State *L)
 }
 
 /* The field the key at index 2 names, checked against the record's role;
- * raises with the fields there are. `what` is "out.fields" or
- * "fields". */
-static unsigned fields_id(lua_State *L, const struct canon *c,
-			  const char *what)
+ * raises with the fields there are, naming the record "out.fields" (out)
+ * or by its role ("order.fields"): built only then, as reads are hot. */
+static unsigned fields_id(lua_State *L, const struct canon *c, int out)
 {
 	const struct job *job = R(L)->job;
 	int id = field_id(L);
 	unsigned k = c->kind < CANON__KINDS ? c->kind : 0;
+	const char *what;
 
+	if (id >= 0 && (job->fields[id].roles & (1u << k)))
+		return (unsigned)id;
+	what = out ? "out.fields"
+		   : lua_pushfstring(L, "%s.fields", canon_kind_names[k]);
 	/* "for role erp", not "for a erp": the roles by the names the job
 	 * file gives them */
 	if (id < 0) {
@@ -1337,25 +1341,19 @@ static unsigned fields_id(lua_State *L, const struct canon *c,
 			   lua_tostring(L, -1), job->path ? " " : "",
 			   job->path ? job->path : "");
 	}
-	if (!(job->fields[id].roles & (1u << k))) {
-		xfield_push_roles(L, &job->fields[id]);
-		luaL_error(L, "%s.%s: field '%s' is declared for %s, not for "
-			   "%s; add %s to its roles= in <fields>", what,
-			   job->fields[id].name, job->fields[id].name,
-			   lua_tostring(L, -1), canon_kind_names[k],
-			   canon_kind_names[k]);
-	}
-	return (unsigned)id;
+	xfield_push_roles(L, &job->fields[id]);
+	luaL_error(L, "%s.%s: field '%s' is declared for %s, not for %s; add "
+		   "%s to its roles= in <fields>", what, job->fields[id].name,
+		   job->fields[id].name, lua_tostring(L, -1),
+		   canon_kind_names[k], canon_kind_names[k]);
+	return 0;
 }
 
 static int fields_index(lua_State *L)
 {
 	const struct canon *c = fields_record(L);
 	const struct fview *fv = lua_touserdata(L, 1);
-	/* the errors name the record as "out.fields.x" or "order.fields.x" */
-	unsigned id = fields_id(L, c, fv->cv == R(L)->outv ? "out.fields"
-		: lua_pushfstring(L, "%s.fields", canon_kind_names[
-			c->kind < CANON__KINDS ? c->kind : 0]));
+	unsigned id = fields_id(L, c, fv->cv == R(L)->outv);
 
 	xfield_push(L, c, &R(L)->job->fields[id], id);
 	return 1;
@@ -1364,7 +1362,7 @@ static int fields_index(lua_State *L)
 static int fields_newindex(lua_State *L)
 {
 	struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "out.fields");
+	unsigned id = fields_id(L, c, 1);
 	const char *what = lua_pushfstring(L, "out.fields.%s",
 					   R(L)->job->fields[id].name);
 
