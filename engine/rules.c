@@ -1002,39 +1002,43 @@ static struct canon *fields_record(lua_State *L)
 }
 
 /* The field the key at index 2 names, checked against the record's role;
- * raises with the fields there are. `what` is "out.fields" or
- * "fields". */
-static unsigned fields_id(lua_State *L, const struct canon *c,
-			  const char *what)
+ * raises with the fields there are, naming the record "out.fields" (out)
+ * or by its role ("order.fields"): built only then, as reads are hot. */
+static unsigned fields_id(lua_State *L, const struct canon *c, int out)
 {
 	const struct job *job = R(L)->job;
 	int id = field_id(L);
 	unsigned k = c->kind < CANON__KINDS ? c->kind : 0;
+	const char *what;
 
+	if (id >= 0 && (job->fields[id].roles & (1u << k)))
+		return (unsigned)id;
+	what = out ? "out.fields"
+		   : lua_pushfstring(L, "%s.fields", canon_kind_names[k]);
+	/* "for role erp", not "for a erp": the roles by the names the job
+	 * file gives them */
 	if (id < 0) {
 		xfield_push_names(L, job, k);
-		luaL_error(L, "%s.%s: no site-defined field '%s' for a %s "
-			   "(%s fields: %s); declare it in the job file's "
-			   "<fields>%s%s", what, key_text(L), key_text(L),
+		luaL_error(L, "%s.%s: no site-defined field '%s' for role %s "
+			   "(%s fields: %s); declare it in <fields> in the "
+			   "job file%s%s", what, key_text(L), key_text(L),
 			   canon_kind_names[k], canon_kind_names[k],
-			   lua_tostring(L, -1), job->path ? ", " : "",
+			   lua_tostring(L, -1), job->path ? " " : "",
 			   job->path ? job->path : "");
 	}
-	if (!(job->fields[id].roles & (1u << k))) {
-		xfield_push_roles(L, &job->fields[id]);
-		luaL_error(L, "%s.%s: field '%s' is declared for %s, not for "
-			   "a %s; add %s to its roles= in <fields>", what,
-			   job->fields[id].name, job->fields[id].name,
-			   lua_tostring(L, -1), canon_kind_names[k],
-			   canon_kind_names[k]);
-	}
-	return (unsigned)id;
+	xfield_push_roles(L, &job->fields[id]);
+	luaL_error(L, "%s.%s: field '%s' is declared for %s, not for %s; add "
+		   "%s to its roles= in <fields>", what, job->fields[id].name,
+		   job->fields[id].name, lua_tostring(L, -1),
+		   canon_kind_names[k], canon_kind_names[k]);
+	return 0;
 }
 
 static int fields_index(lua_State *L)
 {
 	const struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "fields");
+	const struct fview *fv = lua_touserdata(L, 1);
+	unsigned id = fields_id(L, c, fv->cv == R(L)->outv);
 
 	xfield_push(L, c, &R(L)->job->fields[id], id);
 	return 1;
@@ -1043,7 +1047,7 @@ static int fields_index(lua_State *L)
 static int fields_newindex(lua_State *L)
 {
 	struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "out.fields");
+	unsigned id = fields_id(L, c, 1);
 	const char *what = lua_pushfstring(L, "out.fields.%s",
 					   R(L)->job->fields[id].name);
 
@@ -1054,8 +1058,9 @@ static int fields_newindex(lua_State *L)
 static int fields_ro_newindex(lua_State *L)
 {
 	return luaL_error(L, "the fields of o.deal, o.order, o.orders[i] and "
-			  "o.erp.docs[i] are read-only (tried to set '%s')",
-			  key_text(L));
+			  "o.erp.docs[i] are read-only (tried to set '%s'); "
+			  "fields are set in translation (out.fields.%s = "
+			  "...)", key_text(L), key_text(L));
 }
 
 /* out.fields = { name = value, ... } sets exactly those fields; nil
@@ -1163,7 +1168,10 @@ static int out_newindex(lua_State *L)
 		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
 			if (c->data.failed == SBUF_TOOLONG)
 				return luaL_error(L, "out.%s: too much text set "
-						  "on one record", f);
+						  "on one record (each "
+						  "assignment keeps its text "
+						  "until the next row; set "
+						  "each field once)", f);
 			return lval_raise_nomem(L);
 		}
 		return 0;
