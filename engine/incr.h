@@ -14,7 +14,7 @@
  * State file (a local cache, native byte order; whatever does not
  * validate is "no previous state" and the source is read in full):
  *
- *     "RECONST2"                       magic, 8 bytes
+ *     "RECONST3"                       magic, 8 bytes
  *     ENTRY...                         in the order fed to the matcher
  *     TRAILER                          an entry of kind INCR_TRAILER
  *     u64 trailer offset, "RECONEND"   last 16 bytes

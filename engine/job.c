@@ -1404,10 +1404,13 @@ static int load_references(struct loader *ld, xmlNodePtr refs)
 	return 0;
 }
 
-/* roles="deal order": a space-separated list of roles, each once. */
+/* roles="deal order": a space-separated list of roles, each once. The
+ * errors quote the whole attribute and name the word that is wrong. */
 static int parse_roles(struct loader *ld, xmlNodePtr x, const char *name,
-		       const char *s, unsigned *out)
+		       const char *roles, unsigned *out)
 {
+	const char *s = roles;
+
 	*out = 0;
 	while (*s) {
 		const char *e;
@@ -1421,10 +1424,14 @@ static int parse_roles(struct loader *ld, xmlNodePtr x, const char *name,
 			;
 		k = canon_lookup(canon_kind_names, CANON__KINDS, s,
 				 (size_t)(e - s));
-		if (k < 0 || (*out & (1u << k)))
-			return fail(ld, x, "field %s: roles=%s: expected deal, "
-				    "order and/or erp, each once, separated "
-				    "by spaces", name, show(ld, s));
+		if (k < 0)
+			return fail(ld, x, "field %s: roles=%s: '%.*s' is not "
+				    "a role (expected deal, order and/or erp, "
+				    "separated by spaces)", name,
+				    show(ld, roles), (int)(e - s), s);
+		if (*out & (1u << k))
+			return fail(ld, x, "field %s: roles=%s names %s twice",
+				    name, show(ld, roles), canon_kind_names[k]);
 		*out |= 1u << k;
 		s = e;
 	}
@@ -1473,8 +1480,8 @@ static int load_fields(struct loader *ld, xmlNodePtr fs)
 	size_t n = count_children(fs, "field");
 
 	if (n > CANON_XMAX)
-		return fail(ld, fs, "%zu site-defined fields: at most %d", n,
-			    CANON_XMAX);
+		return fail(ld, fs, "<fields> declares %zu fields; at most %d",
+			    n, CANON_XMAX);
 	job->fields = mem_calloc(n ? n : 1, sizeof(*job->fields));
 	if (!job->fields)
 		return fail_nomem(ld);

@@ -24,8 +24,8 @@
 #include "file.h"
 #include "mem.h"
 #include "rowfp.h"
-#include "rules_int.h"
 #include "text.h"
+#include "lval.h"
 #include "banned.h"
 
 /* Largest CSV file read: 256 MiB. */
@@ -689,12 +689,12 @@ static int row_index(lua_State *L)
 			if (strcmp(t->cols[c], k) != 0)
 				continue;
 			v = &t->vals[h->row * t->ncols + c];
-			rules_push_value(L, v->type, v->i,
+			lval_push_value(L, v->type, v->i,
 					 v->type == VAL_TEXT ? t->strs.buf + v->off
 							     : NULL, v->len);
 			return 1;
 		}
-	rules_push_names(L, (const char *const *)t->cols, t->ncols);
+	lval_push_names(L, (const char *const *)t->cols, t->ncols);
 	return luaL_error(L, "reference '%s' has no column '%s' (columns: %s)",
 			  t->name, name_of(L, 2), lua_tostring(L, -1));
 }

@@ -63,6 +63,7 @@
 #include "rules_int.h"
 #include "file.h"
 #include "keynorm.h"
+#include "lval.h"
 #include "mem.h"
 #include "money.h"
 #include "pattern.h"
@@ -153,13 +154,15 @@ struct fview {
 };
 
 struct rules {
+	/* First: the state's extra space points at r, and lval.c reads
+	 * its context there (lval.h). */
+	struct lval_ctx lv;
 	lua_State *L;
 	const struct job *job;	/* borrowed: must outlive r */
 
 	size_t mem_used, mem_cap;
 	int mem_capped;		/* the cap refused an allocation */
 	int mem_failed;		/* mem_realloc refused: really out of memory */
-	int fatal;		/* a C-side allocation failed during a call */
 
 	uint64_t call_budget, budget, steps;
 	int hook_every;
@@ -183,10 +186,9 @@ struct rules {
 	int fields_ro_mt_ref;	/* the read-only records' .fields */
 	struct ref_view *refv;	/* the global `ref` (ref.c) */
 
-	const void *money_mt, *verdict_mt;	/* identity of the metatables */
-	int money_mt_ref, verdict_mt_ref;
+	const void *verdict_mt;	/* identity of the verdicts' metatable */
+	int verdict_mt_ref;
 
-	struct sbuf tmp;	/* scratch for key(), tostring(money) */
 	const char **pfx;	/* scratch for key()'s prefix list */
 	size_t *pfx_len;
 	size_t pfx_alloc;
@@ -328,7 +330,7 @@ static void budget_reset(struct rules *r, uint64_t budget)
 		every = 1;
 	r->steps = 0;
 	r->budget = budget;
-	r->mem_capped = r->mem_failed = r->fatal = 0;
+	r->mem_capped = r->mem_failed = r->lv.fatal = 0;
 	if (r->exhausted || r->hook_every != every) {
 		r->exhausted = 0;
 		r->hook_every = every;
@@ -443,328 +445,11 @@ static char *function_where(lua_State *L)
 	return sbuf_detach(&sb, NULL);
 }
 
-/* A C-side allocation failed inside a call: remember it (the engine turns
- * it into ERR_NOMEM) and unwind. */
-static int raise_nomem(lua_State *L)
-{
-	R(L)->fatal = 1;
-	return luaL_error(L, "out of memory");
-}
-
-/* A rule's value as messages show it (pushed; borrowed from the stack):
- * NUL bytes and bytes that are not UTF-8 made visible, so that the
- * message names the value it refuses and not a prefix of it, and at most
- * SHOWN_CAP bytes of it (text_add_clean()). Built in r->tmp: nothing to
- * leak when the caller raises. */
-#define SHOWN_CAP ((size_t)256)
-static const char *shown(lua_State *L, const char *s, size_t n)
-{
-	struct rules *r = R(L);
-
-	sbuf_reset(&r->tmp);
-	if (text_add_clean(&r->tmp, s, n, SHOWN_CAP) < 0)
-		raise_nomem(L);
-	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
-	return lua_tostring(L, -1);
-}
-
-/* ---- money ---------------------------------------------------------- */
-
-static int64_t *money_test(lua_State *L, int i)
-{
-	void *p = lua_touserdata(L, i);
-
-	if (p && lua_getmetatable(L, i)) {
-		const void *mt = lua_topointer(L, -1);
-
-		lua_pop(L, 1);
-		if (mt == R(L)->money_mt)
-			return p;
-	}
-	return NULL;
-}
-
-static void money_push(lua_State *L, int64_t v)
-{
-	int64_t *p = lua_newuserdatauv(L, sizeof(*p), 0);
-
-	*p = v;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, R(L)->money_mt_ref);
-	lua_setmetatable(L, -2);
-}
-
-/* Money operand i of `op`, or a Lua error saying why it is not. */
-static int64_t money_operand(lua_State *L, int i, const char *op)
-{
-	int64_t *m = money_test(L, i);
-
-	if (m)
-		return *m;
-	if (lua_isinteger(L, i))
-		luaL_error(L, "money %s %I: a number is not money; write "
-			   "money(%I) for whole units", op,
-			   lua_tointeger(L, i), lua_tointeger(L, i));
-	else if (lua_type(L, i) == LUA_TNUMBER)
-		luaL_error(L, "money %s %f is not exact: floats are never "
-			   "money; write money(\"...\") with the decimal text",
-			   op, lua_tonumber(L, i));
-	else
-		luaL_error(L, "money %s %s: both sides must be money", op,
-			   luaL_typename(L, i));
-	return 0;
-}
-
-/* Push the result of an arithmetic helper (status first: it wrote *v). */
-static int money_result(lua_State *L, int status, const int64_t *v,
-			const char *op)
-{
-	if (status != MONEY_OK)
-		return luaL_error(L, "money %s: result out of range "
-				  "(overflow)", op);
-	money_push(L, *v);
-	return 1;
-}
-
-static int l_money(lua_State *L)
-{
-	int64_t v, *m;
-	int st;
-
-	switch (lua_type(L, 1)) {
-	case LUA_TSTRING: {
-		size_t n;
-		const char *s = lua_tolstring(L, 1, &n);
-
-		st = money_parse(s, n, &v);
-		if (st != MONEY_OK)
-			return luaL_error(L, "money(\"%s\"): %s",
-					  shown(L, s, n), money_strerror(st));
-		break;
-	}
-	case LUA_TNUMBER:
-		if (!lua_isinteger(L, 1))
-			return luaL_error(L, "money(%f): a float is not exact; "
-					  "write money(\"...\") with the "
-					  "decimal text", lua_tonumber(L, 1));
-		if (money_mul_int(MONEY_ONE, lua_tointeger(L, 1), &v) != MONEY_OK)
-			return luaL_error(L, "money(%I): out of range",
-					  lua_tointeger(L, 1));
-		break;
-	case LUA_TUSERDATA:
-		if ((m = money_test(L, 1)) != NULL) {
-			v = *m;
-			break;
-		}
-		/* fall through */
-	default:
-		return luaL_error(L, "money() wants a decimal string, an "
-				  "integer or money, not a %s",
-				  luaL_typename(L, 1));
-	}
-	money_push(L, v);
-	return 1;
-}
-
-static int money_add_mm(lua_State *L)
-{
-	int64_t a = money_operand(L, 1, "+"), b = money_operand(L, 2, "+"), v;
-
-	return money_result(L, money_add(a, b, &v), &v, "+");
-}
-
-static int money_sub_mm(lua_State *L)
-{
-	int64_t a = money_operand(L, 1, "-"), b = money_operand(L, 2, "-"), v;
-
-	return money_result(L, money_sub(a, b, &v), &v, "-");
-}
-
-static int money_unm_mm(lua_State *L)
-{
-	int64_t a = money_operand(L, 1, "-"), v;
-
-	return money_result(L, money_sub(0, a, &v), &v, "unary -");
-}
-
-static int money_mul_mm(lua_State *L)
-{
-	int64_t *a = money_test(L, 1), *b = money_test(L, 2), v;
-	int k = a ? 2 : 1;	/* the factor's position */
-
-	if (a && b)
-		return luaL_error(L, "money * money has no meaning; multiply "
-				  "money by an integer");
-	if (lua_type(L, k) == LUA_TNUMBER && !lua_isinteger(L, k))
-		return luaL_error(L, "money * %f is not exact; multiply by an "
-				  "integer, or compare with within() and a "
-				  "tolerance", lua_tonumber(L, k));
-	if (!lua_isinteger(L, k))
-		return luaL_error(L, "money * %s: the factor must be an "
-				  "integer", luaL_typename(L, k));
-	return money_result(L, money_mul_int(a ? *a : *b, lua_tointeger(L, k),
-					     &v), &v, "*");
-}
-
-static int money_div_mm(lua_State *L)
-{
-	return luaL_error(L, "money cannot be divided exactly; use "
-			  "m:minor(decimals) for an integer of minor units, or "
-			  "within() to compare with a tolerance");
-}
-
-static int money_eq_mm(lua_State *L)
-{
-	int64_t *a = money_test(L, 1), *b = money_test(L, 2);
-
-	lua_pushboolean(L, a && b && *a == *b);
-	return 1;
-}
-
-static int money_compare(lua_State *L, const char *op)
-{
-	int64_t *a = money_test(L, 1), *b = money_test(L, 2);
-
-	if (!a || !b) {
-		int other = a ? 2 : 1;
-
-		if (lua_type(L, other) == LUA_TNUMBER)
-			return luaL_error(L, "cannot compare money with a "
-					  "number (%s): a number has no scale; "
-					  "write money(...) on both sides", op);
-		return luaL_error(L, "cannot compare money with a %s (%s)",
-				  luaL_typename(L, other), op);
-	}
-	return *a < *b ? -1 : *a > *b;
-}
-
-static int money_lt_mm(lua_State *L)
-{
-	lua_pushboolean(L, money_compare(L, "<") < 0);
-	return 1;
-}
-
-static int money_le_mm(lua_State *L)
-{
-	lua_pushboolean(L, money_compare(L, "<=") <= 0);
-	return 1;
-}
-
-/* Push the text of money v (money_format, 2 decimals at least). */
-static void money_pushtext(lua_State *L, int64_t v)
-{
-	struct rules *r = R(L);
-
-	sbuf_reset(&r->tmp);
-	if (money_format(v, 2, &r->tmp) < 0)
-		raise_nomem(L);
-	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
-}
-
-static int money_tostring_mm(lua_State *L)
-{
-	int64_t *m = money_test(L, 1);
-
-	if (!m)
-		return luaL_error(L, "not money");
-	money_pushtext(L, *m);
-	return 1;
-}
-
-static int money_concat_mm(lua_State *L)
-{
-	for (int i = 1; i <= 2; i++) {
-		int64_t *m = money_test(L, i);
-
-		if (m)
-			money_pushtext(L, *m);
-		else if (lua_type(L, i) == LUA_TSTRING ||
-			 lua_type(L, i) == LUA_TNUMBER)
-			luaL_tolstring(L, i, NULL);
-		else
-			return luaL_error(L, "attempt to concatenate a %s "
-					  "value", luaL_typename(L, i));
-	}
-	lua_concat(L, 2);
-	return 1;
-}
-
-static int money_m_abs(lua_State *L)
-{
-	int64_t a = money_operand(L, 1, "abs"), v;
-
-	return money_result(L, money_abs(a, &v), &v, "abs");
-}
-
-static int money_m_is_zero(lua_State *L)
-{
-	lua_pushboolean(L, money_operand(L, 1, "is_zero") == 0);
-	return 1;
-}
-
-static int money_m_minor(lua_State *L)
-{
-	int64_t v = money_operand(L, 1, "minor"), div = 1;
-	lua_Integer d = luaL_checkinteger(L, 2);
-
-	if (d < 0 || d > MONEY_SCALE)
-		return luaL_error(L, "m:minor(%I): decimals must be 0..%d", d,
-				  MONEY_SCALE);
-	for (lua_Integer i = d; i < MONEY_SCALE; i++)
-		div *= 10;
-	if (v % div != 0) {
-		money_pushtext(L, v);
-		return luaL_error(L, "m:minor(%I): %s has more than %I "
-				  "decimals", d, lua_tostring(L, -1), d);
-	}
-	lua_pushinteger(L, (lua_Integer)(v / div));
-	return 1;
-}
-
-static int money_index_mm(lua_State *L)
-{
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
-		return luaL_error(L, "money has no method '%s' (methods: abs, "
-				  "is_zero, minor)", lua_type(L, 2) == LUA_TSTRING
-				  ? lua_tostring(L, 2) : luaL_typename(L, 2));
-	return 1;
-}
-
-/* ---- the rule boundary: text the engine keeps ----------------------- */
-
-/*
- * Raise unless s[0..n) is text the engine can keep exactly: no NUL byte
- * (the store binds C strings and would cut the text there, so two values
- * would become one stored key) and well-formed UTF-8 (the reports are
- * UTF-8 and PostgreSQL refuses anything else). `what` names the value
- * ("out.customer"); positions are 1-based, as in string.sub.
- */
-static void check_text(lua_State *L, const char *what, const char *s,
-		       size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *z = memchr(s, '\0', n);
-	size_t bad;
-
-	if (z)
-		luaL_error(L, "%s: text with a NUL byte (at position %I) cannot "
-			   "be kept; remove it, e.g. value:gsub(\"\\0\", \"\")",
-			   what, (lua_Integer)(z - s) + 1);
-	if (!utf8_valid(s, n, &bad)) {
-		unsigned char c = (unsigned char)s[bad];
-		char b[3] = { hex[c >> 4], hex[c & 15], '\0' };
-
-		luaL_error(L, "%s: text is not valid UTF-8 (byte 0x%s at "
-			   "position %I); convert the value to UTF-8 or drop "
-			   "the bad bytes", what, b, (lua_Integer)bad + 1);
-	}
-}
-
 /* ---- helpers for rules: within, key, date, fail, rule --------------- */
 
 static int l_within(lua_State *L)
 {
-	int64_t a = money_operand(L, 1, "within"), b = money_operand(L, 2,
+	int64_t a = lval_money_operand(L, 1, "within"), b = lval_money_operand(L, 2,
 								      "within");
 	const struct job_tolerance *t;
 	const char *cur = NULL;
@@ -830,11 +515,11 @@ static void key_opts(lua_State *L, int i, struct keynorm_opts *o)
 				luaL_error(L, "key(): too many prefixes");
 			np = mem_realloc(r->pfx, bytes);
 			if (!np)
-				raise_nomem(L);
+				lval_raise_nomem(L);
 			r->pfx = np;
 			nl = mem_realloc(r->pfx_len, lbytes);
 			if (!nl)
-				raise_nomem(L);
+				lval_raise_nomem(L);
 			r->pfx_len = nl;
 			r->pfx_alloc = n;
 		}
@@ -902,13 +587,13 @@ static int l_key(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 		key_opts(L, 2, &o);
 	}
-	sbuf_reset(&r->tmp);
-	if (keynorm_apply(s, n, &o, &r->tmp) < 0) {
-		if (r->tmp.failed == SBUF_TOOLONG)
+	sbuf_reset(&r->lv.tmp);
+	if (keynorm_apply(s, n, &o, &r->lv.tmp) < 0) {
+		if (r->lv.tmp.failed == SBUF_TOOLONG)
 			return luaL_error(L, "key(): value too long");
-		return raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
-	lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+	lua_pushlstring(L, r->lv.tmp.buf, r->lv.tmp.len);
 	return 1;
 }
 
@@ -929,7 +614,7 @@ static int l_date(lua_State *L)
 	if (tstamp_parse(s, n, &t) < 0)
 		return luaL_error(L, "date(\"%s\"): not a date (expected "
 				  "YYYY-MM-DD, optionally with HH:MM[:SS] "
-				  "and Z or +HH:MM)", shown(L, s, n));
+				  "and Z or +HH:MM)", lval_shown(L, s, n));
 	lua_pushinteger(L, (lua_Integer)t);
 	return 1;
 }
@@ -980,14 +665,14 @@ static int l_fail(lua_State *L)
 		const char *m = luaL_tolstring(L, 2, &n);
 
 		lua_pushfstring(L, "fail(\"%s\", message)", code);
-		check_text(L, lua_tostring(L, -1), m, n);
+		lval_check_text(L, lua_tostring(L, -1), m, n);
 		lua_pop(L, 1);
 		if (n > RULES_MESSAGE_CAP) {
-			sbuf_reset(&r->tmp);
-			if (text_add_clean(&r->tmp, m, n, RULES_MESSAGE_CAP) < 0)
-				return raise_nomem(L);
+			sbuf_reset(&r->lv.tmp);
+			if (text_add_clean(&r->lv.tmp, m, n, RULES_MESSAGE_CAP) < 0)
+				return lval_raise_nomem(L);
 			lua_pop(L, 1);
-			lua_pushlstring(L, r->tmp.buf, r->tmp.len);
+			lua_pushlstring(L, r->lv.tmp.buf, r->lv.tmp.len);
 		}
 	}
 	p = lua_newuserdatauv(L, sizeof(*p), 2);
@@ -1023,7 +708,7 @@ static int l_rule(lua_State *L)
 		return luaL_error(L, "rule(): a name of %I bytes is over the "
 				  "limit of %I", (lua_Integer)n,
 				  (lua_Integer)RULES_NAME_CAP);
-	check_text(L, "rule() name", name, n);
+	lval_check_text(L, "rule() name", name, n);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	for (size_t i = 0; i < r->nrules; i++)
 		if (strcmp(r->rule[i].name, name) == 0)
@@ -1034,10 +719,10 @@ static int l_rule(lua_State *L)
 		size_t na = r->alloc_rules ? r->alloc_rules * 2 : 16, bytes;
 
 		if (mem_mul(na, sizeof(*nr), &bytes) < 0)
-			return raise_nomem(L);
+			return lval_raise_nomem(L);
 		nr = mem_realloc(r->rule, bytes);
 		if (!nr)
-			return raise_nomem(L);
+			return lval_raise_nomem(L);
 		r->rule = nr;
 		r->alloc_rules = na;
 	}
@@ -1050,7 +735,7 @@ static int l_rule(lua_State *L)
 		mem_free(where);
 		mem_free(dname);
 		luaL_unref(L, LUA_REGISTRYINDEX, ref);
-		return raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
 	r->rule[r->nrules].name = dname;
 	r->rule[r->nrules].where = where;
@@ -1226,10 +911,10 @@ static int row_index(lua_State *L)
 		 * (docs/CONNECTORS.md, "Approximate columns") */
 		if (v->approx && (v->type == VAL_DEC || v->type == VAL_TEXT))
 			return approx_error(L, row->names[i], v);
-		rules_push_value(L, v->type, v->i, v->s, v->len);
+		lval_push_value(L, v->type, v->i, v->s, v->len);
 		return 1;
 	}
-	rules_push_names(L, row->names, row->ncols);
+	lval_push_names(L, row->names, row->ncols);
 	return luaL_error(L, "no column '%s' in source '%s' (columns: %s)",
 			  key_text(L), r->job->sources[r->cur_src].name,
 			  lua_tostring(L, -1));
@@ -1257,7 +942,7 @@ static int push_canon_field(lua_State *L, const struct canon *c, int id)
 	switch (id) {
 	case F_AMOUNT:
 		if (c->present & CANON_HAS_AMOUNT)
-			money_push(L, c->amount);
+			lval_money_push(L, c->amount);
 		else
 			lua_pushnil(L);
 		break;
@@ -1317,39 +1002,43 @@ static struct canon *fields_record(lua_State *L)
 }
 
 /* The field the key at index 2 names, checked against the record's role;
- * raises with the fields there are. `what` is "out.fields" or
- * "fields". */
-static unsigned fields_id(lua_State *L, const struct canon *c,
-			  const char *what)
+ * raises with the fields there are, naming the record "out.fields" (out)
+ * or by its role ("order.fields"): built only then, as reads are hot. */
+static unsigned fields_id(lua_State *L, const struct canon *c, int out)
 {
 	const struct job *job = R(L)->job;
 	int id = field_id(L);
 	unsigned k = c->kind < CANON__KINDS ? c->kind : 0;
+	const char *what;
 
+	if (id >= 0 && (job->fields[id].roles & (1u << k)))
+		return (unsigned)id;
+	what = out ? "out.fields"
+		   : lua_pushfstring(L, "%s.fields", canon_kind_names[k]);
+	/* "for role erp", not "for a erp": the roles by the names the job
+	 * file gives them */
 	if (id < 0) {
 		xfield_push_names(L, job, k);
-		luaL_error(L, "%s.%s: no site-defined field '%s' for a %s "
-			   "(%s fields: %s); declare it in the job file's "
-			   "<fields>%s%s", what, key_text(L), key_text(L),
+		luaL_error(L, "%s.%s: no site-defined field '%s' for role %s "
+			   "(%s fields: %s); declare it in <fields> in the "
+			   "job file%s%s", what, key_text(L), key_text(L),
 			   canon_kind_names[k], canon_kind_names[k],
-			   lua_tostring(L, -1), job->path ? ", " : "",
+			   lua_tostring(L, -1), job->path ? " " : "",
 			   job->path ? job->path : "");
 	}
-	if (!(job->fields[id].roles & (1u << k))) {
-		xfield_push_roles(L, &job->fields[id]);
-		luaL_error(L, "%s.%s: field '%s' is declared for %s, not for "
-			   "a %s; add %s to its roles= in <fields>", what,
-			   job->fields[id].name, job->fields[id].name,
-			   lua_tostring(L, -1), canon_kind_names[k],
-			   canon_kind_names[k]);
-	}
-	return (unsigned)id;
+	xfield_push_roles(L, &job->fields[id]);
+	luaL_error(L, "%s.%s: field '%s' is declared for %s, not for %s; add "
+		   "%s to its roles= in <fields>", what, job->fields[id].name,
+		   job->fields[id].name, lua_tostring(L, -1),
+		   canon_kind_names[k], canon_kind_names[k]);
+	return 0;
 }
 
 static int fields_index(lua_State *L)
 {
 	const struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "fields");
+	const struct fview *fv = lua_touserdata(L, 1);
+	unsigned id = fields_id(L, c, fv->cv == R(L)->outv);
 
 	xfield_push(L, c, &R(L)->job->fields[id], id);
 	return 1;
@@ -1358,7 +1047,7 @@ static int fields_index(lua_State *L)
 static int fields_newindex(lua_State *L)
 {
 	struct canon *c = fields_record(L);
-	unsigned id = fields_id(L, c, "out.fields");
+	unsigned id = fields_id(L, c, 1);
 	const char *what = lua_pushfstring(L, "out.fields.%s",
 					   R(L)->job->fields[id].name);
 
@@ -1369,8 +1058,9 @@ static int fields_newindex(lua_State *L)
 static int fields_ro_newindex(lua_State *L)
 {
 	return luaL_error(L, "the fields of o.deal, o.order, o.orders[i] and "
-			  "o.erp.docs[i] are read-only (tried to set '%s')",
-			  key_text(L));
+			  "o.erp.docs[i] are read-only (tried to set '%s'); "
+			  "fields are set in translation (out.fields.%s = "
+			  "...)", key_text(L), key_text(L));
 }
 
 /* out.fields = { name = value, ... } sets exactly those fields; nil
@@ -1473,13 +1163,16 @@ static int out_newindex(lua_State *L)
 					  "of %I", f, (lua_Integer)n,
 					  (lua_Integer)CANON_STR_CAP);
 		lua_pushfstring(L, "out.%s", f);
-		check_text(L, lua_tostring(L, -1), s, n);
+		lval_check_text(L, lua_tostring(L, -1), s, n);
 		lua_pop(L, 1);
 		if (canon_set(c, (enum canon_str)id, s, n) < 0) {
 			if (c->data.failed == SBUF_TOOLONG)
 				return luaL_error(L, "out.%s: too much text set "
-						  "on one record", f);
-			return raise_nomem(L);
+						  "on one record (each "
+						  "assignment keeps its text "
+						  "until the next row; set "
+						  "each field once)", f);
+			return lval_raise_nomem(L);
 		}
 		return 0;
 	}
@@ -1496,10 +1189,10 @@ static int out_newindex(lua_State *L)
 			st = money_parse(s, n, &x);
 			if (st != MONEY_OK)
 				return luaL_error(L, "out.amount = \"%s\": %s",
-						  shown(L, s, n),
+						  lval_shown(L, s, n),
 						  money_strerror(st));
-		} else if (money_test(L, 3)) {
-			x = *money_test(L, 3);
+		} else if (lval_money_test(L, 3)) {
+			x = *lval_money_test(L, 3);
 		} else if (t == LUA_TNUMBER) {
 			return luaL_error(L, "out.amount: a number is not money "
 					  "(whole units or minor units?); "
@@ -1535,7 +1228,7 @@ static int out_newindex(lua_State *L)
 				return luaL_error(L, "out.time = \"%s\": not a "
 						  "date (expected YYYY-MM-DD, "
 						  "optionally with HH:MM[:SS])",
-						  shown(L, s, n));
+						  lval_shown(L, s, n));
 		} else {
 			return luaL_error(L, "out.time must be epoch seconds "
 					  "(an integer), a date string or "
@@ -1561,7 +1254,7 @@ static int out_newindex(lua_State *L)
 			}
 			if (k <= 0) {
 				const char *val = t == LUA_TSTRING
-					? shown(L, s, n) : luaL_typename(L, 3);
+					? lval_shown(L, s, n) : luaL_typename(L, 3);
 
 				push_names(L, names, count);
 				return luaL_error(L, "out.%s = %s%s%s: not one "
@@ -1651,10 +1344,10 @@ static int erp_index(lua_State *L)
 	case E_SALES: lua_pushinteger(L, e->nsales); break;
 	case E_DRAFTS: lua_pushinteger(L, e->ndrafts); break;
 	case E_CANCELLED: lua_pushinteger(L, e->ncancelled); break;
-	case E_INVOICED: money_push(L, e->invoiced); break;
-	case E_ORDERED: money_push(L, e->ordered); break;
+	case E_INVOICED: lval_money_push(L, e->invoiced); break;
+	case E_ORDERED: lval_money_push(L, e->ordered); break;
 	case E_AMOUNT:
-		money_push(L, e->ninvoices + e->ncredits > 0 ? e->invoiced
+		lval_money_push(L, e->ninvoices + e->ncredits > 0 ? e->invoiced
 							     : e->ordered);
 		break;
 	case E_CURRENCY:
@@ -1855,23 +1548,10 @@ static int setup(lua_State *L)
 {
 	struct rules *r = R(L);
 	static const luaL_Reg globals[] = {
-		{ "rule", l_rule }, { "fail", l_fail }, { "money", l_money },
+		{ "rule", l_rule }, { "fail", l_fail },
 		{ "within", l_within }, { "key", l_key }, { "date", l_date },
 		{ "setmetatable", l_setmetatable }, { "xpcall", l_xpcall },
 		{ NULL, NULL }
-	};
-	static const luaL_Reg money_meta[] = {
-		{ "__add", money_add_mm }, { "__sub", money_sub_mm },
-		{ "__unm", money_unm_mm }, { "__mul", money_mul_mm },
-		{ "__div", money_div_mm }, { "__idiv", money_div_mm },
-		{ "__mod", money_div_mm }, { "__pow", money_div_mm },
-		{ "__eq", money_eq_mm }, { "__lt", money_lt_mm },
-		{ "__le", money_le_mm }, { "__tostring", money_tostring_mm },
-		{ "__concat", money_concat_mm }, { NULL, NULL }
-	};
-	static const luaL_Reg money_methods[] = {
-		{ "abs", money_m_abs }, { "is_zero", money_m_is_zero },
-		{ "minor", money_m_minor }, { NULL, NULL }
 	};
 	static const luaL_Reg libs[] = {
 		{ LUA_GNAME, luaopen_base }, { LUA_STRLIBNAME, luaopen_string },
@@ -1917,19 +1597,7 @@ static int setup(lua_State *L)
 	}
 	lua_pop(L, 1);
 
-	/* Money. */
-	lua_createtable(L, 0, 16);
-	luaL_setfuncs(L, money_meta, 0);
-	lua_createtable(L, 0, 3);
-	luaL_setfuncs(L, money_methods, 0);
-	lua_pushcclosure(L, money_index_mm, 1);
-	lua_setfield(L, -2, "__index");
-	lua_pushliteral(L, "money");
-	lua_setfield(L, -2, "__name");
-	lua_pushliteral(L, "money");
-	lua_setfield(L, -2, "__metatable");
-	r->money_mt = lua_topointer(L, -1);
-	r->money_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lval_money_open(L);
 
 	/* Verdicts (what fail() returns). */
 	lua_createtable(L, 0, 2);
@@ -2052,7 +1720,7 @@ static int find_translates(lua_State *L)
 		lua_pushvalue(L, -1);
 		r->src[i].where = function_where(L);
 		if (!r->src[i].where)
-			return raise_nomem(L);
+			return lval_raise_nomem(L);
 		r->src[i].fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		lua_pop(L, 1);
 	}
@@ -2090,8 +1758,8 @@ static int call_failed(struct rules *r, int st, const char *what,
 	const char *m, *rest;
 	int line = 0;
 
-	if (r->fatal || st == LUA_ERRMEM) {
-		if (r->mem_capped && !r->mem_failed && !r->fatal)
+	if (r->lv.fatal || st == LUA_ERRMEM) {
+		if (r->mem_capped && !r->mem_failed && !r->lv.fatal)
 			return error_set(err, ERR_NOMEM, "%s: rule memory limit "
 					 "of %zu bytes exceeded", what,
 					 r->mem_cap);
@@ -2272,8 +1940,8 @@ int rules_open(const struct job *job, struct rules **out, struct error *err)
 	r->call_budget = job->rule_instructions ? job->rule_instructions
 						: JOB_DEFAULT_RULE_INSTRUCTIONS;
 	r->row_src = SIZE_MAX;
-	sbuf_init(&r->tmp, SBUF_CAP_DEFAULT);
-	r->money_mt_ref = r->verdict_mt_ref = LUA_NOREF;
+	sbuf_init(&r->lv.tmp, SBUF_CAP_DEFAULT);
+	r->lv.money_mt_ref = r->verdict_mt_ref = LUA_NOREF;
 	if (job->nsources) {
 		r->src = mem_calloc(job->nsources, sizeof(*r->src));
 		if (!r->src) {
@@ -2329,7 +1997,7 @@ void rules_free(struct rules *r)
 	mem_free(r->pfx);
 	mem_free(r->pfx_len);
 	mem_free(r->file_hash);
-	sbuf_release(&r->tmp);
+	sbuf_release(&r->lv.tmp);
 	mem_free(r);
 }
 
@@ -2364,7 +2032,7 @@ int rules_record_failure(struct rules *r, lua_State *L, int st,
 			 const char *where, struct sbuf *msg,
 			 struct error *err)
 {
-	if (r->fatal || (st == LUA_ERRMEM && r->mem_failed) ||
+	if (r->lv.fatal || (st == LUA_ERRMEM && r->mem_failed) ||
 	    (st == LUA_ERRMEM && !r->mem_capped))
 		return error_set(err, ERR_NOMEM, "rules: out of memory");
 	if (st == LUA_ERRMEM) {
@@ -2440,7 +2108,7 @@ int rules_translate(struct rules *r, size_t si, const struct row *row,
 	r->outv->c = NULL;
 	if (st != LUA_OK) {
 		rc = record_failure(r, st, s->where, fail, err) < 0 ? -1 : -2;
-	} else if (r->fatal) {
+	} else if (r->lv.fatal) {
 		rc = error_set(err, ERR_NOMEM, "rules: out of memory");
 	} else if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TBOOLEAN &&
 					lua_toboolean(L, -1))) {
@@ -2518,7 +2186,7 @@ int rules_check(struct rules *r, const struct group *g,
 			else if (error_verdict(ru, msg.buf, msg.len, out) < 0)
 				rc = error_set(err, ERR_NOMEM, "rules: out of "
 					       "memory");
-		} else if (r->fatal) {
+		} else if (r->lv.fatal) {
 			rc = error_set(err, ERR_NOMEM, "rules: out of memory");
 		} else if (verdict_test(r, -1)) {
 			const char *code, *m;
@@ -2599,7 +2267,7 @@ void rules_budget_apply(struct rules *r, lua_State *L,
 
 void rules_mem_clear(struct rules *r)
 {
-	r->mem_capped = r->mem_failed = r->fatal = 0;
+	r->mem_capped = r->mem_failed = r->lv.fatal = 0;
 }
 
 void rules_after_call(struct rules *r)
@@ -2624,63 +2292,4 @@ int rules_msgh(lua_State *L)
 size_t rules_parse_location(const char *m, int *line, const char **rest)
 {
 	return parse_location(m, line, rest);
-}
-
-int64_t *rules_money_test(lua_State *L, int i)
-{
-	return money_test(L, i);
-}
-
-void rules_money_push(lua_State *L, int64_t v)
-{
-	money_push(L, v);
-}
-
-void rules_push_value(lua_State *L, int type, int64_t i, const char *s,
-		      size_t len)
-{
-	switch (type) {
-	case VAL_INT:
-	case VAL_TIME:
-		lua_pushinteger(L, (lua_Integer)i);
-		break;
-	case VAL_DEC:
-		money_push(L, i);
-		break;
-	case VAL_TEXT:
-		lua_pushlstring(L, s, len);
-		break;
-	default:
-		lua_pushnil(L);
-		break;
-	}
-}
-
-void rules_push_names(lua_State *L, const char *const *names, size_t n)
-{
-	luaL_Buffer b;
-
-	luaL_buffinit(L, &b);
-	for (size_t c = 0; c < n; c++) {
-		if (c)
-			luaL_addstring(&b, ", ");
-		luaL_addstring(&b, names[c]);
-	}
-	luaL_pushresult(&b);
-}
-
-void rules_check_text(lua_State *L, const char *what, const char *s,
-		      size_t n)
-{
-	check_text(L, what, s, n);
-}
-
-const char *rules_shown(lua_State *L, const char *s, size_t n)
-{
-	return shown(L, s, n);
-}
-
-int rules_raise_nomem(lua_State *L)
-{
-	return raise_nomem(L);
 }

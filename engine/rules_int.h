@@ -1,7 +1,7 @@
 /*
  * rules_int.h - the parts of rules.c that the rule-test harness
- * (ruletest.c, `recon test`), the reference views (ref.c) and the
- * site-defined fields (xfield.c) need, and nothing else may use.
+ * (ruletest.c, `recon test`) needs and nothing else may use. (The values
+ * rules see, money first, are lval.h's, below rules.c.)
  *
  * The harness runs analysts' test files in the rules' own Lua state, in
  * a coroutine per test, and calls rules_translate()/rules_check() on the
@@ -72,32 +72,6 @@ void rules_forget_columns(struct rules *r);
 int rules_msgh(lua_State *L);
 /* Length of "PLACE:LINE" at the start of m (0 if none); see rules.c. */
 size_t rules_parse_location(const char *m, int *line, const char **rest);
-
-/* Money: the value at index i if it is money (else NULL); push money. */
-int64_t *rules_money_test(lua_State *L, int i);
-void rules_money_push(lua_State *L, int64_t v);
-
-/* Push one column value as rules see it: nil, an integer (times as
- * epoch seconds), money (exact decimals) or a string. type is an enum
- * val_type (connectors/connector.h); s and len are read for VAL_TEXT
- * only. The caller has refused approximate values before. */
-void rules_push_value(lua_State *L, int type, int64_t i, const char *s,
-		      size_t len);
-
-/* Push "a, b, c": the n names, for an error that lists what there is
- * (a source's or a reference's columns). */
-void rules_push_names(lua_State *L, const char *const *names, size_t n);
-
-/* Raise unless s[0..n) is text the engine keeps (no NUL, UTF-8); the
- * message starts with `what`. */
-void rules_check_text(lua_State *L, const char *what, const char *s,
-		      size_t n);
-/* A value as messages show it (pushed; at most 256 bytes, bad bytes made
- * visible). */
-const char *rules_shown(lua_State *L, const char *s, size_t n);
-
-/* Raise "out of memory" from a C function and make the call fatal. */
-int rules_raise_nomem(lua_State *L);
 
 /* Read a whole file (capped like a rule file) into sb; `what` names it in
  * errors ("rule file", "test file"). ERR_RULE or ERR_NOMEM. */

@@ -41,6 +41,8 @@
 #include "ref.h"
 #include "rules_int.h"
 #include "tstamp.h"
+#include "lval.h"
+#include "xfield.h"
 #include "banned.h"
 
 #define ROW_TEXT_CAP ((size_t)16 << 20)	/* text of one fake row or group */
@@ -234,7 +236,7 @@ static int time_tostring_mm(lua_State *L)
 		return luaL_error(L, "not a time");
 	sbuf_reset(&rt->tmp);
 	if (tstamp_format(*t, &rt->tmp) < 0)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	lua_pushlstring(L, rt->tmp.buf, rt->tmp.len);
 	return 1;
 }
@@ -295,7 +297,7 @@ static int l_test(lua_State *L)
 
 		if (mem_mul(na, sizeof(*c), &bytes) < 0 ||
 		    !(c = mem_realloc(rt->cases, bytes)))
-			return rules_raise_nomem(L);
+			return lval_raise_nomem(L);
 		rt->cases = c;
 		rt->alloc_cases = na;
 	}
@@ -312,13 +314,13 @@ static int l_test(lua_State *L)
 		mem_free(c->name);
 		sbuf_release(&where);
 		luaL_unref(L, LUA_REGISTRYINDEX, ref);
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
 	c->where = sbuf_detach(&where, NULL);
 	if (!c->where) {
 		mem_free(c->name);
 		luaL_unref(L, LUA_REGISTRYINDEX, ref);
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	}
 	c->fn_ref = ref;
 	rt->ncases++;
@@ -347,15 +349,15 @@ static void grow_cols(lua_State *L, struct ruletest *rt, size_t need)
 	if (mem_mul(na, sizeof(*rt->cols), &b1) < 0 ||
 	    mem_mul(na, sizeof(*rt->names), &b2) < 0 ||
 	    mem_mul(na, sizeof(*rt->vals), &b3) < 0)
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	if (!(p = mem_realloc(rt->cols, b1)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->cols = p;
 	if (!(p = mem_realloc((void *)rt->names, b2)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->names = p;
 	if (!(p = mem_realloc(rt->vals, b3)))
-		rules_raise_nomem(L);
+		lval_raise_nomem(L);
 	rt->vals = p;
 	rt->alloc_cols = na;
 }
@@ -365,7 +367,7 @@ static void text_failed(lua_State *L, struct sbuf *sb, const char *what)
 	if (sb->failed == SBUF_TOOLONG)
 		luaL_error(L, "%s: over %I bytes of text", what,
 			   (lua_Integer)sb->cap);
-	rules_raise_nomem(L);
+	lval_raise_nomem(L);
 }
 
 /* Append s (and a NUL) to rt->text; its offset. */
@@ -427,7 +429,7 @@ static void build_row(lua_State *L, struct ruletest *rt, int t,
 			c->s_off = text_add(L, rt, "", 0);
 			break;
 		default:
-			if ((m = rules_money_test(L, -1)) != NULL) {
+			if ((m = lval_money_test(L, -1)) != NULL) {
 				c->v.type = VAL_DEC;
 				c->v.i = *m;
 				c->s_off = rt->text.len;
@@ -479,9 +481,29 @@ static void build_row(lua_State *L, struct ruletest *rt, int t,
 	rt->row.rowno = 1;
 }
 
-static void push_record(lua_State *L, const struct canon *c)
+/* The set site-defined fields of c, typed as rules read them, into a
+ * table at its key "fields" (the table at -1); none set: no key, so a
+ * test of a job without fields, or of a rule that sets none, compares
+ * the result as before. */
+static void push_record_fields(lua_State *L, const struct job *job,
+			       const struct canon *c)
 {
-	lua_createtable(L, 0, 10);
+	if (!c->xpresent)
+		return;
+	lua_createtable(L, 0, (int)job->nfields);
+	for (size_t i = 0; i < job->nfields; i++) {
+		if (!(c->xpresent & (1u << i)))
+			continue;
+		xfield_push(L, c, &job->fields[i], (unsigned)i);
+		lua_setfield(L, -2, job->fields[i].name);
+	}
+	lua_setfield(L, -2, "fields");
+}
+
+static void push_record(lua_State *L, const struct job *job,
+			const struct canon *c)
+{
+	lua_createtable(L, 0, 11);
 	for (int f = 0; f < CS__COUNT; f++) {
 		size_t n;
 		const char *s = canon_get(c, (enum canon_str)f, &n);
@@ -492,7 +514,7 @@ static void push_record(lua_State *L, const struct canon *c)
 		}
 	}
 	if (c->present & CANON_HAS_AMOUNT) {
-		rules_money_push(L, c->amount);
+		lval_money_push(L, c->amount);
 		lua_setfield(L, -2, "amount");
 	}
 	if (c->present & CANON_HAS_TIME) {
@@ -507,6 +529,7 @@ static void push_record(lua_State *L, const struct canon *c)
 		lua_pushstring(L, canon_doctype_names[c->doctype]);
 		lua_setfield(L, -2, "doc_type");
 	}
+	push_record_fields(L, job, c);
 }
 
 /* After the driver ran the translate function: the test's answer. */
@@ -525,7 +548,7 @@ static int translate_k(lua_State *L, int status, lua_KContext ctx)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	push_record(L, &rt->rec);
+	push_record(L, rt->job, &rt->rec);
 	return 1;
 }
 
@@ -634,7 +657,7 @@ static int l_reference(lua_State *L)
 			break;
 		}
 	if (grow_refs(rt) < 0)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	slot = rt->refs.n;
 	error_clear(&rt->rerr);
 	for (lua_Integer i = 1; i <= n || (n == 0 && !t); i++) {
@@ -687,7 +710,7 @@ fail:
 	if (t)
 		drop_ref(rt, slot);
 	if (rt->rerr.code == ERR_NOMEM)
-		return rules_raise_nomem(L);
+		return lval_raise_nomem(L);
 	/* the message names the reference */
 	return luaL_error(L, "%s", rt->rerr.msg.buf);
 }
@@ -715,7 +738,7 @@ static int record_field(const char *k)
 /* Money from money or decimal text at index i; raises naming `what`. */
 static int64_t money_arg(lua_State *L, int i, const char *what)
 {
-	int64_t *m = rules_money_test(L, i), v;
+	int64_t *m = lval_money_test(L, i), v;
 
 	if (m)
 		return *m;
@@ -747,6 +770,70 @@ static void push_name_list(lua_State *L, const char *const *names, int count)
 	luaL_pushresult(&b);
 }
 
+/*
+ * The record table's fields = {NAME = value, ...} (at index t, absolute)
+ * into c, as a translate rule's out.fields would set them: the same
+ * conversions and refusals (xfield_set), the same checks of name and
+ * role, the messages naming the record ("check(): deal.fields.tax").
+ * null leaves a field unset; at(...) is epoch seconds for a date or a
+ * timestamp field.
+ */
+static void build_fields(lua_State *L, struct ruletest *rt, int t,
+			 struct canon *c, enum canon_kind kind,
+			 const char *what)
+{
+	const struct job *job = rt->job;
+
+	if (!lua_istable(L, t))
+		luaL_error(L, "check(): %s.fields must be a table of "
+			   "site-defined fields ({NAME = value, ...}), not a "
+			   "%s", what, luaL_typename(L, t));
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		const char *k;
+		const struct job_field *f;
+		size_t n;
+		int id;
+		int64_t *tm;
+
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "check(): %s.fields: the keys are field "
+				   "names, not a %s", what,
+				   luaL_typename(L, -2));
+		k = lua_tolstring(L, -2, &n);
+		id = job_field_lookup(job, k, n);
+		if (id < 0) {
+			xfield_push_names(L, job, kind);
+			luaL_error(L, "check(): %s.fields.%s: job '%s' has no "
+				   "site-defined field '%s' for role %s (%s "
+				   "fields: %s)", what, k, job->name, k,
+				   canon_kind_names[kind],
+				   canon_kind_names[kind], lua_tostring(L, -1));
+		}
+		f = &job->fields[id];
+		if (!(f->roles & (1u << kind))) {
+			xfield_push_roles(L, f);
+			luaL_error(L, "check(): %s.fields.%s: field '%s' is "
+				   "declared for %s, not for %s; add %s to its "
+				   "roles= in <fields>", what, k, k,
+				   lua_tostring(L, -1), canon_kind_names[kind],
+				   canon_kind_names[kind]);
+		}
+		if (is_null(L, rt, -1)) {
+			lua_pop(L, 1);
+			continue;
+		}
+		if ((f->type == CFT_DATE || f->type == CFT_TIMESTAMP) &&
+		    (tm = time_test(L, rt, -1)) != NULL) {
+			lua_pop(L, 1);
+			lua_pushinteger(L, (lua_Integer)*tm);
+		}
+		lua_pushfstring(L, "check(): %s.fields.%s", what, k);
+		xfield_set(L, job, c, (unsigned)id, -2, lua_tostring(L, -1));
+		lua_pop(L, 2);
+	}
+}
+
 /* Fill c from the record table at index t (absolute). */
 static void build_record(lua_State *L, struct ruletest *rt, int t,
 			 struct canon *c, enum canon_kind kind,
@@ -762,7 +849,13 @@ static void build_record(lua_State *L, struct ruletest *rt, int t,
 		size_t n;
 		int64_t *tm;
 
-		if (id >= 0 && is_null(L, rt, -1)) {	/* null: not set */
+		if ((id >= 0 || (k && strcmp(k, "fields") == 0)) &&
+		    is_null(L, rt, -1)) {	/* null: not set */
+			lua_pop(L, 1);
+			continue;
+		}
+		if (id < 0 && k && strcmp(k, "fields") == 0) {
+			build_fields(L, rt, lua_absindex(L, -1), c, kind, what);
 			lua_pop(L, 1);
 			continue;
 		}
@@ -770,7 +863,7 @@ static void build_record(lua_State *L, struct ruletest *rt, int t,
 			luaL_error(L, "check(): %s has no field '%s' (fields: "
 				   "key, deal_ref, order_ref, customer, "
 				   "currency, name, amount, time, status, "
-				   "doc_type)", what,
+				   "doc_type, fields)", what,
 				   k ? k : luaL_typename(L, -2));
 		if (id < CS__COUNT) {
 			if (ty != LUA_TSTRING && !lua_isinteger(L, -1))
@@ -785,7 +878,7 @@ static void build_record(lua_State *L, struct ruletest *rt, int t,
 					luaL_error(L, "check(): %s.%s: over "
 						   "%I bytes", what, k,
 						   (lua_Integer)CANON_STR_CAP);
-				rules_raise_nomem(L);
+				lval_raise_nomem(L);
 			}
 			lua_pop(L, 1);
 		} else if (id == XF_AMOUNT) {
@@ -883,14 +976,14 @@ static size_t build_list(lua_State *L, struct ruletest *rt, int t,
 
 		if (mem_mul(n, sizeof(**recs), &bytes) < 0 ||
 		    !(p = mem_realloc(*recs, bytes)))
-			rules_raise_nomem(L);
+			lval_raise_nomem(L);
 		*recs = p;
 		for (size_t i = *alloc; i < n; i++)
 			canon_init(&(*recs)[i]);
 		*alloc = n;
 		if (mem_mul(n, sizeof(**ptrs), &bytes) < 0 ||
 		    !(q = mem_realloc((void *)*ptrs, bytes)))
-			rules_raise_nomem(L);
+			lval_raise_nomem(L);
 		*ptrs = q;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1197,6 +1290,15 @@ static const char PRELUDE[] =
 "end\n"
 "\n"
 "local function same(a, b)\n"
+"  if type(a) == 'table' and type(b) == 'table' then\n"
+"    for k, v in pairs(a) do\n"
+"      if not same(v, b[k]) then return false end\n"
+"    end\n"
+"    for k in pairs(b) do\n"
+"      if a[k] == nil then return false end\n"
+"    end\n"
+"    return true\n"
+"  end\n"
 "  a, b = epoch_of(a), epoch_of(b)\n"
 "  local ka, kb = kind(a), kind(b)\n"
 "  if ka == 'money' or kb == 'money' then\n"
@@ -1217,24 +1319,25 @@ static const char PRELUDE[] =
 "  return tostring(x) < tostring(y)\n"
 "end\n"
 "\n"
-"local function show(v, nested)\n"
+"local function show(v, depth)\n"
 "  local k = kind(v)\n"
+"  depth = depth or 0\n"
 "  if k == 'string' then return format('%q', v) end\n"
 "  if k == 'money' then return 'money(\"' .. tostring(v) .. '\")' end\n"
 "  if k == 'time' then return 'at(\"' .. tostring(v) .. '\")' end\n"
 "  if k ~= 'table' then return tostring(v) end\n"
-"  if nested then return '{...}' end\n"
+"  if depth >= 2 then return '{...}' end\n"
 "  local keys, parts, n = {}, {}, #v\n"
 "  for key in pairs(v) do keys[#keys + 1] = key end\n"
 "  sort(keys, keyorder)\n"
 "  for _, key in ipairs(keys) do\n"
-"    local s = show(v[key], true)\n"
+"    local s = show(v[key], depth + 1)\n"
 "    if mtype(key) == 'integer' and key >= 1 and key <= n then\n"
 "      parts[#parts + 1] = s\n"
 "    elseif type(key) == 'string' and key:match('^[%a_][%w_]*$') then\n"
 "      parts[#parts + 1] = key .. ' = ' .. s\n"
 "    else\n"
-"      parts[#parts + 1] = '[' .. show(key, true) .. '] = ' .. s\n"
+"      parts[#parts + 1] = '[' .. show(key, 2) .. '] = ' .. s\n"
 "    end\n"
 "  end\n"
 "  return '{' .. concat(parts, ', ') .. '}'\n"

@@ -98,6 +98,7 @@ fi
 job=$res/orders-nightly.xml
 sed -e 's/dsn="recon_demo_/dsn="recon_bench_/g' \
 	-e "s|<file>\.\./rules/|<file>$root/rules/|g" \
+	-e "s|file=\"\.\./rules/|file=\"$root/rules/|g" \
 	-e "s|<reports dir=\"[^\"]*\"|<reports dir=\"$root/$res/reports\"|" \
 	jobs/orders-nightly.xml >"$job"
 

@@ -13,8 +13,9 @@
  *     every entry read or the file called damaged (ERR_IO); a file that
  *     opens is refused once its last byte is cut off.
  * The seed corpus (tests/fuzz/corpus/incr_decode) holds a state file
- * written by incr_writer (one kept, one skipped, one failed entry) and
- * truncations and corruptions of it.
+ * written by incr_writer (one kept record with site-defined fields, one
+ * skipped, one failed entry) and truncations and corruptions of it;
+ * tools/incr-corpus.sh rewrites it after a change of the file format.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,20 @@ static void check_entry(const char *p, size_t n)
 			if (e.rec.off[f] > e.rec.data.len ||
 			    e.rec.len[f] > e.rec.data.len - e.rec.off[f])
 				abort();
+		/* each site-defined field set lies inside the record */
+		if (e.rec.nx > CANON_XMAX)
+			abort();
+		for (unsigned i = 0; i < e.rec.nx; i++) {
+			size_t m;
+			const char *q = canon_xget(&e.rec, i, &m);
+
+			int set = (e.rec.xpresent >> i) & 1;
+
+			if (set ? !q || !inside(e.rec.data.buf,
+						 e.rec.data.len, q, m)
+				: q != NULL)
+				abort();
+		}
 	}
 	if ((e.kind == INCR_FAILED || e.kind == INCR_TRAILER) &&
 	    !inside(p, n, e.msg, e.msg_len))

@@ -39,6 +39,7 @@
 #include "engine/tstamp.h"
 
 #define MAX_OPS 16
+#define DATA_CAP ((size_t)(CS__COUNT + CANON_XMAX) * CANON_STR_CAP * 2)
 #define NCOLS (1 + 3 * MAX_OPS)
 
 /* Field numbers as the chunk's `names` (1-based): 1..6 the text fields
@@ -179,7 +180,9 @@ static int model_apply(struct model *m, const struct op *o)
 		}
 		if (n > CANON_STR_CAP || !clean_text(s, n))
 			return 0;
-		if (m->used + n > (size_t)CS__COUNT * CANON_STR_CAP * 2)
+		/* the record's text cap (canon.c): room for every string and
+		 * site-defined field twice over */
+		if (m->used + n > DATA_CAP)
 			return 0;
 		memcpy(m->data + m->used, s, n);
 		m->off[f] = m->used;
@@ -392,7 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ops, 0, sizeof(ops));
 	memset(vals, 0, sizeof(vals));
 	memset(&m, 0, sizeof(m));
-	m.data = malloc((size_t)CS__COUNT * CANON_STR_CAP * 2 + 1);
+	m.data = malloc(DATA_CAP + 1);
 	if (!m.data)
 		die("out of memory");
 	vals[0] = (struct value){ .type = VAL_INT, .i = (int64_t)nops };

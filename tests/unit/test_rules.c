@@ -1290,6 +1290,417 @@ START_TEST(hang_top_level)
 }
 END_TEST
 
+/* ---- site-defined fields ---- */
+
+#define FL DIR "fields.lua:"
+
+/* The job's fields for fields.lua: every role but erp_ref's. */
+static struct job_field xfields[] = {
+	{ (char *)"region", CFT_TEXT, 1u << CANON_DEAL | 1u << CANON_ORDER, 1, 1 },
+	{ (char *)"tax", CFT_MONEY, 7, 1, 2 },
+	{ (char *)"qty", CFT_INTEGER, 7, 1, 3 },
+	{ (char *)"due", CFT_DATE, 7, 1, 4 },
+	{ (char *)"seen", CFT_TIMESTAMP, 7, 1, 5 },
+	{ (char *)"flag", CFT_BOOLEAN, 7, 1, 6 },
+	{ (char *)"erp_ref", CFT_TEXT, 1u << CANON_ERP, 1, 7 },
+};
+enum { XF_REGION, XF_TAX, XF_QTY, XF_DUE, XF_SEEN, XF_FLAG, XF_ERPREF };
+
+static const char *const xfield_fns[] = {
+	"xset", "fields_table", "undeclared", "other_role", "read_back",
+	"use_kept", "many_sets", NULL
+};
+
+static struct rules *open_fields(struct tjob *t)
+{
+	static const char *const files[] = { DIR "fields.lua", NULL };
+
+	tjob_init(t, files, xfield_fns);
+	for (size_t i = 0; xfield_fns[i]; i++)
+		t->src[i].role = CANON_ORDER;
+	t->job.fields = xfields;
+	t->job.nfields = sizeof(xfields) / sizeof(xfields[0]);
+	return open_ok(t);
+}
+
+/* Translate a row whose only column, id, is the integer id, with source
+ * fn of open_fields' job: the rc, the message in fail. */
+static int xtranslate(struct rules *r, const char *fn, int64_t id,
+		      struct canon *c, struct sbuf *fail)
+{
+	static const char *const cols[] = { "id" };
+	struct value v = { VAL_INT, id, NULL, 0, NULL, 0 };
+	struct row row = { 1, cols, &v, 1 };
+	struct error err;
+	size_t si = 0;
+	int rc;
+
+	while (strcmp(xfield_fns[si], fn) != 0)
+		si++;
+	error_init(&err);
+	sbuf_reset(fail);
+	canon_reset(c, CANON_ORDER, (uint16_t)si, 1);
+	rc = rules_translate(r, si, &row, c, fail, &err);
+	ck_assert_msg(rc != -1, "fatal: %s", err.msg.buf);
+	error_release(&err);
+	return rc;
+}
+
+/*
+ * Each type's accepted values and each refusal, exactly as a run reports
+ * it: fields.lua's CASES[id] set by xset. ok: the stored value (text,
+ * or an int64: money scaled, epoch seconds, a boolean 0/1).
+ */
+#define XL FL "39: out.fields."
+static const struct {
+	int field;
+	const char *text;	/* text: the bytes; else NULL */
+	int64_t i;
+	const char *msg;	/* refused: the whole message */
+} xcases[] = {
+	/* 1.. text */
+	{ XF_REGION, "EU", 0, NULL },
+	{ XF_REGION, "42", 0, NULL },
+	{ XF_REGION, "", 0, NULL },
+	{ XF_REGION, NULL, 0, XL "region = 2.5: a text field takes a string "
+	  "or a whole number; turn this number into text in the rule "
+	  "(string.format(\"%.2f\", x))" },
+	{ XF_REGION, NULL, 0, XL "region = true: a text field takes a string "
+	  "(or a whole number)" },
+	{ XF_REGION, NULL, 0, XL "region = a table: a text field takes a "
+	  "string (or a whole number)" },
+	{ XF_REGION, NULL, 0, XL "region: text with a NUL byte (at position 2) "
+	  "cannot be kept; remove it, e.g. value:gsub(\"\\0\", \"\")" },
+	{ XF_REGION, NULL, 0, XL "region: text is not valid UTF-8 (byte 0xFF "
+	  "at position 1); convert the value to UTF-8 or drop the bad "
+	  "bytes" },
+	{ XF_REGION, NULL, 0, XL "region: the text is 4097 bytes long; a "
+	  "field holds at most 4096 bytes" },
+	/* 10.. money */
+	{ XF_TAX, NULL, 125000, NULL },
+	{ XF_TAX, NULL, 125000, NULL },
+	{ XF_TAX, NULL, -1, NULL },
+	{ XF_TAX, NULL, 0, XL "tax = \"12,50\": not an amount of money (not a "
+	  "decimal number); write it like \"1234.56\"" },
+	{ XF_TAX, NULL, 0, XL "tax = \"1.00001\": not an amount of money "
+	  "(more than 4 decimal places); write it like \"1234.56\"" },
+	{ XF_TAX, NULL, 0, XL "tax = \"99999999999999999\": not an amount of "
+	  "money (amount out of range); write it like \"1234.56\"" },
+	{ XF_TAX, NULL, 0, XL "tax = 12: a plain number is not money (whole "
+	  "units or cents?); write money(\"12.50\") or a decimal string "
+	  "such as \"12.50\"" },
+	{ XF_TAX, NULL, 0, XL "tax = 12.5: a plain number is not money (whole "
+	  "units or cents?); write money(\"12.50\") or a decimal string "
+	  "such as \"12.50\"" },
+	{ XF_TAX, NULL, 0, XL "tax = false: a money field takes money(...) or "
+	  "a decimal string such as \"12.50\"" },
+	/* 19.. integer */
+	{ XF_QTY, NULL, 3, NULL },
+	{ XF_QTY, NULL, -42, NULL },
+	{ XF_QTY, NULL, 7, NULL },
+	{ XF_QTY, NULL, 5, NULL },
+	{ XF_QTY, NULL, INT64_MAX, NULL },
+	{ XF_QTY, NULL, INT64_MIN, NULL },
+	{ XF_QTY, NULL, 0, XL "qty = \"9223372036854775808\": too large for "
+	  "an integer field (at most 9223372036854775807, at least "
+	  "-9223372036854775808)" },
+	{ XF_QTY, NULL, 0, XL "qty = \"3.5\": not a whole number (write digits "
+	  "only, with an optional - or + in front)" },
+	{ XF_QTY, NULL, 0, XL "qty = \" 3\": not a whole number (write digits "
+	  "only, with an optional - or + in front)" },
+	{ XF_QTY, NULL, 0, XL "qty = money(\"2.50\"): an integer field takes "
+	  "whole numbers, and this amount has a fraction" },
+	{ XF_QTY, NULL, 0, XL "qty = 3.0: an integer field takes whole "
+	  "numbers; this number has a decimal point (convert it with "
+	  "math.tointeger(x), or round it with math.floor(x))" },
+	{ XF_QTY, NULL, 0, XL "qty = true: an integer field takes a whole "
+	  "number or a string of digits" },
+	/* 31.. date */
+	{ XF_DUE, NULL, 1793491200, NULL },
+	{ XF_DUE, NULL, 1793491200, NULL },
+	{ XF_DUE, NULL, 0, XL "due = \"2026-11-01 10:00\": a date field has "
+	  "no time of day, and this value is at 10:00:00 UTC; declare the "
+	  "field as a timestamp, or drop the time in the rule" },
+	{ XF_DUE, NULL, 0, XL "due = 1793491201: a date field has no time of "
+	  "day, and this value is at 00:00:01 UTC; declare the field as a "
+	  "timestamp, or drop the time in the rule" },
+	{ XF_DUE, NULL, 0, XL "due = \"2026-02-30\": not a date (write "
+	  "YYYY-MM-DD, such as \"2026-11-01\")" },
+	{ XF_DUE, NULL, 0, XL "due = \"01.11.2026\": not a date (write "
+	  "YYYY-MM-DD, such as \"2026-11-01\")" },
+	{ XF_DUE, NULL, 0, XL "due = 253402300800: outside the years 0001 to "
+	  "9999 (epoch seconds -62135596800 to 253402300799)" },
+	{ XF_DUE, NULL, 0, XL "due = 1.5: a date field takes a date "
+	  "\"YYYY-MM-DD\" or epoch seconds (a whole number)" },
+	{ XF_DUE, NULL, 0, XL "due = a table: a date field takes a date "
+	  "\"YYYY-MM-DD\" or epoch seconds (a whole number)" },
+	/* 40.. timestamp */
+	{ XF_SEEN, NULL, 1793529000, NULL },
+	{ XF_SEEN, NULL, 1793529015, NULL },
+	{ XF_SEEN, NULL, 1793529000, NULL },
+	{ XF_SEEN, NULL, 1793491200, NULL },
+	{ XF_SEEN, NULL, 0, XL "seen = \"10:30\": not a timestamp (write "
+	  "YYYY-MM-DD HH:MM:SS, such as \"2026-11-01 14:30:00\"; the "
+	  "seconds may be left out)" },
+	{ XF_SEEN, NULL, 0, XL "seen = -62135596801: outside the years 0001 "
+	  "to 9999 (epoch seconds -62135596800 to 253402300799)" },
+	{ XF_SEEN, NULL, 0, XL "seen = true: a timestamp field takes a "
+	  "timestamp \"YYYY-MM-DD HH:MM:SS\" or epoch seconds (a whole "
+	  "number)" },
+	/* 47.. boolean */
+	{ XF_FLAG, NULL, 1, NULL },
+	{ XF_FLAG, NULL, 0, NULL },
+	{ XF_FLAG, NULL, 1, NULL },
+	{ XF_FLAG, NULL, 0, NULL },
+	{ XF_FLAG, NULL, 1, NULL },
+	{ XF_FLAG, NULL, 0, NULL },
+	{ XF_FLAG, NULL, 1, NULL },
+	{ XF_FLAG, NULL, 0, NULL },
+	{ XF_FLAG, NULL, 0, XL "flag = 2: a boolean field takes true, false, "
+	  "1 or 0 (or the strings \"true\", \"false\", \"1\", \"0\")" },
+	{ XF_FLAG, NULL, 0, XL "flag = \"yes\": a boolean field takes true, "
+	  "false, 1 or 0 (or the strings \"true\", \"false\", \"1\", \"0\")" },
+	{ XF_FLAG, NULL, 0, XL "flag = 1.0: a boolean field takes true, false, "
+	  "1 or 0 (or the strings \"true\", \"false\", \"1\", \"0\")" },
+	{ XF_FLAG, NULL, 0, XL "flag = a table: a boolean field takes true, "
+	  "false, 1 or 0 (or the strings \"true\", \"false\", \"1\", "
+	  "\"0\")" },
+};
+
+START_TEST(site_field_values)
+{
+	struct tjob t;
+	struct rules *r = open_fields(&t);
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	const int f = xcases[_i].field;
+	int rc;
+	size_t n;
+	const char *p;
+	int64_t v;
+
+	canon_init(&c);
+	rc = xtranslate(r, "xset", _i + 1, &c, &fail);
+	if (xcases[_i].msg) {
+		/* a RULE_ERROR for this row: the rule's file:line first */
+		ck_assert_msg(rc == -2, "case %d: rc %d", _i + 1, rc);
+		ck_assert_str_eq(fail.buf, xcases[_i].msg);
+		ck_assert_uint_eq(c.xpresent, 0);
+	} else {
+		ck_assert_msg(rc == 1, "case %d: %s", _i + 1, fail.buf);
+		ck_assert_uint_eq(c.xpresent, 1u << f);
+		p = canon_xget(&c, (unsigned)f, &n);
+		ck_assert_ptr_nonnull(p);
+		if (xcases[_i].text) {
+			ck_assert_uint_eq(n, strlen(xcases[_i].text));
+			ck_assert(memcmp(p, xcases[_i].text, n) == 0);
+		} else if (xfields[f].type == CFT_BOOLEAN) {
+			ck_assert_uint_eq(n, 1);
+			ck_assert_int_eq(p[0], (int)xcases[_i].i);
+		} else {
+			ck_assert_int_eq(canon_xget_i64(&c, (unsigned)f, &v),
+					 1);
+			ck_assert_msg(v == xcases[_i].i, "case %d: %lld",
+				      _i + 1, (long long)v);
+		}
+	}
+	canon_release(&c);
+	sbuf_release(&fail);
+	rules_free(r);
+}
+END_TEST
+
+static const char *xtext(const struct canon *c, unsigned f)
+{
+	static char buf[64];
+	size_t n;
+	const char *p = canon_xget(c, f, &n);
+
+	if (!p)
+		return "(unset)";
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
+	return buf;
+}
+
+/*
+ * Setting fields in translation: an undeclared field and a field of
+ * another role are a RULE_ERROR for that row only (the next row
+ * translates), naming the rule's file:line; out.fields = {...} sets
+ * exactly those fields, = nil clears them; out.fields reads back typed;
+ * out.fields kept in a global is the next call's (out is one view).
+ */
+START_TEST(site_field_translate)
+{
+	struct tjob t;
+	struct rules *r = open_fields(&t);
+	struct canon c;
+	struct sbuf fail = SBUF_INIT(1 << 20);
+	int64_t v;
+
+	t.job.path = (char *)"jobs/site.xml";
+	canon_init(&c);
+	ck_assert_int_eq(xtranslate(r, "undeclared", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "62: out.fields.colour: no site-defined "
+			 "field 'colour' for role order (order fields: region "
+			 "(text), tax (money), qty (integer), due (date), seen "
+			 "(timestamp), flag (boolean)); declare it in <fields> "
+			 "in the job file jobs/site.xml");
+	ck_assert_int_eq(xtranslate(r, "xset", 1, &c, &fail), 1);
+	ck_assert_str_eq(xtext(&c, XF_REGION), "EU");
+
+	ck_assert_int_eq(xtranslate(r, "other_role", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "67: out.fields.erp_ref: field 'erp_ref' "
+			 "is declared for erp, not for order; add order to its "
+			 "roles= in <fields>");
+
+	/* = {...}: exactly those; = nil: none; a field = nil: that one */
+	ck_assert_int_eq(xtranslate(r, "fields_table", 1, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 1u << XF_TAX | 1u << XF_FLAG);
+	ck_assert_int_eq(canon_xget_i64(&c, XF_TAX, &v), 1);
+	ck_assert(v == 15000);
+	ck_assert_str_eq(xtext(&c, XF_FLAG), "\001");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 2, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 0);
+	ck_assert_int_eq(xtranslate(r, "fields_table", 4, &c, &fail), 1);
+	ck_assert_uint_eq(c.xpresent, 1u << XF_QTY);
+	ck_assert_str_eq(xtext(&c, XF_REGION), "(unset)");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 3, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "52: out.fields can be set to a table "
+			 "of fields or nil, not a string; or set one field: "
+			 "out.fields.NAME = value");
+	ck_assert_int_eq(xtranslate(r, "fields_table", 5, &c, &fail), -2);
+	ck_assert_msg(strncmp(fail.buf, FL "56: out.fields.colour: no "
+			      "site-defined field 'colour' for role order",
+			      strlen(FL "56: out.fields.colour: no "
+				     "site-defined field 'colour' for role "
+				     "order")) == 0, "%s", fail.buf);
+
+	ck_assert_int_eq(xtranslate(r, "many_sets", 1, &c, &fail), -2);
+	ck_assert_str_eq(fail.buf, FL "75: out.fields.region: too much text "
+			 "set on one record (each assignment keeps its text "
+			 "until the next row; set each field once)");
+
+	/* read back typed; the view kept in a global is dead next call */
+	ck_assert_int_eq(xtranslate(r, "read_back", 1, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_NAME), "2.00 1793491200 nil");
+	ck_assert_int_eq(xtranslate(r, "use_kept", 1, &c, &fail), 1);
+	ck_assert_str_eq(field(&c, CS_NAME), "3.00");
+
+	canon_release(&c);
+	sbuf_release(&fail);
+	rules_free(r);
+}
+END_TEST
+
+static void xset_i64(struct canon *c, unsigned f, int64_t v)
+{
+	ck_assert_int_eq(canon_xset_i64(c, f, (unsigned)(sizeof(xfields) /
+			 sizeof(xfields[0])), v), 0);
+}
+
+static void xset_text(struct canon *c, unsigned f, const char *s)
+{
+	ck_assert_int_eq(canon_xset(c, f, (unsigned)(sizeof(xfields) /
+			 sizeof(xfields[0])), s, strlen(s)), 0);
+}
+
+/*
+ * Reading fields in order rules: o.deal, o.order, o.orders[i] and
+ * o.erp.docs[i] give them typed (unset: nil); they are read-only; an
+ * unknown field or one of another role raises; a view kept past its
+ * call raises. Each error is the rule's RULE_ERROR verdict.
+ */
+START_TEST(site_field_order_rules)
+{
+	static const struct { const char *key, *msg; } bad[] = {
+		{ "KEPT", "this record is only valid during its call" },
+		{ "KEPTOUT", "this record is only valid during its call" },
+		{ "SET", "the fields of o.deal, o.order, o.orders[i] and "
+		  "o.erp.docs[i] are read-only (tried to set 'region'); fields "
+		  "are set in translation (out.fields.region = ...)" },
+		{ "SETDOC", "the fields of o.deal, o.order, o.orders[i] and "
+		  "o.erp.docs[i] are read-only (tried to set 'tax'); fields "
+		  "are set in translation (out.fields.tax = ...)" },
+		{ "UNKNOWN", "deal.fields.colour: no site-defined field 'colour' "
+		  "for role deal (deal fields: region (text), tax (money), qty "
+		  "(integer), due (date), seen (timestamp), flag (boolean)); "
+		  "declare it in <fields> in the job file" },
+		{ "ROLE", "deal.fields.erp_ref: field 'erp_ref' is declared for "
+		  "erp, not for deal; add deal to its roles= in <fields>" },
+	};
+	struct tjob t;
+	struct rules *r = open_fields(&t);
+	struct verdict_list l;
+	const struct verdict *v;
+	struct canon deal, o1, o2, d1, d2;
+	const struct canon *docs[2] = { &d1, &d2 }, *orders[2] = { &o1, &o2 };
+	struct erp_agg erp;
+	struct group g;
+	struct error err;
+
+	verdict_list_init(&l);
+	error_init(&err);
+	canon_with(&deal, CANON_DEAL, "D1", NULL, NULL);
+	canon_with(&o1, CANON_ORDER, "O1", NULL, NULL);
+	canon_with(&o2, CANON_ORDER, "O2", NULL, NULL);
+	canon_with(&d1, CANON_ERP, "E1", NULL, NULL);
+	canon_with(&d2, CANON_ERP, "E2", NULL, NULL);
+	xset_text(&deal, XF_REGION, "EU");
+	xset_i64(&o1, XF_QTY, -3);
+	xset_text(&o1, XF_FLAG, "\001");
+	xset_text(&o2, XF_REGION, "US");
+	xset_i64(&d1, XF_TAX, 12345);
+	xset_i64(&d1, XF_DUE, 1793491200);
+	xset_i64(&d1, XF_SEEN, 1793529000);
+	xset_text(&d1, XF_ERPREF, "R1");
+	memset(&erp, 0, sizeof(erp));
+	erp.ndocs = 2;
+	erp.docs = docs;
+
+	/* out.fields, kept by a translate function for the order rules */
+	{
+		struct canon c;
+		struct sbuf fail = SBUF_INIT(1 << 20);
+
+		canon_init(&c);
+		ck_assert_int_eq(xtranslate(r, "read_back", 1, &c, &fail), 1);
+		canon_release(&c);
+		sbuf_release(&fail);
+	}
+	g = (struct group){ "READ", 4, &deal, &o1, 2, &erp, orders };
+	ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+	v = vfind(&l, "fields");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(v->is_error, 0);
+	ck_assert_str_eq(v->message, "EU:string -3:integer true:boolean "
+			 "1.2345:userdata/1793491200:integer/1793529000:integer"
+			 "/R1:string nil:nil/nil:nil/nil:nil/nil:nil "
+			 "nil:nil US:string");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		verdict_list_reset(&l);
+		g = (struct group){ bad[i].key, strlen(bad[i].key), &deal, &o1,
+				    2, &erp, orders };
+		ck_assert_int_eq(rules_check(r, &g, &l, &err), 0);
+		v = vfind(&l, "fields");
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(v->is_error, 1);
+		ck_assert_str_eq(v->code, "RULE_ERROR");
+		ck_assert_msg(strstr(v->message, bad[i].msg) != NULL,
+			      "%s: %s", bad[i].key, v->message);
+	}
+
+	verdict_list_release(&l);
+	error_release(&err);
+	canon_release(&deal);
+	canon_release(&o1);
+	canon_release(&o2);
+	canon_release(&d1);
+	canon_release(&d2);
+	rules_free(r);
+}
+END_TEST
+
 Suite *suite_rules(void)
 {
 	Suite *s = suite_create("rules");
@@ -1317,6 +1728,10 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, order_rule_lists);
 	tcase_add_test(tc, translate_rows);
+	tcase_add_loop_test(tc, site_field_values, 0,
+			    (int)(sizeof(xcases) / sizeof(xcases[0])));
+	tcase_add_test(tc, site_field_translate);
+	tcase_add_test(tc, site_field_order_rules);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, bombs);
 	tcase_add_test(tc, load_bom);

@@ -167,6 +167,73 @@ START_TEST(lists)
 }
 END_TEST
 
+/* The site-defined fields of fields/rules.lua's job (the hand-built job
+ * plus a <fields> of each type). */
+static struct job_field test_fields[] = {
+	{ (char *)"region", CFT_TEXT, 1u << CANON_DEAL | 1u << CANON_ORDER, 1, 1 },
+	{ (char *)"tax", CFT_MONEY, 1u << CANON_ORDER | 1u << CANON_ERP, 1, 2 },
+	{ (char *)"qty", CFT_INTEGER, 1u << CANON_ORDER, 1, 3 },
+	{ (char *)"due", CFT_DATE, 1u << CANON_ORDER | 1u << CANON_ERP, 1, 4 },
+	{ (char *)"seen", CFT_TIMESTAMP, 1u << CANON_ERP, 1, 5 },
+	{ (char *)"flag", CFT_BOOLEAN, 7, 1, 6 },
+};
+
+/* translate() shows the fields a rule set (typed, as xfield_push gives
+ * them) and check{} builds them from fields = {...} in each record
+ * table, with the run's conversions and refusals. */
+START_TEST(site_fields)
+{
+	static const char *const files[] = { DIR "fields/fields_test.lua" };
+	struct tjob t;
+	struct ruletest_report rep;
+	struct error err;
+
+	tjob_init(&t, DIR "fields/rules.lua");
+	t.job.fields = test_fields;
+	t.job.nfields = sizeof(test_fields) / sizeof(test_fields[0]);
+	error_init(&err);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(&t.job, files, 1, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	ck_assert_uint_eq(rep.n, 11);
+	passed(&rep, "translate shows the set fields, typed");
+	passed(&rep, "no field set: no fields key");
+	passed(&rep, "check reads the fields");
+	failed_with(&rep, "nested tables are compared", (const char *const[]){
+		DIR "fields/fields_test.lua:24: expected {fields = {qty = 8}, "
+		"key = \"O3\"}, got {fields = {qty = 7}, key = \"O3\"}", NULL });
+	failed_with(&rep, "translate: a bad value", (const char *const[]){
+		DIR "fields/rules.lua:16: out.fields.qty = \"7x\": not a whole "
+		"number", NULL });
+	failed_with(&rep, "translate: undeclared field", (const char *const[]){
+		DIR "fields/rules.lua:12: out.fields.colour: no site-defined "
+		"field 'colour' for role order (order fields: region (text), "
+		"tax (money), qty (integer), due (date), flag (boolean))",
+		NULL });
+	failed_with(&rep, "translate: field of another role",
+		    (const char *const[]){ DIR "fields/rules.lua:14: "
+		    "out.fields.seen: field 'seen' is declared for erp, not for "
+		    "order; add order to its roles= in <fields>", NULL });
+	failed_with(&rep, "check: unknown field", (const char *const[]){
+		DIR "fields/fields_test.lua:55: check(): deal.fields.colour: "
+		"job 'ruletest' has no site-defined field 'colour' for role "
+		"deal (deal fields: region (text), flag (boolean))", NULL });
+	failed_with(&rep, "check: field of another role", (const char *const[]){
+		DIR "fields/fields_test.lua:59: check(): erp.docs[1].fields.qty: "
+		"field 'qty' is declared for order, not for erp; add erp to "
+		"its roles= in <fields>", NULL });
+	failed_with(&rep, "check: a bad value", (const char *const[]){
+		DIR "fields/fields_test.lua:63: check(): orders[1].fields.due = "
+		"\"2026-11-01 10:00\": a date field has no time of day", NULL });
+	failed_with(&rep, "check: fields not a table", (const char *const[]){
+		DIR "fields/fields_test.lua:67: check(): order.fields must be "
+		"a table of site-defined fields ({NAME = value, ...}), not a "
+		"string", NULL });
+	ruletest_report_release(&rep);
+	error_release(&err);
+}
+END_TEST
+
 /* reference(): a test gives the reference rows the rules see, for that
  * test only; key errors raise as in a run. */
 START_TEST(reference_rows)
@@ -493,6 +560,46 @@ START_TEST(fault_loop)
 }
 END_TEST
 
+/* The same over the site-defined fields' tests: check{}'s fields and
+ * translate()'s fields table allocate (records, the result tables). */
+START_TEST(fault_loop_fields)
+{
+	static const char *const files[] = { DIR "fields/fields_test.lua" };
+	long step = getenv("RECON_UNDER_VALGRIND") ? 97 : 1;
+	struct tjob t;
+	long n;
+
+	tjob_init(&t, DIR "fields/rules.lua");
+	t.job.fields = test_fields;
+	t.job.nfields = sizeof(test_fields) / sizeof(test_fields[0]);
+	for (n = 0; n < 1000000; n += step) {
+		struct ruletest_report rep;
+		struct error err;
+		int rc;
+
+		error_init(&err);
+		ruletest_report_init(&rep);
+		mem_fault_after(n);
+		rc = ruletest_run(&t.job, files, 1, &rep, &err);
+		mem_fault_off();
+		if (rc == 0) {
+			ck_assert_uint_eq(rep.passed, 3);
+			ck_assert_uint_eq(rep.failed, 8);
+			ruletest_report_release(&rep);
+			error_release(&err);
+			break;
+		}
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(err.code == ERR_NOMEM || err.code == ERR_RULE,
+			      "n=%ld code %d: %s", n, err.code, err.msg.buf);
+		ruletest_report_release(&rep);
+		error_release(&err);
+	}
+	ck_assert_int_gt(n, 10);
+	ck_assert_int_lt(n, 1000000);
+}
+END_TEST
+
 Suite *suite_ruletest(void)
 {
 	Suite *s = suite_create("ruletest");
@@ -501,6 +608,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, discover_and_run);
 	tcase_add_test(tc, given_files);
 	tcase_add_test(tc, lists);
+	tcase_add_test(tc, site_fields);
 	tcase_add_test(tc, reference_rows);
 	tcase_add_test(tc, pattern_budget);
 	tcase_add_test(tc, load_errors);
@@ -509,6 +617,7 @@ Suite *suite_ruletest(void)
 	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, globals_not_in_production);
 	tcase_add_test(tc, fault_loop);
+	tcase_add_test(tc, fault_loop_fields);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	return s;
