@@ -149,6 +149,55 @@ test("blocked_customer: a test can give its own list", function()
                {"BLOCKED_CUSTOMER"})
 end)
 
+-- 5c. delivery_date (the job's site-defined field, <fields>)
+
+local function docs(...)
+  return {docs = {...}}
+end
+
+local function inv(key, due, over)
+  local d = {key = key, status = "posted", doc_type = "invoice",
+             customer = "C42", currency = "EUR", amount = "1200.00",
+             fields = {delivery_date = due}}
+  for k, v in pairs(over or {}) do d[k] = v end
+  return d
+end
+
+test("delivery_date: an invoice for another delivery day fails, naming it", function()
+  local v = check(group(deal(), order{fields = {delivery_date = "2026-11-09"}},
+                        docs(inv("INV-41", "2026-11-12"))))
+  expect_codes(v, {"DELIVERY_DATE_MISMATCH"})
+  expect_eq(v[1].rule, "delivery_date")
+  expect_eq(v[1].message,
+            "ERP invoice INV-41 is for delivery on 2026-11-12, the order for 2026-11-09")
+end)
+
+test("delivery_date: the same day passes, and so do dates not there", function()
+  local r = order{fields = {delivery_date = "2026-11-09"}}
+  expect_codes(check(group(deal(), r, docs(inv("INV-1", "2026-11-09")))), {})
+  expect_codes(check(group(deal(), r, docs(inv("INV-1", null)))), {})
+  expect_codes(check(group(deal(), order(), docs(inv("INV-1", "2026-11-12")))), {})
+end)
+
+test("delivery_date: only posted invoices are compared", function()
+  local r = order{fields = {delivery_date = "2026-11-09"}}
+  local e = docs(inv("INV-1", "2026-11-09"),
+                 inv("INV-2", "2026-12-01", {status = "draft"}),
+                 inv("SO-1", "2026-12-01", {doc_type = "sales_order",
+                                            amount = "0.00"}))
+  expect_codes(check(group(deal(), r, e)), {})
+end)
+
+test("delivery_date: the second of two invoices is the one named", function()
+  local half = {amount = "600.00"}
+  local v = check(group(deal(), order{fields = {delivery_date = "2024-02-29"}},
+                        docs(inv("INV-1", "2024-02-29", half),
+                             inv("INV-2", "1969-12-31", half))))
+  expect_codes(v, {"DELIVERY_DATE_MISMATCH"})
+  expect_eq(v[1].message,
+            "ERP invoice INV-2 is for delivery on 1969-12-31, the order for 2024-02-29")
+end)
+
 -- 6. cancelled_not_invoiced
 
 test("cancelled_not_invoiced: a cancelled order still invoiced fails", function()

@@ -22,7 +22,7 @@ local function order(over)
   return with({
     order_no = "SO-300123", crm_deal_ref = "D-000123", customer_code = "C0042",
     total_amount = money("1200.00"), currency = "EUR", status = "NEW",
-    created_at = at("2026-10-02 11:00:00"),
+    created_at = at("2026-10-02 11:00:00"), delivery_date = at("2026-10-09"),
   }, over)
 end
 
@@ -31,7 +31,7 @@ local function erp(over)
     doc_id = "INV-77", doc_kind = "INV", order_ref = "SO-300123",
     customer_id = "CUST-42", net_amount = money("1200.00"),
     legacy_amount = null, currency = "EUR", doc_status = "P",
-    doc_date = at("2026-10-05 00:00:00"),
+    doc_date = at("2026-10-05 00:00:00"), delivery_date = at("2026-10-09"),
   }, over)
 end
 
@@ -86,7 +86,7 @@ test("orders: an order becomes a canonical order", function()
   expect_eq(translate("orders", order()), {
     key = "SO-300123", deal_ref = "D-123", customer = "C42", currency = "EUR",
     amount = money("1200"), time = date("2026-10-02 11:00:00"),
-    status = "open",
+    status = "open", fields = {delivery_date = date("2026-10-09")},
   })
 end)
 
@@ -124,6 +124,15 @@ test("orders: a missing amount stays missing", function()
   expect_eq(translate("orders", order{total_amount = null}).amount, nil)
 end)
 
+test("orders: a missing delivery date leaves the field unset", function()
+  expect_eq(translate("orders", order{delivery_date = null}).fields, nil)
+end)
+
+test("orders: a delivery date given as text is a date too", function()
+  expect_eq(translate("orders", order{delivery_date = "2026-10-09"}).fields,
+            {delivery_date = date("2026-10-09")})
+end)
+
 -- ---- erp_document (source erp) --------------------------------------
 
 test("erp: a posted invoice becomes a canonical ERP document", function()
@@ -131,7 +140,14 @@ test("erp: a posted invoice becomes a canonical ERP document", function()
     key = "INV-77", order_ref = "SO-300123", customer = "C42",
     currency = "EUR", amount = money("1200"), time = date("2026-10-05"),
     status = "posted", doc_type = "invoice",
+    fields = {delivery_date = date("2026-10-09")},
   })
+end)
+
+test("erp: a delivery date with a time of day is a rule error", function()
+  local ok, err = pcall(translate, "erp", erp{delivery_date = at("2026-10-09 12:00:00")})
+  expect(not ok, "a delivery date at noon was accepted")
+  expect(err:find("delivery_date", 1, true) and err:find("time of day", 1, true), err)
 end)
 
 test("erp: document kinds and statuses map onto canonical ones", function()
