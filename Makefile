@@ -203,7 +203,7 @@ $(FLOOR): tests/bench/odbc_floor.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
 
 # N=deals (default 1,000,000): make bench N=200000
-BENCH_ENV = $(if $(N),BENCH_N=$(N))
+BENCH_ENV = $(if $(N),BENCH_N=$(N)) $(if $(FIELDS),BENCH_FIELDS=$(FIELDS))
 
 bench: deps build $(FLOOR)
 	$(BENCH_ENV) tools/bench.sh
