@@ -202,7 +202,8 @@ $(FLOOR): tests/bench/odbc_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
 
-# N=deals (default 1,000,000): make bench N=200000
+# N=deals (default 1,000,000): make bench N=200000; FIELDS=8 adds the
+# first load with eight site-defined fields (docs/DEMO.md)
 BENCH_ENV = $(if $(N),BENCH_N=$(N)) $(if $(FIELDS),BENCH_FIELDS=$(FIELDS))
 
 bench: deps build $(FLOOR)
