@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "canon.h"
+#include "money.h"
+#include "tstamp.h"
 #include "banned.h"
 
 const char *const canon_field_names[CS__COUNT] = {
@@ -151,6 +153,52 @@ void canon_xclear(struct canon *c, unsigned i)
 {
 	if (i < CANON_XMAX)
 		c->xpresent &= ~(1u << i);
+}
+
+int canon_xformat(const struct canon *c, unsigned i, enum canon_ftype t,
+		  struct sbuf *out)
+{
+	size_t n, at = out->len;
+	const char *p = canon_xget(c, i, &n);
+	int64_t v;
+	int rc = 0;
+
+	if (!p)
+		return 0;
+	switch (t) {
+	case CFT_TEXT:
+		return sbuf_add(out, p, n) < 0 ? -1 : 1;
+	case CFT_BOOLEAN:
+		if (n != 1)
+			return -1;
+		return sbuf_addstr(out, *p ? "true" : "false") < 0 ? -1 : 1;
+	default:
+		break;
+	}
+	if (n != sizeof(v))
+		return -1;
+	memcpy(&v, p, sizeof(v));
+	switch (t) {
+	case CFT_MONEY:
+		rc = money_format(v, 2, out);
+		break;
+	case CFT_INTEGER:
+		rc = sbuf_addf(out, "%lld", (long long)v);
+		break;
+	case CFT_DATE:
+		rc = tstamp_format_date(v, out);
+		break;
+	default:		/* CFT_TIMESTAMP */
+		/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM:SS" */
+		rc = tstamp_format(v, out);
+		if (rc == 0) {
+			out->buf[at + 10] = ' ';
+			out->len--;
+			out->buf[out->len] = '\0';
+		}
+		break;
+	}
+	return rc < 0 ? -1 : 1;
 }
 
 int canon_check(const struct canon *c)

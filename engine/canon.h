@@ -182,6 +182,16 @@ const char *canon_xget(const struct canon *c, unsigned i, size_t *n);
 int canon_xget_i64(const struct canon *c, unsigned i, int64_t *v);
 /* Unset field i. */
 void canon_xclear(struct canon *c, unsigned i);
+/*
+ * Append field i, declared of type t, as text: text as it is, money with
+ * at least two decimals (money_format), integers in decimal, dates
+ * "YYYY-MM-DD", timestamps "YYYY-MM-DD HH:MM:SS" (UTC), booleans "true" or
+ * "false". The one textual form of a site-defined field, for the store's
+ * columns and the reports alike. Returns 1 (appended), 0 (not set; nothing
+ * appended) or -1 (out of memory, or a stored value that does not decode).
+ */
+int canon_xformat(const struct canon *c, unsigned i, enum canon_ftype t,
+		  struct sbuf *out);
 
 /* 0 if every offset and length of c lies inside c->data, -1 if not: for a
  * record read back from a file (a spill or a state file). */

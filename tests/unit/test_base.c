@@ -239,6 +239,59 @@ START_TEST(canon_fields)
 }
 END_TEST
 
+/* The one textual form of every site-defined field type. */
+START_TEST(canon_xformat_types)
+{
+	struct canon c;
+	struct sbuf out;
+	const unsigned nx = 7;
+	int64_t v;
+	char one = 1;
+
+	canon_init(&c);
+	sbuf_init(&out, 0);
+	canon_reset(&c, CANON_ERP, 0, 1);
+	ck_assert_int_eq(canon_xset(&c, 0, nx, "EMEA <north>", 12), 0);
+	ck_assert_int_eq(canon_xset_i64(&c, 1, nx, -123405), 0);  /* -12.3405 */
+	ck_assert_int_eq(canon_xset_i64(&c, 2, nx, 42), 0);
+	v = tstamp_days_from_civil(2026, 11, 9) * 86400;
+	ck_assert_int_eq(canon_xset_i64(&c, 3, nx, v), 0);
+	ck_assert_int_eq(canon_xset_i64(&c, 4, nx, v + 3723), 0);
+	ck_assert_int_eq(canon_xset(&c, 5, nx, &one, 1), 0);
+	ck_assert_int_eq(canon_xset_i64(&c, 6, nx, 100000), 0);  /* 10.00 */
+
+	ck_assert_int_eq(canon_xformat(&c, 0, CFT_TEXT, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 1, CFT_MONEY, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 2, CFT_INTEGER, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 3, CFT_DATE, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 4, CFT_TIMESTAMP, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 5, CFT_BOOLEAN, &out), 1);
+	sbuf_addch(&out, '|');
+	ck_assert_int_eq(canon_xformat(&c, 6, CFT_MONEY, &out), 1);
+	ck_assert_str_eq(out.buf, "EMEA <north>|-12.3405|42|2026-11-09|"
+			 "2026-11-09 01:02:03|true|10.00");
+	one = 0;
+	ck_assert_int_eq(canon_xset(&c, 5, nx, &one, 1), 0);
+	out.len = 0;
+	ck_assert_int_eq(canon_xformat(&c, 5, CFT_BOOLEAN, &out), 1);
+	ck_assert_int_eq(out.len, 5);
+	/* unset: nothing appended */
+	canon_xclear(&c, 2);
+	out.len = 0;
+	ck_assert_int_eq(canon_xformat(&c, 2, CFT_INTEGER, &out), 0);
+	ck_assert_uint_eq(out.len, 0);
+	/* a value that does not decode as its type (a text read as money) */
+	ck_assert_int_eq(canon_xformat(&c, 0, CFT_MONEY, &out), -1);
+	sbuf_release(&out);
+	canon_release(&c);
+}
+END_TEST
+
 START_TEST(overflow_helpers)
 {
 	size_t r;
@@ -267,6 +320,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, text_clean);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, canon_fields);
+	tcase_add_test(tc, canon_xformat_types);
 	tcase_add_test(tc, overflow_helpers);
 	suite_add_tcase(s, tc);
 	return s;
