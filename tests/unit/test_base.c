@@ -249,7 +249,7 @@ START_TEST(canon_xformat_types)
 	char one = 1;
 
 	canon_init(&c);
-	sbuf_init(&out, 0);
+	sbuf_init(&out, SBUF_CAP_DEFAULT);
 	canon_reset(&c, CANON_ERP, 0, 1);
 	ck_assert_int_eq(canon_xset(&c, 0, nx, "EMEA <north>", 12), 0);
 	ck_assert_int_eq(canon_xset_i64(&c, 1, nx, -123405), 0);  /* -12.3405 */
@@ -277,12 +277,12 @@ START_TEST(canon_xformat_types)
 			 "2026-11-09 01:02:03|true|10.00");
 	one = 0;
 	ck_assert_int_eq(canon_xset(&c, 5, nx, &one, 1), 0);
-	out.len = 0;
+	sbuf_reset(&out);
 	ck_assert_int_eq(canon_xformat(&c, 5, CFT_BOOLEAN, &out), 1);
 	ck_assert_int_eq(out.len, 5);
 	/* unset: nothing appended */
 	canon_xclear(&c, 2);
-	out.len = 0;
+	sbuf_reset(&out);
 	ck_assert_int_eq(canon_xformat(&c, 2, CFT_INTEGER, &out), 0);
 	ck_assert_uint_eq(out.len, 0);
 	/* a value that does not decode as its type (a text read as money) */
