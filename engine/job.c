@@ -1144,6 +1144,69 @@ static int is_fixed_column(const char *name)
 	       strcmp(name, "content_hash") == 0;
 }
 
+/*
+ * value="deal.fields.NAME" / "order.fields.NAME": a field of <fields>
+ * (loaded before <store> wherever it stands in the file) that the role
+ * may set, in its own type (a timestamp may be published as a date).
+ * ERP fields and boolean fields are not published yet: the ERP side is
+ * an aggregate of documents, and a boolean needs a column type the
+ * ledger does not have.
+ */
+static int site_column(struct loader *ld, xmlNodePtr c, const char *name,
+		       const char *value, enum ledger_type t,
+		       struct job_column *col)
+{
+	static const enum ledger_type lt[] = {
+		[CFT_TEXT] = LT_TEXT, [CFT_MONEY] = LT_MONEY,
+		[CFT_INTEGER] = LT_INTEGER, [CFT_DATE] = LT_DATE,
+		[CFT_TIMESTAMP] = LT_TIMESTAMP, [CFT_BOOLEAN] = LT__COUNT,
+	};
+	const char *dot = strchr(value, '.') + 1;
+	const char *fname = strchr(dot, '.') + 1;
+	enum canon_kind role = value[0] == 'd' ? CANON_DEAL : CANON_ORDER;
+	const struct job_field *f;
+	int i;
+
+	if (value[0] == 'e')
+		return fail(ld, c, "column %s: value %s: ERP fields cannot be "
+			    "published as store columns yet", name, value);
+	i = job_field_lookup(ld->job, fname, strlen(fname));
+	if (i < 0) {
+		struct sbuf all = SBUF_INIT(1024);
+
+		for (size_t k = 0; k < ld->job->nfields; k++)
+			sbuf_addf(&all, "%s%s", k ? " " : "",
+				  ld->job->fields[k].name);
+		fail(ld, c, "column %s: value %s: no field %s in <fields>; "
+		     "declared: %s", name, show(ld, value), show(ld, fname),
+		     all.len ? all.buf : "(none)");
+		sbuf_release(&all);
+		return -1;
+	}
+	f = &ld->job->fields[i];
+	if (!(f->roles & 1u << role))
+		return fail(ld, c, "column %s: value %s: field %s is not "
+			    "declared for the %s (roles:%s%s%s, line %d)",
+			    name, value, f->name, canon_kind_names[role],
+			    f->roles & 1u << CANON_DEAL ? " deal" : "",
+			    f->roles & 1u << CANON_ORDER ? " order" : "",
+			    f->roles & 1u << CANON_ERP ? " erp" : "",
+			    f->line);
+	if (f->type == CFT_BOOLEAN)
+		return fail(ld, c, "column %s: value %s: boolean fields cannot "
+			    "be published as store columns yet", name, value);
+	if (lt[f->type] != t &&
+	    !(f->type == CFT_TIMESTAMP && t == LT_DATE))
+		return fail(ld, c, "column %s: value %s is %s, so the column's "
+			    "type must be %s, not %s", name, value,
+			    canon_ftype_names[f->type],
+			    f->type == CFT_TIMESTAMP ? "timestamp or date"
+			    : canon_ftype_names[f->type],
+			    ledger_type_names[t]);
+	col->pv = pubval_site(role, (unsigned)i);
+	return 0;
+}
+
 static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
 {
 	const char *name = attr(c, "name"), *type = attr(c, "type");
@@ -1165,6 +1228,14 @@ static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
 		return fail(ld, c, "column %s: type %s is not one of text, "
 			    "money, integer, date, timestamp", name,
 			    show(ld, type));
+	if (strncmp(value, "deal.fields.", 12) == 0 ||
+	    strncmp(value, "order.fields.", 13) == 0 ||
+	    strncmp(value, "erp.fields.", 11) == 0) {
+		if (site_column(ld, c, name, value, (enum ledger_type)t,
+				col) < 0)
+			return -1;
+		goto typed;
+	}
 	col->pv = pubval_lookup(value);
 	if (col->pv < 0) {
 		struct sbuf all = SBUF_INIT(4096);
@@ -1184,6 +1255,7 @@ static int load_column(struct loader *ld, xmlNodePtr c, struct job_column *col)
 			    ? "timestamp or date"
 			    : ledger_type_names[pubval_type(col->pv)],
 			    type);
+typed:
 	col->type = (enum ledger_type)t;
 	col->line = (int)xmlGetLineNo(c);
 	col->name = copy_strz(ld, name);

@@ -99,6 +99,35 @@ int pubval_lookup(const char *path)
 	return -1;
 }
 
+int pubval_site(enum canon_kind role, unsigned slot)
+{
+	return PUBVAL_COUNT + (int)role * CANON_XMAX + (int)slot;
+}
+
+int pubval_is_site(int v)
+{
+	return v >= PUBVAL_COUNT;
+}
+
+/* A site field of the deal or the order, in the column's type (a date
+ * column of a timestamp field prints its day: both are epoch seconds). */
+static int format_site(int v, enum ledger_type t, const struct group *g,
+		       struct sbuf *out)
+{
+	static const enum canon_ftype ft[] = {
+		[LT_TEXT] = CFT_TEXT, [LT_MONEY] = CFT_MONEY,
+		[LT_INTEGER] = CFT_INTEGER, [LT_DATE] = CFT_DATE,
+		[LT_TIMESTAMP] = CFT_TIMESTAMP,
+	};
+	int role = (v - PUBVAL_COUNT) / CANON_XMAX;
+	unsigned slot = (unsigned)((v - PUBVAL_COUNT) % CANON_XMAX);
+	const struct canon *c = role == CANON_DEAL ? g->deal : g->order;
+
+	if (!c)
+		return 0;
+	return canon_xformat(c, slot, ft[t], out);
+}
+
 enum ledger_type pubval_type(int v)
 {
 	return defs[v].type;
@@ -154,12 +183,14 @@ static int add_time(struct sbuf *out, int64_t t, enum ledger_type type)
 int pubval_format(int v, enum ledger_type t, const struct group *g,
 		  struct sbuf *out)
 {
-	const struct def *d = &defs[v];
+	const struct def *d = pubval_is_site(v) ? NULL : &defs[v];
 	const struct canon *c = NULL;
 	const struct erp_agg *e = g->erp;
 	size_t n;
 	const char *s;
 
+	if (pubval_is_site(v))
+		return format_site(v, t, g, out);
 	switch (d->part) {
 	case P_DEAL:
 		c = g->deal;

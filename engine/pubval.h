@@ -24,7 +24,18 @@ extern const int PUBVAL_COUNT;
 /* The index of a value path, or -1 if unknown. */
 int pubval_lookup(const char *path);
 
-/* Its natural type. */
+/*
+ * A site-defined field published as a column ("deal.fields.region",
+ * "order.fields.due"): index PUBVAL_COUNT + role * CANON_XMAX + slot,
+ * role CANON_DEAL or CANON_ORDER, slot the field's index in the job's
+ * <fields>. job.c resolves the path against the job's fields; the type
+ * check is the job's (pubval_type knows only the built-in values).
+ */
+int pubval_site(enum canon_kind role, unsigned slot);
+/* 1 if v is a site-field index. */
+int pubval_is_site(int v);
+
+/* Its natural type (built-in values only: v < PUBVAL_COUNT). */
 enum ledger_type pubval_type(int v);
 
 /* 1 if a column of type t may publish value v. */

@@ -21,6 +21,7 @@
 #include "engine/job.h"
 #include "engine/mem.h"
 #include "engine/money.h"
+#include "engine/pubval.h"
 #include "hang_guard.h"
 
 #define DATA "tests/data/jobs/"
@@ -208,6 +209,31 @@ START_TEST(site_fields_load)
 }
 END_TEST
 
+/* <column value="deal.fields.NAME">: a site field of <fields>, which
+ * may come after <store>; a timestamp field may fill a date column. */
+START_TEST(site_field_columns_load)
+{
+	struct job *job = load_ok(DATA "field-columns.xml");
+	const struct job_column *c = job->columns;
+
+	ck_assert_uint_eq(job->ncolumns, 6);
+	ck_assert_int_eq(c[0].pv, pubval_site(CANON_DEAL, 0));
+	ck_assert_int_eq(c[0].type, LT_TEXT);
+	ck_assert_int_eq(c[1].pv, pubval_site(CANON_ORDER, 1));
+	ck_assert_int_eq(c[1].type, LT_MONEY);
+	ck_assert_int_eq(c[2].pv, pubval_site(CANON_ORDER, 2));
+	ck_assert_int_eq(c[3].pv, pubval_site(CANON_DEAL, 3));
+	ck_assert_int_eq(c[3].type, LT_DATE);
+	ck_assert_int_eq(c[4].pv, pubval_site(CANON_ORDER, 4));
+	ck_assert_int_eq(c[4].type, LT_DATE);
+	ck_assert_int_eq(c[5].type, LT_TIMESTAMP);
+	ck_assert_str_eq(c[5].value, "order.fields.seen_at");
+	ck_assert(pubval_is_site(c[5].pv));
+	ck_assert(!pubval_is_site(pubval_lookup("erp.cancelled")));
+	job_free(job);
+}
+END_TEST
+
 START_TEST(minimal_job_takes_defaults)
 {
 	struct job *job = load_ok(DATA "minimal.xml");
@@ -362,6 +388,11 @@ static const struct {
 	{ "column-value.xml", 12, "column amount: value \"deal.amnt\" is not a published value; known: key customer" },
 	{ "column-type-mismatch.xml", 12, "column amount: value deal.amount is money, so the column's type must be money, not text" },
 	{ "column-type.xml", 12, "'float' is not an element of the set" },
+	{ "column-field-unknown.xml", 12, "column r: value \"deal.fields.regio\": no field \"regio\" in <fields>; declared: region due flag" },
+	{ "column-field-role.xml", 12, "column r: value deal.fields.region: field region is not declared for the deal (roles: order, line 15)" },
+	{ "column-field-type.xml", 12, "column r: value deal.fields.due is timestamp, so the column's type must be timestamp or date, not integer" },
+	{ "column-field-boolean.xml", 12, "column f: value deal.fields.flag: boolean fields cannot be published as store columns yet" },
+	{ "column-field-erp.xml", 12, "column r: value erp.fields.region: ERP fields cannot be published as store columns yet" },
 	{ "field-name.xml", 14, "field name \"Tax_Code\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
 	{ "field-long.xml", 14, "field name \"a_field_name_of_thirty_three_chrs\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
 	{ "field-keyword.xml", 14, "field name \"end\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
@@ -806,6 +837,7 @@ Suite *suite_job(void)
 	tcase_add_test(tc, good_job_loads);
 	tcase_add_test(tc, minimal_job_takes_defaults);
 	tcase_add_test(tc, site_fields_load);
+	tcase_add_test(tc, site_field_columns_load);
 	tcase_add_test(tc, tolerance_lookup);
 	tcase_add_test(tc, durations);
 	tcase_add_loop_test(tc, bad_job_fails, 0,

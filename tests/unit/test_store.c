@@ -678,6 +678,63 @@ START_TEST(declared_columns)
 }
 END_TEST
 
+#define JOB_FIELDS "tests/data/run/job-fields.xml"
+
+/* Site-defined fields as store columns: the deal's and the order's value
+ * in the column's type (a timestamp field also as a date), NULL where the
+ * field is unset or the part missing; verify recomputes them and finds a
+ * value changed behind the store's back. */
+START_TEST(site_field_columns)
+{
+	struct run_result res;
+	struct verify_opts vo;
+	struct verify_result vr;
+	struct rows r;
+	struct error err;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	ck_assert_msg(run_file(JOB_FIELDS, REPORTS, NULL, 0, &res, &err) == 0,
+		      "%s", err.msg.buf);
+	ck_assert_uint_eq(res.records, NKEYS);
+	run_result_release(&res);
+	r = query("SELECT rec_key, region, tax, qty, due, seen_day, seen_at "
+		  "FROM run_store WHERE rec_key IN ('O1', 'O4') "
+		  "ORDER BY rec_key");
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_str_eq(at(&r, 0, 1), "Acme");
+	ck_assert_str_eq(at(&r, 0, 2), "1.50");
+	ck_assert_str_eq(at(&r, 0, 3), "7");
+	ck_assert_str_eq(at(&r, 0, 4), "2026-01-01");
+	ck_assert_str_eq(at(&r, 0, 5), "2026-01-02");
+	ck_assert_str_eq(at(&r, 0, 6), "2026-01-02 00:00:00");
+	ck_assert_ptr_null(at(&r, 1, 1));	/* O4: no deal */
+	ck_assert_ptr_null(at(&r, 1, 2));	/* O4: unset */
+	ck_assert_ptr_null(at(&r, 1, 3));
+	ck_assert_ptr_null(at(&r, 1, 4));
+	ck_assert_str_eq(at(&r, 1, 6), "2026-01-02 00:00:00");
+	rows_free(&r);
+	r = query("SELECT value FROM run_store_schema ORDER BY position");
+	ck_assert_str_eq(at(&r, 0, 0), "deal.fields.region");
+	rows_free(&r);
+	memset(&vo, 0, sizeof(vo));
+	vo.dsn = "recon_test";
+	vo.table = "run_store";
+	ck_assert_msg(verify_store(&vo, &vr, &err) == 0, "%s", err.msg.buf);
+	ck_assert_uint_eq(vr.versions, NKEYS);
+
+	/* a site value changed behind the store's back */
+	ck_assert_int_eq(sql("DROP TRIGGER run_store_no_update"), 0);
+	ck_assert_int_eq(sql("UPDATE run_store SET qty = 8 "
+			     "WHERE rec_key = 'O1'"), 0);
+	ck_assert_int_eq(verify_store(&vo, &vr, &err), -1);
+	ck_assert_int_eq(err.code, ERR_VERIFY);
+	ck_assert_uint_ge(vr.findings, 1);
+	error_release(&err);
+}
+END_TEST
+
 /* A store table that is someone else's table (here the orders source's
  * run_orders): the run and the check refuse it before writing anything,
  * saying it is not a store; the table is left as it was. */
@@ -954,6 +1011,7 @@ Suite *suite_store(void)
 	tcase_add_test(tc, current_view_shows_tombstones);
 	tcase_add_test(tc, update_and_delete_fail_at_the_database);
 	tcase_add_test(tc, declared_columns);
+	tcase_add_test(tc, site_field_columns);
 	tcase_add_test(tc, store_table_is_a_source_table);
 	tcase_add_test(tc, guard_refuses_a_shrunk_source);
 	tcase_add_test(tc, odbc_fault_loop_versioned);
