@@ -1147,10 +1147,10 @@ static int is_fixed_column(const char *name)
 /*
  * value="deal.fields.NAME" / "order.fields.NAME": a field of <fields>
  * (loaded before <store> wherever it stands in the file) that the role
- * may set, in its own type (a timestamp may be published as a date).
- * ERP fields and boolean fields are not published yet: the ERP side is
- * an aggregate of documents, and a boolean needs a column type the
- * ledger does not have.
+ * may set, in its own type (a timestamp may be published as a date);
+ * "erp.fields.NAME" is the value common to the order's ERP documents
+ * (pubval.c). Boolean fields are not published yet: a boolean needs a
+ * column type the ledger does not have.
  */
 static int site_column(struct loader *ld, xmlNodePtr c, const char *name,
 		       const char *value, enum ledger_type t,
@@ -1163,13 +1163,11 @@ static int site_column(struct loader *ld, xmlNodePtr c, const char *name,
 	};
 	const char *dot = strchr(value, '.') + 1;
 	const char *fname = strchr(dot, '.') + 1;
-	enum canon_kind role = value[0] == 'd' ? CANON_DEAL : CANON_ORDER;
+	enum canon_kind role = value[0] == 'd' ? CANON_DEAL
+			       : value[0] == 'o' ? CANON_ORDER : CANON_ERP;
 	const struct job_field *f;
 	int i;
 
-	if (value[0] == 'e')
-		return fail(ld, c, "column %s: value %s: ERP fields cannot be "
-			    "published as store columns yet", name, value);
 	i = job_field_lookup(ld->job, fname, strlen(fname));
 	if (i < 0) {
 		struct sbuf all = SBUF_INIT(1024);

@@ -109,6 +109,35 @@ int pubval_is_site(int v)
 	return v >= PUBVAL_COUNT;
 }
 
+/*
+ * The ERP side of an order is several documents: publish a field only
+ * when every document that sets it sets the same value (the bytes kept,
+ * so 1.5 and 1.50 agree), and NULL when they disagree or none sets it.
+ * Returns the first document holding the common value, or NULL.
+ */
+static const struct canon *erp_common(const struct erp_agg *e, unsigned i)
+{
+	const struct canon *first = NULL;
+	const char *v = NULL, *w;
+	size_t n = 0, m;
+
+	if (!e || !e->docs)
+		return NULL;
+	for (uint32_t k = 0; k < e->ndocs; k++) {
+		w = canon_xget(e->docs[k], i, &m);
+		if (!w)
+			continue;
+		if (!first) {
+			first = e->docs[k];
+			v = w;
+			n = m;
+		} else if (m != n || memcmp(v, w, n) != 0) {
+			return NULL;
+		}
+	}
+	return first;
+}
+
 /* A site field of the deal or the order, in the column's type (a date
  * column of a timestamp field prints its day: both are epoch seconds). */
 static int format_site(int v, enum ledger_type t, const struct group *g,
@@ -123,6 +152,8 @@ static int format_site(int v, enum ledger_type t, const struct group *g,
 	unsigned slot = (unsigned)((v - PUBVAL_COUNT) % CANON_XMAX);
 	const struct canon *c = role == CANON_DEAL ? g->deal : g->order;
 
+	if (role == CANON_ERP)
+		c = erp_common(g->erp, slot);
 	if (!c)
 		return 0;
 	return canon_xformat(c, slot, ft[t], out);

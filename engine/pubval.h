@@ -26,8 +26,9 @@ int pubval_lookup(const char *path);
 
 /*
  * A site-defined field published as a column ("deal.fields.region",
- * "order.fields.due"): index PUBVAL_COUNT + role * CANON_XMAX + slot,
- * role CANON_DEAL or CANON_ORDER, slot the field's index in the job's
+ * "order.fields.due", "erp.fields.batch": the value common to the ERP
+ * documents that set it, NULL if they disagree or none does): index
+ * PUBVAL_COUNT + role * CANON_XMAX + slot, slot the field's index in the job's
  * <fields>. job.c resolves the path against the job's fields; the type
  * check is the job's (pubval_type knows only the built-in values).
  */

@@ -216,7 +216,8 @@ START_TEST(site_field_columns_load)
 	struct job *job = load_ok(DATA "field-columns.xml");
 	const struct job_column *c = job->columns;
 
-	ck_assert_uint_eq(job->ncolumns, 6);
+	ck_assert_uint_eq(job->ncolumns, 7);
+	ck_assert_int_eq(c[6].pv, pubval_site(CANON_ERP, 3));
 	ck_assert_int_eq(c[0].pv, pubval_site(CANON_DEAL, 0));
 	ck_assert_int_eq(c[0].type, LT_TEXT);
 	ck_assert_int_eq(c[1].pv, pubval_site(CANON_ORDER, 1));
@@ -392,7 +393,7 @@ static const struct {
 	{ "column-field-role.xml", 12, "column r: value deal.fields.region: field region is not declared for the deal (roles: order, line 15)" },
 	{ "column-field-type.xml", 12, "column r: value deal.fields.due is timestamp, so the column's type must be timestamp or date, not integer" },
 	{ "column-field-boolean.xml", 12, "column f: value deal.fields.flag: boolean fields cannot be published as store columns yet" },
-	{ "column-field-erp.xml", 12, "column r: value erp.fields.region: ERP fields cannot be published as store columns yet" },
+	{ "column-field-erp.xml", 12, "column r: value erp.fields.region: field region is not declared for the erp (roles: order, line 15)" },
 	{ "field-name.xml", 14, "field name \"Tax_Code\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
 	{ "field-long.xml", 14, "field name \"a_field_name_of_thirty_three_chrs\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
 	{ "field-keyword.xml", 14, "field name \"end\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },

@@ -681,8 +681,9 @@ END_TEST
 #define JOB_FIELDS "tests/data/run/job-fields.xml"
 
 /* Site-defined fields as store columns: the deal's and the order's value
- * in the column's type (a timestamp field also as a date), NULL where the
- * field is unset or the part missing; verify recomputes them and finds a
+ * in the column's type (a timestamp field also as a date), the value
+ * common to the ERP documents that set it, NULL where the field is unset,
+ * the documents disagree or the part is missing; verify recomputes them and finds a
  * value changed behind the store's back. */
 START_TEST(site_field_columns)
 {
@@ -699,10 +700,14 @@ START_TEST(site_field_columns)
 		      "%s", err.msg.buf);
 	ck_assert_uint_eq(res.records, NKEYS);
 	run_result_release(&res);
-	r = query("SELECT rec_key, region, tax, qty, due, seen_day, seen_at "
-		  "FROM run_store WHERE rec_key IN ('O1', 'O4') "
+	r = query("SELECT rec_key, region, tax, qty, due, seen_day, seen_at, "
+		  "batch, lot FROM run_store WHERE rec_key IN ('O1', 'O4') "
 		  "ORDER BY rec_key");
 	ck_assert_uint_eq(r.n, 2);
+	ck_assert_str_eq(at(&r, 0, 7), "B");	/* the one document setting it */
+	ck_assert_ptr_null(at(&r, 0, 8));	/* I1 and I2 disagree */
+	ck_assert_ptr_null(at(&r, 1, 7));	/* O4: no ERP documents */
+	ck_assert_ptr_null(at(&r, 1, 8));
 	ck_assert_str_eq(at(&r, 0, 1), "Acme");
 	ck_assert_str_eq(at(&r, 0, 2), "1.50");
 	ck_assert_str_eq(at(&r, 0, 3), "7");
@@ -714,6 +719,9 @@ START_TEST(site_field_columns)
 	ck_assert_ptr_null(at(&r, 1, 3));
 	ck_assert_ptr_null(at(&r, 1, 4));
 	ck_assert_str_eq(at(&r, 1, 6), "2026-01-02 00:00:00");
+	rows_free(&r);
+	r = query("SELECT lot FROM run_store WHERE rec_key = 'O3'");
+	ck_assert_str_eq(at(&r, 0, 0), "z");
 	rows_free(&r);
 	r = query("SELECT value FROM run_store_schema ORDER BY position");
 	ck_assert_str_eq(at(&r, 0, 0), "deal.fields.region");

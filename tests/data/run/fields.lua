@@ -14,3 +14,11 @@ function ord_f(row, out)
   end
   out.fields.seen_at = row.created
 end
+
+-- batch: set on I1 only (O1's common value is I1's); lot: I1 and I2
+-- disagree (O1: NULL), I3 alone (O3: "z")
+function doc_f(row, out)
+  doc(row, out)
+  if row.id == "I1" then out.fields.batch = "B" end
+  out.fields.lot = ({ I1 = "x", I2 = "y", I3 = "z" })[row.id]
+end
