@@ -175,6 +175,8 @@ int pubval_list(struct sbuf *out)
 {
 	for (int i = 0; i < PUBVAL_COUNT; i++)
 		sbuf_addf(out, "%s%s", i ? " " : "", defs[i].path);
+	sbuf_addstr(out, " deal.fields.NAME order.fields.NAME "
+		    "erp.fields.NAME");
 	return out->failed ? -1 : 0;
 }
 

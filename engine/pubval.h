@@ -42,7 +42,8 @@ enum ledger_type pubval_type(int v);
 /* 1 if a column of type t may publish value v. */
 int pubval_accepts(int v, enum ledger_type t);
 
-/* Append every path, space-separated, for messages ("key customer ...").
+/* Append every path, space-separated, for messages ("key customer ...
+ * erp.cancelled deal.fields.NAME order.fields.NAME erp.fields.NAME").
  * 0 or -1 (out of memory). */
 int pubval_list(struct sbuf *out);
 

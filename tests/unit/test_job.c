@@ -232,6 +232,17 @@ START_TEST(site_field_columns_load)
 	ck_assert(pubval_is_site(c[5].pv));
 	ck_assert(!pubval_is_site(pubval_lookup("erp.cancelled")));
 	job_free(job);
+	{
+		/* the message for an unknown value names the site paths */
+		struct sbuf all = SBUF_INIT(4096);
+
+		ck_assert_int_eq(pubval_list(&all), 0);
+		ck_assert_ptr_nonnull(strstr(all.buf, " erp.cancelled "
+					     "deal.fields.NAME "
+					     "order.fields.NAME "
+					     "erp.fields.NAME"));
+		sbuf_release(&all);
+	}
 }
 END_TEST
 
