@@ -23,6 +23,9 @@ struct arena {
 /* A NUL-terminated copy of s[0..n) (s may hold NULs), valid until
  * arena_release(); NULL if out of memory. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* n bytes aligned for any type, uninitialised, valid until release;
+ * NULL if out of memory. */
+void *arena_alloc(struct arena *a, size_t n);
 /* Free every block; the arena is empty and usable again. */
 void arena_release(struct arena *a);
 

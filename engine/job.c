@@ -1149,8 +1149,9 @@ static int is_fixed_column(const char *name)
  * (loaded before <store> wherever it stands in the file) that the role
  * may set, in its own type (a timestamp may be published as a date);
  * "erp.fields.NAME" is the value common to the order's ERP documents
- * (pubval.c). Boolean fields are not published yet: a boolean needs a
- * column type the ledger does not have.
+ * (pubval.c). A boolean field is published as "true"/"false" in a text
+ * column or 1/0 in an integer one: the store DBMSs share no boolean type
+ * (docs/STORE.md).
  */
 static int site_column(struct loader *ld, xmlNodePtr c, const char *name,
 		       const char *value, enum ledger_type t,
@@ -1190,9 +1191,15 @@ static int site_column(struct loader *ld, xmlNodePtr c, const char *name,
 			    f->roles & 1u << CANON_ORDER ? " order" : "",
 			    f->roles & 1u << CANON_ERP ? " erp" : "",
 			    f->line);
-	if (f->type == CFT_BOOLEAN)
-		return fail(ld, c, "column %s: value %s: boolean fields cannot "
-			    "be published as store columns yet", name, value);
+	if (f->type == CFT_BOOLEAN) {
+		if (t != LT_TEXT && t != LT_INTEGER)
+			return fail(ld, c, "column %s: value %s is boolean, so "
+				    "the column's type must be text (true/false) "
+				    "or integer (1/0), not %s", name, value,
+				    ledger_type_names[t]);
+		col->pv = pubval_site_bool(role, (unsigned)i);
+		return 0;
+	}
 	if (lt[f->type] != t &&
 	    !(f->type == CFT_TIMESTAMP && t == LT_DATE))
 		return fail(ld, c, "column %s: value %s is %s, so the column's "

@@ -104,6 +104,11 @@ int pubval_site(enum canon_kind role, unsigned slot)
 	return PUBVAL_COUNT + (int)role * CANON_XMAX + (int)slot;
 }
 
+int pubval_site_bool(enum canon_kind role, unsigned slot)
+{
+	return pubval_site(role, slot) + CANON__KINDS * CANON_XMAX;
+}
+
 int pubval_is_site(int v)
 {
 	return v >= PUBVAL_COUNT;
@@ -148,15 +153,26 @@ static int format_site(int v, enum ledger_type t, const struct group *g,
 		[LT_INTEGER] = CFT_INTEGER, [LT_DATE] = CFT_DATE,
 		[LT_TIMESTAMP] = CFT_TIMESTAMP,
 	};
-	int role = (v - PUBVAL_COUNT) / CANON_XMAX;
-	unsigned slot = (unsigned)((v - PUBVAL_COUNT) % CANON_XMAX);
+	int k = (v - PUBVAL_COUNT) % (CANON__KINDS * CANON_XMAX);
+	int boolean = v - PUBVAL_COUNT >= CANON__KINDS * CANON_XMAX;
+	int role = k / CANON_XMAX;
+	unsigned slot = (unsigned)(k % CANON_XMAX);
 	const struct canon *c = role == CANON_DEAL ? g->deal : g->order;
+	size_t n;
+	const char *p;
 
 	if (role == CANON_ERP)
 		c = erp_common(g->erp, slot);
 	if (!c)
 		return 0;
-	return canon_xformat(c, slot, ft[t], out);
+	if (!boolean)
+		return canon_xformat(c, slot, ft[t], out);
+	if (t == LT_TEXT)
+		return canon_xformat(c, slot, CFT_BOOLEAN, out);
+	p = canon_xget(c, slot, &n);	/* LT_INTEGER: 1 or 0 */
+	if (!p)
+		return 0;
+	return sbuf_addch(out, *p ? '1' : '0') < 0 ? -1 : 1;
 }
 
 enum ledger_type pubval_type(int v)

@@ -33,6 +33,10 @@ int pubval_lookup(const char *path);
  * check is the job's (pubval_type knows only the built-in values).
  */
 int pubval_site(enum canon_kind role, unsigned slot);
+/* The same for a boolean field (index PUBVAL_COUNT + 3 * CANON_XMAX + ...):
+ * published as "true"/"false" in a text column or 1/0 in an integer one,
+ * there being no boolean type common to every store DBMS. */
+int pubval_site_bool(enum canon_kind role, unsigned slot);
 /* 1 if v is a site-field index. */
 int pubval_is_site(int v);
 

@@ -60,6 +60,110 @@ static char *join_keys(struct run *r, const struct canon *const *a, size_t n,
 	return s;
 }
 
+int record_columns(struct run *r, struct error *err)
+{
+	const struct job *job = r->job;
+	size_t n = 0, k = 0;
+
+	if (r->rcols_ready)
+		return 0;
+	for (size_t i = 0; i < job->nfields; i++)
+		for (int role = 0; role < CANON__KINDS; role++)
+			n += job->fields[i].report &&
+			     (job->fields[i].roles & 1u << role);
+	if (n) {
+		r->rcols = arena_alloc(&r->arena, n * sizeof(*r->rcols));
+		r->rcol_field = arena_alloc(&r->arena, n * sizeof(unsigned));
+		r->rcol_role = arena_alloc(&r->arena, n * sizeof(*r->rcol_role));
+		if (!r->rcols || !r->rcol_field || !r->rcol_role)
+			return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	/* field by field, its roles side by side: deal, order, erp */
+	for (size_t i = 0; i < job->nfields; i++) {
+		const struct job_field *f = &job->fields[i];
+
+		for (int role = 0; role < CANON__KINDS; role++) {
+			struct sbuf name = SBUF_INIT(256);
+
+			if (!f->report || !(f->roles & 1u << role))
+				continue;
+			sbuf_addf(&name, "%s.fields.%s", canon_kind_names[role],
+				  f->name);
+			r->rcols[k].name = name.failed ? NULL :
+				arena_strndup(&r->arena, name.buf, name.len);
+			sbuf_release(&name);
+			if (!r->rcols[k].name)
+				return error_set(err, ERR_NOMEM, "out of memory");
+			r->rcols[k].numeric = f->type == CFT_MONEY ||
+					      f->type == CFT_INTEGER;
+			r->rcol_field[k] = (unsigned)i;
+			r->rcol_role[k] = (enum canon_kind)role;
+			k++;
+		}
+	}
+	r->nrcols = n;
+	r->rcols_ready = 1;
+	return 0;
+}
+
+/*
+ * Report column c of group g, in the arena: the deal's or the order's
+ * value, or for several orders (duplicates) and for the ERP documents one
+ * value per record joined by REPORT_KEY_SEP in the order of order_keys
+ * and erp_keys (empty where a record leaves it unset). NULL when no
+ * record sets it; *nomem on failure.
+ */
+static const char *column_value(struct run *r, const struct group *g,
+				size_t c, int *nomem)
+{
+	unsigned fi = r->rcol_field[c];
+	enum canon_ftype t = r->job->fields[fi].type;
+	const struct canon *one = NULL;
+	const struct canon *const *a = NULL;
+	size_t n = 0;
+	struct sbuf sb = SBUF_INIT((size_t)1 << 30);
+	const char *s = NULL;
+	int any = 0;
+
+	switch (r->rcol_role[c]) {
+	case CANON_DEAL:
+		one = g->deal;
+		break;
+	case CANON_ORDER:
+		a = g->orders;	/* as join_keys: the list, else the one */
+		n = g->norders;
+		one = g->order;
+		break;
+	default:
+		if (g->erp) {
+			a = g->erp->docs;
+			n = g->erp->ndocs;
+		}
+		break;
+	}
+	if (!a && one) {
+		a = &one;
+		n = 1;
+	}
+	for (size_t i = 0; a && i < n; i++) {
+		int rc;
+
+		if (i)
+			sbuf_addstr(&sb, REPORT_KEY_SEP);
+		rc = canon_xformat(a[i], fi, t, &sb);
+		if (rc < 0)
+			*nomem = 1;
+		any |= rc > 0;
+	}
+	if (any && !*nomem && !sb.failed &&
+	    !(s = arena_strndup(&r->arena, sb.buf, sb.len)))
+		*nomem = 1;
+	if (sb.failed)
+		*nomem = 1;
+	sbuf_release(&sb);
+	return s;
+}
+
 static const struct canon *group_main(const struct group *g)
 {
 	return g->order ? g->order : g->deal;
@@ -107,6 +211,18 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 		if (g->erp)
 			it->erp_keys = join_keys(r, g->erp->docs, g->erp->ndocs,
 						 NULL, &nomem);
+		if (record_columns(r, err) < 0)
+			return -1;
+		if (r->nrcols) {
+			const char **v = arena_alloc(&r->arena, r->nrcols *
+						     sizeof(*v));
+
+			if (!v)
+				nomem = 1;
+			for (size_t c = 0; v && c < r->nrcols; c++)
+				v[c] = column_value(r, g, c, &nomem);
+			it->fields = v;
+		}
 		if (nomem)
 			return error_set(err, ERR_NOMEM, "out of memory "
 					 "(exception lines)");

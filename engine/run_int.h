@@ -89,6 +89,14 @@ struct run {
 	struct source_stats *stats;
 	struct report_item *items;
 	size_t nitems, aitems;
+	/* the site-defined fields the reports show (record_columns): one
+	 * column per field with report="true" and role it is declared for,
+	 * in the arena; rcol_field/rcol_role say whose value each holds */
+	struct report_column *rcols;
+	unsigned *rcol_field;
+	enum canon_kind *rcol_role;
+	size_t nrcols;
+	int rcols_ready;
 	uint64_t counts[OUT__COUNT];
 	/* per primary outcome of the reconciled records: amount totals per
 	 * currency (T_runs.outcomes) */
@@ -174,6 +182,8 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		    struct error *err);
 int record_on_dup(void *ctx, const struct canon *rec, const char *key,
 		  size_t key_len, struct error *err);
+/* Build r->rcols once (docs/REPORTS.md, "Site-defined fields"). 0 or -1. */
+int record_columns(struct run *r, struct error *err);
 /* One report line (g NULL: no record's fields). */
 int record_add_item(struct run *r, enum outcome oc, const char *severity,
 		    const char *key, size_t klen, const struct group *g,

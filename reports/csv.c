@@ -85,12 +85,21 @@ static int row_end(struct report_sink *s)
 	return report_sink_end_row(s);
 }
 
-/* The header row from a NULL-terminated list of names. */
-static int header(struct report_sink *s, const char *const *names)
+/* The header row from a NULL-terminated list of names, then the n names
+ * of extra (the job's site-defined fields). */
+static int header_extra(struct report_sink *s, const char *const *names,
+			const struct report_column *extra, size_t n)
 {
 	for (size_t i = 0; names[i]; i++)
 		cell(&s->buf, i == 0, names[i], 0);
+	for (size_t c = 0; c < n; c++)
+		cell(&s->buf, 0, extra[c].name, 0);
 	return row_end(s);
+}
+
+static int header(struct report_sink *s, const char *const *names)
+{
+	return header_extra(s, names, NULL, 0);
 }
 
 static const char *const items_cols[] = {
@@ -103,7 +112,7 @@ static const char *const items_cols[] = {
 int report_csv_items(const struct report *r, struct report_sink *s)
 {
 	sbuf_addstr(&s->buf, CSV_BOM);
-	if (header(s, items_cols) < 0)
+	if (header_extra(s, items_cols, r->columns, r->ncolumns) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct report_item *it = &r->items[i];
@@ -125,6 +134,9 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 		cell(b, 0, it->rule, 0);
 		cell(b, 0, it->where, 0);
 		cell(b, 0, it->message, 0);
+		for (size_t c = 0; c < r->ncolumns; c++)
+			cell(b, 0, it->fields ? it->fields[c] : NULL,
+			     r->columns[c].numeric);
 		if (row_end(s) < 0)
 			return -1;
 	}

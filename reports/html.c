@@ -93,12 +93,38 @@ static void td_u64(struct sbuf *b, uint64_t v)
 	sbuf_addf(b, "<td class=\"num\">%" PRIu64 "</td>", v);
 }
 
-static void th_row(struct sbuf *b, const char *const *names)
+/* The header row: our own names, then (escaped) the n names of extra,
+ * the job's site-defined fields. */
+static void th_row_extra(struct sbuf *b, const char *const *names,
+			 const struct report_column *extra, size_t n)
 {
 	sbuf_addstr(b, "<thead><tr>");
 	for (size_t i = 0; names[i]; i++)
 		sbuf_addf(b, "<th scope=\"col\">%s</th>", names[i]);
+	for (size_t c = 0; c < n; c++) {
+		const char *p = extra[c].name, *dot;
+
+		/* "order.fields.delivery_date" may break after its dots, so
+		 * the column is no wider than its values */
+		sbuf_addstr(b, "<th scope=\"col\">");
+		while ((dot = strchr(p, '.'))) {
+			struct sbuf part = SBUF_INIT(256);
+
+			sbuf_add(&part, p, (size_t)(dot - p) + 1);
+			esc(b, part.buf);
+			sbuf_release(&part);
+			sbuf_addstr(b, "<wbr>");
+			p = dot + 1;
+		}
+		esc(b, p);
+		sbuf_addstr(b, "</th>");
+	}
 	sbuf_addstr(b, "</tr></thead>\n<tbody>\n");
+}
+
+static void th_row(struct sbuf *b, const char *const *names)
+{
+	th_row_extra(b, names, NULL, 0);
 }
 
 static void meta_item(struct sbuf *b, const char *label, const char *v)
@@ -273,7 +299,7 @@ static int items(const struct report *r, struct report_sink *s)
 		return report_sink_end_row(s);
 	}
 	sbuf_addstr(b, "<table>\n");
-	th_row(b, item_cols);
+	th_row_extra(b, item_cols, r->columns, r->ncolumns);
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct report_item *it = &r->items[i];
 		const char *cls = sev_class(it->severity);
@@ -299,6 +325,9 @@ static int items(const struct report *r, struct report_sink *s)
 		td(b, NULL, it->rule);
 		td(b, "id", it->where);
 		td(b, "msg", it->message);
+		for (size_t c = 0; c < r->ncolumns; c++)
+			td(b, r->columns[c].numeric ? "num" : NULL,
+			   it->fields ? it->fields[c] : NULL);
 		sbuf_addstr(b, "</tr>\n");
 		if (report_sink_end_row(s) < 0)
 			return -1;

@@ -62,6 +62,13 @@ struct report_outcome {
 /* What joins the keys of order_keys and erp_keys. */
 #define REPORT_KEY_SEP " | "
 
+/* A column of the job's site-defined fields (docs/REPORTS.md), after
+ * the fixed columns of the exception lines: "order.fields.NAME". */
+struct report_column {
+	const char *name;
+	int numeric;	/* money or integer of one record: a number cell */
+};
+
 /* One exception line. NULL fields print as empty cells. */
 struct report_item {
 	const char *outcome;
@@ -82,6 +89,9 @@ struct report_item {
 	const char *rule;	/* rule that gave the verdict */
 	const char *where;	/* rule file:line */
 	const char *message;
+	/* the report's ncolumns site-defined field values (NULL: empty),
+	 * or NULL when the line has none at all */
+	const char *const *fields;
 };
 
 struct report {
@@ -98,6 +108,8 @@ struct report {
 	size_t nreferences;
 	const struct report_outcome *outcomes;
 	size_t noutcomes;
+	const struct report_column *columns;	/* site-defined fields */
+	size_t ncolumns;
 	const struct report_item *items;	/* in the order to print */
 	size_t nitems;
 };

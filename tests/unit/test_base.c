@@ -3,9 +3,11 @@
  * UTF-8 validation, allocation wrapper.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/arena.h"
 #include "engine/buf.h"
 #include "engine/err.h"
 #include "engine/mem.h"
@@ -292,6 +294,35 @@ START_TEST(canon_xformat_types)
 }
 END_TEST
 
+/* Strings stay packed; arena_alloc is aligned for any type, also right
+ * after an odd-length string and in a block of its own when large. */
+START_TEST(arena_alignment)
+{
+	struct arena a = { 0 };
+	char *s1, *s2;
+	int64_t *v;
+	void *big;
+
+	s1 = arena_strndup(&a, "abc", 3);
+	s2 = arena_strndup(&a, "de", 2);
+	ck_assert_str_eq(s1, "abc");
+	ck_assert_str_eq(s2, "de");
+	ck_assert_ptr_eq(s2, s1 + 4);
+	v = arena_alloc(&a, 3 * sizeof(*v));
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq((uintptr_t)v % _Alignof(max_align_t), 0);
+	v[0] = v[1] = v[2] = -1;
+	big = arena_alloc(&a, 200000);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq((uintptr_t)big % _Alignof(max_align_t), 0);
+	memset(big, 0, 200000);
+	ck_assert_str_eq(s1, "abc");
+	ck_assert_int_eq(v[2], -1);
+	arena_release(&a);
+	ck_assert_ptr_null(a.head);
+}
+END_TEST
+
 START_TEST(overflow_helpers)
 {
 	size_t r;
@@ -321,6 +352,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, canon_fields);
 	tcase_add_test(tc, canon_xformat_types);
+	tcase_add_test(tc, arena_alignment);
 	tcase_add_test(tc, overflow_helpers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -403,7 +403,7 @@ static const struct {
 	{ "column-field-unknown.xml", 12, "column r: value \"deal.fields.regio\": no field \"regio\" in <fields>; declared: region due flag" },
 	{ "column-field-role.xml", 12, "column r: value deal.fields.region: field region is not declared for the deal (roles: order, line 15)" },
 	{ "column-field-type.xml", 12, "column r: value deal.fields.due is timestamp, so the column's type must be timestamp or date, not integer" },
-	{ "column-field-boolean.xml", 12, "column f: value deal.fields.flag: boolean fields cannot be published as store columns yet" },
+	{ "column-field-boolean.xml", 12, "column f: value deal.fields.flag is boolean, so the column's type must be text (true/false) or integer (1/0), not money" },
 	{ "column-field-erp.xml", 12, "column r: value erp.fields.region: field region is not declared for the erp (roles: order, line 15)" },
 	{ "field-name.xml", 14, "field name \"Tax_Code\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },
 	{ "field-long.xml", 14, "field name \"a_field_name_of_thirty_three_chrs\" is not a field name ([a-z_][a-z0-9_]*, lower case, at most 32 characters, not a Lua keyword)" },

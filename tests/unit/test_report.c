@@ -251,13 +251,13 @@ static const struct report_item sample_items[] = {
 	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "O1 | O2",
 	  "INV-1 | =CN-1", "M\xC3\xBCller GmbH",
 	  "EUR", "-12.50", "100", "99.99", SCRIPT, "amount_check",
-	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99" },
+	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL },
 	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)", NULL,
 	  "-INV", 	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
 	  "1e5", "-1,00", "12.", "a,b", "line1\r\nline2\nline3",
-	  "\rCR", "" },
+	  "\rCR", "", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL },
+	  NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static struct report sample(void)
@@ -429,6 +429,109 @@ START_TEST(csv_items_roundtrip)
 	ck_assert_ptr_nonnull(strstr(data, "\"'=HYPERLINK(\"\"x\"\")\""));
 	ck_assert_ptr_nonnull(strstr(data, ",-12.50,"));
 	csv_free(&c);
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* Site-defined fields: their columns after the fixed ones, in both
+ * formats, escaped like every other cell; a line with none has empty
+ * cells; numbers bare in the CSV and right-aligned in the HTML. */
+static const struct report_column field_cols[] = {
+	{ "order.fields.region", 0 },
+	{ "erp.fields.qty", 1 },
+	{ "deal.fields.<b>", 0 },
+};
+
+static const char *const field_vals[][3] = {
+	{ "=cmd|' /C calc'!A0", "12", SCRIPT },
+	{ NULL, "-3", "" },
+};
+
+START_TEST(site_field_columns)
+{
+	struct report r = sample();
+	struct report_item items[3];
+	struct error err;
+	struct csv c;
+	char *data;
+	size_t n;
+
+	memcpy(items, sample_items, sizeof(items));
+	items[0].fields = field_vals[0];
+	items[1].fields = field_vals[1];
+	/* items[2].fields NULL: no record behind the line */
+	r.items = items;
+	r.columns = field_cols;
+	r.ncolumns = 3;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML,
+				      NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.nrows, 4);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(c.rows[i].n, 19);
+	ck_assert_str_eq(c.rows[0].f[15], "message");
+	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
+	ck_assert_str_eq(c.rows[0].f[18], "deal.fields.<b>");
+	ck_assert_str_eq(c.rows[1].f[16], "'=cmd|' /C calc'!A0");
+	ck_assert_str_eq(c.rows[1].f[17], "12");
+	ck_assert_int_eq(c.rows[1].quoted[17], 0);
+	ck_assert_str_eq(c.rows[1].f[18], SCRIPT);
+	ck_assert_str_eq(c.rows[2].f[16], "");
+	ck_assert_str_eq(c.rows[2].f[17], "-3");
+	ck_assert_int_eq(c.rows[2].quoted[17], 0);
+	for (size_t k = 16; k < 19; k++)
+		ck_assert_str_eq(c.rows[3].f[k], "");
+	csv_free(&c);
+	free(data);
+
+	data = slurp(path_in("exceptions.html"), &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(strstr(data, "<th scope=\"col\">Message</th>"
+				     "<th scope=\"col\">order.<wbr>fields.<wbr>region</th>"
+				     "<th scope=\"col\">erp.<wbr>fields.<wbr>qty</th>"
+				     "<th scope=\"col\">deal.<wbr>fields.<wbr>&lt;b&gt;</th>"
+				     "</tr>"));
+	ck_assert_ptr_nonnull(strstr(data, "<td>=cmd|&#39; /C calc&#39;!A0</td>"
+				     "<td class=\"num\">12</td>"
+				     "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(data, "<td></td><td class=\"num\">-3</td>"
+				     "<td></td></tr>"));
+	ck_assert_ptr_null(strstr(data, "<script"));
+	ck_assert_ptr_null(strstr(data, "<b>"));
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* No site-defined field to show: the header is the 16 fixed columns, as
+ * before the feature (a site that declares none sees no change). */
+START_TEST(no_field_columns_unchanged)
+{
+	struct report r = sample();
+	struct error err;
+	char *data;
+	size_t n;
+	const char *want = "\xEF\xBB\xBF\"outcome\",\"severity\",\"key\","
+		"\"deal_key\",\"order_key\",\"order_keys\",\"erp_keys\","
+		"\"customer\",\"currency\",\"deal_amount\",\"order_amount\","
+		"\"erp_amount\",\"name\",\"rule\",\"where\",\"message\"\r\n";
+
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML,
+				      NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert(strncmp(data, want, strlen(want)) == 0);
+	free(data);
+	data = slurp(path_in("exceptions.html"), &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(strstr(data, "<th scope=\"col\">Message</th>"
+				     "</tr></thead>"));
+	ck_assert_ptr_null(strstr(data, ".fields."));
 	free(data);
 	error_release(&err);
 }
@@ -966,6 +1069,8 @@ Suite *suite_report(void)
 	tcase_add_test(t, csv_field_rules);
 	tcase_add_test(t, html_escape_rules);
 	tcase_add_test(t, csv_items_roundtrip);
+	tcase_add_test(t, site_field_columns);
+	tcase_add_test(t, no_field_columns_unchanged);
 	tcase_add_test(t, csv_summary_totals);
 	tcase_add_test(t, references_shown);
 	tcase_add_test(t, html_page);

@@ -680,6 +680,28 @@ END_TEST
 
 #define JOB_FIELDS "tests/data/run/job-fields.xml"
 
+/* The whole file, NUL-terminated (malloc'd), or NULL. */
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
 /* Site-defined fields as store columns: the deal's and the order's value
  * in the column's type (a timestamp field also as a date), the value
  * common to the ERP documents that set it, NULL where the field is unset,
@@ -687,6 +709,7 @@ END_TEST
  * value changed behind the store's back. */
 START_TEST(site_field_columns)
 {
+	char *data;
 	struct run_result res;
 	struct verify_opts vo;
 	struct verify_result vr;
@@ -723,6 +746,38 @@ START_TEST(site_field_columns)
 	r = query("SELECT lot FROM run_store WHERE rec_key = 'O3'");
 	ck_assert_str_eq(at(&r, 0, 0), "z");
 	rows_free(&r);
+	/* a boolean field: true/false in a text column, 1/0 in an integer
+	 * one, NULL where unset */
+	r = query("SELECT rec_key, rush, rush_n FROM run_store WHERE rec_key "
+		  "IN ('O1', 'O3', 'O4') ORDER BY rec_key");
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_str_eq(at(&r, 0, 1), "true");
+	ck_assert_str_eq(at(&r, 0, 2), "1");
+	ck_assert_str_eq(at(&r, 1, 1), "false");
+	ck_assert_str_eq(at(&r, 1, 2), "0");
+	ck_assert_ptr_null(at(&r, 2, 1));
+	ck_assert_ptr_null(at(&r, 2, 2));
+	rows_free(&r);
+	/* the fields the reports show (not tax, due, batch: report="false")
+	 * in the exception CSV, in declaration order */
+	data = slurp_file(REPORTS "/unit-run-20261126T000000Z.csv");
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(strstr(data, "\"message\",\"deal.fields.region\","
+				     "\"order.fields.qty\",\"order.fields.seen_at\","
+				     "\"erp.fields.lot\",\"order.fields.rush\"\r\n"));
+	ck_assert_ptr_nonnull(strstr(data, "\"deal 70.00, order 75.00\",\"y\",7,"
+				     "\"2026-01-02 00:00:00\",\"z\",\"false\"\r\n"));
+	/* two documents: each one's value, as erp_keys lists them */
+	ck_assert_ptr_nonnull(strstr(data, "\"I1 | I2\",\"\",\"EUR\",100.00,"
+				     "100.00,100.00,\"Acme\",\"lots_agree\","
+				     "\"fields.lua:"));
+	ck_assert_ptr_nonnull(strstr(data, "LOT_MISMATCH: documents disagree on "
+				     "lot\",\"Acme\",7,\"2026-01-02 00:00:00\","
+				     "\"x | y\",\"true\"\r\n"));
+	ck_assert_ptr_nonnull(strstr(data, "\"an order links to no deal\","
+				     "\"\",\"\",\"2026-01-02 00:00:00\",\"\","
+				     "\"\"\r\n"));
+	free(data);
 	r = query("SELECT value FROM run_store_schema ORDER BY position");
 	ck_assert_str_eq(at(&r, 0, 0), "deal.fields.region");
 	rows_free(&r);
@@ -735,6 +790,13 @@ START_TEST(site_field_columns)
 	/* a site value changed behind the store's back */
 	ck_assert_int_eq(sql("DROP TRIGGER run_store_no_update"), 0);
 	ck_assert_int_eq(sql("UPDATE run_store SET qty = 8 "
+			     "WHERE rec_key = 'O1'"), 0);
+	ck_assert_int_eq(verify_store(&vo, &vr, &err), -1);
+	ck_assert_int_eq(err.code, ERR_VERIFY);
+	ck_assert_uint_ge(vr.findings, 1);
+	error_release(&err);
+	/* and a boolean one */
+	ck_assert_int_eq(sql("UPDATE run_store SET qty = 7, rush_n = 0 "
 			     "WHERE rec_key = 'O1'"), 0);
 	ck_assert_int_eq(verify_store(&vo, &vr, &err), -1);
 	ck_assert_int_eq(err.code, ERR_VERIFY);

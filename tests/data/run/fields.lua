@@ -13,6 +13,8 @@ function ord_f(row, out)
     out.fields.qty = 7
   end
   out.fields.seen_at = row.created
+  -- rush: true on O1, false on O3, unset on O4
+  out.fields.rush = ({ O1 = true, O3 = false })[row.id]
 end
 
 -- batch: set on I1 only (O1's common value is I1's); lot: I1 and I2
@@ -22,3 +24,16 @@ function doc_f(row, out)
   if row.id == "I1" then out.fields.batch = "B" end
   out.fields.lot = ({ I1 = "x", I2 = "y", I3 = "z" })[row.id]
 end
+
+-- O1's documents disagree on lot: a line whose report cells show each
+-- document's value in erp_keys' order (test_store.c)
+rule("lots_agree", function(o)
+  local docs, first = o.erp and o.erp.docs
+  for i = 1, docs and #docs or 0 do
+    local lot = docs[i].fields.lot
+    if first == nil then first = lot
+    elseif lot ~= first then
+      return fail("LOT_MISMATCH", "documents disagree on lot", "warning")
+    end
+  end
+end)
