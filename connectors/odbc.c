@@ -52,6 +52,7 @@
 #include <odbcinst.h>
 
 #include "connectors/odbc_int.h"
+#include "engine/phase.h"
 #include "engine/buf.h"
 #include "engine/dialect.h"
 #include "engine/err.h"
@@ -1526,7 +1527,10 @@ static int fetch_block(struct cursor *cur, struct error *err)
 	cur->base += cur->nfetched;
 	cur->nfetched = 0;
 	cur->pos = 0;
+	/* once per block (phase.h); nested in the fetch thread's own */
+	phase_push(PH_FETCH);
 	rc = odbc_api.fetch(cur->st);
+	phase_pop();
 	if (rc == SQL_NO_DATA) {
 		cur->done = 1;
 		return 0;
@@ -2234,6 +2238,10 @@ static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 
+	/* the writer thread's CPU is the store's (engine/phase.h); the
+	 * main thread's wait for it is timed where it waits */
+	phase_thread_begin();
+	phase_push(PH_STORE);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct wresult r;
@@ -2251,6 +2259,8 @@ static void *writer_main(void *arg)
 		pthread_cond_broadcast(&w->cond);
 	}
 	pthread_mutex_unlock(&w->lock);
+	phase_pop();
+	phase_thread_end();
 	return NULL;
 }
 
@@ -2300,11 +2310,14 @@ static void writer_reap(struct writer *w)
 
 	if (!w->fly)		/* only ever set with a thread */
 		return;
+	/* once per batch: a wait, so both clocks (engine/phase.h) */
+	phase_push(PH_STORE);
 	pthread_mutex_lock(&w->lock);
 	while (!atomic_load_explicit(&w->done, memory_order_acquire))
 		pthread_cond_wait(&w->cond, &w->lock);
 	r = w->res;
 	pthread_mutex_unlock(&w->lock);
+	phase_pop();
 	atomic_store_explicit(&w->done, 0, memory_order_relaxed);
 	if (w->c->inflight == w)
 		w->c->inflight = NULL;

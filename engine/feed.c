@@ -11,6 +11,7 @@
 #include "incr.h"
 #include "match.h"
 #include "mem.h"
+#include "phase.h"
 #include "rowfp.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -69,6 +70,7 @@ int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
 	struct source_stats *st = &r->stats[si];
 
 	st->read++;
+	phase_rows(PH_TRANSLATE, 1);
 	rowfp_sum_add(st->rows_sum, fp);
 	switch (k) {
 	case INCR_KEPT:

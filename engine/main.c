@@ -16,6 +16,7 @@
 #include "file.h"
 #include "job.h"
 #include "mem.h"
+#include "phase.h"
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
@@ -35,6 +36,20 @@ struct cmd {
 	const char *help;
 };
 
+/* --stats: where the run's time went (engine/phase.h), on stderr after
+ * everything else, so stdout and the reports are the same with it. */
+static void print_stats(uint64_t rows_read)
+{
+	struct phase_table t;
+	struct sbuf out = SBUF_INIT(1 << 16);
+
+	phase_get(&t);
+	phase_format(&t, rows_read, &out);
+	if (!out.failed)
+		fputs(out.buf, stderr);
+	sbuf_release(&out);
+}
+
 static int cmd_run(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_exit_codes(int argc, char **argv);
@@ -46,7 +61,7 @@ static int cmd_history(int argc, char **argv);
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
-	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [-q]",
+	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats] [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -211,7 +226,7 @@ static int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *path = NULL;
 	const char **shrink;
-	int quiet = 0, incremental = 0, code;
+	int quiet = 0, incremental = 0, stats = 0, code;
 	size_t npos, nshrink = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -235,6 +250,8 @@ static int cmd_run(int argc, char **argv)
 			  NULL, &opts.state_dir, NULL, NULL },
 			{ "--accept-shrink", OPT_MANY, "a source name", "crm",
 			  NULL, NULL, shrink, &nshrink },
+			{ "--stats", OPT_FLAG, NULL, NULL, &stats, NULL, NULL,
+			  NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
 		};
 
@@ -246,6 +263,7 @@ static int cmd_run(int argc, char **argv)
 		return code;
 	}
 	opts.incremental = incremental;
+	opts.stats = stats;
 	opts.accept_shrink = shrink;
 	opts.naccept_shrink = nshrink;
 	if (!path) {
@@ -297,6 +315,8 @@ static int cmd_run(int argc, char **argv)
 				job->name, stop_signal_name(stop_signal()),
 				res.run_id.buf);
 	}
+	if (stats && job)
+		print_stats(res.rows_read);
 	run_result_release(&res);
 	job_free(job);
 	error_release(&err);

@@ -27,6 +27,7 @@
 #include "match.h"
 #include "mem.h"
 #include "money.h"
+#include "phase.h"
 #include "stop.h"
 #include "banned.h"
 
@@ -685,8 +686,9 @@ static void hdr_fill(struct spill_hdr *hp, const struct canon *c)
 
 /* Write one record (and optionally its ERP aggregate with its documents)
  * to set/partition. */
-static int spill(struct match *m, int set, unsigned p, const struct canon *c,
-		 const struct erp_agg *agg, struct error *err)
+static int spill_one(struct match *m, int set, unsigned p,
+		     const struct canon *c, const struct erp_agg *agg,
+		     struct error *err)
 {
 	struct spill_hdr h;
 	struct spill_agg a;
@@ -694,6 +696,7 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 
 	if (!f)
 		return -1;
+	phase_rows(PH_SPILL, 1);
 	hdr_fill(&h, c);
 	h.has_agg = agg != NULL;
 	if (agg) {
@@ -731,6 +734,18 @@ static int spill(struct match *m, int set, unsigned p, const struct canon *c,
 			return -1;
 	}
 	return 0;
+}
+
+/* Timed per record (phase.h), so by the wall clock only. */
+static int spill(struct match *m, int set, unsigned p, const struct canon *c,
+		 const struct erp_agg *agg, struct error *err)
+{
+	int rc;
+
+	phase_fpush(PH_SPILL);
+	rc = spill_one(m, set, p, c, agg, err);
+	phase_fpop();
+	return rc;
 }
 
 static unsigned part_of(const struct match *m, const char *s, size_t n)
@@ -862,7 +877,7 @@ static int docs_views(struct docviews *dv, char *buf, size_t pos,
 
 /* Read set/partition whole and build the views. A partition never written
  * is empty. */
-static int part_load(struct match *m, int set, unsigned p, struct part *pt,
+static int part_read(struct match *m, int set, unsigned p, struct part *pt,
 		     struct error *err)
 {
 	FILE *f = m->files[set][p];
@@ -960,6 +975,18 @@ static int part_load(struct match *m, int set, unsigned p, struct part *pt,
 	m->files[set][p] = NULL;
 	unlink(spill_path(m, set, p));
 	return 0;
+}
+
+/* Reading a partition back is spill time, once per partition. */
+static int part_load(struct match *m, int set, unsigned p, struct part *pt,
+		     struct error *err)
+{
+	int rc;
+
+	phase_push(PH_SPILL);
+	rc = part_read(m, set, p, pt, err);
+	phase_pop();
+	return rc;
 }
 
 /*
@@ -1182,6 +1209,7 @@ static int emit(match_group_fn fn, void *ctx, const char *key, size_t klen,
 	g.norders = norders;
 	g.orders = orders;
 	g.erp = agg && agg->ndocs ? agg : NULL;
+	phase_rows(PH_MATCH, 1);
 	return fn(ctx, &g, flags, err);
 }
 

@@ -14,6 +14,7 @@
 
 #include "prefetch.h"
 #include "mem.h"
+#include "phase.h"
 #include "stop.h"
 #include "banned.h"
 
@@ -88,9 +89,8 @@ static void fix_pointers(struct prefetch *p, struct batch *b)
 			b->vals[i].s = b->bytes.buf + (uintptr_t)b->vals[i].s - 1;
 }
 
-static void *fetch_main(void *arg)
+static void fetch_loop(struct prefetch *p)
 {
-	struct prefetch *p = arg;
 	size_t k = 0;
 
 	for (;;) {
@@ -103,7 +103,7 @@ static void *fetch_main(void *arg)
 		stop = p->stop;
 		pthread_mutex_unlock(&p->lock);
 		if (stop)
-			return NULL;
+			return;
 		b->n = 0;
 		sbuf_reset(&b->bytes);
 		while (b->n < PREFETCH_ROWS) {
@@ -123,6 +123,7 @@ static void *fetch_main(void *arg)
 			}
 		}
 		fix_pointers(p, b);
+		phase_rows(PH_FETCH, b->n);
 		pthread_mutex_lock(&p->lock);
 		b->last = rc <= 0;
 		if (rc < 0)
@@ -131,9 +132,21 @@ static void *fetch_main(void *arg)
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		if (rc <= 0)
-			return NULL;
+			return;
 		k = (k + 1) % PREFETCH_BATCHES;
 	}
+}
+
+/* The whole of the fetch thread is fetching (phase.h): the cursor's
+ * block fetch and the copy into the batches. */
+static void *fetch_main(void *arg)
+{
+	phase_thread_begin();
+	phase_push(PH_FETCH);
+	fetch_loop(arg);
+	phase_pop();
+	phase_thread_end();
+	return NULL;
 }
 
 int prefetch_start(struct cursor *cur, struct prefetch **out,
@@ -182,10 +195,13 @@ int prefetch_next(struct prefetch *p, const struct row **row,
 			/* the fetcher's writes to b happen before it sets
 			 * full under the lock; seeing full under the lock
 			 * makes them visible here */
+			/* once per batch: the reader's wait is fetch time */
+			phase_push(PH_FETCH);
 			pthread_mutex_lock(&p->lock);
 			while (!b->full)
 				pthread_cond_wait(&p->cond, &p->lock);
 			pthread_mutex_unlock(&p->lock);
+			phase_pop();
 			p->have = 1;
 			p->ri = 0;
 		}

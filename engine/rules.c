@@ -61,6 +61,7 @@
 
 #include "rules.h"
 #include "rules_int.h"
+#include "phase.h"
 #include "file.h"
 #include "keynorm.h"
 #include "lval.h"
@@ -2171,8 +2172,8 @@ static int verdict_test(struct rules *r, int i)
 	return i;
 }
 
-int rules_check(struct rules *r, const struct group *g,
-		struct verdict_list *out, struct error *err)
+static int check_one(struct rules *r, const struct group *g,
+		     struct verdict_list *out, struct error *err)
 {
 	lua_State *L = r->L;
 	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
@@ -2229,6 +2230,19 @@ int rules_check(struct rules *r, const struct group *g,
 	r->gen++;	/* list elements made during the call are stale now */
 	r->dealv->c = r->orderv->c = NULL;
 	sbuf_release(&msg);
+	return rc;
+}
+
+/* Timed per group (phase.h), so by the wall clock only. */
+int rules_check(struct rules *r, const struct group *g,
+		struct verdict_list *out, struct error *err)
+{
+	int rc;
+
+	phase_fpush(PH_RULES);
+	phase_rows(PH_RULES, 1);
+	rc = check_one(r, g, out, err);
+	phase_fpop();
 	return rc;
 }
 

@@ -27,6 +27,7 @@
 #include "ledger.h"
 #include "match.h"
 #include "mem.h"
+#include "phase.h"
 #include "rules.h"
 #include "stop.h"
 #include "store.h"
@@ -140,8 +141,10 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	long long removed = 0;
 	int64_t t_start = (int64_t)time(NULL);
 	double t0;
-	int rc = -1;
+	int rc = -1, k;
 
+	/* before anything else, for the total (--stats; phase.h) */
+	phase_run_begin(opts->stats);
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	r.opts = opts;
@@ -184,9 +187,12 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		      r.as_of_text.buf);
 	/* Rules first: a syntax error stops the job before anything is
 	 * connected or written. */
-	if (rules_open(job, &r.rules, err) < 0 ||
-	    store_open(job, &r.store, err) < 0 ||
-	    stop_check(err, "opening the store") < 0)
+	if (rules_open(job, &r.rules, err) < 0)
+		goto out;
+	phase_push(PH_STORE);
+	k = store_open(job, &r.store, err);
+	phase_pop();
+	if (k < 0 || stop_check(err, "opening the store") < 0)
 		goto out;
 	if (store_reinstalled(r.store))
 		runlog_printf(&r, "store '%s': an unfinished install (a first "
@@ -211,19 +217,26 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	match_sweep(opts->tmpdir, on_swept, &r);
 	if (match_new(job, opts->tmpdir, &r.match, err) < 0)
 		goto out;
-	if (read_sources(&r, err) < 0)
+	phase_push(PH_TRANSLATE);
+	k = read_sources(&r, err);
+	phase_pop();
+	if (k < 0)
 		goto out;
 	for (size_t i = 0; i < job->nsources; i++)
 		res->rows_read += r.stats[i].read;
 	if (guard_check(&r, err) < 0)
 		goto out;
 	t0 = runlog_now();
-	if (match_run(r.match, r.as_of, record_on_group, record_on_dup, &r, err) < 0 ||
-	    guard_order_rules(&r, err) < 0)
+	phase_push(PH_MATCH);
+	k = match_run(r.match, r.as_of, record_on_group, record_on_dup, &r, err);
+	phase_pop();
+	if (k < 0 || guard_order_rules(&r, err) < 0)
 		goto out;
 	/* A full run saw every key there is: the others left the sources. */
+	phase_push(PH_STORE);
 	removed = store_remove_unseen(r.store, r.run_id.buf,
 				      rules_hash(r.rules), err);
+	phase_pop();
 	if (removed < 0)
 		goto out;
 	runlog_printf(&r, "matched: %llu reconciled records, %llu exception lines "
@@ -244,8 +257,12 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	utc_text((int64_t)time(NULL), &finished);
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */
-	if (summary_write_reports(&r, finished.buf, &res->report_paths, &pending,
-				  err) < 0)
+	phase_push(PH_REPORT);
+	phase_rows(PH_REPORT, r.nitems);
+	k = summary_write_reports(&r, finished.buf, &res->report_paths,
+				  &pending, err);
+	phase_pop();
+	if (k < 0)
 		goto out;
 	/* new state files fsync'ed, watermarks known (incremental reading) */
 	if (stop_check(err, "writing the reports") < 0 ||
@@ -276,7 +293,10 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	}
 	t0 = runlog_now();
-	if (store_commit(r.store, &sr, err) < 0)
+	phase_push(PH_STORE);
+	k = store_commit(r.store, &sr, err);
+	phase_pop();
+	if (k < 0)
 		goto out;
 	/* Published. The reports follow; from here nothing allocates. */
 	res->published = 1;
@@ -286,7 +306,10 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	res->removed = (uint64_t)removed;
 	res->exceptions = r.nitems;
 	res->seq = store_seq(r.store);
-	if (report_publish(pending, err) < 0) {
+	phase_push(PH_REPORT);
+	k = report_publish(pending, err);
+	phase_pop();
+	if (k < 0) {
 		/* Still exit 7 (REPORT), but the one case where the run WAS
 		 * published: say so first, then why, then what to do. */
 		struct sbuf why = SBUF_INIT(1 << 16);
@@ -321,6 +344,7 @@ out:
 		error_context(err, "job '%s'", job->name);
 	}
 	run_release(&r);
+	phase_run_end();
 	sbuf_release(&finished);
 	sbuf_release(&totals);
 	sbuf_release(&outcomes);

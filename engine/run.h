@@ -46,6 +46,9 @@ struct run_opts {
 	 * run (--accept-shrink NAME); borrowed. */
 	const char *const *accept_shrink;
 	size_t naccept_shrink;
+	/* Account CPU and wall time per phase (phase.h), for
+	 * phase_get() after the run (--stats). */
+	int stats;
 	/* Progress lines for people (stderr in the CLI); NULL = silent. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;

@@ -24,6 +24,7 @@
 #include "ledger.h"
 #include "match.h"
 #include "mem.h"
+#include "phase.h"
 #include "stop.h"
 #include "text.h"
 #include "../connectors/connector.h"
@@ -1528,6 +1529,32 @@ int store_check(const struct job *job, int *exists, struct error *err)
 
 /* ---- writing versions ------------------------------------------------ */
 
+/* The ledger's hashes of a record, timed as hashing (phase.h): per
+ * record, so by the wall clock only. */
+static int value_hash(const struct ledger_rec *lr, char *hex,
+		      struct error *err)
+{
+	int rc;
+
+	phase_fpush(PH_HASH);
+	phase_rows(PH_HASH, 1);
+	rc = ledger_value_hash(lr, hex, err);
+	phase_fpop();
+	return rc;
+}
+
+static int content_hash(const struct ledger_rec *lr, char *hex,
+			struct error *err)
+{
+	int rc;
+
+	phase_fpush(PH_HASH);
+	phase_rows(PH_HASH, 1);
+	rc = ledger_content_hash(lr, hex, err);
+	phase_fpop();
+	return rc;
+}
+
 /* Write one version of entry c (NULL: a new key) with fields f[]; update
  * or create the map entry. */
 static int write_version(struct store *s, struct cur *c, unsigned kind,
@@ -1549,7 +1576,7 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
 	} else {
 		lr->f[LF_PREV_HASH] = NULL;
 	}
-	if (ledger_content_hash(lr, chex, err) < 0)
+	if (content_hash(lr, chex, err) < 0)
 		return -1;
 	to_hex(vh, vhex);
 	for (int f = 0; f < NFIXED_HEAD; f++)
@@ -1673,8 +1700,9 @@ static size_t utf8_chars(const char *s, size_t n, size_t max)
 	return max == SIZE_MAX ? k : n;
 }
 
-int store_put(struct store *s, const struct store_rec *r, const char *run_id,
-	      const char *rules_hash, struct error *err)
+static int put_one(struct store *s, const struct store_rec *r,
+		   const char *run_id, const char *rules_hash,
+		   struct error *err)
 {
 	struct ledger_rec lr;
 	char vhex[LEDGER_HEX];
@@ -1707,7 +1735,7 @@ int store_put(struct store *s, const struct store_rec *r, const char *run_id,
 		lr.c[i] = r->cols[i];
 	lr.f[LF_SOURCES] = r->sources ? r->sources : "{}";
 	lr.f[LF_RULES_HASH] = rules_hash;
-	if (ledger_value_hash(&lr, vhex, err) < 0)
+	if (value_hash(&lr, vhex, err) < 0)
 		return put_fail(s, err);
 	(void)from_hex(vhex, 64, vh);
 	c = map_find(s, (unsigned)kind, r->key, kn, NULL);
@@ -1718,6 +1746,18 @@ int store_put(struct store *s, const struct store_rec *r, const char *run_id,
 	if (write_version(s, c, (unsigned)kind, &lr, vh, err) < 0)
 		return put_fail(s, err);
 	return 1;
+}
+
+int store_put(struct store *s, const struct store_rec *r, const char *run_id,
+	      const char *rules_hash, struct error *err)
+{
+	int rc;
+
+	phase_fpush(PH_STORE);
+	phase_rows(PH_STORE, 1);
+	rc = put_one(s, r, run_id, rules_hash, err);
+	phase_fpop();
+	return rc;
 }
 
 long long store_remove_unseen(struct store *s, const char *run_id,

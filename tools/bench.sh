@@ -39,7 +39,9 @@
 #    (and changed back when the script ends) and the job runs again on the
 #    same store; prints the versions written and the store's write rate
 #    for the first load and for that rerun.
-# Prints rows/s, peak RSS, floor time and the ratio engine/floor.
+# Prints rows/s, peak RSS, floor time and the ratio engine/floor, and for
+# the first load and the rerun the table of CPU and wall seconds per phase
+# (recon run --stats: docs/DEMO.md, "Where the time goes").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -184,14 +186,28 @@ done <<<"$sources"
 printf '  %-8s %9d rows  %7.2f s\n' total "$floor_rows" "$floor_total"
 
 # --- 4. the engine -------------------------------------------------------
+# The runs pass --stats: their stderr ends with the table of CPU and wall
+# seconds per phase (engine/phase.h; docs/DEMO.md, "Where the time
+# goes"). run_log prints the log without it, phase_table prints it next
+# to the wall figures.
+stats_head='^phase  *cpu s'
+run_log() { # STDERR
+	sed "/$stats_head/,\$d" "$1" | sed 's/^/  /'
+}
+phase_table() { # STDERR LABEL WALL
+	echo
+	printf '  where the time went, %s (recon run --stats; run wall %.2f s under time -v, floor %.2f s):\n' \
+		"$2" "$3" "$floor_total"
+	sed -n "/$stats_head/,\$p" "$1" | sed 's/^/    /'
+}
 echo
 echo "bench: recon run $job --as-of '$asof'"
 set +e
 "$timebin" -v -o "$res/recon.time" tools/env.sh "$ini" "$recon" run "$job" \
-	--as-of "$asof" >"$res/recon.out" 2>"$res/recon.err"
+	--as-of "$asof" --stats >"$res/recon.out" 2>"$res/recon.err"
 rc=$?
 set -e
-sed 's/^/  /' "$res/recon.err"
+run_log "$res/recon.err"
 if [ "$rc" != 1 ]; then
 	echo "bench: recon exited $rc, expected 1 (exceptions found)" >&2
 	exit 1
@@ -223,6 +239,7 @@ awk -v rows="$rows" -v wall="$wall" -v rss="$rss" -v fl="$floor_total" 'BEGIN {
 	printf "  floor fetch time   %.2f s (sum over the sources)\n", fl
 	printf "  engine / floor     %.2f x\n", (fl > 0 ? wall / fl : 0)
 }'
+phase_table "$res/recon.err" "first load" "$wall"
 
 # --- 4b. eight site-defined fields (BENCH_FIELDS=8), before the rerun ---
 # (the rerun of step 5 changes the orders; this first load reads them as
@@ -335,10 +352,10 @@ echo
 echo "bench: rerun on the same store after changing the amount of $changed orders (5%)"
 set +e
 "$timebin" -v -o "$res/recon2.time" tools/env.sh "$ini" "$recon" run "$job" \
-	--as-of "$asof" >"$res/recon2.out" 2>"$res/recon2.err"
+	--as-of "$asof" --stats >"$res/recon2.out" 2>"$res/recon2.err"
 rc=$?
 set -e
-sed 's/^/  /' "$res/recon2.err"
+run_log "$res/recon2.err"
 if [ "$rc" != 1 ]; then
 	echo "bench: the rerun exited $rc, expected 1" >&2
 	exit 1
@@ -352,4 +369,8 @@ esac
 store_rate "$res/recon.err" "$res/recon.time" "first load"
 store_rate "$res/recon2.err" "$res/recon2.time" "rerun, 5% changed"
 awk -F ': ' '/Maximum resident set size/ { printf "  rerun peak RSS      %.1f MB (the current-state map of every key)\n", $2 / 1024 }' "$res/recon2.time"
+phase_table "$res/recon2.err" "rerun, 5% changed" "$(awk -F ': ' '/Elapsed \(wall clock\)/ {
+	n = split($2, t, ":"); s = 0
+	for (i = 1; i <= n; i++) s = s * 60 + t[i]
+	print s }' "$res/recon2.time")"
 

@@ -18,6 +18,7 @@
 #include "engine/buf.h"
 #include "engine/job.h"
 #include "engine/mem.h"
+#include "engine/phase.h"
 #include "engine/prefetch.h"
 #include "engine/run.h"
 #include "engine/stop.h"
@@ -224,6 +225,74 @@ START_TEST(planted_outcomes)
 	ck_assert_int_eq(dir_entries(SPILL), 0);	/* spill files gone */
 	free(csv);
 	free(html);
+	run_result_release(&res);
+	error_release(&err);
+}
+END_TEST
+
+/* --stats (engine/phase.h): every phase in the table, the rows fetched
+ * and translated are the rows read, and no figure is negative or more
+ * than the run's total. Never a figure of speed. */
+START_TEST(phase_table_accounts_the_run)
+{
+	struct run_result res;
+	struct error err;
+	struct job *job = NULL;
+	struct run_opts opts;
+	struct phase_table t;
+	struct sbuf text = SBUF_INIT(1 << 16);
+	int64_t cpu = 0, wall = 0;
+
+	setup();
+	error_init(&err);
+	run_result_init(&res);
+	memset(&opts, 0, sizeof(opts));
+	opts.as_of = AS_OF;
+	opts.report_dir = REPORTS;
+	opts.tmpdir = SPILL;
+	opts.stats = 1;
+	ck_assert_int_eq(job_load("tests/data/run/job.xml", &job, &err), 0);
+	ck_assert_msg(run_job(job, &opts, &res, &err) == 0, "%s", err.msg.buf);
+	ck_assert_uint_eq(res.records, 6);	/* the same run as without */
+	phase_get(&t);
+	ck_assert_uint_eq(t.rows[PH_FETCH], res.rows_read);
+	ck_assert_uint_eq(t.rows[PH_TRANSLATE], res.rows_read);
+	ck_assert_uint_gt(t.rows[PH_SPILL], 0);
+	ck_assert_uint_gt(t.rows[PH_MATCH], 0);
+	ck_assert_uint_gt(t.rows[PH_RULES], 0);
+	ck_assert_uint_ge(t.rows[PH_HASH], res.records);
+	ck_assert_uint_ge(t.rows[PH_STORE], res.records);
+	ck_assert_uint_eq(t.rows[PH_REPORT], res.exceptions);
+	for (int i = 0; i < PH__COUNT; i++) {
+		ck_assert_int_ge(t.cpu_ns[i], 0);
+		ck_assert_int_ge(t.wall_ns[i], 0);
+		cpu += t.cpu_ns[i];
+		wall += t.wall_ns[i];
+	}
+	ck_assert_int_gt(t.total_wall_ns, 0);
+	ck_assert_int_le(cpu, t.total_cpu_ns);
+	ck_assert_int_le(wall, t.total_wall_ns);
+	ck_assert_int_eq(phase_format(&t, res.rows_read, &text), 0);
+	for (int i = 0; i < PH__COUNT; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "\n%s ", phase_name(i));
+		ck_assert_msg(strstr(text.buf, want), "no %s in:\n%s",
+			      phase_name(i), text.buf);
+	}
+	ck_assert_ptr_nonnull(strstr(text.buf, "\nother "));
+	ck_assert_ptr_nonnull(strstr(text.buf, "\ntotal "));
+	job_free(job);
+	run_result_release(&res);
+
+	/* without --stats nothing is counted */
+	run_result_init(&res);
+	ck_assert_int_eq(run_once("tests/data/run/job.xml", &res, &err), 0);
+	phase_get(&t);
+	for (int i = 0; i < PH__COUNT; i++)
+		ck_assert_uint_eq(t.rows[i], 0);
+	ck_assert_int_eq(t.total_wall_ns, 0);
+	sbuf_release(&text);
 	run_result_release(&res);
 	error_release(&err);
 }
@@ -1440,6 +1509,7 @@ Suite *suite_run(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, planted_outcomes);
 	tcase_add_test(tc, rerun_same_result);
+	tcase_add_test(tc, phase_table_accounts_the_run);
 	tcase_add_test(tc, rule_identity_independent_of_path);
 	tcase_add_test(tc, long_row_id_is_cut_visibly);
 	tcase_add_test(tc, syntax_error_publishes_nothing);
