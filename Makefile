@@ -28,11 +28,13 @@ CHECK_LIBS = $(shell pkg-config --libs $(CHECKPKG) 2>/dev/null)
 
 SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
-# ThreadSanitizer: the fetch thread (engine/prefetch.c) and the store
-# writer's thread (connectors/odbc.c) against their callers.
+# ThreadSanitizer: the fetch thread (engine/prefetch.c), the translator
+# threads (engine/xlate.c) and the store writer's thread
+# (connectors/odbc.c) against their callers.
 TSAN_CFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 # The suites that start those threads: run and incremental read sources
-# through prefetch; store, odbc and odbc_writer write through writers.
+# through prefetch (run's jobs_* tests through translators too); store,
+# odbc and odbc_writer write through writers.
 TSAN_SUITES = odbc_writer odbc store run incremental
 
 LIB_SRC  = $(sort $(filter-out engine/main.c,$(wildcard engine/*.c)) \

@@ -10,7 +10,9 @@
 #endif
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "file.h"
@@ -23,6 +25,7 @@
 #include "stop.h"
 #include "store.h"
 #include "verify.h"
+#include "xlate.h"
 #include "ref.h"
 #include "../connectors/connector.h"
 #include "banned.h"
@@ -61,7 +64,8 @@ static int cmd_history(int argc, char **argv);
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
-	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats] [-q]",
+	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
+	  "          [--jobs K] [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -218,6 +222,32 @@ static void log_stderr(void *ctx, const char *line)
 	fprintf(stderr, "recon: %s\n", line);
 }
 
+/* --jobs K: 1..XLATE_MAX_JOBS translators. Without it, one per online
+ * CPU but one, which the fetch thread keeps busy: on 2 cores K = 2 was
+ * no faster than K = 1 (the fetch thread and the run's thread already
+ * fill both) and cost 2 MB more (docs/DEMO.md, "Translators"); a
+ * machine that does not say gets 1. 0, or the usage exit code. */
+static int run_jobs(const char *arg, unsigned *out)
+{
+	long n;
+	char *end;
+
+	if (!arg) {
+		n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+		*out = n < 1 ? 1 : n > XLATE_MAX_JOBS ? XLATE_MAX_JOBS
+						       : (unsigned)n;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 1 || n > XLATE_MAX_JOBS)
+		return usage_errorf("run: --jobs takes a number of translators "
+				    "from 1 to %d, not '%s'", XLATE_MAX_JOBS,
+				    arg);
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_opts opts;
@@ -225,7 +255,7 @@ static int cmd_run(int argc, char **argv)
 	struct error err;
 	struct job *job = NULL;
 	const char *path = NULL;
-	const char **shrink;
+	const char **shrink, *jobs = NULL;
 	int quiet = 0, incremental = 0, stats = 0, code;
 	size_t npos, nshrink = 0;
 
@@ -252,12 +282,16 @@ static int cmd_run(int argc, char **argv)
 			  NULL, NULL, shrink, &nshrink },
 			{ "--stats", OPT_FLAG, NULL, NULL, &stats, NULL, NULL,
 			  NULL },
+			{ "--jobs", OPT_ONE, "a number of translators", "2",
+			  NULL, &jobs, NULL, NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
 		};
 
 		code = parse_opts("run", argc, argv, ro, NOPTS(ro), &path, 1,
 				  &npos, ONE_JOB);
 	}
+	if (!code)
+		code = run_jobs(jobs, &opts.jobs);
 	if (code) {
 		mem_free(shrink);
 		return code;

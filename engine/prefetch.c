@@ -37,13 +37,15 @@ struct prefetch {
 
 	size_t ncols;
 	const char *const *names;
-	struct batch b[PREFETCH_BATCHES];
+	struct batch *b;	/* nb batches, a ring */
+	size_t nb;
 	struct error ferr;	/* the fetcher's error, if any */
 	int frc;		/* 0 or -1 */
 
 	size_t rb;		/* batch the reader is on */
 	size_t ri;		/* next row in it */
 	int have;		/* the reader holds batch rb */
+	int ended;		/* prefetch_take: the last batch was taken */
 	struct row row;		/* what prefetch_next hands out */
 };
 
@@ -133,7 +135,7 @@ static void fetch_loop(struct prefetch *p)
 		pthread_mutex_unlock(&p->lock);
 		if (rc <= 0)
 			return;
-		k = (k + 1) % PREFETCH_BATCHES;
+		k = (k + 1) % p->nb;
 	}
 }
 
@@ -152,6 +154,12 @@ static void *fetch_main(void *arg)
 int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err)
 {
+	return prefetch_start_n(cur, PREFETCH_BATCHES, out, err);
+}
+
+int prefetch_start_n(struct cursor *cur, size_t nbatches,
+		     struct prefetch **out, struct error *err)
+{
 	struct prefetch *p = mem_calloc(1, sizeof(*p));
 	sigset_t mask;
 	int rc;
@@ -160,10 +168,17 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 		return error_set(err, ERR_NOMEM, "out of memory");
 	p->cur = cur;
 	error_init(&p->ferr);
-	for (int i = 0; i < PREFETCH_BATCHES; i++)
-		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	p->nb = nbatches < 2 ? 2 : nbatches;
+	p->b = mem_calloc(p->nb, sizeof(*p->b));
+	if (!p->b) {
+		p->nb = 0;
+		prefetch_free(p);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < p->nb; i++)
+		sbuf_init(&p->b[i].bytes, SBUF_CAP_DEFAULT);
 	/* the fetch thread never takes SIGTERM/SIGINT (stop.h) */
 	stop_block(&mask);
 	rc = prefetch_thread_fault ? prefetch_thread_fault :
@@ -233,8 +248,73 @@ int prefetch_next(struct prefetch *p, const struct row **row,
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		p->have = 0;
-		p->rb = (p->rb + 1) % PREFETCH_BATCHES;
+		p->rb = (p->rb + 1) % p->nb;
 	}
+}
+
+/* ---- whole batches (xlate.c) ---------------------------------------- */
+
+/* The fetcher's error, if it had one, into err: -1; else 0. */
+static int fetch_result(struct prefetch *p, struct error *err)
+{
+	if (p->frc == 0)
+		return 0;
+	error_set(err, p->ferr.code, "%s", p->ferr.msg.buf);
+	if (p->ferr.sqlstate[0])
+		error_sqlstate(err, p->ferr.sqlstate, p->ferr.native);
+	if (p->ferr.ctx.len)
+		sbuf_add(&err->ctx, p->ferr.ctx.buf, p->ferr.ctx.len);
+	return -1;
+}
+
+int prefetch_take(struct prefetch *p, size_t *batch, size_t *nrows,
+		  struct error *err)
+{
+	struct batch *b;
+
+	if (p->ended)
+		return fetch_result(p, err);
+	b = &p->b[p->rb];
+	phase_push(PH_FETCH);
+	pthread_mutex_lock(&p->lock);
+	while (!b->full)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	phase_pop();
+	if (b->last)
+		p->ended = 1;
+	if (b->n == 0) {
+		/* an empty last batch: nothing to hand out */
+		return fetch_result(p, err);
+	}
+	*batch = p->rb;
+	*nrows = b->n;
+	p->rb = (p->rb + 1) % p->nb;
+	return 1;
+}
+
+void prefetch_batch_row(const struct prefetch *p, size_t batch, size_t i,
+			struct row *row)
+{
+	const struct batch *b = &p->b[batch];
+
+	row->ncols = p->ncols;
+	row->names = p->names;
+	row->vals = b->vals + i * p->ncols;
+	row->rowno = b->rowno[i];
+}
+
+void prefetch_give(struct prefetch *p, size_t batch)
+{
+	struct batch *b = &p->b[batch];
+
+	/* the last batch stays full: the fetcher has ended */
+	if (b->last)
+		return;
+	pthread_mutex_lock(&p->lock);
+	b->full = 0;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void prefetch_free(struct prefetch *p)
@@ -248,11 +328,12 @@ void prefetch_free(struct prefetch *p)
 		pthread_mutex_unlock(&p->lock);
 		pthread_join(p->thread, NULL);
 	}
-	for (int i = 0; i < PREFETCH_BATCHES; i++) {
+	for (size_t i = 0; i < p->nb; i++) {
 		mem_free(p->b[i].vals);
 		mem_free(p->b[i].rowno);
 		sbuf_release(&p->b[i].bytes);
 	}
+	mem_free(p->b);
 	error_release(&p->ferr);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);

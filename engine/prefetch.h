@@ -31,6 +31,11 @@ struct prefetch;
  * cannot start for another reason. */
 int prefetch_start(struct cursor *cur, struct prefetch **out,
 		   struct error *err);
+/* The same with nbatches batches in the ring (at least 2): a reader
+ * that holds several at once (prefetch_take) needs more than the
+ * default so that the fetcher can still fill ahead. */
+int prefetch_start_n(struct cursor *cur, size_t nbatches,
+		     struct prefetch **out, struct error *err);
 /* Test hook: while nonzero, prefetch_start() fails as if
  * pthread_create() had returned this errno value. Process-wide like
  * mem_fault_after(); production code never sets it. */
@@ -40,6 +45,22 @@ extern int prefetch_thread_fault;
  * end, -1 with the fetch thread's error copied into err. */
 int prefetch_next(struct prefetch *p, const struct row **row,
 		  struct error *err);
+/*
+ * Whole batches instead of rows (the translators, xlate.h): 1 with the
+ * next full batch's index in *batch and its row count in *nrows, 0 at
+ * the end, -1 with the fetcher's error (given only once every earlier
+ * batch was taken, as prefetch_next gives it after the last row). A
+ * taken batch stays the reader's until prefetch_give(); batches must be
+ * given back in the order they were taken, since the fetcher refills
+ * the ring in order. Do not mix with prefetch_next on one prefetch.
+ */
+int prefetch_take(struct prefetch *p, size_t *batch, size_t *nrows,
+		  struct error *err);
+/* Row i of a taken batch into *row (valid until the batch is given). */
+void prefetch_batch_row(const struct prefetch *p, size_t batch, size_t i,
+			struct row *row);
+void prefetch_give(struct prefetch *p, size_t batch);
+
 /* Stop the fetch thread if it still runs, wait for it, free. NULL is
  * fine. The cursor is the caller's again afterwards. */
 void prefetch_free(struct prefetch *p);

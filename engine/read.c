@@ -18,11 +18,12 @@
 #include "rules.h"
 #include "stop.h"
 #include "text.h"
+#include "xlate.h"
 #include "../connectors/connector.h"
 #include "banned.h"
 
 /* The value of the source's id column in this row, for messages. */
-static void row_id(const struct job_source *src, const struct row *row,
+void read_row_id(const struct job_source *src, const struct row *row,
 		   struct sbuf *out)
 {
 	const struct value *v = src->id_column ? feed_column(row, src->id_column)
@@ -42,8 +43,8 @@ static void row_id(const struct job_source *src, const struct row *row,
 
 /* The job names columns the query must return: say so on the first row
  * instead of silently naming rows by number or missing watermarks. */
-static int check_columns(const struct job_source *src, const struct row *row,
-			 struct error *err)
+int read_check_columns(const struct job_source *src, const struct row *row,
+		       struct error *err)
 {
 	struct sbuf cols = SBUF_INIT(1 << 16);
 
@@ -90,6 +91,14 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
 		goto out;
 	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
+	if (r->xlate) {
+		/* --jobs K > 1: the same rows, translated in K states */
+		if (prefetch_start_n(cur, xlate_batches(r->xlate), &pf, err) < 0 ||
+		    xlate_source(r, r->xlate, si, pf, err) < 0)
+			goto out;
+		rc = 0;
+		goto guard;
+	}
 	if (prefetch_start(cur, &pf, err) < 0)
 		goto out;
 	for (;;) {
@@ -103,7 +112,7 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			goto out;
 		if (n == 0)
 			break;
-		if (st->read == 0 && check_columns(src, row, err) < 0)
+		if (st->read == 0 && read_check_columns(src, row, err) < 0)
 			goto out;
 		if (rowfp_row(&fpr, row, fp, err) < 0)
 			goto out;
@@ -112,24 +121,24 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 		sbuf_reset(&fail);
 		t = rules_translate(rules, si, row, &rec, &fail, err);
 		if (t == -1) {
-			row_id(src, row, &id);
+			read_row_id(src, row, &id);
 			error_context(err, "row '%s'", id.buf);
 			goto out;
 		}
 		if (incmerge_state_row(r, si, row, fp, t, &rec, &fail, err) < 0) {
-			row_id(src, row, &id);
+			read_row_id(src, row, &id);
 			error_context(err, "row '%s'", id.buf);
 			goto out;
 		}
 		k = t == 1 ? INCR_KEPT : t == 0 ? INCR_SKIPPED : INCR_FAILED;
 		sbuf_reset(&key);
 		if (k == INCR_FAILED) {
-			row_id(src, row, &id);
+			read_row_id(src, row, &id);
 			sbuf_addf(&key, "%s:%s", src->name, id.buf);
 		}
 		if (feed_row(r, si, k, fp, &rec, &key, &fail, err) < 0) {
 			if (k == INCR_KEPT) {
-				row_id(src, row, &id);
+				read_row_id(src, row, &id);
 				error_context(err, "row '%s'", id.buf);
 			}
 			goto out;

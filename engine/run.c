@@ -29,6 +29,7 @@
 #include "mem.h"
 #include "phase.h"
 #include "rules.h"
+#include "xlate.h"
 #include "stop.h"
 #include "store.h"
 #include "tstamp.h"
@@ -101,6 +102,7 @@ static void run_release(struct run *r)
 	if (r->rules)
 		rules_set_refs(r->rules, NULL);
 	rules_free(r->rules);
+	xlate_free(r->xlate);	/* its states point at the refs */
 	ref_set_release(&r->refs);
 	incmerge_release(r);
 	if (r->stats)
@@ -213,6 +215,16 @@ int run_job(const struct job *job, const struct run_opts *opts,
 			      (unsigned long long)ref_table_rows(r.refs.t[i]),
 			      hex);
 	}
+	/* --jobs K > 1: K states of their own translate (xlate.h); the
+	 * run's state keeps the order rules */
+	if (opts->jobs > XLATE_MAX_JOBS) {
+		error_set(err, ERR_USAGE, "jobs: at most %d translators, not %u",
+			  XLATE_MAX_JOBS, opts->jobs);
+		goto out;
+	}
+	if (opts->jobs > 1 &&
+	    xlate_open(job, &r.refs, opts->jobs, &r.xlate, err) < 0)
+		goto out;
 	/* what SIGKILLed runs left in the same tmpdir */
 	match_sweep(opts->tmpdir, on_swept, &r);
 	if (match_new(job, opts->tmpdir, &r.match, err) < 0)

@@ -49,6 +49,10 @@ struct run_opts {
 	/* Account CPU and wall time per phase (phase.h), for
 	 * phase_get() after the run (--stats). */
 	int stats;
+	/* Translate in this many Lua states, one thread each (xlate.h;
+	 * --jobs); 0 or 1: in the run's own state on its thread. Results
+	 * do not depend on it. At most XLATE_MAX_JOBS. */
+	unsigned jobs;
 	/* Progress lines for people (stderr in the CLI); NULL = silent. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;

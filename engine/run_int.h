@@ -75,6 +75,7 @@ struct run {
 	const struct job *job;
 	const struct run_opts *opts;
 	struct rules *rules;
+	struct xlate *xlate;		/* --jobs K > 1 (xlate.h); else NULL */
 	struct ref_set refs;		/* the job's reference tables (ref.h) */
 	struct store *store;
 	struct match *match;
@@ -126,6 +127,13 @@ struct run {
 
 /* Read every source (incmerge_prepare() first), one after another. */
 int read_sources(struct run *r, struct error *err);
+/* read.c's per-row helpers, shared with the translators (xlate.c): the
+ * row's id-column value (or "row N") for messages; the first row's check
+ * that the query returns the id column. */
+void read_row_id(const struct job_source *src, const struct row *row,
+		 struct sbuf *out);
+int read_check_columns(const struct job_source *src, const struct row *row,
+		       struct error *err);
 
 /* ---- incmerge.c ------------------------------------------------------ */
 

@@ -172,6 +172,10 @@ static char *slurp(const char *path)
 static char *formatted(const struct error *err);
 static char *expand(const char *want, const char *run);
 
+/* run_opts.jobs of run_once() and guard_run(): 0, the serial path,
+ * unless a jobs_* test sets it */
+static unsigned test_jobs;
+
 static int run_once(const char *jobfile, struct run_result *res,
 		    struct error *err)
 {
@@ -183,6 +187,7 @@ static int run_once(const char *jobfile, struct run_result *res,
 	opts.as_of = AS_OF;
 	opts.report_dir = REPORTS;
 	opts.tmpdir = SPILL;
+	opts.jobs = test_jobs;
 	rc = job_load(jobfile, &job, err);
 	if (rc == 0)
 		rc = run_job(job, &opts, res, err);
@@ -661,12 +666,12 @@ END_TEST
 
 /* Fail allocations in turn (every allocation normally; a sample under
  * valgrind, where a run is 30x slower). */
-START_TEST(alloc_fault_loop)
+static void alloc_faults(unsigned jobs, long step)
 {
-	long step = getenv("RECON_UNDER_VALGRIND") ? 211 : 7;
 	int ok = 0;
 
 	setup();
+	test_jobs = jobs;
 	for (long n = 0; !ok && n < 200000; n += step) {
 		struct run_result res;
 		struct error err;
@@ -693,7 +698,22 @@ START_TEST(alloc_fault_loop)
 		run_result_release(&res);
 		error_release(&err);
 	}
+	test_jobs = 0;
 	ck_assert(ok);
+}
+
+START_TEST(alloc_fault_loop)
+{
+	alloc_faults(0, getenv("RECON_UNDER_VALGRIND") ? 211 : 7);
+}
+END_TEST
+
+/* The same through two translators (xlate.h): a failure in a
+ * translator's state, its batch or its thread is NOMEM too, and leaves
+ * nothing behind. */
+START_TEST(jobs_alloc_fault_loop)
+{
+	alloc_faults(2, getenv("RECON_UNDER_VALGRIND") ? 421 : 11);
 }
 END_TEST
 
@@ -856,6 +876,7 @@ static int guard_run(const char *accept, struct error *err)
 	opts.as_of = AS_OF;
 	opts.report_dir = REPORTS;
 	opts.tmpdir = SPILL;
+	opts.jobs = test_jobs;
 	if (accept) {
 		opts.accept_shrink = acc;
 		opts.naccept_shrink = 1;
@@ -1200,7 +1221,7 @@ static char *published(void)
 		"ORDER BY rec_kind, rec_key, version",
 		"SELECT totals, outcomes, exceptions, records FROM run_store_runs",
 	};
-	struct sbuf sb = SBUF_INIT(1 << 20);
+	struct sbuf sb = SBUF_INIT(1 << 24);
 	struct conn *c = NULL;
 	struct error err;
 	char *out;
@@ -1292,6 +1313,126 @@ START_TEST(shuffled_rows_same_result)
 }
 END_TEST
 
+/* --jobs K (engine/xlate.h): 3,500 orders (four fetch batches, so that
+ * several are in flight at once), every fail_every-th failing its
+ * translation and every 7th skipped, through K = 1, 2 and 3 states.
+ * K = 1 is the serial path; the others must give byte-identical
+ * reports, store rows, value hashes and run totals (row counts, control
+ * totals, rows_hash, the first failure's message), or the same refusal
+ * word for word. */
+static void jobs_data(int fail_every)
+{
+	char q[1024];
+
+	setup();
+	snprintf(q, sizeof(q),
+		 "INSERT INTO run_orders WITH RECURSIVE n(i) AS (SELECT 1 "
+		 "UNION ALL SELECT i + 1 FROM n WHERE i < 3500) SELECT "
+		 "CASE WHEN i %% %d = 0 THEN 'X' WHEN i %% 7 = 0 THEN 'S' "
+		 "ELSE 'P' END || i, CASE WHEN i %% 3 = 0 THEN 'D1' END, "
+		 "i || '.25', 'EUR', '2026-01-02 00:00:00' FROM n",
+		 fail_every);
+	sql(q);
+}
+
+START_TEST(jobs_same_result)
+{
+	char *csv0 = NULL, *pub0 = NULL;
+	static const unsigned ks[] = { 1, 2, 3 };
+
+	for (size_t k = 0; k < sizeof(ks) / sizeof(ks[0]); k++) {
+		struct error err;
+		char *csv, *pub;
+
+		jobs_data(500);
+		guard_job("ord_mixed", ORDERS_QUERY,
+			  "max-rule-error-ratio=\"1\"");
+		error_init(&err);
+		test_jobs = ks[k];
+		ck_assert_msg(guard_run(NULL, &err) == 0, "%s", err.msg.buf);
+		test_jobs = 0;
+		error_release(&err);
+		csv = slurp(REPORTS "/unit-run-20261126T000000Z.csv");
+		pub = published();
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		if (!k) {
+			csv0 = csv;
+			pub0 = pub;
+			/* what the comparison is over: failed and kept rows,
+			 * and the run's totals of all three kinds */
+			ck_assert_ptr_nonnull(strstr(csv, "\"orders:X3500\""));
+			ck_assert_ptr_nonnull(strstr(csv, "\"P3499\""));
+			ck_assert_ptr_nonnull(strstr(csv, "planted failure on X1000"));
+			ck_assert_ptr_nonnull(strstr(pub, "\"read\":3503,\"kept\":2997,"
+						     "\"skipped\":499,\"failed\":7,"));
+			continue;
+		}
+		ck_assert_str_eq(csv, csv0);
+		ck_assert_str_eq(pub, pub0);
+		free(csv);
+		free(pub);
+	}
+	free(csv0);
+	free(pub0);
+}
+END_TEST
+
+START_TEST(jobs_same_refusal)
+{
+	char *want = NULL;
+
+	for (unsigned k = 1; k <= 3; k++) {
+		struct error err;
+		char *got;
+
+		jobs_data(50);	/* 70 of 3,503 rows: 2%, over the 1% */
+		guard_job("ord_mixed", ORDERS_QUERY, NULL);
+		error_init(&err);
+		test_jobs = k;
+		ck_assert_int_eq(guard_run(NULL, &err), -1);
+		test_jobs = 0;
+		got = formatted(&err);
+		ck_assert_msg(err.code == ERR_GUARD, "%s", got);
+		ck_assert_msg(strstr(got, "70 of 3,503 rows"), "%s", got);
+		ck_assert_ptr_nonnull(strstr(got, "planted failure on X100;"));
+		ck_assert_int_eq(store_rows("run_store_runs"), 0);
+		error_release(&err);
+		if (!want) {
+			want = got;
+			continue;
+		}
+		ck_assert_str_eq(got, want);
+		free(got);
+	}
+	free(want);
+}
+END_TEST
+
+/* A fatal error on a row of a later batch (here the first row's check
+ * of the id column, and a source that cannot be read) is the same with
+ * translators as without. */
+START_TEST(jobs_same_errors)
+{
+	for (unsigned k = 1; k <= 3; k++) {
+		struct run_result res;
+		struct error err;
+
+		setup();
+		error_init(&err);
+		run_result_init(&res);
+		test_jobs = k;
+		ck_assert_int_eq(run_once("tests/data/run/job-badid.xml", &res,
+					  &err), -1);
+		test_jobs = 0;
+		ck_assert_int_eq(err.code, ERR_JOB);
+		ck_assert_ptr_nonnull(strstr(err.msg.buf, "id-column 'deal_no'"));
+		ck_assert_ptr_nonnull(strstr(err.ctx.buf, "source 'crm'"));
+		ck_assert_int_eq(store_rows("run_store"), 0);
+		run_result_release(&res);
+		error_release(&err);
+	}
+}
+END_TEST
 
 /* A spill folder a SIGKILLed run left in the run's tmpdir is removed at
  * the start of the next run, which says so; a live run's stays. */
@@ -1524,6 +1665,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, sigterm_loop);
 	tcase_add_test(tc, odbc_fault_loop);
 	tcase_add_test(tc, alloc_fault_loop);
+	tcase_add_test(tc, jobs_alloc_fault_loop);
 	suite_add_tcase(s, tc);
 	/* the completeness guard and run-order independence: a case of
 	 * their own, CK_RUN_CASE=guard runs them without the fault loops */
@@ -1538,6 +1680,9 @@ Suite *suite_run(void)
 	tcase_add_test(tc, guard_unreadable_totals);
 	tcase_add_test(tc, guard_source_not_in_totals);
 	tcase_add_test(tc, shuffled_rows_same_result);
+	tcase_add_test(tc, jobs_same_result);
+	tcase_add_test(tc, jobs_same_refusal);
+	tcase_add_test(tc, jobs_same_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -29,3 +29,12 @@ end
 rule("boom_on_y", function(o)
   if o.key:sub(1, 1) == "Y" then error("planted order failure on " .. o.key) end
 end)
+
+-- --jobs K (test_run.c, jobs_*): X rows fail, S rows are skipped, the
+-- rest translate as ord does
+function ord_mixed(row, out)
+  local c = row.id:sub(1, 1)
+  if c == "X" then error("planted failure on " .. row.id) end
+  if c == "S" then return false end
+  return ord(row, out)
+end
