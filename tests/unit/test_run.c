@@ -1430,7 +1430,65 @@ START_TEST(jobs_same_errors)
 		ck_assert_int_eq(store_rows("run_store"), 0);
 		run_result_release(&res);
 		error_release(&err);
+		/* a source with no row at all: the guard's refusal */
+		error_init(&err);
+		run_result_init(&res);
+		test_jobs = k;
+		ck_assert_int_eq(run_once("tests/data/run/job-empty.xml", &res,
+					  &err), -1);
+		test_jobs = 0;
+		ck_assert_int_eq(err.code, ERR_GUARD);
+		ck_assert_ptr_nonnull(strstr(err.ctx.buf, "source 'orders'"));
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		run_result_release(&res);
+		error_release(&err);
 	}
+}
+END_TEST
+
+/* The first ODBC calls of a run over four batches of orders failing in
+ * turn, up to and through reading the sources (the fetch thread's block
+ * fetches mid-source included): the same error, word for word, with two
+ * translators as without, and nothing published. The translators make
+ * no ODBC call, so call n is the same call for both. (The store's
+ * thousands of later calls are odbc_fault_loop's.) */
+START_TEST(jobs_odbc_faults_same_errors)
+{
+	/* a sample under valgrind, where a run is 30x slower */
+	long step = getenv("RECON_UNDER_VALGRIND") ? 23 : 4;
+	int in_orders = 0;
+
+	guard_job("ord_mixed", ORDERS_QUERY, "max-rule-error-ratio=\"1\"");
+	for (long n = 0; n < 400; n += step) {
+		char *got[2];
+		int rc[2];
+
+		for (unsigned k = 1; k <= 2; k++) {
+			struct error err;
+
+			jobs_data(500);
+			error_init(&err);
+			test_jobs = k;
+			odbc_fault_after(n, "08S01", 4242);
+			rc[k - 1] = guard_run(NULL, &err);
+			odbc_api_reset();
+			test_jobs = 0;
+			got[k - 1] = formatted(&err);
+			in_orders += rc[k - 1] < 0 && k == 1 &&
+				     strstr(err.ctx.buf, "source 'orders'");
+			if (rc[k - 1] < 0)
+				ck_assert_int_eq(store_rows("run_store_runs"), 0);
+			ck_assert_int_eq(dir_entries(SPILL), 0);
+			error_release(&err);
+		}
+		ck_assert_int_eq(rc[0], rc[1]);
+		ck_assert_msg(strcmp(got[0], got[1]) == 0, "n=%ld:\n%s\n%s", n,
+			      got[0], got[1]);
+		free(got[0]);
+		free(got[1]);
+	}
+	/* the orders source failed at several calls, its fetches among them */
+	ck_assert_int_gt(in_orders, step > 4 ? 0 : 3);
 }
 END_TEST
 
@@ -1683,6 +1741,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, jobs_same_result);
 	tcase_add_test(tc, jobs_same_refusal);
 	tcase_add_test(tc, jobs_same_errors);
+	tcase_add_test(tc, jobs_odbc_faults_same_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
