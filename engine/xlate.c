@@ -245,6 +245,10 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+int xlate_thread_fault;
+
+/* All k threads, or an error (those started are stopped by the caller,
+ * stop_workers). */
 static int start_workers(struct xlate *x, struct error *err)
 {
 	sigset_t mask;
@@ -253,7 +257,8 @@ static int start_workers(struct xlate *x, struct error *err)
 	/* translators never take SIGTERM/SIGINT (stop.h) */
 	stop_block(&mask);
 	for (unsigned i = 0; i < x->k && rc == 0; i++) {
-		rc = pthread_create(&x->w[i].thread, NULL, worker_main, &x->w[i]);
+		rc = i && xlate_thread_fault ? xlate_thread_fault :
+			pthread_create(&x->w[i].thread, NULL, worker_main, &x->w[i]);
 		x->w[i].started = rc == 0;
 	}
 	stop_unblock(&mask);

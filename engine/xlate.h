@@ -52,6 +52,12 @@ void xlate_free(struct xlate *x);
 /* Batches the fetch ring needs for x (prefetch_start_n). */
 size_t xlate_batches(const struct xlate *x);
 
+/* Test hook: while nonzero, every translator thread but the first
+ * fails to start as if pthread_create() had returned this errno value
+ * (so the first, started, must be stopped cleanly). Process-wide like
+ * prefetch_thread_fault; production code never sets it. */
+extern int xlate_thread_fault;
+
 /* Read source si's rows from pf (started with xlate_batches() batches)
  * through the k states into feed_row(): 0, or -1 with err set exactly
  * as read.c's serial loop would set it. */

@@ -22,6 +22,7 @@
 #include "engine/prefetch.h"
 #include "engine/run.h"
 #include "engine/stop.h"
+#include "engine/xlate.h"
 #include "connectors/connector.h"
 #include "connectors/odbc_int.h"
 #include "reports/report_int.h"
@@ -1446,6 +1447,45 @@ START_TEST(jobs_same_errors)
 }
 END_TEST
 
+/* A translator thread cannot be started (the second of three here,
+ * the first already running): NOMEM for want of memory, else INTERNAL,
+ * as for the fetch thread; nothing is published. */
+START_TEST(jobs_thread_fails)
+{
+	static const struct {
+		int errnum;
+		enum err_code code;
+	} cases[] = { { EAGAIN, ERR_NOMEM }, { EPERM, ERR_INTERNAL } };
+
+	setup();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_result res;
+		struct error err;
+		char want[256];
+
+		error_init(&err);
+		run_result_init(&res);
+		xlate_thread_fault = cases[i].errnum;
+		test_jobs = 3;
+		ck_assert_int_eq(run_once("tests/data/run/job.xml", &res, &err),
+				 -1);
+		test_jobs = 0;
+		xlate_thread_fault = 0;
+		ck_assert_int_eq(err.code, cases[i].code);
+		snprintf(want, sizeof(want), "%scannot start a translator "
+			 "thread (%s)", cases[i].code == ERR_NOMEM ?
+			 "out of memory: " : "", strerror(cases[i].errnum));
+		ck_assert_str_eq(err.msg.buf, want);
+		ck_assert_ptr_nonnull(strstr(err.ctx.buf, "source 'crm'"));
+		ck_assert_int_eq(store_rows("run_store_runs"), 0);
+		ck_assert_int_eq(dir_entries(REPORTS), 0);
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		run_result_release(&res);
+		error_release(&err);
+	}
+}
+END_TEST
+
 /* The first ODBC calls of a run over four batches of orders failing in
  * turn, up to and through reading the sources (the fetch thread's block
  * fetches mid-source included): the same error, word for word, with two
@@ -1742,6 +1782,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, jobs_same_refusal);
 	tcase_add_test(tc, jobs_same_errors);
 	tcase_add_test(tc, jobs_odbc_faults_same_errors);
+	tcase_add_test(tc, jobs_thread_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
