@@ -314,6 +314,56 @@ START_TEST(utf8)
 }
 END_TEST
 
+/*
+ * utf8_valid skips ASCII eight bytes at a time: every position of a bad
+ * byte, a good sequence or a sequence cut by the end, in and around the
+ * words, gives the same verdict and offset as the byte-wise walk.
+ */
+static int utf8_bytewise(const char *s, size_t n, size_t *bad)
+{
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_seq_len(s + i, n - i))) {
+			*bad = i;
+			return 0;
+		}
+	return 1;
+}
+
+START_TEST(utf8_words)
+{
+	static const char *const seq[] = {
+		"\xff", "\x80", "\xc3\xbc", "\xe6\xa0\xaa", "\xf0\x9f\x98\x80",
+		"\xe6\xa0", "\xed\xa0\x80", "\x7f",
+	};
+	char b[48];
+
+	for (size_t q = 0; q < sizeof(seq) / sizeof(seq[0]); q++) {
+		size_t sn = strlen(seq[q]);
+
+		for (size_t at = 0; at + sn <= 40; at++) {
+			for (size_t n = at + sn; n <= 40; n += 7) {
+				size_t bad = 99, want = 98;
+				int ok;
+
+				memset(b, 'a', sizeof(b));
+				memcpy(b + at, seq[q], sn);
+				ok = utf8_bytewise(b, n, &want);
+				ck_assert_int_eq(utf8_valid(b, n, &bad), ok);
+				if (!ok)
+					ck_assert_uint_eq(bad, want);
+			}
+			/* cut inside the sequence by the end of the text */
+			if (sn > 1) {
+				size_t bad = 99;
+
+				ck_assert(!utf8_valid(b, at + sn - 1, &bad));
+				ck_assert_uint_eq(bad, at);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(canon_fields)
 {
 	struct canon c;
@@ -446,6 +496,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, digits_as_printf);
 	tcase_add_test(tc, text_clean);
 	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, utf8_words);
 	tcase_add_test(tc, canon_fields);
 	tcase_add_test(tc, canon_xformat_types);
 	tcase_add_test(tc, arena_alignment);
