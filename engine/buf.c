@@ -90,6 +90,22 @@ int sbuf_addch(struct sbuf *sb, int c)
 	return sbuf_add(sb, &ch, 1);
 }
 
+int sbuf_add_i64(struct sbuf *sb, int64_t v)
+{
+	char d[21];	/* "-9223372036854775808" and room to spare */
+	int i = (int)sizeof(d);
+	/* the magnitude in unsigned arithmetic: -INT64_MIN overflows */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--i] = '-';
+	return sbuf_add(sb, d + i, sizeof(d) - (size_t)i);
+}
+
 int sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;

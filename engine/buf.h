@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 enum { SBUF_OK = 0, SBUF_NOMEM = 1, SBUF_TOOLONG = 2 };
 
@@ -43,6 +44,9 @@ int sbuf_grow(struct sbuf *sb, size_t extra);
 int sbuf_add(struct sbuf *sb, const void *data, size_t n);
 int sbuf_addstr(struct sbuf *sb, const char *s);
 int sbuf_addch(struct sbuf *sb, int c);
+/* The decimal digits of v, as "%lld" writes them, without printf (hot
+ * paths: row fingerprints, canonical values). */
+int sbuf_add_i64(struct sbuf *sb, int64_t v);
 int sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)

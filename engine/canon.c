@@ -183,7 +183,7 @@ int canon_xformat(const struct canon *c, unsigned i, enum canon_ftype t,
 		rc = money_format(v, 2, out);
 		break;
 	case CFT_INTEGER:
-		rc = sbuf_addf(out, "%lld", (long long)v);
+		rc = sbuf_add_i64(out, v);
 		break;
 	case CFT_DATE:
 		rc = tstamp_format_date(v, out);

@@ -89,8 +89,9 @@ static long normalise(int t, const char *name, const char *v, size_t n,
 				goto bad;
 			u = u * 10 + d;
 		}
-		sbuf_addf(&tmp, "%s%llu", neg && u ? "-" : "",
-			  (unsigned long long)u);
+		/* u is at most 2^63 with neg, INT64_MAX without */
+		sbuf_add_i64(&tmp, neg && u ? -(int64_t)(u - 1) - 1
+				    : (int64_t)u);
 		break;
 	}
 	case LT_DATE:

@@ -160,9 +160,14 @@ int money_within(int64_t a, int64_t b, int64_t abs_tol, int64_t rel_ppm)
 
 int money_format(int64_t v, int decimals, struct sbuf *out)
 {
-	char digits[32];
+	/* "-", 20 integer digits at most, ".", the fraction: built right to
+	 * left here and appended at once (this runs for every decimal cell
+	 * of a row fingerprint and every amount a rule reads; a byte-wise
+	 * append checked the buffer per digit) */
+	char b[2 + 20 + MONEY_SCALE];
+	char *p = b + sizeof(b);
 	uint64_t mag;
-	int n = 0, nd, i;
+	int nd;
 	char frac[MONEY_SCALE];
 
 	if (decimals < 0)
@@ -170,27 +175,25 @@ int money_format(int64_t v, int decimals, struct sbuf *out)
 	if (decimals > MONEY_SCALE)
 		decimals = MONEY_SCALE;
 	mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	for (i = MONEY_SCALE - 1; i >= 0; i--) {
+	for (int i = MONEY_SCALE - 1; i >= 0; i--) {
 		frac[i] = (char)('0' + mag % 10);
 		mag /= 10;
 	}
-	do {
-		digits[n++] = (char)('0' + mag % 10);
-		mag /= 10;
-	} while (mag);
 	nd = MONEY_SCALE;
 	while (nd > decimals && frac[nd - 1] == '0')
 		nd--;
-	if (v < 0 && sbuf_addch(out, '-') < 0)
-		return -1;
-	while (n > 0)
-		if (sbuf_addch(out, digits[--n]) < 0)
-			return -1;
 	if (nd > 0) {
-		if (sbuf_addch(out, '.') < 0 || sbuf_add(out, frac, (size_t)nd) < 0)
-			return -1;
+		p -= nd;
+		memcpy(p, frac, (size_t)nd);
+		*--p = '.';
 	}
-	return 0;
+	do {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		*--p = '-';
+	return sbuf_add(out, p, (size_t)(b + sizeof(b) - p));
 }
 
 const char *money_strerror(int status)

@@ -31,7 +31,7 @@ void read_row_id(const struct job_source *src, const struct row *row,
 
 	sbuf_reset(out);
 	if (v && v->type == VAL_INT)
-		sbuf_addf(out, "%lld", (long long)v->i);
+		sbuf_add_i64(out, v->i);
 	else if (v && v->s)	/* a NUL shown as \0, never cut there; an
 				 * id over 4096 bytes cut visibly */
 		text_add_clean(out, v->s, v->len, CANON_STR_CAP);

@@ -1,7 +1,7 @@
 /*
  * rowfp.c - source row fingerprints (see rowfp.h for the format).
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -26,17 +26,52 @@ void rowfp_release(struct rowfp *f)
 	rowfp_init(f);
 }
 
-/* Append the decimal digits of n. */
-static void add_u64(struct sbuf *sb, uint64_t n)
+/* Write the decimal digits of n at p; returns the end. */
+static char *put_u64(char *p, uint64_t n)
 {
-	char d[24];
+	char d[20];
 	int i = (int)sizeof(d);
 
 	do {
 		d[--i] = (char)('0' + n % 10);
 		n /= 10;
 	} while (n);
-	sbuf_add(sb, d + i, sizeof(d) - (size_t)i);
+	memcpy(p, d + i, sizeof(d) - (size_t)i);
+	return p + sizeof(d) - (size_t)i;
+}
+
+/*
+ * Append NAME TAG LEN ':' BYTES '\n', or NAME ":-\n" for a NULL (tag 0),
+ * with one room check for the whole cell (the serialisation is rebuilt for every source row: five sbuf
+ * appends per cell, each checking and NUL-terminating, cost more than
+ * the copy). 0 or -1 with sb->failed set.
+ */
+static int add_cell(struct sbuf *sb, const char *name, size_t nn, char tag,
+		    const char *s, size_t n)
+{
+	char *p;
+
+	/* name, tag, at most 20 digits, ':', bytes, '\n' */
+	if (n > SIZE_MAX - nn - 23 || sbuf_grow(sb, nn + 23 + n) < 0)
+		return -1;
+	p = sb->buf + sb->len;
+	memcpy(p, name, nn);
+	p += nn;
+	if (!tag) {
+		memcpy(p, ":-", 2);
+		p += 2;
+	} else {
+		*p++ = tag;
+		p = put_u64(p, n);
+		*p++ = ':';
+		if (n)
+			memcpy(p, s, n);
+		p += n;
+	}
+	*p++ = '\n';
+	*p = '\0';	/* sbuf_grow kept room for it */
+	sb->len = (size_t)(p - sb->buf);
+	return 0;
 }
 
 /*
@@ -56,7 +91,7 @@ static int normalise(struct rowfp *f, const struct value *v, char *tag,
 	switch (v->type) {
 	case VAL_INT:
 		*tag = '#';
-		sbuf_addf(val, "%lld", (long long)v->i);
+		sbuf_add_i64(val, v->i);
 		break;
 	case VAL_DEC:
 		if (v->approx) {
@@ -104,9 +139,9 @@ int rowfp_row(struct rowfp *f, const struct row *row, uint8_t out[32],
 		size_t n;
 		char tag;
 
-		sbuf_addstr(sb, row->names[i]);
 		if (v->type == VAL_NULL) {
-			sbuf_add(sb, ":-\n", 3);
+			add_cell(sb, row->names[i], strlen(row->names[i]), 0,
+				 NULL, 0);
 			continue;
 		}
 		if (normalise(f, v, &tag, &s, &n) < 0)
@@ -116,11 +151,7 @@ int rowfp_row(struct rowfp *f, const struct row *row, uint8_t out[32],
 		if (f->val.failed)
 			return error_set(err, ERR_NOMEM,
 					 "out of memory (row fingerprint)");
-		sbuf_addch(sb, tag);
-		add_u64(sb, n);
-		sbuf_addch(sb, ':');
-		sbuf_add(sb, s, n);
-		sbuf_addch(sb, '\n');
+		add_cell(sb, row->names[i], strlen(row->names[i]), tag, s, n);
 	}
 	if (sb->failed)
 		return error_set(err, ERR_NOMEM,

@@ -138,23 +138,27 @@ static void to_hex(const uint8_t *b, char *out)
 	out[64] = '\0';
 }
 
+/* Lower-case hex digit values plus one, 0 for anything else (only what
+ * to_hex and ledger_value_hash write is read back): two table loads per
+ * byte instead of six compares, twice per stored record. */
+static const unsigned char hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16,
+};
+
 static int from_hex(const char *s, size_t n, uint8_t *out)
 {
 	if (n != 64)
 		return -1;
-	for (int i = 0; i < 64; i++) {
-		int c = s[i], v;
+	for (int i = 0; i < 32; i++) {
+		int hi = hex_plus1[(unsigned char)s[2 * i]];
+		int lo = hex_plus1[(unsigned char)s[2 * i + 1]];
 
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else
+		if (!hi || !lo)
 			return -1;
-		if (i & 1)
-			out[i / 2] = (uint8_t)(out[i / 2] | v);
-		else
-			out[i / 2] = (uint8_t)(v << 4);
+		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	return 0;
 }

@@ -2,6 +2,9 @@
  * text.c - UTF-8 validation (RFC 3629 table 3-7 ranges) and clean text
  * for messages.
  */
+#include <stdint.h>
+#include <string.h>
+
 #include "text.h"
 #include "banned.h"
 
@@ -46,7 +49,23 @@ int utf8_valid(const char *s, size_t n, size_t *bad)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t k = utf8_seq_len(s + i, n - i);
+		size_t k;
+
+		/* Most cells are ASCII: eight bytes at a time until one has
+		 * its high bit set (memcpy: no alignment assumed). */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			i += 8;
+		}
+		while (i < n && (unsigned char)s[i] < 0x80)
+			i++;
+		if (i == n)
+			break;
+		k = utf8_seq_len(s + i, n - i);
 
 		if (k == 0) {
 			if (bad)

@@ -130,6 +130,43 @@ static int64_t days_of(int64_t t)
 	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
+/* Two digits of v (< 100) at p. */
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Append "YYYY-MM-DD", and with time "THH:MM:SSZ" for the second of the
+ * day sec, written digit by digit: this runs once per timestamp cell of
+ * every row fingerprint, where printf was the largest single cost (y is
+ * 1..9999 here, so four digits are always enough, as "%04lld" gave).
+ */
+static int add_stamp(struct sbuf *out, int64_t y, unsigned m, unsigned d,
+		     unsigned sec, int time)
+{
+	char b[20];
+	unsigned yy = (unsigned)y;
+
+	put2(b, yy / 100);
+	put2(b + 2, yy % 100);
+	b[4] = '-';
+	put2(b + 5, m);
+	b[7] = '-';
+	put2(b + 8, d);
+	if (!time)
+		return sbuf_add(out, b, 10);
+	b[10] = 'T';
+	put2(b + 11, sec / 3600);
+	b[13] = ':';
+	put2(b + 14, sec / 60 % 60);
+	b[16] = ':';
+	put2(b + 17, sec % 60);
+	b[19] = 'Z';
+	return sbuf_add(out, b, 20);
+}
+
 int tstamp_format(int64_t t, struct sbuf *out)
 {
 	int64_t days, rem, y;
@@ -142,9 +179,7 @@ int tstamp_format(int64_t t, struct sbuf *out)
 	days = days_of(t);
 	rem = t - days * 86400;
 	civil_from_days(days, &y, &m, &d);
-	return sbuf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
-			 (long long)y, m, d, (int)(rem / 3600),
-			 (int)(rem / 60 % 60), (int)(rem % 60));
+	return add_stamp(out, y, m, d, (unsigned)rem, 1);
 }
 
 int tstamp_format_frac(int64_t t, const char *text, size_t n,
@@ -180,5 +215,5 @@ int tstamp_format_date(int64_t t, struct sbuf *out)
 	if (t < TSTAMP_MIN || t > TSTAMP_MAX)
 		return -1;
 	civil_from_days(days_of(t), &y, &m, &d);
-	return sbuf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+	return add_stamp(out, y, m, d, 0, 0);
 }

@@ -5,7 +5,9 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/arena.h"
 #include "engine/buf.h"
@@ -136,6 +138,99 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/*
+ * sbuf_add_i64 and the hand-written digits of tstamp_format and
+ * tstamp_format_date replaced printf on the row fingerprint's hot path;
+ * their bytes are hashed into the ledger (recon-rowfp/2), so they are
+ * held here to what printf wrote ("%lld", and gmtime_r with
+ * "%04d-%02d-%02dT%02d:%02d:%02dZ" as an independent calendar) at the
+ * edges and on a sweep of the whole range.
+ */
+static void i64_same(int64_t v)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char want[32];
+
+	snprintf(want, sizeof(want), "%lld", (long long)v);
+	ck_assert_int_eq(sbuf_add_i64(&sb, v), 0);
+	ck_assert_str_eq(sb.buf, want);
+	ck_assert_uint_eq(sb.len, strlen(want));
+	sbuf_release(&sb);
+}
+
+static void stamp_same(int64_t t)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char want[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	ck_assert(gmtime_r(&tt, &tm) != NULL);
+	snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+	ck_assert_int_eq(tstamp_format(t, &sb), 0);
+	ck_assert_str_eq(sb.buf, want);
+	sbuf_reset(&sb);
+	want[10] = '\0';
+	ck_assert_int_eq(tstamp_format_date(t, &sb), 0);
+	ck_assert_str_eq(sb.buf, want);
+	sbuf_release(&sb);
+}
+
+START_TEST(digits_as_printf)
+{
+	static const int64_t iv[] = {
+		0, 1, -1, 9, 10, -10, 99, 100, 12345, -12345,
+		INT64_C(4294967295), INT64_C(4294967296), INT64_C(-4294967296),
+		INT64_C(999999999999999999), INT64_C(1000000000000000000),
+		INT64_MAX, INT64_MAX - 1, INT64_MIN, INT64_MIN + 1,
+	};
+	static const int64_t tv[] = {
+		0, -1, 1, 59, 60, 3599, 3600, 86399, 86400, -86400, -86401,
+		1795651200, 1795651200 + 3661, 951782400 /* 2000-02-29 */,
+		-2208988800 /* 1900-01-01 */, 253402214400 /* 9999-12-31 */,
+		TSTAMP_MIN, TSTAMP_MIN + 1, TSTAMP_MAX, TSTAMP_MAX - 1,
+	};
+	struct sbuf sb = SBUF_INIT(64);
+	uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+
+	for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++)
+		i64_same(iv[i]);
+	for (size_t i = 0; i < sizeof(tv) / sizeof(tv[0]); i++)
+		stamp_same(tv[i]);
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* every digit count, both signs */
+		i64_same((int64_t)(x >> (i % 64)) * (i & 1 ? -1 : 1));
+		stamp_same(TSTAMP_MIN +
+			   (int64_t)(x % (uint64_t)(TSTAMP_MAX - TSTAMP_MIN + 1)));
+	}
+	/* the fraction goes in before the 'Z', trailing zeros dropped */
+	ck_assert_int_eq(tstamp_format_frac(-1, "x.120", 5, &sb), 0);
+	ck_assert_str_eq(sb.buf, "1969-12-31T23:59:59.12Z");
+	sbuf_reset(&sb);
+	ck_assert_int_eq(tstamp_format_frac(TSTAMP_MAX, "x.000", 5, &sb), 0);
+	ck_assert_str_eq(sb.buf, "9999-12-31T23:59:59Z");
+	/* out of range: refused, nothing written */
+	sbuf_reset(&sb);
+	ck_assert_int_eq(tstamp_format(TSTAMP_MAX + 1, &sb), -1);
+	ck_assert_int_eq(tstamp_format_date(TSTAMP_MIN - 1, &sb), -1);
+	ck_assert_uint_eq(sb.len, 0);
+	/* the buffer's cap still holds */
+	sbuf_release(&sb);
+	sbuf_init(&sb, 19);
+	ck_assert_int_eq(tstamp_format(0, &sb), -1);
+	ck_assert(sb.failed);
+	sbuf_release(&sb);
+	sbuf_init(&sb, 19);
+	ck_assert_int_eq(sbuf_add_i64(&sb, INT64_MIN), -1);
+	sbuf_release(&sb);
+}
+END_TEST
+
 /* Out-of-range instants are refused before any arithmetic (-INT64_MIN
  * was undefined behaviour, caught by UBSan in the san build), and the
  * ends of the range format and read back. */
@@ -216,6 +311,56 @@ START_TEST(utf8)
 	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4, NULL)); /* > U+10FFFF */
 	ck_assert(!utf8_valid("\xe6\xa0", 2, &bad));	  /* truncated */
 	ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
+/*
+ * utf8_valid skips ASCII eight bytes at a time: every position of a bad
+ * byte, a good sequence or a sequence cut by the end, in and around the
+ * words, gives the same verdict and offset as the byte-wise walk.
+ */
+static int utf8_bytewise(const char *s, size_t n, size_t *bad)
+{
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_seq_len(s + i, n - i))) {
+			*bad = i;
+			return 0;
+		}
+	return 1;
+}
+
+START_TEST(utf8_words)
+{
+	static const char *const seq[] = {
+		"\xff", "\x80", "\xc3\xbc", "\xe6\xa0\xaa", "\xf0\x9f\x98\x80",
+		"\xe6\xa0", "\xed\xa0\x80", "\x7f",
+	};
+	char b[48];
+
+	for (size_t q = 0; q < sizeof(seq) / sizeof(seq[0]); q++) {
+		size_t sn = strlen(seq[q]);
+
+		for (size_t at = 0; at + sn <= 40; at++) {
+			for (size_t n = at + sn; n <= 40; n += 7) {
+				size_t bad = 99, want = 98;
+				int ok;
+
+				memset(b, 'a', sizeof(b));
+				memcpy(b + at, seq[q], sn);
+				ok = utf8_bytewise(b, n, &want);
+				ck_assert_int_eq(utf8_valid(b, n, &bad), ok);
+				if (!ok)
+					ck_assert_uint_eq(bad, want);
+			}
+			/* cut inside the sequence by the end of the text */
+			if (sn > 1) {
+				size_t bad = 99;
+
+				ck_assert(!utf8_valid(b, at + sn - 1, &bad));
+				ck_assert_uint_eq(bad, at);
+			}
+		}
+	}
 }
 END_TEST
 
@@ -348,8 +493,10 @@ Suite *suite_base(void)
 	tcase_add_test(tc, error_table_complete);
 	tcase_add_test(tc, timestamps);
 	tcase_add_test(tc, timestamps_out_of_range);
+	tcase_add_test(tc, digits_as_printf);
 	tcase_add_test(tc, text_clean);
 	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, utf8_words);
 	tcase_add_test(tc, canon_fields);
 	tcase_add_test(tc, canon_xformat_types);
 	tcase_add_test(tc, arena_alignment);

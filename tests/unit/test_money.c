@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/money.h"
@@ -113,6 +114,58 @@ START_TEST(format)
 }
 END_TEST
 
+/*
+ * money_format builds its digits in one buffer now; the text is hashed
+ * into row fingerprints and ledger values, so it is held to a printf
+ * reference (integer part "%llu", four fraction digits "%04llu" cut
+ * back to `decimals` trailing zeros) at the edges and on a sweep.
+ */
+static void format_same(int64_t v, int decimals)
+{
+	struct sbuf sb = SBUF_INIT(64);
+	char want[64], frac[8];
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int nd = 4, d = decimals < 0 ? 0 : decimals > 4 ? 4 : decimals;
+
+	snprintf(frac, sizeof(frac), "%04llu",
+		 (unsigned long long)(mag % 10000));
+	while (nd > d && frac[nd - 1] == '0')
+		nd--;
+	snprintf(want, sizeof(want), "%s%llu%s%.*s", v < 0 ? "-" : "",
+		 (unsigned long long)(mag / 10000), nd ? "." : "", nd, frac);
+	sbuf_add(&sb, "x", 1);	/* appends after what is there */
+	ck_assert_int_eq(money_format(v, decimals, &sb), 0);
+	ck_assert_str_eq(sb.buf + 1, want);
+	ck_assert_uint_eq(sb.len, 1 + strlen(want));
+	sbuf_release(&sb);
+}
+
+START_TEST(format_as_printf)
+{
+	static const int64_t ev[] = {
+		0, 1, -1, 9999, 10000, -10000, 10001, 5000, -5000, 123456789,
+		INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
+	};
+	struct sbuf sb;
+	uint64_t x = UINT64_C(0x2545F4914F6CDD1D);
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		for (int d = -1; d <= 5; d++)
+			format_same(ev[i], d);
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		format_same((int64_t)(x >> (i % 64)) * (i & 1 ? -1 : 1), i % 5);
+	}
+	/* a full buffer fails, as sbuf_add does */
+	sbuf_init(&sb, 4);
+	ck_assert_int_eq(money_format(-123456, 2, &sb), -1);
+	ck_assert(sb.failed);
+	sbuf_release(&sb);
+}
+END_TEST
+
 START_TEST(roundtrip)
 {
 	static const char *const in[] = { "0", "0.01", "-17.3", "1e2",
@@ -142,6 +195,7 @@ Suite *suite_money(void)
 	tcase_add_test(tc, arithmetic_checked);
 	tcase_add_test(tc, tolerance);
 	tcase_add_test(tc, format);
+	tcase_add_test(tc, format_as_printf);
 	tcase_add_test(tc, roundtrip);
 	suite_add_tcase(s, tc);
 	return s;

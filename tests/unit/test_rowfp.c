@@ -156,6 +156,9 @@ START_TEST(format)
 	assert_ser(v_text("a b"), "x:3:a b\n");
 	assert_ser(v_text(""), "x:0:\n");
 	assert_ser(v_time("2026-11-02 09:00:00"), "x@20:2026-11-02T09:00:00Z\n");
+	assert_ser(v_time("1969-12-31 23:59:59.5"),
+		   "x@22:1969-12-31T23:59:59.5Z\n");
+	assert_ser(v_time("0001-01-01 00:00:00"), "x@20:0001-01-01T00:00:00Z\n");
 }
 END_TEST
 
@@ -165,6 +168,11 @@ START_TEST(numbers)
 	struct value t = v_text("200480");
 
 	assert_ser(v_int(200480), "x#6:200480\n");
+	/* the digits are written by hand now: the ends of int64 and zero */
+	assert_ser(v_int(0), "x#1:0\n");
+	assert_ser(v_int(-7), "x#2:-7\n");
+	assert_ser(v_int(INT64_MIN), "x#20:-9223372036854775808\n");
+	assert_ser(v_int(INT64_MAX), "x#19:9223372036854775807\n");
 	assert_same(v_int(200480), v_dec("200480"));
 	assert_same(v_int(200480), v_dec("200480.0"));
 	assert_same(v_int(200480), v_dec("200480.00"));
