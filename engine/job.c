@@ -1598,6 +1598,7 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	const char *mem = attr(l, "rule-memory");
 	const char *ins = attr(l, "rule-instructions");
 	const char *parts = attr(l, "partitions");
+	const char *mmem = attr(l, "match-memory");
 	const char *ratio = attr(l, "min-rows-ratio");
 	const char *errs = attr(l, "max-rule-error-ratio");
 	const char *refrows = attr(l, "reference-rows");
@@ -1615,6 +1616,10 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 		return fail(ld, l, "rule-memory=%s: expected a size of at "
 			    "least 64KB (bytes, or with KB, MB or GB)",
 			    show(ld, mem));
+	if (mmem && parse_size(mmem, &job->match_memory) < 0)
+		return fail(ld, l, "match-memory=%s: expected a size (bytes, "
+			    "or with KB, MB or GB; 0 to spill everything)",
+			    show(ld, mmem));
 	s = ins;
 	if (ins && (parse_u64(&s, &v) < 0 || *s || v == 0))
 		return fail(ld, l, "rule-instructions=%s: expected a positive "
@@ -1878,6 +1883,7 @@ static int load(struct loader *ld)
 	job->reference_rows = JOB_DEFAULT_REFERENCE_ROWS;
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
+	job->match_memory = JOB_DEFAULT_MATCH_MEMORY;
 	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
 	job->max_rule_errors_ppm = JOB_DEFAULT_MAX_RULE_ERRORS_PPM;
 	if (!(job->path = copy_strz(ld, ld->path)) ||

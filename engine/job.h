@@ -165,6 +165,9 @@ struct job {
 	size_t rule_memory;	/* bytes for the Lua heap */
 	uint64_t rule_instructions;	/* VM instructions per record */
 	unsigned partitions;	/* matcher partitions, 1..JOB_PARTITIONS_MAX */
+	size_t match_memory;	/* <limits match-memory>: bytes of partitions
+				 * the matcher keeps in memory before it
+				 * writes them to spill files (0: all) */
 	int64_t min_rows_ppm;	/* <limits min-rows-ratio>: sources' default */
 	int64_t max_rule_errors_ppm;	/* <limits max-rule-error-ratio> */
 	uint64_t reference_rows;	/* <limits reference-rows>: most rows
@@ -174,6 +177,8 @@ struct job {
 /* Most matcher partitions: the matcher keeps a file open per partition
  * and spill set, so this also bounds its open files (4 x 256). */
 #define JOB_PARTITIONS_MAX 256u
+/* The default <limits match-memory>: docs/JOBS.md, docs/MATCHING.md. */
+#define JOB_DEFAULT_MATCH_MEMORY ((size_t)128 << 20)
 
 /*
  * Load and validate the job file at path. On success *out is a new job

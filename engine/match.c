@@ -9,6 +9,15 @@
  * Loaded partitions are read whole into one buffer; the struct canon
  * views built over it borrow their strings from that buffer (their sbuf
  * has alloc == 0, so releasing one frees nothing).
+ *
+ * A hybrid of memory and files: each set/partition collects its records
+ * in a memory buffer first, and all buffers together may hold up to the
+ * job's <limits match-memory>. When a buffer would grow past that, the
+ * largest buffer is written to its spill file and freed, and that
+ * partition goes on in the file; a partition still in memory is handed
+ * to the phase that reads it without a copy. The bytes of a partition
+ * are the same either way (buffer, or file: earlier bytes first), so
+ * the results do not depend on the budget (test_run pins it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -67,10 +76,20 @@ struct match {
 	struct sbuf dir;		/* spill directory */
 	struct sbuf owner;		/* its owner file, "" until named */
 	FILE **files[SP__COUNT];	/* [set][partition], NULL until used */
+	struct membuf *mem[SP__COUNT];	/* [set][partition], before files */
+	size_t budget;			/* job->match_memory */
+	size_t inmem;			/* the buffers' capacities, summed */
+	uint64_t kept;			/* bytes handed over from memory */
 	uint64_t spilled;
 	uint64_t peak;
 	struct sbuf scratch;		/* path building */
 	int ran;
+};
+
+/* A set/partition's records while they fit in the budget. */
+struct membuf {
+	char *buf;
+	size_t len, cap;
 };
 
 /* A loaded partition: the file bytes and canon views over them. */
@@ -587,9 +606,11 @@ int match_new(const struct job *job, const char *tmpdir, struct match **out,
 	sbuf_init(&m->owner, 4096);
 	sbuf_init(&m->scratch, 4096);
 	tmpdir = tmpdir_of(tmpdir);
+	m->budget = job->match_memory;
 	for (int s = 0; s < SP__COUNT; s++) {
 		m->files[s] = mem_calloc(m->nparts, sizeof(FILE *));
-		if (!m->files[s]) {
+		m->mem[s] = mem_calloc(m->nparts, sizeof(struct membuf));
+		if (!m->files[s] || !m->mem[s]) {
 			match_free(m);
 			return error_set(err, ERR_NOMEM, "out of memory");
 		}
@@ -659,6 +680,85 @@ static int write_all(struct match *m, FILE *f, const void *p, size_t n,
 	return 0;
 }
 
+/* Write set/partition's buffer to its spill file, which it goes on in. */
+static int evict(struct match *m, int set, unsigned p, struct error *err)
+{
+	struct membuf *b = &m->mem[set][p];
+	FILE *f = spill_file(m, set, p, err);
+
+	if (!f || write_all(m, f, b->buf, b->len, err) < 0)
+		return -1;
+	mem_free(b->buf);
+	m->inmem -= b->cap;
+	memset(b, 0, sizeof(*b));
+	return 0;
+}
+
+/* Where one record of need bytes goes: *dst in set/partition's buffer
+ * (room made), or *f, its spill file, when it does not fit in the budget
+ * (the largest buffers are written out first: they free the most). */
+static int room(struct match *m, int set, unsigned p, size_t need,
+		char **dst, FILE **f, struct error *err)
+{
+	struct membuf *b = &m->mem[set][p];
+	size_t cap;
+	char *nb;
+
+	*dst = NULL;
+	*f = m->files[set][p];
+	if (*f)
+		return 0;
+	if (b->cap - b->len >= need) {
+		*dst = b->buf + b->len;
+		b->len += need;
+		return 0;
+	}
+	cap = b->cap ? b->cap : (size_t)64 << 10;
+	while (cap - b->len < need)
+		if (mem_mul(cap, 2, &cap) < 0)
+			return error_set(err, ERR_NOMEM, "out of memory");
+	while (m->inmem - b->cap + cap > m->budget) {
+		int vs = set;
+		unsigned vp = p;
+
+		for (int s = 0; s < SP__COUNT; s++)
+			for (unsigned q = 0; q < m->nparts; q++)
+				if (m->mem[s][q].cap > m->mem[vs][vp].cap) {
+					vs = s;
+					vp = q;
+				}
+		if (evict(m, vs, vp, err) < 0)
+			return -1;
+		if (vs == set && vp == p) {
+			*f = m->files[set][p];
+			return 0;
+		}
+	}
+	nb = mem_realloc(b->buf, cap);
+	if (!nb)
+		return error_set(err, ERR_NOMEM, "out of memory keeping a "
+				 "partition in memory (lower <limits "
+				 "match-memory=...>)");
+	m->inmem += cap - b->cap;
+	b->buf = nb;
+	b->cap = cap;
+	*dst = b->buf + b->len;
+	b->len += need;
+	return 0;
+}
+
+/* Append n bytes at *dst (memory) or to f. */
+static int put(struct match *m, char **dst, FILE *f, const void *p, size_t n,
+	       struct error *err)
+{
+	if (f)
+		return write_all(m, f, p, n, err);
+	if (n)
+		memcpy(*dst, p, n);
+	*dst += n;
+	return 0;
+}
+
 static void hdr_fill(struct spill_hdr *hp, const struct canon *c)
 {
 	struct spill_hdr h;
@@ -692,10 +792,9 @@ static int spill_one(struct match *m, int set, unsigned p,
 {
 	struct spill_hdr h;
 	struct spill_agg a;
-	FILE *f = spill_file(m, set, p, err);
+	FILE *f;
+	char *d;
 
-	if (!f)
-		return -1;
 	phase_rows(PH_SPILL, 1);
 	hdr_fill(&h, c);
 	h.has_agg = agg != NULL;
@@ -718,19 +817,20 @@ static int spill_one(struct match *m, int set, unsigned p,
 		for (uint32_t i = 0; agg->docs && i < agg->ndocs; i++)
 			h.total += (uint32_t)(sizeof(h) + agg->docs[i]->data.len);
 	}
-	if (write_all(m, f, &h, sizeof(h), err) < 0 ||
-	    write_all(m, f, c->data.buf, c->data.len, err) < 0)
+	if (room(m, set, p, sizeof(h) + h.total, &d, &f, err) < 0 ||
+	    put(m, &d, f, &h, sizeof(h), err) < 0 ||
+	    put(m, &d, f, c->data.buf, c->data.len, err) < 0)
 		return -1;
-	if (agg && (write_all(m, f, &a, sizeof(a), err) < 0 ||
-		    write_all(m, f, agg->currency, a.currency_len, err) < 0))
+	if (agg && (put(m, &d, f, &a, sizeof(a), err) < 0 ||
+		    put(m, &d, f, agg->currency, a.currency_len, err) < 0))
 		return -1;
 	for (uint32_t i = 0; agg && agg->docs && i < agg->ndocs; i++) {
-		const struct canon *d = agg->docs[i];
+		const struct canon *doc = agg->docs[i];
 		struct spill_hdr dh;
 
-		hdr_fill(&dh, d);
-		if (write_all(m, f, &dh, sizeof(dh), err) < 0 ||
-		    write_all(m, f, d->data.buf, d->data.len, err) < 0)
+		hdr_fill(&dh, doc);
+		if (put(m, &d, f, &dh, sizeof(dh), err) < 0 ||
+		    put(m, &d, f, doc->data.buf, doc->data.len, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -881,10 +981,20 @@ static int part_read(struct match *m, int set, unsigned p, struct part *pt,
 		     struct error *err)
 {
 	FILE *f = m->files[set][p];
+	struct membuf *b = &m->mem[set][p];
 	long size;
 	size_t pos = 0;
 
 	memset(pt, 0, sizeof(*pt));
+	if (!f && b->buf) {
+		/* still in memory: the buffer becomes the partition's */
+		pt->buf = b->buf;
+		pt->size = b->len;
+		m->kept += b->len;
+		m->inmem -= b->cap;
+		memset(b, 0, sizeof(*b));
+		goto parse;
+	}
 	if (!f)
 		return 0;
 	if (fflush(f) != 0 || fseek(f, 0, SEEK_END) != 0 ||
@@ -900,6 +1010,7 @@ static int part_read(struct match *m, int set, unsigned p, struct part *pt,
 	if (pt->size && fread(pt->buf, 1, pt->size, f) != pt->size)
 		return error_set(err, ERR_IO, "cannot read back spill file %s: %s",
 				 spill_path(m, set, p), strerror(errno));
+parse:
 	if (pt->size > m->peak)
 		m->peak = pt->size;
 	while (pos < pt->size) {
@@ -971,9 +1082,11 @@ static int part_read(struct match *m, int set, unsigned p, struct part *pt,
 		pt->n++;
 	}
 	/* the file is no longer needed: free its disk space now */
-	fclose(f);
-	m->files[set][p] = NULL;
-	unlink(spill_path(m, set, p));
+	if (f) {
+		fclose(f);
+		m->files[set][p] = NULL;
+		unlink(spill_path(m, set, p));
+	}
 	return 0;
 }
 
@@ -1639,6 +1752,11 @@ void match_free(struct match *m)
 		}
 		mem_free(m->files[s]);
 	}
+	for (int s = 0; s < SP__COUNT; s++) {
+		for (unsigned p = 0; m->mem[s] && p < m->nparts; p++)
+			mem_free(m->mem[s][p].buf);
+		mem_free(m->mem[s]);
+	}
 	if (m->owner.len)
 		unlink(m->owner.buf);
 	if (m->dir.len)
@@ -1652,6 +1770,11 @@ void match_free(struct match *m)
 uint64_t match_spilled(const struct match *m)
 {
 	return m->spilled;
+}
+
+uint64_t match_kept(const struct match *m)
+{
+	return m->kept;
 }
 
 uint64_t match_peak_partition(const struct match *m)

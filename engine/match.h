@@ -15,9 +15,11 @@
  *            deal link; every order becomes a group (with its deal, or
  *            none), then every deal without an order.
  *
- * Peak memory is about (largest partition's spilled bytes) x 2 plus the
- * hash tables: total canonical bytes / partitions. The job's `partitions`
- * limit trades memory for files; see docs/MATCHING.md.
+ * Partitions stay in memory while they fit in the job's match-memory
+ * budget; only what does not fit is spilled (match.c). Peak memory is
+ * about that budget plus (largest partition's bytes) x 2 plus the hash
+ * tables. The job's `partitions` limit trades memory for files; see
+ * docs/MATCHING.md.
  *
  * Spill files live in a private directory under tmpdir,
  * TMPDIR/recon-spill-PID-XXXXXX, removed by match_free() whatever
@@ -88,6 +90,9 @@ unsigned match_sweep(const char *tmpdir, match_swept_fn fn, void *ctx);
 
 /* Bytes written to spill files so far (for the run summary). */
 uint64_t match_spilled(const struct match *m);
+/* Bytes of partitions that match_run took from memory, never written
+ * (<limits match-memory>). */
+uint64_t match_kept(const struct match *m);
 /* Largest partition loaded at once by match_run, in bytes. */
 uint64_t match_peak_partition(const struct match *m);
 

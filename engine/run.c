@@ -253,10 +253,12 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	runlog_printf(&r, "matched: %llu reconciled records, %llu exception lines "
 		      "in %.2f s (order rules %.2f s, store %.2f s; "
-		      "spilled %.1f MB, largest partition %.1f MB)",
+		      "spilled %.1f MB, kept in memory %.1f MB, largest "
+		      "partition %.1f MB)",
 		      (unsigned long long)r.records, (unsigned long long)r.nitems,
 		      runlog_now() - t0, r.t_rules, r.t_store,
 		      (double)match_spilled(r.match) / 1e6,
+		      (double)match_kept(r.match) / 1e6,
 		      (double)match_peak_partition(r.match) / 1e6);
 	runlog_printf(&r, "store: %llu keys before, %llu versions to write "
 		      "(%lld removed keys)",
