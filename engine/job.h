@@ -178,7 +178,7 @@ struct job {
  * and spill set, so this also bounds its open files (4 x 256). */
 #define JOB_PARTITIONS_MAX 256u
 /* The default <limits match-memory>: docs/JOBS.md, docs/MATCHING.md. */
-#define JOB_DEFAULT_MATCH_MEMORY ((size_t)128 << 20)
+#define JOB_DEFAULT_MATCH_MEMORY ((size_t)64 << 20)
 
 /*
  * Load and validate the job file at path. On success *out is a new job

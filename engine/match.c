@@ -713,7 +713,7 @@ static int room(struct match *m, int set, unsigned p, size_t need,
 		b->len += need;
 		return 0;
 	}
-	cap = b->cap ? b->cap : (size_t)64 << 10;
+	cap = b->cap ? b->cap : (size_t)4 << 10;
 	while (cap - b->len < need)
 		if (mem_mul(cap, 2, &cap) < 0)
 			return error_set(err, ERR_NOMEM, "out of memory");

@@ -251,6 +251,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	phase_pop();
 	if (removed < 0)
 		goto out;
+	res->spilled = match_spilled(r.match);
+	res->kept = match_kept(r.match);
 	runlog_printf(&r, "matched: %llu reconciled records, %llu exception lines "
 		      "in %.2f s (order rules %.2f s, store %.2f s; "
 		      "spilled %.1f MB, kept in memory %.1f MB, largest "

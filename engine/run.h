@@ -67,6 +67,8 @@ struct run_result {
 	uint64_t exceptions;		/* exception lines reported */
 	uint64_t rows_read;		/* over all sources */
 	uint64_t seq;			/* the run's T_runs.seq */
+	uint64_t spilled, kept;		/* matcher bytes written to spill
+					 * files / kept in memory (match.h) */
 	int published;			/* committed (even if run_job failed
 					 * afterwards putting the reports in
 					 * place) */

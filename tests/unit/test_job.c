@@ -161,6 +161,7 @@ START_TEST(good_job_loads)
 	ck_assert_uint_eq(job->rule_memory, 512 * 1024);
 	ck_assert(job->rule_instructions == 5000);
 	ck_assert_uint_eq(job->partitions, 16);
+	ck_assert_uint_eq(job->match_memory, (size_t)2 << 20);
 	job_free(job);
 }
 END_TEST
@@ -272,6 +273,7 @@ START_TEST(minimal_job_takes_defaults)
 	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
 	ck_assert(job->rule_instructions == 1000000);
 	ck_assert_uint_eq(job->partitions, 8);
+	ck_assert_uint_eq(job->match_memory, (size_t)64 << 20);
 	ck_assert_uint_eq(job->nreferences, 0);
 	ck_assert(job->reference_rows == JOB_DEFAULT_REFERENCE_ROWS);
 	/* the guard's defaults: 0.5 of the rows, at most 1% rule errors */
@@ -391,6 +393,7 @@ static const struct {
 	{ "bad-param.xml", 7, "not both" },
 	{ "bad-partitions.xml", 11, "partitions=\"300\": expected a whole number from 1 to 256" },
 	{ "bad-rule-memory.xml", 11, "rule-memory=\"64 MB\"" },
+	{ "bad-match-memory.xml", 11, "match-memory=\"half\": expected a size (bytes, or with KB, MB or GB; 0 to spill everything)" },
 	{ "bad-format.xml", 10, "'pdf' is not an element of the set" },
 	{ "bad-translate.xml", 6, "translate \"end\" is not a Lua function name" },
 	{ "empty-query.xml", 6, "<query> is empty" },

@@ -813,6 +813,9 @@ END_TEST
  * orders source's translate function, query and extra attributes
  * replaced; rules.lua and guard.lua by absolute path.
  */
+/* extra <limits> attributes of guard_job's job ("" by default) */
+static const char *guard_limits = "";
+
 static void guard_job(const char *translate, const char *query,
 		      const char *attrs)
 {
@@ -843,9 +846,10 @@ static void guard_job(const char *translate, const char *query,
 		"  <matching><grace deal-without-order=\"24h\" order-not-in-erp=\"3d\"/></matching>\n"
 		"  <store dsn=\"recon_test\" table=\"run_store\"/>\n"
 		"  <reports dir=\"%s/out/test/run-reports\" formats=\"csv html\"/>\n"
-		"  <limits partitions=\"3\"/>\n"
+		"  <limits partitions=\"3\" %s/>\n"
 		"</job>\n",
-		cwd, cwd, translate, attrs ? attrs : "", query, cwd);
+		cwd, cwd, translate, attrs ? attrs : "", query, cwd,
+		guard_limits);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -865,6 +869,8 @@ static void sql(const char *text)
 }
 
 /* Run GUARD_JOB (accepting the shrink of `accept`, if not NULL). */
+static struct run_result guard_res;	/* the last guard_run's */
+
 static int guard_run(const char *accept, struct error *err)
 {
 	struct job *job = NULL;
@@ -887,6 +893,9 @@ static int guard_run(const char *accept, struct error *err)
 	if (rc == 0)
 		rc = run_job(job, &opts, &res, err);
 	job_free(job);
+	guard_res = res;
+	memset(&guard_res.run_id, 0, sizeof(guard_res.run_id));
+	memset(&guard_res.report_paths, 0, sizeof(guard_res.report_paths));
 	run_result_release(&res);
 	return rc;
 }
@@ -1378,6 +1387,76 @@ START_TEST(jobs_same_result)
 }
 END_TEST
 
+/*
+ * Results do not depend on the matcher's memory budget nor on the
+ * number of translators: every partition in memory, about half of the
+ * bytes spilled, everything spilled, each with one and with several
+ * Lua states, give the same report and the same published runs ledger.
+ */
+START_TEST(budget_same_result)
+{
+	static const struct {
+		int budget;	/* 0 all spilled, 1 half, 2 all in memory */
+		unsigned jobs;
+	} cf[] = { { 2, 1 }, { 0, 1 }, { 1, 1 }, { 1, 3 }, { 0, 2 }, { 2, 3 } };
+	char *csv0 = NULL, *pub0 = NULL, lim[64];
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
+		struct error err;
+		char *csv, *pub;
+
+		jobs_data(500);
+		snprintf(lim, sizeof(lim), "match-memory=\"%llu\"",
+			 (unsigned long long)(cf[i].budget == 2 ? 1u << 30
+					      : cf[i].budget == 1 ? bytes / 2
+					      : 0));
+		guard_limits = lim;
+		guard_job("ord_mixed", ORDERS_QUERY,
+			  "max-rule-error-ratio=\"1\"");
+		guard_limits = "";
+		error_init(&err);
+		test_jobs = cf[i].jobs;
+		ck_assert_msg(guard_run(NULL, &err) == 0, "%s", err.msg.buf);
+		test_jobs = 0;
+		error_release(&err);
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		switch (cf[i].budget) {
+		case 2:
+			ck_assert_uint_eq(guard_res.spilled, 0);
+			ck_assert_uint_gt(guard_res.kept, 0);
+			bytes = guard_res.kept;
+			break;
+		case 1:	/* both, adding up to the same bytes (the budget
+			 * counts buffers' capacities, which double) */
+			ck_assert_uint_gt(guard_res.spilled, bytes / 8);
+			ck_assert_uint_gt(guard_res.kept, bytes / 8);
+			ck_assert_uint_eq(guard_res.spilled + guard_res.kept,
+					  bytes);
+			break;
+		default:
+			ck_assert_uint_eq(guard_res.kept, 0);
+			ck_assert_uint_eq(guard_res.spilled, bytes);
+		}
+		csv = slurp(REPORTS "/unit-run-20261126T000000Z.csv");
+		pub = published();
+		if (!i) {
+			csv0 = csv;
+			pub0 = pub;
+			ck_assert_ptr_nonnull(strstr(csv, "\"orders:X3500\""));
+			ck_assert_ptr_nonnull(strstr(pub, "\"read\":3503,"));
+			continue;
+		}
+		ck_assert_str_eq(csv, csv0);
+		ck_assert_str_eq(pub, pub0);
+		free(csv);
+		free(pub);
+	}
+	free(csv0);
+	free(pub0);
+}
+END_TEST
+
 START_TEST(jobs_same_refusal)
 {
 	char *want = NULL;
@@ -1779,6 +1858,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, guard_source_not_in_totals);
 	tcase_add_test(tc, shuffled_rows_same_result);
 	tcase_add_test(tc, jobs_same_result);
+	tcase_add_test(tc, budget_same_result);
 	tcase_add_test(tc, jobs_same_refusal);
 	tcase_add_test(tc, jobs_same_errors);
 	tcase_add_test(tc, jobs_odbc_faults_same_errors);
