@@ -74,6 +74,169 @@ int incmerge_state_row(struct run *r, size_t si, const struct row *row,
 			       k == INCR_FAILED ? fail->len : 0, err);
 }
 
+/* ---- translations reused by a full read ----------------------------- */
+
+/*
+ * A full read of a source whose previous state was written under the
+ * same fingerprint (queries, translate function, rules, reference data,
+ * site-defined fields: incr_source_fingerprint) reuses that state's
+ * entry of a row with the same row fingerprint instead of translating
+ * the row again: translation is a function of the row and of what the
+ * fingerprint covers (docs/RULES.md: it must not depend on earlier rows
+ * or on the time), so the entry is what translating would give.
+ *
+ * The state is in the previous run's row order, which a source mostly
+ * keeps; rows are looked up in a window of the next REUSE_WINDOW
+ * entries, so a changed, new or removed row costs a translation and
+ * does not lose the place. Only hits depend on the window; which entry
+ * is reused never changes a result, since any entry with the row's
+ * fingerprint is the row's translation.
+ */
+#define REUSE_WINDOW 256
+
+struct reuse {
+	struct incr_reader *rd;
+	struct sbuf raw[REUSE_WINDOW];	/* the entries, encoded */
+	uint8_t fp[REUSE_WINDOW][32];
+	size_t head, n;			/* the window: a ring */
+	unsigned misses;		/* rows not found since the last hit */
+	int eof;
+};
+
+static void reuse_free(struct reuse *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < REUSE_WINDOW; i++)
+		sbuf_release(&u->raw[i]);
+	incr_reader_free(u->rd);
+	mem_free(u);
+}
+
+/* Read entries into the window until it is full. A damaged file ends
+ * the reuse there (the rest of the rows are translated), with a line in
+ * the log; only running out of memory fails. */
+static int reuse_fill(struct run *r, size_t si, struct reuse *u,
+		      struct error *err)
+{
+	while (!u->eof && u->n < REUSE_WINDOW) {
+		size_t slot = (u->head + u->n) % REUSE_WINDOW;
+		struct incr_entry e;
+		struct error rerr;
+		int rc;
+
+		error_init(&rerr);
+		rc = incr_reader_next(u->rd, &e, &rerr);
+		if (rc < 0 && rerr.code == ERR_NOMEM) {
+			error_release(&rerr);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
+		if (rc < 0)
+			runlog_printf(r, "source '%s': %s; translating the "
+				      "rest of its rows",
+				      r->job->sources[si].name, rerr.msg.buf);
+		error_release(&rerr);
+		if (rc <= 0) {
+			u->eof = 1;
+			break;
+		}
+		sbuf_reset(&u->raw[slot]);
+		if (sbuf_add(&u->raw[slot], e.raw, e.raw_len) < 0)
+			return error_set(err, ERR_NOMEM, "out of memory");
+		memcpy(u->fp[slot], e.fp, 32);
+		u->n++;
+	}
+	return 0;
+}
+
+int incmerge_reuse(struct run *r, size_t si, const struct row *row,
+		   const uint8_t *fp, struct incr_entry *e, struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct source_stats *st = &r->stats[si];
+	struct reuse *u = st->reuse;
+
+	if (!u)
+		return 0;
+	if (reuse_fill(r, si, u, err) < 0)
+		return -1;
+	for (size_t i = 0; i < u->n; i++) {
+		size_t slot = (u->head + i) % REUSE_WINDOW;
+
+		if (memcmp(u->fp[slot], fp, 32) != 0 ||
+		    incr_decode(u->raw[slot].buf, u->raw[slot].len, e) < 0)
+			continue;
+		/* the entries before it are rows changed or gone: their
+		 * rows, if any, are translated when they come */
+		u->head = (slot + 1) % REUSE_WINDOW;
+		u->n -= i + 1;
+		u->misses = 0;
+		if (see_watermark(src, st, row, err) < 0 ||
+		    incr_writer_add_raw(st->sw, e->raw, e->raw_len, err) < 0)
+			return -1;
+		e->rec.source = (uint16_t)si;
+		e->rec.rowno = row->rowno;
+		e->rec.flags = 0;
+		memcpy(e->rec.fp, fp, 32);
+		st->reused++;
+		return 1;
+	}
+	/* A long run of rows the window does not hold: the source left out
+	 * many of the state's rows here (deleted, out of scope); move the
+	 * window on by half so that the place is found again. */
+	if (++u->misses >= REUSE_WINDOW && u->n) {
+		size_t drop = u->n < REUSE_WINDOW / 2 ? u->n : REUSE_WINDOW / 2;
+
+		u->head = (u->head + drop) % REUSE_WINDOW;
+		u->n -= drop;
+		u->misses = 0;
+	}
+	return 0;
+}
+
+/* Open source si's previous state for reuse if it was written under the
+ * fingerprint this run would write (rhs: the rules and references part). */
+static int reuse_open(struct run *r, size_t si, const char *rhs,
+		      struct error *err)
+{
+	const struct job_source *src = &r->job->sources[si];
+	struct incr_header h;
+	struct incr_reader *rd = NULL;
+	struct sbuf why = SBUF_INIT(65536);
+	struct reuse *u;
+	int o, rc = -1;
+
+	incr_header_init(&h);
+	o = incr_reader_open(r->state_dir.buf, src->name, &h, &rd, &why, err);
+	if (o < 0)
+		goto out;
+	rc = 0;
+	if (o == 1)
+		goto out;
+	if (incr_source_fingerprint(r->job, src, rhs, &r->fingerprint,
+				    err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (strcmp(r->fingerprint.buf, h.fingerprint.buf) != 0)
+		goto out;
+	u = mem_calloc(1, sizeof(*u));
+	if (!u) {
+		rc = error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < REUSE_WINDOW; i++)
+		sbuf_init(&u->raw[i], SBUF_CAP_DEFAULT);
+	u->rd = rd;
+	rd = NULL;
+	r->stats[si].reuse = u;
+out:
+	incr_reader_free(rd);
+	incr_header_release(&h);
+	sbuf_release(&why);
+	return rc;
+}
+
 /* Feed one entry of the merged picture to the new state file and to the
  * sink, exactly as a full read of that row would. */
 static int deliver(struct run *r, size_t si, struct incr_entry *e,
@@ -578,8 +741,12 @@ int incmerge_prepare(struct run *r, struct error *err)
 		if (incr_writer_open(r->state_dir.buf, src->name, &st->sw,
 				     err) < 0)
 			goto out;
-		if (!r->opts->incremental)
+		if (!r->opts->incremental) {
+			if (!r->opts->retranslate &&
+			    reuse_open(r, i, rhs, err) < 0)
+				goto out;
 			continue;
+		}
 		sbuf_reset(&why);
 		if (changed) {
 			runlog_printf(r, "source '%s': reading in full: %s",
@@ -621,6 +788,9 @@ int incmerge_prepare(struct run *r, struct error *err)
 				      why.buf);
 			incr_reader_free(st->rd);
 			st->rd = NULL;
+			if (!r->opts->retranslate &&
+			    reuse_open(r, i, rhs, err) < 0)
+				goto out;
 			continue;
 		}
 		st->incremental = 1;
@@ -741,6 +911,7 @@ void incmerge_release(struct run *r)
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		incr_writer_free(r->stats[i].sw);
 		incr_reader_free(r->stats[i].rd);
+		reuse_free(r->stats[i].reuse);
 		incr_wm_release(&r->stats[i].wm);
 		incr_header_release(&r->stats[i].hdr);
 	}

@@ -260,6 +260,15 @@ int incr_source_fingerprint(const struct job *job,
 		fp_field(ctx, "roles", roles);
 	}
 	fp_field(ctx, "rules", rules_hash);
+	{
+		/* a row the rule budget stopped is a rule error that a
+		 * larger budget may not give */
+		char lim[64];
+
+		snprintf(lim, sizeof(lim), "%zu/%llu", job->rule_memory,
+			 (unsigned long long)job->rule_instructions);
+		fp_field(ctx, "rule-limits", lim);
+	}
 	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (!ok)

@@ -105,7 +105,8 @@ void incr_header_release(struct incr_header *h);
 /* SHA-256 (hex) over everything that decides a source's canonical
  * records: its name, role, queries, parameters, translate function, id
  * and watermark columns, the job's site-defined fields (names, types,
- * roles, in slot order) and the rules hash. A state written under
+ * roles, in slot order), the rules hash and the rules' memory and
+ * instruction limits. A state written under
  * another fingerprint is not reused. */
 int incr_source_fingerprint(const struct job *job,
 			    const struct job_source *src,

@@ -65,6 +65,7 @@ static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
 	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
+	  "          [--retranslate]\n"
 	  "          [--jobs K] [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
@@ -256,7 +257,7 @@ static int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *path = NULL;
 	const char **shrink, *jobs = NULL;
-	int quiet = 0, incremental = 0, stats = 0, code;
+	int quiet = 0, incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -282,6 +283,8 @@ static int cmd_run(int argc, char **argv)
 			  NULL, NULL, shrink, &nshrink },
 			{ "--stats", OPT_FLAG, NULL, NULL, &stats, NULL, NULL,
 			  NULL },
+			{ "--retranslate", OPT_FLAG, NULL, NULL, &retranslate,
+			  NULL, NULL, NULL },
 			{ "--jobs", OPT_ONE, "a number of translators", "2",
 			  NULL, &jobs, NULL, NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
@@ -298,6 +301,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	opts.incremental = incremental;
 	opts.stats = stats;
+	opts.retranslate = retranslate;
 	opts.accept_shrink = shrink;
 	opts.naccept_shrink = nshrink;
 	if (!path) {

@@ -116,6 +116,37 @@ static int read_source(struct run *r, struct rules *rules, size_t si,
 			goto out;
 		if (rowfp_row(&fpr, row, fp, err) < 0)
 			goto out;
+		if (st->reuse) {
+			/* the previous state's translation of this row */
+			struct incr_entry e;
+			int u = incmerge_reuse(r, si, row, fp, &e, err);
+
+			if (u < 0) {
+				read_row_id(src, row, &id);
+				error_context(err, "row '%s'", id.buf);
+				goto out;
+			}
+			if (u == 1) {
+				sbuf_reset(&key);
+				sbuf_reset(&fail);
+				if (e.kind == INCR_FAILED) {
+					read_row_id(src, row, &id);
+					sbuf_addf(&key, "%s:%s", src->name,
+						  id.buf);
+					sbuf_add(&fail, e.msg, e.msg_len);
+				}
+				if (feed_row(r, si, e.kind, fp, &e.rec, &key,
+					     &fail, err) < 0) {
+					if (e.kind == INCR_KEPT) {
+						read_row_id(src, row, &id);
+						error_context(err, "row '%s'",
+							      id.buf);
+					}
+					goto out;
+				}
+				continue;
+			}
+		}
 		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
 		memcpy(rec.fp, fp, sizeof(rec.fp));
 		sbuf_reset(&fail);
@@ -166,6 +197,12 @@ out:
 			      (unsigned long long)st->kept,
 			      (unsigned long long)st->skipped,
 			      (unsigned long long)st->failed, st->seconds);
+	if (rc == 0 && st->reuse && !st->incremental)
+		runlog_printf(r, "source '%s': %llu of %llu rows unchanged since "
+			      "the last run, their translations reused "
+			      "(--retranslate translates every row)", src->name,
+			      (unsigned long long)st->reused,
+			      (unsigned long long)st->read);
 	prefetch_free(pf);	/* before the cursor it reads */
 	cursor_close(cur);
 	conn_close(conn);

@@ -53,6 +53,10 @@ struct run_opts {
 	 * --jobs); 0 or 1: in the run's own state on its thread. Results
 	 * do not depend on it. At most XLATE_MAX_JOBS. */
 	unsigned jobs;
+	/* A full read translates every row even where the previous run's
+	 * state file holds the translation of the same row (--retranslate;
+	 * docs/INCREMENTAL.md, "Translations reused"). */
+	int retranslate;
 	/* Progress lines for people (stderr in the CLI); NULL = silent. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;

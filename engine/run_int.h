@@ -67,6 +67,11 @@ struct source_stats {
 	struct incr_writer *sw;	/* this run's state file, NULL if none */
 	struct incr_reader *rd;	/* the previous state, if incremental */
 	struct incr_header hdr;	/* ... and its trailer */
+	/* A full read of a source whose previous state file was written
+	 * under the same fingerprint: the translations it holds, looked up
+	 * by row fingerprint (incmerge_reuse); NULL if none. */
+	struct reuse *reuse;
+	uint64_t reused;	/* rows whose translation was reused */
 };
 
 /* ---- the run ------------------------------------------------------- */
@@ -148,6 +153,16 @@ int incmerge_read(struct run *r, struct rules *rules, size_t si,
 int incmerge_state_row(struct run *r, size_t si, const struct row *row,
 		       const uint8_t *fp, int t, const struct canon *rec,
 		       const struct sbuf *fail, struct error *err);
+/*
+ * A full read's translation cache (docs/INCREMENTAL.md, "Translations
+ * reused"): 1 with *e the previous state's entry of a row with
+ * fingerprint fp (borrowed until the next call), after it was written
+ * to the new state file and the row's watermark seen, exactly as
+ * incmerge_state_row() would have for a translation; 0 if the state
+ * holds no such row nearby (translate it); -1 with err set.
+ */
+int incmerge_reuse(struct run *r, size_t si, const struct row *row,
+		   const uint8_t *fp, struct incr_entry *e, struct error *err);
 /* Before the store commit: watermarks JSON, state files fsync'ed. */
 int incmerge_finish(struct run *r, struct error *err);
 /* After the store commit: the new state files take over. */

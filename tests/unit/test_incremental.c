@@ -33,6 +33,8 @@
 #define JOB_REF "tests/data/incremental/job-ref.xml"
 #define JOB_REF_FULL "tests/data/incremental/job-ref-full.xml"
 #define JOB_REF_CAP "tests/data/incremental/job-ref-cap.xml"
+#define JOB_REUSE "tests/data/incremental/job-reuse.xml"
+#define JOB_REUSE_FULL "tests/data/incremental/job-reuse-full.xml"
 #define AS_OF "2026-11-26 00:00:00"
 #define CSV REPORTS "/unit-inc-20261126T000000Z.csv"
 
@@ -151,6 +153,8 @@ static void to_stderr(void *ctx, const char *line)
 		fprintf(stderr, "%s\n", line);
 }
 
+static int test_retranslate;	/* run_opts.retranslate of run_with */
+
 static int run_with(const char *jobfile, const char *state, int incremental,
 		    struct run_result *res, struct error *err)
 {
@@ -164,6 +168,7 @@ static int run_with(const char *jobfile, const char *state, int incremental,
 	opts.tmpdir = SPILL;
 	opts.state_dir = state;
 	opts.incremental = incremental;
+	opts.retranslate = test_retranslate;
 	opts.log = to_stderr;
 	sbuf_reset(&run_log);
 	rc = job_load(jobfile, &job, err);
@@ -659,6 +664,69 @@ START_TEST(incremental_equals_full)
 }
 END_TEST
 
+/*
+ * A full read reuses the previous state's translation of every row whose
+ * fingerprint it holds: a changed row, a removed one and a new one cost a
+ * translation each, a rule error is reused as the same error, and the
+ * result equals a full run without any state, with reuse, with
+ * --retranslate, and after a damaged state file.
+ */
+START_TEST(full_read_reuses_translations)
+{
+	char *csv;
+	FILE *f;
+
+	setup();
+	sql("INSERT INTO inc_orders VALUES ('OX','D1','abc','EUR',"
+	    "'2026-01-02 00:00:00','2026-11-01 00:00:00')");
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_ptr_null(strstr(run_log.buf, "translations reused"));
+	csv = slurp(CSV);
+	ck_assert_ptr_nonnull(strstr(csv, "\"orders:OX\""));
+	free(csv);
+	/* D1 gone, D2 changed, D3 as it was, D4 new */
+	sql("DELETE FROM inc_deals WHERE id = 'D1'");
+	sql("UPDATE inc_deals SET amount = '51' WHERE id = 'D2'");
+	sql("INSERT INTO inc_deals VALUES ('D4','40','EUR','2026-01-01 00:00:00','four',0,2)");
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_msg(strstr(run_log.buf, "source 'crm': 1 of 3 rows unchanged "
+			     "since the last run, their translations reused "
+			     "(--retranslate translates every row)") != NULL,
+		      "%s", run_log.buf);
+	ck_assert_msg(strstr(run_log.buf, "source 'orders': 4 of 4 rows "
+			     "unchanged") != NULL, "%s", run_log.buf);
+	csv = slurp(CSV);
+	ck_assert_ptr_nonnull(strstr(csv, "\"orders:OX\""));
+	ck_assert_ptr_nonnull(strstr(csv, "deal 51.00, order 50.00"));
+	free(csv);
+	assert_same_as(JOB_REUSE_FULL);
+	/* --retranslate: no reuse, the same result */
+	test_retranslate = 1;
+	run_ok(JOB_REUSE, STATE, 0);
+	test_retranslate = 0;
+	ck_assert_ptr_null(strstr(run_log.buf, "translations reused"));
+	assert_same_as(JOB_REUSE_FULL);
+	/* the state --retranslate wrote serves the next run */
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': 3 of 3 rows "
+				     "unchanged"));
+	/* a damaged entry ends the reuse there, in words; nothing fails */
+	f = fopen(STATE "/crm.state", "r+b");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 8, SEEK_SET), 0);
+	ck_assert_int_eq(fputs("\xff\xff\xff\x7f", f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_msg(strstr(run_log.buf, "source 'crm': state file ") &&
+		      strstr(run_log.buf, "is damaged near byte 8") &&
+		      strstr(run_log.buf, "; translating the rest of its rows"),
+		      "%s", run_log.buf);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': 0 of 3 rows "
+				     "unchanged"));
+	assert_same_as(JOB_REUSE_FULL);
+}
+END_TEST
+
 /* Only a reference table changes: the incremental run must not keep
  * records translated with the old reference data. It says why and reads
  * every source in full, and ends equal to a full run; the ledger's
@@ -982,6 +1050,7 @@ Suite *suite_incremental(void)
 	tcase_add_test(tc, writer_free_removes_temp);
 	tcase_add_test(tc, changes_map);
 	tcase_add_test(tc, job_rules);
+	tcase_add_test(tc, full_read_reuses_translations);
 	tcase_add_test(tc, incremental_equals_full);
 	tcase_add_test(tc, reference_change_reads_in_full);
 	tcase_add_test(tc, keys_see_unchanged_rows_leave_and_enter);
