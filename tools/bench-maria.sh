@@ -1,5 +1,6 @@
 #!/bin/bash
-# tools/bench-maria.sh start RES BENCH | change5 RES | stop RES - the
+# tools/bench-maria.sh start RES BENCH | change5 RES MARK |
+# change5inc RES MARK MARK2 | stop RES - the
 # MariaDB side of `tools/bench.sh maria` (make bench-maria), as
 # tools/bench-pg.sh is PostgreSQL's.
 #
@@ -16,8 +17,14 @@
 #            and RES/maria.env (folder, port, server pid).
 #   change5  add 1 to the amount of every 20th order in load order (the
 #            rows the SQLite bench changes: rowid % 20 = 0; orders has no
-#            primary key, so InnoDB keeps its rows in insertion order),
-#            print how many.
+#            primary key, so InnoDB keeps its rows in insertion order)
+#            and set their modified_at to MARK, print how many; set the
+#            modified_at of the first deal and the first ERP document (by
+#            id) to MARK too (each source's watermark moves: tools/bench.sh,
+#            step 6).
+#   change5inc  subtract 1 from the amount of the orders change5 changed
+#            (those at modified_at MARK) and set their modified_at to
+#            MARK2, print how many (tools/bench.sh, step 7).
 #   stop     stop the server and remove its folder.
 set -euo pipefail
 
@@ -25,8 +32,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cmd=${1:-}
 res=${2:-}
+mark=${3:-}
+mark2=${4:-}
 if [ -z "$res" ]; then
-	echo "usage: $0 start RES BENCH | change5 RES | stop RES" >&2
+	echo "usage: $0 start RES BENCH | change5 RES MARK | change5inc RES MARK MARK2 | stop RES" >&2
 	exit 2
 fi
 . tools/maria.sh
@@ -58,12 +67,22 @@ start)
 	: >"$res/odbcinst.ini"
 	;;
 change5)
+	[ -n "$mark" ] || { echo "usage: $0 change5 RES MARK" >&2; exit 2; }
 	. "$res/maria.env"
 	# The counter counts every row in scan order (NULL amounts too, as
 	# rowid does), the CASE makes sure it is evaluated first.
 	maria_sql bench_orders -e "SET @n := 0;
-		UPDATE orders SET total_amount = total_amount + 1
+		UPDATE orders SET total_amount = total_amount + 1, modified_at = '$mark'
 		WHERE CASE WHEN (@n := @n + 1) % 20 = 0 THEN total_amount IS NOT NULL ELSE 0 END;
+		SELECT ROW_COUNT()"
+	maria_sql bench_crm -e "UPDATE crm_deal SET modified_at = '$mark' ORDER BY deal_id LIMIT 1" >/dev/null
+	maria_sql bench_erp -e "UPDATE erp_doc SET modified_at = '$mark' ORDER BY doc_id LIMIT 1" >/dev/null
+	;;
+change5inc)
+	[ -n "$mark2" ] || { echo "usage: $0 change5inc RES MARK MARK2" >&2; exit 2; }
+	. "$res/maria.env"
+	maria_sql bench_orders -e "UPDATE orders SET total_amount = total_amount - 1, modified_at = '$mark2'
+		WHERE modified_at = '$mark';
 		SELECT ROW_COUNT()"
 	;;
 stop)
@@ -73,7 +92,7 @@ stop)
 	rm -f "$res/maria.env"
 	;;
 *)
-	echo "usage: $0 start RES BENCH | change5 RES | stop RES" >&2
+	echo "usage: $0 start RES BENCH | change5 RES MARK | change5inc RES MARK MARK2 | stop RES" >&2
 	exit 2
 	;;
 esac

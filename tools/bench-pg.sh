@@ -1,5 +1,6 @@
 #!/bin/bash
-# tools/bench-pg.sh start RES BENCH | change5 RES | stop RES - the
+# tools/bench-pg.sh start RES BENCH | change5 RES MARK |
+# change5inc RES MARK MARK2 | stop RES - the
 # PostgreSQL side of `tools/bench.sh pg` (make bench-pg).
 #
 #   start    initdb a throwaway cluster under /tmp (as the postgres OS user
@@ -14,7 +15,14 @@
 #            RES/odbc.ini (etc/odbc.pg.ini.in, DSNs recon_bench_*) and
 #            RES/pg.env (data folder, port, server binaries).
 #   change5  add 1 to the amount of every 20th order in load order (the
-#            rows the SQLite bench changes: rowid % 20 = 0), print how many.
+#            rows the SQLite bench changes: rowid % 20 = 0) and set their
+#            modified_at to MARK, print how many; set the modified_at of
+#            the first deal and the first ERP document (by id) to MARK too
+#            (each source's watermark moves: tools/bench.sh, step 6).
+#   change5inc  subtract 1 from the amount of the orders change5 changed
+#            (those at modified_at MARK: an UPDATE moves a row, so load
+#            order no longer finds them) and set their modified_at to
+#            MARK2, print how many (tools/bench.sh, step 7).
 #   stop     stop the cluster and remove its folder.
 set -euo pipefail
 
@@ -22,8 +30,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cmd=${1:-}
 res=${2:-}
+mark=${3:-}
+mark2=${4:-}
 if [ -z "$res" ]; then
-	echo "usage: $0 start RES BENCH | change5 RES | stop RES" >&2
+	echo "usage: $0 start RES BENCH | change5 RES MARK | change5inc RES MARK MARK2 | stop RES" >&2
 	exit 2
 fi
 
@@ -101,11 +111,22 @@ start)
 	: >"$res/odbcinst.ini"
 	;;
 change5)
+	[ -n "$mark" ] || { echo "usage: $0 change5 RES MARK" >&2; exit 2; }
 	. "$res/pg.env"
 	# A fresh table after one COPY: ctid order is load order (rowid order).
 	psql_db bench_orders -A -t -c "WITH s AS (SELECT ctid AS c, row_number() OVER (ORDER BY ctid) AS rn FROM orders)
-		UPDATE orders o SET total_amount = o.total_amount + 1 FROM s
+		UPDATE orders o SET total_amount = o.total_amount + 1, modified_at = '$mark' FROM s
 		WHERE o.ctid = s.c AND s.rn % 20 = 0 AND o.total_amount IS NOT NULL RETURNING 1" | wc -l
+	psql_db bench_crm -c "UPDATE crm_deal SET modified_at = '$mark'
+		WHERE deal_id = (SELECT min(deal_id) FROM crm_deal)" >/dev/null
+	psql_db bench_erp -c "UPDATE erp_doc SET modified_at = '$mark'
+		WHERE doc_id = (SELECT min(doc_id) FROM erp_doc)" >/dev/null
+	;;
+change5inc)
+	[ -n "$mark2" ] || { echo "usage: $0 change5inc RES MARK MARK2" >&2; exit 2; }
+	. "$res/pg.env"
+	psql_db bench_orders -A -t -c "UPDATE orders SET total_amount = total_amount - 1, modified_at = '$mark2'
+		WHERE modified_at = '$mark' RETURNING 1" | wc -l
 	;;
 stop)
 	[ -f "$res/pg.env" ] || exit 0
@@ -115,7 +136,7 @@ stop)
 	rm -f "$res/pg.env"
 	;;
 *)
-	echo "usage: $0 start RES BENCH | change5 RES | stop RES" >&2
+	echo "usage: $0 start RES BENCH | change5 RES MARK | change5inc RES MARK MARK2 | stop RES" >&2
 	exit 2
 	;;
 esac

@@ -35,13 +35,30 @@
 #     translation and reads them in one order rule) into a fresh store,
 #     its wall time and peak RSS printed next to the plain first load's,
 #     with the ratios (the site-defined fields' budget: 1.3 x).
-# 5. The versioned store: the amounts of 5% of the orders are changed
-#    (and changed back when the script ends) and the job runs again on the
-#    same store; prints the versions written and the store's write rate
-#    for the first load and for that rerun.
+# 5. A rerun with nothing changed on the same store (a full read): its
+#    wall time, its ratio to the floor and its peak RSS; it must exit as
+#    the first load did and write no version.
+# 6. The versioned store: the amounts of 5% of the orders are changed
+#    and their modified_at moved to mark1 (so is one deal's and one ERP
+#    document's, so that every source's watermark moves past the
+#    generator's single modified_at), and the job runs again on the same
+#    store; prints the versions written and the store's write rate for
+#    the first load and for that rerun.
+# 7. An incremental run: the same orders get their amounts back and
+#    modified_at mark2, and `recon run --incremental` reads the rows
+#    changed since step 6's watermarks; every source must have been read
+#    incrementally (its log line), the orders query must have fetched the
+#    changed orders and the run written one version each. Prints its wall
+#    time, versions, peak RSS and its ratio to the full rerun of step 6
+#    (the goal: 0.25 x).
+# Every run keeps its per-source state in RES/state (--state-dir; the
+# 8-field run in RES/state-f8). Without pg or maria the SQLite files are
+# reused by the next bench, so what steps 6 and 7 change is put back when
+# the script ends (the amounts; the modified_at values, saved in a table
+# bench_saved of each file until then).
 # Prints rows/s, peak RSS, floor time and the ratio engine/floor, and for
-# the first load and the rerun the table of CPU and wall seconds per phase
-# (recon run --stats: docs/DEMO.md, "Where the time goes").
+# each run but the 8-field one the table of CPU and wall seconds per
+# phase (recon run --stats: docs/DEMO.md, "Where the time goes").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -100,7 +117,16 @@ fi
 if [ "$backend" = sqlite ]; then
 	res=$bench
 	ini=$out
-	rm -rf "$bench/store.db" "$bench/reports"
+	rm -rf "$bench/store.db" "$bench/reports" "$bench/state" "$bench/state-f8"
+	# bench_saved: the modified_at values step 7 changed, kept until the
+	# script ends (restore_sources); left over, an earlier bench died
+	# without restoring (kill -9): its changes are still in the data.
+	for t in crm:crm_deal orders:orders erp:erp_doc; do
+		if [ "$(sqlite3 "$bench/${t%%:*}.db" "SELECT count(*) FROM sqlite_master WHERE name = 'bench_saved'")" != 0 ]; then
+			echo "bench: $bench/${t%%:*}.db still holds bench_saved: an earlier bench did not restore its changes (BENCH_REGEN=1)" >&2
+			exit 2
+		fi
+	done
 else
 	res=$bench/$backend
 	ini=$res
@@ -109,6 +135,10 @@ else
 	trap 'tools/bench-$backend.sh stop "$res"' EXIT
 	tools/bench-$backend.sh start "$res" "$bench"
 fi
+
+# Every run keeps its per-source state here (docs/INCREMENTAL.md): the
+# incremental run of step 7 reads the state the run before it wrote.
+state=$res/state
 
 # --- 2. the bench job ----------------------------------------------------
 job=$res/orders-nightly.xml
@@ -204,7 +234,7 @@ echo
 echo "bench: recon run $job --as-of '$asof'"
 set +e
 "$timebin" -v -o "$res/recon.time" tools/env.sh "$ini" "$recon" run "$job" \
-	--as-of "$asof" --stats >"$res/recon.out" 2>"$res/recon.err"
+	--as-of "$asof" --state-dir "$state" --stats >"$res/recon.out" 2>"$res/recon.err"
 rc=$?
 set -e
 run_log "$res/recon.err"
@@ -242,7 +272,7 @@ awk -v rows="$rows" -v wall="$wall" -v rss="$rss" -v fl="$floor_total" 'BEGIN {
 phase_table "$res/recon.err" "first load" "$wall"
 
 # --- 4b. eight site-defined fields (BENCH_FIELDS=8), before the rerun ---
-# (the rerun of step 5 changes the orders; this first load reads them as
+# (steps 6 and 7 change the orders; this first load reads them as
 # the plain one did)
 if [ "$fields" = 8 ]; then
 	job8=$res/orders-nightly-f8.xml
@@ -269,7 +299,7 @@ if [ "$fields" = 8 ]; then
 		exit 1
 	fi
 	# A fresh store, as the plain first load had: the plain run's SQLite file
-	# steps aside for this run (and comes back for the rerun of step 5), on a
+	# steps aside for this run (and comes back for the reruns of steps 5-7), on a
 	# server the job's table is a new one.
 	if [ "$backend" = sqlite ]; then
 		mv "$bench/store.db" "$bench/store-plain.db"
@@ -279,7 +309,7 @@ if [ "$fields" = 8 ]; then
 	echo "bench: recon run $job8 --as-of '$asof' (8 site-defined fields)"
 	set +e
 	"$timebin" -v -o "$res/recon-f8.time" tools/env.sh "$ini" "$recon" run "$job8" \
-		--as-of "$asof" >"$res/recon-f8.out" 2>"$res/recon-f8.err"
+		--as-of "$asof" --state-dir "$res/state-f8" >"$res/recon-f8.out" 2>"$res/recon-f8.err"
 	rc=$?
 	set -e
 	sed 's/^/  /' "$res/recon-f8.err"
@@ -316,14 +346,68 @@ if [ "$fields" = 8 ]; then
 	}'
 fi
 
-# --- 5. the versioned store: first load and a rerun with 5% changed -----
+# --- 5. a rerun with nothing changed -------------------------------------
+# The same store and state, a full read: what a nightly run costs on a day
+# nothing happened. Every key compares equal, so it writes no version.
+wall_of() { # TIMEFILE
+	awk -F ': ' '/Elapsed \(wall clock\)/ {
+		n = split($2, t, ":"); s = 0
+		for (i = 1; i <= n; i++) s = s * 60 + t[i]
+		print s }' "$1"
+}
+rss_of() { # TIMEFILE
+	awk -F ': ' '/Maximum resident set size/ { print $2 }' "$1"
+}
+versions_of() { # LOGFILE
+	sed -n 's/^recon: published:.* \([0-9]*\) versions.*/\1/p' "$1" | tail -1
+}
+# bench_run NAME [ARG...]: recon run on the bench job under time -v, into
+# RES/NAME.{time,out,err}; sets rc.
+bench_run() {
+	local name=$1
+	shift
+	set +e
+	"$timebin" -v -o "$res/$name.time" tools/env.sh "$ini" "$recon" run "$job" \
+		--as-of "$asof" --state-dir "$state" --stats "$@" >"$res/$name.out" 2>"$res/$name.err"
+	rc=$?
+	set -e
+	run_log "$res/$name.err"
+}
+echo
+echo "bench: rerun on the same store, nothing changed"
+bench_run recon-same
+if [ "$rc" != 1 ]; then
+	echo "bench: the unchanged rerun exited $rc, expected 1 (exceptions found)" >&2
+	exit 1
+fi
+v=$(versions_of "$res/recon-same.err")
+if [ "$v" != 0 ]; then
+	echo "bench: the unchanged rerun wrote '$v' versions, expected 0 (see $res/recon-same.err)" >&2
+	exit 1
+fi
+wall_same=$(wall_of "$res/recon-same.time")
+echo
+awk -v w="$wall_same" -v r="$(rss_of "$res/recon-same.time")" -v fl="$floor_total" -v w0="$wall" 'BEGIN {
+	printf "  rerun, unchanged   %.2f s  = %.2f x floor (first load %.2f s = %.2f x); peak RSS %.1f MB; 0 versions written\n",
+		w, (fl > 0 ? w / fl : 0), w0, (fl > 0 ? w0 / fl : 0), r / 1024
+}'
+phase_table "$res/recon-same.err" "rerun, unchanged" "$wall_same"
+
+# --- 6. the versioned store: a rerun with 5% changed ---------------------
+# The amounts of every 20th order are raised by 1 and their modified_at
+# set to mark1, after the generator's single modified_at; so is the
+# modified_at of one deal and one ERP document (their records stay the
+# same). Every source's watermark then moves past the generator's value,
+# as a live source's does: with every row at the watermark,
+# `modified_at >= ?` would return every row to step 7.
+mark1='2026-11-25 06:00:00'
+# Step 7 changes the same orders back (amount - 1) at mark2: after
+# mark1, the watermark this step's run leaves, and before the as-of.
+mark2='2026-11-25 12:00:00'
 # store seconds = time in store_put (hashing, versioning, inserts) plus
 # the commit, both from the run's log.
 store_rate() { # LOGFILE WALLFILE LABEL
-	awk -v label="$3" -v wall="$(awk -F ': ' '/Elapsed \(wall clock\)/ {
-		n = split($2, t, ":"); s = 0
-		for (i = 1; i <= n; i++) s = s * 60 + t[i]
-		print s }' "$2")" '
+	awk -v label="$3" -v wall="$(wall_of "$2")" '
 	/recon: matched:/ { if (match($0, /store [0-9.]+ s/)) st = substr($0, RSTART + 6, RLENGTH - 8) }
 	/recon: store: / { if (match($0, /[0-9]+ keys before/)) keys = substr($0, RSTART, RLENGTH - 12) }
 	/recon: published:/ {
@@ -336,30 +420,98 @@ store_rate() { # LOGFILE WALLFILE LABEL
 	}' "$1"
 }
 if [ "$backend" = sqlite ]; then
-	orders_db=$bench/orders.db
-	restore_orders() {
-		sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount - 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
+	# The SQLite files are reused by the next bench: restore_sources puts
+	# back the amounts (amounts_up: 1 while step 6's +1 is in them) and the
+	# modified_at values saved in each file's bench_saved.
+	amounts_up=0
+	restore_sources() {
+		if [ "$amounts_up" = 1 ]; then
+			sqlite3 "$bench/orders.db" "UPDATE orders SET total_amount = ROUND(total_amount - 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
+			amounts_up=0
+		fi
+		local t db table
+		for t in crm:crm_deal orders:orders erp:erp_doc; do
+			db=$bench/${t%%:*}.db table=${t#*:}
+			if [ "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'bench_saved'")" != 0 ]; then
+				sqlite3 -bail "$db" "BEGIN;
+					UPDATE $table SET modified_at = (SELECT s.modified_at FROM bench_saved s WHERE s.rid = $table.rowid)
+					WHERE rowid IN (SELECT rid FROM bench_saved);
+					DROP TABLE bench_saved; COMMIT;"
+			fi
+		done
 	}
-	sqlite3 "$orders_db" "UPDATE orders SET total_amount = ROUND(total_amount + 1, 2) WHERE rowid % 20 = 0 AND total_amount IS NOT NULL"
-	trap restore_orders EXIT
-	changed=$(sqlite3 "$orders_db" "SELECT count(*) FROM orders WHERE rowid % 20 = 0 AND total_amount IS NOT NULL")
+	# touch DB TABLE WHERE SET: saves the modified_at of the rows WHERE
+	# selects (a row's first value only), then SETs them; prints how many.
+	touch_rows() {
+		sqlite3 -bail "$1" "BEGIN;
+			CREATE TABLE IF NOT EXISTS bench_saved (rid INTEGER PRIMARY KEY, modified_at);
+			INSERT OR IGNORE INTO bench_saved SELECT rowid, modified_at FROM $2 WHERE $3;
+			UPDATE $2 SET $4 WHERE $3;
+			SELECT changes(); COMMIT;"
+	}
+	trap restore_sources EXIT
+	amounts_up=1
+	changed=$(touch_rows "$bench/orders.db" orders "rowid % 20 = 0 AND total_amount IS NOT NULL" \
+		"total_amount = ROUND(total_amount + 1, 2), modified_at = '$mark1'")
+	touch_rows "$bench/crm.db" crm_deal "rowid = (SELECT min(rowid) FROM crm_deal)" "modified_at = '$mark1'" >/dev/null
+	touch_rows "$bench/erp.db" erp_doc "rowid = (SELECT min(rowid) FROM erp_doc)" "modified_at = '$mark1'" >/dev/null
 else
 	# The same 5%: bench-pg.sh and bench-maria.sh loaded the rows in
 	# rowid order (the server is thrown away at the end).
-	changed=$(tools/bench-$backend.sh change5 "$res")
+	changed=$(tools/bench-$backend.sh change5 "$res" "$mark1")
 fi
 echo
 echo "bench: rerun on the same store after changing the amount of $changed orders (5%)"
-set +e
-"$timebin" -v -o "$res/recon2.time" tools/env.sh "$ini" "$recon" run "$job" \
-	--as-of "$asof" --stats >"$res/recon2.out" 2>"$res/recon2.err"
-rc=$?
-set -e
-run_log "$res/recon2.err"
+bench_run recon2
 if [ "$rc" != 1 ]; then
 	echo "bench: the rerun exited $rc, expected 1" >&2
 	exit 1
 fi
+wall2=$(wall_of "$res/recon2.time")
+
+# --- 7. an incremental run after the same 5% changed again -------------
+# The orders of step 6 get their amounts back (- 1) and modified_at mark2;
+# `recon run --incremental` fetches the rows modified since the watermarks
+# step 6 left (mark1: these orders, the one deal and the one document)
+# and merges them into the state. Each source must say it was read
+# incrementally, and the run must write one version per changed order.
+if [ "$backend" = sqlite ]; then
+	changed_inc=$(touch_rows "$bench/orders.db" orders "rowid % 20 = 0 AND total_amount IS NOT NULL" \
+		"total_amount = ROUND(total_amount - 1, 2), modified_at = '$mark2'")
+	amounts_up=0
+else
+	changed_inc=$(tools/bench-$backend.sh change5inc "$res" "$mark1" "$mark2")
+fi
+if [ "$changed_inc" != "$changed" ]; then
+	echo "bench: changed $changed_inc orders back, expected the $changed of step 6" >&2
+	exit 1
+fi
+echo
+echo "bench: recon run --incremental after changing the same $changed orders back (modified_at '$mark2')"
+bench_run recon-inc --incremental
+if [ "$rc" != 1 ]; then
+	echo "bench: the incremental run exited $rc, expected 1" >&2
+	exit 1
+fi
+for s in $(echo "$sources" | cut -d "$US" -f 1); do
+	if ! grep -q "^recon: source '$s': incremental: " "$res/recon-inc.err" ||
+		grep -q "^recon: source '$s': reading in full" "$res/recon-inc.err"; then
+		echo "bench: the incremental run read source '$s' in full (see $res/recon-inc.err)" >&2
+		exit 1
+	fi
+done
+fetched=$(sed -n "s/^recon: source 'orders': incremental: \([0-9]*\) changed rows fetched.*/\1/p" "$res/recon-inc.err")
+if [ "$fetched" != "$changed" ]; then
+	echo "bench: the incremental run fetched '$fetched' changed orders, expected $changed" >&2
+	exit 1
+fi
+vinc=$(versions_of "$res/recon-inc.err")
+if [ "$vinc" != "$changed" ]; then
+	echo "bench: the incremental run wrote '$vinc' versions, expected $changed (one per changed order)" >&2
+	exit 1
+fi
+wall_inc=$(wall_of "$res/recon-inc.time")
+
 echo
 case $backend in
 sqlite) echo "bench: the versioned store (SQLite through sqliteodbc)" ;;
@@ -368,9 +520,18 @@ maria) echo "bench: the versioned store (MariaDB through odbc-mariadb)" ;;
 esac
 store_rate "$res/recon.err" "$res/recon.time" "first load"
 store_rate "$res/recon2.err" "$res/recon2.time" "rerun, 5% changed"
+store_rate "$res/recon-inc.err" "$res/recon-inc.time" "incremental, 5%"
 awk -F ': ' '/Maximum resident set size/ { printf "  rerun peak RSS      %.1f MB (the current-state map of every key)\n", $2 / 1024 }' "$res/recon2.time"
-phase_table "$res/recon2.err" "rerun, 5% changed" "$(awk -F ': ' '/Elapsed \(wall clock\)/ {
-	n = split($2, t, ":"); s = 0
-	for (i = 1; i <= n; i++) s = s * 60 + t[i]
-	print s }' "$res/recon2.time")"
+phase_table "$res/recon2.err" "rerun, 5% changed" "$wall2"
 
+echo
+echo "bench: incremental run ($backend; per source, from its log)"
+grep "^recon: source '[a-z]*': \(incremental\|<keys>\): " "$res/recon-inc.err" | sed 's/^recon: /  /'
+awk -v w="$wall_inc" -v w2="$wall2" -v fl="$floor_total" -v v="$vinc" -v r="$(rss_of "$res/recon-inc.time")" 'BEGIN {
+	ratio = (w2 > 0 ? w / w2 : 0)
+	printf "  incremental, 5%%   %.2f s = %.2f x the full rerun, 5%% changed (%.2f s; goal 0.25 x: %s), %.2f x floor\n",
+		w, ratio, w2, (ratio <= 0.25 ? "within" : "OVER"), (fl > 0 ? w / fl : 0)
+	printf "  versions written   %d (one per changed order, as expected)\n", v
+	printf "  peak RSS           %.1f MB\n", r / 1024
+}'
+phase_table "$res/recon-inc.err" "incremental, 5% changed" "$wall_inc"
