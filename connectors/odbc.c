@@ -103,45 +103,63 @@ struct odbc_api odbc_api = {
 	profile_string_real,
 };
 
-/* Fault helper state: test-only, like mem.c's countdown. */
+/* Fault helper state: test-only, like mem.c's countdown. Several
+ * sources are read at once (engine/read.c) and the store writes from a
+ * thread of its own, so calls are counted under a lock and the injected
+ * diagnostics belong to the handle whose call failed: a later call on
+ * that handle clears them, calls on other handles do not. */
 static struct odbc_api fault_inner;
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static long fault_countdown = -1;
 static long fault_hits;
 static int fault_pending;
+static SQLHANDLE fault_handle;
 static char fault_state[6];
 static long fault_native;
 
 void odbc_api_reset(void)
 {
 	odbc_api = odbc_api_real;
+	pthread_mutex_lock(&fault_lock);
 	fault_countdown = -1;
 	fault_pending = 0;
+	pthread_mutex_unlock(&fault_lock);
 }
 
 long odbc_fault_hits(void)
 {
-	return fault_hits;
+	long n;
+
+	pthread_mutex_lock(&fault_lock);
+	n = fault_hits;
+	pthread_mutex_unlock(&fault_lock);
+	return n;
 }
 
-/* 1 if this counted call is to fail. */
-static int fault_tick(void)
+/* 1 if this counted call, on handle h, is to fail. */
+static int fault_tick(SQLHANDLE h)
 {
-	fault_pending = 0;
-	if (fault_countdown < 0)
-		return 0;
+	int hit = 0;
+
+	pthread_mutex_lock(&fault_lock);
+	if (fault_pending && fault_handle == h)
+		fault_pending = 0;
 	if (fault_countdown == 0) {
 		fault_countdown = -1;
 		fault_hits++;
 		fault_pending = 1;
-		return 1;
+		fault_handle = h;
+		hit = 1;
+	} else if (fault_countdown > 0) {
+		fault_countdown--;
 	}
-	fault_countdown--;
-	return 0;
+	pthread_mutex_unlock(&fault_lock);
+	return hit;
 }
 
 static SQLRETURN f_alloc_handle(SQLSMALLINT t, SQLHANDLE in, SQLHANDLE *out)
 {
-	if (fault_tick()) {
+	if (fault_tick(in)) {
 		*out = SQL_NULL_HANDLE;
 		return SQL_ERROR;
 	}
@@ -151,7 +169,7 @@ static SQLRETURN f_alloc_handle(SQLSMALLINT t, SQLHANDLE in, SQLHANDLE *out)
 static SQLRETURN f_set_env_attr(SQLHENV e, SQLINTEGER a, SQLPOINTER v,
 				SQLINTEGER l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.set_env_attr(e, a, v, l);
+	return fault_tick(e) ? SQL_ERROR : fault_inner.set_env_attr(e, a, v, l);
 }
 
 static SQLRETURN f_driver_connect(SQLHDBC d, SQLHWND w, SQLCHAR *in,
@@ -159,31 +177,31 @@ static SQLRETURN f_driver_connect(SQLHDBC d, SQLHWND w, SQLCHAR *in,
 				  SQLSMALLINT om, SQLSMALLINT *ol,
 				  SQLUSMALLINT c)
 {
-	return fault_tick() ? SQL_ERROR :
+	return fault_tick(d) ? SQL_ERROR :
 		fault_inner.driver_connect(d, w, in, il, out, om, ol, c);
 }
 
 static SQLRETURN f_set_connect_attr(SQLHDBC d, SQLINTEGER a, SQLPOINTER v,
 				    SQLINTEGER l)
 {
-	return fault_tick() ? SQL_ERROR :
+	return fault_tick(d) ? SQL_ERROR :
 		fault_inner.set_connect_attr(d, a, v, l);
 }
 
 static SQLRETURN f_get_info(SQLHDBC d, SQLUSMALLINT w, SQLPOINTER v,
 			    SQLSMALLINT m, SQLSMALLINT *l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.get_info(d, w, v, m, l);
+	return fault_tick(d) ? SQL_ERROR : fault_inner.get_info(d, w, v, m, l);
 }
 
 static SQLRETURN f_exec_direct(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.exec_direct(s, q, l);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.exec_direct(s, q, l);
 }
 
 static SQLRETURN f_prepare(SQLHSTMT s, SQLCHAR *q, SQLINTEGER l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.prepare(s, q, l);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.prepare(s, q, l);
 }
 
 static SQLRETURN f_bind_parameter(SQLHSTMT s, SQLUSMALLINT n, SQLSMALLINT io,
@@ -191,18 +209,18 @@ static SQLRETURN f_bind_parameter(SQLHSTMT s, SQLUSMALLINT n, SQLSMALLINT io,
 				  SQLSMALLINT dg, SQLPOINTER b, SQLLEN bl,
 				  SQLLEN *ind)
 {
-	return fault_tick() ? SQL_ERROR :
+	return fault_tick(s) ? SQL_ERROR :
 		fault_inner.bind_parameter(s, n, io, ct, st, sz, dg, b, bl, ind);
 }
 
 static SQLRETURN f_execute(SQLHSTMT s)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.execute(s);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.execute(s);
 }
 
 static SQLRETURN f_num_result_cols(SQLHSTMT s, SQLSMALLINT *n)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.num_result_cols(s, n);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.num_result_cols(s, n);
 }
 
 static SQLRETURN f_describe_col(SQLHSTMT s, SQLUSMALLINT c, SQLCHAR *nm,
@@ -210,7 +228,7 @@ static SQLRETURN f_describe_col(SQLHSTMT s, SQLUSMALLINT c, SQLCHAR *nm,
 				SQLSMALLINT *t, SQLULEN *sz, SQLSMALLINT *dg,
 				SQLSMALLINT *nu)
 {
-	return fault_tick() ? SQL_ERROR :
+	return fault_tick(s) ? SQL_ERROR :
 		fault_inner.describe_col(s, c, nm, mx, nl, t, sz, dg, nu);
 }
 
@@ -218,47 +236,47 @@ static SQLRETURN f_col_attribute(SQLHSTMT s, SQLUSMALLINT c, SQLUSMALLINT f,
 				 SQLPOINTER b, SQLSMALLINT m, SQLSMALLINT *l,
 				 SQLLEN *num)
 {
-	return fault_tick() ? SQL_ERROR :
+	return fault_tick(s) ? SQL_ERROR :
 		fault_inner.col_attribute(s, c, f, b, m, l, num);
 }
 
 static SQLRETURN f_set_stmt_attr(SQLHSTMT s, SQLINTEGER a, SQLPOINTER v,
 				 SQLINTEGER l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.set_stmt_attr(s, a, v, l);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.set_stmt_attr(s, a, v, l);
 }
 
 static SQLRETURN f_bind_col(SQLHSTMT s, SQLUSMALLINT c, SQLSMALLINT t,
 			    SQLPOINTER b, SQLLEN bl, SQLLEN *ind)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.bind_col(s, c, t, b, bl, ind);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.bind_col(s, c, t, b, bl, ind);
 }
 
 static SQLRETURN f_fetch(SQLHSTMT s)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.fetch(s);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.fetch(s);
 }
 
 static SQLRETURN f_get_data(SQLHSTMT s, SQLUSMALLINT c, SQLSMALLINT t,
 			    SQLPOINTER b, SQLLEN bl, SQLLEN *ind)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.get_data(s, c, t, b, bl, ind);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.get_data(s, c, t, b, bl, ind);
 }
 
 static SQLRETURN f_set_pos(SQLHSTMT s, SQLSETPOSIROW r, SQLUSMALLINT o,
 			   SQLUSMALLINT l)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.set_pos(s, r, o, l);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.set_pos(s, r, o, l);
 }
 
 static SQLRETURN f_end_tran(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT c)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.end_tran(t, h, c);
+	return fault_tick(h) ? SQL_ERROR : fault_inner.end_tran(t, h, c);
 }
 
 static SQLRETURN f_more_results(SQLHSTMT s)
 {
-	return fault_tick() ? SQL_ERROR : fault_inner.more_results(s);
+	return fault_tick(s) ? SQL_ERROR : fault_inner.more_results(s);
 }
 
 static SQLRETURN f_get_diag_rec(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT rec,
@@ -266,8 +284,12 @@ static SQLRETURN f_get_diag_rec(SQLSMALLINT t, SQLHANDLE h, SQLSMALLINT rec,
 				SQLCHAR *msg, SQLSMALLINT max, SQLSMALLINT *len)
 {
 	static const char text[] = "injected fault";
+	int mine;
 
-	if (!fault_pending)
+	pthread_mutex_lock(&fault_lock);
+	mine = fault_pending && fault_handle == h;
+	pthread_mutex_unlock(&fault_lock);
+	if (!mine)
 		return fault_inner.get_diag_rec(t, h, rec, state, native, msg,
 						max, len);
 	if (rec != 1)
@@ -298,9 +320,11 @@ void odbc_fault_after(long n, const char *sqlstate, long native)
 	memcpy(fault_state, sqlstate, k);
 	fault_state[k] = '\0';
 	fault_native = native;
+	pthread_mutex_lock(&fault_lock);
 	fault_countdown = n;
 	fault_hits = 0;
 	fault_pending = 0;
+	pthread_mutex_unlock(&fault_lock);
 	odbc_api.alloc_handle = f_alloc_handle;
 	odbc_api.set_env_attr = f_set_env_attr;
 	odbc_api.driver_connect = f_driver_connect;

@@ -29,6 +29,7 @@ struct batch {
 
 struct prefetch {
 	struct cursor *cur;
+	struct prefetch_bell *bell;	/* rung after each batch; may be NULL */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t lock;
@@ -133,6 +134,12 @@ static void fetch_loop(struct prefetch *p)
 		b->full = 1;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
+		if (p->bell) {
+			pthread_mutex_lock(&p->bell->lock);
+			p->bell->rings++;
+			pthread_cond_broadcast(&p->bell->cond);
+			pthread_mutex_unlock(&p->bell->lock);
+		}
 		if (rc <= 0)
 			return;
 		k = (k + 1) % p->nb;
@@ -157,8 +164,9 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
 	return prefetch_start_n(cur, PREFETCH_BATCHES, out, err);
 }
 
-int prefetch_start_n(struct cursor *cur, size_t nbatches,
-		     struct prefetch **out, struct error *err)
+static int start(struct cursor *cur, size_t nbatches,
+		 struct prefetch_bell *bell, struct prefetch **out,
+		 struct error *err)
 {
 	struct prefetch *p = mem_calloc(1, sizeof(*p));
 	sigset_t mask;
@@ -167,6 +175,7 @@ int prefetch_start_n(struct cursor *cur, size_t nbatches,
 	if (!p)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	p->cur = cur;
+	p->bell = bell;
 	error_init(&p->ferr);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
@@ -200,12 +209,68 @@ int prefetch_start_n(struct cursor *cur, size_t nbatches,
 	return 0;
 }
 
-int prefetch_next(struct prefetch *p, const struct row **row,
-		  struct error *err)
+int prefetch_start_n(struct cursor *cur, size_t nbatches,
+		     struct prefetch **out, struct error *err)
+{
+	return start(cur, nbatches, NULL, out, err);
+}
+
+int prefetch_start_bell(struct cursor *cur, struct prefetch_bell *bell,
+			struct prefetch **out, struct error *err)
+{
+	return start(cur, PREFETCH_BATCHES, bell, out, err);
+}
+
+void prefetch_bell_init(struct prefetch_bell *b)
+{
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	b->rings = 0;
+}
+
+void prefetch_bell_destroy(struct prefetch_bell *b)
+{
+	pthread_mutex_destroy(&b->lock);
+	pthread_cond_destroy(&b->cond);
+}
+
+uint64_t prefetch_bell_rings(struct prefetch_bell *b)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&b->lock);
+	n = b->rings;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+/* The wait is fetch time, as prefetch_next's is. */
+void prefetch_bell_wait(struct prefetch_bell *b, uint64_t seen)
+{
+	phase_push(PH_FETCH);
+	pthread_mutex_lock(&b->lock);
+	while (b->rings == seen)
+		pthread_cond_wait(&b->cond, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	phase_pop();
+}
+
+/* prefetch_next, or 2 instead of waiting when wait is 0. */
+static int next(struct prefetch *p, const struct row **row, int wait,
+		struct error *err)
 {
 	for (;;) {
 		struct batch *b = &p->b[p->rb];
 
+		if (!p->have && !wait) {
+			int full;
+
+			pthread_mutex_lock(&p->lock);
+			full = b->full;
+			pthread_mutex_unlock(&p->lock);
+			if (!full)
+				return 2;
+		}
 		if (!p->have) {
 			/* the fetcher's writes to b happen before it sets
 			 * full under the lock; seeing full under the lock
@@ -250,6 +315,18 @@ int prefetch_next(struct prefetch *p, const struct row **row,
 		p->have = 0;
 		p->rb = (p->rb + 1) % p->nb;
 	}
+}
+
+int prefetch_next(struct prefetch *p, const struct row **row,
+		  struct error *err)
+{
+	return next(p, row, 1, err);
+}
+
+int prefetch_poll(struct prefetch *p, const struct row **row,
+		  struct error *err)
+{
+	return next(p, row, 0, err);
 }
 
 /* ---- whole batches (xlate.c) ---------------------------------------- */

@@ -4,10 +4,10 @@
  * Fetching (the driver's work plus our exact conversions) and translating
  * (Lua) each take about half of a source's time, so one thread fetches
  * batches of rows while the caller translates the previous ones: a
- * source is read in about the time of the slower half, with one driver
- * result in memory at a time (reading two sources at once instead would
- * double what drivers that buffer whole results hold; see
- * docs/CONNECTORS.md).
+ * source is read in about the time of the slower half. Several sources
+ * may be read at once, each with its own prefetch, all ringing one bell
+ * (prefetch_start_bell, prefetch_poll): read.c, docs/CONNECTORS.md,
+ * "Reading sources at once".
  *
  * The fetch thread owns the cursor between prefetch_start() and
  * prefetch_free(); the caller must not touch it meanwhile. Rows are
@@ -16,6 +16,9 @@
  */
 #ifndef RECON_PREFETCH_H
 #define RECON_PREFETCH_H
+
+#include <pthread.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "../connectors/connector.h"
@@ -36,6 +39,28 @@ int prefetch_start(struct cursor *cur, struct prefetch **out,
  * default so that the fetcher can still fill ahead. */
 int prefetch_start_n(struct cursor *cur, size_t nbatches,
 		     struct prefetch **out, struct error *err);
+/*
+ * Several sources read at once (read.c): one bell for their fetchers,
+ * rung each time one of them completes a batch, so that the reader can
+ * sleep until any source has rows instead of on one of them.
+ */
+struct prefetch_bell {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t rings;
+};
+
+void prefetch_bell_init(struct prefetch_bell *b);
+void prefetch_bell_destroy(struct prefetch_bell *b);
+/* How often it has rung so far. */
+uint64_t prefetch_bell_rings(struct prefetch_bell *b);
+/* Sleep until it has rung more than seen times. */
+void prefetch_bell_wait(struct prefetch_bell *b, uint64_t seen);
+/* prefetch_start() with the fetcher ringing bell (borrowed; it must
+ * outlive the prefetch). */
+int prefetch_start_bell(struct cursor *cur, struct prefetch_bell *bell,
+			struct prefetch **out, struct error *err);
+
 /* Test hook: while nonzero, prefetch_start() fails as if
  * pthread_create() had returned this errno value. Process-wide like
  * mem_fault_after(); production code never sets it. */
@@ -44,6 +69,10 @@ extern int prefetch_thread_fault;
 /* Like cursor_next(): 1 and *row (valid until the next call), 0 at the
  * end, -1 with the fetch thread's error copied into err. */
 int prefetch_next(struct prefetch *p, const struct row **row,
+		  struct error *err);
+/* prefetch_next() that does not wait: 2 when the next row is not
+ * fetched yet. */
+int prefetch_poll(struct prefetch *p, const struct row **row,
 		  struct error *err);
 /*
  * Whole batches instead of rows (the translators, xlate.h): 1 with the

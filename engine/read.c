@@ -59,125 +59,139 @@ int read_check_columns(const struct job_source *src, const struct row *row,
 	return -1;
 }
 
-static int read_source(struct run *r, struct rules *rules, size_t si,
-		       struct error *err)
-{
-	const struct job_source *src = &r->job->sources[si];
-	struct source_stats *st = &r->stats[si];
-	struct conn *conn = NULL;
-	struct cursor *cur = NULL;
-	struct prefetch *pf = NULL;
-	struct param *params = NULL;
+/* One source being read: its connection, cursor and fetch thread, and
+ * what reading a row needs. */
+struct rsrc {
+	size_t si;
+	const struct job_source *src;
+	struct source_stats *st;
+	struct conn *conn;
+	struct cursor *cur;
+	struct prefetch *pf;
+	struct param *params;
 	struct canon rec;
 	struct rowfp fpr;
+	struct sbuf fail, id, key;
+	double t0;
+	enum { RS_OPEN, RS_DONE, RS_FAILED } state;
+	struct error err;	/* its failure when sources are read at once */
+};
+
+static void rsrc_init(struct run *r, struct rsrc *rs, size_t si)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->si = si;
+	rs->src = &r->job->sources[si];
+	rs->st = &r->stats[si];
+	canon_init(&rs->rec);
+	rowfp_init(&rs->fpr);
+	sbuf_init(&rs->fail, 65536);
+	sbuf_init(&rs->id, 65536);
+	sbuf_init(&rs->key, 65536);
+	error_init(&rs->err);
+	rs->t0 = runlog_now();
+}
+
+static void rsrc_release(struct rsrc *rs)
+{
+	prefetch_free(rs->pf);	/* before the cursor it reads */
+	cursor_close(rs->cur);
+	conn_close(rs->conn);
+	mem_free(rs->params);
+	canon_release(&rs->rec);
+	rowfp_release(&rs->fpr);
+	sbuf_release(&rs->fail);
+	sbuf_release(&rs->id);
+	sbuf_release(&rs->key);
+	error_release(&rs->err);
+}
+
+/* Connect and run the source's query. */
+static int rsrc_open(struct run *r, struct rsrc *rs, struct error *err)
+{
+	rs->params = feed_params(r, rs->src->params, rs->src->nparams, NULL, 0,
+				 err);
+	if (!rs->params)
+		return -1;
+	if (conn_open_source(rs->src->dsn, &rs->conn, err) < 0 ||
+	    cursor_open(rs->conn, rs->src->query, rs->params,
+			rs->src->nparams, 0, &rs->cur, err) < 0)
+		return -1;
+	cursor_id_column(rs->cur, rs->src->id_column);	/* DATA errors name the row */
+	return 0;
+}
+
+/* One fetched row: its fingerprint, its translation (or the previous
+ * state's, incmerge_reuse), its state entry, into feed_row(). */
+static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
+		    const struct row *row, struct error *err)
+{
+	const struct job_source *src = rs->src;
+	size_t si = rs->si;
 	uint8_t fp[32];
-	struct sbuf fail = SBUF_INIT(65536), id = SBUF_INIT(65536);
-	struct sbuf key = SBUF_INIT(65536);
-	double t0 = runlog_now();
-	int rc = -1;
+	enum incr_kind k;
+	int t;
 
-	canon_init(&rec);
-	rowfp_init(&fpr);
-	if (st->incremental) {
-		rc = incmerge_read(r, rules, si, err);
-		if (rc <= 0)
-			goto guard;
-		rc = -1;	/* read in full after all */
-	}
-	params = feed_params(r, src->params, src->nparams, NULL, 0, err);
-	if (!params)
-		goto out;
-	if (conn_open_source(src->dsn, &conn, err) < 0 ||
-	    cursor_open(conn, src->query, params, src->nparams, 0, &cur, err) < 0)
-		goto out;
-	cursor_id_column(cur, src->id_column);	/* DATA errors name the row */
-	if (r->xlate) {
-		/* --jobs K > 1: the same rows, translated in K states */
-		if (prefetch_start_n(cur, xlate_batches(r->xlate), &pf, err) < 0 ||
-		    xlate_source(r, r->xlate, si, pf, err) < 0)
-			goto out;
-		rc = 0;
-		goto guard;
-	}
-	if (prefetch_start(cur, &pf, err) < 0)
-		goto out;
-	for (;;) {
-		const struct row *row;
-		int n = prefetch_next(pf, &row, err), t;
-		enum incr_kind k;
+	if (rs->st->read == 0 && read_check_columns(src, row, err) < 0)
+		return -1;
+	if (rowfp_row(&rs->fpr, row, fp, err) < 0)
+		return -1;
+	sbuf_reset(&rs->key);
+	sbuf_reset(&rs->fail);
+	if (rs->st->reuse) {
+		/* the previous state's translation of this row */
+		struct incr_entry e;
+		int u = incmerge_reuse(r, si, row, fp, &e, err);
 
-		/* a safe point per row (stop.h): fetching, the translation
-		 * rule and the matcher's spill files are all behind it */
-		if (n < 0 || stop_check(err, "reading") < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (st->read == 0 && read_check_columns(src, row, err) < 0)
-			goto out;
-		if (rowfp_row(&fpr, row, fp, err) < 0)
-			goto out;
-		if (st->reuse) {
-			/* the previous state's translation of this row */
-			struct incr_entry e;
-			int u = incmerge_reuse(r, si, row, fp, &e, err);
-
-			if (u < 0) {
-				read_row_id(src, row, &id);
-				error_context(err, "row '%s'", id.buf);
-				goto out;
+		if (u < 0)
+			goto row_error;
+		if (u == 1) {
+			if (e.kind == INCR_FAILED) {
+				read_row_id(src, row, &rs->id);
+				sbuf_addf(&rs->key, "%s:%s", src->name,
+					  rs->id.buf);
+				sbuf_add(&rs->fail, e.msg, e.msg_len);
 			}
-			if (u == 1) {
-				sbuf_reset(&key);
-				sbuf_reset(&fail);
-				if (e.kind == INCR_FAILED) {
-					read_row_id(src, row, &id);
-					sbuf_addf(&key, "%s:%s", src->name,
-						  id.buf);
-					sbuf_add(&fail, e.msg, e.msg_len);
-				}
-				if (feed_row(r, si, e.kind, fp, &e.rec, &key,
-					     &fail, err) < 0) {
-					if (e.kind == INCR_KEPT) {
-						read_row_id(src, row, &id);
-						error_context(err, "row '%s'",
-							      id.buf);
-					}
-					goto out;
-				}
-				continue;
+			if (feed_row(r, si, e.kind, fp, &e.rec, &rs->key,
+				     &rs->fail, err) < 0) {
+				if (e.kind == INCR_KEPT)
+					goto row_error;
+				return -1;
 			}
-		}
-		canon_reset(&rec, src->role, (uint16_t)si, row->rowno);
-		memcpy(rec.fp, fp, sizeof(rec.fp));
-		sbuf_reset(&fail);
-		t = rules_translate(rules, si, row, &rec, &fail, err);
-		if (t == -1) {
-			read_row_id(src, row, &id);
-			error_context(err, "row '%s'", id.buf);
-			goto out;
-		}
-		if (incmerge_state_row(r, si, row, fp, t, &rec, &fail, err) < 0) {
-			read_row_id(src, row, &id);
-			error_context(err, "row '%s'", id.buf);
-			goto out;
-		}
-		k = t == 1 ? INCR_KEPT : t == 0 ? INCR_SKIPPED : INCR_FAILED;
-		sbuf_reset(&key);
-		if (k == INCR_FAILED) {
-			read_row_id(src, row, &id);
-			sbuf_addf(&key, "%s:%s", src->name, id.buf);
-		}
-		if (feed_row(r, si, k, fp, &rec, &key, &fail, err) < 0) {
-			if (k == INCR_KEPT) {
-				read_row_id(src, row, &id);
-				error_context(err, "row '%s'", id.buf);
-			}
-			goto out;
+			return 0;
 		}
 	}
-	rc = 0;
-guard:
-	/* rc: 0, or -1 from a failed incremental read (err set) */
+	canon_reset(&rs->rec, src->role, (uint16_t)si, row->rowno);
+	memcpy(rs->rec.fp, fp, sizeof(rs->rec.fp));
+	t = rules_translate(rules, si, row, &rs->rec, &rs->fail, err);
+	if (t == -1)
+		goto row_error;
+	if (incmerge_state_row(r, si, row, fp, t, &rs->rec, &rs->fail, err) < 0)
+		goto row_error;
+	k = t == 1 ? INCR_KEPT : t == 0 ? INCR_SKIPPED : INCR_FAILED;
+	if (k == INCR_FAILED) {
+		read_row_id(src, row, &rs->id);
+		sbuf_addf(&rs->key, "%s:%s", src->name, rs->id.buf);
+	}
+	if (feed_row(r, si, k, fp, &rs->rec, &rs->key, &rs->fail, err) < 0) {
+		if (k == INCR_KEPT)
+			goto row_error;
+		return -1;
+	}
+	return 0;
+row_error:
+	read_row_id(src, row, &rs->id);
+	error_context(err, "row '%s'", rs->id.buf);
+	return -1;
+}
+
+/* The end of a source's reading: rc 0, or -1 (err set). The empty-result
+ * guard, the context of an error, the log lines. */
+static int rsrc_end(struct run *r, struct rsrc *rs, int rc, struct error *err)
+{
+	const struct job_source *src = rs->src;
+	struct source_stats *st = rs->st;
+
 	if (rc == 0 && st->read == 0 && !src->allow_empty) {
 		rc = -1;
 		error_set(err, ERR_GUARD,
@@ -186,45 +200,207 @@ guard:
 			  "(check the source, or the as-of and window; "
 			  "allow-empty=\"true\" on the source if this is normal)");
 	}
-out:
-	st->seconds = runlog_now() - t0;
-	if (rc < 0)
+	st->seconds = runlog_now() - rs->t0;
+	if (rc < 0) {
 		error_context(err, "source '%s'", src->name);
-	else
-		runlog_printf(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
-			      "%llu rule errors (%.2f s)", src->name,
-			      (unsigned long long)st->read,
-			      (unsigned long long)st->kept,
-			      (unsigned long long)st->skipped,
-			      (unsigned long long)st->failed, st->seconds);
-	if (rc == 0 && st->reuse && !st->incremental)
+		return -1;
+	}
+	runlog_printf(r, "source '%s': %llu rows read, %llu kept, %llu skipped, "
+		      "%llu rule errors (%.2f s)", src->name,
+		      (unsigned long long)st->read,
+		      (unsigned long long)st->kept,
+		      (unsigned long long)st->skipped,
+		      (unsigned long long)st->failed, st->seconds);
+	if (st->reuse && !st->incremental)
 		runlog_printf(r, "source '%s': %llu of %llu rows unchanged since "
 			      "the last run, their translations reused "
 			      "(--retranslate translates every row)", src->name,
 			      (unsigned long long)st->reused,
 			      (unsigned long long)st->read);
-	prefetch_free(pf);	/* before the cursor it reads */
-	cursor_close(cur);
-	conn_close(conn);
-	mem_free(params);
-	canon_release(&rec);
-	rowfp_release(&fpr);
-	sbuf_release(&fail);
-	sbuf_release(&id);
-	sbuf_release(&key);
+	return 0;
+}
+
+/* Read source si alone: incrementally if it can (incmerge_read), else in
+ * full with its own fetch thread. 1: it is to be read in full with the
+ * others instead (only when asked: at_once), 0, -1. */
+static int read_source(struct run *r, struct rules *rules, size_t si,
+		       int at_once, struct error *err)
+{
+	struct rsrc rs;
+	int rc = -1;
+
+	rsrc_init(r, &rs, si);
+	if (rs.st->incremental) {
+		rc = incmerge_read(r, rules, si, err);
+		if (rc <= 0)
+			goto end;
+		rc = -1;	/* read in full after all */
+	}
+	if (at_once) {
+		rsrc_release(&rs);
+		return 1;
+	}
+	if (rsrc_open(r, &rs, err) < 0)
+		goto end;
+	if (r->xlate) {
+		/* --jobs K > 1: the same rows, translated in K states */
+		if (prefetch_start_n(rs.cur, xlate_batches(r->xlate), &rs.pf,
+				     err) < 0 ||
+		    xlate_source(r, r->xlate, si, rs.pf, err) < 0)
+			goto end;
+		rc = 0;
+		goto end;
+	}
+	if (prefetch_start(rs.cur, &rs.pf, err) < 0)
+		goto end;
+	for (;;) {
+		const struct row *row;
+		int n = prefetch_next(rs.pf, &row, err);
+
+		/* a safe point per row (stop.h): fetching, the translation
+		 * rule and the matcher's spill files are all behind it */
+		if (n < 0 || stop_check(err, "reading") < 0)
+			goto end;
+		if (n == 0)
+			break;
+		if (rsrc_row(r, rules, &rs, row, err) < 0)
+			goto end;
+	}
+	rc = 0;
+end:
+	rc = rsrc_end(r, &rs, rc, err);
+	rsrc_release(&rs);
+	return rc;
+}
+
+/* ---- several sources at once ----------------------------------------- */
+
+/*
+ * The sources to be read in full (idx, n, in job order) at once, each
+ * with its own connection and fetch thread, so that reading takes about
+ * as long as the slowest source's fetch rather than the sum of all
+ * (docs/CONNECTORS.md, "Reading sources at once"). This thread takes
+ * rows from whichever source has some, a batch at a time, and sleeps on
+ * one bell when none has.
+ *
+ * Nothing depends on the order rows of different sources arrive in: the
+ * matcher orders each partition by content (match.c), every counter and
+ * state file is per source, and a source's own rows come in its order.
+ * Errors keep the order of reading one source after another: sources
+ * are opened in job order, the first that cannot be opened fails the
+ * run; when a source fails while reading, the sources after it are
+ * stopped and those before it read to their end, and the run fails with
+ * the error of the first source in job order that failed.
+ */
+static int read_at_once(struct run *r, const size_t *idx, size_t n,
+			struct error *err)
+{
+	struct prefetch_bell bell;
+	struct rsrc *rs = mem_calloc(n, sizeof(*rs));
+	size_t open = 0, first_failed = n;
+	int rc = -1;
+
+	if (!rs)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	prefetch_bell_init(&bell);
+	for (; open < n; open++) {
+		rsrc_init(r, &rs[open], idx[open]);
+		if (rsrc_open(r, &rs[open], err) < 0 ||
+		    prefetch_start_bell(rs[open].cur, &bell, &rs[open].pf,
+					err) < 0) {
+			open++;
+			rsrc_end(r, &rs[open - 1], -1, err);
+			goto out;
+		}
+	}
+	for (;;) {
+		uint64_t seen = prefetch_bell_rings(&bell);
+		int moved = 0, reading = 0;
+
+		for (size_t i = 0; i < n && i < first_failed; i++) {
+			struct rsrc *s = &rs[i];
+
+			if (s->state != RS_OPEN)
+				continue;
+			reading = 1;
+			for (size_t k = 0; k < PREFETCH_ROWS; k++) {
+				const struct row *row;
+				int got = prefetch_poll(s->pf, &row, &s->err);
+
+				if (got == 2)
+					break;
+				moved = 1;
+				if (got < 0 || (got == 1 &&
+				    (stop_check(&s->err, "reading") < 0 ||
+				     rsrc_row(r, r->rules, s, row, &s->err) < 0))) {
+					rsrc_end(r, s, -1, &s->err);
+					s->state = RS_FAILED;
+					first_failed = i;
+					break;
+				}
+				if (got == 0) {
+					s->state = rsrc_end(r, s, 0, &s->err) < 0
+						   ? RS_FAILED : RS_DONE;
+					if (s->state == RS_FAILED)
+						first_failed = i;
+					break;
+				}
+			}
+		}
+		if (!reading)
+			break;
+		if (!moved)
+			prefetch_bell_wait(&bell, seen);
+	}
+	if (first_failed < n) {
+		struct error *e = &rs[first_failed].err;
+
+		error_set(err, e->code, "%s", e->msg.buf);
+		if (e->sqlstate[0])
+			error_sqlstate(err, e->sqlstate, e->native);
+		sbuf_add(&err->ctx, e->ctx.buf, e->ctx.len);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* the fetch threads stop before the bell goes */
+	for (size_t i = 0; i < open; i++)
+		rsrc_release(&rs[i]);
+	prefetch_bell_destroy(&bell);
+	mem_free(rs);
 	return rc;
 }
 
 /* ---- reading every source ------------------------------------------- */
 
-/* Sources are read one after another (each with its own fetch thread,
- * see prefetch.h), so at most one driver result set is in memory. */
+/* Sources read incrementally are read one after another (their state
+ * merge is serial), then every source read in full at once
+ * (read_at_once), unless the job says read-sources="serial" or the run
+ * translates in several states (--jobs K > 1: the translators take whole
+ * batches of one source). */
 int read_sources(struct run *r, struct error *err)
 {
+	size_t *full, nfull = 0;
+	int at_once = r->job->read_at_once && !r->xlate &&
+		      r->job->nsources > 1, rc = -1;
+
 	if (incmerge_prepare(r, err) < 0)
 		return -1;
-	for (size_t i = 0; i < r->job->nsources; i++)
-		if (read_source(r, r->rules, i, err) < 0)
-			return -1;
-	return 0;
+	full = mem_calloc(r->job->nsources, sizeof(*full));
+	if (!full)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		int o = read_source(r, r->rules, i, at_once, err);
+
+		if (o < 0)
+			goto out;
+		if (o == 1)
+			full[nfull++] = i;
+	}
+	if (nfull && read_at_once(r, full, nfull, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	mem_free(full);
+	return rc;
 }

@@ -130,7 +130,8 @@ struct run {
 
 /* ---- read.c ---------------------------------------------------------- */
 
-/* Read every source (incmerge_prepare() first), one after another. */
+/* Read every source (incmerge_prepare() first): incremental ones one
+ * after another, then those read in full at once (read.c). */
 int read_sources(struct run *r, struct error *err);
 /* read.c's per-row helpers, shared with the translators (xlate.c): the
  * row's id-column value (or "row N") for messages; the first row's check

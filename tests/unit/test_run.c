@@ -813,8 +813,10 @@ END_TEST
  * orders source's translate function, query and extra attributes
  * replaced; rules.lua and guard.lua by absolute path.
  */
-/* extra <limits> attributes of guard_job's job ("" by default) */
+/* extra <limits> attributes of guard_job's job ("" by default), and
+ * its erp source's query (NULL: the default) */
 static const char *guard_limits = "";
+static const char *guard_erp_query;
 
 static void guard_job(const char *translate, const char *query,
 		      const char *attrs)
@@ -840,7 +842,7 @@ static void guard_job(const char *translate, const char *query,
 		"      <query>%s</query>\n"
 		"    </source>\n"
 		"    <source name=\"erp\" role=\"erp\" dsn=\"recon_test\" translate=\"doc\" id-column=\"id\" max-rule-error-ratio=\"0.25\">\n"
-		"      <query>SELECT id, ord, amount, cur, kind, st, dt FROM run_docs ORDER BY id</query>\n"
+		"      <query>%s</query>\n"
 		"    </source>\n"
 		"  </sources>\n"
 		"  <matching><grace deal-without-order=\"24h\" order-not-in-erp=\"3d\"/></matching>\n"
@@ -848,8 +850,11 @@ static void guard_job(const char *translate, const char *query,
 		"  <reports dir=\"%s/out/test/run-reports\" formats=\"csv html\"/>\n"
 		"  <limits partitions=\"3\" %s/>\n"
 		"</job>\n",
-		cwd, cwd, translate, attrs ? attrs : "", query, cwd,
-		guard_limits);
+		cwd, cwd, translate, attrs ? attrs : "", query,
+		guard_erp_query ? guard_erp_query
+				: "SELECT id, ord, amount, cur, kind, st, dt "
+				  "FROM run_docs ORDER BY id",
+		cwd, guard_limits);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -1457,6 +1462,62 @@ START_TEST(budget_same_result)
 }
 END_TEST
 
+/*
+ * Sources read at once (the default) and one after another give the
+ * same report and records, and the same error when two sources fail
+ * while reading: the first source in job order that fails (orders, row
+ * X500, its last), although the erp source fails on its first rows, long before.
+ */
+START_TEST(at_once_same_errors)
+{
+	static const char *const modes[] = { "read-sources=\"parallel\"",
+					     "read-sources=\"serial\"" };
+	char *csv[2], *pub[2], *got[2];
+
+	for (int m = 0; m < 2; m++) {
+		struct error err;
+
+		jobs_data(500);
+		guard_limits = modes[m];
+		guard_job("ord_mixed", ORDERS_QUERY,
+			  "max-rule-error-ratio=\"1\"");
+		error_init(&err);
+		ck_assert_msg(guard_run(NULL, &err) == 0, "%s", err.msg.buf);
+		error_release(&err);
+		csv[m] = slurp(REPORTS "/unit-run-20261126T000000Z.csv");
+		pub[m] = published();
+		/* both fail */
+		guard_erp_query = "SELECT id, ord, amount, cur, kind, st, dt, "
+				  "CASE WHEN id &gt; 'I0' THEN CAST(X'C328' AS TEXT) "
+				  "END AS bad FROM run_docs ORDER BY id";
+		guard_job("ord_mixed", "SELECT id, deal, amount, cur, created, "
+			  "CASE WHEN id = 'X500' THEN CAST(X'C328' AS TEXT) END "
+			  "AS bad FROM run_orders ORDER BY id",
+			  "max-rule-error-ratio=\"1\"");
+		guard_erp_query = NULL;
+		guard_limits = "";
+		jobs_data(500);
+		error_init(&err);
+		ck_assert_int_eq(guard_run(NULL, &err), -1);
+		got[m] = formatted(&err);
+		ck_assert_int_eq(err.code, ERR_DATA);
+		ck_assert_msg(strstr(got[m], "source 'orders'") &&
+			      strstr(got[m], "'X500'"), "%s", got[m]);
+		ck_assert_int_eq(store_rows("run_store_runs"), 0);
+		ck_assert_int_eq(dir_entries(SPILL), 0);
+		error_release(&err);
+	}
+	ck_assert_str_eq(csv[0], csv[1]);
+	ck_assert_str_eq(pub[0], pub[1]);
+	ck_assert_str_eq(got[0], got[1]);
+	for (int m = 0; m < 2; m++) {
+		free(csv[m]);
+		free(pub[m]);
+		free(got[m]);
+	}
+}
+END_TEST
+
 START_TEST(jobs_same_refusal)
 {
 	char *want = NULL;
@@ -1577,7 +1638,12 @@ START_TEST(jobs_odbc_faults_same_errors)
 	long step = getenv("RECON_UNDER_VALGRIND") ? 23 : 4;
 	int in_orders = 0;
 
+	/* the translators read one source after another; so must K = 1,
+	 * for call n to be the same call (reading at once opens every
+	 * source first: at_once_same_errors) */
+	guard_limits = "read-sources=\"serial\"";
 	guard_job("ord_mixed", ORDERS_QUERY, "max-rule-error-ratio=\"1\"");
+	guard_limits = "";
 	for (long n = 0; n < 400; n += step) {
 		char *got[2];
 		int rc[2];
@@ -1859,6 +1925,7 @@ Suite *suite_run(void)
 	tcase_add_test(tc, shuffled_rows_same_result);
 	tcase_add_test(tc, jobs_same_result);
 	tcase_add_test(tc, budget_same_result);
+	tcase_add_test(tc, at_once_same_errors);
 	tcase_add_test(tc, jobs_same_refusal);
 	tcase_add_test(tc, jobs_same_errors);
 	tcase_add_test(tc, jobs_odbc_faults_same_errors);
