@@ -1617,8 +1617,9 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 		return fail(ld, l, "rule-memory=%s: expected a size of at "
 			    "least 64KB (bytes, or with KB, MB or GB)",
 			    show(ld, mem));
-	if (rsrc)	/* the schema allows only these two */
-		job->read_at_once = strcmp(rsrc, "serial") != 0;
+	if (rsrc)	/* the schema allows only these three */
+		job->read_at_once = strcmp(rsrc, "parallel") == 0 ? 1
+				    : strcmp(rsrc, "serial") == 0 ? 0 : -1;
 	if (mmem && parse_size(mmem, &job->match_memory) < 0)
 		return fail(ld, l, "match-memory=%s: expected a size (bytes, "
 			    "or with KB, MB or GB; 0 to spill everything)",
@@ -1887,7 +1888,7 @@ static int load(struct loader *ld)
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
 	job->match_memory = JOB_DEFAULT_MATCH_MEMORY;
-	job->read_at_once = 1;
+	job->read_at_once = -1;
 	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
 	job->max_rule_errors_ppm = JOB_DEFAULT_MAX_RULE_ERRORS_PPM;
 	if (!(job->path = copy_strz(ld, ld->path)) ||

@@ -165,8 +165,8 @@ struct job {
 	size_t rule_memory;	/* bytes for the Lua heap */
 	uint64_t rule_instructions;	/* VM instructions per record */
 	unsigned partitions;	/* matcher partitions, 1..JOB_PARTITIONS_MAX */
-	int read_at_once;	/* <limits read-sources>: 1 parallel (default),
-				 * 0 serial (read.c) */
+	int read_at_once;	/* <limits read-sources>: 1 parallel, 0 serial,
+				 * -1 auto (default; read.c) */
 	size_t match_memory;	/* <limits match-memory>: bytes of partitions
 				 * the matcher keeps in memory before it
 				 * writes them to spill files (0: all) */

@@ -162,6 +162,7 @@ START_TEST(good_job_loads)
 	ck_assert(job->rule_instructions == 5000);
 	ck_assert_uint_eq(job->partitions, 16);
 	ck_assert_uint_eq(job->match_memory, (size_t)2 << 20);
+	ck_assert_int_eq(job->read_at_once, 0);
 	job_free(job);
 }
 END_TEST
@@ -274,6 +275,7 @@ START_TEST(minimal_job_takes_defaults)
 	ck_assert(job->rule_instructions == 1000000);
 	ck_assert_uint_eq(job->partitions, 8);
 	ck_assert_uint_eq(job->match_memory, (size_t)64 << 20);
+	ck_assert_int_eq(job->read_at_once, -1);	/* auto */
 	ck_assert_uint_eq(job->nreferences, 0);
 	ck_assert(job->reference_rows == JOB_DEFAULT_REFERENCE_ROWS);
 	/* the guard's defaults: 0.5 of the rows, at most 1% rule errors */
