@@ -255,6 +255,19 @@ void prefetch_bell_wait(struct prefetch_bell *b, uint64_t seen)
 	phase_pop();
 }
 
+/* Wait for the fetcher to fill b. The fetcher's writes to b happen
+ * before it sets full under the lock; seeing full under the lock makes
+ * them visible here. The wait is fetch time (phase.h). */
+static void wait_full(struct prefetch *p, struct batch *b)
+{
+	phase_push(PH_FETCH);
+	pthread_mutex_lock(&p->lock);
+	while (!b->full)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	phase_pop();
+}
+
 /* prefetch_next, or 2 instead of waiting when wait is 0. */
 static int next(struct prefetch *p, const struct row **row, int wait,
 		struct error *err)
@@ -272,16 +285,7 @@ static int next(struct prefetch *p, const struct row **row, int wait,
 				return 2;
 		}
 		if (!p->have) {
-			/* the fetcher's writes to b happen before it sets
-			 * full under the lock; seeing full under the lock
-			 * makes them visible here */
-			/* once per batch: the reader's wait is fetch time */
-			phase_push(PH_FETCH);
-			pthread_mutex_lock(&p->lock);
-			while (!b->full)
-				pthread_cond_wait(&p->cond, &p->lock);
-			pthread_mutex_unlock(&p->lock);
-			phase_pop();
+			wait_full(p, b);	/* once per batch */
 			p->have = 1;
 			p->ri = 0;
 		}
@@ -352,12 +356,7 @@ int prefetch_take(struct prefetch *p, size_t *batch, size_t *nrows,
 	if (p->ended)
 		return fetch_result(p, err);
 	b = &p->b[p->rb];
-	phase_push(PH_FETCH);
-	pthread_mutex_lock(&p->lock);
-	while (!b->full)
-		pthread_cond_wait(&p->cond, &p->lock);
-	pthread_mutex_unlock(&p->lock);
-	phase_pop();
+	wait_full(p, b);
 	if (b->last)
 		p->ended = 1;
 	if (b->n == 0) {

@@ -73,7 +73,9 @@ change5)
 	# rowid does), the CASE makes sure it is evaluated first.
 	maria_sql bench_orders -e "SET @n := 0;
 		UPDATE orders SET total_amount = total_amount + 1, modified_at = '$mark'
-		WHERE CASE WHEN (@n := @n + 1) % 20 = 0 THEN total_amount IS NOT NULL ELSE 0 END;
+		WHERE CASE WHEN (@n := @n + 1) % 20 = 0 THEN total_amount IS NOT NULL
+		  AND order_no NOT IN (SELECT order_no FROM (SELECT order_no FROM orders
+		  GROUP BY order_no HAVING count(*) > 1) d) ELSE 0 END;
 		SELECT ROW_COUNT()"
 	maria_sql bench_crm -e "UPDATE crm_deal SET modified_at = '$mark' ORDER BY deal_id LIMIT 1" >/dev/null
 	maria_sql bench_erp -e "UPDATE erp_doc SET modified_at = '$mark' ORDER BY doc_id LIMIT 1" >/dev/null
