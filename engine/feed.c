@@ -1,8 +1,9 @@
 /*
  * feed.c - how a source's rows reach the matcher, for a full read
  * (read.c) and an incremental one (incmerge.c) alike: the bound
- * parameters of a source's queries, a row's columns by name, and
- * feed_row(), the one sink of translated rows.
+ * parameters of a source's queries, a row's columns by name and its id
+ * for messages (also the translators', xlate.c), and feed_row(), the one
+ * sink of translated rows.
  */
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "mem.h"
 #include "phase.h"
 #include "rowfp.h"
+#include "text.h"
 #include "../connectors/connector.h"
 #include "banned.h"
 
@@ -97,3 +99,37 @@ int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
 	}
 }
 
+/* The value of the source's id column in this row, for messages. */
+void feed_row_id(const struct job_source *src, const struct row *row,
+		 struct sbuf *out)
+{
+	const struct value *v = src->id_column ? feed_column(row, src->id_column)
+					       : NULL;
+
+	sbuf_reset(out);
+	if (v && v->type == VAL_INT)
+		sbuf_add_i64(out, v->i);
+	else if (v && v->s)	/* a NUL shown as \0, never cut there; an
+				 * id over 4096 bytes cut visibly */
+		text_add_clean(out, v->s, v->len, CANON_STR_CAP);
+	if (!out->len)
+		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
+}
+
+/* The job names columns the query must return: say so on the first row
+ * instead of silently naming rows by number or missing watermarks. */
+int feed_check_columns(const struct job_source *src, const struct row *row,
+		       struct error *err)
+{
+	struct sbuf cols = SBUF_INIT(1 << 16);
+
+	if (!src->id_column || feed_column(row, src->id_column))
+		return 0;
+	for (size_t i = 0; i < row->ncols; i++)
+		sbuf_addf(&cols, "%s%s", i ? ", " : "", row->names[i]);
+	error_set(err, ERR_JOB, "id-column '%s' is not a column of the "
+		  "query's result (columns: %s)", src->id_column,
+		  cols.failed ? "?" : cols.buf);
+	sbuf_release(&cols);
+	return -1;
+}

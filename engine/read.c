@@ -23,43 +23,6 @@
 #include "../connectors/connector.h"
 #include "banned.h"
 
-/* The value of the source's id column in this row, for messages. */
-void read_row_id(const struct job_source *src, const struct row *row,
-		   struct sbuf *out)
-{
-	const struct value *v = src->id_column ? feed_column(row, src->id_column)
-					       : NULL;
-
-	sbuf_reset(out);
-	if (v && v->type == VAL_INT)
-		sbuf_add_i64(out, v->i);
-	else if (v && v->s)	/* a NUL shown as \0, never cut there; an
-				 * id over 4096 bytes cut visibly */
-		text_add_clean(out, v->s, v->len, CANON_STR_CAP);
-	if (!out->len)
-		sbuf_addf(out, "row %llu", (unsigned long long)row->rowno);
-}
-
-/* ---- one source ------------------------------------------------------ */
-
-/* The job names columns the query must return: say so on the first row
- * instead of silently naming rows by number or missing watermarks. */
-int read_check_columns(const struct job_source *src, const struct row *row,
-		       struct error *err)
-{
-	struct sbuf cols = SBUF_INIT(1 << 16);
-
-	if (!src->id_column || feed_column(row, src->id_column))
-		return 0;
-	for (size_t i = 0; i < row->ncols; i++)
-		sbuf_addf(&cols, "%s%s", i ? ", " : "", row->names[i]);
-	error_set(err, ERR_JOB, "id-column '%s' is not a column of the "
-		  "query's result (columns: %s)", src->id_column,
-		  cols.failed ? "?" : cols.buf);
-	sbuf_release(&cols);
-	return -1;
-}
-
 /* One source being read: its connection, cursor and fetch thread, and
  * what reading a row needs. */
 struct rsrc {
@@ -133,7 +96,7 @@ static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
 	enum incr_kind k;
 	int t;
 
-	if (rs->st->read == 0 && read_check_columns(src, row, err) < 0)
+	if (rs->st->read == 0 && feed_check_columns(src, row, err) < 0)
 		return -1;
 	if (rowfp_row(&rs->fpr, row, fp, err) < 0)
 		return -1;
@@ -148,7 +111,7 @@ static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
 			goto row_error;
 		if (u == 1) {
 			if (e.kind == INCR_FAILED) {
-				read_row_id(src, row, &rs->id);
+				feed_row_id(src, row, &rs->id);
 				sbuf_addf(&rs->key, "%s:%s", src->name,
 					  rs->id.buf);
 				sbuf_add(&rs->fail, e.msg, e.msg_len);
@@ -171,7 +134,7 @@ static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
 		goto row_error;
 	k = t == 1 ? INCR_KEPT : t == 0 ? INCR_SKIPPED : INCR_FAILED;
 	if (k == INCR_FAILED) {
-		read_row_id(src, row, &rs->id);
+		feed_row_id(src, row, &rs->id);
 		sbuf_addf(&rs->key, "%s:%s", src->name, rs->id.buf);
 	}
 	if (feed_row(r, si, k, fp, &rs->rec, &rs->key, &rs->fail, err) < 0) {
@@ -181,7 +144,7 @@ static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
 	}
 	return 0;
 row_error:
-	read_row_id(src, row, &rs->id);
+	feed_row_id(src, row, &rs->id);
 	error_context(err, "row '%s'", rs->id.buf);
 	return -1;
 }

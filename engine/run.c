@@ -270,6 +270,9 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	summary_items_finish(&r);
 	summary_totals_finish(&r);
+	/* the reports' site-field columns (record.c), even with no line */
+	if (record_columns(&r, err) < 0)
+		goto out;
 	utc_text((int64_t)time(NULL), &finished);
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */

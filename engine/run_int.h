@@ -13,8 +13,8 @@
  *               previous state into the rows a full read would give
  *   guard.c     guard_: the completeness guard and the rule-error
  *               ceilings
- *   feed.c      feed_: a source query's parameters, a row's columns,
- *               and feed_row(), the one sink of translated rows (both
+ *   feed.c      feed_: a source query's parameters, a row's columns
+ *               and id, and feed_row(), the one sink of translated rows (both
  *               kinds of reading) into the counters and the matcher
  *   record.c    record_: per reconciled group (the matcher's callbacks)
  *               the report lines and the published record; the report
@@ -133,13 +133,6 @@ struct run {
 /* Read every source (incmerge_prepare() first): incremental ones one
  * after another, then those read in full at once (read.c). */
 int read_sources(struct run *r, struct error *err);
-/* read.c's per-row helpers, shared with the translators (xlate.c): the
- * row's id-column value (or "row N") for messages; the first row's check
- * that the query returns the id column. */
-void read_row_id(const struct job_source *src, const struct row *row,
-		 struct sbuf *out);
-int read_check_columns(const struct job_source *src, const struct row *row,
-		       struct error *err);
 
 /* ---- incmerge.c ------------------------------------------------------ */
 
@@ -193,6 +186,13 @@ int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
 	     const struct sbuf *msg, struct error *err);
 /* The row's value of column name, NULL if the row has no such column. */
 const struct value *feed_column(const struct row *row, const char *name);
+/* The row's id-column value (or "row N"), for messages; read.c and the
+ * translators (xlate.c). */
+void feed_row_id(const struct job_source *src, const struct row *row,
+		 struct sbuf *out);
+/* The first row's check that the query returns the job's id column. */
+int feed_check_columns(const struct job_source *src, const struct row *row,
+		       struct error *err);
 /* The bound parameters of a query (see feed.c). Caller frees. */
 struct param *feed_params(const struct run *r, const struct job_param *jp,
 			  size_t n, const struct sbuf *wm, int wm_is_time,

@@ -359,9 +359,7 @@ int summary_write_reports(struct run *r, const char *finished,
 	rep.noutcomes = OUT__COUNT;
 	rep.items = r->items;
 	rep.nitems = r->nitems;
-	if (record_columns(r, err) < 0)
-		goto out;
-	rep.columns = r->rcols;
+	rep.columns = r->rcols;	/* record_columns(), called by run.c */
 	rep.ncolumns = r->nrcols;
 	/* one file name per job and as-of: a rerun replaces its own report */
 	sbuf_addf(&base, "%s-", r->job->name);

@@ -205,13 +205,13 @@ static void translate_slot(struct worker *w, struct slot *s)
 		xr->t = rules_translate(w->rules, x->si, &row, &xr->rec,
 					&xr->fail, &s->err);
 		if (xr->t == -1) {
-			read_row_id(src, &row, &w->id);
+			feed_row_id(src, &row, &w->id);
 			error_context(&s->err, "row '%s'", w->id.buf);
 			s->nok = i;
 			return;
 		}
 		if (xr->t == -2) {
-			read_row_id(src, &row, &w->id);
+			feed_row_id(src, &row, &w->id);
 			sbuf_addf(&xr->key, "%s:%s", src->name, w->id.buf);
 		}
 	}
@@ -304,7 +304,7 @@ static int feed_slot(struct xlate *x, struct slot *s, struct error *err)
 		prefetch_batch_row(x->pf, s->batch, i, &row);
 		if (stop_check(err, "reading") < 0)
 			goto out;
-		if (r->stats[si].read == 0 && read_check_columns(src, &row, err) < 0)
+		if (r->stats[si].read == 0 && feed_check_columns(src, &row, err) < 0)
 			goto out;
 		if (i == s->nok) {
 			error_copy(err, &s->err);
@@ -312,7 +312,7 @@ static int feed_slot(struct xlate *x, struct slot *s, struct error *err)
 		}
 		if (incmerge_state_row(r, si, &row, xr->fp, xr->t, &xr->rec,
 				       &xr->fail, err) < 0) {
-			read_row_id(src, &row, &id);
+			feed_row_id(src, &row, &id);
 			error_context(err, "row '%s'", id.buf);
 			goto out;
 		}
@@ -321,7 +321,7 @@ static int feed_slot(struct xlate *x, struct slot *s, struct error *err)
 		if (feed_row(r, si, k, xr->fp, &xr->rec, &xr->key, &xr->fail,
 			     err) < 0) {
 			if (k == INCR_KEPT) {
-				read_row_id(src, &row, &id);
+				feed_row_id(src, &row, &id);
 				error_context(err, "row '%s'", id.buf);
 			}
 			goto out;
