@@ -826,18 +826,18 @@ int incmerge_finish(struct run *r, struct error *err)
 		if (!first)
 			sbuf_addch(&r->watermarks, ',');
 		first = 0;
-		summary_json_str(&r->watermarks, job->sources[i].name);
+		text_add_json(&r->watermarks, job->sources[i].name);
 		sbuf_addstr(&r->watermarks, ":{\"column\":");
-		summary_json_str(&r->watermarks, job->sources[i].watermark);
+		text_add_json(&r->watermarks, job->sources[i].watermark);
 		sbuf_addstr(&r->watermarks, ",\"type\":");
-		summary_json_str(&r->watermarks, st->wm.type == WM_TIME ? "time"
+		text_add_json(&r->watermarks, st->wm.type == WM_TIME ? "time"
 					 : st->wm.type == WM_INT ? "int"
 					 : st->wm.type == WM_TEXT ? "text" : "none");
 		sbuf_addstr(&r->watermarks, ",\"value\":");
 		if (st->wm.type == WM_NONE)
 			sbuf_addstr(&r->watermarks, "null");
 		else
-			summary_json_str(&r->watermarks, val.buf);
+			text_add_json(&r->watermarks, val.buf);
 		sbuf_addf(&r->watermarks, ",\"mode\":\"%s\",\"fetched\":%llu}",
 			  st->incremental ? "incremental" : "full",
 			  (unsigned long long)(st->incremental ? st->fetched

@@ -24,6 +24,8 @@
 #include "run.h"
 #include "stop.h"
 #include "store.h"
+#include "text.h"
+#include "tstamp.h"
 #include "verify.h"
 #include "xlate.h"
 #include "ref.h"
@@ -60,6 +62,7 @@ static int cmd_test(int argc, char **argv);
 static int cmd_verify(int argc, char **argv);
 static int cmd_digest(int argc, char **argv);
 static int cmd_history(int argc, char **argv);
+static int cmd_runs(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -85,6 +88,9 @@ static const struct cmd commands[] = {
 	{ "history", cmd_history, "history JOB ID [--kind order|deal|erp]",
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
+	{ "runs", cmd_runs, "runs JOB [--json]",
+	  "the job's published runs, newest first: seq, run id, as-of, "
+	  "mode, status, versions, exceptions, rows read, seconds" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
 	  "print the table of exit codes" },
 };
@@ -724,6 +730,173 @@ static int cmd_history(int argc, char **argv)
 	}
 	sbuf_release(&hp.kind);
 	sbuf_release(&hp.key);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* recon runs: each run's line (text or a JSON object), kept to be
+ * printed newest first. */
+struct runs_print {
+	const struct job *job;
+	int json;
+	char **line;
+	size_t n, alloc;
+};
+
+/* Rows the run read, over the job's sources as T_runs.totals holds
+ * them; -1 if an entry cannot be read. */
+static int64_t run_rows_read(const struct job *job, const char *totals)
+{
+	struct sbuf why = SBUF_INIT(1 << 16);
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < job->nsources && sum >= 0; i++) {
+		struct ledger_source_totals t;
+		int rc = totals ? ledger_totals_find(totals, job->sources[i].name,
+						     &t, &why) : -1;
+
+		if (rc == 1)
+			sum += (int64_t)t.read;
+		else if (rc < 0)
+			sum = -1;
+	}
+	sbuf_release(&why);
+	return sum;
+}
+
+/* finished - started in seconds, or -1 if either cannot be read. */
+static int64_t run_seconds(const char *started, const char *finished)
+{
+	int64_t a, b;
+
+	if (!started || !finished ||
+	    tstamp_parse(started, strlen(started), &a) < 0 ||
+	    tstamp_parse(finished, strlen(finished), &b) < 0 || b < a)
+		return -1;
+	return b - a;
+}
+
+/* A count as the database printed it, for JSON: the digits, or null
+ * for NULL or anything else (a runs row edited by hand). */
+static const char *json_count(const char *s)
+{
+	size_t i = 0;
+
+	if (!s || !*s)
+		return "null";
+	for (; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return "null";
+	return s;
+}
+
+static int keep_run(void *ctx, const struct ledger_run *lr, struct error *err)
+{
+	struct runs_print *rp = ctx;
+	struct sbuf sb = SBUF_INIT(1 << 16);
+	const char *const *f = lr->f;
+	int64_t rows = run_rows_read(rp->job, f[LR_TOTALS]);
+	int64_t secs = run_seconds(f[LR_STARTED], f[LR_FINISHED]);
+	char rows_t[24] = "?", secs_t[24] = "?";
+	char *line;
+
+#define F(x) (f[x] ? f[x] : "")
+	if (rows >= 0)
+		snprintf(rows_t, sizeof(rows_t), "%lld", (long long)rows);
+	if (secs >= 0)
+		snprintf(secs_t, sizeof(secs_t), "%lld", (long long)secs);
+	if (rp->json) {
+		sbuf_addf(&sb, "{\"seq\":%s,\"run_id\":",
+			  json_count(f[LR_SEQ]));
+		text_add_json(&sb, F(LR_RUN_ID));
+		sbuf_addstr(&sb, ",\"as_of\":");
+		text_add_json(&sb, F(LR_AS_OF));
+		sbuf_addstr(&sb, ",\"mode\":");
+		text_add_json(&sb, F(LR_MODE));
+		sbuf_addstr(&sb, ",\"status\":");
+		text_add_json(&sb, F(LR_STATUS));
+		sbuf_addf(&sb, ",\"versions\":%s,\"exceptions\":%s,"
+			  "\"rows_read\":%s,\"started\":",
+			  json_count(f[LR_RECORDS]), json_count(f[LR_EXCEPTIONS]),
+			  rows >= 0 ? rows_t : "null");
+		text_add_json(&sb, F(LR_STARTED));
+		sbuf_addstr(&sb, ",\"finished\":");
+		text_add_json(&sb, F(LR_FINISHED));
+		sbuf_addf(&sb, ",\"seconds\":%s}", secs >= 0 ? secs_t : "null");
+	} else {
+		sbuf_addf(&sb, "%6s  %-29s  %-19s  %-11s  %-10s  %9s  %10s  "
+			  "%10s  %7s", F(LR_SEQ), F(LR_RUN_ID), F(LR_AS_OF),
+			  F(LR_MODE), F(LR_STATUS), F(LR_RECORDS),
+			  F(LR_EXCEPTIONS), rows_t, secs_t);
+	}
+#undef F
+	if (rp->n == rp->alloc) {
+		size_t na = rp->alloc ? rp->alloc * 2 : 64, bytes;
+		void *p;
+
+		if (mem_mul(na, sizeof(*rp->line), &bytes) < 0 ||
+		    !(p = mem_realloc(rp->line, bytes))) {
+			sbuf_release(&sb);
+			return error_set(err, ERR_NOMEM, "out of memory");
+		}
+		rp->line = p;
+		rp->alloc = na;
+	}
+	line = sb.failed ? NULL : mem_strdup(sb.buf);
+	sbuf_release(&sb);
+	if (!line)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	rp->line[rp->n++] = line;
+	return 0;
+}
+
+static int cmd_runs(int argc, char **argv)
+{
+	struct runs_print rp;
+	struct error err;
+	struct job *job = NULL;
+	const char *path = NULL;
+	int json = 0, code = 0;
+	uint64_t n = 0;
+	size_t npos;
+	const struct opt ro[] = {
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+	};
+
+	code = parse_opts("runs", argc, argv, ro, NOPTS(ro), &path, 1, &npos,
+			  ONE_JOB);
+	if (code)
+		return code;
+	if (!path)
+		return usage_error("runs: which job?%s", "");
+	memset(&rp, 0, sizeof(rp));
+	rp.json = json;
+	error_init(&err);
+	if (job_load(path, &job, &err) < 0 ||
+	    (rp.job = job,
+	     verify_runs(job->store_dsn, job->store_table, job->name, keep_run,
+			 &rp, &n, &err) < 0)) {
+		code = fail(&err);
+	} else if (json) {
+		printf("[");
+		for (size_t i = rp.n; i > 0; i--)
+			printf("%s\n%s", i == rp.n ? "" : ",", rp.line[i - 1]);
+		printf("%s]\n", rp.n ? "\n" : "");
+	} else if (!rp.n) {
+		fprintf(stderr, "recon: runs: job '%s' has no published run in "
+			"store '%s' table '%s'\n", job->name, job->store_dsn,
+			job->store_table);
+	} else {
+		printf("%6s  %-29s  %-19s  %-11s  %-10s  %9s  %10s  %10s  %7s\n",
+		       "seq", "run", "as-of", "mode", "status", "versions",
+		       "exceptions", "rows read", "seconds");
+		for (size_t i = rp.n; i > 0; i--)
+			printf("%s\n", rp.line[i - 1]);
+	}
+	for (size_t i = 0; i < rp.n; i++)
+		mem_free(rp.line[i]);
+	mem_free(rp.line);
 	job_free(job);
 	error_release(&err);
 	return code;

@@ -270,9 +270,9 @@ static void add_key_json(const struct canon *c, struct sbuf *out)
 	const char *k = canon_get(c, CS_KEY, &kn);
 	struct sbuf tmp = SBUF_INIT(CANON_STR_CAP + 1);
 
-	/* summary_json_str wants a C string; keys hold no NUL (text.h) */
+	/* text_add_json wants a C string; keys hold no NUL (text.h) */
 	sbuf_add(&tmp, k ? k : "", k ? kn : 0);
-	summary_json_str(out, tmp.failed ? "" : tmp.buf);
+	text_add_json(out, tmp.failed ? "" : tmp.buf);
 	if (tmp.failed)
 		out->failed = tmp.failed;
 	sbuf_release(&tmp);
@@ -287,7 +287,7 @@ static void source_part(struct run *r, const char *role, const struct canon *c,
 	if (out->len > 1)
 		sbuf_addch(out, ',');
 	sbuf_addf(out, "\"%s\":{\"source\":", role);
-	summary_json_str(out, r->job->sources[c->source].name);
+	text_add_json(out, r->job->sources[c->source].name);
 	sbuf_addf(out, ",\"sha256\":\"%s\",\"key\":", hex);
 	add_key_json(c, out);
 	sbuf_addch(out, '}');
@@ -531,15 +531,15 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		if (i)
 			sbuf_addch(&r->vjson, ',');
 		sbuf_addstr(&r->vjson, "{\"rule\":");
-		summary_json_str(&r->vjson, v->rule);
+		text_add_json(&r->vjson, v->rule);
 		sbuf_addstr(&r->vjson, ",\"code\":");
-		summary_json_str(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
+		text_add_json(&r->vjson, v->is_error ? "RULE_ERROR" : v->code);
 		sbuf_addstr(&r->vjson, ",\"severity\":");
-		summary_json_str(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
+		text_add_json(&r->vjson, severity_names[v->severity < 3 ? v->severity : 0]);
 		sbuf_addstr(&r->vjson, ",\"where\":");
-		summary_json_str(&r->vjson, v->where);
+		text_add_json(&r->vjson, v->where);
 		sbuf_addstr(&r->vjson, ",\"message\":");
-		summary_json_str(&r->vjson, v->message);
+		text_add_json(&r->vjson, v->message);
 		sbuf_addch(&r->vjson, '}');
 	}
 	sbuf_addch(&r->vjson, ']');

@@ -216,8 +216,6 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 
 /* ---- summary.c ------------------------------------------------------- */
 
-/* Append s (NULL: "") as a JSON string. The result of the last append. */
-int summary_json_str(struct sbuf *sb, const char *s);
 /* An amount as report text in the arena; NULL if !has (or no memory). */
 char *summary_amount(struct run *r, int has, int64_t v);
 /* Add c's amount to st's control total of its currency. */

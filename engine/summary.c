@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "run_int.h"
+#include "text.h"
 #include "canon.h"
 #include "mem.h"
 #include "money.h"
@@ -20,22 +21,6 @@
 #include "banned.h"
 
 #define RECON_VERSION "0.1.0"
-
-int summary_json_str(struct sbuf *sb, const char *s)
-{
-	sbuf_addch(sb, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sbuf_addf(sb, "\\%c", c);
-		else if (c < 0x20)
-			sbuf_addf(sb, "\\u%04x", c);
-		else
-			sbuf_addch(sb, c);
-	}
-	return sbuf_addch(sb, '"');
-}
 
 char *summary_amount(struct run *r, int has, int64_t v)
 {
@@ -186,7 +171,7 @@ static void amounts_json(const struct source_stats *st, struct sbuf *out)
 	for (size_t t = 0; t < st->ntotals; t++) {
 		if (t)
 			sbuf_addch(out, ',');
-		summary_json_str(out, st->totals[t].currency);
+		text_add_json(out, st->totals[t].currency);
 		sbuf_addch(out, ':');
 		sbuf_addch(out, '"');
 		money_format(st->totals[t].sum, 2, out);
@@ -203,7 +188,7 @@ int summary_totals_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"source\":");
-		summary_json_str(out, r->job->sources[i].name);
+		text_add_json(out, r->job->sources[i].name);
 		sbuf_addf(out, ",\"read\":%llu,\"kept\":%llu,\"skipped\":%llu,"
 			  "\"failed\":%llu,\"amounts\":{",
 			  (unsigned long long)st->read,
@@ -225,7 +210,7 @@ int summary_totals_json(struct run *r, struct sbuf *out)
 		if (i || r->job->nsources)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"reference\":");
-		summary_json_str(out, ref_table_name(r->refs.t[i]));
+		text_add_json(out, ref_table_name(r->refs.t[i]));
 		ref_table_hash_hex(r->refs.t[i], hex);
 		sbuf_addf(out, ",\"read\":%llu,\"rows_hash\":\"%s\"}",
 			  (unsigned long long)ref_table_rows(r->refs.t[i]),
@@ -250,7 +235,7 @@ int summary_outcomes_json(struct run *r, uint64_t removed, struct sbuf *out)
 		if (!first)
 			sbuf_addch(out, ',');
 		first = 0;
-		summary_json_str(out, outcome_table[i].code);
+		text_add_json(out, outcome_table[i].code);
 		sbuf_addf(out, ":{\"count\":%llu,\"amounts\":{",
 			  (unsigned long long)st->read);
 		amounts_json(st, out);
@@ -271,7 +256,7 @@ int summary_rules_json(struct run *r, struct sbuf *out)
 		if (i)
 			sbuf_addch(out, ',');
 		sbuf_addstr(out, "{\"file\":");
-		summary_json_str(out, job_rule_name(r->job, i));
+		text_add_json(out, job_rule_name(r->job, i));
 		sbuf_addf(out, ",\"sha256\":\"%s\"}",
 			  rules_file_hash(r->rules, i));
 	}

@@ -139,3 +139,19 @@ int text_is_column_name(const char *s)
 			return 0;
 	return 1;
 }
+
+int text_add_json(struct sbuf *sb, const char *s)
+{
+	sbuf_addch(sb, '"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			sbuf_addf(sb, "\\u%04x", c);
+		else
+			sbuf_addch(sb, c);
+	}
+	return sbuf_addch(sb, '"');
+}

@@ -43,4 +43,9 @@ int text_is_identifier(const char *s, size_t max);
  * the same column quoted or not on every DBMS. */
 int text_is_column_name(const char *s);
 
+/* Append s (NULL: "") as a JSON string: quotes, backslashes and control
+ * characters escaped, other bytes as they are (s is valid UTF-8 where
+ * the engine writes it). The result of the last append. */
+int text_add_json(struct sbuf *sb, const char *s);
+
 #endif

@@ -1348,6 +1348,57 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+int verify_runs(const char *dsn, const char *table, const char *job,
+		verify_run_fn *fn, void *ctx, uint64_t *n, struct error *err)
+{
+	struct verify_opts o;
+	struct conn *c = NULL;
+	struct cursor *cur = NULL;
+	const struct row *row;
+	int in_tx = 0, rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	o.dsn = dsn;
+	o.table = table;
+	*n = 0;
+	if (!text_is_identifier(table, 63)) {
+		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
+			  table ? table : "");
+		goto out;
+	}
+	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
+		goto out;
+	if (store_read_runs(c, table, &cur, err) < 0) {
+		if (err->code != ERR_NOMEM)
+			store_fail(&o, err);
+		goto out;
+	}
+	while ((rc = cursor_next(cur, &row, err)) > 0) {
+		struct ledger_run lr;
+
+		if (row->ncols != LR__COUNT + 1) {
+			rc = error_set(err, ERR_INTERNAL, "runs: %zu columns "
+				       "in %s_runs", row->ncols, table);
+			break;
+		}
+		for (int f = 0; f < LR__COUNT; f++)
+			lr.f[f] = val_text(&row->vals[f]);
+		if (!lr.f[LR_JOB] || strcmp(lr.f[LR_JOB], job) != 0)
+			continue;
+		(*n)++;
+		if (fn(ctx, &lr, err) < 0) {
+			rc = -2;	/* the callback's error, as it is */
+			break;
+		}
+	}
+	if (rc == -1 && err->code != ERR_NOMEM)
+		store_fail(&o, err);
+out:
+	cursor_close(cur);
+	close_snapshot(c, in_tx);
+	return rc < 0 ? -1 : 0;
+}
+
 int verify_history(const char *dsn, const char *table, const char *key,
 		   const char *kind, verify_version_fn *fn, void *ctx,
 		   uint64_t *n, struct error *err)

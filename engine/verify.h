@@ -117,4 +117,18 @@ int verify_history(const char *dsn, const char *table, const char *key,
 		   const char *kind, verify_version_fn *fn, void *ctx,
 		   uint64_t *n, struct error *err);
 
+/* One published run of the job, for `recon runs`: its T_runs row as text
+ * (ledger.h), borrowed for the call. */
+typedef int verify_run_fn(void *ctx, const struct ledger_run *run,
+			  struct error *err);
+
+/*
+ * The published runs of job (T_runs rows naming it; a table may be
+ * shared by jobs) in seq order, to fn; *n how many. -1 with ERR_STORE
+ * if the store cannot be read (ERR_STORE naming DSN and table when it
+ * has no such table), or fn's error.
+ */
+int verify_runs(const char *dsn, const char *table, const char *job,
+		verify_run_fn *fn, void *ctx, uint64_t *n, struct error *err);
+
 #endif

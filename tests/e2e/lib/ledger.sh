@@ -142,6 +142,30 @@ if [ "$rc" = 0 ] && grep -q "^  version 1  run $r1 (seq 1" "$lg/history.out" &&
 else
 	fail "ledger: history shows both versions and the changed order_amount (exit $rc)" "$(cat "$lg/history.out")"
 fi
+# recon runs: the two published runs, newest first, with their counts;
+# --json the same as JSON (parsed back).
+lg_recon main runs jobs/orders-nightly.xml >"$lg/runs.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && [ "$(wc -l <"$lg/runs.out")" = 3 ] &&
+	sed -n 1p "$lg/runs.out" | grep -q '^ *seq  run  *as-of  *mode  *status  *versions  *exceptions  *rows read  *seconds$' &&
+	sed -n 2p "$lg/runs.out" | grep -q "^ *2  $r2  $asof  full  *exceptions  *1  " &&
+	sed -n 3p "$lg/runs.out" | grep -Eq "^ *1  $r1  $asof  full  *exceptions  *[0-9]+  +[0-9]+  +[0-9]+  +[0-9]+$"; then
+	pass "ledger: runs lists both runs, newest first"
+else
+	fail "ledger: runs lists both runs, newest first (exit $rc)" "$(cat "$lg/runs.out")"
+fi
+lg_recon main runs jobs/orders-nightly.xml --json >"$lg/runs.json" 2>&1
+rc=$?
+# (no JSON tool is a dependency: the shape is checked line by line)
+num='[0-9][0-9]*'
+if [ "$rc" = 0 ] && [ "$(wc -l <"$lg/runs.json")" = 4 ] &&
+	[ "$(sed -n 1p "$lg/runs.json")" = '[' ] && [ "$(sed -n 4p "$lg/runs.json")" = ']' ] &&
+	sed -n 2p "$lg/runs.json" | grep -q "^{\"seq\":2,\"run_id\":\"$r2\",\"as_of\":\"$asof\",\"mode\":\"full\",\"status\":\"exceptions\",\"versions\":1,\"exceptions\":$num,\"rows_read\":$num,\"started\":\"[0-9T:Z-]*\",\"finished\":\"[0-9T:Z-]*\",\"seconds\":$num},$" &&
+	sed -n 3p "$lg/runs.json" | grep -q "^{\"seq\":1,\"run_id\":\"$r1\",.*\"rows_read\":$num,.*\"seconds\":$num}$"; then
+	pass "ledger: runs --json gives the same runs as JSON objects"
+else
+	fail "ledger: runs --json gives the same runs as JSON objects (exit $rc)" "$(head -5 "$lg/runs.json")"
+fi
 # Any system's id finds the record: a deal id and an ERP document id
 # the order record SO-99000031 (its sources name them), an orphan
 # document its ERP_WITHOUT_ORDER record; --kind still filters.
