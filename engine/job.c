@@ -65,7 +65,7 @@ extern const unsigned long recon_job_xsd_len;
 #define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
 
 /* Defaults for the optional parts. */
-#define JOB_DEFAULT_PARTITIONS 8u
+#define JOB_DEFAULT_PARTITIONS 64u
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *job_xml_error;

@@ -212,7 +212,10 @@ struct ledger_digest;
 struct ledger_digest *ledger_digest_new(const char *prev, struct error *err);
 /* run_hash: LEDGER_HEX - 1 hex digits (copied). */
 void ledger_digest_set_run(struct ledger_digest *d, const char *run_hash);
+/* A content hash as 64 lowercase hex digits (anything else leaves the
+ * digest empty at finish), or as its 32 bytes. -1 when out of memory. */
 int ledger_digest_add(struct ledger_digest *d, const char *content_hash);
+int ledger_digest_add_bin(struct ledger_digest *d, const uint8_t *hash);
 void ledger_digest_finish(struct ledger_digest *d, char *out);	/* frees d */
 void ledger_digest_free(struct ledger_digest *d);	/* without finishing */
 

@@ -101,17 +101,6 @@ static void hex_to_bin(const char *hex, unsigned char *out)
 	}
 }
 
-static void bin_to_hex(const unsigned char *b, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (int i = 0; i < HASH_BIN; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * HASH_BIN] = '\0';
-}
-
 /* Append s quoted for a one-line message: control bytes and the quote
  * itself escaped, so a tampered key cannot forge further output lines. */
 static void add_quoted(struct sbuf *sb, const char *s)
@@ -826,14 +815,12 @@ static int run_digest(const struct vrun *r, const char *prev, char *out,
 		      struct error *err)
 {
 	struct ledger_digest *d = ledger_digest_new(prev, err);
-	char hex[LEDGER_HEX];
 
 	if (!d)
 		return -1;
 	ledger_digest_set_run(d, r->run_hash);
 	for (uint64_t i = 0; i < r->n; i++) {
-		bin_to_hex(r->h[i], hex);
-		if (ledger_digest_add(d, hex) < 0) {
+		if (ledger_digest_add_bin(d, r->h[i]) < 0) {
 			ledger_digest_free(d);
 			return nomem(err);
 		}

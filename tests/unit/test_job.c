@@ -273,7 +273,7 @@ START_TEST(minimal_job_takes_defaults)
 			  JOB_REPORT_CSV | JOB_REPORT_HTML);
 	ck_assert_uint_eq(job->rule_memory, (size_t)64 << 20);
 	ck_assert(job->rule_instructions == 1000000);
-	ck_assert_uint_eq(job->partitions, 8);
+	ck_assert_uint_eq(job->partitions, 64);
 	ck_assert_uint_eq(job->match_memory, (size_t)64 << 20);
 	ck_assert_int_eq(job->read_at_once, -1);	/* auto */
 	ck_assert_uint_eq(job->nreferences, 0);

@@ -341,6 +341,25 @@ START_TEST(run_digest)
 	ledger_digest_add(d, h1);
 	ledger_digest_finish(d, d6);
 	ck_assert_str_eq(d6, "");
+	/* a hash added as its 32 bytes is the same hash; one that is not
+	 * 64 lowercase hex digits gives no digest, never a wrong one */
+	{
+		uint8_t b1[32];
+
+		memset(b1, 0x11, sizeof(b1));
+		d = ledger_digest_new(NULL, &err);
+		ledger_digest_set_run(d, r1);
+		ck_assert_int_eq(ledger_digest_add_bin(d, b1), 0);
+		ledger_digest_add(d, h2);
+		ledger_digest_finish(d, d6);
+		ck_assert_str_eq(d6, d1);
+		d = ledger_digest_new(NULL, &err);
+		ledger_digest_set_run(d, r1);
+		ledger_digest_add(d, h1);
+		ledger_digest_add(d, "222222222222222222222222222222222222222222222222222222222222222G");
+		ledger_digest_finish(d, d6);
+		ck_assert_str_eq(d6, "");
+	}
 	error_release(&err);
 }
 END_TEST
