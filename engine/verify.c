@@ -1196,23 +1196,6 @@ static const char *vfield_name(const struct ledger_schema *sch, size_t i,
 	return sch->col[i - LEDGER_FIXED_VALUES].name;
 }
 
-/* The id as record.c writes a JSON string. */
-static void json_str(struct sbuf *sb, const char *s)
-{
-	sbuf_addch(sb, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sbuf_addf(sb, "\\%c", c);
-		else if (c < 0x20)
-			sbuf_addf(sb, "\\u%04x", c);
-		else
-			sbuf_addch(sb, (char)c);
-	}
-	sbuf_addch(sb, '"');
-}
-
 /* 1 if a version's sources JSON (docs/LEDGER.md, "Provenance") names
  * id as its deal's or order's "key" or among its ERP documents' "keys";
  * -1 out of memory. Inside a JSON string every '"' is escaped, so
@@ -1224,7 +1207,7 @@ static int sources_name(const char *json, const char *id, struct sbuf *tmp)
 
 	sbuf_reset(tmp);
 	sbuf_addstr(tmp, "\"key\":");
-	json_str(tmp, id);
+	text_add_json(tmp, id);	/* as record.c writes it */
 	if (tmp->failed)
 		return -1;
 	if (strstr(json, tmp->buf))
@@ -1335,6 +1318,21 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+/* The start of `recon runs` and `recon history`: *o for store_fail, the
+ * table name checked, a read snapshot of the store. */
+static int open_reader(const char *dsn, const char *table,
+		       struct verify_opts *o, struct conn **c, int *in_tx,
+		       struct error *err)
+{
+	memset(o, 0, sizeof(*o));
+	o->dsn = dsn;
+	o->table = table;
+	if (!text_is_identifier(table, 63))
+		return error_set(err, ERR_JOB, "store table '%s' is not an "
+				 "identifier", table ? table : "");
+	return open_snapshot(dsn, table, NULL, 0, c, in_tx, err);
+}
+
 int verify_runs(const char *dsn, const char *table, const char *job,
 		verify_run_fn *fn, void *ctx, uint64_t *n, struct error *err)
 {
@@ -1344,16 +1342,8 @@ int verify_runs(const char *dsn, const char *table, const char *job,
 	const struct row *row;
 	int in_tx = 0, rc = -1;
 
-	memset(&o, 0, sizeof(o));
-	o.dsn = dsn;
-	o.table = table;
 	*n = 0;
-	if (!text_is_identifier(table, 63)) {
-		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
-			  table ? table : "");
-		goto out;
-	}
-	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
+	if (open_reader(dsn, table, &o, &c, &in_tx, err) < 0)
 		goto out;
 	if (store_read_runs(c, table, &cur, err) < 0) {
 		if (err->code != ERR_NOMEM)
@@ -1401,17 +1391,9 @@ int verify_history(const char *dsn, const char *table, const char *key,
 	int in_tx = 0, rc = -1, oom = 0;
 	struct store_schema sch;
 
-	memset(&o, 0, sizeof(o));
 	memset(&sch, 0, sizeof(sch));
-	o.dsn = dsn;
-	o.table = table;
 	*n = 0;
-	if (!text_is_identifier(table, 63)) {
-		error_set(err, ERR_JOB, "store table '%s' is not an identifier",
-			  table ? table : "");
-		goto out;
-	}
-	if (open_snapshot(dsn, table, NULL, 0, &c, &in_tx, err) < 0)
+	if (open_reader(dsn, table, &o, &c, &in_tx, err) < 0)
 		goto out;
 	if (store_schema_read(c, table, &sch, err) < 0) {
 		store_fail(&o, err);
