@@ -206,6 +206,10 @@ static int reuse_open(struct run *r, size_t si, const char *rhs,
 	struct reuse *u;
 	int o, rc = -1;
 
+	/* --retranslate; or --jobs K > 1, whose translators take whole
+	 * batches and reuse nothing (docs/INCREMENTAL.md) */
+	if (r->opts->retranslate || r->xlate)
+		return 0;
 	incr_header_init(&h);
 	o = incr_reader_open(r->state_dir.buf, src->name, &h, &rd, &why, err);
 	if (o < 0)
@@ -742,8 +746,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 				     err) < 0)
 			goto out;
 		if (!r->opts->incremental) {
-			if (!r->opts->retranslate &&
-			    reuse_open(r, i, rhs, err) < 0)
+			if (reuse_open(r, i, rhs, err) < 0)
 				goto out;
 			continue;
 		}
@@ -788,8 +791,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 				      why.buf);
 			incr_reader_free(st->rd);
 			st->rd = NULL;
-			if (!r->opts->retranslate &&
-			    reuse_open(r, i, rhs, err) < 0)
+			if (reuse_open(r, i, rhs, err) < 0)
 				goto out;
 			continue;
 		}

@@ -154,6 +154,7 @@ static void to_stderr(void *ctx, const char *line)
 }
 
 static int test_retranslate;	/* run_opts.retranslate of run_with */
+static unsigned test_jobs;	/* run_opts.jobs of run_with */
 
 static int run_with(const char *jobfile, const char *state, int incremental,
 		    struct run_result *res, struct error *err)
@@ -169,6 +170,7 @@ static int run_with(const char *jobfile, const char *state, int incremental,
 	opts.state_dir = state;
 	opts.incremental = incremental;
 	opts.retranslate = test_retranslate;
+	opts.jobs = test_jobs;
 	opts.log = to_stderr;
 	sbuf_reset(&run_log);
 	rc = job_load(jobfile, &job, err);
@@ -668,8 +670,8 @@ END_TEST
  * A full read reuses the previous state's translation of every row whose
  * fingerprint it holds: a changed row, a removed one and a new one cost a
  * translation each, a rule error is reused as the same error, and the
- * result equals a full run without any state, with reuse, with
- * --retranslate, and after a damaged state file.
+ * result equals a full run without any state, with reuse, with --jobs 2
+ * (no reuse), with --retranslate, and after a damaged state file.
  */
 START_TEST(full_read_reuses_translations)
 {
@@ -699,6 +701,12 @@ START_TEST(full_read_reuses_translations)
 	ck_assert_ptr_nonnull(strstr(csv, "\"orders:OX\""));
 	ck_assert_ptr_nonnull(strstr(csv, "deal 51.00, order 50.00"));
 	free(csv);
+	assert_same_as(JOB_REUSE_FULL);
+	/* --jobs 2: the translators reuse nothing, and say nothing of it */
+	test_jobs = 2;
+	run_ok(JOB_REUSE, STATE, 0);
+	test_jobs = 0;
+	ck_assert_ptr_null(strstr(run_log.buf, "translations reused"));
 	assert_same_as(JOB_REUSE_FULL);
 	/* --retranslate: no reuse, the same result */
 	test_retranslate = 1;
