@@ -71,6 +71,17 @@ int error_set(struct error *e, enum err_code code, const char *fmt, ...)
 	return -1;
 }
 
+int error_copy(struct error *dst, const struct error *src)
+{
+	error_set(dst, src->code, "%s", src->msg.buf);
+	dst->line = src->line;
+	if (src->sqlstate[0])
+		error_sqlstate(dst, src->sqlstate, src->native);
+	if (src->ctx.len)
+		sbuf_add(&dst->ctx, src->ctx.buf, src->ctx.len);
+	return -1;
+}
+
 void error_sqlstate(struct error *e, const char *sqlstate, long native)
 {
 	size_t n;

@@ -58,6 +58,9 @@ void error_clear(struct error *e);
  * callers can `return error_set(...)`. */
 int error_set(struct error *e, enum err_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Copy error src (another thread's, another source's) into the clear
+ * error dst: code, message, line, diagnostics, context. Returns -1. */
+int error_copy(struct error *dst, const struct error *src);
 /* Attach ODBC diagnostics to the (first) error. */
 void error_sqlstate(struct error *e, const char *sqlstate, long native);
 /* Prepend a context element: error_context(e, "source '%s'", name).

@@ -299,17 +299,7 @@ static int next(struct prefetch *p, const struct row **row, int wait,
 			return 1;
 		}
 		if (b->last) {
-			if (p->frc < 0) {
-				error_set(err, p->ferr.code, "%s", p->ferr.msg.buf);
-				if (p->ferr.sqlstate[0])
-					error_sqlstate(err, p->ferr.sqlstate,
-						       p->ferr.native);
-				if (p->ferr.ctx.len)
-					sbuf_add(&err->ctx, p->ferr.ctx.buf,
-						 p->ferr.ctx.len);
-				return -1;
-			}
-			return 0;
+			return p->frc < 0 ? error_copy(err, &p->ferr) : 0;
 		}
 		/* hand the drained batch back and move on */
 		pthread_mutex_lock(&p->lock);
@@ -338,14 +328,7 @@ int prefetch_poll(struct prefetch *p, const struct row **row,
 /* The fetcher's error, if it had one, into err: -1; else 0. */
 static int fetch_result(struct prefetch *p, struct error *err)
 {
-	if (p->frc == 0)
-		return 0;
-	error_set(err, p->ferr.code, "%s", p->ferr.msg.buf);
-	if (p->ferr.sqlstate[0])
-		error_sqlstate(err, p->ferr.sqlstate, p->ferr.native);
-	if (p->ferr.ctx.len)
-		sbuf_add(&err->ctx, p->ferr.ctx.buf, p->ferr.ctx.len);
-	return -1;
+	return p->frc == 0 ? 0 : error_copy(err, &p->ferr);
 }
 
 int prefetch_take(struct prefetch *p, size_t *batch, size_t *nrows,

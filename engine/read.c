@@ -317,12 +317,7 @@ static int read_at_once(struct run *r, const size_t *idx, size_t n,
 			prefetch_bell_wait(&bell, seen);
 	}
 	if (first_failed < n) {
-		struct error *e = &rs[first_failed].err;
-
-		error_set(err, e->code, "%s", e->msg.buf);
-		if (e->sqlstate[0])
-			error_sqlstate(err, e->sqlstate, e->native);
-		sbuf_add(&err->ctx, e->ctx.buf, e->ctx.len);
+		error_copy(err, &rs[first_failed].err);
 		goto out;
 	}
 	rc = 0;

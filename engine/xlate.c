@@ -166,18 +166,6 @@ size_t xlate_batches(const struct xlate *x)
 	return x->nslot + 2;
 }
 
-/* Copy error src into the clear error dst: -1. */
-static int error_copy(struct error *dst, const struct error *src)
-{
-	error_set(dst, src->code, "%s", src->msg.buf);
-	dst->line = src->line;
-	if (src->sqlstate[0])
-		error_sqlstate(dst, src->sqlstate, src->native);
-	if (src->ctx.len)
-		sbuf_add(&dst->ctx, src->ctx.buf, src->ctx.len);
-	return -1;
-}
-
 /* ---- the translators ------------------------------------------------ */
 
 /* Translate slot s's rows as read.c's loop does, up to the first fatal
