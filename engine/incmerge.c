@@ -195,9 +195,13 @@ int incmerge_reuse(struct run *r, size_t si, const struct row *row,
 }
 
 /* Open source si's previous state for reuse if it was written under the
- * fingerprint this run would write (rhs: the rules and references part). */
+ * fingerprint this run would write (rhs: the rules and references part)
+ * by the job's last published run in this store (last_id, NULL if none):
+ * a state directory shared by two stores, or a state left by a run of
+ * another store or database, is never reused (the same row fingerprint
+ * from another driver may reach the rules as other text). */
 static int reuse_open(struct run *r, size_t si, const char *rhs,
-		      struct error *err)
+		      const char *last_id, struct error *err)
 {
 	const struct job_source *src = &r->job->sources[si];
 	struct incr_header h;
@@ -222,7 +226,9 @@ static int reuse_open(struct run *r, size_t si, const char *rhs,
 		rc = -1;
 		goto out;
 	}
-	if (strcmp(r->fingerprint.buf, h.fingerprint.buf) != 0)
+	if (strcmp(r->fingerprint.buf, h.fingerprint.buf) != 0 ||
+	    !r->runs_before || !last_id ||
+	    strcmp(last_id, h.run_id.buf) != 0)
 		goto out;
 	u = mem_calloc(1, sizeof(*u));
 	if (!u) {
@@ -740,13 +746,21 @@ int incmerge_prepare(struct run *r, struct error *err)
 		struct source_stats *st = &r->stats[i];
 		int o;
 
+		unsigned swept;
+
 		if (!src->inc_query)
 			continue;
+		swept = incr_sweep_dead(r->state_dir.buf, src->name);
+		if (swept)
+			runlog_printf(r, "source '%s': removed %u temporary "
+				      "state file%s of a dead run in %s",
+				      src->name, swept, swept == 1 ? "" : "s",
+				      r->state_dir.buf);
 		if (incr_writer_open(r->state_dir.buf, src->name, &st->sw,
 				     err) < 0)
 			goto out;
 		if (!r->opts->incremental) {
-			if (reuse_open(r, i, rhs, err) < 0)
+			if (reuse_open(r, i, rhs, last_id, err) < 0)
 				goto out;
 			continue;
 		}
@@ -791,7 +805,7 @@ int incmerge_prepare(struct run *r, struct error *err)
 				      why.buf);
 			incr_reader_free(st->rd);
 			st->rd = NULL;
-			if (reuse_open(r, i, rhs, err) < 0)
+			if (reuse_open(r, i, rhs, last_id, err) < 0)
 				goto out;
 			continue;
 		}

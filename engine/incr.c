@@ -8,7 +8,9 @@
  * map holds each id at most once.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +517,7 @@ struct incr_writer {
 	struct sbuf tmp, final, scratch;
 	uint64_t count;
 	uint64_t pos;
+	int made;		/* tmp was created (by mkostemp) */
 	int committed;
 };
 
@@ -529,21 +532,36 @@ int incr_writer_open(const char *dir, const char *source,
 		     struct incr_writer **out, struct error *err)
 {
 	struct incr_writer *w = mem_calloc(1, sizeof(*w));
+	int fd;
 
 	if (!w)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	sbuf_init(&w->tmp, 8192);
 	sbuf_init(&w->final, 8192);
 	sbuf_init(&w->scratch, INCR_ENTRY_CAP + 64);
-	if (path_of(&w->tmp, dir, source, ".tmp") < 0 ||
+	/* SOURCE.state.tmp.PID.XXXXXX: two runs writing one state
+	 * directory (two stores, or two processes of one job) never write
+	 * the same file; the pid lets incr_sweep_dead() find a killed
+	 * run's file */
+	if (path_of(&w->tmp, dir, source, ".tmp.") < 0 ||
+	    sbuf_addf(&w->tmp, "%ld.XXXXXX", (long)getpid()) < 0 ||
 	    path_of(&w->final, dir, source, "") < 0) {
 		incr_writer_free(w);
 		return error_set(err, ERR_NOMEM, "state file name too long");
 	}
-	w->f = fopen(w->tmp.buf, "wb");
+	/* (mkostemp is a GNU extension; POSIX mkstemp, then close-on-exec
+	 * so that a hook the run starts never inherits the file) */
+	fd = mkstemp(w->tmp.buf);
+	if (fd >= 0) {
+		w->made = 1;
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	w->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!w->f) {
 		error_set(err, ERR_IO, "cannot create state file %s: %s",
 			  w->tmp.buf, strerror(errno));
+		if (fd >= 0 && !w->f)
+			close(fd);
 		incr_writer_free(w);
 		return -1;
 	}
@@ -664,12 +682,56 @@ void incr_writer_free(struct incr_writer *w)
 		return;
 	if (w->f)
 		fclose(w->f);
-	if (!w->committed && w->tmp.len)
+	if (w->made && !w->committed)
 		unlink(w->tmp.buf);
 	sbuf_release(&w->tmp);
 	sbuf_release(&w->final);
 	sbuf_release(&w->scratch);
 	mem_free(w);
+}
+
+/* The pid in NAME if it is SOURCE.state.tmp.PID.XXXXXX (a writer's
+ * temporary file), else 0. */
+static long tmp_pid(const char *name, const char *source)
+{
+	size_t sl = strlen(source), pl = sizeof(".state.tmp.") - 1;
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, source, sl) != 0 ||
+	    strncmp(name + sl, ".state.tmp.", pl) != 0)
+		return 0;
+	p = name + sl + pl;
+	if (*p < '1' || *p > '9')
+		return 0;
+	pid = strtol(p, &end, 10);
+	if (*end != '.' || strlen(end + 1) != 6 || pid <= 0)
+		return 0;
+	return pid;
+}
+
+unsigned incr_sweep_dead(const char *dir, const char *source)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned removed = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		long pid = tmp_pid(e->d_name, source);
+
+		/* only a process that no longer exists: a live one (even
+		 * another user's, EPERM) may be writing it now */
+		if (pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 /* ---- reader ------------------------------------------------------------ */

@@ -117,7 +117,8 @@ int incr_source_fingerprint(const struct job *job,
 
 struct incr_writer;
 
-/* Create DIR/SOURCE.state.tmp (replacing a leftover one). *out owned by
+/* Create a new temporary file DIR/SOURCE.state.tmp.PID.XXXXXX (unique:
+ * runs sharing DIR never write one file). *out owned by
  * the caller: incr_writer_free() removes the temporary file unless
  * incr_writer_commit() renamed it. ERR_IO. */
 int incr_writer_open(const char *dir, const char *source,
@@ -138,6 +139,11 @@ int incr_writer_finish(struct incr_writer *w, const struct incr_header *h,
  * directory). Call only after the store committed. */
 int incr_writer_commit(struct incr_writer *w, struct error *err);
 void incr_writer_free(struct incr_writer *w);
+/* Remove the temporary state files of SOURCE in DIR that runs killed
+ * before their teardown left (SOURCE.state.tmp.PID.XXXXXX whose process
+ * no longer exists; state directories are local to one host). Returns
+ * how many were removed. */
+unsigned incr_sweep_dead(const char *dir, const char *source);
 
 struct incr_reader;
 

@@ -8,10 +8,13 @@
  * previous state.
  */
 #include <check.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/incr.h"
@@ -130,6 +133,23 @@ static const char *const base_sql[] = {
 	"('I2','O2','50','EUR','INV','P','2026-01-03 00:00:00'),"
 	"('I3','O3','70','EUR','INV','P','2026-01-03 00:00:00')",
 };
+
+/* How many temporary state files of SOURCE (SOURCE.state.tmp.*) DIR holds. */
+static int tmp_files(const char *dir, const char *source)
+{
+	char pre[256];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(pre, sizeof(pre), "%s.state.tmp.", source);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, pre, strlen(pre)) == 0;
+	closedir(d);
+	return n;
+}
 
 static void setup(void)
 {
@@ -467,7 +487,7 @@ START_TEST(state_damage_is_no_state)
 	incr_header_release(&h);
 	free(all);
 	/* a leftover temporary file never counts as the state */
-	ck_assert_int_eq(access(DIR_ "/src.state.tmp", F_OK), -1);
+	ck_assert_int_eq(tmp_files(DIR_, "src"), 0);
 	sbuf_release(&why);
 	error_release(&err);
 }
@@ -480,11 +500,49 @@ START_TEST(writer_free_removes_temp)
 
 	setup();
 	error_init(&err);
+	struct incr_writer *w2 = NULL;
+	char dead[256];
+	pid_t child;
+	FILE *f;
+
 	ck_assert_int_eq(incr_writer_open(DIR_, "x", &w, &err), 0);
-	ck_assert_int_eq(access(DIR_ "/x.state.tmp", F_OK), 0);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 1);
+	/* a second writer of the same source (another run sharing the
+	 * directory) gets a file of its own */
+	ck_assert_int_eq(incr_writer_open(DIR_, "x", &w2, &err), 0);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 2);
+	incr_writer_free(w2);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 1);
 	incr_writer_free(w);
-	ck_assert_int_eq(access(DIR_ "/x.state.tmp", F_OK), -1);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 0);
 	ck_assert_int_eq(access(DIR_ "/x.state", F_OK), -1);
+	/* the file a killed run left: removed once its pid is gone; ours
+	 * (a live pid), another source's and other names stay */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	snprintf(dead, sizeof(dead), DIR_ "/x.state.tmp.%ld.AbC123",
+		 (long)child);
+	f = fopen(dead, "wb");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(incr_writer_open(DIR_, "x", &w, &err), 0);
+	f = fopen(DIR_ "/y.state.tmp.1.AbC123", "wb");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	f = fopen(DIR_ "/x.state.tmp.notapid", "wb");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 3);
+	ck_assert_uint_eq(incr_sweep_dead(DIR_, "x"), 1);
+	ck_assert_int_eq(access(dead, F_OK), -1);
+	ck_assert_int_eq(tmp_files(DIR_, "x"), 2);	/* ours and notapid */
+	ck_assert_int_eq(access(DIR_ "/y.state.tmp.1.AbC123", F_OK), 0);
+	incr_writer_free(w);
+	unlink(DIR_ "/y.state.tmp.1.AbC123");
+	unlink(DIR_ "/x.state.tmp.notapid");
 	/* a directory that cannot be written: ERR_IO */
 	ck_assert_int_eq(incr_writer_open(DIR_ "/no/such", "x", &w, &err), -1);
 	ck_assert_int_eq(err.code, ERR_IO);
@@ -732,6 +790,23 @@ START_TEST(full_read_reuses_translations)
 	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': 0 of 3 rows "
 				     "unchanged"));
 	assert_same_as(JOB_REUSE_FULL);
+	/* a state directory shared with another store (inc_full, the same
+	 * sources and rules: the same fingerprint): its run finds a state
+	 * this store's run wrote and reuses nothing; nor does this store's
+	 * next run reuse the state the other one wrote last */
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': 3 of 3 rows "
+				     "unchanged"));
+	run_ok(JOB_REUSE_FULL, STATE, 0);
+	ck_assert_msg(strstr(run_log.buf, "translations reused") == NULL,
+		      "%s", run_log.buf);
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_msg(strstr(run_log.buf, "translations reused") == NULL,
+		      "%s", run_log.buf);
+	/* and the state this run wrote serves its next run again */
+	run_ok(JOB_REUSE, STATE, 0);
+	ck_assert_ptr_nonnull(strstr(run_log.buf, "source 'crm': 3 of 3 rows "
+				     "unchanged"));
 }
 END_TEST
 
@@ -944,7 +1019,7 @@ START_TEST(failed_incremental_run_keeps_state)
 			break;
 		}
 		ck_assert_mem_eq(before, after, strlen(before));
-		ck_assert_int_eq(access(STATE "/crm.state.tmp", F_OK), -1);
+		ck_assert_int_eq(tmp_files(STATE, "crm"), 0);
 		free(after);
 	}
 	ck_assert_int_gt(failed, 0);
@@ -1020,8 +1095,8 @@ static void incremental_fault_loop(int odbc)
 					      "n=%ld: code %d: %s", n, err.code,
 					      err.msg.buf);
 			ck_assert_msg(strcmp(before, after) == 0, "n=%ld", n);
-			ck_assert_int_eq(access(STATE "/crm.state.tmp", F_OK), -1);
-			ck_assert_int_eq(access(STATE "/orders.state.tmp", F_OK), -1);
+			ck_assert_int_eq(tmp_files(STATE, "crm"), 0);
+			ck_assert_int_eq(tmp_files(STATE, "orders"), 0);
 			free(after);
 		}
 		run_result_release(&res);

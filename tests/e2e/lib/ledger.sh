@@ -625,8 +625,11 @@ if [ "$kill_ok" = 1 ]; then
 	kill_fresh kill-base
 	lg_ini kill-base "$(kill_store kill-base)" "$kd/odbc.ini"
 	t0=$(date +%s.%N)
+	# (every run here has a state directory of its own: the default one
+	# is shared with the other backends' runs, which tests/e2e/all.sh
+	# runs at the same time)
 	lg_recon kill-base run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/base-reports" -q \
-		>"$kd/base.out" 2>"$kd/base.err"
+		--state-dir "$kd/base-state" >"$kd/base.out" 2>"$kd/base.err"
 	rc=$?
 	t1=$(date +%s.%N)
 	base_csv=$(find "$kd/base-reports" -name 'orders-nightly-*.csv' ! -name '*-summary.csv' | head -1)
@@ -640,12 +643,12 @@ if [ "$kill_ok" = 1 ]; then
 		name=kill-$point
 		ks=$(kill_store "$name")
 		kill_fresh "$name"
-		rm -rf "$kd/$name-reports" "$kd/$name-tmp"
+		rm -rf "$kd/$name-reports" "$kd/$name-tmp" "$kd/$name-state"
 		mkdir -p "$kd/$name-tmp"
 		lg_ini "$name" "$ks" "$kd/odbc.ini"
 		tools/env.sh "$lg/$name" "$recon" run jobs/orders-nightly.xml --as-of "$asof" \
 			--report-dir "$kd/$name-reports" --tmpdir "$kd/$name-tmp" \
-			>"$kd/$name.out" 2>"$kd/$name.err" &
+			--state-dir "$kd/$name-state" >"$kd/$name.out" 2>"$kd/$name.err" &
 		pid=$!
 		if [ "$point" = publish ] || [ "$point" = committed ]; then
 			# publish: the matcher is done and every version
@@ -689,9 +692,22 @@ if [ "$kill_ok" = 1 ]; then
 		[ "$runs" = 1 ] && state="the run was published whole"
 		# the killed run's spill folder (if it had made one yet)
 		left=$(find "$kd/$name-tmp" -maxdepth 1 -name 'recon-spill-*' | wc -l)
+		# and its temporary state files (SOURCE.state.tmp.PID.XXXXXX)
+		left_state=$(find "$kd/$name-state" -maxdepth 1 -name '*.state.tmp.*' 2>/dev/null | wc -l)
 		lg_recon "$name" run jobs/orders-nightly.xml --as-of "$asof" --report-dir "$kd/$name-rerun" \
-			--tmpdir "$kd/$name-tmp" >"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
+			--tmpdir "$kd/$name-tmp" --state-dir "$kd/$name-state" \
+			>"$kd/$name.rerun.out" 2>"$kd/$name.rerun.err"
 		rc=$?
+		if [ "$left_state" != 0 ]; then
+			state="$state, its $left_state temporary state files removed by the rerun"
+			got=$(grep -c "^recon: source '[a-z]*': removed 1 temporary state file of a dead run in $kd/$name-state\$" \
+				"$kd/$name.rerun.err")
+			[ "$got" = "$left_state" ] ||
+				why+=("the rerun said it removed $got of the $left_state temporary state files of pid $pid")
+		fi
+		if [ -n "$(find "$kd/$name-state" -maxdepth 1 -name '*.state.tmp.*' 2>/dev/null)" ]; then
+			why+=("temporary state files left after the rerun: $(ls "$kd/$name-state" | head -3)")
+		fi
 		if [ "$left" != 0 ]; then
 			state="$state, its spill folder removed by the rerun"
 			grep -q "^recon: removed the spill folder of a dead run (pid $pid): $kd/$name-tmp/recon-spill-$pid-[A-Za-z0-9]\{6\}, [0-9.]* MB\$" \
