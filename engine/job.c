@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/globals.h>
 #include <libxml/SAX2.h>
@@ -1647,6 +1648,108 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	return 0;
 }
 
+/* ---- <hooks> (docs/JOBS.md, "Hooks"; engine/hook.h) ------------------- */
+
+static void hook_free(struct job_hook *h)
+{
+	if (!h)
+		return;
+	mem_free(h->program);
+	mem_free(h->program_name);
+	for (size_t i = 0; h->args && i < h->nargs; i++)
+		mem_free(h->args[i]);
+	mem_free(h->args);
+	mem_free(h);
+}
+
+/* The program must be there and executable now, not at 3 a.m. when the
+ * run fails: a hook that cannot start is found by `recon check`. */
+static int check_program(struct loader *ld, xmlNodePtr x,
+			 const struct job_hook *h)
+{
+	struct stat st;
+
+	if (stat(h->program, &st) != 0)
+		return fail(ld, x, "hook program %s (%s): %s", show(ld,
+			    h->program_name), show(ld, h->program),
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(ld, x, "hook program %s (%s): not a regular file; "
+			    "give the path of a program", show(ld,
+			    h->program_name), show(ld, h->program));
+	if (access(h->program, X_OK) != 0)
+		return fail(ld, x, "hook program %s (%s): not executable "
+			    "(%s; chmod +x it)", show(ld, h->program_name),
+			    show(ld, h->program), strerror(errno));
+	return 0;
+}
+
+static int load_hook(struct loader *ld, xmlNodePtr x, struct job_hook **out)
+{
+	const char *prog = attr(x, "program"), *timeout = attr(x, "timeout");
+	const char *above = attr(x, "above"), *share = attr(x, "above-share");
+	size_t n = count_children(x, "arg");
+	struct job_hook *h = mem_calloc(1, sizeof(*h));
+	const char *s;
+
+	if (!h)
+		return fail_nomem(ld);
+	*out = h;	/* job_free frees it, whole or not */
+	h->line = (int)xmlGetLineNo(x);
+	h->timeout = JOB_DEFAULT_HOOK_TIMEOUT;
+	h->above_ppm = -1;
+	if (!prog || !*prog)	/* the schema requires it, not empty */
+		return fail(ld, x, "<%s> needs program=", (const char *)x->name);
+	if (!(h->program = resolve(ld, prog)) ||
+	    !(h->program_name = tidy_copy(ld, prog)))
+		return -1;
+	if (timeout && (job_parse_duration(timeout, &h->timeout) < 0 ||
+			h->timeout < 1 || h->timeout > JOB_HOOK_TIMEOUT_MAX))
+		return fail(ld, x, "timeout=%s: expected a duration from 1s to "
+			    "1h (seconds, or with s, m or h)", show(ld, timeout));
+	if (above && share)
+		return fail(ld, x, "<on-exceptions> takes above= or "
+			    "above-share=, not both");
+	s = above;
+	if (above && (parse_u64(&s, &h->above) < 0 || *s))
+		return fail(ld, x, "above=%s: expected a whole number of "
+			    "exception lines", show(ld, above));
+	if (share && parse_ratio(ld, x, "above-share", share,
+				 &h->above_ppm) < 0)
+		return -1;
+	h->args = mem_calloc(n ? n : 1, sizeof(*h->args));
+	if (!h->args)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(a, x) {
+		xmlChar *content;
+
+		if (!named(a, "arg"))
+			continue;
+		/* as written: an argument may be blank or empty on purpose */
+		content = xmlNodeGetContent(a);
+		h->args[h->nargs] = copy_strz(ld, content ? (const char *)content
+						      : "");
+		xmlFree(content);
+		if (!h->args[h->nargs++])
+			return -1;
+	}
+	return check_program(ld, x, h);
+}
+
+static int load_hooks(struct loader *ld, xmlNodePtr hs)
+{
+	struct job *job = ld->job;
+	xmlNodePtr n;
+
+	if ((n = child(hs, "on-failure")) &&
+	    load_hook(ld, n, &job->on_failure) < 0)
+		return -1;
+	if ((n = child(hs, "on-exceptions")) &&
+	    load_hook(ld, n, &job->on_exceptions) < 0)
+		return -1;
+	return 0;
+}
+
 /* The job's directory: everything before the last '/', "." if none. */
 static char *dir_of(struct loader *ld, const char *path)
 {
@@ -1696,6 +1799,8 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 	if (!(n = child(root, "reports")) || load_reports(ld, n) < 0)
 		return n ? -1 : fail(ld, root, "<job> needs <reports>");
 	if ((n = child(root, "limits")) && load_limits(ld, n) < 0)
+		return -1;
+	if ((n = child(root, "hooks")) && load_hooks(ld, n) < 0)
 		return -1;
 	/* sources without their own ratios take the job's */
 	for (size_t i = 0; i < ld->job->nsources; i++) {
@@ -2004,6 +2109,8 @@ void job_free(struct job *job)
 	}
 	mem_free(job->columns);
 	mem_free(job->report_dir);
+	hook_free(job->on_failure);
+	hook_free(job->on_exceptions);
 	mem_free(job);
 }
 

@@ -106,6 +106,29 @@ struct job_tolerance {
 
 enum job_report_format { JOB_REPORT_CSV = 1u << 0, JOB_REPORT_HTML = 1u << 1 };
 
+/* A program run after a run (<hooks>; docs/JOBS.md "Hooks", hook.h):
+ * <on-failure> after a run that failed, <on-exceptions> after one that
+ * published more exceptions than its threshold. */
+struct job_hook {
+	char *program;		/* resolved path: to execute */
+	char *program_name;	/* the path as the job writes it, tidied */
+	char **args;		/* its fixed <arg>s, in order; owned */
+	size_t nargs;
+	int64_t timeout;	/* seconds before SIGTERM to its group */
+	/* <on-exceptions> only: it runs when the run published more
+	 * exception lines than `above`, or (above_ppm >= 0) more than
+	 * this many millionths of its reconciled records. */
+	uint64_t above;
+	int64_t above_ppm;
+	int line;		/* where it was declared */
+};
+
+/* <hooks timeout> when the job sets none, and the longest it may set. */
+#define JOB_DEFAULT_HOOK_TIMEOUT 60
+#define JOB_HOOK_TIMEOUT_MAX 3600
+/* Most <arg>s of one hook (the schema's limit too). */
+#define JOB_HOOK_ARGS_MAX 64
+
 struct job {
 	char *path;		/* the job file as given */
 	char *dir;		/* its directory */
@@ -174,6 +197,9 @@ struct job {
 	int64_t max_rule_errors_ppm;	/* <limits max-rule-error-ratio> */
 	uint64_t reference_rows;	/* <limits reference-rows>: most rows
 					 * of one reference table */
+	/* <hooks>: NULL when the job names none */
+	struct job_hook *on_failure;
+	struct job_hook *on_exceptions;
 };
 
 /* Most matcher partitions: the matcher keeps a file open per partition

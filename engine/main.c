@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "file.h"
+#include "hook.h"
 #include "job.h"
 #include "mem.h"
 #include "phase.h"
@@ -359,6 +360,10 @@ static int cmd_run(int argc, char **argv)
 				job->name, stop_signal_name(stop_signal()),
 				res.run_id.buf);
 	}
+	/* the job's hook, if the run gave it a reason (hook.h): never
+	 * changes the exit code */
+	(void)hook_after_run(job, &res, &err, code, opts.tmpdir, log_stderr,
+			     NULL);
 	if (stats && job)
 		print_stats(res.rows_read);
 	run_result_release(&res);

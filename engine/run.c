@@ -87,12 +87,17 @@ void run_result_init(struct run_result *res)
 	memset(res, 0, sizeof(*res));
 	sbuf_init(&res->run_id, 256);
 	sbuf_init(&res->report_paths, 1 << 16);
+	sbuf_init(&res->as_of, 64);
+	sbuf_init(&res->outcomes, 1 << 16);
+	res->mode = "full";
 }
 
 void run_result_release(struct run_result *res)
 {
 	sbuf_release(&res->run_id);
 	sbuf_release(&res->report_paths);
+	sbuf_release(&res->as_of);
+	sbuf_release(&res->outcomes);
 }
 
 static void run_release(struct run *r)
@@ -123,6 +128,31 @@ static void run_release(struct run *r)
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
 		mem_free(r->ostats[i].totals);
+}
+
+/* What a run's hooks are told however it ended (run.h, hook.h): its
+ * id, as-of and mode, and a published run's count per outcome. */
+static void result_for_hooks(const struct run *r, uint64_t removed,
+			     struct run_result *res)
+{
+	if (!res->run_id.len)
+		sbuf_add(&res->run_id, r->run_id.buf, r->run_id.len);
+	sbuf_add(&res->as_of, r->as_of_text.buf, r->as_of_text.len);
+	res->mode = r->incremental ? "incremental" : "full";
+	if (!res->published)
+		return;
+	sbuf_addch(&res->outcomes, '{');
+	for (int i = 0; i < OUT__COUNT; i++)
+		if (r->ostats[i].read)
+			sbuf_addf(&res->outcomes, "%s\"%s\":%llu",
+				  res->outcomes.len > 1 ? "," : "",
+				  outcome_table[i].code,
+				  (unsigned long long)r->ostats[i].read);
+	if (removed)
+		sbuf_addf(&res->outcomes, "%s\"%s\":%llu",
+			  res->outcomes.len > 1 ? "," : "", STORE_REMOVED,
+			  (unsigned long long)removed);
+	sbuf_addch(&res->outcomes, '}');
 }
 
 /* match_sweep() removed a dead run's spill folder: say so. */
@@ -362,6 +392,7 @@ out:
 			sbuf_reset(&res->report_paths);
 		error_context(err, "job '%s'", job->name);
 	}
+	result_for_hooks(&r, removed > 0 ? (uint64_t)removed : 0, res);
 	run_release(&r);
 	phase_run_end();
 	sbuf_release(&finished);

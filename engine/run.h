@@ -76,6 +76,15 @@ struct run_result {
 	int published;			/* committed (even if run_job failed
 					 * afterwards putting the reports in
 					 * place) */
+	/* Set whether the run failed or not, for its hooks (hook.h):
+	 * run_id as soon as it is made (above: only once published), the
+	 * as-of ("YYYY-MM-DD HH:MM:SS"; empty if --as-of was refused), the
+	 * mode ("full", or "incremental" once a source was read so;
+	 * static), and for a published run its count per outcome as a
+	 * JSON object ({"MATCHED":12,...}; no amounts). */
+	struct sbuf as_of;
+	const char *mode;
+	struct sbuf outcomes;
 };
 
 void run_result_init(struct run_result *r);

@@ -15,7 +15,8 @@
 #    with RECON_TEST_PG_DSN; maria: every suite that reads
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
-#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
+#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL)
+#    and tests/e2e/lib/hooks.sh (the job's hooks).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -671,6 +672,9 @@ fi
 
 # recon verify, digest, history; tampering; SIGKILL (docs/LEDGER.md).
 . "$root/tests/e2e/lib/ledger.sh"
+
+# The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
+. "$root/tests/e2e/lib/hooks.sh"
 
 # ---------------------------------------------------------------------
 # 2. The cases.
