@@ -12,9 +12,10 @@
 #     (published, the outcome counts, the report paths); one with as
 #     many does not, nor <on-failure>; the sample etc/hooks/notify.sh
 #     runs and its line is logged;
-#  3. a hook that hangs (sleep 1000) is stopped at its timeout, with its
-#     child: the run's exit code and published run are unchanged; a hook
-#     that exits non-zero is logged and changes nothing.
+#  3. a hook that hangs (sleep 1000) is stopped at its timeout: the
+#     run's exit code and published run are unchanged (a hook that exits
+#     non-zero, in 1, likewise);
+#  4. `recon check` refuses a job whose hook program is missing.
 #
 # Uses run.sh's pass/fail/check, db_reset, store_query and $backend,
 # $work, $recon, $asof, $root.
@@ -232,3 +233,14 @@ else
 fi
 check "hooks: no summary file left in the run's tmpdir" \
 	bash -c "[ -z \"\$(ls '$hk/tmp' | grep recon-hook)\" ]"
+
+# A hook program that is not there is a job error at load, naming
+# file:line (recon check finds it before any night's run).
+hk_job badprog '<on-failure program="hooks/nope.sh"/>'
+tools/env.sh "$hk/ini" "$recon" check "$hk/badprog/job.xml" >"$hk/badprog.out" 2>"$hk/badprog.err"
+rc=$?
+if [ "$rc" = 3 ] && grep -qE "error\[JOB\]: .*badprog/job\.xml:[0-9]+: hook program \"hooks/nope\.sh\" \(.*\): No such file or directory" "$hk/badprog.err"; then
+	pass "hooks: recon check refuses a missing hook program with file:line (exit 3)"
+else
+	fail "hooks: recon check refuses a missing hook program" "exit $rc" "$(cat "$hk/badprog.err")"
+fi
