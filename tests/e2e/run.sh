@@ -15,7 +15,8 @@
 #    with RECON_TEST_PG_DSN; maria: every suite that reads
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
-#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL).
+#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
+#    tests/e2e/lib/schedule.sh (recon schedule).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -671,6 +672,10 @@ fi
 
 # recon verify, digest, history; tampering; SIGKILL (docs/LEDGER.md).
 . "$root/tests/e2e/lib/ledger.sh"
+
+# recon schedule: --next against systemd, units, crontab; the loop under
+# the test clock (docs/SCHEDULING.md).
+. "$root/tests/e2e/lib/schedule.sh"
 
 # ---------------------------------------------------------------------
 # 2. The cases.
