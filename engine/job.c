@@ -34,6 +34,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "job.h"
+#include "cron.h"
 #include "dialect.h"
 #include "file.h"
 #include "mem.h"
@@ -825,6 +826,7 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	const char *wm = attr(s, "watermark");
 	xmlNodePtr q = child(s, "query"), inc = child(s, "incremental");
 	xmlNodePtr keys = child(s, "keys");
+	xmlNodePtr changed = child(s, "changed");
 	int kind, after_inc = 0;
 	size_t np;
 
@@ -874,7 +876,10 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	src->params = mem_calloc(np ? np : 1, sizeof(*src->params));
 	src->inc_params = mem_calloc(np ? np : 1, sizeof(*src->inc_params));
 	src->keys_params = mem_calloc(np ? np : 1, sizeof(*src->keys_params));
-	if (!src->params || !src->inc_params || !src->keys_params)
+	src->changed_params = mem_calloc(np ? np : 1,
+					  sizeof(*src->changed_params));
+	if (!src->params || !src->inc_params || !src->keys_params ||
+	    !src->changed_params)
 		return fail_nomem(ld);
 	/* Parameters after <incremental> are the incremental query's, after
 	 * <keys> the keys query's. */
@@ -883,9 +888,16 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 			after_inc = 1;
 		if (named(p, "keys"))
 			after_inc = 2;
+		if (named(p, "changed"))
+			after_inc = 3;
 		if (!named(p, "param"))
 			continue;
-		if (after_inc == 2) {
+		if (after_inc == 3) {
+			if (load_param(ld, p, &src->changed_params[
+				       src->nchanged_params], 0) < 0)
+				return -1;
+			src->nchanged_params++;
+		} else if (after_inc == 2) {
 			if (load_param(ld, p, &src->keys_params[src->nkeys_params],
 				       0) < 0)
 				return -1;
@@ -908,6 +920,13 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 		if (!src->keys_query ||
 		    check_no_credentials(ld, keys, "the keys query",
 					 src->keys_query) < 0)
+			return -1;
+	}
+	if (changed) {
+		src->changed_query = text_of(ld, changed, "<changed>");
+		if (!src->changed_query ||
+		    check_no_credentials(ld, changed, "the change probe",
+					 src->changed_query) < 0)
 			return -1;
 	}
 	return 0;
@@ -1750,6 +1769,80 @@ static int load_hooks(struct loader *ld, xmlNodePtr hs)
 	return 0;
 }
 
+/* <schedule> (docs/JOBS.md): every expression parsed and every zone
+ * found in the tz database here, so that a job with a bad schedule is
+ * refused by `recon check` like any other job error. */
+static int load_slot(struct loader *ld, xmlNodePtr a, struct job_slot *s)
+{
+	const char *expr = attr(a, "cron"), *zone = attr(a, "zone");
+	const char *mode = attr(a, "mode"), *cu = attr(a, "catch-up");
+	struct sbuf why = SBUF_INIT(1024);
+	struct cron c;
+
+	s->line = (int)xmlGetLineNo(a);
+	if (!expr)
+		return fail(ld, a, "an <at> needs cron=\"MIN HOUR DOM MON DOW\"");
+	if (cron_parse(expr, &c, &why) < 0) {
+		fail(ld, a, "<at cron=%s>: %s", show(ld, expr),
+		     why.failed ? "not a cron expression" : why.buf);
+		sbuf_release(&why);
+		return -1;
+	}
+	sbuf_release(&why);
+	if (!zone)
+		zone = "UTC";
+	if (!cron_zone_ok(zone))
+		return fail(ld, a, "<at zone=%s>: not a time zone of the tz "
+			    "database (/usr/share/zoneinfo): expected a name "
+			    "such as \"UTC\" or \"Europe/Berlin\"",
+			    show(ld, zone));
+	s->incremental = mode && strcmp(mode, "incremental") == 0;
+	s->catch_up = !cu || strcmp(cu, "once") == 0;
+	if (!(s->cron = copy_strz(ld, expr)) || !(s->zone = copy_strz(ld, zone)))
+		return -1;
+	return 0;
+}
+
+static int load_schedule(struct loader *ld, xmlNodePtr sch)
+{
+	struct job *job = ld->job;
+	size_t n = count_children(sch, "at"), nprobes = 0;
+
+	job->has_schedule = 1;
+	if (attr(sch, "poll") && load_duration(ld, sch, "poll", &job->poll) < 0)
+		return -1;
+	if (attr(sch, "min-gap") &&
+	    load_duration(ld, sch, "min-gap", &job->min_gap) < 0)
+		return -1;
+	for (size_t i = 0; i < job->nsources; i++)
+		nprobes += job->sources[i].changed_query != NULL;
+	if (attr(sch, "poll") && job->poll <= 0)
+		return fail(ld, sch, "poll= must be at least one second");
+	if (job->poll && !nprobes)
+		return fail(ld, sch, "poll= without a source with a <changed> "
+			    "probe: add <changed>QUERY</changed> to a source, "
+			    "or drop poll=");
+	if (nprobes && !job->poll)
+		return fail(ld, sch, "%zu source%s a <changed> probe: the "
+			    "<schedule> needs poll=\"DURATION\" (e.g. "
+			    "poll=\"5m\")", nprobes, nprobes == 1
+			    ? " has" : "s have");
+	if (!n && !job->poll)
+		return fail(ld, sch, "an empty <schedule>: expected <at "
+			    "cron=\"...\"/> entries, poll= with <changed> "
+			    "probes, or both");
+	job->slots = mem_calloc(n ? n : 1, sizeof(*job->slots));
+	if (!job->slots)
+		return fail_nomem(ld);
+	FOR_EACH_CHILD(a, sch) {
+		if (!named(a, "at"))
+			continue;
+		if (load_slot(ld, a, &job->slots[job->nslots++]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The job's directory: everything before the last '/', "." if none. */
 static char *dir_of(struct loader *ld, const char *path)
 {
@@ -1801,6 +1894,8 @@ static int load_job(struct loader *ld, xmlNodePtr root)
 	if ((n = child(root, "limits")) && load_limits(ld, n) < 0)
 		return -1;
 	if ((n = child(root, "hooks")) && load_hooks(ld, n) < 0)
+		return -1;
+	if ((n = child(root, "schedule")) && load_schedule(ld, n) < 0)
 		return -1;
 	/* sources without their own ratios take the job's */
 	for (size_t i = 0; i < ld->job->nsources; i++) {
@@ -2082,6 +2177,10 @@ void job_free(struct job *job)
 			mem_free(s->keys_params[p].literal);
 		mem_free(s->keys_params);
 		mem_free(s->keys_query);
+		for (size_t p = 0; p < s->nchanged_params; p++)
+			mem_free(s->changed_params[p].literal);
+		mem_free(s->changed_params);
+		mem_free(s->changed_query);
 	}
 	mem_free(job->sources);
 	for (size_t i = 0; i < job->ntolerances; i++)
@@ -2108,6 +2207,11 @@ void job_free(struct job *job)
 		mem_free(job->columns[i].value);
 	}
 	mem_free(job->columns);
+	for (size_t i = 0; job->slots && i < job->nslots; i++) {
+		mem_free(job->slots[i].cron);
+		mem_free(job->slots[i].zone);
+	}
+	mem_free(job->slots);
 	mem_free(job->report_dir);
 	hook_free(job->on_failure);
 	hook_free(job->on_exceptions);

@@ -64,6 +64,21 @@ struct job_source {
 	char *keys_query;
 	struct job_param *keys_params;
 	size_t nkeys_params;
+	/* Optional <changed> probe (docs/JOBS.md, "<schedule>"): a cheap
+	 * query whose first value `recon schedule` polls; a change starts
+	 * an incremental run. NULL if none. */
+	char *changed_query;
+	struct job_param *changed_params;
+	size_t nchanged_params;
+};
+
+/* One <schedule><at/> entry (docs/JOBS.md, docs/SCHEDULING.md). */
+struct job_slot {
+	char *cron;		/* the expression as written; parsed by cron.h */
+	char *zone;		/* tz database name, default "UTC" */
+	int incremental;	/* mode="incremental" */
+	int catch_up;		/* catch-up="once" (default) 1, "skip" 0 */
+	int line;
 };
 
 /* A reference table (<references><reference/>; docs/JOBS.md): rows the
@@ -200,6 +215,14 @@ struct job {
 	/* <hooks>: NULL when the job names none */
 	struct job_hook *on_failure;
 	struct job_hook *on_exceptions;
+
+	/* <schedule>: its entries, the change probes' poll interval and
+	 * the least seconds between two starts (0: no <schedule>, no poll). */
+	struct job_slot *slots;
+	size_t nslots;
+	int has_schedule;
+	int64_t poll;
+	int64_t min_gap;
 };
 
 /* Most matcher partitions: the matcher keeps a file open per partition

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -23,6 +24,7 @@
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
+#include "schedule.h"
 #include "stop.h"
 #include "store.h"
 #include "text.h"
@@ -64,6 +66,7 @@ static int cmd_verify(int argc, char **argv);
 static int cmd_digest(int argc, char **argv);
 static int cmd_history(int argc, char **argv);
 static int cmd_runs(int argc, char **argv);
+static int cmd_schedule(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -92,6 +95,11 @@ static const struct cmd commands[] = {
 	{ "runs", cmd_runs, "runs JOB [--json]",
 	  "the job's published runs, newest first: seq, run id, as-of, "
 	  "mode, status, versions, exceptions, rows read, seconds" },
+	{ "schedule", cmd_schedule,
+	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
+	  "          [--tmpdir DIR] [--jobs K] [-q] | --crontab | --systemd | --next N [--from T]",
+	  "run in the foreground, starting each job when its <schedule> says; "
+	  "or print crontab lines, systemd units, or the next N slots" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
 	  "print the table of exit codes" },
 };
@@ -854,6 +862,135 @@ static int keep_run(void *ctx, const struct ledger_run *lr, struct error *err)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	rp->line[rp->n++] = line;
 	return 0;
+}
+
+/* recon schedule (engine/schedule.h, docs/SCHEDULING.md): loads every
+ * job, refuses one without <schedule>, then runs the loop or prints. */
+static int cmd_schedule(int argc, char **argv)
+{
+	const char **paths, *next = NULL, *from = NULL, *sdir = NULL;
+	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL, *jobs = NULL;
+	const char *fwd[10];
+	int crontab = 0, systemd = 0, quiet = 0, code = 0;
+	size_t npos = 0, nfwd = 0, nloaded = 0;
+	struct job **loaded;
+	struct error err;
+	struct sbuf out = SBUF_INIT((size_t)1 << 24);
+	char exe[4096];
+	ssize_t xn;
+
+	paths = mem_calloc((size_t)argc + 1, sizeof(*paths));
+	loaded = mem_calloc((size_t)argc + 1, sizeof(*loaded));
+	if (!paths || !loaded) {
+		mem_free(paths);
+		mem_free(loaded);
+		fprintf(stderr, "recon: out of memory\n");
+		return error_exit_code(ERR_NOMEM);
+	}
+	{
+		const struct opt so[] = {
+			{ "--crontab", OPT_FLAG, NULL, NULL, &crontab, NULL, NULL, NULL },
+			{ "--systemd", OPT_FLAG, NULL, NULL, &systemd, NULL, NULL, NULL },
+			{ "--next", OPT_ONE, "a number of slots", "5", NULL,
+			  &next, NULL, NULL },
+			{ "--from", OPT_ONE, "a time", "'2026-11-26 00:00:00'",
+			  NULL, &from, NULL, NULL },
+			{ "--schedule-dir", OPT_ONE, "a folder", "out/state/schedule",
+			  NULL, &sdir, NULL, NULL },
+			{ "--report-dir", OPT_ONE, "a folder", "out/reports",
+			  NULL, &rdir, NULL, NULL },
+			{ "--state-dir", OPT_ONE, "a folder", "out/state/nightly",
+			  NULL, &stdir, NULL, NULL },
+			{ "--tmpdir", OPT_ONE, "a folder", "/var/tmp", NULL,
+			  &tmpdir, NULL, NULL },
+			{ "--jobs", OPT_ONE, "a number of translators", "2",
+			  NULL, &jobs, NULL, NULL },
+			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
+		};
+
+		code = parse_opts("schedule", argc, argv, so, NOPTS(so), paths,
+				  (size_t)argc, &npos, "%s: '%s'");
+	}
+	error_init(&err);
+	if (!code && !npos)
+		code = usage_error("schedule: which jobs?%s", "");
+	if (!code && crontab + systemd + (next != NULL) > 1)
+		code = usage_error("schedule: --crontab, --systemd and --next "
+				   "do not go together%s", "");
+	for (size_t i = 0; !code && i < npos; i++) {
+		if (job_load(paths[i], &loaded[i], &err) < 0) {
+			code = fail(&err);
+		} else if (!loaded[i]->has_schedule) {
+			error_set(&err, ERR_JOB, "%s: job '%s' has no <schedule> "
+				  "(docs/JOBS.md)", paths[i], loaded[i]->name);
+			code = fail(&err);
+		}
+		nloaded = i + 1;
+	}
+	xn = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (xn <= 0)
+		xn = 0;
+	exe[xn] = '\0';
+	if (code) {
+		/* nothing more */
+	} else if (crontab || systemd) {
+		if ((crontab ? schedule_crontab : schedule_systemd)(
+			    loaded, paths, npos, exe, &out, &err) < 0)
+			code = fail(&err);
+		else
+			fputs(out.buf ? out.buf : "", stdout);
+	} else if (next) {
+		int64_t t = (int64_t)time(NULL);
+		char *end;
+		long k = strtol(next, &end, 10);
+
+		if (*end || k < 1 || k > 1000)
+			code = usage_error("schedule: --next takes a number "
+					   "from 1 to 1000, not '%s'", next);
+		else if (from && tstamp_parse(from, strlen(from), &t) < 0)
+			code = usage_error("schedule: --from takes a time "
+					   "'YYYY-MM-DD HH:MM:SS' (UTC), not "
+					   "'%s'", from);
+		else if (schedule_next(loaded, npos, (int)k, t, &out, &err) < 0)
+			code = fail(&err);
+		else
+			fputs(out.buf ? out.buf : "", stdout);
+	} else {
+		struct schedule_opts so;
+
+#define FWD(name, v) do { if (v) { fwd[nfwd++] = name; fwd[nfwd++] = v; } } while (0)
+		FWD("--report-dir", rdir);
+		FWD("--state-dir", stdir);
+		FWD("--tmpdir", tmpdir);
+		FWD("--jobs", jobs);
+#undef FWD
+		if (quiet)
+			fwd[nfwd++] = "-q";
+		memset(&so, 0, sizeof(so));
+		so.fwd = fwd;
+		so.nfwd = nfwd;
+		so.state_dir = sdir ? sdir : "out/state/schedule";
+		so.exe = exe;
+		so.log = log_stderr;
+		if (!xn) {
+			error_set(&err, ERR_INTERNAL, "cannot read "
+				  "/proc/self/exe: %s", strerror(errno));
+			code = fail(&err);
+		} else if (stop_install() < 0) {
+			error_set(&err, ERR_INTERNAL, "cannot catch SIGTERM/"
+				  "SIGINT: %s", strerror(errno));
+			code = fail(&err);
+		} else if (schedule_loop(loaded, paths, npos, &so, &err) < 0) {
+			code = fail(&err);
+		}
+	}
+	for (size_t i = 0; i < nloaded; i++)
+		job_free(loaded[i]);
+	mem_free(loaded);
+	mem_free(paths);
+	sbuf_release(&out);
+	error_release(&err);
+	return code;
 }
 
 static int cmd_runs(int argc, char **argv)

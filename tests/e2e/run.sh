@@ -14,9 +14,10 @@
 #    reach that server (out/build/dev/unit; pg: rowfp through psqlODBC
 #    with RECON_TEST_PG_DSN; maria: every suite that reads
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
-#    Then tests/e2e/lib/incremental.sh (incremental vs full runs) and
-#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL)
-#    and tests/e2e/lib/hooks.sh (the job's hooks).
+#    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
+#    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
+#    tests/e2e/lib/hooks.sh (the job's hooks) and
+#    tests/e2e/lib/schedule.sh (recon schedule).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -675,6 +676,9 @@ fi
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
+# recon schedule: --next against systemd, units, crontab; the loop under
+# the test clock (docs/SCHEDULING.md).
+. "$root/tests/e2e/lib/schedule.sh"
 
 # ---------------------------------------------------------------------
 # 2. The cases.

@@ -370,7 +370,7 @@ static const struct {
 	{ "malformed.xml", 11, "tag mismatch" },
 	{ "wrong-root.xml", 2, "root element must be <job" },
 	{ "wrong-namespace.xml", 2, "not in namespace \"urn:recon:job:2\"" },
-	{ "unknown-element.xml", 11, "schedule': This element is not expected" },
+	{ "unknown-element.xml", 11, "timetable': This element is not expected" },
 	{ "missing-attribute.xml", 6, "'dsn' is required" },
 	{ "bad-role.xml", 7, "'invoice' is not an element of the set" },
 	{ "duplicate-source.xml", 8, "duplicate source name \"o\" (lines 6 and 8)" },
