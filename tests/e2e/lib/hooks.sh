@@ -66,12 +66,22 @@ hk_job() {
 		"$root/jobs/orders-nightly.xml" >"$d/job.xml"
 }
 
+# The credential in recon's environment that must not reach the hook: a
+# password for crm where the server ignores it (SQLite; PostgreSQL with
+# trust authentication); MariaDB checks any password given, so there the
+# crm DSN's user name (root, what the DSN has anyway).
+if [ "$backend" = maria ]; then
+	hk_cred=RECON_RECON_DEMO_CRM_UID=root
+else
+	hk_cred=RECON_RECON_DEMO_CRM_PWD=hk-secret-pwd
+fi
+
 # hk_run NAME OUT: run job NAME with HK_OUT=OUT; stdout, stderr in OUT.*,
 # the exit code in $hk_rc, seconds taken in $hk_secs.
 hk_run() {
 	local t0
 	t0=$(date +%s.%N)
-	RECON_RECON_DEMO_CRM_PWD=hk-secret-pwd HK_OUT=$2 \
+	env "$hk_cred" HK_OUT="$2" \
 		tools/env.sh "$hk/ini" "$recon" run "$hk/$1/job.xml" --as-of "$asof" \
 		--report-dir "$hk/reports" --state-dir "$hk/state" --tmpdir "$hk/tmp" \
 		>"$2.stdout" 2>"$2.stderr"
@@ -130,7 +140,7 @@ fi
 check "hooks: on-failure got its fixed arguments" [ "$(cat "$o/args.txt" 2>/dev/null)" = "--to
 ops room" ]
 check "hooks: no credential of recon's environment reaches the hook" \
-	bash -c "[ -f '$e' ] && ! grep -q hk-secret-pwd '$e'"
+	bash -c "[ -f '$e' ] && ! grep -q '^RECON_RECON_DEMO_CRM_' '$e' && ! grep -q hk-secret-pwd '$e'"
 j=$o/summary.json
 if [ -f "$j" ] && hk_json_ok "$j" && grep -q '"hook":"failure"' "$j" &&
 	grep -q '"job":"fail"' "$j" && grep -q '"exit_code":4,"exit_name":"SOURCE"' "$j" &&
