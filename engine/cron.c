@@ -24,14 +24,15 @@ static const struct field_def {
 	const char *name;
 	unsigned lo, hi;
 	const char *const *names;	/* names[i] is value lo + i */
+	unsigned nnames;		/* entries in names (7 for 0..7: no "sun" twice) */
 } fields[5] = {
-	{ "minute", 0, 59, NULL },
-	{ "hour", 0, 23, NULL },
-	{ "day-of-month", 1, 31, NULL },
+	{ "minute", 0, 59, NULL, 0 },
+	{ "hour", 0, 23, NULL, 0 },
+	{ "day-of-month", 1, 31, NULL, 0 },
 	{ "month", 1, 12, (const char *const[]){ "jan", "feb", "mar", "apr",
-		"may", "jun", "jul", "aug", "sep", "oct", "nov", "dec" } },
+		"may", "jun", "jul", "aug", "sep", "oct", "nov", "dec" }, 12 },
 	{ "day-of-week", 0, 7, (const char *const[]){ "sun", "mon", "tue",
-		"wed", "thu", "fri", "sat" } },
+		"wed", "thu", "fri", "sat" }, 7 },
 };
 
 /* One number or name at *sp; advances. 0, or -1. */
@@ -54,11 +55,9 @@ static int parse_value(const struct field_def *f, const char **sp,
 	}
 	if (!f->names || !isalpha((unsigned char)s[0]))
 		return -1;
-	for (unsigned i = 0; i <= f->hi - f->lo && i < 12; i++) {
+	for (unsigned i = 0; i < f->nnames; i++) {
 		const char *nm = f->names[i];
 
-		if (f->lo + i > (f == &fields[4] ? 6u : f->hi))
-			break;
 		if (tolower((unsigned char)s[0]) == nm[0] &&
 		    tolower((unsigned char)s[1]) == nm[1] &&
 		    tolower((unsigned char)s[2]) == nm[2] &&
