@@ -25,7 +25,7 @@
 #include "tstamp.h"
 #include "banned.h"
 
-static const char MAGIC[8] = { 'R', 'E', 'C', 'O', 'N', 'S', 'T', '3' };
+static const char MAGIC[8] = INCR_FORMAT;	/* no NUL: 8 bytes */
 static const char END[8] = { 'R', 'E', 'C', 'O', 'N', 'E', 'N', 'D' };
 
 /* Largest encoded entry we accept: six capped strings, an id and a

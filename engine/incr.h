@@ -43,6 +43,9 @@
 #include "job.h"
 #include "../connectors/connector.h"
 
+/* The magic at the start of a state file: it names the format (above). */
+#define INCR_FORMAT "RECONST3"
+
 enum incr_kind {
 	INCR_KEPT = 1,		/* translated: a canonical record */
 	INCR_SKIPPED = 2,	/* the rule returned false */

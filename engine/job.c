@@ -47,8 +47,6 @@
 extern const char recon_job_xsd[];
 extern const unsigned long recon_job_xsd_len;
 
-#define JOB_NS "urn:recon:job:1"
-
 /* Largest job file we read. Real jobs are a few KiB; the cap keeps a
  * wrong path (a dump, a log) from being slurped. */
 #define JOB_FILE_MAX ((size_t)1 << 20)

@@ -18,6 +18,10 @@
 #include "err.h"
 #include "ledger.h"
 
+/* The namespace of job files (etc/job.xsd): their format. A job file in
+ * another namespace is refused, never read as this one. */
+#define JOB_NS "urn:recon:job:1"
+
 /* A query parameter, bound as text in the order given. */
 enum job_param_kind {
 	JP_AS_OF,	  /* the run's as-of time, "YYYY-MM-DD HH:MM:SS" */

@@ -18,9 +18,11 @@
 #include "err.h"
 #include "file.h"
 #include "hook.h"
+#include "incr.h"
 #include "job.h"
 #include "mem.h"
 #include "phase.h"
+#include "rowfp.h"
 #include "rules.h"
 #include "ruletest.h"
 #include "run.h"
@@ -30,12 +32,11 @@
 #include "text.h"
 #include "tstamp.h"
 #include "verify.h"
+#include "version.h"
 #include "xlate.h"
 #include "ref.h"
 #include "../connectors/connector.h"
 #include "banned.h"
-
-#define RECON_VERSION "0.1.0"
 
 struct cmd {
 	const char *name;
@@ -1059,6 +1060,31 @@ static int cmd_exit_codes(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * recon --version: the release, then every format this binary reads and
+ * writes, by the name the file or table itself carries, so that an
+ * operator can tell before an upgrade whether a store, a state folder or
+ * a kept digest is one this binary takes (docs/STORE.md, "Formats").
+ * The scheduler's state file carries no name: it is said so.
+ */
+static void print_formats(void)
+{
+	printf("recon %s\n", RECON_VERSION);
+	printf("formats (read and written):\n");
+	printf("  job files          %-17s the namespace of <job> (etc/job.xsd, "
+	       "compiled in)\n", JOB_NS);
+	printf("  store and ledger   %-17s T_schema.format: hashes, run digests, "
+	       "tables\n", LEDGER_FORMAT);
+	printf("  row fingerprints   %-17s hashed into every source row's "
+	       "fingerprint\n", ROWFP_FORMAT);
+	printf("  incremental state  %-17s the magic of each source's state "
+	       "file\n", INCR_FORMAT);
+	printf("  digest files       %-17s the first line of recon digest's "
+	       "output\n", "'" VERIFY_DIGEST_FORMAT "'");
+	printf("  schedule state     %-17s no format name: 'at K T' and "
+	       "'start T' lines\n", "(unversioned)");
+}
+
 int main(int argc, char **argv)
 {
 #ifdef __GLIBC__
@@ -1081,7 +1107,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("recon %s\n", RECON_VERSION);
+		print_formats();
 		return 0;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)

@@ -17,10 +17,9 @@
 #include "rules.h"
 #include "store.h"
 #include "tstamp.h"
+#include "version.h"
 #include "../reports/report.h"
 #include "banned.h"
-
-#define RECON_VERSION "0.1.0"
 
 char *summary_amount(struct run *r, int has, int64_t v)
 {

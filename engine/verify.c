@@ -910,7 +910,7 @@ static int check_digest_file(struct vctx *v, struct error *err)
 			sbuf_setlen(&l, l.len - 1);
 		if (!l.len || l.buf[0] == '#')
 			continue;
-		if (strcmp(l.buf, "recon-digest 1") == 0) {
+		if (strcmp(l.buf, VERIFY_DIGEST_FORMAT) == 0) {
 			magic = 1;
 			continue;
 		}
@@ -978,7 +978,7 @@ static int check_digest_file(struct vctx *v, struct error *err)
 	sbuf_release(&l);
 	if (!magic)
 		return error_set(err, ERR_USAGE, "not a recon digest file "
-				 "(no 'recon-digest 1' line)");
+				 "(no '" VERIFY_DIGEST_FORMAT "' line)");
 	if (want == 1)
 		return error_set(err, ERR_USAGE, "the digest file has no "
 				 "chain lines");
@@ -1006,7 +1006,8 @@ static int export_digest(struct vctx *v, struct error *err)
 				 o->export_run, o->table);
 	sbuf_addf(out, "# recon digest: keep this file where the store's "
 		  "owners cannot change it;\n# check the store against it "
-		  "with: recon verify JOB --digest FILE\nrecon-digest 1\n");
+		  "with: recon verify JOB --digest FILE\n" VERIFY_DIGEST_FORMAT
+		  "\n");
 	sbuf_addf(out, "job %s\ntable %s\nseq %lld\ndigest %s\nrun %s\n",
 		  o->job ? o->job : "", o->table, (long long)r->seq, r->chain,
 		  r->run_id);

@@ -46,6 +46,10 @@
 #include "err.h"
 #include "ledger.h"
 
+/* The first line of a digest file (recon digest, verify --digest): its
+ * format. */
+#define VERIFY_DIGEST_FORMAT "recon-digest 1"
+
 /* One thing wrong with the store. Everything is borrowed for the call. */
 struct verify_finding {
 	const char *kind;	/* rec_kind, or NULL for a run finding */
