@@ -10,11 +10,16 @@ find_driver() {
 	echo "odbcini: driver $1 not found (is its package installed?)" >&2
 	exit 1
 }
-sqlite=$(find_driver libsqlite3odbc.so)
-psql=$(find_driver psqlodbcw.so)
-# MariaDB only where the template asks for it (odbc-mariadb is not needed
-# to run the SQLite demo).
-maria=
+# Each driver only where the template asks for it: the installed SQLite
+# sample (odbc.ini.sample, make install) is filled on machines without
+# psqlODBC or odbc-mariadb.
+sqlite= psql= maria=
+if grep -q '@SQLITE_DRIVER@' "$tmpl"; then
+	sqlite=$(find_driver libsqlite3odbc.so)
+fi
+if grep -q '@PSQL_DRIVER@' "$tmpl"; then
+	psql=$(find_driver psqlodbcw.so)
+fi
 if grep -q '@MARIADB_DRIVER@' "$tmpl"; then
 	maria=$(find_driver libmaodbc.so)
 fi
