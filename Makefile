@@ -7,6 +7,8 @@
 #   make bench-pg the same on a throwaway PostgreSQL cluster (not in check)
 #   make bench-maria the same on a throwaway MariaDB server (not in check)
 #   make unit-tsan ThreadSanitizer on the suites that start threads (not in check)
+#   make install  PREFIX=/usr/local DESTDIR=...: binary, schema, samples, demo,
+#                 man pages, docs (README.md, "Installing"); make uninstall
 #
 # Everything generated goes under out/ (git-ignored).
 
@@ -53,7 +55,8 @@ UNIT_SAN = $(BUILD)/san/unit
 UNIT_TSAN = $(BUILD)/tsan/unit
 
 .PHONY: all deps build demo check unit unit-san unit-tsan unit-valgrind e2e e2e-sqlite \
-        e2e-pg e2e-maria e2e-cross bench bench-pg bench-maria clean odbcini fuzz fuzz-replay rules-test
+        e2e-pg e2e-maria e2e-cross bench bench-pg bench-maria clean odbcini fuzz fuzz-replay rules-test \
+        install uninstall man-check
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -192,7 +195,12 @@ fuzz: deps $(patsubst %,$(BUILD)/fuzz/libfuzzer-%,$(FUZZ_TARGETS))
 	  tools/env.sh $(OUT) $(BUILD)/fuzz/libfuzzer-$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=tests/fuzz/corpus/$$t/crash- tests/fuzz/corpus/$$t; done
 
-check: deps build unit unit-san unit-valgrind fuzz-replay e2e rules-test
+# The man pages against recon --help, recon exit-codes and etc/job.xsd
+# (tools/check-man.sh says what it refuses), and groff's warnings.
+man-check: $(RECON)
+	tools/check-man.sh $(RECON) docs/man etc/job.xsd
+
+check: deps build man-check unit unit-san unit-valgrind fuzz-replay e2e rules-test
 	@echo "make check: all passed"
 
 demo: deps build
@@ -216,6 +224,59 @@ bench-pg: deps build $(FLOOR)
 
 bench-maria: deps build $(FLOOR)
 	$(BENCH_ENV) tools/bench.sh maria
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: what README.md, "Installing"
+# lists. The demo job keeps its folder tree under share/recon (jobs/,
+# rules/demo/, etc/demo/, tools/) so that its relative paths hold there.
+# Nothing is written outside $(DESTDIR)$(PREFIX) but $(OUT)/install (the
+# odbc.ini samples, made from the templates by tools/odbc-sample.sh).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+DATADIR  = $(DESTDIR)$(PREFIX)/share/recon
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man
+DOCDIR   = $(DESTDIR)$(PREFIX)/share/doc/recon
+
+# under share/recon, each at its path in the tree
+SHARE_DATA  = $(wildcard etc/*.xsd) etc/odbc.sqlserver.ini.sample \
+              $(wildcard etc/demo/*.sql) jobs/orders-nightly.xml \
+              $(wildcard rules/demo/*.lua rules/demo/*.csv rules/demo/tests/*.lua)
+SHARE_PROGS = etc/hooks/notify.sh tools/gen-demo.sh tools/odbcini.sh tools/env.sh
+ODBC_SAMPLES = $(patsubst etc/%.in,%.sample,$(wildcard etc/odbc*.ini.in))
+CONF_SAMPLE = $(wildcard etc/recon.conf)
+MAN_PAGES   = docs/man/recon.1 docs/man/recon-job.5
+DOCS        = $(wildcard docs/*.md)
+
+$(OUT)/install/%.sample: etc/%.in tools/odbc-sample.sh
+	@mkdir -p $(dir $@)
+	tools/odbc-sample.sh $< > $@.tmp && mv $@.tmp $@
+
+install: $(RECON) $(patsubst %,$(OUT)/install/%,$(ODBC_SAMPLES))
+	$(INSTALL) -d $(BINDIR) $(DATADIR) $(MANDIR)/man1 $(MANDIR)/man5 $(DOCDIR)/docs
+	$(INSTALL) -m 0755 $(RECON) $(BINDIR)/recon
+	@set -e; for f in $(SHARE_DATA); do \
+	  echo "$(INSTALL) -D -m 0644 $$f $(DATADIR)/$$f"; \
+	  $(INSTALL) -D -m 0644 $$f $(DATADIR)/$$f; done
+	@set -e; for f in $(SHARE_PROGS); do \
+	  echo "$(INSTALL) -D -m 0755 $$f $(DATADIR)/$$f"; \
+	  $(INSTALL) -D -m 0755 $$f $(DATADIR)/$$f; done
+	$(INSTALL) -m 0644 $(patsubst %,$(OUT)/install/%,$(ODBC_SAMPLES)) $(DATADIR)/etc
+	$(if $(CONF_SAMPLE),$(INSTALL) -m 0644 $(CONF_SAMPLE) $(DATADIR)/recon.conf.sample)
+	$(INSTALL) -m 0644 docs/man/recon.1 $(MANDIR)/man1/recon.1
+	$(INSTALL) -m 0644 docs/man/recon-job.5 $(MANDIR)/man5/recon-job.5
+	$(INSTALL) -m 0644 README.md $(DOCDIR)/README.md
+	$(INSTALL) -m 0644 $(DOCS) $(DOCDIR)/docs
+
+# Removes what install wrote, then the folders of share/recon and
+# share/doc/recon left empty; bin/ and share/man/ stay (they are shared).
+uninstall:
+	rm -f $(BINDIR)/recon $(MANDIR)/man1/recon.1 $(MANDIR)/man5/recon-job.5
+	rm -f $(patsubst %,$(DATADIR)/%,$(SHARE_DATA) $(SHARE_PROGS)) \
+	      $(patsubst %,$(DATADIR)/etc/%,$(ODBC_SAMPLES)) $(DATADIR)/recon.conf.sample
+	rm -f $(DOCDIR)/README.md $(patsubst docs/%,$(DOCDIR)/docs/%,$(DOCS))
+	@for d in $(DATADIR) $(DOCDIR); do \
+	  [ ! -d $$d ] || find $$d -depth -type d -empty -delete; done
 
 clean:
 	rm -rf $(OUT)
