@@ -16,8 +16,10 @@
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
-#    tests/e2e/lib/hooks.sh (the job's hooks) and
-#    tests/e2e/lib/schedule.sh (recon schedule).
+#    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/schedule.sh (recon schedule) and, on sqlite only,
+#    tests/e2e/lib/install.sh (make install, the demo from the installed
+#    tree, the man pages).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -679,6 +681,12 @@ fi
 # recon schedule: --next against systemd, units, crontab; the loop under
 # the test clock (docs/SCHEDULING.md).
 . "$root/tests/e2e/lib/schedule.sh"
+# make install into a temporary DESTDIR, the demo run from there, the man
+# pages (README.md, "Installing"); SQLite only: it tests the installed
+# tree, not a backend.
+if [ "$backend" = sqlite ]; then
+	. "$root/tests/e2e/lib/install.sh"
+fi
 
 # ---------------------------------------------------------------------
 # 2. The cases.
