@@ -380,6 +380,10 @@ int config_read_text(struct config *c, const char *name, const char *text,
 	size_t bad;
 	int line = 1;
 
+	/* the origin of what it sets: FILE:LINE */
+	mem_free(c->file);
+	if (!(c->file = mem_strdup(name)))
+		return error_set(err, ERR_NOMEM, "out of memory");
 	if (!utf8_valid(text, n, &bad) || memchr(text, '\0', n)) {
 		for (const char *q = text; q < text + bad; q++)
 			line += *q == '\n';
@@ -432,11 +436,6 @@ int config_read_file(struct config *c, const char *path, struct error *err)
 		return rc;
 	}
 	fclose(f);
-	mem_free(c->file);
-	if (!(c->file = mem_strdup(path))) {
-		sbuf_release(&text);
-		return error_set(err, ERR_NOMEM, "out of memory");
-	}
 	rc = config_read_text(c, path, text.buf, text.len, err);
 	sbuf_release(&text);
 	return rc;
