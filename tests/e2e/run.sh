@@ -16,7 +16,8 @@
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
-#    tests/e2e/lib/hooks.sh (the job's hooks) and
+#    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/config.sh (the engine configuration) and
 #    tests/e2e/lib/schedule.sh (recon schedule).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
@@ -676,6 +677,9 @@ fi
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
+# The engine configuration: file < RECON_* < flags, recon config
+# (README.md, "Configuration").
+. "$root/tests/e2e/lib/config.sh"
 # recon schedule: --next against systemd, units, crontab; the loop under
 # the test clock (docs/SCHEDULING.md).
 . "$root/tests/e2e/lib/schedule.sh"
