@@ -474,6 +474,39 @@ START_TEST(job_defaults)
 }
 END_TEST
 
+/* The shipped sample changes nothing; with its settings uncommented it
+ * is valid and sets each of them (so it names every setting). */
+START_TEST(sample_file)
+{
+	struct config c;
+	struct error err;
+	FILE *f = fopen("etc/recon.conf", "r");
+	char line[1024], text[1 << 14] = "";
+
+	ck_assert_ptr_nonnull(f);
+	config_init(&c);
+	error_init(&err);
+	ck_assert_int_eq(config_read_file(&c, "etc/recon.conf", &err), 0);
+	for (int i = 0; i < CONFIG__COUNT; i++)
+		ck_assert_int_eq(c.v[i].origin, CONFIG_FROM_DEFAULT);
+	config_release(&c);
+	while (fgets(line, sizeof(line), f))
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' &&
+		    strstr(line, " = "))
+			strncat(text, line + 1, sizeof(text) - strlen(text) - 1);
+	fclose(f);
+	ck_assert_msg(read_text(&c, &err, text) == 0, "%s", err.msg.buf);
+	for (int i = 0; i < CONFIG__COUNT; i++) {
+		ck_assert_msg(c.v[i].origin == CONFIG_FROM_FILE, "%s not in the "
+			      "sample", config_settings[i].name);
+		if (config_settings[i].def)
+			ck_assert_str_eq(c.v[i].value, config_settings[i].def);
+	}
+	config_release(&c);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_config(void);
 Suite *suite_config(void)
 {
@@ -490,6 +523,7 @@ Suite *suite_config(void)
 	tcase_add_test(tc, locate_and_load);
 	tcase_add_test(tc, listing);
 	tcase_add_test(tc, job_defaults);
+	tcase_add_test(tc, sample_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
