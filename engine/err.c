@@ -16,7 +16,7 @@ static const struct {
 	const char *what;
 } err_table[ERR__COUNT] = {
 	[ERR_OK]       = { "OK",       0,  "success, no exceptions found" },
-	[ERR_USAGE]    = { "USAGE",    2,  "bad command line" },
+	[ERR_USAGE]    = { "USAGE",    2,  "bad command line, or an invalid engine configuration (recon config)" },
 	[ERR_JOB]      = { "JOB",      3,  "job file unreadable or invalid" },
 	[ERR_RULE]     = { "RULE",     3,  "rule file unreadable or invalid (syntax error, bad registration)" },
 	[ERR_SOURCE]   = { "SOURCE",   4,  "a source could not be connected, queried or fetched" },

@@ -62,7 +62,6 @@ extern const unsigned long recon_job_xsd_len;
 /* Limits: most sources (canon.source is 16 bits), partitions, and the
  * smallest Lua heap worth starting. */
 #define JOB_SOURCES_MAX 1024
-#define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
 
 /* Defaults for the optional parts. */
 #define JOB_DEFAULT_PARTITIONS 64u
@@ -81,6 +80,7 @@ struct loader {
 	struct sbuf show[2];	/* scratch for quoting values in messages */
 	int nshow;
 	int has_window;		/* the job has a window= attribute */
+	const struct job_defaults *defaults;	/* never NULL */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -391,8 +391,7 @@ static int parse_ppm(const char *s, int64_t *out)
 	return PPM_OK;
 }
 
-/* "64MB", "512KB", "1GB" (binary multiples) or bytes; 0 or -1. */
-static int parse_size(const char *s, size_t *out)
+int job_parse_size(const char *s, size_t *out)
 {
 	uint64_t v, mult = 1;
 
@@ -1345,8 +1344,16 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 	struct job *job = ld->job;
 	const char *dsn = attr(s, "dsn"), *table = attr(s, "table");
 
-	if (!dsn || !table)
-		return fail(ld, s, "<store> needs dsn= and table=");
+	/* no dsn=: the engine configuration's store-dsn (config.h), which
+	 * main.c checked the same way before it got here */
+	if (!dsn)
+		dsn = ld->defaults->store_dsn;
+	if (!dsn)
+		return fail(ld, s, "<store> needs dsn= (or store-dsn in the "
+			    "engine configuration: recon config, README.md "
+			    "\"Configuration\")");
+	if (!table)
+		return fail(ld, s, "<store> needs table=");
 	if (check_no_credentials(ld, s, "the store dsn", dsn) < 0)
 		return -1;
 	if (!is_dsn(dsn))
@@ -1630,7 +1637,7 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	if (errs && parse_ratio(ld, l, "max-rule-error-ratio", errs,
 				&job->max_rule_errors_ppm) < 0)
 		return -1;
-	if (mem && (parse_size(mem, &job->rule_memory) < 0 ||
+	if (mem && (job_parse_size(mem, &job->rule_memory) < 0 ||
 		    job->rule_memory < JOB_RULE_MEMORY_MIN))
 		return fail(ld, l, "rule-memory=%s: expected a size of at "
 			    "least 64KB (bytes, or with KB, MB or GB)",
@@ -1638,7 +1645,7 @@ static int load_limits(struct loader *ld, xmlNodePtr l)
 	if (rsrc)	/* the schema allows only these three */
 		job->read_at_once = strcmp(rsrc, "parallel") == 0 ? 1
 				    : strcmp(rsrc, "serial") == 0 ? 0 : -1;
-	if (mmem && parse_size(mmem, &job->match_memory) < 0)
+	if (mmem && job_parse_size(mmem, &job->match_memory) < 0)
 		return fail(ld, l, "match-memory=%s: expected a size (bytes, "
 			    "or with KB, MB or GB; 0 to spill everything)",
 			    show(ld, mmem));
@@ -2081,11 +2088,12 @@ static int load(struct loader *ld)
 	job->order_deal_link = CS_DEAL_REF;
 	job->order_erp_link = CS_KEY;
 	job->erp_link = CS_ORDER_REF;
-	job->rule_memory = JOB_DEFAULT_RULE_MEMORY;
+	/* the engine-wide defaults (config.h), which <limits> overrides */
+	job->rule_memory = ld->defaults->rule_memory;
 	job->reference_rows = JOB_DEFAULT_REFERENCE_ROWS;
 	job->rule_instructions = JOB_DEFAULT_RULE_INSTRUCTIONS;
 	job->partitions = JOB_DEFAULT_PARTITIONS;
-	job->match_memory = JOB_DEFAULT_MATCH_MEMORY;
+	job->match_memory = ld->defaults->match_memory;
 	job->read_at_once = -1;
 	job->min_rows_ppm = JOB_DEFAULT_MIN_ROWS_PPM;
 	job->max_rule_errors_ppm = JOB_DEFAULT_MAX_RULE_ERRORS_PPM;
@@ -2099,8 +2107,22 @@ out:
 	return rc;
 }
 
+void job_defaults_init(struct job_defaults *d)
+{
+	d->store_dsn = NULL;
+	d->match_memory = JOB_DEFAULT_MATCH_MEMORY;
+	d->rule_memory = JOB_DEFAULT_RULE_MEMORY;
+}
+
 int job_load(const char *path, struct job **out, struct error *err)
 {
+	return job_load_with(path, NULL, out, err);
+}
+
+int job_load_with(const char *path, const struct job_defaults *defaults,
+		  struct job **out, struct error *err)
+{
+	struct job_defaults builtin;
 	struct loader ld;
 	xmlStructuredErrorFunc old_serror;
 	void *old_sctx;
@@ -2112,6 +2134,8 @@ int job_load(const char *path, struct job **out, struct error *err)
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.err = err;
+	job_defaults_init(&builtin);
+	ld.defaults = defaults ? defaults : &builtin;
 	sbuf_init(&ld.show[0], 4 * JOB_SHOW_MAX + 512);
 	sbuf_init(&ld.show[1], 4 * JOB_SHOW_MAX + 512);
 

@@ -235,12 +235,38 @@ struct job {
 /* The default <limits match-memory>: docs/JOBS.md, docs/MATCHING.md. */
 #define JOB_DEFAULT_MATCH_MEMORY ((size_t)64 << 20)
 
+/* The smallest <limits rule-memory> (and engine rule-memory) accepted:
+ * the smallest Lua heap worth starting. */
+#define JOB_RULE_MEMORY_MIN ((size_t)64 << 10)
+
+/*
+ * What a job gets where its file says nothing: the engine
+ * configuration's store-dsn, match-memory and rule-memory (config.h,
+ * README.md "Configuration"). A job's <store dsn> and <limits
+ * match-memory rule-memory> override them.
+ */
+struct job_defaults {
+	const char *store_dsn;	/* <store dsn> when absent; NULL: required;
+				 * borrowed for the job_load_with() call */
+	size_t match_memory;	/* JOB_DEFAULT_MATCH_MEMORY unless set */
+	size_t rule_memory;	/* JOB_DEFAULT_RULE_MEMORY unless set */
+};
+
+/* The built-in defaults: no store DSN, 64 MB and 64 MB. */
+void job_defaults_init(struct job_defaults *d);
+
 /*
  * Load and validate the job file at path. On success *out is a new job
  * the caller frees with job_free(). On failure returns -1 with err set
  * (ERR_JOB, "FILE:LINE:COL: ..."), or ERR_NOMEM.
  */
 int job_load(const char *path, struct job **out, struct error *err);
+/* job_load() with the engine's defaults d (NULL: job_defaults_init's). */
+int job_load_with(const char *path, const struct job_defaults *d,
+		  struct job **out, struct error *err);
+/* "64MB", "512KB", "1GB" (binary multiples) or bytes: the sizes of
+ * <limits> and of the engine configuration. 0, or -1. */
+int job_parse_size(const char *s, size_t *out);
 void job_free(struct job *job);
 
 /* The published name of rule file i (job->rule_names[i], else

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "err.h"
 #include "file.h"
 #include "hook.h"
@@ -40,7 +41,8 @@
 
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	/* config: the --config FILE given before the command, or NULL */
+	int (*fn)(const char *config, int argc, char **argv);
 	const char *usage;
 	const char *help;
 };
@@ -59,22 +61,23 @@ static void print_stats(uint64_t rows_read)
 	sbuf_release(&out);
 }
 
-static int cmd_run(int argc, char **argv);
-static int cmd_check(int argc, char **argv);
-static int cmd_exit_codes(int argc, char **argv);
-static int cmd_test(int argc, char **argv);
-static int cmd_verify(int argc, char **argv);
-static int cmd_digest(int argc, char **argv);
-static int cmd_history(int argc, char **argv);
-static int cmd_runs(int argc, char **argv);
-static int cmd_schedule(int argc, char **argv);
+static int cmd_run(const char *config, int argc, char **argv);
+static int cmd_check(const char *config, int argc, char **argv);
+static int cmd_exit_codes(const char *config, int argc, char **argv);
+static int cmd_test(const char *config, int argc, char **argv);
+static int cmd_verify(const char *config, int argc, char **argv);
+static int cmd_digest(const char *config, int argc, char **argv);
+static int cmd_history(const char *config, int argc, char **argv);
+static int cmd_runs(const char *config, int argc, char **argv);
+static int cmd_schedule(const char *config, int argc, char **argv);
+static int cmd_config(const char *config, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
 	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
 	  "          [--retranslate]\n"
-	  "          [--jobs K] [-q]",
+	  "          [--jobs K|auto] [--config FILE] [-q]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -101,6 +104,10 @@ static const struct cmd commands[] = {
 	  "          [--tmpdir DIR] [--jobs K] [-q] | --crontab | --systemd | --next N [--from T]",
 	  "run in the foreground, starting each job when its <schedule> says; "
 	  "or print crontab lines, systemd units, or the next N slots" },
+	{ "config", cmd_config, "config [--config FILE] [--json]",
+	  "print every engine setting, its effective value and where it came "
+	  "from (default, FILE:LINE, env RECON_X, flag --x); exit 2 if the "
+	  "configuration is invalid" },
 	{ "exit-codes", cmd_exit_codes, "exit-codes",
 	  "print the table of exit codes" },
 };
@@ -108,14 +115,18 @@ static const struct cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: recon COMMAND [ARGS]\n\n");
+	fprintf(f, "usage: recon [--config FILE] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  recon %s\n      %s\n", commands[i].usage,
 			commands[i].help);
 	fprintf(f, "  recon --help | --version\n\n"
+		"The engine configuration (recon config): the file --config "
+		"FILE names, else\n$RECON_CONFIG, else %s if it exists; "
+		"RECON_<SETTING> variables\noverride it and flags override "
+		"both. An invalid configuration is exit 2.\n"
 		"DSNs come from the odbc.ini that ODBCINI names; credentials "
 		"from odbc.ini or\nRECON_<DSN>_UID / RECON_<DSN>_PWD. "
-		"See README.md.\n");
+		"See README.md.\n", CONFIG_SYSTEM_FILE);
 }
 
 static int fail(const struct error *err)
@@ -239,44 +250,134 @@ static void log_stderr(void *ctx, const char *line)
 	fprintf(stderr, "recon: %s\n", line);
 }
 
-/* --jobs K: 1..XLATE_MAX_JOBS translators. Without it, one per online
- * CPU but one, which the fetch thread keeps busy: on 2 cores K = 2 was
- * no faster than K = 1 (the fetch thread and the run's thread already
- * fill both) and cost 2 MB more (docs/DEMO.md, "Translators"); a
- * machine that does not say gets 1. 0, or the usage exit code. */
-static int run_jobs(const char *arg, unsigned *out)
+/*
+ * The engine configuration for a command (config.h): the file --config
+ * names (before the command, or the command's own; not both), else
+ * RECON_CONFIG's or the system file; then the RECON_* environment. The
+ * caller applies its flags and releases cfg. 0, or the exit code after
+ * printing why (ERR_USAGE: FILE:LINE and what was expected).
+ */
+static int open_config(struct config *cfg, const char *global,
+		       const char *own)
 {
-	long n;
-	char *end;
+	struct error err;
+	int code = 0;
 
-	if (!arg) {
-		n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-		*out = n < 1 ? 1 : n > XLATE_MAX_JOBS ? XLATE_MAX_JOBS
-						       : (unsigned)n;
+	config_init(cfg);
+	if (global && own)
+		return usage_errorf("--config given twice ('%s' before the "
+				    "command, '%s' after it)", global, own);
+	error_init(&err);
+	if (config_load(cfg, own ? own : global, &err) < 0)
+		code = fail(&err);
+	error_release(&err);
+	return code;
+}
+
+/* A flag's value v (NULL: not given) into cfg, where it wins over the
+ * file and the environment; 0, or the exit code after printing why. */
+static int config_flag(struct config *cfg, enum config_id id, const char *v)
+{
+	struct error err;
+	int code = 0;
+
+	if (!v)
 		return 0;
+	error_init(&err);
+	if (config_set_flag(cfg, id, v, &err) < 0)
+		code = fail(&err);
+	error_release(&err);
+	return code;
+}
+
+/* job_load() with the configuration's store-dsn, match-memory and
+ * rule-memory as the job's defaults (its own file still wins). */
+static int load_job(const struct config *cfg, const char *path,
+		    struct job **job, struct error *err)
+{
+	struct job_defaults d;
+
+	config_job_defaults(cfg, &d);
+	return job_load_with(path, &d, job, err);
+}
+
+/* load_job() for a command without configuration flags of its own:
+ * the configuration (config: the --config before the command, or NULL)
+ * is read for the job's defaults; its errors are ERR_USAGE in err. */
+static int load_job_for(const char *config, const char *path,
+			struct job **job, struct error *err)
+{
+	struct config cfg;
+	int rc;
+
+	config_init(&cfg);
+	rc = config_load(&cfg, config, err);
+	if (rc == 0)
+		rc = load_job(&cfg, path, job, err);
+	config_release(&cfg);
+	return rc;
+}
+
+/* The setting jobs (--jobs K, RECON_JOBS, the file): 1..XLATE_MAX_JOBS
+ * translators, or auto: one per online CPU but one, which the fetch
+ * thread keeps busy: on 2 cores K = 2 was no faster than K = 1 (the
+ * fetch thread and the run's thread already fill both) and cost 2 MB
+ * more (docs/DEMO.md, "Translators"); a machine that does not say
+ * gets 1. */
+static unsigned run_jobs(const struct config *cfg)
+{
+	long n = (long)config_num(cfg, CONFIG_JOBS);
+
+	if (n)
+		return (unsigned)n;
+	n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	return n < 1 ? 1 : n > XLATE_MAX_JOBS ? XLATE_MAX_JOBS : (unsigned)n;
+}
+
+/*
+ * recon run's folders and translators: a flag wins, else the
+ * configuration's value (file or environment), else today's defaults
+ * (run.h: the job's <reports dir>, JOBDIR/../out/state/JOB, $TMPDIR or
+ * /tmp). A configured state-dir is the parent of every job's folder
+ * (STATE-DIR/JOB): one folder shared by jobs would mix their state
+ * files; --state-dir names the run's folder itself, as before.
+ */
+static int run_settings(struct config *cfg, const struct job *job,
+			struct run_opts *opts, struct sbuf *state)
+{
+	const struct config_value *sd = &cfg->v[CONFIG_STATE_DIR];
+
+	opts->report_dir = config_get(cfg, CONFIG_REPORT_DIR);
+	opts->tmpdir = config_get(cfg, CONFIG_TMPDIR);
+	opts->jobs = run_jobs(cfg);
+	if (sd->origin == CONFIG_FROM_FLAG) {
+		opts->state_dir = sd->value;
+	} else if (sd->value) {
+		if (sbuf_addf(state, "%s/%s", sd->value, job->name) < 0) {
+			fprintf(stderr, "recon: out of memory\n");
+			return error_exit_code(ERR_NOMEM);
+		}
+		opts->state_dir = state->buf;
 	}
-	errno = 0;
-	n = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || n < 1 || n > XLATE_MAX_JOBS)
-		return usage_errorf("run: --jobs takes a number of translators "
-				    "from 1 to %d, not '%s'", XLATE_MAX_JOBS,
-				    arg);
-	*out = (unsigned)n;
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(const char *config, int argc, char **argv)
 {
 	struct run_opts opts;
 	struct run_result res;
 	struct error err;
+	struct config cfg;
+	struct sbuf state = SBUF_INIT(1 << 16);
 	struct job *job = NULL;
-	const char *path = NULL;
+	const char *path = NULL, *own_config = NULL;
+	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL;
 	const char **shrink, *jobs = NULL;
 	int quiet = 0, incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
 	memset(&opts, 0, sizeof(opts));
+	config_init(&cfg);
 	/* at most one per argument */
 	shrink = mem_calloc((size_t)argc, sizeof(*shrink));
 	if (!shrink) {
@@ -288,13 +389,13 @@ static int cmd_run(int argc, char **argv)
 			{ "--as-of", OPT_ONE, "a time",
 			  "'2026-11-26 00:00:00'", NULL, &opts.as_of, NULL, NULL },
 			{ "--report-dir", OPT_ONE, "a folder", "out/reports",
-			  NULL, &opts.report_dir, NULL, NULL },
+			  NULL, &rdir, NULL, NULL },
 			{ "--tmpdir", OPT_ONE, "a folder", "/var/tmp", NULL,
-			  &opts.tmpdir, NULL, NULL },
+			  &tmpdir, NULL, NULL },
 			{ "--incremental", OPT_FLAG, NULL, NULL, &incremental,
 			  NULL, NULL, NULL },
 			{ "--state-dir", OPT_ONE, "a folder", "out/state/nightly",
-			  NULL, &opts.state_dir, NULL, NULL },
+			  NULL, &stdir, NULL, NULL },
 			{ "--accept-shrink", OPT_MANY, "a source name", "crm",
 			  NULL, NULL, shrink, &nshrink },
 			{ "--stats", OPT_FLAG, NULL, NULL, &stats, NULL, NULL,
@@ -303,15 +404,29 @@ static int cmd_run(int argc, char **argv)
 			  NULL, NULL, NULL },
 			{ "--jobs", OPT_ONE, "a number of translators", "2",
 			  NULL, &jobs, NULL, NULL },
+			{ "--config", OPT_ONE, "a file", "/etc/recon/recon.conf",
+			  NULL, &own_config, NULL, NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
 		};
 
 		code = parse_opts("run", argc, argv, ro, NOPTS(ro), &path, 1,
 				  &npos, ONE_JOB);
 	}
+	if (!code && !path)
+		code = usage_error("run: which job?%s", "");
+	/* file < environment < flags (config.h) */
 	if (!code)
-		code = run_jobs(jobs, &opts.jobs);
+		code = open_config(&cfg, config, own_config);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_REPORT_DIR, rdir);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_STATE_DIR, stdir);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_TMPDIR, tmpdir);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_JOBS, jobs);
 	if (code) {
+		config_release(&cfg);
 		mem_free(shrink);
 		return code;
 	}
@@ -320,10 +435,6 @@ static int cmd_run(int argc, char **argv)
 	opts.retranslate = retranslate;
 	opts.accept_shrink = shrink;
 	opts.naccept_shrink = nshrink;
-	if (!path) {
-		mem_free(shrink);
-		return usage_error("run: which job?%s", "");
-	}
 	if (!quiet)
 		opts.log = log_stderr;
 	error_init(&err);
@@ -332,8 +443,14 @@ static int cmd_run(int argc, char **argv)
 	if (stop_install() < 0)
 		fprintf(stderr, "recon: warning: cannot catch SIGTERM/SIGINT; "
 			"a signal ends the run at once\n");
-	if (job_load(path, &job, &err) < 0 ||
-	    run_job(job, &opts, &res, &err) < 0) {
+	if (load_job(&cfg, path, &job, &err) < 0) {
+		code = fail(&err);
+		fprintf(stderr, "recon: nothing was published\n");
+		goto out;
+	}
+	if ((code = run_settings(&cfg, job, &opts, &state)) != 0)
+		goto out;
+	if (run_job(job, &opts, &res, &err) < 0) {
 		code = fail(&err);
 		if (res.published)
 			fprintf(stderr, "recon: run %s was published\n",
@@ -369,6 +486,7 @@ static int cmd_run(int argc, char **argv)
 				job->name, stop_signal_name(stop_signal()),
 				res.run_id.buf);
 	}
+out:
 	/* the job's hook, if the run gave it a reason (hook.h): never
 	 * changes the exit code */
 	(void)hook_after_run(job, &res, &err, code, opts.tmpdir, log_stderr,
@@ -378,11 +496,13 @@ static int cmd_run(int argc, char **argv)
 	run_result_release(&res);
 	job_free(job);
 	error_release(&err);
+	config_release(&cfg);
+	sbuf_release(&state);
 	mem_free(shrink);
 	return code;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(const char *config, int argc, char **argv)
 {
 	struct error err;
 	struct job *job = NULL;
@@ -401,7 +521,7 @@ static int cmd_check(int argc, char **argv)
 	if (!path)
 		return usage_error("check: which job?%s", "");
 	error_init(&err);
-	if (job_load(path, &job, &err) < 0 ||
+	if (load_job_for(config, path, &job, &err) < 0 ||
 	    rules_open(job, &rules, &err) < 0) {
 		code = fail(&err);
 		goto out;
@@ -471,7 +591,7 @@ out:
 	return code;
 }
 
-static int cmd_test(int argc, char **argv)
+static int cmd_test(const char *config, int argc, char **argv)
 {
 	struct ruletest_report rep;
 	struct error err;
@@ -485,7 +605,7 @@ static int cmd_test(int argc, char **argv)
 		return usage_error("test: which job?%s", "");
 	error_init(&err);
 	ruletest_report_init(&rep);
-	if (job_load(argv[1], &job, &err) < 0 ||
+	if (load_job_for(config, argv[1], &job, &err) < 0 ||
 	    ruletest_run(job, (const char *const *)argv + 2, (size_t)argc - 2,
 			 &rep, &err) < 0) {
 		code = fail(&err);
@@ -552,7 +672,7 @@ static int read_file(const char *path, struct sbuf *sb, struct error *err)
 	return 0;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const char *config, int argc, char **argv)
 {
 	struct verify_opts o;
 	struct verify_result res;
@@ -578,7 +698,7 @@ static int cmd_verify(int argc, char **argv)
 		return usage_error("verify: which job?%s", "");
 	error_init(&err);
 	memset(&o, 0, sizeof(o));
-	if (job_load(path, &job, &err) < 0 ||
+	if (load_job_for(config, path, &job, &err) < 0 ||
 	    (digest && read_file(digest, &file, &err) < 0)) {
 		code = fail(&err);
 		goto out;
@@ -618,7 +738,7 @@ out:
 	return code;
 }
 
-static int cmd_digest(int argc, char **argv)
+static int cmd_digest(const char *config, int argc, char **argv)
 {
 	struct verify_opts o;
 	struct verify_result res;
@@ -634,7 +754,7 @@ static int cmd_digest(int argc, char **argv)
 		return usage_error("digest: want JOB RUN_ID%s", "");
 	error_init(&err);
 	memset(&o, 0, sizeof(o));
-	if (job_load(argv[1], &job, &err) < 0) {
+	if (load_job_for(config, argv[1], &job, &err) < 0) {
 		code = fail(&err);
 		goto done;
 	}
@@ -702,7 +822,7 @@ static void print_version(void *ctx, const struct verify_version *v)
 		printf("    changed: %s\n", v->changes);
 }
 
-static int cmd_history(int argc, char **argv)
+static int cmd_history(const char *config, int argc, char **argv)
 {
 	struct history_print hp;
 	struct error err;
@@ -732,7 +852,7 @@ static int cmd_history(int argc, char **argv)
 	sbuf_init(&hp.kind, 1 << 20);
 	sbuf_init(&hp.key, 1 << 20);
 	hp.id = key;
-	if (job_load(path, &job, &err) < 0 ||
+	if (load_job_for(config, path, &job, &err) < 0 ||
 	    verify_history(job->store_dsn, job->store_table, key, kind,
 			   print_version, &hp, &n, &err) < 0) {
 		code = fail(&err);
@@ -867,11 +987,11 @@ static int keep_run(void *ctx, const struct ledger_run *lr, struct error *err)
 
 /* recon schedule (engine/schedule.h, docs/SCHEDULING.md): loads every
  * job, refuses one without <schedule>, then runs the loop or prints. */
-static int cmd_schedule(int argc, char **argv)
+static int cmd_schedule(const char *config, int argc, char **argv)
 {
 	const char **paths, *next = NULL, *from = NULL, *sdir = NULL;
 	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL, *jobs = NULL;
-	const char *fwd[10];
+	const char *fwd[12];
 	int crontab = 0, systemd = 0, quiet = 0, code = 0;
 	size_t npos = 0, nfwd = 0, nloaded = 0;
 	struct job **loaded;
@@ -919,7 +1039,7 @@ static int cmd_schedule(int argc, char **argv)
 		code = usage_error("schedule: --crontab, --systemd and --next "
 				   "do not go together%s", "");
 	for (size_t i = 0; !code && i < npos; i++) {
-		if (job_load(paths[i], &loaded[i], &err) < 0) {
+		if (load_job_for(config, paths[i], &loaded[i], &err) < 0) {
 			code = fail(&err);
 		} else if (!loaded[i]->has_schedule) {
 			error_set(&err, ERR_JOB, "%s: job '%s' has no <schedule> "
@@ -964,6 +1084,7 @@ static int cmd_schedule(int argc, char **argv)
 		FWD("--state-dir", stdir);
 		FWD("--tmpdir", tmpdir);
 		FWD("--jobs", jobs);
+		FWD("--config", config);
 #undef FWD
 		if (quiet)
 			fwd[nfwd++] = "-q";
@@ -994,7 +1115,7 @@ static int cmd_schedule(int argc, char **argv)
 	return code;
 }
 
-static int cmd_runs(int argc, char **argv)
+static int cmd_runs(const char *config, int argc, char **argv)
 {
 	struct runs_print rp;
 	struct error err;
@@ -1016,7 +1137,7 @@ static int cmd_runs(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	rp.json = json;
 	error_init(&err);
-	if (job_load(path, &job, &err) < 0 ||
+	if (load_job_for(config, path, &job, &err) < 0 ||
 	    (rp.job = job,
 	     verify_runs(job->store_dsn, job->store_table, job->name, keep_run,
 			 &rp, &n, &err) < 0)) {
@@ -1045,8 +1166,39 @@ static int cmd_runs(int argc, char **argv)
 	return code;
 }
 
-static int cmd_exit_codes(int argc, char **argv)
+/* recon config: the effective configuration, text or JSON (config.h). */
+static int cmd_config(const char *config, int argc, char **argv)
 {
+	struct config cfg;
+	struct sbuf out = SBUF_INIT((size_t)1 << 20);
+	const char *own = NULL;
+	int json = 0, code;
+	size_t npos;
+	const struct opt co[] = {
+		{ "--config", OPT_ONE, "a file", "/etc/recon/recon.conf", NULL,
+		  &own, NULL, NULL },
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+	};
+
+	code = parse_opts("config", argc, argv, co, NOPTS(co), NULL, 0, &npos,
+			  "%s: takes no arguments ('%s')");
+	if (code)
+		return code;
+	code = open_config(&cfg, config, own);
+	if (!code && config_format(&cfg, json, &out) < 0) {
+		fprintf(stderr, "recon: out of memory\n");
+		code = error_exit_code(ERR_NOMEM);
+	} else if (!code) {
+		fputs(out.buf, stdout);
+	}
+	config_release(&cfg);
+	sbuf_release(&out);
+	return code;
+}
+
+static int cmd_exit_codes(const char *config, int argc, char **argv)
+{
+	(void)config;
 	(void)argc;
 	(void)argv;
 	printf("%-4s %-11s %s\n", "code", "name", "meaning");
@@ -1087,6 +1239,8 @@ static void print_formats(void)
 
 int main(int argc, char **argv)
 {
+	const char *config = NULL;
+
 #ifdef __GLIBC__
 	/* Large, short-lived blocks (the matcher's partitions, a phase's
 	 * sort arrays) always from mmap, so that freeing one gives it back.
@@ -1097,6 +1251,16 @@ int main(int argc, char **argv)
 	 * with this (docs/MATCHING.md, "Memory"). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
+	/* recon --config FILE COMMAND ...: the configuration for any
+	 * command (config.h) */
+	if (argc >= 2 && strcmp(argv[1], "--config") == 0) {
+		if (argc < 3 || !*argv[2])
+			return usage_error("--config needs a file, e.g. "
+					   "--config %s", CONFIG_SYSTEM_FILE);
+		config = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return error_exit_code(ERR_USAGE);
@@ -1112,6 +1276,6 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+			return commands[i].fn(config, argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }

@@ -17,6 +17,7 @@
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule) and, on sqlite only,
 #    tests/e2e/lib/install.sh (make install, the demo from the installed
 #    tree, the man pages).
@@ -678,6 +679,9 @@ fi
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
+# The engine configuration: file < RECON_* < flags, recon config
+# (README.md, "Configuration").
+. "$root/tests/e2e/lib/config.sh"
 # recon schedule: --next against systemd, units, crontab; the loop under
 # the test clock (docs/SCHEDULING.md).
 . "$root/tests/e2e/lib/schedule.sh"
