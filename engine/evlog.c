@@ -339,7 +339,7 @@ void evlog_line(struct evlog *l, const char *phase, const char *run,
 void evlog_emitf(struct evlog *l, enum evlog_level level, const char *phase,
 		 const char *run, const char *fmt, ...)
 {
-	struct sbuf sb = SBUF_INIT(EVLOG_MSG_MAX + 256);
+	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);	/* cut below, visibly */
 	struct evlog_event ev;
 	va_list ap;
 
