@@ -16,8 +16,9 @@
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
-#    tests/e2e/lib/hooks.sh (the job's hooks) and
-#    tests/e2e/lib/schedule.sh (recon schedule).
+#    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/schedule.sh (recon schedule) and
+#    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -679,6 +680,9 @@ fi
 # recon schedule: --next against systemd, units, crontab; the loop under
 # the test clock (docs/SCHEDULING.md).
 . "$root/tests/e2e/lib/schedule.sh"
+# The log of recon run: JSON events, progress, -q, an error event, no
+# password (docs/LOGGING.md).
+. "$root/tests/e2e/lib/logs.sh"
 
 # ---------------------------------------------------------------------
 # 2. The cases.
