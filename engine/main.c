@@ -264,20 +264,20 @@ static int log_open(const struct log_cli *lc, const char *cmd,
 	return code;
 }
 
-/* Seconds between progress lines off a terminal: RECON_PROGRESS_INTERVAL
- * (for the tests), else 5; on one, at most 5 redraws a second. */
+/* Seconds between progress lines: RECON_PROGRESS_INTERVAL (for the
+ * tests), else off a terminal 5, on one at most 5 redraws a second. */
 static double progress_interval(const struct evlog *lg)
 {
 	const char *s = getenv("RECON_PROGRESS_INTERVAL");
 	char *end;
 	double d;
 
-	if (lg->tty)
-		return 0.2;
+	double dflt = lg->tty ? 0.2 : 5;
+
 	if (!s || !*s)
-		return 5;
+		return dflt;
 	d = strtod(s, &end);
-	return *end || !(d > 0) || d > 86400 ? 5 : d;
+	return *end || !(d > 0) || d > 86400 ? dflt : d;
 }
 
 /* The error that ended a command, as an error event of phase. */
