@@ -48,10 +48,10 @@ const struct config_setting config_settings[CONFIG__COUNT] = {
 		"translator threads: auto (one per online CPU but one, at "
 		"least 1) or 1..64" },
 	[CONFIG_LOG_FORMAT] = {
-		"log-format", "RECON_LOG_FORMAT", NULL, CONFIG_LOGFMT, "text",
+		"log-format", "RECON_LOG_FORMAT", "--log-format", CONFIG_LOGFMT, "text",
 		NULL, 0, "the run log's lines: text or json" },
 	[CONFIG_LOG_FILE] = {
-		"log-file", "RECON_LOG_FILE", NULL, CONFIG_PATH, NULL, "stderr",
+		"log-file", "RECON_LOG_FILE", "--log-file", CONFIG_PATH, NULL, "stderr",
 		0, "the file the run log is appended to" },
 	[CONFIG_LOCK_WAIT] = {
 		"lock-wait", "RECON_LOCK_WAIT", NULL, CONFIG_SECONDS, "0", NULL,

@@ -73,6 +73,7 @@ int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
 
 	st->read++;
 	phase_rows(PH_TRANSLATE, 1);
+	progress_tick(r);
 	rowfp_sum_add(st->rows_sum, fp);
 	switch (k) {
 	case INCR_KEPT:

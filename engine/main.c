@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "evlog.h"
 #include "file.h"
 #include "hook.h"
 #include "incr.h"
@@ -77,7 +78,8 @@ static const struct cmd commands[] = {
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
 	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
 	  "          [--retranslate]\n"
-	  "          [--jobs K|auto] [--config FILE] [-q]",
+	  "          [--jobs K|auto] [--config FILE] [-q]\n"
+	  "          [--log-format text|json] [--log-file FILE]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
 	  "validate the job file and load its rules without running; "
@@ -101,7 +103,9 @@ static const struct cmd commands[] = {
 	  "mode, status, versions, exceptions, rows read, seconds" },
 	{ "schedule", cmd_schedule,
 	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
-	  "          [--tmpdir DIR] [--jobs K] [-q] | --crontab | --systemd | --next N [--from T]",
+	  "          [--tmpdir DIR] [--jobs K] [-q]\n"
+	  "          [--log-format text|json] [--log-file FILE]\n"
+	  "          | --crontab | --systemd | --next N [--from T]",
 	  "run in the foreground, starting each job when its <schedule> says; "
 	  "or print crontab lines, systemd units, or the next N slots" },
 	{ "config", cmd_config, "config [--config FILE] [--json]",
@@ -244,10 +248,85 @@ static int parse_opts(const char *cmd, int argc, char **argv,
 #define NOPTS(t) (sizeof(t) / sizeof((t)[0]))
 #define ONE_JOB "%s: one job at a time ('%s')"
 
-static void log_stderr(void *ctx, const char *line)
+/* --log-format, --log-file, -q and the progress lines of `recon run`
+ * and `recon schedule` (engine/evlog.h, docs/LOGGING.md). */
+struct log_cli {
+	const char *format, *file;
+	int quiet;
+};
+
+/* Open the log the options ask for: 0, or the usage/IO exit code; lg
+ * is open either way (evlog_close). */
+static int log_open(const struct log_cli *lc, const char *cmd,
+		    struct evlog *lg)
 {
-	(void)ctx;
-	fprintf(stderr, "recon: %s\n", line);
+	enum evlog_format f = EVLOG_TEXT;
+	struct error err;
+	int code = 0;
+
+	int bad = lc->format && evlog_parse_format(lc->format, &f) < 0;
+
+	/* lg is open whatever happens: the caller closes it */
+	error_init(&err);
+	if (evlog_open(lg, bad ? NULL : lc->file, f, lc->quiet, &err) < 0)
+		code = fail(&err);
+	else if (bad)
+		code = usage_errorf("%s: --log-format is text or json, not "
+				    "'%s'", cmd, lc->format);
+	error_release(&err);
+	return code;
+}
+
+/* Seconds between progress lines: RECON_PROGRESS_INTERVAL (for the
+ * tests), else off a terminal 5, on one at most 5 redraws a second. */
+static double progress_interval(const struct evlog *lg)
+{
+	const char *s = getenv("RECON_PROGRESS_INTERVAL");
+	char *end;
+	double d;
+
+	double dflt = lg->tty ? 0.2 : 5;
+
+	if (!s || !*s)
+		return dflt;
+	d = strtod(s, &end);
+	return *end || !(d > 0) || d > 86400 ? dflt : d;
+}
+
+/* The error that ended a command, as an error event of phase. */
+static int fail_ev(struct evlog *lg, const struct error *err,
+		   const char *phase, const char *run)
+{
+	struct sbuf sb = SBUF_INIT(1 << 20);
+
+	error_format(err, &sb);
+	evlog_emitf(lg, EVLOG_ERROR, phase, run, "%s", sb.buf);
+	sbuf_release(&sb);
+	return error_exit_code(err->code);
+}
+
+/* A hook's lines (hook.h) as events of phase "hook". */
+struct hook_log {
+	struct evlog *lg;
+	const char *run;
+};
+
+static void log_hook(void *ctx, const char *line)
+{
+	struct hook_log *h = ctx;
+
+	evlog_line(h->lg, "hook", h->run, line);
+}
+
+/* The scheduler's lines (schedule.h): job = the job it is about. */
+static void log_schedule(void *ctx, const char *job, const char *line)
+{
+	struct evlog *lg = ctx;
+	const char *keep = lg->job;
+
+	lg->job = job;
+	evlog_line(lg, "schedule", NULL, line);
+	lg->job = keep;
 }
 
 /*
@@ -369,11 +448,14 @@ static int cmd_run(const char *config, int argc, char **argv)
 	struct error err;
 	struct config cfg;
 	struct sbuf state = SBUF_INIT(1 << 16);
+	struct evlog lg;
+	struct log_cli lc = { NULL, NULL, 0 };
+	struct hook_log hl;
 	struct job *job = NULL;
 	const char *path = NULL, *own_config = NULL;
 	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL;
 	const char **shrink, *jobs = NULL;
-	int quiet = 0, incremental = 0, stats = 0, retranslate = 0, code;
+	int incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -406,7 +488,11 @@ static int cmd_run(const char *config, int argc, char **argv)
 			  NULL, &jobs, NULL, NULL },
 			{ "--config", OPT_ONE, "a file", "/etc/recon/recon.conf",
 			  NULL, &own_config, NULL, NULL },
-			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
+			{ "--log-format", OPT_ONE, "text or json", "json", NULL,
+			  &lc.format, NULL, NULL },
+			{ "--log-file", OPT_ONE, "a file", "out/log/nightly.log",
+			  NULL, &lc.file, NULL, NULL },
+			{ "-q", OPT_FLAG, NULL, NULL, &lc.quiet, NULL, NULL, NULL },
 		};
 
 		code = parse_opts("run", argc, argv, ro, NOPTS(ro), &path, 1,
@@ -425,6 +511,13 @@ static int cmd_run(const char *config, int argc, char **argv)
 		code = config_flag(&cfg, CONFIG_TMPDIR, tmpdir);
 	if (!code)
 		code = config_flag(&cfg, CONFIG_JOBS, jobs);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_LOG_FORMAT, lc.format);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_LOG_FILE, lc.file);
+	/* the effective values, whichever level set them */
+	lc.format = config_get(&cfg, CONFIG_LOG_FORMAT);
+	lc.file = config_get(&cfg, CONFIG_LOG_FILE);
 	if (code) {
 		config_release(&cfg);
 		mem_free(shrink);
@@ -435,28 +528,44 @@ static int cmd_run(const char *config, int argc, char **argv)
 	opts.retranslate = retranslate;
 	opts.accept_shrink = shrink;
 	opts.naccept_shrink = nshrink;
-	if (!quiet)
-		opts.log = log_stderr;
+	code = log_open(&lc, "run", &lg);
+	if (code) {
+		evlog_close(&lg);
+		config_release(&cfg);
+		mem_free(shrink);
+		return code;
+	}
+	opts.log = evlog_emit;
+	opts.log_ctx = &lg;
+	if (!lc.quiet) {
+		opts.progress_interval = progress_interval(&lg);
+		opts.progress_live = lg.tty;
+	}
 	error_init(&err);
 	run_result_init(&res);
 	/* SIGTERM/SIGINT stop the run at its next safe point (stop.h) */
 	if (stop_install() < 0)
-		fprintf(stderr, "recon: warning: cannot catch SIGTERM/SIGINT; "
-			"a signal ends the run at once\n");
+		evlog_emitf(&lg, EVLOG_WARNING, "start", NULL, "warning: cannot "
+			    "catch SIGTERM/SIGINT; a signal ends the run at once");
 	if (load_job(&cfg, path, &job, &err) < 0) {
-		code = fail(&err);
-		fprintf(stderr, "recon: nothing was published\n");
+		code = fail_ev(&lg, &err, "start", NULL);
+		evlog_emitf(&lg, EVLOG_ERROR, "start", NULL,
+			    "nothing was published");
 		goto out;
 	}
+	lg.job = job->name;
 	if ((code = run_settings(&cfg, job, &opts, &state)) != 0)
 		goto out;
 	if (run_job(job, &opts, &res, &err) < 0) {
-		code = fail(&err);
+		const char *ph = res.phase ? res.phase : "start";
+
+		code = fail_ev(&lg, &err, ph, res.run_id.buf);
 		if (res.published)
-			fprintf(stderr, "recon: run %s was published\n",
-				res.run_id.buf);
+			evlog_emitf(&lg, EVLOG_ERROR, ph, res.run_id.buf,
+				    "run %s was published", res.run_id.buf);
 		else if (err.code != ERR_INTERRUPTED)	/* its message says so */
-			fprintf(stderr, "recon: nothing was published\n");
+			evlog_emitf(&lg, EVLOG_ERROR, ph, res.run_id.buf,
+				    "nothing was published");
 	} else {
 		const char *p = res.report_paths.buf;
 
@@ -481,18 +590,21 @@ static int cmd_run(const char *config, int argc, char **argv)
 		/* after the commit a signal no longer stops the run: it
 		 * finishes, and the exit code says what was published */
 		if (stop_signal())
-			fprintf(stderr, "recon: job '%s': %s came after the "
-				"commit; run %s was published whole\n",
-				job->name, stop_signal_name(stop_signal()),
-				res.run_id.buf);
+			evlog_emitf(&lg, EVLOG_WARNING, "commit", res.run_id.buf,
+				    "job '%s': %s came after the commit; run %s "
+				    "was published whole", job->name,
+				    stop_signal_name(stop_signal()),
+				    res.run_id.buf);
 	}
 out:
 	/* the job's hook, if the run gave it a reason (hook.h): never
 	 * changes the exit code */
-	(void)hook_after_run(job, &res, &err, code, opts.tmpdir, log_stderr,
-			     NULL);
+	hl.lg = &lg;
+	hl.run = res.run_id.buf;
+	(void)hook_after_run(job, &res, &err, code, opts.tmpdir, log_hook, &hl);
 	if (stats && job)
 		print_stats(res.rows_read);
+	evlog_close(&lg);
 	run_result_release(&res);
 	job_free(job);
 	error_release(&err);
@@ -991,7 +1103,8 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 {
 	const char **paths, *next = NULL, *from = NULL, *sdir = NULL;
 	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL, *jobs = NULL;
-	const char *fwd[12];
+	const char *lfmt = NULL, *lfile = NULL;
+	const char *fwd[16];
 	int crontab = 0, systemd = 0, quiet = 0, code = 0;
 	size_t npos = 0, nfwd = 0, nloaded = 0;
 	struct job **loaded;
@@ -1026,6 +1139,10 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 			  &tmpdir, NULL, NULL },
 			{ "--jobs", OPT_ONE, "a number of translators", "2",
 			  NULL, &jobs, NULL, NULL },
+			{ "--log-format", OPT_ONE, "text or json", "json", NULL,
+			  &lfmt, NULL, NULL },
+			{ "--log-file", OPT_ONE, "a file", "out/log/schedule.log",
+			  NULL, &lfile, NULL, NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
 		};
 
@@ -1077,7 +1194,11 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 		else
 			fputs(out.buf ? out.buf : "", stdout);
 	} else {
+		/* its own lines whatever -q (which the runs get): it logs
+		 * little, and what it starts is worth a line */
+		struct log_cli lc = { lfmt, lfile, 0 };
 		struct schedule_opts so;
+		struct evlog lg;
 
 #define FWD(name, v) do { if (v) { fwd[nfwd++] = name; fwd[nfwd++] = v; } } while (0)
 		FWD("--report-dir", rdir);
@@ -1085,6 +1206,8 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 		FWD("--tmpdir", tmpdir);
 		FWD("--jobs", jobs);
 		FWD("--config", config);
+		FWD("--log-format", lfmt);
+		FWD("--log-file", lfile);
 #undef FWD
 		if (quiet)
 			fwd[nfwd++] = "-q";
@@ -1093,8 +1216,12 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 		so.nfwd = nfwd;
 		so.state_dir = sdir ? sdir : "out/state/schedule";
 		so.exe = exe;
-		so.log = log_stderr;
-		if (!xn) {
+		so.log = log_schedule;
+		so.log_ctx = &lg;
+		code = log_open(&lc, "schedule", &lg);
+		if (code) {
+			/* said why */
+		} else if (!xn) {
 			error_set(&err, ERR_INTERNAL, "cannot read "
 				  "/proc/self/exe: %s", strerror(errno));
 			code = fail(&err);
@@ -1103,8 +1230,9 @@ static int cmd_schedule(const char *config, int argc, char **argv)
 				  "SIGINT: %s", strerror(errno));
 			code = fail(&err);
 		} else if (schedule_loop(loaded, paths, npos, &so, &err) < 0) {
-			code = fail(&err);
+			code = fail_ev(&lg, &err, "schedule", NULL);
 		}
+		evlog_close(&lg);
 	}
 	for (size_t i = 0; i < nloaded; i++)
 		job_free(loaded[i]);

@@ -446,6 +446,7 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 	struct store_rec rec;
 	uint64_t exc = 0;
 
+	progress_tick(r);
 	/* a safe point per group: order rules and store inserts follow */
 	if (stop_check(err, "matching") < 0)
 		return -1;

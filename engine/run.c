@@ -125,6 +125,7 @@ static void run_release(struct run *r)
 	sbuf_release(&r->vjson);
 	sbuf_release(&r->colbuf);
 	sbuf_release(&r->line);
+	sbuf_release(&r->prog.line);
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
 		mem_free(r->ostats[i].totals);
@@ -180,6 +181,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	r.opts = opts;
+	r.phase = "start";
 	sbuf_init(&r.as_of_text, 64);
 	sbuf_init(&r.window_text, 64);
 	sbuf_init(&r.run_id, 256);
@@ -215,12 +217,15 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	runlog_phase(&r, "start");
 	runlog_printf(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
 		      r.as_of_text.buf);
 	/* Rules first: a syntax error stops the job before anything is
 	 * connected or written. */
+	runlog_phase(&r, "rules");
 	if (rules_open(job, &r.rules, err) < 0)
 		goto out;
+	runlog_phase(&r, "store-open");
 	phase_push(PH_STORE);
 	k = store_open(job, &r.store, err);
 	phase_pop();
@@ -233,6 +238,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 			      "again", job->store_table);
 	/* Reference tables: read whole before any source row is
 	 * translated, so every rule sees the same reference data. */
+	runlog_phase(&r, "reference");
 	if (ref_load_all(job, &r.refs, err) < 0)
 		goto out;
 	rules_set_refs(r.rules, &r.refs);
@@ -255,26 +261,38 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (opts->jobs > 1 &&
 	    xlate_open(job, &r.refs, opts->jobs, &r.xlate, err) < 0)
 		goto out;
+	runlog_phase(&r, "sweep");
 	/* what SIGKILLed runs left in the same tmpdir */
 	match_sweep(opts->tmpdir, on_swept, &r);
 	if (match_new(job, opts->tmpdir, &r.match, err) < 0)
 		goto out;
+	runlog_phase(&r, "read");
+	progress_begin(&r);
 	phase_push(PH_TRANSLATE);
 	k = read_sources(&r, err);
 	phase_pop();
+	progress_end(&r);
 	if (k < 0)
 		goto out;
 	for (size_t i = 0; i < job->nsources; i++)
 		res->rows_read += r.stats[i].read;
+	runlog_phase(&r, "guard");
 	if (guard_check(&r, err) < 0)
 		goto out;
+	runlog_phase(&r, "match");
+	progress_begin(&r);
 	t0 = runlog_now();
 	phase_push(PH_MATCH);
 	k = match_run(r.match, r.as_of, record_on_group, record_on_dup, &r, err);
 	phase_pop();
-	if (k < 0 || guard_order_rules(&r, err) < 0)
+	progress_end(&r);
+	if (k < 0)
+		goto out;
+	runlog_phase(&r, "rules-check");
+	if (guard_order_rules(&r, err) < 0)
 		goto out;
 	/* A full run saw every key there is: the others left the sources. */
+	runlog_phase(&r, "store-write");
 	phase_push(PH_STORE);
 	removed = store_remove_unseen(r.store, r.run_id.buf,
 				      rules_hash(r.rules), err);
@@ -304,6 +322,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (record_columns(&r, err) < 0)
 		goto out;
 	utc_text((int64_t)time(NULL), &finished);
+	runlog_phase(&r, "report");
 	/* Reports to temporary names first: a report that cannot be
 	 * written stops the run before the commit. */
 	phase_push(PH_REPORT);
@@ -317,6 +336,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (stop_check(err, "writing the reports") < 0 ||
 	    incmerge_finish(&r, err) < 0)
 		goto out;
+	runlog_phase(&r, "commit");
 	memset(&sr, 0, sizeof(sr));
 	summary_totals_json(&r, &totals);
 	summary_outcomes_json(&r, (uint64_t)removed, &outcomes);
@@ -385,6 +405,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
 	rc = 0;
 out:
+	progress_end(&r);
+	res->phase = r.phase;
 	if (rc < 0) {
 		/* no report of this run either (published or not) */
 		report_abort(pending);

@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "evlog.h"
 #include "job.h"
 
 struct run_opts {
@@ -57,9 +58,16 @@ struct run_opts {
 	 * state file holds the translation of the same row (--retranslate;
 	 * docs/INCREMENTAL.md, "Translations reused"). */
 	int retranslate;
-	/* Progress lines for people (stderr in the CLI); NULL = silent. */
-	void (*log)(void *ctx, const char *line);
+	/* The run's log: one event per line for people, with its level,
+	 * phase and the run id (evlog.h; the CLI's sink is evlog_emit);
+	 * NULL = silent. */
+	void (*log)(void *ctx, const struct evlog_event *ev);
 	void *log_ctx;
+	/* Progress (progress.c) through log: a line every progress_interval
+	 * seconds while a phase reads or matches, 0: none; progress_live:
+	 * the lines redraw one line of a terminal (evlog_event.live). */
+	double progress_interval;
+	int progress_live;
 };
 
 struct run_result {
@@ -85,6 +93,9 @@ struct run_result {
 	struct sbuf as_of;
 	const char *mode;
 	struct sbuf outcomes;
+	/* The phase the run was in when it ended (docs/LOGGING.md; static):
+	 * where a failed run failed. */
+	const char *phase;
 };
 
 void run_result_init(struct run_result *r);

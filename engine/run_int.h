@@ -21,7 +21,8 @@
  *               line of a failed row or a duplicate key
  *   summary.c   summary_: control totals, the sorted report lines, the
  *               runs ledger's JSON, the reports
- *   runlog.c    runlog_: progress lines and their clock
+ *   runlog.c    runlog_: the run's log events, their phase, their clock
+ *   progress.c  progress_: the progress lines of reading and matching
  *   arena.c     arena_: the strings that live as long as the run
  */
 #ifndef RECON_RUN_INT_H
@@ -72,6 +73,19 @@ struct source_stats {
 	 * by row fingerprint (incmerge_reuse); NULL if none. */
 	struct reuse *reuse;
 	uint64_t reused;	/* rows whose translation was reused */
+};
+
+/* ---- progress of a phase (progress.c) -------------------------------- */
+
+struct progress {
+	int on;			/* this phase reports progress */
+	uint32_t tick;		/* progress_tick calls since the clock was read */
+	double t0, next;	/* the phase's start; when the next line is due */
+	int shown;		/* a live line was drawn in this phase */
+	/* rows the job's last full run read over every source (the
+	 * estimate of what is left); 0: no estimate */
+	uint64_t expect;
+	struct sbuf line;
 };
 
 /* ---- the run ------------------------------------------------------- */
@@ -126,6 +140,11 @@ struct run {
 	int incremental;		/* a source was read incrementally */
 	uint64_t runs_before;
 	struct sbuf state_dir, watermarks, incr_id, fingerprint;
+
+	/* The log: the phase of its events (runlog_phase; static), and the
+	 * progress of the phase (progress.c). */
+	const char *phase;
+	struct progress prog;
 };
 
 /* ---- read.c ---------------------------------------------------------- */
@@ -232,10 +251,39 @@ int summary_write_reports(struct run *r, const char *finished,
 
 /* ---- runlog.c -------------------------------------------------------- */
 
-/* A progress line through opts->log (nothing if NULL). */
+/* A line of the run's log through opts->log (nothing if NULL): an
+ * event of the run's phase, level warning if it starts "warning: ",
+ * else info. Never a credential, never an amount (docs/LOGGING.md). */
 void runlog_printf(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The run enters phase (a static name: "read", "match"; docs/LOGGING.md):
+ * the phase of its log events from here on. */
+void runlog_phase(struct run *r, const char *phase);
+/* An event through opts->log as it is (progress.c). */
+void runlog_event(struct run *r, const struct evlog_event *ev);
 /* Monotonic seconds, for the timings of the log lines. */
 double runlog_now(void);
+
+
+/* ---- progress.c ------------------------------------------------------ */
+
+/* Calls of progress_tick between two reads of the clock: per row and
+ * per group the counter alone; at a million rows a second the clock is
+ * read about a thousand times a second (20 ns each, phase.h). */
+#define PROGRESS_EVERY 1024
+
+/* The phase's progress: begin at its start (after runlog_phase),
+ * progress_tick() from its hot loop, end when it is done (a live line
+ * ends with its newline). Nothing unless opts->progress_interval > 0
+ * and opts->log. */
+void progress_begin(struct run *r);
+void progress_poll(struct run *r);
+void progress_end(struct run *r);
+
+static inline void progress_tick(struct run *r)
+{
+	if (r->prog.on && ++r->prog.tick >= PROGRESS_EVERY)
+		progress_poll(r);
+}
 
 #endif

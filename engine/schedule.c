@@ -71,9 +71,10 @@ struct loop {
 	struct sbuf line;
 };
 
-static void logf_(struct loop *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void logf_(struct loop *l, const char *fmt, ...)
+/* A line of the scheduler's log, about job (NULL: the scheduler). */
+static void logf_(struct loop *l, const char *job, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logf_(struct loop *l, const char *job, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,7 +86,7 @@ static void logf_(struct loop *l, const char *fmt, ...)
 	sbuf_vaddf(&l->line, fmt, ap);
 	va_end(ap);
 	if (!l->line.failed)
-		l->o->log(l->o->log_ctx, l->line.buf);
+		l->o->log(l->o->log_ctx, job, l->line.buf);
 }
 
 /* "2026-03-29 01:00:00" for as-of and messages (UTC). */
@@ -236,7 +237,8 @@ static void state_load(struct loop *l, struct sjob *j)
 		if (j->e[k].last < 0)
 			j->e[k].last = l->now;
 	if (!known && j->job->nslots)
-		logf_(l, "job '%s': no record of earlier slots (%s): counting "
+		logf_(l, j->job->name,
+		      "job '%s': no record of earlier slots (%s): counting "
 		      "from now", j->job->name, p.buf);
 	sbuf_release(&p);
 }
@@ -332,7 +334,8 @@ static int start_run(struct loop *l, struct sjob *j, int64_t asof,
 	}
 	j->pid = pid;
 	j->last_start = l->now;
-	logf_(l, "job '%s': start%s (%s): recon run %s --as-of '%s'%s, pid %ld",
+	logf_(l, j->job->name,
+	      "job '%s': start%s (%s): recon run %s --as-of '%s'%s, pid %ld",
 	      j->job->name, incremental ? " incremental" : "", why, j->path,
 	      t.buf, incremental ? " --incremental" : "", (long)pid);
 	mem_free(argv);
@@ -355,11 +358,13 @@ static void reap(struct loop *l, int block)
 		if (r == 0)
 			continue;
 		if (r > 0 && WIFEXITED(st))
-			logf_(l, "job '%s': pid %ld exited %d (%s)",
+			logf_(l, j->job->name,
+			      "job '%s': pid %ld exited %d (%s)",
 			      j->job->name, (long)j->pid, WEXITSTATUS(st),
 			      exit_name(WEXITSTATUS(st)));
 		else if (r > 0 && WIFSIGNALED(st))
-			logf_(l, "job '%s': pid %ld killed by signal %d",
+			logf_(l, j->job->name,
+			      "job '%s': pid %ld killed by signal %d",
 			      j->job->name, (long)j->pid, WTERMSIG(st));
 		j->pid = 0;
 	}
@@ -441,7 +446,8 @@ static void poll_probes(struct loop *l, struct sjob *j)
 			struct sbuf m = SBUF_INIT(1 << 16);
 
 			error_format(&e, &m);
-			logf_(l, "job '%s': source '%s': the <changed> probe "
+			logf_(l, j->job->name,
+			      "job '%s': source '%s': the <changed> probe "
 			      "failed (polled again in %llds): %s",
 			      j->job->name, src->name,
 			      (long long)j->job->poll, m.buf ? m.buf : "");
@@ -450,12 +456,14 @@ static void poll_probes(struct loop *l, struct sjob *j)
 			j->have[si] = 1;
 			sbuf_reset(&j->probe[si]);
 			sbuf_add(&j->probe[si], v.buf ? v.buf : "", v.len);
-			logf_(l, "job '%s': source '%s': probe baseline '%s'",
+			logf_(l, j->job->name,
+			      "job '%s': source '%s': probe baseline '%s'",
 			      j->job->name, src->name, v.buf ? v.buf : "");
 		} else if (v.len != j->probe[si].len ||
 			   memcmp(v.buf ? v.buf : "", j->probe[si].buf
 				  ? j->probe[si].buf : "", v.len) != 0) {
-			logf_(l, "job '%s': source '%s': probe moved from "
+			logf_(l, j->job->name,
+			      "job '%s': source '%s': probe moved from "
 			      "'%s' to '%s'", j->job->name, src->name,
 			      j->probe[si].buf ? j->probe[si].buf : "",
 			      v.buf ? v.buf : "");
@@ -499,14 +507,16 @@ static int step_job(struct loop *l, struct sjob *j, int64_t *wake,
 			break;
 		case SCHED_BUSY:
 			if (e->busy_logged != d.slot)
-				logf_(l, "job '%s': skip: slot %s (\"%s\" %s) "
+				logf_(l, j->job->name,
+				      "job '%s': skip: slot %s (\"%s\" %s) "
 				      "is due but pid %ld still runs",
 				      j->job->name, loc.buf, s->cron, s->zone,
 				      (long)j->pid);
 			e->busy_logged = d.slot;
 			break;
 		case SCHED_SKIP:
-			logf_(l, "job '%s': skip: %lld missed slot%s up to %s "
+			logf_(l, j->job->name,
+			      "job '%s': skip: %lld missed slot%s up to %s "
 			      "(\"%s\" %s, catch-up=\"skip\")", j->job->name,
 			      (long long)d.missed, d.missed == 1 ? "" : "s",
 			      loc.buf, s->cron, s->zone);
@@ -516,7 +526,8 @@ static int step_job(struct loop *l, struct sjob *j, int64_t *wake,
 		case SCHED_RUN:
 		case SCHED_CATCH_UP:
 			if (d.act == SCHED_CATCH_UP)
-				logf_(l, "job '%s': catch-up: %lld missed "
+				logf_(l, j->job->name,
+				      "job '%s': catch-up: %lld missed "
 				      "slot%s, running once as of the latest, "
 				      "%s", j->job->name, (long long)d.missed,
 				      d.missed == 1 ? "" : "s", loc.buf);
@@ -542,7 +553,8 @@ static int step_job(struct loop *l, struct sjob *j, int64_t *wake,
 				rc = start_run(l, j, l->now, 1, "a probe moved",
 					       err);
 			} else {
-				logf_(l, "job '%s': a probe moved; waiting for "
+				logf_(l, j->job->name,
+				      "job '%s': a probe moved; waiting for "
 				      "min-gap until %s", j->job->name,
 				      utc(at, &t));
 				*wake = earliest(*wake, at);
@@ -560,13 +572,14 @@ static void stop_children(struct loop *l, int sig)
 
 	for (size_t i = 0; i < l->n; i++)
 		running += l->jobs[i].pid > 0;
-	logf_(l, "stopping on %s: no more starts; passing it to %zu running "
+	logf_(l, NULL,
+	      "stopping on %s: no more starts; passing it to %zu running "
 	      "run%s", stop_signal_name(sig), running, running == 1 ? "" : "s");
 	for (size_t i = 0; i < l->n; i++)
 		if (l->jobs[i].pid > 0)
 			kill(l->jobs[i].pid, sig);
 	reap(l, 1);
-	logf_(l, "stopped");
+	logf_(l, NULL, "stopped");
 }
 
 int schedule_loop(struct job *const *jobs, const char *const *paths,
@@ -615,7 +628,7 @@ int schedule_loop(struct job *const *jobs, const char *const *paths,
 		j->next_poll = l.now;
 		state_load(&l, j);
 	}
-	logf_(&l, "started: %zu job%s%s", n, n == 1 ? "" : "s",
+	logf_(&l, NULL, "started: %zu job%s%s", n, n == 1 ? "" : "s",
 	      l.clock_file ? " (test clock " SCHEDULE_TEST_CLOCK ")" : "");
 	while (rc == 0) {
 		int64_t wake = -1;

@@ -23,7 +23,8 @@ struct schedule_opts {
 	size_t nfwd;
 	const char *state_dir;	/* the scheduler's state files (one per job) */
 	const char *exe;	/* the recon binary children run (argv[0]'s) */
-	void (*log)(void *ctx, const char *line);
+	/* the scheduler's log: a line about job (NULL: the scheduler) */
+	void (*log)(void *ctx, const char *job, const char *line);
 	void *log_ctx;
 };
 

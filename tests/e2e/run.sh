@@ -18,9 +18,10 @@
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
 #    tests/e2e/lib/config.sh (the engine configuration),
-#    tests/e2e/lib/schedule.sh (recon schedule) and, on sqlite only,
-#    tests/e2e/lib/install.sh (make install, the demo from the installed
-#    tree, the man pages).
+#    tests/e2e/lib/schedule.sh (recon schedule),
+#    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q) and, on
+#    sqlite only, tests/e2e/lib/install.sh (make install, the demo from
+#    the installed tree, the man pages).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
 #    tests/e2e/cases/README.md) is a job, its rules, SQL to set up small
 #    databases and an `expect` file.
@@ -685,6 +686,9 @@ fi
 # recon schedule: --next against systemd, units, crontab; the loop under
 # the test clock (docs/SCHEDULING.md).
 . "$root/tests/e2e/lib/schedule.sh"
+# The log of recon run: JSON events, progress, -q, an error event, no
+# password (docs/LOGGING.md).
+. "$root/tests/e2e/lib/logs.sh"
 # make install into a temporary DESTDIR, the demo run from there, the man
 # pages (README.md, "Installing"); SQLite only: it tests the installed
 # tree, not a backend.

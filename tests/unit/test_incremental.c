@@ -164,13 +164,13 @@ static void setup(void)
 /* The log of the last run (every line, '\n'-terminated). */
 static struct sbuf run_log = SBUF_INIT(1 << 22);
 
-static void to_stderr(void *ctx, const char *line)
+static void to_stderr(void *ctx, const struct evlog_event *ev)
 {
 	(void)ctx;
-	sbuf_addstr(&run_log, line);
+	sbuf_addstr(&run_log, ev->msg);
 	sbuf_addch(&run_log, '\n');
 	if (getenv("RECON_TEST_LOG"))
-		fprintf(stderr, "%s\n", line);
+		fprintf(stderr, "%s\n", ev->msg);
 }
 
 static int test_retranslate;	/* run_opts.retranslate of run_with */

@@ -1668,11 +1668,11 @@ END_TEST
 
 /* A spill folder a SIGKILLed run left in the run's tmpdir is removed at
  * the start of the next run, which says so; a live run's stays. */
-static void log_keep(void *ctx, const char *line)
+static void log_keep(void *ctx, const struct evlog_event *ev)
 {
 	struct sbuf *sb = ctx;
 
-	sbuf_addstr(sb, line);
+	sbuf_addstr(sb, ev->msg);
 	sbuf_addch(sb, '\n');
 }
 
