@@ -18,6 +18,7 @@
 #include "err.h"
 #include "file.h"
 #include "hook.h"
+#include "lock.h"
 #include "job.h"
 #include "mem.h"
 #include "phase.h"
@@ -264,6 +265,22 @@ static int run_jobs(const char *arg, unsigned *out)
 	return 0;
 }
 
+/* --lock-wait S: 0..LOCK_WAIT_MAX seconds. 0, or the usage exit code. */
+static int run_lock_wait(const char *arg, unsigned *out)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || n > LOCK_WAIT_MAX)
+		return usage_errorf("run: --lock-wait takes a number of "
+				    "seconds from 0 to %u, not '%s'",
+				    LOCK_WAIT_MAX, arg);
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_opts opts;
@@ -271,7 +288,7 @@ static int cmd_run(int argc, char **argv)
 	struct error err;
 	struct job *job = NULL;
 	const char *path = NULL;
-	const char **shrink, *jobs = NULL;
+	const char **shrink, *jobs = NULL, *lock_wait = NULL;
 	int quiet = 0, incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
@@ -302,6 +319,8 @@ static int cmd_run(int argc, char **argv)
 			  NULL, NULL, NULL },
 			{ "--jobs", OPT_ONE, "a number of translators", "2",
 			  NULL, &jobs, NULL, NULL },
+			{ "--lock-wait", OPT_ONE, "a number of seconds", "600",
+			  NULL, &lock_wait, NULL, NULL },
 			{ "-q", OPT_FLAG, NULL, NULL, &quiet, NULL, NULL, NULL },
 		};
 
@@ -310,6 +329,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!code)
 		code = run_jobs(jobs, &opts.jobs);
+	if (!code && lock_wait)
+		code = run_lock_wait(lock_wait, &opts.lock_wait);
 	if (code) {
 		mem_free(shrink);
 		return code;

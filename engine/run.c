@@ -25,6 +25,7 @@
 
 #include "run_int.h"
 #include "ledger.h"
+#include "lock.h"
 #include "match.h"
 #include "mem.h"
 #include "phase.h"
@@ -128,6 +129,8 @@ static void run_release(struct run *r)
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
 		mem_free(r->ostats[i].totals);
+	/* last: the store rolled back, the temporaries gone (lock.h) */
+	lock_release(r->lock);
 }
 
 /* What a run's hooks are told however it ended (run.h, hook.h): its
@@ -220,6 +223,14 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	/* Rules first: a syntax error stops the job before anything is
 	 * connected or written. */
 	if (rules_open(job, &r.rules, err) < 0)
+		goto out;
+	/* One live run per (job, store): before the store is opened, so
+	 * a refused run reads and writes nothing (lock.h) */
+	phase_push(PH_STORE);
+	k = lock_take(job, r.run_id.buf, opts->lock_wait, opts->log,
+		      opts->log_ctx, &r.lock, err);
+	phase_pop();
+	if (k < 0)
 		goto out;
 	phase_push(PH_STORE);
 	k = store_open(job, &r.store, err);
@@ -342,6 +353,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		goto out;
 	}
 	t0 = runlog_now();
+	if (lock_check(r.lock, err) < 0)
+		goto out;
 	phase_push(PH_STORE);
 	k = store_commit(r.store, &sr, err);
 	phase_pop();

@@ -57,6 +57,9 @@ struct run_opts {
 	 * state file holds the translation of the same row (--retranslate;
 	 * docs/INCREMENTAL.md, "Translations reused"). */
 	int retranslate;
+	/* Seconds to wait for the job's lock when another run holds it
+	 * (--lock-wait; lock.h); 0: refuse at once (ERR_LOCKED). */
+	unsigned lock_wait;
 	/* Progress lines for people (stderr in the CLI); NULL = silent. */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;

@@ -83,6 +83,7 @@ struct run {
 	struct xlate *xlate;		/* --jobs K > 1 (xlate.h); else NULL */
 	struct ref_set refs;		/* the job's reference tables (ref.h) */
 	struct store *store;
+	struct lock *lock;		/* the job's lock (lock.h) */
 	struct match *match;
 	struct arena arena;
 

@@ -673,6 +673,9 @@ fi
 
 # recon verify, digest, history; tampering; SIGKILL (docs/LEDGER.md).
 . "$root/tests/e2e/lib/ledger.sh"
+# One live run per (job, store): refusals, --lock-wait, takeover after
+# SIGKILL from another host id (engine/lock.h).
+. "$root/tests/e2e/lib/lock.sh"
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
