@@ -367,10 +367,16 @@ static int cmd_run(int argc, char **argv)
 		       res.run_id.buf, (unsigned long long)res.reconciled,
 		       (unsigned long long)res.exceptions,
 		       (unsigned long long)res.rows_read);
-		printf("store: seq %llu, %llu versions written (%llu removed)\n",
-		       (unsigned long long)res.seq,
-		       (unsigned long long)res.records,
-		       (unsigned long long)res.removed);
+		if (res.repeated)
+			printf("store: nothing new published: this run repeats "
+			       "run seq %llu exactly (same as-of, mode, rules, "
+			       "source rows and results)\n",
+			       (unsigned long long)res.seq);
+		else
+			printf("store: seq %llu, %llu versions written (%llu "
+			       "removed)\n", (unsigned long long)res.seq,
+			       (unsigned long long)res.records,
+			       (unsigned long long)res.removed);
 		while (p && *p) {
 			const char *nl = strchr(p, '\n');
 			int n = nl ? (int)(nl - p) : (int)strlen(p);

@@ -173,6 +173,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	struct sbuf outcomes = SBUF_INIT(1 << 20), rules = SBUF_INIT(1 << 20);
 	struct report_pending *pending = NULL;
 	struct store_run sr;
+	struct store_prior prior;
 	long long removed = 0;
 	int64_t t_start = (int64_t)time(NULL);
 	double t0;
@@ -315,19 +316,12 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (record_columns(&r, err) < 0)
 		goto out;
 	utc_text((int64_t)time(NULL), &finished);
-	/* Reports to temporary names first: a report that cannot be
-	 * written stops the run before the commit. */
-	phase_push(PH_REPORT);
-	phase_rows(PH_REPORT, r.nitems);
-	k = summary_write_reports(&r, finished.buf, &res->report_paths,
-				  &pending, err);
-	phase_pop();
-	if (k < 0)
+	/* new state files fsync'ed under temporary names, watermarks
+	 * known (incremental reading) */
+	if (incmerge_finish(&r, err) < 0)
 		goto out;
-	/* new state files fsync'ed, watermarks known (incremental reading) */
-	if (stop_check(err, "writing the reports") < 0 ||
-	    incmerge_finish(&r, err) < 0)
-		goto out;
+	/* the runs row; a rerun that would repeat the job's latest
+	 * published run commits nothing (run identity, store.h) */
 	memset(&sr, 0, sizeof(sr));
 	summary_totals_json(&r, &totals);
 	summary_outcomes_json(&r, (uint64_t)removed, &outcomes);
@@ -350,6 +344,53 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	sr.watermarks = r.watermarks.len ? r.watermarks.buf : "{}";
 	if (totals.failed || outcomes.failed || rules.failed) {
 		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (store_repeats_last(r.store, &sr, &prior)) {
+		/* this run is that run again: its reports are written under
+		 * its id and times, byte for byte the ones it wrote; the
+		 * store and the state files are left as they are */
+		sbuf_reset(&r.run_id);
+		sbuf_addstr(&r.run_id, prior.run_id);
+		sbuf_reset(&r.started);
+		sbuf_addstr(&r.started, prior.started);
+		sbuf_reset(&finished);
+		sbuf_addstr(&finished, prior.finished);
+		if (r.run_id.failed || r.started.failed || finished.failed) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		res->repeated = 1;
+	}
+	/* Reports to temporary names first: a report that cannot be
+	 * written stops the run before the commit. */
+	phase_push(PH_REPORT);
+	phase_rows(PH_REPORT, r.nitems);
+	k = summary_write_reports(&r, finished.buf, &res->report_paths,
+				  &pending, err);
+	phase_pop();
+	if (k < 0)
+		goto out;
+	if (stop_check(err, "writing the reports") < 0)
+		goto out;
+	if (res->repeated) {
+		/* nothing to commit: store_free rolls the empty
+		 * transaction back, incmerge_release removes the new state
+		 * files (the ones of that run stay) */
+		res->reconciled = r.records;
+		res->exceptions = r.nitems;
+		res->seq = prior.seq;
+		k = report_publish(pending, err);
+		pending = NULL;
+		if (k < 0)
+			goto out;
+		runlog_printf(&r, "job '%s': as of %s (%s) this run repeats "
+			      "run seq %llu (%s) exactly: same rules, same "
+			      "source rows, same results; nothing new was "
+			      "published", job->name, r.as_of_text.buf, sr.mode,
+			      (unsigned long long)prior.seq, prior.run_id);
+		sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
+		rc = 0;
 		goto out;
 	}
 	t0 = runlog_now();

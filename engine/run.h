@@ -76,6 +76,10 @@ struct run_result {
 	uint64_t seq;			/* the run's T_runs.seq */
 	uint64_t spilled, kept;		/* matcher bytes written to spill
 					 * files / kept in memory (match.h) */
+	/* The run repeated the job's latest published run exactly and
+	 * committed nothing (store_repeats_last): run_id, seq, the counts
+	 * and the reports are that run's; records 0. */
+	int repeated;
 	int published;			/* committed (even if run_job failed
 					 * afterwards putting the reports in
 					 * place) */
