@@ -54,7 +54,7 @@ const struct config_setting config_settings[CONFIG__COUNT] = {
 		"log-file", "RECON_LOG_FILE", "--log-file", CONFIG_PATH, NULL, "stderr",
 		0, "the file the run log is appended to" },
 	[CONFIG_LOCK_WAIT] = {
-		"lock-wait", "RECON_LOCK_WAIT", NULL, CONFIG_SECONDS, "0", NULL,
+		"lock-wait", "RECON_LOCK_WAIT", "--lock-wait", CONFIG_SECONDS, "0", NULL,
 		0, "seconds a run waits for its job's lock before giving up "
 		"(0..86400)" },
 	[CONFIG_MATCH_MEMORY] = {

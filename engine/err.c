@@ -29,6 +29,7 @@ static const struct {
 	[ERR_INTERNAL] = { "INTERNAL", 11, "internal error (a bug)" },
 	[ERR_IO]       = { "IO",       12, "a local work file could not be written (disk full?)" },
 	[ERR_INTERRUPTED] = { "INTERRUPTED", 13, "stopped by SIGTERM or SIGINT before the commit; nothing was published" },
+	[ERR_LOCKED]   = { "LOCKED",   14, "another run of the job holds its lock on the store (the message names it); nothing was done" },
 };
 
 void error_init(struct error *e)

@@ -33,6 +33,7 @@ enum err_code {
 	ERR_INTERNAL,	/* a bug: please report */
 	ERR_IO,		/* a local file (spill, temp) could not be written */
 	ERR_INTERRUPTED,	/* SIGTERM or SIGINT stopped the run (stop.h) */
+	ERR_LOCKED,	/* another run of the job holds its lock (lock.h) */
 	ERR__COUNT
 };
 

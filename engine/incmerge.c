@@ -822,11 +822,10 @@ out:
 /* Before the store commit: the watermarks JSON for the runs ledger, and
  * every new state file written through and fsync'ed (still under its
  * temporary name). */
-int incmerge_finish(struct run *r, struct error *err)
+int incmerge_watermarks(struct run *r, struct error *err)
 {
 	const struct job *job = r->job;
 	struct sbuf val = SBUF_INIT(CANON_STR_CAP + 64);
-	struct sbuf rh = SBUF_INIT(1 << 20);
 	int first = 1;
 
 	sbuf_reset(&r->watermarks);
@@ -863,6 +862,14 @@ int incmerge_finish(struct run *r, struct error *err)
 	sbuf_release(&val);
 	if (r->watermarks.failed)
 		return error_set(err, ERR_NOMEM, "out of memory (watermarks)");
+	return 0;
+}
+
+int incmerge_finish(struct run *r, struct error *err)
+{
+	const struct job *job = r->job;
+	struct sbuf rh = SBUF_INIT(1 << 20);
+
 	for (size_t i = 0; i < job->nsources; i++) {
 		struct source_stats *st = &r->stats[i];
 		struct incr_header h;
@@ -873,7 +880,8 @@ int incmerge_finish(struct run *r, struct error *err)
 		incr_header_init(&h);
 		sbuf_add(&h.run_id, r->run_id.buf, r->run_id.len);
 		sbuf_add(&h.watermarks, r->watermarks.buf, r->watermarks.len);
-		h.runs = r->runs_before + 1;
+		/* a repeat of the last run writes that run's state again */
+		h.runs = r->runs_before + (r->repeat ? 0 : 1);
 		h.wm.type = st->wm.type;
 		h.wm.i = st->wm.i;
 		sbuf_add(&h.wm.s, st->wm.s.buf, st->wm.s.len);

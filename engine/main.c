@@ -21,6 +21,7 @@
 #include "file.h"
 #include "hook.h"
 #include "incr.h"
+#include "lock.h"
 #include "job.h"
 #include "mem.h"
 #include "phase.h"
@@ -454,7 +455,7 @@ static int cmd_run(const char *config, int argc, char **argv)
 	struct job *job = NULL;
 	const char *path = NULL, *own_config = NULL;
 	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL;
-	const char **shrink, *jobs = NULL;
+	const char **shrink, *jobs = NULL, *lock_wait = NULL;
 	int incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
@@ -488,6 +489,8 @@ static int cmd_run(const char *config, int argc, char **argv)
 			  NULL, &jobs, NULL, NULL },
 			{ "--config", OPT_ONE, "a file", "/etc/recon/recon.conf",
 			  NULL, &own_config, NULL, NULL },
+			{ "--lock-wait", OPT_ONE, "a number of seconds", "600",
+			  NULL, &lock_wait, NULL, NULL },
 			{ "--log-format", OPT_ONE, "text or json", "json", NULL,
 			  &lc.format, NULL, NULL },
 			{ "--log-file", OPT_ONE, "a file", "out/log/nightly.log",
@@ -512,12 +515,15 @@ static int cmd_run(const char *config, int argc, char **argv)
 	if (!code)
 		code = config_flag(&cfg, CONFIG_JOBS, jobs);
 	if (!code)
+		code = config_flag(&cfg, CONFIG_LOCK_WAIT, lock_wait);
+	if (!code)
 		code = config_flag(&cfg, CONFIG_LOG_FORMAT, lc.format);
 	if (!code)
 		code = config_flag(&cfg, CONFIG_LOG_FILE, lc.file);
 	/* the effective values, whichever level set them */
 	lc.format = config_get(&cfg, CONFIG_LOG_FORMAT);
 	lc.file = config_get(&cfg, CONFIG_LOG_FILE);
+	opts.lock_wait = (unsigned)config_num(&cfg, CONFIG_LOCK_WAIT);
 	if (code) {
 		config_release(&cfg);
 		mem_free(shrink);
@@ -573,10 +579,16 @@ static int cmd_run(const char *config, int argc, char **argv)
 		       res.run_id.buf, (unsigned long long)res.reconciled,
 		       (unsigned long long)res.exceptions,
 		       (unsigned long long)res.rows_read);
-		printf("store: seq %llu, %llu versions written (%llu removed)\n",
-		       (unsigned long long)res.seq,
-		       (unsigned long long)res.records,
-		       (unsigned long long)res.removed);
+		if (res.repeated)
+			printf("store: nothing new published: this run repeats "
+			       "run seq %llu exactly (same as-of, mode, rules, "
+			       "source rows and results)\n",
+			       (unsigned long long)res.seq);
+		else
+			printf("store: seq %llu, %llu versions written (%llu "
+			       "removed)\n", (unsigned long long)res.seq,
+			       (unsigned long long)res.records,
+			       (unsigned long long)res.removed);
 		while (p && *p) {
 			const char *nl = strchr(p, '\n');
 			int n = nl ? (int)(nl - p) : (int)strlen(p);

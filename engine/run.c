@@ -25,6 +25,7 @@
 
 #include "run_int.h"
 #include "ledger.h"
+#include "lock.h"
 #include "match.h"
 #include "mem.h"
 #include "phase.h"
@@ -129,6 +130,8 @@ static void run_release(struct run *r)
 	sbuf_release(&r->srcjson);
 	for (int i = 0; i < OUT__COUNT; i++)
 		mem_free(r->ostats[i].totals);
+	/* last: the store rolled back, the temporaries gone (lock.h) */
+	lock_release(r->lock);
 }
 
 /* What a run's hooks are told however it ended (run.h, hook.h): its
@@ -171,6 +174,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	struct sbuf outcomes = SBUF_INIT(1 << 20), rules = SBUF_INIT(1 << 20);
 	struct report_pending *pending = NULL;
 	struct store_run sr;
+	struct store_prior prior;
 	long long removed = 0;
 	int64_t t_start = (int64_t)time(NULL);
 	double t0;
@@ -225,6 +229,17 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	runlog_phase(&r, "rules");
 	if (rules_open(job, &r.rules, err) < 0)
 		goto out;
+	/* One live run per (job, store): before the store is opened, so
+	 * a refused run reads and writes nothing (lock.h) */
+	runlog_phase(&r, "lock");
+	phase_push(PH_STORE);
+	k = lock_take(job, r.run_id.buf, opts->lock_wait, &r.line, &r.lock,
+		      err);
+	phase_pop();
+	if (k < 0)
+		goto out;
+	if (r.line.len)		/* it took over a lock left behind */
+		runlog_printf(&r, "%s", r.line.buf);
 	runlog_phase(&r, "store-open");
 	phase_push(PH_STORE);
 	k = store_open(job, &r.store, err);
@@ -322,21 +337,11 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	if (record_columns(&r, err) < 0)
 		goto out;
 	utc_text((int64_t)time(NULL), &finished);
-	runlog_phase(&r, "report");
-	/* Reports to temporary names first: a report that cannot be
-	 * written stops the run before the commit. */
-	phase_push(PH_REPORT);
-	phase_rows(PH_REPORT, r.nitems);
-	k = summary_write_reports(&r, finished.buf, &res->report_paths,
-				  &pending, err);
-	phase_pop();
-	if (k < 0)
+	/* the watermarks the runs row and the state files hold */
+	if (incmerge_watermarks(&r, err) < 0)
 		goto out;
-	/* new state files fsync'ed, watermarks known (incremental reading) */
-	if (stop_check(err, "writing the reports") < 0 ||
-	    incmerge_finish(&r, err) < 0)
-		goto out;
-	runlog_phase(&r, "commit");
+	/* the runs row; a rerun that would repeat the job's latest
+	 * published run commits nothing (run identity, store.h) */
 	memset(&sr, 0, sizeof(sr));
 	summary_totals_json(&r, &totals);
 	summary_outcomes_json(&r, (uint64_t)removed, &outcomes);
@@ -361,7 +366,64 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if (store_repeats_last(r.store, &sr, &prior)) {
+		/* this run is that run again: its reports and state files
+		 * are written under its id and times, the reports byte for
+		 * byte the ones it wrote; the store is left as it is */
+		sbuf_reset(&r.run_id);
+		sbuf_addstr(&r.run_id, prior.run_id);
+		sbuf_reset(&r.started);
+		sbuf_addstr(&r.started, prior.started);
+		sbuf_reset(&finished);
+		sbuf_addstr(&finished, prior.finished);
+		if (r.run_id.failed || r.started.failed || finished.failed) {
+			error_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		res->repeated = 1;
+		r.repeat = 1;
+	}
+	/* new state files fsync'ed under temporary names (incremental
+	 * reading; a repeat's say what that run's said) */
+	if (incmerge_finish(&r, err) < 0)
+		goto out;
+	runlog_phase(&r, "report");
+	/* Reports to temporary names first: a report that cannot be
+	 * written stops the run before the commit. */
+	phase_push(PH_REPORT);
+	phase_rows(PH_REPORT, r.nitems);
+	k = summary_write_reports(&r, finished.buf, &res->report_paths,
+				  &pending, err);
+	phase_pop();
+	if (k < 0)
+		goto out;
+	if (stop_check(err, "writing the reports") < 0)
+		goto out;
+	runlog_phase(&r, "commit");
+	if (res->repeated) {
+		/* nothing to commit: store_free rolls the empty
+		 * transaction back; the state files, that run's again
+		 * (a --retranslate or lost state file is made good) */
+		incmerge_publish(&r);
+		res->reconciled = r.records;
+		res->exceptions = r.nitems;
+		res->seq = prior.seq;
+		k = report_publish(pending, err);
+		pending = NULL;
+		if (k < 0)
+			goto out;
+		runlog_printf(&r, "job '%s': as of %s (%s) this run repeats "
+			      "run seq %llu (%s) exactly: same rules, same "
+			      "source rows, same results; nothing new was "
+			      "published", job->name, r.as_of_text.buf, sr.mode,
+			      (unsigned long long)prior.seq, prior.run_id);
+		sbuf_add(&res->run_id, r.run_id.buf, r.run_id.len);
+		rc = 0;
+		goto out;
+	}
 	t0 = runlog_now();
+	if (lock_check(r.lock, err) < 0)
+		goto out;
 	phase_push(PH_STORE);
 	k = store_commit(r.store, &sr, err);
 	phase_pop();

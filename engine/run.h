@@ -58,6 +58,9 @@ struct run_opts {
 	 * state file holds the translation of the same row (--retranslate;
 	 * docs/INCREMENTAL.md, "Translations reused"). */
 	int retranslate;
+	/* Seconds to wait for the job's lock when another run holds it
+	 * (--lock-wait; lock.h); 0: refuse at once (ERR_LOCKED). */
+	unsigned lock_wait;
 	/* The run's log: one event per line for people, with its level,
 	 * phase and the run id (evlog.h; the CLI's sink is evlog_emit);
 	 * NULL = silent. */
@@ -81,6 +84,10 @@ struct run_result {
 	uint64_t seq;			/* the run's T_runs.seq */
 	uint64_t spilled, kept;		/* matcher bytes written to spill
 					 * files / kept in memory (match.h) */
+	/* The run repeated the job's latest published run exactly and
+	 * committed nothing (store_repeats_last): run_id, seq, the counts
+	 * and the reports are that run's; records 0. */
+	int repeated;
 	int published;			/* committed (even if run_job failed
 					 * afterwards putting the reports in
 					 * place) */

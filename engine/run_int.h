@@ -97,6 +97,7 @@ struct run {
 	struct xlate *xlate;		/* --jobs K > 1 (xlate.h); else NULL */
 	struct ref_set refs;		/* the job's reference tables (ref.h) */
 	struct store *store;
+	struct lock *lock;		/* the job's lock (lock.h) */
 	struct match *match;
 	struct arena arena;
 
@@ -140,6 +141,9 @@ struct run {
 	int incremental;		/* a source was read incrementally */
 	uint64_t runs_before;
 	struct sbuf state_dir, watermarks, incr_id, fingerprint;
+	/* the run repeats the job's last published run (store_repeats_last):
+	 * run_id is that run's, and so is what the state files say */
+	int repeat;
 
 	/* The log: the phase of its events (runlog_phase; static), and the
 	 * progress of the phase (progress.c). */
@@ -176,7 +180,10 @@ int incmerge_state_row(struct run *r, size_t si, const struct row *row,
  */
 int incmerge_reuse(struct run *r, size_t si, const struct row *row,
 		   const uint8_t *fp, struct incr_entry *e, struct error *err);
-/* Before the store commit: watermarks JSON, state files fsync'ed. */
+/* Before the store commit: the watermarks JSON (r->watermarks), then
+ * (once run.c knows whether the run repeats the last one: r->repeat,
+ * r->run_id) the state files, fsync'ed under temporary names. */
+int incmerge_watermarks(struct run *r, struct error *err);
 int incmerge_finish(struct run *r, struct error *err);
 /* After the store commit: the new state files take over. */
 void incmerge_publish(struct run *r);

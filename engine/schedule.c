@@ -107,7 +107,7 @@ static const char *exit_name(int code)
 	for (int c = 0; c < ERR__COUNT; c++)
 		if (error_exit_code((enum err_code)c) == code && c != ERR_RULE)
 			return error_name((enum err_code)c);
-	return code == 14 ? "LOCKED" : "unknown";
+	return "unknown";
 }
 
 /* ---- the clock ------------------------------------------------------- */

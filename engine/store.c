@@ -72,6 +72,11 @@ struct store {
 	int has_last_full;
 	uint64_t job_runs;	/* the job's published runs */
 	struct sbuf job_last_id, job_last_wm;	/* its latest one's */
+	/* and the rest of that row that tells a rerun which repeats it
+	 * (store_repeats_last): JL_* */
+	uint64_t job_last_seq;
+	struct sbuf job_last[7];	/* JL__COUNT (below) */
+	struct sbuf job_last_tot, job_last_out;	/* its totals, outcomes */
 	struct ledger_digest *digest;
 	uint64_t written;
 	uint64_t seq;
@@ -741,6 +746,12 @@ static int load_current(struct store *s, struct error *err)
  * of the job is counted here rather than with COUNT(*) so that one
  * ordered scan gives both; a job has one row per run.
  */
+/* store.job_last[]: the job's latest run's fields a repeat compares */
+enum { JL_MODE, JL_AS_OF, JL_STARTED, JL_FINISHED, JL_RULES_HASH,
+       JL_SCHEMA_HASH, JL_RULES, JL__COUNT };
+_Static_assert(sizeof(((struct store *)0)->job_last) / sizeof(struct sbuf) ==
+	       JL__COUNT, "store.job_last holds one sbuf per JL_ field");
+
 static int load_job_runs(struct store *s, struct error *err)
 {
 	struct cursor *cur = NULL;
@@ -749,7 +760,9 @@ static int load_job_runs(struct store *s, struct error *err)
 	int rc;
 
 	sbuf_reset(&s->sql);
-	sbuf_addstr(&s->sql, "SELECT run_id, watermarks FROM ");
+	sbuf_addstr(&s->sql, "SELECT run_id, watermarks, mode, as_of, started, "
+		    "finished, rules_hash, schema_hash, rules, seq, totals, "
+		    "outcomes FROM ");
 	qname(s, &s->sql, "_runs");
 	sbuf_addstr(&s->sql, " WHERE job = ? ORDER BY seq DESC");
 	if (s->sql.failed)
@@ -774,6 +787,22 @@ static int load_job_runs(struct store *s, struct error *err)
 			rc = error_set(err, ERR_NOMEM, "out of memory");
 			break;
 		}
+		for (int f = 0; f < JL__COUNT; f++) {
+			size_t n;
+			const char *v = text_of(&row->vals[2 + f], &n);
+
+			sbuf_add(&s->job_last[f], v ? v : "", v ? n : 0);
+		}
+		{
+			size_t tn, on;
+			const char *t = text_of(&row->vals[10], &tn);
+			const char *o = text_of(&row->vals[11], &on);
+
+			sbuf_add(&s->job_last_tot, t ? t : "", t ? tn : 0);
+			sbuf_add(&s->job_last_out, o ? o : "", o ? on : 0);
+		}
+		if (row->vals[9].type == VAL_INT && row->vals[9].i > 0)
+			s->job_last_seq = (uint64_t)row->vals[9].i;
 	}
 	cursor_close(cur);
 	return rc < 0 ? -1 : 0;
@@ -1425,6 +1454,10 @@ static struct store *store_connect(const struct job *job, int *exists,
 	sbuf_init(&s->last_totals, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->job_last_id, 256);
 	sbuf_init(&s->job_last_wm, SBUF_CAP_DEFAULT);
+	for (int f = 0; f < JL__COUNT; f++)
+		sbuf_init(&s->job_last[f], 4096);
+	sbuf_init(&s->job_last_tot, SBUF_CAP_DEFAULT);
+	sbuf_init(&s->job_last_out, SBUF_CAP_DEFAULT);
 	sbuf_init(&s->version_txt, 64);
 	if (build_cols(s, err) < 0 ||
 	    ledger_schema_hash(&s->schema, s->schema_hex, err) < 0)
@@ -1928,6 +1961,32 @@ uint64_t store_job_runs(const struct store *s, const char **last_id,
 	return s->job_runs;
 }
 
+static int same(const struct sbuf *a, const char *b)
+{
+	return b && !a->failed && strcmp(a->buf, b) == 0;
+}
+
+int store_repeats_last(const struct store *s, const struct store_run *run,
+		       struct store_prior *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->job_runs || s->written || !s->job_last_seq ||
+	    !same(&s->job_last[JL_MODE], run->mode ? run->mode : "full") ||
+	    !same(&s->job_last[JL_AS_OF], run->as_of) ||
+	    !same(&s->job_last[JL_RULES_HASH], run->rules_hash) ||
+	    !same(&s->job_last[JL_RULES], run->rules ? run->rules : "[]") ||
+	    !same(&s->job_last[JL_SCHEMA_HASH], s->schema_hex) ||
+	    !same(&s->job_last_tot, run->totals) ||
+	    !same(&s->job_last_out, run->outcomes ? run->outcomes : "{}") ||
+	    !same(&s->job_last_wm, run->watermarks ? run->watermarks : "{}"))
+		return 0;
+	out->seq = s->job_last_seq;
+	out->run_id = s->job_last_id.buf;
+	out->started = s->job_last[JL_STARTED].buf;
+	out->finished = s->job_last[JL_FINISHED].buf;
+	return 1;
+}
+
 void store_free(struct store *s)
 {
 	if (!s)
@@ -1953,6 +2012,10 @@ void store_free(struct store *s)
 	sbuf_release(&s->last_totals);
 	sbuf_release(&s->job_last_id);
 	sbuf_release(&s->job_last_wm);
+	for (int f = 0; f < JL__COUNT; f++)
+		sbuf_release(&s->job_last[f]);
+	sbuf_release(&s->job_last_tot);
+	sbuf_release(&s->job_last_out);
 	sbuf_release(&s->version_txt);
 	mem_free(s->cols);
 	mem_free(s->vals);

@@ -258,6 +258,21 @@ int store_last_full_totals(const struct store *s, const char *source,
 uint64_t store_job_runs(const struct store *s, const char **last_id,
 			const char **watermarks);
 
+/* Run identity is (job, as-of, mode). A rerun of the job's latest
+ * published run that would publish nothing new: the same as-of, mode,
+ * rules hash, declared columns, control totals (every source's rows
+ * hash among them), outcome counts and amounts, and watermarks, and not
+ * one record version to write (store_put, store_remove_unseen). Then 1
+ * with *out naming that run (borrowed until store_free): the caller
+ * does not commit, and writes that run's reports again under its id and
+ * times, byte for byte the ones first written. Else 0. */
+struct store_prior {
+	uint64_t seq;
+	const char *run_id, *started, *finished;
+};
+int store_repeats_last(const struct store *s, const struct store_run *run,
+		       struct store_prior *out);
+
 /* Roll back anything uncommitted, disconnect, free. NULL is fine. */
 void store_free(struct store *s);
 

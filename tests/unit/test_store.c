@@ -218,6 +218,10 @@ static int run_with(const char *report_dir, const char *const *shrink,
 	return run_file(JOB, report_dir, shrink, nshrink, res, err);
 }
 
+/* The as-of of run_with() when set (else AS_OF): a run of the same
+ * as-of and data as the last would repeat it and publish nothing. */
+static const char *run_as_of;
+
 static int run_file(const char *path, const char *report_dir,
 		    const char *const *shrink, size_t nshrink,
 		    struct run_result *res, struct error *err)
@@ -227,7 +231,7 @@ static int run_file(const char *path, const char *report_dir,
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.as_of = AS_OF;
+	opts.as_of = run_as_of ? run_as_of : AS_OF;
 	opts.report_dir = report_dir;
 	opts.tmpdir = SPILL;
 	opts.accept_shrink = shrink;
@@ -447,7 +451,13 @@ START_TEST(rerun_writes_nothing)
 
 	setup();
 	ck_assert_uint_eq(run_ok(), NKEYS);
+	/* the same as-of and data: it repeats run 1, publishes nothing */
 	ck_assert_uint_eq(run_ok(), 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 1);
+	/* a second later, the same data: a run row, no version */
+	run_as_of = "2026-11-26 00:00:01";
+	ck_assert_uint_eq(run_ok(), 0);
+	run_as_of = NULL;
 	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store"), NKEYS);
 	runs = query("SELECT seq, records, digest, prev_digest "
 		     "FROM run_store_runs ORDER BY seq");
@@ -627,10 +637,13 @@ START_TEST(declared_columns)
 	vo.table = "run_store";
 	ck_assert_msg(verify_store(&vo, &vr, &err) == 0, "%s", err.msg.buf);
 	ck_assert_uint_eq(vr.versions, NKEYS);
-	/* a rerun writes nothing */
+	/* a rerun writes nothing: not a version, not a runs row (it
+	 * repeats run 1: run identity, store.h) */
 	run_result_init(&res);
 	ck_assert_int_eq(run_file(JOB_COLUMNS, REPORTS, NULL, 0, &res, &err), 0);
 	ck_assert_uint_eq(res.records, 0);
+	ck_assert_int_eq(res.repeated, 1);
+	ck_assert_uint_eq(res.seq, 1);
 	run_result_release(&res);
 
 	/* the check of `recon check --connect`: the same answer, nothing
@@ -661,7 +674,7 @@ START_TEST(declared_columns)
 		      strstr(err.msg.buf, "columns are fixed"), "%s",
 		      err.msg.buf);
 	run_result_release(&res);
-	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 2);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 1);
 
 	/* a store without T_schema (an older recon's): refused */
 	ck_assert_int_eq(sql("DROP TABLE run_store_schema"), 0);
@@ -673,7 +686,7 @@ START_TEST(declared_columns)
 		      err.msg.buf);
 	run_result_release(&res);
 	ck_assert_int_eq(verify_store(&vo, &vr, &err), -1);
-	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 2);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM run_store_runs"), 1);
 	error_release(&err);
 }
 END_TEST
@@ -1029,8 +1042,11 @@ static void race(int change)
 		ck_assert_int_eq(store_put(s, &rec, "racer", "0", &err), 1);
 		change_data();
 	}
-	/* meanwhile, another run publishes run 2 */
+	/* meanwhile, another run publishes run 2 (of the next day: the
+	 * same as-of and data would repeat run 1 and publish nothing) */
+	run_as_of = "2026-11-27 00:00:00";
 	run_ok();
+	run_as_of = NULL;
 	memset(&sr, 0, sizeof(sr));
 	sr.run_id = "20261126T000000Z-000000000000";
 	sr.job = job->name;

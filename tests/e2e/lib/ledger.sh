@@ -821,8 +821,12 @@ if [ "$kill_ok" = 1 ]; then
 				why+=("rerun exceptions differ from the clean run's")
 			lg_recon "$name" verify jobs/orders-nightly.xml >"$kd/$name.verify2" 2>&1 ||
 				why+=("verify after the rerun: $(head -5 "$kd/$name.verify2")")
-			[ "$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")" = $((runs + 1)) ] ||
-				why+=("after the rerun: not $((runs + 1)) runs")
+			# (a run published whole is repeated by the rerun,
+			# which publishes nothing new: run identity)
+			want_runs=$((runs + 1))
+			[ "$runs" = 1 ] && want_runs=1
+			[ "$(lg_sql "$ks" "SELECT count(*) FROM ${T}_runs")" = "$want_runs" ] ||
+				why+=("after the rerun: not $want_runs runs")
 		fi
 		if [ ${#why[@]} = 0 ]; then
 			pass "ledger SIG$sig at $when: $state, verify clean, no temporaries, rerun gives the clean run's exceptions"
