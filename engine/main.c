@@ -79,7 +79,7 @@ static const struct cmd commands[] = {
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
 	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
 	  "          [--retranslate]\n"
-	  "          [--jobs K|auto] [--config FILE] [-q]\n"
+	  "          [--jobs K|auto] [--config FILE] [--lock-wait SECONDS] [-q]\n"
 	  "          [--log-format text|json] [--log-file FILE]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect]",
