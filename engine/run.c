@@ -172,6 +172,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	struct run r;
 	struct sbuf finished = SBUF_INIT(64), totals = SBUF_INIT(1 << 20);
 	struct sbuf outcomes = SBUF_INIT(1 << 20), rules = SBUF_INIT(1 << 20);
+	struct sbuf note = SBUF_INIT(1 << 16);
 	struct report_pending *pending = NULL;
 	struct store_run sr;
 	struct store_prior prior;
@@ -233,13 +234,13 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	 * a refused run reads and writes nothing (lock.h) */
 	runlog_phase(&r, "lock");
 	phase_push(PH_STORE);
-	k = lock_take(job, r.run_id.buf, opts->lock_wait, &r.line, &r.lock,
+	k = lock_take(job, r.run_id.buf, opts->lock_wait, &note, &r.lock,
 		      err);
 	phase_pop();
 	if (k < 0)
 		goto out;
-	if (r.line.len)		/* it took over a lock left behind */
-		runlog_printf(&r, "%s", r.line.buf);
+	if (note.len)		/* it took over a lock left behind */
+		runlog_printf(&r, "%s", note.buf);
 	runlog_phase(&r, "store-open");
 	phase_push(PH_STORE);
 	k = store_open(job, &r.store, err);
@@ -483,6 +484,7 @@ out:
 	sbuf_release(&totals);
 	sbuf_release(&outcomes);
 	sbuf_release(&rules);
+	sbuf_release(&note);
 	return rc;
 }
 
