@@ -119,19 +119,6 @@ static int parse_count(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* [A-Za-z0-9_.-]+, what job.c accepts as a DSN. */
-static int is_dsn(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 /*
  * Check value v of setting s; in_file: it comes from a configuration
  * file (paths there must be absolute: the file is read from any working
@@ -153,7 +140,7 @@ static int check_value(const struct config_setting *s, const char *v,
 					 "credentials belong in odbc.ini or the "
 					 "environment (RECON_<DSN>_UID, "
 					 "RECON_<DSN>_PWD)", s->name), -1;
-		if (!is_dsn(v)) {
+		if (!job_is_dsn(v)) {
 			sbuf_addf(why, "%s must be a data source name from "
 				  "odbc.ini ([A-Za-z0-9_.-]+), not ", s->name);
 			return show(why, v), -1;

@@ -426,8 +426,8 @@ static int is_lua_keyword(const char *s)
 	return 0;
 }
 
-/* [A-Za-z0-9_.-]+ */
-static int is_dsn(const char *s)
+/* [A-Za-z0-9_.-]+ (job.h) */
+int job_is_dsn(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -839,7 +839,7 @@ static int load_source(struct loader *ld, xmlNodePtr s, struct job_source *src)
 	src->role = (enum canon_kind)kind;
 	if (check_no_credentials(ld, s, "dsn", dsn) < 0)
 		return -1;
-	if (!is_dsn(dsn))
+	if (!job_is_dsn(dsn))
 		return fail(ld, s, "source %s: dsn %s is not a data source "
 			    "name ([A-Za-z0-9_.-]+ from odbc.ini)",
 			    show(ld, name), show(ld, dsn));
@@ -1356,7 +1356,7 @@ static int load_store(struct loader *ld, xmlNodePtr s)
 		return fail(ld, s, "<store> needs table=");
 	if (check_no_credentials(ld, s, "the store dsn", dsn) < 0)
 		return -1;
-	if (!is_dsn(dsn))
+	if (!job_is_dsn(dsn))
 		return fail(ld, s, "store dsn %s is not a data source name "
 			    "([A-Za-z0-9_.-]+ from odbc.ini)", show(ld, dsn));
 	/* pasted into SQL as an identifier: this check is what makes that
@@ -1467,7 +1467,7 @@ static int load_reference(struct loader *ld, xmlNodePtr x,
 	if (check_no_credentials(ld, x, "dsn", dsn) < 0 ||
 	    check_no_credentials(ld, x, "the query", query) < 0)
 		return -1;
-	if (!is_dsn(dsn))
+	if (!job_is_dsn(dsn))
 		return fail(ld, x, "reference %s: dsn %s is not a data source "
 			    "name ([A-Za-z0-9_.-]+ from odbc.ini)",
 			    show(ld, name), show(ld, dsn));

@@ -267,6 +267,10 @@ int job_load_with(const char *path, const struct job_defaults *d,
 /* "64MB", "512KB", "1GB" (binary multiples) or bytes: the sizes of
  * <limits> and of the engine configuration. 0, or -1. */
 int job_parse_size(const char *s, size_t *out);
+/* 1 if s is a DSN name as job files and the configuration take them:
+ * [A-Za-z0-9_.-]+ (no '=' or ';', so never a connection string with
+ * credentials), else 0. */
+int job_is_dsn(const char *s);
 void job_free(struct job *job);
 
 /* The published name of rule file i (job->rule_names[i], else
