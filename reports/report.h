@@ -51,12 +51,59 @@ struct report_reference {
 	const char *rows_hash;	/* 64 hex digits, order-independent */
 };
 
-/* One outcome code and how often it occurred. */
+/* One outcome code, how often it occurred and its amounts per
+ * currency (T_runs.outcomes; ntotals 0 when not known). */
 struct report_outcome {
 	const char *code;
 	const char *description;
 	int is_exception;
 	uint64_t count;
+	const struct report_total *totals;
+	size_t ntotals;
+};
+
+/*
+ * An exception's life against the job's earlier published runs
+ * (docs/REPORTS.md, "Exception lifecycle"). Its identity is (record
+ * kind, key, outcome): state "new" (not an exception of that outcome in
+ * the previous published run of the job, nor ever before), "open" (it
+ * was in the previous run), "reopened" (not in the previous run, but in
+ * an earlier one), "resolved" (in the previous run, not in this one:
+ * report.resolved only). first_run/first_as_of: the run where the
+ * current streak began; age_days = this run's as-of minus that, whole
+ * days. The latest note (recon note) on the key made before this run
+ * finished, while the exception is open (NULL fields: none);
+ * explained_before: a reopened one had a note in an earlier streak.
+ */
+struct report_life {
+	const char *state;
+	const char *first_run;
+	const char *first_as_of;
+	int64_t age_days;
+	const char *note_state;		/* explained / accepted / investigating */
+	const char *note_text;
+	const char *note_by;
+	const char *note_time;		/* ISO 8601 UTC */
+	int explained_before;
+};
+
+/* Ageing of the open exceptions (0-1 day, 2-7, 8-30, over 30): count
+ * and amounts per currency (of the record's deal, else order, else ERP
+ * amount). */
+#define REPORT_AGEING_BUCKETS 4
+struct report_ageing {
+	const char *bucket;		/* "0-1", "2-7", "8-30", "31+" */
+	uint64_t count;
+	const struct report_total *totals;
+	size_t ntotals;
+};
+
+/* Open exceptions of one of the job's last runs, oldest first, this run
+ * last (the trend chart). */
+struct report_trend {
+	const char *run_id;
+	const char *as_of;		/* ISO 8601 */
+	uint64_t exceptions;
 };
 
 /* What joins the keys of order_keys and erp_keys. */
@@ -92,6 +139,9 @@ struct report_item {
 	/* the report's ncolumns site-defined field values (NULL: empty),
 	 * or NULL when the line has none at all */
 	const char *const *fields;
+	/* its lifecycle; NULL when the report has none (a writer prints
+	 * empty cells then) */
+	const struct report_life *life;
 };
 
 struct report {
@@ -112,6 +162,18 @@ struct report {
 	size_t ncolumns;
 	const struct report_item *items;	/* in the order to print */
 	size_t nitems;
+	/* The lifecycle (docs/REPORTS.md): mode "full"/"incremental" (NULL:
+	 * not known), the exceptions of the previous published run that
+	 * this one no longer has (life->state "resolved"), the ageing of
+	 * this run's exceptions (nageing 0 or REPORT_AGEING_BUCKETS) and
+	 * the trend (ntrend 0: none). */
+	const char *mode;
+	const struct report_item *resolved;
+	size_t nresolved;
+	const struct report_ageing *ageing;
+	size_t nageing;
+	const struct report_trend *trend;
+	size_t ntrend;
 };
 
 /* Report formats, a registry: name, file suffix, writer. */
