@@ -332,6 +332,8 @@ int summary_write_reports(struct run *r, const char *finished,
 		ro[i].description = outcome_table[i].description;
 		ro[i].is_exception = outcome_table[i].is_exception;
 		ro[i].count = r->counts[i];
+		ro[i].totals = NULL;	/* amounts: filled by the lifecycle */
+		ro[i].ntotals = 0;
 	}
 	tstamp_format(r->as_of, &asof_iso);
 	memset(&rep, 0, sizeof(rep));
