@@ -16,6 +16,7 @@
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
+#    tests/e2e/lib/reports.sh (the report formats, parsed back),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
 #    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule),
@@ -416,6 +417,10 @@ if [ -f "$html" ]; then
 else
 	fail "HTML report written" "no $html"
 fi
+
+# The XML against etc/report.xsd, report file modes, the CSV parsed back
+# against the run ledger, csv-bom/csv-columns (docs/REPORTS.md).
+. "$root/tests/e2e/lib/reports.sh"
 
 # Control totals: rows read = a COUNT(*) of each source query, and
 # read = kept + skipped + failed.
