@@ -1436,6 +1436,67 @@ START_TEST(csv_options)
 }
 END_TEST
 
+/* The XML writer under the fault loops: every write libxml2 makes goes
+ * through report_io.write, every buffer of ours through mem; each
+ * failure is the right error and leaves nothing behind, and the run
+ * that gets through writes a valid document. */
+START_TEST(xml_faults)
+{
+	struct report r = xml_sample();
+	struct error err;
+	char msg[1024] = "";
+	char *ls;
+	long n;
+	int writes = 0;
+
+	error_init(&err);
+	for (n = 0; n < 10000; n++) {
+		int rc;
+
+		io_left = n;
+		io_hit = NULL;
+		report_io = faulty_io;
+		rc = write_report(&r, tmpdir, REPORT_XML, NULL, &err);
+		report_io = report_io_default;
+		io_left = -1;
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(err.code, ERR_REPORT);
+		ck_assert_ptr_nonnull(strstr(err.msg.buf, strerror(io_errno)));
+		writes += io_hit && !strcmp(io_hit, "write");
+		ls = listing(tmpdir);
+		ck_assert_str_eq(ls, "");
+		free(ls);
+		error_clear(&err);
+	}
+	ck_assert_int_lt(n, 10000);
+	ck_assert_int_gt(writes, 1);	/* libxml2 wrote in several pieces */
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	ck_assert_int_eq(unlink(path_in("exceptions.xml")), 0);
+
+	for (n = 0; n < 10000; n++) {
+		int rc;
+
+		mem_fault_after(n);
+		rc = write_report(&r, tmpdir, REPORT_XML, NULL, &err);
+		mem_fault_off();
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(err.code, ERR_NOMEM);
+		ls = listing(tmpdir);
+		ck_assert_str_eq(ls, "");
+		free(ls);
+		error_release(&err);
+	}
+	ck_assert_int_lt(n, 10000);
+	ck_assert_int_gt(n, 2);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -1463,6 +1524,7 @@ Suite *suite_report(void)
 	tcase_add_test(t, xml_schema_refuses);
 	tcase_add_test(t, file_mode_0640);
 	tcase_add_test(t, csv_options);
+	tcase_add_test(t, xml_faults);
 	suite_add_tcase(s, t);
 	return s;
 }
