@@ -1,6 +1,7 @@
 /*
  * report.h - exception reports for finance (CSV for Excel, HTML for a
- * browser), written from one in-memory description of a run.
+ * browser) and other systems (XML, etc/report.xsd), written from one
+ * in-memory description of a run.
  *
  * The engine fills struct report (all strings borrowed, amounts already
  * formatted exactly by money_format) and calls report_write(), which
@@ -202,8 +203,10 @@ enum { REPORT_CSV = 1u << 0, REPORT_HTML = 1u << 1, REPORT_XML = 1u << 2 };
 #define REPORT_XML_NS "urn:recon:report:1"
 
 /*
- * Write the formats in `formats` (REPORT_* bits) as DIR/BASENAME.csv and
- * DIR/BASENAME.html, atomically as a set. DIR is created if missing.
+ * Write the formats in `formats` (REPORT_* bits) as DIR/BASENAME.csv,
+ * DIR/BASENAME-summary.csv, DIR/BASENAME.html and DIR/BASENAME.xml,
+ * atomically as a set, each mode REPORT_FILE_MODE whatever the umask.
+ * DIR is created if missing.
  * Fills `paths` (if not NULL) with the final paths, '\n'-separated.
  * Errors: ERR_REPORT naming the file and errno text; ERR_NOMEM.
  */
