@@ -5,7 +5,9 @@
 #    out/e2e/BACKEND/demo, load it into the backend, run
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
-#    escaping, the control totals, the store and a deterministic rerun.
+#    escaping, tests/e2e/lib/reports.sh (the XML against etc/report.xsd,
+#    file modes, the CSV parsed back against the run ledger, the CSV
+#    options), the control totals, the store and a deterministic rerun.
 #    On pg and maria also: the same exception CSV and the same sources
 #    fingerprints of every version as the SQLite run (skipped when
 #    RECON_E2E_CROSS=later: tests/e2e/all.sh runs the three backends at
@@ -16,7 +18,6 @@
 #    RECON_TEST_MARIA_DSN, a store DSN of this server).
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
-#    tests/e2e/lib/reports.sh (the report formats, parsed back),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
 #    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule),
