@@ -155,14 +155,19 @@ static void bom(const struct report *r, struct sbuf *b)
 int report_csv_items(const struct report *r, struct report_sink *s)
 {
 	size_t nlife = life_ncols(r);
+	int full = r->csv_columns == REPORT_CSV_FULL;
 
 	bom(r, &s->buf);
 	for (size_t i = 0; items_cols[i]; i++)
 		cell(&s->buf, i == 0, items_cols[i], 0);
 	for (size_t c = 0; c < r->ncolumns; c++)
-		cell(&s->buf, 0, r->columns[c].name, 0);
+		if (!r->columns[c].full_only)
+			cell(&s->buf, 0, r->columns[c].name, 0);
 	for (size_t i = 0; i < nlife; i++)
 		cell(&s->buf, 0, life_cols[i], 0);
+	for (size_t c = 0; full && c < r->ncolumns; c++)
+		if (r->columns[c].full_only)
+			cell(&s->buf, 0, r->columns[c].name, 0);
 	if (row_end(s) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nitems; i++) {
@@ -186,9 +191,14 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 		cell(b, 0, it->where, 0);
 		cell(b, 0, it->message, 0);
 		for (size_t c = 0; c < r->ncolumns; c++)
-			cell(b, 0, it->fields ? it->fields[c] : NULL,
-			     r->columns[c].numeric);
+			if (!r->columns[c].full_only)
+				cell(b, 0, it->fields ? it->fields[c] : NULL,
+				     r->columns[c].numeric);
 		life_cells(b, it->life, nlife);
+		for (size_t c = 0; full && c < r->ncolumns; c++)
+			if (r->columns[c].full_only)
+				cell(b, 0, it->fields ? it->fields[c] : NULL,
+				     r->columns[c].numeric);
 		if (row_end(s) < 0)
 			return -1;
 	}

@@ -115,6 +115,10 @@ struct report_trend {
 struct report_column {
 	const char *name;
 	int numeric;	/* money or integer of one record: a number cell */
+	/* a report="false" field: only in the full CSV column set
+	 * (REPORT_CSV_FULL), after every other column; the engine gives
+	 * such columns only to a job that asks for that set */
+	int full_only;
 };
 
 /* One exception line. NULL fields print as empty cells. */

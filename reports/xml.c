@@ -374,7 +374,7 @@ static void item(struct xw *x, const struct report *r,
 	if (it->fields && r->ncolumns) {
 		start(x, "fields");
 		for (size_t c = 0; c < r->ncolumns; c++) {
-			if (!it->fields[c])
+			if (!it->fields[c] || r->columns[c].full_only)
 				continue;
 			start(x, "field");
 			attr(x, "name", r->columns[c].name);

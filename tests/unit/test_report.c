@@ -444,9 +444,9 @@ END_TEST
  * formats, escaped like every other cell; a line with none has empty
  * cells; numbers bare in the CSV and right-aligned in the HTML. */
 static const struct report_column field_cols[] = {
-	{ "order.fields.region", 0 },
-	{ "erp.fields.qty", 1 },
-	{ "deal.fields.<b>", 0 },
+	{ "order.fields.region", 0, 0 },
+	{ "erp.fields.qty", 1, 0 },
+	{ "deal.fields.<b>", 0, 0 },
 };
 
 static const char *const field_vals[][3] = {
@@ -1141,9 +1141,9 @@ static const struct report_trend xml_trend[] = {
 };
 
 static const struct report_column xml_cols[] = {
-	{ "order.fields.formula", 0 },
-	{ "erp.fields.qty", 1 },
-	{ "deal.fields.<b>", 0 },
+	{ "order.fields.formula", 0, 0 },
+	{ "erp.fields.qty", 1, 0 },
+	{ "deal.fields.<b>", 0, 0 },
 };
 
 /* Every part of the model filled, with strings XML cannot carry as
@@ -1436,6 +1436,74 @@ START_TEST(csv_options)
 }
 END_TEST
 
+/* A report="false" field (full_only): in the full CSV set only, after
+ * every other column; never in the default CSV, the HTML or the XML. */
+static const struct report_column hidden_cols[] = {
+	{ "order.fields.secret_ref", 0, 1 },
+	{ "order.fields.region", 0, 0 },
+	{ "erp.fields.cost", 1, 1 },
+};
+
+static const char *const hidden_vals[] = { "=SECRET-1", "north", "-7.25" };
+
+START_TEST(full_only_columns)
+{
+	struct report r = xml_sample();
+	struct report_item items[3];
+	struct error err;
+	struct csv c;
+	char msg[1024] = "";
+	char *data;
+	size_t n;
+
+	memcpy(items, xml_items, sizeof(items));
+	items[0].fields = hidden_vals;
+	items[2].fields = NULL;
+	r.items = items;
+	r.columns = hidden_cols;
+	r.ncolumns = 3;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML |
+				      REPORT_XML, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 5);
+	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
+	ck_assert_str_eq(c.rows[1].f[16], "north");
+	csv_free(&c);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_null(strstr(data, "cost"));
+	free(data);
+	data = slurp(path_in("exceptions.html"), NULL);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_null(strstr(data, "secret_ref"));
+	ck_assert_ptr_nonnull(strstr(data, "north"));
+	free(data);
+	data = slurp(path_in("exceptions.xml"), NULL);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_nonnull(strstr(data, ">north</field>"));
+	free(data);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+
+	r.csv_columns = REPORT_CSV_FULL;
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 9 + 2);
+	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
+	ck_assert_str_eq(c.rows[0].f[26], "order.fields.secret_ref");
+	ck_assert_str_eq(c.rows[0].f[27], "erp.fields.cost");
+	ck_assert_str_eq(c.rows[1].f[26], "'=SECRET-1");	/* neutralised */
+	ck_assert_str_eq(c.rows[1].f[27], "-7.25");
+	ck_assert_int_eq(c.rows[1].quoted[27], 0);		/* a number */
+	ck_assert_str_eq(c.rows[3].f[26], "");
+	csv_free(&c);
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
 /* The XML writer under the fault loops: every write libxml2 makes goes
  * through report_io.write, every buffer of ours through mem; each
  * failure is the right error and leaves nothing behind, and the run
@@ -1525,6 +1593,7 @@ Suite *suite_report(void)
 	tcase_add_test(t, file_mode_0640);
 	tcase_add_test(t, csv_options);
 	tcase_add_test(t, xml_faults);
+	tcase_add_test(t, full_only_columns);
 	suite_add_tcase(s, t);
 	return s;
 }

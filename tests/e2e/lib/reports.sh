@@ -14,10 +14,13 @@
 #     primary outcome: lines come in outcome order) of the order's amount,
 #     else the deal's, else the ERP's equals T_runs.outcomes' amounts and
 #     counts (DUPLICATE_KEY and RULE_ERROR lines carry no record);
-#  5. a copy of the job with csv-bom="false" csv-columns="full" (its own
-#     store, --report-dir, --state-dir, --tmpdir): no BOM, the default
-#     columns first and byte for byte those of the demo run, then the
-#     full lifecycle columns.
+#  5. a copy of the job with csv-bom="false" csv-columns="full" and its
+#     field delivery_date report="false" (its own store, --report-dir,
+#     --state-dir, --tmpdir): no BOM; the 16 fixed and the 5 lifecycle
+#     columns first, then the rest of the lifecycle, then the
+#     report="false" field's columns last, holding the values the demo
+#     run's CSV has in its delivery_date columns, line for line; the
+#     field in no other report (the XML).
 #
 # Uses run.sh's pass/fail/check, csv_records, db_reset, store_query,
 # $US, $backend, $work, $recon, $asof, $root, $reports, $csv, $html,
@@ -143,6 +146,7 @@ awk -v db="$rp_store" '
 : >"$rp/ini/odbcinst.ini"
 sed -e "s|\.\./rules/|$root/rules/|g" \
 	-e 's|formats="csv html xml"|formats="csv xml" csv-bom="false" csv-columns="full"|' \
+	-e 's|<field name="delivery_date" type="date" roles="order erp"/>|<field name="delivery_date" type="date" roles="order erp" report="false"/>|' \
 	"$root/jobs/orders-nightly.xml" >"$rp/job.xml"
 tools/env.sh "$rp/ini" "$recon" run "$rp/job.xml" --as-of "$asof" \
 	--report-dir "$rp/out" --state-dir "$rp/state" --tmpdir "$rp/tmp" -q \
@@ -153,18 +157,26 @@ if [ "$rc" != 1 ] || [ ! -f "$full" ]; then
 	fail "csv-columns=\"full\" run exits 1 with a CSV" "rc $rc" "$(tail -5 "$rp/run.err")"
 else
 	check "csv-bom=\"false\": the CSV starts with the header, no BOM" [ "$(head -c 9 "$full")" = '"outcome"' ]
-	hdr=$(csv_records "$full" | head -1 | tr "$US" , | cut -d, -f19-)
-	want=state,first_as_of,age_days,note_state,note_text,first_run,note_by,note_time,explained_before
-	if [ "$hdr" = "$want" ]; then pass "csv-columns=\"full\": the lifecycle columns after the default ones"; else fail "csv-columns=\"full\" header" "got:  $hdr" "want: $want"; fi
+	hdr=$(csv_records "$full" | head -1 | tr "$US" , | cut -d, -f17-)
+	want=state,first_as_of,age_days,note_state,note_text,first_run,note_by,note_time,explained_before,order.fields.delivery_date,erp.fields.delivery_date
+	if [ "$hdr" = "$want" ]; then pass "csv-columns=\"full\": the lifecycle columns, then the report=\"false\" field last"; else fail "csv-columns=\"full\" header" "got:  $hdr" "want: $want"; fi
 	csv_records "$csv" >"$rp/default.rec"
-	# the copy names its rules by absolute path: the where column
-	csv_records "$full" | awk -F "$US" -v OFS="$US" '{ NF = 23; print }' |
-		sed "s|$root/rules/|../rules/|g" >"$rp/full23.rec"
-	if cmp -s "$rp/default.rec" "$rp/full23.rec"; then
-		pass "csv-columns=\"full\": its first 23 columns are the default CSV's, line for line"
+	# the demo's column order again: fixed, the field, 5 lifecycle; the
+	# copy names its rules by absolute path (the where column)
+	csv_records "$full" | awk -F "$US" -v OFS="$US" '{
+			if (NF != 27) { print "NF " NF; next }
+			l = $1
+			for (i = 2; i <= 16; i++) l = l OFS $i
+			l = l OFS $26 OFS $27
+			for (i = 17; i <= 21; i++) l = l OFS $i
+			print l
+		}' | sed "s|$root/rules/|../rules/|g" >"$rp/full.rec"
+	if cmp -s "$rp/default.rec" "$rp/full.rec"; then
+		pass "csv-columns=\"full\": 27 columns, the default CSV's cells line for line (delivery_date's values in the last two)"
 	else
-		fail "csv-columns=\"full\": its first 23 columns are the default CSV's" "$(diff "$rp/default.rec" "$rp/full23.rec" | head -10)"
+		fail "csv-columns=\"full\": the default CSV's cells line for line" "$(diff "$rp/default.rec" "$rp/full.rec" | head -10)"
 	fi
+	check "report=\"false\": the field is not in the XML" eval "! grep -q 'delivery_date' '$rp/out/$report_base.xml'"
 	if xmllint --noout --schema "$root/etc/report.xsd" "$rp/out/$report_base.xml" >/dev/null 2>&1; then
 		pass "XML of the second run valid too"
 	else
