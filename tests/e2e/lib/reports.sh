@@ -176,7 +176,7 @@ else
 	else
 		fail "csv-columns=\"full\": the default CSV's cells line for line" "$(diff "$rp/default.rec" "$rp/full.rec" | head -10)"
 	fi
-	check "report=\"false\": the field is not in the XML" eval "! grep -q 'delivery_date' '$rp/out/$report_base.xml'"
+	check "report=\"false\": the field is not in the XML" eval "! grep -q 'fields.delivery_date' '$rp/out/$report_base.xml'"
 	if xmllint --noout --schema "$root/etc/report.xsd" "$rp/out/$report_base.xml" >/dev/null 2>&1; then
 		pass "XML of the second run valid too"
 	else
