@@ -1391,6 +1391,7 @@ static int load_reports(struct loader *ld, xmlNodePtr r)
 {
 	struct job *job = ld->job;
 	const char *dir = attr(r, "dir"), *formats = attr(r, "formats");
+	const char *bom = attr(r, "csv-bom"), *cols = attr(r, "csv-columns");
 	const char *s;
 
 	if (!dir || !formats)
@@ -1408,13 +1409,27 @@ static int load_reports(struct loader *ld, xmlNodePtr r)
 			job->report_formats |= JOB_REPORT_CSV;
 		else if (s - w == 4 && memcmp(w, "html", 4) == 0)
 			job->report_formats |= JOB_REPORT_HTML;
+		else if (s - w == 3 && memcmp(w, "xml", 3) == 0)
+			job->report_formats |= JOB_REPORT_XML;
 		else
-			return fail(ld, r, "report format %s: expected csv "
-				    "or html", show(ld, w));
+			return fail(ld, r, "report format %s: expected csv, "
+				    "html or xml", show(ld, w));
 	}
 	if (!job->report_formats)
 		return fail(ld, r, "formats= names no report format "
-			    "(csv, html)");
+			    "(csv, html, xml)");
+	if (bom && strcmp(bom, "true") == 0)
+		job->report_csv_no_bom = 0;
+	else if (bom && strcmp(bom, "false") == 0)
+		job->report_csv_no_bom = 1;
+	else if (bom)
+		return fail(ld, r, "csv-bom=%s: expected true or false",
+			    show(ld, bom));
+	if (cols && strcmp(cols, "full") == 0)
+		job->report_csv_full = 1;
+	else if (cols && strcmp(cols, "default") != 0)
+		return fail(ld, r, "csv-columns=%s: expected default or full",
+			    show(ld, cols));
 	if (!*dir)
 		return fail(ld, r, "<reports dir=\"\">: the directory is "
 			    "empty");

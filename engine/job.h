@@ -123,7 +123,8 @@ struct job_tolerance {
 	int64_t rel_ppm;	/* parts per million of the reference amount */
 };
 
-enum job_report_format { JOB_REPORT_CSV = 1u << 0, JOB_REPORT_HTML = 1u << 1 };
+enum job_report_format { JOB_REPORT_CSV = 1u << 0, JOB_REPORT_HTML = 1u << 1,
+			 JOB_REPORT_XML = 1u << 2 };
 
 /* A program run after a run (<hooks>; docs/JOBS.md "Hooks", hook.h):
  * <on-failure> after a run that failed, <on-exceptions> after one that
@@ -203,6 +204,8 @@ struct job {
 
 	char *report_dir;	/* resolved */
 	unsigned report_formats;	/* JOB_REPORT_* bits */
+	int report_csv_no_bom;		/* <reports csv-bom="false"> */
+	int report_csv_full;		/* <reports csv-columns="full"> */
 
 	size_t rule_memory;	/* bytes for the Lua heap */
 	uint64_t rule_instructions;	/* VM instructions per record */

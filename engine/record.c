@@ -69,7 +69,7 @@ int record_columns(struct run *r, struct error *err)
 		return 0;
 	for (size_t i = 0; i < job->nfields; i++)
 		for (int role = 0; role < CANON__KINDS; role++)
-			n += job->fields[i].report &&
+			n += (job->fields[i].report || job->report_csv_full) &&
 			     (job->fields[i].roles & 1u << role);
 	if (n) {
 		r->rcols = arena_alloc(&r->arena, n * sizeof(*r->rcols));
@@ -85,7 +85,9 @@ int record_columns(struct run *r, struct error *err)
 		for (int role = 0; role < CANON__KINDS; role++) {
 			struct sbuf name = SBUF_INIT(256);
 
-			if (!f->report || !(f->roles & 1u << role))
+			/* report="false" fields only for the full CSV set */
+			if ((!f->report && !job->report_csv_full) ||
+			    !(f->roles & 1u << role))
 				continue;
 			sbuf_addf(&name, "%s.fields.%s", canon_kind_names[role],
 				  f->name);
@@ -96,6 +98,7 @@ int record_columns(struct run *r, struct error *err)
 				return error_set(err, ERR_NOMEM, "out of memory");
 			r->rcols[k].numeric = f->type == CFT_MONEY ||
 					      f->type == CFT_INTEGER;
+			r->rcols[k].full_only = !f->report;
 			r->rcol_field[k] = (unsigned)i;
 			r->rcol_role[k] = (enum canon_kind)role;
 			k++;

@@ -272,6 +272,7 @@ int summary_write_reports(struct run *r, const char *finished,
 	struct report_source *rs = NULL;
 	struct report_outcome ro[OUT__COUNT];
 	struct report_reference *rr = NULL;
+	struct report_rule_file *rf = NULL;
 	char (*rhex)[65] = NULL;
 	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
 	const char *dir = r->opts->report_dir ? r->opts->report_dir
@@ -282,7 +283,9 @@ int summary_write_reports(struct run *r, const char *finished,
 	rs = mem_calloc(r->job->nsources, sizeof(*rs));
 	rr = mem_calloc(r->refs.n ? r->refs.n : 1, sizeof(*rr));
 	rhex = mem_calloc(r->refs.n ? r->refs.n : 1, sizeof(*rhex));
-	if (!rs || !rr || !rhex) {
+	rf = mem_calloc(r->job->nrule_files ? r->job->nrule_files : 1,
+			sizeof(*rf));
+	if (!rs || !rr || !rhex || !rf) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -295,6 +298,10 @@ int summary_write_reports(struct run *r, const char *finished,
 								 : jr->file;
 		rr[i].rows = ref_table_rows(r->refs.t[i]);
 		rr[i].rows_hash = rhex[i];
+	}
+	for (size_t i = 0; i < r->job->nrule_files; i++) {
+		rf[i].file = job_rule_name(r->job, i);
+		rf[i].sha256 = rules_file_hash(r->rules, i);
 	}
 	for (size_t i = 0; i < r->job->nsources; i++) {
 		struct source_stats *st = &r->stats[i];
@@ -325,6 +332,8 @@ int summary_write_reports(struct run *r, const char *finished,
 		ro[i].description = outcome_table[i].description;
 		ro[i].is_exception = outcome_table[i].is_exception;
 		ro[i].count = r->counts[i];
+		ro[i].totals = NULL;	/* amounts: filled by the lifecycle */
+		ro[i].ntotals = 0;
 	}
 	tstamp_format(r->as_of, &asof_iso);
 	memset(&rep, 0, sizeof(rep));
@@ -335,6 +344,11 @@ int summary_write_reports(struct run *r, const char *finished,
 	rep.finished = finished;
 	rep.rules_hash = rules_hash(r->rules);
 	rep.version = RECON_VERSION;
+	rep.rule_files = rf;
+	rep.nrule_files = r->job->nrule_files;
+	rep.csv_no_bom = r->job->report_csv_no_bom;
+	rep.csv_columns = r->job->report_csv_full ? REPORT_CSV_FULL
+						  : REPORT_CSV_DEFAULT;
 	rep.sources = rs;
 	rep.nsources = r->job->nsources;
 	rep.references = rr;
@@ -354,6 +368,8 @@ int summary_write_reports(struct run *r, const char *finished,
 		formats |= REPORT_CSV;
 	if (r->job->report_formats & JOB_REPORT_HTML)
 		formats |= REPORT_HTML;
+	if (r->job->report_formats & JOB_REPORT_XML)
+		formats |= REPORT_XML;
 	if (base.failed || asof_iso.failed) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
@@ -366,6 +382,7 @@ out:
 	}
 	mem_free(rs);
 	mem_free(rr);
+	mem_free(rf);
 	mem_free(rhex);
 	sbuf_release(&base);
 	sbuf_release(&asof_iso);

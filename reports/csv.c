@@ -109,10 +109,66 @@ static const char *const items_cols[] = {
 	"rule", "where", "message", NULL
 };
 
+/* The lifecycle columns, after the site-defined fields: the default set
+ * ends with the first five, the full set (REPORT_CSV_FULL) has them all
+ * (docs/REPORTS.md). Empty cells when the report has no lifecycle. */
+static const char *const life_cols[] = {
+	"state", "first_as_of", "age_days", "note_state", "note_text",
+	"first_run", "note_by", "note_time", "explained_before", NULL
+};
+#define LIFE_DEFAULT 5
+
+static size_t life_ncols(const struct report *r)
+{
+	return r->csv_columns == REPORT_CSV_FULL ?
+	       sizeof(life_cols) / sizeof(life_cols[0]) - 1 : LIFE_DEFAULT;
+}
+
+static void life_cells(struct sbuf *b, const struct report_life *l,
+		       size_t n)
+{
+	char age[32];
+	const char *v[9] = { NULL };
+
+	if (l) {
+		snprintf(age, sizeof(age), "%" PRId64, l->age_days);
+		v[0] = l->state;
+		v[1] = l->first_as_of;
+		v[2] = age;
+		v[3] = l->note_state;
+		v[4] = l->note_text;
+		v[5] = l->first_run;
+		v[6] = l->note_by;
+		v[7] = l->note_time;
+		v[8] = l->explained_before ? "yes" : "no";
+	}
+	for (size_t i = 0; i < n; i++)
+		cell(b, 0, v[i], i == 2);
+}
+
+static void bom(const struct report *r, struct sbuf *b)
+{
+	if (!r->csv_no_bom)
+		sbuf_addstr(b, CSV_BOM);
+}
+
 int report_csv_items(const struct report *r, struct report_sink *s)
 {
-	sbuf_addstr(&s->buf, CSV_BOM);
-	if (header_extra(s, items_cols, r->columns, r->ncolumns) < 0)
+	size_t nlife = life_ncols(r);
+	int full = r->csv_columns == REPORT_CSV_FULL;
+
+	bom(r, &s->buf);
+	for (size_t i = 0; items_cols[i]; i++)
+		cell(&s->buf, i == 0, items_cols[i], 0);
+	for (size_t c = 0; c < r->ncolumns; c++)
+		if (!r->columns[c].full_only)
+			cell(&s->buf, 0, r->columns[c].name, 0);
+	for (size_t i = 0; i < nlife; i++)
+		cell(&s->buf, 0, life_cols[i], 0);
+	for (size_t c = 0; full && c < r->ncolumns; c++)
+		if (r->columns[c].full_only)
+			cell(&s->buf, 0, r->columns[c].name, 0);
+	if (row_end(s) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct report_item *it = &r->items[i];
@@ -135,8 +191,14 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 		cell(b, 0, it->where, 0);
 		cell(b, 0, it->message, 0);
 		for (size_t c = 0; c < r->ncolumns; c++)
-			cell(b, 0, it->fields ? it->fields[c] : NULL,
-			     r->columns[c].numeric);
+			if (!r->columns[c].full_only)
+				cell(b, 0, it->fields ? it->fields[c] : NULL,
+				     r->columns[c].numeric);
+		life_cells(b, it->life, nlife);
+		for (size_t c = 0; full && c < r->ncolumns; c++)
+			if (r->columns[c].full_only)
+				cell(b, 0, it->fields ? it->fields[c] : NULL,
+				     r->columns[c].numeric);
 		if (row_end(s) < 0)
 			return -1;
 	}
@@ -160,7 +222,7 @@ int report_csv_summary(const struct report *r, struct report_sink *s)
 {
 	struct sbuf *b = &s->buf;
 
-	sbuf_addstr(b, CSV_BOM);
+	bom(r, b);
 	if (header(s, summary_cols) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nsources; i++) {

@@ -104,6 +104,8 @@ static void th_row_extra(struct sbuf *b, const char *const *names,
 	for (size_t c = 0; c < n; c++) {
 		const char *p = extra[c].name, *dot;
 
+		if (extra[c].full_only)
+			continue;	/* report="false": the full CSV only */
 		/* "order.fields.delivery_date" may break after its dots, so
 		 * the column is no wider than its values */
 		sbuf_addstr(b, "<th scope=\"col\">");
@@ -326,8 +328,9 @@ static int items(const struct report *r, struct report_sink *s)
 		td(b, "id", it->where);
 		td(b, "msg", it->message);
 		for (size_t c = 0; c < r->ncolumns; c++)
-			td(b, r->columns[c].numeric ? "num" : NULL,
-			   it->fields ? it->fields[c] : NULL);
+			if (!r->columns[c].full_only)
+				td(b, r->columns[c].numeric ? "num" : NULL,
+				   it->fields ? it->fields[c] : NULL);
 		sbuf_addstr(b, "</tr>\n");
 		if (report_sink_end_row(s) < 0)
 			return -1;

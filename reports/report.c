@@ -70,6 +70,7 @@ static const struct {
 	{ "csv",         REPORT_CSV,  ".csv",         report_csv_items },
 	{ "csv-summary", REPORT_CSV,  "-summary.csv", report_csv_summary },
 	{ "html",        REPORT_HTML, ".html",        report_html_page },
+	{ "xml",         REPORT_XML,  ".xml",         report_xml_document },
 };
 
 #define NFORMATS (sizeof(formats_table) / sizeof(formats_table[0]))
@@ -207,6 +208,15 @@ static int write_one(const struct report *r, struct target *t,
 				  errno ? errno : EIO);
 	}
 	t->tmp_exists = 1;
+	/* Not world-readable whatever the umask: the report names
+	 * customers and amounts. rename() keeps the mode. */
+	if (fchmod(fileno(s.fp), REPORT_FILE_MODE) < 0) {
+		int e = errno;
+
+		sbuf_release(&s.buf);
+		(void)report_io.close(s.fp);
+		return fail_errno(err, "set the mode of report", t->tmp.buf, e);
+	}
 
 	rc = formats_table[t->idx].write(r, &s);
 	if (rc == 0)

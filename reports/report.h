@@ -1,6 +1,7 @@
 /*
  * report.h - exception reports for finance (CSV for Excel, HTML for a
- * browser), written from one in-memory description of a run.
+ * browser) and other systems (XML, etc/report.xsd), written from one
+ * in-memory description of a run.
  *
  * The engine fills struct report (all strings borrowed, amounts already
  * formatted exactly by money_format) and calls report_write(), which
@@ -114,6 +115,10 @@ struct report_trend {
 struct report_column {
 	const char *name;
 	int numeric;	/* money or integer of one record: a number cell */
+	/* a report="false" field: only in the full CSV column set
+	 * (REPORT_CSV_FULL), after every other column; the engine gives
+	 * such columns only to a job that asks for that set */
+	int full_only;
 };
 
 /* One exception line. NULL fields print as empty cells. */
@@ -144,6 +149,16 @@ struct report_item {
 	const struct report_life *life;
 };
 
+/* A rules file of the run, in load order (T_runs.rules). */
+struct report_rule_file {
+	const char *file;	/* as the job names it */
+	const char *sha256;	/* 64 hex digits */
+};
+
+/* The column sets of BASENAME.csv (docs/REPORTS.md): the default one,
+ * or every field of a report_item and of its lifecycle. */
+enum report_csv_columns { REPORT_CSV_DEFAULT = 0, REPORT_CSV_FULL = 1 };
+
 struct report {
 	const char *job;
 	const char *run_id;
@@ -152,6 +167,8 @@ struct report {
 	const char *finished;
 	const char *rules_hash;
 	const char *version;
+	const struct report_rule_file *rule_files;	/* for the XML header */
+	size_t nrule_files;
 	const struct report_source *sources;
 	size_t nsources;
 	const struct report_reference *references;
@@ -174,14 +191,26 @@ struct report {
 	size_t nageing;
 	const struct report_trend *trend;
 	size_t ntrend;
+	/* CSV options (docs/REPORTS.md): csv_no_bom 1 drops the byte-order
+	 * mark (0, the default, writes it); csv_columns a REPORT_CSV_* set. */
+	int csv_no_bom;
+	enum report_csv_columns csv_columns;
 };
 
+/* The mode of every report file (not world-readable; docs/REPORTS.md). */
+#define REPORT_FILE_MODE 0640
+
 /* Report formats, a registry: name, file suffix, writer. */
-enum { REPORT_CSV = 1u << 0, REPORT_HTML = 1u << 1 };
+enum { REPORT_CSV = 1u << 0, REPORT_HTML = 1u << 1, REPORT_XML = 1u << 2 };
+
+/* The namespace of BASENAME.xml (etc/report.xsd). */
+#define REPORT_XML_NS "urn:recon:report:1"
 
 /*
- * Write the formats in `formats` (REPORT_* bits) as DIR/BASENAME.csv and
- * DIR/BASENAME.html, atomically as a set. DIR is created if missing.
+ * Write the formats in `formats` (REPORT_* bits) as DIR/BASENAME.csv,
+ * DIR/BASENAME-summary.csv, DIR/BASENAME.html and DIR/BASENAME.xml,
+ * atomically as a set, each mode REPORT_FILE_MODE whatever the umask.
+ * DIR is created if missing.
  * Fills `paths` (if not NULL) with the final paths, '\n'-separated.
  * Errors: ERR_REPORT naming the file and errno text; ERR_NOMEM.
  */

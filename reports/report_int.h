@@ -64,6 +64,9 @@ int report_csv_summary(const struct report *r, struct report_sink *s);
 /* DIR/BASENAME.html: the self-contained page (html.c). */
 int report_html_page(const struct report *r, struct report_sink *s);
 
+/* DIR/BASENAME.xml: the whole report, etc/report.xsd (xml.c). */
+int report_xml_document(const struct report *r, struct report_sink *s);
+
 /* 1 if s is a plain decimal, -?[0-9]+(\.[0-9]+)?, else 0 (csv.c). */
 int report_is_plain_decimal(const char *s);
 

@@ -5,7 +5,9 @@
 #    out/e2e/BACKEND/demo, load it into the backend, run
 #    jobs/orders-nightly.xml at the fixed as-of and check the exit code,
 #    the exception lines against tests/e2e/demo/expected.txt, the report
-#    escaping, the control totals, the store and a deterministic rerun.
+#    escaping, tests/e2e/lib/reports.sh (the XML against etc/report.xsd,
+#    file modes, the CSV parsed back against the run ledger, the CSV
+#    options), the control totals, the store and a deterministic rerun.
 #    On pg and maria also: the same exception CSV and the same sources
 #    fingerprints of every version as the SQLite run (skipped when
 #    RECON_E2E_CROSS=later: tests/e2e/all.sh runs the three backends at
@@ -375,10 +377,10 @@ if [ -f "$csv" ]; then
 	check "CSV starts with a UTF-8 BOM" [ "$(head -c 3 "$csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]
 	check "CSV records end with CRLF" [ "$(tail -c 2 "$csv" | od -An -tx1 | tr -d ' ')" = 0d0a ]
 	hdr=$(csv_records "$csv" | head -1 | tr "$US" ,)
-	want=outcome,severity,key,deal_key,order_key,order_keys,erp_keys,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message,order.fields.delivery_date,erp.fields.delivery_date
-	if [ "$hdr" = "$want" ]; then pass "CSV header (16 columns, then the site-defined field delivery_date of the order and of the ERP documents)"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
-	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 18 { print NR ": " NF " fields" }')
-	if [ -z "$bad" ]; then pass "every CSV record has 18 fields"; else fail "every CSV record has 18 fields" "$bad"; fi
+	want=outcome,severity,key,deal_key,order_key,order_keys,erp_keys,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message,order.fields.delivery_date,erp.fields.delivery_date,state,first_as_of,age_days,note_state,note_text
+	if [ "$hdr" = "$want" ]; then pass "CSV header (16 columns, the site-defined field delivery_date of the order and of the ERP documents, then 5 lifecycle columns)"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
+	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 23 { print NR ": " NF " fields" }')
+	if [ -z "$bad" ]; then pass "every CSV record has 23 fields"; else fail "every CSV record has 23 fields" "$bad"; fi
 	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000041" { print $7 "#" $17 "#" $18 }')
 	check "CSV shows the site-defined field of the order and of each ERP document" [ "$cell" = "INV-99000041 | SO-99000041#2026-11-09#2026-11-12 | 2026-11-09" ]
 	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $13 }')
@@ -416,6 +418,10 @@ if [ -f "$html" ]; then
 else
 	fail "HTML report written" "no $html"
 fi
+
+# The XML against etc/report.xsd, report file modes, the CSV parsed back
+# against the run ledger, csv-bom/csv-columns (docs/REPORTS.md).
+. "$root/tests/e2e/lib/reports.sh"
 
 # Control totals: rows read = a COUNT(*) of each source query, and
 # read = kept + skipped + failed.

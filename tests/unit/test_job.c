@@ -579,6 +579,81 @@ START_TEST(store_table_folded)
 }
 END_TEST
 
+/* <reports>: formats="xml", csv-bom and csv-columns; their defaults;
+ * a wrong value refused naming it. */
+static void write_reports_job(const char *path, const char *reports)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "<job xmlns=\"urn:recon:job:1\" name=\"rep\">\n<sources>\n"
+		"<source name=\"d\" role=\"deal\" dsn=\"a\" translate=\"t\">"
+		"<query>SELECT 1</query></source>\n"
+		"<source name=\"o\" role=\"order\" dsn=\"b\" translate=\"t\">"
+		"<query>SELECT 2</query></source>\n"
+		"<source name=\"e\" role=\"erp\" dsn=\"c\" translate=\"t\">"
+		"<query>SELECT 3</query></source>\n</sources>\n"
+		"<rules><file>rules.lua</file></rules>\n"
+		"<reports dir=\"r\" %s/>\n"
+		"<store dsn=\"s\" table=\"t\"/>\n</job>\n", reports);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(report_options_load)
+{
+	char dir[] = "/tmp/recon-test-rep-XXXXXX";
+	char path[64], rule[64];
+	struct job *job;
+	struct error e;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/job.xml", dir);
+	snprintf(rule, sizeof(rule), "%s/rules.lua", dir);
+	f = fopen(rule, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fclose(f), 0);
+
+	write_reports_job(path, "formats=\"xml csv\" csv-bom=\"false\" "
+			  "csv-columns=\"full\"");
+	job = load_ok(path);
+	ck_assert_uint_eq(job->report_formats, JOB_REPORT_XML | JOB_REPORT_CSV);
+	ck_assert_int_eq(job->report_csv_no_bom, 1);
+	ck_assert_int_eq(job->report_csv_full, 1);
+	job_free(job);
+
+	write_reports_job(path, "formats=\"csv\" csv-bom=\"true\" "
+			  "csv-columns=\"default\"");
+	job = load_ok(path);
+	ck_assert_uint_eq(job->report_formats, JOB_REPORT_CSV);
+	ck_assert_int_eq(job->report_csv_no_bom, 0);
+	ck_assert_int_eq(job->report_csv_full, 0);
+	job_free(job);
+
+	write_reports_job(path, "formats=\"html\"");
+	job = load_ok(path);
+	ck_assert_int_eq(job->report_csv_no_bom, 0);	/* BOM by default */
+	ck_assert_int_eq(job->report_csv_full, 0);
+	job_free(job);
+
+	write_reports_job(path, "formats=\"csv\" csv-columns=\"all\"");
+	load_fails(path, ERR_JOB, &e);
+	ck_assert_msg(strstr(e.msg.buf, "csv-columns") != NULL, "%s", e.msg.buf);
+	error_release(&e);
+	write_reports_job(path, "formats=\"csv\" csv-bom=\"no\"");
+	load_fails(path, ERR_JOB, &e);
+	ck_assert_msg(strstr(e.msg.buf, "csv-bom") != NULL, "%s", e.msg.buf);
+	error_release(&e);
+	write_reports_job(path, "formats=\"pdf\"");
+	load_fails(path, ERR_JOB, &e);
+	error_release(&e);
+
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(rule), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* A file over the size cap is refused before parsing. */
 START_TEST(oversized_job_file)
 {
@@ -864,6 +939,7 @@ Suite *suite_job(void)
 	tcase_add_test(tc, fifo_job_and_rule_file);
 	tcase_add_test(tc, oversized_job_file);
 	tcase_add_test(tc, store_table_folded);
+	tcase_add_test(tc, report_options_load);
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, quiet_and_restores_handlers);
 	tcase_add_test(tc, xml_messages_in_user_terms);

@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+
 #include "reports/report.h"
 #include "reports/report_int.h"
 #include "engine/err.h"
@@ -241,8 +244,8 @@ static const struct report_source sample_sources[] = {
 };
 
 static const struct report_outcome sample_outcomes[] = {
-	{ "MATCHED", "order matches deal and ERP", 0, 1100 },
-	{ "AMOUNT_MISMATCH", "amounts differ", 1, 7 },
+	{ "MATCHED", "order matches deal and ERP", 0, 1100, NULL, 0 },
+	{ "AMOUNT_MISMATCH", "amounts differ", 1, 7, NULL, 0 },
 };
 
 #define SCRIPT "<script>alert(1)</script>"
@@ -251,13 +254,13 @@ static const struct report_item sample_items[] = {
 	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "O1 | O2",
 	  "INV-1 | =CN-1", "M\xC3\xBCller GmbH",
 	  "EUR", "-12.50", "100", "99.99", SCRIPT, "amount_check",
-	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL },
+	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL, NULL },
 	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)", NULL,
 	  "-INV", 	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
 	  "1e5", "-1,00", "12.", "a,b", "line1\r\nline2\nline3",
-	  "\rCR", "", NULL },
+	  "\rCR", "", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL, NULL },
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static struct report sample(void)
@@ -395,7 +398,7 @@ START_TEST(csv_items_roundtrip)
 	ck_assert_ptr_nonnull(data);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 1 + r.nitems);
-	ck_assert_uint_eq(c.rows[0].n, 16);
+	ck_assert_uint_eq(c.rows[0].n, 21);
 	for (size_t k = 0; k < 16; k++) {
 		ck_assert_str_eq(c.rows[0].f[k], item_header[k]);
 		ck_assert_int_eq(c.rows[0].quoted[k], 1);
@@ -410,9 +413,12 @@ START_TEST(csv_items_roundtrip)
 			it->name, it->rule, it->where, it->message
 		};
 
-		ck_assert_uint_eq(c.rows[i + 1].n, 16);
+		ck_assert_uint_eq(c.rows[i + 1].n, 21);
 		for (size_t k = 0; k < 16; k++)
 			check_cell(&c.rows[i + 1], k, v[k], k >= 9 && k <= 11);
+		/* no lifecycle in this report: empty lifecycle cells */
+		for (size_t k = 16; k < 21; k++)
+			ck_assert_str_eq(c.rows[i + 1].f[k], "");
 	}
 	/* Spot checks, byte for byte. */
 	ck_assert_str_eq(c.rows[1].f[5], "O1 | O2");
@@ -438,9 +444,9 @@ END_TEST
  * formats, escaped like every other cell; a line with none has empty
  * cells; numbers bare in the CSV and right-aligned in the HTML. */
 static const struct report_column field_cols[] = {
-	{ "order.fields.region", 0 },
-	{ "erp.fields.qty", 1 },
-	{ "deal.fields.<b>", 0 },
+	{ "order.fields.region", 0, 0 },
+	{ "erp.fields.qty", 1, 0 },
+	{ "deal.fields.<b>", 0, 0 },
 };
 
 static const char *const field_vals[][3] = {
@@ -472,7 +478,8 @@ START_TEST(site_field_columns)
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 4);
 	for (size_t i = 0; i < 4; i++)
-		ck_assert_uint_eq(c.rows[i].n, 19);
+		ck_assert_uint_eq(c.rows[i].n, 24);
+	ck_assert_str_eq(c.rows[0].f[19], "state");
 	ck_assert_str_eq(c.rows[0].f[15], "message");
 	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
 	ck_assert_str_eq(c.rows[0].f[18], "deal.fields.<b>");
@@ -507,8 +514,9 @@ START_TEST(site_field_columns)
 }
 END_TEST
 
-/* No site-defined field to show: the header is the 16 fixed columns, as
- * before the feature (a site that declares none sees no change). */
+/* No site-defined field to show: the header is the 16 fixed columns,
+ * then the 5 lifecycle ones (a site that declares none sees no field
+ * column). */
 START_TEST(no_field_columns_unchanged)
 {
 	struct report r = sample();
@@ -518,7 +526,9 @@ START_TEST(no_field_columns_unchanged)
 	const char *want = "\xEF\xBB\xBF\"outcome\",\"severity\",\"key\","
 		"\"deal_key\",\"order_key\",\"order_keys\",\"erp_keys\","
 		"\"customer\",\"currency\",\"deal_amount\",\"order_amount\","
-		"\"erp_amount\",\"name\",\"rule\",\"where\",\"message\"\r\n";
+		"\"erp_amount\",\"name\",\"rule\",\"where\",\"message\","
+		"\"state\",\"first_as_of\",\"age_days\",\"note_state\","
+		"\"note_text\"\r\n";
 
 	error_init(&err);
 	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML,
@@ -1059,6 +1069,502 @@ START_TEST(mem_faults)
 }
 END_TEST
 
+/* ---- XML (etc/report.xsd) ---- */
+
+#define HEX64 "0123456789abcdef0123456789abcdef" \
+	      "0123456789abcdef0123456789abcdef"
+/* C0 controls XML 1.0 refuses, U+FFFE, a CDATA end, markup, CR */
+#define NASTY "a\x01" "b\x0B" "c\x1F" "d\xEF\xBF\xBE" "e]]>&<>\"'\r\n\t" \
+	      "\xF0\x9F\x98\x80"
+
+static const struct report_total xml_totals[] = {
+	{ "EUR", "-12.50", 2 },
+	{ "", "0", 1 },
+};
+
+static const struct report_source xml_sources[] = {
+	{ "erp", "erp", "recon_erp", 4, 2, 1, 1, xml_totals, 2 },
+	{ "deals " NASTY, "deal", NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct report_outcome xml_outcomes[] = {
+	{ "MATCHED", "matches", 0, 3, NULL, 0 },
+	{ "AMOUNT_MISMATCH_ORDER_ERP", NASTY, 1, 2, xml_totals, 2 },
+};
+
+static const struct report_reference xml_refs[] = {
+	{ "fx", "refs/fx.csv", 12, HEX64 },
+};
+
+static const struct report_rule_file xml_rules[] = {
+	{ "../rules/demo/translate.lua", HEX64 },
+	{ "rules/" NASTY ".lua", HEX64 },
+};
+
+static const struct report_life xml_life[] = {
+	{ "reopened", "run-7", "2026-11-20T00:00:00Z", 6, "investigating",
+	  "=cmd|' /C calc'!A0 " NASTY, "j.doe", "2026-11-21T09:30:00Z", 1 },
+	{ "new", NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+	{ "resolved", "run-5", "2026-11-18T00:00:00Z", 8, NULL, NULL, NULL,
+	  NULL, 0 },
+};
+
+static const char *const xml_field_vals[] = { "=1+1", NULL, NASTY };
+
+static const struct report_item xml_items[] = {
+	{ "AMOUNT_MISMATCH_ORDER_ERP", "error", "K1", "D1", "O1", "O1 | O2",
+	  "INV-1 | =CN-1", "M\xC3\xBCller " NASTY, "EUR", "-12.50", "100",
+	  "99.99", SCRIPT, "amount_check", "rules/amount.lua:12", NASTY,
+	  xml_field_vals, &xml_life[0] },
+	{ "DUPLICATE_KEY", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &xml_life[1] },
+	{ "ORDER_NOT_IN_ERP", "warning", "K3", NULL, "O3", NULL, NULL, NULL,
+	  "USD", NULL, "-0.01", NULL, NULL, NULL, NULL, "", NULL, NULL },
+};
+
+static const struct report_item xml_resolved[] = {
+	{ "AMOUNT_MISMATCH_ORDER_ERP", "error", "K9", "D9", "O9", NULL, NULL,
+	  NULL, "EUR", "1.00", "2.00", NULL, NULL, NULL, NULL, NULL, NULL,
+	  &xml_life[2] },
+};
+
+static const struct report_ageing xml_ageing[REPORT_AGEING_BUCKETS] = {
+	{ "0-1", 1, NULL, 0 },
+	{ "2-7", 1, xml_totals, 1 },
+	{ "8-30", 0, NULL, 0 },
+	{ "31+", 0, NULL, 0 },
+};
+
+static const struct report_trend xml_trend[] = {
+	{ "run-6", "2026-11-25T00:00:00Z", 4 },
+	{ "run-7", "2026-11-26T00:00:00Z", 2 },
+};
+
+static const struct report_column xml_cols[] = {
+	{ "order.fields.formula", 0, 0 },
+	{ "erp.fields.qty", 1, 0 },
+	{ "deal.fields.<b>", 0, 0 },
+};
+
+/* Every part of the model filled, with strings XML cannot carry as
+ * they are. */
+static struct report xml_sample(void)
+{
+	struct report r = {
+		.job = "nightly <&> " NASTY,
+		.run_id = "run-8",
+		.as_of = "2026-11-26T00:00:00Z",
+		.started = "2026-11-26T02:00:00Z",
+		.finished = "2026-11-26T02:03:10.5Z",
+		.rules_hash = HEX64,
+		.version = "0.1.0",
+		.rule_files = xml_rules,
+		.nrule_files = 2,
+		.sources = xml_sources,
+		.nsources = 2,
+		.references = xml_refs,
+		.nreferences = 1,
+		.outcomes = xml_outcomes,
+		.noutcomes = 2,
+		.columns = xml_cols,
+		.ncolumns = 3,
+		.items = xml_items,
+		.nitems = 3,
+		.mode = "incremental",
+		.resolved = xml_resolved,
+		.nresolved = 1,
+		.ageing = xml_ageing,
+		.nageing = REPORT_AGEING_BUCKETS,
+		.trend = xml_trend,
+		.ntrend = 2,
+	};
+	return r;
+}
+
+static void on_schema_msg(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
+/* 0 if the file is well-formed and valid against etc/report.xsd; the
+ * first error's message in msg otherwise. */
+static int xml_validate(const char *path, char *msg, size_t cap)
+{
+	xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt("etc/report.xsd");
+	xmlSchemaPtr schema;
+	xmlSchemaValidCtxtPtr vc;
+	xmlDocPtr doc;
+	int rc;
+
+	ck_assert_ptr_nonnull(pc);
+	xmlSchemaSetParserErrors(pc, on_schema_msg, on_schema_msg, NULL);
+	schema = xmlSchemaParse(pc);
+	xmlSchemaFreeParserCtxt(pc);
+	ck_assert_msg(schema != NULL, "etc/report.xsd does not parse");
+	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			  XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+
+		snprintf(msg, cap, "not well-formed: %s",
+			 e && e->message ? e->message : "?");
+		xmlSchemaFree(schema);
+		return -1;
+	}
+	vc = xmlSchemaNewValidCtxt(schema);
+	ck_assert_ptr_nonnull(vc);
+	xmlSchemaSetValidErrors(vc, on_schema_msg, on_schema_msg, NULL);
+	rc = xmlSchemaValidateDoc(vc, doc);
+	if (rc != 0) {
+		const xmlError *e = xmlGetLastError();
+
+		snprintf(msg, cap, "invalid (%d): %s", rc,
+			 e && e->message ? e->message : "?");
+	}
+	xmlSchemaFreeValidCtxt(vc);
+	xmlFreeDoc(doc);
+	xmlSchemaFree(schema);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The whole model, nasty strings and all, gives a document valid
+ * against etc/report.xsd; markup is escaped, controls replaced. */
+START_TEST(xml_valid_full)
+{
+	struct report r = xml_sample();
+	struct error err;
+	char msg[1024] = "";
+	char *data;
+	size_t n;
+
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_XML, NULL, &err), 0);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	data = slurp(path_in("exceptions.xml"), &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(strstr(data, "<report xmlns=\"urn:recon:report:1\">"));
+	/* no raw control character, no U+FFFE, no raw markup from values */
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg((unsigned char)data[i] >= 0x20 || data[i] == '\n' ||
+			      data[i] == '\t', "byte 0x%02x at %zu",
+			      (unsigned char)data[i], i);
+	ck_assert_ptr_null(strstr(data, "\xEF\xBF\xBE"));
+	ck_assert_ptr_null(strstr(data, "<script"));
+	ck_assert_ptr_null(strstr(data, "]]>"));
+	ck_assert_ptr_nonnull(strstr(data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c"
+				     "\xEF\xBF\xBD" "d\xEF\xBF\xBD" "e]]&gt;&amp;&lt;&gt;"));
+	ck_assert_ptr_nonnull(strstr(data, "\xF0\x9F\x98\x80"));
+	ck_assert_ptr_nonnull(strstr(data, "&#13;"));	/* the CR kept */
+	/* exact decimals, the lifecycle, the resolved one */
+	ck_assert_ptr_nonnull(strstr(data, "<deal-amount>-12.50</deal-amount>"));
+	ck_assert_ptr_nonnull(strstr(data, "<total currency=\"EUR\" records=\"2\">-12.50</total>"));
+	ck_assert_ptr_nonnull(strstr(data, "<state>reopened</state>"));
+	ck_assert_ptr_nonnull(strstr(data, "<age-days>6</age-days>"));
+	ck_assert_ptr_nonnull(strstr(data, "<by>j.doe</by>"));
+	ck_assert_ptr_nonnull(strstr(data, "<explained-before>true</explained-before>"));
+	ck_assert_ptr_nonnull(strstr(data, "<resolved count=\"1\">"));
+	ck_assert_ptr_nonnull(strstr(data, "<key>K9</key>"));
+	ck_assert_ptr_nonnull(strstr(data, "<bucket days=\"31+\" count=\"0\"/>"));
+	ck_assert_ptr_nonnull(strstr(data, "<run run-id=\"run-7\" as-of=\"2026-11-26T00:00:00Z\" exceptions=\"2\"/>"));
+	ck_assert_ptr_nonnull(strstr(data, "<field name=\"order.fields.formula\">=1+1</field>"));
+	ck_assert_ptr_nonnull(strstr(data, "<field name=\"deal.fields.&lt;b&gt;\">"));
+	ck_assert_ptr_nonnull(strstr(data, "<rule-file sha256=\"" HEX64 "\">../rules/demo/translate.lua</rule-file>"));
+	ck_assert_ptr_nonnull(strstr(data, "<mode>incremental</mode>"));
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* The smallest report (no lifecycle, no exceptions) is valid too, and
+ * an empty report's optional parts are left out. */
+START_TEST(xml_valid_minimal)
+{
+	struct report r = xml_sample();
+	struct error err;
+	char msg[1024] = "";
+	char *data;
+
+	r.mode = NULL;
+	r.nitems = 0;
+	r.nresolved = 0;
+	r.nageing = 0;
+	r.ntrend = 0;
+	r.nreferences = 0;
+	r.nrule_files = 0;
+	r.nsources = 0;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_XML, NULL, &err), 0);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	data = slurp(path_in("exceptions.xml"), NULL);
+	ck_assert_ptr_null(strstr(data, "<ageing"));
+	ck_assert_ptr_null(strstr(data, "<mode"));
+	ck_assert_ptr_nonnull(strstr(data, "<exceptions count=\"0\"/>"));
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* The schema is not a rubber stamp: a document with an amount that is
+ * not a decimal, or a wrong state, fails validation. */
+START_TEST(xml_schema_refuses)
+{
+	struct report r = xml_sample();
+	struct error err;
+	char msg[1024] = "";
+	char *data, *p;
+	FILE *f;
+
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_XML, NULL, &err), 0);
+	data = slurp(path_in("exceptions.xml"), NULL);
+	p = strstr(data, "<state>reopened</state>");
+	ck_assert_ptr_nonnull(p);
+	memcpy(p + 7, "REOPENED", 8);
+	f = fopen(path_in("bad.xml"), "wb");
+	fputs(data, f);
+	fclose(f);
+	ck_assert_int_eq(xml_validate(path_in("bad.xml"), msg, sizeof(msg)), -1);
+	free(data);
+
+	/* the writer refuses an amount the schema would refuse */
+	r.items = sample_items;	/* "1e5" as a deal amount */
+	r.nitems = 2;
+	ck_assert_int_eq(write_report(&r, path_in("sub"), REPORT_XML, NULL,
+				      &err), -1);
+	ck_assert_int_eq(err.code, ERR_REPORT);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, strerror(EINVAL)));
+	data = listing(path_in("sub"));
+	ck_assert_str_eq(data, "");
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* Every report file is 0640 whatever the umask (docs/REPORTS.md). */
+START_TEST(file_mode_0640)
+{
+	struct report r = xml_sample();
+	struct error err;
+	const char *names[] = { "exceptions.csv", "exceptions-summary.csv",
+				"exceptions.html", "exceptions.xml" };
+	mode_t old = umask(0);
+	struct stat st;
+
+	error_init(&err);
+	for (int pass = 0; pass < 2; pass++) {
+		/* a permissive umask, then a replace under a strict one */
+		umask(pass ? 077 : 0);
+		ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV |
+					      REPORT_HTML | REPORT_XML, NULL,
+					      &err), 0);
+		for (size_t i = 0; i < 4; i++) {
+			ck_assert_int_eq(stat(path_in(names[i]), &st), 0);
+			ck_assert_msg((st.st_mode & 07777) == 0640,
+				      "%s: mode %o", names[i],
+				      (unsigned)(st.st_mode & 07777));
+		}
+	}
+	umask(old);
+	error_release(&err);
+}
+END_TEST
+
+/* CSV options: no BOM on request; the lifecycle cells; the full column
+ * set keeps the default columns first and adds the rest of the
+ * lifecycle. */
+START_TEST(csv_options)
+{
+	struct report r = xml_sample();
+	struct error err;
+	struct csv c;
+	char *data, *bomd;
+	size_t n;
+
+	error_init(&err);
+	r.csv_columns = REPORT_CSV_FULL;
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.nrows, 4);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 3 + 9);
+	ck_assert_str_eq(c.rows[0].f[19], "state");
+	ck_assert_str_eq(c.rows[0].f[23], "note_text");
+	ck_assert_str_eq(c.rows[0].f[24], "first_run");
+	ck_assert_str_eq(c.rows[0].f[27], "explained_before");
+	ck_assert_str_eq(c.rows[1].f[19], "reopened");
+	ck_assert_str_eq(c.rows[1].f[20], "2026-11-20T00:00:00Z");
+	ck_assert_str_eq(c.rows[1].f[21], "6");
+	ck_assert_int_eq(c.rows[1].quoted[21], 0);
+	ck_assert_str_eq(c.rows[1].f[22], "investigating");
+	/* a note is text: its formula is neutralised */
+	ck_assert(strncmp(c.rows[1].f[23], "'=cmd|", 6) == 0);
+	ck_assert_str_eq(c.rows[1].f[24], "run-7");
+	ck_assert_str_eq(c.rows[1].f[25], "j.doe");
+	ck_assert_str_eq(c.rows[1].f[26], "2026-11-21T09:30:00Z");
+	ck_assert_str_eq(c.rows[1].f[27], "yes");
+	ck_assert_str_eq(c.rows[2].f[19], "new");
+	ck_assert_str_eq(c.rows[2].f[27], "no");
+	ck_assert_str_eq(c.rows[3].f[19], "");	/* no lifecycle */
+	ck_assert_str_eq(c.rows[3].f[27], "");
+	/* the control characters stay byte for byte in the CSV */
+	ck_assert_ptr_nonnull(strstr(c.rows[1].f[15], "a\x01" "b\x0B"));
+	csv_free(&c);
+	free(data);
+
+	r.csv_no_bom = 1;
+	r.csv_columns = REPORT_CSV_DEFAULT;
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert(strncmp(data, "\"outcome\",", 10) == 0);
+	/* the same bytes as with the BOM, less the BOM */
+	bomd = malloc(n + 4);
+	memcpy(bomd, "\xEF\xBB\xBF", 3);
+	memcpy(bomd + 3, data, n + 1);
+	ck_assert_int_eq(csv_parse(bomd, n + 3, &c), 0);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 3 + 5);
+	ck_assert_str_eq(c.rows[0].f[23], "note_text");
+	csv_free(&c);
+	free(bomd);
+	free(data);
+	data = slurp(path_in("exceptions-summary.csv"), &n);
+	ck_assert(strncmp(data, "\"section\",", 10) == 0);
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* A report="false" field (full_only): in the full CSV set only, after
+ * every other column; never in the default CSV, the HTML or the XML. */
+static const struct report_column hidden_cols[] = {
+	{ "order.fields.secret_ref", 0, 1 },
+	{ "order.fields.region", 0, 0 },
+	{ "erp.fields.cost", 1, 1 },
+};
+
+static const char *const hidden_vals[] = { "=SECRET-1", "north", "-7.25" };
+
+START_TEST(full_only_columns)
+{
+	struct report r = xml_sample();
+	struct report_item items[3];
+	struct error err;
+	struct csv c;
+	char msg[1024] = "";
+	char *data;
+	size_t n;
+
+	memcpy(items, xml_items, sizeof(items));
+	items[0].fields = hidden_vals;
+	items[2].fields = NULL;
+	r.items = items;
+	r.columns = hidden_cols;
+	r.ncolumns = 3;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV | REPORT_HTML |
+				      REPORT_XML, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 5);
+	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
+	ck_assert_str_eq(c.rows[1].f[16], "north");
+	csv_free(&c);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_null(strstr(data, "cost"));
+	free(data);
+	data = slurp(path_in("exceptions.html"), NULL);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_null(strstr(data, "secret_ref"));
+	ck_assert_ptr_nonnull(strstr(data, "north"));
+	free(data);
+	data = slurp(path_in("exceptions.xml"), NULL);
+	ck_assert_ptr_null(strstr(data, "SECRET"));
+	ck_assert_ptr_nonnull(strstr(data, ">north</field>"));
+	free(data);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+
+	r.csv_columns = REPORT_CSV_FULL;
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
+	data = slurp(path_in("exceptions.csv"), &n);
+	ck_assert_int_eq(csv_parse(data, n, &c), 0);
+	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 9 + 2);
+	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
+	ck_assert_str_eq(c.rows[0].f[26], "order.fields.secret_ref");
+	ck_assert_str_eq(c.rows[0].f[27], "erp.fields.cost");
+	ck_assert_str_eq(c.rows[1].f[26], "'=SECRET-1");	/* neutralised */
+	ck_assert_str_eq(c.rows[1].f[27], "-7.25");
+	ck_assert_int_eq(c.rows[1].quoted[27], 0);		/* a number */
+	ck_assert_str_eq(c.rows[3].f[26], "");
+	csv_free(&c);
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+/* The XML writer under the fault loops: every write libxml2 makes goes
+ * through report_io.write, every buffer of ours through mem; each
+ * failure is the right error and leaves nothing behind, and the run
+ * that gets through writes a valid document. */
+START_TEST(xml_faults)
+{
+	struct report r = xml_sample();
+	struct error err;
+	char msg[1024] = "";
+	char *ls;
+	long n;
+	int writes = 0;
+
+	error_init(&err);
+	for (n = 0; n < 10000; n++) {
+		int rc;
+
+		io_left = n;
+		io_hit = NULL;
+		report_io = faulty_io;
+		rc = write_report(&r, tmpdir, REPORT_XML, NULL, &err);
+		report_io = report_io_default;
+		io_left = -1;
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(err.code, ERR_REPORT);
+		ck_assert_ptr_nonnull(strstr(err.msg.buf, strerror(io_errno)));
+		writes += io_hit && !strcmp(io_hit, "write");
+		ls = listing(tmpdir);
+		ck_assert_str_eq(ls, "");
+		free(ls);
+		error_clear(&err);
+	}
+	ck_assert_int_lt(n, 10000);
+	ck_assert_int_gt(writes, 1);	/* libxml2 wrote in several pieces */
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	ck_assert_int_eq(unlink(path_in("exceptions.xml")), 0);
+
+	for (n = 0; n < 10000; n++) {
+		int rc;
+
+		mem_fault_after(n);
+		rc = write_report(&r, tmpdir, REPORT_XML, NULL, &err);
+		mem_fault_off();
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(err.code, ERR_NOMEM);
+		ls = listing(tmpdir);
+		ck_assert_str_eq(ls, "");
+		free(ls);
+		error_release(&err);
+	}
+	ck_assert_int_lt(n, 10000);
+	ck_assert_int_gt(n, 2);
+	ck_assert_msg(xml_validate(path_in("exceptions.xml"), msg,
+				   sizeof(msg)) == 0, "%s", msg);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -1081,6 +1587,13 @@ Suite *suite_report(void)
 	tcase_add_test(t, io_faults_replace);
 	tcase_add_test(t, io_faults_fresh);
 	tcase_add_test(t, mem_faults);
+	tcase_add_test(t, xml_valid_full);
+	tcase_add_test(t, xml_valid_minimal);
+	tcase_add_test(t, xml_schema_refuses);
+	tcase_add_test(t, file_mode_0640);
+	tcase_add_test(t, csv_options);
+	tcase_add_test(t, xml_faults);
+	tcase_add_test(t, full_only_columns);
 	suite_add_tcase(s, t);
 	return s;
 }

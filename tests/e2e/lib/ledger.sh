@@ -801,7 +801,7 @@ if [ "$kill_ok" = 1 ]; then
 		elif [ "$rc" = 1 ] && [ "$want" != 13 ]; then
 			state="exit 1, published whole"
 			[ "$runs" = 1 ] || why+=("$runs runs published, want 1")
-			[ "$reps" = 3 ] || why+=("$reps report files, want 3")
+			[ "$reps" = 4 ] || why+=("$reps report files, want 4 (csv, summary, html, xml)")
 			grep -q "^recon: job 'orders-nightly': SIG$sig came after the commit; run [0-9TZ]*-[0-9a-f]* was published whole\$" "$kd/$name.err" &&
 				state="$state, said the signal came after the commit"
 		else
