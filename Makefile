@@ -90,8 +90,25 @@ $(BUILD)/san/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
 $(BUILD)/tsan/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -c $< -o $@
+# The HTML report's script and style (reports/html.c; the page's CSP
+# names their SHA-256).
+$(BUILD)/gen/html_js.c: reports/html.js tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh recon_html_js $< > $@
+$(BUILD)/gen/html_css.c: reports/html.css tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh recon_html_css $< > $@
+$(BUILD)/%/gen/html_js.o: $(BUILD)/gen/html_js.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+$(BUILD)/%/gen/html_css.o: $(BUILD)/gen/html_css.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+GEN_DEV  = $(BUILD)/dev/gen/job_xsd.o $(BUILD)/dev/gen/html_js.o $(BUILD)/dev/gen/html_css.o
+GEN_SAN  = $(BUILD)/san/gen/job_xsd.o $(BUILD)/san/gen/html_js.o $(BUILD)/san/gen/html_css.o
+GEN_TSAN = $(BUILD)/tsan/gen/job_xsd.o $(BUILD)/tsan/gen/html_js.o $(BUILD)/tsan/gen/html_css.o
 
-$(RECON): $(DEV_OBJ) $(BUILD)/dev/engine/main.o $(BUILD)/dev/gen/job_xsd.o
+$(RECON): $(DEV_OBJ) $(BUILD)/dev/engine/main.o $(GEN_DEV)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -109,11 +126,11 @@ $(BUILD)/dev/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/san/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/tsan/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 
-$(UNIT): $(TEST_OBJ_DEV) $(DEV_OBJ) $(BUILD)/dev/gen/job_xsd.o
+$(UNIT): $(TEST_OBJ_DEV) $(DEV_OBJ) $(GEN_DEV)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
-$(UNIT_SAN): $(TEST_OBJ_SAN) $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+$(UNIT_SAN): $(TEST_OBJ_SAN) $(SAN_OBJ) $(GEN_SAN)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
-$(UNIT_TSAN): $(TEST_OBJ_TSAN) $(TSAN_OBJ) $(BUILD)/tsan/gen/job_xsd.o
+$(UNIT_TSAN): $(TEST_OBJ_TSAN) $(TSAN_OBJ) $(GEN_TSAN)
 	$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
 # A project-local odbc.ini: DSNs for the demo and the tests, pointing at
@@ -176,10 +193,10 @@ rules-test: deps build
 # (clang) for FUZZ_SECONDS per target and adds what it finds to the corpus.
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_OBJ) $(GEN_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/fuzz/libfuzzer-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(BUILD)/gen/job_xsd.c
+$(BUILD)/fuzz/libfuzzer-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(BUILD)/gen/job_xsd.c $(BUILD)/gen/html_js.c $(BUILD)/gen/html_css.c
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L -I. \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
