@@ -56,7 +56,7 @@ UNIT_TSAN = $(BUILD)/tsan/unit
 
 .PHONY: all deps build demo check unit unit-san unit-tsan unit-valgrind e2e e2e-sqlite \
         e2e-pg e2e-maria e2e-cross bench bench-pg bench-maria clean odbcini fuzz fuzz-replay rules-test \
-        install uninstall man-check
+        install uninstall man-check bench-html
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -299,3 +299,24 @@ clean:
 	rm -rf $(OUT)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The HTML report at volume (docs/REPORTS.md, "Sizes and speed"):
+# html-gen writes N synthetic lines through reports/html.c, html-gen-old
+# the same lines through main's writer (git show main:reports/html.c);
+# tools/bench-html.sh compares bytes per line and times headless
+# Chromium to the page's ready marker. HTML_N=lines (default 200000).
+HTMLGEN     = $(OUT)/bin/html-gen
+HTMLGEN_OLD = $(OUT)/bin/html-gen-old
+HTML_LIB_OBJ = $(filter-out $(BUILD)/dev/reports/html.o,$(DEV_OBJ))
+$(HTMLGEN): tests/bench/html_gen.c $(DEV_OBJ) $(GEN_DEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bench/html_old.c:
+	@mkdir -p $(dir $@)
+	git show main:reports/html.c > $@.tmp && mv $@.tmp $@
+$(HTMLGEN_OLD): tests/bench/html_gen.c $(BUILD)/bench/html_old.c $(HTML_LIB_OBJ) $(GEN_DEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ireports -o $@ $^ $(LIBS)
+
+bench-html: deps build $(HTMLGEN) $(HTMLGEN_OLD)
+	$(if $(HTML_N),BENCH_HTML_N=$(HTML_N)) tools/bench-html.sh

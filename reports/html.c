@@ -133,10 +133,11 @@ static void esc(struct sbuf *b, const char *s)
 /* ---- the string table of the data blocks ---- */
 
 /* Values of the repeated columns, interned by content: id 1.. in order
- * of first use (0 is "no value"). Borrowed pointers: the report outlives
- * the write. Past STRTAB_MAX distinct values the rest are written out
+ * of first use (0 is "no value"). An entry is the JSON text of the
+ * value (a string, or a pair ["a","b"]), copied: the table writes it
+ * as it is, and a message template is made per line. Past STRTAB_MAX distinct values the rest are written out
  * literally, so a column of unique values costs no more than without. */
-#define STRTAB_MAX ((size_t)1 << 16)
+#define STRTAB_MAX ((size_t)1 << 18)
 
 struct strtab {
 	const char **slot;	/* open addressing, cap entries */
@@ -158,6 +159,8 @@ static uint64_t str_hash(const char *s)
 
 static void strtab_release(struct strtab *t)
 {
+	for (size_t i = 0; i < t->n; i++)
+		mem_free((char *)t->byid[i]);
 	mem_free(t->slot);
 	mem_free(t->slot_id);
 	mem_free(t->byid);
@@ -215,6 +218,11 @@ lookup_only:
 	}
 	if (t->n >= STRTAB_MAX)
 		return 0;
+	s = mem_strdup(s);
+	if (!s) {
+		t->nomem = 1;
+		return 0;
+	}
 	t->slot[j] = s;
 	t->slot_id[j] = (uint32_t)(t->n + 1);
 	t->byid[t->n++] = s;
@@ -223,32 +231,34 @@ lookup_only:
 
 /* ---- data cells ---- */
 
-/* A literal cell: a JSON string, 0 for none. */
-static void cell(struct sbuf *b, const char *s)
+/* The cells of a line, in the layout of html.js: the fixed ones, then
+ * the site-defined fields, then the latest note and explained_before
+ * (last, so that most lines end early). The difference (C_DIFF) is not
+ * written: html.js computes it as line_diff does, and a message
+ * template may refer to it. */
+enum {
+	C_OUTCOME, C_KEY, C_DEAL_KEY, C_ORDER_KEY, C_ORDER_KEYS,
+	C_ERP_KEYS, C_CUSTOMER, C_CURRENCY, C_DEAL_AMT, C_ORDER_AMT,
+	C_ERP_AMT, C_DIFF, C_NAME, C_RULE, C_WHERE, C_MESSAGE, C_STATE,
+	C_FIRST, C_AGE, C_FIELDS
+};
+
+/* Columns whose values repeat from line to line: string-table ids. */
+static int repeated(int c)
 {
-	if (!s)
-		sbuf_addch(b, '0');
-	else
-		report_json_string(b, s);
-	sbuf_addch(b, ',');
+	return c == C_OUTCOME || c == C_CUSTOMER || c == C_CURRENCY ||
+	       c == C_NAME || c == C_RULE || c == C_WHERE ||
+	       c == C_MESSAGE || c == C_STATE || c == C_FIRST ||
+	       c >= C_FIELDS;
 }
 
-/* A repeated-value cell: its string-table id. */
-static void cell_id(struct sbuf *b, struct strtab *t, const char *s)
-{
-	uint32_t id;
-
-	if (!s) {
-		sbuf_addstr(b, "0,");
-		return;
-	}
-	id = strtab_id(t, s);
-	if (!id) {
-		cell(b, s);
-		return;
-	}
-	sbuf_addf(b, "%" PRIu32 ",", id);
-}
+/* What a page's lines share while they are written. */
+struct rows {
+	struct strtab tab;
+	struct sbuf diff;	/* the line's difference */
+	struct sbuf tmpl;	/* its message as a template */
+	struct sbuf key;	/* a string-table entry: its JSON text */
+};
 
 static int frac_digits(const char *s)
 {
@@ -259,7 +269,7 @@ static int frac_digits(const char *s)
 		return 0;
 	for (dot++; *dot >= '0' && *dot <= '9'; dot++)
 		n++;
-	return n > MONEY_SCALE ? MONEY_SCALE : n;
+	return n;
 }
 
 /* b - a, exactly, with the decimals of the more precise; 0 if either
@@ -268,7 +278,11 @@ static int amount_diff(const char *a, const char *b, int64_t *d, int *dec)
 {
 	int64_t x, y;
 
-	if (!a || !b || money_parse(a, strlen(a), &x) != MONEY_OK ||
+	if (!a || !b || !report_is_plain_decimal(a) ||
+	    !report_is_plain_decimal(b) || frac_digits(a) > MONEY_SCALE ||
+	    frac_digits(b) > MONEY_SCALE)
+		return 0;
+	if (money_parse(a, strlen(a), &x) != MONEY_OK ||
 	    money_parse(b, strlen(b), &y) != MONEY_OK ||
 	    money_sub(y, x, d) != MONEY_OK)
 		return 0;
@@ -280,9 +294,9 @@ static int amount_diff(const char *a, const char *b, int64_t *d, int *dec)
 /*
  * The difference a line shows: order minus deal, else ERP minus order,
  * else ERP minus deal, the first pair that differs (or the first pair
- * there is, when all agree). NULL-cell when no two amounts are there.
+ * there is, when all agree). NULL when no two amounts are there.
  */
-static void cell_diff(struct sbuf *b, const struct report_item *it)
+static const char *line_diff(struct sbuf *out, const struct report_item *it)
 {
 	const char *pair[3][2] = {
 		{ it->deal_amount, it->order_amount },
@@ -295,76 +309,231 @@ static void cell_diff(struct sbuf *b, const struct report_item *it)
 	for (int i = 0; i < 3; i++) {
 		if (!amount_diff(pair[i][0], pair[i][1], &d, &dec))
 			continue;
-		if (d != 0) {
+		if (!have || (d != 0 && first == 0)) {
 			first = d;
 			first_dec = dec;
 			have = 1;
+		}
+		if (d != 0)
 			break;
-		}
-		if (!have) {
-			first = d;
-			first_dec = dec;
-			have = 1;
-		}
 	}
-	if (!have) {
+	if (!have)
+		return NULL;
+	sbuf_reset(out);
+	money_format(first, first_dec, out);
+	return out->failed ? NULL : out->buf;
+}
+
+/* The cells a message template may refer to: values rules echo. */
+static const int echoed[] = {
+	C_KEY, C_DEAL_KEY, C_ORDER_KEY, C_ERP_KEYS, C_CUSTOMER, C_CURRENCY,
+	C_DEAL_AMT, C_ORDER_AMT, C_ERP_AMT, C_DIFF, C_NAME
+};
+#define NECHOED (sizeof(echoed) / sizeof(echoed[0]))
+
+/*
+ * The message with every occurrence of one of the line's own values
+ * ("deal 400.00 EUR, order 450.00 EUR") replaced by \x01 and a letter,
+ * 'A' + the cell's index, longest value first: the template repeats
+ * from line to line and goes into the string table once; html.js puts
+ * the values back. NULL (write the message as it is) when it holds a
+ * \x01 itself.
+ */
+static const char *line_template(struct sbuf *out, const char *msg,
+				 const char *const *v)
+{
+	int order[NECHOED];
+	size_t n = 0;
+
+	if (strchr(msg, '\x01'))
+		return NULL;
+	for (size_t i = 0; i < NECHOED; i++) {
+		const char *s = v[echoed[i]];
+		size_t k;
+
+		if (!s || strlen(s) < 3)
+			continue;
+		/* insertion by length, longest first */
+		for (k = n; k > 0 && strlen(v[order[k - 1]]) < strlen(s); k--)
+			order[k] = order[k - 1];
+		order[k] = echoed[i];
+		n++;
+	}
+	sbuf_reset(out);
+	for (const char *p = msg; *p;) {
+		size_t k;
+
+		for (k = 0; k < n; k++) {
+			size_t len = strlen(v[order[k]]);
+
+			if (strncmp(p, v[order[k]], len) == 0) {
+				sbuf_addch(out, '\x01');
+				sbuf_addch(out, 'A' + order[k]);
+				p += len;
+				break;
+			}
+		}
+		if (k == n)
+			sbuf_addch(out, *p++);
+	}
+	return out->failed ? NULL : out->buf;
+}
+
+/* The string-table id of the JSON text in rw->key; 0 when the table is
+ * full (or out of memory: tab.nomem). */
+static uint32_t key_id(struct rows *rw)
+{
+	return rw->key.failed ? 0 : strtab_id(&rw->tab, rw->key.buf);
+}
+
+/* rw->key, the id of it or (table full) the JSON text itself. */
+static void cell_key(struct sbuf *b, struct rows *rw)
+{
+	uint32_t id = key_id(rw);
+
+	if (id)
+		sbuf_addf(b, "%" PRIu32 ",", id);
+	else
+		sbuf_add(b, rw->key.buf, rw->key.len);
+	if (!id)
+		sbuf_addch(b, ',');
+}
+
+/* A pair cell ["a","b"] through the string table (outcome and
+ * severity; first-seen run and as-of); 0 when both are NULL. */
+static void cell_pair(struct sbuf *b, struct rows *rw, const char *a,
+		      const char *x)
+{
+	if (!a && !x) {
 		sbuf_addstr(b, "0,");
 		return;
 	}
-	sbuf_addch(b, '"');
-	money_format(first, first_dec, b);
-	sbuf_addstr(b, "\",");
+	sbuf_reset(&rw->key);
+	sbuf_addch(&rw->key, '[');
+	if (a)
+		report_json_string(&rw->key, a);
+	else
+		sbuf_addstr(&rw->key, "null");
+	sbuf_addch(&rw->key, ',');
+	if (x)
+		report_json_string(&rw->key, x);
+	else
+		sbuf_addstr(&rw->key, "null");
+	sbuf_addch(&rw->key, ']');
+	cell_key(b, rw);
 }
 
-/* One line: [outcome, severity, key, ..., fields...], in the layout of
- * html.js; trailing empty cells dropped. */
-static void data_row(struct sbuf *b, struct strtab *t, const struct report *r,
+/* One string cell: 0 for none; -J when it equals the line's literal
+ * cell J (an order key that is the line's key); a string-table id for
+ * a repeated column; else the JSON string. c -1: literal, no back
+ * reference. */
+static void cell(struct sbuf *b, struct rows *rw, const char *const *v,
+		 int c, const char *s)
+{
+	if (!s) {
+		sbuf_addstr(b, "0,");
+		return;
+	}
+	if (c >= 0 && repeated(c)) {
+		sbuf_reset(&rw->key);
+		report_json_string(&rw->key, s);
+		cell_key(b, rw);
+		return;
+	}
+	for (int j = C_KEY; j < c && j <= C_DIFF; j++) {
+		if (!repeated(j) && v[j] && strcmp(v[j], s) == 0) {
+			sbuf_addf(b, "-%d,", j);
+			return;
+		}
+	}
+	report_json_string(b, s);
+	sbuf_addch(b, ',');
+}
+
+/* One line: [outcome+severity, key, ...], trailing empty cells dropped. */
+static void data_row(struct sbuf *b, struct rows *rw, const struct report *r,
 		     const struct report_item *it)
 {
 	const struct report_life *l = it->life;
-	size_t keep;
+	const char *v[C_FIELDS];
+	const char *msg;
+	size_t keep = 0;
+
+	memset(v, 0, sizeof(v));
+	v[C_OUTCOME] = it->outcome;
+	v[C_KEY] = it->key;
+	v[C_DEAL_KEY] = it->deal_key;
+	v[C_ORDER_KEY] = it->order_key;
+	v[C_ORDER_KEYS] = it->order_keys;
+	v[C_ERP_KEYS] = it->erp_keys;
+	v[C_CUSTOMER] = it->customer;
+	v[C_CURRENCY] = it->currency;
+	v[C_DEAL_AMT] = it->deal_amount;
+	v[C_ORDER_AMT] = it->order_amount;
+	v[C_ERP_AMT] = it->erp_amount;
+	v[C_DIFF] = line_diff(&rw->diff, it);
+	v[C_NAME] = it->name;
+	v[C_RULE] = it->rule;
+	v[C_WHERE] = it->where;
+	v[C_STATE] = l ? l->state : NULL;
+	msg = it->message ? line_template(&rw->tmpl, it->message, v) : NULL;
 
 	sbuf_addch(b, '[');
-	cell_id(b, t, it->outcome);
-	cell_id(b, t, it->severity);
-	cell(b, it->key);
-	cell(b, it->deal_key);
-	cell(b, it->order_key);
-	cell(b, it->order_keys);
-	cell(b, it->erp_keys);
-	cell(b, it->customer);
-	cell_id(b, t, it->currency);
-	cell(b, it->deal_amount);
-	cell(b, it->order_amount);
-	cell(b, it->erp_amount);
-	cell_diff(b, it);
-	cell(b, it->name);
-	cell_id(b, t, it->rule);
-	cell_id(b, t, it->where);
-	cell(b, it->message);
-	keep = b->len;
-	if (l) {
-		cell_id(b, t, l->state);
-		cell_id(b, t, l->first_run);
-		cell_id(b, t, l->first_as_of);
-		sbuf_addf(b, "%" PRId64 ",", l->age_days);
-		cell_id(b, t, l->note_state);
-		cell(b, l->note_text);
-		cell_id(b, t, l->note_by);
-		cell(b, l->note_time);
-		sbuf_addstr(b, l->explained_before ? "1," : "0,");
-		keep = b->len;
-	} else if (it->fields && r->ncolumns) {
-		sbuf_addstr(b, "0,0,0,null,0,0,0,0,0,");
-	}
-	if (it->fields) {
-		for (size_t c = 0; c < r->ncolumns; c++) {
-			cell(b, it->fields[c]);
-			if (it->fields[c])
-				keep = b->len;
+	cell_pair(b, rw, it->outcome, it->severity);
+	for (int c = C_KEY; c <= C_STATE; c++) {
+		uint32_t id;
+
+		if (c == C_DIFF) {
+			/* html.js computes it */
+			sbuf_addstr(b, "0,");
+		} else if (c == C_MESSAGE && msg) {
+			/* a template only by its id (html.js fills it in) */
+			sbuf_reset(&rw->key);
+			report_json_string(&rw->key, msg);
+			if ((id = key_id(rw)) != 0)
+				sbuf_addf(b, "%" PRIu32 ",", id);
+			else
+				cell(b, rw, v, -1, it->message);
+		} else if (c == C_MESSAGE && it->message &&
+			   strchr(it->message, '\x01')) {
+			/* a \x01 of its own: never from the table */
+			cell(b, rw, v, -1, it->message);
+		} else {
+			cell(b, rw, v, c, v[c]);
 		}
+		if (c == C_MESSAGE)
+			keep = b->len;
 	}
-	/* drop the trailing empties: "0," cells after the last value */
+	if (l) {
+		cell_pair(b, rw, l->first_run, l->first_as_of);
+		sbuf_addf(b, "%" PRId64 ",", l->age_days);
+		keep = b->len;
+	} else {
+		sbuf_addstr(b, "0,null,");
+	}
+	for (size_t c = 0; c < r->ncolumns; c++) {
+		const char *f = it->fields ? it->fields[c] : NULL;
+
+		cell(b, rw, v, C_FIELDS, f);
+		if (f)
+			keep = b->len;
+	}
+	if (l && (l->note_state || l->note_text)) {
+		cell(b, rw, v, C_FIELDS, l->note_state);
+		cell(b, rw, v, -1, l->note_text);
+		cell(b, rw, v, C_FIELDS, l->note_by);
+		cell(b, rw, v, -1, l->note_time);
+		keep = b->len;
+	}
+	if (l && l->explained_before) {
+		if (!l->note_state && !l->note_text)
+			sbuf_addstr(b, "0,0,0,0,");
+		sbuf_addstr(b, "1,");
+		keep = b->len;
+	}
+	if (rw->tab.nomem || rw->key.failed)
+		b->failed = rw->key.failed ? rw->key.failed : SBUF_NOMEM;
+	/* drop the trailing empties after the last value, and its comma */
 	if (!b->failed) {
 		sbuf_setlen(b, keep - 1);
 		sbuf_addch(b, ']');
@@ -374,7 +543,7 @@ static void data_row(struct sbuf *b, struct strtab *t, const struct report *r,
 /* <script type="application/json" id=ID>[rows]</script>, one row a
  * line, flushed a row at a time. */
 static int data_block(const struct report *r, struct report_sink *s,
-		      struct strtab *t, const char *id,
+		      struct rows *rw, const char *id,
 		      const struct report_item *items, size_t n)
 {
 	struct sbuf *b = &s->buf;
@@ -382,8 +551,8 @@ static int data_block(const struct report *r, struct report_sink *s,
 	sbuf_addf(b, "<script type=\"application/json\" id=\"%s\">[", id);
 	for (size_t i = 0; i < n; i++) {
 		sbuf_addstr(b, i ? ",\n" : "\n");
-		data_row(b, t, r, &items[i]);
-		if (t->nomem)
+		data_row(b, rw, r, &items[i]);
+		if (rw->tab.nomem)
 			s->nomem = 1;
 		if (report_sink_end_row(s) < 0)
 			return -1;
@@ -399,7 +568,7 @@ static int string_block(struct report_sink *s, const struct strtab *t)
 	sbuf_addstr(b, "<script type=\"application/json\" id=\"strings\">[\"\"");
 	for (size_t i = 0; i < t->n; i++) {
 		sbuf_addch(b, ',');
-		report_json_string(b, t->byid[i]);
+		sbuf_addstr(b, t->byid[i]);	/* JSON already */
 		if (b->len > 65536 && report_sink_end_row(s) < 0)
 			return -1;
 	}
@@ -932,7 +1101,7 @@ static const char noscript[] =
 
 /* A section of lines: heading, the table's mount point, its data. */
 static int lines(const struct report *r, struct report_sink *s,
-		 struct strtab *t, const char *id, const char *title,
+		 struct rows *rw, const char *id, const char *title,
 		 const char *blurb, const struct report_item *items, size_t n)
 {
 	struct sbuf *b = &s->buf;
@@ -957,7 +1126,7 @@ static int lines(const struct report *r, struct report_sink *s,
 			s->nomem = 1;
 			return -1;
 		}
-		rc = data_block(r, s, t, bid.buf, items, n);
+		rc = data_block(r, s, rw, bid.buf, items, n);
 		sbuf_release(&bid);
 		return rc;
 	}
@@ -965,23 +1134,27 @@ static int lines(const struct report *r, struct report_sink *s,
 
 int report_html_page(const struct report *r, struct report_sink *s)
 {
-	struct strtab t = { 0 };
+	struct rows rw;
 	int rc = -1;
 
+	memset(&rw.tab, 0, sizeof(rw.tab));
+	sbuf_init(&rw.diff, 4096);
+	sbuf_init(&rw.tmpl, SBUF_CAP_DEFAULT);
+	sbuf_init(&rw.key, SBUF_CAP_DEFAULT);
 	if (head(r, s) < 0 || outcomes(r, s) < 0 || charts(r, s) < 0 ||
 	    sources(r, s) < 0)
 		goto out;
-	if (lines(r, s, &t, "exceptions", "Exceptions",
+	if (lines(r, s, &rw, "exceptions", "Exceptions",
 		  "Click a line for the full record; click a heading to sort. "
 		  "The counts and amounts above are the run's own totals.",
 		  r->items, r->nitems) < 0)
 		goto out;
 	if ((r->resolved || r->nresolved) &&
-	    lines(r, s, &t, "resolved", "Resolved since the previous run",
+	    lines(r, s, &rw, "resolved", "Resolved since the previous run",
 		  "Exceptions of the previous published run that this run no "
 		  "longer has.", r->resolved, r->nresolved) < 0)
 		goto out;
-	if (string_block(s, &t) < 0 || columns_block(r, s) < 0)
+	if (string_block(s, &rw.tab) < 0 || columns_block(r, s) < 0)
 		goto out;
 	sbuf_addstr(&s->buf, "<pre id=\"test-out\"></pre><pre id=\"js-errors\">"
 		       "</pre>\n<script>");
@@ -991,6 +1164,9 @@ int report_html_page(const struct report *r, struct report_sink *s)
 		goto out;
 	rc = report_sink_flush(s);
 out:
-	strtab_release(&t);
+	strtab_release(&rw.tab);
+	sbuf_release(&rw.diff);
+	sbuf_release(&rw.tmpl);
+	sbuf_release(&rw.key);
 	return rc;
 }

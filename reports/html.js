@@ -24,12 +24,15 @@
 	});
 
 	/* The row layout, as reports/html.c writes it. */
-	var OUTCOME = 0, SEVERITY = 1, KEY = 2, DEAL_KEY = 3, ORDER_KEY = 4,
-	    ORDER_KEYS = 5, ERP_KEYS = 6, CUSTOMER = 7, CURRENCY = 8,
-	    DEAL_AMT = 9, ORDER_AMT = 10, ERP_AMT = 11, DIFF = 12, NAME = 13,
-	    RULE = 14, WHERE = 15, MESSAGE = 16, STATE = 17, FIRST_RUN = 18,
-	    FIRST_AS_OF = 19, AGE = 20, NOTE_STATE = 21, NOTE_TEXT = 22,
-	    NOTE_BY = 23, NOTE_TIME = 24, EXPLAINED = 25, FIELDS = 26;
+	var OUTCOME = 0, KEY = 1, DEAL_KEY = 2, ORDER_KEY = 3, ORDER_KEYS = 4,
+	    ERP_KEYS = 5, CUSTOMER = 6, CURRENCY = 7, DEAL_AMT = 8,
+	    ORDER_AMT = 9, ERP_AMT = 10, DIFF = 11, NAME = 12, RULE = 13,
+	    WHERE = 14, MESSAGE = 15, STATE = 16, FIRST_RUN = 17, AGE = 18,
+	    FIELDS = 19;
+	/* not cells of their own: the second halves of the pairs in the
+	 * outcome cell (outcome, severity) and the first-seen cell (run,
+	 * as-of) */
+	var SEVERITY = 900, FIRST_AS_OF = 901;
 
 	function el(tag, cls, text) {
 		var e = document.createElement(tag);
@@ -46,13 +49,80 @@
 
 	var S = json('strings') || [''];
 	var meta = json('columns') || { fields: [], numeric: [] };
+	/* the latest note comes after the site-defined fields */
+	var NOTE_STATE = FIELDS + meta.fields.length, NOTE_TEXT = NOTE_STATE + 1,
+	    NOTE_BY = NOTE_STATE + 2, NOTE_TIME = NOTE_STATE + 3,
+	    EXPLAINED = NOTE_STATE + 4;
 
-	/* A cell's text: a number is an index into the string table. */
-	function str(row, i) {
+	/* An exact decimal, as reports/html.c accepts it: plain, at most
+	 * four decimals. {v: BigInt in units of 10^-d, d} or null. */
+	function dec(s) {
+		var m = /^(-?)([0-9]+)(?:\.([0-9]+))?$/.exec(s);
+		if (!m || (m[3] && m[3].length > 4))
+			return null;
+		return { v: BigInt(m[1] + m[2] + (m[3] || '')), d: m[3] ? m[3].length : 0 };
+	}
+	/* b - a with the decimals of the more precise, as text. */
+	function sub(a, b) {
+		var d = Math.max(a.d, b.d), ten = BigInt(10),
+		    x = a.v * ten ** BigInt(d - a.d), y = b.v * ten ** BigInt(d - b.d),
+		    v = y - x, neg = v < 0, s = (neg ? -v : v).toString();
+		while (s.length <= d)
+			s = '0' + s;
+		if (d)
+			s = s.slice(0, s.length - d) + '.' + s.slice(s.length - d);
+		return { zero: v === BigInt(0), text: (neg ? '-' : '') + s };
+	}
+	/* The line's difference, as line_diff() in reports/html.c: order
+	 * minus deal, else ERP minus order, else ERP minus deal, the first
+	 * pair that differs, else the first pair there is. */
+	function diff(row) {
+		var p = [[DEAL_AMT, ORDER_AMT], [ORDER_AMT, ERP_AMT], [DEAL_AMT, ERP_AMT]],
+		    first = null, i;
+		for (i = 0; i < 3; i++) {
+			var a = dec(str(row, p[i][0])), b = dec(str(row, p[i][1]));
+			if (!a || !b)
+				continue;
+			var d = sub(a, b);
+			if (!first || (!d.zero && first.zero))
+				first = d;
+			if (!d.zero)
+				break;
+		}
+		return first ? first.text : '';
+	}
+
+	/* A cell's text: a string as it is; a positive number an index into
+	 * the string table (0: empty); a negative one the same text as cell
+	 * -N of the line. A message from the table is a template: \x01 and
+	 * 'A' + N stand for the text of cell N. */
+	function raw(row, i) {
 		var v = row[i];
-		if (v === undefined || v === null)
+		if (v === undefined || v === null || v === 0)
 			return '';
-		return typeof v === 'number' ? (v ? S[v] : '') : v;
+		if (typeof v !== 'number')
+			return v;
+		return v < 0 ? str(row, -v) : S[v];
+	}
+	function half(row, i, k) {
+		var p = raw(row, i);
+		return p && p[k] ? p[k] : '';
+	}
+	function str(row, i) {
+		if (i === DIFF)
+			return diff(row);
+		if (i === OUTCOME || i === FIRST_RUN)
+			return half(row, i, 0);
+		if (i === SEVERITY)
+			return half(row, OUTCOME, 1);
+		if (i === FIRST_AS_OF)
+			return half(row, FIRST_RUN, 1);
+		var v = raw(row, i);
+		if (i === MESSAGE && typeof row[i] === 'number' && row[i] > 0 && v.indexOf('\u0001') >= 0)
+			v = v.replace(/\u0001([\s\S])/g, function (m, c) {
+				return str(row, c.charCodeAt(0) - 65);
+			});
+		return v;
 	}
 	function num(s) {
 		var x = parseFloat(s);
@@ -80,7 +150,7 @@
 	function Table(root, rows) {
 		var life = false, k;
 		for (k = 0; k < rows.length && !life; k++)
-			life = rows[k].length > STATE;
+			life = str(rows[k], STATE) !== '';
 		/* no lifecycle in this report: no empty state, age, note columns */
 		this.cols = COLS.filter(function (c) { return life || !c.life; });
 		this.root = root;
@@ -211,6 +281,7 @@
 				for (var j = 0; j < r.length; j++)
 					if (j !== AGE && j !== EXPLAINED)
 						parts.push(str(r, j));
+				parts.push(str(r, SEVERITY), str(r, FIRST_AS_OF));
 				this.hay[i] = parts.join('\u0001').toLowerCase();
 			}
 		}
