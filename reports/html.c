@@ -714,7 +714,7 @@ static void chart_hbars(struct sbuf *b, const char *caption,
 	int h = (int)n * row_h + 8;
 
 	sbuf_addf(b, "<figure><figcaption>%s</figcaption>\n"
-		  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		  "<svg width=\"%d\" "
 		  "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		  "aria-label=\"%s\">\n", caption, CHART_W, h, CHART_W, h,
 		  caption);
@@ -749,7 +749,7 @@ static void chart_vbars(struct sbuf *b, const char *caption,
 		slot = 90;
 	bw = slot > 60 ? 40 : slot * 2 / 3;
 	sbuf_addf(b, "<figure><figcaption>%s</figcaption>\n"
-		  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		  "<svg width=\"%d\" "
 		  "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		  "aria-label=\"%s\">\n<line class=\"axis\" x1=\"10\" y1=\"%d\" "
 		  "x2=\"%d\" y2=\"%d\"/>\n", caption, CHART_W, h, CHART_W, h,

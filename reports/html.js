@@ -1,8 +1,8 @@
 /* html.js - the exception tables of the HTML report (reports/html.c
  * embeds this file; the page's CSP allows exactly its SHA-256).
  *
- * The rows are data, not markup: <script type="application/json"
- * id="rows-ID"> holds one JSON array per exception, with the values of
+ * The rows are data, not markup: a JSON data block (type "application/json",
+ * id "rows-ID") holds one JSON array per exception, with the values of
  * the repeated columns as indexes into the string table of
  * id="strings" (0: empty). Only one page of rows is ever in the DOM, so a
  * report of 200,000 lines opens as fast as one of 200. The summary above
@@ -48,9 +48,9 @@
 	}
 
 	var S = json('strings') || [''];
-	var meta = json('columns') || { fields: [], numeric: [] };
+	var names = (json('columns') || { fields: [] }).fields;
 	/* the latest note comes after the site-defined fields */
-	var NOTE_STATE = FIELDS + meta.fields.length, NOTE_TEXT = NOTE_STATE + 1,
+	var NOTE_STATE = FIELDS + names.length, NOTE_TEXT = NOTE_STATE + 1,
 	    NOTE_BY = NOTE_STATE + 2, NOTE_TIME = NOTE_STATE + 3,
 	    EXPLAINED = NOTE_STATE + 4;
 
@@ -399,8 +399,8 @@
 		add('Note', str(r, NOTE_TEXT));
 		add('Note by', str(r, NOTE_BY));
 		add('Note time', str(r, NOTE_TIME));
-		for (k = 0; k < meta.fields.length; k++)
-			add(meta.fields[k], str(r, FIELDS + k));
+		for (k = 0; k < names.length; k++)
+			add(names[k], str(r, FIELDS + k));
 		box.appendChild(dl);
 		box.hidden = false;
 		box.scrollIntoView({ block: 'nearest' });
