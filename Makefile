@@ -165,7 +165,7 @@ unit-valgrind: deps $(UNIT) $(OUT)/odbc.ini
 	  --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=99 --suppressions=tests/valgrind.supp $(UNIT)
 
-e2e-sqlite: deps build
+e2e-sqlite: deps build $(OUT)/bin/html-gen
 	tests/e2e/run.sh sqlite
 
 e2e-pg: deps build $(UNIT)
@@ -177,7 +177,7 @@ e2e-maria: deps build $(UNIT)
 # The three backends at once, each with its own throwaway server, then
 # tests/e2e/cross.sh: the same records and the same exception CSV on all
 # three (tests/e2e/all.sh).
-e2e: deps build $(UNIT)
+e2e: deps build $(UNIT) $(OUT)/bin/html-gen
 	tests/e2e/all.sh
 
 # Only the comparison, after e2e-sqlite, e2e-pg and e2e-maria.
