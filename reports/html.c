@@ -741,7 +741,7 @@ static void chart_vbars(struct sbuf *b, const char *caption,
 			const struct bar *v, size_t n, int line)
 {
 	const int top = 20, plot_h = 150, bottom = 36;
-	int h = top + plot_h + bottom, slot = n ? (CHART_W - 20) / (int)n : 1;
+	int h = top + plot_h + bottom, slot = n ? (CHART_W - 70) / (int)n : 1;
 	int bw;
 	uint64_t max = bars_max(v, n);
 
@@ -756,16 +756,21 @@ static void chart_vbars(struct sbuf *b, const char *caption,
 		  caption, top + plot_h, CHART_W - 10, top + plot_h);
 	for (size_t i = 0; i < n; i++) {
 		int bh = (int)((double)v[i].value / (double)max * plot_h + 0.5);
-		int x = 10 + (int)i * slot + (slot - bw) / 2;
+		int x = 40 + (int)i * slot + (slot - bw) / 2;
+
+		/* labels only where there is room: every k-th, and the last */
+		int every = (80 + slot - 1) / slot, vevery = (40 + slot - 1) / slot;
 
 		sbuf_addf(b, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
-			  "height=\"%d\"/><text x=\"%d\" y=\"%d\" "
-			  "text-anchor=\"middle\">%" PRIu64 "</text>",
-			  v[i].cls, x, top + plot_h - bh, bw, bh, x + bw / 2,
-			  top + plot_h - bh - 4, v[i].value);
-		/* the label only where there is room: every k-th */
-		if (slot >= 44 || i % (size_t)((44 + slot - 1) / slot) == 0 ||
-		    i + 1 == n) {
+			  "height=\"%d\"/>", v[i].cls, x, top + plot_h - bh, bw,
+			  bh);
+		if ((i % (size_t)vevery == 0 && n - 1 - i >= (size_t)vevery) ||
+		    i + 1 == n)
+			sbuf_addf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
+				  "%" PRIu64 "</text>", x + bw / 2,
+				  top + plot_h - bh - 4, v[i].value);
+		if ((i % (size_t)every == 0 && (i + (size_t)every < n ||
+		     n - 1 - i >= (size_t)every)) || i + 1 == n) {
 			sbuf_addf(b, "<text x=\"%d\" y=\"%d\" "
 				  "text-anchor=\"middle\">", x + bw / 2,
 				  top + plot_h + 16);
@@ -779,7 +784,7 @@ static void chart_vbars(struct sbuf *b, const char *caption,
 		for (size_t i = 0; i < n; i++) {
 			int bh = (int)((double)v[i].value / (double)max *
 				       plot_h + 0.5);
-			int x = 10 + (int)i * slot + slot / 2;
+			int x = 40 + (int)i * slot + slot / 2;
 
 			sbuf_addf(b, "%s%d,%d", i ? " " : "", x,
 				  top + plot_h - bh);
@@ -916,6 +921,9 @@ static int outcomes(const struct report *r, struct report_sink *s)
 static const char *const ageing_cols[] = {
 	"Age (days)", "#Open exceptions", "Currency", "#Amount", NULL
 };
+static const char *const ageing_cols_counts[] = {
+	"Age (days)", "#Open exceptions", NULL
+};
 static const char *const trend_cols[] = {
 	"Run", "As of", "#Open exceptions", NULL
 };
@@ -987,16 +995,22 @@ static int charts(const struct report *r, struct report_sink *s)
 		return -1;
 
 	if (r->nageing) {
+		int amounts = 0;
+
+		for (size_t i = 0; i < r->nageing; i++)
+			if (r->ageing[i].ntotals)
+				amounts = 1;
 		sbuf_addstr(b, "<h3>Ageing of the open exceptions</h3>\n"
 			       "<table>\n");
-		thead(b, ageing_cols);
+		thead(b, amounts ? ageing_cols : ageing_cols_counts);
 		for (size_t i = 0; i < r->nageing; i++) {
 			const struct report_ageing *a = &r->ageing[i];
 
 			sbuf_addstr(b, "<tr>");
 			td(b, NULL, a->bucket);
 			td_u64(b, a->count);
-			total_rows(b, a->totals, a->ntotals);
+			if (amounts)
+				total_rows(b, a->totals, a->ntotals);
 			sbuf_addstr(b, "</tr>\n");
 			for (size_t j = 1; j < a->ntotals; j++) {
 				sbuf_addstr(b, "<tr><td></td><td></td>");

@@ -10,7 +10,7 @@
 #     refusal on stderr; the summary cards, outcome table and the SVG
 #     charts are in the DOM; the table holds one page of rows;
 #  2. sort by difference, descending: the shown values do not increase;
-#  3. filter CHF: as many lines as CSV records that mention chf; the
+#  3. filter EUR: as many lines as CSV records that mention eur; the
 #     outcome filter: as many as the CSV has of that outcome;
 #  4. the deal named <script>alert(1)</script>: its full record shows
 #     the name as text, and no such element exists in the DOM;
@@ -80,9 +80,9 @@ else
 		fail "HTML sort by difference, descending" "$(ht_out sort)"
 	fi
 
-	want=$(csv_records "$csv" | awk 'NR > 1' | grep -ic chf)
-	ht_dom filter "test=1&filter=CHF" "$page"
-	check "HTML filter CHF: $want lines, as many as CSV records mention chf" \
+	want=$(csv_records "$csv" | awk 'NR > 1' | grep -ic eur)
+	ht_dom filter "test=1&filter=EUR" "$page"
+	check "HTML filter EUR: $want lines, as many as CSV records mention eur" \
 		eval "ht_out filter | grep -q '^table exceptions rows $nexc matching $want shown $want '"
 	want=$(csv_records "$csv" | awk -F "$US" '$1 == "AMOUNT_MISMATCH_DEAL_ORDER"' | wc -l)
 	ht_dom outcome "test=1&outcome=AMOUNT_MISMATCH_DEAL_ORDER" "$page"
