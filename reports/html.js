@@ -132,7 +132,10 @@
 	/* The columns of the table: what differs, by default. */
 	var COLS = [
 		{ key: 'outcome', label: 'Outcome', get: function (r) { return str(r, OUTCOME); }, cls: 'id' },
-		{ key: 'state', life: 1, label: 'State', get: function (r) { return str(r, STATE); } },
+		{ key: 'state', life: 1, label: 'State', get: function (r) {
+			/* a reopened exception says that it was explained before */
+			return str(r, STATE) + (r[EXPLAINED] === 1 ? ' (explained before)' : '');
+		} },
 		{ key: 'age', life: 1, label: 'Age (days)', get: function (r) { return r[AGE] === undefined || r[AGE] === null || r[AGE] === '' ? '' : String(r[AGE]); }, numeric: true },
 		{ key: 'key', label: 'Key', get: function (r) { return str(r, KEY); }, cls: 'id' },
 		{ key: 'customer', label: 'Customer', get: function (r) { return str(r, CUSTOMER); } },

@@ -3,7 +3,8 @@
  * through the real writer (report_write), for `make bench-html` and the
  * e2e's large-page check (tests/e2e/lib/html.sh).
  *
- *   html-gen N DIR [BASENAME]    -> DIR/BASENAME.html (default "big")
+ *   html-gen N DIR [BASENAME]    -> DIR/BASENAME.html (default "big"),
+ *                                   and the CSVs of the same lines
  *
  * The lines look like a site's: a dozen outcomes, six currencies, keys
  * in every system, amounts that differ, a rule and file:line, a message
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 	r.trend = trend;
 	r.ntrend = 30;
 	error_init(&err);
-	if (report_write(&r, dir, base, REPORT_HTML, &paths, &err) < 0) {
+	if (report_write(&r, dir, base, REPORT_HTML | REPORT_CSV, &paths, &err) < 0) {
 		fprintf(stderr, "html-gen: %s\n", err.msg.buf);
 		return 1;
 	}

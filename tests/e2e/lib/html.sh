@@ -17,7 +17,11 @@
 #  5. the CSP is enforced: a copy with one byte of the script changed
 #     does not run (Chromium refuses it, no ready marker);
 #  6. a screenshot, kept as out/e2e/sqlite/html/report.png;
-#  7. a page of 200,000 synthetic lines (out/bin/html-gen) reaches its
+#  7. the lifecycle on 2,000 synthetic lines (out/bin/html-gen): the
+#     state filter, "explained before", and a line's message (a template
+#     in the data) and difference (computed by the page) equal to the
+#     CSV of the same lines;
+#  8. a page of 200,000 synthetic lines (out/bin/html-gen) reaches its
 #     ready marker (the time is printed, not asserted: make bench-html).
 #
 # Uses run.sh's pass/fail/check, csv_records, $US, $backend, $work,
@@ -110,6 +114,29 @@ else
 		--screenshot="$ht/report.png" "file://$page" >/dev/null 2>&1)
 	check "HTML screenshot saved (out/e2e/$backend/html/report.png)" [ -s "$ht/report.png" ]
 
+	# the lifecycle: a synthetic report of 2,000 lines (out/bin/html-gen),
+	# one in four reopened, the first of them explained before; its
+	# message (a template in the data) and difference (computed by the
+	# page) against the CSV of the same lines
+	if [ -x "$root/out/bin/html-gen" ]; then
+		"$root/out/bin/html-gen" 2000 "$ht" life >/dev/null
+		ht_dom life "test=1&state=reopened&open=0" "$ht/life.html"
+		key=SO-10000021
+		msg=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { print $16 }')
+		diff=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { printf "%.2f", $11 - $10 }')
+		det=$(ht_out life | grep '^detail ')
+		if ht_out life | grep -q "^table exceptions rows 2000 matching 500 shown 100 .* first $key=" &&
+			grep -q '<td>reopened (explained before)</td>' "$ht/life.dom" &&
+			case $det in *"Explained beforeyes"*) true ;; *) false ;; esac &&
+			case $det in *"Message$msg"Rule*) true ;; *) false ;; esac &&
+			case $det in *"Difference$diff"Message*) true ;; *) false ;; esac &&
+			[ -n "$msg" ]; then
+			pass "HTML lifecycle: state filter (500 reopened), explained before shown, message and difference as in the CSV ($msg)"
+		else
+			fail "HTML lifecycle: state filter, explained before, message and difference as in the CSV" "$(ht_out life | head -2)" "CSV: $msg / $diff"
+		fi
+	fi
+
 	if [ -x "$root/out/bin/html-gen" ]; then
 		"$root/out/bin/html-gen" 200000 "$ht" big >/dev/null
 		t0=$(date +%s)
@@ -121,7 +148,7 @@ else
 		else
 			fail "HTML page of 200,000 lines reaches its ready marker" "$(tail -3 "$ht/big.err")"
 		fi
-		rm -f "$ht/big.html"
+		rm -f "$ht/big.html" "$ht/big.csv" "$ht/big-summary.csv"
 	else
 		fail "HTML page of 200,000 lines" "no out/bin/html-gen (make out/bin/html-gen)"
 	fi
