@@ -9,7 +9,8 @@
  * is static HTML, written by the C side: nothing here recomputes a total.
  *
  * URL fragment (for the e2e driver and for links): #sort=COL&desc=1&
- * filter=TEXT&outcome=CODE&state=STATE&page=N&open=I&test=1. With test=1
+ * filter=TEXT&outcome=CODE&state=STATE&page=N&open=I&print=1&test=1 (print=1:
+ * the tables as they print). With test=1
  * the page writes what it shows into <pre id="test-out">.
  */
 (function () {
@@ -453,6 +454,10 @@
 	}
 	if (main && args.open !== undefined && main.view.length > +args.open)
 		main.detail(main.view[+args.open]);
+	/* print=1: the tables as they print (what beforeprint does) */
+	if (args.print === '1')
+		for (var pid in tables)
+			tables[pid].render(PRINT_MAX);
 
 	var ms = Math.round(performance.now());
 	document.documentElement.setAttribute('data-ready', String(ms));

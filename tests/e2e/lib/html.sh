@@ -16,7 +16,9 @@
 #     the name as text, and no such element exists in the DOM;
 #  5. the CSP is enforced: a copy with one byte of the script changed
 #     does not run (Chromium refuses it, no ready marker);
-#  6. a screenshot, kept as out/e2e/sqlite/html/report.png;
+#  6. a screenshot, kept as out/e2e/sqlite/html/report.png, and a PDF
+#     print (report.pdf); the print view (print=1) holds all 2,000 lines
+#     of the synthetic page;
 #  7. the lifecycle on 2,000 synthetic lines (out/bin/html-gen): the
 #     state filter, "explained before", and a line's message (a template
 #     in the data) and difference (computed by the page) equal to the
@@ -125,6 +127,14 @@ else
 		msg=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { print $16 }')
 		diff=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { printf "%.2f", $11 - $10 }')
 		det=$(ht_out life | grep '^detail ')
+		ht_dom print "test=1&print=1" "$ht/life.html"
+		check "HTML print view: the 2,000 lines in full (the screen shows 100)" \
+			eval "ht_out print | grep -q '^table exceptions rows 2000 matching 2000 shown 2000 '"
+		(cd "$ht" && timeout 120 "$browser" --headless --disable-gpu --no-sandbox \
+			--user-data-dir="$ht/profile" --no-pdf-header-footer \
+			--print-to-pdf="$ht/report.pdf" "file://$page" >/dev/null 2>&1)
+		check "HTML prints to PDF (out/e2e/$backend/html/report.pdf)" \
+			eval "[ \"\$(head -c 4 '$ht/report.pdf')\" = %PDF ]"
 		if ht_out life | grep -q "^table exceptions rows 2000 matching 500 shown 100 .* first $key=" &&
 			grep -q '<td>reopened (explained before)</td>' "$ht/life.dom" &&
 			case $det in *"Explained beforeyes"*) true ;; *) false ;; esac &&
