@@ -56,7 +56,7 @@ UNIT_TSAN = $(BUILD)/tsan/unit
 
 .PHONY: all deps build demo check unit unit-san unit-tsan unit-valgrind e2e e2e-sqlite \
         e2e-pg e2e-maria e2e-cross bench bench-pg bench-maria clean odbcini fuzz fuzz-replay rules-test \
-        install uninstall man-check
+        install uninstall man-check bench-html
 
 all: build
 build: $(RECON) $(OUT)/odbc.ini
@@ -90,8 +90,25 @@ $(BUILD)/san/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
 $(BUILD)/tsan/gen/job_xsd.o: $(BUILD)/gen/job_xsd.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -c $< -o $@
+# The HTML report's script and style (reports/html.c; the page's CSP
+# names their SHA-256).
+$(BUILD)/gen/html_js.c: reports/html.js tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh recon_html_js $< > $@
+$(BUILD)/gen/html_css.c: reports/html.css tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh recon_html_css $< > $@
+$(BUILD)/%/gen/html_js.o: $(BUILD)/gen/html_js.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+$(BUILD)/%/gen/html_css.o: $(BUILD)/gen/html_css.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -c $< -o $@
+GEN_DEV  = $(BUILD)/dev/gen/job_xsd.o $(BUILD)/dev/gen/html_js.o $(BUILD)/dev/gen/html_css.o
+GEN_SAN  = $(BUILD)/san/gen/job_xsd.o $(BUILD)/san/gen/html_js.o $(BUILD)/san/gen/html_css.o
+GEN_TSAN = $(BUILD)/tsan/gen/job_xsd.o $(BUILD)/tsan/gen/html_js.o $(BUILD)/tsan/gen/html_css.o
 
-$(RECON): $(DEV_OBJ) $(BUILD)/dev/engine/main.o $(BUILD)/dev/gen/job_xsd.o
+$(RECON): $(DEV_OBJ) $(BUILD)/dev/engine/main.o $(GEN_DEV)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
@@ -109,11 +126,11 @@ $(BUILD)/dev/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/san/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/tsan/tests/unit/runner.o: ALL_CFLAGS += -I$(BUILD)/gen
 
-$(UNIT): $(TEST_OBJ_DEV) $(DEV_OBJ) $(BUILD)/dev/gen/job_xsd.o
+$(UNIT): $(TEST_OBJ_DEV) $(DEV_OBJ) $(GEN_DEV)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
-$(UNIT_SAN): $(TEST_OBJ_SAN) $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+$(UNIT_SAN): $(TEST_OBJ_SAN) $(SAN_OBJ) $(GEN_SAN)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
-$(UNIT_TSAN): $(TEST_OBJ_TSAN) $(TSAN_OBJ) $(BUILD)/tsan/gen/job_xsd.o
+$(UNIT_TSAN): $(TEST_OBJ_TSAN) $(TSAN_OBJ) $(GEN_TSAN)
 	$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
 
 # A project-local odbc.ini: DSNs for the demo and the tests, pointing at
@@ -148,7 +165,7 @@ unit-valgrind: deps $(UNIT) $(OUT)/odbc.ini
 	  --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=99 --suppressions=tests/valgrind.supp $(UNIT)
 
-e2e-sqlite: deps build
+e2e-sqlite: deps build $(OUT)/bin/html-gen
 	tests/e2e/run.sh sqlite
 
 e2e-pg: deps build $(UNIT)
@@ -160,7 +177,7 @@ e2e-maria: deps build $(UNIT)
 # The three backends at once, each with its own throwaway server, then
 # tests/e2e/cross.sh: the same records and the same exception CSV on all
 # three (tests/e2e/all.sh).
-e2e: deps build $(UNIT)
+e2e: deps build $(UNIT) $(OUT)/bin/html-gen
 	tests/e2e/all.sh
 
 # Only the comparison, after e2e-sqlite, e2e-pg and e2e-maria.
@@ -176,10 +193,10 @@ rules-test: deps build
 # (clang) for FUZZ_SECONDS per target and adds what it finds to the corpus.
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_OBJ) $(BUILD)/san/gen/job_xsd.o
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(SAN_OBJ) $(GEN_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/fuzz/libfuzzer-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(BUILD)/gen/job_xsd.c
+$(BUILD)/fuzz/libfuzzer-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(BUILD)/gen/job_xsd.c $(BUILD)/gen/html_js.c $(BUILD)/gen/html_css.c
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L -I. \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $^ $(LIBS)
@@ -282,3 +299,24 @@ clean:
 	rm -rf $(OUT)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The HTML report at volume (docs/REPORTS.md, "Sizes and speed"):
+# html-gen writes N synthetic lines through reports/html.c, html-gen-old
+# the same lines through the writer before the rewrite (git show 677f056:reports/html.c, the last commit with the old one);
+# tools/bench-html.sh compares bytes per line and times headless
+# Chromium to the page's ready marker. HTML_N=lines (default 200000).
+HTMLGEN     = $(OUT)/bin/html-gen
+HTMLGEN_OLD = $(OUT)/bin/html-gen-old
+HTML_LIB_OBJ = $(filter-out $(BUILD)/dev/reports/html.o,$(DEV_OBJ))
+$(HTMLGEN): tests/bench/html_gen.c $(DEV_OBJ) $(GEN_DEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bench/html_old.c:
+	@mkdir -p $(dir $@)
+	git show 677f056:reports/html.c > $@.tmp && mv $@.tmp $@
+$(HTMLGEN_OLD): tests/bench/html_gen.c $(BUILD)/bench/html_old.c $(HTML_LIB_OBJ) $(GEN_DEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ireports -o $@ $^ $(LIBS)
+
+bench-html: deps build $(HTMLGEN) $(HTMLGEN_OLD)
+	$(if $(HTML_N),BENCH_HTML_N=$(HTML_N)) tools/bench-html.sh

@@ -270,7 +270,7 @@ int summary_write_reports(struct run *r, const char *finished,
 {
 	struct report rep;
 	struct report_source *rs = NULL;
-	struct report_outcome ro[OUT__COUNT];
+	struct report_outcome ro[OUT__COUNT] = { { 0 } };	/* totals: none yet */
 	struct report_reference *rr = NULL;
 	struct report_rule_file *rf = NULL;
 	char (*rhex)[65] = NULL;

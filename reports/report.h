@@ -239,5 +239,10 @@ void report_abort(struct report_pending *p);
 /* Escapers, exposed for tests and fuzzing. Return 0 or -1 (sbuf). */
 int report_csv_field(struct sbuf *out, const char *s, int numeric);
 int report_html_escape(struct sbuf *out, const char *s);
+/* A JSON string (quoted) safe inside <script>: < > & U+2028 U+2029 as
+ * \u escapes too. */
+int report_json_string(struct sbuf *out, const char *s);
+/* The CSP source 'sha256-BASE64' of n bytes of an inline element. */
+int report_csp_hash(struct sbuf *out, const char *text, size_t n);
 
 #endif

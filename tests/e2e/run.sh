@@ -413,7 +413,7 @@ if [ -f "$csv" ]; then
 fi
 
 if [ -f "$html" ]; then
-	check "HTML escapes the <script> deal name" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$html"
+	check "HTML escapes the <script> deal name (JSON \\u003c in its data)" grep -qF '\u003cscript\u003ealert(1)\u003c/script\u003e' "$html"
 	check "HTML has no raw <script>alert" eval "! grep -qF '<script>alert' '$html'"
 else
 	fail "HTML report written" "no $html"
@@ -696,6 +696,9 @@ fi
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
+# The HTML report in headless Chromium: runs, sorts, filters, escapes,
+# CSP, a screenshot, 200,000 lines (docs/REPORTS.md).
+. "$root/tests/e2e/lib/html.sh"
 # The engine configuration: file < RECON_* < flags, recon config
 # (README.md, "Configuration").
 . "$root/tests/e2e/lib/config.sh"

@@ -13,8 +13,11 @@
  *         and unquoting gives the input, after a ' that the escaper adds
  *         when the value starts with = + - @ TAB or CR (so a spreadsheet
  *         shows it as text, never evaluates it).
- *   both  valid UTF-8 in gives valid UTF-8 out.
+ *   JSON  (report_json_string) quoted, no < > & or control byte or raw
+ *         U+2028/2029 inside; unescaping gives back the input.
+ *   all   valid UTF-8 in gives valid UTF-8 out.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +56,60 @@ static void check_html(const char *in, size_t n, int utf8)
 			abort();
 		sbuf_addstr(&back, entities[k][1]);
 		i += strlen(entities[k][0]) - 1;
+	}
+	if (back.failed || back.len != n || memcmp(back.buf, in, n) != 0)
+		abort();
+	if (utf8 && !utf8_valid(out.buf, out.len, NULL))
+		abort();
+	sbuf_release(&out);
+	sbuf_release(&back);
+}
+
+/* JSON inside <script>: quoted; no < > & (so no <\/script, no <!--), no
+ * control byte, no raw U+2028/2029; unescaping gives the input. */
+static void check_json(const char *in, size_t n, int utf8)
+{
+	struct sbuf out = SBUF_INIT((size_t)8 << 20), back = SBUF_INIT((size_t)8 << 20);
+
+	if (report_json_string(&out, in) < 0 || out.len < 2 ||
+	    out.buf[0] != '"' || out.buf[out.len - 1] != '"')
+		abort();
+	for (size_t i = 1; i + 1 < out.len; i++) {
+		unsigned char c = (unsigned char)out.buf[i];
+		unsigned v;
+
+		if (c == '<' || c == '>' || c == '&' || c == '"' || c < 0x20)
+			abort();
+		if (c == 0xE2 && i + 3 < out.len && (unsigned char)out.buf[i + 1] == 0x80 &&
+		    ((unsigned char)out.buf[i + 2] == 0xA8 || (unsigned char)out.buf[i + 2] == 0xA9))
+			abort();
+		if (c != '\\') {
+			sbuf_addch(&back, c);
+			continue;
+		}
+		c = (unsigned char)out.buf[++i];
+		switch (c) {
+		case '"': case '\\': sbuf_addch(&back, c); break;
+		case 'n': sbuf_addch(&back, '\n'); break;
+		case 'r': sbuf_addch(&back, '\r'); break;
+		case 't': sbuf_addch(&back, '\t'); break;
+		case 'u':
+			if (i + 4 >= out.len || sscanf(out.buf + i + 1, "%4x", &v) != 1)
+				abort();
+			if (v == 0x2028 || v == 0x2029) {
+				sbuf_addch(&back, 0xE2);
+				sbuf_addch(&back, 0x80);
+				sbuf_addch(&back, v == 0x2028 ? 0xA8 : 0xA9);
+			} else if (v < 0x80) {
+				sbuf_addch(&back, (int)v);
+			} else {
+				abort();
+			}
+			i += 4;
+			break;
+		default:
+			abort();
+		}
 	}
 	if (back.failed || back.len != n || memcmp(back.buf, in, n) != 0)
 		abort();
@@ -118,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = strlen(s);
 	utf8 = utf8_valid(s, n, NULL);
 	check_html(s, n, utf8);
+	check_json(s, n, utf8);
 	check_csv(s, n, numeric, utf8);
 	free(s);
 	return 0;

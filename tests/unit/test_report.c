@@ -24,6 +24,8 @@
 #include "engine/err.h"
 #include "engine/mem.h"
 
+#include <openssl/evp.h>
+
 Suite *suite_report(void);
 
 /* ---- fixture: a temp dir, the io table restored ---- */
@@ -497,17 +499,15 @@ START_TEST(site_field_columns)
 
 	data = slurp(path_in("exceptions.html"), &n);
 	ck_assert_ptr_nonnull(data);
-	ck_assert_ptr_nonnull(strstr(data, "<th scope=\"col\">Message</th>"
-				     "<th scope=\"col\">order.<wbr>fields.<wbr>region</th>"
-				     "<th scope=\"col\">erp.<wbr>fields.<wbr>qty</th>"
-				     "<th scope=\"col\">deal.<wbr>fields.<wbr>&lt;b&gt;</th>"
-				     "</tr>"));
-	ck_assert_ptr_nonnull(strstr(data, "<td>=cmd|&#39; /C calc&#39;!A0</td>"
-				     "<td class=\"num\">12</td>"
-				     "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"));
-	ck_assert_ptr_nonnull(strstr(data, "<td></td><td class=\"num\">-3</td>"
-				     "<td></td></tr>"));
-	ck_assert_ptr_null(strstr(data, "<script"));
+	/* the field names in the page's column list, the values in its
+	 * data, JSON-escaped, never raw */
+	ck_assert_ptr_nonnull(strstr(data, "<script type=\"application/json\" "
+		"id=\"columns\">{\"fields\":[\"order.fields.region\","
+		"\"erp.fields.qty\",\"deal.fields.\\u003cb\\u003e\"]}</script>"));
+	ck_assert_ptr_nonnull(strstr(data, "\"=cmd|' /C calc'!A0\""));
+	ck_assert_ptr_nonnull(strstr(data,
+		"\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\""));
+	ck_assert_ptr_null(strstr(data, SCRIPT));
 	ck_assert_ptr_null(strstr(data, "<b>"));
 	free(data);
 	error_release(&err);
@@ -539,8 +539,7 @@ START_TEST(no_field_columns_unchanged)
 	free(data);
 	data = slurp(path_in("exceptions.html"), &n);
 	ck_assert_ptr_nonnull(data);
-	ck_assert_ptr_nonnull(strstr(data, "<th scope=\"col\">Message</th>"
-				     "</tr></thead>"));
+	ck_assert_ptr_nonnull(strstr(data, "id=\"columns\">{\"fields\":[]}"));
 	ck_assert_ptr_null(strstr(data, ".fields."));
 	free(data);
 	error_release(&err);
@@ -673,11 +672,52 @@ static int contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
+/* The text of the first element that starts with `open` (its content,
+ * up to `close`), malloc'd; NULL if none. */
+static char *element_text(const char *page, const char *open,
+			  const char *close)
+{
+	const char *p = strstr(page, open), *e;
+	char *s;
+
+	if (!p)
+		return NULL;
+	p += strlen(open);
+	e = strstr(p, close);
+	if (!e)
+		return NULL;
+	s = malloc((size_t)(e - p) + 1);
+	memcpy(s, p, (size_t)(e - p));
+	s[e - p] = '\0';
+	return s;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* 'sha256-BASE64' of s, computed here, independently of html.c. */
+static void sha256_source(const char *s, char *out, size_t cap)
+{
+	unsigned char md[32], b64[64];
+	unsigned int n = 0;
+
+	ck_assert(EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL));
+	ck_assert_uint_eq(n, 32);
+	EVP_EncodeBlock(b64, md, 32);
+	snprintf(out, cap, "'sha256-%s'", (const char *)b64);
+}
+
 START_TEST(html_page)
 {
 	struct report r = sample();
 	struct error err;
-	char *data;
+	char *data, *js, *css, want[256], csp[1024];
 	size_t n;
 
 	error_init(&err);
@@ -687,19 +727,44 @@ START_TEST(html_page)
 	ck_assert_uint_eq(strlen(data), n);
 	ck_assert(strncmp(data, "<!DOCTYPE html>", 15) == 0);
 	ck_assert_ptr_nonnull(strstr(data, "<meta charset=\"utf-8\">"));
+	/* The CSP: nothing but the page's own script and style, by the
+	 * SHA-256 of the text the page holds (hashed here again). */
+	js = element_text(data, "<script>", "</script>");
+	css = element_text(data, "<style>", "</style>");
+	ck_assert_ptr_nonnull(js);
+	ck_assert_ptr_nonnull(css);
+	ck_assert(strlen(js) > 1000);
+	snprintf(csp, sizeof(csp), "<meta http-equiv=\"Content-Security-Policy\" "
+		 "content=\"default-src 'none'; script-src ");
+	sha256_source(js, want, sizeof(want));
+	strncat(csp, want, sizeof(csp) - strlen(csp) - 1);
+	strncat(csp, "; style-src ", sizeof(csp) - strlen(csp) - 1);
+	sha256_source(css, want, sizeof(want));
+	strncat(csp, want, sizeof(csp) - strlen(csp) - 1);
+	strncat(csp, "; base-uri 'none'; form-action 'none'\">",
+		sizeof(csp) - strlen(csp) - 1);
+	ck_assert_ptr_nonnull(strstr(data, csp));
+	/* One script that runs, the rest data; no handler attributes, no
+	 * style attributes (the CSP would refuse them). */
+	ck_assert_uint_eq(count_of(data, "<script>"), 1);
+	ck_assert_uint_eq(count_of(data, "<script"),
+			  1 + count_of(data, "<script type=\"application/json\""));
+	ck_assert_uint_eq(count_of(data, "<script"), count_of(data, "</script>"));
+	ck_assert(!contains_ci(data, " onclick="));
+	ck_assert(!contains_ci(data, " onload="));
+	ck_assert(!contains_ci(data, " style="));
+	/* The deal name: JSON-escaped in the data, never raw. */
 	ck_assert_ptr_nonnull(strstr(data,
-		"<meta http-equiv=\"Content-Security-Policy\" "
-		"content=\"default-src 'none'; style-src 'unsafe-inline'\">"));
-	/* The deal name: escaped, never raw; and no script at all. */
-	ck_assert_ptr_nonnull(strstr(data,
-		"&lt;script&gt;alert(1)&lt;/script&gt;"));
+		"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"));
 	ck_assert_ptr_null(strstr(data, SCRIPT));
-	ck_assert(!contains_ci(data, "<script"));
+	/* Nothing loaded from anywhere. */
 	ck_assert(!contains_ci(data, "http:"));
 	ck_assert(!contains_ci(data, "https:"));
 	ck_assert(!contains_ci(data, " src="));
 	ck_assert(!contains_ci(data, "<link"));
 	ck_assert(!contains_ci(data, "url("));
+	ck_assert(!contains_ci(data, "fetch("));
+	ck_assert(!contains_ci(data, "XMLHttpRequest"));
 	/* Header values escaped. */
 	ck_assert_ptr_nonnull(strstr(data,
 		"nightly &lt;&amp;&gt; &#39;q&#39; &quot;dq&quot;"));
@@ -707,25 +772,166 @@ START_TEST(html_page)
 	ck_assert_ptr_nonnull(strstr(data, "2024-05-01T02:03:10Z"));
 	ck_assert_ptr_nonnull(strstr(data, "sha256:abc123"));
 	ck_assert_ptr_nonnull(strstr(data, "recon 0.1"));
-	/* Control totals and outcomes. */
+	/* Control totals, outcomes, the cards: static HTML. */
 	ck_assert_ptr_nonnull(strstr(data, "Control totals by source"));
 	ck_assert_ptr_nonnull(strstr(data, "deals &lt;crm&gt;"));
 	ck_assert_ptr_nonnull(strstr(data, "crm&amp;co"));
 	ck_assert_ptr_nonnull(strstr(data, "<td rowspan=\"2\" class=\"num\">1204</td>"));
 	ck_assert_ptr_nonnull(strstr(data, "<td class=\"num\">12345.67</td>"));
 	ck_assert_ptr_nonnull(strstr(data, "<td class=\"num\">-42.10</td>"));
-	ck_assert_ptr_nonnull(strstr(data, "<td>AMOUNT_MISMATCH</td><td>amounts differ</td><td class=\"num\">7</td>"));
-	/* Exceptions, UTF-8 byte-exact, quotes escaped. */
+	ck_assert_ptr_nonnull(strstr(data, "<td>AMOUNT_MISMATCH</td><td>amounts differ</td><td class=\"flag\">yes</td><td class=\"num\">7</td>"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">1100</div><div class=\"l\">matched"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">7</div><div class=\"l\">exceptions (3 lines)"));
+	/* The charts: inline SVG with text labels. */
+	ck_assert_ptr_nonnull(strstr(data, "<figcaption>Matched versus exceptions</figcaption>"));
+	ck_assert_ptr_nonnull(strstr(data, "<figcaption>Exceptions by outcome</figcaption>"));
+	ck_assert_ptr_nonnull(strstr(data, ">AMOUNT_MISMATCH</text>"));
+	/* No lifecycle in this report: no ageing, trend, resolved. */
+	ck_assert_ptr_null(strstr(data, "Ageing of the open exceptions"));
+	ck_assert_ptr_null(strstr(data, "Trend of the open exceptions"));
+	ck_assert_ptr_null(strstr(data, "Resolved since"));
+	/* Exceptions: data, UTF-8 byte-exact, and a noscript fallback. */
+	ck_assert_ptr_nonnull(strstr(data, "Exceptions (3)"));
+	ck_assert_ptr_nonnull(strstr(data, "<noscript>"));
+	ck_assert_ptr_nonnull(strstr(data, "data-rows=\"rows-exceptions\""));
 	ck_assert_ptr_nonnull(strstr(data, "M\xC3\xBCller GmbH"));
 	ck_assert_ptr_nonnull(strstr(data,
 		"\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE"));
-	ck_assert_ptr_nonnull(strstr(data, "=HYPERLINK(&quot;x&quot;)"));
-	ck_assert_ptr_nonnull(strstr(data, "Exceptions (3)"));
-	/* A message without spaces (a rule's 4096-byte cut text) wraps
-	 * inside its cell instead of widening the page past the screen. */
-	ck_assert_ptr_nonnull(strstr(data, "td.msg{white-space:pre-wrap;"
-				     "overflow-wrap:anywhere;"));
+	ck_assert_ptr_nonnull(strstr(data, "\"=HYPERLINK(\\\"x\\\")\""));
+	/* The message with the line's own values as a template: "100" is
+	 * the order amount (cell 9, 'J'), 99.99 the ERP amount (10, 'K'). */
+	ck_assert_ptr_nonnull(strstr(data,
+		"\"deal says \\\"\\u0001J\\\", ERP says \\u0001K\""));
+	/* the first line: its outcome and severity as one pair */
+	ck_assert_ptr_nonnull(strstr(data, "[\"AMOUNT_MISMATCH\",\"error\"]"));
+	/* print CSS */
+	ck_assert_ptr_nonnull(strstr(data, "@media print{"));
 	ck_assert(n > 15 && strcmp(data + n - 8, "</html>\n") == 0);
+	free(js);
+	free(css);
+	free(data);
+	error_release(&err);
+}
+END_TEST
+
+static void check_json(const char *in, const char *want)
+{
+	struct sbuf b = SBUF_INIT(1 << 20);
+
+	ck_assert_int_eq(report_json_string(&b, in), 0);
+	ck_assert_str_eq(b.buf, want);
+	sbuf_release(&b);
+}
+
+/* Inside <script>: nothing may end the element, open a comment or end
+ * a JavaScript line; JSON's own escapes; UTF-8 copied. */
+START_TEST(json_escape_rules)
+{
+	check_json("plain", "\"plain\"");
+	check_json(NULL, "\"\"");
+	check_json("", "\"\"");
+	check_json(SCRIPT, "\"\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\"");
+	check_json("</SCRIPT >", "\"\\u003c/SCRIPT \\u003e\"");
+	check_json("<!-- x -->", "\"\\u003c!-- x --\\u003e\"");
+	check_json("a&b", "\"a\\u0026b\"");
+	check_json("q\"b\\s", "\"q\\\"b\\\\s\"");
+	check_json("l1\nl2\r\tx", "\"l1\\nl2\\r\\tx\"");
+	check_json("\x01\x1f", "\"\\u0001\\u001f\"");
+	check_json("a\xE2\x80\xA8" "b\xE2\x80\xA9" "c", "\"a\\u2028b\\u2029c\"");
+	/* other three-byte characters that start with E2 80 are kept */
+	check_json("\xE2\x80\x94", "\"\xE2\x80\x94\"");
+	check_json("M\xC3\xBCller", "\"M\xC3\xBCller\"");
+}
+END_TEST
+
+START_TEST(csp_hash_known)
+{
+	struct sbuf b = SBUF_INIT(1 << 10);
+
+	/* echo -n abc | openssl dgst -sha256 -binary | base64 */
+	ck_assert_int_eq(report_csp_hash(&b, "abc", 3), 0);
+	ck_assert_str_eq(b.buf,
+		"'sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='");
+	sbuf_release(&b);
+}
+END_TEST
+
+/* A report with the lifecycle (as the ledger fills it): states,
+ * first seen, age, notes, a reopened line explained before, resolved
+ * lines, ageing and trend. */
+START_TEST(html_lifecycle)
+{
+	static const struct report_life life[] = {
+		{ "new", "run-9", "2024-05-01T00:00:00Z", 0, NULL, NULL,
+		  NULL, NULL, 0 },
+		{ "reopened", "run-7", "2024-04-20T00:00:00Z", 11,
+		  "explained", "credit note </script> follows", "a.meier",
+		  "2024-04-30T10:00:00Z", 1 },
+		{ "resolved", "run-3", "2024-04-01T00:00:00Z", 29, NULL,
+		  NULL, NULL, NULL, 0 },
+	};
+	struct report_item items[2], resolved[1];
+	static const struct report_total eur[] = { { "EUR", "1200.00", 2 } };
+	struct report_ageing ageing[REPORT_AGEING_BUCKETS] = {
+		{ "0-1", 1, eur, 1 }, { "2-7", 0, NULL, 0 },
+		{ "8-30", 1, NULL, 0 }, { "31+", 0, NULL, 0 },
+	};
+	struct report_trend trend[] = {
+		{ "run-7", "2024-04-29T00:00:00Z", 5 },
+		{ "run-8", "2024-04-30T00:00:00Z", 3 },
+		{ "run-9", "2024-05-01T00:00:00Z", 2 },
+	};
+	struct report r = sample();
+	struct error err;
+	char *data;
+
+	memcpy(items, sample_items, sizeof(items));
+	items[0].life = &life[0];
+	items[1].life = &life[1];
+	resolved[0] = sample_items[0];
+	resolved[0].key = "K-RESOLVED";
+	resolved[0].life = &life[2];
+	r.items = items;
+	r.nitems = 2;
+	r.mode = "incremental";
+	r.resolved = resolved;
+	r.nresolved = 1;
+	r.ageing = ageing;
+	r.nageing = REPORT_AGEING_BUCKETS;
+	r.trend = trend;
+	r.ntrend = 3;
+	error_init(&err);
+	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_HTML, NULL, &err), 0);
+	data = slurp(path_in("exceptions.html"), NULL);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_ptr_nonnull(strstr(data, "<dt>Mode</dt><dd>incremental</dd>"));
+	/* the cards by state, the reopened one explained before */
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">1</div><div class=\"l\">new</div>"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">0</div><div class=\"l\">open</div>"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">1</div><div class=\"l\">reopened</div>"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">1</div><div class=\"l\">reopened, explained before</div>"));
+	ck_assert_ptr_nonnull(strstr(data, "<div class=\"v\">1</div><div class=\"l\">resolved since the previous run</div>"));
+	/* ageing and trend: table and chart */
+	ck_assert_ptr_nonnull(strstr(data, "Ageing of the open exceptions"));
+	ck_assert_ptr_nonnull(strstr(data, "<tr><td>0-1</td><td class=\"num\">1</td><td>EUR</td><td class=\"num\">1200.00</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(data, "<figcaption>Open exceptions by age (days)</figcaption>"));
+	ck_assert_ptr_nonnull(strstr(data, "Trend of the open exceptions"));
+	ck_assert_ptr_nonnull(strstr(data, "<td class=\"id\">run-8</td><td class=\"id\">2024-04-30T00:00:00Z</td><td class=\"num\">3</td>"));
+	ck_assert_ptr_nonnull(strstr(data, "<polyline class=\"trendline\""));
+	ck_assert_ptr_nonnull(strstr(data, ">2024-04-29</text>"));
+	/* the resolved section: its own data block */
+	ck_assert_ptr_nonnull(strstr(data, "Resolved since the previous run (1)"));
+	ck_assert_ptr_nonnull(strstr(data, "data-rows=\"rows-resolved\""));
+	ck_assert_ptr_nonnull(strstr(data, "\"K-RESOLVED\""));
+	/* the lifecycle in the data: first seen as a pair, age, the note
+	 * (escaped), explained_before last */
+	ck_assert_ptr_nonnull(strstr(data, "[\"run-7\",\"2024-04-20T00:00:00Z\"]"));
+	ck_assert_ptr_nonnull(strstr(data, "\"credit note \\u003c/script\\u003e follows\""));
+	ck_assert_ptr_nonnull(strstr(data, "\"reopened\""));
+	ck_assert_ptr_nonnull(strstr(data, ",11,"));
+	ck_assert_ptr_nonnull(strstr(data, ",\"2024-04-30T10:00:00Z\",1]"));
+	ck_assert_ptr_null(strstr(data, "credit note </script>"));
+	ck_assert_uint_eq(count_of(data, "<script"), count_of(data, "</script>"));
 	free(data);
 	error_release(&err);
 }
@@ -1580,6 +1786,9 @@ Suite *suite_report(void)
 	tcase_add_test(t, csv_summary_totals);
 	tcase_add_test(t, references_shown);
 	tcase_add_test(t, html_page);
+	tcase_add_test(t, json_escape_rules);
+	tcase_add_test(t, csp_hash_known);
+	tcase_add_test(t, html_lifecycle);
 	tcase_add_test(t, html_no_exceptions);
 	tcase_add_test(t, paths_and_mkdir);
 	tcase_add_test(t, bad_arguments);
