@@ -10,6 +10,7 @@
 #include "run_int.h"
 #include "text.h"
 #include "canon.h"
+#include "lifecycle.h"
 #include "mem.h"
 #include "money.h"
 #include "outcome.h"
@@ -272,6 +273,8 @@ int summary_write_reports(struct run *r, const char *finished,
 	struct report_source *rs = NULL;
 	struct report_outcome ro[OUT__COUNT];
 	struct report_reference *rr = NULL;
+	struct life_calc *life = NULL;
+	struct report_total *otot[OUT__COUNT] = { NULL };
 	char (*rhex)[65] = NULL;
 	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
 	const char *dir = r->opts->report_dir ? r->opts->report_dir
@@ -325,6 +328,22 @@ int summary_write_reports(struct run *r, const char *finished,
 		ro[i].description = outcome_table[i].description;
 		ro[i].is_exception = outcome_table[i].is_exception;
 		ro[i].count = r->counts[i];
+		/* amounts per currency of the records of this primary
+		 * outcome (T_runs.outcomes) */
+		if (r->ostats[i].ntotals) {
+			otot[i] = mem_calloc(r->ostats[i].ntotals, sizeof(*otot[i]));
+			if (!otot[i]) {
+				error_set(err, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			for (size_t t = 0; t < r->ostats[i].ntotals; t++) {
+				otot[i][t].currency = r->ostats[i].totals[t].currency;
+				otot[i][t].amount = summary_amount(r, 1, r->ostats[i].totals[t].sum);
+				otot[i][t].count = r->ostats[i].totals[t].count;
+			}
+		}
+		ro[i].totals = otot[i];
+		ro[i].ntotals = r->ostats[i].ntotals;
 	}
 	tstamp_format(r->as_of, &asof_iso);
 	memset(&rep, 0, sizeof(rep));
@@ -345,6 +364,18 @@ int summary_write_reports(struct run *r, const char *finished,
 	rep.nitems = r->nitems;
 	rep.columns = r->rcols;	/* record_columns(), called by run.c */
 	rep.ncolumns = r->nrcols;
+	rep.mode = r->incremental ? "incremental" : "full";
+	/* each exception line's life against the job's previous
+	 * published run (a repeat: against the run before the one it
+	 * repeats, so that it has that run's lifecycle) */
+	if (lifecycle_fill(store_conn(r->store), r->job->store_table,
+			   store_schema(r->store), r->job->name, r->repeat,
+			   r->items, r->nitems, r->as_of, r->run_id.buf,
+			   &r->arena, &rep, &life, err) < 0) {
+		error_context(err, "store '%s' table '%s': the exception "
+			      "lifecycle", r->job->store_dsn, r->job->store_table);
+		goto out;
+	}
 	/* one file name per job and as-of: a rerun replaces its own report */
 	sbuf_addf(&base, "%s-", r->job->name);
 	for (size_t i = 0; i < asof_iso.len; i++)
@@ -364,6 +395,9 @@ out:
 		mem_free(r->stats[i].rtotals);
 		r->stats[i].rtotals = NULL;
 	}
+	life_calc_release(life);
+	for (int i = 0; i < OUT__COUNT; i++)
+		mem_free(otot[i]);
 	mem_free(rs);
 	mem_free(rr);
 	mem_free(rhex);
