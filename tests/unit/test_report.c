@@ -241,8 +241,8 @@ static const struct report_source sample_sources[] = {
 };
 
 static const struct report_outcome sample_outcomes[] = {
-	{ "MATCHED", "order matches deal and ERP", 0, 1100 },
-	{ "AMOUNT_MISMATCH", "amounts differ", 1, 7 },
+	{ "MATCHED", "order matches deal and ERP", 0, 1100, NULL, 0 },
+	{ "AMOUNT_MISMATCH", "amounts differ", 1, 7, NULL, 0 },
 };
 
 #define SCRIPT "<script>alert(1)</script>"
@@ -251,13 +251,13 @@ static const struct report_item sample_items[] = {
 	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "O1 | O2",
 	  "INV-1 | =CN-1", "M\xC3\xBCller GmbH",
 	  "EUR", "-12.50", "100", "99.99", SCRIPT, "amount_check",
-	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL },
+	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL, NULL },
 	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)", NULL,
 	  "-INV", 	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
 	  "1e5", "-1,00", "12.", "a,b", "line1\r\nline2\nline3",
-	  "\rCR", "", NULL },
+	  "\rCR", "", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL, NULL },
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static struct report sample(void)
