@@ -906,10 +906,17 @@ static const char *const dnames[D__COUNT] = { "appeared", "disappeared",
 struct dline {
 	int what;
 	char *kind, *key, *outcome, *currency, *amount, *was;
+	/* its life at run b: state, the first run of its streak, age */
+	const char *state;
+	uint64_t first_seq;
+	char *first_run, *first_as_of;
+	int64_t age_days;
 };
 
 struct diff {
-	uint64_t a, b;
+	uint64_t a, b, prev_b;	/* prev_b: the job's run before b, 0 none */
+	int64_t b_as_of;
+	const char *b_run_id;
 	struct dline *l;
 	size_t n, alloc;
 	size_t count[D__COUNT];
@@ -926,10 +933,14 @@ static char *dup_or(const char *s, int *oom)
 }
 
 static int diff_add(struct diff *d, int what, const char *kind,
-		    const char *key, const char *code, const struct life_ver *v,
-		    const char *was, struct error *err)
+		    const char *key, const char *code, const struct life_ver *vs,
+		    size_t n, long at, const char *was, struct error *err)
 {
+	const struct life_ver *v = &vs[at];
 	struct dline *l;
+	struct sbuf t = SBUF_INIT(64);
+	size_t first = 0;
+	enum life_state st;
 	int oom = 0;
 
 	if (d->n == d->alloc) {
@@ -951,6 +962,32 @@ static int diff_add(struct diff *d, int what, const char *kind,
 				       v->val[LV_ORDER_AMOUNT],
 				       v->val[LV_ERP_AMOUNT]), &oom);
 	l->was = dup_or(was, &oom);
+	/* its life at b: a disappeared one was open at a since its streak
+	 * began; one of b against the job's run before b */
+	if (what == D_DISAPPEARED) {
+		life_state(vs, n, d->a, code, &first);
+		l->state = "resolved";
+		st = LIFE_OPEN;
+	} else {
+		st = d->prev_b ? life_state(vs, n, d->prev_b, code, &first)
+			       : LIFE_NEW;
+		l->state = life_state_names[st];
+	}
+	if (st == LIFE_OPEN) {
+		l->first_seq = vs[first].seq;
+		l->first_run = dup_or(vs[first].run_id, &oom);
+		tstamp_format(vs[first].as_of, &t);
+		l->age_days = (d->b_as_of - vs[first].as_of) / DAY;
+	} else {
+		l->first_seq = d->b;
+		l->first_run = dup_or(d->b_run_id, &oom);
+		tstamp_format(d->b_as_of, &t);
+		l->age_days = 0;
+	}
+	l->first_as_of = t.failed ? NULL : dup_or(t.buf, &oom);
+	sbuf_release(&t);
+	if (!l->first_as_of)
+		oom = 1;
 	d->count[what]++;
 	return oom ? nomem(err) : 0;
 }
@@ -975,8 +1012,8 @@ static int diff_key(void *ctx, const char *kind, const char *key,
 		for (size_t j = 0; j < na; j++)
 			in_a |= ca[j] == cb[i];
 		if (!in_a) {
-			if (diff_add(d, D_APPEARED, kind, key, cb[i], &v[ib], NULL,
-				     err) < 0)
+			if (diff_add(d, D_APPEARED, kind, key, cb[i], v, n, ib,
+				     NULL, err) < 0)
 				return -1;
 			continue;
 		}
@@ -984,28 +1021,29 @@ static int diff_key(void *ctx, const char *kind, const char *key,
 			continue;	/* the same version: nothing changed */
 		{
 			const struct life_ver *x = &v[ia], *y = &v[ib];
-			int amounts = 0;
+			static const char *const an[3] = {
+				"deal_amount", "order_amount", "erp_amount"
+			};
 
-			for (int k = LV_DEAL_AMOUNT; k <= LV_ERP_AMOUNT; k++)
-				amounts |= str_differs(x->val[k], y->val[k]);
 			sbuf_reset(&d->was);
 			if (str_differs(x->outcome, y->outcome))
 				sbuf_addf(&d->was, "outcome %s", x->outcome);
-			if (amounts) {
-				const char *m = main_amount(x->val[LV_DEAL_AMOUNT],
-							    x->val[LV_ORDER_AMOUNT],
-							    x->val[LV_ERP_AMOUNT]);
-
-				sbuf_addf(&d->was, "%samount %s",
-					  d->was.len ? "; " : "", m ? m : "-");
-			}
+			/* each amount that changed, with what it was */
+			for (int k = 0; k < 3; k++)
+				if (str_differs(x->val[LV_DEAL_AMOUNT + k],
+						y->val[LV_DEAL_AMOUNT + k]))
+					sbuf_addf(&d->was, "%s%s %s",
+						  d->was.len ? "; " : "", an[k],
+						  x->val[LV_DEAL_AMOUNT + k]
+							  ? x->val[LV_DEAL_AMOUNT + k]
+							  : "-");
 			if (str_differs(x->verdicts, y->verdicts))
 				sbuf_addf(&d->was, "%sverdicts", d->was.len ? "; " : "");
 			if (d->was.failed)
 				return nomem(err);
 			if (d->was.len &&
-			    diff_add(d, D_CHANGED, kind, key, cb[i], y, d->was.buf,
-				     err) < 0)
+			    diff_add(d, D_CHANGED, kind, key, cb[i], v, n, ib,
+				     d->was.buf, err) < 0)
 				return -1;
 		}
 	}
@@ -1014,8 +1052,8 @@ static int diff_key(void *ctx, const char *kind, const char *key,
 
 		for (size_t i = 0; i < nb; i++)
 			in_b |= ca[j] == cb[i];
-		if (!in_b && diff_add(d, D_DISAPPEARED, kind, key, ca[j], &v[ia],
-				      NULL, err) < 0)
+		if (!in_b && diff_add(d, D_DISAPPEARED, kind, key, ca[j], v, n,
+				      ia, NULL, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -1056,6 +1094,62 @@ static void run_json(struct sbuf *out, const struct run_row *r)
 	sbuf_addch(out, '}');
 }
 
+/* The lines as a table: one column per field, padded to its widest
+ * cell; numbers (first run, age, amount) right-aligned. */
+#define DCOLS 9
+static void diff_table(const struct diff *d, struct sbuf *out)
+{
+	static const char *const head[DCOLS] = {
+		"CHANGE", "KIND", "KEY", "OUTCOME", "STATE", "FIRST", "AGE",
+		"CURRENCY", "AMOUNT"
+	};
+	static const int right[DCOLS] = { 0, 0, 0, 0, 0, 1, 1, 0, 1 };
+	size_t w[DCOLS];
+	char num[2][24];
+
+	for (int k = 0; k < DCOLS; k++)
+		w[k] = strlen(head[k]);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {
+			for (int k = 0; k < DCOLS; k++)
+				sbuf_addf(out, right[k] ? "%*s  " : "%-*s  ",
+					  (int)w[k], head[k]);
+			sbuf_addstr(out, "WAS\n");
+		}
+		for (size_t i = 0; i < d->n; i++) {
+			const struct dline *l = &d->l[i];
+			const char *c[DCOLS];
+
+			snprintf(num[0], sizeof(num[0]), "%llu",
+				 (unsigned long long)l->first_seq);
+			snprintf(num[1], sizeof(num[1]), "%lld",
+				 (long long)l->age_days);
+			c[0] = dnames[l->what];
+			c[1] = l->kind;
+			c[2] = l->key;
+			c[3] = l->outcome;
+			c[4] = l->state;
+			c[5] = num[0];
+			c[6] = num[1];
+			c[7] = l->currency;
+			c[8] = l->amount;
+			for (int k = 0; k < DCOLS; k++) {
+				if (!pass) {
+					if (strlen(c[k]) > w[k])
+						w[k] = strlen(c[k]);
+					continue;
+				}
+				sbuf_addf(out, k == DCOLS - 1 ? "%*s"
+					  : right[k] ? "%*s  " : "%-*s  ",
+					  (int)w[k], c[k]);
+			}
+			if (pass)
+				sbuf_addf(out, "%s%s\n", *l->was ? "  " : "",
+					  l->was);
+		}
+	}
+}
+
 static void diff_print(const struct diff *d, const char *job,
 		       const struct run_row *ra, const struct run_row *rb,
 		       int json, struct sbuf *out)
@@ -1090,6 +1184,14 @@ static void diff_print(const struct diff *d, const char *job,
 				text_add_json(out, l->currency);
 				sbuf_addstr(out, ",\"amount\":");
 				text_add_json(out, l->amount);
+				sbuf_addstr(out, ",\"state\":");
+				text_add_json(out, l->state);
+				sbuf_addf(out, ",\"first_seq\":%llu,\"first_run\":",
+					  (unsigned long long)l->first_seq);
+				text_add_json(out, l->first_run);
+				sbuf_addstr(out, ",\"first_as_of\":");
+				text_add_json(out, l->first_as_of);
+				sbuf_addf(out, ",\"age_days\":%lld", (long long)l->age_days);
 				if (w == D_CHANGED) {
 					sbuf_addstr(out, ",\"was\":");
 					text_add_json(out, l->was);
@@ -1110,37 +1212,10 @@ static void diff_print(const struct diff *d, const char *job,
 		  d->count[D_CHANGED]);
 	if (!d->n)
 		return;
-	{
-		size_t w[6] = { 6, 4, 3, 7, 8, 6 };
-		const char *head[7] = { "CHANGE", "KIND", "KEY", "OUTCOME",
-					"CURRENCY", "AMOUNT", "WAS" };
-
-		for (size_t i = 0; i < d->n; i++) {
-			const char *c[6] = { dnames[d->l[i].what], d->l[i].kind,
-					     d->l[i].key, d->l[i].outcome,
-					     d->l[i].currency, d->l[i].amount };
-
-			for (int k = 0; k < 6; k++)
-				if (strlen(c[k]) > w[k])
-					w[k] = strlen(c[k]);
-		}
-		sbuf_addch(out, '\n');
-		for (int k = 0; k < 6; k++)
-			sbuf_addf(out, k == 5 ? "%*s  " : "%-*s  ", (int)w[k], head[k]);
-		sbuf_addf(out, "%s\n", head[6]);
-		for (size_t i = 0; i < d->n; i++) {
-			const struct dline *l = &d->l[i];
-			const char *c[6] = { dnames[l->what], l->kind, l->key,
-					     l->outcome, l->currency, l->amount };
-
-			for (int k = 0; k < 6; k++)
-				sbuf_addf(out, k == 5 ? "%*s" : "%-*s  ", (int)w[k], c[k]);
-			if (*l->was)
-				sbuf_addf(out, "  %s", l->was);
-			sbuf_addch(out, '\n');
-		}
-	}
+	sbuf_addch(out, '\n');
+	diff_table(d, out);
 }
+
 
 int lifecycle_diff(const char *dsn, const char *table, const char *job,
 		   const char *a, const char *b, int json, struct sbuf *out,
@@ -1184,6 +1259,11 @@ int lifecycle_diff(const char *dsn, const char *table, const char *job,
 	}
 	d.a = ra->seq;
 	d.b = rb->seq;
+	d.b_as_of = rb->as_of;
+	d.b_run_id = rb->run_id;
+	for (size_t i = 0; i < runs.n; i++)
+		if (runs.r[i].seq < d.b)
+			d.prev_b = runs.r[i].seq;
 	if (life_scan(c, table, &sch.s, job, d.a > d.b ? d.a : d.b, diff_key,
 		      &d, err) < 0) {
 		if (err->code == ERR_SOURCE || err->code == ERR_DATA)
@@ -1203,6 +1283,8 @@ out:
 		mem_free(d.l[i].currency);
 		mem_free(d.l[i].amount);
 		mem_free(d.l[i].was);
+		mem_free(d.l[i].first_run);
+		mem_free(d.l[i].first_as_of);
 	}
 	mem_free(d.l);
 	sbuf_release(&d.was);
