@@ -312,6 +312,21 @@ static size_t keep_str(struct gather *g, const char *s)
 	return off;
 }
 
+/* An amount as the reports write it (money_format, two decimals at
+ * least), whatever text the DBMS gives a money column (PostgreSQL
+ * NUMERIC(24,4): "1000.0000"); kept as it is if it is not a number. */
+static size_t keep_amount(struct gather *g, const char *s)
+{
+	size_t off = g->buf.len;
+	int64_t v;
+
+	if (!s || money_parse(s, strlen(s), &v) != MONEY_OK)
+		return keep_str(g, s);
+	money_format(v, 2, &g->buf);
+	sbuf_addch(&g->buf, 0);
+	return off;
+}
+
 /* Stream the history up to max_seq into fn, one key at a time. */
 static int life_scan(struct conn *c, const char *table,
 		     const struct ledger_schema *sch, const char *job,
@@ -375,7 +390,9 @@ static int life_scan(struct conn *c, const char *table,
 		for (size_t i = 0; i < 4; i++)
 			k->off[i] = keep_str(&g, row_text(row, 5 + i));
 		for (size_t i = 0; i < sch->n; i++)
-			if (map[i] >= 0)
+			if (map[i] >= LV_DEAL_AMOUNT)
+				k->off[4 + map[i]] = keep_amount(&g, row_text(row, 9 + i));
+			else if (map[i] >= 0)
 				k->off[4 + map[i]] = keep_str(&g, row_text(row, 9 + i));
 		if (g.buf.failed || g.kind.failed || g.key.failed) {
 			rc = nomem(err);
