@@ -30,6 +30,12 @@
 #define DAY 86400
 #define TREND_RUNS 10
 
+/* The kind of a DUPLICATE_KEY line (record.c writes it with no record
+ * fields): its key is a record's key, of whatever kind; compared by
+ * address. */
+static const char any_kind[] = "";
+#define LIFE_ANY_KIND any_kind
+
 const char *const life_state_names[3] = { "new", "open", "reopened" };
 
 static int nomem(struct error *err)
@@ -336,8 +342,9 @@ static int life_scan(struct conn *c, const char *table,
 	struct cursor *cur = NULL;
 	const struct row *row;
 	struct gather g;
-	int map[LEDGER_MAX_COLS];
-	const char *values[LEDGER_MAX_COLS];
+	int map[LEDGER_MAX_COLS], used[LV__COUNT];
+	const char *values[LEDGER_MAX_COLS] = { NULL };
+	struct ledger_schema sub;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
@@ -347,7 +354,15 @@ static int life_scan(struct conn *c, const char *table,
 	for (size_t i = 0; i < sch->n; i++)
 		values[i] = sch->col[i].value;
 	life_map_columns(values, sch->n, map);
-	if (store_read_life(c, table, sch, job, max_seq, &cur, err) < 0) {
+	/* only the columns the lifecycle shows are read: sub, whose
+	 * column i holds the value used[i] */
+	sub.n = 0;
+	for (size_t i = 0; i < sch->n; i++)
+		if (map[i] >= 0) {
+			used[sub.n] = map[i];
+			sub.col[sub.n++] = sch->col[i];
+		}
+	if (store_read_life(c, table, &sub, job, max_seq, &cur, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -389,11 +404,10 @@ static int life_scan(struct conn *c, const char *table,
 			k->off[i] = (size_t)-1;
 		for (size_t i = 0; i < 4; i++)
 			k->off[i] = keep_str(&g, row_text(row, 5 + i));
-		for (size_t i = 0; i < sch->n; i++)
-			if (map[i] >= LV_DEAL_AMOUNT)
-				k->off[4 + map[i]] = keep_amount(&g, row_text(row, 9 + i));
-			else if (map[i] >= 0)
-				k->off[4 + map[i]] = keep_str(&g, row_text(row, 9 + i));
+		for (size_t i = 0; i < sub.n; i++)
+			k->off[4 + used[i]] = used[i] >= LV_DEAL_AMOUNT
+				? keep_amount(&g, row_text(row, 9 + i))
+				: keep_str(&g, row_text(row, 9 + i));
 		if (g.buf.failed || g.kind.failed || g.key.failed) {
 			rc = nomem(err);
 			break;
@@ -486,6 +500,8 @@ int life_calc_init(struct life_calc **out, struct report_item *items,
 		return nomem(err);
 	for (size_t i = 0; i < nitems; i++) {
 		lc->kinds[i] = life_item_kind(&items[i]);
+		if (!lc->kinds[i] && strcmp(items[i].outcome, "DUPLICATE_KEY") == 0)
+			lc->kinds[i] = LIFE_ANY_KIND;
 		/* new until the history says otherwise */
 		lc->life[i].state = life_state_names[LIFE_NEW];
 		lc->life[i].first_run = lc->run_id;
@@ -597,32 +613,48 @@ static int add_resolved(struct life_calc *lc, const char *kind, const char *key,
 	return 0;
 }
 
+/* The life of line i from its record's history. */
+static int set_life(struct life_calc *lc, size_t i, const struct life_ver *v,
+		    size_t n, struct error *err)
+{
+	struct report_life *l = &lc->life[i];
+	size_t first = 0;
+	enum life_state st = life_state(v, n, lc->prev, lc->items[i].outcome,
+					&first);
+	int oom = 0;
+
+	/* a line of any kind takes the history of the record that had
+	 * its outcome; one that had not leaves it as it is */
+	if (lc->kinds[i] == LIFE_ANY_KIND && st == LIFE_NEW)
+		return 0;
+	l->state = life_state_names[st];
+	if (st != LIFE_OPEN)
+		return 0;
+	l->first_run = dup(lc, v[first].run_id, &oom);
+	l->first_as_of = iso(lc, v[first].as_of);
+	l->age_days = (lc->as_of - v[first].as_of) / DAY;
+	return oom || !l->first_as_of ? nomem(err) : 0;
+}
+
 int life_calc_key(struct life_calc *lc, const char *kind, const char *key,
 		  const struct life_ver *v, size_t n, struct error *err)
 {
-	size_t from = lines_of(lc, kind, key), to = from;
+	/* the record's lines, then the DUPLICATE_KEY lines of its key,
+	 * which have no kind (LIFE_ANY_KIND) */
+	size_t from[2], to[2];
 	const char *was[OUT__COUNT];
 	size_t nwas = 0;
 	long at = life_at(v, n, lc->prev);
 
-	while (same_record(lc, to, kind, key))
-		to++;
-	for (size_t k = from; k < to; k++) {
-		size_t i = lc->idx[k], first = 0;
-		struct report_life *l = &lc->life[i];
-		enum life_state st = life_state(v, n, lc->prev,
-						lc->items[i].outcome, &first);
+	for (int r = 0; r < 2; r++) {
+		const char *kd = r ? LIFE_ANY_KIND : kind;
 
-		l->state = life_state_names[st];
-		if (st == LIFE_OPEN) {
-			int oom = 0;
-
-			l->first_run = dup(lc, v[first].run_id, &oom);
-			l->first_as_of = iso(lc, v[first].as_of);
-			l->age_days = (lc->as_of - v[first].as_of) / DAY;
-			if (oom || !l->first_as_of)
-				return nomem(err);
-		}
+		from[r] = to[r] = lines_of(lc, kd, key);
+		while (same_record(lc, to[r], kd, key))
+			to[r]++;
+		for (size_t k = from[r]; k < to[r]; k++)
+			if (set_life(lc, lc->idx[k], v, n, err) < 0)
+				return -1;
 	}
 	if (at < 0)
 		return 0;
@@ -631,8 +663,10 @@ int life_calc_key(struct life_calc *lc, const char *kind, const char *key,
 		int still = 0;
 		size_t first = 0;
 
-		for (size_t k = from; k < to && !still; k++)
-			still = strcmp(lc->items[lc->idx[k]].outcome, was[c]) == 0;
+		for (int r = 0; r < 2; r++)
+			for (size_t k = from[r]; k < to[r] && !still; k++)
+				still = strcmp(lc->items[lc->idx[k]].outcome,
+					       was[c]) == 0;
 		if (still)
 			continue;
 		life_state(v, n, lc->prev, was[c], &first);

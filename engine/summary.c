@@ -280,6 +280,7 @@ int summary_write_reports(struct run *r, const char *finished,
 	const char *dir = r->opts->report_dir ? r->opts->report_dir
 					      : r->job->report_dir;
 	unsigned formats = 0;
+	double t0;
 	int rc = -1;
 
 	rs = mem_calloc(r->job->nsources, sizeof(*rs));
@@ -368,6 +369,7 @@ int summary_write_reports(struct run *r, const char *finished,
 	/* each exception line's life against the job's previous
 	 * published run (a repeat: against the run before the one it
 	 * repeats, so that it has that run's lifecycle) */
+	t0 = runlog_now();
 	if (lifecycle_fill(store_conn(r->store), r->job->store_table,
 			   store_schema(r->store), r->job->name, r->repeat,
 			   r->items, r->nitems, r->as_of, r->run_id.buf,
@@ -376,6 +378,8 @@ int summary_write_reports(struct run *r, const char *finished,
 			      "lifecycle", r->job->store_dsn, r->job->store_table);
 		goto out;
 	}
+	runlog_printf(r, "exception lifecycle: %zu lines, %zu resolved, "
+		      "%.2f s", r->nitems, rep.nresolved, runlog_now() - t0);
 	/* one file name per job and as-of: a rerun replaces its own report */
 	sbuf_addf(&base, "%s-", r->job->name);
 	for (size_t i = 0; i < asof_iso.len; i++)

@@ -108,8 +108,8 @@ START_TEST(fills_report)
 	struct error err;
 	struct life_calc *lc = NULL;
 	struct report rep;
-	struct report_item it[7];
-	struct life_ver A[3], B[2], C[1], Cd[1], E[3], F[1], G[2];
+	struct report_item it[8];
+	struct life_ver A[3], B[2], C[1], Cd[1], E[3], F[1], G[2], K[1];
 
 	error_init(&err);
 	memset(&rep, 0, sizeof(rep));
@@ -120,8 +120,12 @@ START_TEST(fills_report)
 	it[4] = line("ORDER_WITHOUT_DEAL", "D", NULL, "D", NULL);
 	it[5] = line("DEAL_WITHOUT_ORDER", NULL, "E", "E", NULL);
 	it[5].deal_amount = "7.25";
-	/* a line of no record (a duplicate source key): no life */
-	it[6] = line("DUPLICATE_KEY", NULL, NULL, "X", NULL);
+	/* a line of no record (a failed source row): no life */
+	it[6] = line("RULE_ERROR", NULL, NULL, "crm:D-1", NULL);
+	/* a duplicate key's line has no record fields, but its key is the
+	 * record's, whose codes hold DUPLICATE_KEY */
+	it[7] = line("DUPLICATE_KEY", NULL, NULL, "K", NULL);
+	K[0] = ver(1, 2, "DUPLICATE_KEY");
 	A[0] = ver(1, 1, "AMOUNT_MISMATCH_ORDER_ERP");
 	A[1] = ver(2, 2, "AMOUNT_MISMATCH_ORDER_ERP");
 	A[2] = ver(3, 3, "AMOUNT_MISMATCH_ORDER_ERP CUSTOMER_MISMATCH");
@@ -142,7 +146,7 @@ START_TEST(fills_report)
 	G[0] = ver(1, 1, "CUSTOMER_MISMATCH");
 	G[1] = ver(2, 3, "MATCHED");
 
-	ck_assert_int_eq(life_calc_init(&lc, it, 7, day(13), "r4", 3, &a, &err), 0);
+	ck_assert_int_eq(life_calc_init(&lc, it, 8, day(13), "r4", 3, &a, &err), 0);
 	for (int s = 1; s <= 3; s++)
 		ck_assert_int_eq(life_calc_run(lc, run_ids[s], day(run_day[s]),
 					       (uint64_t)s * 10, &err), 0);
@@ -155,6 +159,7 @@ START_TEST(fills_report)
 	ck_assert_int_eq(life_calc_key(lc, "deal", "C", Cd, 1, &err), 0);
 	ck_assert_int_eq(life_calc_key(lc, "order", "C", C, 1, &err), 0);
 	ck_assert_int_eq(life_calc_key(lc, "order", "G", G, 2, &err), 0);
+	ck_assert_int_eq(life_calc_key(lc, "order", "K", K, 1, &err), 0);
 	ck_assert_int_eq(life_calc_finish(lc, &rep, &err), 0);
 
 	ck_assert_str_eq(it[0].life->state, "open");
@@ -173,6 +178,9 @@ START_TEST(fills_report)
 	ck_assert_str_eq(it[5].life->state, "open");
 	ck_assert_str_eq(it[5].life->first_run, "r3");
 	ck_assert_ptr_null(it[6].life);
+	ck_assert_str_eq(it[7].life->state, "open");
+	ck_assert_str_eq(it[7].life->first_run, "r2");
+	ck_assert_int_eq(it[7].life->age_days, 9);
 	ck_assert_ptr_null(it[0].life->note_state);
 
 	/* F fixed, deal C gone; G was fixed before run 3: not resolved now;
@@ -194,7 +202,7 @@ START_TEST(fills_report)
 	ck_assert_str_eq(rep.resolved[0].life->first_run, "r2");
 	ck_assert_int_eq(rep.resolved[0].life->age_days, 9);
 
-	/* ageing: 0-1 B C D, 2-7 A(customer) E, 8-30 A(amount) */
+	/* ageing: 0-1 B C D, 2-7 A(customer) E, 8-30 A(amount) K */
 	ck_assert_uint_eq(rep.nageing, REPORT_AGEING_BUCKETS);
 	ck_assert_str_eq(rep.ageing[0].bucket, "0-1");
 	ck_assert_uint_eq(rep.ageing[0].count, 3);
@@ -205,17 +213,17 @@ START_TEST(fills_report)
 	ck_assert_uint_eq(rep.ageing[1].count, 2);
 	/* E's deal amount first, A's order amount */
 	ck_assert_str_eq(rep.ageing[1].totals[0].amount, "17.25");
-	ck_assert_uint_eq(rep.ageing[2].count, 1);
+	ck_assert_uint_eq(rep.ageing[2].count, 2);
 	ck_assert_uint_eq(rep.ageing[3].count, 0);
 	ck_assert_uint_eq(rep.ageing[3].ntotals, 0);
 
-	/* trend: runs 1-3, then this one with its 7 lines */
+	/* trend: runs 1-3, then this one with its 8 lines */
 	ck_assert_uint_eq(rep.ntrend, 4);
 	ck_assert_str_eq(rep.trend[0].run_id, "r1");
 	ck_assert_uint_eq(rep.trend[2].exceptions, 30);
 	ck_assert_str_eq(rep.trend[3].run_id, "r4");
 	ck_assert_str_eq(rep.trend[3].as_of, "2026-11-13T00:00:00Z");
-	ck_assert_uint_eq(rep.trend[3].exceptions, 7);
+	ck_assert_uint_eq(rep.trend[3].exceptions, 8);
 
 	life_calc_release(lc);
 	ck_assert_ptr_null(it[0].life);
