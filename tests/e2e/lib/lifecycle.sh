@@ -21,8 +21,11 @@
 #   1 -> 3: Y appeared (open since run 2, age 2), Z changed (open since
 #           run 1, age 4); X is an exception in both with the same
 #           values: not listed;
-# and a rerun of run 3 (a repeat: nothing published) leaves that run's
-# reports byte for byte as they were. Also: --json counts, run ids as
+# and the runs' own lifecycle (their log line "exception lifecycle: N
+# lines, M resolved") resolves X in run 2 and nothing more in run 3 than
+# the control's; a rerun of run 2 right after it (a repeat: nothing
+# published) has run 2's lifecycle - X resolved again, computed against
+# run 1 - and leaves that run's reports byte for byte as they were. Also: --json counts, run ids as
 # well as seqs, and exit 2 naming the runs for an unknown one.
 #
 # Uses run.sh's pass/fail, db_reset, $backend, $work, $recon, $root and
@@ -61,13 +64,20 @@ lc_recon() {
 	tools/env.sh "$lc/$which/ini" "$recon" "$@"
 }
 
-# lc_run WHICH ASOF: a run of the demo job; exit 1 (exceptions) expected.
+# lc_run WHICH ASOF TAG: a run of the demo job, its output in
+# $lc/WHICH/TAG.out and .err; exit 1 (exceptions) expected.
 lc_run() {
 	lc_recon "$1" run "$lc_job" --as-of "$2" --report-dir "$lc/$1/reports" \
-		--state-dir "$lc/$1/state" --tmpdir "$lc/tmp" -q \
-		>>"$lc/$1/run.out" 2>>"$lc/$1/run.err"
+		--state-dir "$lc/$1/state" --tmpdir "$lc/tmp" \
+		>"$lc/$1/$3.out" 2>"$lc/$1/$3.err"
 	lc_rc=$?
 	[ "$lc_rc" = 1 ]
+}
+
+# lc_resolved WHICH TAG: the resolved exceptions of that run's
+# lifecycle, from its log line (engine/summary.c).
+lc_resolved() {
+	sed -n 's/.*exception lifecycle: [0-9]* lines, \([0-9]*\) resolved.*/\1/p' "$lc/$1/$2.err"
 }
 
 # lc_lines WHICH A B: the diff's lines (after the table head), blanks
@@ -96,18 +106,32 @@ lc_check() {
 	fi
 }
 
+# lc_same_reports: the reports of as-of 2026-12-01 are the ones
+# kept in $lc/e/keep.
+lc_same_reports() {
+	local f n=0
+	for f in "$lc/e/keep/"*; do
+		[ -f "$f" ] || return 1
+		cmp -s "$f" "$lc/e/reports/$(basename "$f")" || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
 lc_ok=1
 for w in c e; do
 	lc_ini "$w" || lc_ok=0
 done
-if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" && lc_run c "$lc_asof2" &&
-	lc_run c "$lc_asof3" && lc_run e "$lc_asof1" &&
+if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" run1 && lc_run c "$lc_asof2" run2 &&
+	lc_run c "$lc_asof3" run3 && lc_run e "$lc_asof1" run1 &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 2200.00 WHERE doc_id = 'INV-99000108'" &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 20000.00 WHERE doc_id = 'INV-01200080'" &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 990.00 WHERE doc_id = 'INV-99000026'" &&
-	lc_run e "$lc_asof2" &&
+	lc_run e "$lc_asof2" run2 &&
+	mkdir -p "$lc/e/keep" && cp "$lc/e/reports/"*20261201T000000Z* "$lc/e/keep/" &&
+	lc_run e "$lc_asof2" repeat2 &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 1500.00 WHERE doc_id = 'INV-99000108'" &&
-	lc_run e "$lc_asof3"; then
+	lc_run e "$lc_asof3" run3; then
 	pass "lifecycle: three runs of the demo into each of two stores (control, changed)"
 	lc_check "Y new, X resolved, Z changed and open" 1 2 \
 		"appeared order SO-300020 AMOUNT_MISMATCH_ORDER_ERP new 2 0 EUR 24563.83" \
@@ -118,6 +142,28 @@ if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" && lc_run c "$lc_asof2" &&
 	lc_check "Y open since run 2, Z open since run 1, X not listed" 1 3 \
 		"appeared order SO-300020 AMOUNT_MISMATCH_ORDER_ERP open 2 2 EUR 24563.83" \
 		"changed order SO-99000026 AMOUNT_MISMATCH_ORDER_ERP open 1 4 USD 1000.00 erp_amount 999.98; verdicts"
+
+	# the runs' own lifecycle (before their reports): resolved X in
+	# run 2, nothing more in run 3, than the control's
+	lc_rc2=$(lc_resolved c run2)
+	lc_rc3=$(lc_resolved c run3)
+	if [ -n "$lc_rc2" ] && [ "$(lc_resolved e run2)" = $((lc_rc2 + 1)) ] &&
+		[ -n "$lc_rc3" ] && [ "$(lc_resolved e run3)" = "$lc_rc3" ]; then
+		pass "lifecycle: the runs resolve X in run 2 ($((lc_rc2 + 1))) and nothing more in run 3 ($lc_rc3) than the control"
+	else
+		fail "lifecycle: resolved in the runs" "control: $lc_rc2 $lc_rc3" \
+			"$(grep -h 'exception lifecycle' "$lc/e/"run*.err)"
+	fi
+	# a repeat of run 2 has run 2's lifecycle (against run 1: X resolved
+	# again), publishes nothing and rewrites its reports byte for byte
+	if grep -q "repeats run seq 2" "$lc/e/repeat2.out" &&
+		[ "$(lc_resolved e repeat2)" = "$(lc_resolved e run2)" ] &&
+		lc_same_reports; then
+		pass "lifecycle: a repeat of run 2 has run 2's lifecycle ($(lc_resolved e repeat2) resolved), the same reports"
+	else
+		fail "lifecycle: a repeat of run 2" "$(cat "$lc/e/repeat2.out")" \
+			"$(grep -h 'exception lifecycle' "$lc/e/run2.err" "$lc/e/repeat2.err")"
+	fi
 
 	# the same by run id, and as JSON
 	lc_id1=$(lc_recon e runs "$lc_job" | awk '$1 == 1 { print $2 }')
@@ -142,27 +188,6 @@ if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" && lc_run c "$lc_asof2" &&
 		fail "lifecycle: recon diff --json: counts, state, first run" "want $lc_want" "$(cat "$lc/e/diff.json")"
 	fi
 
-	# a repeat of run 3 has run 3's lifecycle: the same reports
-	lc_rep=$(ls "$lc/e/reports/"*20261203T000000Z* 2>/dev/null)
-	mkdir -p "$lc/e/keep"
-	cp $lc_rep "$lc/e/keep/" 2>/dev/null
-	if [ -n "$lc_rep" ] && lc_run e "$lc_asof3" &&
-		grep -q "repeats" "$lc/e/run.err" "$lc/e/run.out" &&
-		[ "$(lc_recon e runs "$lc_job" | awk '$1 ~ /^[0-9]+$/' | wc -l)" = 3 ]; then
-		lc_same=1
-		for f in $lc_rep; do
-			cmp -s "$f" "$lc/e/keep/$(basename "$f")" || lc_same=0
-		done
-		if [ "$lc_same" = 1 ]; then
-			pass "lifecycle: a repeat of run 3 publishes nothing and rewrites its reports byte for byte"
-		else
-			fail "lifecycle: a repeat of run 3 rewrote its reports differently"
-		fi
-	else
-		fail "lifecycle: a repeat of run 3 publishes nothing" "exit $lc_rc" "$(tail -5 "$lc/e/run.err")" \
-			"$(lc_recon e runs "$lc_job")"
-	fi
-
 	# an unknown run: exit 2, naming what there is
 	lc_recon e diff "$lc_job" 1 7 >"$lc/e/diff-bad.out" 2>"$lc/e/diff-bad.err"
 	lc_rc=$?
@@ -173,7 +198,7 @@ if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" && lc_run c "$lc_asof2" &&
 		fail "lifecycle: recon diff of an unknown run: exit 2" "exit $lc_rc" "$(cat "$lc/e/diff-bad.err")"
 	fi
 else
-	fail "lifecycle: the runs (exit $lc_rc)" "$(tail -5 "$lc/c/run.err" "$lc/e/run.err" 2>/dev/null)"
+	fail "lifecycle: the runs (exit $lc_rc)" "$(tail -5 "$lc/c/"*.err "$lc/e/"*.err 2>/dev/null)"
 fi
 # the demo as it was for what follows
 src_sql erp "UPDATE erp_doc SET net_amount = 1500.00 WHERE doc_id = 'INV-99000108'"
