@@ -814,7 +814,7 @@ void life_calc_release(struct life_calc *lc)
 	if (!lc)
 		return;
 	/* the lines point at lc->life: they lose their lifecycle with it */
-	for (size_t i = 0; i < lc->nitems; i++)
+	for (size_t i = 0; lc->life && i < lc->nitems; i++)
 		if (lc->items[i].life == &lc->life[i])
 			lc->items[i].life = NULL;
 	for (int b = 0; b < REPORT_AGEING_BUCKETS; b++)
