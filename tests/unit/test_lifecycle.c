@@ -247,7 +247,7 @@ START_TEST(first_run_and_trend)
 	it[0] = line("ORDER_NOT_IN_ERP", "B", NULL, "B", "1.00");
 	ck_assert_int_eq(life_calc_init(&lc, it, 1, day(13), "r13", 0, &a, &err), 0);
 	for (int s = 1; s <= 12; s++) {
-		char id[8];
+		char id[16];
 
 		snprintf(id, sizeof(id), "r%d", s);
 		ck_assert_int_eq(life_calc_run(lc, id, day(s), (uint64_t)s, &err), 0);
