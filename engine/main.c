@@ -23,6 +23,7 @@
 #include "incr.h"
 #include "lock.h"
 #include "job.h"
+#include "lifecycle.h"
 #include "mem.h"
 #include "phase.h"
 #include "rowfp.h"
@@ -71,6 +72,7 @@ static int cmd_verify(const char *config, int argc, char **argv);
 static int cmd_digest(const char *config, int argc, char **argv);
 static int cmd_history(const char *config, int argc, char **argv);
 static int cmd_runs(const char *config, int argc, char **argv);
+static int cmd_diff(const char *config, int argc, char **argv);
 static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
 
@@ -102,6 +104,9 @@ static const struct cmd commands[] = {
 	{ "runs", cmd_runs, "runs JOB [--json]",
 	  "the job's published runs, newest first: seq, run id, as-of, "
 	  "mode, status, versions, exceptions, rows read, seconds" },
+	{ "diff", cmd_diff, "diff JOB RUN_A RUN_B [--json]",
+	  "the exceptions that appeared, disappeared or changed between two "
+	  "published runs (seq or run id); exit 2 for an unknown run" },
 	{ "schedule", cmd_schedule,
 	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
 	  "          [--tmpdir DIR] [--jobs K] [-q]\n"
@@ -1418,4 +1423,38 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(config, argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
+}
+
+/* recon diff: the exceptions between two published runs (lifecycle.h,
+ * docs/REPORTS.md "Exception lifecycle"); reads the store only. */
+static int cmd_diff(const char *config, int argc, char **argv)
+{
+	struct error err;
+	struct job *job = NULL;
+	struct sbuf out = SBUF_INIT((size_t)1 << 30);
+	const char *pos[3] = { NULL, NULL, NULL };
+	int json = 0, code = 0;
+	size_t npos;
+	const struct opt dopt[] = {
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+	};
+
+	code = parse_opts("diff", argc, argv, dopt, NOPTS(dopt), pos, 3, &npos,
+			  "%s: a job and two runs ('%s')");
+	if (code)
+		return code;
+	if (!pos[0] || !pos[1] || !pos[2])
+		return usage_error("diff: want JOB RUN_A RUN_B (a seq or a run "
+				   "id each: recon runs JOB)%s", "");
+	error_init(&err);
+	if (load_job_for(config, pos[0], &job, &err) < 0 ||
+	    lifecycle_diff(job->store_dsn, job->store_table, job->name, pos[1],
+			   pos[2], json, &out, &err) < 0)
+		code = fail(&err);
+	else
+		fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
+	job_free(job);
+	error_release(&err);
+	return code;
 }

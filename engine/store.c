@@ -2022,3 +2022,13 @@ void store_free(struct store *s)
 	mem_free(s->table);
 	mem_free(s);
 }
+
+struct conn *store_conn(struct store *s)
+{
+	return s->conn;
+}
+
+const struct ledger_schema *store_schema(const struct store *s)
+{
+	return &s->schema;
+}

@@ -197,6 +197,24 @@ int store_read_history(struct conn *c, const char *table,
 		       const struct ledger_schema *sch, const char *key,
 		       const char *kind, struct cursor **cur, struct error *err);
 
+/* The exception lifecycle's reads (engine/lifecycle.c). store_read_life_runs:
+ * the job's runs in seq order: seq, run_id, as_of, exceptions (text).
+ * store_read_life: every version of T published by a run of job with
+ * seq <= max_seq, joined with that run, in (rec_kind, rec_key, version)
+ * order: rec_kind, rec_key, version, seq, as_of, run_id, outcome,
+ * codes, verdicts, then the declared columns of sch (as text). Versions
+ * of a run not yet committed have no T_runs row and are not returned. */
+int store_read_life_runs(struct conn *c, const char *table, const char *job,
+			 struct cursor **cur, struct error *err);
+int store_read_life(struct conn *c, const char *table,
+		    const struct ledger_schema *sch, const char *job,
+		    uint64_t max_seq, struct cursor **cur, struct error *err);
+/* The store's connection, inside the run's transaction (the lifecycle
+ * reads the published history through it before the commit), and its
+ * declared columns. Borrowed. */
+struct conn *store_conn(struct store *s);
+const struct ledger_schema *store_schema(const struct store *s);
+
 /* Connect to job->store_dsn, create the tables, view and triggers if
  * T_runs is missing, begin the run's transaction and load the current
  * state (keys, last run). *out owned by the caller (store_free).

@@ -217,3 +217,69 @@ int store_read_history(struct conn *c, const char *table,
 		  kind ? " AND t.rec_kind = ?" : "");
 	return open_sql(c, &sql, pr, kind ? 2 : 1, cur, err);
 }
+
+int store_read_life_runs(struct conn *c, const char *table, const char *job,
+			 struct cursor **cur, struct error *err)
+{
+	const struct dialect *d = conn_dialect(c);
+	struct sbuf sql = SBUF_INIT(1 << 12);
+	struct param pr[1];
+
+	memset(pr, 0, sizeof(pr));
+	pr[0].s = job;
+	pr[0].len = strlen(job);
+	sbuf_addstr(&sql, "SELECT ");
+	dialect_cast_text(d, &sql, "seq", "seq_text");
+	sbuf_addstr(&sql, ", run_id, ");
+	dialect_cast_text(d, &sql, "as_of", "as_of_text");
+	sbuf_addstr(&sql, ", ");
+	dialect_cast_text(d, &sql, "exceptions", "exceptions_text");
+	sbuf_addstr(&sql, " FROM ");
+	dialect_store_ident(d, &sql, table, "_runs");
+	sbuf_addstr(&sql, " WHERE job = ? ORDER BY seq");
+	return open_sql(c, &sql, pr, 1, cur, err);
+}
+
+int store_read_life(struct conn *c, const char *table,
+		    const struct ledger_schema *sch, const char *job,
+		    uint64_t max_seq, struct cursor **cur, struct error *err)
+{
+	const struct dialect *d = conn_dialect(c);
+	struct sbuf sql = SBUF_INIT(1 << 16), e = SBUF_INIT(256);
+	struct sbuf a = SBUF_INIT(256);
+	struct param pr[1];
+
+	memset(pr, 0, sizeof(pr));
+	pr[0].s = job;
+	pr[0].len = strlen(job);
+	sbuf_addstr(&sql, "SELECT t.rec_kind, t.rec_key, ");
+	dialect_cast_text(d, &sql, "t.version", "version_text");
+	sbuf_addstr(&sql, ", ");
+	dialect_cast_text(d, &sql, "r.seq", "seq_text");
+	sbuf_addstr(&sql, ", ");
+	dialect_cast_text(d, &sql, "r.as_of", "as_of_text");
+	sbuf_addstr(&sql, ", t.run_id, t.outcome, t.codes, t.verdicts");
+	for (size_t i = 0; i < sch->n; i++) {
+		sbuf_reset(&e);
+		sbuf_addstr(&e, "t.");
+		dialect_quote(d, &e, sch->col[i].name);
+		sbuf_reset(&a);
+		sbuf_addf(&a, "c%zu_text", i);
+		sbuf_addstr(&sql, ", ");
+		dialect_cast_text(d, &sql, e.buf, a.buf);
+	}
+	sbuf_addstr(&sql, " FROM ");
+	dialect_store_ident(d, &sql, table, NULL);
+	sbuf_addstr(&sql, " t JOIN ");
+	dialect_store_ident(d, &sql, table, "_runs");
+	/* max_seq is the engine's own number, not input: inlined, so no
+	 * driver has to guess a text parameter's type against BIGINT */
+	sbuf_addf(&sql, " r ON r.run_id = t.run_id WHERE r.job = ? AND "
+		  "r.seq <= %llu ORDER BY t.rec_kind, t.rec_key, t.version",
+		  (unsigned long long)max_seq);
+	if (e.failed || a.failed)
+		sql.failed = SBUF_NOMEM;
+	sbuf_release(&e);
+	sbuf_release(&a);
+	return open_sql(c, &sql, pr, 1, cur, err);
+}

@@ -10,6 +10,7 @@
 #include "run_int.h"
 #include "text.h"
 #include "canon.h"
+#include "lifecycle.h"
 #include "mem.h"
 #include "money.h"
 #include "outcome.h"
@@ -270,14 +271,17 @@ int summary_write_reports(struct run *r, const char *finished,
 {
 	struct report rep;
 	struct report_source *rs = NULL;
-	struct report_outcome ro[OUT__COUNT] = { { 0 } };	/* totals: none yet */
+	struct report_outcome ro[OUT__COUNT] = { { 0 } };
 	struct report_reference *rr = NULL;
 	struct report_rule_file *rf = NULL;
+	struct life_calc *life = NULL;
+	struct report_total *otot[OUT__COUNT] = { NULL };
 	char (*rhex)[65] = NULL;
 	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
 	const char *dir = r->opts->report_dir ? r->opts->report_dir
 					      : r->job->report_dir;
 	unsigned formats = 0;
+	double t0;
 	int rc = -1;
 
 	rs = mem_calloc(r->job->nsources, sizeof(*rs));
@@ -332,8 +336,22 @@ int summary_write_reports(struct run *r, const char *finished,
 		ro[i].description = outcome_table[i].description;
 		ro[i].is_exception = outcome_table[i].is_exception;
 		ro[i].count = r->counts[i];
-		ro[i].totals = NULL;	/* amounts: filled by the lifecycle */
-		ro[i].ntotals = 0;
+		/* amounts per currency of the records of this primary
+		 * outcome (T_runs.outcomes) */
+		if (r->ostats[i].ntotals) {
+			otot[i] = mem_calloc(r->ostats[i].ntotals, sizeof(*otot[i]));
+			if (!otot[i]) {
+				error_set(err, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			for (size_t t = 0; t < r->ostats[i].ntotals; t++) {
+				otot[i][t].currency = r->ostats[i].totals[t].currency;
+				otot[i][t].amount = summary_amount(r, 1, r->ostats[i].totals[t].sum);
+				otot[i][t].count = r->ostats[i].totals[t].count;
+			}
+		}
+		ro[i].totals = otot[i];
+		ro[i].ntotals = r->ostats[i].ntotals;
 	}
 	tstamp_format(r->as_of, &asof_iso);
 	memset(&rep, 0, sizeof(rep));
@@ -359,6 +377,21 @@ int summary_write_reports(struct run *r, const char *finished,
 	rep.nitems = r->nitems;
 	rep.columns = r->rcols;	/* record_columns(), called by run.c */
 	rep.ncolumns = r->nrcols;
+	rep.mode = r->incremental ? "incremental" : "full";
+	/* each exception line's life against the job's previous
+	 * published run (a repeat: against the run before the one it
+	 * repeats, so that it has that run's lifecycle) */
+	t0 = runlog_now();
+	if (lifecycle_fill(store_conn(r->store), r->job->store_table,
+			   store_schema(r->store), r->job->name, r->repeat,
+			   r->items, r->nitems, r->as_of, r->run_id.buf,
+			   &r->arena, &rep, &life, err) < 0) {
+		error_context(err, "store '%s' table '%s': the exception "
+			      "lifecycle", r->job->store_dsn, r->job->store_table);
+		goto out;
+	}
+	runlog_printf(r, "exception lifecycle: %zu lines, %zu resolved, "
+		      "%.2f s", r->nitems, rep.nresolved, runlog_now() - t0);
 	/* one file name per job and as-of: a rerun replaces its own report */
 	sbuf_addf(&base, "%s-", r->job->name);
 	for (size_t i = 0; i < asof_iso.len; i++)
@@ -380,6 +413,9 @@ out:
 		mem_free(r->stats[i].rtotals);
 		r->stats[i].rtotals = NULL;
 	}
+	life_calc_release(life);
+	for (int i = 0; i < OUT__COUNT; i++)
+		mem_free(otot[i]);
 	mem_free(rs);
 	mem_free(rr);
 	mem_free(rf);

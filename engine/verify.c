@@ -1469,3 +1469,19 @@ out:
 	sbuf_release(&tmp);
 	return rc < 0 ? -1 : 0;
 }
+
+int verify_reader_open(const char *dsn, const char *table, const char *job,
+		       struct conn **c, int *in_tx, struct error *err)
+{
+	*c = NULL;
+	*in_tx = 0;
+	if (!text_is_identifier(table, 63))
+		return error_set(err, ERR_JOB, "store table '%s' is not an "
+				 "identifier", table ? table : "");
+	return open_snapshot(dsn, table, job, 0, c, in_tx, err);
+}
+
+void verify_reader_close(struct conn *c, int in_tx)
+{
+	close_snapshot(c, in_tx);
+}

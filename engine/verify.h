@@ -135,4 +135,12 @@ typedef int verify_run_fn(void *ctx, const struct ledger_run *run,
 int verify_runs(const char *dsn, const char *table, const char *job,
 		verify_run_fn *fn, void *ctx, uint64_t *n, struct error *err);
 
+/* For readers of the store outside this file (`recon diff`,
+ * engine/lifecycle.c): connect to DSN, probe TABLE (store_probe, job
+ * named in its messages) and take the readers' snapshot; close with
+ * verify_reader_close (c may be NULL). ERR_STORE naming DSN and table. */
+struct conn;
+int verify_reader_open(const char *dsn, const char *table, const char *job,
+		       struct conn **c, int *in_tx, struct error *err);
+void verify_reader_close(struct conn *c, int in_tx);
 #endif

@@ -21,7 +21,8 @@
 #    tests/e2e/lib/hooks.sh (the job's hooks),
 #    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule),
-#    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q) and, on
+#    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q),
+#    tests/e2e/lib/lifecycle.sh (the exception lifecycle, recon diff) and, on
 #    sqlite only, tests/e2e/lib/install.sh (make install, the demo from
 #    the installed tree, the man pages).
 # 2. The cases: every folder tests/e2e/cases/NAME (see
@@ -708,6 +709,9 @@ fi
 # The log of recon run: JSON events, progress, -q, an error event, no
 # password (docs/LOGGING.md).
 . "$root/tests/e2e/lib/logs.sh"
+# The exception lifecycle through recon diff: new, open, reopened,
+# resolved and ages over three runs (docs/REPORTS.md).
+. "$root/tests/e2e/lib/lifecycle.sh"
 # make install into a temporary DESTDIR, the demo run from there, the man
 # pages (README.md, "Installing"); SQLite only: it tests the installed
 # tree, not a backend.
