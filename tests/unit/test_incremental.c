@@ -231,8 +231,36 @@ static char *current(const char *table)
 	return query_text(q);
 }
 
+/* The CSV without its 5 lifecycle columns (state, first_as_of,
+ * age_days, note_state, note_text: the last of each line): a full run on
+ * a new store sees every exception as new, the incremental store has a
+ * history. None of these tests' lifecycle values holds a comma. */
+static void strip_life(char *csv)
+{
+	char *w = csv;
+
+	for (char *line = csv; *line;) {
+		char *end = strchr(line, '\n');
+		char *cut;
+		size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+		int commas = 0;
+
+		cut = line + len;
+		while (cut > line && commas < 5)
+			if (*--cut == ',')
+				commas++;
+		memmove(w, line, (size_t)(cut - line));
+		w += cut - line;
+		memmove(w, "\r\n", 2);
+		w += 2;
+		line += len;
+	}
+	*w = '\0';
+}
+
 /* The store and report of an incremental run equal those of a full run
- * over the same data (job-full.xml: its own store table and state). */
+ * over the same data (job-full.xml: its own store table and state), but
+ * for the lifecycle, which follows each store's own history. */
 static void assert_same_as(const char *full_job)
 {
 	char *inc_cur = current("inc_store"), *inc_csv = slurp(CSV);
@@ -246,6 +274,8 @@ static void assert_same_as(const char *full_job)
 	run_ok(full_job, STATE_FULL, 0);
 	full_cur = current("inc_full");
 	full_csv = slurp(CSV);
+	strip_life(full_csv);
+	strip_life(inc_csv);
 	ck_assert_str_eq(full_csv, inc_csv);
 	ck_assert_str_eq(full_cur, inc_cur);
 	free(inc_cur);

@@ -773,7 +773,7 @@ START_TEST(site_field_columns)
 	rows_free(&r);
 	/* the fields the reports show (not tax, due, batch: report="false")
 	 * in the exception CSV, in declaration order, then the 5 lifecycle
-	 * columns (empty: this run has no lifecycle) */
+	 * columns (the store's first run: new, today, 0 days, no note) */
 	data = slurp_file(REPORTS "/unit-run-20261126T000000Z.csv");
 	ck_assert_ptr_nonnull(data);
 	ck_assert_ptr_nonnull(strstr(data, "\"message\",\"deal.fields.region\","
@@ -782,17 +782,20 @@ START_TEST(site_field_columns)
 				     "\"state\",\"first_as_of\",\"age_days\","
 				     "\"note_state\",\"note_text\"\r\n"));
 	ck_assert_ptr_nonnull(strstr(data, "\"deal 70.00, order 75.00\",\"y\",7,"
-				     "\"2026-01-02 00:00:00\",\"z\",\"false\",\"\",\"\",\"\",\"\",\"\"\r\n"));
+				     "\"2026-01-02 00:00:00\",\"z\",\"false\",\"new\","
+				     "\"2026-11-26T00:00:00Z\",0,\"\",\"\"\r\n"));
 	/* two documents: each one's value, as erp_keys lists them */
 	ck_assert_ptr_nonnull(strstr(data, "\"I1 | I2\",\"\",\"EUR\",100.00,"
 				     "100.00,100.00,\"Acme\",\"lots_agree\","
 				     "\"fields.lua:"));
 	ck_assert_ptr_nonnull(strstr(data, "LOT_MISMATCH: documents disagree on "
 				     "lot\",\"Acme\",7,\"2026-01-02 00:00:00\","
-				     "\"x | y\",\"true\",\"\",\"\",\"\",\"\",\"\"\r\n"));
+				     "\"x | y\",\"true\",\"new\",\"2026-11-26T00:00:00Z\",0,"
+				     "\"\",\"\"\r\n"));
 	ck_assert_ptr_nonnull(strstr(data, "\"an order links to no deal\","
 				     "\"\",\"\",\"2026-01-02 00:00:00\",\"\","
-				     "\"\",\"\",\"\",\"\",\"\",\"\"\r\n"));
+				     "\"\",\"new\",\"2026-11-26T00:00:00Z\",0,\"\","
+				     "\"\"\r\n"));
 	free(data);
 	r = query("SELECT value FROM run_store_schema ORDER BY position");
 	ck_assert_str_eq(at(&r, 0, 0), "deal.fields.region");
