@@ -35,6 +35,7 @@
 #include "text.h"
 #include "tstamp.h"
 #include "verify.h"
+#include "notes.h"
 #include "version.h"
 #include "xlate.h"
 #include "ref.h"
@@ -71,6 +72,7 @@ static int cmd_verify(const char *config, int argc, char **argv);
 static int cmd_digest(const char *config, int argc, char **argv);
 static int cmd_history(const char *config, int argc, char **argv);
 static int cmd_runs(const char *config, int argc, char **argv);
+static int cmd_note(const char *config, int argc, char **argv);
 static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
 
@@ -99,6 +101,11 @@ static const struct cmd commands[] = {
 	{ "history", cmd_history, "history JOB ID [--kind order|deal|erp]",
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
+	{ "note", cmd_note,
+	  "note JOB KEY --state explained|accepted|investigating --text TEXT\n"
+	  "          --by NAME [--kind order|deal|erp]",
+	  "append a note on a record (an exception) to the store's "
+	  "insert-only, hash-chained notes; prints its seq and hash" },
 	{ "runs", cmd_runs, "runs JOB [--json]",
 	  "the job's published runs, newest first: seq, run id, as-of, "
 	  "mode, status, versions, exceptions, rows read, seconds" },
@@ -844,6 +851,9 @@ static int cmd_verify(const char *config, int argc, char **argv)
 		       (unsigned long long)res.runs,
 		       (unsigned long long)res.versions,
 		       (unsigned long long)res.keys);
+		if (res.notes)
+			printf(", %llu note%s", (unsigned long long)res.notes,
+			       res.notes == 1 ? "" : "s");
 		if (digest)
 			printf(", %llu runs checked against '%s'",
 			       (unsigned long long)res.digest_runs, digest);
@@ -988,6 +998,65 @@ static int cmd_history(const char *config, int argc, char **argv)
 	}
 	sbuf_release(&hp.kind);
 	sbuf_release(&hp.key);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* recon note: one note on a record of the job's store (notes.h). */
+static int cmd_note(const char *config, int argc, char **argv)
+{
+	struct note_add a;
+	struct error err;
+	struct job *job = NULL;
+	const char *pos[2] = { NULL, NULL };
+	size_t npos;
+	int code;
+	const struct opt no[] = {
+		{ "--state", OPT_ONE, "a state (explained, accepted or "
+		  "investigating)", "explained", NULL, &a.state, NULL, NULL },
+		{ "--text", OPT_ONE, "the note's text",
+		  "'credit note CN-12 posted on 3 Dec'", NULL, &a.text, NULL,
+		  NULL },
+		{ "--by", OPT_ONE, "who writes the note", "'A. Meyer'", NULL,
+		  &a.by, NULL, NULL },
+		{ "--kind", OPT_ONE, "a kind (order, deal or erp)", "order",
+		  NULL, &a.kind, NULL, NULL },
+	};
+
+	memset(&a, 0, sizeof(a));
+	code = parse_opts("note", argc, argv, no, NOPTS(no), pos, 2, &npos,
+			  "%s: one key at a time ('%s'); quote a text with "
+			  "spaces");
+	if (code)
+		return code;
+	if (!pos[0] || !pos[1])
+		return usage_error("note: want JOB KEY --state STATE --text "
+				   "TEXT --by NAME%s", "");
+	if (!a.state)
+		return usage_error("note: --state is missing: explained, "
+				   "accepted or investigating%s", "");
+	if (!a.text)
+		return usage_error("note: --text is missing: what was found%s",
+				   "");
+	if (!a.by)
+		return usage_error("note: --by is missing: who writes the "
+				   "note%s", "");
+	error_init(&err);
+	a.key = pos[1];
+	if (load_job_for(config, pos[0], &job, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	a.job = job->name;
+	if (notes_add(job->store_dsn, job->store_table, &a, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	printf("note %lld on %s '%s' (%s, by %s, %s UTC): hash %s\n",
+	       (long long)a.seq, a.kind_found, a.key, a.state, a.by,
+	       a.created_out, a.hash);
+out:
 	job_free(job);
 	error_release(&err);
 	return code;
