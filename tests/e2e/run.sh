@@ -17,6 +17,7 @@
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/notes.sh (recon note, T_notes, verify of the notes),
 #    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule),
 #    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q) and, on
@@ -690,6 +691,9 @@ fi
 
 # The job's hooks: on-failure, on-exceptions, timeouts (docs/JOBS.md).
 . "$root/tests/e2e/lib/hooks.sh"
+# Finance's notes on exceptions: recon note, the chain, the triggers,
+# verify (docs/STORE.md, "T_notes").
+. "$root/tests/e2e/lib/notes.sh"
 # The engine configuration: file < RECON_* < flags, recon config
 # (README.md, "Configuration").
 . "$root/tests/e2e/lib/config.sh"
