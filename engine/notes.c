@@ -784,6 +784,28 @@ int notes_load(struct conn *c, const struct dialect *d, const char *table,
 	return 0;
 }
 
+int notes_read(const char *dsn, const char *table, const char *job,
+	       struct notes **out, struct error *err)
+{
+	struct conn *c = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!text_is_identifier(table, 63))
+		return error_set(err, ERR_JOB, "store table '%s' is not an "
+				 "identifier", table ? table : "");
+	if (conn_open(dsn, &c, err) == 0 &&
+	    store_probe(c, table, job, err) == 0)
+		rc = notes_load(c, NULL, table, job, out, err);
+	conn_close(c);
+	if (rc < 0) {
+		if (err->code == ERR_SOURCE || err->code == ERR_DATA)
+			err->code = ERR_STORE;
+		error_context(err, "store '%s' table '%s'", dsn, table);
+	}
+	return rc;
+}
+
 /* The first note of (kind, key) or later: lower bound. */
 static size_t lower(const struct notes *n, const char *kind, const char *key)
 {

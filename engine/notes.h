@@ -110,6 +110,11 @@ int notes_load(struct conn *c, const struct dialect *d, const char *table,
 	       const char *job, struct notes **out, struct error *err);
 void notes_free(struct notes *n);
 
+/* `recon notes`: connect to dsn, check the store (store_probe, job),
+ * notes_load, disconnect. */
+int notes_read(const char *dsn, const char *table, const char *job,
+	       struct notes **out, struct error *err);
+
 /* The notes of one record, oldest first: a pointer to the first and
  * *count of them (NULL and 0 if none). O(log n). */
 const struct note *notes_of(const struct notes *n, const char *kind,

@@ -12,7 +12,8 @@
 #  2. refusals in words, exit 2: a key the store does not have, an
 #     unknown state, no --by, a --kind the key is not; a job whose store
 #     has no run yet: exit 6;
-#  3. recon verify: clean with the notes (exit 0, "2 notes");
+#  3. recon verify: clean with the notes (exit 0, "2 notes"); recon
+#     notes lists them (text and --json), and says when a key has none;
 #  4. UPDATE and DELETE of nt_orders_notes refused by the DBMS;
 #  5. the owner drops the UPDATE trigger and changes note 1's text:
 #     recon verify names note seq 1, exit 9.
@@ -149,6 +150,35 @@ else
 		pass "notes: recon verify checks the 2 notes: ok"
 	else
 		fail "notes: recon verify checks the 2 notes: ok" "exit $rc" "$(cat "$nt/v1.out")"
+	fi
+
+	# recon notes: the list by record, oldest first, and --json
+	nt_recon notes "$nt/job.xml" "$key" >"$nt/l1.out" 2>"$nt/l1.err"
+	rc=$?
+	if [ "$rc" = 0 ] && [ "$(grep -c '^note ' "$nt/l1.out")" = 2 ] &&
+		[ "$(sed -n 1p "$nt/l1.out")" = "note 1  $created UTC  order '$key'  investigating  by A. Meyer" ] &&
+		[ "$(sed -n 4p "$nt/l1.out")" = "  Gutschrift über 12,50 € gebucht" ] &&
+		grep -q "^note 2  .* UTC  order '$key'  explained  by B. Kühn\$" "$nt/l1.out"; then
+		pass "notes: recon notes JOB KEY lists both notes, oldest first"
+	else
+		fail "notes: recon notes JOB KEY lists both notes, oldest first" "exit $rc" "$(cat "$nt/l1.out" "$nt/l1.err")"
+	fi
+	nt_recon notes "$nt/job.xml" --json >"$nt/l2.out" 2>"$nt/l2.err"
+	rc=$?
+	if [ "$rc" = 0 ] && [ "$(grep -c '"seq":' "$nt/l2.out")" = 2 ] &&
+		grep -q "^{\"seq\":1,\"job\":\"orders-nightly\",\"rec_kind\":\"order\",\"rec_key\":\"$key\",\"state\":\"investigating\",\"text\":\"asked the ERP team\",\"by\":\"A. Meyer\",\"created\":\"$created\",\"hash\":\"$h1\"}" "$nt/l2.out" &&
+		grep -q '"text":"Gutschrift über 12,50 € gebucht"' "$nt/l2.out" &&
+		[ "$(head -c 1 "$nt/l2.out")" = "[" ] && [ "$(tail -1 "$nt/l2.out")" = "]" ]; then
+		pass "notes: recon notes --json: one array, every field"
+	else
+		fail "notes: recon notes --json" "exit $rc" "$(cat "$nt/l2.out" "$nt/l2.err")"
+	fi
+	nt_recon notes "$nt/job.xml" SO-NOPE >"$nt/l3.out" 2>"$nt/l3.err"
+	rc=$?
+	if [ "$rc" = 0 ] && [ ! -s "$nt/l3.out" ] && grep -q "no notes on 'SO-NOPE' of job 'orders-nightly'" "$nt/l3.err"; then
+		pass "notes: recon notes on a key without notes: exit 0, says so"
+	else
+		fail "notes: recon notes on a key without notes" "exit $rc" "$(cat "$nt/l3.out" "$nt/l3.err")"
 	fi
 
 	# 4. the DBMS refuses UPDATE and DELETE
