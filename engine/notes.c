@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "connectors/connector.h"
 #include "dialect.h"
@@ -551,6 +552,33 @@ fail:
 	return -1;
 }
 
+/* Before try i + 1: 20 ms per try lost, and a few by the pid, so that
+ * writers that collided do not collide again in step. */
+static void backoff(int i)
+{
+	struct timespec ts = { 0, (long)(20 * i + getpid() % 13) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * 1 if the try failed only because another note was written at the same
+ * time, so that trying again on top of it can succeed: the seq taken
+ * (a unique violation), a deadlock or serialization failure (SQLSTATE
+ * class 40: InnoDB's duplicate-key deadlock of three inserts of one
+ * seq), or on SQLite SQLITE_BUSY (5), which a deferred transaction gets
+ * at once, without the busy timeout, when two of them read and then
+ * both want to write.
+ */
+static int lost_race(const struct dialect *d, const struct error *err)
+{
+	if (dialect_unique_violation(d, err->sqlstate, err->native))
+		return 1;
+	if (err->sqlstate[0] == '4' && err->sqlstate[1] == '0')
+		return 1;
+	return d->id == DIALECT_SQLITE && (err->native & 0xff) == 5;
+}
+
 int notes_append(struct conn *c, const char *table, struct note_add *a,
 		 struct error *err)
 {
@@ -573,9 +601,10 @@ int notes_append(struct conn *c, const char *table, struct note_add *a,
 			return 0;
 		/* another note took the seq: read the new last one */
 		if (i == NOTES_RETRIES || err->code == ERR_NOMEM ||
-		    !dialect_unique_violation(d, err->sqlstate, err->native))
+		    !lost_race(d, err))
 			break;
 		error_clear(err);
+		backoff(i);
 	}
 	if (err->code == ERR_SOURCE || err->code == ERR_DATA)
 		err->code = ERR_STORE;
@@ -702,7 +731,7 @@ void notes_free(struct notes *n)
 	mem_free(n);
 }
 
-static char *dup(const char *s, int *oom)
+static char *dup_s(const char *s, int *oom)
 {
 	char *d = mem_strdup(s ? s : "");
 
@@ -760,15 +789,15 @@ int notes_load(struct conn *c, const struct dialect *d, const char *table,
 		x = &n->v[n->n++];
 		memset(x, 0, sizeof(*x));
 		x->seq = parse_seq(vtext(row, N_SEQ));
-		x->job = dup(j, &oom);
-		x->kind = dup(vtext(row, N_KIND), &oom);
-		x->key = dup(vtext(row, N_KEY), &oom);
-		x->state = dup(vtext(row, N_STATE), &oom);
-		x->text = dup(vtext(row, N_TEXT), &oom);
-		x->by = dup(vtext(row, N_BY), &oom);
-		x->created = dup(vtext(row, N_CREATED), &oom);
-		x->prev_hash = dup(vtext(row, N_PREV), &oom);
-		x->hash = dup(vtext(row, N_HASH), &oom);
+		x->job = dup_s(j, &oom);
+		x->kind = dup_s(vtext(row, N_KIND), &oom);
+		x->key = dup_s(vtext(row, N_KEY), &oom);
+		x->state = dup_s(vtext(row, N_STATE), &oom);
+		x->text = dup_s(vtext(row, N_TEXT), &oom);
+		x->by = dup_s(vtext(row, N_BY), &oom);
+		x->created = dup_s(vtext(row, N_CREATED), &oom);
+		x->prev_hash = dup_s(vtext(row, N_PREV), &oom);
+		x->hash = dup_s(vtext(row, N_HASH), &oom);
 		if (oom)
 			break;
 	}

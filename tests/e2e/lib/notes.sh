@@ -16,7 +16,9 @@
 #     notes lists them (text and --json), and says when a key has none;
 #  4. UPDATE and DELETE of nt_orders_notes refused by the DBMS;
 #  5. the owner drops the UPDATE trigger and changes note 1's text:
-#     recon verify names note seq 1, exit 9.
+#     recon verify names note seq 1, exit 9;
+#  6. four notes written at once: seq 3..6, chained, verify finds only
+#     note 1.
 #
 # Uses run.sh's pass/fail/check, db_reset, store_query and $backend,
 # $work, $recon, $asof, $root.
@@ -216,5 +218,25 @@ else
 		pass "notes: recon verify names the changed note (seq 1), exit 9"
 	else
 		fail "notes: recon verify names the changed note (seq 1), exit 9" "exit $rc" "$(cat "$nt/v2.out")"
+	fi
+
+	# 6. four notes written at once: each gets its own seq, chained
+	# (collisions on the unique seq retried), nothing lost
+	for i in 1 2 3 4; do
+		nt_recon note "$nt/job.xml" "$key" --state investigating --text "at once $i" \
+			--by "writer $i" >"$nt/c$i.out" 2>"$nt/c$i.err" &
+	done
+	crc=0
+	for i in 1 2 3 4; do wait %$i || crc=$?; done
+	n=$(nt_sql "SELECT count(*) FROM nt_orders_notes")
+	m=$(nt_sql "SELECT max(seq) FROM nt_orders_notes")
+	nt_recon verify "$nt/job.xml" >"$nt/v3.out" 2>&1
+	rc=$?
+	if [ "$crc" = 0 ] && [ "$n:$m" = 6:6 ] && [ "$rc" = 9 ] &&
+		grep -q ", 6 notes: 1 finding$" "$nt/v3.out"; then
+		pass "notes: 4 notes written at once get seq 3..6, chained (verify finds only note 1)"
+	else
+		fail "notes: 4 notes written at once" "exits $crc, $n notes, max seq $m, verify $rc" \
+			"$(cat "$nt/v3.out" "$nt"/c?.err)"
 	fi
 fi
