@@ -222,12 +222,15 @@ else
 
 	# 6. four notes written at once: each gets its own seq, chained
 	# (collisions on the unique seq retried), nothing lost
+	# (by pid: run.sh's own jobs, the MariaDB server, are jobs too)
+	nt_pids=
 	for i in 1 2 3 4; do
 		nt_recon note "$nt/job.xml" "$key" --state investigating --text "at once $i" \
 			--by "writer $i" >"$nt/c$i.out" 2>"$nt/c$i.err" &
+		nt_pids="$nt_pids $!"
 	done
 	crc=0
-	for i in 1 2 3 4; do wait %$i || crc=$?; done
+	for p in $nt_pids; do wait "$p" || crc=$?; done
 	n=$(nt_sql "SELECT count(*) FROM nt_orders_notes")
 	m=$(nt_sql "SELECT max(seq) FROM nt_orders_notes")
 	nt_recon verify "$nt/job.xml" >"$nt/v3.out" 2>&1
