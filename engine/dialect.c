@@ -12,6 +12,7 @@
  * nonclustered index (NVARCHAR: 2 bytes a character, 16 + 800 + 8 bytes
  * = 1640).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "dialect.h"
@@ -303,8 +304,9 @@ int dialect_cast_text(const struct dialect *d, struct sbuf *sb,
 	return dialect_quote(d, sb, alias);
 }
 
-/* The three tables the triggers guard, by suffix. */
-static const char *const guarded[3] = { "", "_runs", "_schema" };
+/* The tables the triggers guard, by suffix: the three a store is
+ * created with, then T_notes, created with the first note (notes.h). */
+static const char *const guarded[4] = { "", "_runs", "_schema", "_notes" };
 
 /* "TABLE+SUFFIX+what" quoted. */
 static void add_name(const struct dialect *d, struct sbuf *sb,
@@ -321,48 +323,39 @@ static void add_name(const struct dialect *d, struct sbuf *sb,
 	sbuf_release(&s);
 }
 
-int dialect_insert_only_sql(const struct dialect *d, const char *t, size_t i,
-			    struct sbuf *out)
+/* Triggers per guarded table on d (the PostgreSQL function apart). */
+static size_t per_table(const struct dialect *d)
 {
-	struct sbuf lt = SBUF_INIT(256);
-	const char *sfx;
-	int k;
-
-	sbuf_reset(out);
-	dialect_store_name(&lt, t, NULL);
-	if (lt.failed) {
-		sbuf_release(&lt);
-		return -1;
+	switch (d->id) {
+	case DIALECT_SQLITE:
+	case DIALECT_PG:
+	case DIALECT_MARIADB:
+		return 2;
+	case DIALECT_MSSQL:
+		return 1;
+	default:
+		return 0;
 	}
+}
+
+/* Trigger k (0 .. per_table - 1) of table T + sfx into out; lt is T in
+ * lower case (for the messages). */
+static void guard_sql(const struct dialect *d, const char *t, const char *lt,
+		      const char *sfx, int k, struct sbuf *out)
+{
 	switch (d->id) {
 	case DIALECT_SQLITE:
 		/* per table: no update, no delete */
-		if (i >= 6)
-			break;
-		sfx = guarded[i / 2];
-		k = (int)(i % 2);
 		sbuf_addstr(out, "CREATE TRIGGER ");
 		add_name(d, out, t, sfx, k ? "_no_delete" : "_no_update");
 		sbuf_addf(out, " BEFORE %s ON ", k ? "DELETE" : "UPDATE");
 		dialect_store_ident(d, out, t, sfx);
 		sbuf_addf(out, " BEGIN SELECT RAISE(ABORT, 'recon: %s%s is "
-			  "insert-only'); END", lt.buf, sfx);
+			  "insert-only'); END", lt, sfx);
 		break;
 	case DIALECT_PG:
-		/* one function, then per table: rows, and TRUNCATE */
-		if (i == 0) {
-			sbuf_addstr(out, "CREATE OR REPLACE FUNCTION ");
-			add_name(d, out, t, "", "_insert_only");
-			sbuf_addstr(out, "() RETURNS trigger LANGUAGE plpgsql AS "
-				    "'BEGIN RAISE EXCEPTION ''recon: % is "
-				    "insert-only'', TG_TABLE_NAME USING ERRCODE "
-				    "= ''42501''; END'");
-			break;
-		}
-		if (i >= 7)
-			break;
-		sfx = guarded[(i - 1) / 2];
-		k = (int)((i - 1) % 2);
+		/* per table: rows, and TRUNCATE (the function T_insert_only
+		 * is statement 0 of dialect_insert_only_sql) */
 		sbuf_addstr(out, "CREATE TRIGGER ");
 		add_name(d, out, t, sfx, k ? "_no_truncate" : "_insert_only");
 		sbuf_addstr(out, k ? " BEFORE TRUNCATE ON "
@@ -376,39 +369,79 @@ int dialect_insert_only_sql(const struct dialect *d, const char *t, size_t i,
 	case DIALECT_MARIADB:
 		/* per table: no update, no delete (no TRUNCATE triggers:
 		 * TRUNCATE needs the DROP privilege) */
-		if (i >= 6)
-			break;
-		sfx = guarded[i / 2];
-		k = (int)(i % 2);
 		sbuf_addstr(out, "CREATE TRIGGER ");
 		add_name(d, out, t, sfx, k ? "_no_delete" : "_no_update");
 		sbuf_addf(out, " BEFORE %s ON ", k ? "DELETE" : "UPDATE");
 		dialect_store_ident(d, out, t, sfx);
 		sbuf_addf(out, " FOR EACH ROW SIGNAL SQLSTATE '45000' SET "
 			  "MESSAGE_TEXT = 'recon: %s%s is insert-only'",
-			  lt.buf, sfx);
+			  lt, sfx);
 		break;
 	case DIALECT_MSSQL:
 		/* per table, one INSTEAD OF trigger for both (TRUNCATE
 		 * fires none: it needs ALTER on the table) */
-		if (i >= 3)
-			break;
-		sfx = guarded[i];
 		sbuf_addstr(out, "CREATE TRIGGER ");
 		add_name(d, out, t, sfx, "_insert_only");
 		sbuf_addstr(out, " ON ");
 		dialect_store_ident(d, out, t, sfx);
 		sbuf_addf(out, " INSTEAD OF UPDATE, DELETE AS BEGIN THROW "
 			  "50000, 'recon: %s%s is insert-only', 1; END",
-			  lt.buf, sfx);
+			  lt, sfx);
 		break;
 	default:
 		break;
 	}
+}
+
+/* Statement i of the triggers of guarded tables [first, last). */
+static int guards_sql(const struct dialect *d, const char *t, size_t first,
+		      size_t last, int with_function, size_t i,
+		      struct sbuf *out)
+{
+	struct sbuf lt = SBUF_INIT(256);
+	size_t per = per_table(d);
+
+	sbuf_reset(out);
+	dialect_store_name(&lt, t, NULL);
+	if (lt.failed) {
+		sbuf_release(&lt);
+		return -1;
+	}
+	if (with_function && d->id == DIALECT_PG) {
+		/* one function for every table's triggers */
+		if (i == 0) {
+			sbuf_addstr(out, "CREATE OR REPLACE FUNCTION ");
+			add_name(d, out, t, "", "_insert_only");
+			sbuf_addstr(out, "() RETURNS trigger LANGUAGE plpgsql AS "
+				    "'BEGIN RAISE EXCEPTION ''recon: % is "
+				    "insert-only'', TG_TABLE_NAME USING ERRCODE "
+				    "= ''42501''; END'");
+			i = SIZE_MAX;
+		} else {
+			i--;
+		}
+	}
+	if (i != SIZE_MAX && per && i < per * (last - first))
+		guard_sql(d, t, lt.buf, guarded[first + i / per],
+			  (int)(i % per), out);
 	sbuf_release(&lt);
 	if (out->failed)
 		return -1;
 	return out->len > 0;
+}
+
+int dialect_insert_only_sql(const struct dialect *d, const char *t, size_t i,
+			    struct sbuf *out)
+{
+	return guards_sql(d, t, 0, 3, 1, i, out);
+}
+
+int dialect_notes_insert_only_sql(const struct dialect *d, const char *t,
+				  size_t i, struct sbuf *out)
+{
+	/* PostgreSQL: the store's function T_insert_only() is there since
+	 * its first run; replacing it would need its owner */
+	return guards_sql(d, t, 3, 4, 0, i, out);
 }
 
 int dialect_unique_violation(const struct dialect *d, const char *sqlstate,

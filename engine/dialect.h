@@ -154,6 +154,12 @@ int dialect_cast_text(const struct dialect *d, struct sbuf *sb,
  * 1 with it in out (reset first), 0 past the last, -1 out of memory. */
 int dialect_insert_only_sql(const struct dialect *d, const char *table,
 			    size_t i, struct sbuf *out);
+/* The same for T_notes (engine/notes.h: created with the first note),
+ * the triggers only, named and worded as those of the other tables
+ * (T_notes_no_update, ...); on PostgreSQL they call the store's
+ * T_insert_only(), which dialect_insert_only_sql created. */
+int dialect_notes_insert_only_sql(const struct dialect *d, const char *table,
+				  size_t i, struct sbuf *out);
 
 /* 1 if an error with this SQLSTATE and native code is a unique-index
  * violation on d. */

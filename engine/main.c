@@ -36,6 +36,7 @@
 #include "text.h"
 #include "tstamp.h"
 #include "verify.h"
+#include "notes.h"
 #include "version.h"
 #include "xlate.h"
 #include "ref.h"
@@ -73,6 +74,8 @@ static int cmd_digest(const char *config, int argc, char **argv);
 static int cmd_history(const char *config, int argc, char **argv);
 static int cmd_runs(const char *config, int argc, char **argv);
 static int cmd_diff(const char *config, int argc, char **argv);
+static int cmd_note(const char *config, int argc, char **argv);
+static int cmd_notes(const char *config, int argc, char **argv);
 static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
 
@@ -101,6 +104,14 @@ static const struct cmd commands[] = {
 	{ "history", cmd_history, "history JOB ID [--kind order|deal|erp]",
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
+	{ "note", cmd_note,
+	  "note JOB KEY --state explained|accepted|investigating --text TEXT\n"
+	  "          --by NAME [--kind order|deal|erp]",
+	  "append a note on a record (an exception) to the store's "
+	  "insert-only, hash-chained notes; prints its seq and hash" },
+	{ "notes", cmd_notes, "notes JOB [KEY] [--json]",
+	  "the notes on the job's records (or on KEY's), by record, oldest "
+	  "first: seq, time, record, state, author and text" },
 	{ "runs", cmd_runs, "runs JOB [--json]",
 	  "the job's published runs, newest first: seq, run id, as-of, "
 	  "mode, status, versions, exceptions, rows read, seconds" },
@@ -849,6 +860,9 @@ static int cmd_verify(const char *config, int argc, char **argv)
 		       (unsigned long long)res.runs,
 		       (unsigned long long)res.versions,
 		       (unsigned long long)res.keys);
+		if (res.notes)
+			printf(", %llu note%s", (unsigned long long)res.notes,
+			       res.notes == 1 ? "" : "s");
 		if (digest)
 			printf(", %llu runs checked against '%s'",
 			       (unsigned long long)res.digest_runs, digest);
@@ -993,6 +1007,182 @@ static int cmd_history(const char *config, int argc, char **argv)
 	}
 	sbuf_release(&hp.kind);
 	sbuf_release(&hp.key);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* recon note: one note on a record of the job's store (notes.h). */
+static int cmd_note(const char *config, int argc, char **argv)
+{
+	struct note_add a;
+	struct error err;
+	struct job *job = NULL;
+	const char *pos[2] = { NULL, NULL };
+	size_t npos;
+	int code;
+	const struct opt no[] = {
+		{ "--state", OPT_ONE, "a state (explained, accepted or "
+		  "investigating)", "explained", NULL, &a.state, NULL, NULL },
+		{ "--text", OPT_ONE, "the note's text",
+		  "'credit note CN-12 posted on 3 Dec'", NULL, &a.text, NULL,
+		  NULL },
+		{ "--by", OPT_ONE, "who writes the note", "'A. Meyer'", NULL,
+		  &a.by, NULL, NULL },
+		{ "--kind", OPT_ONE, "a kind (order, deal or erp)", "order",
+		  NULL, &a.kind, NULL, NULL },
+	};
+
+	memset(&a, 0, sizeof(a));
+	code = parse_opts("note", argc, argv, no, NOPTS(no), pos, 2, &npos,
+			  "%s: one key at a time ('%s'); quote a text with "
+			  "spaces");
+	if (code)
+		return code;
+	if (!pos[0] || !pos[1])
+		return usage_error("note: want JOB KEY --state STATE --text "
+				   "TEXT --by NAME%s", "");
+	if (!a.state)
+		return usage_error("note: --state is missing: explained, "
+				   "accepted or investigating%s", "");
+	if (!a.text)
+		return usage_error("note: --text is missing: what was found%s",
+				   "");
+	if (!a.by)
+		return usage_error("note: --by is missing: who writes the "
+				   "note%s", "");
+	error_init(&err);
+	a.key = pos[1];
+	if (load_job_for(config, pos[0], &job, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	a.job = job->name;
+	if (notes_add(job->store_dsn, job->store_table, &a, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	printf("note %lld on %s '%s' (%s, by %s, %s UTC): hash %s\n",
+	       (long long)a.seq, a.kind_found, a.key, a.state, a.by,
+	       a.created_out, a.hash);
+out:
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* s[0..n) for a terminal: clean UTF-8 (text_add_clean), control
+ * characters but the tab as \xNN, so that a note changed in the store
+ * cannot send escape sequences. */
+static void add_printable(struct sbuf *sb, const char *s, size_t n)
+{
+	struct sbuf t = SBUF_INIT(1 << 20);
+
+	text_add_clean(&t, s, n, 1 << 16);
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char ch = (unsigned char)t.buf[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			sbuf_addf(sb, "\\x%02X", ch);
+		else
+			sbuf_addch(sb, ch);
+	}
+	sbuf_release(&t);
+}
+
+/* One note of recon notes: text (its lines indented) or a JSON object. */
+static void print_note(const struct note *n, int json, int first)
+{
+	struct sbuf sb = SBUF_INIT(1 << 20);
+
+	if (json) {
+		sbuf_addf(&sb, "%s\n{\"seq\":%lld,\"job\":", first ? "" : ",",
+			  (long long)n->seq);
+		text_add_json(&sb, n->job);
+		sbuf_addstr(&sb, ",\"rec_kind\":");
+		text_add_json(&sb, n->kind);
+		sbuf_addstr(&sb, ",\"rec_key\":");
+		text_add_json(&sb, n->key);
+		sbuf_addstr(&sb, ",\"state\":");
+		text_add_json(&sb, n->state);
+		sbuf_addstr(&sb, ",\"text\":");
+		text_add_json(&sb, n->text);
+		sbuf_addstr(&sb, ",\"by\":");
+		text_add_json(&sb, n->by);
+		sbuf_addstr(&sb, ",\"created\":");
+		text_add_json(&sb, n->created);
+		sbuf_addstr(&sb, ",\"hash\":");
+		text_add_json(&sb, n->hash);
+		sbuf_addch(&sb, '}');
+	} else {
+		sbuf_addf(&sb, "note %lld  %s UTC  %s '", (long long)n->seq,
+			  n->created, n->kind);
+		add_printable(&sb, n->key, strlen(n->key));
+		sbuf_addf(&sb, "'  %s  by ", n->state);
+		add_printable(&sb, n->by, strlen(n->by));
+		sbuf_addstr(&sb, "\n  ");
+		/* each line of the text indented; nothing else escaped
+		 * away but control characters */
+		for (const char *t = n->text; *t;) {
+			size_t len = strcspn(t, "\n");
+
+			add_printable(&sb, t, len);
+			t += len;
+			if (*t == '\n') {
+				sbuf_addstr(&sb, "\n  ");
+				t++;
+			}
+		}
+		sbuf_addch(&sb, '\n');
+	}
+	if (!sb.failed)
+		fputs(sb.buf, stdout);
+	sbuf_release(&sb);
+}
+
+static int cmd_notes(const char *config, int argc, char **argv)
+{
+	struct error err;
+	struct job *job = NULL;
+	struct notes *ns = NULL;
+	const char *pos[2] = { NULL, NULL };
+	int json = 0, code = 0, first = 1;
+	size_t npos, shown = 0;
+	const struct opt no[] = {
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+	};
+
+	code = parse_opts("notes", argc, argv, no, NOPTS(no), pos, 2, &npos,
+			  "%s: one key at a time ('%s')");
+	if (code)
+		return code;
+	if (!pos[0])
+		return usage_error("notes: which job?%s", "");
+	error_init(&err);
+	if (load_job_for(config, pos[0], &job, &err) < 0 ||
+	    notes_read(job->store_dsn, job->store_table, job->name, &ns,
+		       &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	if (json)
+		printf("[");
+	for (size_t i = 0; i < ns->n; i++) {
+		if (pos[1] && strcmp(ns->v[i].key, pos[1]) != 0)
+			continue;
+		print_note(&ns->v[i], json, first);
+		first = 0;
+		shown++;
+	}
+	if (json)
+		printf("%s]\n", shown ? "\n" : "");
+	else if (!shown)
+		fprintf(stderr, "recon: notes: no notes on %s%s%s of job '%s' in "
+			"store '%s' table '%s'\n", pos[1] ? "'" : "the records",
+			pos[1] ? pos[1] : "", pos[1] ? "'" : "", job->name,
+			job->store_dsn, job->store_table);
+out:
+	notes_free(ns);
 	job_free(job);
 	error_release(&err);
 	return code;

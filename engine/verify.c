@@ -20,6 +20,7 @@
 #include "verify.h"
 #include "dialect.h"
 #include "mem.h"
+#include "notes.h"
 #include "store.h"
 #include "text.h"
 #include "money.h"
@@ -1017,6 +1018,35 @@ static int export_digest(struct vctx *v, struct error *err)
 	return out->failed ? nomem(err) : 0;
 }
 
+/* ---- T_notes (notes.h) ---------------------------------------------------- */
+
+/* A note's finding: "note seq N: what" (seq 0: "notes: what"). */
+static void note_found(void *ctx, int64_t seq, const char *what)
+{
+	struct vctx *v = ctx;
+	struct verify_finding f;
+
+	sbuf_reset(&v->line);
+	if (seq > 0)
+		sbuf_addf(&v->line, "note seq %lld: %s", (long long)seq, what);
+	else
+		sbuf_addf(&v->line, "notes: %s", what);
+	memset(&f, 0, sizeof(f));
+	f.what = what;
+	f.line = v->line.buf;
+	v->res->findings++;
+	if (v->o->finding)
+		v->o->finding(v->o->ctx, &f);
+}
+
+static int check_notes(struct vctx *v, struct error *err)
+{
+	if (notes_verify(v->c, v->o->table, note_found, v, &v->res->notes,
+			 err) < 0)
+		return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
+	return 0;
+}
+
 /* ---- the driver ------------------------------------------------------------ */
 
 static void vctx_release(struct vctx *v)
@@ -1121,6 +1151,8 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 	if (stopped < 0 || (!stopped && check_digests(&v, err) < 0))
 		goto out;
 	if (!stopped && o->digest && check_digest_file(&v, err) < 0)
+		goto out;
+	if (check_notes(&v, err) < 0)
 		goto out;
 	if (res->findings) {
 		error_set(err, ERR_VERIFY, "store '%s' table '%s': %llu "

@@ -19,7 +19,9 @@
  *     still fails);
  *   - T_current, what other systems read: its catalog definition is the
  *     engine's (store_view_check), and every row it returns is the latest
- *     version of its key as read from T, no key missing, none extra.
+ *     version of its key as read from T, no key missing, none extra;
+ *   - T_notes, where it exists (notes.h, notes_verify): seq 1..n, each
+ *     note's prev_hash the previous note's hash, each hash recomputed.
  *
  * Before reading, store_probe says (ERR_STORE) when T is not a store of
  * this format: not there yet, someone else's table, an older store.
@@ -85,6 +87,7 @@ struct verify_result {
 	uint64_t runs;		/* rows of T_runs */
 	uint64_t findings;
 	uint64_t digest_runs;	/* runs compared with the digest file */
+	uint64_t notes;		/* rows of T_notes checked (notes.h) */
 	char head[LEDGER_HEX];	/* recomputed digest of the last run ("") */
 };
 

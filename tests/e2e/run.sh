@@ -19,6 +19,7 @@
 #    Then tests/e2e/lib/incremental.sh (incremental vs full runs),
 #    tests/e2e/lib/ledger.sh (verify, digest, history, tampering, SIGKILL),
 #    tests/e2e/lib/hooks.sh (the job's hooks),
+#    tests/e2e/lib/notes.sh (recon note, T_notes, verify of the notes),
 #    tests/e2e/lib/config.sh (the engine configuration),
 #    tests/e2e/lib/schedule.sh (recon schedule),
 #    tests/e2e/lib/logs.sh (the log: JSON events, progress, -q),
@@ -700,6 +701,9 @@ fi
 # The HTML report in headless Chromium: runs, sorts, filters, escapes,
 # CSP, a screenshot, 200,000 lines (docs/REPORTS.md).
 . "$root/tests/e2e/lib/html.sh"
+# Finance's notes on exceptions: recon note, the chain, the triggers,
+# verify (docs/STORE.md, "T_notes").
+. "$root/tests/e2e/lib/notes.sh"
 # The engine configuration: file < RECON_* < flags, recon config
 # (README.md, "Configuration").
 . "$root/tests/e2e/lib/config.sh"
