@@ -19,6 +19,7 @@
 #include "ledger.h"
 #include "mem.h"
 #include "money.h"
+#include "notes.h"
 #include "outcome.h"
 #include "store.h"
 #include "text.h"
@@ -904,15 +905,74 @@ static int calc_key(void *ctx, const char *kind, const char *key,
 	return life_calc_key(ctx, kind, key, v, n, err);
 }
 
+/* run_id's start time ('YYYYMMDDTHHMMSSZ-...', engine/run.c) as
+ * 'YYYY-MM-DD HH:MM:SS', the form of T_notes.created; "" if it has
+ * another form. */
+static void run_started(const char *run_id, char out[20])
+{
+	out[0] = '\0';
+	if (strlen(run_id) < 16 || run_id[8] != 'T' || run_id[15] != 'Z')
+		return;
+	snprintf(out, 20, "%.4s-%.2s-%.2s %.2s:%.2s:%.2s", run_id,
+		 run_id + 4, run_id + 6, run_id + 9, run_id + 11, run_id + 13);
+}
+
+/*
+ * The latest note of each open line's record (docs/REPORTS.md, "Notes
+ * in the reports"), among the notes made at or before `before` (the
+ * run's finish, so that the report of a run never changes later):
+ * "open": the latest note; one made before the current streak began
+ * (its first run's start) is from an earlier streak: explained_before.
+ * "reopened": explained_before if the record had any note, shown as
+ * well. "new" shows none: notes are per record, and this exception was
+ * never seen before. Resolved lines show none.
+ */
+static int attach_notes(struct life_calc *lc, const struct notes *nt,
+			const char *before, struct error *err)
+{
+	for (size_t i = 0; i < lc->nitems; i++) {
+		struct report_life *l = &lc->life[i];
+		const struct report_item *it = &lc->items[i];
+		const struct note *n;
+		char start[20];
+		int oom = 0;
+
+		if (!lc->kinds[i] || !l->state || strcmp(l->state, "new") == 0 ||
+		    !it->key)
+			continue;
+		n = notes_latest(nt, life_item_kind(it), it->key, before);
+		if (!n)
+			continue;
+		l->note_state = dup(lc, n->state, &oom);
+		l->note_text = dup(lc, n->text, &oom);
+		l->note_by = dup(lc, n->by, &oom);
+		sbuf_reset(&lc->tmp);
+		/* ISO 8601 like every time of the reports */
+		sbuf_addf(&lc->tmp, "%.10sT%.8sZ", n->created, n->created + 11);
+		l->note_time = dup(lc, lc->tmp.buf, &oom);
+		if (strcmp(l->state, "reopened") == 0) {
+			l->explained_before = 1;
+		} else {
+			run_started(l->first_run ? l->first_run : "", start);
+			l->explained_before = start[0] &&
+					      strcmp(n->created, start) < 0;
+		}
+		if (oom || lc->tmp.failed)
+			return nomem(err);
+	}
+	return 0;
+}
+
 int lifecycle_fill(struct conn *c, const char *table,
 		   const struct ledger_schema *sch, const char *job,
 		   int exclude_last, struct report_item *items, size_t nitems,
-		   int64_t as_of, const char *run_id, struct arena *a,
-		   struct report *rep, struct life_calc **keep,
+		   int64_t as_of, const char *run_id, const char *notes_before,
+		   struct arena *a, struct report *rep, struct life_calc **keep,
 		   struct error *err)
 {
 	struct run_list runs;
 	struct life_calc *lc = NULL;
+	struct notes *nt = NULL;
 	uint64_t prev = 0;
 	size_t n;
 	int rc = -1;
@@ -938,10 +998,14 @@ int lifecycle_fill(struct conn *c, const char *table,
 		goto out;
 	if (life_calc_finish(lc, rep, err) < 0)
 		goto out;
+	if (notes_load(c, NULL, table, job, &nt, err) < 0 ||
+	    attach_notes(lc, nt, notes_before, err) < 0)
+		goto out;
 	*keep = lc;
 	lc = NULL;
 	rc = 0;
 out:
+	notes_free(nt);
 	life_calc_release(lc);
 	run_list_release(&runs);
 	return rc;

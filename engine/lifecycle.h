@@ -97,14 +97,16 @@ void life_map_columns(const char *const *values, size_t n, int *map);
  * the run's transaction): the job's runs (exclude_last: the run repeats
  * the latest, which is then not "previous"), the history, then
  * life_calc_finish into rep. this run's exception count for the trend.
+ * Then each open line's latest note made at or before notes_before
+ * ('YYYY-MM-DD HH:MM:SS' UTC: the run's finish), as attach_notes says.
  */
 struct conn;
 struct ledger_schema;
 int lifecycle_fill(struct conn *c, const char *table,
 		   const struct ledger_schema *sch, const char *job,
 		   int exclude_last, struct report_item *items, size_t nitems,
-		   int64_t as_of, const char *run_id, struct arena *a,
-		   struct report *rep, struct life_calc **keep,
+		   int64_t as_of, const char *run_id, const char *notes_before,
+		   struct arena *a, struct report *rep, struct life_calc **keep,
 		   struct error *err);
 
 /* `recon diff`: the exceptions that appeared, disappeared or changed

@@ -275,6 +275,7 @@ int summary_write_reports(struct run *r, const char *finished,
 	struct report_reference *rr = NULL;
 	struct report_rule_file *rf = NULL;
 	struct life_calc *life = NULL;
+	char notes_before[20];
 	struct report_total *otot[OUT__COUNT] = { NULL };
 	char (*rhex)[65] = NULL;
 	struct sbuf base = SBUF_INIT(4096), asof_iso = SBUF_INIT(64);
@@ -381,11 +382,15 @@ int summary_write_reports(struct run *r, const char *finished,
 	/* each exception line's life against the job's previous
 	 * published run (a repeat: against the run before the one it
 	 * repeats, so that it has that run's lifecycle) */
+	/* the notes a report shows: those made by the time the run
+	 * finished ('YYYY-MM-DDTHH:MM:SSZ' -> T_notes.created's form) */
+	snprintf(notes_before, sizeof(notes_before), "%.10s %.8s", finished,
+		 finished + 11);
 	t0 = runlog_now();
 	if (lifecycle_fill(store_conn(r->store), r->job->store_table,
 			   store_schema(r->store), r->job->name, r->repeat,
 			   r->items, r->nitems, r->as_of, r->run_id.buf,
-			   &r->arena, &rep, &life, err) < 0) {
+			   notes_before, &r->arena, &rep, &life, err) < 0) {
 		error_context(err, "store '%s' table '%s': the exception "
 			      "lifecycle", r->job->store_dsn, r->job->store_table);
 		goto out;

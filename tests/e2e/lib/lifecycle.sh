@@ -124,6 +124,10 @@ for w in c e; do
 done
 if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" run1 && lc_run c "$lc_asof2" run2 &&
 	lc_run c "$lc_asof3" run3 && lc_run e "$lc_asof1" run1 &&
+	lc_recon e note "$lc_job" SO-99000008 --kind order --state explained \
+		--text "invoice INV-99000108 is raised, due next week" --by "Ana (AP)" >"$lc/e/note1.out" 2>&1 &&
+	lc_recon e note "$lc_job" SO-99000026 --kind order --state investigating \
+		--text "asked the ERP team, ticket 4711" --by "Ben" >"$lc/e/note2.out" 2>&1 &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 2200.00 WHERE doc_id = 'INV-99000108'" &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 20000.00 WHERE doc_id = 'INV-01200080'" &&
 	src_sql erp "UPDATE erp_doc SET net_amount = 990.00 WHERE doc_id = 'INV-99000026'" &&
@@ -163,6 +167,25 @@ if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" run1 && lc_run c "$lc_asof2" run2 &&
 	else
 		fail "lifecycle: a repeat of run 2" "$(cat "$lc/e/repeat2.out")" \
 			"$(grep -h 'exception lifecycle' "$lc/e/run2.err" "$lc/e/repeat2.err")"
+	fi
+
+	# finance's notes (made after run 1) in the later reports: Z, open
+	# all along, shows its note in runs 2 and 3; X, reopened in run 3,
+	# shows the note of its earlier streak (and the HTML's "explained
+	# before"); Y, new in run 2, none
+	lc_csv2=$lc/e/reports/orders-nightly-20261201T000000Z.csv
+	lc_csv3=$lc/e/reports/orders-nightly-20261203T000000Z.csv
+	if grep -qF '"SO-99000026",' "$lc_csv2" &&
+		grep -F '"SO-99000026",' "$lc_csv2" | grep -qF '"open","2026-11-29T00:00:00Z",2,"investigating","asked the ERP team, ticket 4711"' &&
+		grep -F '"SO-99000026",' "$lc_csv3" | grep -qF '"open","2026-11-29T00:00:00Z",4,"investigating","asked the ERP team, ticket 4711"' &&
+		grep -F '"SO-99000008",' "$lc_csv3" | grep -qF '"reopened","2026-12-03T00:00:00Z",0,"explained","invoice INV-99000108 is raised, due next week"' &&
+		grep -F '"SO-300020",' "$lc_csv2" | grep -qF '"new","2026-12-01T00:00:00Z",0,"",""' &&
+		grep -q '<div class="v">1</div><div class="l">reopened, explained before</div>' "$lc/e/reports/orders-nightly-20261203T000000Z.html" &&
+		! grep -q 'reopened, explained before' "$lc/e/reports/orders-nightly-20261201T000000Z.html"; then
+		pass "lifecycle: notes show in the later reports while open (Z in runs 2 and 3), a reopened X shows it was explained before, a new Y none"
+	else
+		fail "lifecycle: notes in the later reports" "$(cat "$lc/e/note1.out" "$lc/e/note2.out")" \
+			"$(grep -hF -e '"SO-99000026",' -e '"SO-99000008",' -e '"SO-300020",' "$lc_csv2" "$lc_csv3")"
 	fi
 
 	# the same by run id, and as JSON
