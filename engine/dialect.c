@@ -451,3 +451,10 @@ int dialect_unique_violation(const struct dialect *d, const char *sqlstate,
 		return 1;
 	return d->unique_native && (native & 0xff) == d->unique_native;
 }
+
+void dialect_column(const struct dialect *d, struct sbuf *sql,
+		    const char *name, enum dialect_type t, const char *tail)
+{
+	dialect_quote(d, sql, name);
+	sbuf_addf(sql, " %s%s", d->types[t], tail);
+}

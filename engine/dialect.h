@@ -145,6 +145,11 @@ int dialect_store_name(struct sbuf *sb, const char *table,
 int dialect_store_ident(const struct dialect *d, struct sbuf *sb,
 			const char *table, const char *suffix);
 
+/* Append a column definition: name quoted, d's type for t, then tail
+ * (" NOT NULL, ", ...). */
+void dialect_column(const struct dialect *d, struct sbuf *sql,
+		    const char *name, enum dialect_type t, const char *tail);
+
 /* Append CAST(expr AS <text>) AS alias (alias quoted; NULL: none). */
 int dialect_cast_text(const struct dialect *d, struct sbuf *sb,
 		      const char *expr, const char *alias);

@@ -326,13 +326,6 @@ int notes_exist(struct conn *c, const char *table, struct error *err)
 	return rc;
 }
 
-static void col(const struct dialect *d, struct sbuf *sql, const char *name,
-		enum dialect_type t, const char *tail)
-{
-	dialect_quote(d, sql, name);
-	sbuf_addf(sql, " %s%s", d->types[t], tail);
-}
-
 /* CREATE TABLE T_notes. */
 static int create_sql(const struct dialect *d, const char *table,
 		      struct sbuf *sql)
@@ -341,18 +334,18 @@ static int create_sql(const struct dialect *d, const char *table,
 	sbuf_addstr(sql, "CREATE TABLE ");
 	dialect_store_ident(d, sql, table, "_notes");
 	sbuf_addstr(sql, " (");
-	col(d, sql, "seq", DT_INT, " NOT NULL UNIQUE, ");
-	col(d, sql, "job", DT_ID, " NOT NULL, ");
-	col(d, sql, "rec_kind", DT_KIND, " NOT NULL, ");
-	col(d, sql, "rec_key", DT_KEY, " NOT NULL, ");
-	col(d, sql, "state", DT_KIND, " NOT NULL, ");
-	col(d, sql, "text", DT_TEXT, " NOT NULL, ");
-	col(d, sql, "by_name", DT_TEXT, " NOT NULL, ");
+	dialect_column(d, sql, "seq", DT_INT, " NOT NULL UNIQUE, ");
+	dialect_column(d, sql, "job", DT_ID, " NOT NULL, ");
+	dialect_column(d, sql, "rec_kind", DT_KIND, " NOT NULL, ");
+	dialect_column(d, sql, "rec_key", DT_KEY, " NOT NULL, ");
+	dialect_column(d, sql, "state", DT_KIND, " NOT NULL, ");
+	dialect_column(d, sql, "text", DT_TEXT, " NOT NULL, ");
+	dialect_column(d, sql, "by_name", DT_TEXT, " NOT NULL, ");
 	/* text, not the DBMS's timestamp: hashed as written, and
 	 * 'YYYY-MM-DD HH:MM:SS' sorts as the time */
-	col(d, sql, "created", DT_TEXT, " NOT NULL, ");
-	col(d, sql, "prev_hash", DT_TEXT, " NOT NULL, ");
-	col(d, sql, "hash", DT_TEXT, " NOT NULL)");
+	dialect_column(d, sql, "created", DT_TEXT, " NOT NULL, ");
+	dialect_column(d, sql, "prev_hash", DT_TEXT, " NOT NULL, ");
+	dialect_column(d, sql, "hash", DT_TEXT, " NOT NULL)");
 	sbuf_addstr(sql, d->table_options);
 	return sql->failed ? -1 : 0;
 }

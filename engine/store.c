@@ -282,14 +282,6 @@ static const char *sql_type(const struct dialect *d, enum ledger_type t)
 	return d->types[map[t]];
 }
 
-/* "name TYPE NOT NULL, " */
-static void col_def(const struct dialect *d, struct sbuf *sql,
-		    const char *name, enum dialect_type t, const char *tail)
-{
-	dialect_quote(d, sql, name);
-	sbuf_addf(sql, " %s%s", d->types[t], tail);
-}
-
 /* The types of T_runs' columns (DT_TEXT = 0 unless said). */
 static const enum dialect_type run_types[LR__COUNT] = {
 	[LR_RUN_ID] = DT_ID, [LR_SEQ] = DT_INT, [LR_RECORDS] = DT_INT,
@@ -305,22 +297,22 @@ int store_ddl(const struct dialect *d, const char *t,
 		sbuf_addstr(sql, "CREATE TABLE ");
 		dialect_store_ident(d, sql, t, NULL);
 		sbuf_addstr(sql, " (");
-		col_def(d, sql, "rec_kind", DT_KIND, " NOT NULL, ");
-		col_def(d, sql, "rec_key", DT_KEY, " NOT NULL, ");
-		col_def(d, sql, "version", DT_INT, " NOT NULL, ");
-		col_def(d, sql, "run_id", DT_ID, " NOT NULL, ");
-		col_def(d, sql, "outcome", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "codes", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "verdicts", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "rec_kind", DT_KIND, " NOT NULL, ");
+		dialect_column(d, sql, "rec_key", DT_KEY, " NOT NULL, ");
+		dialect_column(d, sql, "version", DT_INT, " NOT NULL, ");
+		dialect_column(d, sql, "run_id", DT_ID, " NOT NULL, ");
+		dialect_column(d, sql, "outcome", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "codes", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "verdicts", DT_TEXT, " NOT NULL, ");
 		for (size_t k = 0; k < sch->n; k++) {
 			dialect_quote(d, sql, sch->col[k].name);
 			sbuf_addf(sql, " %s, ", sql_type(d, sch->col[k].type));
 		}
-		col_def(d, sql, "sources", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "rules_hash", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "prev_hash", DT_TEXT, ", ");
-		col_def(d, sql, "value_hash", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "content_hash", DT_TEXT, " NOT NULL)");
+		dialect_column(d, sql, "sources", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "rules_hash", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "prev_hash", DT_TEXT, ", ");
+		dialect_column(d, sql, "value_hash", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "content_hash", DT_TEXT, " NOT NULL)");
 		sbuf_addstr(sql, d->table_options);
 		break;
 	case 1:		/* the current view's lookups need it; it also
@@ -345,13 +337,13 @@ int store_ddl(const struct dialect *d, const char *t,
 		/* the ledger's run fields with digest before prev_digest
 		 * (the order of the first stores) */
 		for (int f = 0; f < LR_PREV_DIGEST; f++)
-			col_def(d, sql, ledger_run_field_names[f],
+			dialect_column(d, sql, ledger_run_field_names[f],
 				run_types[f], f == LR_RUN_ID
 				? " NOT NULL PRIMARY KEY, "
 				: f == LR_SEQ ? " NOT NULL UNIQUE, "
 				: " NOT NULL, ");
-		col_def(d, sql, "digest", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, ledger_run_field_names[LR_PREV_DIGEST], DT_TEXT,
+		dialect_column(d, sql, "digest", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, ledger_run_field_names[LR_PREV_DIGEST], DT_TEXT,
 			" NOT NULL)");
 		sbuf_addstr(sql, d->table_options);
 		break;
@@ -359,11 +351,11 @@ int store_ddl(const struct dialect *d, const char *t,
 		sbuf_addstr(sql, "CREATE TABLE ");
 		dialect_store_ident(d, sql, t, "_schema");
 		sbuf_addstr(sql, " (");
-		col_def(d, sql, "format", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "position", DT_INT, " NOT NULL UNIQUE, ");
-		col_def(d, sql, "name", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "type", DT_TEXT, " NOT NULL, ");
-		col_def(d, sql, "value", DT_TEXT, " NOT NULL)");
+		dialect_column(d, sql, "format", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "position", DT_INT, " NOT NULL UNIQUE, ");
+		dialect_column(d, sql, "name", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "type", DT_TEXT, " NOT NULL, ");
+		dialect_column(d, sql, "value", DT_TEXT, " NOT NULL)");
 		sbuf_addstr(sql, d->table_options);
 		break;
 	default: {
