@@ -672,6 +672,14 @@ static int head(const struct report *r, struct report_sink *s)
 	meta_item(b, "Finished", r->finished);
 	meta_item(b, "Rules hash", r->rules_hash);
 	meta_item(b, "Version", r->version);
+	/* each rule file and its SHA-256, as T_runs.rules holds them */
+	for (size_t i = 0; i < r->nrule_files; i++) {
+		sbuf_addstr(b, "<dt>Rule file</dt><dd>");
+		esc(b, r->rule_files[i].file);
+		sbuf_addstr(b, ", sha256 ");
+		esc(b, r->rule_files[i].sha256);
+		sbuf_addstr(b, "</dd>\n");
+	}
 	for (size_t i = 0; i < r->nreferences; i++) {
 		const struct report_reference *x = &r->references[i];
 

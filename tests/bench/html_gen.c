@@ -51,8 +51,8 @@ int main(int argc, char **argv)
 	const char **fields;
 	struct report_outcome oc[NOUT + 1];
 	struct report_column cols[2] = {
-		{ "order.fields.delivery_date", 0 },
-		{ "erp.fields.delivery_date", 0 },
+		{ "order.fields.delivery_date", 0, 0 },
+		{ "erp.fields.delivery_date", 0, 0 },
 	};
 	struct report_trend trend[30];
 	char trend_run[30][32], trend_asof[30][32];

@@ -64,6 +64,17 @@ else
 	else
 		pass "HTML report: no console message, no CSP refusal"
 	fi
+	# the header names each rule file with the SHA-256 of its bytes
+	ht_rf=0
+	for f in translate orders; do
+		h=$(sha256sum "rules/demo/$f.lua" | cut -d' ' -f1)
+		grep -q "<dt>Rule file</dt><dd>\.\./rules/demo/$f\.lua, sha256 $h</dd>" "$page" && ht_rf=$((ht_rf + 1))
+	done
+	if [ "$ht_rf" = 2 ]; then
+		pass "HTML header: each rule file with the SHA-256 of its bytes"
+	else
+		fail "HTML header: each rule file with the SHA-256 of its bytes" "$(grep -o '<dt>Rule file</dt><dd>[^<]*' "$page")"
+	fi
 	nexc=$(csv_records "$csv" | awk 'NR > 1' | wc -l)
 	if grep -q '<div class="v">'"$nexc"'</div><div class="l">exceptions' "$ht/plain.dom" &&
 		grep -q '<figcaption>Exceptions by outcome</figcaption>' "$ht/plain.dom" &&
