@@ -899,12 +899,6 @@ static int read_runs(struct conn *c, const char *table, const char *job,
 	return rc < 0 ? -1 : 0;
 }
 
-static int calc_key(void *ctx, const char *kind, const char *key,
-		    const struct life_ver *v, size_t n, struct error *err)
-{
-	return life_calc_key(ctx, kind, key, v, n, err);
-}
-
 /* run_id's start time ('YYYYMMDDTHHMMSSZ-...', engine/run.c) as
  * 'YYYY-MM-DD HH:MM:SS', the form of T_notes.created; "" if it has
  * another form. */
@@ -963,14 +957,192 @@ static int attach_notes(struct life_calc *lc, const struct notes *nt,
 	return 0;
 }
 
-int lifecycle_fill(struct conn *c, const char *table,
+/* ---- the history a run reads before its transaction ------------------ */
+
+/*
+ * Only the records that had an exception in some version matter: a
+ * line of a record that never had one is new, and a record without one
+ * at the previous run resolves nothing. Those records' versions are
+ * kept, compactly: the numbers and codes of each, the verdicts and
+ * values only of the versions with an exception (a resolved line shows
+ * the version current at the previous run, which had one).
+ */
+#define NONE ((size_t)-1)
+
+struct hver {
+	int64_t version, as_of;
+	uint64_t seq;
+	size_t run_id, codes, verdicts;	/* offsets into pool, or NONE */
+	size_t val[LV__COUNT];
+};
+
+struct hkey {
+	size_t kind, key;	/* offsets into pool */
+	size_t first, n;	/* its versions: v[first..first+n) */
+};
+
+struct life_hist {
+	struct run_list runs;
+	struct sbuf pool;
+	struct hver *v;
+	size_t nv, av;
+	struct hkey *k;
+	size_t nk, ak;
+	size_t seen_keys, seen_versions;	/* read, kept or not */
+	struct life_ver *lv;			/* one key's, for replay */
+	size_t alv;
+};
+
+static size_t pool_str(struct life_hist *h, const char *s)
+{
+	size_t off = h->pool.len;
+
+	if (!s)
+		return NONE;
+	sbuf_add(&h->pool, s, strlen(s) + 1);
+	return off;
+}
+
+static int hist_key(void *ctx, const char *kind, const char *key,
+		    const struct life_ver *v, size_t n, struct error *err)
+{
+	struct life_hist *h = ctx;
+	const char *codes[OUT__COUNT];
+	int any = 0;
+
+	h->seen_keys++;
+	h->seen_versions += n;
+	for (size_t i = 0; i < n && !any; i++)
+		any = exception_codes(v[i].codes, codes, OUT__COUNT) > 0;
+	if (!any)
+		return 0;
+	if (h->nk == h->ak) {
+		size_t na = h->ak ? h->ak * 2 : 1024;
+		void *p = mem_realloc(h->k, na * sizeof(*h->k));
+
+		if (!p)
+			return nomem(err);
+		h->k = p;
+		h->ak = na;
+	}
+	if (h->nv + n > h->av) {
+		size_t na = h->av ? h->av * 2 : 4096;
+		void *p;
+
+		while (na < h->nv + n)
+			na *= 2;
+		p = mem_realloc(h->v, na * sizeof(*h->v));
+		if (!p)
+			return nomem(err);
+		h->v = p;
+		h->av = na;
+	}
+	h->k[h->nk].kind = pool_str(h, kind);
+	h->k[h->nk].key = pool_str(h, key);
+	h->k[h->nk].first = h->nv;
+	h->k[h->nk].n = n;
+	h->nk++;
+	for (size_t i = 0; i < n; i++) {
+		struct hver *d = &h->v[h->nv++];
+		int full = exception_codes(v[i].codes, codes, OUT__COUNT) > 0;
+
+		d->version = v[i].version;
+		d->as_of = v[i].as_of;
+		d->seq = v[i].seq;
+		d->run_id = pool_str(h, v[i].run_id);
+		d->codes = pool_str(h, v[i].codes);
+		d->verdicts = full ? pool_str(h, v[i].verdicts) : NONE;
+		for (size_t k = 0; k < LV__COUNT; k++)
+			d->val[k] = full ? pool_str(h, v[i].val[k]) : NONE;
+	}
+	return h->pool.failed ? nomem(err) : 0;
+}
+
+void lifecycle_hist_free(struct life_hist *h)
+{
+	if (!h)
+		return;
+	run_list_release(&h->runs);
+	sbuf_release(&h->pool);
+	mem_free(h->v);
+	mem_free(h->k);
+	mem_free(h->lv);
+	mem_free(h);
+}
+
+int lifecycle_load(struct conn *c, const char *table,
 		   const struct ledger_schema *sch, const char *job,
-		   int exclude_last, struct report_item *items, size_t nitems,
-		   int64_t as_of, const char *run_id, const char *notes_before,
+		   struct life_hist **out, struct error *err)
+{
+	struct life_hist *h = mem_calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h)
+		return nomem(err);
+	/* no cap of its own: bounded by the memory cap (mem.c) */
+	sbuf_init(&h->pool, SIZE_MAX / 2);
+	if (read_runs(c, table, job, &h->runs, err) < 0 ||
+	    (h->runs.n && life_scan(c, table, sch, job,
+				    h->runs.r[h->runs.n - 1].seq, hist_key, h,
+				    err) < 0)) {
+		lifecycle_hist_free(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+void lifecycle_hist_stats(const struct life_hist *h, size_t *keys,
+			  size_t *versions, size_t *kept, size_t *bytes)
+{
+	*keys = h ? h->seen_keys : 0;
+	*versions = h ? h->seen_versions : 0;
+	*kept = h ? h->nk : 0;
+	*bytes = h ? h->pool.alloc + h->av * sizeof(*h->v) +
+			     h->ak * sizeof(*h->k)
+		   : 0;
+}
+
+/* Key i's versions as life_ver, into h->lv. */
+static int hist_versions(struct life_hist *h, size_t i, struct error *err)
+{
+	const struct hkey *k = &h->k[i];
+	const char *p = h->pool.buf;
+
+	if (h->alv < k->n) {
+		void *q = mem_realloc(h->lv, k->n * sizeof(*h->lv));
+
+		if (!q)
+			return nomem(err);
+		h->lv = q;
+		h->alv = k->n;
+	}
+	for (size_t j = 0; j < k->n; j++) {
+		const struct hver *d = &h->v[k->first + j];
+		struct life_ver *l = &h->lv[j];
+
+		l->version = d->version;
+		l->seq = d->seq;
+		l->as_of = d->as_of;
+		l->run_id = d->run_id == NONE ? NULL : p + d->run_id;
+		l->outcome = NULL;	/* the lifecycle reads the codes */
+		l->codes = d->codes == NONE ? NULL : p + d->codes;
+		l->verdicts = d->verdicts == NONE ? NULL : p + d->verdicts;
+		for (size_t v = 0; v < LV__COUNT; v++)
+			l->val[v] = d->val[v] == NONE ? NULL : p + d->val[v];
+	}
+	return 0;
+}
+
+int lifecycle_fill(struct life_hist *h, struct conn *c, const char *table,
+		   const char *job, int exclude_last,
+		   struct report_item *items, size_t nitems, int64_t as_of,
+		   const char *run_id, const char *notes_before,
 		   struct arena *a, struct report *rep, struct life_calc **keep,
 		   struct error *err)
 {
-	struct run_list runs;
+	static const struct run_list none;
+	const struct run_list *runs = h ? &h->runs : &none;
 	struct life_calc *lc = NULL;
 	struct notes *nt = NULL;
 	uint64_t prev = 0;
@@ -978,24 +1150,25 @@ int lifecycle_fill(struct conn *c, const char *table,
 	int rc = -1;
 
 	*keep = NULL;
-	memset(&runs, 0, sizeof(runs));
-	if (read_runs(c, table, job, &runs, err) < 0)
-		goto out;
-	n = runs.n;
+	n = runs->n;
 	/* a repeat of the latest run has that run's lifecycle: against
 	 * the run before it */
 	if (exclude_last && n)
 		n--;
 	if (n)
-		prev = runs.r[n - 1].seq;
+		prev = runs->r[n - 1].seq;
 	if (life_calc_init(&lc, items, nitems, as_of, run_id, prev, a, err) < 0)
 		goto out;
 	for (size_t i = n > TREND_RUNS ? n - TREND_RUNS : 0; i < n; i++)
-		if (life_calc_run(lc, runs.r[i].run_id, runs.r[i].as_of,
-				  runs.r[i].exceptions, err) < 0)
+		if (life_calc_run(lc, runs->r[i].run_id, runs->r[i].as_of,
+				  runs->r[i].exceptions, err) < 0)
 			goto out;
-	if (prev && life_scan(c, table, sch, job, prev, calc_key, lc, err) < 0)
-		goto out;
+	for (size_t i = 0; prev && i < h->nk; i++)
+		if (hist_versions(h, i, err) < 0 ||
+		    life_calc_key(lc, h->pool.buf + h->k[i].kind,
+				  h->pool.buf + h->k[i].key, h->lv, h->k[i].n,
+				  err) < 0)
+			goto out;
 	if (life_calc_finish(lc, rep, err) < 0)
 		goto out;
 	if (notes_load(c, NULL, table, job, &nt, err) < 0 ||
@@ -1007,7 +1180,6 @@ int lifecycle_fill(struct conn *c, const char *table,
 out:
 	notes_free(nt);
 	life_calc_release(lc);
-	run_list_release(&runs);
 	return rc;
 }
 

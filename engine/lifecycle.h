@@ -13,10 +13,11 @@
  * a REMOVED tombstone among them, ends a streak): first_run and
  * first_as_of are that version's run.
  *
- * Cost: one pass over the versions of T that the job's runs up to P
- * published (a cursor, in key order: the unique index), a key's
- * versions held at a time; memory grows with this run's exception
- * lines and the resolved ones, not with the store.
+ * Cost: one pass over the versions of T that the job's runs published
+ * (a cursor, in key order: the unique index), before the run's
+ * transaction; memory grows with the records that ever had an
+ * exception (lifecycle_load), this run's exception lines and the
+ * resolved ones, not with the store.
  */
 #ifndef RECON_LIFECYCLE_H
 #define RECON_LIFECYCLE_H
@@ -93,19 +94,36 @@ void life_calc_release(struct life_calc *lc);
 void life_map_columns(const char *const *values, size_t n, int *map);
 
 /*
- * The whole run-time computation over the store connection c (inside
- * the run's transaction): the job's runs (exclude_last: the run repeats
- * the latest, which is then not "previous"), the history, then
- * life_calc_finish into rep. this run's exception count for the trend.
- * Then each open line's latest note made at or before notes_before
- * ('YYYY-MM-DD HH:MM:SS' UTC: the run's finish), as attach_notes says.
+ * A run's lifecycle in two steps. lifecycle_load, over the store
+ * connection c before the run's transaction begins (inside one,
+ * sqliteodbc would hold the whole history in memory): the job's
+ * published runs and the history of every record that had an exception
+ * in some version (the others add nothing: a line of theirs is new),
+ * compactly: their versions' numbers and codes, the values and verdicts
+ * of the versions with an exception. Memory grows with those records'
+ * versions, not with the store (lifecycle_hist_stats: the keys and
+ * versions read, the keys kept, the bytes held).
+ *
+ * lifecycle_fill, inside the transaction: the previous run from h's
+ * runs (exclude_last: the run repeats the latest, which is then not
+ * "previous"; h NULL: a new store, every line new), the kept history,
+ * then life_calc_finish into rep. Then each open line's latest note
+ * made at or before notes_before ('YYYY-MM-DD HH:MM:SS' UTC: the run's
+ * finish), read through c, as attach_notes says.
  */
 struct conn;
 struct ledger_schema;
-int lifecycle_fill(struct conn *c, const char *table,
+struct life_hist;
+int lifecycle_load(struct conn *c, const char *table,
 		   const struct ledger_schema *sch, const char *job,
-		   int exclude_last, struct report_item *items, size_t nitems,
-		   int64_t as_of, const char *run_id, const char *notes_before,
+		   struct life_hist **out, struct error *err);
+void lifecycle_hist_stats(const struct life_hist *h, size_t *keys,
+			  size_t *versions, size_t *kept, size_t *bytes);
+void lifecycle_hist_free(struct life_hist *h);
+int lifecycle_fill(struct life_hist *h, struct conn *c, const char *table,
+		   const char *job, int exclude_last,
+		   struct report_item *items, size_t nitems, int64_t as_of,
+		   const char *run_id, const char *notes_before,
 		   struct arena *a, struct report *rep, struct life_calc **keep,
 		   struct error *err);
 

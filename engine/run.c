@@ -25,6 +25,7 @@
 
 #include "run_int.h"
 #include "ledger.h"
+#include "lifecycle.h"
 #include "lock.h"
 #include "match.h"
 #include "mem.h"
@@ -101,10 +102,32 @@ void run_result_release(struct run_result *res)
 	sbuf_release(&res->outcomes);
 }
 
+/* store_open's before_tx: the lifecycle's history, with its cost */
+static int load_life(struct conn *c, const struct ledger_schema *sch,
+		     void *ctx, struct error *err)
+{
+	struct run *r = ctx;
+	double t0 = runlog_now();
+	size_t keys, versions, kept, bytes;
+
+	if (lifecycle_load(c, r->job->store_table, sch, r->job->name,
+			   &r->life, err) < 0) {
+		error_context(err, "the exception lifecycle's history");
+		return -1;
+	}
+	lifecycle_hist_stats(r->life, &keys, &versions, &kept, &bytes);
+	runlog_printf(r, "exception history: %zu versions of %zu records "
+		      "read, %zu records that had an exception kept (%.1f MB), "
+		      "%.2f s", versions, keys, kept, bytes / 1048576.0,
+		      runlog_now() - t0);
+	return 0;
+}
+
 static void run_release(struct run *r)
 {
 	match_free(r->match);
 	store_free(r->store);	/* rolls back if not committed */
+	lifecycle_hist_free(r->life);
 	if (r->rules)
 		rules_set_refs(r->rules, NULL);
 	rules_free(r->rules);
@@ -243,7 +266,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		runlog_printf(&r, "%s", note.buf);
 	runlog_phase(&r, "store-open");
 	phase_push(PH_STORE);
-	k = store_open(job, &r.store, err);
+	k = store_open(job, load_life, &r, &r.store, err);
 	phase_pop();
 	if (k < 0 || stop_check(err, "opening the store") < 0)
 		goto out;

@@ -97,6 +97,9 @@ struct run {
 	struct xlate *xlate;		/* --jobs K > 1 (xlate.h); else NULL */
 	struct ref_set refs;		/* the job's reference tables (ref.h) */
 	struct store *store;
+	/* the lifecycle's history, read before the store's transaction
+	 * (lifecycle_load); NULL for a new store */
+	struct life_hist *life;
 	struct lock *lock;		/* the job's lock (lock.h) */
 	struct match *match;
 	struct arena arena;

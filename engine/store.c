@@ -1493,7 +1493,8 @@ fail:
 	return NULL;
 }
 
-int store_open(const struct job *job, struct store **out, struct error *err)
+int store_open(const struct job *job, store_before_tx_fn *before_tx,
+	       void *ctx, struct store **out, struct error *err)
 {
 	struct store *s;
 	int ex;
@@ -1512,7 +1513,9 @@ int store_open(const struct job *job, struct store **out, struct error *err)
 	 * published.
 	 */
 	if (ex == 1 && (check_schema(s, err) < 0 || load_runs(s, err) < 0 ||
-			load_current(s, err) < 0))
+			load_current(s, err) < 0 ||
+			(before_tx && before_tx(s->conn, store_schema(s), ctx,
+						err) < 0)))
 		goto fail;
 	/* DDL that commits by itself runs before the transaction */
 	if (ex == 0 && !s->d->ddl_transactional && install(s, err) < 0)

@@ -210,16 +210,24 @@ int store_read_life(struct conn *c, const char *table,
 		    const struct ledger_schema *sch, const char *job,
 		    uint64_t max_seq, struct cursor **cur, struct error *err);
 /* The store's connection, inside the run's transaction (the lifecycle
- * reads the published history through it before the commit), and its
- * declared columns. Borrowed. */
+ * reads the notes through it before the commit), and its declared
+ * columns. Borrowed. */
 struct conn *store_conn(struct store *s);
 const struct ledger_schema *store_schema(const struct store *s);
 
 /* Connect to job->store_dsn, create the tables, view and triggers if
- * T_runs is missing, begin the run's transaction and load the current
- * state (keys, last run). *out owned by the caller (store_free).
- * ERR_STORE (context: store DSN and table), ERR_NOMEM. */
-int store_open(const struct job *job, struct store **out, struct error *err);
+ * T_runs is missing, load the current state (keys, last run) and begin
+ * the run's transaction. before_tx (may be NULL) runs on an existing
+ * store after that load and before BEGIN, for other reads that must not
+ * run inside the transaction (sqliteodbc holds a whole result set in
+ * memory there): the lifecycle's history. *out owned by the caller
+ * (store_free). ERR_STORE (context: store DSN and table), ERR_NOMEM, or
+ * before_tx's error. */
+struct ledger_schema;
+typedef int store_before_tx_fn(struct conn *c, const struct ledger_schema *sch,
+			       void *ctx, struct error *err);
+int store_open(const struct job *job, store_before_tx_fn *before_tx,
+	       void *ctx, struct store **out, struct error *err);
 
 /* For `recon check --connect`: connect to the store and, if it exists,
  * check that its format and declared columns are the job's (the check

@@ -387,8 +387,8 @@ int summary_write_reports(struct run *r, const char *finished,
 	snprintf(notes_before, sizeof(notes_before), "%.10s %.8s", finished,
 		 finished + 11);
 	t0 = runlog_now();
-	if (lifecycle_fill(store_conn(r->store), r->job->store_table,
-			   store_schema(r->store), r->job->name, r->repeat,
+	if (lifecycle_fill(r->life, store_conn(r->store), r->job->store_table,
+			   r->job->name, r->repeat,
 			   r->items, r->nitems, r->as_of, r->run_id.buf,
 			   notes_before, &r->arena, &rep, &life, err) < 0) {
 		error_context(err, "store '%s' table '%s': the exception "

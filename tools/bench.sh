@@ -366,8 +366,10 @@ wall_of() { # TIMEFILE
 rss_of() { # TIMEFILE
 	awk -F ': ' '/Maximum resident set size/ { print $2 }' "$1"
 }
+# the versions a run wrote: its "store:" line (a run that repeats the
+# last one exactly publishes nothing and has no "published:" line)
 versions_of() { # LOGFILE
-	sed -n 's/^recon: published:.* \([0-9]*\) versions.*/\1/p' "$1" | tail -1
+	sed -n 's/^recon: store: [0-9]* keys before, \([0-9]*\) versions to write.*/\1/p' "$1" | tail -1
 }
 # bench_run NAME [ARG...]: recon run on the bench job under time -v, into
 # RES/NAME.{time,out,err}; sets rc.

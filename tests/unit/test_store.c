@@ -844,7 +844,7 @@ START_TEST(store_table_is_a_source_table)
 	mem_free(job->store_table);
 	job->store_table = mem_strdup("run_orders");
 	ck_assert_ptr_nonnull(job->store_table);
-	ck_assert_int_eq(store_open(job, &st, &err), -1);
+	ck_assert_int_eq(store_open(job, NULL, NULL, &st, &err), -1);
 	ck_assert_ptr_null(st);
 	ck_assert_int_eq(err.code, ERR_STORE);
 	ck_assert_str_eq(err.msg.buf, want);
@@ -858,7 +858,7 @@ START_TEST(store_table_is_a_source_table)
 	/* a table named like a runs table beside it does not make it one */
 	ck_assert_int_eq(sql("CREATE TABLE run_orders_runs (run_id TEXT)"), 0);
 	error_clear(&err);
-	ck_assert_int_eq(store_open(job, &st, &err), -1);
+	ck_assert_int_eq(store_open(job, NULL, NULL, &st, &err), -1);
 	ck_assert_str_eq(err.msg.buf, want);
 	ck_assert_int_eq(sql("DROP TABLE run_orders_runs"), 0);
 	job_free(job);
@@ -1031,7 +1031,7 @@ static void race(int change)
 	run_ok();
 	error_init(&err);
 	ck_assert_int_eq(job_load(JOB, &job, &err), 0);
-	ck_assert_msg(store_open(job, &s, &err) == 0, "%s", err.msg.buf);
+	ck_assert_msg(store_open(job, NULL, NULL, &s, &err) == 0, "%s", err.msg.buf);
 	if (change) {
 		static const char *const cols[NDEF] = { NULL };
 		struct store_rec rec;
