@@ -586,8 +586,18 @@ int notes_append(struct conn *c, const char *table, struct note_add *a,
 			 a->created);
 	else
 		utc_now(a->created_out, sizeof(a->created_out));
-	if (resolve_kind(c, d, table, a, err) < 0 ||
-	    ensure_table(c, d, table, err) < 0)
+	/* the kind's lookup is retried too: on SQLite a read meeting four
+	 * notes' commits can get SQLITE_BUSY as well (seen under load) */
+	for (int i = 1;; i++) {
+		if (resolve_kind(c, d, table, a, err) == 0)
+			break;
+		if (i == NOTES_RETRIES || err->code == ERR_NOMEM ||
+		    err->code == ERR_USAGE || !lost_race(d, err))
+			return -1;
+		error_clear(err);
+		backoff(i);
+	}
+	if (ensure_table(c, d, table, err) < 0)
 		return -1;
 	for (int i = 1;; i++) {
 		if (append_once(c, d, table, a, err) == 0)
