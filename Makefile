@@ -15,7 +15,7 @@
 SHELL := /bin/bash
 OUT    ?= out
 BUILD   = $(OUT)/build
-PKGS    = lua5.4 libxml-2.0 odbc odbcinst libcrypto
+PKGS    = lua5.4 libxml-2.0 odbc odbcinst libcrypto jansson
 CHECKPKG = check
 
 CC     ?= gcc

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../engine/err.h"
 
@@ -79,6 +80,14 @@ struct param {
 	size_t len;
 	int type;	/* enum param_type */
 };
+
+/* A text parameter of s (borrowed; NULL: SQL NULL). */
+static inline struct param param_text(const char *s)
+{
+	struct param p = { s, s ? strlen(s) : 0, PARAM_TEXT };
+
+	return p;
+}
 
 struct conn;
 struct cursor;

@@ -305,8 +305,11 @@ int dialect_cast_text(const struct dialect *d, struct sbuf *sb,
 }
 
 /* The tables the triggers guard, by suffix: the three a store is
- * created with, then T_notes, created with the first note (notes.h). */
-static const char *const guarded[4] = { "", "_runs", "_schema", "_notes" };
+ * created with, then T_notes, created with the first note (notes.h),
+ * and T_report, created with the first run of this version that keeps
+ * its report (snapshot.h). */
+static const char *const guarded[5] = { "", "_runs", "_schema", "_notes",
+					"_report" };
 
 /* "TABLE+SUFFIX+what" quoted. */
 static void add_name(const struct dialect *d, struct sbuf *sb,
@@ -442,6 +445,12 @@ int dialect_notes_insert_only_sql(const struct dialect *d, const char *t,
 	/* PostgreSQL: the store's function T_insert_only() is there since
 	 * its first run; replacing it would need its owner */
 	return guards_sql(d, t, 3, 4, 0, i, out);
+}
+
+int dialect_report_insert_only_sql(const struct dialect *d, const char *t,
+				   size_t i, struct sbuf *out)
+{
+	return guards_sql(d, t, 4, 5, 0, i, out);
 }
 
 int dialect_unique_violation(const struct dialect *d, const char *sqlstate,

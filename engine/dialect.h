@@ -166,6 +166,10 @@ int dialect_insert_only_sql(const struct dialect *d, const char *table,
 int dialect_notes_insert_only_sql(const struct dialect *d, const char *table,
 				  size_t i, struct sbuf *out);
 
+/* The same for T_report (engine/snapshot.h), as for T_notes. */
+int dialect_report_insert_only_sql(const struct dialect *d, const char *table,
+				   size_t i, struct sbuf *out);
+
 /* 1 if an error with this SQLSTATE and native code is a unique-index
  * violation on d. */
 int dialect_unique_violation(const struct dialect *d, const char *sqlstate,

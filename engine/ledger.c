@@ -326,7 +326,7 @@ static void to_hex(const unsigned char *d, unsigned n, char *out)
 static _Thread_local struct sbuf scratch = SBUF_INIT(SBUF_CAP_DEFAULT);
 static _Thread_local EVP_MD_CTX *md_ctx;
 
-static int sha256_hex(const void *p, size_t n, char *out, struct error *err)
+int ledger_sha256_hex(const void *p, size_t n, char *out, struct error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
@@ -349,7 +349,7 @@ static int hash_fields(const struct sfield *fs, size_t nf, char *out,
 	sbuf_reset(&scratch);
 	rc = serialise(fs, nf, &scratch, err);
 	if (rc == 0)
-		rc = sha256_hex(scratch.buf, scratch.len, out, err);
+		rc = ledger_sha256_hex(scratch.buf, scratch.len, out, err);
 	if (scratch.alloc > ((size_t)1 << 20)) {
 		/* do not keep a huge buffer after one huge record */
 		sbuf_release(&scratch);
@@ -386,7 +386,7 @@ int ledger_schema_hash(const struct ledger_schema *s, char *out,
 	int rc = ledger_schema_serialise(s, &sb, err);
 
 	if (rc == 0)
-		rc = sha256_hex(sb.buf, sb.len, out, err);
+		rc = ledger_sha256_hex(sb.buf, sb.len, out, err);
 	sbuf_release(&sb);
 	return rc;
 }

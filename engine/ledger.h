@@ -133,6 +133,10 @@ struct ledger_rec {
 
 #define LEDGER_HEX 65	/* 64 hex digits and a NUL */
 
+/* SHA-256 of p[0..n) as hex (out: LEDGER_HEX bytes), with a context
+ * kept per thread. 0, or -1 with ERR_NOMEM / ERR_INTERNAL. */
+int ledger_sha256_hex(const void *p, size_t n, char *out, struct error *err);
+
 /* Hash the value fields / all fields into hex (out: LEDGER_HEX bytes).
  * Returns 0, or -1 with err set (ERR_NOMEM, or ERR_DATA for a typed
  * value that does not parse as its type, naming the column). */

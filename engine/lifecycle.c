@@ -1360,6 +1360,44 @@ static const struct run_row *find_run(const struct run_list *l, const char *s)
 	return NULL;
 }
 
+/* ERR_USAGE for a run that job does not have, saying which it has. */
+static int unknown_run(const struct run_list *runs, const char *cmd,
+		       const char *job, const char *bad, struct error *err)
+{
+	if (runs->n)
+		return error_set(err, ERR_USAGE, "%s: job '%s' has no published "
+				 "run '%s' (give a seq from %llu to %llu or a "
+				 "run id: recon runs)", cmd, job, bad,
+				 (unsigned long long)runs->r[0].seq,
+				 (unsigned long long)runs->r[runs->n - 1].seq);
+	return error_set(err, ERR_USAGE, "%s: job '%s' has no published run "
+			 "yet ('%s')", cmd, job, bad);
+}
+
+int lifecycle_find_run(struct conn *c, const char *table, const char *job,
+		       const char *spec, const char *cmd, struct sbuf *run_id,
+		       uint64_t *seq, struct error *err)
+{
+	struct run_list runs;
+	const struct run_row *r;
+	int rc = -1;
+
+	memset(&runs, 0, sizeof(runs));
+	if (read_runs(c, table, job, &runs, err) < 0) {
+		if (err->code == ERR_SOURCE || err->code == ERR_DATA)
+			err->code = ERR_STORE;
+	} else if (!(r = find_run(&runs, spec))) {
+		unknown_run(&runs, cmd, job, spec, err);
+	} else {
+		sbuf_reset(run_id);
+		sbuf_addstr(run_id, r->run_id);
+		*seq = r->seq;
+		rc = run_id->failed ? nomem(err) : 0;
+	}
+	run_list_release(&runs);
+	return rc;
+}
+
 static int dline_cmp(const void *x, const void *y)
 {
 	const struct dline *a = x, *b = y;
@@ -1531,17 +1569,7 @@ int lifecycle_diff(const char *dsn, const char *table, const char *job,
 	ra = find_run(&runs, a);
 	rb = find_run(&runs, b);
 	if (!ra || !rb) {
-		const char *bad = ra ? b : a;
-
-		if (runs.n)
-			error_set(err, ERR_USAGE, "diff: job '%s' has no published "
-				  "run '%s' (give a seq from %llu to %llu or a run "
-				  "id: recon runs)", job, bad,
-				  (unsigned long long)runs.r[0].seq,
-				  (unsigned long long)runs.r[runs.n - 1].seq);
-		else
-			error_set(err, ERR_USAGE, "diff: job '%s' has no published "
-				  "run yet ('%s')", job, bad);
+		unknown_run(&runs, "diff", job, ra ? b : a, err);
 		goto out;
 	}
 	d.a = ra->seq;

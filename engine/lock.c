@@ -36,16 +36,6 @@ struct lock {
 	const char *run_id;
 };
 
-static struct param P(const char *s)
-{
-	struct param p;
-
-	memset(&p, 0, sizeof(p));
-	p.s = s;
-	p.len = s ? strlen(s) : 0;
-	return p;
-}
-
 static void make_key(struct lock *l)
 {
 	unsigned char md[32];
@@ -224,7 +214,7 @@ static int try_arbiter(struct lock *l, struct error *err)
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	p = P(arg.buf);
+	p = param_text(arg.buf);
 	if (cursor_open(l->c, sql.buf, &p, 1, 0, &cur, err) < 0)
 		goto out;
 	rc = cursor_next(cur, &row, err);
@@ -252,7 +242,7 @@ static int read_row(struct lock *l, struct sbuf *who, long *pid, char *host,
 	struct cursor *cur = NULL;
 	const struct row *row;
 	struct sbuf sql = SBUF_INIT(1024);
-	struct param p = P(l->job->name);
+	struct param p = param_text(l->job->name);
 	int rc;
 
 	sbuf_addstr(&sql, "SELECT pid, host, run_id, started FROM ");
@@ -299,16 +289,16 @@ static int row_exec(struct lock *l, const char *verb, struct error *err)
 		sbuf_add(&sql, l->table.buf, l->table.len);
 		sbuf_addstr(&sql, " (job, run_id, pid, host, started) "
 			    "VALUES (?, ?, ?, ?, ?)");
-		p[0] = P(l->job->name);
-		p[1] = P(l->run_id);
-		p[2] = P(pid);
-		p[3] = P(host);
-		p[4] = P(started);
+		p[0] = param_text(l->job->name);
+		p[1] = param_text(l->run_id);
+		p[2] = param_text(pid);
+		p[3] = param_text(host);
+		p[4] = param_text(started);
 	} else {	/* "delete": only the arbiter's holder calls it */
 		sbuf_addstr(&sql, "DELETE FROM ");
 		sbuf_add(&sql, l->table.buf, l->table.len);
 		sbuf_addstr(&sql, " WHERE job = ?");
-		p[0] = P(l->job->name);
+		p[0] = param_text(l->job->name);
 	}
 	if (sql.failed) {
 		sbuf_release(&sql);

@@ -37,6 +37,7 @@
 #include "tstamp.h"
 #include "verify.h"
 #include "notes.h"
+#include "snapshot.h"
 #include "version.h"
 #include "xlate.h"
 #include "ref.h"
@@ -78,6 +79,7 @@ static int cmd_note(const char *config, int argc, char **argv);
 static int cmd_notes(const char *config, int argc, char **argv);
 static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
+static int cmd_report(const char *config, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -118,6 +120,11 @@ static const struct cmd commands[] = {
 	{ "diff", cmd_diff, "diff JOB RUN_A RUN_B [--json]",
 	  "the exceptions that appeared, disappeared or changed between two "
 	  "published runs (seq or run id); exit 2 for an unknown run" },
+	{ "report", cmd_report,
+	  "report JOB RUN [--format html|csv|summary|xml] [-o FILE]",
+	  "write the report of a published run (seq or run id) again, byte "
+	  "for byte as the run wrote it, from the store alone (default: its "
+	  "HTML, to standard output); exit 9 if the kept report was changed" },
 	{ "schedule", cmd_schedule,
 	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
 	  "          [--tmpdir DIR] [--jobs K] [-q]\n"
@@ -863,6 +870,11 @@ static int cmd_verify(const char *config, int argc, char **argv)
 		if (res.notes)
 			printf(", %llu note%s", (unsigned long long)res.notes,
 			       res.notes == 1 ? "" : "s");
+		if (res.reports)
+			printf(", %llu kept report%s (%llu lines)",
+			       (unsigned long long)res.reports,
+			       res.reports == 1 ? "" : "s",
+			       (unsigned long long)res.report_lines);
 		if (digest)
 			printf(", %llu runs checked against '%s'",
 			       (unsigned long long)res.digest_runs, digest);
@@ -1617,6 +1629,85 @@ int main(int argc, char **argv)
 
 /* recon diff: the exceptions between two published runs (lifecycle.h,
  * docs/REPORTS.md "Exception lifecycle"); reads the store only. */
+/* recon report: a published run's report again, from T_report
+ * (snapshot.h). */
+static int cmd_report(const char *config, int argc, char **argv)
+{
+	struct error err;
+	struct job *job = NULL;
+	struct conn *c = NULL;
+	struct snapshot *snap = NULL;
+	struct sbuf run_id = SBUF_INIT(4096);
+	const char *pos[2] = { NULL, NULL }, *format = NULL, *outp = NULL;
+	enum snapshot_part part = SNAP_HTML;
+	uint64_t seq = 0;
+	int in_tx = 0, code = 0, k;
+	size_t npos;
+	const struct opt ro[] = {
+		{ "--format", OPT_ONE, "a format (html, csv, summary or xml)",
+		  "csv", NULL, &format, NULL, NULL },
+		{ "-o", OPT_ONE, "a file to write", "report.html", NULL, &outp,
+		  NULL, NULL },
+	};
+
+	code = parse_opts("report", argc, argv, ro, NOPTS(ro), pos, 2, &npos,
+			  "%s: a job and one run ('%s')");
+	if (code)
+		return code;
+	if (!pos[0] || !pos[1])
+		return usage_error("report: want JOB RUN (a seq or a run id: "
+				   "recon runs JOB)%s", "");
+	if (format && snapshot_part_parse(format, &part) < 0)
+		return usage_error("report: --format is html, csv, summary (the "
+				   "control totals' CSV) or xml, not '%s'",
+				   format);
+	error_init(&err);
+	if (load_job_for(config, pos[0], &job, &err) < 0 ||
+	    verify_reader_open(job->store_dsn, job->store_table, job->name,
+			       &c, &in_tx, &err) < 0 ||
+	    lifecycle_find_run(c, job->store_table, job->name, pos[1],
+			       "report", &run_id, &seq, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	k = snapshot_load(c, job->store_table, run_id.buf, &snap, &err);
+	if (k < 0) {
+		error_context(&err, "job '%s', store '%s' table '%s'",
+			      job->name, job->store_dsn, job->store_table);
+		code = fail(&err);
+		goto out;
+	}
+	if (k == 1) {
+		error_set(&err, ERR_USAGE, "report: run %llu (%s) of job '%s' was "
+			  "published by a recon that did not keep its report in "
+			  "the store (T_report); it cannot be written again. "
+			  "Runs published from now on can", (unsigned long long)seq,
+			  run_id.buf, job->name);
+		code = fail(&err);
+		goto out;
+	}
+	/* unasked, the HTML if the run wrote one, else what it did write */
+	if (!format && !(snap->formats & REPORT_HTML))
+		part = snap->formats & REPORT_CSV ? SNAP_CSV
+		       : snap->formats & REPORT_XML ? SNAP_XML : SNAP_HTML;
+	verify_reader_close(c, in_tx);
+	c = NULL;
+	if (snapshot_render(snap, part, outp, stdout, NULL, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	if (outp)
+		printf("report of run %llu (%s): %s\n", (unsigned long long)seq,
+		       run_id.buf, outp);
+out:
+	verify_reader_close(c, in_tx);
+	snapshot_free(snap);
+	sbuf_release(&run_id);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
 static int cmd_diff(const char *config, int argc, char **argv)
 {
 	struct error err;

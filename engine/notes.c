@@ -7,7 +7,6 @@
  * the store: a store that never gets a note has no T_notes, and
  * `recon verify` checks the notes only where the table exists.
  */
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +37,6 @@ static const char *const col_names[N__COUNT] = {
 	"created", "prev_hash", "hash",
 };
 
-static struct param P(const char *s)
-{
-	struct param p;
-
-	memset(&p, 0, sizeof(p));
-	p.s = s;
-	p.len = s ? strlen(s) : 0;
-	return p;
-}
-
 static int nomem(struct error *err)
 {
 	return error_set(err, ERR_NOMEM, "out of memory (notes)");
@@ -71,15 +60,6 @@ int notes_state_ok(const char *state)
 
 /* ---- the hash ------------------------------------------------------- */
 
-static void add_field(struct sbuf *sb, const char *name, const char *v)
-{
-	if (!v)
-		v = "";
-	sbuf_addf(sb, "%s:%zu:", name, strlen(v));
-	sbuf_addstr(sb, v);
-	sbuf_addch(sb, '\n');
-}
-
 int notes_serialise(const struct note *n, struct sbuf *sb, struct error *err)
 {
 	const char *v[N_HASH];
@@ -96,34 +76,21 @@ int notes_serialise(const struct note *n, struct sbuf *sb, struct error *err)
 	v[N_CREATED] = n->created;
 	v[N_PREV] = n->prev_hash;
 	for (int i = 0; i < N_HASH; i++)
-		add_field(sb, col_names[i], v[i]);
+		text_add_field(sb, col_names[i], v[i]);
 	return sb->failed ? nomem(err) : 0;
 }
 
 int notes_hash(const struct note *n, char *out, struct error *err)
 {
 	struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
-	unsigned char md[32];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx;
-	int ok;
+	int rc;
 
 	out[0] = '\0';
-	if (notes_serialise(n, &sb, err) < 0) {
-		sbuf_release(&sb);
-		return -1;
-	}
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, sb.buf, sb.len) == 1 &&
-	     EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32;
-	EVP_MD_CTX_free(ctx);
+	rc = notes_serialise(n, &sb, err);
+	if (rc == 0)
+		rc = ledger_sha256_hex(sb.buf, sb.len, out, err);
 	sbuf_release(&sb);
-	if (!ok)
-		return error_set(err, ERR_INTERNAL, "SHA-256 failed");
-	for (size_t i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
+	return rc;
 }
 
 /* ---- what a finance user typed -------------------------------------- */
@@ -226,7 +193,7 @@ static int resolve_kind(struct conn *c, const struct dialect *d,
 	struct sbuf sql = SBUF_INIT(4096), list = SBUF_INIT(4096);
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct param p = P(a->key);
+	struct param p = param_text(a->key);
 	int have[3] = { 0, 0, 0 }, nkinds = 0, rc;
 
 	sbuf_addstr(&sql, "SELECT DISTINCT rec_kind FROM ");
@@ -295,41 +262,19 @@ static int resolve_kind(struct conn *c, const struct dialect *d,
 
 int notes_exist(struct conn *c, const char *table, struct error *err)
 {
-	struct sbuf name = SBUF_INIT(4096);
-	struct cursor *cur = NULL;
-	const struct row *row;
-	struct param p;
-	int rc;
+	int rc = store_aux_exists(c, table, "_notes", err);
 
-	if (dialect_store_name(&name, table, "_notes") < 0) {
-		sbuf_release(&name);
-		return nomem(err);
-	}
-	p = P(name.buf);
-	rc = cursor_open(c, conn_dialect(c)->sql_table_exists, &p, 1, 0, &cur,
-			 err);
-	sbuf_release(&name);
-	if (rc == 0) {
-		rc = cursor_next(cur, &row, err);
-		if (rc == 1)
-			rc = row->vals[0].type == VAL_INT
-				     ? row->vals[0].i != 0
-				     : row->vals[0].s &&
-					       strcmp(row->vals[0].s, "0") != 0;
-		else if (rc == 0)
-			rc = error_set(err, ERR_STORE, "catalog query "
-				       "returned no row");
-	}
-	cursor_close(cur);
 	if (rc < 0)
 		return store_err(err, table, "asking the catalog for it");
 	return rc;
 }
 
 /* CREATE TABLE T_notes. */
-static int create_sql(const struct dialect *d, const char *table,
+static int create_sql(const struct dialect *d, const char *table, size_t i,
 		      struct sbuf *sql)
 {
+	if (i)
+		return 0;
 	sbuf_reset(sql);
 	sbuf_addstr(sql, "CREATE TABLE ");
 	dialect_store_ident(d, sql, table, "_notes");
@@ -347,83 +292,19 @@ static int create_sql(const struct dialect *d, const char *table,
 	dialect_column(d, sql, "prev_hash", DT_TEXT, " NOT NULL, ");
 	dialect_column(d, sql, "hash", DT_TEXT, " NOT NULL)");
 	sbuf_addstr(sql, d->table_options);
-	return sql->failed ? -1 : 0;
+	return sql->failed ? -1 : 1;
 }
 
-static void rollback_quiet(struct conn *c)
+/* Create T_notes and its triggers if it is missing (store_aux_ensure). */
+static int ensure_table(struct conn *c, const char *table, struct error *err)
 {
-	struct error e;
-
-	error_init(&e);
-	(void)conn_rollback(c, &e);
-	error_release(&e);
-}
-
-/* Create T_notes and its triggers if it is missing. Where DDL is
- * transactional, in one transaction; elsewhere (MariaDB) statement by
- * statement, the table dropped again if a trigger cannot be created. A
- * creation that fails because another note created the table meanwhile
- * is no failure. */
-static int ensure_table(struct conn *c, const struct dialect *d,
-			const char *table, struct error *err)
-{
-	struct sbuf sql = SBUF_INIT(8192);
-	int ex, rc, created = 0;
-
-	ex = notes_exist(c, table, err);
-	if (ex != 0)
-		return ex < 0 ? -1 : 0;
-	if (d->ddl_transactional && conn_begin(c, err) < 0)
-		goto fail;
-	if (create_sql(d, table, &sql) < 0) {
-		nomem(err);
-		goto fail;
-	}
-	if (conn_exec(c, sql.buf, NULL, 0, err) < 0)
-		goto fail;
-	created = 1;
-	for (size_t i = 0;
-	     (rc = dialect_notes_insert_only_sql(d, table, i, &sql)) == 1; i++)
-		if (conn_exec(c, sql.buf, NULL, 0, err) < 0)
-			goto fail;
-	if (rc < 0) {
-		nomem(err);
-		goto fail;
-	}
-	if (d->ddl_transactional && conn_commit(c, err) < 0)
-		goto fail;
-	sbuf_release(&sql);
+	if (store_aux_ensure(c, table, "_notes", create_sql,
+			     dialect_notes_insert_only_sql, 1, err) < 0)
+		return err->code == ERR_NOMEM ? -1
+		       : store_err(err, table, "creating it with its "
+				   "insert-only triggers (it needs the CREATE "
+				   "and TRIGGER privileges once)");
 	return 0;
-fail:
-	if (d->ddl_transactional) {
-		rollback_quiet(c);
-	} else if (created) {
-		struct error e;
-
-		error_init(&e);
-		sbuf_reset(&sql);
-		sbuf_addstr(&sql, "DROP TABLE ");
-		dialect_store_ident(d, &sql, table, "_notes");
-		if (!sql.failed)
-			(void)conn_exec(c, sql.buf, NULL, 0, &e);
-		error_release(&e);
-	}
-	sbuf_release(&sql);
-	if (err->code != ERR_NOMEM) {
-		struct error e;
-
-		/* another note created it meanwhile */
-		error_init(&e);
-		ex = notes_exist(c, table, &e);
-		error_release(&e);
-		if (ex == 1 && !created) {
-			error_clear(err);
-			return 0;
-		}
-	}
-	return store_err(err, table, "creating it with its insert-only "
-			 "triggers (it needs the CREATE and TRIGGER "
-			 "privileges once)");
 }
 
 /* The last note: seq and hash (0 and "" if none), in the transaction. */
@@ -521,16 +402,16 @@ static int append_once(struct conn *c, const struct dialect *d,
 		nomem(err);
 		goto fail;
 	}
-	p[N_SEQ] = P(seq);
-	p[N_JOB] = P(n.job);
-	p[N_KIND] = P(n.kind);
-	p[N_KEY] = P(n.key);
-	p[N_STATE] = P(n.state);
-	p[N_TEXT] = P(n.text);
-	p[N_BY] = P(n.by);
-	p[N_CREATED] = P(n.created);
-	p[N_PREV] = P(n.prev_hash);
-	p[N_HASH] = P(a->hash);
+	p[N_SEQ] = param_text(seq);
+	p[N_JOB] = param_text(n.job);
+	p[N_KIND] = param_text(n.kind);
+	p[N_KEY] = param_text(n.key);
+	p[N_STATE] = param_text(n.state);
+	p[N_TEXT] = param_text(n.text);
+	p[N_BY] = param_text(n.by);
+	p[N_CREATED] = param_text(n.created);
+	p[N_PREV] = param_text(n.prev_hash);
+	p[N_HASH] = param_text(a->hash);
 	if (conn_exec(c, sql.buf, p, N__COUNT, err) < 0 ||
 	    conn_commit(c, err) < 0)
 		goto fail;
@@ -539,7 +420,7 @@ static int append_once(struct conn *c, const struct dialect *d,
 	sbuf_release(&prev);
 	return 0;
 fail:
-	rollback_quiet(c);
+	store_rollback_quiet(c);
 	sbuf_release(&sql);
 	sbuf_release(&prev);
 	return -1;
@@ -597,7 +478,7 @@ int notes_append(struct conn *c, const char *table, struct note_add *a,
 		error_clear(err);
 		backoff(i);
 	}
-	if (ensure_table(c, d, table, err) < 0)
+	if (ensure_table(c, table, err) < 0)
 		return -1;
 	for (int i = 1;; i++) {
 		if (append_once(c, d, table, a, err) == 0)

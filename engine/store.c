@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "snapshot.h"
 #include "store.h"
 #include "dialect.h"
 #include "ledger.h"
@@ -122,16 +123,6 @@ static int build_cols(struct store *s, struct error *err)
 	return 0;
 }
 
-static struct param P(const char *s)
-{
-	struct param p;
-
-	p.s = s;
-	p.len = s ? strlen(s) : 0;
-	p.type = PARAM_TEXT;
-	return p;
-}
-
 static void to_hex(const uint8_t *b, char *out)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -185,9 +176,8 @@ static int qname(struct store *s, struct sbuf *sb, const char *suffix)
 	return dialect_store_ident(s->d, sb, s->job->store_table, suffix);
 }
 
-/* 1 if base table table+suffix exists in c, 0 if not, -1 on error. */
-static int catalog_has_table(struct conn *c, const char *table,
-			     const char *suffix, struct error *err)
+int store_aux_exists(struct conn *c, const char *table, const char *suffix,
+		     struct error *err)
 {
 	struct cursor *cur = NULL;
 	const struct row *row;
@@ -199,7 +189,7 @@ static int catalog_has_table(struct conn *c, const char *table,
 		sbuf_release(&name);
 		return error_set(err, ERR_NOMEM, "out of memory");
 	}
-	p = P(name.buf);
+	p = param_text(name.buf);
 	rc = cursor_open(c, conn_dialect(c)->sql_table_exists, &p, 1, 0, &cur,
 			 err);
 	sbuf_release(&name);
@@ -215,11 +205,81 @@ static int catalog_has_table(struct conn *c, const char *table,
 	return rc;
 }
 
+void store_rollback_quiet(struct conn *c)
+{
+	struct error e;
+
+	error_init(&e);
+	(void)conn_rollback(c, &e);
+	error_release(&e);
+}
+
+int store_aux_ensure(struct conn *c, const char *table, const char *suffix,
+		     store_aux_sql_fn *create_sql, store_aux_sql_fn *guard_sql,
+		     int own_tx, struct error *err)
+{
+	const struct dialect *d = conn_dialect(c);
+	struct sbuf sql = SBUF_INIT(8192);
+	int ex, rc, created = 0, tx = own_tx && d->ddl_transactional;
+
+	ex = store_aux_exists(c, table, suffix, err);
+	if (ex != 0)
+		return ex < 0 ? -1 : 0;
+	if (tx && conn_begin(c, err) < 0)
+		goto fail;
+	if (create_sql(d, table, 0, &sql) != 1) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (conn_exec(c, sql.buf, NULL, 0, err) < 0)
+		goto fail;
+	created = 1;
+	for (size_t i = 0; (rc = guard_sql(d, table, i, &sql)) == 1; i++)
+		if (conn_exec(c, sql.buf, NULL, 0, err) < 0)
+			goto fail;
+	if (rc < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (tx && conn_commit(c, err) < 0)
+		goto fail;
+	sbuf_release(&sql);
+	return 0;
+fail:
+	if (tx) {
+		store_rollback_quiet(c);
+	} else if (created && !d->ddl_transactional) {
+		struct error e;
+
+		error_init(&e);
+		sbuf_reset(&sql);
+		sbuf_addstr(&sql, "DROP TABLE ");
+		dialect_store_ident(d, &sql, table, suffix);
+		if (!sql.failed)
+			(void)conn_exec(c, sql.buf, NULL, 0, &e);
+		error_release(&e);
+	}
+	sbuf_release(&sql);
+	if (err->code != ERR_NOMEM && (tx || !d->ddl_transactional)) {
+		struct error e;
+
+		/* another connection created it meanwhile */
+		error_init(&e);
+		ex = store_aux_exists(c, table, suffix, &e);
+		error_release(&e);
+		if (ex == 1 && !created) {
+			error_clear(err);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* 1 if table T + suffix exists, 0 if not, -1 on error. */
 static int table_exists(struct store *s, const char *suffix,
 			struct error *err)
 {
-	return catalog_has_table(s->conn, s->job->store_table, suffix, err);
+	return store_aux_exists(s->conn, s->job->store_table, suffix, err);
 }
 
 /* The error for a table T that exists without T_schema and T_runs: not
@@ -405,11 +465,11 @@ static int install_schema(struct store *s, struct error *err)
 		struct param p[5];
 
 		snprintf(pos, sizeof(pos), "%zu", i);
-		p[0] = P(LEDGER_FORMAT);
-		p[1] = P(pos);
-		p[2] = P(c->name);
-		p[3] = P(ledger_type_names[c->type]);
-		p[4] = P(c->value);
+		p[0] = param_text(LEDGER_FORMAT);
+		p[1] = param_text(pos);
+		p[2] = param_text(c->name);
+		p[3] = param_text(ledger_type_names[c->type]);
+		p[4] = param_text(c->value);
 		if (exec_sql(s, p, 5, err) < 0)
 			return -1;
 	}
@@ -748,7 +808,7 @@ static int load_job_runs(struct store *s, struct error *err)
 {
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct param p = P(s->job->name);
+	struct param p = param_text(s->job->name);
 	int rc;
 
 	sbuf_reset(&s->sql);
@@ -805,7 +865,7 @@ static int load_runs(struct store *s, struct error *err)
 {
 	struct cursor *cur = NULL;
 	const struct row *row;
-	struct param p = P(s->job->name);
+	struct param p = param_text(s->job->name);
 	int rc;
 
 	sbuf_reset(&s->sql);
@@ -1070,7 +1130,7 @@ int store_probe(struct conn *c, const char *table, const char *job,
 	static const char *const suffixes[3] = { "", "_schema", "_runs" };
 
 	for (int i = 0; i < 3; i++) {
-		has[i] = catalog_has_table(c, table, suffixes[i], err);
+		has[i] = store_aux_exists(c, table, suffixes[i], err);
 		if (has[i] < 0) {
 			if (err->code == ERR_SOURCE)
 				err->code = ERR_STORE;
@@ -1203,7 +1263,7 @@ static int view_def(struct conn *c, const char *name, int temp,
 		sbuf_release(&q);
 		return error_set(err, ERR_NOMEM, "out of memory");
 	}
-	p = P(q.buf);
+	p = param_text(q.buf);
 	rc = cursor_open(c, temp && d->sql_temp_relation ? d->sql_temp_relation
 			 : d->sql_relation, &p, 1, 0, &cur, err);
 	sbuf_release(&q);
@@ -1258,7 +1318,7 @@ static int rel_columns(struct conn *c, const char *rel, struct sbuf *list,
 		sbuf_release(&name);
 		return error_set(err, ERR_NOMEM, "out of memory");
 	}
-	p = P(name.buf);
+	p = param_text(name.buf);
 	rc = cursor_open(c, conn_dialect(c)->sql_columns, &p, 1, 0, &cur, err);
 	sbuf_release(&name);
 	if (rc < 0)
@@ -1517,13 +1577,19 @@ int store_open(const struct job *job, store_before_tx_fn *before_tx,
 			(before_tx && before_tx(s->conn, store_schema(s), ctx,
 						err) < 0)))
 		goto fail;
-	/* DDL that commits by itself runs before the transaction */
+	/* DDL that commits by itself runs before the transaction; so does
+	 * creating T_report (snapshot.h) in a store made before it was */
 	if (ex == 0 && !s->d->ddl_transactional && install(s, err) < 0)
+		goto fail;
+	if ((ex == 1 || !s->d->ddl_transactional) &&
+	    snapshot_ensure(s->conn, s->job->store_table, 1, err) < 0)
 		goto fail;
 	if (conn_begin(s->conn, err) < 0)
 		goto fail;
 	s->in_tx = 1;
-	if (ex == 0 && s->d->ddl_transactional && install(s, err) < 0)
+	if (ex == 0 && s->d->ddl_transactional &&
+	    (install(s, err) < 0 ||
+	     snapshot_ensure(s->conn, s->job->store_table, 0, err) < 0))
 		goto fail;
 	s->digest = ledger_digest_new(s->prev_digest.buf, err);
 	if (!s->digest)
@@ -1612,13 +1678,13 @@ static int write_version(struct store *s, struct cur *c, unsigned kind,
 		return -1;
 	to_hex(vh, vhex);
 	for (int f = 0; f < NFIXED_HEAD; f++)
-		v[k++] = P(lr->f[f]);
+		v[k++] = param_text(lr->f[f]);
 	for (size_t i = 0; i < s->schema.n; i++)
-		v[k++] = P(lr->c[i]);
+		v[k++] = param_text(lr->c[i]);
 	for (int f = NFIXED_HEAD; f < LF__COUNT; f++)
-		v[k++] = P(lr->f[f]);
-	v[k++] = P(vhex);
-	v[k++] = P(chex);
+		v[k++] = param_text(lr->f[f]);
+	v[k++] = param_text(vhex);
+	v[k++] = param_text(chex);
 	if (writer_add(s->w, v, err) < 0)
 		return -1;
 	if (ledger_digest_add(s->digest, chex) < 0)
@@ -1865,24 +1931,24 @@ int store_commit(struct store *s, const struct store_run *run,
 	for (int i = 0; i < LR__COUNT; i++)
 		sbuf_addstr(&s->sql, "?, ");
 	sbuf_addstr(&s->sql, "?)");
-	v[LR_RUN_ID] = P(run->run_id);
-	v[LR_SEQ] = P(seq);
-	v[LR_JOB] = P(run->job);
-	v[LR_MODE] = P(run->mode ? run->mode : "full");
-	v[LR_AS_OF] = P(run->as_of);
-	v[LR_WINDOW_START] = P(run->window_start);
-	v[LR_STARTED] = P(run->started);
-	v[LR_FINISHED] = P(run->finished);
-	v[LR_STATUS] = P(run->status);
-	v[LR_RULES_HASH] = P(run->rules_hash);
-	v[LR_RULES] = P(run->rules ? run->rules : "[]");
-	v[LR_RECORDS] = P(recs);
-	v[LR_EXCEPTIONS] = P(excs);
-	v[LR_TOTALS] = P(run->totals);
-	v[LR_OUTCOMES] = P(run->outcomes ? run->outcomes : "{}");
-	v[LR_WATERMARKS] = P(run->watermarks ? run->watermarks : "{}");
-	v[LR_SCHEMA_HASH] = P(s->schema_hex);
-	v[LR_PREV_DIGEST] = P(s->prev_digest.buf);
+	v[LR_RUN_ID] = param_text(run->run_id);
+	v[LR_SEQ] = param_text(seq);
+	v[LR_JOB] = param_text(run->job);
+	v[LR_MODE] = param_text(run->mode ? run->mode : "full");
+	v[LR_AS_OF] = param_text(run->as_of);
+	v[LR_WINDOW_START] = param_text(run->window_start);
+	v[LR_STARTED] = param_text(run->started);
+	v[LR_FINISHED] = param_text(run->finished);
+	v[LR_STATUS] = param_text(run->status);
+	v[LR_RULES_HASH] = param_text(run->rules_hash);
+	v[LR_RULES] = param_text(run->rules ? run->rules : "[]");
+	v[LR_RECORDS] = param_text(recs);
+	v[LR_EXCEPTIONS] = param_text(excs);
+	v[LR_TOTALS] = param_text(run->totals);
+	v[LR_OUTCOMES] = param_text(run->outcomes ? run->outcomes : "{}");
+	v[LR_WATERMARKS] = param_text(run->watermarks ? run->watermarks : "{}");
+	v[LR_SCHEMA_HASH] = param_text(s->schema_hex);
+	v[LR_PREV_DIGEST] = param_text(s->prev_digest.buf);
 	for (int i = 0; i < LR__COUNT; i++)
 		lr.f[i] = v[i].s;
 	if (ledger_run_hash(&lr, run_hash, err) < 0)
@@ -1894,7 +1960,7 @@ int store_commit(struct store *s, const struct store_run *run,
 		error_set(err, ERR_INTERNAL, "run digest: SHA-256 failed");
 		goto fail;
 	}
-	v[LR__COUNT] = P(s->digest_hex);
+	v[LR__COUNT] = param_text(s->digest_hex);
 	if (exec_sql(s, v, LR__COUNT + 1, err) < 0)
 		goto fail;
 	/* the last safe point (stop.h): past it the run is published */

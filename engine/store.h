@@ -136,6 +136,30 @@ int store_probe(struct conn *c, const char *table, const char *job,
 		struct error *err);
 
 /*
+ * The store's auxiliary tables, created when first needed rather than
+ * with the store: T_notes (notes.h) and T_report (snapshot.h).
+ * store_aux_exists: 1 if base table TABLE+SUFFIX exists in c, 0 if not,
+ * -1 on error. store_aux_ensure: create it if it is missing, with
+ * create_sql's CREATE TABLE and then guard_sql's statements 0, 1, ...
+ * (its insert-only triggers; 1 with a statement in sql, 0 past the
+ * last, -1 out of memory), as one transaction where DDL is transactional
+ * and own_tx is set (own_tx 0: the caller's transaction holds it), else
+ * statement by statement with the table dropped again if a trigger
+ * fails. A creation that fails because another connection created the
+ * table meanwhile is no failure. -1 with err (the driver's message; the
+ * caller adds context).
+ */
+typedef int store_aux_sql_fn(const struct dialect *d, const char *table,
+			     size_t i, struct sbuf *sql);
+int store_aux_exists(struct conn *c, const char *table, const char *suffix,
+		     struct error *err);
+/* Roll c's transaction back, ignoring any error (the caller has one). */
+void store_rollback_quiet(struct conn *c);
+int store_aux_ensure(struct conn *c, const char *table, const char *suffix,
+		     store_aux_sql_fn *create_sql, store_aux_sql_fn *guard_sql,
+		     int own_tx, struct error *err);
+
+/*
  * Checking TABLE_current (`recon verify`). store_view_ref creates, where
  * the catalog deparses view definitions (PostgreSQL), a temporary view
  * (of this connection only) from the engine's own definition of the

@@ -16,6 +16,7 @@
 #include "outcome.h"
 #include "rowfp.h"
 #include "rules.h"
+#include "snapshot.h"
 #include "store.h"
 #include "tstamp.h"
 #include "version.h"
@@ -411,6 +412,24 @@ int summary_write_reports(struct run *r, const char *finished,
 	if (base.failed || asof_iso.failed) {
 		error_set(err, ERR_NOMEM, "out of memory");
 		goto out;
+	}
+	/* the report as given to the writers, kept in the store with the
+	 * run (`recon report`); a repeat's is the run's it repeats */
+	if (!r->repeat) {
+		char head[LEDGER_HEX];
+		uint64_t lines;
+
+		t0 = runlog_now();
+		if (snapshot_write(store_conn(r->store), r->job->store_table,
+				   &rep, formats, base.buf, head, &lines,
+				   err) < 0) {
+			error_context(err, "store '%s' table '%s'",
+				      r->job->store_dsn, r->job->store_table);
+			goto out;
+		}
+		runlog_printf(r, "report kept in the store: %llu lines, head "
+			      "hash %s, %.2f s", (unsigned long long)lines, head,
+			      runlog_now() - t0);
 	}
 	rc = report_prepare(&rep, dir, base.buf, formats, paths, pending, err);
 out:

@@ -140,6 +140,15 @@ int text_is_column_name(const char *s)
 	return 1;
 }
 
+int text_add_field(struct sbuf *sb, const char *name, const char *v)
+{
+	if (!v)
+		v = "";
+	sbuf_addf(sb, "%s:%zu:", name, strlen(v));
+	sbuf_addstr(sb, v);
+	return sbuf_addch(sb, '\n');
+}
+
 int text_add_json(struct sbuf *sb, const char *s)
 {
 	sbuf_addch(sb, '"');

@@ -47,5 +47,8 @@ int text_is_column_name(const char *s);
  * characters escaped, other bytes as they are (s is valid UTF-8 where
  * the engine writes it). The result of the last append. */
 int text_add_json(struct sbuf *sb, const char *s);
+/* A hashed field as T_notes and T_report serialise one: NAME ":" LENGTH
+ * ":" BYTES "\n" (v NULL: ""). 0 or -1 (sbuf). */
+int text_add_field(struct sbuf *sb, const char *name, const char *v);
 
 #endif

@@ -21,6 +21,7 @@
 #include "dialect.h"
 #include "mem.h"
 #include "notes.h"
+#include "snapshot.h"
 #include "store.h"
 #include "text.h"
 #include "money.h"
@@ -1047,6 +1048,49 @@ static int check_notes(struct vctx *v, struct error *err)
 	return 0;
 }
 
+/* ---- T_report (snapshot.h) ------------------------------------------------- */
+
+/* A kept report's finding: "report of run ID: what". */
+static void report_found(void *ctx, const char *run_id, const char *what)
+{
+	struct vctx *v = ctx;
+	struct verify_finding f;
+
+	sbuf_reset(&v->line);
+	sbuf_addf(&v->line, "report of run %s: %s", run_id ? run_id : "?",
+		  what);
+	memset(&f, 0, sizeof(f));
+	f.what = what;
+	f.line = v->line.buf;
+	v->res->findings++;
+	if (v->o->finding)
+		v->o->finding(v->o->ctx, &f);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_reports(struct vctx *v, struct error *err)
+{
+	const char **ids = mem_calloc(v->nruns ? v->nruns : 1, sizeof(*ids));
+	int rc;
+
+	if (!ids)
+		return nomem(err);
+	for (size_t i = 0; i < v->nruns; i++)
+		ids[i] = v->runs[i].run_id;
+	if (v->nruns > 1)
+		qsort(ids, v->nruns, sizeof(*ids), str_cmp);
+	rc = snapshot_verify(v->c, v->o->table, ids, v->nruns, report_found,
+			     v, &v->res->reports, &v->res->report_lines, err);
+	mem_free(ids);
+	if (rc < 0)
+		return err->code == ERR_NOMEM ? -1 : store_fail(v->o, err);
+	return 0;
+}
+
 /* ---- the driver ------------------------------------------------------------ */
 
 static void vctx_release(struct vctx *v)
@@ -1152,7 +1196,7 @@ int verify_store(const struct verify_opts *o, struct verify_result *res,
 		goto out;
 	if (!stopped && o->digest && check_digest_file(&v, err) < 0)
 		goto out;
-	if (check_notes(&v, err) < 0)
+	if (check_notes(&v, err) < 0 || check_reports(&v, err) < 0)
 		goto out;
 	if (res->findings) {
 		error_set(err, ERR_VERIFY, "store '%s' table '%s': %llu "

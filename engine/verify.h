@@ -22,6 +22,9 @@
  *     version of its key as read from T, no key missing, none extra;
  *   - T_notes, where it exists (notes.h, notes_verify): seq 1..n, each
  *     note's prev_hash the previous note's hash, each hash recomputed.
+ *   - T_report, where it exists (snapshot.h, snapshot_verify): each
+ *     run's kept report complete (lines 0..n as its header says), each
+ *     line's hash recomputed, the chain, and the run one of T_runs'.
  *
  * Before reading, store_probe says (ERR_STORE) when T is not a store of
  * this format: not there yet, someone else's table, an older store.
@@ -88,6 +91,8 @@ struct verify_result {
 	uint64_t findings;
 	uint64_t digest_runs;	/* runs compared with the digest file */
 	uint64_t notes;		/* rows of T_notes checked (notes.h) */
+	uint64_t reports;	/* runs' reports in T_report (snapshot.h) */
+	uint64_t report_lines;	/* rows of T_report checked */
 	char head[LEDGER_HEX];	/* recomputed digest of the last run ("") */
 };
 

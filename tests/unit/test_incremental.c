@@ -113,10 +113,12 @@ static const char *const base_sql[] = {
 	"DROP TABLE IF EXISTS inc_store",
 	"DROP TABLE IF EXISTS inc_store_runs",
 	"DROP TABLE IF EXISTS inc_store_schema",
+	"DROP TABLE IF EXISTS inc_store_report",
 	"DROP VIEW IF EXISTS inc_full_current",
 	"DROP TABLE IF EXISTS inc_full",
 	"DROP TABLE IF EXISTS inc_full_runs",
 	"DROP TABLE IF EXISTS inc_full_schema",
+	"DROP TABLE IF EXISTS inc_full_report",
 	"CREATE TABLE inc_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT, gone INTEGER, ver INTEGER)",
 	"CREATE TABLE inc_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP, modified TIMESTAMP)",
 	"CREATE TABLE inc_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
@@ -270,6 +272,7 @@ static void assert_same_as(const char *full_job)
 	sql("DROP TABLE IF EXISTS inc_full");
 	sql("DROP TABLE IF EXISTS inc_full_runs");
 	sql("DROP TABLE IF EXISTS inc_full_schema");
+	sql("DROP TABLE IF EXISTS inc_full_report");
 	ck_assert_int_eq(system("rm -rf " STATE_FULL), 0);
 	run_ok(full_job, STATE_FULL, 0);
 	full_cur = current("inc_full");

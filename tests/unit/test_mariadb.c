@@ -168,6 +168,7 @@ static const char *const lite_setup[] = {
 	"DROP TABLE IF EXISTS mdb_lite",
 	"DROP TABLE IF EXISTS mdb_lite_runs",
 	"DROP TABLE IF EXISTS mdb_lite_schema",
+	"DROP TABLE IF EXISTS mdb_lite_report",
 	"CREATE TABLE mdb_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT)",
 	"CREATE TABLE mdb_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP)",
 	"CREATE TABLE mdb_docs (id TEXT, ord TEXT, amount TEXT, cur TEXT, kind TEXT, st TEXT, dt TIMESTAMP)",
@@ -193,6 +194,7 @@ static const char *const maria_drop[] = {
 	"DROP TABLE IF EXISTS maria_store",
 	"DROP TABLE IF EXISTS maria_store_runs",
 	"DROP TABLE IF EXISTS maria_store_schema",
+	"DROP TABLE IF EXISTS maria_store_report",
 	"DROP TABLE IF EXISTS mdb_other",
 };
 

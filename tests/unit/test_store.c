@@ -42,6 +42,7 @@ static const char *const setup_sql[] = {
 	"DROP TABLE IF EXISTS run_store",
 	"DROP TABLE IF EXISTS run_store_runs",
 	"DROP TABLE IF EXISTS run_store_schema",
+	"DROP TABLE IF EXISTS run_store_report",
 	"DROP TABLE IF EXISTS run_orders_runs",
 	"CREATE TABLE run_deals (id TEXT, amount TEXT, cur TEXT, closed TIMESTAMP, name TEXT)",
 	"CREATE TABLE run_orders (id TEXT, deal TEXT, amount TEXT, cur TEXT, created TIMESTAMP)",

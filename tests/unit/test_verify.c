@@ -214,6 +214,7 @@ static void build_totals(const struct tv *spec, size_t n,
 	exec_ok(c, "DROP TABLE IF EXISTS " T);
 	exec_ok(c, "DROP TABLE IF EXISTS " T "_runs");
 	exec_ok(c, "DROP TABLE IF EXISTS " T "_schema");
+	exec_ok(c, "DROP TABLE IF EXISTS " T "_report");
 	exec_ok(c, "CREATE TABLE " T " (rec_kind TEXT, rec_key TEXT, "
 		"version BIGINT, run_id TEXT, outcome TEXT, codes TEXT, "
 		"verdicts TEXT, deal_key TEXT, order_key TEXT, customer TEXT, "
