@@ -1627,8 +1627,6 @@ int main(int argc, char **argv)
 	return usage_error("unknown command '%s'", argv[1]);
 }
 
-/* recon diff: the exceptions between two published runs (lifecycle.h,
- * docs/REPORTS.md "Exception lifecycle"); reads the store only. */
 /* recon report: a published run's report again, from T_report
  * (snapshot.h). */
 static int cmd_report(const char *config, int argc, char **argv)
@@ -1708,6 +1706,8 @@ out:
 	return code;
 }
 
+/* recon diff: the exceptions between two published runs (lifecycle.h,
+ * docs/REPORTS.md "Exception lifecycle"); reads the store only. */
 static int cmd_diff(const char *config, int argc, char **argv)
 {
 	struct error err;

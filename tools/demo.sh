@@ -48,7 +48,7 @@ demo: reports   $html
                 $csv
                 $(find "$reports" -name 'orders-nightly-*-summary.csv' | head -1)
                 $(find "$reports" -name 'orders-nightly-*.xml' | head -1)
-demo: store     $demo/store.db (tables reconciled_orders, reconciled_orders_runs, reconciled_orders_schema, reconciled_orders_lock; view reconciled_orders_current)
+demo: store     $demo/store.db (tables reconciled_orders, reconciled_orders_runs, reconciled_orders_schema, reconciled_orders_lock, reconciled_orders_report; view reconciled_orders_current)
                 sqlite3 $demo/store.db 'SELECT outcome, count(*) FROM reconciled_orders GROUP BY 1'
 demo: next      tools/env.sh out out/bin/recon runs jobs/orders-nightly.xml
                 tools/env.sh out out/bin/recon note jobs/orders-nightly.xml SO-99000008 --kind order --state investigating --text '...' --by 'your name'

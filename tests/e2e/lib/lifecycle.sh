@@ -27,6 +27,10 @@
 # published) has run 2's lifecycle - X resolved again, computed against
 # run 1 - and leaves that run's reports byte for byte as they were. Also: --json counts, run ids as
 # well as seqs, and exit 2 naming the runs for an unknown one.
+# Then `recon report` writes the four files of each of lc_e's three runs
+# again byte for byte from the store (a note made after run 3 changes
+# none); T_report refuses UPDATE, and a line changed behind the
+# triggers' back fails recon verify and recon report (exit 9).
 #
 # Uses run.sh's pass/fail, db_reset, $backend, $work, $recon, $root and
 # incremental.sh's src_sql.
@@ -55,6 +59,18 @@ lc_ini() {
 		sect == "[recon_demo_store]" && /^Database *=/ { print "Database = " db; next }
 		{ print }' "$work/odbc.ini" >"$lc/$which/ini/odbc.ini"
 	: >"$lc/$which/ini/odbcinst.ini"
+}
+
+# lc_sql_err SQL: SQL on lc_e's store, its stdout and stderr in
+# $lc/e/sql.out; the client's exit status.
+lc_sql_err() {
+	if [ "$backend" = maria ]; then
+		maria_sql lc_store_e -e "$1" >"$lc/e/sql.out" 2>&1
+	elif [ "$backend" = pg ]; then
+		psql_db lc_store_e -v ON_ERROR_STOP=1 -A -t -c "$1" >"$lc/e/sql.out" 2>&1
+	else
+		sqlite3 "$lc/e/store.db" "$1" >"$lc/e/sql.out" 2>&1
+	fi
 }
 
 # lc_recon WHICH ARGS...: recon with that store.
@@ -219,6 +235,90 @@ if [ "$lc_ok" = 1 ] && lc_run c "$lc_asof1" run1 && lc_run c "$lc_asof2" run2 &&
 		pass "lifecycle: recon diff of an unknown run: exit 2, names the runs there are"
 	else
 		fail "lifecycle: recon diff of an unknown run: exit 2" "exit $lc_rc" "$(cat "$lc/e/diff-bad.err")"
+	fi
+
+	# recon report: each of the three runs' four files written again
+	# from the store alone, byte for byte; a note made after run 3 does
+	# not change run 3's report; stdout (by run id) is the HTML
+	lc_recon e note "$lc_job" SO-300020 --kind order --state accepted \
+		--text "written off, see ticket 4712" --by "Ana (AP)" >"$lc/e/note3.out" 2>&1
+	mkdir -p "$lc/e/regen"
+	lc_bad=""
+	lc_n=0
+	for lc_s in 1 2 3; do
+		case $lc_s in
+		1) lc_b=orders-nightly-20261129T000000Z ;;
+		2) lc_b=orders-nightly-20261201T000000Z ;;
+		3) lc_b=orders-nightly-20261203T000000Z ;;
+		esac
+		for lc_f in html:.html csv:.csv summary:-summary.csv xml:.xml; do
+			lc_o=$lc/e/regen/$lc_b${lc_f#*:}
+			if lc_recon e report "$lc_job" "$lc_s" --format "${lc_f%%:*}" -o "$lc_o" \
+				>"$lc/e/regen.out" 2>"$lc/e/regen.err" &&
+				grep -q "^report of run $lc_s (" "$lc/e/regen.out" &&
+				cmp -s "$lc_o" "$lc/e/reports/$lc_b${lc_f#*:}" &&
+				[ "$(stat -c %a "$lc_o")" = 640 ]; then
+				lc_n=$((lc_n + 1))
+			else
+				lc_bad="$lc_bad run $lc_s ${lc_f%%:*}: $(cat "$lc/e/regen.err")"
+			fi
+		done
+	done
+	lc_id3=$(lc_recon e runs "$lc_job" | awk '$1 == 3 { print $2 }')
+	lc_recon e report "$lc_job" "$lc_id3" >"$lc/e/regen/stdout.html" 2>"$lc/e/regen.err" ||
+		lc_bad="$lc_bad stdout: $(cat "$lc/e/regen.err")"
+	if [ -z "$lc_bad" ] && [ "$lc_n" = 12 ] && grep -q "^note [0-9]* on order 'SO-300020'" "$lc/e/note3.out" &&
+		cmp -s "$lc/e/regen/stdout.html" "$lc/e/reports/orders-nightly-20261203T000000Z.html"; then
+		pass "lifecycle: recon report writes the 4 files of each of 3 runs again byte for byte (12 files, mode 0640; a later note changes nothing; stdout by run id is the HTML)"
+	else
+		fail "lifecycle: recon report byte for byte" "$lc_n of 12:$lc_bad" "$(cat "$lc/e/note3.out")"
+	fi
+
+	# an unknown run, an unknown format: exit 2
+	lc_recon e report "$lc_job" 9 >"$lc/e/rep-bad.out" 2>"$lc/e/rep-bad.err"
+	lc_rc=$?
+	lc_recon e report "$lc_job" 1 --format pdf >>"$lc/e/rep-bad.out" 2>"$lc/e/rep-fmt.err"
+	lc_rc2=$?
+	if [ "$lc_rc" = 2 ] && [ "$lc_rc2" = 2 ] && [ ! -s "$lc/e/rep-bad.out" ] &&
+		grep -q "has no published run '9' (give a seq from 1 to 3 or a run id" "$lc/e/rep-bad.err" &&
+		grep -q "report: --format is html, csv, summary (the control totals' CSV) or xml, not 'pdf'" "$lc/e/rep-fmt.err"; then
+		pass "lifecycle: recon report of an unknown run or format: exit 2, says what there is"
+	else
+		fail "lifecycle: recon report of an unknown run or format" "exit $lc_rc $lc_rc2" \
+			"$(cat "$lc/e/rep-bad.err" "$lc/e/rep-fmt.err")"
+	fi
+
+	# T_report is insert-only; a line changed behind the triggers' back
+	# is found by recon verify and refused by recon report (exit 9)
+	lc_sql_err "UPDATE reconciled_orders_report SET line = replace(line, 'EUR', 'CHF') WHERE line_no = 1"
+	lc_rc=$?
+	if [ "$lc_rc" != 0 ] && grep -q "recon: reconciled_orders_report is insert-only" "$lc/e/sql.out"; then
+		pass "lifecycle: UPDATE of T_report refused by the $backend trigger"
+	else
+		fail "lifecycle: UPDATE of T_report refused" "exit $lc_rc" "$(cat "$lc/e/sql.out")"
+	fi
+	if [ "$backend" = pg ]; then
+		lc_drop="DROP TRIGGER reconciled_orders_report_insert_only ON reconciled_orders_report"
+	else
+		lc_drop="DROP TRIGGER reconciled_orders_report_no_update"
+	fi
+	lc_recon e verify "$lc_job" >"$lc/e/verify0.out" 2>&1
+	lc_rc0=$?
+	lc_sql_err "$lc_drop" &&
+		lc_sql_err "UPDATE reconciled_orders_report SET line = replace(line, '\"SO-300020\"', '\"SO-300021\"') WHERE run_id = '$lc_id3'"
+	lc_recon e verify "$lc_job" >"$lc/e/verify.out" 2>&1
+	lc_rc=$?
+	lc_recon e report "$lc_job" 3 >"$lc/e/rep-t.out" 2>"$lc/e/rep-t.err"
+	lc_rc2=$?
+	if [ "$lc_rc0" = 0 ] && grep -q ', 3 kept reports (' "$lc/e/verify0.out" &&
+		[ "$lc_rc" = 9 ] && grep -q "report of run $lc_id3: line [0-9]*: " "$lc/e/verify.out" &&
+		[ "$lc_rc2" = 9 ] && [ ! -s "$lc/e/rep-t.out" ] &&
+		lc_recon e report "$lc_job" 2 -o "$lc/e/regen/after.html" >/dev/null 2>&1 &&
+		cmp -s "$lc/e/regen/after.html" "$lc/e/reports/orders-nightly-20261201T000000Z.html"; then
+		pass "lifecycle: a kept report line changed: recon verify exit 9 naming the run and line, recon report of that run exit 9, of the others still byte for byte"
+	else
+		fail "lifecycle: a kept report line changed" "verify before $lc_rc0, after $lc_rc, report $lc_rc2" \
+			"$(cat "$lc/e/verify0.out" "$lc/e/verify.out" "$lc/e/rep-t.err")"
 	fi
 else
 	fail "lifecycle: the runs (exit $lc_rc)" "$(tail -5 "$lc/c/"*.err "$lc/e/"*.err 2>/dev/null)"

@@ -148,7 +148,7 @@ else
 	# 3. verify, clean
 	nt_recon verify "$nt/job.xml" >"$nt/v1.out" 2>&1
 	rc=$?
-	if [ "$rc" = 0 ] && grep -q ", 2 notes: ok$" "$nt/v1.out"; then
+	if [ "$rc" = 0 ] && grep -q ", 2 notes, 1 kept report ([0-9]* lines): ok$" "$nt/v1.out"; then
 		pass "notes: recon verify checks the 2 notes: ok"
 	else
 		fail "notes: recon verify checks the 2 notes: ok" "exit $rc" "$(cat "$nt/v1.out")"
@@ -214,7 +214,7 @@ else
 	nt_recon verify "$nt/job.xml" >"$nt/v2.out" 2>&1
 	rc=$?
 	if [ "$rc" = 9 ] && grep -q "^verify: note seq 1: hash does not recompute from its fields" "$nt/v2.out" &&
-		grep -q ", 2 notes: 1 finding$" "$nt/v2.out"; then
+		grep -q ", 2 notes, 1 kept report ([0-9]* lines): 1 finding$" "$nt/v2.out"; then
 		pass "notes: recon verify names the changed note (seq 1), exit 9"
 	else
 		fail "notes: recon verify names the changed note (seq 1), exit 9" "exit $rc" "$(cat "$nt/v2.out")"
@@ -236,7 +236,7 @@ else
 	nt_recon verify "$nt/job.xml" >"$nt/v3.out" 2>&1
 	rc=$?
 	if [ "$crc" = 0 ] && [ "$n:$m" = 6:6 ] && [ "$rc" = 9 ] &&
-		grep -q ", 6 notes: 1 finding$" "$nt/v3.out"; then
+		grep -q ", 6 notes, 1 kept report ([0-9]* lines): 1 finding$" "$nt/v3.out"; then
 		pass "notes: 4 notes written at once get seq 3..6, chained (verify finds only note 1)"
 	else
 		fail "notes: 4 notes written at once" "exits $crc, $n notes, max seq $m, verify $rc" \
