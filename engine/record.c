@@ -509,6 +509,15 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		sbuf_release(&msg);
 		if (rc < 0)
 			return -1;
+		if (v && v->has_cmp) {
+			/* the comparison the rule's verdict rests on */
+			struct report_item *it = &r->items[r->nitems - 1];
+
+			it->difference = summary_amount(r, 1, v->diff);
+			it->tolerance = summary_amount(r, 1, v->tolerance);
+			if (!it->difference || !it->tolerance)
+				return error_set(err, ERR_NOMEM, "out of memory");
+		}
 		exc++;
 	}
 	if (primary == OUT_MATCHED) {

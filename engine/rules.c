@@ -189,6 +189,12 @@ struct rules {
 
 	const void *verdict_mt;	/* identity of the verdicts' metatable */
 	int verdict_mt_ref;
+	/* the last within() of the running rule that returned false: what
+	 * its fail() verdict carries (struct verdict's has_cmp) */
+	struct rcmp {
+		int set;
+		int64_t diff, tolerance;
+	} cmp;
 
 	const char **pfx;	/* scratch for key()'s prefix list */
 	size_t *pfx_len;
@@ -259,6 +265,8 @@ static int verdict_push(struct verdict_list *l, const char *rule,
 	v->where = mem_strndup(where, where_len);
 	v->severity = severity;
 	v->is_error = is_error;
+	v->has_cmp = 0;
+	v->diff = v->tolerance = 0;
 	if (!v->rule || !v->code || !v->message || !v->where) {
 		verdict_free(v);
 		return -1;
@@ -448,6 +456,32 @@ static char *function_where(lua_State *L)
 
 /* ---- helpers for rules: within, key, date, fail, rule --------------- */
 
+/* Keep a - b and the largest difference t allowed between them (the
+ * absolute tolerance or the relative one of |b|, whichever is larger,
+ * as money_within passes them; NULL: exact, 0) for the rule's verdict.
+ * A difference beyond int64 (two amounts near the ends of the range)
+ * is not kept. */
+static void note_cmp(struct rules *r, int64_t a, int64_t b,
+		     const struct job_tolerance *t)
+{
+	__int128 d = (__int128)a - (__int128)b, base = b, allowed = 0;
+
+	r->cmp.set = 0;
+	if (d > INT64_MAX || d < INT64_MIN)
+		return;
+	if (base < 0)
+		base = -base;
+	if (t && t->absolute > 0)
+		allowed = t->absolute;
+	if (t && t->rel_ppm > 0 && base * t->rel_ppm / 1000000 > allowed)
+		allowed = base * t->rel_ppm / 1000000;
+	if (allowed > INT64_MAX)
+		return;
+	r->cmp.set = 1;
+	r->cmp.diff = (int64_t)d;
+	r->cmp.tolerance = (int64_t)allowed;
+}
+
 static int l_within(lua_State *L)
 {
 	int64_t a = lval_money_operand(L, 1, "within"), b = lval_money_operand(L, 2,
@@ -455,6 +489,7 @@ static int l_within(lua_State *L)
 	const struct job_tolerance *t;
 	const char *cur = NULL;
 	size_t n = 0;
+	int ok;
 
 	if (!lua_isnoneornil(L, 3)) {
 		if (lua_type(L, 3) != LUA_TSTRING)
@@ -464,10 +499,10 @@ static int l_within(lua_State *L)
 		cur = lua_tolstring(L, 3, &n);
 	}
 	t = job_tolerance_for(R(L)->job, cur, n);
-	if (!t)
-		lua_pushboolean(L, a == b);
-	else
-		lua_pushboolean(L, money_within(a, b, t->absolute, t->rel_ppm));
+	ok = t ? money_within(a, b, t->absolute, t->rel_ppm) : a == b;
+	if (!ok)
+		note_cmp(R(L), a, b, t);
+	lua_pushboolean(L, ok);
 	return 1;
 }
 
@@ -633,11 +668,19 @@ static int severity_of(const char *s)
 
 /* fail(code, message [, severity]) -> a verdict userdata holding the
  * severity, with code and message as user values 1 and 2. */
+/* A verdict fail() made: its severity and the comparison it rests on;
+ * the code and the message are its user values 1 and 2. */
+struct rverdict {
+	int sev;
+	struct rcmp cmp;
+};
+
 static int l_fail(lua_State *L)
 {
 	size_t n;
 	const char *code = luaL_checklstring(L, 1, &n);
-	int sev = VERDICT_ERROR, *p;
+	int sev = VERDICT_ERROR;
+	struct rverdict *p;
 
 	if (n == 0 || n > CODE_CAP || code[0] < 'A' || code[0] > 'Z')
 		goto bad_code;
@@ -677,7 +720,8 @@ static int l_fail(lua_State *L)
 		}
 	}
 	p = lua_newuserdatauv(L, sizeof(*p), 2);
-	*p = sev;
+	p->sev = sev;
+	p->cmp = R(L)->cmp;
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1);
 	lua_pushvalue(L, -2);
@@ -2187,6 +2231,7 @@ static int check_one(struct rules *r, const struct group *g,
 		const struct rrule *ru = &r->rule[i];
 
 		budget_reset(r, r->call_budget);
+		r->cmp.set = 0;
 		lua_pushcfunction(L, msgh);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, ru->ref);
 		lua_pushvalue(L, SLOT_GROUP);
@@ -2203,17 +2248,24 @@ static int check_one(struct rules *r, const struct group *g,
 		} else if (verdict_test(r, -1)) {
 			const char *code, *m;
 			size_t cl, ml;
-			int sev = *(int *)lua_touserdata(L, -1);
+			const struct rverdict *rv = lua_touserdata(L, -1);
 
 			lua_getiuservalue(L, -1, 1);
 			lua_getiuservalue(L, -2, 2);
 			code = lua_tolstring(L, -2, &cl);
 			m = lua_tolstring(L, -1, &ml);
 			if (verdict_push(out, ru->name, code, cl, m, ml,
-					 ru->where, strlen(ru->where), sev,
-					 0) < 0)
+					 ru->where, strlen(ru->where), rv->sev,
+					 0) < 0) {
 				rc = error_set(err, ERR_NOMEM, "rules: out of "
 					       "memory");
+			} else if (rv->cmp.set) {
+				struct verdict *v = &out->v[out->n - 1];
+
+				v->has_cmp = 1;
+				v->diff = rv->cmp.diff;
+				v->tolerance = rv->cmp.tolerance;
+			}
 		} else if (!lua_isnil(L, -1)) {
 			sbuf_reset(&msg);
 			if (sbuf_addf(&msg, "%s: rule '%s' returned a %s; an "

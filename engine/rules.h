@@ -48,6 +48,13 @@ struct verdict {
 	char *where;	/* "rules/x.lua:42" of the rule (or of the error) */
 	int severity;	/* VERDICT_ERROR / _WARNING / _INFO */
 	int is_error;	/* 1: the rule raised an error (RULE_ERROR) */
+	/* The comparison the verdict rests on: the last within(a, b, cur)
+	 * of the rule's call that returned false before its fail() (none:
+	 * has_cmp 0). diff = a - b, tolerance = the largest difference
+	 * the job's tolerance for cur allowed there (0: exact); money,
+	 * scale MONEY_SCALE. docs/RULES.md, "within". */
+	int has_cmp;
+	int64_t diff, tolerance;
 };
 
 enum { VERDICT_ERROR = 0, VERDICT_WARNING = 1, VERDICT_INFO = 2 };

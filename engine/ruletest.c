@@ -1242,7 +1242,7 @@ static int check_k(lua_State *L, int status, lua_KContext ctx)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct verdict *v = &l->v[i];
 
-		lua_createtable(L, 0, 6);
+		lua_createtable(L, 0, 8);
 		lua_pushstring(L, v->rule);
 		lua_setfield(L, -2, "rule");
 		lua_pushstring(L, v->code);
@@ -1256,6 +1256,12 @@ static int check_k(lua_State *L, int status, lua_KContext ctx)
 		lua_setfield(L, -2, "where");
 		lua_pushboolean(L, v->is_error);
 		lua_setfield(L, -2, "error");
+		if (v->has_cmp) {
+			lval_money_push(L, v->diff);
+			lua_setfield(L, -2, "difference");
+			lval_money_push(L, v->tolerance);
+			lua_setfield(L, -2, "tolerance");
+		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

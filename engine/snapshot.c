@@ -172,6 +172,8 @@ static json_t *item_json(struct jw *w, const struct report_item *it,
 	put_s(w, o, "deal_amount", it->deal_amount);
 	put_s(w, o, "order_amount", it->order_amount);
 	put_s(w, o, "erp_amount", it->erp_amount);
+	put_s(w, o, "difference", it->difference);
+	put_s(w, o, "tolerance", it->tolerance);
 	put_s(w, o, "name", it->name);
 	put_s(w, o, "rule", it->rule);
 	put_s(w, o, "where", it->where);
@@ -663,6 +665,8 @@ static void read_item(struct jr *r, json_t *o, size_t ncolumns,
 	it->deal_amount = get_s(r, o, "deal_amount");
 	it->order_amount = get_s(r, o, "order_amount");
 	it->erp_amount = get_s(r, o, "erp_amount");
+	it->difference = get_s(r, o, "difference");
+	it->tolerance = get_s(r, o, "tolerance");
 	it->name = get_s(r, o, "name");
 	it->rule = get_s(r, o, "rule");
 	it->where = get_s(r, o, "where");

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "report_int.h"
+#include "engine/money.h"
 #include "engine/banned.h"
 
 #define CSV_BOM "\xEF\xBB\xBF"
@@ -105,7 +106,8 @@ static int header(struct report_sink *s, const char *const *names)
 static const char *const items_cols[] = {
 	"outcome", "severity", "key", "deal_key", "order_key", "order_keys",
 	"erp_keys", "customer",
-	"currency", "deal_amount", "order_amount", "erp_amount", "name",
+	"currency", "deal_amount", "order_amount", "erp_amount",
+	"difference", "tolerance", "name",
 	"rule", "where", "message", NULL
 };
 
@@ -154,8 +156,10 @@ static void bom(const struct report *r, struct sbuf *b)
 
 int report_csv_items(const struct report *r, struct report_sink *s)
 {
+	struct sbuf diff = SBUF_INIT(256);
 	size_t nlife = life_ncols(r);
 	int full = r->csv_columns == REPORT_CSV_FULL;
+	int rc = -1;
 
 	bom(r, &s->buf);
 	for (size_t i = 0; items_cols[i]; i++)
@@ -186,6 +190,8 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 		cell(b, 0, it->deal_amount, 1);
 		cell(b, 0, it->order_amount, 1);
 		cell(b, 0, it->erp_amount, 1);
+		cell(b, 0, report_difference(&diff, it), 1);
+		cell(b, 0, it->tolerance, 1);
 		cell(b, 0, it->name, 0);
 		cell(b, 0, it->rule, 0);
 		cell(b, 0, it->where, 0);
@@ -200,9 +206,12 @@ int report_csv_items(const struct report *r, struct report_sink *s)
 				cell(b, 0, it->fields ? it->fields[c] : NULL,
 				     r->columns[c].numeric);
 		if (row_end(s) < 0)
-			return -1;
+			goto out;
 	}
-	return report_sink_flush(s);
+	rc = report_sink_flush(s);
+out:
+	sbuf_release(&diff);
+	return rc;
 }
 
 /*
@@ -289,4 +298,67 @@ int report_csv_summary(const struct report *r, struct report_sink *s)
 			return -1;
 	}
 	return report_sink_flush(s);
+}
+
+/* ---- the difference a line shows (report_int.h) ---- */
+
+static int frac_digits(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	int n = 0;
+
+	if (!dot)
+		return 0;
+	for (dot++; *dot >= '0' && *dot <= '9'; dot++)
+		n++;
+	return n;
+}
+
+/* b - a, exactly, with the decimals of the more precise; 0 if either
+ * is not an amount. */
+static int amount_diff(const char *a, const char *b, int64_t *d, int *dec)
+{
+	int64_t x, y;
+
+	if (!a || !b || !report_is_plain_decimal(a) ||
+	    !report_is_plain_decimal(b) || frac_digits(a) > MONEY_SCALE ||
+	    frac_digits(b) > MONEY_SCALE)
+		return 0;
+	if (money_parse(a, strlen(a), &x) != MONEY_OK ||
+	    money_parse(b, strlen(b), &y) != MONEY_OK ||
+	    money_sub(y, x, d) != MONEY_OK)
+		return 0;
+	*dec = frac_digits(a) > frac_digits(b) ? frac_digits(a) :
+	       frac_digits(b);
+	return 1;
+}
+
+const char *report_difference(struct sbuf *out, const struct report_item *it)
+{
+	const char *pair[3][2] = {
+		{ it->deal_amount, it->order_amount },
+		{ it->order_amount, it->erp_amount },
+		{ it->deal_amount, it->erp_amount },
+	};
+	int64_t d, first = 0;
+	int dec, first_dec = 0, have = 0;
+
+	if (it->difference)
+		return it->difference;
+	for (int i = 0; i < 3; i++) {
+		if (!amount_diff(pair[i][0], pair[i][1], &d, &dec))
+			continue;
+		if (!have || (d != 0 && first == 0)) {
+			first = d;
+			first_dec = dec;
+			have = 1;
+		}
+		if (d != 0)
+			break;
+	}
+	if (!have)
+		return NULL;
+	sbuf_reset(out);
+	money_format(first, first_dec, out);
+	return out->failed ? NULL : out->buf;
 }

@@ -233,9 +233,10 @@ lookup_only:
 
 /* The cells of a line, in the layout of html.js: the fixed ones, then
  * the site-defined fields, then the latest note and explained_before
- * (last, so that most lines end early). The difference (C_DIFF) is not
- * written: html.js computes it as line_diff does, and a message
- * template may refer to it. */
+ * (last, so that most lines end early). The difference (C_DIFF) is
+ * written only with the tolerance, as [difference, tolerance], when the
+ * rule's verdict rests on a within(); else 0: html.js computes it as
+ * report_difference does. A message template may refer to it. */
 enum {
 	C_OUTCOME, C_KEY, C_DEAL_KEY, C_ORDER_KEY, C_ORDER_KEYS,
 	C_ERP_KEYS, C_CUSTOMER, C_CURRENCY, C_DEAL_AMT, C_ORDER_AMT,
@@ -259,70 +260,6 @@ struct rows {
 	struct sbuf tmpl;	/* its message as a template */
 	struct sbuf key;	/* a string-table entry: its JSON text */
 };
-
-static int frac_digits(const char *s)
-{
-	const char *dot = strchr(s, '.');
-	int n = 0;
-
-	if (!dot)
-		return 0;
-	for (dot++; *dot >= '0' && *dot <= '9'; dot++)
-		n++;
-	return n;
-}
-
-/* b - a, exactly, with the decimals of the more precise; 0 if either
- * is not an amount. */
-static int amount_diff(const char *a, const char *b, int64_t *d, int *dec)
-{
-	int64_t x, y;
-
-	if (!a || !b || !report_is_plain_decimal(a) ||
-	    !report_is_plain_decimal(b) || frac_digits(a) > MONEY_SCALE ||
-	    frac_digits(b) > MONEY_SCALE)
-		return 0;
-	if (money_parse(a, strlen(a), &x) != MONEY_OK ||
-	    money_parse(b, strlen(b), &y) != MONEY_OK ||
-	    money_sub(y, x, d) != MONEY_OK)
-		return 0;
-	*dec = frac_digits(a) > frac_digits(b) ? frac_digits(a) :
-	       frac_digits(b);
-	return 1;
-}
-
-/*
- * The difference a line shows: order minus deal, else ERP minus order,
- * else ERP minus deal, the first pair that differs (or the first pair
- * there is, when all agree). NULL when no two amounts are there.
- */
-static const char *line_diff(struct sbuf *out, const struct report_item *it)
-{
-	const char *pair[3][2] = {
-		{ it->deal_amount, it->order_amount },
-		{ it->order_amount, it->erp_amount },
-		{ it->deal_amount, it->erp_amount },
-	};
-	int64_t d, first = 0;
-	int dec, first_dec = 0, have = 0;
-
-	for (int i = 0; i < 3; i++) {
-		if (!amount_diff(pair[i][0], pair[i][1], &d, &dec))
-			continue;
-		if (!have || (d != 0 && first == 0)) {
-			first = d;
-			first_dec = dec;
-			have = 1;
-		}
-		if (d != 0)
-			break;
-	}
-	if (!have)
-		return NULL;
-	sbuf_reset(out);
-	money_format(first, first_dec, out);
-	return out->failed ? NULL : out->buf;
-}
 
 /* The cells a message template may refer to: values rules echo. */
 static const int echoed[] = {
@@ -471,7 +408,7 @@ static void data_row(struct sbuf *b, struct rows *rw, const struct report *r,
 	v[C_DEAL_AMT] = it->deal_amount;
 	v[C_ORDER_AMT] = it->order_amount;
 	v[C_ERP_AMT] = it->erp_amount;
-	v[C_DIFF] = line_diff(&rw->diff, it);
+	v[C_DIFF] = report_difference(&rw->diff, it);
 	v[C_NAME] = it->name;
 	v[C_RULE] = it->rule;
 	v[C_WHERE] = it->where;
@@ -483,7 +420,15 @@ static void data_row(struct sbuf *b, struct rows *rw, const struct report *r,
 	for (int c = C_KEY; c <= C_STATE; c++) {
 		uint32_t id;
 
-		if (c == C_DIFF) {
+		if (c == C_DIFF && it->tolerance && v[C_DIFF]) {
+			/* the rule's comparison: its difference and the
+			 * tolerance applied */
+			sbuf_addch(b, '[');
+			report_json_string(b, v[C_DIFF]);
+			sbuf_addch(b, ',');
+			report_json_string(b, it->tolerance);
+			sbuf_addstr(b, "],");
+		} else if (c == C_DIFF) {
 			/* html.js computes it */
 			sbuf_addstr(b, "0,");
 		} else if (c == C_MESSAGE && msg) {

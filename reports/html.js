@@ -80,6 +80,9 @@
 	function diff(row) {
 		var p = [[DEAL_AMT, ORDER_AMT], [ORDER_AMT, ERP_AMT], [DEAL_AMT, ERP_AMT]],
 		    first = null, i;
+		/* the rule's own comparison: [difference, tolerance] */
+		if (Array.isArray(row[DIFF]))
+			return row[DIFF][0];
 		for (i = 0; i < 3; i++) {
 			var a = dec(str(row, p[i][0])), b = dec(str(row, p[i][1]));
 			if (!a || !b)
@@ -91,6 +94,12 @@
 				break;
 		}
 		return first ? first.text : '';
+	}
+
+	/* The tolerance the rule's within() applied; '' when the verdict
+	 * rests on none. */
+	function tol(row) {
+		return Array.isArray(row[DIFF]) ? row[DIFF][1] : '';
 	}
 
 	/* A cell's text: a string as it is; a positive number an index into
@@ -145,6 +154,7 @@
 		{ key: 'order', label: 'Order amount', get: function (r) { return str(r, ORDER_AMT); }, numeric: true },
 		{ key: 'erp', label: 'ERP amount', get: function (r) { return str(r, ERP_AMT); }, numeric: true },
 		{ key: 'amount', label: 'Difference', get: function (r) { return str(r, DIFF); }, numeric: true },
+		{ key: 'tolerance', tol: 1, label: 'Tolerance', get: function (r) { return tol(r); }, numeric: true },
 		{ key: 'message', label: 'Message', get: function (r) { return str(r, MESSAGE); }, cls: 'msg' },
 		{ key: 'note', life: 1, label: 'Latest note', get: function (r) { return str(r, NOTE_STATE); } }
 	];
@@ -152,11 +162,16 @@
 	/* One table of exceptions: its rows, the filtered and sorted view
 	 * (an array of row indexes), the page on screen. */
 	function Table(root, rows) {
-		var life = false, k;
+		var life = false, tols = false, k;
 		for (k = 0; k < rows.length && !life; k++)
 			life = str(rows[k], STATE) !== '';
-		/* no lifecycle in this report: no empty state, age, note columns */
-		this.cols = COLS.filter(function (c) { return life || !c.life; });
+		for (k = 0; k < rows.length && !tols; k++)
+			tols = Array.isArray(rows[k][DIFF]);
+		/* no lifecycle in this report: no empty state, age, note
+		 * columns; no rule's comparison: no empty tolerance column */
+		this.cols = COLS.filter(function (c) {
+			return (life || !c.life) && (tols || !c.tol);
+		});
 		this.root = root;
 		this.rows = rows;
 		this.view = null;
@@ -390,6 +405,7 @@
 		add('Order amount', str(r, ORDER_AMT));
 		add('ERP amount', str(r, ERP_AMT));
 		add('Difference', str(r, DIFF));
+		add('Tolerance applied', tol(r));
 		add('Message', str(r, MESSAGE));
 		add('Rule', str(r, RULE));
 		add('Where', str(r, WHERE));

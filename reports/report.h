@@ -147,6 +147,14 @@ struct report_item {
 	/* its lifecycle; NULL when the report has none (a writer prints
 	 * empty cells then) */
 	const struct report_life *life;
+	/* The comparison the rule's verdict rests on (docs/REPORTS.md,
+	 * "Difference and tolerance"): the difference a - b of its failed
+	 * within(a, b, currency) and the largest difference the job's
+	 * tolerance allowed there ("0.00": exact); both NULL when the
+	 * verdict rests on no within(). The writers show report_difference()
+	 * as the difference. */
+	const char *difference;
+	const char *tolerance;
 };
 
 /* A rules file of the run, in load order (T_runs.rules). */

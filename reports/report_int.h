@@ -70,4 +70,13 @@ int report_xml_document(const struct report *r, struct report_sink *s);
 /* 1 if s is a plain decimal, -?[0-9]+(\.[0-9]+)?, else 0 (csv.c). */
 int report_is_plain_decimal(const char *s);
 
+/*
+ * The difference a line shows (csv.c): the rule's (it->difference) when
+ * its verdict rests on a within(), else order minus deal, else ERP minus
+ * order, else ERP minus deal, the first pair that differs (or the first
+ * pair there is, when all agree), written into out. NULL when no two
+ * amounts are there. html.js computes the same when it is not written.
+ */
+const char *report_difference(struct sbuf *out, const struct report_item *it);
+
 #endif

@@ -367,6 +367,13 @@ static void item(struct xw *x, const struct report *r,
 	elem_amount(x, "deal-amount", it->deal_amount);
 	elem_amount(x, "order-amount", it->order_amount);
 	elem_amount(x, "erp-amount", it->erp_amount);
+	{
+		struct sbuf d = SBUF_INIT(256);
+
+		elem_amount(x, "difference", report_difference(&d, it));
+		sbuf_release(&d);
+	}
+	elem_amount(x, "tolerance", it->tolerance);
 	elem(x, "name", it->name);
 	elem(x, "rule", it->rule);
 	elem(x, "where", it->where);

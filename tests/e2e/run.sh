@@ -379,18 +379,18 @@ if [ -f "$csv" ]; then
 	check "CSV starts with a UTF-8 BOM" [ "$(head -c 3 "$csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]
 	check "CSV records end with CRLF" [ "$(tail -c 2 "$csv" | od -An -tx1 | tr -d ' ')" = 0d0a ]
 	hdr=$(csv_records "$csv" | head -1 | tr "$US" ,)
-	want=outcome,severity,key,deal_key,order_key,order_keys,erp_keys,customer,currency,deal_amount,order_amount,erp_amount,name,rule,where,message,order.fields.delivery_date,erp.fields.delivery_date,state,first_as_of,age_days,note_state,note_text
-	if [ "$hdr" = "$want" ]; then pass "CSV header (16 columns, the site-defined field delivery_date of the order and of the ERP documents, then 5 lifecycle columns)"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
-	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 23 { print NR ": " NF " fields" }')
-	if [ -z "$bad" ]; then pass "every CSV record has 23 fields"; else fail "every CSV record has 23 fields" "$bad"; fi
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000041" { print $7 "#" $17 "#" $18 }')
+	want=outcome,severity,key,deal_key,order_key,order_keys,erp_keys,customer,currency,deal_amount,order_amount,erp_amount,difference,tolerance,name,rule,where,message,order.fields.delivery_date,erp.fields.delivery_date,state,first_as_of,age_days,note_state,note_text
+	if [ "$hdr" = "$want" ]; then pass "CSV header (18 columns, the site-defined field delivery_date of the order and of the ERP documents, then 5 lifecycle columns)"; else fail "CSV header" "got:  $hdr" "want: $want"; fi
+	bad=$(csv_records "$csv" | awk -F "$US" 'NF != 25 { print NR ": " NF " fields" }')
+	if [ -z "$bad" ]; then pass "every CSV record has 25 fields"; else fail "every CSV record has 25 fields" "$bad"; fi
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000041" { print $7 "#" $19 "#" $20 }')
 	check "CSV shows the site-defined field of the order and of each ERP document" [ "$cell" = "INV-99000041 | SO-99000041#2026-11-09#2026-11-12 | 2026-11-09" ]
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $13 }')
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "D-99000020" { print $15 }')
 	case $cell in
 	"'=HYPERLINK("*) pass "CSV defuses the =HYPERLINK name with a leading quote" ;;
 	*) fail "CSV defuses the =HYPERLINK name with a leading quote" "cell: $cell" ;;
 	esac
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000029" { print $13; exit }')
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000029" { print $15; exit }')
 	if [ "$cell" = 'Smith, Jones & "Partners"' ]; then
 		pass "CSV keeps commas and quotes inside a cell"
 	else
@@ -402,11 +402,16 @@ if [ -f "$csv" ]; then
 	check "CSV erp_keys lists an order's documents in key order" [ "$cell" = "INV-99000031 | INV-99000131" ]
 	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000113" { print $6 }')
 	check "CSV order_keys lists every order of the deal" [ "$cell" = "SO-99000013 | SO-99000113" ]
-	cell=$(csv_records "$csv" | awk -F "$US" '$1 == "ERP_WITHOUT_ORDER" { print $7 "#" $16 }')
+	cell=$(csv_records "$csv" | awk -F "$US" '$1 == "ERP_WITHOUT_ORDER" { print $7 "#" $18 }')
 	check "CSV ERP_WITHOUT_ORDER names its documents" [ "$cell" = "INV-99000006#ERP document INV-99000006 (posted invoice) references order 'SO-99000906', which does not exist" ]
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000031" { print $16 }')
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000031" { print $18 }')
 	check "CSV CUSTOMER_MISMATCH from o.erp.docs names the document" [ "$cell" = "ERP invoice INV-99000131 is billed to customer C231, the deal's customer is C131" ]
-	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000025" { print $13 }')
+	# the difference and the tolerance each rule's within() applied; a
+	# line no within() stands behind has the amounts' difference only
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000026" || $3 == "SO-99000025" || $3 == "SO-99000003" { printf "%s %s %s;", $3, $13, $14 }')
+	check "CSV difference and tolerance applied: USD 0.01, JPY 1.00, none for ORDER_WITHOUT_DEAL ($cell)" \
+		[ "$cell" = "SO-99000003 0.00 ;SO-99000025 2.00 1.00;SO-99000026 -0.02 0.01;" ]
+	cell=$(csv_records "$csv" | awk -F "$US" '$3 == "SO-99000025" { print $15 }')
 	if [ "$cell" = '大阪精密工業株式会社' ]; then
 		pass "CSV keeps UTF-8 names byte for byte"
 	else

@@ -256,13 +256,14 @@ static const struct report_item sample_items[] = {
 	{ "AMOUNT_MISMATCH", "error", "K1", "D1", "O1", "O1 | O2",
 	  "INV-1 | =CN-1", "M\xC3\xBCller GmbH",
 	  "EUR", "-12.50", "100", "99.99", SCRIPT, "amount_check",
-	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL, NULL },
+	  "rules/amount.lua:12", "deal says \"100\", ERP says 99.99", NULL, NULL,
+	  NULL, NULL },
 	{ "=HYPERLINK(\"x\")", "warning", "+1", "-2+3", "@SUM(A1)", NULL,
 	  "-INV", 	  "\xE6\xA0\xAA\xE5\xBC\x8F\xE4\xBC\x9A\xE7\xA4\xBE", "\tTAB",
 	  "1e5", "-1,00", "12.", "a,b", "line1\r\nline2\nline3",
-	  "\rCR", "", NULL, NULL },
+	  "\rCR", "", NULL, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static struct report sample(void)
@@ -358,8 +359,8 @@ END_TEST
 static const char *const item_header[] = {
 	"outcome", "severity", "key", "deal_key", "order_key", "order_keys",
 	"erp_keys", "customer",
-	"currency", "deal_amount", "order_amount", "erp_amount", "name",
-	"rule", "where", "message"
+	"currency", "deal_amount", "order_amount", "erp_amount",
+	"difference", "tolerance", "name", "rule", "where", "message"
 };
 
 /* What a cell must read back as: the value, quote-prefixed if it starts
@@ -389,39 +390,50 @@ static void check_cell(const struct csv_row *row, size_t k, const char *in,
 START_TEST(csv_items_roundtrip)
 {
 	struct report r = sample();
+	struct report_item items[3];
 	struct error err;
 	struct csv c;
 	char *data;
 	size_t n;
 
+	/* the second line's rule compared with within(): its difference
+	 * and tolerance; the first shows order minus deal */
+	memcpy(items, sample_items, sizeof(items));
+	items[1].difference = "-0.01";
+	items[1].tolerance = "0.00";
+	r.items = items;
 	error_init(&err);
 	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
 	data = slurp(path_in("exceptions.csv"), &n);
 	ck_assert_ptr_nonnull(data);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 1 + r.nitems);
-	ck_assert_uint_eq(c.rows[0].n, 21);
-	for (size_t k = 0; k < 16; k++) {
+	ck_assert_uint_eq(c.rows[0].n, 23);
+	for (size_t k = 0; k < 18; k++) {
 		ck_assert_str_eq(c.rows[0].f[k], item_header[k]);
 		ck_assert_int_eq(c.rows[0].quoted[k], 1);
 	}
 	for (size_t i = 0; i < r.nitems; i++) {
 		const struct report_item *it = &r.items[i];
-		const char *v[16] = {
+		const char *v[18] = {
 			it->outcome, it->severity, it->key, it->deal_key,
 			it->order_key, it->order_keys, it->erp_keys,
 			it->customer, it->currency,
 			it->deal_amount, it->order_amount, it->erp_amount,
+			i == 0 ? "112.50" : it->difference, it->tolerance,
 			it->name, it->rule, it->where, it->message
 		};
 
-		ck_assert_uint_eq(c.rows[i + 1].n, 21);
-		for (size_t k = 0; k < 16; k++)
-			check_cell(&c.rows[i + 1], k, v[k], k >= 9 && k <= 11);
+		ck_assert_uint_eq(c.rows[i + 1].n, 23);
+		for (size_t k = 0; k < 18; k++)
+			check_cell(&c.rows[i + 1], k, v[k], k >= 9 && k <= 13);
 		/* no lifecycle in this report: empty lifecycle cells */
-		for (size_t k = 16; k < 21; k++)
+		for (size_t k = 18; k < 23; k++)
 			ck_assert_str_eq(c.rows[i + 1].f[k], "");
 	}
+	ck_assert_str_eq(c.rows[1].f[13], "");
+	ck_assert_str_eq(c.rows[2].f[12], "-0.01");
+	ck_assert_str_eq(c.rows[2].f[13], "0.00");
 	/* Spot checks, byte for byte. */
 	ck_assert_str_eq(c.rows[1].f[5], "O1 | O2");
 	ck_assert_str_eq(c.rows[1].f[6], "INV-1 | =CN-1");
@@ -432,8 +444,8 @@ START_TEST(csv_items_roundtrip)
 	ck_assert_str_eq(c.rows[1].f[9], "-12.50");
 	ck_assert_int_eq(c.rows[1].quoted[9], 0);
 	ck_assert_str_eq(c.rows[2].f[0], "'=HYPERLINK(\"x\")");
-	ck_assert_str_eq(c.rows[2].f[13], "line1\r\nline2\nline3");
-	ck_assert_str_eq(c.rows[1].f[15], "deal says \"100\", ERP says 99.99");
+	ck_assert_str_eq(c.rows[2].f[15], "line1\r\nline2\nline3");
+	ck_assert_str_eq(c.rows[1].f[17], "deal says \"100\", ERP says 99.99");
 	ck_assert_ptr_nonnull(strstr(data, "\"'=HYPERLINK(\"\"x\"\")\""));
 	ck_assert_ptr_nonnull(strstr(data, ",-12.50,"));
 	csv_free(&c);
@@ -480,19 +492,19 @@ START_TEST(site_field_columns)
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 4);
 	for (size_t i = 0; i < 4; i++)
-		ck_assert_uint_eq(c.rows[i].n, 24);
-	ck_assert_str_eq(c.rows[0].f[19], "state");
-	ck_assert_str_eq(c.rows[0].f[15], "message");
-	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
-	ck_assert_str_eq(c.rows[0].f[18], "deal.fields.<b>");
-	ck_assert_str_eq(c.rows[1].f[16], "'=cmd|' /C calc'!A0");
-	ck_assert_str_eq(c.rows[1].f[17], "12");
-	ck_assert_int_eq(c.rows[1].quoted[17], 0);
-	ck_assert_str_eq(c.rows[1].f[18], SCRIPT);
-	ck_assert_str_eq(c.rows[2].f[16], "");
-	ck_assert_str_eq(c.rows[2].f[17], "-3");
-	ck_assert_int_eq(c.rows[2].quoted[17], 0);
-	for (size_t k = 16; k < 19; k++)
+		ck_assert_uint_eq(c.rows[i].n, 26);
+	ck_assert_str_eq(c.rows[0].f[21], "state");
+	ck_assert_str_eq(c.rows[0].f[17], "message");
+	ck_assert_str_eq(c.rows[0].f[18], "order.fields.region");
+	ck_assert_str_eq(c.rows[0].f[20], "deal.fields.<b>");
+	ck_assert_str_eq(c.rows[1].f[18], "'=cmd|' /C calc'!A0");
+	ck_assert_str_eq(c.rows[1].f[19], "12");
+	ck_assert_int_eq(c.rows[1].quoted[19], 0);
+	ck_assert_str_eq(c.rows[1].f[20], SCRIPT);
+	ck_assert_str_eq(c.rows[2].f[18], "");
+	ck_assert_str_eq(c.rows[2].f[19], "-3");
+	ck_assert_int_eq(c.rows[2].quoted[19], 0);
+	for (size_t k = 18; k < 21; k++)
 		ck_assert_str_eq(c.rows[3].f[k], "");
 	csv_free(&c);
 	free(data);
@@ -514,7 +526,7 @@ START_TEST(site_field_columns)
 }
 END_TEST
 
-/* No site-defined field to show: the header is the 16 fixed columns,
+/* No site-defined field to show: the header is the 18 fixed columns,
  * then the 5 lifecycle ones (a site that declares none sees no field
  * column). */
 START_TEST(no_field_columns_unchanged)
@@ -526,8 +538,8 @@ START_TEST(no_field_columns_unchanged)
 	const char *want = "\xEF\xBB\xBF\"outcome\",\"severity\",\"key\","
 		"\"deal_key\",\"order_key\",\"order_keys\",\"erp_keys\","
 		"\"customer\",\"currency\",\"deal_amount\",\"order_amount\","
-		"\"erp_amount\",\"name\",\"rule\",\"where\",\"message\","
-		"\"state\",\"first_as_of\",\"age_days\",\"note_state\","
+		"\"erp_amount\",\"difference\",\"tolerance\",\"name\","
+		"\"rule\",\"where\",\"message\",\"state\",\"first_as_of\",\"age_days\",\"note_state\","
 		"\"note_text\"\r\n";
 
 	error_init(&err);
@@ -1321,17 +1333,19 @@ static const struct report_item xml_items[] = {
 	{ "AMOUNT_MISMATCH_ORDER_ERP", "error", "K1", "D1", "O1", "O1 | O2",
 	  "INV-1 | =CN-1", "M\xC3\xBCller " NASTY, "EUR", "-12.50", "100",
 	  "99.99", SCRIPT, "amount_check", "rules/amount.lua:12", NASTY,
-	  xml_field_vals, &xml_life[0] },
+	  xml_field_vals, &xml_life[0], "-0.01", "0.00" },
 	{ "DUPLICATE_KEY", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &xml_life[1] },
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &xml_life[1], NULL,
+	  NULL },
 	{ "ORDER_NOT_IN_ERP", "warning", "K3", NULL, "O3", NULL, NULL, NULL,
-	  "USD", NULL, "-0.01", NULL, NULL, NULL, NULL, "", NULL, NULL },
+	  "USD", NULL, "-0.01", NULL, NULL, NULL, NULL, "", NULL, NULL, NULL,
+	  NULL },
 };
 
 static const struct report_item xml_resolved[] = {
 	{ "AMOUNT_MISMATCH_ORDER_ERP", "error", "K9", "D9", "O9", NULL, NULL,
 	  NULL, "EUR", "1.00", "2.00", NULL, NULL, NULL, NULL, NULL, NULL,
-	  &xml_life[2] },
+	  &xml_life[2], NULL, NULL },
 };
 
 static const struct report_ageing xml_ageing[REPORT_AGEING_BUCKETS] = {
@@ -1595,28 +1609,28 @@ START_TEST(csv_options)
 	data = slurp(path_in("exceptions.csv"), &n);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
 	ck_assert_uint_eq(c.nrows, 4);
-	ck_assert_uint_eq(c.rows[0].n, 16 + 3 + 9);
-	ck_assert_str_eq(c.rows[0].f[19], "state");
-	ck_assert_str_eq(c.rows[0].f[23], "note_text");
-	ck_assert_str_eq(c.rows[0].f[24], "first_run");
-	ck_assert_str_eq(c.rows[0].f[27], "explained_before");
-	ck_assert_str_eq(c.rows[1].f[19], "reopened");
-	ck_assert_str_eq(c.rows[1].f[20], "2026-11-20T00:00:00Z");
-	ck_assert_str_eq(c.rows[1].f[21], "6");
-	ck_assert_int_eq(c.rows[1].quoted[21], 0);
-	ck_assert_str_eq(c.rows[1].f[22], "investigating");
+	ck_assert_uint_eq(c.rows[0].n, 18 + 3 + 9);
+	ck_assert_str_eq(c.rows[0].f[21], "state");
+	ck_assert_str_eq(c.rows[0].f[25], "note_text");
+	ck_assert_str_eq(c.rows[0].f[26], "first_run");
+	ck_assert_str_eq(c.rows[0].f[29], "explained_before");
+	ck_assert_str_eq(c.rows[1].f[21], "reopened");
+	ck_assert_str_eq(c.rows[1].f[22], "2026-11-20T00:00:00Z");
+	ck_assert_str_eq(c.rows[1].f[23], "6");
+	ck_assert_int_eq(c.rows[1].quoted[23], 0);
+	ck_assert_str_eq(c.rows[1].f[24], "investigating");
 	/* a note is text: its formula is neutralised */
-	ck_assert(strncmp(c.rows[1].f[23], "'=cmd|", 6) == 0);
-	ck_assert_str_eq(c.rows[1].f[24], "run-7");
-	ck_assert_str_eq(c.rows[1].f[25], "j.doe");
-	ck_assert_str_eq(c.rows[1].f[26], "2026-11-21T09:30:00Z");
-	ck_assert_str_eq(c.rows[1].f[27], "yes");
-	ck_assert_str_eq(c.rows[2].f[19], "new");
-	ck_assert_str_eq(c.rows[2].f[27], "no");
-	ck_assert_str_eq(c.rows[3].f[19], "");	/* no lifecycle */
-	ck_assert_str_eq(c.rows[3].f[27], "");
+	ck_assert(strncmp(c.rows[1].f[25], "'=cmd|", 6) == 0);
+	ck_assert_str_eq(c.rows[1].f[26], "run-7");
+	ck_assert_str_eq(c.rows[1].f[27], "j.doe");
+	ck_assert_str_eq(c.rows[1].f[28], "2026-11-21T09:30:00Z");
+	ck_assert_str_eq(c.rows[1].f[29], "yes");
+	ck_assert_str_eq(c.rows[2].f[21], "new");
+	ck_assert_str_eq(c.rows[2].f[29], "no");
+	ck_assert_str_eq(c.rows[3].f[21], "");	/* no lifecycle */
+	ck_assert_str_eq(c.rows[3].f[29], "");
 	/* the control characters stay byte for byte in the CSV */
-	ck_assert_ptr_nonnull(strstr(c.rows[1].f[15], "a\x01" "b\x0B"));
+	ck_assert_ptr_nonnull(strstr(c.rows[1].f[17], "a\x01" "b\x0B"));
 	csv_free(&c);
 	free(data);
 
@@ -1630,8 +1644,8 @@ START_TEST(csv_options)
 	memcpy(bomd, "\xEF\xBB\xBF", 3);
 	memcpy(bomd + 3, data, n + 1);
 	ck_assert_int_eq(csv_parse(bomd, n + 3, &c), 0);
-	ck_assert_uint_eq(c.rows[0].n, 16 + 3 + 5);
-	ck_assert_str_eq(c.rows[0].f[23], "note_text");
+	ck_assert_uint_eq(c.rows[0].n, 18 + 3 + 5);
+	ck_assert_str_eq(c.rows[0].f[25], "note_text");
 	csv_free(&c);
 	free(bomd);
 	free(data);
@@ -1673,9 +1687,9 @@ START_TEST(full_only_columns)
 				      REPORT_XML, NULL, &err), 0);
 	data = slurp(path_in("exceptions.csv"), &n);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
-	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 5);
-	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
-	ck_assert_str_eq(c.rows[1].f[16], "north");
+	ck_assert_uint_eq(c.rows[0].n, 18 + 1 + 5);
+	ck_assert_str_eq(c.rows[0].f[18], "order.fields.region");
+	ck_assert_str_eq(c.rows[1].f[18], "north");
 	csv_free(&c);
 	ck_assert_ptr_null(strstr(data, "SECRET"));
 	ck_assert_ptr_null(strstr(data, "cost"));
@@ -1696,14 +1710,14 @@ START_TEST(full_only_columns)
 	ck_assert_int_eq(write_report(&r, tmpdir, REPORT_CSV, NULL, &err), 0);
 	data = slurp(path_in("exceptions.csv"), &n);
 	ck_assert_int_eq(csv_parse(data, n, &c), 0);
-	ck_assert_uint_eq(c.rows[0].n, 16 + 1 + 9 + 2);
-	ck_assert_str_eq(c.rows[0].f[16], "order.fields.region");
-	ck_assert_str_eq(c.rows[0].f[26], "order.fields.secret_ref");
-	ck_assert_str_eq(c.rows[0].f[27], "erp.fields.cost");
-	ck_assert_str_eq(c.rows[1].f[26], "'=SECRET-1");	/* neutralised */
-	ck_assert_str_eq(c.rows[1].f[27], "-7.25");
-	ck_assert_int_eq(c.rows[1].quoted[27], 0);		/* a number */
-	ck_assert_str_eq(c.rows[3].f[26], "");
+	ck_assert_uint_eq(c.rows[0].n, 18 + 1 + 9 + 2);
+	ck_assert_str_eq(c.rows[0].f[18], "order.fields.region");
+	ck_assert_str_eq(c.rows[0].f[28], "order.fields.secret_ref");
+	ck_assert_str_eq(c.rows[0].f[29], "erp.fields.cost");
+	ck_assert_str_eq(c.rows[1].f[28], "'=SECRET-1");	/* neutralised */
+	ck_assert_str_eq(c.rows[1].f[29], "-7.25");
+	ck_assert_int_eq(c.rows[1].quoted[29], 0);		/* a number */
+	ck_assert_str_eq(c.rows[3].f[28], "");
 	csv_free(&c);
 	free(data);
 	error_release(&err);

@@ -503,6 +503,56 @@ START_TEST(within_exact_without_tolerance)
 }
 END_TEST
 
+/* The comparison a verdict rests on (struct verdict has_cmp): the last
+ * within() of the rule's call that returned false before its fail(),
+ * a - b and the largest difference the tolerance allowed there. */
+START_TEST(verdict_comparison)
+{
+	static const char *const files[] = { DIR "compare.lua", NULL };
+	static const struct {
+		const char *rule;
+		int has;
+		int64_t diff, tolerance;
+	} want[] = {
+		{ "abs_out", 1, -200, 100 },		/* -0.02, 0.01 */
+		{ "rel_out", 1, -20000, 10020 },	/* -2, 0.1 % of 1002 */
+		{ "no_within", 0, 0, 0 },
+		{ "within_passed", 0, 0, 0 },
+		{ "last_false", 1, -30000, 100 },	/* 10 - 13 */
+		{ "after_quiet", 0, 0, 0 },
+		{ "rel_negative", 1, 100000, 5100 },	/* 10, 0.1 % of 510 */
+	};
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+
+	tjob_init(&t, files, NULL);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	check_key(r, "K", &l);
+	ck_assert_ptr_null(vfind(&l, "quiet_compare"));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct verdict *v = vfind(&l, want[i].rule);
+
+		ck_assert_msg(v != NULL, "no verdict for %s", want[i].rule);
+		ck_assert_msg(!v->is_error, "%s: %s", want[i].rule, v->message);
+		ck_assert_msg(v->has_cmp == want[i].has, "%s: has_cmp %d",
+			      want[i].rule, v->has_cmp);
+		ck_assert_msg(v->diff == want[i].diff &&
+			      v->tolerance == want[i].tolerance,
+			      "%s: diff %lld tolerance %lld", want[i].rule,
+			      (long long)v->diff, (long long)v->tolerance);
+	}
+	/* the same rules again: nothing of the first call carried over */
+	verdict_list_reset(&l);
+	check_key(r, "K2", &l);
+	ck_assert_int_eq(vfind(&l, "after_quiet")->has_cmp, 0);
+	ck_assert_int_eq(vfind(&l, "abs_out")->diff, -200);
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
 static void canon_with(struct canon *c, enum canon_kind kind, const char *key,
 		       const char *amount, const char *currency)
 {
@@ -1725,6 +1775,7 @@ Suite *suite_rules(void)
 	tcase_add_test(tc, sandbox);
 	tcase_add_test(tc, exprs);
 	tcase_add_test(tc, within_exact_without_tolerance);
+	tcase_add_test(tc, verdict_comparison);
 	tcase_add_test(tc, order_rules);
 	tcase_add_test(tc, order_rule_lists);
 	tcase_add_test(tc, translate_rows);

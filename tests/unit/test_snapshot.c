@@ -243,12 +243,13 @@ static void rich(struct report *r, struct report_item items[2],
 		"INV-1 | =CN-1", "M\xC3\xBCller GmbH", "EUR", "-12.50", "100",
 		"99.99", "<script>alert(1)</script>", "amount_check",
 		"rules/amount.lua:12", "deal says \"100\", ERP says 99.99",
-		fields1, &life[0],
+		fields1, &life[0], "-0.01", "0.00",
 	};
 	static const struct report_item b = {
 		"=HYPERLINK(\"x\")", "warning", "+1", NULL, "@SUM(A1)", NULL,
 		"-INV", "\xE6\xA0\xAA\xE5\xBC\x8F", "\tTAB", NULL, "-1.00", "0.01",
-		"a,b", NULL, "\rCR", "line1\r\nline2", fields2, &life[1],
+		"a,b", NULL, "\rCR", "line1\r\nline2", fields2, &life[1], NULL,
+		NULL,
 	};
 
 	memset(r, 0, sizeof(*r));

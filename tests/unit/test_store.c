@@ -787,7 +787,7 @@ START_TEST(site_field_columns)
 				     "\"2026-11-26T00:00:00Z\",0,\"\",\"\"\r\n"));
 	/* two documents: each one's value, as erp_keys lists them */
 	ck_assert_ptr_nonnull(strstr(data, "\"I1 | I2\",\"\",\"EUR\",100.00,"
-				     "100.00,100.00,\"Acme\",\"lots_agree\","
+				     "100.00,100.00,0.00,\"\",\"Acme\",\"lots_agree\","
 				     "\"fields.lua:"));
 	ck_assert_ptr_nonnull(strstr(data, "LOT_MISMATCH: documents disagree on "
 				     "lot\",\"Acme\",7,\"2026-01-02 00:00:00\","

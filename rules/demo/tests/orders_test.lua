@@ -44,6 +44,7 @@ test("order_has_amount: an order without amount is MISSING_AMOUNT", function()
   expect_codes(v, {"MISSING_AMOUNT"})
   expect_eq(v[1].rule, "order_has_amount")
   expect_eq(v[1].severity, "error")
+  expect_eq(v[1].difference, nil)  -- no within() behind this verdict
 end)
 
 -- 2. deal_order_amount
@@ -52,6 +53,9 @@ test("deal_order_amount: a difference beyond 0.01 fails", function()
   local v = check(group(deal(), order{amount = "1150.00"}, invoiced("1150.00")))
   expect_codes(v, {"AMOUNT_MISMATCH_DEAL_ORDER"})
   expect_eq(v[1].message, "deal 1200.00 EUR, order 1150.00 EUR (difference -50.00)")
+  -- the comparison the verdict rests on, as the reports show it
+  expect_eq(v[1].difference, money("-50.00"))
+  expect_eq(v[1].tolerance, money("0.01"))
 end)
 
 test("deal_order_amount: within the tolerance passes", function()

@@ -115,6 +115,17 @@ else
 		fail "HTML shows the deal named <script>alert(1)</script> as text" "$(ht_out xss | head -3)"
 	fi
 
+	# the rule's comparison: the difference and the tolerance applied
+	# (SO-99000026: ERP 999.98 against the order's 1000.00, USD 0.01)
+	ht_dom tol "test=1&filter=SO-99000026&open=0" "$page"
+	if ht_out tol | grep -q '^detail .*Difference-0\.02Tolerance applied0\.01Message' &&
+		grep -q '<th[^>]*><button[^>]*>Tolerance</button></th>' "$ht/tol.dom"; then
+		pass "HTML shows the difference and the tolerance the rule applied (a Tolerance column, the full record)"
+	else
+		fail "HTML shows the difference and the tolerance the rule applied" "$(ht_out tol | head -3)" \
+			"$(grep -o '<th[^>]*><button[^>]*>[^<]*' "$ht/tol.dom" | head -20)"
+	fi
+
 	sed 's/(function () {/(function  () {/' "$page" >"$ht/tampered.html"
 	ht_dom tampered "test=1" "$ht/tampered.html"
 	if ! grep -q 'data-ready="' "$ht/tampered.dom" && grep -q "violates the following Content Security Policy directive 'script-src" "$ht/tampered.err"; then
@@ -136,7 +147,7 @@ else
 		"$root/out/bin/html-gen" 2000 "$ht" life >/dev/null
 		ht_dom life "test=1&state=reopened&open=0" "$ht/life.html"
 		key=SO-10000021
-		msg=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { print $16 }')
+		msg=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { print $18 }')
 		diff=$(csv_records "$ht/life.csv" | awk -F "$US" -v k=$key '$3 == k { printf "%.2f", $11 - $10 }')
 		det=$(ht_out life | grep '^detail ')
 		ht_dom print "test=1&print=1" "$ht/life.html"

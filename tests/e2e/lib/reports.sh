@@ -16,7 +16,7 @@
 #     counts (DUPLICATE_KEY and RULE_ERROR lines carry no record);
 #  5. a copy of the job with csv-bom="false" csv-columns="full" and its
 #     field delivery_date report="false" (its own store, --report-dir,
-#     --state-dir, --tmpdir): no BOM; the 16 fixed and the 5 lifecycle
+#     --state-dir, --tmpdir): no BOM; the 18 fixed and the 5 lifecycle
 #     columns first, then the rest of the lifecycle, then the
 #     report="false" field's columns last, holding the values the demo
 #     run's CSV has in its delivery_date columns, line for line; the
@@ -67,7 +67,7 @@ if [ -z "$bad" ]; then pass "report files are mode 0640"; else fail "report file
 
 # 3. injection: parse back every cell of every line
 bad=$(csv_records "$csv" | awk -F "$US" '
-	NR == 1 { for (i = 1; i <= NF; i++) num[i] = ($i ~ /_amount$/); next }
+	NR == 1 { for (i = 1; i <= NF; i++) num[i] = ($i ~ /_amount$/ || $i == "difference" || $i == "tolerance"); next }
 	{
 		for (i = 1; i <= NF; i++) {
 			c = substr($i, 1, 1)
@@ -157,22 +157,22 @@ if [ "$rc" != 1 ] || [ ! -f "$full" ]; then
 	fail "csv-columns=\"full\" run exits 1 with a CSV" "rc $rc" "$(tail -5 "$rp/run.err")"
 else
 	check "csv-bom=\"false\": the CSV starts with the header, no BOM" [ "$(head -c 9 "$full")" = '"outcome"' ]
-	hdr=$(csv_records "$full" | head -1 | tr "$US" , | cut -d, -f17-)
+	hdr=$(csv_records "$full" | head -1 | tr "$US" , | cut -d, -f19-)
 	want=state,first_as_of,age_days,note_state,note_text,first_run,note_by,note_time,explained_before,order.fields.delivery_date,erp.fields.delivery_date
 	if [ "$hdr" = "$want" ]; then pass "csv-columns=\"full\": the lifecycle columns, then the report=\"false\" field last"; else fail "csv-columns=\"full\" header" "got:  $hdr" "want: $want"; fi
 	csv_records "$csv" >"$rp/default.rec"
 	# the demo's column order again: fixed, the field, 5 lifecycle; the
 	# copy names its rules by absolute path (the where column)
 	csv_records "$full" | awk -F "$US" -v OFS="$US" '{
-			if (NF != 27) { print "NF " NF; next }
+			if (NF != 29) { print "NF " NF; next }
 			l = $1
-			for (i = 2; i <= 16; i++) l = l OFS $i
-			l = l OFS $26 OFS $27
-			for (i = 17; i <= 21; i++) l = l OFS $i
+			for (i = 2; i <= 18; i++) l = l OFS $i
+			l = l OFS $28 OFS $29
+			for (i = 19; i <= 23; i++) l = l OFS $i
 			print l
 		}' | sed "s|$root/rules/|../rules/|g" >"$rp/full.rec"
 	if cmp -s "$rp/default.rec" "$rp/full.rec"; then
-		pass "csv-columns=\"full\": 27 columns, the default CSV's cells line for line (delivery_date's values in the last two)"
+		pass "csv-columns=\"full\": 29 columns, the default CSV's cells line for line (delivery_date's values in the last two)"
 	else
 		fail "csv-columns=\"full\": the default CSV's cells line for line" "$(diff "$rp/default.rec" "$rp/full.rec" | head -10)"
 	fi
