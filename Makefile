@@ -184,9 +184,11 @@ e2e: deps build $(UNIT) $(OUT)/bin/html-gen
 e2e-cross:
 	tests/e2e/cross.sh
 
-# The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md).
+# The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md): the
+# demo's, and the helper library's (rules/lib/tests, rules/README.md).
 rules-test: deps build
 	tools/env.sh $(OUT) $(RECON) test jobs/orders-nightly.xml
+	tools/env.sh $(OUT) $(RECON) test jobs/lib-examples.xml
 
 # Fuzz targets: one per parser. `make check` replays every committed
 # corpus (and crash) under ASan+UBSan with gcc; `make fuzz` runs libFuzzer
