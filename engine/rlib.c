@@ -557,8 +557,8 @@ int rlib_tz_fixed(const char *s, size_t n, struct rlib_tz *tz)
 		    (n != 3 && n != 6) || (n == 6 && tmp[3] != ':') ||
 		    !(e = tz_secs(tmp, &off, 14)) || *e != '\0')
 			return -1;
-		if (off % 60 || off / 60 % 60 >= 60 || off > 14 * 3600 ||
-		    off < -14 * 3600)
+		if ((n == 6 && (tmp[4] - '0') * 10 + (tmp[5] - '0') >= 60) ||
+		    off > 14 * 3600 || off < -14 * 3600)
 			return -1;
 	}
 	tz->off[0] = off;
