@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "engine/buf.h"
+#include "engine/err.h"
+#include "engine/job.h"
 #include "engine/rlib.h"
+#include "engine/ruletest.h"
 #include "engine/tstamp.h"
 
 Suite *suite_rlib(void);
@@ -346,6 +349,32 @@ START_TEST(accents)
 }
 END_TEST
 
+/* The Lua side: rules/lib/tests (what make rules-test runs) in this
+ * process too, so that the sanitizer and valgrind runs of the unit suites
+ * cover the library's Lua functions. Every test passes. */
+START_TEST(lua_tests)
+{
+	struct job *job = NULL;
+	struct ruletest_report rep;
+	struct error err;
+
+	error_init(&err);
+	ck_assert_msg(job_load("jobs/lib-examples.xml", &job, &err) == 0, "%s",
+		      err.msg.buf);
+	ruletest_report_init(&rep);
+	ck_assert_msg(ruletest_run(job, NULL, 0, &rep, &err) == 0, "%s",
+		      err.msg.buf);
+	for (size_t i = 0; i < rep.n; i++)
+		ck_assert_msg(rep.r[i].message == NULL, "%s %s: %s",
+			      rep.r[i].where, rep.r[i].name, rep.r[i].message);
+	ck_assert_uint_ge(rep.passed, 36);
+	ck_assert_uint_eq(rep.failed, 0);
+	ruletest_report_release(&rep);
+	job_free(job);
+	error_release(&err);
+}
+END_TEST
+
 Suite *suite_rlib(void)
 {
 	Suite *s = suite_create("rlib");
@@ -361,6 +390,10 @@ Suite *suite_rlib(void)
 	tcase_add_test(tc, tz_fixed);
 	tcase_add_test(tc, tz_new_york_file);
 	tcase_add_test(tc, accents);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lua");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, lua_tests);
 	suite_add_tcase(s, tc);
 	return s;
 }
