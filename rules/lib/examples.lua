@@ -76,3 +76,21 @@ rule("invoiced_late", function(o)
     end
   end
 end)
+
+-- Posted credit notes worth more than the posted invoices: lib.money.sum
+-- over the documents' amounts.
+rule("credits_exceed_invoices", function(o)
+  if not o.erp then return end
+  local credits, invoices = {}, {}
+  for _, d in ipairs(o.erp.docs) do
+    if d.status == "posted" and d.amount then
+      if d.doc_type == "credit_note" then credits[#credits + 1] = d
+      elseif d.doc_type == "invoice" then invoices[#invoices + 1] = d end
+    end
+  end
+  local c, i = lib.money.sum(credits, "amount"), lib.money.sum(invoices, "amount")
+  if c > i then
+    return fail("CREDITS_EXCEED_INVOICES", "credit notes " .. lib.money.format(c, "de") ..
+                " exceed invoices " .. lib.money.format(i, "de"))
+  end
+end)

@@ -66,3 +66,24 @@ test("order rules: invoiced amount and lateness", function()
     end
   end
 end)
+
+test("order rules: credit notes summed", function()
+  local function doc(k, t, a, s)
+    return {key = k, status = s or "posted", doc_type = t, amount = a, currency = "EUR",
+            time = "2026-12-01"}
+  end
+  local order = {key = "00000042", amount = "100", currency = "EUR"}
+  local v = check{order = order, erp = {docs = {doc("INV-1", "invoice", "100"),
+    doc("CN-1", "credit_note", "60"), doc("CN-2", "credit_note", "50.01"),
+    doc("CN-3", "credit_note", "500", "draft")}}}
+  expect_codes(v, {"AMOUNT_MISMATCH_ORDER_ERP", "CREDITS_EXCEED_INVOICES"})
+  for _, x in ipairs(v) do
+    if x.code == "CREDITS_EXCEED_INVOICES" then
+      expect_eq(x.message, "credit notes 110,01 exceed invoices 100,00")
+    else
+      expect_eq(x.message, "order 100,00 vs invoiced -10,01 (difference 110,01)")
+    end
+  end
+  expect_codes(check{order = order, erp = {docs = {doc("INV-1", "invoice", "100"),
+    doc("CN-1", "credit_note", "100")}}}, {"AMOUNT_MISMATCH_ORDER_ERP"})
+end)
