@@ -949,6 +949,7 @@ static int l_money_parse(lua_State *L)
 				  "or cents? write the text)"
 				  : luaL_typename(L, 1));
 	s = lua_tolstring(L, 1, &n);
+	charge(L, n / 32);
 	st = rlib_money_parse(s, n, f, maxdec, &v, &cur, &curlen, &nd);
 	switch (st) {
 	case RLIB_MONEY_OK:
@@ -1764,6 +1765,7 @@ static int l_strip_prefix(lua_State *L)
 				  "list of strings, not %s", fn,
 				  luaL_typename(L, 2));
 	np = t == LUA_TSTRING ? 1 : (size_t)lua_rawlen(L, 2);
+	charge(L, np + n / 32);
 	for (size_t i = 0; i < np; i++) {
 		const char *p;
 		size_t pn;

@@ -16,6 +16,7 @@
 #include "engine/job.h"
 #include "engine/rlib.h"
 #include "engine/ruletest.h"
+#include "rules_util.h"
 #include "engine/tstamp.h"
 
 Suite *suite_rlib(void);
@@ -349,6 +350,37 @@ START_TEST(accents)
 }
 END_TEST
 
+/* lib's own work is charged to the call's budget: a walk of 10^8
+ * business days stops as a rule error at the rule's line, and so does
+ * summing in a pcall loop; 10,000 days fit. */
+START_TEST(budget)
+{
+	const char *files[] = { "tests/data/rules/rlib.lua", NULL };
+	struct tjob t;
+	struct rules *r;
+	struct verdict_list l;
+
+	tjob_init(&t, files, NULL);
+	r = open_ok(&t);
+	verdict_list_init(&l);
+	check_key(r, "DAYS", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_str_eq(l.v[0].message,
+			 "instruction budget of 1000000 exhausted");
+	ck_assert_str_eq(l.v[0].where, "tests/data/rules/rlib.lua:4");
+	check_key(r, "SUM", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_int_eq(l.v[0].is_error, 1);
+	ck_assert_ptr_nonnull(strstr(l.v[0].message, "instruction budget of "
+				     "1000000 exhausted"));
+	check_key(r, "OK", &l);
+	ck_assert_uint_eq(l.n, 0);
+	verdict_list_release(&l);
+	rules_free(r);
+}
+END_TEST
+
 /* The Lua side: rules/lib/tests (what make rules-test runs) in this
  * process too, so that the sanitizer and valgrind runs of the unit suites
  * cover the library's Lua functions. Every test passes. */
@@ -394,6 +426,7 @@ Suite *suite_rlib(void)
 	tc = tcase_create("lua");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, lua_tests);
+	tcase_add_test(tc, budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
