@@ -4,7 +4,8 @@ local function err(f, ...)
   expect(not ok, "expected an error")
   return e
 end
-local W = "rules/lib/tests/money_test.lua:"
+-- This file's name as messages show it (installed, it is a longer path).
+local W = select(2, pcall(function() error("@") end)):match("^(.*:)%d+: @$")
 
 test("parse: the named formats", function()
   expect_eq(lib.money.parse("1.234,56", "de"), money("1234.56"))
@@ -48,9 +49,9 @@ end)
 
 test("parse: not an amount", function()
   expect_eq(err(function() return lib.money.parse("12,3,4", "de") end),
-    W .. '50: lib.money.parse: "12,3,4" is not an amount in format "de" (expected digits with "." between thousands and "," before the decimals, e.g. 1.234,56)')
+    W .. '51: lib.money.parse: "12,3,4" is not an amount in format "de" (expected digits with "." between thousands and "," before the decimals, e.g. 1.234,56)')
   expect_eq(err(function() return lib.money.parse("1234.56", "de") end),
-    W .. '52: lib.money.parse: "1234.56" is not an amount in format "de" (expected digits with "." between thousands and "," before the decimals, e.g. 1.234,56)')
+    W .. '53: lib.money.parse: "1234.56" is not an amount in format "de" (expected digits with "." between thousands and "," before the decimals, e.g. 1.234,56)')
   expect(err(function() return lib.money.parse("1,000.5", "plain") end):find(
     'is not an amount in format "plain" (expected digits with "." before the decimals and no thousands separator, e.g. 1234.56)', 1, true))
   expect(err(function() return lib.money.parse("1.23.456", "de") end):find("is not an amount", 1, true))
@@ -67,25 +68,25 @@ end)
 
 test("parse: blank, too many decimals, too large", function()
   expect_eq(err(function() return lib.money.parse("  ", "de") end),
-    W .. '69: lib.money.parse: "  " is not an amount in format "de": the text is empty or blank; check for a blank before parsing')
+    W .. '70: lib.money.parse: "  " is not an amount in format "de": the text is empty or blank; check for a blank before parsing')
   expect_eq(err(function() return lib.money.parse("1,234", "de", {decimals = 2}) end),
-    W .. '71: lib.money.parse: "1,234" has 3 decimal places, more than the 2 allowed; the library never rounds: pass {decimals = 3} if the source really has them')
+    W .. '72: lib.money.parse: "1,234" has 3 decimal places, more than the 2 allowed; the library never rounds: pass {decimals = 3} if the source really has them')
   expect_eq(lib.money.parse("1,230", "de", {decimals = 2}), money("1.23"))
   expect_eq(err(function() return lib.money.parse("0,00001", "de") end),
-    W .. '74: lib.money.parse: "0,00001" has 5 decimal places, more than the 4 money keeps; the library never rounds: fix the source\'s value')
+    W .. '75: lib.money.parse: "0,00001" has 5 decimal places, more than the 4 money keeps; the library never rounds: fix the source\'s value')
   expect_eq(lib.money.parse("922.337.203.685.477,5807", "de"), money("922337203685477.5807"))
   expect_eq(lib.money.parse("-922.337.203.685.477,5808", "de") < money(0), true)
   expect_eq(err(function() return lib.money.parse("922.337.203.685.477,5808", "de") end),
-    W .. '78: lib.money.parse: "922.337.203.685.477,5808" is too large for money (at most 922337203685477.5807 either way)')
+    W .. '79: lib.money.parse: "922.337.203.685.477,5808" is too large for money (at most 922337203685477.5807 either way)')
   expect(err(function() return lib.money.parse("99999999999999999999999", "de") end):find("too large", 1, true))
   expect_eq(err(function() return lib.money.parse(money("1.005"), "de", {decimals = 2}) end),
-    W .. '81: lib.money.parse: 1.005 has more than the 2 decimal places allowed; the library never rounds')
+    W .. '82: lib.money.parse: 1.005 has more than the 2 decimal places allowed; the library never rounds')
 end)
 
 test("parse: currency check and bad arguments", function()
   expect_eq(lib.money.parse("EUR 5", "de", {currency = "EUR"}), money(5))
   expect_eq(err(function() return lib.money.parse("USD 5", "de", {currency = "EUR"}) end),
-    W .. '87: lib.money.parse: "USD 5" is in USD, expected EUR')
+    W .. '88: lib.money.parse: "USD 5" is in USD, expected EUR')
   expect(err(function() return lib.money.parse("5", "xx") end):find('unknown format "xx"', 1, true))
   expect(err(function() return lib.money.parse("5", "de", {round = true}) end):find("unknown option 'round'", 1, true))
   expect(err(function() return lib.money.parse(5, "de") end):find("must be text", 1, true))
@@ -118,9 +119,9 @@ test("within and diff", function()
   expect_eq(lib.money.diff(money("10"), money("12.5")), money("2.5"))
   expect_eq(lib.money.diff("12.5", "10"), money("2.5"))
   expect_eq(err(function() return lib.money.within(money(1), money(1), "-1") end),
-    W .. '120: lib.money.within: the tolerance must not be negative')
+    W .. '121: lib.money.within: the tolerance must not be negative')
   expect_eq(err(function() return lib.money.diff(money(1), 2) end),
-    W .. '122: lib.money.diff: b is a plain number, not money (whole units or cents?); write money("12.50") or "12.50"')
+    W .. '123: lib.money.diff: b is a plain number, not money (whole units or cents?); write money("12.50") or "12.50"')
   expect(err(function() return lib.money.diff(money("-922337203685477"), money("922337203685477")) end):find("too large", 1, true))
 end)
 
@@ -128,10 +129,10 @@ test("sum", function()
   expect_eq(lib.money.sum{}, money(0))
   expect_eq(lib.money.sum{money("1.10"), "2.20", money("-0.30")}, money("3"))
   expect_eq(lib.money.sum({{amount = money(1)}, {amount = "2"}}, "amount"), money(3))
-  expect_eq(err(function() return lib.money.sum({money(1), nil, money(2)}) end), W .. '131: lib.money.sum: item 2 is nil' )
+  expect_eq(err(function() return lib.money.sum({money(1), nil, money(2)}) end), W .. '132: lib.money.sum: item 2 is nil' )
   expect_eq(err(function() return lib.money.sum({{amount = money(1)}, {}}, "amount") end),
-    W .. '132: lib.money.sum: item 2 has no amount (nil); leave it out or give it an amount')
+    W .. '133: lib.money.sum: item 2 has no amount (nil); leave it out or give it an amount')
   expect_eq(err(function() return lib.money.sum({"1,5"}) end),
-    W .. '134: lib.money.sum: item 1 "1,5" is not an amount (not a decimal number); write it like "1234.56", or read it with lib.money.parse(s, format)')
+    W .. '135: lib.money.sum: item 1 "1,5" is not an amount (not a decimal number); write it like "1234.56", or read it with lib.money.parse(s, format)')
   expect(err(function() return lib.money.sum({money("900000000000000"), money("900000000000000")}) end):find("too large for money (at item 2)", 1, true))
 end)

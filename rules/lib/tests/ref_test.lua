@@ -5,7 +5,8 @@ local function err(f, ...)
   expect(not ok, "expected an error")
   return e
 end
-local W = "rules/lib/tests/ref_test.lua:"
+-- This file's name as messages show it (installed, it is a longer path).
+local W = select(2, pcall(function() error("@") end)):match("^(.*:)%d+: @$")
 
 test("get, row, has on the CSV reference", function()
   expect_eq(lib.ref.get("customers", "C-0017", "account"), "ACME CORP")
@@ -20,15 +21,15 @@ end)
 
 test("missing rows, tables and columns", function()
   expect_eq(err(function() return lib.ref.get("customers", "C-0099", "account") end),
-    W .. '22: lib.ref.get: no row "C-0099" in reference table \'customers\'; add it to the table, or pass a default')
+    W .. '23: lib.ref.get: no row "C-0099" in reference table \'customers\'; add it to the table, or pass a default')
   expect_eq(err(function() return lib.ref.row("customers", 99) end),
-    W .. '24: lib.ref.row: no row "99" in reference table \'customers\'; add it to the table, or pass a default')
+    W .. '25: lib.ref.row: no row "99" in reference table \'customers\'; add it to the table, or pass a default')
   expect_eq(err(function() return lib.ref.get("custmers", "C-0017", "account") end),
-    W .. '26: lib.ref.get: no reference table \'custmers\' in the job (references: customers)')
+    W .. '27: lib.ref.get: no reference table \'custmers\' in the job (references: customers)')
   expect_eq(err(function() return lib.ref.get("customers", "C-0017", "acount") end),
-    W .. '28: lib.ref.get: reference \'customers\' has no column \'acount\' (columns: erp_code, account, country)')
+    W .. '29: lib.ref.get: reference \'customers\' has no column \'acount\' (columns: erp_code, account, country)')
   expect_eq(err(function() return lib.ref.get(ref, "C-0017", "account") end),
-    W .. '30: lib.ref.get: the first argument is the reference table\'s name as a string ("customers"), not userdata')
+    W .. '31: lib.ref.get: the first argument is the reference table\'s name as a string ("customers"), not userdata')
 end)
 
 test("tables given with reference(), integer keys, NULLs", function()
