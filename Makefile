@@ -184,9 +184,11 @@ e2e: deps build $(UNIT) $(OUT)/bin/html-gen
 e2e-cross:
 	tests/e2e/cross.sh
 
-# The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md).
+# The analysts' rule tests (rules/*/tests/*_test.lua, docs/RULES.md): the
+# demo's, and the helper library's (rules/lib/tests, rules/README.md).
 rules-test: deps build
 	tools/env.sh $(OUT) $(RECON) test jobs/orders-nightly.xml
+	tools/env.sh $(OUT) $(RECON) test jobs/lib-examples.xml
 
 # Fuzz targets: one per parser. `make check` replays every committed
 # corpus (and crash) under ASan+UBSan with gcc; `make fuzz` runs libFuzzer
@@ -258,7 +260,9 @@ DOCDIR   = $(DESTDIR)$(PREFIX)/share/doc/recon
 # under share/recon, each at its path in the tree
 SHARE_DATA  = $(wildcard etc/*.xsd) etc/odbc.sqlserver.ini.sample \
               $(wildcard etc/demo/*.sql) jobs/orders-nightly.xml \
-              $(wildcard rules/demo/*.lua rules/demo/*.csv rules/demo/tests/*.lua)
+              $(wildcard rules/demo/*.lua rules/demo/*.csv rules/demo/tests/*.lua) \
+              jobs/lib-examples.xml \
+              $(wildcard rules/lib/*.lua rules/lib/*.csv rules/lib/tests/*.lua)
 SHARE_PROGS = etc/hooks/notify.sh tools/gen-demo.sh tools/odbcini.sh tools/env.sh
 ODBC_SAMPLES = $(patsubst etc/%.in,%.sample,$(wildcard etc/odbc*.ini.in))
 CONF_SAMPLE = $(wildcard etc/recon.conf)
@@ -284,6 +288,7 @@ install: $(RECON) $(patsubst %,$(OUT)/install/%,$(ODBC_SAMPLES))
 	$(INSTALL) -m 0644 docs/man/recon-job.5 $(MANDIR)/man5/recon-job.5
 	$(INSTALL) -m 0644 README.md $(DOCDIR)/README.md
 	$(INSTALL) -m 0644 $(DOCS) $(DOCDIR)/docs
+	$(INSTALL) -D -m 0644 rules/README.md $(DOCDIR)/rules/README.md
 
 # Removes what install wrote, then the folders of share/recon and
 # share/doc/recon left empty; bin/ and share/man/ stay (they are shared).
@@ -291,7 +296,8 @@ uninstall:
 	rm -f $(BINDIR)/recon $(MANDIR)/man1/recon.1 $(MANDIR)/man5/recon-job.5
 	rm -f $(patsubst %,$(DATADIR)/%,$(SHARE_DATA) $(SHARE_PROGS)) \
 	      $(patsubst %,$(DATADIR)/etc/%,$(ODBC_SAMPLES)) $(DATADIR)/recon.conf.sample
-	rm -f $(DOCDIR)/README.md $(patsubst docs/%,$(DOCDIR)/docs/%,$(DOCS))
+	rm -f $(DOCDIR)/README.md $(patsubst docs/%,$(DOCDIR)/docs/%,$(DOCS)) \
+	      $(DOCDIR)/rules/README.md
 	@for d in $(DATADIR) $(DOCDIR); do \
 	  [ ! -d $$d ] || find $$d -depth -type d -empty -delete; done
 

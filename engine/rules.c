@@ -69,6 +69,7 @@
 #include "money.h"
 #include "pattern.h"
 #include "ref.h"
+#include "rlib.h"
 #include "tstamp.h"
 #include "text.h"
 #include "xfield.h"
@@ -1719,6 +1720,10 @@ static int setup(lua_State *L)
 
 	/* ref: the reference tables (ref.c), pointed at them later */
 	r->refv = ref_lua_open(L);
+	/* lib: the analysts' helper library (rlib.c, rules/README.md) */
+	lua_getglobal(L, "key");
+	rlib_open(L, -2, -1, budget_charge, r);
+	lua_pop(L, 1);
 	lua_setglobal(L, "ref");
 	return 3;
 }

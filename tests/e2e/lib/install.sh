@@ -56,6 +56,9 @@ fi
 	echo "755 share/recon/etc/hooks/notify.sh"
 	echo "644 share/recon/jobs/orders-nightly.xml"
 	(cd "$root" && git ls-files rules/demo) | sed 's|^|644 share/recon/|'
+	echo "644 share/recon/jobs/lib-examples.xml"
+	(cd "$root" && git ls-files rules/lib) | sed 's|^|644 share/recon/|'
+	echo "644 share/doc/recon/rules/README.md"
 	for t in env.sh gen-demo.sh odbcini.sh; do echo "755 share/recon/tools/$t"; done
 	[ ! -f "$root/etc/recon.conf" ] || echo "644 share/recon/recon.conf.sample"
 } | sort -k2 >"$in/want.txt"
@@ -136,6 +139,11 @@ if in_recon test "$in_job" >"$in/test.out" 2>&1; then
 	pass "install: recon test of the installed demo job's rules ($(grep -c '^ok' "$in/test.out") tests)"
 else
 	in_fail "install: recon test of the installed demo job's rules" "$(tail -10 "$in/test.out")"
+fi
+if in_recon test "$in_share/jobs/lib-examples.xml" >"$in/libtest.out" 2>&1; then
+	pass "install: recon test of the installed helper library's examples and tests ($(grep -c '^ok' "$in/libtest.out") tests)"
+else
+	in_fail "install: recon test of the installed helper library's examples and tests" "$(tail -10 "$in/libtest.out")"
 fi
 in_recon run "$in_job" --as-of "$asof" --report-dir "$in_run/reports" \
 	--state-dir "$in_run/state" --tmpdir "$in_run" -q >"$in/run.out" 2>"$in/run.err"
