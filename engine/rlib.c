@@ -28,6 +28,7 @@
 
 #include "rlib.h"
 #include "lval.h"
+#include "rules_int.h"
 #include "money.h"
 #include "text.h"
 #include "tstamp.h"
@@ -1029,11 +1030,15 @@ static int l_money_within(lua_State *L)
 	static const char fn[] = "lib.money.within";
 	int64_t a = money_arg(L, 1, fn, "a"), b = money_arg(L, 2, fn, "b");
 	int64_t t = money_arg(L, 3, fn, "the tolerance");
+	int ok;
 
 	if (t < 0)
 		return luaL_error(L, "%s: the tolerance must not be negative",
 				  fn);
-	lua_pushboolean(L, money_within(a, b, t, 0));
+	ok = money_within(a, b, t, 0);
+	if (!ok)	/* the comparison a fail() then carries (reports) */
+		rules_note_comparison(L, a, b, t);
+	lua_pushboolean(L, ok);
 	return 1;
 }
 

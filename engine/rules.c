@@ -483,6 +483,16 @@ static void note_cmp(struct rules *r, int64_t a, int64_t b,
 	r->cmp.tolerance = (int64_t)allowed;
 }
 
+void rules_note_comparison(lua_State *L, int64_t a, int64_t b,
+			   int64_t tolerance)
+{
+	struct job_tolerance t;
+
+	memset(&t, 0, sizeof(t));
+	t.absolute = tolerance;
+	note_cmp(R(L), a, b, &t);
+}
+
 static int l_within(lua_State *L)
 {
 	int64_t a = lval_money_operand(L, 1, "within"), b = lval_money_operand(L, 2,

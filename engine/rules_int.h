@@ -70,6 +70,13 @@ void rules_forget_columns(struct rules *r);
 
 /* The message handler of every entry ("file:line: message"). */
 int rules_msgh(lua_State *L);
+
+/* For a helper that compares amounts with a tolerance of its own
+ * (lib.money.within, engine/rlib.c): keep a - b and the tolerance as the
+ * comparison a fail() of the running rule carries, as within() does
+ * (struct verdict's has_cmp). L is a rules state. */
+void rules_note_comparison(lua_State *L, int64_t a, int64_t b,
+			   int64_t tolerance);
 /* Length of "PLACE:LINE" at the start of m (0 if none); see rules.c. */
 size_t rules_parse_location(const char *m, int *line, const char **rest);
 

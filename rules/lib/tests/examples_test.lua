@@ -60,7 +60,11 @@ test("order rules: invoiced amount and lateness", function()
   for _, x in ipairs(v) do
     if x.code == "AMOUNT_MISMATCH_ORDER_ERP" then
       expect_eq(x.message, "order 1.234,56 vs invoiced 1.234,50 (difference 0,06)")
+      -- what the report shows: lib.money.within's comparison
+      expect_eq(x.difference, money("0.06"))
+      expect_eq(x.tolerance, money("0.01"))
     else
+      expect_eq(x.difference, nil)  -- no amount comparison behind it
       expect_eq(x.message, "invoice INV-1 posted 4 business days after 2026-12-01")
       expect_eq(x.severity, "warning")
     end
