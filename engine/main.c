@@ -658,7 +658,7 @@ static int cmd_check(const char *config, int argc, char **argv)
 	struct job *job = NULL;
 	struct rules *rules = NULL;
 	const char *path = NULL;
-	int connect = 0, json = 0, code = 0;
+	int connect = 0, json = 0, linted = 0, code = 0;
 	size_t npos;
 	struct lint_report lint;
 	FILE *info;
@@ -685,6 +685,7 @@ static int cmd_check(const char *config, int argc, char **argv)
 		code = fail(&err);
 		goto out;
 	}
+	linted = 1;
 	if (!lint.n && rules_open(job, &rules, &err) < 0) {
 		/* what the lint cannot see (an error while a file's top
 		 * level runs): a finding too, for --json */
@@ -726,6 +727,7 @@ static int cmd_check(const char *config, int argc, char **argv)
 		if (doc)
 			fputs(doc, stdout);
 		free(doc);
+		linted = 0;	/* printed */
 		if (!doc && lint_format_text(&lint, &sb) == 0) {
 			fputs(sb.buf, stderr);
 		}
@@ -796,14 +798,16 @@ static int cmd_check(const char *config, int argc, char **argv)
 				       job->ncolumns);
 		}
 	}
-	if (json) {
+out:
+	/* --json: the document once the rules were linted, whatever
+	 * failed later (a reference, --connect: on stderr, as always) */
+	if (json && linted) {
 		char *doc = lint_format_json(&lint, job->name);
 
 		if (doc)
 			fputs(doc, stdout);
 		free(doc);
 	}
-out:
 	lint_report_release(&lint);
 	rules_free(rules);
 	job_free(job);

@@ -170,6 +170,27 @@ START_TEST(syntax_error)
 }
 END_TEST
 
+/* A file that is not source text: a finding of kind file, no line;
+ * as for a syntax error, its globals are unknown. */
+START_TEST(bytecode_file)
+{
+	static const struct want w[] = {
+		{ "clean.lua", 14, "unknown-field",
+		  "out.fields.region: the job declares no site-defined field "
+		  "'region' (it declares none); declare it in <fields> in "
+		  "the job file tests/data/lint/bytecode.xml" },
+		{ "bytecode.lua", 0, "file",
+		  "tests/data/lint/bytecode.lua: is precompiled Lua bytecode, "
+		  "not Lua source; rule files must be source text" },
+	};
+	struct lint_report rep;
+
+	lint_path(DIR "bytecode.xml", &rep);
+	expect(&rep, w, sizeof(w) / sizeof(w[0]));
+	lint_report_release(&rep);
+}
+END_TEST
+
 /* Locals, upvalues, a table of the rule's own with field names like a
  * record's, pairs loops, method calls, library calls, a global another
  * file sets, one set inside a function, a verdict through a helper. */
@@ -252,6 +273,7 @@ Suite *suite_lint(void)
 
 	tcase_add_test(tc, every_kind);
 	tcase_add_test(tc, syntax_error);
+	tcase_add_test(tc, bytecode_file);
 	tcase_add_test(tc, no_false_alarms);
 	tcase_add_test(tc, demo_clean);
 	tcase_add_test(tc, formats);
