@@ -592,6 +592,12 @@ static struct val field_of(struct lint *l, const struct val *b,
 				l->job->path ? l->job->path : "?"));
 			return v;
 		}
+		/* a translate function of sources of several roles may set
+		 * a field for some of them only, behind an if: only a field
+		 * of none of its roles is certain to raise */
+		if (b->roles & l->job->fields[i].roles &&
+		    (b->roles & (b->roles - 1)))
+			return v;
 		for (int r = 0; r < CANON__KINDS; r++)
 			if ((b->roles & (1u << r)) &&
 			    !(l->job->fields[i].roles & (1u << r))) {
