@@ -1210,7 +1210,8 @@ int lint_job(const struct job *job, struct lint_report *rep,
 		error_set(err, ERR_NOMEM, "lint: out of memory");
 		goto out;
 	}
-	qsort(l.pend, l.npend, sizeof(*l.pend), pend_cmp);
+	if (l.npend)
+		qsort(l.pend, l.npend, sizeof(*l.pend), pend_cmp);
 	for (size_t i = 0; i < l.npend; i++) {
 		const struct pend *p = &l.pend[i];
 
