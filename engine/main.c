@@ -721,16 +721,15 @@ static int cmd_check(const char *config, int argc, char **argv)
 	}
 	if (lint.n) {
 		struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
-
 		char *doc = json ? lint_format_json(&lint, job->name) : NULL;
 
+		/* the lines for people, also when the JSON could not be made */
 		if (doc)
 			fputs(doc, stdout);
+		else if (lint_format_text(&lint, &sb) == 0)
+			fputs(sb.buf, stderr);
 		free(doc);
 		linted = 0;	/* printed */
-		if (!doc && lint_format_text(&lint, &sb) == 0) {
-			fputs(sb.buf, stderr);
-		}
 		sbuf_release(&sb);
 		fprintf(stderr, "recon: error[RULE]: job '%s': %zu finding%s in "
 			"the rule files; fix %s and run recon check again\n",
