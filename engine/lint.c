@@ -890,12 +890,14 @@ static void walk(struct lint *l, const struct proto *f, const struct role *ro,
 			}
 			break;
 		case OP_RETURN:
-			if (b == 0 || (b >= 2 && R[a].k != V_CONST &&
-				       R[a].k != V_KSTR))
-				returns_value = 1;
-			break;
 		case OP_RETURN1:
-			if (R[a].k != V_CONST && R[a].k != V_KSTR)
+			/* a constant returned as such (return nil, return
+			 * true) is no verdict; a local may hold one from
+			 * another path, whatever was written last */
+			if ((I_OP(i) == OP_RETURN && b == 0) ||
+			    ((I_OP(i) == OP_RETURN1 || b >= 2) &&
+			     ((R[a].k != V_CONST && R[a].k != V_KSTR) ||
+			      a < nactive(f, pc))))
 				returns_value = 1;
 			break;
 		case OP_VARARG:

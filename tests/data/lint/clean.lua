@@ -43,3 +43,11 @@ rule("loops", function(o)
   local ok, why = pcall(function() return last_seen end)
   if not ok then return fail("X", why) end
 end)
+
+-- A local that holds a verdict on one path, nil on the one written
+-- last: not reported as never returning one.
+rule("through_local", function(o)
+  local v = fail("LOCAL_VERDICT", "x")
+  if o.order then v = nil end
+  return v
+end)
