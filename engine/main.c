@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "job.h"
 #include "lifecycle.h"
+#include "lint.h"
 #include "mem.h"
 #include "phase.h"
 #include "rowfp.h"
@@ -89,8 +90,10 @@ static const struct cmd commands[] = {
 	  "          [--jobs K|auto] [--config FILE] [--lock-wait SECONDS] [-q]\n"
 	  "          [--log-format text|json] [--log-file FILE]",
 	  "run the job: read, translate, match, check, publish, report" },
-	{ "check", cmd_check, "check JOB [--connect]",
-	  "validate the job file and load its rules without running; "
+	{ "check", cmd_check, "check JOB [--connect] [--json]",
+	  "validate the job file, lint its rule files (file:line for each "
+	  "finding; --json: one JSON document for editors) and load them "
+	  "without running; exit 3 if a rule file has a finding; "
 	  "--connect also opens every DSN and checks that an existing store "
 	  "has the job's format and declared columns" },
 	{ "test", cmd_test, "test JOB [FILE.lua ...]",
@@ -655,10 +658,13 @@ static int cmd_check(const char *config, int argc, char **argv)
 	struct job *job = NULL;
 	struct rules *rules = NULL;
 	const char *path = NULL;
-	int connect = 0, code = 0;
+	int connect = 0, json = 0, linted = 0, code = 0;
 	size_t npos;
+	struct lint_report lint;
+	FILE *info;
 	const struct opt co[] = {
 		{ "--connect", OPT_FLAG, NULL, NULL, &connect, NULL, NULL, NULL },
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
 	};
 
 	code = parse_opts("check", argc, argv, co, NOPTS(co), &path, 1, &npos,
@@ -668,13 +674,73 @@ static int cmd_check(const char *config, int argc, char **argv)
 	if (!path)
 		return usage_error("check: which job?%s", "");
 	error_init(&err);
-	if (load_job_for(config, path, &job, &err) < 0 ||
-	    rules_open(job, &rules, &err) < 0) {
+	lint_report_init(&lint);
+	/* --json: standard output is the JSON document alone */
+	info = json ? stderr : stdout;
+	if (load_job_for(config, path, &job, &err) < 0) {
 		code = fail(&err);
 		goto out;
 	}
-	printf("job '%s': %zu sources, %zu rule files, %zu order rules: ok\n",
-	       job->name, job->nsources, job->nrule_files, rules_count(rules));
+	if (lint_job(job, &lint, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	linted = 1;
+	if (!lint.n && rules_open(job, &rules, &err) < 0) {
+		/* what the lint cannot see (an error while a file's top
+		 * level runs): a finding too, for --json */
+		const char *m = err.msg.buf, *file = job->path;
+		int line = err.line;
+
+		if (!json || err.code != ERR_RULE) {
+			code = fail(&err);
+			goto out;
+		}
+		for (size_t i = 0; i < job->nrule_files; i++) {
+			const char *n = job_rule_name(job, i);
+			size_t nl = strlen(n);
+
+			if (strncmp(m, n, nl) == 0 && m[nl] == ':') {
+				char *end;
+				long v = strtol(m + nl + 1, &end, 10);
+
+				file = n;
+				if (end != m + nl + 1 && *end == ':' && v > 0 &&
+				    v < 100000000) {
+					line = (int)v;
+					m = end + 1 + (end[1] == ' ');
+				}
+				break;
+			}
+		}
+		if (lint_add(&lint, file ? file : "job", line, "load", m,
+			     &err) < 0) {
+			code = fail(&err);
+			goto out;
+		}
+	}
+	if (lint.n) {
+		struct sbuf sb = SBUF_INIT(SBUF_CAP_DEFAULT);
+		char *doc = json ? lint_format_json(&lint, job->name) : NULL;
+
+		/* the lines for people, also when the JSON could not be made */
+		if (doc)
+			fputs(doc, stdout);
+		else if (lint_format_text(&lint, &sb) == 0)
+			fputs(sb.buf, stderr);
+		free(doc);
+		linted = 0;	/* printed */
+		sbuf_release(&sb);
+		fprintf(stderr, "recon: error[RULE]: job '%s': %zu finding%s in "
+			"the rule files; fix %s and run recon check again\n",
+			job->name, lint.n, lint.n == 1 ? "" : "s",
+			lint.n == 1 ? "it" : "them");
+		code = error_exit_code(ERR_RULE);
+		goto out;
+	}
+	fprintf(info, "job '%s': %zu sources, %zu rule files, %zu order rules: "
+		"ok\n", job->name, job->nsources, job->nrule_files,
+		rules_count(rules));
 	/* Reference tables: CSV files are read (keys, cap, format) always,
 	 * queries with --connect (they are run, as a run would). */
 	for (size_t i = 0; i < job->nreferences; i++) {
@@ -689,7 +755,7 @@ static int cmd_check(const char *config, int argc, char **argv)
 			code = fail(&err);
 			goto out;
 		}
-		printf("reference '%s': %llu rows from %s: ok\n", jr->name,
+		fprintf(info, "reference '%s': %llu rows from %s: ok\n", jr->name,
 		       (unsigned long long)ref_table_rows(t),
 		       jr->file ? jr->file_name : jr->dsn);
 		ref_table_free(t);
@@ -709,7 +775,7 @@ static int cmd_check(const char *config, int argc, char **argv)
 				code = fail(&err);
 				goto out;
 			}
-			printf("dsn '%s': connected (%s)\n", dsn, conn_dbms(c));
+			fprintf(info, "dsn '%s': connected (%s)\n", dsn, conn_dbms(c));
 			conn_close(c);
 		}
 		{
@@ -721,17 +787,27 @@ static int cmd_check(const char *config, int argc, char **argv)
 				goto out;
 			}
 			if (exists)
-				printf("store '%s': format %s, the job's %zu "
+				fprintf(info, "store '%s': format %s, the job's %zu "
 				       "columns: ok\n", job->store_table,
 				       LEDGER_FORMAT, job->ncolumns);
 			else
-				printf("store '%s': not created yet (the first "
+				fprintf(info, "store '%s': not created yet (the first "
 				       "run creates it with the job's %zu "
 				       "columns)\n", job->store_table,
 				       job->ncolumns);
 		}
 	}
 out:
+	/* --json: the document once the rules were linted, whatever
+	 * failed later (a reference, --connect: on stderr, as always) */
+	if (json && linted) {
+		char *doc = lint_format_json(&lint, job->name);
+
+		if (doc)
+			fputs(doc, stdout);
+		free(doc);
+	}
+	lint_report_release(&lint);
 	rules_free(rules);
 	job_free(job);
 	error_release(&err);

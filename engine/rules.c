@@ -1996,7 +1996,9 @@ out:
 	return rc;
 }
 
-int rules_open(const struct job *job, struct rules **out, struct error *err)
+/* A state with the sandbox and the views, no rule file loaded. */
+static int open_state(const struct job *job, struct rules **out,
+		      struct error *err)
 {
 	struct rules *r;
 	int st;
@@ -2043,12 +2045,42 @@ int rules_open(const struct job *job, struct rules **out, struct error *err)
 		rules_free(r);
 		return -1;
 	}
-	if (load_files(r, err) < 0) {
-		rules_free(r);
-		return -1;
-	}
 	*out = r;
 	return 0;
+}
+
+int rules_open(const struct job *job, struct rules **out, struct error *err)
+{
+	if (open_state(job, out, err) < 0)
+		return -1;
+	if (load_files(*out, err) < 0) {
+		rules_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int rules_open_sandbox(const struct job *job, struct rules **out,
+		       struct error *err)
+{
+	return open_state(job, out, err);
+}
+
+const char *rules_view_field(enum rules_view v, size_t i)
+{
+	switch (v) {
+	case RULES_VIEW_RECORD:
+		if (i < CS__COUNT)
+			return canon_field_names[i];
+		i -= CS__COUNT;
+		return i < F__COUNT - CS__COUNT ? extra_field_names[i] : NULL;
+	case RULES_VIEW_GROUP:
+		return i < G__COUNT ? group_field_names[i] : NULL;
+	case RULES_VIEW_ERP:
+		return i < E__COUNT ? erp_field_names[i] : NULL;
+	}
+	return NULL;
 }
 
 void rules_free(struct rules *r)

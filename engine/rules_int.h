@@ -1,6 +1,7 @@
 /*
  * rules_int.h - the parts of rules.c that the rule-test harness
- * (ruletest.c, `recon test`) needs and nothing else may use. (The values
+ * (ruletest.c, `recon test`) and the linter (lint.c, `recon check`)
+ * need and nothing else may use. (The values
  * rules see, money first, are lval.h's, below rules.c.)
  *
  * The harness runs analysts' test files in the rules' own Lua state, in
@@ -32,6 +33,20 @@ struct rules_budget {
 	uint64_t steps;		/* instructions counted so far */
 	int exhausted;		/* the budget ran out: every instruction raises */
 };
+
+/*
+ * The sandbox alone: a state set up exactly as rules_open() sets one up
+ * (same globals, libraries, limits), with no rule file loaded, for the
+ * linter (lint.c), which lists what rules can see. rules_free() it.
+ */
+int rules_open_sandbox(const struct job *job, struct rules **out,
+		       struct error *err);
+
+/* The fields of the views rules read (docs/RULES.md): a record (out,
+ * o.deal, o.order, list elements), the group o, o.erp. Name i, or NULL
+ * past the last. */
+enum rules_view { RULES_VIEW_RECORD, RULES_VIEW_GROUP, RULES_VIEW_ERP };
+const char *rules_view_field(enum rules_view v, size_t i);
 
 /* The Lua state (main thread); borrowed, owned by r. */
 lua_State *rules_lua(struct rules *r);
