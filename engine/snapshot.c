@@ -744,8 +744,10 @@ static int open_lines(struct conn *c, const char *table, const char *run_id,
 	struct param p = param_text(run_id);
 	int rc;
 
+	/* aliased: PostgreSQL names an unaliased CAST(line_no ...) after
+	 * its column, and ORDER BY line_no would then sort the text */
 	sbuf_addstr(&sql, "SELECT run_id, ");
-	dialect_cast_text(d, &sql, "line_no", NULL);
+	dialect_cast_text(d, &sql, "line_no", "line_no_text");
 	sbuf_addstr(&sql, ", line, prev_hash, hash FROM ");
 	dialect_store_ident(d, &sql, table, "_report");
 	if (run_id)

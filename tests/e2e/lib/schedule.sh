@@ -119,9 +119,16 @@ sed "s|$demo/store.db|$sw/store.db|" "$work/odbc.ini" >"$sw/odbc.ini"
 : >"$sw/odbcinst.ini"
 clock=$sw/clock
 
+# set_clock TIME: write the test clock atomically (the loop reads it
+# every tick: a file truncated by `>` and not yet written reads empty,
+# and the loop stops with "the file must hold a time").
+set_clock() {
+	echo "$1" >"$clock.tmp" && mv "$clock.tmp" "$clock"
+}
+
 # clock_to TIME: set the test clock and wait until the loop has handled it.
 clock_to() {
-	echo "$1" >"$clock"
+	set_clock "$1"
 	local i
 	for i in $(seq 1 200); do
 		[ "$(cat "$clock.seen" 2>/dev/null)" = "$1" ] && return 0
@@ -145,7 +152,7 @@ sched_start() {
 	sched_pid=$!
 }
 mkdir -p "$sw/tmp"
-echo '2026-12-01 00:00:00' >"$clock"
+set_clock '2026-12-01 00:00:00'
 sched_start
 if clock_to '2026-12-01 00:00:00' && grep -q "no record of earlier slots" "$sw/loop.log" &&
 	grep -q "source 'crm': probe baseline '" "$sw/loop.log" &&
@@ -180,7 +187,7 @@ else
 fi
 
 # down from 12-01 02:40 to 12-04 12:00: three nightly slots missed, one run
-echo '2026-12-04 12:00:00' >"$clock"
+set_clock '2026-12-04 12:00:00'
 : >"$sw/loop.log"
 sched_start
 if clock_to '2026-12-04 12:00:00' && wait_log "exited" &&
