@@ -1376,7 +1376,7 @@ static int unknown_run(const struct run_list *runs, const char *cmd,
 
 int lifecycle_find_run(struct conn *c, const char *table, const char *job,
 		       const char *spec, const char *cmd, struct sbuf *run_id,
-		       uint64_t *seq, struct error *err)
+		       uint64_t *seq, struct sbuf *as_of, struct error *err)
 {
 	struct run_list runs;
 	const struct run_row *r;
@@ -1386,13 +1386,21 @@ int lifecycle_find_run(struct conn *c, const char *table, const char *job,
 	if (read_runs(c, table, job, &runs, err) < 0) {
 		if (err->code == ERR_SOURCE || err->code == ERR_DATA)
 			err->code = ERR_STORE;
-	} else if (!(r = find_run(&runs, spec))) {
+	} else if (!spec && !runs.n) {
+		error_set(err, ERR_USAGE, "%s: job '%s' has no published run "
+			  "yet", cmd, job);
+	} else if (!(r = spec ? find_run(&runs, spec) : &runs.r[runs.n - 1])) {
 		unknown_run(&runs, cmd, job, spec, err);
 	} else {
 		sbuf_reset(run_id);
 		sbuf_addstr(run_id, r->run_id);
 		*seq = r->seq;
-		rc = run_id->failed ? nomem(err) : 0;
+		if (as_of) {
+			sbuf_reset(as_of);
+			sbuf_addstr(as_of, r->as_of_text);
+		}
+		rc = run_id->failed || (as_of && as_of->failed) ? nomem(err)
+								 : 0;
 	}
 	run_list_release(&runs);
 	return rc;

@@ -127,12 +127,14 @@ int lifecycle_fill(struct life_hist *h, struct conn *c, const char *table,
 		   struct arena *a, struct report *rep, struct life_calc **keep,
 		   struct error *err);
 
-/* The published run of job that spec names (a seq or a run id), read
- * through c: its run id into run_id and its seq. ERR_USAGE (the message
- * begins "CMD: " and lists the seqs there are), ERR_STORE, ERR_NOMEM. */
+/* The published run of job that spec names (a seq or a run id; NULL:
+ * the latest), read through c: its run id into run_id, its seq, and its
+ * as-of as the store prints it into as_of (may be NULL). ERR_USAGE (the
+ * message begins "CMD: " and lists the seqs there are), ERR_STORE,
+ * ERR_NOMEM. */
 int lifecycle_find_run(struct conn *c, const char *table, const char *job,
 		       const char *spec, const char *cmd, struct sbuf *run_id,
-		       uint64_t *seq, struct error *err);
+		       uint64_t *seq, struct sbuf *as_of, struct error *err);
 
 /* `recon diff`: the exceptions that appeared, disappeared or changed
  * between runs a and b (seq or run id) of job, as aligned text or

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "err.h"
 #include "evlog.h"
+#include "explain.h"
 #include "file.h"
 #include "hook.h"
 #include "incr.h"
@@ -81,6 +82,7 @@ static int cmd_notes(const char *config, int argc, char **argv);
 static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
 static int cmd_report(const char *config, int argc, char **argv);
+static int cmd_explain(const char *config, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
@@ -109,6 +111,12 @@ static const struct cmd commands[] = {
 	{ "history", cmd_history, "history JOB ID [--kind order|deal|erp]",
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
+	{ "explain", cmd_explain,
+	  "explain JOB ID [--run RUN] [--kind order|deal|erp] [--json]",
+	  "one record as a run saw it (default: the latest): its version, "
+	  "values, source rows' fingerprints, matching and near misses, "
+	  "verdicts with file:line, difference and tolerance, outcome and "
+	  "history; exit 2 for an unknown key or run" },
 	{ "note", cmd_note,
 	  "note JOB KEY --state explained|accepted|investigating --text TEXT\n"
 	  "          --by NAME [--kind order|deal|erp]",
@@ -1740,7 +1748,7 @@ static int cmd_report(const char *config, int argc, char **argv)
 	    verify_reader_open(job->store_dsn, job->store_table, job->name,
 			       &c, &in_tx, &err) < 0 ||
 	    lifecycle_find_run(c, job->store_table, job->name, pos[1],
-			       "report", &run_id, &seq, &err) < 0) {
+			       "report", &run_id, &seq, NULL, &err) < 0) {
 		code = fail(&err);
 		goto out;
 	}
@@ -1807,6 +1815,48 @@ static int cmd_diff(const char *config, int argc, char **argv)
 	if (load_job_for(config, pos[0], &job, &err) < 0 ||
 	    lifecycle_diff(job->store_dsn, job->store_table, job->name, pos[1],
 			   pos[2], json, &out, &err) < 0)
+		code = fail(&err);
+	else
+		fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
+	job_free(job);
+	error_release(&err);
+	return code;
+}
+
+/* recon explain: one record as one run saw it (explain.h,
+ * docs/REPORTS.md "Explaining one key"); reads the store only. */
+static int cmd_explain(const char *config, int argc, char **argv)
+{
+	struct error err;
+	struct job *job = NULL;
+	struct sbuf out = SBUF_INIT((size_t)1 << 30);
+	const char *pos[2] = { NULL, NULL }, *run = NULL, *kind = NULL;
+	int json = 0, code = 0;
+	size_t npos;
+	const struct opt eo[] = {
+		{ "--run", OPT_ONE, "a run (a seq or a run id)", "3", NULL, &run,
+		  NULL, NULL },
+		{ "--kind", OPT_ONE, "a kind (order, deal or erp)", "order", NULL,
+		  &kind, NULL, NULL },
+		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+	};
+
+	code = parse_opts("explain", argc, argv, eo, NOPTS(eo), pos, 2, &npos,
+			  "%s: a job and one key ('%s')");
+	if (code)
+		return code;
+	if (!pos[0] || !pos[1])
+		return usage_error("explain: want JOB ID (a record's key, as "
+				   "the exception report shows it)%s", "");
+	if (kind && strcmp(kind, "order") != 0 && strcmp(kind, "deal") != 0 &&
+	    strcmp(kind, "erp") != 0)
+		return usage_error("explain: --kind is order, deal or erp, not "
+				   "'%s'", kind);
+	error_init(&err);
+	if (load_job_for(config, pos[0], &job, &err) < 0 ||
+	    explain_key(job->store_dsn, job->store_table, job->name, pos[1],
+			kind, run, json, &out, &err) < 0)
 		code = fail(&err);
 	else
 		fwrite(out.buf, 1, out.len, stdout);
