@@ -123,14 +123,18 @@ unsigned explain_near(const char *a, const char *b)
 
 	if (!a || !b || strcmp(a, b) == 0 || !*a || !*b)
 		goto out;
-	if (equal_under(a, b, EXPLAIN_ALL, &x, &y) != 1)
-		goto out;
-	for (unsigned step = 1; step < EXPLAIN_ALL; step <<= 1)
-		if (equal_under(a, b, EXPLAIN_ALL & ~step, &x, &y) == 0)
-			bits |= step;
-	/* equal only with every step, none needed alone: say them all */
-	if (!bits)
-		bits = EXPLAIN_ALL;
+	/* the fewest steps, in their order, that make them equal; then
+	 * of those the ones they need */
+	for (unsigned upto = 1; upto <= EXPLAIN_ALL; upto = upto << 1 | 1) {
+		if (equal_under(a, b, upto, &x, &y) != 1)
+			continue;
+		for (unsigned step = 1; step <= upto; step <<= 1)
+			if (equal_under(a, b, upto & ~step, &x, &y) == 0)
+				bits |= step;
+		if (!bits)
+			bits = upto;
+		break;
+	}
 out:
 	sbuf_release(&x);
 	sbuf_release(&y);

@@ -721,6 +721,9 @@ fi
 # The exception lifecycle through recon diff: new, open, reopened,
 # resolved and ages over three runs (docs/REPORTS.md).
 . "$root/tests/e2e/lib/lifecycle.sh"
+# recon explain on lifecycle.sh's store: golden text, every kind of
+# outcome, a planted near miss, --run, --json (docs/REPORTS.md).
+. "$root/tests/e2e/lib/explain.sh"
 # make install into a temporary DESTDIR, the demo run from there, the man
 # pages (README.md, "Installing"); SQLite only: it tests the installed
 # tree, not a backend.
