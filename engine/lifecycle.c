@@ -1346,10 +1346,14 @@ static int diff_key(void *ctx, const char *kind, const char *key,
 	return 0;
 }
 
-/* A run named by its seq (digits) or its run id. */
+/* A run named by its seq (digits) or its run id; NULL: the latest. */
 static const struct run_row *find_run(const struct run_list *l, const char *s)
 {
-	int digits = *s != 0;
+	int digits;
+
+	if (!s)
+		return l->n ? &l->r[l->n - 1] : NULL;
+	digits = *s != 0;
 
 	for (const char *p = s; *p; p++)
 		digits &= *p >= '0' && *p <= '9';
@@ -1367,11 +1371,12 @@ static int unknown_run(const struct run_list *runs, const char *cmd,
 	if (runs->n)
 		return error_set(err, ERR_USAGE, "%s: job '%s' has no published "
 				 "run '%s' (give a seq from %llu to %llu or a "
-				 "run id: recon runs)", cmd, job, bad,
+				 "run id: recon runs)", cmd, job, bad ? bad : "",
 				 (unsigned long long)runs->r[0].seq,
 				 (unsigned long long)runs->r[runs->n - 1].seq);
 	return error_set(err, ERR_USAGE, "%s: job '%s' has no published run "
-			 "yet ('%s')", cmd, job, bad);
+			 "yet%s%s%s", cmd, job, bad ? " ('" : "", bad ? bad : "",
+			 bad ? "')" : "");
 }
 
 int lifecycle_find_run(struct conn *c, const char *table, const char *job,

@@ -721,6 +721,9 @@ fi
 # The exception lifecycle through recon diff: new, open, reopened,
 # resolved and ages over three runs (docs/REPORTS.md).
 . "$root/tests/e2e/lib/lifecycle.sh"
+# Shadow runs: candidate rules over a published run's kept inputs
+# (docs/RULES.md, "Shadow runs").
+. "$root/tests/e2e/lib/shadow.sh"
 # make install into a temporary DESTDIR, the demo run from there, the man
 # pages (README.md, "Installing"); SQLite only: it tests the installed
 # tree, not a backend.
