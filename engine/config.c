@@ -67,6 +67,11 @@ const struct config_setting config_settings[CONFIG__COUNT] = {
 		NULL, JOB_RULE_MEMORY_MIN, "the default of <limits "
 		"rule-memory>: the Lua heap's cap, at least 64KB (a job's "
 		"<limits> wins)" },
+	[CONFIG_KEEP_INPUTS] = {
+		"keep-inputs", "RECON_KEEP_INPUTS", "--keep-inputs", CONFIG_COUNT,
+		"2", NULL, 0, "the newest published runs whose inputs (every "
+		"row read) stay in STATE-DIR/JOB/inputs for recon shadow "
+		"(0..1000; 0: none)" },
 };
 
 void config_init(struct config *c)
@@ -173,6 +178,12 @@ static int check_value(const struct config_setting *s, const char *v,
 			return 0;
 		sbuf_addf(why, "%s must be a number of seconds from 0 to %d, "
 			  "not ", s->name, CONFIG_LOCK_WAIT_MAX);
+		return show(why, v), -1;
+	case CONFIG_COUNT:
+		if (parse_count(v, CONFIG_COUNT_MAX, num) == 0)
+			return 0;
+		sbuf_addf(why, "%s must be a number from 0 to %d, not ",
+			  s->name, CONFIG_COUNT_MAX);
 		return show(why, v), -1;
 	case CONFIG_SIZE:
 		if (job_parse_size(v, &size) == 0 && size >= s->min) {

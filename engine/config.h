@@ -37,6 +37,7 @@ enum config_id {
 	CONFIG_LOCK_WAIT,
 	CONFIG_MATCH_MEMORY,
 	CONFIG_RULE_MEMORY,
+	CONFIG_KEEP_INPUTS,
 	CONFIG__COUNT
 };
 
@@ -48,6 +49,7 @@ enum config_kind {
 	CONFIG_LOGFMT,	/* text (num 0) or json (num 1) */
 	CONFIG_SECONDS,	/* 0..CONFIG_LOCK_WAIT_MAX */
 	CONFIG_SIZE,	/* job_parse_size(), at least `min` bytes */
+	CONFIG_COUNT,	/* 0..CONFIG_COUNT_MAX */
 };
 
 struct config_setting {
@@ -66,6 +68,8 @@ extern const struct config_setting config_settings[CONFIG__COUNT];
 
 /* The longest lock-wait: a day. */
 #define CONFIG_LOCK_WAIT_MAX 86400
+/* The most runs' inputs kept (keep-inputs). */
+#define CONFIG_COUNT_MAX 1000
 /* A configuration file's largest size and longest line: it is a few
  * dozen lines; anything bigger is not one. */
 #define CONFIG_FILE_MAX ((size_t)1 << 20)

@@ -827,6 +827,19 @@ int ledger_totals_find(const char *json, const char *name,
 	return totals_find(json, name, 0, out, NULL, why);
 }
 
+int ledger_source_hash(const char *json, const char *name,
+		       struct ledger_source_totals *out, struct sbuf *hash,
+		       struct sbuf *why)
+{
+	int rc;
+
+	sbuf_reset(hash);
+	rc = totals_find(json, name, 0, out, hash, why);
+	if (rc == 1 && hash->failed)
+		rc = -2;
+	return rc;
+}
+
 int ledger_reference_find(const char *json, const char *name,
 			  uint64_t *rows, struct sbuf *hash, struct sbuf *why)
 {

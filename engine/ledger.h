@@ -245,6 +245,12 @@ struct ledger_source_totals {
 int ledger_totals_find(const char *json, const char *name,
 		       struct ledger_source_totals *out, struct sbuf *why);
 
+/* ledger_totals_find, and the entry's rows_hash into hash (empty if it
+ * has none). */
+int ledger_source_hash(const char *json, const char *name,
+		       struct ledger_source_totals *out, struct sbuf *hash,
+		       struct sbuf *why);
+
 /*
  * Entries of reference tables in the same JSON, {"reference":NAME,
  * "read":ROWS,"rows_hash":HEX} (ledger_totals_find passes over them):

@@ -33,6 +33,7 @@
 #include "ruletest.h"
 #include "run.h"
 #include "schedule.h"
+#include "shadow.h"
 #include "stop.h"
 #include "store.h"
 #include "text.h"
@@ -83,13 +84,14 @@ static int cmd_schedule(const char *config, int argc, char **argv);
 static int cmd_config(const char *config, int argc, char **argv);
 static int cmd_report(const char *config, int argc, char **argv);
 static int cmd_explain(const char *config, int argc, char **argv);
+static int cmd_shadow(const char *config, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "run", cmd_run,
 	  "run JOB [--as-of 'YYYY-MM-DD HH:MM:SS'] [--report-dir DIR] [--tmpdir DIR]\n"
 	  "          [--accept-shrink SOURCE]... [--incremental] [--state-dir DIR] [--stats]\n"
 	  "          [--retranslate]\n"
-	  "          [--jobs K|auto] [--config FILE] [--lock-wait SECONDS] [-q]\n"
+	  "          [--jobs K|auto] [--config FILE] [--lock-wait SECONDS]\n          [--keep-inputs N] [-q]\n"
 	  "          [--log-format text|json] [--log-file FILE]",
 	  "run the job: read, translate, match, check, publish, report" },
 	{ "check", cmd_check, "check JOB [--connect] [--json]",
@@ -136,6 +138,12 @@ static const struct cmd commands[] = {
 	  "write the report of a published run (seq or run id) again, byte "
 	  "for byte as the run wrote it, from the store alone (default: its "
 	  "HTML, to standard output); exit 9 if the kept report was changed" },
+	{ "shadow", cmd_shadow,
+	  "shadow JOB --rules DIR [--run RUN] [-o BASE] [--state-dir DIR]\n"
+	  "          [--tmpdir DIR] [--config FILE] [-q]",
+	  "run candidate rule files (DIR) over the very rows a published run "
+	  "read, publish nothing, and list every record whose outcome or "
+	  "verdicts would change (BASE.csv, BASE.html); exit 1 if any would" },
 	{ "schedule", cmd_schedule,
 	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
 	  "          [--tmpdir DIR] [--jobs K] [-q]\n"
@@ -464,6 +472,7 @@ static int run_settings(struct config *cfg, const struct job *job,
 	opts->report_dir = config_get(cfg, CONFIG_REPORT_DIR);
 	opts->tmpdir = config_get(cfg, CONFIG_TMPDIR);
 	opts->jobs = run_jobs(cfg);
+	opts->keep_inputs = (unsigned)config_num(cfg, CONFIG_KEEP_INPUTS);
 	if (sd->origin == CONFIG_FROM_FLAG) {
 		opts->state_dir = sd->value;
 	} else if (sd->value) {
@@ -489,7 +498,7 @@ static int cmd_run(const char *config, int argc, char **argv)
 	struct job *job = NULL;
 	const char *path = NULL, *own_config = NULL;
 	const char *rdir = NULL, *stdir = NULL, *tmpdir = NULL;
-	const char **shrink, *jobs = NULL, *lock_wait = NULL;
+	const char **shrink, *jobs = NULL, *lock_wait = NULL, *keep = NULL;
 	int incremental = 0, stats = 0, retranslate = 0, code;
 	size_t npos, nshrink = 0;
 
@@ -525,6 +534,8 @@ static int cmd_run(const char *config, int argc, char **argv)
 			  NULL, &own_config, NULL, NULL },
 			{ "--lock-wait", OPT_ONE, "a number of seconds", "600",
 			  NULL, &lock_wait, NULL, NULL },
+			{ "--keep-inputs", OPT_ONE, "a number of runs", "7",
+			  NULL, &keep, NULL, NULL },
 			{ "--log-format", OPT_ONE, "text or json", "json", NULL,
 			  &lc.format, NULL, NULL },
 			{ "--log-file", OPT_ONE, "a file", "out/log/nightly.log",
@@ -550,6 +561,8 @@ static int cmd_run(const char *config, int argc, char **argv)
 		code = config_flag(&cfg, CONFIG_JOBS, jobs);
 	if (!code)
 		code = config_flag(&cfg, CONFIG_LOCK_WAIT, lock_wait);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_KEEP_INPUTS, keep);
 	if (!code)
 		code = config_flag(&cfg, CONFIG_LOG_FORMAT, lc.format);
 	if (!code)
@@ -1863,5 +1876,103 @@ static int cmd_explain(const char *config, int argc, char **argv)
 	sbuf_release(&out);
 	job_free(job);
 	error_release(&err);
+	return code;
+}
+
+static int cmd_shadow(const char *config, int argc, char **argv)
+{
+	struct run_opts opts;
+	struct shadow_opts so;
+	struct shadow_result res;
+	struct error err;
+	struct config cfg;
+	struct sbuf state = SBUF_INIT(1 << 16);
+	struct evlog lg;
+	struct log_cli lc = { NULL, NULL, 0 };
+	struct job *job = NULL;
+	const char *path = NULL, *own_config = NULL, *stdir = NULL;
+	const char *tmpdir = NULL;
+	size_t npos;
+	int code;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(&so, 0, sizeof(so));
+	config_init(&cfg);
+	{
+		const struct opt ro[] = {
+			{ "--rules", OPT_ONE, "a folder of candidate rule files",
+			  "candidate/", NULL, &so.rules_dir, NULL, NULL },
+			{ "--run", OPT_ONE, "a run (seq or run id)", "3", NULL,
+			  &so.run, NULL, NULL },
+			{ "-o", OPT_ONE, "a base name for BASE.csv and BASE.html",
+			  "out/shadow/try1", NULL, &so.out, NULL, NULL },
+			{ "--state-dir", OPT_ONE, "a folder", "out/state/nightly",
+			  NULL, &stdir, NULL, NULL },
+			{ "--tmpdir", OPT_ONE, "a folder", "/var/tmp", NULL,
+			  &tmpdir, NULL, NULL },
+			{ "--config", OPT_ONE, "a file", "/etc/recon/recon.conf",
+			  NULL, &own_config, NULL, NULL },
+			{ "-q", OPT_FLAG, NULL, NULL, &lc.quiet, NULL, NULL, NULL },
+		};
+
+		code = parse_opts("shadow", argc, argv, ro, NOPTS(ro), &path, 1,
+				  &npos, ONE_JOB);
+	}
+	if (!code && !path)
+		code = usage_error("shadow: which job?%s", "");
+	if (!code && !so.rules_dir)
+		code = usage_error("shadow: --rules DIR names the folder of the "
+				   "candidate rule files%s", "");
+	if (!code)
+		code = open_config(&cfg, config, own_config);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_STATE_DIR, stdir);
+	if (!code)
+		code = config_flag(&cfg, CONFIG_TMPDIR, tmpdir);
+	if (code) {
+		config_release(&cfg);
+		return code;
+	}
+	lc.format = config_get(&cfg, CONFIG_LOG_FORMAT);
+	lc.file = config_get(&cfg, CONFIG_LOG_FILE);
+	code = log_open(&lc, "shadow", &lg);
+	if (code) {
+		evlog_close(&lg);
+		config_release(&cfg);
+		return code;
+	}
+	opts.log = evlog_emit;
+	opts.log_ctx = &lg;
+	error_init(&err);
+	shadow_result_init(&res);
+	if (load_job(&cfg, path, &job, &err) < 0) {
+		code = fail_ev(&lg, &err, "start", NULL);
+		goto out;
+	}
+	lg.job = job->name;
+	if ((code = run_settings(&cfg, job, &opts, &state)) != 0)
+		goto out;
+	so.state_dir = opts.state_dir;
+	so.ropts = &opts;
+	if (shadow_run(job, &so, &res, &err) < 0) {
+		code = fail_ev(&lg, &err, "start", NULL);
+		goto out;
+	}
+	fputs(res.text.buf, stdout);
+	for (const char *p = res.paths.buf; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+
+		printf("report: %.*s\n", n, p);
+		p = nl ? nl + 1 : NULL;
+	}
+	code = res.changes ? EXIT_EXCEPTIONS : EXIT_CLEAN;
+out:
+	evlog_close(&lg);
+	shadow_result_release(&res);
+	job_free(job);
+	error_release(&err);
+	config_release(&cfg);
+	sbuf_release(&state);
 	return code;
 }

@@ -12,6 +12,7 @@
 #include "run_int.h"
 #include "canon.h"
 #include "incr.h"
+#include "ledger.h"
 #include "match.h"
 #include "mem.h"
 #include "prefetch.h"
@@ -98,6 +99,8 @@ static int rsrc_row(struct run *r, struct rules *rules, struct rsrc *rs,
 
 	if (rs->st->read == 0 && feed_check_columns(src, row, err) < 0)
 		return -1;
+	if (keep_row(r, si, row, err) < 0)
+		goto row_error;
 	if (rowfp_row(&rs->fpr, row, fp, err) < 0)
 		return -1;
 	sbuf_reset(&rs->key);
@@ -165,6 +168,8 @@ static int rsrc_end(struct run *r, struct rsrc *rs, int rc, struct error *err)
 			  "allow-empty=\"true\" on the source if this is normal)");
 	}
 	st->seconds = runlog_now() - rs->t0;
+	if (rc == 0 && keep_source_end(r, rs->si, err) < 0)
+		rc = -1;
 	if (rc < 0) {
 		error_context(err, "source '%s'", src->name);
 		return -1;
@@ -354,6 +359,10 @@ int read_sources(struct run *r, struct error *err)
 
 	if (incmerge_prepare(r, err) < 0)
 		return -1;
+	for (size_t i = 0; i < r->job->nsources; i++)
+		if (r->stats[i].incremental)
+			keep_drop(r, "source '%s' is read incrementally",
+				  r->job->sources[i].name);
 	full = mem_calloc(r->job->nsources, sizeof(*full));
 	if (!full)
 		return error_set(err, ERR_NOMEM, "out of memory");
@@ -370,5 +379,259 @@ int read_sources(struct run *r, struct error *err)
 	rc = 0;
 out:
 	mem_free(full);
+	return rc;
+}
+
+/* ---- a replay: the rows of a run's inputs file ------------------------ */
+
+/* Which source or reference section sec of the file is: rs index
+ * (source) or ref index, by name; -1 if the job has no such one. */
+struct rsec_map {
+	char kind;	/* 'S', 'R', 0: not declared */
+	size_t idx;
+	uint64_t rows;
+};
+
+static long find_source(const struct job *job, const char *name)
+{
+	for (size_t i = 0; i < job->nsources; i++)
+		if (strcmp(job->sources[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static long find_reference(const struct job *job, const char *name)
+{
+	for (size_t i = 0; i < job->nreferences; i++)
+		if (strcmp(job->references[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The lower-cased key column of reference jr (the connector lower-cases
+ * a query's labels; a CSV's header is taken as written). */
+static char *ref_key(const struct job_reference *jr)
+{
+	char *k = mem_strdup(jr->key);
+
+	for (char *p = k; p && *p && !jr->file; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return k;
+}
+
+/* Every section's rows_hash against the run's totals. */
+static int replay_hashes(struct run *r, const char *totals, struct error *err)
+{
+	struct sbuf hash = SBUF_INIT(256), why = SBUF_INIT(1 << 16);
+	struct ledger_source_totals t;
+	int rc = -1;
+
+	for (size_t i = 0; i < r->job->nsources; i++) {
+		const char *name = r->job->sources[i].name;
+		char hex[65];
+		int k = ledger_source_hash(totals, name, &t, &hash, &why);
+
+		if (k != 1 || !hash.len) {
+			error_set(err, ERR_VERIFY, "source '%s': the run's totals "
+				  "have no rows_hash for it%s%s; it cannot be "
+				  "replayed", name, why.len ? ": " : "",
+				  why.buf);
+			goto out;
+		}
+		rowfp_hex(r->stats[i].rows_sum, hex);
+		if (strcmp(hex, hash.buf) != 0 || t.read != r->stats[i].read) {
+			error_set(err, ERR_VERIFY, "source '%s': the kept rows "
+				  "are not the rows the run read (%llu rows, "
+				  "rows_hash %s; the run: %llu rows, rows_hash "
+				  "%s); the inputs file does not belong to this "
+				  "run or store", name,
+				  (unsigned long long)r->stats[i].read, hex,
+				  (unsigned long long)t.read, hash.buf);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < r->refs.n; i++) {
+		const char *name = ref_table_name(r->refs.t[i]);
+		uint64_t rows;
+		char hex[65];
+		int k = ledger_reference_find(totals, name, &rows, &hash, &why);
+
+		ref_table_hash_hex(r->refs.t[i], hex);
+		if (k != 1 || strcmp(hex, hash.buf) != 0 ||
+		    rows != ref_table_rows(r->refs.t[i])) {
+			error_set(err, ERR_VERIFY, "reference '%s': the kept "
+				  "rows are not the rows the run loaded "
+				  "(rows_hash %s; the run: %s)", name, hex,
+				  k == 1 ? hash.buf : "none");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sbuf_release(&hash);
+	sbuf_release(&why);
+	return rc;
+}
+
+int read_replay(struct run *r, const char *path, const char *totals,
+		struct error *err)
+{
+	const struct job *job = r->job;
+	uint64_t cap = job->reference_rows ? job->reference_rows
+					   : JOB_DEFAULT_REFERENCE_ROWS;
+	struct inputs_reader *in = NULL;
+	struct rsrc *rs = mem_calloc(job->nsources ? job->nsources : 1,
+				     sizeof(*rs));
+	struct rsec_map *map = NULL;
+	size_t nmap = 0, nrs = 0;
+	int refs_done = 0, rc = -1, k;
+	struct inputs_item it;
+
+	if (!rs)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	r->refs.t = mem_calloc(job->nreferences ? job->nreferences : 1,
+			       sizeof(*r->refs.t));
+	if (!r->refs.t) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (; nrs < job->nsources; nrs++)
+		rsrc_init(r, &rs[nrs], nrs);
+	if (inputs_reader_open(path, &in, err) < 0)
+		goto out;
+	while ((k = inputs_reader_next(in, &it, err)) == 1) {
+		struct rsec_map *m;
+
+		if (it.sec >= nmap) {
+			struct rsec_map *nm = mem_realloc(map, (it.sec + 1) *
+							  sizeof(*nm));
+
+			if (!nm) {
+				error_set(err, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			memset(nm + nmap, 0, (it.sec + 1 - nmap) * sizeof(*nm));
+			map = nm;
+			nmap = it.sec + 1;
+		}
+		m = &map[it.sec];
+		if (it.tag == 'R') {
+			long ri = find_reference(job, it.name);
+			char *key;
+
+			if (ri < 0 || refs_done || r->refs.t[ri]) {
+				error_set(err, ERR_VERIFY, "the inputs file holds "
+					  "reference '%s', %s", it.name, ri < 0
+					  ? "which the job does not declare"
+					  : "out of place");
+				goto out;
+			}
+			key = ref_key(&job->references[ri]);
+			k = key ? ref_table_new(it.name, it.cols, it.ncols, key,
+						cap, &r->refs.t[ri], err)
+				: error_set(err, ERR_NOMEM, "out of memory");
+			mem_free(key);
+			if (k < 0)
+				goto out;
+			m->kind = 'R';
+			m->idx = (size_t)ri;
+			continue;
+		}
+		if (it.tag == 'S') {
+			long si = find_source(job, it.name);
+
+			if (si < 0) {
+				error_set(err, ERR_VERIFY, "the inputs file holds "
+					  "source '%s', which the job does not "
+					  "declare", it.name);
+				goto out;
+			}
+			if (!refs_done) {
+				/* every reference precedes the sources */
+				for (size_t i = 0; i < job->nreferences; i++)
+					if (!r->refs.t[i]) {
+						error_set(err, ERR_VERIFY,
+							  "the inputs file lacks "
+							  "reference '%s'",
+							  job->references[i].name);
+						goto out;
+					}
+				r->refs.n = job->nreferences;
+				rules_set_refs(r->rules, &r->refs);
+				refs_done = 1;
+			}
+			m->kind = 'S';
+			m->idx = (size_t)si;
+			continue;
+		}
+		if (!m->kind) {
+			error_set(err, ERR_VERIFY, "the inputs file %s has a row "
+				  "of an undeclared section", path);
+			goto out;
+		}
+		if (it.tag == 'W' && m->kind == 'R') {
+			if (ref_table_add(r->refs.t[m->idx], it.vals, err) < 0)
+				goto out;
+		} else if (it.tag == 'W') {
+			struct rsrc *s = &rs[m->idx];
+			struct row row;
+
+			row.ncols = it.ncols;
+			row.names = it.cols;
+			row.vals = it.vals;
+			row.rowno = ++m->rows;
+			if (stop_check(err, "reading") < 0 ||
+			    rsrc_row(r, r->rules, s, &row, err) < 0) {
+				error_context(err, "source '%s'", s->src->name);
+				goto out;
+			}
+			progress_tick(r);
+		} else if (it.tag == 'E' && m->kind == 'R') {
+			if (ref_table_done(r->refs.t[m->idx], err) < 0)
+				goto out;
+		} else if (it.tag == 'E') {
+			struct rsrc *s = &rs[m->idx];
+
+			if (s->state != RS_OPEN) {
+				error_set(err, ERR_VERIFY, "the inputs file ends "
+					  "source '%s' twice", s->src->name);
+				goto out;
+			}
+			s->state = RS_DONE;
+			if (rsrc_end(r, s, 0, err) < 0)
+				goto out;
+		}
+	}
+	if (k < 0)
+		goto out;
+	for (size_t i = 0; i < job->nsources; i++)
+		if (rs[i].state != RS_DONE) {
+			error_set(err, ERR_VERIFY, "the inputs file %s lacks "
+				  "source '%s' (the run did not keep it whole)",
+				  path, job->sources[i].name);
+			goto out;
+		}
+	if (!refs_done && job->nreferences) {
+		error_set(err, ERR_VERIFY, "the inputs file %s lacks the "
+			  "sources", path);
+		goto out;
+	}
+	rc = replay_hashes(r, totals, err);
+out:
+	for (size_t i = 0; i < nrs; i++)
+		rsrc_release(&rs[i]);
+	mem_free(rs);
+	mem_free(map);
+	inputs_reader_free(in);
+	if (!refs_done) {
+		/* the tables built so far (refs.n counts them only once
+		 * they are all there) */
+		for (size_t i = 0; r->refs.t && i < job->nreferences; i++)
+			ref_table_free(r->refs.t[i]);
+		mem_free(r->refs.t);
+		r->refs.t = NULL;
+		r->refs.n = 0;
+	}
 	return rc;
 }

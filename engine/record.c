@@ -597,8 +597,12 @@ int record_on_group(void *ctx, const struct group *g, unsigned flags,
 		{
 			double t0 = runlog_now();
 
-			rc = store_put(r->store, &rec, r->run_id.buf,
-				       rules_hash(r->rules), err);
+			rc = r->replay
+			     ? r->replay->put(r->replay->ctx, rec.kind, rec.key,
+					      rec.outcome, rec.codes,
+					      rec.verdicts, err)
+			     : store_put(r->store, &rec, r->run_id.buf,
+					 rules_hash(r->rules), err);
 			r->t_store += runlog_now() - t0;
 		}
 		if (rc >= 0)

@@ -329,8 +329,24 @@ static long long lookup(const struct ref_table *t, const char *k, size_t n)
 
 /* ---- loading -------------------------------------------------------- */
 
+/* The tee's calls (ref.h); nothing without one. */
+static int tee_table(const struct ref_tee *tee, const struct ref_table *t,
+		     struct error *err)
+{
+	return tee ? tee->table(tee->ctx, t->name,
+				(const char *const *)t->cols, t->ncols, err)
+		   : 0;
+}
+
+static int tee_row(const struct ref_tee *tee, const struct ref_table *t,
+		   const struct value *vals, struct error *err)
+{
+	return tee ? tee->row(tee->ctx, vals, t->ncols, err) : 0;
+}
+
 static int load_odbc(const struct job_reference *jr, uint64_t cap,
-		     struct ref_table **out, struct error *err)
+		     const struct ref_tee *tee, struct ref_table **out,
+		     struct error *err)
 {
 	struct conn *c = NULL;
 	struct cursor *cur = NULL;
@@ -357,10 +373,12 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 			*p = (char)(*p - 'A' + 'a');
 	cursor_id_column(cur, key);
 	while ((rc = cursor_next(cur, &row, err)) == 1) {
-		if (!t && ref_table_new(jr->name, row->names, row->ncols,
-					key, cap, &t, err) < 0)
+		if (!t && (ref_table_new(jr->name, row->names, row->ncols,
+					 key, cap, &t, err) < 0 ||
+			   tee_table(tee, t, err) < 0))
 			goto fail;
-		if (ref_table_add(t, row->vals, err) < 0)
+		if (ref_table_add(t, row->vals, err) < 0 ||
+		    tee_row(tee, t, row->vals, err) < 0)
 			goto fail;
 	}
 	if (rc < 0) {
@@ -372,7 +390,8 @@ static int load_odbc(const struct job_reference *jr, uint64_t cap,
 		 * every lookup is nil */
 		const char *k1 = key;
 
-		if (ref_table_new(jr->name, &k1, 1, key, cap, &t, err) < 0)
+		if (ref_table_new(jr->name, &k1, 1, key, cap, &t, err) < 0 ||
+		    tee_table(tee, t, err) < 0)
 			goto fail;
 	}
 	cursor_close(cur);
@@ -480,9 +499,9 @@ static int csv_record(const char **p, const char *end, struct sbuf *bufs,
 /* Most columns of a CSV reference. */
 #define CSV_COLS_MAX 256
 
-int ref_parse_csv(const char *name, const char *text, size_t len,
-		  const char *key, uint64_t cap, struct ref_table **out,
-		  struct error *err)
+static int parse_csv(const char *name, const char *text, size_t len,
+		     const char *key, uint64_t cap, const struct ref_tee *tee,
+		     struct ref_table **out, struct error *err)
 {
 	const char *p = text, *end = text + len;
 	struct sbuf bufs[CSV_COLS_MAX];
@@ -518,7 +537,8 @@ int ref_parse_csv(const char *name, const char *text, size_t len,
 		}
 		names[i] = bufs[i].buf;
 	}
-	if (ref_table_new(name, names, ncols, key, cap, &t, err) < 0)
+	if (ref_table_new(name, names, ncols, key, cap, &t, err) < 0 ||
+	    tee_table(tee, t, err) < 0)
 		goto out;
 	while (p < end) {
 		line++;
@@ -540,6 +560,8 @@ int ref_parse_csv(const char *name, const char *text, size_t len,
 			error_context(err, "line %zu", line);
 			goto out;
 		}
+		if (tee_row(tee, t, vals, err) < 0)
+			goto out;
 	}
 	if (ref_table_done(t, err) < 0)
 		goto out;
@@ -553,8 +575,16 @@ out:
 	return rc;
 }
 
+int ref_parse_csv(const char *name, const char *text, size_t len,
+		  const char *key, uint64_t cap, struct ref_table **out,
+		  struct error *err)
+{
+	return parse_csv(name, text, len, key, cap, NULL, out, err);
+}
+
 static int load_csv(const struct job_reference *jr, uint64_t cap,
-		    struct ref_table **out, struct error *err)
+		    const struct ref_tee *tee, struct ref_table **out,
+		    struct error *err)
 {
 	struct sbuf sb = SBUF_INIT(REF_FILE_CAP);
 	const char *kind;
@@ -589,7 +619,7 @@ static int load_csv(const struct job_reference *jr, uint64_t cap,
 				 "%s", jr->name, jr->file);
 	}
 	fclose(f);
-	rc = ref_parse_csv(jr->name, sb.buf, sb.len, jr->key, cap, out, err);
+	rc = parse_csv(jr->name, sb.buf, sb.len, jr->key, cap, tee, out, err);
 	sbuf_release(&sb);
 	if (rc < 0)
 		error_context(err, "%s", jr->file_name ? jr->file_name
@@ -602,12 +632,18 @@ int ref_load(const struct job_reference *jr, uint64_t cap,
 {
 	/* the messages of the table and the CSV parser name the reference;
 	 * load_odbc names it in the connector's */
-	return jr->file ? load_csv(jr, cap, out, err)
-			: load_odbc(jr, cap, out, err);
+	return jr->file ? load_csv(jr, cap, NULL, out, err)
+			: load_odbc(jr, cap, NULL, out, err);
 }
 
 int ref_load_all(const struct job *job, struct ref_set *set,
 		 struct error *err)
+{
+	return ref_load_all_tee(job, set, NULL, err);
+}
+
+int ref_load_all_tee(const struct job *job, struct ref_set *set,
+		     const struct ref_tee *tee, struct error *err)
 {
 	uint64_t cap = job->reference_rows ? job->reference_rows
 					   : JOB_DEFAULT_REFERENCE_ROWS;
@@ -620,7 +656,11 @@ int ref_load_all(const struct job *job, struct ref_set *set,
 	if (!set->t)
 		return error_set(err, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < job->nreferences; i++) {
-		if (ref_load(&job->references[i], cap, &set->t[i], err) < 0) {
+		const struct job_reference *jr = &job->references[i];
+		int k = jr->file ? load_csv(jr, cap, tee, &set->t[i], err)
+				 : load_odbc(jr, cap, tee, &set->t[i], err);
+
+		if (k < 0) {
 			ref_set_release(set);
 			return -1;
 		}

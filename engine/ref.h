@@ -63,6 +63,19 @@ int ref_load(const struct job_reference *jr, uint64_t cap,
 int ref_load_all(const struct job *job, struct ref_set *set,
 		 struct error *err);
 void ref_set_release(struct ref_set *set);
+/* The same, handing every table's columns (when it is made) and every
+ * row (as it is added, values as the connector or the CSV gave them)
+ * to tee: a run keeps its inputs so (inputs.h). A tee's error stops
+ * the load. */
+struct ref_tee {
+	int (*table)(void *ctx, const char *name, const char *const *cols,
+		     size_t ncols, struct error *err);
+	int (*row)(void *ctx, const struct value *vals, size_t ncols,
+		   struct error *err);
+	void *ctx;
+};
+int ref_load_all_tee(const struct job *job, struct ref_set *set,
+		     const struct ref_tee *tee, struct error *err);
 
 /* Parse a CSV file's text into t's columns and rows (exposed for tests):
  * the header names the columns; key must be one. */

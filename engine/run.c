@@ -134,6 +134,7 @@ static void run_release(struct run *r)
 	xlate_free(r->xlate);	/* its states point at the refs */
 	ref_set_release(&r->refs);
 	incmerge_release(r);
+	keep_release(r);
 	if (r->stats)
 		for (size_t i = 0; i < r->job->nsources; i++)
 			mem_free(r->stats[i].totals);
@@ -189,6 +190,52 @@ static void on_swept(void *ctx, long pid, const char *path, uint64_t bytes)
 		      "%.1f MB", pid, path, (double)bytes / 1e6);
 }
 
+/* struct run for job as of as_of (NULL: t_start), started at t_start:
+ * its buffers, times, id and per-source counters. run_release() after,
+ * whatever it returns. */
+static int run_setup(struct run *r, const struct job *job,
+		     const struct run_opts *opts, const char *as_of,
+		     int64_t t_start, struct error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->job = job;
+	r->opts = opts;
+	r->phase = "start";
+	sbuf_init(&r->as_of_text, 64);
+	sbuf_init(&r->window_text, 64);
+	sbuf_init(&r->run_id, 256);
+	sbuf_init(&r->started, 64);
+	sbuf_init(&r->codes, 1 << 16);
+	sbuf_init(&r->vjson, SBUF_CAP_DEFAULT);
+	/* the declared columns of one record: at most LEDGER_MAX_COLS
+	 * values of at most CANON_STR_CAP bytes */
+	sbuf_init(&r->colbuf, LEDGER_MAX_COLS * (CANON_STR_CAP + 1));
+	sbuf_init(&r->line, 1 << 16);
+	sbuf_init(&r->srcjson, (size_t)1 << 26);
+	sbuf_init(&r->inputs_dir, 8192);
+	verdict_list_init(&r->verdicts);
+
+	if (as_of) {
+		if (tstamp_parse(as_of, strlen(as_of), &r->as_of) < 0)
+			return error_set(err, ERR_USAGE,
+					 "--as-of '%s' is not a date or "
+					 "timestamp (YYYY-MM-DD[ HH:MM:SS])",
+					 as_of);
+	} else {
+		r->as_of = t_start;
+	}
+	utc_text(t_start, &r->started);
+	if (sql_time(r->as_of, &r->as_of_text) < 0 ||
+	    sql_time(r->as_of - job->window, &r->window_text) < 0 ||
+	    make_run_id(r, err) < 0)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	r->stats = mem_calloc(job->nsources ? job->nsources : 1,
+			      sizeof(*r->stats));
+	if (!r->stats)
+		return error_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int run_job(const struct job *job, const struct run_opts *opts,
 	    struct run_result *res, struct error *err)
 {
@@ -206,45 +253,8 @@ int run_job(const struct job *job, const struct run_opts *opts,
 
 	/* before anything else, for the total (--stats; phase.h) */
 	phase_run_begin(opts->stats);
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.opts = opts;
-	r.phase = "start";
-	sbuf_init(&r.as_of_text, 64);
-	sbuf_init(&r.window_text, 64);
-	sbuf_init(&r.run_id, 256);
-	sbuf_init(&r.started, 64);
-	sbuf_init(&r.codes, 1 << 16);
-	sbuf_init(&r.vjson, SBUF_CAP_DEFAULT);
-	/* the declared columns of one record: at most LEDGER_MAX_COLS
-	 * values of at most CANON_STR_CAP bytes */
-	sbuf_init(&r.colbuf, LEDGER_MAX_COLS * (CANON_STR_CAP + 1));
-	sbuf_init(&r.line, 1 << 16);
-	sbuf_init(&r.srcjson, (size_t)1 << 26);
-	verdict_list_init(&r.verdicts);
-
-	if (opts->as_of) {
-		if (tstamp_parse(opts->as_of, strlen(opts->as_of), &r.as_of) < 0) {
-			error_set(err, ERR_USAGE,
-				  "--as-of '%s' is not a date or timestamp "
-				  "(YYYY-MM-DD[ HH:MM:SS])", opts->as_of);
-			goto out;
-		}
-	} else {
-		r.as_of = t_start;
-	}
-	utc_text(t_start, &r.started);
-	if (sql_time(r.as_of, &r.as_of_text) < 0 ||
-	    sql_time(r.as_of - job->window, &r.window_text) < 0 ||
-	    make_run_id(&r, err) < 0) {
-		error_set(err, ERR_NOMEM, "out of memory");
+	if (run_setup(&r, job, opts, opts->as_of, t_start, err) < 0)
 		goto out;
-	}
-	r.stats = mem_calloc(job->nsources, sizeof(*r.stats));
-	if (!r.stats) {
-		error_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	runlog_phase(&r, "start");
 	runlog_printf(&r, "job '%s': run %s, as of %s", job->name, r.run_id.buf,
 		      r.as_of_text.buf);
@@ -278,7 +288,9 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	/* Reference tables: read whole before any source row is
 	 * translated, so every rule sees the same reference data. */
 	runlog_phase(&r, "reference");
-	if (ref_load_all(job, &r.refs, err) < 0)
+	if (keep_open(&r, err) < 0 ||
+	    ref_load_all_tee(job, &r.refs, keep_ref_tee(&r), err) < 0 ||
+	    keep_refs_end(&r, err) < 0)
 		goto out;
 	rules_set_refs(r.rules, &r.refs);
 	for (size_t i = 0; i < r.refs.n; i++) {
@@ -409,7 +421,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	}
 	/* new state files fsync'ed under temporary names (incremental
 	 * reading; a repeat's say what that run's said) */
-	if (incmerge_finish(&r, err) < 0)
+	if (incmerge_finish(&r, err) < 0 || keep_finish(&r, err) < 0)
 		goto out;
 	runlog_phase(&r, "report");
 	/* Reports to temporary names first: a report that cannot be
@@ -429,6 +441,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 		 * transaction back; the state files, that run's again
 		 * (a --retranslate or lost state file is made good) */
 		incmerge_publish(&r);
+		keep_publish(&r);
 		res->reconciled = r.records;
 		res->exceptions = r.nitems;
 		res->seq = prior.seq;
@@ -456,6 +469,7 @@ int run_job(const struct job *job, const struct run_opts *opts,
 	/* Published. The reports follow; from here nothing allocates. */
 	res->published = 1;
 	incmerge_publish(&r);	/* the new state files take over */
+	keep_publish(&r);
 	res->records = store_count(r.store);
 	res->reconciled = r.records;
 	res->removed = (uint64_t)removed;
@@ -511,3 +525,63 @@ out:
 	return rc;
 }
 
+
+/* ---- a replay (recon shadow) ----------------------------------------- */
+
+int run_replay(const struct job *job, const struct run_opts *opts,
+	       const struct run_replay *rp, struct error *err)
+{
+	struct run r;
+	int rc = -1, k;
+
+	phase_run_begin(0);
+	if (run_setup(&r, job, opts, rp->as_of, (int64_t)time(NULL), err) < 0)
+		goto out;
+	r.replay = rp;
+	runlog_phase(&r, "start");
+	runlog_printf(&r, "job '%s': replaying the inputs %s as of %s", job->name,
+		      rp->inputs, r.as_of_text.buf);
+	runlog_phase(&r, "rules");
+	if (rules_open(job, &r.rules, err) < 0)
+		goto out;
+	runlog_phase(&r, "sweep");
+	match_sweep(opts->tmpdir, on_swept, &r);
+	if (match_new(job, opts->tmpdir, &r.match, err) < 0)
+		goto out;
+	runlog_phase(&r, "read");
+	progress_begin(&r);
+	k = read_replay(&r, rp->inputs, rp->totals, err);
+	progress_end(&r);
+	if (k < 0)
+		goto out;
+	runlog_phase(&r, "match");
+	progress_begin(&r);
+	k = match_run(r.match, r.as_of, record_on_group, record_on_dup, &r, err);
+	progress_end(&r);
+	if (k < 0)
+		goto out;
+	if (rp->totals_out && summary_totals_json(&r, rp->totals_out) < 0) {
+		error_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* the rows whose translation failed: report lines without a record */
+	for (size_t i = 0; rp->on_failed_row && i < r.nitems; i++) {
+		const struct report_item *it = &r.items[i];
+
+		if (strcmp(it->outcome, "RULE_ERROR") == 0 &&
+		    !life_item_kind(it) &&
+		    rp->on_failed_row(rp->ctx, it->key, it->message, err) < 0)
+			goto out;
+	}
+	runlog_printf(&r, "replayed: %llu reconciled records, %llu exception "
+		      "lines", (unsigned long long)r.records,
+		      (unsigned long long)r.nitems);
+	rc = 0;
+out:
+	progress_end(&r);
+	if (rc < 0)
+		error_context(err, "job '%s'", job->name);
+	run_release(&r);
+	phase_run_end();
+	return rc;
+}

@@ -71,6 +71,37 @@ struct run_opts {
 	 * the lines redraw one line of a terminal (evlog_event.live). */
 	double progress_interval;
 	int progress_live;
+	/* Keep the run's inputs for replays (keep.c; inputs.h): the
+	 * newest keep_inputs runs' files stay in STATE_DIR/inputs; 0: none
+	 * is kept. */
+	unsigned keep_inputs;
+};
+
+/*
+ * A replay of a published run (`recon shadow`, docs/RULES.md "Shadow
+ * runs"): the job (with the candidate rule files) over the rows the
+ * run's inputs file holds, as of the run's as-of; nothing is locked,
+ * read from or written to the store, no state file or report is
+ * written. Each reconciled record goes to put (kind, key, outcome,
+ * codes and verdicts JSON as the store would hold them; borrowed for
+ * the call). totals: the run's T_runs.totals, against which every
+ * source's and reference's rows_hash is checked.
+ */
+struct run_replay {
+	const char *inputs;	/* the inputs file */
+	const char *as_of;	/* the run's, "YYYY-MM-DD HH:MM:SS" */
+	const char *totals;
+	int (*put)(void *ctx, const char *kind, const char *key,
+		   const char *outcome, const char *codes,
+		   const char *verdicts, struct error *err);
+	void *ctx;
+	/* filled: this replay's totals JSON (as T_runs.totals), and the
+	 * report lines of rows whose translation failed ("RULE_ERROR"
+	 * lines without a record: key "SOURCE:ID", message) through
+	 * on_failed_row, NULL for none */
+	struct sbuf *totals_out;
+	int (*on_failed_row)(void *ctx, const char *key, const char *message,
+			     struct error *err);
 };
 
 struct run_result {
@@ -112,5 +143,9 @@ void run_result_release(struct run_result *r);
  * with err set; nothing is published then. */
 int run_job(const struct job *job, const struct run_opts *opts,
 	    struct run_result *res, struct error *err);
+/* Replay a run (struct run_replay); opts: its log, tmpdir, limits. 0
+ * or -1 with err. */
+int run_replay(const struct job *job, const struct run_opts *opts,
+	       const struct run_replay *rp, struct error *err);
 
 #endif

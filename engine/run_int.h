@@ -35,6 +35,7 @@
 #include "canon.h"
 #include "err.h"
 #include "incr.h"
+#include "inputs.h"
 #include "job.h"
 #include "match.h"
 #include "outcome.h"
@@ -148,6 +149,18 @@ struct run {
 	 * run_id is that run's, and so is what the state files say */
 	int repeat;
 
+	/* The run's inputs file (keep.c, inputs.h): NULL when not kept.
+	 * in_sec[si]: source si's section + 1 (0: not declared yet);
+	 * in_ref: the section of the reference being loaded; in_next: the
+	 * next section number. */
+	struct inputs_writer *inw;
+	struct sbuf inputs_dir;
+	unsigned *in_sec, in_ref, in_next;
+	struct ref_tee in_tee;
+	/* A replay (`recon shadow`, run_replay): no store, no state, no
+	 * reports; each record goes to replay->put. NULL for a run. */
+	const struct run_replay *replay;
+
 	/* The log: the phase of its events (runlog_phase; static), and the
 	 * progress of the phase (progress.c). */
 	const char *phase;
@@ -159,6 +172,13 @@ struct run {
 /* Read every source (incmerge_prepare() first): incremental ones one
  * after another, then those read in full at once (read.c). */
 int read_sources(struct run *r, struct error *err);
+/* A replay's reading: the reference tables, then every source's rows,
+ * from the inputs file path, each row through its translation into
+ * feed_row() as read_sources would; then each section's rows_hash
+ * checked against the replayed run's totals JSON (ERR_VERIFY when one
+ * differs). */
+int read_replay(struct run *r, const char *path, const char *totals,
+		struct error *err);
 
 /* ---- incmerge.c ------------------------------------------------------ */
 
@@ -191,6 +211,27 @@ int incmerge_finish(struct run *r, struct error *err);
 /* After the store commit: the new state files take over. */
 void incmerge_publish(struct run *r);
 void incmerge_release(struct run *r);
+
+/* ---- keep.c ---------------------------------------------------------- */
+
+/* The run's inputs (inputs.h), when opts->keep_inputs > 0: keep_open
+ * before the references are loaded (their tee: keep_ref_tee, NULL when
+ * nothing is kept; keep_refs_end after); keep_row for each row a
+ * source's query returned, keep_source_end when it is read; keep_drop
+ * stops keeping (a source read incrementally: its picture is not the
+ * rows of one query), with the log line saying why; keep_finish before
+ * the store commits, keep_publish after (the file in place, older ones
+ * pruned; a failure there is a warning, the run is published). */
+int keep_open(struct run *r, struct error *err);
+const struct ref_tee *keep_ref_tee(struct run *r);
+int keep_refs_end(struct run *r, struct error *err);
+void keep_drop(struct run *r, const char *why_fmt, const char *name);
+int keep_row(struct run *r, size_t si, const struct row *row,
+	     struct error *err);
+int keep_source_end(struct run *r, size_t si, struct error *err);
+int keep_finish(struct run *r, struct error *err);
+void keep_publish(struct run *r);
+void keep_release(struct run *r);
 
 /* ---- guard.c --------------------------------------------------------- */
 

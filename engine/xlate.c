@@ -298,6 +298,11 @@ static int feed_slot(struct xlate *x, struct slot *s, struct error *err)
 			error_copy(err, &s->err);
 			goto out;
 		}
+		if (keep_row(r, si, &row, err) < 0) {
+			feed_row_id(src, &row, &id);
+			error_context(err, "row '%s'", id.buf);
+			goto out;
+		}
 		if (incmerge_state_row(r, si, &row, xr->fp, xr->t, &xr->rec,
 				       &xr->fail, err) < 0) {
 			feed_row_id(src, &row, &id);

@@ -724,6 +724,9 @@ fi
 # recon explain on lifecycle.sh's store: golden text, every kind of
 # outcome, a planted near miss, --run, --json (docs/REPORTS.md).
 . "$root/tests/e2e/lib/explain.sh"
+# Shadow runs: candidate rules over a published run's kept inputs
+# (docs/RULES.md, "Shadow runs").
+. "$root/tests/e2e/lib/shadow.sh"
 # make install into a temporary DESTDIR, the demo run from there, the man
 # pages (README.md, "Installing"); SQLite only: it tests the installed
 # tree, not a backend.

@@ -6,7 +6,7 @@
 # configuration's store-dsn gives it) and writes its own table
 # (cf_orders) in the demo store; every folder under $work/config
 # (tests/e2e/all.sh runs the backends at once):
-#  1. recon config with no file: every setting at its default;
+#  1. recon config with no file: every setting at its default (eleven);
 #  2. a file setting report-dir, state-dir, tmpdir, store-dsn and jobs:
 #     the run's report goes to its report-dir, its state under
 #     STATE-DIR/JOB, and it is published on the configured store DSN;
@@ -58,10 +58,11 @@ cf_runs() {
 
 RECON_CONFIG= cf_run "$cf/none" config
 if [ "$cf_rc" = 0 ] && grep -q '^# configuration file: none: RECON_CONFIG is empty$' "$cf/none.out" &&
-	[ "$(grep -c ' default$' "$cf/none.out")" = 10 ] &&
+	[ "$(grep -c ' default$' "$cf/none.out")" = 11 ] &&
 	grep -qE '^report-dir +\(each job.s <reports dir>\) +default$' "$cf/none.out" &&
+	grep -qE '^keep-inputs +2 +default$' "$cf/none.out" &&
 	grep -qE '^jobs +auto +default$' "$cf/none.out"; then
-	pass "config: recon config with no file: ten settings at their defaults"
+	pass "config: recon config with no file: eleven settings at their defaults"
 else
 	fail "config: recon config with no file (exit $cf_rc)" "$(cat "$cf/none.out" "$cf/none.err")"
 fi

@@ -796,8 +796,10 @@ if [ "$kill_ok" = 1 ]; then
 			state="$state ($(sed -n "s/.*stopped by SIG$sig while \([a-z ]*\);.*/\1/p" "$kd/$name.err"))"
 			[ "$runs" = 0 ] || why+=("$runs runs published")
 			[ "$reps" = 0 ] || why+=("$reps report files of an unpublished run")
-			[ -z "$(ls -A "$kd/$name-state" 2>/dev/null)" ] ||
-				why+=("state files of an unpublished run: $(ls -A "$kd/$name-state")")
+			# (the inputs folder may be there, empty: keep.c
+			# makes it when the run starts)
+			[ -z "$(cd "$kd/$name-state" 2>/dev/null && find . -mindepth 1 ! -path ./inputs)" ] ||
+				why+=("state files of an unpublished run: $(cd "$kd/$name-state" && find . -mindepth 1)")
 		elif [ "$rc" = 1 ] && [ "$want" != 13 ]; then
 			state="exit 1, published whole"
 			[ "$runs" = 1 ] || why+=("$runs runs published, want 1")

@@ -1,0 +1,231 @@
+/*
+ * reports/shadow.c - the shadow run's CSV and HTML (reports/shadow.h).
+ * The cells go through the exception reports' escapers
+ * (report_csv_field, report_html_escape); the page has no script and
+ * its Content-Security-Policy allows only its own inline style.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shadow.h"
+#include "report.h"
+#include "../engine/banned.h"
+
+extern const char recon_html_css[];
+extern const unsigned long recon_html_css_len;
+
+static const char *const cols[] = {
+	"change", "kind", "key", "old_outcome", "new_outcome", "old_codes",
+	"new_codes", "old_verdicts", "new_verdicts", NULL
+};
+
+static void cell(struct sbuf *b, int first, const char *s)
+{
+	if (!first)
+		sbuf_addch(b, ',');
+	report_csv_field(b, s, 0);
+}
+
+static void csv(const struct shadow_report *r, struct sbuf *b)
+{
+	sbuf_addstr(b, "\xEF\xBB\xBF");	/* Excel reads UTF-8 so */
+	for (size_t i = 0; cols[i]; i++)
+		cell(b, i == 0, cols[i]);
+	sbuf_addstr(b, "\r\n");
+	for (size_t i = 0; i < r->nchanges; i++) {
+		const struct shadow_change *c = &r->changes[i];
+
+		cell(b, 1, c->change);
+		cell(b, 0, c->kind);
+		cell(b, 0, c->key);
+		cell(b, 0, c->old_outcome);
+		cell(b, 0, c->new_outcome);
+		cell(b, 0, c->old_codes);
+		cell(b, 0, c->new_codes);
+		cell(b, 0, c->old_verdicts);
+		cell(b, 0, c->new_verdicts);
+		sbuf_addstr(b, "\r\n");
+	}
+}
+
+static void esc(struct sbuf *b, const char *s)
+{
+	report_html_escape(b, s ? s : "");
+}
+
+static void td(struct sbuf *b, const char *s)
+{
+	sbuf_addstr(b, "<td>");
+	esc(b, s);
+	sbuf_addstr(b, "</td>");
+}
+
+static void html(const struct shadow_report *r, struct sbuf *b)
+{
+	sbuf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+		       "<meta charset=\"utf-8\">\n"
+		       "<meta http-equiv=\"Content-Security-Policy\" "
+		       "content=\"default-src 'none'; style-src ");
+	report_csp_hash(b, recon_html_css, recon_html_css_len);
+	sbuf_addstr(b, "; base-uri 'none'; form-action 'none'\">\n"
+		       "<meta name=\"viewport\" content=\"width=device-width, "
+		       "initial-scale=1\">\n<title>recon shadow run: ");
+	esc(b, r->job);
+	sbuf_addf(b, " run %llu</title>\n<style>", (unsigned long long)r->seq);
+	sbuf_add(b, recon_html_css, recon_html_css_len);
+	sbuf_addstr(b, "</style>\n</head>\n<body>\n<h1>Shadow run: ");
+	esc(b, r->job);
+	sbuf_addstr(b, "</h1>\n<p>What the candidate rules would change in "
+		       "this published run, on the very rows it read. Nothing "
+		       "was published.</p>\n<dl class=\"meta\">\n");
+	sbuf_addstr(b, "<dt>Job</dt><dd>");
+	esc(b, r->job);
+	sbuf_addf(b, "</dd>\n<dt>Run</dt><dd>%llu (", (unsigned long long)r->seq);
+	esc(b, r->run_id);
+	sbuf_addstr(b, ")</dd>\n<dt>As of</dt><dd>");
+	esc(b, r->as_of);
+	sbuf_addstr(b, "</dd>\n<dt>Candidate folder</dt><dd>");
+	esc(b, r->rules_dir);
+	sbuf_addstr(b, "</dd>\n");
+	for (size_t i = 0; i < r->nfiles; i++) {
+		sbuf_addstr(b, "<dt>Rule file</dt><dd>");
+		esc(b, r->files[i].name);
+		sbuf_addstr(b, r->files[i].candidate ? ": candidate " : ": the job's ");
+		esc(b, r->files[i].from);
+		sbuf_addstr(b, "</dd>\n");
+	}
+	sbuf_addf(b, "<dt>Records</dt><dd>%llu, %llu unchanged</dd>\n"
+		  "<dt>Changes</dt><dd>%zu</dd>\n<dt>Version</dt><dd>recon ",
+		  (unsigned long long)r->records,
+		  (unsigned long long)r->unchanged, r->nchanges);
+	esc(b, r->version);
+	sbuf_addstr(b, "</dd>\n</dl>\n");
+	if (r->no_row_baseline)
+		sbuf_addstr(b, "<p>The run kept no report in the store: its "
+			       "failed rows are not compared.</p>\n");
+	sbuf_addstr(b, "<h2>Changes by kind</h2>\n");
+	if (!r->ncounts)
+		sbuf_addstr(b, "<p>None: the candidate rules give every record "
+			       "the outcome and verdicts the run published.</p>\n");
+	else {
+		sbuf_addstr(b, "<table>\n<thead><tr><th>Change</th>"
+			       "<th class=\"num\">Count</th></tr></thead>\n"
+			       "<tbody>\n");
+		for (size_t i = 0; i < r->ncounts; i++) {
+			sbuf_addstr(b, "<tr>");
+			td(b, r->counts[i].what);
+			sbuf_addf(b, "<td class=\"num\">%llu</td></tr>\n",
+				  (unsigned long long)r->counts[i].n);
+		}
+		sbuf_addstr(b, "</tbody>\n</table>\n");
+	}
+	if (r->nchanges) {
+		sbuf_addstr(b, "<h2>Every change</h2>\n<table>\n<thead><tr>"
+			       "<th>Change</th><th>Kind</th><th>Key</th>"
+			       "<th>Old outcome</th><th>New outcome</th>"
+			       "<th>Old codes</th><th>New codes</th>"
+			       "<th>Old verdicts</th><th>New verdicts</th>"
+			       "</tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < r->nchanges; i++) {
+			const struct shadow_change *c = &r->changes[i];
+
+			sbuf_addstr(b, "<tr>");
+			td(b, c->change);
+			td(b, c->kind);
+			td(b, c->key);
+			td(b, c->old_outcome);
+			td(b, c->new_outcome);
+			td(b, c->old_codes);
+			td(b, c->new_codes);
+			td(b, c->old_verdicts);
+			td(b, c->new_verdicts);
+			sbuf_addstr(b, "</tr>\n");
+		}
+		sbuf_addstr(b, "</tbody>\n</table>\n");
+	}
+	sbuf_addstr(b, "</body>\n</html>\n");
+}
+
+/* b to path, through path.tmp.PID, mode REPORT_FILE_MODE. */
+static int put_file(const char *path, const struct sbuf *b, struct error *err)
+{
+	struct sbuf tmp = SBUF_INIT(8192);
+	FILE *f = NULL;
+	int fd = -1, rc = -1;
+
+	if (sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		sbuf_release(&tmp);
+		return error_set(err, ERR_NOMEM, "out of memory");
+	}
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  REPORT_FILE_MODE);
+	if (fd >= 0)
+		(void)fchmod(fd, REPORT_FILE_MODE);
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f || fwrite(b->buf, 1, b->len, f) != b->len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		error_set(err, ERR_REPORT, "cannot write %s: %s", tmp.buf,
+			  strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		error_set(err, ERR_REPORT, "cannot write %s: %s", tmp.buf,
+			  strerror(errno));
+		goto out;
+	}
+	f = NULL;
+	fd = -1;
+	if (rename(tmp.buf, path) != 0) {
+		error_set(err, ERR_REPORT, "cannot rename %s to %s: %s", tmp.buf,
+			  path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	else if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp.buf);
+	sbuf_release(&tmp);
+	return rc;
+}
+
+int shadow_report_write(const struct shadow_report *r, const char *base,
+			struct sbuf *paths, struct error *err)
+{
+	struct sbuf b = SBUF_INIT((size_t)1 << 30), p = SBUF_INIT(8192);
+	int rc = -1;
+
+	csv(r, &b);
+	sbuf_addf(&p, "%s.csv", base);
+	if (b.failed || p.failed) {
+		error_set(err, ERR_NOMEM, "out of memory (shadow report)");
+		goto out;
+	}
+	if (put_file(p.buf, &b, err) < 0)
+		goto out;
+	sbuf_addf(paths, "%s\n", p.buf);
+	sbuf_reset(&b);
+	sbuf_reset(&p);
+	html(r, &b);
+	sbuf_addf(&p, "%s.html", base);
+	if (b.failed || p.failed) {
+		error_set(err, ERR_NOMEM, "out of memory (shadow report)");
+		goto out;
+	}
+	if (put_file(p.buf, &b, err) < 0)
+		goto out;
+	sbuf_addf(paths, "%s\n", p.buf);
+	rc = 0;
+out:
+	sbuf_release(&b);
+	sbuf_release(&p);
+	return rc;
+}
