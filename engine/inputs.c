@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -255,9 +256,24 @@ void inputs_writer_free(struct inputs_writer *w)
 
 /* ---- pruning ---------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b)
+/* A kept file and when it was put in place. */
+struct kept {
+	char *name;
+	struct timespec t;
+};
+
+/* Oldest first: by modification time (runs of a job publish one after
+ * another under its lock; two started in the same second have run ids
+ * that do not sort by time), then by name. */
+static int by_age(const void *x, const void *y)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct kept *a = x, *b = y;
+
+	if (a->t.tv_sec != b->t.tv_sec)
+		return a->t.tv_sec < b->t.tv_sec ? -1 : 1;
+	if (a->t.tv_nsec != b->t.tv_nsec)
+		return a->t.tv_nsec < b->t.tv_nsec ? -1 : 1;
+	return strcmp(a->name, b->name);
 }
 
 /* The pid of a writer's temporary file .inputs.tmp.PID.XXXXXX, else 0. */
@@ -280,7 +296,7 @@ unsigned inputs_prune(const char *dir, unsigned keep)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL;
+	struct kept *files = NULL;
 	size_t n = 0, a = 0, sl = strlen(INPUTS_SUFFIX);
 	unsigned removed = 0;
 
@@ -289,6 +305,7 @@ unsigned inputs_prune(const char *dir, unsigned keep)
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		long pid = tmp_pid(e->d_name);
+		struct stat st;
 
 		if (pid > 0) {
 			/* a dead run's: never a live one's (even EPERM) */
@@ -298,30 +315,32 @@ unsigned inputs_prune(const char *dir, unsigned keep)
 			continue;
 		}
 		if (len <= sl || e->d_name[0] == '.' ||
-		    strcmp(e->d_name + len - sl, INPUTS_SUFFIX) != 0)
+		    strcmp(e->d_name + len - sl, INPUTS_SUFFIX) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) != 0)
 			continue;
 		if (n == a) {
 			size_t na = a ? a * 2 : 16;
-			char **nn = mem_realloc(names, na * sizeof(*nn));
+			struct kept *nf = mem_realloc(files, na * sizeof(*nf));
 
-			if (!nn)
+			if (!nf)
 				break;	/* prune what we listed */
-			names = nn;
+			files = nf;
 			a = na;
 		}
-		names[n] = mem_strdup(e->d_name);
-		if (names[n])
+		files[n].name = mem_strdup(e->d_name);
+		files[n].t = st.st_mtim;
+		if (files[n].name)
 			n++;
 	}
 	if (n > keep) {
-		qsort(names, n, sizeof(*names), by_name);
+		qsort(files, n, sizeof(*files), by_age);
 		for (size_t i = 0; i < n - keep; i++)
-			if (unlinkat(dirfd(d), names[i], 0) == 0)
+			if (unlinkat(dirfd(d), files[i].name, 0) == 0)
 				removed++;
 	}
 	for (size_t i = 0; i < n; i++)
-		mem_free(names[i]);
-	mem_free(names);
+		mem_free(files[i].name);
+	mem_free(files);
 	closedir(d);
 	return removed;
 }

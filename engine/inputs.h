@@ -82,9 +82,10 @@ uint64_t inputs_writer_bytes(const struct inputs_writer *w);
 /* Close; an uncommitted temporary file is removed. NULL is fine. */
 void inputs_writer_free(struct inputs_writer *w);
 
-/* Remove all but the newest keep RUN_ID.inputs files of dir (run ids
- * sort by their start time), and temporary files of processes that no
- * longer exist. The number of files removed. */
+/* Remove all but the newest keep RUN_ID.inputs files of dir (by the
+ * time each was put in place: a job's runs publish one at a time), and
+ * temporary files of processes that no longer exist. The number of
+ * files removed. */
 unsigned inputs_prune(const char *dir, unsigned keep);
 
 /* dir/RUN_ID.inputs into out. */

@@ -57,6 +57,13 @@ static void esc(struct sbuf *b, const char *s)
 	report_html_escape(b, s ? s : "");
 }
 
+static void td_class(struct sbuf *b, const char *cls, const char *s)
+{
+	sbuf_addf(b, "<td class=\"%s\">", cls);
+	esc(b, s);
+	sbuf_addstr(b, "</td>");
+}
+
 static void td(struct sbuf *b, const char *s)
 {
 	sbuf_addstr(b, "<td>");
@@ -124,7 +131,8 @@ static void html(const struct shadow_report *r, struct sbuf *b)
 		sbuf_addstr(b, "</tbody>\n</table>\n");
 	}
 	if (r->nchanges) {
-		sbuf_addstr(b, "<h2>Every change</h2>\n<table>\n<thead><tr>"
+		sbuf_addstr(b, "<h2>Every change</h2>\n<div class=\"scroll\">"
+			       "<table class=\"items\">\n<thead><tr>"
 			       "<th>Change</th><th>Kind</th><th>Key</th>"
 			       "<th>Old outcome</th><th>New outcome</th>"
 			       "<th>Old codes</th><th>New codes</th>"
@@ -134,18 +142,18 @@ static void html(const struct shadow_report *r, struct sbuf *b)
 			const struct shadow_change *c = &r->changes[i];
 
 			sbuf_addstr(b, "<tr>");
-			td(b, c->change);
-			td(b, c->kind);
-			td(b, c->key);
+			td_class(b, "id", c->change);
+			td_class(b, "id", c->kind);
+			td_class(b, "id", c->key);
 			td(b, c->old_outcome);
 			td(b, c->new_outcome);
 			td(b, c->old_codes);
 			td(b, c->new_codes);
-			td(b, c->old_verdicts);
-			td(b, c->new_verdicts);
+			td_class(b, "msg", c->old_verdicts);
+			td_class(b, "msg", c->new_verdicts);
 			sbuf_addstr(b, "</tr>\n");
 		}
-		sbuf_addstr(b, "</tbody>\n</table>\n");
+		sbuf_addstr(b, "</tbody>\n</table>\n</div>\n");
 	}
 	sbuf_addstr(b, "</body>\n</html>\n");
 }
