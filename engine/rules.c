@@ -21,6 +21,11 @@
  *   __gc is refused (l_setmetatable); there is no coroutine library, so
  *   the only threads are the main one and the rule tests' (ruletest.c),
  *   each given the hook before it runs.
+ * - What the sandbox takes away (io, os, print, math.random, ...) is not
+ *   just nil: _G, string and math have an __index (l_refused) that raises
+ *   a message saying what to use instead; other missing names stay nil.
+ *   Every message to analysts says where, what and what to do (the
+ *   *_HINT texts; docs/RULES.md shows them).
  * - Rule files are read only if they are regular files (file.h: a FIFO
  *   would block the open forever); a UTF-8 byte order mark is skipped,
  *   Lua bytecode refused (rules_source_text).
@@ -44,8 +49,9 @@
  * the stock library's: the stock matcher is a C loop no count hook can
  * stop, and a backtracking pattern ran for hours inside one call. Ours
  * count their matching steps into the same per-call budget
- * (budget_charge), so such a pattern ends as "instruction budget ...
- * exhausted" like a Lua loop. What is left unhooked are library calls
+ * (pattern_charge), so such a pattern ends as "instruction budget ...
+ * exhausted in string.match ..." like a Lua loop ends as "instruction
+ * budget ... exhausted ...". What is left unhooked are library calls
  * whose work the heap cap bounds (table.sort or table.concat over a few
  * million elements: seconds, not hours); see docs/RULES.md.
  */
