@@ -61,6 +61,24 @@ struct param *feed_params(const struct run *r, const struct job_param *jp,
 	return p;
 }
 
+/* st's first failure, for the rule-error ceiling's message: "row 'KEY':
+ * FILE:LINE: message", KEY as the RULE_ERROR line shows it. -1: out of
+ * memory. */
+static int first_fail(struct run *r, struct source_stats *st,
+		      const struct sbuf *key, const struct sbuf *msg)
+{
+	struct sbuf m = SBUF_INIT(1 << 16);
+
+	sbuf_addstr(&m, "row '");
+	text_add_clean(&m, key->buf, key->len, CANON_STR_CAP);
+	sbuf_addstr(&m, "': ");
+	sbuf_add(&m, msg->buf, msg->len);
+	if (!m.failed)
+		st->first_fail = arena_strndup(&r->arena, m.buf, m.len);
+	sbuf_release(&m);
+	return st->first_fail ? 0 : -1;
+}
+
 /* One function for a full read (read.c) and incremental reading's merge
  * (incmerge.c): the same row gives the same counters, control totals,
  * matcher input and RULE_ERROR line whichever way it was read. */
@@ -88,8 +106,7 @@ int feed_row(struct run *r, size_t si, enum incr_kind k, const uint8_t *fp,
 	case INCR_FAILED:
 		st->failed++;
 		if (!st->first_fail && !msg->failed &&
-		    !(st->first_fail = arena_strndup(&r->arena, msg->buf,
-						     msg->len)))
+		    first_fail(r, st, key, msg) < 0)
 			return error_set(err, ERR_NOMEM, "out of memory");
 		return record_add_item(r, OUT_RULE_ERROR, "error", key->buf,
 				       key->len, NULL, src->translate, NULL,

@@ -71,6 +71,7 @@ struct pm {
 	const struct pattern_cfg *cfg;
 	const char *src, *src_end;	/* the subject (a Lua string) */
 	const char *pat_end;		/* end of the pattern text */
+	const char *fn;			/* static: "string.find" & co. */
 	uint64_t unpaid;		/* steps not yet handed to charge */
 	int depth_left;			/* match() nestings still allowed */
 	int ncap;			/* captures started */
@@ -91,7 +92,7 @@ static void pay(struct pm *m)
 
 	m->unpaid = 0;
 	if (n && m->cfg->charge)
-		m->cfg->charge(m->L, m->cfg->ud, n);
+		m->cfg->charge(m->L, m->cfg->ud, n, m->fn);
 }
 
 static inline void tick(struct pm *m, uint64_t n)
@@ -101,11 +102,12 @@ static inline void tick(struct pm *m, uint64_t n)
 		pay(m);
 }
 
-static void pm_init(struct pm *m, lua_State *L,
+static void pm_init(struct pm *m, lua_State *L, const char *fn,
 		    const struct pattern_cfg *cfg, const char *s, size_t ls,
 		    const char *p, size_t lp)
 {
 	m->L = L;
+	m->fn = fn;
 	m->cfg = cfg;
 	m->src = s;
 	m->src_end = s + ls;
@@ -570,7 +572,8 @@ static int find_or_match(lua_State *L, int find)
 		lua_pushnil(L);
 		return 1;
 	}
-	pm_init(&m, L, cfg_of(L), s, ls, p, lp);
+	pm_init(&m, L, find ? "string.find" : "string.match", cfg_of(L), s,
+		ls, p, lp);
 	if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
 		at = plain_find(&m, s + init, ls - init, p, lp);
 		tick(&m, 1);
@@ -635,7 +638,7 @@ static int gmatch_next(lua_State *L)
 	struct gm *g = lua_touserdata(L, lua_upvalueindex(3));
 	struct pm m;
 
-	pm_init(&m, L, &g->cfg, s, ls, p, lp);
+	pm_init(&m, L, "string.gmatch", &g->cfg, s, ls, p, lp);
 	for (size_t i = g->pos; i <= ls; i++) {
 		const char *e;
 
@@ -761,7 +764,7 @@ static int l_gsub(lua_State *L)
 			 type == LUA_TFUNCTION || type == LUA_TTABLE, 3,
 			 "string/function/table");
 	luaL_buffinit(L, &b);
-	pm_init(&m, L, cfg_of(L), src, ls, p, lp);
+	pm_init(&m, L, "string.gsub", cfg_of(L), src, ls, p, lp);
 	p += anchor;
 	while (n < max) {
 		const char *e;

@@ -32,7 +32,9 @@
  * that does them. It may raise a Lua error (luaL_error: level 1 is the
  * Lua function that called string.find & co., so the message carries its
  * file:line) to stop the call; the matcher holds nothing that the error
- * would leak. ud is what pattern_open() was given.
+ * would leak. ud is what pattern_open() was given; fn names the function
+ * that does the work ("string.find", "string.match", "string.gmatch",
+ * "string.gsub"; static), for the caller's messages.
  *
  * A step is one elementary unit of work: one pattern item tried at one
  * subject position, one character scanned by a repetition or by %b, 32
@@ -40,7 +42,8 @@
  * copied, one candidate position of a plain find. Costs are of the order
  * of a Lua VM instruction, so one budget can cover both.
  */
-typedef void (*pattern_charge_fn)(lua_State *L, void *ud, uint64_t steps);
+typedef void (*pattern_charge_fn)(lua_State *L, void *ud, uint64_t steps,
+				  const char *fn);
 
 /*
  * Replace find, match, gmatch and gsub in the table at stack index

@@ -21,6 +21,11 @@
  *   __gc is refused (l_setmetatable); there is no coroutine library, so
  *   the only threads are the main one and the rule tests' (ruletest.c),
  *   each given the hook before it runs.
+ * - What the sandbox takes away (io, os, print, math.random, ...) is not
+ *   just nil: _G, string and math have an __index (l_refused) that raises
+ *   a message saying what to use instead; other missing names stay nil.
+ *   Every message to analysts says where, what and what to do (the
+ *   *_HINT texts; docs/RULES.md shows them).
  * - Rule files are read only if they are regular files (file.h: a FIFO
  *   would block the open forever); a UTF-8 byte order mark is skipped,
  *   Lua bytecode refused (rules_source_text).
@@ -44,8 +49,9 @@
  * the stock library's: the stock matcher is a C loop no count hook can
  * stop, and a backtracking pattern ran for hours inside one call. Ours
  * count their matching steps into the same per-call budget
- * (budget_charge), so such a pattern ends as "instruction budget ...
- * exhausted" like a Lua loop. What is left unhooked are library calls
+ * (pattern_charge), so such a pattern ends as "instruction budget ...
+ * exhausted in string.match ..." like a Lua loop ends as "instruction
+ * budget ... exhausted ...". What is left unhooked are library calls
  * whose work the heap cap bounds (table.sort or table.concat over a few
  * million elements: seconds, not hours); see docs/RULES.md.
  */
@@ -169,6 +175,9 @@ struct rules {
 	uint64_t call_budget, budget, steps;
 	int hook_every;
 	int exhausted;
+	/* static: the string function that spent the budget ("string.match"),
+	 * NULL if Lua code did; the stop message names it (budget_hint) */
+	const char *spent_in;
 	int loading;		/* rule() allowed */
 
 	struct rsource *src;
@@ -308,6 +317,34 @@ static void *rules_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* What the budget's stop message says after "instruction budget of N
+ * exhausted", for an analyst: why, and what to do. One line. */
+#define BUDGET_HINT_LOOP " (an endless loop, or too much work for one " \
+	"call); fix the rule, or raise rule-instructions in the job's <limits>"
+#define BUDGET_HINT_PATTERN " (the pattern backtracks: it tries too many " \
+	"ways to match); anchor it (^...$), match runs with a class such as " \
+	"[^,]* in place of .- or .*, or raise rule-instructions in the job's " \
+	"<limits>"
+
+#define MEMORY_HINT " (a table or string that keeps growing?); keep " \
+	"less per call, or raise rule-memory in the job's <limits>"
+
+/* Push the budget's stop message, "[WHERE: ]instruction budget of N
+ * exhausted ..." (WHERE empty: no position). Runs inside the count hook
+ * too: C formatting only. */
+static void push_budget_message(lua_State *L, const struct rules *r,
+				const char *where)
+{
+	if (r->spent_in)
+		lua_pushfstring(L, "%sinstruction budget of %I exhausted in "
+				"%s" BUDGET_HINT_PATTERN, where,
+				(lua_Integer)r->budget, r->spent_in);
+	else
+		lua_pushfstring(L, "%sinstruction budget of %I exhausted"
+				BUDGET_HINT_LOOP, where,
+				(lua_Integer)r->budget);
+}
+
 static void hook(lua_State *L, lua_Debug *ar)
 {
 	struct rules *r = R(L);
@@ -322,13 +359,12 @@ static void hook(lua_State *L, lua_Debug *ar)
 		r->hook_every = 1;
 		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
 	}
-	if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-		lua_pushfstring(L, "%s:%d: instruction budget of %I exhausted",
-				ar->short_src, ar->currentline,
-				(lua_Integer)r->budget);
-	else
-		lua_pushfstring(L, "instruction budget of %I exhausted",
-				(lua_Integer)r->budget);
+	if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
+		lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
+		push_budget_message(L, r, lua_tostring(L, -1));
+	} else {
+		push_budget_message(L, r, "");
+	}
 	lua_error(L);
 }
 
@@ -340,6 +376,7 @@ static void budget_reset(struct rules *r, uint64_t budget)
 		every = 1;
 	r->steps = 0;
 	r->budget = budget;
+	r->spent_in = NULL;
 	r->mem_capped = r->mem_failed = r->lv.fatal = 0;
 	if (r->exhausted || r->hook_every != every) {
 		r->exhausted = 0;
@@ -348,12 +385,13 @@ static void budget_reset(struct rules *r, uint64_t budget)
 	}
 }
 
-/* String patterns' charge callback (pattern.h): matching steps count
+/* The charge callback of lib's helpers (rlib.h) and, through
+ * pattern_charge below, of string patterns: work done in C counts
  * against the call's instruction budget like VM instructions. Once the
  * budget is spent it raises on every charge, as hook() raises on every
  * instruction, until budget_reset(); so a pcall around string.match
  * catches one error and the next instruction or match raises again.
- * luaL_error's position is the Lua line that called string.match. */
+ * luaL_error's position is the Lua line that called the C function. */
 static void budget_charge(lua_State *L, void *ud, uint64_t steps)
 {
 	struct rules *r = ud;
@@ -366,8 +404,22 @@ static void budget_charge(lua_State *L, void *ud, uint64_t steps)
 		r->hook_every = 1;
 		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
 	}
-	luaL_error(L, "instruction budget of %I exhausted",
-		   (lua_Integer)r->budget);
+	luaL_where(L, 1);
+	push_budget_message(L, r, lua_tostring(L, -1));
+	lua_error(L);
+}
+
+/* String patterns' charge callback (pattern.h): budget_charge, and the
+ * budget's message names the pattern function that spent it, even when
+ * a pcall swallowed the first stop and the next instruction raises. */
+static void pattern_charge(lua_State *L, void *ud, uint64_t steps,
+			   const char *fn)
+{
+	struct rules *r = ud;
+
+	if (!r->exhausted && r->steps + steps >= r->budget)
+		r->spent_in = fn;
+	budget_charge(L, ud, steps);
 }
 
 /*
@@ -396,11 +448,36 @@ static size_t parse_location(const char *m, int *line, const char **rest)
 	return 0;
 }
 
+#define NIL_HINT " (a value here is nil: an SQL NULL, a field that is " \
+	"not set, or a misspelt name; guard it, e.g. `x and x.y`, " \
+	"`(x or 0) + 1`)"
+
+/* Is m Lua's message for an operation on nil, with no hint yet? */
+static int needs_nil_hint(const char *m)
+{
+	const char *a = strstr(m, "attempt to ");
+
+	return a && (strstr(a, "a nil value") || strstr(a, "compare nil ") ||
+		     strstr(a, " with nil")) && !strstr(m, NIL_HINT);
+}
+
+/* The message on top of the stack, with NIL_HINT added if it needs one. */
+static void add_nil_hint(lua_State *L)
+{
+	const char *m = lua_tostring(L, -1);
+
+	if (m && needs_nil_hint(m)) {
+		lua_pushliteral(L, NIL_HINT);
+		lua_concat(L, 2);
+	}
+}
+
 /* The message handler of every entry: keep "file:line: message" (adding
- * the innermost Lua position if the error has none), no traceback. It may
- * run inside the count hook, where no hook fires, so it must never run
- * Lua code: no __tostring or __name of the error object (luaL_typename is
- * the raw type name), nothing but raw reads and C-string formatting. */
+ * the innermost Lua position if the error has none, and NIL_HINT to
+ * Lua's messages about nil), no traceback. It may run inside the count
+ * hook, where no hook fires, so it must never run Lua code: no
+ * __tostring or __name of the error object (luaL_typename is the raw
+ * type name), nothing but raw reads and C-string formatting. */
 static int msgh(lua_State *L)
 {
 	const char *m = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1)
@@ -409,8 +486,11 @@ static int msgh(lua_State *L)
 	lua_Debug ar;
 	int line;
 
-	if (m && parse_location(m, &line, &rest) > 0)
+	if (m && parse_location(m, &line, &rest) > 0) {
+		lua_settop(L, 1);
+		add_nil_hint(L);
 		return 1;
+	}
 	for (int lv = 1; lua_getstack(L, lv, &ar); lv++) {
 		const char *src;
 
@@ -424,6 +504,7 @@ static int msgh(lua_State *L)
 			lua_pushfstring(L, "%s:%d: ", src, ar.currentline);
 			lua_pushvalue(L, 1);
 			lua_concat(L, 2);
+			add_nil_hint(L);
 		} else {
 			lua_pushfstring(L, "%s:%d: error object is a %s value",
 					src, ar.currentline,
@@ -434,6 +515,8 @@ static int msgh(lua_State *L)
 	if (!m)
 		lua_pushfstring(L, "error object is a %s value",
 				luaL_typename(L, 1));
+	else
+		add_nil_hint(L);
 	return 1;
 }
 
@@ -1609,6 +1692,79 @@ static struct cview *new_cview(lua_State *L)
 	return v;
 }
 
+/* What the sandbox took away, and what to say when a rule reaches for it
+ * (docs/RULES.md, "What Lua you get"): "NAME is not available in rules:
+ * WHY; WHAT TO DO". Names are globals, or "string.dump" and the like for
+ * library members. */
+static const char *const refused[][2] = {
+#define NO_FILES "a rule cannot open files or run programs; it sees " \
+	"only its row (or order) and the job's reference tables: select " \
+	"what it needs in the source's <query>, or add a <reference> table " \
+	"(ref.NAME)"
+	{ "io", NO_FILES },
+	{ "os", "a rule cannot run programs or read the clock or the "
+		"environment, so that the same data gives the same verdicts; "
+		"use the row's columns, date() and lib.dates for times, and a "
+		"<reference> table (ref.NAME) for other data" },
+	{ "dofile", NO_FILES },
+	{ "loadfile", NO_FILES },
+	{ "require", "list every rule file in the job's <rules>: they share "
+		"one set of globals, and lib has the helpers (rules/README.md)" },
+	{ "package", "list every rule file in the job's <rules>: they share "
+		"one set of globals, and lib has the helpers (rules/README.md)" },
+	{ "load", "a rule cannot compile code while it runs; write the code "
+		"in a rule file" },
+	{ "loadstring", "a rule cannot compile code while it runs; write the "
+		"code in a rule file" },
+	{ "print", "a rule has nowhere to print to; report with "
+		"fail(code, message), or look at values in a rule test "
+		"(recon test, docs/RULES.md \"Testing your rules\")" },
+	{ "debug", "rules cannot look into the engine or other functions" },
+	{ "collectgarbage", "the engine manages memory (rule-memory in the "
+		"job's <limits>)" },
+	{ "coroutine", "rules run as plain functions; use a loop or a helper "
+		"function" },
+	{ "math.random", "rules are deterministic (the same data gives the "
+		"same verdicts); derive what you need from the record" },
+	{ "math.randomseed", "rules are deterministic (the same data gives "
+		"the same verdicts); derive what you need from the record" },
+	{ "string.dump", "rules cannot turn functions into bytecode" },
+#undef NO_FILES
+};
+
+/* __index of _G, string and math (upvalue 1: "" for _G, else "string."
+ * or "math."): a refused name raises refused[]'s message at the rule's
+ * line; any other name is nil, as without the metatable. */
+static int l_refused(lua_State *L)
+{
+	const char *prefix = lua_tostring(L, lua_upvalueindex(1));
+	size_t pl = strlen(prefix);
+	const char *k;
+
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return 0;
+	k = lua_tostring(L, 2);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *n = refused[i][0];
+
+		if (strncmp(n, prefix, pl) == 0 && strcmp(n + pl, k) == 0)
+			return luaL_error(L, "'%s' is not available in rules: "
+					  "%s", n, refused[i][1]);
+	}
+	return 0;
+}
+
+/* Give the table on top of the stack a metatable whose __index is
+ * l_refused for names starting with prefix. */
+static void set_refused_index(lua_State *L, const char *prefix)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushstring(L, prefix);
+	lua_pushcclosure(L, l_refused, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+}
+
 /* Build the sandbox and the views. Returns the row, out and group views,
  * which stay in the stack slots for the life of the state. */
 static int setup(lua_State *L)
@@ -1641,7 +1797,8 @@ static int setup(lua_State *L)
 	lua_setfield(L, -2, "rep");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
-	pattern_open(L, -1, budget_charge, r);
+	pattern_open(L, -1, pattern_charge, r);
+	set_refused_index(L, "string.");
 	lua_pop(L, 1);
 	lua_getfield(L, -1, LUA_TABLIBNAME);
 	lua_getfield(L, -1, "move");
@@ -1653,7 +1810,10 @@ static int setup(lua_State *L)
 	lua_setfield(L, -2, "random");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "randomseed");
-	lua_pop(L, 2);
+	set_refused_index(L, "math.");
+	lua_pop(L, 1);
+	set_refused_index(L, "");
+	lua_pop(L, 1);
 
 	/* The string metatable: hidden from getmetatable(""). */
 	lua_pushliteral(L, "");
@@ -1766,7 +1926,12 @@ static int find_translates(lua_State *L)
 		if (!s->translate || !s->translate[0])
 			return luaL_error(L, "%sjob source '%s' names no "
 					  "translate function", jw, s->name);
-		t = lua_getglobal(L, s->translate);
+		/* raw: a refused name (print) is "not defined", not the
+		 * sandbox's message for rules */
+		lua_pushglobaltable(L);
+		lua_pushstring(L, s->translate);
+		t = lua_rawget(L, -2);
+		lua_remove(L, -2);
 		if (t != LUA_TFUNCTION)
 			return luaL_error(L, "%sjob source '%s': translate "
 					  "function '%s' is %s in the rule "
@@ -1832,8 +1997,8 @@ static int call_failed(struct rules *r, int st, const char *what,
 	if (r->lv.fatal || st == LUA_ERRMEM) {
 		if (r->mem_capped && !r->mem_failed && !r->lv.fatal)
 			return error_set(err, ERR_NOMEM, "%s: rule memory limit "
-					 "of %zu bytes exceeded", what,
-					 r->mem_cap);
+					 "of %zu bytes exceeded" MEMORY_HINT,
+					 what, r->mem_cap);
 		return error_set(err, ERR_NOMEM, "%s: out of memory", what);
 	}
 	m = lua_type(r->L, -1) == LUA_TSTRING ? lua_tostring(r->L, -1)
@@ -1901,6 +2066,37 @@ int rules_source_text(const char *path, const char *what, struct sbuf *text,
 	return 0;
 }
 
+static int syntax_format(lua_State *L)
+{
+	lua_pushfstring(L, "%s%ssyntax error: %s; fix the rule file (recon "
+			"check lists every problem in the rule files)",
+			lua_tostring(L, 1), lua_rawlen(L, 1) ? ": " : "",
+			lua_tostring(L, 2));
+	return 1;
+}
+
+/* Lua's syntax error on top of the stack, "FILE:LINE: unexpected symbol
+ * near '='", said for an analyst: "FILE:LINE: syntax error: unexpected
+ * symbol near '='; fix ...". Returns the status to go on with: still
+ * LUA_ERRSYNTAX, or LUA_ERRMEM if the text could not be built. */
+static int syntax_message(lua_State *L)
+{
+	const char *m = lua_tostring(L, -1), *rest;
+	size_t wl;
+	int line;
+
+	if (!m)
+		return LUA_ERRSYNTAX;
+	wl = parse_location(m, &line, &rest);
+	lua_pushcfunction(L, syntax_format);
+	lua_pushlstring(L, m, wl);
+	lua_pushstring(L, rest);
+	if (lua_pcall(L, 2, 1, 0) != LUA_OK)
+		return LUA_ERRMEM;
+	lua_remove(L, -2);
+	return LUA_ERRSYNTAX;
+}
+
 static int load_files(struct rules *r, struct error *err)
 {
 	lua_State *L = r->L;
@@ -1958,7 +2154,9 @@ static int load_files(struct rules *r, struct error *err)
 		lua_pushcfunction(L, msgh);
 		/* "t": text only; binary chunks could crash the VM. */
 		st = luaL_loadbufferx(L, text.buf, text.len, name.buf, "t");
-		if (st == LUA_OK)
+		if (st == LUA_ERRSYNTAX)
+			st = syntax_message(L);
+		else if (st == LUA_OK)
 			st = lua_pcall(L, 0, 0, SLOT_TOP + 1);
 		if (st != LUA_OK) {
 			call_failed(r, st, path, ERR_RULE, err);
@@ -2140,7 +2338,7 @@ int rules_record_failure(struct rules *r, lua_State *L, int st,
 		return error_set(err, ERR_NOMEM, "rules: out of memory");
 	if (st == LUA_ERRMEM) {
 		if (sbuf_addf(msg, "%s: rule memory limit of %zu bytes "
-			      "exceeded", where, r->mem_cap) < 0)
+			      "exceeded" MEMORY_HINT, where, r->mem_cap) < 0)
 			return error_set(err, ERR_NOMEM, "rules: out of memory");
 	} else {
 		const char *m = "(no message)";
@@ -2368,6 +2566,7 @@ void rules_budget_save(const struct rules *r, struct rules_budget *b)
 	b->budget = r->budget;
 	b->steps = r->steps;
 	b->exhausted = r->exhausted;
+	b->spent_in = r->spent_in;
 }
 
 void rules_budget_restore(struct rules *r, const struct rules_budget *b)
@@ -2379,6 +2578,7 @@ void rules_budget_restore(struct rules *r, const struct rules_budget *b)
 	r->budget = b->budget;
 	r->steps = b->steps;
 	r->exhausted = b->exhausted;
+	r->spent_in = b->spent_in;
 	r->hook_every = every;
 }
 

@@ -32,6 +32,8 @@ struct rules_budget {
 	uint64_t budget;	/* instructions allowed */
 	uint64_t steps;		/* instructions counted so far */
 	int exhausted;		/* the budget ran out: every instruction raises */
+	const char *spent_in;	/* static: the string function that spent it,
+				 * or NULL */
 };
 
 /*

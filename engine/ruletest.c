@@ -1542,7 +1542,7 @@ static int load_test_file(struct ruletest *rt, const char *path,
 	lua_State *L = rt->L;
 	struct sbuf text = SBUF_INIT((size_t)16 << 20);
 	struct sbuf name = SBUF_INIT(SBUF_CAP_DEFAULT);
-	struct rules_budget b = { rules_load_budget(rt->r), 0, 0 };
+	struct rules_budget b = { rules_load_budget(rt->r), 0, 0, NULL };
 	int st, rc = 0;
 
 	if (rules_read_file(path, "test file", &text, err) < 0 ||
@@ -1580,7 +1580,7 @@ out:
 /* Serve the request the test yielded with, on the main thread. */
 static int serve(struct ruletest *rt, struct error *err)
 {
-	struct rules_budget fresh = { rules_call_budget(rt->r), 0, 0 };
+	struct rules_budget fresh = { rules_call_budget(rt->r), 0, 0, NULL };
 	int req = rt->req;
 
 	rt->req = REQ_NONE;
@@ -1645,7 +1645,7 @@ static int run_case(struct ruletest *rt, size_t i,
 {
 	lua_State *L = rt->L, *co;
 	const struct rtcase *c = &rt->cases[i];
-	struct rules_budget tb = { rules_call_budget(rt->r), 0, 0 };
+	struct rules_budget tb = { rules_call_budget(rt->r), 0, 0, NULL };
 	struct sbuf msg = SBUF_INIT(SBUF_CAP_DEFAULT);
 	int st, nres, rc = -1, anchored = 0;
 
@@ -1883,7 +1883,7 @@ int ruletest_run(const struct job *job, const char *const *files,
 	}
 
 	{
-		struct rules_budget b = { rules_load_budget(rt.r), 0, 0 };
+		struct rules_budget b = { rules_load_budget(rt.r), 0, 0, NULL };
 
 		rules_mem_clear(rt.r);
 		rules_budget_apply(rt.r, rt.L, &b);

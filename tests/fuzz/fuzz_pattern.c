@@ -28,9 +28,12 @@ struct meter {
 	unsigned long long steps;
 };
 
-static void meter_charge(lua_State *L, void *ud, uint64_t n)
+static void meter_charge(lua_State *L, void *ud, uint64_t n,
+			 const char *fn)
 {
 	struct meter *mt = ud;
+
+	(void)fn;
 
 	mt->steps += n;
 	if (mt->steps >= STEP_CAP)

@@ -21,6 +21,7 @@
 #include "engine/rules.h"
 #include "engine/mem.h"
 #include "hang_guard.h"
+#include "rule_msgs.h"
 
 #define DIR "tests/data/ruletest/"
 
@@ -122,13 +123,11 @@ START_TEST(discover_and_run)
 	/* Runaway tests stop at the budget, whether they loop in Lua or
 	 * through translate() (the count carries on across yields). */
 	failed_with(&rep, "runaway", (const char *const[]){
-		DIR "tests/fail_test.lua:22: instruction budget of 200000 "
-		"exhausted", NULL });
+		DIR "tests/fail_test.lua:22: " BUDGET(200000), NULL });
 	failed_with(&rep, "runaway through translate", (const char *const[]){
 		DIR "tests/fail_test.lua:26: instruction budget", NULL });
 	failed_with(&rep, "memory", (const char *const[]){
-		DIR "tests/fail_test.lua:29: rule memory limit of 4194304 "
-		"bytes exceeded", NULL });
+		DIR "tests/fail_test.lua:29: " MEMORY(4194304), NULL });
 	failed_with(&rep, "expect", (const char *const[]){
 		DIR "tests/fail_test.lua:35: expectation failed: one is not "
 		"two", NULL });
@@ -325,11 +324,11 @@ START_TEST(pattern_budget)
 	ck_assert_uint_eq(rep.n, 3);
 	ck_assert_uint_eq(rep.failed, 2);
 	ck_assert_str_eq(find(&rep, "runaway pattern")->message,
-			 DIR "pattern_test.lua:7: instruction budget of "
-			 "200000 exhausted");
+			 DIR "pattern_test.lua:7: "
+			 PATTERN_BUDGET(200000, "string.match"));
 	ck_assert_str_eq(find(&rep, "runaway pattern behind pcall")->message,
-			 DIR "pattern_test.lua:11: instruction budget of "
-			 "200000 exhausted");
+			 DIR "pattern_test.lua:11: "
+			 PATTERN_BUDGET(200000, "string.find"));
 	passed(&rep, "patterns still work");
 	ruletest_report_release(&rep);
 	error_release(&err);
@@ -390,14 +389,11 @@ START_TEST(hangs)
 		      err.msg.buf);
 	ck_assert_uint_eq(rep.n, 7);
 	ck_assert_str_eq(find(&rep, "xpcall handler loops")->message,
-			 DIR "hangs_test.lua:7: instruction budget of 200000 "
-			 "exhausted");
+			 DIR "hangs_test.lua:7: " BUDGET(200000));
 	ck_assert_str_eq(find(&rep, "xpcall f and handler loop")->message,
-			 DIR "hangs_test.lua:11: instruction budget of 200000 "
-			 "exhausted");
+			 DIR "hangs_test.lua:11: " BUDGET(200000));
 	ck_assert_str_eq(find(&rep, "close handler loops")->message,
-			 DIR "hangs_test.lua:18: instruction budget of 200000 "
-			 "exhausted");
+			 DIR "hangs_test.lua:18: " BUDGET(200000));
 	ck_assert_str_eq(find(&rep, "close in a failed test")->message,
 			 DIR "hangs_test.lua:24: boom");
 	passed(&rep, "xpcall around translate");

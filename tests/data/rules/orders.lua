@@ -102,3 +102,11 @@ rule("lists", function(o)
     return kept_doc.key
   end
 end)
+
+-- Arithmetic on nil in an order rule (test_rules.c runtime_nil).
+rule("nil_arith", function(o)
+  if o.key == "NILARITH" then
+    local total
+    return fail("TOTAL", "total " .. (total + 1))
+  end
+end)

@@ -26,6 +26,10 @@ rule("backtrack", function(o)
     return fail("SWALLOWED", tostring(err))
   elseif o.key == "PCALL_LOOP" then
     while true do pcall(string.find, subject, bad) end
+  elseif o.key == "LAZY_STAR" then
+    return string.rep("a", 30000):match("(.-)*b")
+  elseif o.key == "LAZY_CHAIN" then
+    return ("a"):rep(1e5):find(".-.-.-.-b")
   end
 end)
 

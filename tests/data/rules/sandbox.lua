@@ -27,3 +27,10 @@ rule("control", function()
               tostring(getmetatable(money(1))) ..
               #table.move({1, 2, 3}, 1, 3, 2))
 end)
+
+-- A translate function: row 1 opens a file (line 34), row 2 reads a
+-- global that is merely unset, which is nil as in plain Lua.
+function sandbox_translate(row, out)
+  if row.id == "1" then return io.open("/etc/passwd") end
+  out.key = "K" .. row.id .. " " .. tostring(not_set_anywhere)
+end
