@@ -208,31 +208,24 @@ out:
 int shadow_report_write(const struct shadow_report *r, const char *base,
 			struct sbuf *paths, struct error *err)
 {
+	static const struct {
+		const char *ext;
+		void (*fmt)(const struct shadow_report *, struct sbuf *);
+	} parts[] = { { "csv", csv }, { "html", html } };
 	struct sbuf b = SBUF_INIT((size_t)1 << 30), p = SBUF_INIT(8192);
-	int rc = -1;
+	int rc = 0;
 
-	csv(r, &b);
-	sbuf_addf(&p, "%s.csv", base);
-	if (b.failed || p.failed) {
-		error_set(err, ERR_NOMEM, "out of memory (shadow report)");
-		goto out;
+	for (size_t i = 0; rc == 0 && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		sbuf_reset(&b);
+		sbuf_reset(&p);
+		parts[i].fmt(r, &b);
+		sbuf_addf(&p, "%s.%s", base, parts[i].ext);
+		if (b.failed || p.failed)
+			rc = error_set(err, ERR_NOMEM, "out of memory (shadow "
+				       "report)");
+		else if ((rc = put_file(p.buf, &b, err)) == 0)
+			sbuf_addf(paths, "%s\n", p.buf);
 	}
-	if (put_file(p.buf, &b, err) < 0)
-		goto out;
-	sbuf_addf(paths, "%s\n", p.buf);
-	sbuf_reset(&b);
-	sbuf_reset(&p);
-	html(r, &b);
-	sbuf_addf(&p, "%s.html", base);
-	if (b.failed || p.failed) {
-		error_set(err, ERR_NOMEM, "out of memory (shadow report)");
-		goto out;
-	}
-	if (put_file(p.buf, &b, err) < 0)
-		goto out;
-	sbuf_addf(paths, "%s\n", p.buf);
-	rc = 0;
-out:
 	sbuf_release(&b);
 	sbuf_release(&p);
 	return rc;
