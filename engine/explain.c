@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,8 @@
 #include "tstamp.h"
 #include "verify.h"
 #include "../connectors/connector.h"
+#include "inputs.h"
+#include "rowfp.h"
 #include "banned.h"
 
 static int nomem(struct error *err)
@@ -190,6 +193,13 @@ struct ex {
 	struct near *nm;
 	size_t nnm;
 	struct sbuf tmp;
+	/* the run's kept inputs (inputs.h): their path, NULL if none; and
+	 * per part (deal, order) the values of the row whose fingerprint
+	 * the version names, "col=value, ..." text, empty if not found */
+	const char *inputs;
+	struct sbuf kept[2];
+	int kept_read;		/* the file was read (1), refused (-1) */
+	struct sbuf kept_why;
 };
 
 static const char *row_text(const struct row *row, size_t i)
@@ -512,7 +522,94 @@ static long current_at(const struct ex *x, size_t first, size_t last)
 
 static const char *part_names[] = { "deal", "order", "erp" };
 
-static void text_sources(struct sbuf *o, json_t *src)
+/* One value as the rules saw it. */
+static void add_kept_value(struct sbuf *b, const struct value *v)
+{
+	if (v->type == VAL_NULL)
+		sbuf_addstr(b, "NULL");
+	else if (v->type == VAL_INT && !v->s)
+		sbuf_add_i64(b, v->i);
+	else if (v->s)
+		sbuf_add(b, v->s, v->len);
+	else
+		sbuf_add_i64(b, v->i);
+}
+
+/*
+ * The values of the deal's and the order's source rows, from the run's
+ * kept inputs: the row of the named source whose fingerprint is the
+ * version's. The ERP documents are fingerprinted together, so their
+ * rows are not found so. A file that does not check is said, not used.
+ */
+static void kept_rows(struct ex *x, json_t *src)
+{
+	struct inputs_reader *in = NULL;
+	struct inputs_item it;
+	struct rowfp fpr;
+	struct error err;
+	const char *want_src[2], *want_fp[2];
+	char cur[256] = "";
+	int k, found = 0, any = 0;
+
+	for (int p = 0; p < 2; p++) {
+		json_t *part = json_object_get(src, part_names[p]);
+
+		sbuf_reset(&x->kept[p]);
+		want_src[p] = json_is_object(part) ? jstr(part, "source") : NULL;
+		want_fp[p] = json_is_object(part) ? jstr(part, "sha256") : NULL;
+		any |= want_src[p] && want_fp[p];
+	}
+	x->kept_read = 0;
+	sbuf_reset(&x->kept_why);
+	if (!x->inputs || !any)
+		return;
+	error_init(&err);
+	rowfp_init(&fpr);
+	if (inputs_reader_open(x->inputs, &in, &err) < 0) {
+		x->kept_read = -1;
+		sbuf_addstr(&x->kept_why, err.msg.buf);
+		goto out;
+	}
+	x->kept_read = 1;
+	while (found < 2 && (k = inputs_reader_next(in, &it, &err)) == 1) {
+		struct row row;
+		uint8_t fp[32];
+		char hex[65];
+
+		if (it.tag == 'S' || it.tag == 'R') {
+			snprintf(cur, sizeof(cur), "%c%s", it.tag, it.name);
+			continue;
+		}
+		if (it.tag != 'W' || cur[0] != 'S')
+			continue;
+		row.ncols = it.ncols;
+		row.names = it.cols;
+		row.vals = it.vals;
+		row.rowno = 0;
+		for (int p = 0; p < 2; p++) {
+			if (!want_src[p] || !want_fp[p] || x->kept[p].len ||
+			    strcmp(cur + 1, want_src[p]) != 0)
+				continue;
+			if (rowfp_row(&fpr, &row, fp, &err) < 0)
+				goto out;
+			rowfp_hex(fp, hex);
+			if (strcmp(hex, want_fp[p]) != 0)
+				continue;
+			for (size_t c = 0; c < it.ncols; c++) {
+				sbuf_addf(&x->kept[p], "%s%s=", c ? ", " : "",
+					  it.cols[c]);
+				add_kept_value(&x->kept[p], &it.vals[c]);
+			}
+			found++;
+		}
+	}
+out:
+	inputs_reader_free(in);
+	rowfp_release(&fpr);
+	error_release(&err);
+}
+
+static void text_sources(struct ex *x, struct sbuf *o, json_t *src)
 {
 	int any = 0;
 
@@ -556,14 +653,26 @@ static void text_sources(struct sbuf *o, json_t *src)
 		if (json_is_integer(row))
 			sbuf_addf(o, " (row %lld of the query)\n",
 				  (long long)json_integer_value(row));
+		if (p < 2 && x->kept[p].len)
+			sbuf_addf(o, "         as read: %s\n", x->kept[p].buf);
 	}
 	if (!any)
 		sbuf_addstr(o, "  none (a tombstone: the key left every source)\n");
-	sbuf_addstr(o, "  The store keeps each row's fingerprint (SHA-256 of the "
-		    "row as read, recon-rowfp/2,\n  docs/LEDGER.md), not the row's "
-		    "values: to see a row, query its source by the key\n  and "
-		    "compare the fingerprint (the row may have changed since the "
-		    "run).\n");
+	if (x->kept_read == 1)
+		sbuf_addstr(o, "  The values \"as read\" come from the run's kept "
+			    "inputs (the rows recon shadow\n  replays; docs/RULES.md, "
+			    "\"Shadow runs\"); the ERP documents are fingerprinted\n"
+			    "  together, so their rows are not picked out.\n");
+	else if (x->kept_read < 0)
+		sbuf_addf(o, "  The run's kept inputs were not used: %s\n",
+			  x->kept_why.buf);
+	else
+		sbuf_addstr(o, "  The store keeps each row's fingerprint (SHA-256 of "
+			    "the row as read, recon-rowfp/2,\n  docs/LEDGER.md), not "
+			    "the row's values, and this run's inputs are not kept\n  "
+			    "(keep-inputs): to see a row, query its source by the key "
+			    "and compare the\n  fingerprint (the row may have changed "
+			    "since the run).\n");
 }
 
 static void text_matching(struct ex *x, struct sbuf *o, const struct ever *e,
@@ -753,7 +862,7 @@ static void text_values(struct ex *x, struct sbuf *o, const struct ever *e)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_sources(struct sbuf *o, json_t *src)
+static void json_sources(struct ex *x, struct sbuf *o, json_t *src)
 {
 	int k = 0;
 
@@ -791,6 +900,8 @@ static void json_sources(struct sbuf *o, json_t *src)
 			sbuf_addf(o, ",\"row\":%lld", (long long)json_integer_value(row));
 		else
 			sbuf_addstr(o, ",\"row\":null");
+		sbuf_addstr(o, ",\"as_read\":");
+		jout(o, p < 2 && x->kept[p].len ? x->kept[p].buf : NULL);
 		sbuf_addch(o, '}');
 	}
 	sbuf_addch(o, ']');
@@ -841,7 +952,7 @@ static void json_record(struct ex *x, struct sbuf *o, size_t first,
 		sbuf_addch(o, '}');
 	}
 	sbuf_addstr(o, "],");
-	json_sources(o, src);
+	json_sources(x, o, src);
 	sbuf_addstr(o, ",\"near_miss\":{\"outcome\":");
 	jout(o, s->code);
 	sbuf_addstr(o, ",\"searched\":");
@@ -985,6 +1096,7 @@ static int explain_one(struct conn *c, const char *table, struct ex *x,
 			  !src ? "sources" : "verdicts", je.text);
 		goto out;
 	}
+	kept_rows(x, src);
 	plan_search(x, e, &s);
 	for (size_t i = 0; i < x->nnm; i++) {
 		mem_free(x->nm[i].kind);
@@ -1020,7 +1132,7 @@ static int explain_one(struct conn *c, const char *table, struct ex *x,
 			sbuf_addstr(o, ")\n");
 		}
 		text_values(x, o, e);
-		text_sources(o, src);
+		text_sources(x, o, src);
 		text_matching(x, o, e, src, &s, searched);
 		text_verdicts(x, o, e, verdicts);
 		text_outcome(x, o, e);
@@ -1035,8 +1147,10 @@ out:
 
 int explain_key(const char *dsn, const char *table, const char *job,
 		const char *id, const char *kind, const char *run, int json,
-		struct sbuf *out, struct error *err)
+		const char *inputs_dir, struct sbuf *out, struct error *err)
 {
+	struct sbuf ipath = SBUF_INIT(8192);
+	struct stat st;
 	struct conn *c = NULL;
 	struct store_schema sch;
 	struct sbuf latest_id = SBUF_INIT(4096);
@@ -1052,6 +1166,9 @@ int explain_key(const char *dsn, const char *table, const char *job,
 	sbuf_init(&x.run_id, 4096);
 	sbuf_init(&x.as_of, 256);
 	sbuf_init(&x.tmp, 1 << 20);
+	sbuf_init(&x.kept[0], 1 << 20);
+	sbuf_init(&x.kept[1], 1 << 20);
+	sbuf_init(&x.kept_why, 1 << 16);
 	if (verify_reader_open(dsn, table, job, &c, &in_tx, err) < 0)
 		goto out;
 	if (store_schema_read(c, table, &sch, err) < 0 ||
@@ -1064,6 +1181,9 @@ int explain_key(const char *dsn, const char *table, const char *job,
 	k = snapshot_load(c, table, x.run_id.buf, &x.snap, err);
 	if (k < 0)
 		goto store_err;
+	if (inputs_dir && inputs_path(inputs_dir, x.run_id.buf, &ipath) == 0 &&
+	    stat(ipath.buf, &st) == 0 && S_ISREG(st.st_mode))
+		x.inputs = ipath.buf;
 	if (json) {
 		sbuf_addstr(out, "{\"job\":");
 		jout(out, job);
@@ -1134,6 +1254,10 @@ out:
 	sbuf_release(&x.run_id);
 	sbuf_release(&x.as_of);
 	sbuf_release(&x.tmp);
+	sbuf_release(&x.kept[0]);
+	sbuf_release(&x.kept[1]);
+	sbuf_release(&x.kept_why);
+	sbuf_release(&ipath);
 	verify_reader_close(c, in_tx);
 	return rc;
 }

@@ -57,6 +57,6 @@ void explain_near_words(unsigned bits, struct sbuf *out);
  */
 int explain_key(const char *dsn, const char *table, const char *job,
 		const char *id, const char *kind, const char *run, int json,
-		struct sbuf *out, struct error *err);
+		const char *inputs_dir, struct sbuf *out, struct error *err);
 
 #endif

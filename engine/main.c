@@ -114,9 +114,11 @@ static const struct cmd commands[] = {
 	  "every version of a key: run, as-of, outcome and what changed; "
 	  "exit 2 if there is no such key" },
 	{ "explain", cmd_explain,
-	  "explain JOB ID [--run RUN] [--kind order|deal|erp] [--json]",
+	  "explain JOB ID [--run RUN] [--kind order|deal|erp] [--json]\n"
+	  "          [--state-dir DIR]",
 	  "one record as a run saw it (default: the latest): its version, "
-	  "values, source rows' fingerprints, matching and near misses, "
+	  "values, source rows' fingerprints (and values, where the run's "
+	  "inputs are kept), matching and near misses, "
 	  "verdicts with file:line, difference and tolerance, outcome and "
 	  "history; exit 2 for an unknown key or run" },
 	{ "note", cmd_note,
@@ -1845,6 +1847,8 @@ static int cmd_explain(const char *config, int argc, char **argv)
 	struct job *job = NULL;
 	struct sbuf out = SBUF_INIT((size_t)1 << 30);
 	const char *pos[2] = { NULL, NULL }, *run = NULL, *kind = NULL;
+	const char *stdir = NULL;
+	struct sbuf idir = SBUF_INIT(8192);
 	int json = 0, code = 0;
 	size_t npos;
 	const struct opt eo[] = {
@@ -1853,6 +1857,8 @@ static int cmd_explain(const char *config, int argc, char **argv)
 		{ "--kind", OPT_ONE, "a kind (order, deal or erp)", "order", NULL,
 		  &kind, NULL, NULL },
 		{ "--json", OPT_FLAG, NULL, NULL, &json, NULL, NULL, NULL },
+		{ "--state-dir", OPT_ONE, "a folder", "out/state/nightly", NULL,
+		  &stdir, NULL, NULL },
 	};
 
 	code = parse_opts("explain", argc, argv, eo, NOPTS(eo), pos, 2, &npos,
@@ -1867,13 +1873,25 @@ static int cmd_explain(const char *config, int argc, char **argv)
 		return usage_error("explain: --kind is order, deal or erp, not "
 				   "'%s'", kind);
 	error_init(&err);
-	if (load_job_for(config, pos[0], &job, &err) < 0 ||
-	    explain_key(job->store_dsn, job->store_table, job->name, pos[1],
-			kind, run, json, &out, &err) < 0)
+	if (load_job_for(config, pos[0], &job, &err) < 0) {
+		code = fail(&err);
+		goto out;
+	}
+	/* the run's kept inputs, where recon run keeps them (keep.c) */
+	if (stdir)
+		sbuf_addstr(&idir, stdir);
+	else
+		incr_default_dir(job, &idir);
+	sbuf_addstr(&idir, "/inputs");
+	if (explain_key(job->store_dsn, job->store_table, job->name, pos[1],
+			kind, run, json, idir.failed ? NULL : idir.buf, &out,
+			&err) < 0)
 		code = fail(&err);
 	else
 		fwrite(out.buf, 1, out.len, stdout);
+out:
 	sbuf_release(&out);
+	sbuf_release(&idir);
 	job_free(job);
 	error_release(&err);
 	return code;

@@ -40,6 +40,21 @@ else
 	ex_golden SO-99000026-run1 SO-99000026 --run 1
 	ex_golden SO-99000008-run2 SO-99000008 --run "$ex_id2"
 
+	# the values of its rows from run 2's kept inputs (keep-inputs 2:
+	# runs 2 and 3 kept, run 1's pruned)
+	lc_recon e explain "$lc_job" SO-99000008 --run 2 --state-dir "$lc/e/state" >"$lc/e/ex-kept.out" 2>&1
+	ex_rc=$?
+	lc_recon e explain "$lc_job" SO-99000008 --run 1 --state-dir "$lc/e/state" >"$lc/e/ex-kept1.out" 2>&1
+	if [ "$ex_rc" = 0 ] && grep -q '^         as read: order_no=SO-99000008, crm_deal_ref=' "$lc/e/ex-kept.out" &&
+		grep -q '^         as read: deal_id=' "$lc/e/ex-kept.out" &&
+		grep -q "The values \"as read\" come from the run's kept" "$lc/e/ex-kept.out" &&
+		! grep -q 'as read:' "$lc/e/ex-kept1.out" &&
+		grep -q "this run's inputs are not kept" "$lc/e/ex-kept1.out"; then
+		pass "explain: the deal's and the order's row values from run 2's kept inputs; none for run 1 (pruned)"
+	else
+		fail "explain: row values from the kept inputs" "exit $ex_rc" "$(sed -n '/^Source rows/,/^Matching/p' "$lc/e/ex-kept.out" "$lc/e/ex-kept1.out")"
+	fi
+
 	# X at run 1: version 1 of 3, published by run 1, the mismatch
 	lc_recon e explain "$lc_job" SO-99000008 --run 1 >"$lc/e/ex-x1.out" 2>&1
 	ex_rc=$?
