@@ -781,7 +781,7 @@ for dir in tests/e2e/cases/*/; do
 		before=${before//@REPORTS@/"$work/cases/$name/before-reports"}
 		before=${before//@CASE@/"$dir"}
 		eval "set -- $before"
-		recon_env "$@" >"$work/cases/$name/before.stdout" 2>"$work/cases/$name/before.stderr"
+		RECON_STATE_DIR="$work/cases-state" recon_env "$@" >"$work/cases/$name/before.stdout" 2>"$work/cases/$name/before.stderr"
 		rc=$?
 		if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
 			fail "case $name: the run before it (exit $rc)" "$(head -20 "$work/cases/$name/before.stderr")"
@@ -798,7 +798,9 @@ for dir in tests/e2e/cases/*/; do
 	eval "set -- $args"
 	# A case that hangs (rule-xpcall-loop did, once) fails with exit 124
 	# instead of stopping the suite.
-	timeout 300 tools/env.sh "$work" "$recon" "$@" \
+	# Their state folders (a run's kept inputs too) go under $work, not
+	# under the case's folder (JOBDIR/../out/state, in the tree).
+	RECON_STATE_DIR="$work/cases-state" timeout 300 tools/env.sh "$work" "$recon" "$@" \
 		>"$work/cases/$name/stdout" 2>"$work/cases/$name/stderr"
 	rc=$?
 	out=$work/cases/$name/stdout
