@@ -5,8 +5,8 @@
  * a cursor that block-fetches (SQL_ATTR_ROW_ARRAY_SIZE rows per SQLFetch)
  * and hands rows out one at a time as typed values. A store is written
  * through a writer that batches rows into multi-row INSERT ... VALUES
- * statements (see ../shared/MEASURED.md: parameter arrays are no faster on
- * either driver, multi-row VALUES is).
+ * statements (parameter arrays are no faster on either driver, multi-row
+ * VALUES is: docs/CONNECTORS.md, "Writing", has the numbers).
  *
  * Every value is bound as a parameter; SQL text comes only from the job
  * file (queries) and the engine (store DDL/INSERT with validated
@@ -122,8 +122,13 @@ const char *conn_dbms(const struct conn *c);
 struct dialect;
 const struct dialect *conn_dialect(const struct conn *c);
 
-/* Transactions (autocommit off between begin and commit/rollback). */
+/* Transactions (autocommit off between begin and commit/rollback).
+ * conn_begin_write: for a short transaction that reads before it
+ * writes: on SQLite BEGIN IMMEDIATE ... COMMIT statements instead, the
+ * write lock taken at begin, so that two such transactions queue rather
+ * than wait on each other (docs/CONNECTORS.md, "Transactions"). */
 int conn_begin(struct conn *c, struct error *err);
+int conn_begin_write(struct conn *c, struct error *err);
 int conn_commit(struct conn *c, struct error *err);
 int conn_rollback(struct conn *c, struct error *err);
 

@@ -72,6 +72,7 @@ static const struct dialect dialects[DIALECT__COUNT] = {
 		.viewcheck = VIEWCHECK_TEXT,
 		.ro_on = "PRAGMA query_only = 1",
 		.ro_off = "PRAGMA query_only = 0",
+		.begin_sql = "BEGIN IMMEDIATE",
 		/* sqliteodbc buffers whole results inside a transaction;
 		 * verify reads T_runs while T's statement is open instead
 		 * (verify.c, open_snapshot) */

@@ -94,6 +94,12 @@ struct dialect {
 	/* a source's read-only session, and the statement lifting it for
 	 * the engine's own write (NULL: none) */
 	const char *ro_on, *ro_off;
+	/* conn_begin_write's transaction: begun with this statement,
+	 * autocommit left on, and ended with COMMIT / ROLLBACK statements
+	 * (NULL: as conn_begin's, the ODBC autocommit attribute and
+	 * SQLEndTran). SQLite: "BEGIN IMMEDIATE", which takes the write
+	 * lock at once (connectors/odbc.c says why). */
+	const char *begin_sql;
 	/* verify's snapshot: read inside a transaction (snapshot_tx), with
 	 * this statement first (NULL: none) */
 	int snapshot_tx;

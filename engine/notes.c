@@ -371,7 +371,8 @@ static int append_once(struct conn *c, const struct dialect *d,
 	char seq[24];
 	int64_t last;
 
-	if (conn_begin(c, err) < 0) {
+	/* the write lock first: it reads the last note, then writes */
+	if (conn_begin_write(c, err) < 0) {
 		store_err(err, table, "beginning the note's transaction");
 		goto fail;
 	}

@@ -786,6 +786,52 @@ START_TEST(transactions)
 }
 END_TEST
 
+/*
+ * On SQLite conn_begin_write takes the write lock at once (BEGIN
+ * IMMEDIATE): another connection's write fails while the transaction is
+ * open, even before it has written anything, and goes through once it
+ * commits. conn_begin's transaction (a run's) takes no lock until it
+ * writes. (connectors/odbc.c, conn_begin_write, says why.)
+ */
+START_TEST(begin_takes_write_lock)
+{
+	struct conn *a = open_ok(), *b = open_ok();
+	struct error err;
+
+	error_init(&err);
+	exec_ok(a, "DROP TABLE IF EXISTS odbc_lock");
+	exec_ok(a, "CREATE TABLE odbc_lock (id INTEGER)");
+	/* b does not wait for the lock: it fails at once */
+	exec_ok(b, "PRAGMA busy_timeout = 0");
+	ck_assert_int_eq(conn_begin(a, &err), 0);
+	exec_ok(b, "INSERT INTO odbc_lock VALUES (0)");
+	ck_assert_int_eq(conn_rollback(a, &err), 0);
+	exec_ok(b, "DELETE FROM odbc_lock");
+	ck_assert_int_eq(conn_begin_write(a, &err), 0);
+	ck_assert_int_eq(conn_exec(b, "INSERT INTO odbc_lock VALUES (2)",
+				   NULL, 0, &err), -1);
+	ck_assert_msg(strstr(err.msg.buf, "database is locked") != NULL,
+		      "%s", err.msg.buf);
+	error_clear(&err);
+	ck_assert_int_eq(count_rows(a, "odbc_lock"), 0);	/* a reads */
+	/* b can still read what was committed */
+	ck_assert_int_eq(count_rows(b, "odbc_lock"), 0);
+	exec_ok(a, "INSERT INTO odbc_lock VALUES (1)");
+	ck_assert_int_eq(conn_commit(a, &err), 0);
+	exec_ok(b, "INSERT INTO odbc_lock VALUES (2)");
+	ck_assert_int_eq(count_rows(a, "odbc_lock"), 2);
+	/* a rollback by statement leaves nothing behind */
+	ck_assert_int_eq(conn_begin_write(a, &err), 0);
+	exec_ok(a, "INSERT INTO odbc_lock VALUES (3)");
+	ck_assert_int_eq(conn_rollback(a, &err), 0);
+	ck_assert_int_eq(count_rows(b, "odbc_lock"), 2);
+	exec_ok(b, "INSERT INTO odbc_lock VALUES (4)");
+	conn_close(a);
+	conn_close(b);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(bad_dsn)
 {
 	struct error err;
@@ -1504,6 +1550,7 @@ Suite *suite_odbc(void)
 	tcase_add_test(tc, writer_batches);
 	tcase_add_test(tc, writer_bad_identifiers);
 	tcase_add_test(tc, transactions);
+	tcase_add_test(tc, begin_takes_write_lock);
 	tcase_add_test(tc, bad_dsn);
 	tcase_add_test(tc, cannot_open_database);
 	tcase_add_test(tc, cannot_reach_server);
