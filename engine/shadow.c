@@ -656,18 +656,6 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 		nomem(err);
 		goto out;
 	}
-	{
-		/* the folder of the default name */
-		char *slash = strrchr(base.buf, '/');
-
-		if (slash && !o->out) {
-			*slash = '\0';
-			k = incr_mkdirs(base.buf, err);
-			*slash = '/';
-			if (k < 0)
-				goto out;
-		}
-	}
 	if (shadow_report_write(&rep, base.buf, &res->paths, err) < 0)
 		goto out;
 	sbuf_addf(&res->text, "shadow of run %llu (%s, as of %s) with the rules "

@@ -108,8 +108,13 @@ int report_sink_end_row(struct report_sink *s)
 
 /* ---- one file of the set ---- */
 
+/* A file's writer: formats_table's or a report_part's
+ * (report_write_parts). */
 struct target {
-	unsigned idx;		/* into formats_table */
+	report_writer_fn *fmt;	/* formats_table's, of r; or NULL */
+	const struct report *r;
+	report_part_fn *part;	/* else a report_part's, of ctx */
+	const void *ctx;
 	struct sbuf final;	/* DIR/BASENAME.suffix */
 	struct sbuf tmp;	/* DIR/.BASENAME.suffix.tmp.PID */
 	struct sbuf old;	/* DIR/.BASENAME.suffix.old.PID */
@@ -118,9 +123,12 @@ struct target {
 	int renamed;		/* tmp is now final */
 };
 
-static void target_init(struct target *t, unsigned idx)
+static void target_init(struct target *t)
 {
-	t->idx = idx;
+	t->fmt = NULL;
+	t->r = NULL;
+	t->part = NULL;
+	t->ctx = NULL;
 	sbuf_init(&t->final, PATH_CAP);
 	sbuf_init(&t->tmp, PATH_CAP);
 	sbuf_init(&t->old, PATH_CAP);
@@ -187,8 +195,7 @@ static int make_dirs(const char *dir, struct error *err)
 }
 
 /* Write, sync and close t's temporary file. */
-static int write_one(const struct report *r, struct target *t,
-		     struct error *err)
+static int write_one(struct target *t, struct error *err)
 {
 	struct report_sink s;
 	int rc;
@@ -218,7 +225,7 @@ static int write_one(const struct report *r, struct target *t,
 		return fail_errno(err, "set the mode of report", t->tmp.buf, e);
 	}
 
-	rc = formats_table[t->idx].write(r, &s);
+	rc = t->fmt ? t->fmt(t->r, &s) : t->part(t->ctx, &s);
 	if (rc == 0)
 		rc = report_sink_flush(&s);
 	sbuf_release(&s.buf);
@@ -282,8 +289,10 @@ static int valid_basename(const char *b)
 }
 
 /* A prepared set: temporaries written, waiting for publish or abort. */
+#define NTARGETS (NFORMATS > REPORT_PARTS_MAX ? NFORMATS : REPORT_PARTS_MAX)
+
 struct report_pending {
-	struct target t[NFORMATS];
+	struct target t[NTARGETS];
 	size_t nt;
 	char *dir;		/* owned, for the directory sync */
 };
@@ -336,14 +345,92 @@ static void remove_stale(const char *dir, const char *basename)
 	sbuf_release(&path);
 }
 
+/* A new pending set in dir (created), stale leftovers of basename
+ * removed; NULL with err set. */
+static struct report_pending *pending_new(const char *dir,
+					  const char *basename,
+					  struct error *err)
+{
+	struct report_pending *p;
+
+	if (make_dirs(dir, err) < 0)
+		return NULL;
+	remove_stale(dir, basename);
+	p = mem_calloc(1, sizeof(*p));
+	if (!p) {
+		fail_nomem(err, dir);
+		return NULL;
+	}
+	p->dir = mem_strdup(dir);
+	if (!p->dir) {
+		pending_free(p);
+		fail_nomem(err, dir);
+		return NULL;
+	}
+	return p;
+}
+
+/* The next target of p, named DIR/BASENAME+suffix (temporary and
+ * rollback names with our pid); NULL on out of memory. */
+static struct target *pending_add(struct report_pending *p,
+				  const char *basename, const char *suffix,
+				  struct error *err)
+{
+	struct target *x = &p->t[p->nt++];
+	long pid = (long)getpid();
+
+	target_init(x);
+	sbuf_addf(&x->final, "%s/%s%s", p->dir, basename, suffix);
+	sbuf_addf(&x->tmp, "%s/.%s%s.tmp.%ld", p->dir, basename, suffix, pid);
+	sbuf_addf(&x->old, "%s/.%s%s.old.%ld", p->dir, basename, suffix, pid);
+	if (x->final.failed || x->tmp.failed || x->old.failed) {
+		fail_nomem(err, p->dir);
+		return NULL;
+	}
+	return x;
+}
+
+/* Write every temporary of p and append the final names to paths; on
+ * failure nothing is left and p is freed. */
+static int pending_write(struct report_pending *p, struct sbuf *paths,
+			 struct report_pending **out, struct error *err)
+{
+	size_t paths_len = paths ? paths->len : 0;
+
+	for (size_t i = 0; i < p->nt; i++)
+		if (write_one(&p->t[i], err) < 0)
+			goto fail;
+
+	/* The names for the caller, before anything is published, so that
+	 * running out of memory here changes nothing on disk. */
+	if (paths) {
+		for (size_t i = 0; i < p->nt; i++) {
+			if (paths->len)
+				sbuf_addch(paths, '\n');
+			sbuf_add(paths, p->t[i].final.buf, p->t[i].final.len);
+		}
+		if (paths->failed) {
+			paths->failed = SBUF_OK;
+			fail_nomem(err, p->dir);
+			goto fail;
+		}
+	}
+	*out = p;
+	return 0;
+fail:
+	rollback(p->t, p->nt);
+	if (paths)
+		sbuf_setlen(paths, paths_len);
+	pending_free(p);
+	return -1;
+}
+
 int report_prepare(const struct report *r, const char *dir,
 		   const char *basename, unsigned formats, struct sbuf *paths,
 		   struct report_pending **out, struct error *err)
 {
 	struct report_pending *p;
-	size_t paths_len = paths ? paths->len : 0;
 	unsigned known = 0;
-	long pid = (long)getpid();
 
 	*out = NULL;
 	if (!r || !dir || !basename || !dir[0])
@@ -361,60 +448,62 @@ int report_prepare(const struct report *r, const char *dir,
 				 formats & ~known);
 	if (!formats)
 		return 0;
-	if (make_dirs(dir, err) < 0)
-		return -1;
-	remove_stale(dir, basename);
-	p = mem_calloc(1, sizeof(*p));
+	p = pending_new(dir, basename, err);
 	if (!p)
-		return fail_nomem(err, dir);
-	p->dir = mem_strdup(dir);
-	if (!p->dir) {
-		pending_free(p);
-		return fail_nomem(err, dir);
-	}
+		return -1;
 	for (unsigned i = 0; i < NFORMATS; i++) {
 		struct target *x;
-		const char *suf = formats_table[i].suffix;
 
 		if (!(formats & formats_table[i].bit))
 			continue;
-		x = &p->t[p->nt++];
-		target_init(x, i);
-		sbuf_addf(&x->final, "%s/%s%s", dir, basename, suf);
-		sbuf_addf(&x->tmp, "%s/.%s%s.tmp.%ld", dir, basename, suf, pid);
-		sbuf_addf(&x->old, "%s/.%s%s.old.%ld", dir, basename, suf, pid);
-		if (x->final.failed || x->tmp.failed || x->old.failed) {
-			fail_nomem(err, dir);
-			goto fail;
+		x = pending_add(p, basename, formats_table[i].suffix, err);
+		if (!x) {
+			pending_free(p);
+			return -1;
 		}
+		x->fmt = formats_table[i].write;
+		x->r = r;
 	}
+	return pending_write(p, paths, out, err);
+}
 
-	for (size_t i = 0; i < p->nt; i++)
-		if (write_one(r, &p->t[i], err) < 0)
-			goto fail;
+int report_write_parts(const struct report_part *parts, size_t n,
+		       const void *ctx, const char *dir, const char *basename,
+		       struct sbuf *paths, struct error *err)
+{
+	struct report_pending *p = NULL;
+	size_t paths_len = paths ? paths->len : 0;
 
-	/* The names for the caller, before anything is published, so that
-	 * running out of memory here changes nothing on disk. */
-	if (paths) {
-		for (size_t i = 0; i < p->nt; i++) {
-			if (paths->len)
-				sbuf_addch(paths, '\n');
-			sbuf_add(paths, p->t[i].final.buf, p->t[i].final.len);
+	if (!parts || !n || n > REPORT_PARTS_MAX || !dir || !dir[0] ||
+	    !basename)
+		return error_set(err, ERR_INTERNAL,
+				 "report_write_parts: bad arguments");
+	if (!valid_basename(basename))
+		return error_set(err, ERR_REPORT,
+				 "invalid report name '%s': a plain file "
+				 "name is needed", basename);
+	p = pending_new(dir, basename, err);
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct target *x = pending_add(p, basename, parts[i].suffix,
+					       err);
+
+		if (!x) {
+			pending_free(p);
+			return -1;
 		}
-		if (paths->failed) {
-			paths->failed = SBUF_OK;
-			fail_nomem(err, dir);
-			goto fail;
-		}
+		x->part = parts[i].write;
+		x->ctx = ctx;
 	}
-	*out = p;
+	if (pending_write(p, paths, &p, err) < 0)
+		return -1;
+	if (report_publish(p, err) < 0) {
+		if (paths)
+			sbuf_setlen(paths, paths_len);
+		return -1;
+	}
 	return 0;
-fail:
-	rollback(p->t, p->nt);
-	if (paths)
-		sbuf_setlen(paths, paths_len);
-	pending_free(p);
-	return -1;
 }
 
 int report_publish(struct report_pending *p, struct error *err)

@@ -57,6 +57,24 @@ int report_sink_end_row(struct report_sink *s);
  * return). 0, or -1 with the sink's error set. */
 typedef int report_writer_fn(const struct report *r, struct report_sink *s);
 
+/*
+ * Another report's set of files (the shadow run's): each part streams
+ * DIR/BASENAME+suffix from ctx into its sink, the way a format writer
+ * does. report_write_parts writes them all under temporary names, then
+ * publishes them atomically as a set, exactly as report_write does
+ * (report.h): a failure leaves no file changed and no temporary behind.
+ * At most REPORT_PARTS_MAX parts. Paths as report_write's.
+ */
+#define REPORT_PARTS_MAX 4
+typedef int report_part_fn(const void *ctx, struct report_sink *s);
+struct report_part {
+	const char *suffix;	/* ".csv" */
+	report_part_fn *write;
+};
+int report_write_parts(const struct report_part *parts, size_t n,
+		       const void *ctx, const char *dir, const char *basename,
+		       struct sbuf *paths, struct error *err);
+
 /* DIR/BASENAME.csv: one row per report_item (csv.c). */
 int report_csv_items(const struct report *r, struct report_sink *s);
 /* DIR/BASENAME-summary.csv: control totals and outcome counts (csv.c). */

@@ -4,15 +4,11 @@
  * (report_csv_field, report_html_escape); the page has no script and
  * its Content-Security-Policy allows only its own inline style.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "shadow.h"
 #include "report.h"
+#include "report_int.h"
 #include "../engine/banned.h"
 
 extern const char recon_html_css[];
@@ -30,12 +26,18 @@ static void cell(struct sbuf *b, int first, const char *s)
 	report_csv_field(b, s, 0);
 }
 
-static void csv(const struct shadow_report *r, struct sbuf *b)
+/* BASE.csv, one change per row (the sink holds one row at a time). */
+static int csv(const void *ctx, struct report_sink *s)
 {
+	const struct shadow_report *r = ctx;
+	struct sbuf *b = &s->buf;
+
 	sbuf_addstr(b, "\xEF\xBB\xBF");	/* Excel reads UTF-8 so */
 	for (size_t i = 0; cols[i]; i++)
 		cell(b, i == 0, cols[i]);
 	sbuf_addstr(b, "\r\n");
+	if (report_sink_end_row(s) < 0)
+		return -1;
 	for (size_t i = 0; i < r->nchanges; i++) {
 		const struct shadow_change *c = &r->changes[i];
 
@@ -49,7 +51,10 @@ static void csv(const struct shadow_report *r, struct sbuf *b)
 		cell(b, 0, c->old_verdicts);
 		cell(b, 0, c->new_verdicts);
 		sbuf_addstr(b, "\r\n");
+		if (report_sink_end_row(s) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 static void esc(struct sbuf *b, const char *s)
@@ -71,8 +76,12 @@ static void td(struct sbuf *b, const char *s)
 	sbuf_addstr(b, "</td>");
 }
 
-static void html(const struct shadow_report *r, struct sbuf *b)
+/* BASE.html: a page without script, its own style only. */
+static int html(const void *ctx, struct report_sink *s)
 {
+	const struct shadow_report *r = ctx;
+	struct sbuf *b = &s->buf;
+
 	sbuf_addstr(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 		       "<meta charset=\"utf-8\">\n"
 		       "<meta http-equiv=\"Content-Security-Policy\" "
@@ -152,81 +161,36 @@ static void html(const struct shadow_report *r, struct sbuf *b)
 			td_class(b, "msg", c->old_verdicts);
 			td_class(b, "msg", c->new_verdicts);
 			sbuf_addstr(b, "</tr>\n");
+			if (report_sink_end_row(s) < 0)
+				return -1;
 		}
 		sbuf_addstr(b, "</tbody>\n</table>\n</div>\n");
 	}
 	sbuf_addstr(b, "</body>\n</html>\n");
-}
-
-/* b to path, through path.tmp.PID, mode REPORT_FILE_MODE. */
-static int put_file(const char *path, const struct sbuf *b, struct error *err)
-{
-	struct sbuf tmp = SBUF_INIT(8192);
-	FILE *f = NULL;
-	int fd = -1, rc = -1;
-
-	if (sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		sbuf_release(&tmp);
-		return error_set(err, ERR_NOMEM, "out of memory");
-	}
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  REPORT_FILE_MODE);
-	if (fd >= 0)
-		(void)fchmod(fd, REPORT_FILE_MODE);
-	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (!f || fwrite(b->buf, 1, b->len, f) != b->len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
-		error_set(err, ERR_REPORT, "cannot write %s: %s", tmp.buf,
-			  strerror(errno ? errno : EIO));
-		goto out;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		error_set(err, ERR_REPORT, "cannot write %s: %s", tmp.buf,
-			  strerror(errno));
-		goto out;
-	}
-	f = NULL;
-	fd = -1;
-	if (rename(tmp.buf, path) != 0) {
-		error_set(err, ERR_REPORT, "cannot rename %s to %s: %s", tmp.buf,
-			  path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (f)
-		fclose(f);
-	else if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp.buf);
-	sbuf_release(&tmp);
-	return rc;
+	return report_sink_end_row(s);
 }
 
 int shadow_report_write(const struct shadow_report *r, const char *base,
 			struct sbuf *paths, struct error *err)
 {
-	static const struct {
-		const char *ext;
-		void (*fmt)(const struct shadow_report *, struct sbuf *);
-	} parts[] = { { "csv", csv }, { "html", html } };
-	struct sbuf b = SBUF_INIT((size_t)1 << 30), p = SBUF_INIT(8192);
-	int rc = 0;
+	static const struct report_part parts[] = {
+		{ ".csv", csv }, { ".html", html },
+	};
+	struct sbuf dir = SBUF_INIT(8192);
+	const char *slash = strrchr(base, '/'), *name = slash ? slash + 1 : base;
+	int rc;
 
-	for (size_t i = 0; rc == 0 && i < sizeof(parts) / sizeof(parts[0]); i++) {
-		sbuf_reset(&b);
-		sbuf_reset(&p);
-		parts[i].fmt(r, &b);
-		sbuf_addf(&p, "%s.%s", base, parts[i].ext);
-		if (b.failed || p.failed)
-			rc = error_set(err, ERR_NOMEM, "out of memory (shadow "
-				       "report)");
-		else if ((rc = put_file(p.buf, &b, err)) == 0)
-			sbuf_addf(paths, "%s\n", p.buf);
-	}
-	sbuf_release(&b);
-	sbuf_release(&p);
+	if (slash == base)
+		sbuf_addch(&dir, '/');
+	else if (slash)
+		sbuf_add(&dir, base, (size_t)(slash - base));
+	else
+		sbuf_addch(&dir, '.');
+	if (dir.failed)
+		rc = error_set(err, ERR_NOMEM, "out of memory (shadow report)");
+	else
+		rc = report_write_parts(parts, sizeof(parts) / sizeof(parts[0]),
+					r, dir.buf, name, paths, err);
+	sbuf_release(&dir);
 	return rc;
 }

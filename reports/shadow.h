@@ -52,9 +52,10 @@ struct shadow_report {
 	int no_row_baseline;
 };
 
-/* BASE.csv and BASE.html (each written under a temporary name, then
- * renamed); their paths appended to paths, '\n'-separated. ERR_REPORT
- * naming the file, ERR_NOMEM. */
+/* BASE.csv and BASE.html, published as a set the way the exception
+ * reports are (report.h, report_write): both or neither, the folder
+ * created if missing; their paths appended to paths, '\n'-separated.
+ * ERR_REPORT naming the file (or a BASE ending in '/'), ERR_NOMEM. */
 int shadow_report_write(const struct shadow_report *r, const char *base,
 			struct sbuf *paths, struct error *err);
 

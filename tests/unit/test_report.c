@@ -21,6 +21,7 @@
 
 #include "reports/report.h"
 #include "reports/report_int.h"
+#include "reports/shadow.h"
 #include "engine/err.h"
 #include "engine/mem.h"
 
@@ -1245,6 +1246,125 @@ START_TEST(io_faults_fresh)
 }
 END_TEST
 
+/* ---- the shadow run's report: the same set-wise publishing ---- */
+
+static struct shadow_report shadow_sample(const char *run_id)
+{
+	static const struct shadow_change ch[] = {
+		{ "outcome", "order", "=SUM(A1)", "MATCHED", "AMOUNT_MISMATCH",
+		  "MATCHED", "AMOUNT_MISMATCH", "[]", "[\"amount\"]" },
+		{ "new", "deal", "<script>x</script>", NULL, "UNMATCHED_DEAL",
+		  NULL, "UNMATCHED_DEAL", NULL, "[]" },
+	};
+	static const struct shadow_count cnt[] = {
+		{ "MATCHED -> AMOUNT_MISMATCH", 1 }, { "new record", 1 },
+	};
+	static const struct shadow_file f[] = {
+		{ "order-rules", "cand/order.lua", 1 },
+	};
+	struct shadow_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.job = "unit <job>";
+	r.run_id = run_id;
+	r.as_of = "2026-12-01 00:00:00";
+	r.rules_dir = "cand";
+	r.version = "test";
+	r.seq = 3;
+	r.records = 10;
+	r.unchanged = 8;
+	r.files = f;
+	r.nfiles = 1;
+	r.counts = cnt;
+	r.ncounts = 2;
+	r.changes = ch;
+	r.nchanges = 2;
+	return r;
+}
+
+/* Both files or neither: every file-system call failed in turn leaves
+ * the folder exactly as the last shadow run left it. */
+START_TEST(shadow_set_faults)
+{
+	struct shadow_report a = shadow_sample("run-a"), b = shadow_sample("run-b");
+	struct error err;
+	struct sbuf paths = SBUF_INIT(1 << 16), base = SBUF_INIT(512);
+	char *ls0, *csv0, *html0, p[600];
+	int seen_rename = 0;
+	long n;
+
+	error_init(&err);
+	sbuf_addf(&base, "%s/shadow-x", tmpdir);
+	ck_assert_int_eq(shadow_report_write(&a, base.buf, &paths, &err), 0);
+	snprintf(p, sizeof(p), "%s/shadow-x.csv\n%s/shadow-x.html", tmpdir,
+		 tmpdir);
+	ck_assert_str_eq(paths.buf, p);
+	ls0 = listing(tmpdir);
+	ck_assert_str_eq(ls0, "shadow-x.csv\nshadow-x.html");
+	snprintf(p, sizeof(p), "%s/shadow-x.csv", tmpdir);
+	csv0 = slurp(p, NULL);
+	/* the cells as text: no formula, no markup */
+	ck_assert_ptr_nonnull(strstr(csv0, "\"'=SUM(A1)\""));
+	snprintf(p, sizeof(p), "%s/shadow-x.html", tmpdir);
+	html0 = slurp(p, NULL);
+	ck_assert_ptr_null(strstr(html0, "<script>"));
+	ck_assert_ptr_nonnull(strstr(html0, "&lt;script&gt;x&lt;/script&gt;"));
+	ck_assert_ptr_nonnull(strstr(html0, "run-a"));
+	for (n = 0; n < 1000; n++) {
+		char *ls, *csv, *html;
+		int rc;
+
+		io_left = n;
+		io_hit = NULL;
+		report_io = faulty_io;
+		sbuf_reset(&paths);
+		sbuf_addstr(&paths, "keep");
+		rc = shadow_report_write(&b, base.buf, &paths, &err);
+		report_io = report_io_default;
+		io_left = -1;
+		if (rc == 0) {
+			ck_assert_ptr_null(io_hit);
+			break;
+		}
+		ck_assert_int_eq(err.code, ERR_REPORT);
+		ck_assert_ptr_nonnull(strstr(err.msg.buf, strerror(io_errno)));
+		ck_assert_str_eq(paths.buf, "keep");
+		seen_rename |= !strcmp(io_hit, "rename");
+		ls = listing(tmpdir);
+		ck_assert_str_eq(ls, ls0);
+		snprintf(p, sizeof(p), "%s/shadow-x.csv", tmpdir);
+		csv = slurp(p, NULL);
+		ck_assert_str_eq(csv, csv0);
+		snprintf(p, sizeof(p), "%s/shadow-x.html", tmpdir);
+		html = slurp(p, NULL);
+		ck_assert_str_eq(html, html0);
+		free(ls);
+		free(csv);
+		free(html);
+		error_clear(&err);
+	}
+	ck_assert_int_lt(n, 1000);
+	ck_assert_int_gt(n, 6);
+	ck_assert(seen_rename);
+	snprintf(p, sizeof(p), "%s/shadow-x.html", tmpdir);
+	free(html0);
+	html0 = slurp(p, NULL);
+	ck_assert_ptr_nonnull(strstr(html0, "run-b"));
+	/* a name that is a folder is refused in words */
+	sbuf_reset(&base);
+	sbuf_addf(&base, "%s/", tmpdir);
+	ck_assert_int_eq(shadow_report_write(&b, base.buf, &paths, &err), -1);
+	ck_assert_int_eq(err.code, ERR_REPORT);
+	ck_assert_ptr_nonnull(strstr(err.msg.buf, "a plain file name is needed"));
+	free(ls0);
+	free(csv0);
+	free(html0);
+	sbuf_release(&paths);
+	sbuf_release(&base);
+	error_release(&err);
+}
+END_TEST
+
 START_TEST(mem_faults)
 {
 	struct report a = sample(), b = sample();
@@ -1817,6 +1937,7 @@ Suite *suite_report(void)
 	tcase_add_test(t, csv_options);
 	tcase_add_test(t, xml_faults);
 	tcase_add_test(t, full_only_columns);
+	tcase_add_test(t, shadow_set_faults);
 	suite_add_tcase(s, t);
 	return s;
 }
