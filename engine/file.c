@@ -1,8 +1,12 @@
 /*
- * file.c - opening the files the engine reads whole (file.h).
+ * file.c - opening the files the engine reads whole, and the writers'
+ * temporary files (file.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,4 +69,30 @@ FILE *file_open_regular(const char *path, const char **kind)
 		return NULL;
 	}
 	return f;
+}
+
+long file_tmp_pid(const char *name, const char *head, const char *tail)
+{
+	size_t hl = strlen(head), tl = strlen(tail);
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, head, hl) != 0 || strncmp(name + hl, tail, tl) != 0)
+		return 0;
+	p = name + hl + tl;
+	if (*p < '1' || *p > '9')
+		return 0;
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (errno || *end != '.' || strlen(end + 1) != 6 || pid <= 0)
+		return 0;
+	return pid;
+}
+
+int file_pid_gone(long pid)
+{
+	if (pid <= 0 || pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }

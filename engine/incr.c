@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "incr.h"
+#include "file.h"
 #include "match.h"
 #include "mem.h"
 #include "tstamp.h"
@@ -690,27 +690,6 @@ void incr_writer_free(struct incr_writer *w)
 	mem_free(w);
 }
 
-/* The pid in NAME if it is SOURCE.state.tmp.PID.XXXXXX (a writer's
- * temporary file), else 0. */
-static long tmp_pid(const char *name, const char *source)
-{
-	size_t sl = strlen(source), pl = sizeof(".state.tmp.") - 1;
-	const char *p;
-	char *end;
-	long pid;
-
-	if (strncmp(name, source, sl) != 0 ||
-	    strncmp(name + sl, ".state.tmp.", pl) != 0)
-		return 0;
-	p = name + sl + pl;
-	if (*p < '1' || *p > '9')
-		return 0;
-	pid = strtol(p, &end, 10);
-	if (*end != '.' || strlen(end + 1) != 6 || pid <= 0)
-		return 0;
-	return pid;
-}
-
 unsigned incr_sweep_dead(const char *dir, const char *source)
 {
 	DIR *d = opendir(dir);
@@ -720,12 +699,9 @@ unsigned incr_sweep_dead(const char *dir, const char *source)
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		long pid = tmp_pid(e->d_name, source);
+		long pid = file_tmp_pid(e->d_name, source, ".state.tmp.");
 
-		/* only a process that no longer exists: a live one (even
-		 * another user's, EPERM) may be writing it now */
-		if (pid <= 0 || pid == (long)getpid() ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (!file_pid_gone(pid))
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
 			removed++;

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "inputs.h"
+#include "file.h"
 #include "incr.h"
 #include "mem.h"
 #include "banned.h"
@@ -276,22 +276,6 @@ static int by_age(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* The pid of a writer's temporary file .inputs.tmp.PID.XXXXXX, else 0. */
-static long tmp_pid(const char *name)
-{
-	static const char pre[] = ".inputs.tmp.";
-	char *end;
-	long pid;
-
-	if (strncmp(name, pre, sizeof(pre) - 1) != 0)
-		return 0;
-	name += sizeof(pre) - 1;
-	if (*name < '1' || *name > '9')
-		return 0;
-	pid = strtol(name, &end, 10);
-	return *end == '.' && strlen(end + 1) == 6 ? pid : 0;
-}
-
 unsigned inputs_prune(const char *dir, unsigned keep)
 {
 	DIR *d = opendir(dir);
@@ -304,13 +288,13 @@ unsigned inputs_prune(const char *dir, unsigned keep)
 		return 0;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		long pid = tmp_pid(e->d_name);
+		long pid = file_tmp_pid(e->d_name, "", ".inputs.tmp.");
 		struct stat st;
 
 		if (pid > 0) {
-			/* a dead run's: never a live one's (even EPERM) */
-			if (pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
-			    errno == ESRCH && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			/* a dead run's: never a live one's */
+			if (file_pid_gone(pid) &&
+			    unlinkat(dirfd(d), e->d_name, 0) == 0)
 				removed++;
 			continue;
 		}

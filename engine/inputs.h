@@ -55,7 +55,7 @@ enum inputs_kind { INPUTS_SOURCE = 'S', INPUTS_REFERENCE = 'R' };
 struct inputs_writer;
 
 /* Create dir (and its parents) and a temporary file in it for run_id's
- * inputs: RUN_ID.inputs.tmp.PID.XXXXXX. *out owned by the caller
+ * inputs: .inputs.tmp.PID.XXXXXX. *out owned by the caller
  * (inputs_writer_free). ERR_IO, ERR_NOMEM. */
 int inputs_writer_open(const char *dir, struct inputs_writer **out,
 		       struct error *err);

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include "engine/arena.h"
+#include "engine/file.h"
 #include "engine/buf.h"
 #include "engine/err.h"
 #include "engine/mem.h"
@@ -480,6 +483,39 @@ START_TEST(overflow_helpers)
 }
 END_TEST
 
+/* The writers' temporary names: the pid only in the exact form. */
+START_TEST(tmp_names)
+{
+	pid_t child;
+
+	ck_assert_int_eq(file_tmp_pid("x.state.tmp.4711.AbC123", "x",
+				      ".state.tmp."), 4711);
+	ck_assert_int_eq(file_tmp_pid(".inputs.tmp.12.abcdef", "",
+				      ".inputs.tmp."), 12);
+	/* another source, no pid, a pid of 0, not six characters */
+	ck_assert_int_eq(file_tmp_pid("y.state.tmp.4711.AbC123", "x",
+				      ".state.tmp."), 0);
+	ck_assert_int_eq(file_tmp_pid("x.state.tmp.notapid", "x",
+				      ".state.tmp."), 0);
+	ck_assert_int_eq(file_tmp_pid(".inputs.tmp.0.abcdef", "",
+				      ".inputs.tmp."), 0);
+	ck_assert_int_eq(file_tmp_pid(".inputs.tmp.12.abcde", "",
+				      ".inputs.tmp."), 0);
+	ck_assert_int_eq(file_tmp_pid(".inputs.tmp.99999999999999999999.abcdef",
+				      "", ".inputs.tmp."), 0);
+	/* ours and init are alive; a reaped child is gone */
+	ck_assert_int_eq(file_pid_gone((long)getpid()), 0);
+	ck_assert_int_eq(file_pid_gone(1), 0);
+	ck_assert_int_eq(file_pid_gone(0), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_int_eq(file_pid_gone((long)child), 1);
+}
+END_TEST
+
 Suite *suite_base(void);
 Suite *suite_base(void)
 {
@@ -501,6 +537,7 @@ Suite *suite_base(void)
 	tcase_add_test(tc, canon_xformat_types);
 	tcase_add_test(tc, arena_alignment);
 	tcase_add_test(tc, overflow_helpers);
+	tcase_add_test(tc, tmp_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
