@@ -141,10 +141,11 @@ static const struct cmd commands[] = {
 	  "for byte as the run wrote it, from the store alone (default: its "
 	  "HTML, to standard output); exit 9 if the kept report was changed" },
 	{ "shadow", cmd_shadow,
-	  "shadow JOB --rules DIR [--run RUN] [-o BASE] [--state-dir DIR]\n"
-	  "          [--tmpdir DIR] [--config FILE] [-q]",
-	  "run candidate rule files (DIR) over the very rows a published run "
-	  "read, publish nothing, and list every record whose outcome or "
+	  "shadow JOB [--rules DIR] [--job FILE] [--run RUN] [-o BASE]\n"
+	  "          [--state-dir DIR] [--tmpdir DIR] [--config FILE] [-q]",
+	  "run candidate rule files (DIR) and job settings (FILE: "
+	  "tolerances, links, grace periods) over the very rows a published "
+	  "run read, publish nothing, and list every record whose outcome or "
 	  "verdicts would change (BASE.csv, BASE.html); exit 1 if any would" },
 	{ "schedule", cmd_schedule,
 	  "schedule JOB... [--schedule-dir DIR] [--report-dir DIR] [--state-dir DIR]\n"
@@ -1907,9 +1908,9 @@ static int cmd_shadow(const char *config, int argc, char **argv)
 	struct sbuf state = SBUF_INIT(1 << 16);
 	struct evlog lg;
 	struct log_cli lc = { NULL, NULL, 0 };
-	struct job *job = NULL;
+	struct job *job = NULL, *cjob = NULL;
 	const char *path = NULL, *own_config = NULL, *stdir = NULL;
-	const char *tmpdir = NULL;
+	const char *tmpdir = NULL, *cjob_path = NULL;
 	size_t npos;
 	int code;
 
@@ -1920,6 +1921,9 @@ static int cmd_shadow(const char *config, int argc, char **argv)
 		const struct opt ro[] = {
 			{ "--rules", OPT_ONE, "a folder of candidate rule files",
 			  "candidate/", NULL, &so.rules_dir, NULL, NULL },
+			{ "--job", OPT_ONE, "a candidate job file",
+			  "candidate/orders-nightly.xml", NULL, &cjob_path,
+			  NULL, NULL },
 			{ "--run", OPT_ONE, "a run (seq or run id)", "3", NULL,
 			  &so.run, NULL, NULL },
 			{ "-o", OPT_ONE, "a base name for BASE.csv and BASE.html",
@@ -1938,9 +1942,11 @@ static int cmd_shadow(const char *config, int argc, char **argv)
 	}
 	if (!code && !path)
 		code = usage_error("shadow: which job?%s", "");
-	if (!code && !so.rules_dir)
+	if (!code && !so.rules_dir && !cjob_path)
 		code = usage_error("shadow: --rules DIR names the folder of the "
-				   "candidate rule files%s", "");
+				   "candidate rule files, --job FILE a candidate "
+				   "job file (its tolerances, links, grace "
+				   "periods); give one or both%s", "");
 	if (!code)
 		code = open_config(&cfg, config, own_config);
 	if (!code)
@@ -1968,6 +1974,12 @@ static int cmd_shadow(const char *config, int argc, char **argv)
 		goto out;
 	}
 	lg.job = job->name;
+	if (cjob_path && load_job(&cfg, cjob_path, &cjob, &err) < 0) {
+		error_context(&err, "the candidate job file");
+		code = fail_ev(&lg, &err, "start", NULL);
+		goto out;
+	}
+	so.job = cjob;
 	if ((code = run_settings(&cfg, job, &opts, &state)) != 0)
 		goto out;
 	so.state_dir = opts.state_dir;
@@ -1988,6 +2000,7 @@ static int cmd_shadow(const char *config, int argc, char **argv)
 out:
 	evlog_close(&lg);
 	shadow_result_release(&res);
+	job_free(cjob);
 	job_free(job);
 	error_release(&err);
 	config_release(&cfg);

@@ -441,28 +441,171 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* The candidate job: the job with each rule file DIR has taken from
- * there. files[i] says where each came from. */
-static int candidate(struct sctx *s, const struct job *job, const char *dir,
-		     struct job *cj, struct shadow_file *files,
-		     struct sbuf *text, struct error *err)
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same file: the same path, or two paths to one file (a copy of
+ * the job file elsewhere names the job's CSV another way). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	if (same_str(a, b))
+		return 1;
+	return a && b && stat(a, &x) == 0 && stat(b, &y) == 0 &&
+	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static int same_params(const struct job_param *a, size_t na,
+		       const struct job_param *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].kind != b[i].kind || !same_str(a[i].literal, b[i].literal))
+			return 0;
+	return 1;
+}
+
+/*
+ * What a candidate job file (--job) must share with the job: what it
+ * reads and where it publishes, and the fields its records carry. The
+ * replay feeds it the rows the run read, so another query, source or
+ * reference would be judged on rows it never asked for. NULL when they
+ * agree, else what differs, in words.
+ */
+static const char *reads_differently(const struct job *j, const struct job *c,
+				     struct sbuf *why)
+{
+	if (strcmp(j->name, c->name) != 0)
+		return "its name is another job's";
+	if (!same_str(j->store_dsn, c->store_dsn) ||
+	    !same_str(j->store_table, c->store_table))
+		return "it publishes to another store";
+	if (j->nsources != c->nsources)
+		return "it has another number of sources";
+	for (size_t i = 0; i < j->nsources; i++) {
+		const struct job_source *a = &j->sources[i], *b = &c->sources[i];
+
+		if (strcmp(a->name, b->name) != 0 || a->role != b->role) {
+			sbuf_addf(why, "its source %zu is '%s', not '%s'", i + 1,
+				  b->name, a->name);
+			return why->buf;
+		}
+		const char *what = !same_str(a->dsn, b->dsn) ? "DSN"
+			: !same_str(a->query, b->query) ? "query"
+			: !same_params(a->params, a->nparams, b->params,
+				       b->nparams) ? "query parameters"
+			: !same_str(a->id_column, b->id_column) ? "id column"
+			: NULL;
+
+		if (what) {
+			sbuf_addf(why, "source '%s' has another %s", a->name,
+				  what);
+			return why->buf;
+		}
+	}
+	if (j->nreferences != c->nreferences)
+		return "it has another number of reference tables";
+	for (size_t i = 0; i < j->nreferences; i++) {
+		const struct job_reference *a = &j->references[i];
+		const struct job_reference *b = &c->references[i];
+
+		const char *what = strcmp(a->name, b->name) ? "name"
+			: !same_str(a->dsn, b->dsn) ? "DSN"
+			: !same_str(a->query, b->query) ? "query"
+			: !same_file(a->file, b->file) ? "file"
+			: !same_str(a->key, b->key) ? "key column" : NULL;
+
+		if (what) {
+			sbuf_addf(why, "reference table %zu ('%s') has another "
+				  "%s", i + 1, a->name, what);
+			return why->buf;
+		}
+	}
+	if (j->nfields != c->nfields)
+		return "it declares other site-defined fields";
+	for (size_t i = 0; i < j->nfields; i++)
+		if (strcmp(j->fields[i].name, c->fields[i].name) != 0 ||
+		    j->fields[i].type != c->fields[i].type ||
+		    j->fields[i].roles != c->fields[i].roles)
+			return "it declares other site-defined fields";
+	return NULL;
+}
+
+/* The candidate job: the job (or the candidate job file cand) with each
+ * rule file DIR has taken from there (DIR NULL: none). files[i] says
+ * where each came from. */
+static int candidate(struct sctx *s, const struct job *job,
+		     const struct job *cand, const char *dir, struct job *cj,
+		     struct shadow_file *files, struct sbuf *text,
+		     struct error *err)
 {
 	size_t from_dir = 0;
 	DIR *d;
 	struct dirent *e;
 
-	*cj = *job;
-	cj->rule_files = arena_alloc(&s->a, (job->nrule_files + 1) *
+	if (cand) {
+		struct sbuf why = SBUF_INIT(1 << 12);
+		const char *w = reads_differently(job, cand, &why);
+
+		if (w) {
+			error_set(err, ERR_USAGE, "shadow: the candidate job "
+				  "file '%s' does not read what job '%s' reads: "
+				  "%s. A shadow run replays the rows the run "
+				  "read, so only what judges them may differ "
+				  "(rule files, tolerances, links, grace "
+				  "periods, matching and rule limits)",
+				  cand->path, job->name, w);
+			sbuf_release(&why);
+			return -1;
+		}
+		sbuf_release(&why);
+		sbuf_addf(text, "job settings: from the candidate job file %s "
+			  "(tolerances, links, grace periods, limits, rule "
+			  "files)\n", cand->path);
+	}
+	*cj = cand ? *cand : *job;
+	cj->rule_files = arena_alloc(&s->a, (cj->nrule_files + 1) *
 				     sizeof(*cj->rule_files));
-	if (!cj->rule_files)
+	cj->rule_names = arena_alloc(&s->a, (cj->nrule_files + 1) *
+				     sizeof(*cj->rule_names));
+	if (!cj->rule_files || !cj->rule_names)
 		return nomem(err);
+	/* A rule file keeps the job's name for it (verdicts' file:line)
+	 * where the candidate job has one of the same file name, so that
+	 * moving the job file elsewhere changes no verdict's text. */
+	for (size_t i = 0; i < cj->nrule_files; i++) {
+		const struct job *src = cand ? cand : job;
+
+		cj->rule_names[i] = (char *)job_rule_name(src, i);
+		for (size_t k = 0; cand && k < job->nrule_files; k++)
+			if (strcmp(base_name(job->rule_files[k]),
+				   base_name(src->rule_files[i])) == 0)
+				cj->rule_names[i] = (char *)job_rule_name(job, k);
+	}
+	if (cand)
+		job = cand;
+	if (!dir) {
+		for (size_t i = 0; i < job->nrule_files; i++) {
+			files[i].name = cj->rule_names[i];
+			files[i].from = cj->rule_files[i] = job->rule_files[i];
+			files[i].candidate = cand != NULL;
+			sbuf_addf(text, "rule file %s: %s%s\n", files[i].name,
+				  files[i].from, cand ? " (the candidate job's)"
+						      : "");
+		}
+		return 0;
+	}
 	if (!is_dir(dir))
 		return error_set(err, ERR_USAGE, "shadow: --rules '%s' is not a "
 				 "folder; give the folder that holds the "
 				 "candidate rule files", dir);
 	for (size_t i = 0; i < job->nrule_files; i++) {
 		struct sbuf p = SBUF_INIT(8192);
-		const char *name = job_rule_name(job, i);
+		const char *name = cj->rule_names[i];
 
 		sbuf_addf(&p, "%s/%s", dir, base_name(job->rule_files[i]));
 		files[i].name = name;
@@ -479,7 +622,9 @@ static int candidate(struct sctx *s, const struct job *job, const char *dir,
 			return nomem(err);
 		sbuf_addf(text, "rule file %s: %s%s\n", name, files[i].from,
 			  files[i].candidate ? " (candidate)"
-					     : " (the job's, not in the folder)");
+			  : cand ? " (the candidate job's, not in the folder)"
+				 : " (the job's, not in the folder)");
+		files[i].candidate |= cand != NULL;
 	}
 	if (!from_dir) {
 		struct sbuf names = SBUF_INIT(1 << 16);
@@ -565,10 +710,16 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 	int in_tx = 0, no_rows = 0, rc = -1, k;
 
 	memset(&s, 0, sizeof(s));
-	files = mem_calloc(job->nrule_files + 1, sizeof(*files));
+	if (!o->rules_dir && !o->job)
+		return error_set(err, ERR_USAGE, "shadow: give --rules DIR (a "
+				 "folder of candidate rule files), --job FILE "
+				 "(a candidate job file), or both");
+	files = mem_calloc((o->job ? o->job : job)->nrule_files + 1,
+			   sizeof(*files));
 	if (!files)
 		return nomem(err);
-	if (candidate(&s, job, o->rules_dir, &cj, files, &res->text, err) < 0)
+	if (candidate(&s, job, o->job, o->rules_dir, &cj, files, &res->text,
+		      err) < 0)
 		goto out;
 	/* the old side, in one snapshot of the store */
 	if (verify_reader_open(job->store_dsn, job->store_table, job->name, &c,
@@ -641,12 +792,13 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 	rep.run_id = res->run_id.buf;
 	rep.as_of = as_of;
 	rep.rules_dir = o->rules_dir;
+	rep.job_file = o->job ? o->job->path : NULL;
 	rep.version = RECON_VERSION;
 	rep.seq = res->seq;
 	rep.records = s.new.n;
 	rep.unchanged = same;
 	rep.files = files;
-	rep.nfiles = job->nrule_files;
+	rep.nfiles = cj.nrule_files;
 	rep.counts = s.cnt;
 	rep.ncounts = s.ncnt;
 	rep.changes = s.ch;
@@ -658,10 +810,14 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 	}
 	if (shadow_report_write(&rep, base.buf, &res->paths, err) < 0)
 		goto out;
-	sbuf_addf(&res->text, "shadow of run %llu (%s, as of %s) with the rules "
-		  "in %s: %llu records, %llu unchanged, %zu change%s\n",
+	sbuf_addf(&res->text, "shadow of run %llu (%s, as of %s) with %s%s%s%s%s: "
+		  "%llu records, %llu unchanged, %zu change%s\n",
 		  (unsigned long long)res->seq, res->run_id.buf, as_of,
-		  o->rules_dir, (unsigned long long)s.new.n,
+		  o->job ? "the candidate job " : "",
+		  o->job ? o->job->path : "",
+		  o->job && o->rules_dir ? " and " : "",
+		  o->rules_dir ? "the rules in " : "",
+		  o->rules_dir ? o->rules_dir : "", (unsigned long long)s.new.n,
 		  (unsigned long long)same, s.nch, s.nch == 1 ? "" : "s");
 	for (size_t i = 0; i < s.ncnt; i++)
 		sbuf_addf(&res->text, "  %6llu  %s\n",

@@ -29,7 +29,12 @@
 #include "run.h"
 
 struct shadow_opts {
-	const char *rules_dir;	/* the candidate rule files */
+	const char *rules_dir;	/* the candidate rule files, or NULL */
+	/* a candidate job file (--job), or NULL: its rule files,
+	 * tolerances, links, grace periods and limits; it must read what
+	 * the job reads (same sources, queries, references, store and
+	 * fields). One of rules_dir and job at least. */
+	const struct job *job;
 	const char *run;	/* a seq or run id; NULL: the latest */
 	/* the reports: BASE.csv and BASE.html; NULL:
 	 * JOBDIR/../out/shadow/JOB-RUNSEQ */

@@ -104,9 +104,17 @@ static int html(const void *ctx, struct report_sink *s)
 	esc(b, r->run_id);
 	sbuf_addstr(b, ")</dd>\n<dt>As of</dt><dd>");
 	esc(b, r->as_of);
-	sbuf_addstr(b, "</dd>\n<dt>Candidate folder</dt><dd>");
-	esc(b, r->rules_dir);
 	sbuf_addstr(b, "</dd>\n");
+	if (r->job_file) {
+		sbuf_addstr(b, "<dt>Candidate job file</dt><dd>");
+		esc(b, r->job_file);
+		sbuf_addstr(b, "</dd>\n");
+	}
+	if (r->rules_dir) {
+		sbuf_addstr(b, "<dt>Candidate folder</dt><dd>");
+		esc(b, r->rules_dir);
+		sbuf_addstr(b, "</dd>\n");
+	}
 	for (size_t i = 0; i < r->nfiles; i++) {
 		sbuf_addstr(b, "<dt>Rule file</dt><dd>");
 		esc(b, r->files[i].name);

@@ -39,7 +39,8 @@ struct shadow_file {
 };
 
 struct shadow_report {
-	const char *job, *run_id, *as_of, *rules_dir, *version;
+	const char *job, *run_id, *as_of, *version;
+	const char *rules_dir, *job_file;	/* the candidates; NULL: none */
 	uint64_t seq, records, unchanged;
 	const struct shadow_file *files;
 	size_t nfiles;

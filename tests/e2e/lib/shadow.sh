@@ -10,6 +10,10 @@
 # - order_erp_amount with a tolerance of 0.05 instead of the job's
 #   0.01: exactly SO-99000026 changes, AMOUNT_MISMATCH_ORDER_ERP ->
 #   MATCHED, exit 1; the HTML says so;
+# - the same tolerance in a candidate job file (--job, a copy of the
+#   job elsewhere): exactly SO-99000026 changes; a candidate job with
+#   another query exits 2 naming the source; neither --rules nor --job
+#   exits 2;
 # - a new rule failing SO-300020 and SO-99000008 with a message holding
 #   <script> and a quote: exactly those two keys change, the HTML
 #   escapes the message;
@@ -89,6 +93,38 @@ if [ "$sh_rc" = 1 ] && [ "$(sh_keys tol)" = "outcome,order,SO-99000026" ] &&
 else
 	fail "shadow: a tolerance of 0.05" "rc $sh_rc" "$(sh_keys tol)" \
 		"$(cat "$sh_dir/tol.out" "$sh_dir/tol.err")"
+fi
+
+# a changed tolerance in a candidate job file (--job): a copy of the job
+# elsewhere, its paths made absolute, the default tolerance 0.05: the
+# same one key changes, and no verdict by its file's new path
+sed -e "s|\.\./|$root/|g" -e 's/currency="\*" absolute="0.01"/currency="*" absolute="0.05"/' \
+	"$lc_job" >"$sh_dir/tol-job.xml"
+sh_shadow tjob --job "$sh_dir/tol-job.xml"
+if [ "$sh_rc" = 1 ] && [ "$(sh_keys tjob)" = "outcome,order,SO-99000026" ] &&
+   grep -q "^job settings: from the candidate job file $sh_dir/tol-job.xml" "$sh_dir/tjob.out" &&
+   grep -q "with the candidate job $sh_dir/tol-job.xml: " "$sh_dir/tjob.out" &&
+   grep -q '<dt>Candidate job file</dt>' "$sh_dir/tjob.html"; then
+	pass "shadow: --job with a tolerance of 0.05 changes exactly SO-99000026"
+else
+	fail "shadow: --job with a tolerance of 0.05" "rc $sh_rc" "$(sh_keys tjob | head)" \
+		"$(cat "$sh_dir/tjob.out" "$sh_dir/tjob.err")"
+fi
+# ... a candidate job that reads another way is refused in words
+sed -e "s|\.\./|$root/|g" -e '0,/SELECT/s//SELECT DISTINCT/' "$lc_job" >"$sh_dir/q-job.xml"
+sh_shadow qjob --job "$sh_dir/q-job.xml"
+if [ "$sh_rc" = 2 ] && grep -q "does not read what job 'orders-nightly' reads: source 'crm' has another query" "$sh_dir/qjob.err" &&
+   [ ! -e "$sh_dir/qjob.csv" ]; then
+	pass "shadow: a candidate job with another query: exit 2, the source named"
+else
+	fail "shadow: a candidate job with another query" "rc $sh_rc" "$(cat "$sh_dir/qjob.err")"
+fi
+# ... and neither --rules nor --job is a usage error
+sh_shadow nothing
+if [ "$sh_rc" = 2 ] && grep -q 'give one or both' "$sh_dir/nothing.err"; then
+	pass "shadow: neither --rules nor --job: exit 2"
+else
+	fail "shadow: neither --rules nor --job" "rc $sh_rc" "$(cat "$sh_dir/nothing.err")"
 fi
 
 # a new rule
