@@ -200,6 +200,18 @@ struct ex {
 	struct sbuf kept[2];
 	int kept_read;		/* the file was read (1), refused (-1) */
 	struct sbuf kept_why;
+	/* the rows wanted by every record shown, looked up in one pass over
+	 * the file (kept_load): file_read as kept_read, for them all */
+	struct kept_want *want;
+	size_t nwant;
+	int file_read;
+};
+
+/* A row explain shows: of source src, with fingerprint fp (its values
+ * in text once found). */
+struct kept_want {
+	char *src, *fp;
+	struct sbuf text;
 };
 
 static const char *row_text(const struct row *row, size_t i)
@@ -535,46 +547,90 @@ static void add_kept_value(struct sbuf *b, const struct value *v)
 		sbuf_add_i64(b, v->i);
 }
 
+/* Add the deal's and the order's (source, fingerprint) of the version's
+ * sources JSON to x's wants, once each. */
+static int want_rows(struct ex *x, const char *sources)
+{
+	json_error_t je;
+	json_t *src = json_loads(sources ? sources : "{}", 0, &je);
+	int rc = 0;
+
+	for (int p = 0; src && rc == 0 && p < 2; p++) {
+		json_t *part = json_object_get(src, part_names[p]);
+		const char *sn = json_is_object(part) ? jstr(part, "source") : NULL;
+		const char *fp = json_is_object(part) ? jstr(part, "sha256") : NULL;
+		struct kept_want *w;
+		size_t i;
+
+		if (!sn || !fp)
+			continue;
+		for (i = 0; i < x->nwant; i++)
+			if (!strcmp(x->want[i].src, sn) && !strcmp(x->want[i].fp, fp))
+				break;
+		if (i < x->nwant)
+			continue;
+		w = mem_realloc(x->want, (x->nwant + 1) * sizeof(*w));
+		if (!w) {
+			rc = -1;
+			break;
+		}
+		x->want = w;
+		w = &x->want[x->nwant];
+		w->src = mem_strdup(sn);
+		w->fp = mem_strdup(fp);
+		sbuf_init(&w->text, 1 << 20);
+		x->nwant++;
+		if (!w->src || !w->fp)
+			rc = -1;
+	}
+	json_decref(src);
+	return rc;
+}
+
 /*
- * The values of the deal's and the order's source rows, from the run's
- * kept inputs: the row of the named source whose fingerprint is the
- * version's. The ERP documents are fingerprinted together, so their
- * rows are not found so. A file that does not check is said, not used.
+ * The values of the deal's and the order's source rows of every record
+ * shown, from the run's kept inputs, in one pass over the file: the row
+ * of the named source whose fingerprint is the version's. The ERP
+ * documents are fingerprinted together, so their rows are not found so.
+ * A file that does not check is said, not used. Out of memory leaves
+ * the values unshown.
  */
-static void kept_rows(struct ex *x, json_t *src)
+static void kept_load(struct ex *x)
 {
 	struct inputs_reader *in = NULL;
 	struct inputs_item it;
 	struct rowfp fpr;
 	struct error err;
-	const char *want_src[2], *want_fp[2];
 	char cur[256] = "";
-	int k, found = 0, any = 0;
+	size_t first, i, found = 0;
+	int k;
 
-	for (int p = 0; p < 2; p++) {
-		json_t *part = json_object_get(src, part_names[p]);
+	for (first = 0; first < x->nv; first = i) {
+		long at;
 
-		sbuf_reset(&x->kept[p]);
-		want_src[p] = json_is_object(part) ? jstr(part, "source") : NULL;
-		want_fp[p] = json_is_object(part) ? jstr(part, "sha256") : NULL;
-		any |= want_src[p] && want_fp[p];
+		for (i = first; i < x->nv && strcmp(x->v[i].f[LF_REC_KIND],
+						   x->v[first].f[LF_REC_KIND]) == 0;
+		     i++)
+			;
+		at = current_at(x, first, i);
+		if (at >= 0 && want_rows(x, x->v[at].f[LF_SOURCES]) < 0)
+			return;
 	}
-	x->kept_read = 0;
-	sbuf_reset(&x->kept_why);
-	if (!x->inputs || !any)
+	if (!x->inputs || !x->nwant)
 		return;
 	error_init(&err);
 	rowfp_init(&fpr);
 	if (inputs_reader_open(x->inputs, &in, &err) < 0) {
-		x->kept_read = -1;
+		x->file_read = -1;
 		sbuf_addstr(&x->kept_why, err.msg.buf);
 		goto out;
 	}
-	x->kept_read = 1;
-	while (found < 2 && (k = inputs_reader_next(in, &it, &err)) == 1) {
+	x->file_read = 1;
+	while (found < x->nwant && (k = inputs_reader_next(in, &it, &err)) == 1) {
 		struct row row;
 		uint8_t fp[32];
 		char hex[65];
+		int need = 0;
 
 		if (it.tag == 'S' || it.tag == 'R') {
 			snprintf(cur, sizeof(cur), "%c%s", it.tag, it.name);
@@ -582,23 +638,28 @@ static void kept_rows(struct ex *x, json_t *src)
 		}
 		if (it.tag != 'W' || cur[0] != 'S')
 			continue;
+		for (size_t w = 0; w < x->nwant && !need; w++)
+			need = !x->want[w].text.len &&
+			       !strcmp(cur + 1, x->want[w].src);
+		if (!need)
+			continue;
 		row.ncols = it.ncols;
 		row.names = it.cols;
 		row.vals = it.vals;
 		row.rowno = 0;
-		for (int p = 0; p < 2; p++) {
-			if (!want_src[p] || !want_fp[p] || x->kept[p].len ||
-			    strcmp(cur + 1, want_src[p]) != 0)
-				continue;
-			if (rowfp_row(&fpr, &row, fp, &err) < 0)
-				goto out;
-			rowfp_hex(fp, hex);
-			if (strcmp(hex, want_fp[p]) != 0)
+		if (rowfp_row(&fpr, &row, fp, &err) < 0)
+			goto out;
+		rowfp_hex(fp, hex);
+		for (size_t w = 0; w < x->nwant; w++) {
+			struct kept_want *kw = &x->want[w];
+
+			if (kw->text.len || strcmp(cur + 1, kw->src) ||
+			    strcmp(hex, kw->fp))
 				continue;
 			for (size_t c = 0; c < it.ncols; c++) {
-				sbuf_addf(&x->kept[p], "%s%s=", c ? ", " : "",
+				sbuf_addf(&kw->text, "%s%s=", c ? ", " : "",
 					  it.cols[c]);
-				add_kept_value(&x->kept[p], &it.vals[c]);
+				add_kept_value(&kw->text, &it.vals[c]);
 			}
 			found++;
 		}
@@ -607,6 +668,31 @@ out:
 	inputs_reader_free(in);
 	rowfp_release(&fpr);
 	error_release(&err);
+}
+
+/* The deal's and the order's values for one version (kept_load found
+ * them): x->kept[p], and kept_read as the file's for a version with a
+ * row to look for. */
+static void kept_rows(struct ex *x, json_t *src)
+{
+	int any = 0;
+
+	for (int p = 0; p < 2; p++) {
+		json_t *part = json_object_get(src, part_names[p]);
+		const char *sn = json_is_object(part) ? jstr(part, "source") : NULL;
+		const char *fp = json_is_object(part) ? jstr(part, "sha256") : NULL;
+
+		sbuf_reset(&x->kept[p]);
+		if (!sn || !fp)
+			continue;
+		any = 1;
+		for (size_t i = 0; i < x->nwant; i++)
+			if (!strcmp(x->want[i].src, sn) &&
+			    !strcmp(x->want[i].fp, fp) && x->want[i].text.len)
+				sbuf_add(&x->kept[p], x->want[i].text.buf,
+					 x->want[i].text.len);
+	}
+	x->kept_read = any && x->inputs ? x->file_read : 0;
 }
 
 static void text_sources(struct ex *x, struct sbuf *o, json_t *src)
@@ -1184,6 +1270,7 @@ int explain_key(const char *dsn, const char *table, const char *job,
 	if (inputs_dir && inputs_path(inputs_dir, x.run_id.buf, &ipath) == 0 &&
 	    stat(ipath.buf, &st) == 0 && S_ISREG(st.st_mode))
 		x.inputs = ipath.buf;
+	kept_load(&x);
 	if (json) {
 		sbuf_addstr(out, "{\"job\":");
 		jout(out, job);
@@ -1257,6 +1344,12 @@ out:
 	sbuf_release(&x.kept[0]);
 	sbuf_release(&x.kept[1]);
 	sbuf_release(&x.kept_why);
+	for (i = 0; i < x.nwant; i++) {
+		mem_free(x.want[i].src);
+		mem_free(x.want[i].fp);
+		sbuf_release(&x.want[i].text);
+	}
+	mem_free(x.want);
 	sbuf_release(&ipath);
 	verify_reader_close(c, in_tx);
 	return rc;
