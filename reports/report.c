@@ -425,6 +425,18 @@ fail:
 	return -1;
 }
 
+/* report_publish(p); on failure paths back to paths_len bytes. */
+static int publish_set(struct report_pending *p, struct sbuf *paths,
+		       size_t paths_len, struct error *err)
+{
+	if (report_publish(p, err) < 0) {
+		if (paths)
+			sbuf_setlen(paths, paths_len);
+		return -1;
+	}
+	return 0;
+}
+
 int report_prepare(const struct report *r, const char *dir,
 		   const char *basename, unsigned formats, struct sbuf *paths,
 		   struct report_pending **out, struct error *err)
@@ -498,12 +510,7 @@ int report_write_parts(const struct report_part *parts, size_t n,
 	}
 	if (pending_write(p, paths, &p, err) < 0)
 		return -1;
-	if (report_publish(p, err) < 0) {
-		if (paths)
-			sbuf_setlen(paths, paths_len);
-		return -1;
-	}
-	return 0;
+	return publish_set(p, paths, paths_len, err);
 }
 
 int report_publish(struct report_pending *p, struct error *err)
@@ -569,10 +576,5 @@ int report_write(const struct report *r, const char *dir, const char *basename,
 
 	if (report_prepare(r, dir, basename, formats, paths, &p, err) < 0)
 		return -1;
-	if (report_publish(p, err) < 0) {
-		if (paths)
-			sbuf_setlen(paths, paths_len);
-		return -1;
-	}
-	return 0;
+	return publish_set(p, paths, paths_len, err);
 }
