@@ -53,6 +53,9 @@
 #    changed orders and the run written one version each. Prints its wall
 #    time, versions, peak RSS and its ratio to the full rerun of step 6
 #    (the goal: 0.25 x).
+# 8. A shadow run (recon shadow --job with a copy of the job file) of
+#    step 6's run from its kept inputs: it must change nothing; prints
+#    its wall time and peak RSS next to the run's, and the inputs size.
 # Every run keeps its per-source state in RES/state (--state-dir; the
 # 8-field run in RES/state-f8). Without pg or maria the SQLite files are
 # reused by the next bench, so what steps 6 and 7 change is put back when
@@ -550,3 +553,30 @@ awk -v w="$wall_inc" -v w2="$wall2" -v fl="$floor_total" -v v="$vinc" -v r="$(rs
 	printf "  peak RSS           %.1f MB\n", r / 1024
 }'
 phase_table "$res/recon-inc.err" "incremental, 5% changed" "$wall_inc"
+
+# 8. recon shadow: replay step 6's run (the full rerun, 5% changed) from
+#    the inputs it kept, with the job's own settings given back as a
+#    candidate job file: nothing may change (exit 0). Its wall time and
+#    peak RSS next to that run's, and the inputs file's size.
+echo
+echo "bench: shadow run of the full rerun, 5% changed ($backend; recon shadow --job, the job's own settings)"
+run2=$(sed -n 's/^run \([^:]*\):.*/\1/p' "$res/recon2.out")
+inputs_mb=$(sed -n "s/^recon: inputs kept for recon shadow: .*$run2.inputs, \([0-9.]*\) MB.*/\1/p" "$res/recon2.err")
+cp "$job" "$res/shadow-job.xml"
+set +e
+"$timebin" -v -o "$res/shadow.time" tools/env.sh "$ini" "$recon" shadow "$job" \
+	--job "$res/shadow-job.xml" --run "$run2" --state-dir "$state" \
+	-o "$res/shadow" -q >"$res/shadow.out" 2>"$res/shadow.err"
+rc=$?
+set -e
+if [ "$rc" != 0 ] || ! grep -q ', 0 changes$' "$res/shadow.out"; then
+	echo "bench: the shadow run of the job's own settings exited $rc, expected 0 and no change (see $res/shadow.out, $res/shadow.err)" >&2
+	exit 1
+fi
+awk -v w="$(wall_of "$res/shadow.time")" -v r="$(rss_of "$res/shadow.time")" \
+	-v w2="$wall2" -v r2="$(rss_of "$res/recon2.time")" -v mb="$inputs_mb" 'BEGIN {
+	printf "  shadow replay      %.2f s = %.2f x the run it replays (%.2f s); peak RSS %.1f MB (the run: %.1f MB)\n",
+		w, (w2 > 0 ? w / w2 : 0), w2, r / 1024, r2 / 1024
+	printf "  inputs file        %s MB\n", mb
+}'
+
