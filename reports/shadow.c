@@ -76,6 +76,32 @@ static void td(struct sbuf *b, const char *s)
 	sbuf_addstr(b, "</td>");
 }
 
+/* One side of a change, old or new, in one cell: the outcome, the
+ * codes where they say more than it, then the verdicts (none: the
+ * record is not on that side). */
+static void side(struct sbuf *b, const char *outcome, const char *codes,
+		 const char *verdicts)
+{
+	sbuf_addstr(b, "<td class=\"side\">");
+	if (!outcome) {
+		sbuf_addstr(b, "<span class=\"none\">no record</span></td>");
+		return;
+	}
+	sbuf_addstr(b, "<strong>");
+	esc(b, outcome);
+	sbuf_addstr(b, "</strong>");
+	if (codes && *codes && strcmp(codes, outcome) != 0) {
+		sbuf_addstr(b, "<br>codes: ");
+		esc(b, codes);
+	}
+	if (verdicts && *verdicts) {
+		sbuf_addstr(b, "<div class=\"verdicts\">");
+		esc(b, verdicts);
+		sbuf_addstr(b, "</div>");
+	}
+	sbuf_addstr(b, "</td>");
+}
+
 /* BASE.html: a page without script, its own style only. */
 static int html(const void *ctx, struct report_sink *s)
 {
@@ -149,11 +175,9 @@ static int html(const void *ctx, struct report_sink *s)
 	}
 	if (r->nchanges) {
 		sbuf_addstr(b, "<h2>Every change</h2>\n<div class=\"scroll\">"
-			       "<table class=\"items\">\n<thead><tr>"
+			       "<table class=\"items changes\">\n<thead><tr>"
 			       "<th>Change</th><th>Kind</th><th>Key</th>"
-			       "<th>Old outcome</th><th>New outcome</th>"
-			       "<th>Old codes</th><th>New codes</th>"
-			       "<th>Old verdicts</th><th>New verdicts</th>"
+			       "<th>Published</th><th>Candidate</th>"
 			       "</tr></thead>\n<tbody>\n");
 		for (size_t i = 0; i < r->nchanges; i++) {
 			const struct shadow_change *c = &r->changes[i];
@@ -162,12 +186,8 @@ static int html(const void *ctx, struct report_sink *s)
 			td_class(b, "id", c->change);
 			td_class(b, "id", c->kind);
 			td_class(b, "id", c->key);
-			td(b, c->old_outcome);
-			td(b, c->new_outcome);
-			td(b, c->old_codes);
-			td(b, c->new_codes);
-			td_class(b, "msg", c->old_verdicts);
-			td_class(b, "msg", c->new_verdicts);
+			side(b, c->old_outcome, c->old_codes, c->old_verdicts);
+			side(b, c->new_outcome, c->new_codes, c->new_verdicts);
 			sbuf_addstr(b, "</tr>\n");
 			if (report_sink_end_row(s) < 0)
 				return -1;
