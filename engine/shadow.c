@@ -694,6 +694,74 @@ static int change_cmp(const void *x, const void *y)
 	return c ? c : strcmp(a->key, b->key);
 }
 
+/*
+ * The latest run of the job has no inputs file: take the published run
+ * of the highest seq whose inputs dir holds (files of runs the store
+ * does not know are passed over), and say so in res->text. 1 when one
+ * was found (res->run_id, seq and path changed), 0 when none, -1.
+ */
+static int newest_kept(struct conn *c, const struct job *job,
+		       const char *dir, struct shadow_result *res,
+		       struct sbuf *path, struct error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct sbuf id = SBUF_INIT(4096), best = SBUF_INIT(4096);
+	struct sbuf got = SBUF_INIT(4096);
+	uint64_t best_seq = 0, latest = res->seq;
+	size_t sl = strlen(INPUTS_SUFFIX);
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (rc == 0 && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		uint64_t seq = 0;
+		struct error e2;
+
+		if (n <= sl || e->d_name[0] == '.' ||
+		    strcmp(e->d_name + n - sl, INPUTS_SUFFIX) != 0)
+			continue;
+		sbuf_reset(&id);
+		sbuf_add(&id, e->d_name, n - sl);
+		if (id.failed) {
+			rc = nomem(err);
+			break;
+		}
+		error_init(&e2);
+		sbuf_reset(&got);
+		if (lifecycle_find_run(c, job->store_table, job->name, id.buf,
+				       "shadow", &got, &seq, NULL, &e2) == 0 &&
+		    seq > best_seq && seq <= latest) {
+			best_seq = seq;
+			sbuf_reset(&best);
+			sbuf_addstr(&best, id.buf);
+		}
+		error_release(&e2);
+	}
+	closedir(d);
+	if (rc == 0 && best_seq) {
+		sbuf_addf(&res->text, "run %llu (%s), the latest, kept no inputs "
+			  "(it read a source incrementally, or keep-inputs was "
+			  "0); shadowing run %llu, the latest that did\n",
+			  (unsigned long long)latest, res->run_id.buf,
+			  (unsigned long long)best_seq);
+		sbuf_reset(&res->run_id);
+		sbuf_addstr(&res->run_id, best.buf);
+		res->seq = best_seq;
+		sbuf_reset(path);
+		if (best.failed || res->run_id.failed ||
+		    inputs_path(dir, res->run_id.buf, path) < 0)
+			rc = nomem(err);
+		else
+			rc = 1;
+	}
+	sbuf_release(&id);
+	sbuf_release(&best);
+	sbuf_release(&got);
+	return rc;
+}
+
 int shadow_run(const struct job *job, const struct shadow_opts *o,
 	       struct shadow_result *res, struct error *err)
 {
@@ -722,11 +790,43 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 		      err) < 0)
 		goto out;
 	/* the old side, in one snapshot of the store */
+	if (o->state_dir)
+		sbuf_addstr(&dir, o->state_dir);
+	else
+		incr_default_dir(job, &dir);
+	sbuf_addstr(&dir, "/inputs");
+	if (dir.failed) {
+		nomem(err);
+		goto out;
+	}
 	if (verify_reader_open(job->store_dsn, job->store_table, job->name, &c,
 			       &in_tx, err) < 0 ||
 	    lifecycle_find_run(c, job->store_table, job->name, o->run, "shadow",
 			       &res->run_id, &res->seq, NULL, err) < 0)
 		goto out;
+	if (inputs_path(dir.buf, res->run_id.buf, &path) < 0) {
+		nomem(err);
+		goto out;
+	}
+	/* no run named: the latest that kept its inputs (an intra-day
+	 * incremental run keeps none) */
+	if (!o->run && !is_regular(path.buf)) {
+		k = newest_kept(c, job, dir.buf, res, &path, err);
+		if (k < 0)
+			goto out;
+	}
+	if (!is_regular(path.buf)) {
+		error_set(err, ERR_USAGE, "shadow: run %llu (%s) of job '%s' kept "
+			  "no inputs (there is no %s): a run keeps every row it "
+			  "read for recon shadow while keep-inputs is above 0 "
+			  "(default 2: the newest two published runs), unless it "
+			  "read a source incrementally or another state folder "
+			  "(--state-dir) was used; run the job and shadow that "
+			  "run, or name the run's folder with --state-dir",
+			  (unsigned long long)res->seq, res->run_id.buf,
+			  job->name, path.buf);
+		goto out;
+	}
 	if (read_run(&s, c, job->store_table, res->seq, &as_of, &totals,
 		     err) < 0 ||
 	    read_old(&s, c, job->store_table, job->name, res->seq, err) < 0 ||
@@ -741,28 +841,6 @@ int shadow_run(const struct job *job, const struct shadow_opts *o,
 	no_rows = k == 1;
 	verify_reader_close(c, in_tx);
 	c = NULL;
-	/* the inputs the run kept */
-	if (o->state_dir)
-		sbuf_addstr(&dir, o->state_dir);
-	else
-		incr_default_dir(job, &dir);
-	sbuf_addstr(&dir, "/inputs");
-	if (dir.failed || inputs_path(dir.buf, res->run_id.buf, &path) < 0) {
-		nomem(err);
-		goto out;
-	}
-	if (!is_regular(path.buf)) {
-		error_set(err, ERR_USAGE, "shadow: run %llu (%s) of job '%s' kept "
-			  "no inputs (there is no %s): a run keeps every row it "
-			  "read for recon shadow while keep-inputs is above 0 "
-			  "(default 2: the newest two published runs), unless it "
-			  "read a source incrementally or another state folder "
-			  "(--state-dir) was used; run the job and shadow that "
-			  "run, or name the run's folder with --state-dir",
-			  (unsigned long long)res->seq, res->run_id.buf,
-			  job->name, path.buf);
-		goto out;
-	}
 	memset(&rp, 0, sizeof(rp));
 	rp.inputs = path.buf;
 	rp.as_of = as_of;

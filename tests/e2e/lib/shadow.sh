@@ -21,7 +21,9 @@
 # - an inputs file changed by one byte exits 9 (VERIFY), a candidate
 #   with a syntax error exits 3 naming file:line, a folder with none of
 #   the job's rule files exits 2;
-# - the store is as it was: the runs and the versions are unchanged.
+# - the store is as it was: the runs and the versions are unchanged;
+# - after an incremental run (it keeps no inputs), no --run shadows the
+#   latest run that kept them (run 3) and says so; --run 4 exits 2.
 
 sh_dir=$lc/s
 sh_asof1='2026-11-26 00:00:00'
@@ -192,4 +194,26 @@ if [ "$(sh_runs_table)" = "$sh_runs_before" ] && [ -n "$sh_runs_before" ] && lc_
 	pass "shadow: the store is as it was (its runs, their versions and exceptions; recon verify)"
 else
 	fail "shadow: the store is as it was" "$(lc_recon s runs "$lc_job" 2>&1)"
+fi
+
+# an intra-day incremental run keeps no inputs: with no --run, shadow
+# takes the latest run that kept them (run 3) and says so; --run 4
+# names the incremental one and is refused
+lc_recon s run "$lc_job" --as-of '2026-11-28 12:00:00' --incremental \
+	--report-dir "$sh_dir/reports" --state-dir "$sh_dir/state" \
+	--tmpdir "$lc/tmp" >"$sh_dir/r4.out" 2>"$sh_dir/r4.err"
+sh_rc4=$?
+sh_run4=$(sed -n 's/^run \([^:]*\):.*/\1/p' "$sh_dir/r4.out")
+sh_shadow latest --rules "$sh_dir/tol"
+sh_rc_latest=$sh_rc
+sh_shadow inc --rules "$sh_dir/tol" --run 4
+if [ "$sh_rc4" = 1 ] && [ "$sh_rc_latest" = 1 ] &&
+   grep -q "^run 4 ($sh_run4), the latest, kept no inputs .*; shadowing run 3, the latest that did$" "$sh_dir/latest.out" &&
+   grep -q "^shadow of run 3 ($sh_run3," "$sh_dir/latest.out" &&
+   [ "$(sh_keys latest)" = "outcome,order,SO-99000026" ] &&
+   [ "$sh_rc" = 2 ] && grep -q "run 4 ($sh_run4) of job 'orders-nightly' kept no inputs" "$sh_dir/inc.err"; then
+	pass "shadow: after an incremental run, no --run takes the latest run with kept inputs (run 3) and says so; --run 4 exits 2"
+else
+	fail "shadow: after an incremental run" "rc $sh_rc4 / $sh_rc_latest / $sh_rc" \
+		"$(cat "$sh_dir/r4.err" | tail -5)" "$(cat "$sh_dir/latest.out" "$sh_dir/latest.err" "$sh_dir/inc.err")"
 fi
