@@ -115,6 +115,11 @@ struct erp_agg {
 	uint32_t currency_len;
 	int mixed_currency;	/* counted documents in more than one currency */
 	int amount_overflow;	/* a sum did not fit (reported, never wrapped) */
+	/* Posted documents counted without an amount (NULL in the source):
+	 * invoices and credit notes, sales-order documents. A sum with one
+	 * of them is unknown, never taken as if it were 0: the rules see
+	 * it as nil, the store and the reports as NULL. */
+	uint32_t unpriced_inv, unpriced_sales;
 	/* SHA-256 over the hex fingerprints of the ndocs documents, each
 	 * followed by "\n", in ascending order (binary). */
 	uint8_t docs_fp[32];
@@ -125,6 +130,17 @@ struct erp_agg {
 	 * docs). */
 	const struct canon *const *docs;
 };
+
+/* The aggregate's amount as the rules see it (invoiced if any invoice or
+ * credit note was posted, else ordered) in *out; 1 if it is known, 0 if
+ * a posted document it adds up has no amount. */
+static inline int erp_agg_amount(const struct erp_agg *g, int64_t *out)
+{
+	int inv = g->ninvoices + g->ncredits > 0;
+
+	*out = inv ? g->invoiced : g->ordered;
+	return inv ? g->unpriced_inv == 0 : g->unpriced_sales == 0;
+}
 
 /*
  * One reconciled order as the order rules see it: the key it is published

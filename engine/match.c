@@ -67,6 +67,7 @@ struct spill_agg {
 	uint32_t currency_len;	/* bytes following; 0 and has_currency 0 */
 	int32_t has_currency;
 	int32_t mixed_currency, amount_overflow;
+	uint32_t unpriced_inv, unpriced_sales;
 	uint8_t docs_fp[32];
 };
 
@@ -812,6 +813,8 @@ static int spill_one(struct match *m, int set, unsigned p,
 		a.currency_len = agg->currency ? agg->currency_len : 0;
 		a.mixed_currency = agg->mixed_currency;
 		a.amount_overflow = agg->amount_overflow;
+		a.unpriced_inv = agg->unpriced_inv;
+		a.unpriced_sales = agg->unpriced_sales;
 		memcpy(a.docs_fp, agg->docs_fp, sizeof(a.docs_fp));
 		h.total += (uint32_t)sizeof(a) + a.currency_len;
 		for (uint32_t i = 0; agg->docs && i < agg->ndocs; i++)
@@ -1069,6 +1072,8 @@ parse:
 				g->currency_len = a.currency_len;
 				g->mixed_currency = a.mixed_currency;
 				g->amount_overflow = a.amount_overflow;
+				g->unpriced_inv = a.unpriced_inv;
+				g->unpriced_sales = a.unpriced_sales;
 				memcpy(g->docs_fp, a.docs_fp,
 				       sizeof(g->docs_fp));
 				pt->doff[pt->n] = apos + sizeof(a) +
@@ -1258,6 +1263,12 @@ void match_agg_add(struct erp_agg *g, const struct canon *d)
 		}
 	}
 	amt = (d->present & CANON_HAS_AMOUNT) ? d->amount : 0;
+	if (!(d->present & CANON_HAS_AMOUNT)) {
+		if (d->doctype == CDT_INVOICE || d->doctype == CDT_CREDIT_NOTE)
+			g->unpriced_inv++;
+		else if (d->doctype == CDT_SALES_ORDER)
+			g->unpriced_sales++;
+	}
 	switch (d->doctype) {
 	case CDT_INVOICE:
 		g->ninvoices++;

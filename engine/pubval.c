@@ -289,15 +289,18 @@ int pubval_format(int v, enum ledger_type t, const struct group *g,
 			return 0;
 		s = canon_status_names[c->status];
 		return add_str(out, s, strlen(s));
-	case W_ERP_AMOUNT:
-		if (!e)
+	case W_ERP_AMOUNT: {
+		int64_t a;
+
+		/* a posted document without an amount: NULL, not a sum */
+		if (!e || !erp_agg_amount(e, &a))
 			return 0;
-		return add_money(out, e->ninvoices + e->ncredits > 0
-				      ? e->invoiced : e->ordered);
+		return add_money(out, a);
+	}
 	case W_ERP_INVOICED:
-		return e ? add_money(out, e->invoiced) : 0;
+		return e && !e->unpriced_inv ? add_money(out, e->invoiced) : 0;
 	case W_ERP_ORDERED:
-		return e ? add_money(out, e->ordered) : 0;
+		return e && !e->unpriced_sales ? add_money(out, e->ordered) : 0;
 	case W_ERP_CURRENCY:
 		return e && e->currency
 		       ? add_str(out, e->currency, e->currency_len) : 0;

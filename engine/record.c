@@ -243,10 +243,10 @@ int record_add_item(struct run *r, enum outcome oc, const char *severity,
 							 CANON_HAS_AMOUNT,
 							  g->order->amount);
 		if (g->erp) {
-			int inv = g->erp->ninvoices + g->erp->ncredits > 0;
+			int64_t a;
+			int known = erp_agg_amount(g->erp, &a);
 
-			it->erp_amount = summary_amount(r, 1, inv ? g->erp->invoiced
-							      : g->erp->ordered);
+			it->erp_amount = summary_amount(r, known, a);
 			if (!it->currency && g->erp->currency)
 				it->currency = arena_strndup(&r->arena,
 							     g->erp->currency,
@@ -341,9 +341,7 @@ static int outcome_total(struct run *r, enum outcome oc, const struct group *g,
 		return 0;
 	/* an ERP-only record: its documents' amount and currency */
 	canon_init(&c);
-	c.present = CANON_HAS_AMOUNT;
-	c.amount = g->erp->ninvoices + g->erp->ncredits > 0 ? g->erp->invoiced
-							    : g->erp->ordered;
+	c.present = erp_agg_amount(g->erp, &c.amount) ? CANON_HAS_AMOUNT : 0;
 	if (g->erp->currency &&
 	    canon_set(&c, CS_CURRENCY, g->erp->currency,
 		      g->erp->currency_len) < 0) {

@@ -109,14 +109,17 @@ static const char *const group_field_names[G__COUNT] = {
 
 enum {
 	E_DOCS, E_NDOCS, E_INVOICES, E_CREDITS, E_SALES, E_DRAFTS, E_CANCELLED,
-	E_INVOICED, E_ORDERED, E_AMOUNT, E_CURRENCY, E_MIXED, E__COUNT
+	E_INVOICED, E_ORDERED, E_AMOUNT, E_CURRENCY, E_MIXED, E_UNPRICED,
+	E__COUNT
 };
 static const char *const erp_field_names[E__COUNT] = {
 	"docs", "ndocs", "invoices", "credits", "sales", "drafts", "cancelled",
 	"invoiced", "ordered", "amount", "currency", "mixed_currency",
+	"unpriced",
 };
 #define ERP_FIELD_LIST "docs, ndocs, invoices, credits, sales, drafts, " \
-	"cancelled, invoiced, ordered, amount, currency, mixed_currency"
+	"cancelled, invoiced, ordered, amount, currency, mixed_currency, " \
+	"unpriced"
 
 /* The list views o.erp.docs and o.orders (their userdata's payload). */
 enum { L_DOCS, L_ORDERS };
@@ -1494,11 +1497,30 @@ static int erp_index(lua_State *L)
 	case E_SALES: lua_pushinteger(L, e->nsales); break;
 	case E_DRAFTS: lua_pushinteger(L, e->ndrafts); break;
 	case E_CANCELLED: lua_pushinteger(L, e->ncancelled); break;
-	case E_INVOICED: lval_money_push(L, e->invoiced); break;
-	case E_ORDERED: lval_money_push(L, e->ordered); break;
-	case E_AMOUNT:
-		lval_money_push(L, e->ninvoices + e->ncredits > 0 ? e->invoiced
-							     : e->ordered);
+	/* a sum with a posted document of no amount is unknown: nil */
+	case E_INVOICED:
+		if (e->unpriced_inv)
+			lua_pushnil(L);
+		else
+			lval_money_push(L, e->invoiced);
+		break;
+	case E_ORDERED:
+		if (e->unpriced_sales)
+			lua_pushnil(L);
+		else
+			lval_money_push(L, e->ordered);
+		break;
+	case E_AMOUNT: {
+		int64_t a;
+
+		if (erp_agg_amount(e, &a))
+			lval_money_push(L, a);
+		else
+			lua_pushnil(L);
+		break;
+	}
+	case E_UNPRICED:
+		lua_pushinteger(L, (lua_Integer)e->unpriced_inv + e->unpriced_sales);
 		break;
 	case E_CURRENCY:
 		if (e->currency)

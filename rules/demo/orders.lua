@@ -54,6 +54,13 @@ rule("order_erp_amount", function(o)
   local r, e = o.order, o.erp
   if not (r and r.amount and erp_posted(e)) then return nil end
   if e.mixed_currency or e.currency ~= r.currency then return nil end
+  -- a posted document without an amount: the ERP total is unknown
+  -- (nil), never taken as if that document were 0
+  if e.amount == nil then
+    return fail("MISSING_AMOUNT",
+                e.unpriced .. " posted ERP document(s) for this order have no amount, " ..
+                "so the ERP total is unknown")
+  end
   if not within(e.amount, r.amount, r.currency) then
     return fail("AMOUNT_MISMATCH_ORDER_ERP",
                 "order " .. fmt(r.amount) .. " " .. r.currency ..

@@ -125,7 +125,7 @@ START_TEST(every_kind)
 		{ "orders.lua", 33, "unknown-field",
 		  "o.erp.invoics: o.erp has no field 'invoics' (fields: "
 		  "docs, ndocs, invoices, credits, sales, drafts, cancelled, "
-		  "invoiced, ordered, amount, currency, mixed_currency); did "
+		  "invoiced, ordered, amount, currency, mixed_currency, unpriced); did "
 		  "you mean 'invoices'?" },
 		{ "orders.lua", 46, "unknown-field",
 		  "o.ordr: an order group has no field 'ordr' (fields: key, "

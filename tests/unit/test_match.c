@@ -52,10 +52,15 @@ static int on_group(void *ctx, const struct group *g, unsigned flags,
 
 	(void)err;
 	ck_assert_int_lt(s->n, 64);
-	if (g->erp) {
+	/* a sum with a posted document without an amount: "?N" (N such) */
+	if (g->erp && g->erp->unpriced_inv)
+		snprintf(inv, sizeof(inv), "?%u", g->erp->unpriced_inv);
+	else if (g->erp)
 		snprintf(inv, sizeof(inv), "%lld", (long long)g->erp->invoiced);
+	if (g->erp && g->erp->unpriced_sales)
+		snprintf(ord, sizeof(ord), "?%u", g->erp->unpriced_sales);
+	else if (g->erp)
 		snprintf(ord, sizeof(ord), "%lld", (long long)g->erp->ordered);
-	}
 	snprintf(s->lines[s->n], 256, "%.*s f=%02x d=%d o=%d n=%u erp=%s/%s docs=%u cur=%.*s mixed=%d [",
 		 (int)g->key_len, g->key, flags, g->deal != NULL,
 		 g->order != NULL, g->norders, inv, ord,
@@ -179,6 +184,20 @@ static void fill(struct match *m)
 	/* a deal without order whose key repeats: the group says so */
 	add(m, CANON_DEAL, "D11", NULL, "3", "EUR", CST_WON, 0, old);
 	add(m, CANON_DEAL, "D11", NULL, "3", "EUR", CST_WON, 0, old);
+	/* O12: a posted invoice and a posted sales order without an amount
+	 * (NULL in the source): both sums unknown, not 0; a draft without
+	 * one counts nowhere */
+	add(m, CANON_DEAL, "D12", NULL, "5", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O12", "D12", "5", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ERP, "I12", "O12", "5", "EUR", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "I12b", "O12", NULL, "EUR", CST_POSTED, CDT_INVOICE, old);
+	add(m, CANON_ERP, "S12", "O12", NULL, "EUR", CST_POSTED, CDT_SALES_ORDER, old);
+	add(m, CANON_ERP, "I12c", "O12", NULL, "EUR", CST_DRAFT, CDT_INVOICE, old);
+	/* O13: only a draft without an amount: nothing unknown (not in
+	 * the ERP, as any order with drafts only) */
+	add(m, CANON_DEAL, "D13", NULL, "5", "EUR", CST_WON, 0, old);
+	add(m, CANON_ORDER, "O13", "D13", "5", "EUR", CST_OPEN, 0, old);
+	add(m, CANON_ERP, "I13", "O13", NULL, "EUR", CST_DRAFT, CDT_INVOICE, old);
 	/* cancelled order with nothing in ERP: not missing */
 	add(m, CANON_DEAL, "D10", NULL, "4", "EUR", CST_WON, 0, old);
 	add(m, CANON_ORDER, "O10", "D10", "4", "EUR", CST_CANCELLED, 0, old);
@@ -190,6 +209,8 @@ static const char *const expected[] = {
 	"D3 f=04 d=1 o=0 n=0 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
 	"O1 f=00 d=1 o=1 n=1 erp=1000000/0 docs=5 cur=EUR mixed=0 [C1,I1,I2,I3,I4] orders=O1",
 	"O10 f=00 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=O10",
+	"O12 f=00 d=1 o=1 n=1 erp=?1/?1 docs=4 cur=EUR mixed=0 [I12,I12b,I12c,S12] orders=O12",
+	"O13 f=08 d=1 o=1 n=1 erp=0/0 docs=1 cur=- mixed=0 [I13] orders=O13",
 	"O4 f=09 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=-",
 	"O5 f=08 d=1 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=O5",
 	"O6 f=11 d=0 o=1 n=1 erp=-/- docs=0 cur=- mixed=0 [] orders=-",

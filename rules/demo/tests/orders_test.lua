@@ -100,6 +100,21 @@ test("order_erp_amount: before invoicing, the posted sales order counts", functi
                {"AMOUNT_MISMATCH_ORDER_ERP"})
 end)
 
+test("order_erp_amount: a posted invoice without an amount is MISSING_AMOUNT, not 0", function()
+  local priced = {key = "INV-1", status = "posted", doc_type = "invoice",
+                  customer = "C42", currency = "EUR", amount = "1200.00"}
+  local blank = {key = "INV-2", status = "posted", doc_type = "invoice",
+                 customer = "C42", currency = "EUR"}
+  local v = check(group(deal(), order(), {docs = {priced, blank}}))
+  expect_codes(v, {"MISSING_AMOUNT"})
+  expect_eq(v[1].rule, "order_erp_amount")
+  expect(v[1].message:find("1 posted ERP document(s)", 1, true), v[1].message)
+  -- a draft without an amount is summed nowhere: no gap
+  local draft = {key = "INV-3", status = "draft", doc_type = "invoice",
+                 customer = "C42", currency = "EUR"}
+  expect_codes(check(group(deal(), order(), {docs = {priced, draft}})), {})
+end)
+
 test("order_erp_amount: nothing posted (drafts only) is not a mismatch", function()
   expect_codes(check(group(deal(), order(), {drafts = 2, cancelled = 1})), {})
 end)

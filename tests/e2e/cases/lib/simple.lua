@@ -35,6 +35,10 @@ end
 
 rule("order_erp_amount", function(o)
   local r, e = o.order, o.erp
+  -- a posted document without an amount: the ERP total is unknown (nil)
+  if r and e and e.amount == nil and e.unpriced > 0 then
+    return fail("MISSING_AMOUNT", e.unpriced .. " posted ERP document(s) without an amount")
+  end
   if r and r.amount and e and (e.invoices + e.credits + e.sales) > 0 and
      not within(e.amount, r.amount, r.currency) then
     return fail("AMOUNT_MISMATCH_ORDER_ERP", "order " .. r.amount .. ", ERP " .. e.amount)
