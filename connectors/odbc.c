@@ -1972,8 +1972,15 @@ static int convert(struct cursor *cur, size_t j, const char *s, size_t n,
 	}
 	default:
 		if (!utf8_valid(s, n, &bad))
-			return data_fail(cur, err, rowno, j, "invalid UTF-8 at "
-					 "byte %zu", bad);
+			/* counted from 1, as the rules' messages count */
+			return data_fail(cur, err, rowno, j, "text is not "
+					 "valid UTF-8 (byte 0x%02X at position "
+					 "%zu): the source sends text in another "
+					 "encoding; convert it to UTF-8 in the "
+					 "query or at the source, or set the "
+					 "DSN's character set (docs/CONNECTORS.md, "
+					 "\"Reading\")",
+					 (unsigned)(unsigned char)s[bad], bad + 1);
 		v->approx = NULL;
 		if (col->approx_text) {
 			int64_t x;

@@ -175,8 +175,10 @@ START_TEST(bad_utf8)
 			       NULL, &err), -1);
 	ck_assert_int_eq(err.code, ERR_DATA);
 	format(&err, &m);
-	ck_assert_msg(strstr(m.buf, "row 2, column 'txt': invalid UTF-8 at "
-			     "byte 1") != NULL, "%s", m.buf);
+	ck_assert_msg(strstr(m.buf, "row 2, column 'txt': text is not valid "
+			     "UTF-8 (byte 0xC3 at position 2): the source "
+			     "sends text in another encoding") != NULL, "%s",
+		      m.buf);
 	ck_assert_msg(strstr(m.buf, "dsn 'recon_test'") != NULL, "%s", m.buf);
 	sbuf_release(&m);
 	error_release(&err);
