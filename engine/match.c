@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "match.h"
+#include "file.h"
 #include "mem.h"
 #include "money.h"
 #include "phase.h"
@@ -538,6 +539,33 @@ static int sweep_one(int dfd, const char *name, uint64_t *bytes)
 	return 1;
 }
 
+/*
+ * 1 if the spill folder open as sfd has no owner file and holds nothing
+ * but perhaps the owner file's temporary: a run killed between
+ * mkdtemp() and the rename of its owner file (match_new), which wrote
+ * no spill data. Such a folder is judged by the pid in its name.
+ */
+static int unowned_and_empty(int sfd)
+{
+	int fd = dup(sfd), empty = 1;
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, OWNER_TMP))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 unsigned match_sweep(const char *tmpdir, match_swept_fn fn, void *ctx)
 {
 	struct owner self;
@@ -568,9 +596,16 @@ unsigned match_sweep(const char *tmpdir, match_swept_fn fn, void *ctx)
 		sfd = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 		if (sfd < 0)
 			continue;
-		if (read_small(sfd, OWNER_FILE, buf, sizeof(buf)) <= 0 ||
-		    owner_parse(buf, &o) < 0 || o.pid != pid ||
-		    !owner_dead(&o, &self)) {
+		if (read_small(sfd, OWNER_FILE, buf, sizeof(buf)) <= 0) {
+			/* no owner yet: only a folder that holds nothing, of
+			 * a pid that is gone (a data-less folder: wrongly
+			 * judged, nothing is lost) */
+			if (!unowned_and_empty(sfd) || !file_pid_gone(pid)) {
+				close(sfd);
+				continue;
+			}
+		} else if (owner_parse(buf, &o) < 0 || o.pid != pid ||
+			   !owner_dead(&o, &self)) {
 			close(sfd);
 			continue;
 		}

@@ -694,9 +694,17 @@ START_TEST(sweep_removes_only_dead_runs)
 		 "pidns pid:[1]\n", DEAD_PID, u.nodename);
 	snprintf(name, sizeof(name), "recon-spill-%ld-pidns1", DEAD_PID);
 	fake_folder(name, own);
-	/* no owner file */
+	/* no owner file, but spill data: not judged */
 	snprintf(name, sizeof(name), "recon-spill-%ld-noown1", DEAD_PID);
 	fake_folder(name, NULL);
+	/* no owner file and nothing in it (a run killed between mkdtemp
+	 * and its owner file), or only the owner's temporary: the name's
+	 * pid is gone, removed; of a live pid (ours), kept */
+	ck_assert_int_eq(mkdir(SWEEP "/recon-spill-4194305-empty1", 0700), 0);
+	ck_assert_int_eq(mkdir(SWEEP "/recon-spill-4194305-otmp01", 0700), 0);
+	ck_assert_int_eq(system("echo half > " SWEEP "/recon-spill-4194305-otmp01/owner.tmp"), 0);
+	snprintf(name, sizeof(name), SWEEP "/recon-spill-%ld-empty2", (long)getpid());
+	ck_assert_int_eq(mkdir(name, 0700), 0);
 	/* the owner names another pid than the folder's name */
 	snprintf(own, sizeof(own), "recon spill folder\npid %ld\nhost %s\n%s",
 		 DEAD_PID, u.nodename, pidns_line());
@@ -729,11 +737,16 @@ START_TEST(sweep_removes_only_dead_runs)
 	ck_assert_int_eq(match_new(&job, SWEEP, &m, &err), 0);
 
 	memset(&sw, 0, sizeof(sw));
-	ck_assert_uint_eq(match_sweep(SWEEP, on_swept, &sw), 2);
-	ck_assert_int_eq(sw.n, 2);
-	/* the dead pid's folder and the reused pid's */
+	ck_assert_uint_eq(match_sweep(SWEEP, on_swept, &sw), 4);
+	ck_assert_int_eq(sw.n, 4);
+	/* the dead pid's folder and the reused pid's, and the two
+	 * ownerless empty ones of a gone pid */
 	ck_assert(!exists(dead));
 	ck_assert(!exists(reused));
+	ck_assert(!exists("recon-spill-4194305-empty1"));
+	ck_assert(!exists("recon-spill-4194305-otmp01"));
+	snprintf(name, sizeof(name), "recon-spill-%ld-empty2", (long)getpid());
+	ck_assert(exists(name));
 	ck_assert(exists(live));
 	ck_assert(exists("recon-spill-4194305-other1"));
 	ck_assert(exists("recon-spill-4194305-pidns1"));
@@ -749,16 +762,30 @@ START_TEST(sweep_removes_only_dead_runs)
 	ck_assert(exists("unrelated"));
 	/* the callback is told each one's pid, path and size (spill and
 	 * owner files) */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0, k = 0; i < 4; i++) {
 		int is_dead = sw.pid[i] == DEAD_PID;
 
+		if (strstr(sw.path[i], "-empty1") ||
+		    strstr(sw.path[i], "-otmp01")) {
+			ck_assert(is_dead);
+			ck_assert_uint_eq(sw.bytes[i],
+					  strstr(sw.path[i], "-otmp01") ? 5 : 0);
+			continue;
+		}
+		ck_assert_int_lt(k++, 2);
 		ck_assert(is_dead || sw.pid[i] == (long)getpid());
 		snprintf(want, sizeof(want), SWEEP "/%s", is_dead ? dead : reused);
 		ck_assert_str_eq(sw.path[i], want);
 		ck_assert_uint_eq(sw.bytes[i], 1000 + strlen(is_dead ? own_dead
 								   : own_reused));
 	}
-	ck_assert_int_ne(sw.pid[0], sw.pid[1]);
+	{
+		int ours = 0;
+
+		for (int i = 0; i < 4; i++)
+			ours += sw.pid[i] == (long)getpid();
+		ck_assert_int_eq(ours, 1);	/* the reused pid's only */
+	}
 	/* the live run's folder is still there, with its owner file */
 	d = opendir(SWEEP);
 	ck_assert_ptr_nonnull(d);
@@ -783,7 +810,8 @@ START_TEST(sweep_removes_only_dead_runs)
 	while ((e = readdir(d)))
 		if (strncmp(e->d_name, "recon-spill-", 12) == 0 &&
 		    strtol(e->d_name + 12, NULL, 10) == (long)getpid() &&
-		    strstr(e->d_name, "-live01") == NULL)
+		    strstr(e->d_name, "-live01") == NULL &&
+		    strstr(e->d_name, "-empty2") == NULL)
 			nlive++;
 	closedir(d);
 	ck_assert_int_eq(nlive, 0);
