@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "mem.h"
 #include "money.h"
+#include "outcome.h"
 #include "snapshot.h"
 #include "store.h"
 #include "text.h"
@@ -500,6 +501,37 @@ static int item_of(const struct report_item *it, const char *kind,
 	return k && it->key && strcmp(k, kind) == 0 && strcmp(it->key, key) == 0;
 }
 
+/* 1 if code is an outcome that is an exception (a rule's own code is:
+ * RULE_FAILED). */
+static int exception_outcome(const char *code)
+{
+	int o = code ? outcome_lookup(code, strlen(code)) : -1;
+
+	return code && (o < 0 || outcome_table[o].is_exception);
+}
+
+/* A line of no record about this key: DUPLICATE_KEY, whose message
+ * begins with the kind ("order key 'SO-1' appears more than once ...";
+ * record.c, record_on_dup). */
+static int dup_line_of(const struct report_item *it, const char *kind,
+		       const char *key)
+{
+	size_t n = strlen(kind);
+
+	return !life_item_kind(it) && it->outcome && it->key && it->message &&
+	       strcmp(it->outcome, "DUPLICATE_KEY") == 0 &&
+	       strcmp(it->key, key) == 0 && strncmp(it->message, kind, n) == 0 &&
+	       it->message[n] == ' ';
+}
+
+/* A report line explain shows for the record: its own, or a duplicate
+ * key's. */
+static int line_of(const struct report_item *it, const char *kind,
+		   const char *key)
+{
+	return item_of(it, kind, key) || dup_line_of(it, kind, key);
+}
+
 /* The kept report line of a verdict: same code, rule and place. */
 static const struct report_item *item_for(const struct ex *x, const char *kind,
 					  const char *key, const char *code,
@@ -885,7 +917,7 @@ static void text_outcome(struct ex *x, struct sbuf *o, const struct ever *e)
 		const struct report_item *it = &x->snap->rep.items[i];
 		const struct report_life *l = it->life;
 
-		if (!item_of(it, kind, key))
+		if (!line_of(it, kind, key))
 			continue;
 		lines++;
 		sbuf_addf(o, "  report line %s:", it->outcome ? it->outcome : "?");
@@ -896,6 +928,8 @@ static void text_outcome(struct ex *x, struct sbuf *o, const struct ever *e)
 			sbuf_addf(o, ", age %lld day(s)", (long long)l->age_days);
 		}
 		sbuf_addch(o, '\n');
+		if (dup_line_of(it, kind, key))
+			sbuf_addf(o, "    %s\n", it->message);
 		if (l && l->note_state)
 			sbuf_addf(o, "    note (%s, by %s, %s): %s\n", l->note_state,
 				  l->note_by ? l->note_by : "?",
@@ -903,8 +937,10 @@ static void text_outcome(struct ex *x, struct sbuf *o, const struct ever *e)
 				  l->note_text ? l->note_text : "");
 	}
 	if (!lines)
-		sbuf_addf(o, "  no exception line at run %llu (not an exception)\n",
-			  (unsigned long long)x->seq);
+		sbuf_addf(o, "  no exception line at run %llu%s\n",
+			  (unsigned long long)x->seq,
+			  exception_outcome(e->f[LF_OUTCOME])
+			  ? " (its line was not kept)" : " (not an exception)");
 }
 
 static void text_history(struct ex *x, struct sbuf *o, size_t first,
@@ -1108,7 +1144,7 @@ static void json_record(struct ex *x, struct sbuf *o, size_t first,
 		const struct report_item *it = &x->snap->rep.items[i];
 		const struct report_life *l = it->life;
 
-		if (!item_of(it, kind, key))
+		if (!line_of(it, kind, key))
 			continue;
 		if (k++)
 			sbuf_addch(o, ',');

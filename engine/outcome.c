@@ -22,7 +22,8 @@ const struct outcome_info outcome_table[OUT__COUNT] = {
 	[OUT_ERP_WITHOUT_ORDER] = { "ERP_WITHOUT_ORDER", 1,
 		"ERP documents reference an order that does not exist" },
 	[OUT_ORDER_NOT_IN_ERP] = { "ORDER_NOT_IN_ERP", 1,
-		"an order has no ERP document, past the grace period" },
+		"an order has no posted ERP document (drafts and cancelled "
+		"ones do not count), past the grace period" },
 	[OUT_CANCELLED_INVOICED] = { "CANCELLED_INVOICED", 1,
 		"a cancelled order has posted invoices" },
 	[OUT_MISSING_AMOUNT] = { "MISSING_AMOUNT", 1,

@@ -87,6 +87,19 @@ else
 		fail "explain: DEAL_WITHOUT_ORDER and ORDER_NOT_IN_ERP" "exit $ex_rc $ex_rc2" "$(cat "$lc/e/ex-d.out" "$lc/e/ex-o.out")"
 	fi
 
+	# a duplicate order key: its DUPLICATE_KEY line (a line of no
+	# record) is shown, with what happened to the other row
+	lc_recon e explain "$lc_job" SO-99000014 --run 2 >"$lc/e/ex-dup.out" 2>&1
+	ex_rc=$?
+	if [ "$ex_rc" = 0 ] &&
+		grep -q '^  report line DUPLICATE_KEY: ' "$lc/e/ex-dup.out" &&
+		grep -q "^    order key 'SO-99000014' appears more than once (source 'orders'): the row with the smallest fingerprint is matched, the others are ignored$" "$lc/e/ex-dup.out" &&
+		! grep -q 'no exception line' "$lc/e/ex-dup.out"; then
+		pass "explain: DUPLICATE_KEY shows its report line and what became of the other row"
+	else
+		fail "explain: DUPLICATE_KEY" "exit $ex_rc" "$(cat "$lc/e/ex-dup.out")"
+	fi
+
 	# ERP_WITHOUT_ORDER: no near miss; then an order record 'so-99000906 '
 	# planted at run 2 is one (padding and case), not at run 1
 	lc_recon e explain "$lc_job" SO-99000906 --run 2 >"$lc/e/ex-e0.out" 2>&1
