@@ -767,7 +767,7 @@ static void total_rows(struct sbuf *b, const struct report_total *t,
 /* The cards: what was reconciled, matched, exceptions, by state. */
 static void cards(const struct report *r, struct sbuf *b)
 {
-	uint64_t all = 0, exc = 0, st[3] = { 0, 0, 0 }, before = 0;
+	uint64_t all = 0, exc = 0, matched = 0, st[3] = { 0, 0, 0 }, before = 0;
 	static const char *const states[3] = { "new", "open", "reopened" };
 	int life = 0;
 
@@ -775,6 +775,9 @@ static void cards(const struct report *r, struct sbuf *b)
 		all += r->outcomes[i].count;
 		if (r->outcomes[i].is_exception)
 			exc += r->outcomes[i].count;
+		else if (r->outcomes[i].code &&
+			 strcmp(r->outcomes[i].code, "MATCHED") == 0)
+			matched += r->outcomes[i].count;
 	}
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct report_life *l = r->items[i].life;
@@ -792,8 +795,13 @@ static void cards(const struct report *r, struct sbuf *b)
 	sbuf_addf(b, "<div class=\"card\"><div class=\"v\">%" PRIu64
 		  "</div><div class=\"l\">outcomes given</div></div>\n", all);
 	sbuf_addf(b, "<div class=\"card ok\"><div class=\"v\">%" PRIu64
-		  "</div><div class=\"l\">matched (no exception)</div></div>\n",
-		  all - exc);
+		  "</div><div class=\"l\">matched</div></div>\n", matched);
+	/* not exceptions, not matched either: waiting within a grace
+	 * period (PENDING_ORDER, PENDING_ERP) */
+	if (all - exc - matched)
+		sbuf_addf(b, "<div class=\"card\"><div class=\"v\">%" PRIu64
+			  "</div><div class=\"l\">pending (within the grace "
+			  "period)</div></div>\n", all - exc - matched);
 	sbuf_addf(b, "<div class=\"card exc\"><div class=\"v\">%" PRIu64
 		  "</div><div class=\"l\">exceptions (%zu line%s)</div>"
 		  "</div>\n", exc, r->nitems, r->nitems == 1 ? "" : "s");
