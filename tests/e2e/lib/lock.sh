@@ -127,7 +127,9 @@ if [ "${kill_ok:-0}" = 1 ]; then
 		fi
 		kill -KILL "$k"
 		wait "$k" 2>/dev/null
-		RECON_TEST_HOST_ID=$host lg_recon lock run jobs/orders-nightly.xml --as-of "$asof" \
+		# --lock-wait: the DBMS lets go when it sees the session end,
+		# which on a loaded PostgreSQL can take a moment after the kill
+		RECON_TEST_HOST_ID=$host lg_recon lock run jobs/orders-nightly.xml --as-of "$asof" --lock-wait 10 \
 			--report-dir "$lk/t-$host-reports" --tmpdir "$lk/tmp" --state-dir "$lk/t-$host-state" \
 			>"$lk/t-$host.out" 2>"$lk/t-$host.err"
 		rc=$?
