@@ -610,10 +610,15 @@ static int want_rows(struct ex *x, const char *sources)
 		w = &x->want[x->nwant];
 		w->src = mem_strdup(sn);
 		w->fp = mem_strdup(fp);
+		if (!w->src || !w->fp) {
+			/* not added: every want in x has both names */
+			mem_free(w->src);
+			mem_free(w->fp);
+			rc = -1;
+			break;
+		}
 		sbuf_init(&w->text, 1 << 20);
 		x->nwant++;
-		if (!w->src || !w->fp)
-			rc = -1;
 	}
 	json_decref(src);
 	return rc;
