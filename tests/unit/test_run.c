@@ -1817,8 +1817,13 @@ START_TEST(sigterm_loop)
 	static const char *const phases[] = {
 		"opening the store", "reading", "writing the store",
 		"writing the reports",
+		/* a signal raised on the fetch thread's last call reaches
+		 * the run one phase later when it is handled on another
+		 * thread (seen under valgrind): still nothing published;
+		 * not required below */
+		"matching",
 	};
-	int seen[4] = { 0 }, published = 0, done = 0;
+	int seen[5] = { 0 }, published = 0, done = 0;
 	long n;
 
 	/* batches run on this thread when handed off: kill() reaches the
@@ -1855,7 +1860,7 @@ START_TEST(sigterm_loop)
 				      "%s: %s", n, err.code, err.ctx.buf, err.msg.buf);
 			ck_assert_int_eq(res.published, 0);
 			ck_assert_ptr_nonnull(strstr(err.ctx.buf, "job 'unit-run'"));
-			for (k = 0; k < 4; k++) {
+			for (k = 0; k < 5; k++) {
 				char want[128];
 
 				snprintf(want, sizeof(want), "stopped by SIGTERM while "
@@ -1863,7 +1868,7 @@ START_TEST(sigterm_loop)
 				if (strcmp(err.msg.buf, want) == 0)
 					break;
 			}
-			ck_assert_msg(k < 4, "n=%ld: %s", n, err.msg.buf);
+			ck_assert_msg(k < 5, "n=%ld: %s", n, err.msg.buf);
 			seen[k]++;
 			ck_assert_int_eq(store_rows("run_store"), 0);
 			ck_assert_int_eq(store_rows("run_store_runs"), 0);
